@@ -1,0 +1,289 @@
+"""The ``costcalc`` command: argument parsing and calls into the library, no pricing logic.
+
+Errors are values until here: a ``CostcalcError`` becomes one line on stderr and its exit code
+(1 data/lookup problem, 2 usage or config error); nothing ever ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import ExitStack
+from datetime import timezone
+from enum import Enum
+from pathlib import Path
+from typing import IO, Any, Optional
+
+import typer
+
+from .errors import CostcalcError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Price LLM usage exactly as a LiteLLM proxy would: offline, from config.yaml and usage JSONL.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+map_app = typer.Typer(help="The cost map in use: where it came from, and refreshing it.", no_args_is_help=True)
+app.add_typer(map_app, name="map")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class ShortFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+CostMapOpt = typer.Option(None, "--cost-map", help="LiteLLM-format cost map JSON (default: $COSTCALC_COST_MAP, "
+                          "the refreshed map in the cache, else the embedded snapshot).", metavar="PATH")
+ConfigOpt = typer.Option(None, "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG")
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Not a terminal (a pipe, a file, CI): plain text, wide enough that tables do not fold.
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width,
+                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+
+def _load(cost_map: Optional[str], config: Optional[str]) -> tuple[Any, Any]:
+    from .config import ProxyConfig, load_config
+    from .costmap import load_cost_map
+
+    cm = load_cost_map(cost_map)
+    cfg = load_config(config) if config else ProxyConfig.empty()
+    return cm, cfg
+
+
+def _parse_date(value: Optional[str], option: str) -> Optional[float]:
+    if value is None:
+        return None
+    from .usage import BadField, parse_time
+
+    try:
+        return parse_time(value, option)
+    except BadField:
+        raise typer.BadParameter(f"{value!r} is not a date or ISO 8601 datetime", param_hint=option) from None
+
+
+def _tz(name: str) -> Any:
+    if name.upper() == "UTC":
+        return timezone.utc
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"unknown time zone {name!r}", param_hint="--tz") from None
+
+
+@app.command()
+def price(
+    usage: list[str] = typer.Argument(..., help="Usage JSONL files ('-' for stdin; .gz read transparently; "
+                                      "directories are searched for *.jsonl)."),
+    config: Optional[str] = ConfigOpt,
+    cost_map: Optional[str] = CostMapOpt,
+    group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, "
+                                       "team, key, end_user, tag, hour, day, week, month, or a dotted path "
+                                       "(metadata.project); repeat to nest."),
+    since: Optional[str] = typer.Option(None, help="Only records at or after this date/time (UTC unless given)."),
+    until: Optional[str] = typer.Option(None, help="Only records before this date/time (exclusive)."),
+    tz: str = typer.Option("UTC", "--tz", help="Time zone for day/week/month/hour buckets."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    strict: bool = typer.Option(False, help="Exit 1 if any record was unpriced or rejected."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
+                                           "after a '# file:line: reason' line."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No warnings on stderr."),
+) -> None:
+    """Price usage records and print a spend report."""
+    from .engine import PricingEngine
+    from .render import report_dict, write_csv, write_json, write_jsonl, write_markdown, write_rejects, write_table
+    from .report import GROUP_KEYS, ReportBuilder
+
+    for key in group_by:
+        if key not in GROUP_KEYS and not all(part.strip() for part in key.split(".")):
+            raise typer.BadParameter(f"unknown group key {key!r}", param_hint="--group-by")
+    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    cm, cfg = _load(cost_map, config)
+    engine = PricingEngine(cm, cfg)
+    builder = ReportBuilder(group_by, tz=_tz(tz), since=start, until=end)
+    with ExitStack() as stack:
+        outcomes = engine.run(usage)
+        if rejects is not None:
+            rej = stack.enter_context(_open_out(rejects, binary=True))
+            outcomes = write_rejects(outcomes, rej)
+        if fmt is Format.jsonl:
+            out = stack.enter_context(_open_out(output, binary=True))
+            write_jsonl(builder.passthrough(outcomes), out, engine)
+            report = builder.report
+        else:
+            report = builder.consume(outcomes)
+            warnings = list(engine.warnings)
+            if fmt is Format.json:
+                doc = report_dict(report, cm.info, cfg.path or None, warnings)
+                write_json(doc, stack.enter_context(_open_out(output, binary=True)))
+            elif fmt is Format.csv:
+                write_csv(report, stack.enter_context(_open_out(output, binary=False)))
+            elif fmt is Format.markdown:
+                write_markdown(report, stack.enter_context(_open_out(output, binary=False)), warnings)
+            else:
+                if output is None:
+                    write_table(report, _console(), warnings)
+                else:
+                    from rich.console import Console
+
+                    fh = stack.enter_context(_open_out(output, binary=False))
+                    write_table(report, Console(file=fh, width=200, no_color=True, highlight=False), warnings)
+    if fmt in (Format.json, Format.jsonl, Format.csv) or output is not None:
+        _stderr_summary(report, list(engine.warnings), quiet)
+    if strict and (report.accounting.unpriced or report.accounting.rejected):
+        raise typer.Exit(1)
+
+
+def _stderr_summary(report: Any, warnings: list[str], quiet: bool) -> None:
+    """Machine formats keep stdout clean: the accounting and warnings go to stderr."""
+    from .render import accounting_line
+
+    if quiet:
+        return
+    err = sys.stderr
+    err.write(accounting_line(report) + "\n")
+    for w in warnings:
+        err.write(f"warning: {w}\n")
+
+
+class _open_out:
+    """stdout, or a file that is only created when writing starts."""
+
+    def __init__(self, path: Optional[Path], *, binary: bool):
+        self.path, self.binary = path, binary
+        self.fh: Optional[IO[Any]] = None
+
+    def __enter__(self) -> IO[Any]:
+        if self.path is None or str(self.path) == "-":
+            return sys.stdout.buffer if self.binary else sys.stdout
+        try:
+            self.fh = open(self.path, "wb" if self.binary else "w", newline=None if self.binary else "")
+        except OSError as exc:
+            raise CostcalcErrorWithCode(f"{self.path}: cannot write ({exc.strerror})", 2) from None
+        return self.fh
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+class CostcalcErrorWithCode(CostcalcError):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.exit_code = code
+
+
+@app.command()
+def lookup(
+    model: str = typer.Argument(..., help="A config model_name or a cost-map model (gpt-4o, anthropic/claude-…)."),
+    config: Optional[str] = ConfigOpt,
+    cost_map: Optional[str] = CostMapOpt,
+    model_id: Optional[str] = typer.Option(None, "--model-id", help="Pick the deployment with this model_info.id."),
+    service_tier: Optional[str] = typer.Option(None, "--service-tier", help="priority, flex, …"),
+    fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+) -> None:
+    """The resolved prices of a model, each with where it came from."""
+    from .explain import lookup_doc, render_lookup
+
+    cm, cfg = _load(cost_map, config)
+    doc = lookup_doc(cm, cfg, model, model_id=model_id, service_tier=service_tier)
+    if fmt is ShortFormat.json:
+        from .render import write_json
+
+        write_json(doc, sys.stdout.buffer)
+    else:
+        render_lookup(doc, _console())
+    if not doc["found"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def models(
+    query: Optional[str] = typer.Argument(None, help="Substring to search for (case-insensitive)."),
+    cost_map: Optional[str] = CostMapOpt,
+    provider: Optional[str] = typer.Option(None, "--provider", help="Only this litellm_provider."),
+    mode: Optional[str] = typer.Option(None, "--mode", help="Only this mode (chat, embedding, …)."),
+    limit: int = typer.Option(50, "--limit", "-n", help="At most this many rows."),
+    fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+) -> None:
+    """Search the cost map: prices per 1M tokens."""
+    from .explain import render_models, search_models
+
+    cm, _ = _load(cost_map, None)
+    rows = search_models(cm, query, provider=provider, mode=mode, limit=limit)
+    if fmt is ShortFormat.json:
+        from .render import write_json
+
+        write_json({"query": query, "models": rows}, sys.stdout.buffer)
+    else:
+        render_models(rows, _console())
+    if not rows:
+        raise typer.Exit(1)
+
+
+@map_app.command("info")
+def map_info(
+    cost_map: Optional[str] = CostMapOpt,
+    fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+) -> None:
+    """Where the cost map in use came from (source, LiteLLM version, date, hash, models)."""
+    cm, _ = _load(cost_map, None)
+    info = cm.info.as_dict()
+    if fmt is ShortFormat.json:
+        from .render import write_json
+
+        write_json(info, sys.stdout.buffer)
+        return
+    for k, v in info.items():
+        typer.echo(f"{k:16} {v}")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point: run the app, turning every error into one line and an exit code."""
+    import click
+
+    try:
+        app(args=argv, prog_name="costcalc", standalone_mode=False)
+    except CostcalcError as exc:
+        sys.stderr.write(f"costcalc: error: {exc}\n")
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("costcalc: aborted\n")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("costcalc: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        sys.stderr.write(f"costcalc: internal error: {type(exc).__name__}: {exc}\n")
+        return 3
+    return 0
+

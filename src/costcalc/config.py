@@ -1,0 +1,301 @@
+"""A LiteLLM proxy ``config.yaml`` → the deployments that matter for pricing.
+
+Only ``model_list`` (and the cost adjustments in ``litellm_settings``) is read; everything else is accepted
+and ignored. ``os.environ/…`` references are never resolved, and API keys are never kept in a form that a
+report could print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .fields import CUSTOM_PRICING_FIELDS
+
+ENV_REF = "os.environ/"
+
+# model_info keys that are about the deployment, not its prices.
+_INFO_NON_PRICE_KEYS = frozenset({"id", "base_model", "pricing_provider", "mode", "db_model", "team_id"})
+
+
+def is_price_key(key: str) -> bool:
+    """Whether a config key carries a price (as opposed to limits, ids or flags)."""
+    return (
+        "cost" in key
+        or key in ("tiered_pricing", "off_peak_pricing")
+        or key.endswith("multiplier")
+    ) and key not in _INFO_NON_PRICE_KEYS
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One ``model_list`` entry, reduced to what pricing needs."""
+
+    index: int  # position in model_list (0-based)
+    model_name: str  # the alias clients call; may be a wildcard such as "openai/*"
+    model: str  # litellm_params.model
+    model_id: str | None  # model_info.id
+    base_model: str | None  # model_info.base_model, else litellm_params.base_model
+    custom_llm_provider: str | None
+    pricing_provider: str | None
+    params_prices: dict[str, Any]  # declared pricing keys set in litellm_params (they win)
+    info_prices: dict[str, Any]  # price keys set in model_info
+    dropped_params_prices: tuple[str, ...]  # price-like litellm_params keys LiteLLM silently drops
+    string_prices: tuple[str, ...]  # "section.key" of prices written as strings (accepted)
+    identity: str  # what LiteLLM registers the deployment's prices under (id, or a hash of name+params)
+    params_keys: tuple[str, ...] = ()  # key names only: values may be secrets
+    info_keys: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How messages name this deployment."""
+        suffix = f" (id {self.model_id})" if self.model_id else f" (#{self.index + 1})"
+        return f"{self.model_name}{suffix}"
+
+    @property
+    def has_custom_prices(self) -> bool:
+        return bool(self.params_prices or self.info_prices)
+
+    @property
+    def is_wildcard(self) -> bool:
+        return "*" in self.model_name
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyConfig:
+    path: str
+    deployments: tuple[Deployment, ...]
+    cost_discount_config: dict[str, float] = field(default_factory=dict)
+    cost_margin_config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> ProxyConfig:
+        return cls(path="", deployments=())
+
+
+def _read_yaml(path: Path, shown: str) -> Any:
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(shown, f"cannot read config ({exc.strerror})") from None
+    try:
+        return yaml.safe_load(text)  # safe: tags that construct objects are refused
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(shown, f"{where}invalid YAML ({problem})") from None
+
+
+def _load_model_list(path: Path, shown: str, seen: frozenset[Path]) -> tuple[list[Any], dict[str, Any]]:
+    doc = _read_yaml(path, shown)
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ConfigError(shown, "a proxy config must be a YAML mapping")
+    model_list = doc.get("model_list") or []
+    if not isinstance(model_list, list):
+        raise ConfigError(shown, "model_list must be a list", key="model_list")
+    settings = doc.get("litellm_settings") or {}
+    if not isinstance(settings, dict):
+        raise ConfigError(shown, "litellm_settings must be a mapping", key="litellm_settings")
+    includes = doc.get("include") or []
+    if isinstance(includes, str):
+        includes = [includes]
+    if not isinstance(includes, list):
+        raise ConfigError(shown, "include must be a list of file names", key="include")
+    merged = list(model_list)
+    for name in includes:
+        if not isinstance(name, str):
+            raise ConfigError(shown, "include entries must be file names", key="include")
+        inc = (path.parent / name).resolve()
+        if inc in seen:
+            raise ConfigError(shown, f"include cycle through {name}", key="include")
+        inc_list, inc_settings = _load_model_list(inc, str(Path(shown).parent / name), seen | {inc})
+        merged.extend(inc_list)
+        settings = {**inc_settings, **settings}
+    return merged, settings
+
+
+def parse_price(value: Any, *, where: str, deployment: str | None, key: str) -> float:
+    """A price as LiteLLM's Router accepts it: a number or a numeric string, finite and not negative."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(where, f"price must be a number, got {type(value).__name__}", deployment=deployment,
+                          key=key)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith(ENV_REF):
+            raise ConfigError(where, "a price cannot be an os.environ/ reference (LiteLLM's Router refuses it)",
+                              deployment=deployment, key=key)
+        try:
+            number = float(text)
+        except ValueError:
+            raise ConfigError(where, f"price must be a number, got the string {value!r}", deployment=deployment,
+                              key=key) from None
+    else:
+        number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise ConfigError(where, "price must be finite", deployment=deployment, key=key)
+    if number < 0:
+        raise ConfigError(where, f"price must not be negative ({number:g})", deployment=deployment, key=key)
+    return number
+
+
+def _parse_tiers(value: Any, *, where: str, deployment: str, key: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ConfigError(where, "tiered_pricing must be a list of tiers", deployment=deployment, key=key)
+    tiers = []
+    for n, tier in enumerate(value):
+        if not isinstance(tier, dict):
+            raise ConfigError(where, f"tier {n + 1} must be a mapping", deployment=deployment, key=key)
+        parsed: dict[str, Any] = {}
+        for name, rate in tier.items():
+            if name == "range":
+                if not (isinstance(rate, list) and len(rate) == 2):
+                    raise ConfigError(where, f"tier {n + 1}: range must be [start, end]", deployment=deployment,
+                                      key=key)
+                parsed[name] = [parse_price(x, where=where, deployment=deployment, key=f"{key}[{n}].range")
+                                for x in rate]
+            elif rate is not None:
+                parsed[name] = parse_price(rate, where=where, deployment=deployment, key=f"{key}[{n}].{name}")
+        tiers.append(parsed)
+    return tiers
+
+
+def _prices(section: dict[str, Any], keys: Any, *, where: str, deployment: str, prefix: str,
+            strings: list[str]) -> dict[str, Any]:
+    prices: dict[str, Any] = {}
+    for key in keys:
+        value = section.get(key)
+        if value is None:
+            continue
+        shown_key = f"{prefix}.{key}"
+        if key == "tiered_pricing":
+            prices[key] = _parse_tiers(value, where=where, deployment=deployment, key=shown_key)
+        elif key == "off_peak_pricing":
+            prices[key] = value  # not priced offline (needs the wall clock); kept so lookup can warn
+        elif isinstance(value, (dict, list)):
+            continue  # structured extras (e.g. search_context_cost_per_query) do not price chat tokens
+        else:
+            if isinstance(value, str):
+                strings.append(shown_key)
+            prices[key] = parse_price(value, where=where, deployment=deployment, key=shown_key)
+    return prices
+
+
+def _optional_str(section: dict[str, Any], key: str, *, where: str, deployment: str, prefix: str) -> str | None:
+    value = section.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ConfigError(where, "must be a string", deployment=deployment, key=f"{prefix}.{key}")
+    return str(value)
+
+
+def _identity(model_name: str, params: dict[str, Any], model_id: str | None) -> str:
+    if model_id is not None:
+        return model_id
+    # LiteLLM hashes model_name + litellm_params (not model_info): same inputs, same registration.
+    blob = json.dumps([model_name, params], sort_keys=True, default=str)
+    return "hash:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _deployment(index: int, entry: Any, where: str) -> Deployment:
+    label = f"#{index + 1}"
+    if not isinstance(entry, dict):
+        raise ConfigError(where, "each model_list entry must be a mapping", deployment=label)
+    model_name = entry.get("model_name")
+    if not isinstance(model_name, str) or not model_name.strip():
+        raise ConfigError(where, "model_name is missing", deployment=label, key="model_name")
+    label = f"{model_name!r} (#{index + 1})"
+    params = entry.get("litellm_params")
+    if not isinstance(params, dict):
+        raise ConfigError(where, "litellm_params is missing or not a mapping", deployment=label,
+                          key="litellm_params")
+    model = params.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise ConfigError(where, "litellm_params.model is missing", deployment=label, key="litellm_params.model")
+    info = entry.get("model_info") or {}
+    if not isinstance(info, dict):
+        raise ConfigError(where, "model_info must be a mapping", deployment=label, key="model_info")
+
+    strings: list[str] = []
+    params_price_keys = [k for k in params if k in CUSTOM_PRICING_FIELDS]
+    dropped = tuple(
+        k for k in params if k not in CUSTOM_PRICING_FIELDS and is_price_key(k) and params[k] is not None
+    )
+    params_prices = _prices(params, params_price_keys, where=where, deployment=label, prefix="litellm_params",
+                            strings=strings)
+    # Undeclared keys are dropped by the proxy, but a nonsense value there is still a config error.
+    _prices(params, [k for k in dropped if k != "off_peak_pricing"], where=where, deployment=label,
+            prefix="litellm_params", strings=[])
+    info_prices = _prices(info, [k for k in info if is_price_key(k)], where=where, deployment=label,
+                          prefix="model_info", strings=strings)
+
+    model_id = _optional_str(info, "id", where=where, deployment=label, prefix="model_info")
+    base_model = _optional_str(info, "base_model", where=where, deployment=label, prefix="model_info") or \
+        _optional_str(params, "base_model", where=where, deployment=label, prefix="litellm_params")
+    return Deployment(
+        index=index,
+        model_name=model_name,
+        model=model.strip(),
+        model_id=model_id,
+        base_model=base_model,
+        custom_llm_provider=_optional_str(params, "custom_llm_provider", where=where, deployment=label,
+                                          prefix="litellm_params"),
+        pricing_provider=_optional_str(info, "pricing_provider", where=where, deployment=label,
+                                       prefix="model_info"),
+        params_prices=params_prices,
+        info_prices=info_prices,
+        dropped_params_prices=dropped,
+        string_prices=tuple(strings),
+        identity=_identity(model_name, params, model_id),
+        params_keys=tuple(str(k) for k in params),
+        info_keys=tuple(str(k) for k in info),
+    )
+
+
+def _adjustments(settings: dict[str, Any], where: str) -> tuple[dict[str, float], dict[str, Any]]:
+    discount = settings.get("cost_discount_config") or {}
+    margin = settings.get("cost_margin_config") or {}
+    if not isinstance(discount, dict):
+        raise ConfigError(where, "must be a mapping of provider to fraction", key="litellm_settings.cost_discount_config")
+    if not isinstance(margin, dict):
+        raise ConfigError(where, "must be a mapping of provider to margin", key="litellm_settings.cost_margin_config")
+    discounts = {}
+    for name, value in discount.items():
+        key = f"litellm_settings.cost_discount_config.{name}"
+        number = parse_price(value, where=where, deployment=None, key=key)
+        if number > 1:
+            raise ConfigError(where, f"a discount is a fraction from 0 to 1, got {number:g}", key=key)
+        discounts[str(name)] = number
+    margins: dict[str, Any] = {}
+    for name, value in margin.items():
+        key = f"litellm_settings.cost_margin_config.{name}"
+        if isinstance(value, dict):
+            unknown = set(value) - {"percentage", "fixed_amount"}
+            if unknown:
+                raise ConfigError(where, f"unknown margin field {sorted(unknown)[0]!r}", key=key)
+            margins[str(name)] = {k: parse_price(v, where=where, deployment=None, key=f"{key}.{k}")
+                                  for k, v in value.items()}
+        else:
+            margins[str(name)] = parse_price(value, where=where, deployment=None, key=key)
+    return discounts, margins
+
+
+def load_config(path: str | Path) -> ProxyConfig:
+    """Read a proxy config; raises ConfigError (one line, naming deployment and key) when it cannot be priced."""
+    shown = str(path)
+    real = Path(path).resolve()
+    model_list, settings = _load_model_list(real, shown, frozenset({real}))
+    deployments = tuple(_deployment(i, entry, shown) for i, entry in enumerate(model_list))
+    discounts, margins = _adjustments(settings, shown)
+    return ProxyConfig(path=shown, deployments=deployments, cost_discount_config=discounts,
+                       cost_margin_config=margins)

@@ -1,0 +1,153 @@
+"""The public cost map: loading it (embedded snapshot, a file, the env var, the user cache) and finding models in it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .errors import CostMapError
+
+if TYPE_CHECKING:
+    from .modelname import MapMatch, ModelIndex
+
+ENV_VAR = "COSTCALC_COST_MAP"
+CACHE_FILE_NAME = "cost_map.json"
+
+
+def cache_dir() -> Path:
+    """Where `costcalc map update` keeps a refreshed map (XDG cache directory)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "costcalc"
+
+
+@dataclass(frozen=True, slots=True)
+class CostMapInfo:
+    """Where the prices came from: stamped into every JSON report so it can be reproduced."""
+
+    source: str
+    litellm_version: str | None
+    snapshot_date: str | None
+    sha256: str
+    models: int
+    path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "litellm_version": self.litellm_version,
+            "snapshot_date": self.snapshot_date,
+            "sha256": self.sha256,
+            "models": self.models,
+            "path": self.path,
+        }
+
+
+class CostMap:
+    """A LiteLLM-format cost map: model key → entry, with LiteLLM's name-lookup rules on top."""
+
+    def __init__(self, entries: dict[str, dict[str, Any]], info: CostMapInfo):
+        self.entries = entries
+        self.info = info
+        self._found: dict[tuple[str, str | None], MapMatch | None] = {}
+
+    @cached_property
+    def index(self) -> ModelIndex:
+        from .modelname import ModelIndex
+
+        return ModelIndex(self.entries)
+
+    def find(self, model: str, provider: str | None = None) -> MapMatch | None:
+        """The entry LiteLLM's ``get_model_info(model, provider)`` would use, or None (cached per name)."""
+        key = (model, provider)
+        try:
+            return self._found[key]
+        except KeyError:
+            match = self._found[key] = self.index.find(model, provider)
+            return match
+
+    def provider_of(self, model: str, provider: str | None = None) -> tuple[str, str] | None:
+        return self.index.provider_of(model, provider)
+
+    def suggest(self, model: str, n: int = 3) -> list[str]:
+        return self.index.suggest(model, n)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def parse_cost_map(raw: bytes, where: str) -> dict[str, dict[str, Any]]:
+    """Validate the shape of a LiteLLM cost map; ``sample_spec`` is documentation and is dropped."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise CostMapError(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CostMapError(f"{where}: a cost map must be a JSON object keyed by model name")
+    entries = {k: v for k, v in data.items() if k != "sample_spec" and isinstance(v, dict)}
+    if not entries:
+        raise CostMapError(f"{where}: no model entries found")
+    if not any("input_cost_per_token" in v or "litellm_provider" in v for v in entries.values()):
+        raise CostMapError(f"{where}: does not look like a LiteLLM cost map (no litellm_provider/prices)")
+    return entries
+
+
+def _embedded() -> CostMap:
+    data = resources.files("costcalc").joinpath("data")
+    raw = data.joinpath("cost_map.json").read_bytes()
+    meta = orjson.loads(data.joinpath("cost_map.meta.json").read_bytes())
+    entries = orjson.loads(raw)
+    info = CostMapInfo(
+        source=meta["source"],
+        litellm_version=meta.get("litellm_version"),
+        snapshot_date=meta.get("snapshot_date"),
+        sha256=meta["sha256"],
+        models=len(entries),
+        path="(embedded)",
+    )
+    return CostMap(entries, info)
+
+
+def _from_file(path: Path) -> CostMap:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CostMapError(f"{path}: cannot read cost map ({exc.strerror})") from None
+    entries = parse_cost_map(raw, str(path))
+    meta_path = path.with_name(path.name + ".meta.json")
+    meta: dict[str, Any] = {}
+    if meta_path.exists():
+        try:
+            meta = orjson.loads(meta_path.read_bytes())
+        except orjson.JSONDecodeError:
+            meta = {}
+    info = CostMapInfo(
+        source=meta.get("source", str(path)),
+        litellm_version=meta.get("litellm_version"),
+        snapshot_date=meta.get("snapshot_date"),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        models=len(entries),
+        path=str(path),
+    )
+    return CostMap(entries, info)
+
+
+def load_cost_map(path: str | os.PathLike[str] | None = None) -> CostMap:
+    """The map to price with: ``path``, else $COSTCALC_COST_MAP, else the cached refresh, else the snapshot."""
+    if path is None:
+        path = os.environ.get(ENV_VAR) or None
+    if path is not None:
+        return _from_file(Path(path))
+    cached = cache_dir() / CACHE_FILE_NAME
+    if cached.is_file():
+        return _from_file(cached)
+    return _embedded()

@@ -1,0 +1,87 @@
+"""Stream usage records through resolution and pricing: every line comes out priced, unpriced, rejected or
+skipped. Each distinct (model, model_id, service tier, per-request prices) is resolved and compiled once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .config import ProxyConfig
+from .costmap import CostMap
+from .pricing import Cost, Pricer, make_adjuster
+from .resolve import PriceSheet, Resolver, Unpriced
+from .usage import LineResult, Rejected, Skipped, UsageRecord, read_usage
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    record: UsageRecord
+    cost: Cost
+    sheet: PriceSheet
+
+
+@dataclass(frozen=True, slots=True)
+class NotPriced:
+    record: UsageRecord
+    reason: str
+    suggestions: tuple[str, ...] = ()
+    sheet: PriceSheet | None = None
+
+
+Outcome = Priced | NotPriced | Rejected | Skipped
+
+
+class PricingEngine:
+    """The library entry point: ``engine.price(record)`` or ``engine.run(paths)``."""
+
+    def __init__(self, cost_map: CostMap, config: ProxyConfig | None = None):
+        self.cost_map = cost_map
+        self.config = config or ProxyConfig.empty()
+        self.resolver = Resolver(cost_map, self.config)
+        self._pricers: dict[tuple[Any, ...], Pricer | Unpriced] = {}
+        # warning text → where it applies; filled once per deployment/model as records meet them
+        self.warnings: dict[str, str] = {}
+
+    def pricer(self, model: str, model_id: str | None = None, service_tier: str | None = None,
+               request_prices: tuple[tuple[str, float], ...] = ()) -> Pricer | Unpriced:
+        key = (model, model_id, service_tier, request_prices)
+        try:
+            return self._pricers[key]
+        except KeyError:
+            pass
+        resolved = self.resolver.resolve(model, model_id, request_prices)
+        if isinstance(resolved, Unpriced):
+            result: Pricer | Unpriced = resolved
+        else:
+            d = resolved.deployment
+            discount_model = self.resolver.served_model(d, model) if d is not None else model
+            adjuster = make_adjuster(self.config.cost_discount_config, self.config.cost_margin_config,
+                                     resolved.provider, discount_model)
+            result = Pricer(resolved, service_tier, adjuster)
+            where = d.label if d is not None else model
+            for w in resolved.warnings:
+                self.warnings.setdefault(f"{where}: {w}", where)
+        self._pricers[key] = result
+        return result
+
+    def price(self, record: UsageRecord) -> Priced | NotPriced:
+        p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
+        if isinstance(p, Unpriced):
+            return NotPriced(record, p.reason, p.suggestions)
+        cost = p(record.prompt_tokens, record.completion_tokens, record.cache_read_tokens,
+                 record.cache_write_tokens, record.cache_write_1h_tokens, record.reasoning_tokens,
+                 record.audio_input_tokens, record.audio_output_tokens, record.image_input_tokens,
+                 record.duration_s)
+        if cost is None:
+            return NotPriced(record, "priced per second, but the record has no duration "
+                             "(duration_s, response_time_ms or startTime/endTime)", sheet=p.sheet)
+        return Priced(record, cost, p.sheet)
+
+    def outcomes(self, results: Iterable[LineResult]) -> Iterator[Outcome]:
+        price = self.price
+        for r in results:
+            yield price(r) if isinstance(r, UsageRecord) else r
+
+    def run(self, paths: Iterable[str], adapt: Any = None) -> Iterator[Outcome]:
+        return self.outcomes(read_usage(paths, adapt))

@@ -1,0 +1,411 @@
+"""PriceSheet × token counts → cost: LiteLLM 1.110.2's formulas (PRICING.md §2–§5) and nothing else.
+
+A ``Pricer`` is compiled once per (price sheet, service tier) and then called per record with plain ints,
+so the hot loop allocates nothing but the result tuple. Rates that depend on the prompt size (``_above_Nk``
+keys, ``tiered_pricing``) are resolved once per size band and cached.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from .resolve import PriceSheet
+
+# ServiceTier values as cost-key suffixes, longest first: LiteLLM's fallback scans them by substring.
+_ALL_TIER_SUFFIXES = ("_ultrafast", "_balanced", "_priority", "_auto", "_flex", "_fast")
+_NON_STANDARD_SUFFIXES = (*_ALL_TIER_SUFFIXES, "_batches")
+_TIER_TO_SUFFIX = {"flex": "flex", "balanced": "balanced", "priority": "priority", "fast": "priority",
+                   "ultrafast": "ultrafast"}
+_THRESHOLD_PREFIXES = tuple(
+    f"{p}_above_" for p in ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
+                            "cache_creation_input_token_cost")
+)
+_TTL_KEYS = {"1hr": "cache_creation_input_token_cost_above_1hr", "12hr": "cache_creation_input_token_cost_above_12hr"}
+_INCLUSIVE_THRESHOLD_PROVIDERS = frozenset({"xai"})
+_FIREWORKS_CACHE_READ_RATIO = 0.5
+
+
+class Cost(NamedTuple):
+    """One record's cost in USD. The parts are informational; ``total`` is computed in LiteLLM's order."""
+
+    input: float  # uncached input (text, audio, image); per-second charges are booked here by LiteLLM
+    cache_read: float
+    cache_write: float
+    output: float  # visible output (text, audio)
+    reasoning: float
+    adjustment: float  # discount (negative) and margin (positive)
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The per-token rates of one prompt-size band (what LiteLLM's ``_get_token_base_cost`` resolves)."""
+
+    input: float
+    output: float
+    cache_read: float
+    cache_write: float
+    cache_write_1h: float
+    reasoning: float
+    audio_input: float | None  # None: billed at ``input``
+    audio_output: float
+    image_input: float | None
+    keys: dict[str, str]  # which rate key supplied each rate (for --explain)
+
+
+def service_tier_suffix(service_tier: str | None) -> str | None:
+    if not service_tier or not isinstance(service_tier, str):
+        return None
+    return _TIER_TO_SUFFIX.get(service_tier.lower())
+
+
+def parse_threshold(key: str) -> float:
+    """``..._above_272k_tokens`` → 272000.0; ``_above_272_tokens`` → 272.0 (LiteLLM's parsing)."""
+    text = key.rsplit("_above_", 1)[1].split("_tokens")[0]
+    return float(text.replace("k", "")) * (1000 if "k" in text else 1)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def unit(rates: dict[str, Any], key: str, default: float | None) -> float | None:
+    """LiteLLM's ``get_cost_per_unit``: the key, else (for a service-tier key) the unsuffixed key, else default."""
+    value = rates.get(key)
+    if value is not None:
+        number = _number(value)
+        return default if number is None else number
+    for suffix in _ALL_TIER_SUFFIXES:
+        if suffix in key:
+            fallback = rates.get(key.replace(suffix, ""))
+            if fallback is not None:
+                number = _number(fallback)
+                if number is not None:
+                    return number
+            break
+    return default
+
+
+def _exceeds(tokens: int, threshold: float, inclusive: bool) -> bool:
+    return tokens > threshold or (inclusive and tokens == threshold)
+
+
+def _select_tier(tiers: Any, prompt_tokens: int) -> dict[str, Any] | None:
+    """LiteLLM's ``select_tier_for_input``: start < P <= end; no match → the last tier; P <= 0 → none."""
+    if not isinstance(tiers, list) or not tiers or prompt_tokens <= 0:
+        return None
+    ranged = []
+    for tier in tiers:
+        bounds = tier.get("range") if isinstance(tier, dict) else None
+        if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
+            start, end = _number(bounds[0]), _number(bounds[1])
+            if start is not None and end is not None:
+                ranged.append((start, end, tier))
+    if not ranged:
+        return None
+    ranged.sort(key=lambda t: t[0])
+    for start, end, tier in ranged:
+        if start < prompt_tokens <= end:
+            return tier
+    return ranged[-1][2]
+
+
+def _tier_rate(tier: dict[str, Any], key: str, fallback: str | None = None) -> float:
+    value = tier.get(key)
+    if value is None:
+        if fallback is None:
+            return 0.0
+        value = tier.get(fallback, 0)
+    number = _number(value)
+    return 0.0 if number is None else number
+
+
+def _modality_rate(rates: dict[str, Any], base_key: str, suffix: str | None, prompt_tokens: int,
+                   inclusive: bool) -> tuple[float | None, str]:
+    """LiteLLM's ``_modality_token_cost`` rate: a dedicated (possibly tiered) rate, or None for "the input rate"."""
+    tier_sfx = f"_{suffix}" if suffix else ""
+    best, best_thr = None, None
+    for k, v in rates.items():
+        if v is None or not k.startswith(f"{base_key}_above_") or not k.endswith(("_tokens", f"_tokens{tier_sfx}")):
+            continue
+        try:
+            thr = parse_threshold(k)
+        except ValueError:
+            continue
+        if _exceeds(prompt_tokens, thr, inclusive) and (best_thr is None or thr > best_thr):
+            best, best_thr = k, thr
+    cost_key = f"{base_key}{tier_sfx}" if best is None else f"{best.removesuffix(tier_sfx)}{tier_sfx}"
+    standard_key = cost_key.removesuffix(tier_sfx) if tier_sfx else cost_key
+    if rates.get(cost_key) is None and rates.get(standard_key) is None:
+        return None, "input rate"
+    return unit(rates, cost_key, 0.0), cost_key
+
+
+def band_rates(rates: dict[str, Any], prompt_tokens: int, service_tier: str | None, provider: str | None) -> Rates:
+    """Every per-token rate that applies to a prompt of ``prompt_tokens`` (PRICING.md §2.3–§4)."""
+    if provider == "fireworks_ai" and rates.get("cache_read_input_token_cost") is None \
+            and _number(rates.get("input_cost_per_token")) is not None:
+        rates = {**rates,
+                 "cache_read_input_token_cost": float(rates["input_cost_per_token"]) * _FIREWORKS_CACHE_READ_RATIO}
+    inclusive = provider in _INCLUSIVE_THRESHOLD_PROVIDERS
+    suffix = service_tier_suffix(service_tier)
+
+    def key(base: str) -> str:
+        return f"{base}_{suffix}" if suffix else base
+
+    keys: dict[str, str] = {}
+    tier = _select_tier(rates.get("tiered_pricing"), prompt_tokens)
+    if tier is not None and "input_cost_per_token" not in tier:
+        tier = None
+    if tier is not None:
+        rng = tier.get("range")
+        where = f"tiered_pricing[{rng[0]:g}, {rng[1]:g}]" if isinstance(rng, list) else "tiered_pricing"
+        r_in = _tier_rate(tier, "input_cost_per_token")
+        if "output_cost_per_token" in tier:
+            r_out, keys["output"] = _tier_rate(tier, "output_cost_per_token"), where
+        else:
+            r_out, keys["output"] = unit(rates, "output_cost_per_token", 0.0) or 0.0, "output_cost_per_token"
+        r_cr = _tier_rate(tier, "cache_read_input_token_cost", "input_cost_per_token")
+        r_cw = _tier_rate(tier, "cache_creation_input_token_cost", "input_cost_per_token")
+        r_1h = r_cw if tier.get(_TTL_KEYS["1hr"]) is None else _tier_rate(tier, _TTL_KEYS["1hr"])
+        keys.update(input=where, cache_read=where, cache_write=where, cache_write_1h=where)
+        if "output_cost_per_reasoning_token" in tier or "output_cost_per_token" in tier:
+            r_rea = _tier_rate(tier, "output_cost_per_reasoning_token", "output_cost_per_token")
+            keys["reasoning"] = where
+        else:
+            r_rea, keys["reasoning"] = _reasoning_rate(rates, suffix, r_out)
+    else:
+        r_in = unit(rates, key("input_cost_per_token"), 0.0)
+        r_out = unit(rates, key("output_cost_per_token"), 0.0)
+        keys["input"], keys["output"] = key("input_cost_per_token"), key("output_cost_per_token")
+        if r_out == 0.0:
+            image_out = unit(rates, "output_cost_per_image_token", None)
+            if image_out is not None:
+                r_out, keys["output"] = image_out, "output_cost_per_image_token"
+        r_cw = unit(rates, key("cache_creation_input_token_cost"), None)
+        r_cr = unit(rates, key("cache_read_input_token_cost"), None)
+        keys["cache_write"], keys["cache_read"] = key("cache_creation_input_token_cost"), \
+            key("cache_read_input_token_cost")
+        ttl_key = key(_TTL_KEYS["1hr"])
+        tier_sfx = f"_{suffix}" if suffix else ""
+        thresholds = []
+        for k in rates:
+            if k.startswith(_THRESHOLD_PREFIXES) and "_tokens" in k and (
+                not k.endswith(_NON_STANDARD_SUFFIXES) or (tier_sfx and k.endswith(tier_sfx))
+            ):
+                thresholds.append(k)
+        for k in sorted(thresholds, key=parse_threshold):
+            try:
+                text = k.rsplit("_above_", 1)[1].split("_tokens")[0]
+                if not _exceeds(prompt_tokens, parse_threshold(k), inclusive):
+                    continue
+            except ValueError:
+                continue
+            for name, base in (("input", "input_cost_per_token"), ("output", "output_cost_per_token"),
+                               ("cache_write", "cache_creation_input_token_cost"),
+                               ("cache_read", "cache_read_input_token_cost")):
+                tiered_key = key(f"{base}_above_{text}_tokens")
+                current = {"input": r_in, "output": r_out, "cache_write": r_cw, "cache_read": r_cr}[name]
+                new = unit(rates, tiered_key, current)
+                if new is not current and unit(rates, tiered_key, None) is not None:
+                    keys[name] = tiered_key
+                if name == "input":
+                    r_in = new
+                elif name == "output":
+                    r_out = new
+                elif name == "cache_write":
+                    r_cw = new
+                else:
+                    r_cr = new
+            preferred = key(f"{_TTL_KEYS['1hr']}_above_{text}_tokens")
+            if rates.get(preferred) is not None:
+                ttl_key = preferred
+        if r_cr is None:
+            r_cr, keys["cache_read"] = r_in, f"{keys['input']} (no cache-read price)"
+        if r_cw is None:
+            r_cw, keys["cache_write"] = r_in, f"{keys['input']} (no cache-write price)"
+        r_1h = unit(rates, ttl_key, None)
+        if r_1h is None:
+            r_1h, keys["cache_write_1h"] = r_cw, keys["cache_write"]
+        else:
+            keys["cache_write_1h"] = ttl_key
+        r_rea, keys["reasoning"] = _reasoning_rate(rates, suffix, r_out, keys["output"])
+    audio_in, keys["audio_input"] = _modality_rate(rates, "input_cost_per_audio_token", suffix, prompt_tokens,
+                                                   inclusive)
+    image_in, keys["image_input"] = _modality_rate(rates, "input_cost_per_image_token", suffix, 0, inclusive)
+    audio_out = unit(rates, "output_cost_per_audio_token", None)
+    keys["audio_output"] = "output_cost_per_audio_token" if audio_out is not None else keys["output"]
+    return Rates(
+        input=r_in, output=r_out, cache_read=r_cr, cache_write=r_cw, cache_write_1h=r_1h, reasoning=r_rea,
+        audio_input=audio_in, audio_output=r_out if audio_out is None else audio_out, image_input=image_in,
+        keys=keys,
+    )
+
+
+def _reasoning_rate(rates: dict[str, Any], suffix: str | None, r_out: float,
+                    out_key: str = "output rate") -> tuple[float, str]:
+    tier_key = f"output_cost_per_reasoning_token_{suffix}" if suffix else "output_cost_per_reasoning_token"
+    if rates.get(tier_key) is not None:
+        value = unit(rates, tier_key, None)
+        if value is not None:
+            return value, tier_key
+    if suffix and rates.get(f"output_cost_per_token_{suffix}") is not None:
+        return r_out, out_key
+    standard = unit(rates, "output_cost_per_reasoning_token", None)
+    if standard is not None:
+        return standard, "output_cost_per_reasoning_token"
+    return r_out, out_key
+
+
+class Adjuster:
+    """``litellm_settings`` discount then margin (PRICING.md §7.6), for one provider/model."""
+
+    __slots__ = ("discount", "margin_pct", "margin_fixed")
+
+    def __init__(self, discount: float, margin_pct: float, margin_fixed: float):
+        self.discount, self.margin_pct, self.margin_fixed = discount, margin_pct, margin_fixed
+
+    @property
+    def active(self) -> bool:
+        return bool(self.discount or self.margin_pct or self.margin_fixed)
+
+    def __call__(self, base: float) -> float:
+        total = base - base * self.discount if self.discount else base
+        if self.margin_pct or self.margin_fixed:
+            total = total + (total * self.margin_pct + self.margin_fixed)
+        return total
+
+
+NO_ADJUSTMENT = Adjuster(0.0, 0.0, 0.0)
+
+
+def make_adjuster(discounts: dict[str, float], margins: dict[str, Any], provider: str | None,
+                  model: str | None) -> Adjuster:
+    import fnmatch
+
+    discount = 0.0
+    if provider and discounts:
+        prefix = f"{provider}/"
+        names: list[str] = []
+        if model:
+            stripped = model
+            while stripped.startswith(prefix):
+                stripped = stripped[len(prefix):]
+                names.append(stripped)
+            if not names:
+                names.append(model)
+        patterns = [k[len(prefix):] for k in discounts if k.startswith(prefix)]
+        exact = next((n for n in names if n in patterns and not set("*?[") & set(n)), None)
+        if exact is not None:
+            discount = discounts[prefix + exact]
+        else:
+            globs = [p for p in patterns if set("*?[") & set(p)
+                     and any(fnmatch.fnmatchcase(n, p) for n in names if "/" in p or not n.startswith(prefix))]
+            if globs:
+                best = max(globs, key=lambda p: sum(1 for ch in p if ch not in "*?"))
+                discount = discounts[prefix + best]
+            else:
+                discount = discounts.get(provider, 0.0)
+    margin_cfg = None
+    if provider and provider in margins:
+        margin_cfg = margins[provider]
+    elif "global" in margins:
+        margin_cfg = margins["global"]
+    pct = fixed = 0.0
+    if isinstance(margin_cfg, dict):
+        pct, fixed = float(margin_cfg.get("percentage", 0.0)), float(margin_cfg.get("fixed_amount", 0.0))
+    elif margin_cfg is not None:
+        pct = float(margin_cfg)
+    return Adjuster(discount, pct, fixed)
+
+
+class Pricer:
+    """Prices records against one PriceSheet under one service tier."""
+
+    def __init__(self, sheet: PriceSheet, service_tier: str | None = None, adjuster: Adjuster = NO_ADJUSTMENT):
+        self.sheet = sheet
+        self.service_tier = service_tier
+        self.adjust = adjuster
+        self.per_second = sheet.per_second_rate if sheet.per_second else None
+        rates = sheet.rates
+        bounds: set[float] = set()
+        for k in rates:
+            if "_above_" in k and "_tokens" in k:
+                try:
+                    bounds.add(parse_threshold(k))
+                except ValueError:
+                    pass
+        self._bounds = sorted(bounds)
+        self._inclusive = sheet.provider in _INCLUSIVE_THRESHOLD_PROVIDERS
+        self._tiers = rates.get("tiered_pricing")
+        self._bands: dict[Any, Rates] = {}
+
+    def rates_for(self, prompt_tokens: int) -> Rates:
+        if self._inclusive:
+            band: Any = bisect_right(self._bounds, prompt_tokens)
+        else:
+            band = bisect_left(self._bounds, prompt_tokens)
+        if self._tiers is not None:
+            band = (band, id(_select_tier(self._tiers, prompt_tokens)))
+        try:
+            return self._bands[band]
+        except KeyError:
+            r = self._bands[band] = band_rates(self.sheet.rates, prompt_tokens, self.service_tier,
+                                               self.sheet.provider)
+            return r
+
+    def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
+                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
+                 image_in: int = 0, duration_s: float | None = None) -> Cost | None:
+        """The cost of one call, or None when a per-second price has no duration to multiply."""
+        if self.per_second is not None:
+            if duration_s is None:
+                return None
+            base = self.per_second[1] * ((duration_s * 1000.0) / 1000)
+            total = self.adjust(base) if self.adjust.active else base
+            return Cost(base, 0.0, 0.0, 0.0, 0.0, total - base, total)
+        r = self.rates_for(prompt)
+        # Input (PRICING.md §2.3): the uncached text share, clamped the way LiteLLM clamps it.
+        if (cache_read or cache_write) and cache_read + cache_write + audio_in + image_in > prompt:
+            budget = max(prompt - cache_read - cache_write, 0)
+            audio_in = min(audio_in, budget)
+            image_in = min(image_in, budget - audio_in)
+            text_in = budget - audio_in - image_in
+        else:
+            text_in = max(prompt - cache_read - audio_in - cache_write - image_in, 0)
+        uncached = text_in * r.input
+        read = cache_read * r.cache_read
+        prompt_cost = uncached + read
+        if audio_in:
+            a = audio_in * (r.input if r.audio_input is None else r.audio_input)
+            uncached += a
+            prompt_cost += a
+        if image_in:
+            i = image_in * (r.input if r.image_input is None else r.image_input)
+            uncached += i
+            prompt_cost += i
+        write = 0.0
+        if cache_write or cache_write_1h:
+            write = max(cache_write - cache_write_1h, 0) * r.cache_write + cache_write_1h * r.cache_write_1h
+            prompt_cost += write
+        # Output (§2.4): with a breakdown, text is the remainder after reasoning and audio.
+        if reasoning > 0 or audio_out > 0:
+            text_out = max(0, completion - reasoning - audio_out)
+            out = text_out * r.output
+            completion_cost = out
+            if audio_out > 0:
+                out += audio_out * r.audio_output
+                completion_cost += audio_out * r.audio_output
+            rea = reasoning * r.reasoning if reasoning > 0 else 0.0
+            completion_cost += rea
+        else:
+            out = completion_cost = completion * r.output
+            rea = 0.0
+        base = prompt_cost + completion_cost
+        total = self.adjust(base) if self.adjust.active else base
+        return Cost(uncached, read, write, out, rea, total - base, total)

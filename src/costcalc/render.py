@@ -1,0 +1,287 @@
+"""Writers for reports: table (rich), json, jsonl (per record), csv and markdown, on one code path.
+
+Nothing here prices anything: it formats what ``report.py`` and ``engine.py`` computed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import IO, Any
+
+import orjson
+
+from . import __version__
+from .costmap import CostMapInfo
+from .engine import NotPriced, Outcome, Priced, PricingEngine
+from .pricing import Pricer
+from .report import COST_PARTS, NONE, Report, Totals
+from .usage import Rejected, Skipped
+
+FORMATS = ("table", "json", "jsonl", "csv", "markdown")
+
+
+def money(value: float) -> str:
+    """Dollars with precision that suits the size: $1,234.57, $12.3456, $0.009495, 3.20e-08."""
+    a = abs(value)
+    if a >= 1000:
+        text = f"{a:,.2f}"
+    elif a >= 1:
+        text = f"{a:,.4f}"
+    elif a >= 1e-6 or a == 0:
+        text = f"{a:.6f}"
+    else:
+        text = f"{a:.2e}"
+    return ("-$" if value < 0 else "$") + text
+
+
+def tokens(n: int) -> str:
+    return f"{n:,}"
+
+
+def share(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}%" if whole else "-"
+
+
+def accounting_line(report: Report) -> str:
+    a = report.accounting
+    return (f"{a.read:,} records read: {a.priced:,} priced, {a.unpriced:,} unpriced, {a.rejected:,} rejected, "
+            f"{a.skipped:,} skipped")
+
+
+# -- JSON ----------------------------------------------------------------------------------------------
+
+def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
+                warnings: Iterable[str] = ()) -> dict[str, Any]:
+    """The ``--format json`` document (schema documented in the README)."""
+    groups = []
+    grand = report.totals.costs[6]
+    for key, totals in report.sorted_groups():
+        row = {"key": dict(zip(report.group_by, key))}
+        row.update(totals.as_dict())
+        row["share"] = (totals.costs[6] / grand) if grand else None
+        groups.append(row)
+    return {
+        "costcalc_version": __version__,
+        "cost_map": cost_map.as_dict(),
+        "config": config_path,
+        "group_by": list(report.group_by),
+        "totals": report.totals.as_dict(),
+        "groups": groups,
+        "groups_overlap": report.multi_key,
+        "accounting": report.accounting.as_dict(),
+        "unpriced_models": [
+            {"model": u.model, "count": u.count, "reason": u.reason, "suggestions": list(u.suggestions)}
+            for u in sorted(report.unpriced.values(), key=lambda u: (-u.count, u.model))
+        ],
+        "rejected": [{"file": r.file, "line": r.line, "reason": r.reason} for r in report.rejected],
+        "warnings": list(warnings),
+    }
+
+
+def write_json(doc: dict[str, Any], out: IO[bytes]) -> None:
+    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    out.write(b"\n")
+
+
+# -- JSONL: one line per input record --------------------------------------------------------------------
+
+_PART_TOKENS = (
+    ("input", "input"), ("cache_read", "cache_read"), ("cache_write", "cache_write"),
+    ("cache_write_1h", "cache_write_1h"), ("output", "output"), ("reasoning", "reasoning"),
+    ("audio_input", "audio_input"), ("audio_output", "audio_output"), ("image_input", "image_input"),
+)
+
+
+def prices_used(engine: PricingEngine, o: Priced) -> dict[str, Any]:
+    """Each rate that priced this record: the key it came from, its value and its source."""
+    r = o.record
+    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    sheet = o.sheet
+    if not isinstance(p, Pricer):
+        return {}
+    if p.per_second is not None:
+        key, rate = p.per_second
+        return {"per_second": {"key": key, "rate": rate, "source": sheet.sources.get(key, "")}}
+    rates = p.rates_for(r.prompt_tokens)
+    counts = {
+        "input": r.prompt_tokens, "cache_read": r.cache_read_tokens,
+        "cache_write": r.cache_write_tokens - r.cache_write_1h_tokens, "cache_write_1h": r.cache_write_1h_tokens,
+        "output": r.completion_tokens, "reasoning": r.reasoning_tokens, "audio_input": r.audio_input_tokens,
+        "audio_output": r.audio_output_tokens, "image_input": r.image_input_tokens,
+    }
+    used: dict[str, Any] = {}
+    for part, attr in _PART_TOKENS:
+        if not counts[part]:
+            continue
+        rate = getattr(rates, attr)
+        key = rates.keys.get(part, "")
+        if rate is None:
+            rate, key = rates.input, rates.keys.get("input", "")
+        base_key = key.split(" ")[0]
+        used[part] = {"key": key, "rate": rate, "source": sheet.sources.get(base_key, "default: 0")}
+    return used
+
+
+def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:
+    if isinstance(o, Priced):
+        r = o.record
+        d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced", "cost": o.cost.total,
+             "cost_parts": dict(zip(COST_PARTS[:-1], o.cost[:-1])),
+             "deployment": o.sheet.deployment.label if o.sheet.deployment else None,
+             "provider": o.sheet.provider, "map_key": o.sheet.map_key, "shape": r.shape,
+             "tokens": _tokens(r)}
+        if engine is not None:
+            d["prices"] = prices_used(engine, o)
+        if r.recorded_cost is not None:
+            d["recorded_cost"] = r.recorded_cost
+        return d
+    if isinstance(o, NotPriced):
+        r = o.record
+        return {"file": r.file, "line": r.line, "model": r.model, "status": "unpriced", "cost": None,
+                "reason": o.reason, "suggestions": list(o.suggestions), "shape": r.shape, "tokens": _tokens(r)}
+    if isinstance(o, Rejected):
+        return {"file": o.file, "line": o.line, "model": o.model, "status": "rejected", "cost": None,
+                "reason": o.reason}
+    return {"file": o.file, "line": o.line, "model": None, "status": "skipped", "cost": None, "reason": o.reason}
+
+
+def _tokens(r: Any) -> dict[str, int]:
+    return {"prompt": r.prompt_tokens, "completion": r.completion_tokens, "cache_read": r.cache_read_tokens,
+            "cache_write": r.cache_write_tokens, "reasoning": r.reasoning_tokens}
+
+
+def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngine) -> None:
+    dumps = orjson.dumps
+    for o in outcomes:
+        out.write(dumps(record_dict(o, engine)))
+        out.write(b"\n")
+
+
+# -- rows shared by table, csv and markdown ----------------------------------------------------------------
+
+def row_headers(report: Report) -> list[str]:
+    """Columns shared by table and markdown; the adjustment column only when discounts/margins applied."""
+    heads = ["requests", "input tok", "cached tok", "output tok", "input $", "cache $", "output $"]
+    if report.totals.costs[5]:
+        heads.append("adjust $")
+    return [*heads, "total $", "share"]
+
+
+def _row(report: Report, totals: Totals) -> list[str]:
+    from .report import to_float
+
+    c = totals.costs
+    cells = [tokens(totals.requests), tokens(totals.tokens[0]), tokens(totals.tokens[1]), tokens(totals.tokens[3]),
+             money(to_float(c[0])), money(to_float(c[1] + c[2])), money(to_float(c[3] + c[4]))]
+    if report.totals.costs[5]:
+        cells.append(money(to_float(c[5])))
+    return [*cells, money(to_float(c[6])), share(c[6], report.totals.costs[6])]
+
+
+def _key_cells(report: Report, key: tuple[str, ...], previous: tuple[str, ...] | None) -> list[str]:
+    """Nested keys print once: a repeated parent prints as blank."""
+    cells = []
+    for depth, part in enumerate(key):
+        same = previous is not None and previous[: depth + 1] == key[: depth + 1] and depth < len(key) - 1
+        cells.append("" if same else part)
+    return cells
+
+
+def write_csv(report: Report, out: IO[str]) -> None:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([*report.group_by, "requests", "input_tokens", "cached_tokens", "cache_write_tokens",
+                "output_tokens", "reasoning_tokens", *(f"{p}_cost" for p in COST_PARTS), "share"])
+    grand = report.totals.costs[6]
+    from .report import to_float
+
+    for key, t in report.sorted_groups():
+        w.writerow([*key, t.requests, *t.tokens, *(repr(to_float(v)) for v in t.costs),
+                    repr(t.costs[6] / grand) if grand else ""])
+    t = report.totals
+    w.writerow(["TOTAL", *[""] * (len(report.group_by) - 1), t.requests, *t.tokens,
+                *(repr(to_float(v)) for v in t.costs), "1.0" if grand else ""])
+
+
+def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = ()) -> None:
+    headers = [*report.group_by, *row_headers(report)]
+    out.write("| " + " | ".join(headers) + " |\n")
+    out.write("|" + "|".join("---" if i < len(report.group_by) else "---:" for i in range(len(headers))) + "|\n")
+    prev = None
+    for key, t in report.sorted_groups():
+        cells = [_md(c) for c in _key_cells(report, key, prev)] + _row(report, t)
+        out.write("| " + " | ".join(cells) + " |\n")
+        prev = key
+    total = ["**total**", *[""] * (len(report.group_by) - 1), *_row(report, report.totals)]
+    out.write("| " + " | ".join(total) + " |\n\n")
+    out.write(accounting_line(report) + "\n")
+    _md_unpriced(report, out)
+    for w in warnings:
+        out.write(f"\n> warning: {_md(w)}")
+    if warnings:
+        out.write("\n")
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_unpriced(report: Report, out: IO[str]) -> None:
+    if report.unpriced:
+        out.write("\nUnpriced models:\n")
+        for u in sorted(report.unpriced.values(), key=lambda u: (-u.count, u.model)):
+            hint = f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else ""
+            out.write(f"- `{_md(u.model)}` × {u.count}: {_md(u.reason)}{hint}\n")
+
+
+def write_table(report: Report, console: Any, warnings: Iterable[str] = (), title: str | None = None) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, show_footer=False, header_style="bold")
+    for name in report.group_by:
+        table.add_column(name, overflow="fold", min_width=12)
+    for h in row_headers(report):
+        table.add_column(h, justify="right", no_wrap=True)
+    prev = None
+    for key, t in report.sorted_groups():
+        table.add_row(*[Text(c) for c in _key_cells(report, key, prev)], *_row(report, t))
+        prev = key
+    table.add_section()
+    table.add_row(Text("total", style="bold"), *[""] * (len(report.group_by) - 1),
+                  *_row(report, report.totals), style="bold")
+    console.print(table)
+    console.print(Text(accounting_line(report)))
+    if report.multi_key:
+        console.print(Text("note: a record with several tags counts under each, so group totals exceed the total"))
+    if report.unpriced:
+        buf = io.StringIO()
+        _md_unpriced(report, buf)
+        console.print(Text(buf.getvalue().strip()))
+    if report.rejected:
+        shown = report.rejected[:5]
+        lines = [f"{r.file}:{r.line}: {r.reason}" for r in shown]
+        more = report.accounting.rejected - len(shown)
+        if more > 0:
+            lines.append(f"... and {more:,} more (use --rejects FILE to keep them all)")
+        console.print(Text("Rejected:\n" + "\n".join(lines)))
+    warnings = list(warnings)
+    if warnings:
+        console.print(Panel(Text("\n".join(f"• {w}" for w in warnings)), title="warnings", title_align="left",
+                            border_style="yellow"))
+
+
+def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outcome]:
+    """Pass outcomes through, writing each rejected line as ``# file:line: reason`` then the line verbatim."""
+    for o in outcomes:
+        if isinstance(o, Rejected):
+            out.write(f"# {o.file}:{o.line}: {o.reason}\n".encode())
+            out.write(o.text)
+            out.write(b"\n")
+        yield o
+
+
+__all__ = ["FORMATS", "money", "report_dict", "write_csv", "write_json", "write_jsonl", "write_markdown",
+           "write_table", "write_rejects", "NONE", "Skipped"]

@@ -1,0 +1,290 @@
+"""Grouping, totals and accounting over a stream of outcomes, in memory that grows with groups, not records.
+
+Money is summed exactly (each float cost is an exact multiple of 2^-200 in practice, so it is accumulated
+as an integer) and rounded once at the end: every total is the correctly rounded sum of the per-record
+costs it covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from .engine import NotPriced, Outcome, Priced
+from .pricing import Cost
+from .usage import Rejected, Skipped, UsageRecord
+
+_SCALE = 2.0**200
+_ISCALE = 1 << 200
+COST_PARTS = ("input", "cache_read", "cache_write", "output", "reasoning", "adjustment", "total")
+TOKEN_FIELDS = ("input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
+GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "end_user", "tag", "day", "week",
+              "month", "hour")
+NONE = "(none)"
+
+
+def exact(value: float) -> int:
+    return int(value * _SCALE)
+
+
+def to_float(total: int) -> float:
+    return total / _ISCALE
+
+
+class Totals:
+    """Counters for one group: requests, tokens, exact cost parts, and recorded spend when logs carry it."""
+
+    __slots__ = ("requests", "tokens", "costs", "recorded", "recorded_n", "recorded_computed")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.tokens = [0, 0, 0, 0, 0]
+        self.costs = [0, 0, 0, 0, 0, 0, 0]
+        self.recorded = 0
+        self.recorded_n = 0
+        self.recorded_computed = 0  # computed cost of the records that carry a recorded cost
+
+    def add(self, r: UsageRecord, c: Cost) -> None:
+        self.requests += 1
+        t = self.tokens
+        t[0] += r.prompt_tokens
+        t[1] += r.cache_read_tokens
+        t[2] += r.cache_write_tokens
+        t[3] += r.completion_tokens
+        t[4] += r.reasoning_tokens
+        k = self.costs
+        for i, v in enumerate(c):
+            if v:
+                k[i] += int(v * _SCALE)
+        if r.recorded_cost is not None:
+            self.recorded += int(r.recorded_cost * _SCALE)
+            self.recorded_n += 1
+            self.recorded_computed += int(c.total * _SCALE)
+
+    def merge(self, other: Totals) -> None:
+        self.requests += other.requests
+        self.tokens = [a + b for a, b in zip(self.tokens, other.tokens)]
+        self.costs = [a + b for a, b in zip(self.costs, other.costs)]
+        self.recorded += other.recorded
+        self.recorded_n += other.recorded_n
+        self.recorded_computed += other.recorded_computed
+
+    @property
+    def total(self) -> float:
+        return to_float(self.costs[6])
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"requests": self.requests}
+        out.update(zip(TOKEN_FIELDS, self.tokens))
+        out["cost"] = {name: to_float(v) for name, v in zip(COST_PARTS, self.costs)}
+        if self.recorded_n:
+            out["recorded"] = {
+                "records": self.recorded_n,
+                "recorded_cost": to_float(self.recorded),
+                "computed_cost": to_float(self.recorded_computed),
+                "difference": to_float(self.recorded_computed - self.recorded),
+            }
+        return out
+
+
+# -- group keys --------------------------------------------------------------------------------------
+
+def _raw_str(r: UsageRecord, *names: str) -> str:
+    raw = r.raw or {}
+    for name in names:
+        value = raw.get(name)
+        if value not in (None, ""):
+            return value if isinstance(value, str) else str(value)
+    meta = raw.get("metadata")
+    if isinstance(meta, dict):
+        for name in names:
+            value = meta.get(name)
+            if value not in (None, ""):
+                return value if isinstance(value, str) else str(value)
+    return NONE
+
+
+def dotted(r: UsageRecord, path: str) -> str:
+    value: Any = r.raw or {}
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return NONE
+        value = value[part]
+    if value is None:
+        return NONE
+    return value if isinstance(value, str) else str(value)
+
+
+def tags_of(r: UsageRecord) -> list[str]:
+    raw = r.raw or {}
+    tags = raw.get("tags")
+    if tags is None:
+        tags = raw.get("request_tags")
+    if tags is None and isinstance(raw.get("metadata"), dict):
+        tags = raw["metadata"].get("tags")
+    if isinstance(tags, str):
+        return [tags]
+    if isinstance(tags, list) and tags:
+        return [t if isinstance(t, str) else str(t) for t in tags] or [NONE]
+    return [NONE]
+
+
+def time_key(r: UsageRecord, unit: str, tz: tzinfo) -> str:
+    if r.timestamp is None:
+        return NONE
+    dt = datetime.fromtimestamp(r.timestamp, tz)
+    if unit == "hour":
+        return dt.strftime("%Y-%m-%d %H:00")
+    if unit == "day":
+        return dt.strftime("%Y-%m-%d")
+    if unit == "week":
+        monday = dt - timedelta(days=dt.weekday())
+        return monday.strftime("%Y-%m-%d") + " (week)"
+    return dt.strftime("%Y-%m")
+
+
+def key_function(name: str, tz: tzinfo = timezone.utc) -> Callable[[Priced], list[str]]:
+    """A function from a priced outcome to its key(s) under ``name`` (a list: tags give several)."""
+    if name == "model":
+        return lambda p: [p.record.model]
+    if name == "deployment":
+        return lambda p: [p.sheet.deployment.label if p.sheet.deployment else "(no deployment)"]
+    if name == "provider":
+        return lambda p: [p.sheet.provider or "(unknown)"]
+    if name == "user":
+        return lambda p: [_raw_str(p.record, "user", "user_id", "user_api_key_user_id")]
+    if name == "team":
+        return lambda p: [_raw_str(p.record, "team", "team_id", "user_api_key_team_id")]
+    if name == "key":
+        return lambda p: [_raw_str(p.record, "key", "api_key", "user_api_key_alias", "user_api_key")]
+    if name == "end_user":
+        return lambda p: [_raw_str(p.record, "end_user")]
+    if name == "tag":
+        return lambda p: tags_of(p.record)
+    if name in ("hour", "day", "week", "month"):
+        return lambda p: [time_key(p.record, name, tz)]
+    return lambda p: [dotted(p.record, name)]
+
+
+# -- the report ----------------------------------------------------------------------------------------
+
+@dataclass
+class UnpricedModel:
+    model: str
+    reason: str
+    suggestions: tuple[str, ...]
+    count: int = 0
+
+
+@dataclass
+class Accounting:
+    read: int = 0
+    priced: int = 0
+    unpriced: int = 0
+    rejected: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"read": self.read, "priced": self.priced, "unpriced": self.unpriced, "rejected": self.rejected,
+                "skipped": self.skipped}
+
+
+@dataclass
+class Report:
+    group_by: tuple[str, ...]
+    totals: Totals = field(default_factory=Totals)
+    groups: dict[tuple[str, ...], Totals] = field(default_factory=dict)
+    accounting: Accounting = field(default_factory=Accounting)
+    unpriced: dict[str, UnpricedModel] = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
+    rejected_shown: int = 100
+    multi_key: bool = False  # a record may count in several groups (tags)
+
+    def sorted_groups(self) -> list[tuple[tuple[str, ...], Totals]]:
+        """Largest spend first at every nesting level; ties by name."""
+        if len(self.group_by) <= 1:
+            return sorted(self.groups.items(), key=lambda kv: (-kv[1].costs[6], kv[0]))
+        parents: dict[tuple[str, ...], int] = {}
+        for k, t in self.groups.items():
+            for depth in range(1, len(k)):
+                parents[k[:depth]] = parents.get(k[:depth], 0) + t.costs[6]
+
+        def order(kv: tuple[tuple[str, ...], Totals]) -> tuple[Any, ...]:
+            k, t = kv
+            parts: list[Any] = []
+            for depth in range(1, len(k)):
+                parts += [-parents[k[:depth]], k[depth - 1]]
+            return (*parts, -t.costs[6], k[-1])
+
+        return sorted(self.groups.items(), key=order)
+
+
+class ReportBuilder:
+    """Consumes outcomes one by one (``add``), or a whole stream (``consume``)."""
+
+    def __init__(self, group_by: Iterable[str] = ("model",), tz: tzinfo = timezone.utc,
+                 since: float | None = None, until: float | None = None, keep_rejected: int = 100):
+        self.report = Report(group_by=tuple(group_by) or ("model",))
+        self.report.rejected_shown = keep_rejected
+        self._keys = [key_function(name, tz) for name in self.report.group_by]
+        self.report.multi_key = "tag" in self.report.group_by
+        self.since, self.until = since, until
+
+    def in_window(self, r: UsageRecord) -> bool:
+        if self.since is None and self.until is None:
+            return True
+        if r.timestamp is None:
+            return False
+        if self.since is not None and r.timestamp < self.since:
+            return False
+        return not (self.until is not None and r.timestamp >= self.until)
+
+    def add(self, o: Outcome) -> bool:
+        """Count one outcome; False when a time filter left it out (it is then not counted at all)."""
+        rep = self.report
+        acc = rep.accounting
+        if isinstance(o, Priced):
+            if not self.in_window(o.record):
+                return False
+            acc.read += 1
+            acc.priced += 1
+            rep.totals.add(o.record, o.cost)
+            keys: list[tuple[str, ...]] = [()]
+            for fn in self._keys:
+                keys = [k + (part,) for k in keys for part in fn(o)]
+            for k in keys:
+                g = rep.groups.get(k)
+                if g is None:
+                    g = rep.groups[k] = Totals()
+                g.add(o.record, o.cost)
+        elif isinstance(o, NotPriced):
+            if not self.in_window(o.record):
+                return False
+            acc.read += 1
+            acc.unpriced += 1
+            u = rep.unpriced.get(o.record.model)
+            if u is None:
+                u = rep.unpriced[o.record.model] = UnpricedModel(o.record.model, o.reason, o.suggestions)
+            u.count += 1
+        elif isinstance(o, Rejected):
+            acc.read += 1
+            acc.rejected += 1
+            if len(rep.rejected) < rep.rejected_shown:
+                rep.rejected.append(o)
+        elif isinstance(o, Skipped):
+            acc.read += 1
+            acc.skipped += 1
+        return True
+
+    def consume(self, outcomes: Iterable[Outcome]) -> Report:
+        for o in outcomes:
+            self.add(o)
+        return self.report
+
+    def passthrough(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+        """Count each outcome while handing it on (per-record writers use this)."""
+        for o in outcomes:
+            if self.add(o):
+                yield o
