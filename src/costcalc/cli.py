@@ -261,7 +261,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     import click
 
     try:
-        app(args=argv, prog_name="costcalc", standalone_mode=False)
+        result = app(args=argv, prog_name="costcalc", standalone_mode=False)
     except CostcalcError as exc:
         sys.stderr.write(f"costcalc: error: {exc}\n")
         return exc.exit_code
@@ -285,5 +285,5 @@ def main(argv: Optional[list[str]] = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
         sys.stderr.write(f"costcalc: internal error: {type(exc).__name__}: {exc}\n")
         return 3
-    return 0
+    return result if isinstance(result, int) else 0
 

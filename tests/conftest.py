@@ -1,0 +1,61 @@
+"""Shared fixtures. Every test is hermetic: no real cache directory, no env-selected map, no network."""
+
+from __future__ import annotations
+
+import os
+
+# LiteLLM (the differential suite's reference) must never try the network for its cost map.
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+from costcalc.config import load_config  # noqa: E402
+from costcalc.costmap import CostMap, CostMapInfo, load_cost_map  # noqa: E402
+from costcalc.engine import PricingEngine  # noqa: E402
+from costcalc.usage import UsageRecord  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("COSTCALC_COST_MAP", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def make_map(entries: dict[str, dict[str, Any]]) -> CostMap:
+    """A cost map built inside a test, so its prices are visible next to the arithmetic."""
+    info = CostMapInfo(source="test", litellm_version=None, snapshot_date=None, sha256="0" * 64,
+                       models=len(entries), path="(test)")
+    return CostMap(entries, info)
+
+
+@pytest.fixture(scope="session")
+def real_map() -> CostMap:
+    """The embedded LiteLLM 1.110.2 snapshot."""
+    return load_cost_map()
+
+
+def write_config(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def engine_for(cost_map: CostMap, tmp_path: Path | None = None, config_text: str | None = None) -> PricingEngine:
+    config = load_config(write_config(tmp_path, config_text)) if config_text is not None else None
+    return PricingEngine(cost_map, config)
+
+
+def record(model: str, **counts: Any) -> UsageRecord:
+    return UsageRecord(file="test", line=1, model=model, **counts)
+
+
+def cost_of(engine: PricingEngine, model: str, **counts: Any) -> float:
+    outcome = engine.price(record(model, **counts))
+    assert hasattr(outcome, "cost"), getattr(outcome, "reason", outcome)
+    return outcome.cost.total
