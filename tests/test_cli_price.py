@@ -25,7 +25,8 @@ def test_sample_report_json_accounts_for_every_line(capsys):
     code, out, err = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", "json")
     assert code == 0
     doc = json.loads(out)
-    lines = [line for line in open(SAMPLE_USAGE, encoding="utf-8") if line.strip()]
+    with open(SAMPLE_USAGE, encoding="utf-8") as fh:
+        lines = [line for line in fh if line.strip()]
     acc = doc["accounting"]
     assert acc["read"] == len(lines)
     assert acc["priced"] + acc["unpriced"] + acc["rejected"] + acc["skipped"] == acc["read"]
@@ -78,7 +79,7 @@ def test_rejects_file_keeps_lines_verbatim(capsys, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
 def test_text_formats_show_total_and_accounting(capsys, fmt):
-    code, out, err = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", fmt)
+    code, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", fmt)
     assert code == 0
     assert "gemini-pro" in out
     if fmt == "csv":

@@ -10,13 +10,13 @@ The small public API::
 
 __version__ = "0.1.0"
 
-from .config import Deployment, ProxyConfig, load_config  # noqa: E402
-from .costmap import CostMap, load_cost_map  # noqa: E402
-from .engine import NotPriced, Priced, PricingEngine  # noqa: E402
-from .errors import ConfigError, CostcalcError, CostMapError, UsageInputError  # noqa: E402
-from .pricing import Cost, Pricer  # noqa: E402
-from .resolve import PriceSheet, Resolver, Unpriced  # noqa: E402
-from .usage import Rejected, Skipped, UsageRecord, read_usage  # noqa: E402
+from .config import Deployment, ProxyConfig, load_config
+from .costmap import CostMap, load_cost_map
+from .engine import NotPriced, Priced, PricingEngine
+from .errors import ConfigError, CostcalcError, CostMapError, UsageInputError
+from .pricing import Cost, Pricer
+from .resolve import PriceSheet, Resolver, Unpriced
+from .usage import Rejected, Skipped, UsageRecord, read_usage
 
 __all__ = [
     "ConfigError", "Cost", "CostMap", "CostMapError", "CostcalcError", "Deployment", "NotPriced", "PriceSheet",

@@ -6,13 +6,14 @@ Errors are values until here: a ``CostcalcError`` becomes one line on stderr and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from contextlib import ExitStack
 from datetime import timezone
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 import typer
 
@@ -57,7 +58,7 @@ def _console(stderr: bool = False) -> Any:
                    no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
-def _load(cost_map: Optional[str], config: Optional[str]) -> tuple[Any, Any]:
+def _load(cost_map: str | None, config: str | None) -> tuple[Any, Any]:
     from .config import ProxyConfig, load_config
     from .costmap import load_cost_map
 
@@ -66,7 +67,7 @@ def _load(cost_map: Optional[str], config: Optional[str]) -> tuple[Any, Any]:
     return cm, cfg
 
 
-def _parse_date(value: Optional[str], option: str) -> Optional[float]:
+def _parse_date(value: str | None, option: str) -> float | None:
     if value is None:
         return None
     from .usage import BadField, parse_time
@@ -92,24 +93,32 @@ def _tz(name: str) -> Any:
 def price(
     usage: list[str] = typer.Argument(..., help="Usage JSONL files ('-' for stdin; .gz read transparently; "
                                       "directories are searched for *.jsonl)."),
-    config: Optional[str] = ConfigOpt,
-    cost_map: Optional[str] = CostMapOpt,
+    config: str | None = ConfigOpt,
+    cost_map: str | None = CostMapOpt,
     group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, "
                                        "team, key, end_user, tag, hour, day, week, month, or a dotted path "
                                        "(metadata.project); repeat to nest."),
-    since: Optional[str] = typer.Option(None, help="Only records at or after this date/time (UTC unless given)."),
-    until: Optional[str] = typer.Option(None, help="Only records before this date/time (exclusive)."),
+    since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given)."),
+    until: str | None = typer.Option(None, help="Only records before this date/time (exclusive)."),
     tz: str = typer.Option("UTC", "--tz", help="Time zone for day/week/month/hour buckets."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     strict: bool = typer.Option(False, help="Exit 1 if any record was unpriced or rejected."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
+    rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
                                            "after a '# file:line: reason' line."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No warnings on stderr."),
 ) -> None:
     """Price usage records and print a spend report."""
     from .engine import PricingEngine
-    from .render import report_dict, write_csv, write_json, write_jsonl, write_markdown, write_rejects, write_table
+    from .render import (
+        report_dict,
+        write_csv,
+        write_json,
+        write_jsonl,
+        write_markdown,
+        write_rejects,
+        write_table,
+    )
     from .report import GROUP_KEYS, ReportBuilder
 
     for key in group_by:
@@ -167,9 +176,9 @@ def _stderr_summary(report: Any, warnings: list[str], quiet: bool) -> None:
 class _open_out:
     """stdout, or a file that is only created when writing starts."""
 
-    def __init__(self, path: Optional[Path], *, binary: bool):
+    def __init__(self, path: Path | None, *, binary: bool):
         self.path, self.binary = path, binary
-        self.fh: Optional[IO[Any]] = None
+        self.fh: IO[Any] | None = None
 
     def __enter__(self) -> IO[Any]:
         if self.path is None or str(self.path) == "-":
@@ -194,10 +203,10 @@ class CostcalcErrorWithCode(CostcalcError):
 @app.command()
 def lookup(
     model: str = typer.Argument(..., help="A config model_name or a cost-map model (gpt-4o, anthropic/claude-…)."),
-    config: Optional[str] = ConfigOpt,
-    cost_map: Optional[str] = CostMapOpt,
-    model_id: Optional[str] = typer.Option(None, "--model-id", help="Pick the deployment with this model_info.id."),
-    service_tier: Optional[str] = typer.Option(None, "--service-tier", help="priority, flex, …"),
+    config: str | None = ConfigOpt,
+    cost_map: str | None = CostMapOpt,
+    model_id: str | None = typer.Option(None, "--model-id", help="Pick the deployment with this model_info.id."),
+    service_tier: str | None = typer.Option(None, "--service-tier", help="priority, flex, …"),
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
 ) -> None:
     """The resolved prices of a model, each with where it came from."""
@@ -217,10 +226,10 @@ def lookup(
 
 @app.command()
 def models(
-    query: Optional[str] = typer.Argument(None, help="Substring to search for (case-insensitive)."),
-    cost_map: Optional[str] = CostMapOpt,
-    provider: Optional[str] = typer.Option(None, "--provider", help="Only this litellm_provider."),
-    mode: Optional[str] = typer.Option(None, "--mode", help="Only this mode (chat, embedding, …)."),
+    query: str | None = typer.Argument(None, help="Substring to search for (case-insensitive)."),
+    cost_map: str | None = CostMapOpt,
+    provider: str | None = typer.Option(None, "--provider", help="Only this litellm_provider."),
+    mode: str | None = typer.Option(None, "--mode", help="Only this mode (chat, embedding, …)."),
     limit: int = typer.Option(50, "--limit", "-n", help="At most this many rows."),
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
 ) -> None:
@@ -241,7 +250,7 @@ def models(
 
 @map_app.command("info")
 def map_info(
-    cost_map: Optional[str] = CostMapOpt,
+    cost_map: str | None = CostMapOpt,
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
 ) -> None:
     """Where the cost map in use came from (source, LiteLLM version, date, hash, models)."""
@@ -256,7 +265,7 @@ def map_info(
         typer.echo(f"{k:16} {v}")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every error into one line and an exit code."""
     import click
 
@@ -274,15 +283,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         exc.show()
         return exc.exit_code
     except BrokenPipeError:
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
-        except OSError:
-            pass
         return 0
     except KeyboardInterrupt:
         sys.stderr.write("costcalc: interrupted\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+    except Exception as exc:
         sys.stderr.write(f"costcalc: internal error: {type(exc).__name__}: {exc}\n")
         return 3
     return result if isinstance(result, int) else 0

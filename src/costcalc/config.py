@@ -266,7 +266,8 @@ def _adjustments(settings: dict[str, Any], where: str) -> tuple[dict[str, float]
     discount = settings.get("cost_discount_config") or {}
     margin = settings.get("cost_margin_config") or {}
     if not isinstance(discount, dict):
-        raise ConfigError(where, "must be a mapping of provider to fraction", key="litellm_settings.cost_discount_config")
+        raise ConfigError(where, "must be a mapping of provider to fraction",
+                          key="litellm_settings.cost_discount_config")
     if not isinstance(margin, dict):
         raise ConfigError(where, "must be a mapping of provider to margin", key="litellm_settings.cost_margin_config")
     discounts = {}

@@ -7,6 +7,7 @@ keys, ``tiered_pricing``) are resolved once per size band and cached.
 
 from __future__ import annotations
 
+import contextlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -265,7 +266,7 @@ def _reasoning_rate(rates: dict[str, Any], suffix: str | None, r_out: float,
 class Adjuster:
     """``litellm_settings`` discount then margin (PRICING.md §7.6), for one provider/model."""
 
-    __slots__ = ("discount", "margin_pct", "margin_fixed")
+    __slots__ = ("discount", "margin_fixed", "margin_pct")
 
     def __init__(self, discount: float, margin_pct: float, margin_fixed: float):
         self.discount, self.margin_pct, self.margin_fixed = discount, margin_pct, margin_fixed
@@ -336,10 +337,8 @@ class Pricer:
         bounds: set[float] = set()
         for k in rates:
             if "_above_" in k and "_tokens" in k:
-                try:
+                with contextlib.suppress(ValueError):
                     bounds.add(parse_threshold(k))
-                except ValueError:
-                    pass
         self._bounds = sorted(bounds)
         self._inclusive = sheet.provider in _INCLUSIVE_THRESHOLD_PROVIDERS
         self._tiers = rates.get("tiered_pricing")

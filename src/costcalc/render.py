@@ -283,5 +283,16 @@ def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outco
         yield o
 
 
-__all__ = ["FORMATS", "money", "report_dict", "write_csv", "write_json", "write_jsonl", "write_markdown",
-           "write_table", "write_rejects", "NONE", "Skipped"]
+__all__ = [
+    "FORMATS",
+    "NONE",
+    "Skipped",
+    "money",
+    "report_dict",
+    "write_csv",
+    "write_json",
+    "write_jsonl",
+    "write_markdown",
+    "write_rejects",
+    "write_table",
+]

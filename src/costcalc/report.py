@@ -36,7 +36,7 @@ def to_float(total: int) -> float:
 class Totals:
     """Counters for one group: requests, tokens, exact cost parts, and recorded spend when logs carry it."""
 
-    __slots__ = ("requests", "tokens", "costs", "recorded", "recorded_n", "recorded_computed")
+    __slots__ = ("costs", "recorded", "recorded_computed", "recorded_n", "requests", "tokens")
 
     def __init__(self) -> None:
         self.requests = 0
@@ -253,7 +253,7 @@ class ReportBuilder:
             rep.totals.add(o.record, o.cost)
             keys: list[tuple[str, ...]] = [()]
             for fn in self._keys:
-                keys = [k + (part,) for k in keys for part in fn(o)]
+                keys = [(*k, part) for k in keys for part in fn(o)]
             for k in keys:
                 g = rep.groups.get(k)
                 if g is None:

@@ -149,14 +149,21 @@ class Resolver:
     # -- deployments -------------------------------------------------------------------------------
 
     def deployments_named(self, model: str) -> list[Deployment]:
-        """Deployments serving ``model``: exact model_name first, else the most specific wildcard group."""
+        """Deployments a proxy routes ``model`` to: exact model_name; else the most specific wildcard (also
+        tried as ``provider/model``, so a bare ``gpt-4o`` reaches ``openai/*``); else deployments whose
+        ``litellm_params.model`` is exactly ``model``."""
         exact = self._by_name.get(model)
         if exact:
             return exact
-        for d in self._wildcards:
-            if fnmatch.fnmatchcase(model, d.model_name):
-                return [w for w in self._wildcards if w.model_name == d.model_name]
-        return []
+        if self._wildcards:
+            names = [model]
+            found = self.cost_map.provider_of(model)
+            if found is not None and not model.startswith(f"{found[0]}/"):
+                names.append(f"{found[0]}/{model}")
+            for d in self._wildcards:
+                if any(fnmatch.fnmatchcase(name, d.model_name) for name in names):
+                    return [w for w in self._wildcards if w.model_name == d.model_name]
+        return [d for d in self.config.deployments if d.model == model and not d.is_wildcard]
 
     def pick_deployment(self, model: str, model_id: str | None) -> tuple[Deployment | None, str | None]:
         """(deployment, ambiguity note). ``model_id`` wins; otherwise the first of several, noted if prices differ."""
@@ -178,14 +185,17 @@ class Resolver:
     def _price_signature(self, d: Deployment) -> tuple[Any, ...]:
         return (d.model, d.base_model, repr(sorted(self.registered(d).entry.items())))
 
-    @staticmethod
-    def served_model(d: Deployment, called: str) -> str:
+    def served_model(self, d: Deployment, called: str) -> str:
         """The backend model a wildcard deployment calls for ``called`` (``openai/*`` → ``openai/gpt-4o``)."""
         if not d.is_wildcard or "*" not in d.model:
             return d.model
-        regex = "^" + re.escape(d.model_name).replace(r"\*", "(.*)") + "$"
-        m = re.match(regex, called)
-        if not m or not m.groups():
+        regex = re.compile("^" + re.escape(d.model_name).replace(r"\*", "(.*)") + "$")
+        m = regex.match(called)
+        if m is None:
+            found = self.cost_map.provider_of(called)
+            if found is not None:
+                m = regex.match(f"{found[0]}/{called}")
+        if m is None or not m.groups():
             return d.model
         out = d.model
         for part in m.groups():
@@ -386,8 +396,8 @@ class Resolver:
 
     def _prefixed(self, name: str, provider: str | None) -> str:
         """LiteLLM prices base_model under the deployment's provider unless it names a known provider."""
-        if provider is None or "/" in name and self.cost_map.provider_of(name) is not None \
-                and name.split("/", 1)[0] == self.cost_map.provider_of(name)[0]:
+        if provider is None or ("/" in name and self.cost_map.provider_of(name) is not None \
+                and name.split("/", 1)[0] == self.cost_map.provider_of(name)[0]):
             return name
         return f"{provider}/{name}"
 

@@ -95,12 +95,10 @@ def token_count(obj: dict[str, Any], field: str, shown: str | None = None) -> in
     value = obj.get(field)
     if value is None:
         return 0
-    if type(value) is int:
-        if 0 <= value <= MAX_TOKENS:
-            return value
-    elif type(value) is float:
-        if value.is_integer() and 0 <= value <= MAX_TOKENS:
-            return int(value)
+    if type(value) is int and 0 <= value <= MAX_TOKENS:
+        return value
+    if type(value) is float and value.is_integer() and 0 <= value <= MAX_TOKENS:
+        return int(value)
     raise BadField(shown or field, f"token count must be a whole number from 0 to 2^53-1, got {_show(value)}")
 
 
@@ -293,13 +291,13 @@ def iter_lines(path: str) -> Iterator[tuple[str, int, bytes]]:
     shown, stream = _open(path)
     try:
         reader = io.BufferedReader(stream, buffer_size=1 << 20) if isinstance(stream, gzip.GzipFile) else stream
-        for number_, line in enumerate(reader, 1):
-            if number_ == 1 and line.startswith(_BOM):
+        for lineno, line in enumerate(reader, 1):
+            if lineno == 1 and line.startswith(_BOM):
                 line = line[3:]
             line = line.rstrip(b"\r\n")
             if not line.strip():
                 continue
-            yield shown, number_, line
+            yield shown, lineno, line
     except (OSError, EOFError) as exc:
         raise UsageInputError(f"{shown}: read failed ({exc})") from None
     finally:
