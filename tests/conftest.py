@@ -7,24 +7,31 @@ import os
 # LiteLLM (the differential suite's reference) must never try the network for its cost map.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from pathlib import Path
+from typing import Any
 
-import pytest  # noqa: E402
+import pytest
 
-from costcalc.config import load_config  # noqa: E402
-from costcalc.costmap import CostMap, CostMapInfo, load_cost_map  # noqa: E402
-from costcalc.engine import PricingEngine  # noqa: E402
-from costcalc.usage import UsageRecord  # noqa: E402
+from costcalc.config import load_config
+from costcalc.costmap import CostMap, CostMapInfo, load_cost_map
+from costcalc.engine import PricingEngine
+from costcalc.usage import UsageRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("COSTCALC_COST_MAP", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    yield
+    # A Router built by the LiteLLM oracle registers prices globally: put LiteLLM back for the next test.
+    import sys
+
+    oracle = sys.modules.get("tests.litellm_oracle")
+    if oracle is not None:
+        oracle._reset_litellm_state()
 
 
 def make_map(entries: dict[str, dict[str, Any]]) -> CostMap:

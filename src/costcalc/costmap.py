@@ -64,16 +64,27 @@ class CostMap:
         return ModelIndex(self.entries)
 
     def find(self, model: str, provider: str | None = None) -> MapMatch | None:
-        """The entry LiteLLM's ``get_model_info(model, provider)`` would use, or None (cached per name)."""
+        """The entry LiteLLM's ``get_model_info(model, provider)`` would use, or None (cached per name).
+
+        A match LiteLLM synthesises without any entry (a generalisation rule, Ollama runtime info) is None
+        here: LiteLLM would price it at $0, costcalc reports it unpriced."""
         key = (model, provider)
         try:
             return self._found[key]
         except KeyError:
-            match = self._found[key] = self.index.find(model, provider)
+            match = self.index.find(model, provider)
+            if match is not None and not match.in_map:
+                match = None
+            self._found[key] = match
             return match
 
     def provider_of(self, model: str, provider: str | None = None) -> tuple[str, str] | None:
         return self.index.provider_of(model, provider)
+
+    def entry(self, key: str) -> dict[str, Any]:
+        """The entry served under ``key``: an ``alias_of`` row gives its target's entry."""
+        found = self.index.entry(key)
+        return dict(found) if found is not None else self.entries.get(key, {})
 
     def suggest(self, model: str, n: int = 3) -> list[str]:
         return self.index.suggest(model, n)

@@ -245,7 +245,7 @@ class Resolver:
         if match is None:
             return reg
         reg.backend_key = match.key
-        raw = self.cost_map.entries[match.key]
+        raw = self.cost_map.entry(match.key)
         info = model_info_view(raw)
         inherited = f"inherited:{match.key}"
 
@@ -310,7 +310,7 @@ class Resolver:
                     .startswith("inherited:") and float(cr) > float(in_rate):
                 w.append(f"inherited cache-read price {cr:g} is above the overridden input price {in_rate:g}")
         if reg.backend_key and (has_in or has_out):
-            raw = self.cost_map.entries[reg.backend_key]
+            raw = self.cost_map.entry(reg.backend_key)
             lost = sorted(k for k in raw if _STANDARD_TIER_KEY.match(k) and k not in e)
             if lost:
                 w.append(f"long-context rates of {reg.backend_key!r} ({', '.join(lost)}) are not inherited: "
@@ -338,7 +338,7 @@ class Resolver:
         match = self.cost_map.find(name, provider)
         if match is None:
             return None
-        raw = self.cost_map.entries[match.key]
+        raw = self.cost_map.entry(match.key)
         rates = model_info_view(raw)
         if not any(k for k in rates if "cost" in k or k == "tiered_pricing"):
             return None  # an entry (or generalisation rule) that carries no price at all
@@ -416,7 +416,7 @@ class Resolver:
         sources: dict[str, str] = {}
         mode = None
         if match is not None:
-            raw = self.cost_map.entries[match.key]
+            raw = self.cost_map.entry(match.key)
             rates = model_info_view(raw)
             sources = dict.fromkeys(rates, f"cost_map:{match.key}")
             mode = raw.get("mode")
