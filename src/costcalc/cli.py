@@ -36,6 +36,14 @@ class Format(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
     markdown = "markdown"
+    html = "html"
+
+
+class Sort(str, Enum):
+    cost = "cost"
+    requests = "requests"
+    tokens = "tokens"
+    name = "name"
 
 
 class ShortFormat(str, Enum):
@@ -100,19 +108,30 @@ def price(
                                        "(metadata.project); repeat to nest."),
     since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given)."),
     until: str | None = typer.Option(None, help="Only records before this date/time (exclusive)."),
-    tz: str = typer.Option("UTC", "--tz", help="Time zone for day/week/month/hour buckets."),
+    tz: str = typer.Option("UTC", "--tz", help="Time zone for hour/day/week/month buckets."),
+    top: int | None = typer.Option(None, "--top", min=0, help="Keep the N largest groups; fold the rest "
+                                      "into (other)."),
+    sort: Sort = typer.Option(Sort.cost, "--sort", help="Order groups by cost, requests, tokens or name."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    per_record: bool = typer.Option(False, "--per-record", help="With --format csv: one row per input line."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    explain: bool = typer.Option(False, "--explain", help="Show how each record's cost was reached."),
+    line: int | None = typer.Option(None, "--line", min=1, help="With --explain: only this line number."),
+    chart: bool = typer.Option(False, "--chart", help="Add a bar chart of spend per group (table format)."),
     strict: bool = typer.Option(False, help="Exit 1 if any record was unpriced or rejected."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
                                            "after a '# file:line: reason' line."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No warnings on stderr."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr."),
 ) -> None:
     """Price usage records and print a spend report."""
     from .engine import PricingEngine
     from .render import (
+        explain_record,
         report_dict,
+        write_chart,
         write_csv,
+        write_csv_records,
+        write_html,
         write_json,
         write_jsonl,
         write_markdown,
@@ -120,45 +139,84 @@ def price(
         write_table,
     )
     from .report import GROUP_KEYS, ReportBuilder
+    from .usage import read_usage
 
     for key in group_by:
         if key not in GROUP_KEYS and not all(part.strip() for part in key.split(".")):
             raise typer.BadParameter(f"unknown group key {key!r}", param_hint="--group-by")
+    if per_record and fmt is not Format.csv:
+        raise typer.BadParameter("--per-record goes with --format csv", param_hint="--per-record")
+    if line is not None and not explain:
+        raise typer.BadParameter("--line goes with --explain", param_hint="--line")
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
     cm, cfg = _load(cost_map, config)
     engine = PricingEngine(cm, cfg)
-    builder = ReportBuilder(group_by, tz=_tz(tz), since=start, until=end)
+    builder = ReportBuilder(group_by, tz=_tz(tz), since=start, until=end, timeline=fmt is Format.html)
+    report = builder.report
+    report.top, report.sort = top, sort.value
     with ExitStack() as stack:
-        outcomes = engine.run(usage)
+        outcomes = engine.outcomes(builder.window(read_usage(usage)))
+        if not quiet:
+            outcomes = _with_progress(outcomes, stack)
         if rejects is not None:
-            rej = stack.enter_context(_open_out(rejects, binary=True))
-            outcomes = write_rejects(outcomes, rej)
-        if fmt is Format.jsonl:
-            out = stack.enter_context(_open_out(output, binary=True))
-            write_jsonl(builder.passthrough(outcomes), out, engine)
-            report = builder.report
+            outcomes = write_rejects(outcomes, stack.enter_context(_open_out(rejects, binary=True)))
+        if explain:
+            out = stack.enter_context(_open_out(output, binary=False))
+            for o in builder.passthrough(outcomes):
+                if line is None or getattr(o, "line", None) == line or \
+                        getattr(getattr(o, "record", None), "line", None) == line:
+                    out.write(explain_record(engine, o) + "\n")
+        elif fmt is Format.jsonl:
+            write_jsonl(builder.passthrough(outcomes), stack.enter_context(_open_out(output, binary=True)), engine)
+        elif per_record:
+            write_csv_records(builder.passthrough(outcomes), stack.enter_context(_open_out(output, binary=False)))
         else:
-            report = builder.consume(outcomes)
+            builder.consume(outcomes)
             warnings = list(engine.warnings)
+            doc = report_dict(report, cm.info, cfg.path or None, warnings)
             if fmt is Format.json:
-                doc = report_dict(report, cm.info, cfg.path or None, warnings)
                 write_json(doc, stack.enter_context(_open_out(output, binary=True)))
             elif fmt is Format.csv:
                 write_csv(report, stack.enter_context(_open_out(output, binary=False)))
             elif fmt is Format.markdown:
                 write_markdown(report, stack.enter_context(_open_out(output, binary=False)), warnings)
+            elif fmt is Format.html:
+                write_html(report, stack.enter_context(_open_out(output, binary=False)), doc)
             else:
                 if output is None:
-                    write_table(report, _console(), warnings)
+                    console = _console()
                 else:
                     from rich.console import Console
 
                     fh = stack.enter_context(_open_out(output, binary=False))
-                    write_table(report, Console(file=fh, width=200, no_color=True, highlight=False), warnings)
-    if fmt in (Format.json, Format.jsonl, Format.csv) or output is not None:
+                    console = Console(file=fh, width=200, no_color=True, highlight=False)
+                write_table(report, console, warnings)
+                if chart:
+                    write_chart(report, console)
+    text_on_stdout = fmt in (Format.table, Format.markdown) and output is None and not explain
+    if not text_on_stdout:
         _stderr_summary(report, list(engine.warnings), quiet)
     if strict and (report.accounting.unpriced or report.accounting.rejected):
         raise typer.Exit(1)
+
+
+def _with_progress(outcomes: Any, stack: ExitStack) -> Any:
+    """A records-per-second progress line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return outcomes
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = stack.enter_context(Progress(TextColumn("pricing"), BarColumn(), TextColumn("{task.completed:,} lines"),
+                                            TimeElapsedColumn(), console=_console(stderr=True), transient=True))
+    task = progress.add_task("pricing", total=None)
+
+    def counted() -> Any:
+        for n, o in enumerate(outcomes, 1):
+            if n % 5000 == 0:
+                progress.update(task, completed=n)
+            yield o
+
+    return counted()
 
 
 def _stderr_summary(report: Any, warnings: list[str], quiet: bool) -> None:

@@ -369,14 +369,7 @@ class Pricer:
             total = self.adjust(base) if self.adjust.active else base
             return Cost(base, 0.0, 0.0, 0.0, 0.0, total - base, total)
         r = self.rates_for(prompt)
-        # Input (PRICING.md §2.3): the uncached text share, clamped the way LiteLLM clamps it.
-        if (cache_read or cache_write) and cache_read + cache_write + audio_in + image_in > prompt:
-            budget = max(prompt - cache_read - cache_write, 0)
-            audio_in = min(audio_in, budget)
-            image_in = min(image_in, budget - audio_in)
-            text_in = budget - audio_in - image_in
-        else:
-            text_in = max(prompt - cache_read - audio_in - cache_write - image_in, 0)
+        text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
         uncached = text_in * r.input
         read = cache_read * r.cache_read
         prompt_cost = uncached + read
@@ -394,9 +387,7 @@ class Pricer:
             prompt_cost += write
         # Output (§2.4): with a breakdown, text is the remainder after reasoning and audio.
         if reasoning > 0 or audio_out > 0:
-            text_out = max(0, completion - reasoning - audio_out)
-            out = text_out * r.output
-            completion_cost = out
+            out = completion_cost = max(0, completion - reasoning - audio_out) * r.output
             if audio_out > 0:
                 out += audio_out * r.audio_output
                 completion_cost += audio_out * r.audio_output
@@ -408,3 +399,64 @@ class Pricer:
         base = prompt_cost + completion_cost
         total = self.adjust(base) if self.adjust.active else base
         return Cost(uncached, read, write, out, rea, total - base, total)
+
+    def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
+                cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
+                image_in: int = 0, duration_s: float | None = None) -> list[Charge]:
+        """The charges that make up a record's cost, each as units × rate (for ``--explain``)."""
+        sources = self.sheet.sources
+
+        def charge(part: str, units: float, rate: float, key: str) -> Charge:
+            base_key = key.split(" ")[0]
+            source = sources.get(base_key) or ("default: 0" if base_key.endswith("_cost_per_token") else "")
+            return Charge(part, units, rate, key, source, units * rate)
+
+        if self.per_second is not None:
+            key, rate = self.per_second
+            return [charge("duration (s)", duration_s or 0.0, rate, key)] if duration_s is not None else []
+        r = self.rates_for(prompt)
+        text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
+        out = [charge("input", text_in, r.input, r.keys["input"])]
+        if cache_read:
+            out.append(charge("cache read", cache_read, r.cache_read, r.keys["cache_read"]))
+        if audio_in:
+            out.append(charge("audio input", audio_in, r.input if r.audio_input is None else r.audio_input,
+                              r.keys["input"] if r.audio_input is None else r.keys["audio_input"]))
+        if image_in:
+            out.append(charge("image input", image_in, r.input if r.image_input is None else r.image_input,
+                              r.keys["input"] if r.image_input is None else r.keys["image_input"]))
+        if cache_write - cache_write_1h > 0:
+            out.append(charge("cache write", cache_write - cache_write_1h, r.cache_write, r.keys["cache_write"]))
+        if cache_write_1h:
+            out.append(charge("cache write 1h", cache_write_1h, r.cache_write_1h, r.keys["cache_write_1h"]))
+        if reasoning > 0 or audio_out > 0:
+            out.append(charge("output", max(0, completion - reasoning - audio_out), r.output, r.keys["output"]))
+            if audio_out:
+                out.append(charge("audio output", audio_out, r.audio_output, r.keys["audio_output"]))
+            if reasoning:
+                out.append(charge("reasoning", reasoning, r.reasoning, r.keys["reasoning"]))
+        else:
+            out.append(charge("output", completion, r.output, r.keys["output"]))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One line of a cost's arithmetic: ``units × rate = cost``, with the rate's key and source."""
+
+    part: str
+    units: float
+    rate: float
+    key: str
+    source: str
+    cost: float
+
+
+def split_input(prompt: int, cache_read: int, cache_write: int, audio_in: int, image_in: int) -> tuple[int, int, int]:
+    """(uncached text, audio, image) input tokens, clamped the way LiteLLM clamps them (PRICING.md §2.3)."""
+    if (cache_read or cache_write) and cache_read + cache_write + audio_in + image_in > prompt:
+        budget = max(prompt - cache_read - cache_write, 0)
+        audio_in = min(audio_in, budget)
+        image_in = min(image_in, budget - audio_in)
+        return budget - audio_in - image_in, audio_in, image_in
+    return max(prompt - cache_read - audio_in - cache_write - image_in, 0), audio_in, image_in

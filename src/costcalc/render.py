@@ -19,7 +19,7 @@ from .pricing import Pricer
 from .report import COST_PARTS, NONE, Report, Totals
 from .usage import Rejected, Skipped
 
-FORMATS = ("table", "json", "jsonl", "csv", "markdown")
+FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 
 
 def money(value: float) -> str:
@@ -46,8 +46,11 @@ def share(part: int, whole: int) -> str:
 
 def accounting_line(report: Report) -> str:
     a = report.accounting
-    return (f"{a.read:,} records read: {a.priced:,} priced, {a.unpriced:,} unpriced, {a.rejected:,} rejected, "
+    line = (f"{a.read:,} records read: {a.priced:,} priced, {a.unpriced:,} unpriced, {a.rejected:,} rejected, "
             f"{a.skipped:,} skipped")
+    if a.filtered:
+        line += f", {a.filtered:,} outside --since/--until"
+    return line
 
 
 # -- JSON ----------------------------------------------------------------------------------------------
@@ -70,6 +73,8 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         "totals": report.totals.as_dict(),
         "groups": groups,
         "groups_overlap": report.multi_key,
+        "top": report.top,
+        "sort": report.sort,
         "accounting": report.accounting.as_dict(),
         "unpriced_models": [
             {"model": u.model, "count": u.count, "reason": u.reason, "suggestions": list(u.suggestions)}
@@ -296,3 +301,217 @@ __all__ = [
     "write_rejects",
     "write_table",
 ]
+
+
+# -- CSV per record ---------------------------------------------------------------------------------------
+
+RECORD_CSV_FIELDS = ("file", "line", "status", "model", "deployment", "provider", "prompt_tokens",
+                     "completion_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+                     *(f"{p}_cost" for p in COST_PARTS), "recorded_cost", "reason")
+
+
+def write_csv_records(outcomes: Iterable[Outcome], out: IO[str]) -> None:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(RECORD_CSV_FIELDS)
+    for o in outcomes:
+        if isinstance(o, (Priced, NotPriced)):
+            r = o.record
+            sheet = o.sheet
+            dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
+            provider = sheet.provider if sheet is not None and sheet.provider else ""
+            costs = [repr(v) for v in o.cost] if isinstance(o, Priced) else [""] * len(COST_PARTS)
+            reason = o.reason if isinstance(o, NotPriced) else ""
+            w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", r.model, dep, provider,
+                        r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                        r.reasoning_tokens, *costs, "" if r.recorded_cost is None else repr(r.recorded_cost),
+                        reason])
+        else:
+            status = "rejected" if isinstance(o, Rejected) else "skipped"
+            w.writerow([o.file, o.line, status, getattr(o, "model", "") or "", "", "", "", "", "", "", "",
+                        *[""] * len(COST_PARTS), "", o.reason])
+
+
+# -- --explain ---------------------------------------------------------------------------------------------
+
+def explain_record(engine: PricingEngine, o: Outcome) -> str:
+    """How one record's cost was reached: resolution, each charge as units × rate with its source, the total."""
+    if isinstance(o, Rejected):
+        return f"{o.file}:{o.line}: rejected: {o.reason}"
+    if isinstance(o, Skipped):
+        return f"{o.file}:{o.line}: skipped: {o.reason}"
+    r = o.record
+    head = f"{r.file}:{r.line}: {r.model}"
+    if isinstance(o, NotPriced):
+        hint = f" (did you mean {', '.join(o.suggestions)}?)" if o.suggestions else ""
+        return f"{head}: unpriced: {o.reason}{hint}"
+    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    lines = [f"{head}  [{o.sheet.rule}]"]
+    if r.service_tier:
+        lines[0] += f"  service tier {r.service_tier}"
+    assert isinstance(p, Pricer)
+    charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                        r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
+                        r.image_input_tokens, r.duration_s)
+    for c in charges:
+        units = f"{c.units:g} s" if c.part.startswith("duration") else f"{int(c.units):,}"
+        lines.append(f"  {c.part:<15} {units:>12} × {c.rate:.6g} = {c.cost:.10g}   "
+                     f"({c.key}; {c.source or 'default'})")
+    base = o.cost.total - o.cost.adjustment
+    if o.cost.adjustment:
+        a = p.adjust
+        parts = []
+        if a.discount:
+            parts.append(f"discount {a.discount:.4g}")
+        if a.margin_pct:
+            parts.append(f"margin {a.margin_pct:.4g}")
+        if a.margin_fixed:
+            parts.append(f"+ fixed {a.margin_fixed:.4g}")
+        lines.append(f"  subtotal {base:.10g}; {', '.join(parts)} → adjustment {o.cost.adjustment:+.10g}")
+    lines.append(f"  total {o.cost.total:.10g} USD")
+    if r.recorded_cost is not None:
+        lines.append(f"  recorded {r.recorded_cost:.10g} USD (difference {o.cost.total - r.recorded_cost:+.10g})")
+    return "\n".join(lines)
+
+
+# -- terminal chart ------------------------------------------------------------------------------------------
+
+def write_chart(report: Report, console: Any, width: int = 40) -> None:
+    """Horizontal bars of spend per group (per time bucket when grouping by time), drawn with rich."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from .report import to_float
+
+    rows = report.sorted_groups()
+    if report.group_by[0] in ("hour", "day", "week", "month"):
+        rows = sorted(rows, key=lambda kv: kv[0])
+    peak = max((t.costs[6] for _, t in rows), default=0)
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column("group", overflow="fold")
+    table.add_column("bar")
+    table.add_column("spend", justify="right")
+    for key, t in rows:
+        n = 0 if not peak else t.costs[6] * width / peak
+        full = int(n)
+        bar = "█" * full + ("▌" if n - full >= 0.5 else "")
+        table.add_row(Text(" / ".join(key)), Text(bar, style="cyan"), money(to_float(t.costs[6])))
+    console.print(table)
+
+
+# -- HTML ----------------------------------------------------------------------------------------------------
+
+_PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
+
+
+def _svg_timeline(report: Report) -> str:
+    """Stacked bars of spend per day by the first group key, inline SVG (no scripts, no external assets)."""
+    from html import escape
+
+    from .report import to_float
+
+    if not report.timeline:
+        return "<p>No timestamps: no spend-over-time chart.</p>"
+    days = sorted({d for d, _ in report.timeline})
+    per_key: dict[str, int] = {}
+    for (_, k), v in report.timeline.items():
+        per_key[k] = per_key.get(k, 0) + v
+    keys = [k for k, _ in sorted(per_key.items(), key=lambda kv: -kv[1])]
+    shown, rest = keys[: len(_PALETTE) - 1], keys[len(_PALETTE) - 1:]
+    series = shown + (["(other)"] if rest else [])
+    stacks = []
+    for d in days:
+        vals = [report.timeline.get((d, k), 0) for k in shown]
+        if rest:
+            vals.append(sum(report.timeline.get((d, k), 0) for k in rest))
+        stacks.append([to_float(v) for v in vals])
+    peak = max((sum(s) for s in stacks), default=0.0) or 1.0
+    w, h, left, bottom, top = 720, 260, 70, 40, 10
+    bw = (w - left - 10) / max(len(days), 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 20 * len(series)}" '
+             f'role="img" aria-label="spend per day">']
+    parts.append(f'<line x1="{left}" y1="{h - bottom}" x2="{w - 10}" y2="{h - bottom}" stroke="#888"/>')
+    parts.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="11">{escape(money(peak))}</text>')
+    parts.append(f'<text x="{left - 6}" y="{h - bottom}" text-anchor="end" font-size="11">$0</text>')
+    for i, (d, stack) in enumerate(zip(days, stacks)):
+        x = left + i * bw
+        y = h - bottom
+        for j, v in enumerate(stack):
+            bh = (h - bottom - top) * v / peak
+            y -= bh
+            title = escape(f"{d} {series[j]}: {money(v)}")
+            parts.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(bw - 2, 1):.1f}" height="{bh:.1f}" '
+                         f'fill="{_PALETTE[j]}"><title>{title}</title></rect>')
+        if len(days) <= 31 or i % max(len(days) // 15, 1) == 0:
+            parts.append(f'<text x="{x + bw / 2:.1f}" y="{h - bottom + 14}" text-anchor="middle" '
+                         f'font-size="10">{escape(d[5:])}</text>')
+    for j, name in enumerate(series):
+        y = h + 4 + 20 * j
+        parts.append(f'<rect x="{left}" y="{y}" width="12" height="12" fill="{_PALETTE[j]}"/>')
+        parts.append(f'<text x="{left + 18}" y="{y + 11}" font-size="12">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def write_html(report: Report, out: IO[str], doc: dict[str, Any]) -> None:
+    """One self-contained HTML file: the tables and an inline SVG chart; every string escaped."""
+    from html import escape
+
+    heads = [*report.group_by, *row_headers(report)]
+    rows = []
+    prev = None
+    for key, t in report.sorted_groups():
+        cells = _key_cells(report, key, prev) + _row(report, t)
+        rows.append("<tr>" + "".join(
+            f'<td class="{"k" if i < len(report.group_by) else "n"}">{escape(c)}</td>' for i, c in enumerate(cells)
+        ) + "</tr>")
+        prev = key
+    total = ["total", *[""] * (len(report.group_by) - 1), *_row(report, report.totals)]
+    rows.append('<tr class="total">' + "".join(
+        f'<td class="{"k" if i < len(report.group_by) else "n"}">{escape(c)}</td>' for i, c in enumerate(total)
+    ) + "</tr>")
+    cm = doc["cost_map"]
+    extras = []
+    if report.unpriced:
+        items = "".join(f"<li><code>{escape(u.model)}</code> × {u.count}: {escape(u.reason)}</li>"
+                        for u in sorted(report.unpriced.values(), key=lambda u: (-u.count, u.model)))
+        extras.append(f"<h2>Unpriced models</h2><ul>{items}</ul>")
+    if report.rejected:
+        items = "".join(f"<li>{escape(r.file)}:{r.line}: {escape(r.reason)}</li>" for r in report.rejected)
+        extras.append(f"<h2>Rejected lines</h2><ul>{items}</ul>")
+    if doc["warnings"]:
+        items = "".join(f"<li>{escape(w)}</li>" for w in doc["warnings"])
+        extras.append(f"<h2>Warnings</h2><ul>{items}</ul>")
+    out.write(f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>LLM spend report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+th, td {{ padding: 4px 10px; border-bottom: 1px solid #ddd; }}
+th {{ text-align: left; background: #f4f4f4; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+tr.total td {{ font-weight: bold; border-top: 2px solid #888; }}
+.meta {{ color: #666; font-size: 90%; }}
+</style>
+</head>
+<body>
+<h1>LLM spend report</h1>
+<p class="meta">Priced with {escape(str(cm['source']))} (LiteLLM {escape(str(cm['litellm_version']))},
+sha256 {escape(str(cm['sha256'])[:12])}…); config {escape(str(doc['config'] or '(none)'))};
+costcalc {escape(str(doc['costcalc_version']))}.</p>
+<h2>Spend per day by {escape(report.group_by[0])}</h2>
+{_svg_timeline(report)}
+<h2>Spend by {escape(" / ".join(report.group_by))}</h2>
+<table>
+<thead><tr>{"".join(f"<th>{escape(h)}</th>" for h in heads)}</tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody>
+</table>
+<p>{escape(accounting_line(report))}</p>
+{"".join(extras)}
+</body>
+</html>
+""")

@@ -14,7 +14,7 @@ from typing import Any
 
 from .engine import NotPriced, Outcome, Priced
 from .pricing import Cost
-from .usage import Rejected, Skipped, UsageRecord
+from .usage import LineResult, Rejected, Skipped, UsageRecord
 
 _SCALE = 2.0**200
 _ISCALE = 1 << 200
@@ -23,6 +23,8 @@ TOKEN_FIELDS = ("input_tokens", "cached_tokens", "cache_write_tokens", "output_t
 GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "end_user", "tag", "day", "week",
               "month", "hour")
 NONE = "(none)"
+OTHER = "(other)"
+SORTS = ("cost", "requests", "tokens", "name")
 
 
 def exact(value: float) -> int:
@@ -180,15 +182,18 @@ class UnpricedModel:
 
 @dataclass
 class Accounting:
+    """Every non-blank input line is counted once: read = priced + unpriced + rejected + skipped + filtered."""
+
     read: int = 0
     priced: int = 0
     unpriced: int = 0
     rejected: int = 0
     skipped: int = 0
+    filtered: int = 0  # records outside --since/--until
 
     def as_dict(self) -> dict[str, int]:
         return {"read": self.read, "priced": self.priced, "unpriced": self.unpriced, "rejected": self.rejected,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "filtered": self.filtered}
 
 
 @dataclass
@@ -202,32 +207,64 @@ class Report:
     rejected_shown: int = 100
     multi_key: bool = False  # a record may count in several groups (tags)
 
+    top: int | None = None  # keep the N largest first-level groups, fold the rest into "(other)"
+    sort: str = "cost"  # cost | requests | tokens | name
+    timeline: dict[tuple[str, str], int] = field(default_factory=dict)  # (day, first key) -> exact spend
+
     def sorted_groups(self) -> list[tuple[tuple[str, ...], Totals]]:
-        """Largest spend first at every nesting level; ties by name."""
+        """Groups in report order: by ``sort`` at every nesting level (largest first; names ascending),
+        with first-level groups beyond ``top`` folded into one "(other)" row."""
+        groups = self.groups
+        if self.top is not None and self.top >= 0:
+            firsts: dict[str, Totals] = {}
+            for k, t in groups.items():
+                firsts.setdefault(k[0], Totals()).merge(t)
+            ranked = sorted(firsts.items(), key=lambda kv: self._rank(kv[0], kv[1]))
+            keep = {name for name, _ in ranked[: self.top]}
+            if len(firsts) > len(keep):
+                folded: dict[tuple[str, ...], Totals] = {}
+                other = (OTHER,) * len(self.group_by)
+                for k, t in groups.items():
+                    target = k if k[0] in keep else other
+                    folded.setdefault(target, Totals()).merge(t)
+                groups = folded
         if len(self.group_by) <= 1:
-            return sorted(self.groups.items(), key=lambda kv: (-kv[1].costs[6], kv[0]))
-        parents: dict[tuple[str, ...], int] = {}
-        for k, t in self.groups.items():
+            return sorted(groups.items(), key=lambda kv: self._rank(kv[0][0], kv[1]))
+        parents: dict[tuple[str, ...], Totals] = {}
+        for k, t in groups.items():
             for depth in range(1, len(k)):
-                parents[k[:depth]] = parents.get(k[:depth], 0) + t.costs[6]
+                parents.setdefault(k[:depth], Totals()).merge(t)
 
         def order(kv: tuple[tuple[str, ...], Totals]) -> tuple[Any, ...]:
             k, t = kv
             parts: list[Any] = []
             for depth in range(1, len(k)):
-                parts += [-parents[k[:depth]], k[depth - 1]]
-            return (*parts, -t.costs[6], k[-1])
+                parts.append(self._rank(k[depth - 1], parents[k[:depth]]))
+            return (*parts, self._rank(k[-1], t))
 
-        return sorted(self.groups.items(), key=order)
+        return sorted(groups.items(), key=order)
+
+    def _rank(self, name: str, t: Totals) -> tuple[Any, ...]:
+        folded_last = name == OTHER
+        if self.sort == "name":
+            return (folded_last, name)
+        if self.sort == "requests":
+            return (folded_last, -t.requests, name)
+        if self.sort == "tokens":
+            return (folded_last, -(t.tokens[0] + t.tokens[3]), name)
+        return (folded_last, -t.costs[6], name)
 
 
 class ReportBuilder:
     """Consumes outcomes one by one (``add``), or a whole stream (``consume``)."""
 
     def __init__(self, group_by: Iterable[str] = ("model",), tz: tzinfo = timezone.utc,
-                 since: float | None = None, until: float | None = None, keep_rejected: int = 100):
+                 since: float | None = None, until: float | None = None, keep_rejected: int = 100,
+                 timeline: bool = False):
         self.report = Report(group_by=tuple(group_by) or ("model",))
         self.report.rejected_shown = keep_rejected
+        self.tz = tz
+        self.timeline = timeline  # keep spend per day and first group key (for the HTML chart)
         self._keys = [key_function(name, tz) for name in self.report.group_by]
         self.report.multi_key = "tag" in self.report.group_by
         self.since, self.until = since, until
@@ -241,14 +278,25 @@ class ReportBuilder:
             return False
         return not (self.until is not None and r.timestamp >= self.until)
 
-    def add(self, o: Outcome) -> bool:
-        """Count one outcome; False when a time filter left it out (it is then not counted at all)."""
+    def window(self, results: Iterable[LineResult]) -> Iterator[LineResult]:
+        """Drop records outside --since/--until before they are priced (counted as ``filtered``)."""
+        if self.since is None and self.until is None:
+            yield from results
+            return
+        acc = self.report.accounting
+        for r in results:
+            if isinstance(r, UsageRecord) and not self.in_window(r):
+                acc.read += 1
+                acc.filtered += 1
+                continue
+            yield r
+
+    def add(self, o: Outcome) -> None:
+        """Count one outcome."""
         rep = self.report
         acc = rep.accounting
+        acc.read += 1
         if isinstance(o, Priced):
-            if not self.in_window(o.record):
-                return False
-            acc.read += 1
             acc.priced += 1
             rep.totals.add(o.record, o.cost)
             keys: list[tuple[str, ...]] = [()]
@@ -259,24 +307,23 @@ class ReportBuilder:
                 if g is None:
                     g = rep.groups[k] = Totals()
                 g.add(o.record, o.cost)
+            if self.timeline:
+                day = time_key(o.record, "day", self.tz)
+                for k in {k[0] for k in keys}:
+                    tk = (day, k)
+                    rep.timeline[tk] = rep.timeline.get(tk, 0) + int(o.cost.total * _SCALE)
         elif isinstance(o, NotPriced):
-            if not self.in_window(o.record):
-                return False
-            acc.read += 1
             acc.unpriced += 1
             u = rep.unpriced.get(o.record.model)
             if u is None:
                 u = rep.unpriced[o.record.model] = UnpricedModel(o.record.model, o.reason, o.suggestions)
             u.count += 1
         elif isinstance(o, Rejected):
-            acc.read += 1
             acc.rejected += 1
             if len(rep.rejected) < rep.rejected_shown:
                 rep.rejected.append(o)
         elif isinstance(o, Skipped):
-            acc.read += 1
             acc.skipped += 1
-        return True
 
     def consume(self, outcomes: Iterable[Outcome]) -> Report:
         for o in outcomes:
@@ -286,5 +333,5 @@ class ReportBuilder:
     def passthrough(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
         """Count each outcome while handing it on (per-record writers use this)."""
         for o in outcomes:
-            if self.add(o):
-                yield o
+            self.add(o)
+            yield o

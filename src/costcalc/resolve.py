@@ -78,6 +78,7 @@ class PriceSheet:
     deployment: Deployment | None = None
     warnings: tuple[str, ...] = ()
     mode: str | None = None
+    map_rule: str | None = None  # which LiteLLM lookup rule found ``map_key`` ("as given", "prefix stripped", …)
 
     @property
     def per_second(self) -> bool:
@@ -120,6 +121,7 @@ class _Registered:
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     backend_key: str | None = None
+    backend_rule: str | None = None
 
 
 def _literal_length(pattern: str) -> int:
@@ -225,7 +227,7 @@ class Resolver:
                     merged.entry.update(one.entry)
                     merged.sources.update(one.sources)
                     merged.warnings.extend(one.warnings)
-                    merged.backend_key = one.backend_key
+                    merged.backend_key, merged.backend_rule = one.backend_key, one.backend_rule
             self._registered[key] = merged
         return self._registered[key]
 
@@ -244,7 +246,7 @@ class Resolver:
         match = self.cost_map.find(backend, provider)
         if match is None:
             return reg
-        reg.backend_key = match.key
+        reg.backend_key, reg.backend_rule = match.key, match.rule
         raw = self.cost_map.entry(match.key)
         info = model_info_view(raw)
         inherited = f"inherited:{match.key}"
@@ -346,7 +348,7 @@ class Resolver:
         sources = dict.fromkeys(rates, src)
         return PriceSheet(model=called, provider=match.provider, rates=rates, sources=sources,
                           rule=f"{rule} (cost map key {match.key!r}, {match.rule})", map_key=match.key,
-                          deployment=deployment, warnings=warnings, mode=raw.get("mode"))
+                          deployment=deployment, warnings=warnings, mode=raw.get("mode"), map_rule=match.rule)
 
     def _resolve_base(self, model: str, model_id: str | None) -> Resolution:
         d, ambiguity = self.pick_deployment(model, model_id)
@@ -372,7 +374,8 @@ class Resolver:
                 sources = {k: reg.sources.get(k, "config:model_info") for k in rates}
                 return PriceSheet(model=model, provider=provider, rates=rates, sources=sources,
                                   rule=f"deployment {d.label}: custom prices", map_key=reg.backend_key,
-                                  deployment=d, warnings=warnings, mode=reg.entry.get("mode"))
+                                  deployment=d, warnings=warnings, mode=reg.entry.get("mode"),
+                                  map_rule=reg.backend_rule)
             sheet = self._map_sheet(served, d.custom_llm_provider, called=model,
                                     rule=f"deployment {d.label}: deployment model {served!r}",
                                     deployment=d, warnings=warnings)
@@ -448,7 +451,8 @@ class Resolver:
         rule = "per-request prices over " + (f"cost map key {match.key!r}" if match else "no cost map entry")
         return PriceSheet(model=model, provider=provider, rates=rates, sources=sources, rule=rule,
                           map_key=match.key if match else None, deployment=d,
-                          warnings=base.warnings if isinstance(base, PriceSheet) else (), mode=mode or "chat")
+                          warnings=base.warnings if isinstance(base, PriceSheet) else (), mode=mode or "chat",
+                          map_rule=match.rule if match else None)
 
     def suggest(self, model: str, n: int = 3) -> list[str]:
         import difflib
