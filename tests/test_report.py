@@ -145,7 +145,7 @@ def test_csv_per_record(capsys, usage):
 
 
 class _Checker(HTMLParser):
-    VOID = {"meta", "br", "img", "input", "link", "hr"}
+    VOID = frozenset({"meta", "br", "img", "input", "link", "hr"})
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,158 +8,288 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import ProxyConfig
+from .config import Deployment, ProxyConfig
 from .costmap import CostMap
 from .pricing import band_rates
-from .resolve import PriceSheet, Resolver, Unpriced
+from .resolve import PriceSheet, Resolver, Unpriced, prices_anything
 
 PER_SECOND_KEYS = ("cost_per_second", "input_cost_per_second", "output_cost_per_second")
 
-# The effective rates of the base band, with the rate field each falls back to.
-_EFFECTIVE = (
-    ("input", "input"), ("output", "output"), ("cache_read", "cache_read"), ("cache_write", "cache_write"),
-    ("cache_write_1h", "cache_write_1h"), ("reasoning", "reasoning"), ("audio_input", "audio_input"),
-    ("audio_output", "audio_output"), ("image_input", "image_input"),
+# The parts of a call's price, in the order lookup shows them, with the rate keys each part owns. A part
+# whose rate comes from another part's key has "defaulted" to that part (LiteLLM's fallbacks, PRICING.md §2).
+PARTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "audio_input",
+         "audio_output", "image_input")
+_OWN_KEYS = {
+    "input": ("input_cost_per_token",),
+    "output": ("output_cost_per_token", "output_cost_per_image_token"),
+    "cache_read": ("cache_read_input_token_cost",),
+    "cache_write": ("cache_creation_input_token_cost",),
+    "cache_write_1h": ("cache_creation_input_token_cost_above_1hr",),
+    "reasoning": ("output_cost_per_reasoning_token",),
+    "audio_input": ("input_cost_per_audio_token",),
+    "audio_output": ("output_cost_per_audio_token",),
+    "image_input": ("input_cost_per_image_token",),
+}
+# Key prefix → the part a defaulted rate was taken from, most specific first.
+_DEFAULT_FROM = (
+    ("cache_creation_input_token_cost", "cache-write"),
+    ("input_cost_per_token", "input"),
+    ("output_cost_per_token", "output"),
+    ("output rate", "output"),
 )
+_TIER_SUFFIXES = ("_ultrafast", "_balanced", "_priority", "_flex", "_auto", "_fast")
+
+
+def _owns(part: str, key: str) -> bool:
+    if key.startswith("tiered_pricing"):
+        return True
+    own = _OWN_KEYS[part]
+    if part == "cache_write":
+        return key.startswith(own) and "_above_1hr" not in key
+    return key.startswith(own)
+
+
+def _key_source(key: str, rates: dict[str, Any], sources: dict[str, str]) -> tuple[str, str | None]:
+    """(source, note) of the rate key ``key`` as band_rates used it: a service-tier key that the card lacks
+    falls back to the standard key (LiteLLM's ``get_cost_per_unit``); a key the card lacks entirely is 0."""
+    base = "tiered_pricing" if key.startswith("tiered_pricing") else key
+    if rates.get(base) is not None:
+        return sources.get(base, "config:model_info"), None
+    for suffix in _TIER_SUFFIXES:
+        if suffix in base:
+            standard = base.replace(suffix, "")
+            if rates.get(standard) is not None:
+                return sources.get(standard, "config:model_info"), f"no {suffix[1:]} rate: the standard {standard}"
+            break
+    return "default-to-zero", f"{base} is not set"
+
+
+def effective_rates(rates: dict[str, Any], sources: dict[str, str], provider: str | None,
+                    prompt_tokens: int = 0, service_tier: str | None = None) -> list[dict[str, Any]]:
+    """The rate of every part of a call (pricing.band_rates, the engine's own rate selection), each with the
+    key that supplied it and its source: config:…, inherited:…, cost_map:…, request, or default-to-input /
+    -output / -cache-write (LiteLLM's fallbacks) and default-to-zero (a price left unset)."""
+    band = band_rates(rates, prompt_tokens, service_tier, provider)
+    rows = []
+    for part in PARTS:
+        value = getattr(band, part)
+        key = band.keys.get(part, "")
+        if value is None:  # audio/image input without a dedicated rate: billed at the input rate
+            value, key = band.input, band.keys.get("input", "")
+        key = key.split(" (", 1)[0]
+        key_source, note = _key_source(key, rates, sources) if key != "output rate" else ("", None)
+        if _owns(part, key):
+            source = key_source
+        else:
+            from_part = next((p for prefix, p in _DEFAULT_FROM if key.startswith(prefix)), "input")
+            source = f"default-to-{from_part}"
+            if from_part == "output" and key == "output rate":
+                key = band.keys.get("output", "output_cost_per_token")
+                key_source, note = _key_source(key, rates, sources)
+            note = f"no {part.replace('_', '-')} price: billed at the {from_part} rate ({key}, {key_source})"
+        rows.append({"part": part, "value": value, "unit": "$/token", "per_million": value * 1_000_000,
+                     "key": key, "source": source, "note": note})
+    return rows
 
 
 def _rate_row(field: str, value: Any, source: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"field": field, "value": value, "source": source}
+    row: dict[str, Any] = {"field": field, "value": value, "unit": None, "per_million": None, "source": source}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if field in PER_SECOND_KEYS:
+        if "per_second" in field:
             row["unit"] = "$/s"
         elif "multiplier" in field:
             row["unit"] = "x"
-        else:
+        elif "token" in field:
             row["unit"] = "$/token"
             row["per_million"] = value * 1_000_000
+        else:
+            row["unit"] = "$"
     return row
+
+
+def _deployment_doc(d: Deployment, matched: str) -> dict[str, Any]:
+    return {"label": d.label, "index": d.index + 1, "model_name": d.model_name, "model": d.model,
+            "model_id": d.model_id, "base_model": d.base_model, "custom_prices": d.has_custom_prices,
+            "matched_by": matched}
+
+
+def _how(resolver: Resolver, sheet: PriceSheet) -> str:
+    """Which resolution rule chose the rate card (SPEC §2)."""
+    d = sheet.deployment
+    if d is None:
+        return "cost_map"
+    if resolver.uses_custom_pricing(d):
+        return "custom_prices" if prices_anything(resolver.registered(d).entry) else "cache_only_override_ignored"
+    return "base_model" if sheet.rule.startswith(f"deployment {d.label}: base_model") else "deployment_model"
 
 
 def sheet_doc(sheet: PriceSheet, service_tier: str | None = None) -> dict[str, Any]:
     """Everything about one rate card: how it was chosen, its fields with sources, the effective rates."""
-    fields = [_rate_row(k, v, sheet.sources.get(k, "")) for k, v in sorted(sheet.rates.items())]
     doc: dict[str, Any] = {
         "model": sheet.model,
         "rule": sheet.rule,
         "provider": sheet.provider,
         "map_key": sheet.map_key,
-        "deployment": None,
+        "map_lookup": sheet.map_rule,
         "mode": sheet.mode,
         "per_second": sheet.per_second,
-        "fields": fields,
+        "fields": [_rate_row(k, v, sheet.sources.get(k, "")) for k, v in sorted(sheet.rates.items())],
         "warnings": list(sheet.warnings),
     }
-    d = sheet.deployment
-    if d is not None:
-        doc["deployment"] = {"model_name": d.model_name, "model": d.model, "model_id": d.model_id,
-                             "base_model": d.base_model, "index": d.index + 1}
     if sheet.per_second:
         key, rate = sheet.per_second_rate  # type: ignore[misc]
-        doc["effective"] = [{"part": "per_second", "key": key, "value": rate, "unit": "$/s",
-                             "source": sheet.sources.get(key, "")}]
-        return doc
-    rates = band_rates(sheet.rates, 0, service_tier, sheet.provider)
-    effective = []
-    for part, attr in _EFFECTIVE:
-        value = getattr(rates, attr)
-        key = rates.keys.get(part, "")
-        if value is None:
-            value, key = rates.input, f"{rates.keys.get('input', '')} (no dedicated rate)"
-        base_key = key.split(" ")[0]
-        source = sheet.sources.get(base_key)
-        if source is None:
-            source = "default: 0" if base_key in ("input_cost_per_token", "output_cost_per_token") else "default"
-        if "(" in key:
-            source = f"{source}; {key[key.index('(') + 1:-1]}"
-        effective.append({"part": part, "key": base_key, "value": value, "unit": "$/token",
-                          "per_million": value * 1_000_000, "source": source})
-    doc["effective"] = effective
+        doc["effective"] = [{"part": "per_second", "value": rate, "unit": "$/s", "per_million": None, "key": key,
+                             "source": sheet.sources.get(key, ""), "note": "billed as rate x request duration; "
+                             "token counts are not priced"}]
+    else:
+        doc["effective"] = effective_rates(sheet.rates, sheet.sources, sheet.provider, 0, service_tier)
     return doc
+
+
+def _matched_by(d: Deployment, query: str, model_id: str | None) -> str:
+    if model_id is not None and d.model_id == model_id:
+        return "model_id"
+    if d.model_name == query:
+        return "model_name"
+    if d.is_wildcard:
+        return f"wildcard {d.model_name}"
+    return "litellm_params.model"
+
+
+def suggestions(cost_map: CostMap, config: ProxyConfig, model: str, n: int = 3) -> dict[str, list[str]]:
+    """The closest config model_names and the closest cost-map keys, separately."""
+    import difflib
+
+    names = list(dict.fromkeys(d.model_name for d in config.deployments if not d.is_wildcard))
+    lowered = {name.lower(): name for name in names}
+    close = difflib.get_close_matches(model.lower(), list(lowered), n=n, cutoff=0.6)
+    return {"config": [lowered[c] for c in close], "cost_map": cost_map.suggest(model, n)}
 
 
 def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: str | None = None,
                service_tier: str | None = None) -> dict[str, Any]:
-    """The ``lookup --format json`` document."""
+    """The ``lookup --format json`` document (schema in the README)."""
     resolver = Resolver(cost_map, config)
+    notes: list[str] = []
     group = resolver.deployments_named(model)
     if model_id is not None:
-        picked, _ = resolver.pick_deployment(model, model_id)
-        group = [picked] if picked is not None else []
-    results: list[Resolution] = []
+        if any(d.model_id == model_id for d in config.deployments):
+            picked, _ = resolver.pick_deployment(model, model_id)
+            group = [picked] if picked is not None else []
+        else:
+            notes.append(f"no deployment has model_info.id {model_id!r}: a record naming it is routed by "
+                         "its model alone")
+    elif len(group) > 1:
+        _, ambiguity = resolver.pick_deployment(model, None)
+        if ambiguity:
+            notes.append(ambiguity)
+    results: list[tuple[Resolution, str | None]]
     if group:
-        results = [resolver.resolve_deployment(d, model) for d in group]
+        results = [(resolver.resolve_deployment(d, model), _matched_by(d, model, model_id)) for d in group]
     else:
-        results = [resolver.resolve(model)]
+        results = [(resolver.resolve(model), None)]
     doc: dict[str, Any] = {"query": model, "model_id": model_id, "service_tier": service_tier,
-                           "cost_map": cost_map.info.as_dict(), "found": False, "resolutions": []}
-    for res in results:
+                           "config": config.path or None, "cost_map": cost_map.info.as_dict(), "found": False,
+                           "notes": notes, "resolutions": [], "suggestions": {"config": [], "cost_map": []}}
+    for res, matched in results:
+        entry: dict[str, Any] = {"status": "priced" if isinstance(res, PriceSheet) else "unpriced",
+                                 "deployment": None if res.deployment is None else
+                                 _deployment_doc(res.deployment, matched or "")}
         if isinstance(res, PriceSheet):
             doc["found"] = True
-            doc["resolutions"].append({"status": "priced", **sheet_doc(res, service_tier)})
+            entry["how"] = _how(resolver, res)
+            entry.update(sheet_doc(res, service_tier))
         else:
-            entry = {"status": "unpriced", "model": res.model, "reason": res.reason,
-                     "suggestions": list(res.suggestions)}
-            if res.deployment is not None:
-                entry["deployment"] = {"model_name": res.deployment.model_name, "model": res.deployment.model,
-                                       "model_id": res.deployment.model_id, "index": res.deployment.index + 1}
-            doc["resolutions"].append(entry)
+            entry.update({"how": None, "model": res.model, "reason": res.reason,
+                          "suggestions": list(res.suggestions)})
+        doc["resolutions"].append(entry)
+    if not group:
+        doc["suggestions"] = suggestions(cost_map, config, model) if not doc["found"] else doc["suggestions"]
     return doc
 
 
 Resolution = PriceSheet | Unpriced
 
+_HOW = {
+    "cost_map": "the cost map (no deployment by this name)",
+    "custom_prices": "the deployment's own prices, as the proxy registers them",
+    "cache_only_override_ignored": "the cost map: the deployment sets only cache prices, which the proxy ignores",
+    "base_model": "the cost map entry of base_model",
+    "deployment_model": "the cost map entry of the deployment's model",
+}
 
-def _fmt_rate(row: dict[str, Any]) -> tuple[str, str]:
-    value = row["value"]
-    if row.get("unit") == "$/s":
-        return f"{value:g} $/s", ""
-    if "per_million" in row:
-        return f"{value:.6g}", f"${row['per_million']:,.4f}".rstrip("0").rstrip(".")
-    return str(value), ""
+
+def _per_million(value: float) -> str:
+    text = f"{value:,.6f}".rstrip("0")
+    whole, _, frac = text.partition(".")
+    return f"${whole}.{frac.ljust(2, '0')}"
+
+
+def _rate(value: Any, unit: str | None) -> str:
+    if isinstance(value, (list, dict)):
+        return "(table)"
+    if unit == "$/s":
+        return f"{value:.6g} $/s"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
 
 
 def render_lookup(doc: dict[str, Any], console: Any) -> None:
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    for res in doc["resolutions"]:
-        if res["status"] != "priced":
-            console.print(Text(f"{res['model']}: not priced — {res['reason']}"))
-            if res.get("suggestions"):
-                console.print(Text("did you mean: " + ", ".join(res["suggestions"])))
-            continue
+    def line(text: str, style: str | None = None) -> None:
+        console.print(Text(text, style=style or ""), soft_wrap=True)
+
+    if not doc["found"] and not any(r["deployment"] for r in doc["resolutions"]):
+        reason = doc["resolutions"][0]["reason"] if doc["resolutions"] else "not found"
+        line(f"{doc['query']}: not found ({reason})", "bold")
+        for where, names in doc["suggestions"].items():
+            if names:
+                line(f"did you mean ({where.replace('_', ' ')}): {', '.join(names)}")
+        return
+    for note in doc["notes"]:
+        line(f"note: {note}", "yellow")
+    for n, res in enumerate(doc["resolutions"]):
+        if n:
+            line("")
         d = res["deployment"]
-        head = f"{doc['query']}"
-        if d is not None:
-            head += f" → deployment #{d['index']} ({d['model']}"
-            head += f", id {d['model_id']})" if d["model_id"] else ")"
-        console.print(Text(head, style="bold"))
-        console.print(Text(f"resolved by: {res['rule']}"))
-        console.print(Text(f"provider: {res['provider'] or '(unknown)'}   cost-map key: {res['map_key'] or '-'}"))
-        table = Table(title="effective rates (prompt below every threshold)", title_justify="left")
-        for col in ("part", "rate ($/token)", "per 1M tokens", "from key", "source"):
-            table.add_column(col, justify="right" if col.startswith(("rate", "per")) else "left")
+        if d is None:
+            line(f"{doc['query']} → cost map", "bold")
+        else:
+            ident = f" (id {d['model_id']})" if d["model_id"] else ""
+            line(f"{doc['query']} → deployment #{d['index']} {d['model_name']}{ident}, matched by {d['matched_by']}",
+                 "bold")
+            line(f"  litellm_params.model: {d['model']}   base_model: {d['base_model'] or '-'}")
+        if res["status"] != "priced":
+            line(f"  not priced: {res['reason']}", "red")
+            if res["suggestions"]:
+                line(f"  did you mean (cost map): {', '.join(res['suggestions'])}")
+            continue
+        line(f"  priced from: {_HOW[res['how']]}")
+        lookup = f" (lookup rule: {res['map_lookup']})" if res["map_lookup"] else ""
+        line(f"  cost-map key: {res['map_key'] or '-'}{lookup}   provider: {res['provider'] or '-'}   "
+             f"mode: {res['mode'] or '-'}")
+        tier = f", service tier {doc['service_tier']}" if doc["service_tier"] else ""
+        table = Table(title=f"rates that apply (prompt below every threshold{tier})", title_justify="left",
+                      box=box.SIMPLE_HEAD)
+        for col in ("part", "rate", "per 1M tokens", "key", "source"):
+            table.add_column(col, justify="right" if col in ("rate", "per 1M tokens") else "left")
         for row in res["effective"]:
-            rate, per_m = _fmt_rate(row)
-            table.add_row(row["part"], rate, per_m, row["key"], row["source"])
+            per_m = "" if row["per_million"] is None else _per_million(row["per_million"])
+            table.add_row(row["part"], _rate(row["value"], row["unit"]), per_m, row["key"], row["source"])
         console.print(table)
-        table = Table(title="all price fields", title_justify="left")
+        table = Table(title="price fields of the rate card", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("field", "value", "per 1M tokens", "source"):
             table.add_column(col, justify="right" if col in ("value", "per 1M tokens") else "left")
         for row in res["fields"]:
-            if isinstance(row["value"], (list, dict)):
-                table.add_row(row["field"], "(table)", "", row["source"])
-                continue
-            rate, per_m = _fmt_rate(row)
-            table.add_row(row["field"], rate, per_m, row["source"])
+            per_m = "" if row["per_million"] is None else _per_million(row["per_million"])
+            table.add_row(row["field"], _rate(row["value"], row["unit"]), per_m, row["source"])
         console.print(table)
         for w in res["warnings"]:
-            console.print(Text(f"warning: {w}", style="yellow"))
-    if not doc["found"]:
-        for res in doc["resolutions"]:
-            if res["status"] == "unpriced":
-                break
+            line(f"  warning: {w}", "yellow")
 
 
 def search_models(cost_map: CostMap, query: str | None, *, provider: str | None = None, mode: str | None = None,
