@@ -128,7 +128,6 @@ def price(
     from .render import (
         explain_record,
         report_dict,
-        write_chart,
         write_csv,
         write_csv_records,
         write_html,
@@ -190,9 +189,7 @@ def price(
 
                     fh = stack.enter_context(_open_out(output, binary=False))
                     console = Console(file=fh, width=200, no_color=True, highlight=False)
-                write_table(report, console, warnings)
-                if chart:
-                    write_chart(report, console)
+                write_table(report, console, warnings, chart=chart)
     text_on_stdout = fmt in (Format.table, Format.markdown) and output is None and not explain
     if not text_on_stdout:
         _stderr_summary(report, list(engine.warnings), quiet)
@@ -295,14 +292,14 @@ def models(
     from .explain import render_models, search_models
 
     cm, _ = _load(cost_map, None)
-    rows = search_models(cm, query, provider=provider, mode=mode, limit=limit)
+    doc = search_models(cm, query, provider=provider, mode=mode, limit=limit)
     if fmt is ShortFormat.json:
         from .render import write_json
 
-        write_json({"query": query, "models": rows}, sys.stdout.buffer)
+        write_json(doc, sys.stdout.buffer)
     else:
-        render_models(rows, _console())
-    if not rows:
+        render_models(doc, _console())
+    if not doc["models"]:
         raise typer.Exit(1)
 
 

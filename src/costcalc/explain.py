@@ -219,7 +219,7 @@ _HOW = {
 }
 
 
-def _per_million(value: float) -> str:
+def per_million_text(value: float) -> str:
     text = f"{value:,.6f}".rstrip("0")
     whole, _, frac = text.partition(".")
     return f"${whole}.{frac.ljust(2, '0')}"
@@ -278,35 +278,62 @@ def render_lookup(doc: dict[str, Any], console: Any) -> None:
         for col in ("part", "rate", "per 1M tokens", "key", "source"):
             table.add_column(col, justify="right" if col in ("rate", "per 1M tokens") else "left")
         for row in res["effective"]:
-            per_m = "" if row["per_million"] is None else _per_million(row["per_million"])
+            per_m = "" if row["per_million"] is None else per_million_text(row["per_million"])
             table.add_row(row["part"], _rate(row["value"], row["unit"]), per_m, row["key"], row["source"])
         console.print(table)
         table = Table(title="price fields of the rate card", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("field", "value", "per 1M tokens", "source"):
             table.add_column(col, justify="right" if col in ("value", "per 1M tokens") else "left")
         for row in res["fields"]:
-            per_m = "" if row["per_million"] is None else _per_million(row["per_million"])
+            per_m = "" if row["per_million"] is None else per_million_text(row["per_million"])
             table.add_row(row["field"], _rate(row["value"], row["unit"]), per_m, row["source"])
         console.print(table)
         for w in res["warnings"]:
             line(f"  warning: {w}", "yellow")
 
 
+_WORD_START = "/-._:@"
+
+
+def _rank(key: str, q: str) -> int:
+    """0: the key (or its name after the provider) is the query; 1: starts with it; 2: the query starts a word
+    of the key (after / - . _ : @); 3: anywhere."""
+    low = key.lower()
+    tail = low.rsplit("/", 1)[-1]
+    if q in (low, tail):
+        return 0
+    if low.startswith(q) or tail.startswith(q):
+        return 1
+    at = low.find(q)
+    while at > 0:
+        if low[at - 1] in _WORD_START:
+            return 2
+        at = low.find(q, at + 1)
+    return 3
+
+
 def search_models(cost_map: CostMap, query: str | None, *, provider: str | None = None, mode: str | None = None,
-                  limit: int = 50) -> list[dict[str, Any]]:
-    """Map entries whose key contains ``query`` (case-insensitive), exact and prefix matches first."""
-    q = (query or "").lower()
+                  limit: int = 50) -> dict[str, Any]:
+    """Cost-map models whose key contains ``query`` (case-insensitive), best matches first: exact, prefix,
+    word start, anywhere; then shorter keys, then alphabetical. Without a query: alphabetical.
+    ``provider`` matches ``litellm_provider`` exactly or as its family (``vertex_ai`` finds
+    ``vertex_ai-language-models``). Alias rows (``alias_of``) show their target's prices."""
+    q = (query or "").strip().lower()
+    want_provider = (provider or "").lower()
     hits = []
-    for key, entry in cost_map.entries.items():
-        low = key.lower()
-        if q and q not in low:
+    for key in cost_map.entries:
+        if q and q not in key.lower():
             continue
-        if provider and entry.get("litellm_provider") != provider:
+        entry = cost_map.entry(key)
+        entry_provider = entry.get("litellm_provider")
+        if not isinstance(entry_provider, str):
+            continue  # not a model (e.g. LiteLLM's fallback_generalizations block)
+        if want_provider and entry_provider.lower() != want_provider and \
+                not entry_provider.lower().startswith(f"{want_provider}-"):
             continue
         if mode and entry.get("mode") != mode:
             continue
-        tail = low.rsplit("/", 1)[-1]
-        rank = (0 if low == q or tail == q else 1 if low.startswith(q) or tail.startswith(q) else 2, len(key), key)
+        rank = (_rank(key, q), len(key), key) if q else (0, 0, key)
         hits.append((rank, key, entry))
     hits.sort(key=lambda h: h[0])
 
@@ -314,31 +341,41 @@ def search_models(cost_map: CostMap, query: str | None, *, provider: str | None 
         v = entry.get(field)
         return v * 1_000_000 if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
-    return [
-        {"model": key, "provider": entry.get("litellm_provider"), "mode": entry.get("mode"),
-         "input_per_million": per_m(entry, "input_cost_per_token"),
-         "output_per_million": per_m(entry, "output_cost_per_token"),
-         "cache_read_per_million": per_m(entry, "cache_read_input_token_cost"),
-         "cache_write_per_million": per_m(entry, "cache_creation_input_token_cost"),
-         "max_input_tokens": entry.get("max_input_tokens")}
-        for _, key, entry in hits[:limit]
-    ]
+    rows = []
+    for _, key, entry in hits[: max(limit, 0)]:
+        alias = cost_map.entries[key].get("alias_of")
+        rows.append({
+            "model": key, "alias_of": alias if isinstance(alias, str) else None,
+            "provider": entry.get("litellm_provider"), "mode": entry.get("mode"),
+            "input_per_million": per_m(entry, "input_cost_per_token"),
+            "output_per_million": per_m(entry, "output_cost_per_token"),
+            "cache_read_per_million": per_m(entry, "cache_read_input_token_cost"),
+            "cache_write_per_million": per_m(entry, "cache_creation_input_token_cost"),
+            "max_input_tokens": entry.get("max_input_tokens"),
+        })
+    return {"query": query, "provider": provider, "mode": mode, "matches": len(hits), "models": rows}
 
 
-def render_models(rows: list[dict[str, Any]], console: Any) -> None:
+def render_models(doc: dict[str, Any], console: Any) -> None:
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="prices per 1M tokens", title_justify="left")
+    rows = doc["models"]
+    if not rows:
+        console.print("no matching models")
+        return
+    table = Table(title="prices per 1M tokens", title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("model", "provider", "mode", "input", "output", "cache read", "cache write", "context"):
         table.add_column(col, justify="left" if col in ("model", "provider", "mode") else "right")
 
     def m(v: float | None) -> str:
-        return "-" if v is None else f"${v:,.4f}".rstrip("0").rstrip(".")
+        return "-" if v is None else per_million_text(v)
 
     for r in rows:
-        table.add_row(r["model"], r["provider"] or "", r["mode"] or "", m(r["input_per_million"]),
+        name = r["model"] if r["alias_of"] is None else f"{r['model']} → {r['alias_of']}"
+        table.add_row(name, r["provider"] or "", r["mode"] or "", m(r["input_per_million"]),
                       m(r["output_per_million"]), m(r["cache_read_per_million"]), m(r["cache_write_per_million"]),
                       f"{r['max_input_tokens']:,}" if isinstance(r["max_input_tokens"], int) else "-")
     console.print(table)
-    if not rows:
-        console.print("no matching models")
+    if doc["matches"] > len(rows):
+        console.print(f"{len(rows)} of {doc['matches']} matches (--limit to see more)")

@@ -240,14 +240,16 @@ def _md_unpriced(report: Report, out: IO[str]) -> None:
             out.write(f"- `{_md(u.model)}` × {u.count}: {_md(u.reason)}{hint}\n")
 
 
-def write_table(report: Report, console: Any, warnings: Iterable[str] = (), title: str | None = None) -> None:
+def write_table(report: Report, console: Any, warnings: Iterable[str] = (), title: str | None = None,
+                chart: bool = False) -> None:
+    from rich import box
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, show_footer=False, header_style="bold")
+    table = Table(title=title, show_footer=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in report.group_by:
-        table.add_column(name, overflow="fold", min_width=12)
+        table.add_column(name, overflow="fold", min_width=8)
     for h in row_headers(report):
         table.add_column(h, justify="right", no_wrap=True)
     prev = None
@@ -258,6 +260,8 @@ def write_table(report: Report, console: Any, warnings: Iterable[str] = (), titl
     table.add_row(Text("total", style="bold"), *[""] * (len(report.group_by) - 1),
                   *_row(report, report.totals), style="bold")
     console.print(table)
+    if chart:
+        write_chart(report, console)
     console.print(Text(accounting_line(report)))
     if report.multi_key:
         console.print(Text("note: a record with several tags counts under each, so group totals exceed the total"))

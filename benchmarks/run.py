@@ -1,0 +1,217 @@
+"""Throughput and memory of `costcalc price`, measured against baselines taken in the same run.
+
+    python benchmarks/run.py [--records 1000000] [--rss-check] [--jobs 2] [--out benchmarks/out]
+
+Generates a deterministic canonical JSONL (a realistic mix of models, aliases, custom-priced deployments,
+cache and reasoning tokens, a few bad lines) and measures on that same file:
+
+  (a) parse only      every line through orjson.loads, nothing else (the floor)
+  (b) price table     `costcalc price FILE --config CFG` grouped by model, table to /dev/null
+  (c) price jsonl     `costcalc price FILE --config CFG --format jsonl` to /dev/null
+  (d) user script     json.loads + litellm.cost_per_token per line, on a prefix, scaled (needs litellm)
+  lookup              `costcalc lookup gpt-4o` wall time (median of 5)
+
+It prints records/s, each ratio against (a) and (d), and peak RSS, and writes the figures as JSON
+(``results-<date>.json``) so runs can be compared. Ratios, not absolute times, are what carry across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+CONFIG = """
+model_list:
+  - model_name: gpt4o
+    litellm_params: {model: openai/gpt-4o, api_key: os.environ/OPENAI_API_KEY}
+  - model_name: mini
+    litellm_params: {model: openai/gpt-4o-mini}
+  - model_name: sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929}
+    model_info: {input_cost_per_token: 2.7e-6, output_cost_per_token: 1.35e-5}
+  - model_name: azure-prod
+    litellm_params: {model: azure/prod-eastus}
+    model_info: {base_model: azure/gpt-4o}
+  - model_name: gemini
+    litellm_params: {model: gemini/gemini-2.5-pro}
+litellm_settings:
+  cost_margin_config: {global: 0.05}
+"""
+MODELS = ["gpt4o", "mini", "sonnet", "azure-prod", "gemini", "gpt-4o", "o3", "claude-haiku-4-5-20251001",
+          "anthropic/claude-sonnet-4-5-20250929", "gemini/gemini-2.5-flash"]
+WEIGHTS = [20, 25, 15, 10, 5, 8, 5, 6, 4, 2]
+# what the user script calls litellm with for each alias (it has no config)
+SCRIPT_MODEL = {"gpt4o": "gpt-4o", "mini": "gpt-4o-mini", "sonnet": "anthropic/claude-sonnet-4-5-20250929",
+                "azure-prod": "azure/gpt-4o", "gemini": "gemini/gemini-2.5-pro"}
+
+
+def generate(path: Path, n: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    users = [f"user{i}" for i in range(200)]
+    teams = ["search", "agents", "support", "research", "voice", "ml"]
+    start = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc).timestamp()
+    with path.open("w") as f:
+        for i in range(n):
+            if i % 50_000 == 49_999:
+                f.write('{"model": "gpt4o", "prompt_tokens": 1.5}\n')
+                continue
+            model = rng.choices(MODELS, WEIGHTS)[0]
+            prompt = rng.randint(50, 12_000)
+            completion = rng.randint(1, 2_000)
+            rec = {"model": model, "prompt_tokens": prompt, "completion_tokens": completion}
+            if rng.random() < 0.4:
+                rec["cache_read_input_tokens"] = rng.randint(0, prompt // 2)
+            if rng.random() < 0.2:
+                rec["reasoning_tokens"] = rng.randint(0, completion)
+            rec["user"] = rng.choice(users)
+            rec["team"] = rng.choice(teams)
+            rec["timestamp"] = int(start + i * 2.5)
+            f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+
+
+def parse_only(path: Path) -> float:
+    import orjson
+
+    loads = orjson.loads
+    t0 = time.perf_counter()
+    with path.open("rb") as f:
+        for line in f:
+            loads(line)
+    return time.perf_counter() - t0
+
+
+def _command(args: list[str]) -> list[str]:
+    exe = shutil.which("costcalc")
+    return [exe, *args] if exe else [sys.executable, "-m", "costcalc", *args]
+
+
+def run_costcalc(args: list[str]) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one costcalc run, stdout to /dev/null."""
+    with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(_command(args), stdout=devnull, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # reap it ourselves to get its own rusage
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"costcalc {' '.join(args)} failed: {err.read().decode()[-500:]}")
+    return elapsed, usage.ru_maxrss
+
+
+def user_script(path: Path, limit: int) -> float | None:
+    """Seconds per record of json.loads + litellm.cost_per_token (import time excluded, in its favour)."""
+    code = f"""
+import json, os, sys, time
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+try:
+    import litellm
+except ImportError:
+    print("none"); sys.exit(0)
+names = {SCRIPT_MODEL!r}
+t0 = time.perf_counter(); n = 0; total = 0.0
+with open({str(path)!r}) as f:
+    for line in f:
+        if n >= {limit}: break
+        n += 1
+        try:
+            r = json.loads(line)
+            p, c = litellm.cost_per_token(model=names.get(r["model"], r["model"]),
+                                          prompt_tokens=int(r["prompt_tokens"]),
+                                          completion_tokens=int(r["completion_tokens"]))
+            total += p + c
+        except Exception:
+            pass
+print((time.perf_counter() - t0) / n)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    text = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "none"
+    return None if text == "none" else float(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--script-records", type=int, default=20_000)
+    parser.add_argument("--jobs", type=int, default=None, help="also time --jobs N (and --jobs 1)")
+    parser.add_argument("--rss-check", action="store_true", help="compare peak RSS at N and 4N records")
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = args.out / f"usage-{args.records}.jsonl"
+    config = args.out / "config.yaml"
+    config.write_text(CONFIG)
+    if not data.exists():
+        print(f"generating {args.records:,} records → {data}")
+        generate(data, args.records)
+    n = args.records
+    results: dict[str, object] = {"records": n, "date": dt.datetime.now().isoformat(timespec="seconds"),
+                                  "python": sys.version.split()[0], "cpus": os.cpu_count()}
+
+    parse = min(parse_only(data) for _ in range(2))
+    base = ["price", str(data), "--config", str(config), "--quiet"]
+    table, rss_table = run_costcalc([*base, "-g", "model"])
+    jsonl, rss_jsonl = run_costcalc([*base, "--format", "jsonl"])
+    per_record = user_script(data, args.script_records)
+    lookups = []
+    for _ in range(5):
+        t, _ = run_costcalc(["lookup", "gpt-4o"])
+        lookups.append(t)
+    lookup = statistics.median(lookups)
+
+    rows = [("(a) parse only", parse), ("(b) price table", table), ("(c) price jsonl", jsonl)]
+    if args.jobs:
+        j1, _ = run_costcalc([*base, "-g", "model", "--jobs", "1"])
+        jn, _ = run_costcalc([*base, "-g", "model", "--jobs", str(args.jobs)])
+        rows += [("(b) --jobs 1", j1), (f"(b) --jobs {args.jobs}", jn)]
+    script_total = per_record * n if per_record is not None else None
+    if script_total is not None:
+        rows.append((f"(d) user script (x{n // args.script_records} of {args.script_records:,})", script_total))
+
+    print(f"\n{n:,} records, Python {results['python']}, {results['cpus']} cores")
+    print(f"{'':34} {'seconds':>9} {'records/s':>12} {'vs (a)':>8} {'(d) /':>8}")
+    timings = {}
+    for name, secs in rows:
+        ratio_d = f"{script_total / secs:8.1f}" if script_total else "       -"
+        print(f"{name:34} {secs:9.2f} {n / secs:12,.0f} {secs / parse:7.2f}x {ratio_d}")
+        timings[name] = secs
+    print(f"peak RSS: table {rss_table / 1024:.0f} MiB, jsonl {rss_jsonl / 1024:.0f} MiB")
+    print(f"costcalc lookup gpt-4o: {lookup:.3f} s (median of 5)")
+    if per_record is None:
+        print("(d) skipped: litellm is not installed (pip install 'costcalc[test]')")
+    results.update(timings=timings, ratio_b_vs_a=table / parse, ratio_d_vs_b=(script_total / table)
+                   if script_total else None, peak_rss_kib={"table": rss_table, "jsonl": rss_jsonl},
+                   lookup_seconds=lookup)
+
+    if args.rss_check:
+        big = args.out / f"usage-{4 * n}.jsonl"
+        if not big.exists():
+            print(f"generating {4 * n:,} records → {big}")
+            generate(big, 4 * n)
+        small_rss = rss_table
+        _, big_rss = run_costcalc(["price", str(big), "--config", str(config), "--quiet", "-g", "model"])
+        print(f"peak RSS: {n:,} records {small_rss / 1024:.0f} MiB, {4 * n:,} records {big_rss / 1024:.0f} MiB "
+              f"({100 * (big_rss - small_rss) / small_rss:+.1f}%)")
+        results["rss_check"] = {"records": n, "rss_kib": small_rss, "records_4x": 4 * n, "rss_4x_kib": big_rss}
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = args.out / f"results-{stamp}.json"
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"figures written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
