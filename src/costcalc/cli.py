@@ -320,6 +320,84 @@ def map_info(
         typer.echo(f"{k:16} {v}")
 
 
+@map_app.command("update")
+def map_update(
+    source: str | None = typer.Option(None, "--from", help="URL (http, https, file) or path of a LiteLLM-format "
+                                      "map (default: LiteLLM's model_prices_and_context_window.json on GitHub).",
+                                      metavar="URL|PATH"),
+    timeout: float = typer.Option(30.0, "--timeout", min=1, help="Seconds to wait for the download."),
+    fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+) -> None:
+    """Download or copy a newer cost map into the user cache; it becomes the default map. Validated first: on
+    any failure the map in use is left as it was (exit 2)."""
+    from .mapupdate import update_cost_map
+
+    result = update_cost_map(source, timeout=timeout).as_dict()
+    if fmt is ShortFormat.json:
+        from .render import write_json
+
+        write_json(result, sys.stdout.buffer)
+        return
+    state = "unchanged" if result["unchanged"] else "updated"
+    typer.echo(f"cost map {state}: {result['models']:,} models ({result['priced_models']:,} with token prices) "
+               f"from {result['source']}")
+    typer.echo(f"{'path':16} {result['path']}")
+    typer.echo(f"{'sha256':16} {result['sha256']}")
+
+
+class DiffFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+@app.command()
+def diff(
+    usage: list[str] = typer.Argument(None, help="Usage JSONL files to re-price under the config and under the "
+                                      "bare cost map ('-' for stdin)."),
+    config: str = typer.Option(..., "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG"),
+    cost_map: str | None = CostMapOpt,
+    fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f"),
+) -> None:
+    """The config's custom prices against the cost map, field by field; with usage, spend under each."""
+    from .diff import diff_doc, render_diff, write_diff_csv, write_diff_markdown
+
+    cm, cfg = _load(cost_map, config)
+    doc = diff_doc(cm, cfg, usage or ())
+    if fmt is DiffFormat.json:
+        from .render import write_json
+
+        write_json(doc, sys.stdout.buffer)
+    elif fmt is DiffFormat.csv:
+        write_diff_csv(doc, sys.stdout)
+    elif fmt is DiffFormat.markdown:
+        write_diff_markdown(doc, sys.stdout)
+    else:
+        render_diff(doc, _console())
+
+
+@app.command()
+def validate(
+    config: str = typer.Option(..., "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG"),
+    cost_map: str | None = CostMapOpt,
+    fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+) -> None:
+    """Lint a proxy config: exit 1 on errors, 0 when there are only warnings."""
+    from .costmap import load_cost_map
+    from .validate import render_validate, validate_doc
+
+    doc = validate_doc(config, load_cost_map(cost_map))
+    if fmt is ShortFormat.json:
+        from .render import write_json
+
+        write_json(doc, sys.stdout.buffer)
+    else:
+        render_validate(doc, _console())
+    if not doc["ok"]:
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every error into one line and an exit code."""
     import click

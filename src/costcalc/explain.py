@@ -13,8 +13,6 @@ from .costmap import CostMap
 from .pricing import band_rates
 from .resolve import PriceSheet, Resolver, Unpriced, prices_anything
 
-PER_SECOND_KEYS = ("cost_per_second", "input_cost_per_second", "output_cost_per_second")
-
 # The parts of a call's price, in the order lookup shows them, with the rate keys each part owns. A part
 # whose rate comes from another part's key has "defaulted" to that part (LiteLLM's fallbacks, PRICING.md §2).
 PARTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "audio_input",
@@ -203,8 +201,8 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
             entry.update({"how": None, "model": res.model, "reason": res.reason,
                           "suggestions": list(res.suggestions)})
         doc["resolutions"].append(entry)
-    if not group:
-        doc["suggestions"] = suggestions(cost_map, config, model) if not doc["found"] else doc["suggestions"]
+    if not group and not doc["found"]:
+        doc["suggestions"] = suggestions(cost_map, config, model)
     return doc
 
 
@@ -220,6 +218,9 @@ _HOW = {
 
 
 def per_million_text(value: float) -> str:
+    """Dollars per 1M tokens with at least two decimals and no trailing zeros beyond: $2.50, $3.375, $0.075."""
+    if 0 < abs(value) < 1e-6:
+        return f"${value:.2e}"
     text = f"{value:,.6f}".rstrip("0")
     whole, _, frac = text.partition(".")
     return f"${whole}.{frac.ljust(2, '0')}"

@@ -8,7 +8,6 @@ source, and every proxy rule that surprises becomes a warning.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,8 +123,15 @@ class _Registered:
     backend_rule: str | None = None
 
 
-def _literal_length(pattern: str) -> int:
-    return sum(1 for ch in pattern if ch not in "*?")
+def wildcard_regex(model_name: str) -> str:
+    """LiteLLM's pattern router: ``*`` becomes a group, matched from the start (``re.match``, no end anchor)."""
+    return re.escape(model_name).replace(r"\*", "(.*)")
+
+
+def _specificity(model_name: str) -> tuple[int, int]:
+    """LiteLLM tries longer regexes first, then those with more regex syntax (stable for ties)."""
+    regex = wildcard_regex(model_name)
+    return len(regex), sum(regex.count(ch) for ch in "*+?\\^$|()")
 
 
 class Resolver:
@@ -144,7 +150,8 @@ class Resolver:
                 self._by_name.setdefault(d.model_name, []).append(d)
             if d.model_id is not None:
                 self._by_id.setdefault(d.model_id, d)
-        self._wildcards.sort(key=lambda d: (-_literal_length(d.model_name), d.index))
+        self._wildcards.sort(key=lambda d: _specificity(d.model_name), reverse=True)
+        self._wildcard_regex = {d.model_name: re.compile(wildcard_regex(d.model_name)) for d in self._wildcards}
         self._registered: dict[str, _Registered] = {}
         self._cache: dict[tuple[Any, ...], Resolution] = {}
 
@@ -158,13 +165,10 @@ class Resolver:
         if exact:
             return exact
         if self._wildcards:
-            names = [model]
-            found = self.cost_map.provider_of(model)
-            if found is not None and not model.startswith(f"{found[0]}/"):
-                names.append(f"{found[0]}/{model}")
-            for d in self._wildcards:
-                if any(fnmatch.fnmatchcase(name, d.model_name) for name in names):
-                    return [w for w in self._wildcards if w.model_name == d.model_name]
+            for name in self._wildcard_names(model):
+                for d in self._wildcards:
+                    if self._wildcard_regex[d.model_name].match(name):
+                        return [w for w in self._wildcards if w.model_name == d.model_name]
         return [d for d in self.config.deployments if d.model == model and not d.is_wildcard]
 
     def pick_deployment(self, model: str, model_id: str | None) -> tuple[Deployment | None, str | None]:
@@ -187,22 +191,29 @@ class Resolver:
     def _price_signature(self, d: Deployment) -> tuple[Any, ...]:
         return (d.model, d.base_model, repr(sorted(self.registered(d).entry.items())))
 
+    def _wildcard_names(self, model: str) -> list[str]:
+        """The request as the pattern router tries it: as called, then as ``provider/model``."""
+        names = [model]
+        found = self.cost_map.provider_of(model)
+        if found is not None:
+            names.append(f"{found[0]}/{model}")
+        return names
+
     def served_model(self, d: Deployment, called: str) -> str:
         """The backend model a wildcard deployment calls for ``called`` (``openai/*`` → ``openai/gpt-4o``)."""
         if not d.is_wildcard or "*" not in d.model:
             return d.model
-        regex = re.compile("^" + re.escape(d.model_name).replace(r"\*", "(.*)") + "$")
-        m = regex.match(called)
-        if m is None:
-            found = self.cost_map.provider_of(called)
-            if found is not None:
-                m = regex.match(f"{found[0]}/{called}")
-        if m is None or not m.groups():
-            return d.model
-        out = d.model
-        for part in m.groups():
-            out = out.replace("*", part, 1)
-        return out
+        regex = self._wildcard_regex[d.model_name]
+        for name in self._wildcard_names(called):
+            m = regex.match(name)
+            if m is not None:
+                if len(m.groups()) > d.model.count("*"):
+                    return name
+                out = d.model
+                for part in m.groups():
+                    out = out.replace("*", part, 1)
+                return out
+        return d.model
 
     def deployment_provider(self, d: Deployment, model: str | None = None) -> str | None:
         if d.custom_llm_provider:

@@ -1,0 +1,436 @@
+"""Linting a LiteLLM proxy config: what a proxy would do with it that its author probably did not mean.
+
+Reads the raw YAML itself (safe loader; ``include:`` followed) so that it can point at keys the pricing code never
+keeps, then asks the engine's own resolution (resolve.Resolver) about every deployment. A problem that makes
+``load_config`` refuse the config (a negative or non-numeric price) is reported as a finding for its deployment,
+and the other deployments are still checked. Values are never printed except prices: no API key, no
+``os.environ/`` variable — findings name keys only.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import ENV_REF, Deployment, ProxyConfig, _adjustments, _deployment, is_price_key, parse_price
+from .costmap import CostMap
+from .errors import ConfigError
+from .fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
+from .resolve import Resolver, Unpriced, prices_anything
+
+LEVELS = ("error", "warning", "info")
+MAX_PER_TOKEN = 0.001  # $1,000 per 1M tokens: no public model costs that much per token
+_SECTIONS = ("litellm_params", "model_info")
+_CACHE_KEYS = ("cache_read_input_token_cost", "cache_creation_input_token_cost")
+
+# The proxy-rule warnings of resolve.Resolver.custom_pricing_warnings, by how they begin: (rule, level, key).
+_PROXY_RULES = (
+    ("output is billed at $0", "partial-override", "warning", "output_cost_per_token"),
+    ("input (and cache reads/writes) is billed at $0", "partial-override", "warning", "input_cost_per_token"),
+    ("sets only cache prices", "cache-only-override", "warning", None),
+    ("litellm_params sets", None, "", None),  # reported key by key as dropped-param-price
+    ("a per-second price replaces", "per-second", "info", None),
+    ("inherited cache-read price", "inherited-cache-above-input", "warning", "cache_read_input_token_cost"),
+    ("inherits ", "inherited-rates", "info", None),
+    ("long-context rates", "tier-rates-not-inherited", "warning", None),
+    ("off_peak_pricing", "off-peak", "info", "off_peak_pricing"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    level: str  # error | warning | info
+    rule: str  # a stable id, e.g. unknown-price-key
+    deployment: str | None  # the deployment's label; None for the config as a whole
+    key: str | None  # the key concerned (a name, never its value)
+    message: str
+    index: int | None = None  # 1-based position in model_list
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "rule": self.rule, "deployment": self.deployment, "index": self.index,
+                "key": self.key, "message": self.message}
+
+
+@dataclass
+class _Raw:
+    """The config as written: every YAML document read (for the os.environ scan) and the merged model_list."""
+
+    docs: list[tuple[str, Any]]
+    entries: list[tuple[str, Any]]  # (file it came from, model_list entry)
+    settings: dict[str, Any] = field(default_factory=dict)  # litellm_settings; the including file's keys win
+
+
+class _Linter:
+    def __init__(self, cost_map: CostMap, path: str):
+        self.cost_map = cost_map
+        self.path = path
+        self.findings: list[Finding] = []
+        self._real_keys: set[str] | None = None
+        # Deployments checked with an invalid price left out: what the proxy makes of them is moot until fixed.
+        self.tainted: set[int] = set()
+
+    def add(self, level: str, rule: str, message: str, *, deployment: str | None = None, key: str | None = None,
+            index: int | None = None) -> None:
+        self.findings.append(Finding(level, rule, deployment, key, message, index))
+
+    # -- reading --------------------------------------------------------------------------------------------
+
+    def read(self) -> _Raw | None:
+        raw = _Raw([], [])
+        top = Path(self.path)
+        if not self._read_one(top, self.path, raw, frozenset({top.resolve()}), top=True):
+            return None
+        return raw
+
+    def _read_one(self, path: Path, shown: str, raw: _Raw, seen: frozenset[Path], *, top: bool = False) -> bool:
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            if top:
+                raise ConfigError(shown, f"cannot read config ({exc.strerror})") from None
+            self.add("error", "include", f"cannot read included file ({exc.strerror})", key="include")
+            return False
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            self.add("error", "yaml", f"{shown}: {where}invalid YAML ({problem})")
+            return False
+        raw.docs.append((shown, doc))
+        if doc is None:
+            return True
+        if not isinstance(doc, dict):
+            self.add("error", "structure", f"{shown}: a proxy config must be a YAML mapping")
+            return False
+        model_list = doc.get("model_list") or []
+        if not isinstance(model_list, list):
+            self.add("error", "structure", f"{shown}: model_list must be a list", key="model_list")
+            model_list = []
+        raw.entries.extend((shown, entry) for entry in model_list)
+        settings = doc.get("litellm_settings") or {}
+        if isinstance(settings, dict):
+            for k, v in settings.items():
+                raw.settings.setdefault(k, v)
+        else:
+            self.add("error", "settings", f"{shown}: litellm_settings must be a mapping", key="litellm_settings")
+        includes = doc.get("include") or []
+        for name in [includes] if isinstance(includes, str) else includes if isinstance(includes, list) else []:
+            if not isinstance(name, str):
+                self.add("error", "include", "include entries must be file names", key="include")
+                continue
+            inc = (path.parent / name).resolve()
+            if inc in seen:
+                self.add("error", "include", f"include cycle through {name}", key="include")
+                continue
+            self._read_one(inc, str(Path(shown).parent / name), raw, seen | {inc})
+        return True
+
+    # -- os.environ typos, anywhere in the YAML -------------------------------------------------------------
+
+    def env_typos(self, raw: _Raw, labels: dict[int, str]) -> None:
+        position = 0
+        for shown, doc in raw.docs:
+            if not isinstance(doc, dict):
+                continue
+            for k, v in doc.items():
+                if k == "model_list" and isinstance(v, list):
+                    for entry in v:
+                        label = labels.get(position, f"#{position + 1}")
+                        self._scan(entry, "", label, position + 1)
+                        position += 1
+                else:
+                    self._scan(v, str(k) if shown == self.path else f"{shown}:{k}", None, None)
+
+    def _scan(self, value: Any, where: str, label: str | None, index: int | None) -> None:
+        """Walk a YAML value; ``where`` is the key path (relative to the deployment inside model_list)."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self._scan(v, f"{where}.{k}" if where else str(k), label, index)
+        elif isinstance(value, list):
+            for n, v in enumerate(value):
+                self._scan(v, f"{where}[{n}]", label, index)
+        elif isinstance(value, str) and _env_typo(value):
+            self.add("error", "env-typo", "looks like a mistyped 'os.environ/' reference: the proxy will use the "
+                     "literal string instead of the environment variable", deployment=label, key=where, index=index)
+
+    # -- one deployment, as written ------------------------------------------------------------------------
+
+    @property
+    def real_keys(self) -> set[str]:
+        if self._real_keys is None:
+            keys = set(CUSTOM_PRICING_FIELDS) | set(MODEL_INFO_FIELDS)
+            for entry in self.cost_map.entries.values():
+                keys.update(entry)
+            self._real_keys = keys
+        return self._real_keys
+
+    def _known(self, key: str) -> bool:
+        if key in self.real_keys:
+            return True
+        m = ABOVE_THRESHOLD.search(key)
+        return m is not None and key[: m.start()] in self.real_keys
+
+    def raw_entry(self, i: int, shown: str, entry: Any) -> Deployment | None:
+        """Checks on one model_list entry as written; returns its Deployment when it can be parsed once the
+        prices reported as invalid are left out."""
+        index = i + 1
+        if not isinstance(entry, dict):
+            self.add("error", "structure", "each model_list entry must be a mapping", deployment=f"#{index}",
+                     index=index)
+            return None
+        name = entry.get("model_name")
+        label = f"{name} (#{index})" if isinstance(name, str) and name.strip() else f"#{index}"
+        clean = copy.deepcopy(entry)
+        for section in _SECTIONS:
+            block = entry.get(section)
+            if not isinstance(block, dict):
+                continue
+            for key in list(block):
+                if not isinstance(key, str):
+                    continue
+                where = f"{section}.{key}"
+                self._key_name(section, key, where, label, index)
+                if is_price_key(key) and not self._price_value(block[key], key, where, label, index):
+                    del clean[section][key]
+                    self.tainted.add(i)
+        try:
+            # config.load_config's own parser, one entry at a time, so one bad deployment hides no other
+            return _deployment(i, clean, shown)
+        except ConfigError as exc:
+            prefix = f"{exc.path}: deployment {exc.deployment}: " + (f"{exc.key}: " if exc.key else "")
+            leaf = (exc.key or "").rsplit(".", 1)[-1].split("[", 1)[0]
+            self.add("error", "invalid-price" if leaf and is_price_key(leaf) else "structure",
+                     str(exc).removeprefix(prefix), deployment=label, key=exc.key, index=index)
+            return None
+
+    def _key_name(self, section: str, key: str, where: str, label: str, index: int) -> None:
+        if self._known(key):
+            return
+        price_keys = [k for k in self.real_keys if is_price_key(k)]
+        close = difflib.get_close_matches(key, price_keys, n=1, cutoff=0.8 if is_price_key(key) else 0.88)
+        if close:
+            self.add("error", "unknown-price-key", f"unknown price key; did you mean {close[0]}? As written the "
+                     "proxy does not apply it", deployment=label, key=where, index=index)
+        elif is_price_key(key):
+            self.add("warning", "unknown-price-key", "not a price key LiteLLM knows: the proxy does not apply it",
+                     deployment=label, key=where, index=index)
+
+    def _price_value(self, value: Any, key: str, where: str, label: str, index: int) -> bool:
+        """False when the value cannot be a price (reported as an error)."""
+        if value is None or key == "off_peak_pricing" or isinstance(value, dict):
+            return True
+        if key == "tiered_pricing" or isinstance(value, list):
+            return True  # checked by parsing the deployment
+        if isinstance(value, str) and value.strip().startswith(ENV_REF):
+            self.add("error", "invalid-price", "a price cannot be an os.environ/ reference (LiteLLM's Router "
+                     "refuses it)", deployment=label, key=where, index=index)
+            return False
+        try:
+            number = parse_price(value, where=self.path, deployment=label, key=where)
+        except ConfigError:
+            bad = _float(value)
+            if bad is None:
+                problem = f"price must be a number, not {type(value).__name__} (value not shown)"
+            elif math.isnan(bad) or math.isinf(bad):
+                problem = "price must be finite"
+            else:
+                problem = f"price must not be negative ({bad:g})"
+            self.add("error", "invalid-price", problem, deployment=label, key=where, index=index)
+            return False
+        if "token" in key and "per_second" not in key and number > MAX_PER_TOKEN:
+            self.add("warning", "implausible-price", f"{number:g} per token is ${number * 1e6:,.0f} per 1M "
+                     f"tokens — above ${MAX_PER_TOKEN:g} per token; is it a per-1M or per-1K price?",
+                     deployment=label, key=where, index=index)
+        return True
+
+    # -- what the proxy makes of each deployment -----------------------------------------------------------
+
+    def deployments(self, deployments: list[Deployment]) -> None:
+        config = ProxyConfig(path=self.path, deployments=tuple(deployments))
+        resolver = Resolver(self.cost_map, config)
+        for d in deployments:
+            self._deployment(resolver, d)
+        self._duplicates(deployments, resolver)
+        self._shadowed(resolver, deployments)
+        self._ambiguous(resolver, deployments)
+
+    def _deployment(self, resolver: Resolver, d: Deployment) -> None:
+        label, index = d.label, d.index + 1
+        for where in d.string_prices:
+            self.add("info", "string-price", "price written as a string (PyYAML reads 1e-6 as one); accepted, as "
+                     "LiteLLM's Router converts it", deployment=label, key=where, index=index)
+        typos = {f.key for f in self.findings if f.rule == "unknown-price-key" and f.index == index}
+        for key in d.dropped_params_prices:
+            if f"litellm_params.{key}" not in typos:
+                self.add("warning", "dropped-param-price", "the proxy silently drops this key in litellm_params "
+                         "(it is not a declared custom-pricing field); move it to model_info",
+                         deployment=label, key=f"litellm_params.{key}", index=index)
+        if d.index in self.tainted:
+            return
+        custom = resolver.uses_custom_pricing(d)
+        if custom:
+            reg = resolver.registered(d)
+            used = prices_anything(reg.entry)
+            for w in resolver.custom_pricing_warnings(d, reg, used):
+                rule, level, key = next(((r, lv, k) for prefix, r, lv, k in _PROXY_RULES if w.startswith(prefix)),
+                                        ("proxy-rule", "warning", None))
+                if rule is None:
+                    continue
+                if rule == "cache-only-override":
+                    key = ", ".join(k for k in sorted(reg.entry) if k.startswith(_CACHE_KEYS))
+                self.add(level, rule, w, deployment=label, key=key, index=index)
+            out, cache_read = reg.entry.get("output_cost_per_token"), reg.entry.get("cache_read_input_token_cost")
+            if used and out is not None and cache_read and float(out) < float(cache_read):
+                self.add("warning", "output-below-cache-read", f"output ({float(out):g}) is cheaper than a cache "
+                         f"read ({float(cache_read):g}); prices swapped or in different units?",
+                         deployment=label, key="output_cost_per_token", index=index)
+        if d.is_wildcard:
+            return
+        res = resolver.resolve_deployment(d, d.model_name)
+        if isinstance(res, Unpriced):
+            self.add("warning", "unpriced-model", f"{res.reason}; costcalc reports its calls as unpriced",
+                     deployment=label, key="litellm_params.model", index=index)
+        elif not custom and d.base_model and not res.rule.startswith(f"deployment {d.label}: base_model"):
+            self.add("warning", "base-model-unknown", f"base_model is not in the cost map; priced from the "
+                     f"deployment model instead ({res.map_key})", deployment=label, key="model_info.base_model",
+                     index=index)
+
+    def _duplicates(self, deployments: list[Deployment], resolver: Resolver) -> None:
+        first_by_id: dict[str, Deployment] = {}
+        first_by_identity: dict[str, Deployment] = {}
+        for d in deployments:
+            if d.model_id is not None:
+                first = first_by_id.setdefault(d.model_id, d)
+                if first is not d:
+                    self.add("error", "duplicate-id", f"model_info.id is also used by {first.label} (#"
+                             f"{first.index + 1}): the proxy keeps one price entry per id, so their prices merge "
+                             "and the later ones win", deployment=d.label, key="model_info.id", index=d.index + 1)
+                continue
+            first = first_by_identity.setdefault(d.identity, d)
+            if first is not d and (first.info_prices != d.info_prices):
+                self.add("warning", "shared-identity", f"same model_name and litellm_params as {first.label}: "
+                         "the proxy registers both under one id, so their model_info prices overwrite each other; "
+                         "give each a model_info.id", deployment=d.label, key="model_info", index=d.index + 1)
+
+    def _shadowed(self, resolver: Resolver, deployments: list[Deployment]) -> None:
+        """A name that reaches a deployment's backend, but that a wildcard captures and prices differently."""
+        wildcards = [d for d in deployments if d.is_wildcard]
+        if not wildcards:
+            return
+        for d in deployments:
+            if d.is_wildcard or d.index in self.tainted:
+                continue
+            names = [d.model]
+            found = self.cost_map.provider_of(d.model_name)
+            if found is not None and d.model_name.startswith(f"{found[0]}/"):
+                names.append(found[1])  # "openai/gpt-4o" is also called as "gpt-4o"
+            mine = resolver.resolve_deployment(d, d.model_name)
+            for name in dict.fromkeys(names):
+                if name == d.model_name:
+                    continue
+                group = resolver.deployments_named(name)
+                if not group or not group[0].is_wildcard:
+                    continue
+                theirs = resolver.resolve_deployment(group[0], name)
+                same = not isinstance(mine, Unpriced) and not isinstance(theirs, Unpriced) and \
+                    mine.rates == theirs.rates
+                if same:
+                    continue
+                self.add("warning", "shadowed-by-wildcard", f"calls to {name!r} are routed to the wildcard "
+                         f"{group[0].model_name!r}, not to this deployment, and are priced differently; call "
+                         f"{d.model_name!r} to reach it", deployment=d.label, key="litellm_params.model",
+                         index=d.index + 1)
+
+    def _ambiguous(self, resolver: Resolver, deployments: list[Deployment]) -> None:
+        for name in dict.fromkeys(d.model_name for d in deployments if not d.is_wildcard):
+            group = resolver.deployments_named(name)
+            if len(group) < 2:
+                continue
+            _, note = resolver.pick_deployment(name, None)
+            if note:
+                self.add("warning", "ambiguous-name", note + "; usage records should carry model_id",
+                         deployment=group[0].label, key="model_name", index=group[0].index + 1)
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _env_typo(value: str) -> bool:
+    text = value.strip()
+    if value.startswith(ENV_REF):
+        return False
+    if text.startswith(ENV_REF):
+        return True  # leading whitespace: the proxy's startswith check misses it
+    head = text.split("/", 1)[0] if "/" in text else text[: len("os.environ") + 1]
+    low = head.lower()
+    if not low.startswith("os") or len(head) > 16:
+        return False
+    if low.startswith("os.environ") and low != "os.environ":
+        return True  # os.environ.X, os.environ:X
+    return difflib.SequenceMatcher(None, low, "os.environ").ratio() >= 0.8 and "/" in text
+
+
+def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
+    """Every finding for the config at ``path``, ordered by deployment. Raises ConfigError only when the file
+    cannot be read at all."""
+    lint = _Linter(cost_map, path)
+    raw = lint.read()
+    if raw is not None:
+        labels: dict[int, str] = {}
+        parsed = []
+        for i, (shown, entry) in enumerate(raw.entries):
+            d = lint.raw_entry(i, shown, entry)
+            if d is not None:
+                parsed.append(d)
+                labels[i] = d.label
+            elif isinstance(entry, dict) and isinstance(entry.get("model_name"), str):
+                labels[i] = f"{entry['model_name']} (#{i + 1})"
+        lint.env_typos(raw, labels)
+        lint.deployments(parsed)
+        try:
+            _adjustments(raw.settings, path)  # cost_discount_config / cost_margin_config, as load_config reads them
+        except ConfigError as exc:
+            prefix = f"{exc.path}: " + (f"{exc.key}: " if exc.key else "")
+            lint.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
+    order = {level: n for n, level in enumerate(LEVELS)}
+    return sorted(lint.findings, key=lambda f: (f.index or 0, order[f.level]))
+
+
+def validate_doc(path: str, cost_map: CostMap) -> dict[str, Any]:
+    """The ``validate --format json`` document (schema in the README)."""
+    findings = validate_config(path, cost_map)
+    counts = {level: sum(1 for f in findings if f.level == level) for level in LEVELS}
+    return {"config": path, "cost_map": cost_map.info.as_dict(), "ok": counts["error"] == 0, "counts": counts,
+            "findings": [f.as_dict() for f in findings]}
+
+
+def finding_line(f: dict[str, Any]) -> str:
+    """``level: deployment: key: message``, one line per finding (the table format)."""
+    parts = [f["level"], f["deployment"] or "(config)", *([f["key"]] if f["key"] else []), f["message"]]
+    return ": ".join(parts)
+
+
+def render_validate(doc: dict[str, Any], console: Any) -> None:
+    from rich.text import Text
+
+    style = {"error": "red", "warning": "yellow", "info": ""}
+    for f in doc["findings"]:
+        console.print(Text(finding_line(f), style=style[f["level"]]), soft_wrap=True)
+    c = doc["counts"]
+    verdict = "invalid" if c["error"] else "ok"
+    console.print(Text(f"{doc['config']}: {verdict}: {c['error']} error(s), {c['warning']} warning(s), "
+                       f"{c['info']} info"), soft_wrap=True)
