@@ -36,6 +36,9 @@ TOUR: list[tuple[str, str]] = [
      "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml --format jsonl --quiet | head -n 3"),
     ("CSV for a spreadsheet.",
      "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml -g provider --format csv --quiet"),
+    ("Real log shapes, recognised per line (OpenAI, Anthropic, Gemini, LiteLLM spend logs, Claude Code, batch "
+     "output), with the spend the logs recorded checked against the computed cost.",
+     "costcalc price sample_data/mixed.jsonl -g shape --reconcile --quiet"),
     ("Where a model's prices come from.",
      "costcalc lookup claude-sonnet --config sample_data/config.yaml"),
     ("Searching the cost map.",

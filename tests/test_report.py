@@ -191,3 +191,21 @@ def test_explain_shows_the_arithmetic(capsys, usage):
 def test_chart_draws_bars(capsys, usage):
     _, out, _ = run(capsys, "price", usage, "--chart", "-g", "team")
     assert "████" in out
+
+
+def test_reconcile_lists_groups_whose_recorded_spend_differs(capsys, tmp_path):
+    path = tmp_path / "spend.jsonl"
+    # gpt-4o 1000*2.5e-6 + 100*1e-5 = 0.0035 computed; recorded 0.0035 (agrees) and 0.005 (logs over-charge)
+    path.write_text('{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":100,"team":"a","spend":0.0035}\n'
+                    '{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":100,"team":"b","spend":0.005}\n'
+                    '{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":100,"team":"c"}\n')
+    code, out, _ = run(capsys, "price", str(path), "-g", "team", "--reconcile", "-f", "json")
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["reconcile"]["tolerance"] == 0.01
+    (gap,) = doc["reconcile"]["groups"]
+    assert gap["group"] == ["b"]
+    assert gap["difference"] == pytest.approx(0.0035 - 0.005, rel=1e-12)
+    code, out, _ = run(capsys, "price", str(path), "-g", "team", "--reconcile", "--tolerance", "0.5")
+    assert "every group agrees within 50%" in out
+    assert run(capsys, "price", str(path), "--reconcile", "-f", "csv")[0] == 2

@@ -19,7 +19,8 @@ from .resolve import PriceSheet, Resolver, Unpriced
 from .usage import Rejected, Skipped, UsageRecord, read_usage
 
 __all__ = [
-    "ConfigError", "Cost", "CostMap", "CostMapError", "CostcalcError", "Deployment", "NotPriced", "PriceSheet",
+    "ConfigError", "Cost", "CostMap", "CostMapError", "CostcalcError", "Deployment", "Discrepancy", "NotPriced",
+    "PriceSheet",
     "Priced", "Pricer", "PricingEngine", "ProxyConfig", "Rejected", "Resolver", "Skipped", "Unpriced",
-    "UsageInputError", "UsageRecord", "load_config", "load_cost_map", "read_usage",
+    "UsageInputError", "UsageRecord", "load_config", "load_cost_map", "read_usage", "reconcile",
 ]

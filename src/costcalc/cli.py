@@ -104,7 +104,7 @@ def price(
     config: str | None = ConfigOpt,
     cost_map: str | None = CostMapOpt,
     group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, "
-                                       "team, key, end_user, tag, hour, day, week, month, or a dotted path "
+                                       "team, key, end_user, tag, shape, hour, day, week, month, or a dotted path "
                                        "(metadata.project); repeat to nest."),
     since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given)."),
     until: str | None = typer.Option(None, help="Only records before this date/time (exclusive)."),
@@ -118,6 +118,10 @@ def price(
     explain: bool = typer.Option(False, "--explain", help="Show how each record's cost was reached."),
     line: int | None = typer.Option(None, "--line", min=1, help="With --explain: only this line number."),
     chart: bool = typer.Option(False, "--chart", help="Add a bar chart of spend per group (table format)."),
+    reconcile: bool = typer.Option(False, "--reconcile", help="List the groups whose recorded spend (spend, "
+                                   "cost, costUSD in the logs) differs from the computed cost, largest first."),
+    tolerance: float = typer.Option(0.01, "--tolerance", min=0.0, help="With --reconcile: the relative "
+                                    "difference that counts (0.01 = 1%)."),
     strict: bool = typer.Option(False, help="Exit 1 if any record was unpriced or rejected."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
                                            "after a '# file:line: reason' line."),
@@ -134,6 +138,8 @@ def price(
         write_json,
         write_jsonl,
         write_markdown,
+        write_reconcile_markdown,
+        write_reconcile_table,
         write_rejects,
         write_table,
     )
@@ -147,6 +153,8 @@ def price(
         raise typer.BadParameter("--per-record goes with --format csv", param_hint="--per-record")
     if line is not None and not explain:
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
+    if reconcile and (explain or fmt in (Format.jsonl, Format.csv, Format.html)):
+        raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
     cm, cfg = _load(cost_map, config)
     engine = PricingEngine(cm, cfg)
@@ -173,12 +181,21 @@ def price(
             builder.consume(outcomes)
             warnings = list(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
+            gaps = None
+            if reconcile:
+                from .reconcile import reconcile as find_gaps
+
+                gaps = find_gaps(report, tolerance)
+                doc["reconcile"] = {"tolerance": tolerance, "groups": [g.as_dict() for g in gaps]}
             if fmt is Format.json:
                 write_json(doc, stack.enter_context(_open_out(output, binary=True)))
             elif fmt is Format.csv:
                 write_csv(report, stack.enter_context(_open_out(output, binary=False)))
             elif fmt is Format.markdown:
-                write_markdown(report, stack.enter_context(_open_out(output, binary=False)), warnings)
+                out_md = stack.enter_context(_open_out(output, binary=False))
+                write_markdown(report, out_md, warnings)
+                if gaps is not None:
+                    write_reconcile_markdown(report, gaps, tolerance, out_md)
             elif fmt is Format.html:
                 write_html(report, stack.enter_context(_open_out(output, binary=False)), doc)
             else:
@@ -190,6 +207,8 @@ def price(
                     fh = stack.enter_context(_open_out(output, binary=False))
                     console = Console(file=fh, width=200, no_color=True, highlight=False)
                 write_table(report, console, warnings, chart=chart)
+                if gaps is not None:
+                    write_reconcile_table(report, gaps, tolerance, console)
     text_on_stdout = fmt in (Format.table, Format.markdown) and output is None and not explain
     if not text_on_stdout:
         _stderr_summary(report, list(engine.warnings), quiet)

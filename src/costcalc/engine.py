@@ -11,7 +11,7 @@ from .config import ProxyConfig
 from .costmap import CostMap
 from .pricing import Cost, Pricer, make_adjuster
 from .resolve import PriceSheet, Resolver, Unpriced
-from .usage import LineResult, Rejected, Skipped, UsageRecord, read_usage
+from .usage import DETECT_SHAPES, LineResult, Rejected, Skipped, UsageRecord, read_usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class PricingEngine:
         cost = p(record.prompt_tokens, record.completion_tokens, record.cache_read_tokens,
                  record.cache_write_tokens, record.cache_write_1h_tokens, record.reasoning_tokens,
                  record.audio_input_tokens, record.audio_output_tokens, record.image_input_tokens,
-                 record.duration_s)
+                 record.duration_s, record.batch)
         if cost is None:
             return NotPriced(record, "priced per second, but the record has no duration "
                              "(duration_s, response_time_ms or startTime/endTime)", sheet=p.sheet)
@@ -83,5 +83,5 @@ class PricingEngine:
         for r in results:
             yield price(r) if isinstance(r, UsageRecord) else r
 
-    def run(self, paths: Iterable[str], adapt: Any = None) -> Iterator[Outcome]:
+    def run(self, paths: Iterable[str], adapt: Any = DETECT_SHAPES) -> Iterator[Outcome]:
         return self.outcomes(read_usage(paths, adapt))

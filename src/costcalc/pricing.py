@@ -8,6 +8,7 @@ keys, ``tiered_pricing``) are resolved once per size band and cached.
 from __future__ import annotations
 
 import contextlib
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -263,6 +264,136 @@ def _reasoning_rate(rates: dict[str, Any], suffix: str | None, r_out: float,
     return r_out, out_key
 
 
+# -- batch output lines -------------------------------------------------------------------------------
+# LiteLLM prices a finished batch line by line with ``batch_cost_calculator`` (cost_calculator.py) and
+# ``get_batch_cost_rates`` (llm_cost_calc/utils.py), never with the chat formulas: ``*_batches`` keys (with
+# their own ``_above_Nk_tokens_batches`` tiers), else half the standard rate; no service tier, reasoning
+# rate, discount or margin. There is no 1-hour batch write key in get_model_info's field set, so 1-hour
+# writes bill at the 5-minute batch write rate.
+
+_BATCH_TIER_KEY = re.compile(
+    r"^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|cache_creation_input_token_cost"
+    r"|cache_creation_input_token_cost_above_1hr|cache_creation_input_token_cost_above_12hr)"
+    r"_above_(\d+k?)_tokens_batches$"
+)
+
+
+class BatchRates(NamedTuple):
+    """The rates one batch output line is billed at (for one prompt-size band)."""
+
+    input: float | None  # input_cost_per_token_batches (tiered); None: LiteLLM's half-price fallback formula
+    output: float  # output_cost_per_token_batches, else half of output_cost_per_token
+    cache_read: float | None  # batch rate, else the standard (not halved) rate; None: reads bill as input
+    cache_write: float | None  # cache_creation_input_token_cost_batches; None: writes bill as input ...
+    cache_write_1h: float | None  # ... unless a 1-hour batch rate exists (None in LiteLLM 1.110.2's field set)
+    audio_input: float  # input_cost_per_audio_token_batches, else ``input``
+    image_input: float  # input_cost_per_image_token_batches, else ``input``
+    std_input: float  # for the fallback: standard input, cache-read and cache-write rates, halved there
+    std_cache_read: float
+    std_cache_write: float
+
+
+def _batch_value(rates: dict[str, Any], key: str) -> float | None:
+    value = rates.get(key)
+    return None if value is None else _number(value)
+
+
+def _batch_rate_for(rates: dict[str, Any], prefix: str, prompt_tokens: int, inclusive: bool) -> float | None:
+    """LiteLLM's ``_batch_rate_for_prefix``: the highest crossed ``_above_Nk_tokens_batches`` tier, else flat."""
+    crossed, crossed_at = None, None
+    for k, v in rates.items():
+        m = _BATCH_TIER_KEY.match(k) if v is not None else None
+        if m is None or m.group(1) != prefix:
+            continue
+        threshold = parse_threshold(k)
+        if _exceeds(prompt_tokens, threshold, inclusive) and (crossed_at is None or threshold > crossed_at):
+            crossed, crossed_at = m.group(2), threshold
+    flat = _batch_value(rates, f"{prefix}_batches")
+    if crossed is None:
+        return flat
+    tiered = _batch_value(rates, f"{prefix}_above_{crossed}_tokens_batches")
+    return flat if tiered is None else tiered
+
+
+def _context_rate(rates: dict[str, Any], cost_key: str, prompt_tokens: int) -> float | None:
+    """LiteLLM's ``get_modality_token_cost_key`` + ``get_cost_per_unit(..., None)``: the rate of the highest
+    crossed ``_above_Nk`` variant of ``cost_key`` (thresholds exclusive, for every provider), else the key's own."""
+    suffix = "_batches" if cost_key.endswith("_batches") else ""
+    base = cost_key.removesuffix(suffix)
+    best, best_at = None, None
+    for k, v in rates.items():
+        if v is None or not k.startswith(f"{base}_above_") or not k.endswith(("_tokens", f"_tokens{suffix}")):
+            continue
+        try:
+            threshold = parse_threshold(k)
+        except ValueError:
+            continue
+        if prompt_tokens > threshold and (best_at is None or threshold > best_at):
+            best, best_at = k, threshold
+    key = cost_key if best is None else f"{best.removesuffix(suffix)}{suffix}"
+    return unit(rates, key, None)
+
+
+def _batch_modality_rate(rates: dict[str, Any], key: str, fallback: float, prompt_tokens: int) -> float:
+    rate = _context_rate(rates, key, prompt_tokens)
+    if rate is None:
+        rate = _batch_value(rates, key)
+    return fallback if rate is None else rate
+
+
+def batch_band_rates(rates: dict[str, Any], prompt_tokens: int, provider: str | None) -> BatchRates:
+    """Every rate a batch output line of ``prompt_tokens`` is billed at (LiteLLM's ``get_batch_cost_rates``)."""
+    inclusive = provider in _INCLUSIVE_THRESHOLD_PROVIDERS
+    r_in = _batch_rate_for(rates, "input_cost_per_token", prompt_tokens, inclusive)
+    r_out = _batch_rate_for(rates, "output_cost_per_token", prompt_tokens, inclusive)
+    r_cr = _batch_rate_for(rates, "cache_read_input_token_cost", prompt_tokens, inclusive)
+    if r_cr is None:
+        r_cr = _context_rate(rates, "cache_read_input_token_cost", prompt_tokens)
+    std_in = unit(rates, "input_cost_per_token", 0.0) or 0.0
+    std_cw = _number(rates.get("cache_creation_input_token_cost"))
+    return BatchRates(
+        input=r_in,
+        output=r_out if r_out is not None else (unit(rates, "output_cost_per_token", 0.0) or 0.0) / 2,
+        cache_read=r_cr,
+        cache_write=_batch_rate_for(rates, "cache_creation_input_token_cost", prompt_tokens, inclusive),
+        cache_write_1h=_batch_rate_for(rates, _TTL_KEYS["1hr"], prompt_tokens, inclusive),
+        audio_input=_batch_modality_rate(rates, "input_cost_per_audio_token_batches", r_in or 0.0, prompt_tokens),
+        image_input=_batch_modality_rate(rates, "input_cost_per_image_token_batches", r_in or 0.0, 0),
+        std_input=std_in,
+        std_cache_read=unit(rates, "cache_read_input_token_cost", 0.0) or 0.0,
+        std_cache_write=std_in if std_cw is None else std_cw,
+    )
+
+
+def batch_cost(b: BatchRates, prompt: int, completion: int, cache_read: int, cache_write: int,
+               cache_write_1h: int, audio_in: int, image_in: int) -> Cost:
+    """One batch output line, summed in LiteLLM's order (``batch_cost_calculator`` / ``_batch_prompt_cost``)."""
+    if b.input is not None:
+        cached = cache_read if b.cache_read is not None else 0
+        bills_writes = b.cache_write is not None or b.cache_write_1h is not None
+        written = cache_write if bills_writes else 0
+        text = max(prompt - audio_in - image_in - cached - written, 0)
+        uncached = text * b.input + audio_in * b.audio_input + image_in * b.image_input
+        read = cached * (b.cache_read or 0.0)
+        write = 0.0
+        if bills_writes:
+            base = b.input if b.cache_write is None else b.cache_write
+            h = min(cache_write_1h, written)
+            one_hour = base if b.cache_write_1h is None else b.cache_write_1h
+            write = (written - h) * base + h * one_hour if h else written * base
+        prompt_cost = uncached + read + write
+    else:
+        # LiteLLM's fallback without ``input_cost_per_token_batches``: half of the standard rates; a missing
+        # cache-read price bills reads at $0 here (not at the input rate), audio and image count as text.
+        uncached = (prompt - cache_read - cache_write) * b.std_input / 2
+        read = (cache_read * b.std_cache_read if cache_read > 0 else 0.0) / 2
+        write = cache_write * b.std_cache_write / 2
+        prompt_cost = uncached + read + write
+    out = completion * b.output
+    total = prompt_cost + out
+    return Cost(uncached, read, write, out, 0.0, 0.0, total)
+
+
 class Adjuster:
     """``litellm_settings`` discount then margin (PRICING.md §7.6), for one provider/model."""
 
@@ -343,6 +474,7 @@ class Pricer:
         self._inclusive = sheet.provider in _INCLUSIVE_THRESHOLD_PROVIDERS
         self._tiers = rates.get("tiered_pricing")
         self._bands: dict[Any, Rates] = {}
+        self._batch_bands: dict[tuple[int, int], BatchRates] = {}
 
     def rates_for(self, prompt_tokens: int) -> Rates:
         if self._inclusive:
@@ -358,10 +490,23 @@ class Pricer:
                                                self.sheet.provider)
             return r
 
+    def batch_rates_for(self, prompt_tokens: int) -> BatchRates:
+        # both bisections: batch tiers follow the provider's threshold rule, modality tiers are always exclusive
+        band = (bisect_left(self._bounds, prompt_tokens), bisect_right(self._bounds, prompt_tokens))
+        try:
+            return self._batch_bands[band]
+        except KeyError:
+            r = self._batch_bands[band] = batch_band_rates(self.sheet.rates, prompt_tokens, self.sheet.provider)
+            return r
+
     def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                  cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
-                 image_in: int = 0, duration_s: float | None = None) -> Cost | None:
-        """The cost of one call, or None when a per-second price has no duration to multiply."""
+                 image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> Cost | None:
+        """The cost of one call, or None when a per-second price has no duration to multiply. ``batch``: a
+        batch output line, billed at batch rates (no service tier, per-second price, discount or margin)."""
+        if batch:
+            return batch_cost(self.batch_rates_for(prompt), prompt, completion, cache_read, cache_write,
+                              cache_write_1h, audio_in, image_in)
         if self.per_second is not None:
             if duration_s is None:
                 return None
@@ -402,7 +547,7 @@ class Pricer:
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
-                image_in: int = 0, duration_s: float | None = None) -> list[Charge]:
+                image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> list[Charge]:
         """The charges that make up a record's cost, each as units × rate (for ``--explain``)."""
         sources = self.sheet.sources
 
@@ -410,6 +555,10 @@ class Pricer:
             base_key = key.split(" ")[0]
             source = sources.get(base_key) or ("default: 0" if base_key.endswith("_cost_per_token") else "")
             return Charge(part, units, rate, key, source, units * rate)
+
+        if batch:
+            return self._explain_batch(charge, prompt, completion, cache_read, cache_write, cache_write_1h,
+                                       audio_in, image_in)
 
         if self.per_second is not None:
             key, rate = self.per_second
@@ -438,6 +587,46 @@ class Pricer:
         else:
             out.append(charge("output", completion, r.output, r.keys["output"]))
         return out
+
+
+    def _explain_batch(self, charge: Any, prompt: int, completion: int, cache_read: int, cache_write: int,
+                       cache_write_1h: int, audio_in: int, image_in: int) -> list[Charge]:
+        """Batch lines as ``batch_cost`` bills them (``*_batches`` rates, else LiteLLM's half-price fallback)."""
+        b = self.batch_rates_for(prompt)
+        out_key = "output_cost_per_token_batches" if "output_cost_per_token_batches" in self.sheet.rates \
+            else "output_cost_per_token (halved: no batch price)"
+        if b.input is None:
+            half = "(halved: no batch input price)"
+            lines = [charge("batch input", prompt - cache_read - cache_write, b.std_input / 2,
+                            f"input_cost_per_token {half}")]
+            if cache_read:
+                lines.append(charge("batch cache read", cache_read, b.std_cache_read / 2,
+                                    f"cache_read_input_token_cost {half}"))
+            if cache_write:
+                lines.append(charge("batch cache write", cache_write, b.std_cache_write / 2,
+                                    f"cache_creation_input_token_cost {half}"))
+            return [*lines, charge("batch output", completion, b.output, out_key)]
+        cached = cache_read if b.cache_read is not None else 0
+        bills_writes = b.cache_write is not None or b.cache_write_1h is not None
+        written = cache_write if bills_writes else 0
+        lines = [charge("batch input", max(prompt - audio_in - image_in - cached - written, 0), b.input,
+                        "input_cost_per_token_batches")]
+        if audio_in:
+            lines.append(charge("batch audio input", audio_in, b.audio_input, "input_cost_per_audio_token_batches"))
+        if image_in:
+            lines.append(charge("batch image input", image_in, b.image_input, "input_cost_per_image_token_batches"))
+        if cached:
+            key = "cache_read_input_token_cost_batches" if "cache_read_input_token_cost_batches" in self.sheet.rates \
+                else "cache_read_input_token_cost (no batch price)"
+            lines.append(charge("batch cache read", cached, b.cache_read or 0.0, key))
+        if written:
+            base = b.input if b.cache_write is None else b.cache_write
+            h = min(cache_write_1h, written)
+            one_hour = base if b.cache_write_1h is None else b.cache_write_1h
+            lines.append(charge("batch cache write", written - h, base, "cache_creation_input_token_cost_batches"))
+            if h:
+                lines.append(charge("batch cache write 1h", h, one_hour, "cache_creation_input_token_cost_batches"))
+        return [*lines, charge("batch output", completion, b.output, out_key)]
 
 
 @dataclass(frozen=True, slots=True)

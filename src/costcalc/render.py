@@ -355,7 +355,9 @@ def explain_record(engine: PricingEngine, o: Outcome) -> str:
     assert isinstance(p, Pricer)
     charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                         r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                        r.image_input_tokens, r.duration_s)
+                        r.image_input_tokens, r.duration_s, r.batch)
+    if r.batch:
+        lines[0] += "  batch output line: batch rates, no discount or margin"
     for c in charges:
         units = f"{c.units:g} s" if c.part.startswith("duration") else f"{int(c.units):,}"
         lines.append(f"  {c.part:<15} {units:>12} × {c.rate:.6g} = {c.cost:.10g}   "
@@ -519,3 +521,54 @@ costcalc {escape(str(doc['costcalc_version']))}.</p>
 </body>
 </html>
 """)
+
+
+# -- --reconcile ---------------------------------------------------------------------------------------------
+
+def _reconcile_rows(gaps: Iterable[Any]) -> list[list[str]]:
+    rows = []
+    for g in gaps:
+        rel = "new spend" if g.relative in (float("inf"), float("-inf")) else f"{100 * g.relative:+.1f}%"
+        rows.append([" / ".join(g.group), f"{g.records:,}", money(g.recorded), money(g.computed),
+                     ("+" if g.difference > 0 else "") + money(g.difference), rel])
+    return rows
+
+
+_RECONCILE_HEADERS = ("group", "records", "recorded $", "computed $", "difference", "relative")
+
+
+def _reconcile_summary(report: Report, gaps: list[Any], tolerance: float) -> str:
+    from .report import to_float
+
+    t = report.totals
+    if not t.recorded_n:
+        return "reconcile: no record carries a recorded cost (spend, cost, costUSD), nothing to compare"
+    head = (f"reconcile: {t.recorded_n:,} records carry a recorded cost: recorded {money(to_float(t.recorded))}, "
+            f"computed {money(to_float(t.recorded_computed))}")
+    if not gaps:
+        return head + f"; every group agrees within {100 * tolerance:g}%"
+    return head + f"; {len(gaps)} group(s) differ by more than {100 * tolerance:g}%"
+
+
+def write_reconcile_table(report: Report, gaps: list[Any], tolerance: float, console: Any) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(_reconcile_summary(report, gaps, tolerance)))
+    if not gaps:
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+    for i, h in enumerate(_RECONCILE_HEADERS):
+        table.add_column(h, justify="left" if i == 0 else "right", overflow="fold" if i == 0 else None)
+    for row in _reconcile_rows(gaps):
+        table.add_row(Text(row[0]), *row[1:])
+    console.print(table)
+
+
+def write_reconcile_markdown(report: Report, gaps: list[Any], tolerance: float, out: IO[str]) -> None:
+    out.write("\n" + _reconcile_summary(report, gaps, tolerance) + "\n")
+    if gaps:
+        out.write("\n| " + " | ".join(_RECONCILE_HEADERS) + " |\n|---|---:|---:|---:|---:|---:|\n")
+        for row in _reconcile_rows(gaps):
+            out.write("| " + " | ".join(_md(c) for c in row) + " |\n")

@@ -21,7 +21,7 @@ _ISCALE = 1 << 200
 COST_PARTS = ("input", "cache_read", "cache_write", "output", "reasoning", "adjustment", "total")
 TOKEN_FIELDS = ("input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
 GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "end_user", "tag", "day", "week",
-              "month", "hour")
+              "month", "hour", "shape")
 NONE = "(none)"
 OTHER = "(other)"
 SORTS = ("cost", "requests", "tokens", "name")
@@ -165,6 +165,8 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> Callable[[Priced], lis
         return lambda p: [_raw_str(p.record, "end_user")]
     if name == "tag":
         return lambda p: tags_of(p.record)
+    if name == "shape":
+        return lambda p: [p.record.shape]
     if name in ("hour", "day", "week", "month"):
         return lambda p: [time_key(p.record, name, tz)]
     return lambda p: [dotted(p.record, name)]

@@ -52,6 +52,9 @@ class UsageRecord:
     batch: bool = False
     shape: str = "canonical"
     raw: dict[str, Any] | None = None  # the original object, for dotted group-by paths and tags
+    # identity of a message that a log writes more than once (Claude Code rewrites a message while it
+    # streams); read_usage keeps only the last line per key in a file (see ``_supersede``)
+    dedup_key: str | None = None
 
     @property
     def input_tokens(self) -> int:
@@ -326,7 +329,60 @@ def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResu
         return Rejected(file, line, str(exc), text, model)
 
 
-def read_usage(paths: Iterable[str], adapt: Any = None) -> Iterator[LineResult]:
+#: ``adapt`` value meaning "recognise every log shape of SPEC §1.3 per line" (``shapes.adapt``), the default.
+#: ``adapt=None`` reads canonical records only.
+DETECT_SHAPES = "detect"
+
+
+def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES) -> Iterator[LineResult]:
+    """Every non-blank line of every file as a record, rejection or skip, in input order.
+
+    Records that carry a ``dedup_key`` (a message a log writes several times) go through ``_supersede``:
+    the last line written for a message wins and stands at that line's position. From a file's first such
+    record on, that file's results are held until its end and then released in line order (transcripts are
+    small); everything else streams straight through, so the canonical path pays one attribute test per line.
+    """
+    if adapt == DETECT_SHAPES:
+        from .shapes import adapt
+    seen: dict[str, tuple[str, int]] = {}
+    parse, record_type = parse_line, UsageRecord  # locals: this loop runs once per input line
     for path in expand_paths(paths):
+        held: dict[str, UsageRecord] = {}
+        buffered: list[LineResult] | None = None
         for file, line, text in iter_lines(path):
-            yield parse_line(file, line, text, adapt)
+            r = parse(file, line, text, adapt)
+            if r.__class__ is record_type and r.dedup_key is not None:
+                if buffered is None:
+                    buffered = []
+                skip = _supersede(held, seen, r.dedup_key, r)
+                if skip is not None:
+                    buffered.append(skip)
+                continue
+            if buffered is None:
+                yield r
+            else:
+                buffered.append(r)
+        if buffered is not None:
+            for key, r in held.items():
+                seen[key] = (r.file, r.line)
+            buffered.extend(held.values())
+            buffered.sort(key=lambda x: x.line)
+            yield from buffered
+
+
+def _supersede(held: dict[str, UsageRecord], seen: dict[str, tuple[str, int]], key: str,
+               r: UsageRecord) -> Skipped | None:
+    """The de-duplication stage: within one file the LAST line written for a key wins (a streamed message's
+    final usage) and earlier ones become skips. A key already released from an earlier file (a resumed
+    session copies its history) is a skip too. Memory: one record per distinct key of the current file, plus
+    the keys of earlier files."""
+    if key in seen:
+        file, line = seen[key]
+        return Skipped(r.file, r.line, f"duplicate of {file}:{line} (same message id and request id)")
+    previous = held.get(key)
+    held[key] = r  # an existing key keeps its first-seen position
+    if previous is None:
+        return None
+    return Skipped(previous.file, previous.line,
+                   f"duplicate of line {r.line}, superseded (same message id and request id; streaming "
+                   "writes a message more than once and the last line has the final usage)")

@@ -1,0 +1,565 @@
+"""Real log shapes → canonical UsageRecords (SPEC §1.3): one small adapter per shape, and ``adapt``, the
+per-line detector that ``usage.read_usage`` uses by default.
+
+Every adapter turns its shape's token convention into the canonical one (``prompt_tokens`` INCLUDES cache
+reads and writes, audio and image input; ``completion_tokens`` INCLUDES reasoning and audio output) and names
+the shape in ``UsageRecord.shape``. A recognised line that breaks its own convention raises ``BadField`` (a
+rejection naming the field, never a guess); a recognised line without billable usage is ``Skipped``.
+
+=====================  ==========================================  ===============================================
+shape                  recognised by                               convention
+=====================  ==========================================  ===============================================
+``canonical``          top-level ``prompt_tokens`` (or nothing     SPEC §1.3 table
+                       else matches)
+``openai-chat``        ``usage.prompt_tokens``                     prompt includes ``prompt_tokens_details``
+                                                                   (cached, audio, image); completion includes
+                                                                   reasoning and audio
+``openai-responses``   ``usage.input_tokens`` + ``object:          ``input_tokens`` includes ``input_tokens_details
+                       "response"`` / ``input_tokens_details``     .cached_tokens``; output includes reasoning
+``anthropic``          ``usage.input_tokens`` + ``type:            ``input_tokens`` EXCLUDES cache reads and
+                       "message"`` / Anthropic cache keys          writes: prompt = input + read + write
+``gemini``             ``usageMetadata``                           ``promptTokenCount`` includes cached;
+                                                                   ``thoughtsTokenCount`` is billed on top of
+                                                                   ``candidatesTokenCount``
+``litellm-spend-log``  ``model_group`` (or ``request_id`` +        LiteLLM's own (prompt includes cache); details
+                       ``call_type``)                              in ``metadata.usage_object``
+``claude-code``        ``sessionId`` / ``message`` / transcript    Anthropic; one message streamed over several
+                       line ``type``                               lines counts once (``dedup_key``)
+``openai-batch``       ``custom_id`` + ``response``                the body's own shape, at batch rates
+``anthropic-batch``    ``custom_id`` + ``result``                  Anthropic, at batch rates
+=====================  ==========================================  ===============================================
+
+Detection costs a few key-membership tests: canonical lines are recognised first, by three of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from .usage import (
+    BadField,
+    Skipped,
+    UsageRecord,
+    canonical,
+    check_conventions,
+    duration,
+    number,
+    optional_str,
+    parse_time,
+    token_count,
+)
+
+SHAPES = ("canonical", "openai-chat", "openai-responses", "anthropic", "gemini", "litellm-spend-log",
+          "claude-code", "openai-batch", "anthropic-batch")
+
+_ANTHROPIC_CACHE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation")
+# Claude Code transcript line types (only assistant lines carry usage)
+_TRANSCRIPT_TYPES = frozenset({"user", "assistant", "summary", "system", "file-history-snapshot", "queue-operation"})
+# Gemini / Vertex traffic types that LiteLLM bills at a service tier (PRICING.md §4.4)
+_GEMINI_TRAFFIC_TIERS = {"ON_DEMAND_PRIORITY": "priority", "FLEX": "flex", "BATCH": "flex", "ON_DEMAND_FLEX": "flex"}
+# LiteLLM call types billed per token; other rows of a spend log (images, speech, files, ...) are skipped
+_TOKEN_CALL_TYPES = frozenset({
+    "completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding",
+    "responses", "aresponses", "anthropic_messages", "aanthropic_messages", "generate_content",
+    "agenerate_content", "generate_content_stream", "agenerate_content_stream", "pass_through_endpoint",
+})
+_BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
+
+
+def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord | Skipped:
+    """Recognise the shape of one JSON object line and normalise it (``usage.parse_line``'s ``adapt`` hook)."""
+    if "prompt_tokens" in obj and "model_group" not in obj and "request_id" not in obj:
+        return canonical(obj, file, line)
+    if "model_group" in obj or ("request_id" in obj and "call_type" in obj):
+        return litellm_spend_log(obj, file, line)
+    if "usage" in obj:
+        return response(obj, file, line)
+    if "usageMetadata" in obj:
+        return gemini(obj, file, line)
+    if "custom_id" in obj:
+        return batch_output(obj, file, line)
+    if "sessionId" in obj or "message" in obj or obj.get("type") in _TRANSCRIPT_TYPES:
+        return claude_code(obj, file, line)
+    if "error" in obj and "model" not in obj:
+        return Skipped(file, line, "an error response (no usage)")
+    return canonical(obj, file, line)
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+def _model(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadField(field, "missing or not a string")
+    return value.strip()
+
+
+def _dict(obj: dict[str, Any], key: str, shown: str) -> dict[str, Any]:
+    """A nested object, {} when absent or null."""
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadField(shown, "must be an object")
+    return value
+
+
+def _count(obj: dict[str, Any], key: str, prefix: str) -> int:
+    return token_count(obj, key, f"{prefix}.{key}")
+
+
+def _tier(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _time(obj: dict[str, Any], key: str) -> float | None:
+    value = obj.get(key)
+    return None if value is None else parse_time(value, key)
+
+
+def _recorded(obj: dict[str, Any], *fields: str) -> float | None:
+    for field in fields:
+        value = obj.get(field)
+        if value is not None:
+            return number(value, field)
+    return None
+
+
+def _response_cost(obj: dict[str, Any], usage: dict[str, Any]) -> float | None:
+    """A cost the log recorded: the line's own ``cost`` / ``spend``, else a provider-reported ``usage.cost``
+    (OpenRouter and others; LiteLLM itself books that instead of the map price when it is present)."""
+    found = _recorded(obj, "cost", "spend")
+    if found is None and usage.get("cost") is not None:
+        found = number(usage["cost"], "usage.cost")
+    return found
+
+
+def _names(prefix: str, cache: str, reasoning: str, audio_in: str = "", audio_out: str = "") -> dict[str, str]:
+    """Field names for ``check_conventions`` messages, in the shape's own vocabulary."""
+    return {"cache": f"{prefix}.{cache}", "cache_1h": f"{prefix}.cache_creation.ephemeral_1h_input_tokens",
+            "reasoning": f"{prefix}.{reasoning}", "audio_in": f"{prefix}.{audio_in or cache}",
+            "audio_out": f"{prefix}.{audio_out or reasoning}"}
+
+
+def _record(file: str, line: int, model: str, shape: str, raw: dict[str, Any] | None, names: dict[str, str],
+            **fields: Any) -> UsageRecord:
+    r = UsageRecord(file=file, line=line, model=model, shape=shape, raw=raw, **fields)
+    check_conventions(r, names)
+    return r
+
+
+def _not_modelled(prefix: str, details: dict[str, Any], keys: tuple[str, ...], what: str) -> None:
+    """Token kinds LiteLLM bills at rates of their own that the canonical record cannot carry: reject."""
+    for key in keys:
+        if token_count(details, key, f"{prefix}.{key}"):
+            raise BadField(f"{prefix}.{key}", f"{what} are billed at their own rate, which costcalc does not model")
+
+
+# -- OpenAI Chat Completions (and LiteLLM's own Usage objects) ------------------------------------------
+
+def chat_details(usage: dict[str, Any], prefix: str) -> dict[str, int]:
+    """The canonical counts held in an OpenAI / LiteLLM ``usage``'s details (everything but prompt and
+    completion tokens). LiteLLM's own Usage also repeats cache counts at the top level under Anthropic's
+    names; those are accepted only when they agree with ``prompt_tokens_details``."""
+    pd = _dict(usage, "prompt_tokens_details", f"{prefix}.prompt_tokens_details")
+    cd = _dict(usage, "completion_tokens_details", f"{prefix}.completion_tokens_details")
+    pp, cp = f"{prefix}.prompt_tokens_details", f"{prefix}.completion_tokens_details"
+    cached = _count(pd, "cached_tokens", pp)
+    written = _count(pd, "cache_write_tokens", pp) or _count(pd, "cache_creation_tokens", pp)
+    for top, detail, value in (("cache_read_input_tokens", "cached_tokens", cached),
+                               ("cache_creation_input_tokens", "cache_write_tokens", written)):
+        given = _count(usage, top, prefix)
+        if given and given != value:
+            raise BadField(f"{prefix}.{top}",
+                           f"Anthropic-style cache count ({given}) on an OpenAI-style usage whose "
+                           f"prompt_tokens_details.{detail} says {value}: cannot tell whether prompt_tokens "
+                           "includes it")
+    ttl = _dict(pd, "cache_creation_token_details", f"{pp}.cache_creation_token_details")
+    _not_modelled(f"{pp}.cached_tokens_details", _dict(pd, "cached_tokens_details", f"{pp}.cached_tokens_details"),
+                  ("audio_tokens", "image_tokens"), "cached audio and image tokens")
+    _not_modelled(cp, cd, ("image_tokens",), "image output tokens")
+    return {
+        "cache_read_tokens": cached,
+        "cache_write_tokens": written,
+        "cache_write_1h_tokens": _count(ttl, "ephemeral_1h_input_tokens", f"{pp}.cache_creation_token_details"),
+        "audio_input_tokens": _count(pd, "audio_tokens", pp),
+        "image_input_tokens": _count(pd, "image_tokens", pp),
+        "reasoning_tokens": _count(cd, "reasoning_tokens", cp),
+        "audio_output_tokens": _count(cd, "audio_tokens", cp),
+    }
+
+
+_CHAT_NAMES = _names("usage", "prompt_tokens_details.cached_tokens", "completion_tokens_details.reasoning_tokens",
+                     "prompt_tokens_details.audio_tokens", "completion_tokens_details.audio_tokens")
+
+
+def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int,
+                shape: str = "openai-chat") -> UsageRecord:
+    """A Chat Completions response (or embeddings response, or ``{model, usage}``): OpenAI's convention is
+    costcalc's, so the counts carry over; ``service_tier`` is the tier the response says it was served at."""
+    return _record(
+        file, line, _model(obj.get("model"), "model"), shape, obj, _CHAT_NAMES,
+        prompt_tokens=_count(usage, "prompt_tokens", "usage"),
+        completion_tokens=_count(usage, "completion_tokens", "usage"),
+        service_tier=_tier(obj.get("service_tier")) or _tier(usage.get("service_tier")),
+        timestamp=_time(obj, "created"),
+        recorded_cost=_response_cost(obj, usage),
+        **chat_details(usage, "usage"),
+    )
+
+
+# -- OpenAI Responses API -------------------------------------------------------------------------------
+
+_RESPONSES_NAMES = _names("usage", "input_tokens_details.cached_tokens", "output_tokens_details.reasoning_tokens",
+                          "input_tokens_details.audio_tokens", "output_tokens_details.audio_tokens")
+
+
+def openai_responses(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int,
+                     shape: str = "openai-responses") -> UsageRecord:
+    """A Responses API object: ``input_tokens`` INCLUDES ``input_tokens_details.cached_tokens`` (so the
+    counts carry over as they are; cached above input is a negative uncached share and is rejected)."""
+    idt = _dict(usage, "input_tokens_details", "usage.input_tokens_details")
+    odt = _dict(usage, "output_tokens_details", "usage.output_tokens_details")
+    prompt = _count(usage, "input_tokens", "usage")
+    cached = _count(idt, "cached_tokens", "usage.input_tokens_details")
+    if cached > prompt:
+        raise BadField("usage.input_tokens_details.cached_tokens",
+                       f"cached_tokens ({cached}) exceed input_tokens ({prompt}), which include them "
+                       "(the uncached input would be negative)")
+    _not_modelled("usage.output_tokens_details", odt, ("image_tokens",), "image output tokens")
+    return _record(
+        file, line, _model(obj.get("model"), "model"), shape, obj, _RESPONSES_NAMES,
+        prompt_tokens=prompt,
+        completion_tokens=_count(usage, "output_tokens", "usage"),
+        cache_read_tokens=cached,
+        audio_input_tokens=_count(idt, "audio_tokens", "usage.input_tokens_details"),
+        image_input_tokens=_count(idt, "image_tokens", "usage.input_tokens_details"),
+        reasoning_tokens=_count(odt, "reasoning_tokens", "usage.output_tokens_details"),
+        audio_output_tokens=_count(odt, "audio_tokens", "usage.output_tokens_details"),
+        service_tier=_tier(obj.get("service_tier")),
+        timestamp=_time(obj, "created_at"),
+        recorded_cost=_response_cost(obj, usage),
+    )
+
+
+# -- Anthropic Messages ---------------------------------------------------------------------------------
+
+def anthropic_counts(usage: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Anthropic usage → canonical counts. ``input_tokens`` EXCLUDES cache reads and writes, so the prompt is
+    their sum; ``cache_creation`` splits the writes by TTL. With ``iterations`` (one entry per sampling
+    round) the rounds are summed, as LiteLLM does."""
+    for key in ("prompt_tokens", "prompt_tokens_details", "input_tokens_details"):
+        if key in usage:
+            raise BadField(f"{prefix}.{key}", "OpenAI-style counts on an Anthropic usage (input_tokens excludes "
+                                              "cache tokens there): conventions are mixed")
+    rounds = usage.get("iterations")
+    if isinstance(rounds, list) and rounds:
+        parts = [r if isinstance(r, dict) else {} for r in rounds]
+        inp = sum(_count(r, "input_tokens", f"{prefix}.iterations[]") for r in parts)
+        out = sum(_count(r, "output_tokens", f"{prefix}.iterations[]") for r in parts)
+        read = sum(_count(r, "cache_read_input_tokens", f"{prefix}.iterations[]") for r in parts)
+        write = sum(_count(r, "cache_creation_input_tokens", f"{prefix}.iterations[]") for r in parts)
+        ttl = [r["cache_creation"] for r in parts if isinstance(r.get("cache_creation"), dict)]
+        if ttl:
+            five = sum(_count(c, "ephemeral_5m_input_tokens", f"{prefix}.iterations[].cache_creation") for c in ttl)
+            hour = sum(_count(c, "ephemeral_1h_input_tokens", f"{prefix}.iterations[].cache_creation") for c in ttl)
+        else:
+            five, hour = _ttl_split(usage, prefix)
+        thinking = [_thinking(r, f"{prefix}.iterations[]") for r in parts]
+        reasoning = sum(t for t in thinking if t is not None) if None not in thinking else _thinking(usage, prefix)
+    else:
+        inp = _count(usage, "input_tokens", prefix)
+        out = _count(usage, "output_tokens", prefix)
+        read = _count(usage, "cache_read_input_tokens", prefix)
+        write = _count(usage, "cache_creation_input_tokens", prefix)
+        five, hour = _ttl_split(usage, prefix)
+        reasoning = _thinking(usage, prefix)
+    if five + hour > write:
+        raise BadField(f"{prefix}.cache_creation",
+                       f"ephemeral_5m_input_tokens + ephemeral_1h_input_tokens ({five} + {hour}) exceed "
+                       f"cache_creation_input_tokens ({write})")
+    return {
+        "prompt_tokens": inp + read + write,
+        "completion_tokens": out,
+        "cache_read_tokens": read,
+        "cache_write_tokens": write,
+        "cache_write_1h_tokens": hour,
+        "reasoning_tokens": reasoning or 0,
+        "service_tier": _tier(usage.get("service_tier")),
+    }
+
+
+def _ttl_split(usage: dict[str, Any], prefix: str) -> tuple[int, int]:
+    cc = _dict(usage, "cache_creation", f"{prefix}.cache_creation")
+    return (_count(cc, "ephemeral_5m_input_tokens", f"{prefix}.cache_creation"),
+            _count(cc, "ephemeral_1h_input_tokens", f"{prefix}.cache_creation"))
+
+
+def _thinking(usage: dict[str, Any], prefix: str) -> int | None:
+    details = usage.get("output_tokens_details")
+    if not isinstance(details, dict) or details.get("thinking_tokens") is None:
+        return None
+    return _count(details, "thinking_tokens", f"{prefix}.output_tokens_details")
+
+
+def _anthropic_names(prefix: str) -> dict[str, str]:
+    return _names(prefix, "cache_read_input_tokens", "output_tokens_details.thinking_tokens")
+
+
+_ANTHROPIC_NAMES = _anthropic_names("usage")
+
+
+def anthropic(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int,
+              shape: str = "anthropic") -> UsageRecord:
+    """An Anthropic Messages response; ``usage.service_tier`` is the tier it was served at."""
+    return _record(file, line, _model(obj.get("model"), "model"), shape, obj, _ANTHROPIC_NAMES,
+                   recorded_cost=_recorded(obj, "cost", "spend"), **anthropic_counts(usage, "usage"))
+
+
+def response(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
+    """An object with a ``usage``: OpenAI Chat Completions, OpenAI Responses API or Anthropic Messages."""
+    usage = obj["usage"]
+    if usage is None:
+        return Skipped(file, line, "no usage (a streamed chunk or an unfinished response)")
+    if not isinstance(usage, dict):
+        raise BadField("usage", "must be an object")
+    if "prompt_tokens" in usage or "completion_tokens" in usage:
+        return openai_chat(obj, usage, file, line)
+    if "input_tokens" in usage or "output_tokens" in usage:
+        anthropic_marks = obj.get("type") == "message" or any(k in usage for k in _ANTHROPIC_CACHE_KEYS)
+        responses_marks = obj.get("object") == "response" or "input_tokens_details" in usage
+        if anthropic_marks and responses_marks:
+            raise BadField("usage", "mixes the Anthropic convention (input_tokens excludes cache_read_input_tokens "
+                                    "and cache_creation_input_tokens) with the Responses API's (input_tokens "
+                                    "includes input_tokens_details.cached_tokens)")
+        if responses_marks:
+            return openai_responses(obj, usage, file, line)
+        if anthropic_marks or "claude" in str(obj.get("model", "")):
+            return anthropic(obj, usage, file, line)
+        return openai_responses(obj, usage, file, line)  # without cache counts both conventions agree
+    if not usage:
+        return Skipped(file, line, "empty usage")
+    raise BadField("usage", "has neither prompt_tokens/completion_tokens (OpenAI Chat Completions) nor "
+                            "input_tokens/output_tokens (Anthropic Messages, OpenAI Responses API)")
+
+
+# -- Gemini generateContent ------------------------------------------------------------------------------
+
+def _modalities(details: Any, field: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    if details is None:
+        return out
+    if not isinstance(details, list):
+        raise BadField(field, "must be a list of {modality, tokenCount}")
+    for d in details:
+        if isinstance(d, dict):
+            modality = str(d.get("modality", "")).upper()
+            out[modality] = out.get(modality, 0) + token_count(d, "tokenCount", f"{field}[].tokenCount")
+    return out
+
+
+def _grounded(obj: dict[str, Any]) -> bool:
+    """Google Search / Maps grounding ran (its tool-use tokens are not billed as input; LiteLLM's rule)."""
+    for c in obj.get("candidates") or ():
+        g = c.get("groundingMetadata") if isinstance(c, dict) else None
+        if isinstance(g, dict) and (g.get("webSearchQueries") or any(
+                isinstance(ch, dict) and ch.get("maps") for ch in g.get("groundingChunks") or ())):
+            return True
+    return False
+
+
+_GEMINI_NAMES = {"cache": "usageMetadata.cachedContentTokenCount", "cache_1h": "usageMetadata",
+                 "reasoning": "usageMetadata.thoughtsTokenCount",
+                 "audio_in": "usageMetadata.promptTokensDetails", "audio_out": "usageMetadata.candidatesTokensDetails"}
+
+
+def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
+    """A Gemini ``generateContent`` response. ``promptTokenCount`` INCLUDES ``cachedContentTokenCount``;
+    ``thoughtsTokenCount`` is billed as output on top of ``candidatesTokenCount`` (completion = candidates +
+    thoughts, reasoning = thoughts) unless ``totalTokenCount`` shows the candidates already contain them;
+    ``toolUsePromptTokenCount`` is input unless search grounding ran. The model is ``modelVersion`` under the
+    provider that answered: ``vertex_ai/`` when the response has Vertex's ``createTime`` / ``trafficType``,
+    else ``gemini/`` (Google AI Studio), as a LiteLLM proxy with that deployment prices it."""
+    um = obj["usageMetadata"]
+    if not isinstance(um, dict):
+        raise BadField("usageMetadata", "must be an object")
+    version = _model(obj.get("modelVersion") or obj.get("model"), "modelVersion").removeprefix("models/")
+    vertex = "createTime" in obj or "trafficType" in um
+    model = version if "/" in version else f"{'vertex_ai' if vertex else 'gemini'}/{version}"
+    prompt = _count(um, "promptTokenCount", "usageMetadata")
+    candidates = _count(um, "candidatesTokenCount", "usageMetadata")
+    thoughts = _count(um, "thoughtsTokenCount", "usageMetadata")
+    tool = _count(um, "toolUsePromptTokenCount", "usageMetadata")
+    cached = _count(um, "cachedContentTokenCount", "usageMetadata")
+    if cached > prompt:
+        raise BadField("usageMetadata.cachedContentTokenCount",
+                       f"cachedContentTokenCount ({cached}) exceeds promptTokenCount ({prompt}), which includes it "
+                       "(the uncached prompt would be negative)")
+    if tool and _grounded(obj):
+        tool = 0
+    total = um.get("totalTokenCount")
+    inclusive = bool(thoughts) and total is not None and total == prompt + candidates + tool
+    prompt_parts = _modalities(um.get("promptTokensDetails"), "usageMetadata.promptTokensDetails")
+    cached_parts = _modalities(um.get("cacheTokensDetails"), "usageMetadata.cacheTokensDetails")
+    out_parts = _modalities(um.get("candidatesTokensDetails"), "usageMetadata.candidatesTokensDetails")
+    for modality in ("AUDIO", "IMAGE"):
+        if cached_parts.get(modality):
+            raise BadField("usageMetadata.cacheTokensDetails",
+                           f"cached {modality.lower()} tokens are billed at their own cache rate, which costcalc "
+                           "does not model")
+    for modality in ("IMAGE", "VIDEO"):
+        if out_parts.get(modality):
+            raise BadField("usageMetadata.candidatesTokensDetails",
+                           f"{modality.lower()} output tokens are billed at their own rate, which costcalc "
+                           "does not model")
+    return _record(
+        file, line, model, "gemini", obj, _GEMINI_NAMES,
+        prompt_tokens=prompt + tool,
+        completion_tokens=candidates if inclusive else candidates + thoughts,
+        cache_read_tokens=cached,
+        reasoning_tokens=thoughts,
+        audio_input_tokens=prompt_parts.get("AUDIO", 0),
+        image_input_tokens=prompt_parts.get("IMAGE", 0),
+        audio_output_tokens=out_parts.get("AUDIO", 0),
+        service_tier=_GEMINI_TRAFFIC_TIERS.get(str(um.get("trafficType", ""))),
+        timestamp=_time(obj, "createTime"),
+        recorded_cost=_recorded(obj, "cost", "spend"),
+    )
+
+
+# -- LiteLLM proxy spend logs ---------------------------------------------------------------------------
+
+def _json_field(obj: dict[str, Any], key: str) -> Any:
+    """A JSON column as exported: an object already, or its text (database exports keep ``metadata`` and
+    ``request_tags`` as JSON text). Parsed in place, so grouping by ``metadata.…`` and tags works."""
+    value = obj.get(key)
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            value = obj[key] = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise BadField(key, "is text but not valid JSON") from None
+    return value
+
+
+_SPEND_LOG_NAMES = _names("metadata.usage_object", "prompt_tokens_details.cached_tokens",
+                          "completion_tokens_details.reasoning_tokens", "prompt_tokens_details.audio_tokens",
+                          "completion_tokens_details.audio_tokens")
+
+
+def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
+    """A row of LiteLLM's ``LiteLLM_SpendLogs`` table (DB export or ``/spend/logs``), or a standard logging
+    payload. ``model_group`` is the alias the client called and the one priced (a config ``model_name``);
+    ``model_id`` the deployment; ``spend`` (``response_cost``) what the proxy charged. Token counts follow
+    LiteLLM's convention (prompt includes cache); cache and reasoning counts come from
+    ``metadata.usage_object`` (else ``metadata.additional_usage_values``). Cache hits, failures without usage
+    and non-token call types are skipped."""
+    call_type = obj.get("call_type") or ""
+    cache_hit = obj.get("cache_hit")
+    if cache_hit is True or (isinstance(cache_hit, str) and cache_hit.lower() == "true"):
+        return Skipped(file, line, "served from the LiteLLM proxy's cache (no provider charge)")
+    if call_type and call_type not in _TOKEN_CALL_TYPES and call_type not in _BATCH_CALL_TYPES:
+        return Skipped(file, line, f"call_type {call_type!r} is not billed per token")
+    prompt = token_count(obj, "prompt_tokens")
+    completion = token_count(obj, "completion_tokens")
+    if obj.get("status") == "failure" and not prompt and not completion:
+        return Skipped(file, line, "a failed request (no usage)")
+    model = obj.get("model_group") or None
+    if model is None:
+        backend = _model(obj.get("model"), "model")
+        provider = obj.get("custom_llm_provider")
+        model = f"{provider}/{backend}" if provider and not backend.startswith(f"{provider}/") else backend
+    model = _model(model, "model_group")
+    metadata = _json_field(obj, "metadata")
+    _json_field(obj, "request_tags")
+    details: dict[str, Any] = {}
+    if isinstance(metadata, dict):
+        source = metadata.get("usage_object")
+        if not isinstance(source, dict):
+            source = metadata.get("additional_usage_values")
+        if isinstance(source, dict):
+            details = source
+    for key, value in (("prompt_tokens", prompt), ("completion_tokens", completion)):
+        given = details.get(key)
+        if given is not None and token_count(details, key, f"metadata.usage_object.{key}") != value:
+            raise BadField(f"metadata.usage_object.{key}", f"{given} disagrees with the row's {key} ({value})")
+    return _record(
+        file, line, model, "litellm-spend-log", obj, _SPEND_LOG_NAMES,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        duration_s=duration(obj),
+        model_id=optional_str(obj, "model_id"),
+        service_tier=_tier(details.get("service_tier")),
+        timestamp=_time(obj, "startTime"),
+        recorded_cost=_recorded(obj, "spend", "response_cost"),
+        batch=call_type in _BATCH_CALL_TYPES,
+        **chat_details(details, "metadata.usage_object"),
+    )
+
+
+# -- Claude Code transcripts -----------------------------------------------------------------------------
+
+def claude_code(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
+    """A line of a Claude Code session transcript (``~/.claude/projects/**/*.jsonl``). Assistant lines carry
+    ``message.model`` and ``message.usage`` (Anthropic convention); everything else is skipped. Streaming
+    writes a message several times: ``dedup_key`` (message id + ``requestId``) lets ``read_usage`` keep the
+    last line. ``raw`` keeps the line without the message content, so held records stay small."""
+    message = obj.get("message")
+    if not isinstance(message, dict) or message.get("usage") is None:
+        return Skipped(file, line, f"no usage (a transcript {obj.get('type') or 'line'} line)")
+    model = _model(message.get("model"), "message.model")
+    if model == "<synthetic>":
+        return Skipped(file, line, "a message Claude Code wrote itself (model <synthetic>, no API call)")
+    usage = message["usage"]
+    if not isinstance(usage, dict):
+        raise BadField("message.usage", "must be an object")
+    raw = {k: v for k, v in obj.items() if k not in ("message", "toolUseResult")}
+    raw["message"] = {k: v for k, v in message.items() if k != "content"}
+    message_id = message.get("id")
+    return _record(
+        file, line, model, "claude-code", raw, _anthropic_names("message.usage"),
+        timestamp=_time(obj, "timestamp"),
+        recorded_cost=_recorded(obj, "costUSD"),
+        dedup_key=f"{message_id}\x1f{obj.get('requestId') or ''}" if isinstance(message_id, str) else None,
+        **anthropic_counts(usage, "message.usage"),
+    )
+
+
+# -- batch output files ----------------------------------------------------------------------------------
+
+def batch_output(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
+    """A line of an OpenAI Batch API output file (``custom_id``, ``response.body``) or of an Anthropic
+    Message Batches results file (``custom_id``, ``result.message``), priced at batch rates. Failed,
+    errored, cancelled and expired requests are skipped (nothing is billed for them)."""
+    if "result" in obj:
+        result = obj.get("result")
+        if not isinstance(result, dict) or result.get("type") != "succeeded":
+            kind = result.get("type") if isinstance(result, dict) else None
+            return Skipped(file, line, f"batch request not succeeded ({kind or 'no result'})")
+        message = _dict(result, "message", "result.message")
+        usage = message.get("usage")
+        if not isinstance(usage, dict):
+            return Skipped(file, line, "batch result has no usage")
+        r = _record(file, line, _model(message.get("model"), "result.message.model"), "anthropic-batch", obj,
+                    _anthropic_names("result.message.usage"),
+                    **anthropic_counts(usage, "result.message.usage"))
+    else:
+        resp = obj.get("response")
+        if obj.get("error") or not isinstance(resp, dict):
+            error = obj.get("error")
+            code = error.get("code") if isinstance(error, dict) else None
+            return Skipped(file, line, f"batch request failed ({code or 'no response'})")
+        if resp.get("status_code") != 200:
+            return Skipped(file, line, f"batch request failed (status {resp.get('status_code')})")
+        body = _dict(resp, "body", "response.body")
+        usage = body.get("usage")
+        if not isinstance(usage, dict):
+            return Skipped(file, line, "batch response has no usage")
+        if "prompt_tokens" in usage or "completion_tokens" in usage:
+            r = openai_chat(body, usage, file, line, "openai-batch")
+        else:
+            r = openai_responses(body, usage, file, line, "openai-batch")
+        r.raw = obj
+    r.batch = True
+    r.service_tier = None  # batch lines are billed at batch rates whatever tier they name
+    return r

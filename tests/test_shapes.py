@@ -1,0 +1,436 @@
+"""Real log shapes (SPEC §1.3), read without flags: each fixture line normalised and priced, the expected
+cost worked by hand from the embedded map (LiteLLM 1.110.2's price table, $/token, quoted above each block).
+
+Fixtures (tests/data/) are response bodies in each provider's documented format: one file per shape.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from costcalc.config import load_config
+from costcalc.costmap import load_cost_map
+from costcalc.engine import NotPriced, Priced, PricingEngine
+from costcalc.reconcile import reconcile
+from costcalc.report import ReportBuilder
+from costcalc.shapes import adapt
+from costcalc.usage import Rejected, Skipped, UsageRecord, read_usage
+
+from .conftest import ROOT, write_config
+
+DATA = Path(__file__).parent / "data"
+CLAUDE_CODE = DATA / "claude_code"
+SESSION_1 = CLAUDE_CODE / "-home-dev-shop" / "0b6f1d2e-3c4a-4b5c-8d9e-0f1a2b3c4d5e.jsonl"
+SESSION_2 = CLAUDE_CODE / "-home-dev-shop" / "7e8f9a0b-1c2d-4e3f-a4b5-c6d7e8f9a0b1.jsonl"
+
+SPEND_LOG_CONFIG = """
+model_list:
+  - model_name: claude-sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_key: os.environ/ANTHROPIC_API_KEY}
+    model_info: {id: dep-sonnet-1}
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_key: os.environ/OPENAI_API_KEY}
+"""
+
+
+@pytest.fixture(scope="module")
+def engine() -> PricingEngine:
+    return PricingEngine(load_cost_map())
+
+
+def priced(engine: PricingEngine, *paths: Path) -> dict[tuple[str, int], Priced]:
+    out = {}
+    for o in engine.run([str(p) for p in paths]):
+        assert not isinstance(o, (Rejected, NotPriced)), o
+        if isinstance(o, Priced):
+            out[(Path(o.record.file).name, o.record.line)] = o
+    return out
+
+
+def skipped(*paths: Path) -> dict[tuple[str, int], str]:
+    return {(Path(r.file).name, r.line): r.reason for r in read_usage([str(p) for p in paths])
+            if isinstance(r, Skipped)}
+
+
+def check(found: dict[tuple[str, int], Priced], file: str, expected: dict[int, tuple[str, float]]) -> None:
+    lines = {line for (name, line) in found if name == file}
+    assert lines == set(expected)
+    for line, (shape, cost) in expected.items():
+        o = found[(file, line)]
+        assert o.record.shape == shape
+        assert o.cost.total == pytest.approx(cost, rel=1e-9), (file, line)
+
+
+# -- OpenAI Chat Completions --------------------------------------------------------------------------------
+# gpt-4o-2024-08-06: in 2.5e-6, out 1e-5          gpt-4o-mini-2024-07-18: in 1.5e-7, cache read 7.5e-8, out 6e-7
+# o4-mini-2025-04-16 flex: in 5.5e-7, out 2.2e-6  gpt-4o-audio-preview-2024-12-17: in 2.5e-6, audio in 4e-5,
+# gpt-4.1: in 2e-6, out 8e-6                        out 1e-5, audio out 8e-5
+# gpt-4o priority: in 4.25e-6, cache read 2.125e-6, out 1.7e-5     text-embedding-3-small: in 2e-8
+
+OPENAI_CHAT = {
+    1: ("openai-chat", 1200 * 2.5e-6 + 300 * 1e-5),
+    # 2048 prompt tokens of which 1024 cached: 1024 uncached + 1024 at the cache-read rate
+    2: ("openai-chat", 1024 * 1.5e-7 + 1024 * 7.5e-8 + 150 * 6e-7),
+    # served at service_tier "flex"; the 512 reasoning tokens are inside the 800 completion tokens
+    3: ("openai-chat", 900 * 5.5e-7 + 800 * 2.2e-6),
+    # 1000 of 1500 prompt tokens are audio, 600 of 700 completion tokens are audio
+    4: ("openai-chat", 500 * 2.5e-6 + 1000 * 4e-5 + 100 * 1e-5 + 600 * 8e-5),
+    5: ("openai-chat", 500 * 2e-6 + 20 * 8e-6),  # the bare {model, usage} form
+    # service_tier "priority": 800 uncached + 200 cached + 100 out at the priority rates
+    6: ("openai-chat", 800 * 4.25e-6 + 200 * 2.125e-6 + 100 * 1.7e-5),
+    7: ("openai-chat", 8 * 2e-8),  # an embeddings response
+    # line 8 is a streamed chunk without usage (skipped); line 9 the final chunk carrying the usage
+    9: ("openai-chat", 40 * 1.5e-7 + 12 * 6e-7),
+}
+
+
+def test_openai_chat_completions(engine):
+    check(priced(engine, DATA / "openai_chat.jsonl"), "openai_chat.jsonl", OPENAI_CHAT)
+    assert skipped(DATA / "openai_chat.jsonl") == {
+        ("openai_chat.jsonl", 8): "no usage (a streamed chunk or an unfinished response)"}
+
+
+# -- OpenAI Responses API ------------------------------------------------------------------------------------
+# gpt-4.1-2025-04-14: in 2e-6, cache read 5e-7, out 8e-6     gpt-5-2025-08-07: in 1.25e-6, out 1e-5
+# gpt-5-mini-2025-08-07 flex: in 1.25e-7, cache read 1.25e-8, out 1e-6     o4-mini-2025-04-16: in 1.1e-6, out 4.4e-6
+
+OPENAI_RESPONSES = {
+    # input_tokens 1500 INCLUDES the 1024 cached: 476 uncached
+    1: ("openai-responses", 476 * 2e-6 + 1024 * 5e-7 + 200 * 8e-6),
+    2: ("openai-responses", 2000 * 1.25e-6 + 1200 * 1e-5),  # 896 reasoning inside 1200 output
+    3: ("openai-responses", 5904 * 1.25e-7 + 4096 * 1.25e-8 + 500 * 1e-6),  # flex; 10000 - 4096 uncached
+    4: ("openai-responses", 300 * 1.1e-6 + 64 * 4.4e-6),  # "incomplete" (max_output_tokens) is still billed
+}
+
+
+def test_openai_responses(engine):
+    check(priced(engine, DATA / "openai_responses.jsonl"), "openai_responses.jsonl", OPENAI_RESPONSES)
+    assert set(skipped(DATA / "openai_responses.jsonl")) == {("openai_responses.jsonl", 5)}  # in_progress, usage null
+
+
+# -- Anthropic Messages --------------------------------------------------------------------------------------
+# claude-sonnet-4-5-20250929: in 3e-6, cache read 3e-7, cache write 3.75e-6, 1h write 6e-6, out 1.5e-5
+# claude-haiku-4-5-20251001: in 1e-6, out 5e-6     claude-opus-4-5-20251101: in 5e-6, cache read 5e-7, out 2.5e-5
+
+ANTHROPIC = {
+    1: ("anthropic", 1200 * 3e-6 + 350 * 1.5e-5),
+    # input_tokens 50 EXCLUDES the 20000 read and 1500 written (prompt_tokens 21550)
+    2: ("anthropic", 50 * 3e-6 + 20000 * 3e-7 + 1500 * 3.75e-6 + 420 * 1.5e-5),
+    # 2500 written: 500 with the 5-minute TTL, 2000 with the 1-hour TTL
+    3: ("anthropic", 30 * 3e-6 + 500 * 3.75e-6 + 2000 * 6e-6 + 100 * 1.5e-5),
+    4: ("anthropic", 800 * 1e-6 + 120 * 5e-6),  # cache fields null
+    # service_tier "priority": the map has no _priority rates for it, so the standard ones apply
+    5: ("anthropic", 100 * 5e-6 + 5000 * 5e-7 + 900 * 2.5e-5),
+}
+
+
+def test_anthropic_messages(engine):
+    found = priced(engine, DATA / "anthropic.jsonl")
+    check(found, "anthropic.jsonl", ANTHROPIC)
+    r = found[("anthropic.jsonl", 2)].record
+    assert (r.prompt_tokens, r.cache_read_tokens, r.cache_write_tokens) == (21550, 20000, 1500)
+    assert found[("anthropic.jsonl", 3)].record.cache_write_1h_tokens == 2000
+    assert found[("anthropic.jsonl", 1)].record.service_tier == "standard"
+
+
+# -- Gemini generateContent ----------------------------------------------------------------------------------
+# gemini/gemini-2.5-flash: in 3e-7, audio in 1e-6, out 2.5e-6, reasoning 2.5e-6
+# gemini/gemini-2.5-pro: in 1.25e-6, cache read 1.25e-7, out 1e-5; above 200k: in 2.5e-6, out 1.5e-5
+# gemini/gemini-2.5-flash-lite: in 1e-7, out 4e-7
+# vertex_ai (map key gemini-2.5-flash): in 3e-7, out 2.5e-6; gemini-2.5-pro priority: in 2.25e-6, out 1.8e-5
+
+GEMINI = {
+    # 300 thoughts are billed on top of the 200 candidates: completion 500, reasoning 300
+    1: ("gemini", 1000 * 3e-7 + 200 * 2.5e-6 + 300 * 2.5e-6),
+    # promptTokenCount 4000 INCLUDES the 2048 cached
+    2: ("gemini", 1952 * 1.25e-6 + 2048 * 1.25e-7 + (500 + 700) * 1e-5),
+    # 250000 prompt tokens: the whole request moves to the above-200k rates
+    3: ("gemini", 250000 * 2.5e-6 + (1000 + 2000) * 1.5e-5),
+    4: ("gemini", 1200 * 3e-7 + 80 * 2.5e-6),  # a Vertex response (createTime, trafficType): vertex_ai/
+    5: ("gemini", 600 * 3e-7 + 400 * 1e-6 + 50 * 2.5e-6),  # 400 AUDIO prompt tokens at the audio rate
+    6: ("gemini", (500 + 300) * 1e-7 + 100 * 4e-7),  # code execution: toolUsePromptTokenCount is input
+    7: ("gemini", 1000 * 2.25e-6 + (100 + 100) * 1.8e-5),  # trafficType ON_DEMAND_PRIORITY
+    8: ("gemini", 20 * 3e-7 + 40 * 2.5e-6),  # search grounding: its 400 tool-use tokens are not input
+}
+
+
+def test_gemini_generate_content(engine):
+    found = priced(engine, DATA / "gemini.jsonl")
+    check(found, "gemini.jsonl", GEMINI)
+    models = {line: found[("gemini.jsonl", line)].record.model for line in (1, 4, 7)}
+    assert models == {1: "gemini/gemini-2.5-flash", 4: "vertex_ai/gemini-2.5-flash", 7: "vertex_ai/gemini-2.5-pro"}
+    r = found[("gemini.jsonl", 1)].record
+    assert (r.completion_tokens, r.reasoning_tokens) == (500, 300)
+    assert found[("gemini.jsonl", 7)].record.service_tier == "priority"
+
+
+def test_gemini_candidates_that_already_contain_the_thoughts(engine):
+    # totalTokenCount = prompt + candidates: the candidates include the thoughts (LiteLLM's test), not on top
+    line = {"modelVersion": "gemini-2.5-flash", "usageMetadata": {
+        "promptTokenCount": 100, "candidatesTokenCount": 50, "thoughtsTokenCount": 30, "totalTokenCount": 150}}
+    r = adapt(line, "f", 1, b"")
+    assert (r.prompt_tokens, r.completion_tokens, r.reasoning_tokens) == (100, 50, 30)
+    assert engine.price(r).cost.total == pytest.approx(100 * 3e-7 + 50 * 2.5e-6, rel=1e-9)
+
+
+# -- LiteLLM proxy spend logs --------------------------------------------------------------------------------
+# gpt-4o: in 2.5e-6, cache read 1.25e-6, out 1e-5      gpt-4o-mini: in 1.5e-7, out 6e-7
+# claude-sonnet-4-5-20250929: in 3e-6, cache read 3e-7, cache write 3.75e-6, out 1.5e-5
+# text-embedding-3-small: in 2e-8
+
+SPEND_LOGS = {
+    # 400 of 1000 prompt tokens cached (metadata.usage_object.prompt_tokens_details)
+    1: ("litellm-spend-log", 600 * 2.5e-6 + 400 * 1.25e-6 + 200 * 1e-5),
+    # alias claude-sonnet → deployment dep-sonnet-1; LiteLLM's prompt_tokens 5200 includes 4000 read + 1000 written
+    2: ("litellm-spend-log", 200 * 3e-6 + 4000 * 3e-7 + 1000 * 3.75e-6 + 300 * 1.5e-5),
+    6: ("litellm-spend-log", 3000 * 1.5e-7 + 400 * 6e-7),  # no model_group: custom_llm_provider/model
+    7: ("litellm-spend-log", 50 * 2e-8),
+}
+
+
+def spend_log_engine(tmp_path: Path) -> PricingEngine:
+    return PricingEngine(load_cost_map(), load_config(write_config(tmp_path, SPEND_LOG_CONFIG)))
+
+
+def test_litellm_spend_logs(tmp_path):
+    found = priced(spend_log_engine(tmp_path), DATA / "litellm_spend_logs.jsonl")
+    check(found, "litellm_spend_logs.jsonl", SPEND_LOGS)
+    r1, r2, r6 = (found[("litellm_spend_logs.jsonl", n)].record for n in (1, 2, 6))
+    assert (r1.recorded_cost, r1.duration_s, r1.model) == (0.004, 2.5, "gpt-4o")
+    assert (r2.model, r2.model_id, r2.recorded_cost, r2.duration_s) == ("claude-sonnet", "dep-sonnet-1", 0.01005, 6.25)
+    assert found[("litellm_spend_logs.jsonl", 2)].sheet.deployment.model_id == "dep-sonnet-1"
+    assert r6.model == "openai/gpt-4o-mini"
+    # JSON-text columns are parsed, so group-by team / tag / metadata.* work
+    assert r2.raw["metadata"]["user_api_key_team_id"] == "team-support" and r2.raw["request_tags"] == ["support"]
+    assert skipped(DATA / "litellm_spend_logs.jsonl") == {
+        ("litellm_spend_logs.jsonl", 3): "served from the LiteLLM proxy's cache (no provider charge)",
+        ("litellm_spend_logs.jsonl", 4): "a failed request (no usage)",
+        ("litellm_spend_logs.jsonl", 5): "call_type 'aimage_generation' is not billed per token",
+    }
+
+
+def test_standard_logging_payload_is_read_like_a_spend_log(engine):
+    payload = {"id": "chatcmpl-1", "call_type": "acompletion", "response_cost": 0.0025, "model": "gpt-4o-mini",
+               "model_group": "gpt-4o-mini", "model_id": "", "prompt_tokens": 10000, "completion_tokens": 1000,
+               "startTime": 1757930400.0, "endTime": 1757930401.5, "cache_hit": False, "status": "success",
+               "metadata": {"user_api_key_user_id": "dana", "usage_object": {
+                   "prompt_tokens": 10000, "completion_tokens": 1000,
+                   "prompt_tokens_details": {"cached_tokens": 8000}}}}
+    r = adapt(payload, "f", 1, b"")
+    assert (r.shape, r.recorded_cost, r.cache_read_tokens, r.duration_s) == ("litellm-spend-log", 0.0025, 8000, 1.5)
+    # gpt-4o-mini: 2000 uncached * 1.5e-7 + 8000 cached * 7.5e-8 + 1000 out * 6e-7
+    assert engine.price(r).cost.total == pytest.approx(2000 * 1.5e-7 + 8000 * 7.5e-8 + 1000 * 6e-7, rel=1e-9)
+
+
+def test_reconcile_lists_the_groups_whose_recorded_spend_disagrees(tmp_path):
+    outcomes = spend_log_engine(tmp_path).run([str(DATA / "litellm_spend_logs.jsonl")])
+    report = ReportBuilder(group_by=("model",)).consume(outcomes)
+    (bad,) = reconcile(report)  # gpt-4o, claude-sonnet and the embedding agree with what the proxy charged
+    assert bad.group == ("openai/gpt-4o-mini",)
+    assert bad.records == 1
+    assert bad.recorded == 0.01
+    assert bad.computed == pytest.approx(3000 * 1.5e-7 + 400 * 6e-7, rel=1e-12)
+    assert bad.difference == pytest.approx(bad.computed - 0.01, rel=1e-12)
+    assert bad.relative == pytest.approx(bad.difference / 0.01, rel=1e-12)
+    # the other groups match to the last bit (the embedding row: 50 * 2e-8 = 1e-6), so even 0 % lists only one
+    assert [d.group for d in reconcile(report, tolerance=0.0)] == [("openai/gpt-4o-mini",)]
+    assert reconcile(report, tolerance=100.0) == []
+    with pytest.raises(ValueError):
+        reconcile(report, tolerance=-0.01)
+
+
+def test_reconcile_orders_by_absolute_difference_and_flags_zero_recorded(engine, tmp_path):
+    path = tmp_path / "u.jsonl"
+    path.write_text(
+        '{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":0,"cost":0.002,"user":"a"}\n'  # computes 0.0025
+        '{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":0,"cost":0.0,"user":"b"}\n'  # recorded nothing
+        '{"model":"gpt-4o","prompt_tokens":100000,"completion_tokens":0,"cost":0.2,"user":"c"}\n'  # computes 0.25
+        '{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":0,"user":"d"}\n')  # nothing to compare
+    report = ReportBuilder(group_by=("user",)).consume(engine.run([str(path)]))
+    found = reconcile(report)
+    assert [d.group for d in found] == [("c",), ("b",), ("a",)]
+    assert math.isinf(found[1].relative) and found[1].as_dict()["relative"] is None
+
+
+# -- Claude Code transcripts ---------------------------------------------------------------------------------
+# claude-sonnet-4-5-20250929: in 3e-6, cache read 3e-7, write 3.75e-6, 1h write 6e-6, out 1.5e-5
+# claude-haiku-4-5-20251001: in 1e-6, out 5e-6
+
+CLAUDE_SESSION_1 = {
+    # msg_01Ab… is written three times while streaming (lines 3-5); the last line has the final usage
+    5: ("claude-code", 4 * 3e-6 + 12000 * 3.75e-6 + 480 * 1.5e-5),
+    7: ("claude-code", 6 * 3e-6 + 12000 * 3e-7 + 800 * 6e-6 + 150 * 1.5e-5),  # 800 written with the 1-hour TTL
+    11: ("claude-code", 1000 * 1e-6 + 40 * 5e-6),  # an older sidechain line that carries costUSD
+}
+CLAUDE_SESSION_2 = {3: ("claude-code", 10 * 3e-6 + 12800 * 3e-7 + 60 * 1.5e-5)}
+
+
+def test_claude_code_directory_counts_each_message_once(engine):
+    found = priced(engine, CLAUDE_CODE)  # a directory: walked for *.jsonl
+    check(found, SESSION_1.name, CLAUDE_SESSION_1)
+    check(found, SESSION_2.name, CLAUDE_SESSION_2)
+    assert found[(SESSION_1.name, 11)].record.recorded_cost == 0.0012
+    assert found[(SESSION_1.name, 5)].record.model == "claude-sonnet-4-5-20250929"
+    reasons = skipped(CLAUDE_CODE)
+    assert {line: reason.split(" (")[0] for (name, line), reason in reasons.items() if name == SESSION_1.name} == {
+        1: "no usage", 2: "no usage", 6: "no usage", 8: "no usage", 10: "no usage",  # summary, user, system, …
+        3: "duplicate of line 4, superseded", 4: "duplicate of line 5, superseded",
+        9: "a message Claude Code wrote itself",
+    }
+    # the resumed session repeats line 7 of the first session: counted once
+    assert reasons[(SESSION_2.name, 2)].startswith(f"duplicate of {SESSION_1}:7")
+    report = ReportBuilder().consume(engine.run([str(CLAUDE_CODE)]))
+    assert (report.accounting.read, report.accounting.priced, report.accounting.skipped) == (14, 4, 10)
+    expected = sum(cost for _, cost in (*CLAUDE_SESSION_1.values(), *CLAUDE_SESSION_2.values()))
+    assert report.totals.total == pytest.approx(expected, rel=1e-12)
+
+
+def test_duplicates_keep_the_last_line_at_its_position_in_input_order(tmp_path):
+    def line(mid: str, out: int) -> str:
+        return ('{"type":"assistant","sessionId":"s","requestId":"req_' + mid + '","message":{"id":"msg_' + mid +
+                '","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":10,"output_tokens":' + str(out) + '}}}')
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join([line("a", 1), line("b", 5), line("a", 90), line("b", 7), "{\"type\":\"user\"}"]))
+    results = list(read_usage([str(path)]))
+    assert [(type(r).__name__, r.line) for r in results] == [
+        ("Skipped", 1), ("Skipped", 2), ("UsageRecord", 3), ("UsageRecord", 4), ("Skipped", 5)]
+    assert [r.completion_tokens for r in results if isinstance(r, UsageRecord)] == [90, 7]
+
+
+# -- batch output files --------------------------------------------------------------------------------------
+# gpt-4o-mini-2024-07-18 batch: in 7.5e-8, out 3e-7
+# gpt-4o-2024-08-06 batch: in 1.25e-6, out 5e-6; no batch cache-read price, so the STANDARD one, 1.25e-6
+# gpt-5-mini-2025-08-07 batch: in 1.25e-7, cache read 1.25e-8, out 1e-6     text-embedding-3-small batch: 1e-8
+# claude-sonnet-4-5-20250929 batch: in 1.5e-6, cache read 1.5e-7, write 1.875e-6 (1-hour writes too), out 7.5e-6
+# claude-haiku-4-5-20251001 batch: in 5e-7, out 2.5e-6
+
+OPENAI_BATCH = {
+    1: ("openai-batch", 1200 * 7.5e-8 + 300 * 3e-7),
+    2: ("openai-batch", 1024 * 1.25e-6 + 1024 * 1.25e-6 + 100 * 5e-6),
+    5: ("openai-batch", 2000 * 1.25e-7 + 1000 * 1.25e-8 + 800 * 1e-6),  # a /v1/responses body
+    6: ("openai-batch", 120 * 1e-8),  # a /v1/embeddings body
+}
+ANTHROPIC_BATCH = {
+    1: ("anthropic-batch", 1000 * 1.5e-6 + 2000 * 1.5e-7 + 500 * 1.875e-6 + 300 * 7.5e-6),
+    4: ("anthropic-batch", 640 * 5e-7 + 12 * 2.5e-6),
+}
+
+
+def test_batch_output_lines_are_priced_at_batch_rates(engine):
+    found = priced(engine, DATA / "openai_batch.jsonl", DATA / "anthropic_batch.jsonl")
+    check(found, "openai_batch.jsonl", OPENAI_BATCH)
+    check(found, "anthropic_batch.jsonl", ANTHROPIC_BATCH)
+    assert all(o.record.batch and o.record.service_tier is None for o in found.values())
+    assert skipped(DATA / "openai_batch.jsonl", DATA / "anthropic_batch.jsonl") == {
+        ("openai_batch.jsonl", 3): "batch request failed (batch_expired)",
+        ("openai_batch.jsonl", 4): "batch request failed (status 400)",
+        ("anthropic_batch.jsonl", 2): "batch request not succeeded (errored)",
+        ("anthropic_batch.jsonl", 3): "batch request not succeeded (expired)",
+    }
+
+
+def test_batch_without_batch_prices_is_half_the_standard_price(engine):
+    # gpt-4o-audio-preview-2024-12-17 has no *_batches keys: LiteLLM halves in 2.5e-6 and out 1e-5, and bills
+    # audio as text
+    r = adapt({"model": "gpt-4o-audio-preview-2024-12-17", "prompt_tokens": 1500, "completion_tokens": 700,
+               "audio_input_tokens": 1000, "batch": True}, "f", 1, b"")
+    assert engine.price(r).cost.total == pytest.approx(1500 * 2.5e-6 / 2 + 700 * 1e-5 / 2, rel=1e-9)
+
+
+# -- recognised but inconsistent: rejected with the reason ---------------------------------------------------
+
+@pytest.mark.parametrize("line,reason", [
+    # Anthropic cache counts on an OpenAI-shaped usage: does prompt_tokens include them or not?
+    (b'{"model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":5,"cache_read_input_tokens":300}}',
+     "usage.cache_read_input_tokens: Anthropic-style cache count (300) on an OpenAI-style usage"),
+    (b'{"model":"gpt-4o","usage":{"prompt_tokens":100,"completion_tokens":5,'
+     b'"prompt_tokens_details":{"cached_tokens":200}}}',
+     "cache-read plus cache-write tokens (200 + 0) exceed prompt_tokens (100)"),
+    (b'{"model":"o4-mini","usage":{"prompt_tokens":100,"completion_tokens":5,'
+     b'"completion_tokens_details":{"reasoning_tokens":6}}}',
+     "usage.completion_tokens_details.reasoning_tokens: reasoning tokens (6) exceed completion_tokens (5)"),
+    (b'{"object":"response","model":"gpt-4.1","usage":{"input_tokens":100,"output_tokens":5,'
+     b'"input_tokens_details":{"cached_tokens":101}}}',
+     "usage.input_tokens_details.cached_tokens: cached_tokens (101) exceed input_tokens (100)"),
+    (b'{"type":"message","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":10,"output_tokens":5,'
+     b'"input_tokens_details":{"cached_tokens":3}}}', "usage: mixes the Anthropic convention"),
+    (b'{"type":"message","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":10,"output_tokens":5,'
+     b'"cache_creation_input_tokens":100,"cache_creation":{"ephemeral_5m_input_tokens":60,'
+     b'"ephemeral_1h_input_tokens":50}}}',
+     "usage.cache_creation: ephemeral_5m_input_tokens + ephemeral_1h_input_tokens (60 + 50) exceed "
+     "cache_creation_input_tokens (100)"),
+    (b'{"type":"message","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":-10,"output_tokens":5}}',
+     "usage.input_tokens: token count must be a whole number"),
+    (b'{"type":"message","model":"claude-sonnet-4-5-20250929","usage":{"prompt_tokens_details":{},'
+     b'"input_tokens":10,"output_tokens":5}}',
+     "usage.prompt_tokens_details: OpenAI-style counts on an Anthropic usage"),
+    (b'{"modelVersion":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":100,"cachedContentTokenCount":150,'
+     b'"candidatesTokenCount":5}}', "usageMetadata.cachedContentTokenCount: cachedContentTokenCount (150) exceeds"),
+    (b'{"modelVersion":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":100,"cachedContentTokenCount":50,'
+     b'"cacheTokensDetails":[{"modality":"AUDIO","tokenCount":50}]}}',
+     "usageMetadata.cacheTokensDetails: cached audio tokens are billed at their own cache rate"),
+    (b'{"usageMetadata":{"promptTokenCount":100}}', "modelVersion: missing or not a string"),
+    (b'{"request_id":"r1","call_type":"acompletion","model_group":"gpt-4o","spend":0.1,"prompt_tokens":100,'
+     b'"completion_tokens":5,"metadata":{"usage_object":{"prompt_tokens":90}}}',
+     "metadata.usage_object.prompt_tokens: 90 disagrees with the row's prompt_tokens (100)"),
+    (b'{"request_id":"r1","call_type":"acompletion","model_group":"gpt-4o","spend":0.1,"prompt_tokens":100,'
+     b'"metadata":"{not json"}', "metadata: is text but not valid JSON"),
+    (b'{"type":"assistant","sessionId":"s","message":{"id":"m","usage":{"input_tokens":1,"output_tokens":1}}}',
+     "message.model: missing or not a string"),
+    (b'{"custom_id":"r","response":{"status_code":200,"body":{"model":"gpt-4o","usage":{"prompt_tokens":10,'
+     b'"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":11}}}}}', "exceed prompt_tokens (10)"),
+    (b'{"model":"gpt-4o","usage":{"foo":1}}', "usage: has neither prompt_tokens/completion_tokens"),
+])
+def test_inconsistent_lines_are_rejected_with_the_reason(tmp_path, line, reason):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(line + b"\n")
+    (r,) = read_usage([str(path)])
+    assert isinstance(r, Rejected), r
+    assert reason in r.reason
+    assert r.text == line
+
+
+# -- detection ---------------------------------------------------------------------------------------------
+
+def test_one_file_may_mix_every_shape_and_needs_no_config(engine):
+    outcomes = list(engine.run([str(ROOT / "sample_data" / "mixed.jsonl")]))
+    shapes = {o.record.shape for o in outcomes if isinstance(o, Priced)}
+    assert shapes == {"canonical", "openai-chat", "openai-responses", "anthropic", "gemini", "litellm-spend-log",
+                      "claude-code", "openai-batch", "anthropic-batch"}
+    report = ReportBuilder().consume(outcomes)
+    assert (report.accounting.read, report.accounting.priced, report.accounting.skipped) == (15, 12, 3)
+    assert report.accounting.unpriced == report.accounting.rejected == 0
+
+
+def test_canonical_lines_stay_canonical(tmp_path):
+    # a canonical record is never mistaken for a shape, even with keys other shapes use
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"model":"gpt-4o","prompt_tokens":10,"message":"hi","usage":"n/a","custom_id":"x"}\n'
+                    '{"model":"gpt-4o"}\n'
+                    '{"model":"gpt-4o","request_id":"r","spend":0.1,"prompt_tokens":10,"cache_read_input_tokens":4}\n')
+    assert [(r.shape, r.prompt_tokens, r.cache_read_tokens) for r in read_usage([str(path)])] == [
+        ("canonical", 10, 0), ("canonical", 0, 0), ("canonical", 10, 4)]
+
+
+def test_adapt_none_reads_canonical_records_only(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes((DATA / "anthropic.jsonl").read_bytes().splitlines()[0] + b"\n")
+    (detected,) = read_usage([str(path)])
+    (plain,) = read_usage([str(path)], adapt=None)
+    assert (detected.shape, detected.prompt_tokens) == ("anthropic", 1200)
+    assert (plain.shape, plain.prompt_tokens) == ("canonical", 0)
+
+
+def test_anthropic_iterations_are_summed(engine):
+    # usage.iterations (one entry per sampling round) replaces the top-level counts, as in LiteLLM
+    line = {"type": "message", "model": "claude-haiku-4-5-20251001", "usage": {
+        "input_tokens": 1, "output_tokens": 1, "iterations": [
+            {"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 1000},
+            {"input_tokens": 50, "output_tokens": 30, "cache_creation_input_tokens": 200}]}}
+    r = adapt(line, "f", 1, b"")
+    assert (r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens) == (1350, 50, 1000, 200)
+    # claude-haiku-4-5: 150 in * 1e-6 + 1000 read * 1e-7 + 200 written * 1.25e-6 + 50 out * 5e-6
+    assert engine.price(r).cost.total == pytest.approx(150 * 1e-6 + 1000 * 1e-7 + 200 * 1.25e-6 + 50 * 5e-6, rel=1e-9)

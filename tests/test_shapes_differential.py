@@ -1,0 +1,224 @@
+"""Log shapes and batch pricing against LiteLLM 1.110.2 itself, record by record, to 1e-9 relative.
+
+Three references, each catching a different mistake:
+- every fixture line's NORMALISED record, written back as a canonical record, priced by the proxy oracle
+  (``tests/litellm_oracle.py``): costcalc prices what it normalised the way the proxy does;
+- the raw provider body parsed by LiteLLM's OWN parsers (``AnthropicConfig.calculate_usage``, Gemini's
+  ``_calculate_usage``, the Responses API usage transform, ``Usage(**usage)``; the batch path
+  ``batch_cost_and_usage`` for batch output lines): the normalisation reads each convention as LiteLLM does;
+- batch records around every batch rule (``_batches`` keys and their tiers, the half-price fallback, the
+  standard cache-read fallback, writes without a batch write rate, 1-hour writes, audio, custom-priced
+  deployments) through the oracle's batch path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+litellm = pytest.importorskip("litellm", reason="litellm==1.110.2 (the test extra) is not installed: "
+                                                "the differential suite needs it as the reference")
+
+from costcalc.config import load_config
+from costcalc.costmap import load_cost_map
+from costcalc.engine import Priced, PricingEngine
+from costcalc.usage import UsageRecord, canonical, read_usage
+
+from .conftest import write_config
+from .litellm_oracle import ProxyOracle
+
+DATA = Path(__file__).parent / "data"
+PROVIDER_FILES = ["openai_chat.jsonl", "openai_responses.jsonl", "anthropic.jsonl", "gemini.jsonl",
+                  "openai_batch.jsonl", "anthropic_batch.jsonl", "claude_code"]
+
+SPEND_LOG_CONFIG = """
+model_list:
+  - model_name: claude-sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_key: os.environ/ANTHROPIC_API_KEY}
+    model_info: {id: dep-sonnet-1}
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_key: os.environ/OPENAI_API_KEY}
+"""
+
+BATCH_CONFIG = """
+model_list:
+  - model_name: batch-mini
+    litellm_params: {model: openai/gpt-4o-mini}
+  - model_name: batch-custom
+    litellm_params: {model: openai/gpt-4o}
+    model_info: {id: batch-custom-1, input_cost_per_token: 2.0e-6, output_cost_per_token: 8.0e-6}
+"""
+
+
+def close(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1e-300)
+
+
+def as_canonical(r: UsageRecord) -> dict[str, Any]:
+    """The canonical record a normalised UsageRecord stands for (what the oracle prices)."""
+    out: dict[str, Any] = {"model": r.model, "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens}
+    for key, value in (("cache_read_input_tokens", r.cache_read_tokens),
+                       ("cache_creation_input_tokens", r.cache_write_tokens),
+                       ("cache_creation_1h_input_tokens", r.cache_write_1h_tokens),
+                       ("reasoning_tokens", r.reasoning_tokens), ("audio_input_tokens", r.audio_input_tokens),
+                       ("audio_output_tokens", r.audio_output_tokens), ("image_input_tokens", r.image_input_tokens)):
+        if value:
+            out[key] = value
+    if r.model_id:
+        out["model_id"] = r.model_id
+    if r.service_tier:
+        out["service_tier"] = r.service_tier
+    if r.batch:
+        out["batch"] = True
+    return out
+
+
+def records(paths: list[Path]) -> list[UsageRecord]:
+    return [r for r in read_usage([str(p) for p in paths]) if isinstance(r, UsageRecord)]
+
+
+PROVIDER_RECORDS = records([DATA / f for f in PROVIDER_FILES])
+
+
+@pytest.fixture(scope="module")
+def engine() -> PricingEngine:
+    return PricingEngine(load_cost_map())
+
+
+@pytest.fixture
+def oracle() -> ProxyOracle:
+    # one per test: conftest puts LiteLLM's global state back after every test
+    # drop_params: Anthropic rejects service_tier "standard"/"priority" as a request parameter; the served tier
+    # prices nothing different for the models used here
+    return ProxyOracle(None, {"drop_params": True})
+
+
+@pytest.mark.parametrize("r", PROVIDER_RECORDS, ids=lambda r: f"{r.shape}:{Path(r.file).name}:{r.line}")
+def test_normalised_record_prices_as_the_proxy_does(r, engine, oracle):
+    mine = engine.price(r)
+    assert isinstance(mine, Priced), mine
+    booked = oracle.price(as_canonical(r))
+    assert close(mine.cost.total, booked.cost), (as_canonical(r), mine.cost, booked)
+
+
+def test_spend_log_rows_price_as_the_proxy_does(tmp_path):
+    config_path = write_config(tmp_path, SPEND_LOG_CONFIG)
+    engine = PricingEngine(load_cost_map(), load_config(config_path))
+    import yaml
+
+    oracle = ProxyOracle(yaml.safe_load(SPEND_LOG_CONFIG)["model_list"])
+    rows = records([DATA / "litellm_spend_logs.jsonl"])
+    assert len(rows) == 4
+    for r in rows:
+        mine = engine.price(r)
+        assert isinstance(mine, Priced), mine
+        booked = oracle.price(as_canonical(r))
+        assert close(mine.cost.total, booked.cost), (as_canonical(r), mine.cost, booked)
+
+
+# -- the raw bodies through LiteLLM's own parsers --------------------------------------------------------
+
+def litellm_native_cost(r: UsageRecord) -> float | None:
+    from litellm.llms.anthropic.chat.transformation import AnthropicConfig
+    from litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini import VertexGeminiConfig
+    from litellm.responses.utils import ResponseAPILoggingUtils
+    from litellm.types.utils import ModelResponse, Usage
+
+    raw = r.raw or {}
+    if r.shape == "anthropic":
+        usage = AnthropicConfig().calculate_usage(raw["usage"], None)
+    elif r.shape == "claude-code":
+        usage = AnthropicConfig().calculate_usage(raw["message"]["usage"], None)
+    elif r.shape == "gemini":
+        usage = VertexGeminiConfig._calculate_usage(raw)
+    elif r.shape == "openai-responses":
+        usage = ResponseAPILoggingUtils.transform_response_api_usage_to_chat_usage(raw["usage"])
+    elif r.shape == "openai-chat":
+        usage = Usage(**raw["usage"])
+    else:
+        return None
+    response = ModelResponse(model=r.model.split("/", 1)[-1], usage=usage)
+    kwargs = {"service_tier": r.service_tier} if r.service_tier else {}
+    return litellm.completion_cost(completion_response=response, model=r.model, **kwargs)
+
+
+@pytest.mark.parametrize("r", [r for r in PROVIDER_RECORDS if not r.batch],
+                         ids=lambda r: f"{r.shape}:{Path(r.file).name}:{r.line}")
+def test_normalisation_reads_each_convention_as_litellm_does(r, engine):
+    assert close(engine.price(r).cost.total, litellm_native_cost(r))
+
+
+@pytest.mark.parametrize("r", [r for r in PROVIDER_RECORDS if r.batch],
+                         ids=lambda r: f"{r.shape}:{r.line}")
+def test_batch_output_lines_price_as_litellm_batch_cost_does(r, engine):
+    from litellm.batches.batch_utils import batch_cost_and_usage
+
+    provider = "anthropic" if r.shape == "anthropic-batch" else "openai"
+    result = batch_cost_and_usage([r.raw], provider, None, None)
+    assert close(engine.price(r).cost.total, result.cost)
+
+
+# -- batch pricing rules -----------------------------------------------------------------------------------
+
+BATCH_CASES = [
+    # _batches keys: flat rates
+    {"model": "gpt-4o-mini-2024-07-18", "prompt_tokens": 1200, "completion_tokens": 300},
+    # no cache_read_input_token_cost_batches: cache reads at the STANDARD (not halved) cache-read rate
+    {"model": "gpt-4o-2024-08-06", "prompt_tokens": 2048, "completion_tokens": 100, "cache_read_input_tokens": 1024},
+    # no batch cache-write rate: writes are billed as input at the batch input rate
+    {"model": "gpt-4o", "prompt_tokens": 5000, "completion_tokens": 10, "cache_creation_input_tokens": 1000},
+    # batch input rate but no cache-read price at all: cached tokens bill as input
+    {"model": "azure/gpt-4o-2024-05-13", "prompt_tokens": 3000, "completion_tokens": 50,
+     "cache_read_input_tokens": 1000},
+    # _above_Nk_tokens_batches tiers, both sides of the threshold
+    {"model": "gemini/gemini-2.5-pro", "prompt_tokens": 250000, "completion_tokens": 2000,
+     "cache_read_input_tokens": 10000, "reasoning_tokens": 1500},
+    {"model": "gemini/gemini-2.5-pro", "prompt_tokens": 200000, "completion_tokens": 2000},
+    {"model": "azure/gpt-5.4", "prompt_tokens": 300000, "completion_tokens": 4000, "cache_read_input_tokens": 50000},
+    # xai: batch tiers inclusive (P == 200k is above), standard cache-read tiers never are
+    {"model": "xai/grok-4.3", "prompt_tokens": 200000, "completion_tokens": 100, "cache_read_input_tokens": 1000},
+    {"model": "xai/grok-4.3", "prompt_tokens": 199999, "completion_tokens": 100, "cache_read_input_tokens": 1000},
+    # audio at input_cost_per_audio_token_batches, with its own long-context variant
+    {"model": "gemini/gemini-2.5-flash", "prompt_tokens": 1000, "completion_tokens": 50, "audio_input_tokens": 400,
+     "cache_read_input_tokens": 100},
+    {"model": "vertex_ai/gemini-2.5-flash", "prompt_tokens": 300000, "completion_tokens": 50,
+     "audio_input_tokens": 50000},
+    # no input_cost_per_token_batches: LiteLLM's half-price fallback (audio billed as text)
+    {"model": "gpt-4o-audio-preview-2024-12-17", "prompt_tokens": 1500, "completion_tokens": 700,
+     "audio_input_tokens": 1000, "audio_output_tokens": 600},
+    {"model": "bedrock/anthropic.claude-3-7-sonnet-20250219-v1:0", "prompt_tokens": 12806, "completion_tokens": 150,
+     "cache_read_input_tokens": 12000, "cache_creation_input_tokens": 800},
+    # Anthropic: 1-hour writes at the 5-minute batch write rate (no 1-hour batch key)
+    {"model": "anthropic/claude-sonnet-4-5-20250929", "prompt_tokens": 12806, "completion_tokens": 150,
+     "cache_read_input_tokens": 12000, "cache_creation_input_tokens": 800, "cache_creation_1h_input_tokens": 800},
+    {"model": "claude-haiku-4-5-20251001", "prompt_tokens": 640, "completion_tokens": 12},
+    # a batch record ignores its service tier
+    {"model": "gpt-5-mini-2025-08-07", "prompt_tokens": 3000, "completion_tokens": 800, "reasoning_tokens": 512,
+     "cache_read_input_tokens": 1000, "service_tier": "priority"},
+]
+
+
+@pytest.mark.parametrize("case", BATCH_CASES, ids=lambda c: f"{c['model']}:{c['prompt_tokens']}")
+def test_batch_rules(case, engine, oracle):
+    record = canonical({**case, "batch": True}, "test", 1)
+    mine = engine.price(record)
+    assert isinstance(mine, Priced), mine
+    booked = oracle.price({**case, "batch": True})
+    assert booked.path == "batch"
+    assert close(mine.cost.total, booked.cost), (case, mine.cost, booked)
+
+
+@pytest.mark.parametrize("case", [
+    {"model": "batch-mini", "prompt_tokens": 2000, "completion_tokens": 100, "cache_read_input_tokens": 512},
+    {"model": "batch-custom", "prompt_tokens": 2000, "completion_tokens": 100, "cache_read_input_tokens": 512},
+], ids=lambda c: c["model"])
+def test_batch_through_a_deployment(case, tmp_path):
+    import yaml
+
+    engine = PricingEngine(load_cost_map(), load_config(write_config(tmp_path, BATCH_CONFIG)))
+    oracle = ProxyOracle(yaml.safe_load(BATCH_CONFIG)["model_list"])
+    mine = engine.price(canonical({**case, "batch": True}, "test", 1))
+    booked = oracle.price({**case, "batch": True})
+    assert close(mine.cost.total, booked.cost), (case, mine.cost, booked)
