@@ -419,21 +419,23 @@ def validate(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every error into one line and an exit code."""
-    import click
-
     try:
         result = app(args=argv, prog_name="costcalc", standalone_mode=False)
     except CostcalcError as exc:
         sys.stderr.write(f"costcalc: error: {exc}\n")
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("costcalc: aborted\n")
         return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: typer prints them with the usage line
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"costcalc: error: {exc}\n")
+        return int(getattr(exc, "exit_code", 2))
     except BrokenPipeError:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
