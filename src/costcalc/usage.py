@@ -23,6 +23,7 @@ from .errors import UsageInputError
 from .resolve import REQUEST_PRICE_FIELDS
 
 MAX_TOKENS = 2**53 - 1
+_FROMISO_Z = sys.version_info >= (3, 11)  # fromisoformat reads "Z" and most ISO 8601 forms from 3.11 on
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -133,9 +134,12 @@ def parse_time(value: Any, field: str) -> float:
     if isinstance(value, str):
         text = value.strip()
         try:
-            if text.endswith(("Z", "z")):
-                text = text[:-1] + "+00:00"
-            dt = datetime.fromisoformat(text)
+            if _FROMISO_Z:
+                dt = datetime.fromisoformat(text)
+            else:
+                if text.endswith(("Z", "z")):
+                    text = text[:-1] + "+00:00"
+                dt = datetime.fromisoformat(text)
         except ValueError:
             try:
                 return parse_time(float(text), field)
@@ -216,39 +220,114 @@ def check_conventions(r: UsageRecord, names: dict[str, str] | None = None) -> No
 # -- the canonical shape ----------------------------------------------------------------------------
 
 def canonical(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
-    model = obj.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise BadField("model", "missing or not a string")
-    cache_1h = obj.get("cache_creation_1h_input_tokens")
-    cache_creation = obj.get("cache_creation")
-    record = UsageRecord(
-        file=file,
-        line=line,
-        model=model.strip(),
-        prompt_tokens=token_count(obj, "prompt_tokens"),
-        completion_tokens=token_count(obj, "completion_tokens"),
-        cache_read_tokens=token_count(obj, "cache_read_input_tokens"),
-        cache_write_tokens=token_count(obj, "cache_creation_input_tokens"),
-        reasoning_tokens=token_count(obj, "reasoning_tokens"),
-        audio_input_tokens=token_count(obj, "audio_input_tokens"),
-        audio_output_tokens=token_count(obj, "audio_output_tokens"),
-        image_input_tokens=token_count(obj, "image_input_tokens"),
-        duration_s=duration(obj),
-        model_id=optional_str(obj, "model_id"),
-        service_tier=optional_str(obj, "service_tier"),
-        timestamp=parse_time(obj["timestamp"], "timestamp") if obj.get("timestamp") is not None else None,
-        request_prices=request_prices(obj),
-        recorded_cost=_recorded_cost(obj),
-        batch=obj.get("batch") is True,
-        raw=obj,
-    )
-    if cache_1h is not None:
-        record.cache_write_1h_tokens = token_count(obj, "cache_creation_1h_input_tokens")
-    elif isinstance(cache_creation, dict):
-        record.cache_write_1h_tokens = token_count(cache_creation, "ephemeral_1h_input_tokens",
-                                                   "cache_creation.ephemeral_1h_input_tokens")
-    check_conventions(record)
+    """The canonical flat record (SPEC §1.3).
+
+    Logs repeat a handful of key layouts, so each layout gets an extractor compiled once (see
+    ``_compile_extractor``); records with rarer fields, or any value that fails a fast check, take
+    ``canonical_checked``, which validates every field and names the one it rejects."""
+    sig = tuple(obj)
+    fn = _EXTRACTORS.get(sig)
+    if fn is None:
+        fn = _EXTRACTORS[sig] = _compile_extractor(sig) if len(_EXTRACTORS) < 512 else canonical_checked
+    return fn(obj, file, line)
+
+
+def canonical_checked(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
+    """The canonical record, every field checked (rejections name the field)."""
+    get = obj.get
+    model = get("model")
+    if type(model) is not str or not model or model[0].isspace() or model[-1].isspace():
+        if not isinstance(model, str) or not model.strip():
+            raise BadField("model", "missing or not a string")
+        model = model.strip()
+    counts = []
+    for field in _TOKEN_FIELDS:
+        v = get(field)
+        if v is None:
+            v = 0
+        elif type(v) is not int or v < 0 or v > MAX_TOKENS:
+            v = token_count(obj, field)
+        counts.append(v)
+    prompt, completion, read, write, reasoning, audio_in, audio_out, image_in = counts
+    seconds = get("duration_s")
+    if seconds is not None or get("response_time_ms") is not None or get("startTime") is not None:
+        seconds = duration(obj)
+    model_id = get("model_id")
+    if model_id is not None and (type(model_id) is not str or not model_id):
+        model_id = optional_str(obj, "model_id")
+    tier = get("service_tier")
+    if tier is not None and (type(tier) is not str or not tier):
+        tier = optional_str(obj, "service_tier")
+    ts = get("timestamp")
+    if ts is not None:
+        ts = parse_time(ts, "timestamp")
+    one_hour = 0
+    if get("cache_creation_1h_input_tokens") is not None:
+        one_hour = token_count(obj, "cache_creation_1h_input_tokens")
+    elif isinstance(get("cache_creation"), dict):
+        one_hour = token_count(obj["cache_creation"], "ephemeral_1h_input_tokens",
+                               "cache_creation.ephemeral_1h_input_tokens")
+    prices = () if REQUEST_PRICE_FIELDS.isdisjoint(obj) else request_prices(obj)
+    recorded = None
+    if "spend" in obj or "cost" in obj or "costUSD" in obj or "response_cost" in obj:
+        recorded = _recorded_cost(obj)
+    record = UsageRecord(file, line, model, prompt, completion, read, write, one_hour, reasoning, audio_in,
+                         audio_out, image_in, seconds, model_id, tier, ts, prices, recorded,
+                         get("batch") is True, "canonical", obj)
+    if read + write > prompt or one_hour > write or reasoning > completion or audio_out > completion \
+            or audio_in > prompt or image_in > prompt:
+        check_conventions(record)
     return record
+
+
+_TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+                 "reasoning_tokens", "audio_input_tokens", "audio_output_tokens", "image_input_tokens")
+# Fields whose presence sends a layout to canonical_checked: they need parsing beyond a type test.
+_RARE_FIELDS = frozenset({
+    "duration_s", "response_time_ms", "startTime", "endTime", "cache_creation_1h_input_tokens", "cache_creation",
+    "spend", "cost", "costUSD", "response_cost", "batch",
+}) | REQUEST_PRICE_FIELDS
+_EXTRACTORS: dict[tuple[str, ...], Any] = {}
+
+
+def _compile_extractor(sig: tuple[str, ...]) -> Any:
+    """Straight-line code for one key layout: read each present field once, test its type and range, check the
+    conventions, build the record; on any doubt defer to ``canonical_checked`` (same result, or the rejection)."""
+    keys = set(sig)
+    if "model" not in keys or keys & _RARE_FIELDS:
+        return canonical_checked
+    names = ("p", "c", "cr", "cw", "rea", "ai", "ao", "ii")
+    lines = ["def extract(obj, file, line):", "    model = obj['model']"]
+    tests = ["model.__class__ is str", "model", "not model[0].isspace()", "not model[-1].isspace()"]
+    for field, name in zip(_TOKEN_FIELDS, names):
+        if field in keys:
+            lines.append(f"    {name} = obj[{field!r}]")
+            tests.append(f"{name}.__class__ is int and 0 <= {name} <= MAX_TOKENS")
+        else:
+            lines.append(f"    {name} = 0")
+    for field, name in (("model_id", "mid"), ("service_tier", "tier")):
+        if field in keys:
+            lines.append(f"    {name} = obj[{field!r}]")
+            tests.append(f"{name}.__class__ is str and {name}")
+        else:
+            lines.append(f"    {name} = None")
+    tests.append("cr + cw <= p and rea <= c and ao <= c and ai <= p and ii <= p")
+    lines.append("    if not (" + " and ".join(tests) + "):")
+    lines.append("        return canonical_checked(obj, file, line)")
+    if "timestamp" in keys:
+        lines.append("    ts = obj['timestamp']")
+        lines.append("    if ts.__class__ is int and 0 <= ts <= 100_000_000_000:")
+        lines.append("        ts = float(ts)")
+        lines.append("    elif ts is not None:")
+        lines.append("        ts = parse_time(ts, 'timestamp')")
+    else:
+        lines.append("    ts = None")
+    lines.append("    return UsageRecord(file, line, model, p, c, cr, cw, 0, rea, ai, ao, ii, None, mid, tier, ts, (),"
+                 " None, False, 'canonical', obj)")
+    namespace = {"MAX_TOKENS": MAX_TOKENS, "canonical_checked": canonical_checked, "parse_time": parse_time,
+                 "UsageRecord": UsageRecord}
+    exec("\n".join(lines), namespace)
+    return namespace["extract"]
 
 
 def _recorded_cost(obj: dict[str, Any]) -> float | None:
@@ -289,12 +368,23 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
     return out
 
 
-def iter_lines(path: str) -> Iterator[tuple[str, int, bytes]]:
-    """(shown file name, 1-based line number, line without its end) for every non-blank line."""
+def iter_lines(path: str, start: int = 0, end: int | None = None,
+               first_line: int = 1) -> Iterator[tuple[str, int, bytes]]:
+    """(shown file name, 1-based line number, line without its end) for every non-blank line.
+
+    ``start``/``end`` read only the lines that begin in that byte range of a plain file (a parallel worker's
+    share); ``first_line`` is the number of the line at ``start``."""
     shown, stream = _open(path)
     try:
         reader = io.BufferedReader(stream, buffer_size=1 << 20) if isinstance(stream, gzip.GzipFile) else stream
-        for lineno, line in enumerate(reader, 1):
+        if start:
+            reader.seek(start)
+        budget = None if end is None else end - start
+        for lineno, line in enumerate(reader, first_line):
+            if budget is not None:
+                if budget <= 0:
+                    break
+                budget -= len(line)
             if lineno == 1 and line.startswith(_BOM):
                 line = line[3:]
             line = line.rstrip(b"\r\n")
@@ -334,23 +424,33 @@ def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResu
 DETECT_SHAPES = "detect"
 
 
-def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES) -> Iterator[LineResult]:
+def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES,
+               spans: Iterable[Span] | None = None) -> Iterator[LineResult]:
     """Every non-blank line of every file as a record, rejection or skip, in input order.
 
     Records that carry a ``dedup_key`` (a message a log writes several times) go through ``_supersede``:
     the last line written for a message wins and stands at that line's position. From a file's first such
     record on, that file's results are held until its end and then released in line order (transcripts are
     small); everything else streams straight through, so the canonical path pays one attribute test per line.
+    ``spans`` (path, start, end, first line) replaces ``paths`` to read parts of files (parallel workers).
     """
     if adapt == DETECT_SHAPES:
         from .shapes import adapt
     seen: dict[str, tuple[str, int]] = {}
-    parse, record_type = parse_line, UsageRecord  # locals: this loop runs once per input line
-    for path in expand_paths(paths):
+    # locals: this loop runs once per input line; the common case is inlined, every other path goes
+    # through parse_line, which builds the rejection
+    parse, loads, decode_error, record_type = parse_line, orjson.loads, orjson.JSONDecodeError, UsageRecord
+    read = canonical if adapt is None else adapt
+    for path, start, end, first in _spans(paths, spans):
         held: dict[str, UsageRecord] = {}
         buffered: list[LineResult] | None = None
-        for file, line, text in iter_lines(path):
-            r = parse(file, line, text, adapt)
+        for file, line, text in iter_lines(path, start, end, first):
+            try:
+                obj = loads(text)
+                r = read(obj, file, line, text) if obj.__class__ is dict and adapt is not None else \
+                    read(obj, file, line) if obj.__class__ is dict else parse(file, line, text, adapt)
+            except (decode_error, BadField):
+                r = parse(file, line, text, adapt)
             if r.__class__ is record_type and r.dedup_key is not None:
                 if buffered is None:
                     buffered = []
@@ -368,6 +468,17 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES) -> Iterator[Lin
             buffered.extend(held.values())
             buffered.sort(key=lambda x: x.line)
             yield from buffered
+
+
+Span = tuple[str, int, int | None, int]  # (path, start byte, end byte or None, number of the first line)
+
+
+def _spans(paths: Iterable[str], spans: Iterable[Span] | None) -> Iterator[Span]:
+    if spans is not None:
+        yield from spans
+        return
+    for path in expand_paths(paths):
+        yield path, 0, None, 1
 
 
 def _supersede(held: dict[str, UsageRecord], seen: dict[str, tuple[str, int]], key: str,
