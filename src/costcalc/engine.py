@@ -4,8 +4,7 @@ skipped. Each distinct (model, model_id, service tier, per-request prices) is re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import ProxyConfig
 from .costmap import CostMap
@@ -14,15 +13,13 @@ from .resolve import PriceSheet, Resolver, Unpriced
 from .usage import DETECT_SHAPES, LineResult, Rejected, Skipped, UsageRecord, read_usage
 
 
-@dataclass(frozen=True, slots=True)
-class Priced:
+class Priced(NamedTuple):
     record: UsageRecord
     cost: Cost
     sheet: PriceSheet
 
 
-@dataclass(frozen=True, slots=True)
-class NotPriced:
+class NotPriced(NamedTuple):
     record: UsageRecord
     reason: str
     suggestions: tuple[str, ...] = ()
@@ -66,8 +63,10 @@ class PricingEngine:
         return result
 
     def price(self, record: UsageRecord) -> Priced | NotPriced:
-        p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
-        if isinstance(p, Unpriced):
+        p = self._pricers.get((record.model, record.model_id, record.service_tier, record.request_prices))
+        if p is None:
+            p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
+        if p.__class__ is not Pricer:
             return NotPriced(record, p.reason, p.suggestions)
         cost = p(record.prompt_tokens, record.completion_tokens, record.cache_read_tokens,
                  record.cache_write_tokens, record.cache_write_1h_tokens, record.reasoning_tokens,
@@ -81,7 +80,7 @@ class PricingEngine:
     def outcomes(self, results: Iterable[LineResult]) -> Iterator[Outcome]:
         price = self.price
         for r in results:
-            yield price(r) if isinstance(r, UsageRecord) else r
+            yield price(r) if r.__class__ is UsageRecord else r
 
     def run(self, paths: Iterable[str], adapt: Any = DETECT_SHAPES) -> Iterator[Outcome]:
         return self.outcomes(read_usage(paths, adapt))

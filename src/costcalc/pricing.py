@@ -475,6 +475,10 @@ class Pricer:
         self._tiers = rates.get("tiered_pricing")
         self._bands: dict[Any, Rates] = {}
         self._batch_bands: dict[tuple[int, int], BatchRates] = {}
+        self._adjusting = adjuster.active
+        # no size-dependent rates: one band for every prompt, resolved now (the common case)
+        self._flat = None if self._bounds or self._tiers is not None or self.per_second is not None \
+            else band_rates(rates, 0, service_tier, sheet.provider)
 
     def rates_for(self, prompt_tokens: int) -> Rates:
         if self._inclusive:
@@ -511,10 +515,15 @@ class Pricer:
             if duration_s is None:
                 return None
             base = self.per_second[1] * ((duration_s * 1000.0) / 1000)
-            total = self.adjust(base) if self.adjust.active else base
+            total = self.adjust(base) if self._adjusting else base
             return Cost(base, 0.0, 0.0, 0.0, 0.0, total - base, total)
-        r = self.rates_for(prompt)
-        text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
+        r = self._flat if self._flat is not None else self.rates_for(prompt)
+        if audio_in or image_in:
+            text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
+        else:
+            text_in = prompt - cache_read - cache_write
+            if text_in < 0:
+                text_in = 0
         uncached = text_in * r.input
         read = cache_read * r.cache_read
         prompt_cost = uncached + read
@@ -542,7 +551,7 @@ class Pricer:
             out = completion_cost = completion * r.output
             rea = 0.0
         base = prompt_cost + completion_cost
-        total = self.adjust(base) if self.adjust.active else base
+        total = self.adjust(base) if self._adjusting else base
         return Cost(uncached, read, write, out, rea, total - base, total)
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,

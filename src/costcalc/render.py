@@ -314,9 +314,10 @@ RECORD_CSV_FIELDS = ("file", "line", "status", "model", "deployment", "provider"
                      *(f"{p}_cost" for p in COST_PARTS), "recorded_cost", "reason")
 
 
-def write_csv_records(outcomes: Iterable[Outcome], out: IO[str]) -> None:
+def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = True) -> None:
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(RECORD_CSV_FIELDS)
+    if header:
+        w.writerow(RECORD_CSV_FIELDS)
     for o in outcomes:
         if isinstance(o, (Priced, NotPriced)):
             r = o.record

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from .engine import NotPriced, Outcome, Priced
-from .pricing import Cost
+from .pricing import Cost, Pricer
 from .usage import LineResult, Rejected, Skipped, UsageRecord
 
 _SCALE = 2.0**200
@@ -57,9 +57,21 @@ class Totals:
         t[3] += r.completion_tokens
         t[4] += r.reasoning_tokens
         k = self.costs
-        for i, v in enumerate(c):
-            if v:
-                k[i] += int(v * _SCALE)
+        inp, read, write, out, rea, adj, total = c
+        if inp:
+            k[0] += int(inp * _SCALE)
+        if read:
+            k[1] += int(read * _SCALE)
+        if write:
+            k[2] += int(write * _SCALE)
+        if out:
+            k[3] += int(out * _SCALE)
+        if rea:
+            k[4] += int(rea * _SCALE)
+        if adj:
+            k[5] += int(adj * _SCALE)
+        if total:
+            k[6] += int(total * _SCALE)
         if r.recorded_cost is not None:
             self.recorded += int(r.recorded_cost * _SCALE)
             self.recorded_n += 1
@@ -147,29 +159,32 @@ def time_key(r: UsageRecord, unit: str, tz: tzinfo) -> str:
     return dt.strftime("%Y-%m")
 
 
-def key_function(name: str, tz: tzinfo = timezone.utc) -> Callable[[Priced], list[str]]:
-    """A function from a priced outcome to its key(s) under ``name`` (a list: tags give several)."""
+KeyFunction = Callable[[UsageRecord, Any], list[str]]
+
+
+def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
+    """A function from (record, price sheet) to its key(s) under ``name`` (a list: tags give several)."""
     if name == "model":
-        return lambda p: [p.record.model]
+        return lambda r, s: [r.model]
     if name == "deployment":
-        return lambda p: [p.sheet.deployment.label if p.sheet.deployment else "(no deployment)"]
+        return lambda r, s: [s.deployment.label if s.deployment else "(no deployment)"]
     if name == "provider":
-        return lambda p: [p.sheet.provider or "(unknown)"]
+        return lambda r, s: [s.provider or "(unknown)"]
     if name == "user":
-        return lambda p: [_raw_str(p.record, "user", "user_id", "user_api_key_user_id")]
+        return lambda r, s: [_raw_str(r, "user", "user_id", "user_api_key_user_id")]
     if name == "team":
-        return lambda p: [_raw_str(p.record, "team", "team_id", "user_api_key_team_id")]
+        return lambda r, s: [_raw_str(r, "team", "team_id", "user_api_key_team_id")]
     if name == "key":
-        return lambda p: [_raw_str(p.record, "key", "api_key", "user_api_key_alias", "user_api_key")]
+        return lambda r, s: [_raw_str(r, "key", "api_key", "user_api_key_alias", "user_api_key")]
     if name == "end_user":
-        return lambda p: [_raw_str(p.record, "end_user")]
+        return lambda r, s: [_raw_str(r, "end_user")]
     if name == "tag":
-        return lambda p: tags_of(p.record)
+        return lambda r, s: tags_of(r)
     if name == "shape":
-        return lambda p: [p.record.shape]
+        return lambda r, s: [r.shape]
     if name in ("hour", "day", "week", "month"):
-        return lambda p: [time_key(p.record, name, tz)]
-    return lambda p: [dotted(p.record, name)]
+        return lambda r, s: [time_key(r, name, tz)]
+    return lambda r, s: [dotted(r, name)]
 
 
 # -- the report ----------------------------------------------------------------------------------------
@@ -269,6 +284,9 @@ class ReportBuilder:
         self.timeline = timeline  # keep spend per day and first group key (for the HTML chart)
         self._keys = [key_function(name, tz) for name in self.report.group_by]
         self.report.multi_key = "tag" in self.report.group_by
+        # one key function that yields exactly one key: the common case, with a lean path in ``add``
+        self._single = self._keys[0] if len(self._keys) == 1 and not self.report.multi_key else None
+        self._finished = False
         self.since, self.until = since, until
 
     def in_window(self, r: UsageRecord) -> bool:
@@ -294,46 +312,116 @@ class ReportBuilder:
             yield r
 
     def add(self, o: Outcome) -> None:
-        """Count one outcome."""
+        """Count one outcome (call ``finish`` once after the last)."""
+        self.report.accounting.read += 1
+        cls = o.__class__
+        if cls is Priced:
+            self._count_priced(o.record, o.cost, o.sheet)
+            return
+        acc = self.report.accounting
         rep = self.report
-        acc = rep.accounting
-        acc.read += 1
-        if isinstance(o, Priced):
-            acc.priced += 1
-            rep.totals.add(o.record, o.cost)
-            keys: list[tuple[str, ...]] = [()]
-            for fn in self._keys:
-                keys = [(*k, part) for k in keys for part in fn(o)]
-            for k in keys:
-                g = rep.groups.get(k)
-                if g is None:
-                    g = rep.groups[k] = Totals()
-                g.add(o.record, o.cost)
-            if self.timeline:
-                day = time_key(o.record, "day", self.tz)
-                for k in {k[0] for k in keys}:
-                    tk = (day, k)
-                    rep.timeline[tk] = rep.timeline.get(tk, 0) + int(o.cost.total * _SCALE)
-        elif isinstance(o, NotPriced):
+        if cls is NotPriced:
             acc.unpriced += 1
             u = rep.unpriced.get(o.record.model)
             if u is None:
                 u = rep.unpriced[o.record.model] = UnpricedModel(o.record.model, o.reason, o.suggestions)
             u.count += 1
-        elif isinstance(o, Rejected):
+        elif cls is Rejected:
             acc.rejected += 1
             if len(rep.rejected) < rep.rejected_shown:
                 rep.rejected.append(o)
-        elif isinstance(o, Skipped):
+        elif cls is Skipped:
             acc.skipped += 1
 
+    def _count_priced(self, record: UsageRecord, cost: Cost, sheet: Any) -> None:
+        rep = self.report
+        rep.accounting.priced += 1
+        if self._single is not None:
+            keys = [(self._single(record, sheet)[0],)]
+        else:
+            keys = [()]
+            for fn in self._keys:
+                keys = [(*k, part) for k in keys for part in fn(record, sheet)]
+            # a record in several groups (tags) cannot be totalled from its groups: count it here
+            rep.totals.add(record, cost)
+        groups = rep.groups
+        for k in keys:
+            g = groups.get(k)
+            if g is None:
+                g = groups[k] = Totals()
+            g.add(record, cost)
+        if self.timeline:
+            day = time_key(record, "day", self.tz)
+            for k in {k[0] for k in keys}:
+                tk = (day, k)
+                rep.timeline[tk] = rep.timeline.get(tk, 0) + int(cost.total * _SCALE)
+
+    def consume_results(self, results: Iterable[LineResult], engine: Any) -> Report:
+        """Price and count in one loop, without an outcome object per priced record (the aggregate reports'
+        hot path); anything but a priced record takes the general path through ``engine.price`` and ``add``."""
+        pricers = engine._pricers
+        acc = self.report.accounting
+        count = self._count_priced
+        add = self.add
+        record_type = UsageRecord
+        for r in results:
+            if r.__class__ is record_type and not r.batch:
+                p = pricers.get((r.model, r.model_id, r.service_tier, r.request_prices))
+                if p is not None and p.__class__ is Pricer:
+                    c = p(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                          r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
+                          r.image_input_tokens, r.duration_s)
+                    if c is not None:
+                        acc.read += 1
+                        count(r, c, p.sheet)
+                        continue
+                add(engine.price(r))
+            else:
+                add(r if r.__class__ is not record_type else engine.price(r))
+        return self.finish()
+
+    def merge(self, other: Report) -> None:
+        """Fold in the partial report of a later span of the input (parallel runs merge in input order)."""
+        rep = self.report
+        for name in ("read", "priced", "unpriced", "rejected", "skipped", "filtered"):
+            setattr(rep.accounting, name, getattr(rep.accounting, name) + getattr(other.accounting, name))
+        for key, t in other.groups.items():
+            g = rep.groups.get(key)
+            if g is None:
+                rep.groups[key] = g = Totals()
+            g.merge(t)
+        if self._single is None:
+            rep.totals.merge(other.totals)
+        for model, u in other.unpriced.items():
+            mine = rep.unpriced.get(model)
+            if mine is None:
+                rep.unpriced[model] = UnpricedModel(u.model, u.reason, u.suggestions, u.count)
+            else:
+                mine.count += u.count
+        room = rep.rejected_shown - len(rep.rejected)
+        if room > 0:
+            rep.rejected.extend(other.rejected[:room])
+        for k, v in other.timeline.items():
+            rep.timeline[k] = rep.timeline.get(k, 0) + v
+
+    def finish(self) -> Report:
+        """Complete the totals: with one key per record they are the exact sum of the groups."""
+        rep = self.report
+        if self._single is not None and not self._finished:
+            for g in rep.groups.values():
+                rep.totals.merge(g)
+        self._finished = True
+        return rep
+
     def consume(self, outcomes: Iterable[Outcome]) -> Report:
+        add = self.add
         for o in outcomes:
-            self.add(o)
-        return self.report
+            add(o)
+        return self.finish()
 
     def passthrough(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
         """Count each outcome while handing it on (per-record writers use this)."""
         for o in outcomes:
             self.add(o)
             yield o
+        self.finish()
