@@ -126,9 +126,12 @@ def price(
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
                                            "after a '# file:line: reason' line."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: every core, "
+                                    "for plain-file inputs of 64 MiB or more; 1 otherwise)."),
 ) -> None:
     """Price usage records and print a spend report."""
     from .engine import PricingEngine
+    from .pipeline import PriceRun, text_writer
     from .render import (
         explain_record,
         report_dict,
@@ -140,11 +143,10 @@ def price(
         write_markdown,
         write_reconcile_markdown,
         write_reconcile_table,
-        write_rejects,
         write_table,
     )
     from .report import GROUP_KEYS, ReportBuilder
-    from .usage import read_usage
+    from .usage import expand_paths
 
     for key in group_by:
         if key not in GROUP_KEYS and not all(part.strip() for part in key.split(".")):
@@ -156,29 +158,39 @@ def price(
     if reconcile and (explain or fmt in (Format.jsonl, Format.csv, Format.html)):
         raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    zone = _tz(tz)
     cm, cfg = _load(cost_map, config)
     engine = PricingEngine(cm, cfg)
-    builder = ReportBuilder(group_by, tz=_tz(tz), since=start, until=end, timeline=fmt is Format.html)
-    report = builder.report
-    report.top, report.sort = top, sort.value
-    with ExitStack() as stack:
-        outcomes = engine.outcomes(builder.window(read_usage(usage)))
-        if not quiet:
-            outcomes = _with_progress(outcomes, stack)
-        if rejects is not None:
-            outcomes = write_rejects(outcomes, stack.enter_context(_open_out(rejects, binary=True)))
-        if explain:
-            out = stack.enter_context(_open_out(output, binary=False))
-            for o in builder.passthrough(outcomes):
+
+    def make_builder() -> ReportBuilder:
+        b = ReportBuilder(group_by, tz=zone, since=start, until=end, timeline=fmt is Format.html)
+        b.report.top, b.report.sort = top, sort.value
+        return b
+
+    writer = None
+    if explain:
+        def explain_lines(outcomes: Any, out: Any, first: bool) -> None:
+            for o in outcomes:
                 if line is None or getattr(o, "line", None) == line or \
                         getattr(getattr(o, "record", None), "line", None) == line:
                     out.write(explain_record(engine, o) + "\n")
-        elif fmt is Format.jsonl:
-            write_jsonl(builder.passthrough(outcomes), stack.enter_context(_open_out(output, binary=True)), engine)
-        elif per_record:
-            write_csv_records(builder.passthrough(outcomes), stack.enter_context(_open_out(output, binary=False)))
-        else:
-            builder.consume(outcomes)
+
+        writer = text_writer(explain_lines)
+    elif fmt is Format.jsonl:
+        def jsonl(outcomes: Any, out: Any, first: bool) -> None:
+            write_jsonl(outcomes, out, engine)
+
+        writer = jsonl
+    elif per_record:
+        writer = text_writer(lambda outcomes, out, first: write_csv_records(outcomes, out, header=first))
+    run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
+                   progress=None if quiet else _progress)
+    paths = expand_paths(usage)
+    with ExitStack() as stack:
+        out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
+        rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
+        report = run.execute(paths, out, rej, jobs)
+        if writer is None:
             warnings = list(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
             gaps = None
@@ -216,23 +228,20 @@ def price(
         raise typer.Exit(1)
 
 
-def _with_progress(outcomes: Any, stack: ExitStack) -> Any:
-    """A records-per-second progress line on stderr, only when stderr is a terminal."""
+def _progress(results: Any) -> Any:
+    """A lines-processed counter on stderr, only when stderr is a terminal (one-process runs)."""
     if not sys.stderr.isatty():
-        return outcomes
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        yield from results
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    progress = stack.enter_context(Progress(TextColumn("pricing"), BarColumn(), TextColumn("{task.completed:,} lines"),
-                                            TimeElapsedColumn(), console=_console(stderr=True), transient=True))
-    task = progress.add_task("pricing", total=None)
-
-    def counted() -> Any:
-        for n, o in enumerate(outcomes, 1):
+    with Progress(SpinnerColumn(), TextColumn("pricing {task.completed:,} lines"), TimeElapsedColumn(),
+                  console=_console(stderr=True), transient=True) as progress:
+        task = progress.add_task("pricing", total=None)
+        for n, r in enumerate(results, 1):
             if n % 5000 == 0:
                 progress.update(task, completed=n)
-            yield o
-
-    return counted()
+            yield r
 
 
 def _stderr_summary(report: Any, warnings: list[str], quiet: bool) -> None:

@@ -1,0 +1,118 @@
+"""Pricing large inputs on several cores: files are cut at line boundaries into spans, each span is priced by a
+forked worker, and the partial results are merged in span order, so the output is identical to one process.
+
+Only plain files are cut (not stdin or .gz), and nothing is cut when a file looks like a Claude Code
+transcript: de-duplicating a streamed message needs the whole file, and resumed sessions need every file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from .usage import Span, expand_paths
+
+T = TypeVar("T")
+AUTO_MIN_BYTES = 64 << 20  # below this, forking costs more than it saves
+_SPANS_PER_JOB = 4  # more spans than workers keeps both cores busy when spans price at different speeds
+_TRANSCRIPT_MARKERS = (b'"sessionId"', b'"requestId"', b'"parentUuid"')
+
+
+def _splittable(path: str) -> int | None:
+    """The size of a plain file we may cut, or None (stdin, gzip, transcripts, unreadable)."""
+    if path == "-":
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return None
+    if head[:2] == b"\x1f\x8b" or any(marker in head for marker in _TRANSCRIPT_MARKERS):
+        return None
+    return size
+
+
+def plan(paths: Iterable[str], jobs: int | None, min_bytes: int = AUTO_MIN_BYTES) -> list[Span] | None:
+    """Spans to price in parallel, in input order; None when one process is the better plan.
+
+    ``jobs=None`` means "the number of cores, for inputs of at least ``min_bytes``"."""
+    files = expand_paths(paths)
+    sizes = [_splittable(p) for p in files]
+    if any(size is None for size in sizes):
+        return None
+    total = sum(s for s in sizes if s is not None)
+    cores = os.cpu_count() or 1
+    workers = cores if jobs is None else jobs
+    if workers <= 1 or (jobs is None and total < min_bytes) or total == 0:
+        return None
+    target = max(total // (workers * _SPANS_PER_JOB), 1 << 16)
+    spans: list[Span] = []
+    for path, size in zip(files, sizes):
+        spans.extend(_cut(path, size or 0, target))
+    return spans if len(spans) > 1 else None
+
+
+def _cut(path: str, size: int, target: int) -> Iterator[Span]:
+    """Spans of about ``target`` bytes, each starting at a line start, with the number of that line."""
+    if size <= target:
+        yield path, 0, None, 1
+        return
+    starts = [0]
+    with open(path, "rb") as fh:
+        pos = target
+        while pos < size:
+            fh.seek(pos)
+            fh.readline()  # finish the line that straddles the cut
+            start = fh.tell()
+            if start >= size:
+                break
+            if start > starts[-1]:
+                starts.append(start)
+            pos = start + target
+        lines_before = [1]
+        fh.seek(0)
+        counted, number = 0, 1
+        for start in starts[1:]:
+            number += _count_newlines(fh, start - counted)
+            counted = start
+            lines_before.append(number)
+    ends: list[int | None] = [*starts[1:], None]
+    for start, end, first in zip(starts, ends, lines_before):
+        yield path, start, end, first
+
+
+def _count_newlines(fh: Any, nbytes: int) -> int:
+    count = 0
+    while nbytes > 0:
+        block = fh.read(min(nbytes, 8 << 20))
+        if not block:
+            break
+        count += block.count(b"\n")
+        nbytes -= len(block)
+    return count
+
+
+def run(items: list[Any], jobs: int | None, work: Callable[[Any], T]) -> Iterator[T]:
+    """``work`` applied to every item (a span, with whatever the caller pairs it with) in forked workers;
+    results come back in item order."""
+    workers = min(jobs or os.cpu_count() or 1, len(items))
+    if "fork" not in multiprocessing.get_all_start_methods() or workers <= 1:
+        for item in items:
+            yield work(item)
+        return
+    global _WORK
+    _WORK = work  # inherited by the forked workers: closures need not be picklable
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        yield from pool.imap(_call, items, chunksize=1)
+
+
+_WORK: Callable[[Any], Any] | None = None
+
+
+def _call(item: Any) -> Any:
+    assert _WORK is not None
+    return _WORK(item)

@@ -1,0 +1,102 @@
+"""One pricing run from files to a finished Report (and, for per-record formats, written records), in one
+process or in forked workers over spans of the input: the output is the same either way.
+
+The CLI picks the format and where output goes; this module owns how the records flow.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from . import parallel
+from .engine import Outcome, PricingEngine
+from .report import Report, ReportBuilder
+from .usage import LineResult, Span, read_usage
+
+# A per-record writer: (outcomes, binary stream, first span?) → writes them.
+RecordWriter = Callable[[Iterable[Outcome], IO[bytes], bool], None]
+
+
+@dataclass
+class PriceRun:
+    engine: PricingEngine
+    make_builder: Callable[[], ReportBuilder]
+    writer: RecordWriter | None = None  # None: aggregate report only
+    keep_rejects: bool = False
+    progress: Callable[[Iterable[LineResult]], Iterable[LineResult]] | None = None
+
+    def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
+                jobs: int | None = 1) -> Report:
+        spans = parallel.plan(paths, jobs) if jobs != 1 else None
+        if spans is None:
+            builder = self.make_builder()
+            self._one(builder, read_usage(paths), out, rejects_out, first=True)
+            return builder.finish()
+        builder = self.make_builder()
+        for report, warnings, out_path, rejects_path in parallel.run(list(enumerate(spans)), jobs, self._worker):
+            builder.merge(report)
+            for w, where in warnings.items():
+                self.engine.warnings.setdefault(w, where)
+            for path, target in ((out_path, out), (rejects_path, rejects_out)):
+                if path is not None:
+                    if target is not None:
+                        with open(path, "rb") as fh:
+                            shutil.copyfileobj(fh, target, 1 << 20)
+                    os.unlink(path)
+        return builder.finish()
+
+    def _one(self, builder: ReportBuilder, lines: Iterable[LineResult], out: IO[bytes] | None,
+             rejects_out: IO[bytes] | None, first: bool) -> None:
+        from .render import write_rejects
+
+        results: Iterable[Any] = builder.window(lines)
+        if self.progress is not None:
+            results = self.progress(results)
+        if rejects_out is not None:
+            results = write_rejects(results, rejects_out)
+        if self.writer is None:
+            builder.consume_results(results, self.engine)
+        else:
+            assert out is not None
+            self.writer(builder.passthrough(self.engine.outcomes(results)), out, first)
+
+    def _worker(self, item: tuple[int, Span]) -> tuple[Report, dict[str, str], str | None, str | None]:
+        """Price one span in a forked worker: a partial report, the warnings met, and temp files of output."""
+        index, span = item
+        self.engine.warnings.clear()
+        self.progress = None
+        builder = self.make_builder()
+        out_path = rejects_path = None
+        out_fh = rejects_fh = None
+        try:
+            if self.writer is not None:
+                fd, out_path = tempfile.mkstemp(prefix="costcalc-", suffix=".part")
+                out_fh = os.fdopen(fd, "wb")
+            if self.keep_rejects:
+                fd, rejects_path = tempfile.mkstemp(prefix="costcalc-", suffix=".rejects")
+                rejects_fh = os.fdopen(fd, "wb")
+            self._one(builder, read_usage([], spans=[span]), out_fh, rejects_fh, first=index == 0)
+        finally:
+            for fh in (out_fh, rejects_fh):
+                if fh is not None:
+                    fh.close()
+        return builder.report, dict(self.engine.warnings), out_path, rejects_path
+
+
+def text_writer(write: Callable[[Iterable[Outcome], IO[str], bool], None]) -> RecordWriter:
+    """Adapt a writer of text (csv, explain) to the binary streams runs write to."""
+    def writer(outcomes: Iterable[Outcome], out: IO[bytes], first: bool) -> None:
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        try:
+            write(outcomes, text, first)
+            text.flush()
+        finally:
+            text.detach()
+
+    return writer
