@@ -231,8 +231,11 @@ def price(
 def _progress(results: Any) -> Any:
     """A lines-processed counter on stderr, only when stderr is a terminal (one-process runs)."""
     if not sys.stderr.isatty():
-        yield from results
-        return
+        return results
+    return _progress_bar(results)
+
+
+def _progress_bar(results: Any) -> Any:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("pricing {task.completed:,} lines"), TimeElapsedColumn(),

@@ -27,6 +27,7 @@ class NotPriced(NamedTuple):
 
 
 Outcome = Priced | NotPriced | Rejected | Skipped
+_MAX_CACHED = 10_000
 
 
 class PricingEngine:
@@ -59,7 +60,10 @@ class PricingEngine:
             where = d.label if d is not None else model
             for w in resolved.warnings:
                 self.warnings.setdefault(f"{where}: {w}", where)
-        self._pricers[key] = result
+        # Per-request prices can make every record its own key: cache those only up to a bound, so memory
+        # stays constant in the number of records.
+        if not request_prices or len(self._pricers) < _MAX_CACHED:
+            self._pricers[key] = result
         return result
 
     def price(self, record: UsageRecord) -> Priced | NotPriced:

@@ -286,6 +286,9 @@ class ReportBuilder:
         self.report.multi_key = "tag" in self.report.group_by
         # one key function that yields exactly one key: the common case, with a lean path in ``add``
         self._single = self._keys[0] if len(self._keys) == 1 and not self.report.multi_key else None
+        # the default report (by model): groups found by the model string itself, no key tuple per record
+        self._model_only = self.report.group_by == ("model",)
+        self._by_model: dict[str, Totals] = {}
         self._finished = False
         self.since, self.until = since, until
 
@@ -298,11 +301,13 @@ class ReportBuilder:
             return False
         return not (self.until is not None and r.timestamp >= self.until)
 
-    def window(self, results: Iterable[LineResult]) -> Iterator[LineResult]:
+    def window(self, results: Iterable[LineResult]) -> Iterable[LineResult]:
         """Drop records outside --since/--until before they are priced (counted as ``filtered``)."""
         if self.since is None and self.until is None:
-            yield from results
-            return
+            return results  # no generator layer on the hot path when there is nothing to filter
+        return self._windowed(results)
+
+    def _windowed(self, results: Iterable[LineResult]) -> Iterator[LineResult]:
         acc = self.report.accounting
         for r in results:
             if isinstance(r, UsageRecord) and not self.in_window(r):
@@ -336,6 +341,14 @@ class ReportBuilder:
     def _count_priced(self, record: UsageRecord, cost: Cost, sheet: Any) -> None:
         rep = self.report
         rep.accounting.priced += 1
+        if self._model_only:
+            g = self._by_model.get(record.model)
+            if g is None:
+                g = self._by_model[record.model] = rep.groups[(record.model,)] = Totals()
+            g.add(record, cost)
+            if self.timeline:
+                self._add_timeline(record, cost, [(record.model,)])
+            return
         if self._single is not None:
             keys = [(self._single(record, sheet)[0],)]
         else:
@@ -351,10 +364,14 @@ class ReportBuilder:
                 g = groups[k] = Totals()
             g.add(record, cost)
         if self.timeline:
-            day = time_key(record, "day", self.tz)
-            for k in {k[0] for k in keys}:
-                tk = (day, k)
-                rep.timeline[tk] = rep.timeline.get(tk, 0) + int(cost.total * _SCALE)
+            self._add_timeline(record, cost, keys)
+
+    def _add_timeline(self, record: UsageRecord, cost: Cost, keys: list[tuple[str, ...]]) -> None:
+        timeline = self.report.timeline
+        day = time_key(record, "day", self.tz)
+        for k in {k[0] for k in keys}:
+            tk = (day, k)
+            timeline[tk] = timeline.get(tk, 0) + int(cost.total * _SCALE)
 
     def consume_results(self, results: Iterable[LineResult], engine: Any) -> Report:
         """Price and count in one loop, without an outcome object per priced record (the aggregate reports'

@@ -343,7 +343,8 @@ class Resolver:
             pass
         base = self._resolve_base(model, model_id)
         result = self._apply_request_prices(model, base, dict(request_prices)) if request_prices else base
-        self._cache[key] = result
+        if not request_prices or len(self._cache) < 10_000:  # bounded: per-request prices may differ per record
+            self._cache[key] = result
         return result
 
     def _map_sheet(self, name: str, provider: str | None, *, called: str, rule: str,
