@@ -207,7 +207,8 @@ def _identity(model_name: str, params: dict[str, Any], model_id: str | None) -> 
     return "hash:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _deployment(index: int, entry: Any, where: str) -> Deployment:
+def parse_deployment(index: int, entry: Any, where: str) -> Deployment:
+    """One model_list entry → Deployment; raises ConfigError naming the deployment and key."""
     label = f"#{index + 1}"
     if not isinstance(entry, dict):
         raise ConfigError(where, "each model_list entry must be a mapping", deployment=label)
@@ -262,7 +263,7 @@ def _deployment(index: int, entry: Any, where: str) -> Deployment:
     )
 
 
-def _adjustments(settings: dict[str, Any], where: str) -> tuple[dict[str, float], dict[str, Any]]:
+def parse_adjustments(settings: dict[str, Any], where: str) -> tuple[dict[str, float], dict[str, Any]]:
     discount = settings.get("cost_discount_config") or {}
     margin = settings.get("cost_margin_config") or {}
     if not isinstance(discount, dict):
@@ -296,7 +297,7 @@ def load_config(path: str | Path) -> ProxyConfig:
     shown = str(path)
     real = Path(path).resolve()
     model_list, settings = _load_model_list(real, shown, frozenset({real}))
-    deployments = tuple(_deployment(i, entry, shown) for i, entry in enumerate(model_list))
-    discounts, margins = _adjustments(settings, shown)
+    deployments = tuple(parse_deployment(i, entry, shown) for i, entry in enumerate(model_list))
+    discounts, margins = parse_adjustments(settings, shown)
     return ProxyConfig(path=shown, deployments=deployments, cost_discount_config=discounts,
                        cost_margin_config=margins)

@@ -217,7 +217,7 @@ def map_model(resolver: Resolver, d: Deployment, called: str) -> str:
     if d.custom_llm_provider and not served.startswith(f"{d.custom_llm_provider}/"):
         served = f"{d.custom_llm_provider}/{served}"
     if d.base_model:
-        base = resolver._prefixed(d.base_model, d.pricing_provider or provider)
+        base = resolver.prefixed(d.base_model, d.pricing_provider or provider)
         if resolver.cost_map.find(base) is not None:
             return base
     return served

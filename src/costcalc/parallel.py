@@ -16,6 +16,7 @@ from .usage import Span, expand_paths
 
 T = TypeVar("T")
 AUTO_MIN_BYTES = 64 << 20  # below this, forking costs more than it saves
+RELATIVE = 1  # the first line number of a span whose true number is only known after the merge
 _SPANS_PER_JOB = 4  # more spans than workers keeps both cores busy when spans price at different speeds
 _TRANSCRIPT_MARKERS = (b'"sessionId"', b'"requestId"', b'"parentUuid"')
 
@@ -35,10 +36,13 @@ def _splittable(path: str) -> int | None:
     return size
 
 
-def plan(paths: Iterable[str], jobs: int | None, min_bytes: int = AUTO_MIN_BYTES) -> list[Span] | None:
+def plan(paths: Iterable[str], jobs: int | None, min_bytes: int = AUTO_MIN_BYTES,
+         numbered: bool = True) -> list[Span] | None:
     """Spans to price in parallel, in input order; None when one process is the better plan.
 
-    ``jobs=None`` means "the number of cores, for inputs of at least ``min_bytes``"."""
+    ``jobs=None`` means "the number of cores, for inputs of at least ``min_bytes``". With ``numbered=False``
+    spans after the first of a file are numbered from 1 (``RELATIVE``), saving a pass over the input: the
+    caller shifts line numbers by the line counts the workers report."""
     files = expand_paths(paths)
     sizes = [_splittable(p) for p in files]
     if any(size is None for size in sizes):
@@ -51,11 +55,11 @@ def plan(paths: Iterable[str], jobs: int | None, min_bytes: int = AUTO_MIN_BYTES
     target = max(total // (workers * _SPANS_PER_JOB), 1 << 16)
     spans: list[Span] = []
     for path, size in zip(files, sizes):
-        spans.extend(_cut(path, size or 0, target))
+        spans.extend(_cut(path, size or 0, target, numbered))
     return spans if len(spans) > 1 else None
 
 
-def _cut(path: str, size: int, target: int) -> Iterator[Span]:
+def _cut(path: str, size: int, target: int, numbered: bool) -> Iterator[Span]:
     """Spans of about ``target`` bytes, each starting at a line start, with the number of that line."""
     if size <= target:
         yield path, 0, None, 1
@@ -76,9 +80,10 @@ def _cut(path: str, size: int, target: int) -> Iterator[Span]:
         fh.seek(0)
         counted, number = 0, 1
         for start in starts[1:]:
-            number += _count_newlines(fh, start - counted)
-            counted = start
-            lines_before.append(number)
+            if numbered:
+                number += _count_newlines(fh, start - counted)
+                counted = start
+            lines_before.append(number if numbered else RELATIVE)
     ends: list[int | None] = [*starts[1:], None]
     for start, end, first in zip(starts, ends, lines_before):
         yield path, start, end, first

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from . import parallel
@@ -33,13 +33,24 @@ class PriceRun:
 
     def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
                 jobs: int | None = 1) -> Report:
-        spans = parallel.plan(paths, jobs) if jobs != 1 else None
+        # aggregate reports without --rejects need line numbers only for the rejections they list, which are
+        # fixed up after the merge: no counting pass over the input first
+        numbered = self.writer is not None or self.keep_rejects
+        spans = parallel.plan(paths, jobs, numbered=numbered) if jobs != 1 else None
         if spans is None:
             builder = self.make_builder()
             self._one(builder, read_usage(paths), out, rejects_out, first=True)
             return builder.finish()
         builder = self.make_builder()
-        for report, warnings, out_path, rejects_path in parallel.run(list(enumerate(spans)), jobs, self._worker):
+        offset, path_now = 0, None
+        for (_, span), (report, warnings, out_path, rejects_path, lines) in zip(
+                enumerate(spans), parallel.run(list(enumerate(spans)), jobs, self._worker)):
+            if not numbered:
+                if span[0] != path_now:
+                    offset, path_now = 0, span[0]
+                if offset:
+                    report.rejected = [replace(r, line=r.line + offset) for r in report.rejected]
+                offset += lines
             builder.merge(report)
             for w, where in warnings.items():
                 self.engine.warnings.setdefault(w, where)
@@ -66,7 +77,7 @@ class PriceRun:
             assert out is not None
             self.writer(builder.passthrough(self.engine.outcomes(results)), out, first)
 
-    def _worker(self, item: tuple[int, Span]) -> tuple[Report, dict[str, str], str | None, str | None]:
+    def _worker(self, item: tuple[int, Span]) -> tuple[Report, dict[str, str], str | None, str | None, int]:
         """Price one span in a forked worker: a partial report, the warnings met, and temp files of output."""
         index, span = item
         self.engine.warnings.clear()
@@ -81,12 +92,14 @@ class PriceRun:
             if self.keep_rejects:
                 fd, rejects_path = tempfile.mkstemp(prefix="costcalc-", suffix=".rejects")
                 rejects_fh = os.fdopen(fd, "wb")
-            self._one(builder, read_usage([], spans=[span]), out_fh, rejects_fh, first=index == 0)
+            counts: list[int] = []
+            self._one(builder, read_usage([], spans=[span], line_counts=counts), out_fh, rejects_fh,
+                      first=index == 0)
         finally:
             for fh in (out_fh, rejects_fh):
                 if fh is not None:
                     fh.close()
-        return builder.report, dict(self.engine.warnings), out_path, rejects_path
+        return builder.report, dict(self.engine.warnings), out_path, rejects_path, sum(counts)
 
 
 def text_writer(write: Callable[[Iterable[Outcome], IO[str], bool], None]) -> RecordWriter:

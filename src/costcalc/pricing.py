@@ -476,6 +476,7 @@ class Pricer:
         self._bands: dict[Any, Rates] = {}
         self._batch_bands: dict[tuple[int, int], BatchRates] = {}
         self._adjusting = adjuster.active
+        self.rate_tables: dict[int, Any] = {}  # render's per-band {part: key, rate, source} tables
         # no size-dependent rates: one band for every prompt, resolved now (the common case)
         self._flat = None if self._bounds or self._tiers is not None or self.per_second is not None \
             else band_rates(rates, 0, service_tier, sheet.provider)

@@ -103,30 +103,38 @@ def prices_used(engine: PricingEngine, o: Priced) -> dict[str, Any]:
     """Each rate that priced this record: the key it came from, its value and its source."""
     r = o.record
     p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
-    sheet = o.sheet
     if not isinstance(p, Pricer):
         return {}
-    if p.per_second is not None:
-        key, rate = p.per_second
-        return {"per_second": {"key": key, "rate": rate, "source": sheet.sources.get(key, "")}}
-    rates = p.rates_for(r.prompt_tokens)
-    counts = {
-        "input": r.prompt_tokens, "cache_read": r.cache_read_tokens,
-        "cache_write": r.cache_write_tokens - r.cache_write_1h_tokens, "cache_write_1h": r.cache_write_1h_tokens,
-        "output": r.completion_tokens, "reasoning": r.reasoning_tokens, "audio_input": r.audio_input_tokens,
-        "audio_output": r.audio_output_tokens, "image_input": r.image_input_tokens,
-    }
-    used: dict[str, Any] = {}
-    for part, attr in _PART_TOKENS:
-        if not counts[part]:
-            continue
-        rate = getattr(rates, attr)
-        key = rates.keys.get(part, "")
-        if rate is None:
-            rate, key = rates.input, rates.keys.get("input", "")
-        base_key = key.split(" ")[0]
-        used[part] = {"key": key, "rate": rate, "source": sheet.sources.get(base_key, "default: 0")}
-    return used
+    if r.batch or p.per_second is not None:
+        charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                            r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens,
+                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch)
+        return {c.part.replace(" ", "_").replace("(s)", "s").strip("_"): {"key": c.key, "rate": c.rate,
+                                                                          "source": c.source or "default"}
+                for c in charges}
+    table = _rate_table(p, p.rates_for(r.prompt_tokens))
+    counts = (r.prompt_tokens, r.cache_read_tokens, r.cache_write_tokens - r.cache_write_1h_tokens,
+              r.cache_write_1h_tokens, r.completion_tokens, r.reasoning_tokens, r.audio_input_tokens,
+              r.audio_output_tokens, r.image_input_tokens)
+    return {part: entry for (part, entry), n in zip(table, counts) if n}
+
+
+def _rate_table(p: Pricer, rates: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(part, {key, rate, source}) for every part of one band of one pricer, built once and shared."""
+    cache_key = id(rates)  # bands live as long as their pricer, which holds this cache
+    table = p.rate_tables.get(cache_key)
+    if table is None:
+        sources = p.sheet.sources
+        table = []
+        for part, attr in _PART_TOKENS:
+            rate = getattr(rates, attr)
+            key = rates.keys.get(part, "")
+            if rate is None:
+                rate, key = rates.input, rates.keys.get("input", "")
+            table.append((part, {"key": key, "rate": rate,
+                                 "source": sources.get(key.split(" ")[0], "default: 0")}))
+        p.rate_tables[cache_key] = table
+    return table
 
 
 def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:

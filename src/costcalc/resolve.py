@@ -15,6 +15,7 @@ from typing import Any
 from .config import Deployment, ProxyConfig
 from .costmap import CostMap
 from .fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
+from .modelname import PROVIDER_PREFIXES
 
 # Cache prices a custom-priced deployment inherits from its backend model, only when it sets an input price.
 _INHERITED_CACHE_FIELDS = (
@@ -397,7 +398,7 @@ class Resolver:
                             f"model {served!r} is not in the cost map", deployment=d)
         candidates = []
         if d.base_model:
-            candidates.append((self._prefixed(d.base_model, provider), f"deployment {d.label}: base_model"))
+            candidates.append((self.prefixed(d.base_model, provider), f"deployment {d.label}: base_model"))
         candidates.append((served, f"deployment {d.label}: model {served!r}"))
         for name, rule in candidates:
             sheet = self._map_sheet(name, d.custom_llm_provider if name == served else None, called=model,
@@ -409,10 +410,9 @@ class Resolver:
                         "(a LiteLLM proxy would book it at $0)",
                         tuple(self.cost_map.suggest(d.base_model or served)), deployment=d)
 
-    def _prefixed(self, name: str, provider: str | None) -> str:
-        """LiteLLM prices base_model under the deployment's provider unless it names a known provider."""
-        if provider is None or ("/" in name and self.cost_map.provider_of(name) is not None \
-                and name.split("/", 1)[0] == self.cost_map.provider_of(name)[0]):
+    def prefixed(self, name: str, provider: str | None) -> str:
+        """The name LiteLLM prices a base_model under: ``provider/name`` unless it starts with a known provider."""
+        if provider is None or name.split("/", 1)[0] in PROVIDER_PREFIXES:
             return name
         return f"{provider}/{name}"
 

@@ -45,6 +45,7 @@ from .usage import (
     canonical,
     check_conventions,
     duration,
+    extractor_for,
     number,
     optional_str,
     parse_time,
@@ -66,12 +67,23 @@ _TOKEN_CALL_TYPES = frozenset({
     "agenerate_content", "generate_content_stream", "agenerate_content_stream", "pass_through_endpoint",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
+_CANONICAL_LAYOUTS: dict[tuple[str, ...], Any] = {}
 
 
 def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord | Skipped:
-    """Recognise the shape of one JSON object line and normalise it (``usage.parse_line``'s ``adapt`` hook)."""
+    """Recognise the shape of one JSON object line and normalise it (``usage.parse_line``'s ``adapt`` hook).
+
+    Whether a line is canonical depends on its keys only, so that decision is remembered per key layout
+    (logs repeat a few) and a canonical line goes straight to its compiled extractor."""
+    sig = tuple(obj)
+    read = _CANONICAL_LAYOUTS.get(sig)
+    if read is not None:
+        return read(obj, file, line)
     if "prompt_tokens" in obj and "model_group" not in obj and "request_id" not in obj:
-        return canonical(obj, file, line)
+        read = extractor_for(sig)
+        if len(_CANONICAL_LAYOUTS) < 512:
+            _CANONICAL_LAYOUTS[sig] = read
+        return read(obj, file, line)
     if "model_group" in obj or ("request_id" in obj and "call_type" in obj):
         return litellm_spend_log(obj, file, line)
     if "usage" in obj:

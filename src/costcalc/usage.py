@@ -225,11 +225,15 @@ def canonical(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
     Logs repeat a handful of key layouts, so each layout gets an extractor compiled once (see
     ``_compile_extractor``); records with rarer fields, or any value that fails a fast check, take
     ``canonical_checked``, which validates every field and names the one it rejects."""
-    sig = tuple(obj)
+    return extractor_for(tuple(obj))(obj, file, line)
+
+
+def extractor_for(sig: tuple[str, ...]) -> Any:
+    """The function that reads a canonical object with keys ``sig`` (compiled once per layout, bounded)."""
     fn = _EXTRACTORS.get(sig)
     if fn is None:
         fn = _EXTRACTORS[sig] = _compile_extractor(sig) if len(_EXTRACTORS) < 512 else canonical_checked
-    return fn(obj, file, line)
+    return fn
 
 
 def canonical_checked(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
@@ -368,34 +372,22 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
     return out
 
 
-def iter_lines(path: str, start: int = 0, end: int | None = None,
-               first_line: int = 1) -> Iterator[tuple[str, int, bytes]]:
-    """(shown file name, 1-based line number, line without its end) for every non-blank line.
-
-    ``start``/``end`` read only the lines that begin in that byte range of a plain file (a parallel worker's
-    share); ``first_line`` is the number of the line at ``start``."""
+def _open_span(path: str, start: int) -> tuple[str, IO[bytes], Any]:
+    """(shown name, stream to close, line reader positioned at ``start``)."""
     shown, stream = _open(path)
-    try:
-        reader = io.BufferedReader(stream, buffer_size=1 << 20) if isinstance(stream, gzip.GzipFile) else stream
-        if start:
-            reader.seek(start)
-        budget = None if end is None else end - start
-        for lineno, line in enumerate(reader, first_line):
-            if budget is not None:
-                if budget <= 0:
-                    break
-                budget -= len(line)
-            if lineno == 1 and line.startswith(_BOM):
-                line = line[3:]
-            line = line.rstrip(b"\r\n")
-            if not line.strip():
-                continue
-            yield shown, lineno, line
-    except (OSError, EOFError) as exc:
-        raise UsageInputError(f"{shown}: read failed ({exc})") from None
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+    reader = io.BufferedReader(stream, buffer_size=1 << 20) if isinstance(stream, gzip.GzipFile) else stream
+    if start:
+        reader.seek(start)
+    return shown, stream, reader
+
+
+def _bounded(reader: Any, budget: int) -> Iterator[bytes]:
+    """The lines that begin within the next ``budget`` bytes."""
+    for raw in reader:
+        if budget <= 0:
+            return
+        budget -= len(raw)
+        yield raw
 
 
 def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResult:
@@ -424,15 +416,16 @@ def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResu
 DETECT_SHAPES = "detect"
 
 
-def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES,
-               spans: Iterable[Span] | None = None) -> Iterator[LineResult]:
+def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable[Span] | None = None,
+               line_counts: list[int] | None = None) -> Iterator[LineResult]:
     """Every non-blank line of every file as a record, rejection or skip, in input order.
 
     Records that carry a ``dedup_key`` (a message a log writes several times) go through ``_supersede``:
     the last line written for a message wins and stands at that line's position. From a file's first such
     record on, that file's results are held until its end and then released in line order (transcripts are
     small); everything else streams straight through, so the canonical path pays one attribute test per line.
-    ``spans`` (path, start, end, first line) replaces ``paths`` to read parts of files (parallel workers).
+    ``spans`` (path, start, end, first line) replaces ``paths`` to read parts of files (parallel workers);
+    ``line_counts`` receives the number of lines each span held.
     """
     if adapt == DETECT_SHAPES:
         from .shapes import adapt
@@ -440,28 +433,48 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES,
     # locals: this loop runs once per input line; the common case is inlined, every other path goes
     # through parse_line, which builds the rejection
     parse, loads, decode_error, record_type = parse_line, orjson.loads, orjson.JSONDecodeError, UsageRecord
-    read = canonical if adapt is None else adapt
+    read = adapt if adapt is not None else (lambda obj, file, line, text: canonical(obj, file, line))
     for path, start, end, first in _spans(paths, spans):
         held: dict[str, UsageRecord] = {}
         buffered: list[LineResult] | None = None
-        for file, line, text in iter_lines(path, start, end, first):
-            try:
-                obj = loads(text)
-                r = read(obj, file, line, text) if obj.__class__ is dict and adapt is not None else \
-                    read(obj, file, line) if obj.__class__ is dict else parse(file, line, text, adapt)
-            except (decode_error, BadField):
-                r = parse(file, line, text, adapt)
-            if r.__class__ is record_type and r.dedup_key is not None:
+        file, stream, reader = _open_span(path, start)
+        lines = reader if end is None else _bounded(reader, end - start)
+        line = first - 1
+        bom_line = first if start == 0 else -1
+        try:
+            for text in lines:
+                line += 1
+                if text[-1:] == b"\n":
+                    text = text[:-2] if text[-2:-1] == b"\r" else text[:-1]
+                if line == bom_line and text[:3] == _BOM:
+                    text = text[3:]
+                try:
+                    obj = loads(text)
+                    r = read(obj, file, line, text) if obj.__class__ is dict else parse(file, line, text, adapt)
+                except decode_error:
+                    if not text.strip():
+                        continue  # blank lines are not records
+                    r = parse(file, line, text, adapt)
+                except BadField:
+                    r = parse(file, line, text, adapt)
+                if r.__class__ is record_type and r.dedup_key is not None:
+                    if buffered is None:
+                        buffered = []
+                    skip = _supersede(held, seen, r.dedup_key, r)
+                    if skip is not None:
+                        buffered.append(skip)
+                    continue
                 if buffered is None:
-                    buffered = []
-                skip = _supersede(held, seen, r.dedup_key, r)
-                if skip is not None:
-                    buffered.append(skip)
-                continue
-            if buffered is None:
-                yield r
-            else:
-                buffered.append(r)
+                    yield r
+                else:
+                    buffered.append(r)
+        except (OSError, EOFError) as exc:
+            raise UsageInputError(f"{file}: read failed ({exc})") from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        if line_counts is not None:
+            line_counts.append(line - first + 1)
         if buffered is not None:
             for key, r in held.items():
                 seen[key] = (r.file, r.line)

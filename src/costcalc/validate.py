@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .config import ENV_REF, Deployment, ProxyConfig, _adjustments, _deployment, is_price_key, parse_price
+from .config import ENV_REF, Deployment, ProxyConfig, is_price_key, parse_adjustments, parse_deployment, parse_price
 from .costmap import CostMap
 from .errors import ConfigError
 from .fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
@@ -203,7 +203,7 @@ class _Linter:
                     self.tainted.add(i)
         try:
             # config.load_config's own parser, one entry at a time, so one bad deployment hides no other
-            return _deployment(i, clean, shown)
+            return parse_deployment(i, clean, shown)
         except ConfigError as exc:
             prefix = f"{exc.path}: deployment {exc.deployment}: " + (f"{exc.key}: " if exc.key else "")
             leaf = (exc.key or "").rsplit(".", 1)[-1].split("[", 1)[0]
@@ -402,7 +402,7 @@ def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
         lint.env_typos(raw, labels)
         lint.deployments(parsed)
         try:
-            _adjustments(raw.settings, path)  # cost_discount_config / cost_margin_config, as load_config reads them
+            parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
         except ConfigError as exc:
             prefix = f"{exc.path}: " + (f"{exc.key}: " if exc.key else "")
             lint.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
