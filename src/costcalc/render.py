@@ -16,7 +16,7 @@ from . import __version__
 from .costmap import CostMapInfo
 from .engine import NotPriced, Outcome, Priced, PricingEngine
 from .pricing import Pricer
-from .report import COST_PARTS, NONE, Report, Totals
+from .report import COST_PARTS, Report, Totals, to_float
 from .usage import Rejected, Skipped
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
@@ -92,11 +92,9 @@ def write_json(doc: dict[str, Any], out: IO[bytes]) -> None:
 
 # -- JSONL: one line per input record --------------------------------------------------------------------
 
-_PART_TOKENS = (
-    ("input", "input"), ("cache_read", "cache_read"), ("cache_write", "cache_write"),
-    ("cache_write_1h", "cache_write_1h"), ("output", "output"), ("reasoning", "reasoning"),
-    ("audio_input", "audio_input"), ("audio_output", "audio_output"), ("image_input", "image_input"),
-)
+# The parts of a record's cost, named as the Rates attributes that price them.
+_PARTS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning", "audio_input",
+          "audio_output", "image_input")
 
 
 def prices_used(engine: PricingEngine, o: Priced) -> dict[str, Any]:
@@ -126,8 +124,8 @@ def _rate_table(p: Pricer, rates: Any) -> list[tuple[str, dict[str, Any]]]:
     if table is None:
         sources = p.sheet.sources
         table = []
-        for part, attr in _PART_TOKENS:
-            rate = getattr(rates, attr)
+        for part in _PARTS:
+            rate = getattr(rates, part)
             key = rates.keys.get(part, "")
             if rate is None:
                 rate, key = rates.input, rates.keys.get("input", "")
@@ -183,8 +181,6 @@ def row_headers(report: Report) -> list[str]:
 
 
 def _row(report: Report, totals: Totals) -> list[str]:
-    from .report import to_float
-
     c = totals.costs
     cells = [tokens(totals.requests), tokens(totals.tokens[0]), tokens(totals.tokens[1]), tokens(totals.tokens[3]),
              money(to_float(c[0])), money(to_float(c[1] + c[2])), money(to_float(c[3] + c[4]))]
@@ -207,8 +203,6 @@ def write_csv(report: Report, out: IO[str]) -> None:
     w.writerow([*report.group_by, "requests", "input_tokens", "cached_tokens", "cache_write_tokens",
                 "output_tokens", "reasoning_tokens", *(f"{p}_cost" for p in COST_PARTS), "share"])
     grand = report.totals.costs[6]
-    from .report import to_float
-
     for key, t in report.sorted_groups():
         w.writerow([*key, t.requests, *t.tokens, *(repr(to_float(v)) for v in t.costs),
                     repr(t.costs[6] / grand) if grand else ""])
@@ -300,21 +294,6 @@ def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outco
         yield o
 
 
-__all__ = [
-    "FORMATS",
-    "NONE",
-    "Skipped",
-    "money",
-    "report_dict",
-    "write_csv",
-    "write_json",
-    "write_jsonl",
-    "write_markdown",
-    "write_rejects",
-    "write_table",
-]
-
-
 # -- CSV per record ---------------------------------------------------------------------------------------
 
 RECORD_CSV_FIELDS = ("file", "line", "status", "model", "deployment", "provider", "prompt_tokens",
@@ -394,9 +373,6 @@ def write_chart(report: Report, console: Any, width: int = 40) -> None:
     """Horizontal bars of spend per group (per time bucket when grouping by time), drawn with rich."""
     from rich.table import Table
     from rich.text import Text
-
-    from .report import to_float
-
     rows = report.sorted_groups()
     if report.group_by[0] in ("hour", "day", "week", "month"):
         rows = sorted(rows, key=lambda kv: kv[0])
@@ -421,9 +397,6 @@ _PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#
 def _svg_timeline(report: Report) -> str:
     """Stacked bars of spend per day by the first group key, inline SVG (no scripts, no external assets)."""
     from html import escape
-
-    from .report import to_float
-
     if not report.timeline:
         return "<p>No timestamps: no spend-over-time chart.</p>"
     days = sorted({d for d, _ in report.timeline})
@@ -547,8 +520,6 @@ _RECONCILE_HEADERS = ("group", "records", "recorded $", "computed $", "differenc
 
 
 def _reconcile_summary(report: Report, gaps: list[Any], tolerance: float) -> str:
-    from .report import to_float
-
     t = report.totals
     if not t.recorded_n:
         return "reconcile: no record carries a recorded cost (spend, cost, costUSD), nothing to compare"
