@@ -20,6 +20,9 @@ from .errors import ConfigError
 from .fields import CUSTOM_PRICING_FIELDS
 
 ENV_REF = "os.environ/"
+# The largest price accepted anywhere ($ per token, second, image, ...; or a margin): far above any real
+# price (the cost map's largest is about $2), and low enough that no cost of 2^53 tokens can overflow.
+MAX_PRICE = 1e6
 
 # model_info keys that are about the deployment, not its prices.
 _INFO_NON_PRICE_KEYS = frozenset({"id", "base_model", "pricing_provider", "mode", "db_model", "team_id"})
@@ -52,6 +55,12 @@ class Deployment:
     identity: str  # what LiteLLM registers the deployment's prices under (id, or a hash of name+params)
     params_keys: tuple[str, ...] = ()  # key names only: values may be secrets
     info_keys: tuple[str, ...] = ()
+    # Where the deployment sends requests, as far as it changes the price (plain strings only; an os.environ/
+    # reference is resolved by the proxy from an environment costcalc cannot see): Vertex AI location (regional
+    # endpoint uplift), AWS region (Bedrock Mantle regional prices), api_base host (OpenAI data residency).
+    vertex_location: str | None = None
+    aws_region_name: str | None = None
+    api_base_host: str | None = None
 
     @property
     def label(self) -> str:
@@ -80,18 +89,86 @@ class ProxyConfig:
         return cls(path="", deployments=())
 
 
-def _read_yaml(path: Path, shown: str) -> Any:
+MAX_CONFIG_BYTES = 64 << 20
+# Bounds on what a config may expand to: aliases can make a small file a huge tree ("billion laughs"), and
+# nesting deeper than this is not a proxy config; anything walking the tree stays fast and shallow.
+MAX_YAML_NODES = 1_000_000
+MAX_YAML_DEPTH = 64
+
+
+class YAMLProblem(ValueError):
+    """A YAML file that cannot be read as a config; ``str()`` is the one-line reason."""
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """The bytes of a config file (OSError when unreadable; YAMLProblem when implausibly large)."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_CONFIG_BYTES + 1)  # bounded: the path may be /dev/zero
+    if len(data) > MAX_CONFIG_BYTES:
+        raise YAMLProblem(f"larger than {MAX_CONFIG_BYTES >> 20} MB; not a proxy config")
+    return data
+
+
+def load_yaml(text: bytes) -> Any:
+    """Parse YAML with the safe loader (tags that construct objects are refused), bounded in size and depth;
+    YAMLProblem with a one-line reason (and line number when known) on any failure."""
     try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(shown, f"cannot read config ({exc.strerror})") from None
-    try:
-        return yaml.safe_load(text)  # safe: tags that construct objects are refused
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(shown, f"{where}invalid YAML ({problem})") from None
+        raise YAMLProblem(f"{where}invalid YAML ({problem})") from None
+    except RecursionError:
+        raise YAMLProblem(f"invalid YAML (nested deeper than {MAX_YAML_DEPTH} levels)") from None
+    except (ValueError, OverflowError) as exc:  # a value the loader cannot build: 2024-13-45, !!int abc, 10^5000
+        reason = str(exc).split(":")[0][:120]  # what went wrong, not the value (it may be a secret)
+        raise YAMLProblem(f"invalid YAML ({reason})") from None
+    _check_bounds(doc)
+    return doc
+
+
+def _check_bounds(doc: Any) -> None:
+    """Refuse a tree that expands (aliases counted as often as they are used) to more than MAX_YAML_NODES
+    values, nests deeper than MAX_YAML_DEPTH, or contains itself. Shared nodes are measured once."""
+    size: dict[int, tuple[int, int] | None] = {}  # id → (expanded values, depth); None while being measured
+    stack: list[tuple[Any, bool]] = [(doc, False)]
+    while stack:
+        node, finished = stack.pop()
+        children = list(node.values()) if isinstance(node, dict) else node if isinstance(node, (list, tuple)) \
+            else None
+        if children is None:
+            continue
+        if finished:
+            count, depth = 1, 0
+            for child in children:
+                measured = size.get(id(child)) if isinstance(child, (dict, list, tuple)) else (1, 0)
+                assert measured is not None
+                count, depth = count + measured[0], max(depth, measured[1])
+            if count > MAX_YAML_NODES:
+                raise YAMLProblem(f"YAML aliases expand to more than {MAX_YAML_NODES:,} values")
+            if depth + 1 > MAX_YAML_DEPTH:
+                raise YAMLProblem(f"invalid YAML (nested deeper than {MAX_YAML_DEPTH} levels)")
+            size[id(node)] = (count, depth + 1)
+            continue
+        if id(node) in size:
+            continue
+        size[id(node)] = None
+        stack.append((node, True))
+        for child in children:
+            if isinstance(child, (dict, list, tuple)):
+                if id(child) in size and size[id(child)] is None:
+                    raise YAMLProblem("a YAML alias refers to a value that contains it (a cycle)")
+                stack.append((child, False))
+
+
+def _read_yaml(path: Path, shown: str) -> Any:
+    try:
+        return load_yaml(read_config_bytes(path))
+    except OSError as exc:
+        raise ConfigError(shown, f"cannot read config ({exc.strerror})") from None
+    except YAMLProblem as exc:
+        raise ConfigError(shown, str(exc)) from None
 
 
 def _load_model_list(path: Path, shown: str, seen: frozenset[Path]) -> tuple[list[Any], dict[str, Any]]:
@@ -124,8 +201,10 @@ def _load_model_list(path: Path, shown: str, seen: frozenset[Path]) -> tuple[lis
     return merged, settings
 
 
-def parse_price(value: Any, *, where: str, deployment: str | None, key: str) -> float:
-    """A price as LiteLLM's Router accepts it: a number or a numeric string, finite and not negative."""
+def parse_price(value: Any, *, where: str, deployment: str | None, key: str,
+                limit: float | None = MAX_PRICE) -> float:
+    """A price as LiteLLM's Router accepts it: a number or a numeric string, finite, not negative, and at most
+    ``limit``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ConfigError(where, f"price must be a number, got {type(value).__name__}", deployment=deployment,
                           key=key)
@@ -137,7 +216,8 @@ def parse_price(value: Any, *, where: str, deployment: str | None, key: str) -> 
         try:
             number = float(text)
         except ValueError:
-            raise ConfigError(where, f"price must be a number, got the string {value!r}", deployment=deployment,
+            # the value is not shown: a string in a price key may be a pasted API key
+            raise ConfigError(where, "price must be a number, not str (value not shown)", deployment=deployment,
                               key=key) from None
     else:
         number = float(value)
@@ -145,6 +225,9 @@ def parse_price(value: Any, *, where: str, deployment: str | None, key: str) -> 
         raise ConfigError(where, "price must be finite", deployment=deployment, key=key)
     if number < 0:
         raise ConfigError(where, f"price must not be negative ({number:g})", deployment=deployment, key=key)
+    if limit is not None and number > limit:
+        raise ConfigError(where, f"price {number:g} is implausibly large (at most {limit:g})",
+                          deployment=deployment, key=key)
     return number
 
 
@@ -157,12 +240,15 @@ def _parse_tiers(value: Any, *, where: str, deployment: str, key: str) -> list[d
             raise ConfigError(where, f"tier {n + 1} must be a mapping", deployment=deployment, key=key)
         parsed: dict[str, Any] = {}
         for name, rate in tier.items():
+            if not isinstance(name, str):
+                raise ConfigError(where, f"tier {n + 1}: keys must be field names, got {name!r}",
+                                  deployment=deployment, key=key)
             if name == "range":
                 if not (isinstance(rate, list) and len(rate) == 2):
                     raise ConfigError(where, f"tier {n + 1}: range must be [start, end]", deployment=deployment,
                                       key=key)
-                parsed[name] = [parse_price(x, where=where, deployment=deployment, key=f"{key}[{n}].range")
-                                for x in rate]
+                parsed[name] = [parse_price(x, where=where, deployment=deployment, key=f"{key}[{n}].range",
+                                            limit=None) for x in rate]
             elif rate is not None:
                 parsed[name] = parse_price(rate, where=where, deployment=deployment, key=f"{key}[{n}].{name}")
         tiers.append(parsed)
@@ -200,11 +286,24 @@ def _optional_str(section: dict[str, Any], key: str, *, where: str, deployment: 
 
 
 def _identity(model_name: str, params: dict[str, Any], model_id: str | None) -> str:
+    """The deployment id: model_info.id, else the id the Router generates (router_api.deployment_id): a sha256
+    over model_name and every litellm_params key and value in config order (not model_info: same inputs, same
+    registration). The Router hashes os.environ/ references after resolving them; costcalc never resolves one
+    and hashes it as LiteLLM does an unset variable (None)."""
     if model_id is not None:
         return model_id
-    # LiteLLM hashes model_name + litellm_params (not model_info): same inputs, same registration.
-    blob = json.dumps([model_name, params], sort_keys=True, default=str)
-    return "hash:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
+    parts = [model_name]
+    for key, value in params.items():
+        if isinstance(value, str) and value.strip().startswith(ENV_REF):
+            value = None
+        for item in (key, value):
+            if isinstance(item, str):
+                parts.append(item)
+            elif isinstance(item, dict):
+                parts.append(json.dumps(item, default=lambda o: f"{type(o).__module__}.{type(o).__qualname__}"))
+            else:
+                parts.append(str(item))
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
 def parse_deployment(index: int, entry: Any, where: str) -> Deployment:
@@ -226,6 +325,11 @@ def parse_deployment(index: int, entry: Any, where: str) -> Deployment:
     info = entry.get("model_info") or {}
     if not isinstance(info, dict):
         raise ConfigError(where, "model_info must be a mapping", deployment=label, key="model_info")
+    for section, mapping in (("litellm_params", params), ("model_info", info)):
+        for k in mapping:
+            if not isinstance(k, str):
+                raise ConfigError(where, f"keys must be strings, got {type(k).__name__} {k!r}"[:120],
+                                  deployment=label, key=section)
 
     strings: list[str] = []
     params_price_keys = [k for k in params if k in CUSTOM_PRICING_FIELDS]
@@ -260,7 +364,31 @@ def parse_deployment(index: int, entry: Any, where: str) -> Deployment:
         identity=_identity(model_name, params, model_id),
         params_keys=tuple(str(k) for k in params),
         info_keys=tuple(str(k) for k in info),
+        vertex_location=_plain(params.get("vertex_location")) or _plain(params.get("vertex_ai_location")),
+        aws_region_name=_plain(params.get("aws_region_name")),
+        api_base_host=_host(params.get("api_base")),
     )
+
+
+def _plain(value: Any) -> str | None:
+    """A routing setting costcalc can read: a non-empty string that is not an os.environ/ reference."""
+    if not isinstance(value, str) or not value.strip() or value.strip().startswith(ENV_REF):
+        return None
+    return value.strip()
+
+
+def _host(value: Any) -> str | None:
+    """The host of an api_base URL (never the URL itself: it may carry credentials)."""
+    from urllib.parse import urlparse
+
+    text = _plain(value)
+    if text is None:
+        return None
+    try:
+        host = urlparse(text).hostname
+    except ValueError:
+        return None
+    return host.lower() if host else None
 
 
 def parse_adjustments(settings: dict[str, Any], where: str) -> tuple[dict[str, float], dict[str, Any]]:

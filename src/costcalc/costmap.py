@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .config import MAX_PRICE, is_price_key
 from .errors import CostMapError
 
 if TYPE_CHECKING:
@@ -109,7 +111,46 @@ def parse_cost_map(raw: bytes, where: str) -> dict[str, dict[str, Any]]:
         raise CostMapError(f"{where}: no model entries found")
     if not any("input_cost_per_token" in v or "litellm_provider" in v for v in entries.values()):
         raise CostMapError(f"{where}: does not look like a LiteLLM cost map (no litellm_provider/prices)")
+    for key, entry in entries.items():
+        if key != "fallback_generalizations":
+            _check_entry(entry, f"{where}: {key}")
     return entries
+
+
+def _check_entry(entry: dict[str, Any], where: str) -> None:
+    """Raise CostMapError for an entry that cannot be priced sensibly: a price that is not a finite number from
+    0 to ``MAX_PRICE``, a malformed ``tiered_pricing``, a provider, mode or alias of the wrong type."""
+    for field in ("litellm_provider", "mode", "alias_of"):
+        value = entry.get(field)
+        if value is not None and not isinstance(value, str):
+            raise CostMapError(f"{where}: {field} must be a string")
+    aliases = entry.get("aliases")
+    if aliases is not None and not (isinstance(aliases, list) and all(isinstance(a, str) for a in aliases)):
+        raise CostMapError(f"{where}: aliases must be a list of model names")
+    for field, value in entry.items():
+        if value is None or not is_price_key(field):
+            continue
+        if field == "tiered_pricing":
+            if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+                raise CostMapError(f"{where}: tiered_pricing must be a list of tiers")
+            for n, tier in enumerate(value):
+                for name, rate in tier.items():
+                    if name == "range":
+                        if not (isinstance(rate, list) and len(rate) == 2):
+                            raise CostMapError(f"{where}: tiered_pricing[{n}].range must be [start, end]")
+                        for bound in rate:
+                            _check_price(bound, f"{where}: tiered_pricing[{n}].range", None)
+                    elif rate is not None and not isinstance(rate, (dict, list)):
+                        _check_price(rate, f"{where}: tiered_pricing[{n}].{name}", MAX_PRICE)
+        elif not isinstance(value, (dict, list)):  # structured extras (search_context_cost_per_query) do not price
+            _check_price(value, f"{where}: {field}", MAX_PRICE)
+
+
+def _check_price(value: Any, where: str, limit: float | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CostMapError(f"{where}: price must be a number, got {type(value).__name__}")
+    if not 0 <= value <= (limit if limit is not None else math.inf) or math.isnan(value):
+        raise CostMapError(f"{where}: price must be a finite number from 0 to {limit or math.inf:g}, got {value:g}")
 
 
 def _embedded() -> CostMap:
@@ -139,7 +180,9 @@ def _from_file(path: Path) -> CostMap:
     if meta_path.exists():
         try:
             meta = orjson.loads(meta_path.read_bytes())
-        except orjson.JSONDecodeError:
+        except (OSError, orjson.JSONDecodeError):
+            meta = {}
+        if not isinstance(meta, dict):
             meta = {}
     info = CostMapInfo(
         source=meta.get("source", str(path)),

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from .config import ProxyConfig
 from .costmap import CostMap
-from .pricing import Cost, Pricer, make_adjuster
+from .pricing import Cost, FormulaPricer, Pricer, make_adjuster, make_pricer
 from .resolve import PriceSheet, Resolver, Unpriced
 from .usage import DETECT_SHAPES, LineResult, Rejected, Skipped, UsageRecord, read_usage
 
@@ -53,10 +53,11 @@ class PricingEngine:
             result: Pricer | Unpriced = resolved
         else:
             d = resolved.deployment
-            discount_model = self.resolver.served_model(d, model) if d is not None else model
+            discount_model = resolved.discount_model or (
+                self.resolver.served_model(d, model) if d is not None else model)
             adjuster = make_adjuster(self.config.cost_discount_config, self.config.cost_margin_config,
-                                     resolved.provider, discount_model)
-            result = Pricer(resolved, service_tier, adjuster)
+                                     resolved.call_provider or resolved.provider, discount_model)
+            result = make_pricer(resolved, service_tier, adjuster)
             where = d.label if d is not None else model
             for w in resolved.warnings:
                 self.warnings.setdefault(f"{where}: {w}", where)
@@ -71,11 +72,14 @@ class PricingEngine:
         if p is None:
             p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
         if p.__class__ is not Pricer:
-            return NotPriced(record, p.reason, p.suggestions)
-        cost = p(record.prompt_tokens, record.completion_tokens, record.cache_read_tokens,
-                 record.cache_write_tokens, record.cache_write_1h_tokens, record.reasoning_tokens,
-                 record.audio_input_tokens, record.audio_output_tokens, record.image_input_tokens,
-                 record.duration_s, record.batch)
+            if p.__class__ is not FormulaPricer:
+                return NotPriced(record, p.reason, p.suggestions)
+            cost = p.price_record(record)  # provider formulas and off-peak windows (the record's timestamp)
+        else:
+            cost = p(record.prompt_tokens, record.completion_tokens, record.cache_read_tokens,
+                     record.cache_write_tokens, record.cache_write_1h_tokens, record.reasoning_tokens,
+                     record.audio_input_tokens, record.audio_output_tokens, record.image_input_tokens,
+                     record.duration_s, record.batch)
         if cost is None:
             return NotPriced(record, "priced per second, but the record has no duration "
                              "(duration_s, response_time_ms or startTime/endTime)", sheet=p.sheet)

@@ -447,6 +447,8 @@ class ModelIndex:
                 continue
             if name == given:
                 label = "as given"
+            elif rule == "prefix stripped" and name == given.partition("/")[2]:
+                label = rule  # only the provider prefix was removed (the name may equal the stripped one too)
             elif name == candidates[5]:
                 label = "stripped"  # also when no provider prefix went into "provider/stripped"
             else:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from .usage import Span, expand_paths
+from .usage import Span, expand_paths, text_encoding
 
 T = TypeVar("T")
 AUTO_MIN_BYTES = 64 << 20  # below this, forking costs more than it saves
@@ -26,12 +27,14 @@ def _splittable(path: str) -> int | None:
     if path == "-":
         return None
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None  # a pipe (/dev/stdin, <(zcat …)): reading its head here would lose those lines
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
             size = os.fstat(fh.fileno()).st_size
     except OSError:
         return None
-    if head[:2] == b"\x1f\x8b" or any(marker in head for marker in _TRANSCRIPT_MARKERS):
+    if head[:2] == b"\x1f\x8b" or text_encoding(head) or any(marker in head for marker in _TRANSCRIPT_MARKERS):
         return None
     return size
 

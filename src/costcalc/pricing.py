@@ -13,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .resolve import PriceSheet
+from .resolve import REPLICATE_GPU_PRICE_PER_SECOND, PriceSheet
 
 # ServiceTier values as cost-key suffixes, longest first: LiteLLM's fallback scans them by substring.
 _ALL_TIER_SUFFIXES = ("_ultrafast", "_balanced", "_priority", "_auto", "_flex", "_fast")
@@ -27,6 +27,118 @@ _THRESHOLD_PREFIXES = tuple(
 _TTL_KEYS = {"1hr": "cache_creation_input_token_cost_above_1hr", "12hr": "cache_creation_input_token_cost_above_12hr"}
 _INCLUSIVE_THRESHOLD_PROVIDERS = frozenset({"xai"})
 _FIREWORKS_CACHE_READ_RATIO = 0.5
+_VERTEX_128K = 128_000
+
+# The formulas of LiteLLM's provider cost functions (cost_calculator.cost_per_token dispatches on the provider;
+# resolve.formula_for decides which one a sheet gets). "generic" is generic_cost_per_token; the others are:
+#   generic_no_tier  generic, but the provider function passes no service tier (deepseek, tencent, fireworks_ai)
+#   xai              generic without completion details (reasoning and audio output bill as plain output), no tier
+#   perplexity       (P - cached) x input + cached x cache read; output, reasoning only with its own rate; no tiers
+#   dashscope        P - cached - written at input, cache read/write, (C - reasoning) x output + reasoning; the
+#                    tiered_pricing table chosen by P; no _above_Nk keys, service tiers, modalities or 1-hour rates
+#   vertex_128k      Vertex with *_above_128k_tokens keys: ALL prompt tokens at the input rate of the P band, all
+#                    completion tokens at the output rate of the C band (> 128k)
+#   zero             nothing: a provider without its own function whose rate card has no positive token price
+#                    (and no tier table), or lemonade
+#   replicate_gpu    completion_cost's replicate branch (a "replicate" name not in the map): GPU seconds x
+#                    the request duration, returned before discount and margin
+FORMULAS = ("generic", "generic_no_tier", "xai", "perplexity", "dashscope", "vertex_128k", "zero",
+            "replicate_gpu")
+# Formulas whose rates LiteLLM swaps for off_peak_pricing rates inside an off-peak window.
+_OFF_PEAK_FORMULAS = frozenset({"generic", "generic_no_tier", "xai", "perplexity", "dashscope"})
+_OFF_PEAK_RATE_KEYS = ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
+                       "cache_creation_input_token_cost")
+_WEEKDAYS = {"mon": 1, "monday": 1, "tue": 2, "tues": 2, "tuesday": 2, "wed": 3, "wednesday": 3, "thu": 4,
+             "thur": 4, "thurs": 4, "thursday": 4, "fri": 5, "friday": 5, "sat": 6, "saturday": 6, "sun": 7,
+             "sunday": 7}
+
+
+# -- off-peak windows ------------------------------------------------------------------------------------
+# A rate card's ``off_peak_pricing`` block (deepseek and tencent entries in the map, or a deployment's own) holds
+# rates that REPLACE the normal ones while the request falls in one of its UTC windows: ``hours_utc`` (every day)
+# or ``windows`` [{hours_utc, weekdays}] with weekdays read in ``weekday_timezone`` (default UTC). A window
+# "HH:MM-HH:MM" includes its start and excludes its end, may wrap past midnight, and covers the whole day when
+# start equals end. The moment is the record's timestamp (LiteLLM: the moment of the request).
+
+def _window_strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def _in_window(windows: tuple[str, ...], minute: int) -> bool:
+    for window in windows:
+        try:
+            start_text, end_text = window.split("-")
+            sh, sm = (int(x) for x in start_text.strip().split(":"))
+            eh, em = (int(x) for x in end_text.strip().split(":"))
+        except ValueError:
+            continue
+        if not (0 <= sh < 24 and 0 <= eh < 24 and 0 <= sm < 60 and 0 <= em < 60):
+            continue
+        start, end = sh * 60 + sm, eh * 60 + em
+        if (start <= minute < end) if start < end else (minute >= start or minute < end):
+            return True
+    return False
+
+
+def _weekday(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 1 <= value <= 7 else None
+    if isinstance(value, str):
+        return _WEEKDAYS.get(value.strip().lower())
+    return None
+
+
+def is_off_peak(block: Any, epoch_seconds: float) -> bool:
+    """Whether ``epoch_seconds`` falls in one of the off-peak windows of an ``off_peak_pricing`` block."""
+    from datetime import datetime, timezone
+
+    if not isinstance(block, dict):
+        return False
+    moment = datetime.fromtimestamp(epoch_seconds, timezone.utc)
+    minute = moment.hour * 60 + moment.minute
+    if _in_window(_window_strings(block.get("hours_utc")), minute):
+        return True
+    rules = block.get("windows")
+    if not isinstance(rules, (list, tuple)):
+        return False
+    calendar: Any = timezone.utc
+    zone = block.get("weekday_timezone")
+    if isinstance(zone, str) and zone.strip():
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        with contextlib.suppress(ValueError, ZoneInfoNotFoundError):
+            calendar = ZoneInfo(zone.strip())
+    for rule in rules:
+        if not isinstance(rule, dict):
+            continue
+        windows = _window_strings(rule.get("hours_utc"))
+        if not windows:
+            continue
+        days = rule.get("weekdays")
+        if days is not None:
+            if isinstance(days, str) or not isinstance(days, (list, tuple)):
+                continue
+            if moment.astimezone(calendar).isoweekday() not in {d for d in map(_weekday, days) if d is not None}:
+                continue
+        if _in_window(windows, minute):
+            return True
+    return False
+
+
+def _off_peak_value(block: dict[str, Any], key: str) -> float | None:
+    value = block.get(key)
+    return None if isinstance(value, bool) else _number(value)
+
+
+def _off_peak_rate(block: dict[str, Any], key: str, standard: float) -> float:
+    number = _off_peak_value(block, key)
+    return standard if number is None else number
 
 
 class Cost(NamedTuple):
@@ -148,8 +260,110 @@ def _modality_rate(rates: dict[str, Any], base_key: str, suffix: str | None, pro
     return unit(rates, cost_key, 0.0), cost_key
 
 
-def band_rates(rates: dict[str, Any], prompt_tokens: int, service_tier: str | None, provider: str | None) -> Rates:
-    """Every per-token rate that applies to a prompt of ``prompt_tokens`` (PRICING.md §2.3–§4)."""
+def band_rates(rates: dict[str, Any], prompt_tokens: int, service_tier: str | None, provider: str | None, *,
+               formula: str = "generic", off_peak: dict[str, Any] | None = None, uplift: float = 1.0) -> Rates:
+    """Every per-token rate that applies to a prompt of ``prompt_tokens`` (PRICING.md §2.3–§4), under the
+    provider's ``formula`` (see FORMULAS), inside an off-peak window when ``off_peak`` is the card's block, and
+    scaled by a regional ``uplift`` (LiteLLM multiplies the input and output cost by it)."""
+    if formula == "perplexity":
+        r = _perplexity_rates(rates, off_peak)
+    elif formula == "dashscope":
+        r = _dashscope_rates(rates, prompt_tokens, off_peak)
+    else:
+        r = _generic_rates(rates, prompt_tokens, service_tier, provider, off_peak)
+    if uplift != 1.0:
+        r = Rates(r.input * uplift, r.output * uplift, r.cache_read * uplift, r.cache_write * uplift,
+                  r.cache_write_1h * uplift, r.reasoning * uplift,
+                  None if r.audio_input is None else r.audio_input * uplift, r.audio_output * uplift,
+                  None if r.image_input is None else r.image_input * uplift,
+                  {**r.keys, "uplift": f"x {uplift:g} (regional uplift)"})
+    return r
+
+
+def _plain_rate(value: Any) -> float:
+    """A flat rate as the perplexity and dashscope functions read it: a number or numeric string, else 0."""
+    number = None if isinstance(value, bool) else _number(value)
+    return 0.0 if number is None else number
+
+
+def _perplexity_rates(rates: dict[str, Any], off_peak: dict[str, Any] | None) -> Rates:
+    """llms/perplexity/cost_calculator.py: flat input, output and cache-read rates (cache read falls back to
+    input); cache writes, audio and images are plain input tokens; reasoning has a price only with its own key."""
+    r_in = _plain_rate(rates.get("input_cost_per_token"))
+    r_out = _plain_rate(rates.get("output_cost_per_token"))
+    cr_value = rates.get("cache_read_input_token_cost")
+    r_cr = None if cr_value is None else _plain_rate(cr_value)
+    keys = {"input": "input_cost_per_token", "output": "output_cost_per_token",
+            "cache_read": "cache_read_input_token_cost" if r_cr is not None else "input_cost_per_token "
+            "(no cache-read price)", "cache_write": "input_cost_per_token (perplexity bills writes as input)"}
+    if off_peak is not None:
+        r_in = _off_peak_rate(off_peak, "input_cost_per_token", r_in)
+        r_out = _off_peak_rate(off_peak, "output_cost_per_token", r_out)
+        r_cr = _off_peak_rate(off_peak, "cache_read_input_token_cost", r_cr)  # type: ignore[arg-type]
+        keys.update({k: f"{v} (off-peak)" for k, v in keys.items()})
+    if r_cr is None:
+        r_cr = r_in
+    rea_value = rates.get("output_cost_per_reasoning_token")
+    r_rea = r_out if rea_value is None else _plain_rate(rea_value)
+    keys.update(cache_write_1h=keys["cache_write"], audio_input=keys["input"], image_input=keys["input"],
+                audio_output=keys["output"],
+                reasoning=keys["output"] if rea_value is None else "output_cost_per_reasoning_token")
+    return Rates(r_in, r_out, r_cr, r_in, r_in, r_rea, None, r_out, None, keys)
+
+
+def _dashscope_rates(rates: dict[str, Any], prompt_tokens: int, off_peak: dict[str, Any] | None) -> Rates:
+    """llms/dashscope/cost_calculator.py: one flat or tiered_pricing rate set for the whole request (tier chosen
+    by the prompt size, a tier without an input price included), no thresholds, service tiers or modalities."""
+    flat_in = rates.get("input_cost_per_token")
+    flat_rea = rates.get("output_cost_per_reasoning_token")
+    tier = _select_tier(rates.get("tiered_pricing"), prompt_tokens)
+    if tier is None:
+        where = None
+        r_in = _plain_rate(flat_in)
+        cr, cw = rates.get("cache_read_input_token_cost"), rates.get("cache_creation_input_token_cost")
+        r_cr = _plain_rate(flat_in if cr is None else cr)
+        r_cw = _plain_rate(flat_in if cw is None else cw)
+        r_out = _plain_rate(rates.get("output_cost_per_token"))
+        r_rea = None if flat_rea is None else _plain_rate(flat_rea)
+        keys = {"input": "input_cost_per_token", "output": "output_cost_per_token",
+                "cache_read": "cache_read_input_token_cost" if cr is not None else "input_cost_per_token",
+                "cache_write": "cache_creation_input_token_cost" if cw is not None else "input_cost_per_token",
+                "reasoning": "output_cost_per_reasoning_token" if r_rea is not None else "output_cost_per_token"}
+    else:
+        rng = tier.get("range")
+        where = f"tiered_pricing[{rng[0]:g}, {rng[1]:g}]" if isinstance(rng, list) else "tiered_pricing"
+        r_in = _tier_rate(tier, "input_cost_per_token")
+        r_cr = _tier_rate(tier, "cache_read_input_token_cost", "input_cost_per_token")
+        r_cw = _tier_rate(tier, "cache_creation_input_token_cost", "input_cost_per_token")
+        declares_out = "output_cost_per_token" in tier
+        r_out = _tier_rate(tier, "output_cost_per_token") if declares_out \
+            else _plain_rate(rates.get("output_cost_per_token"))
+        if "output_cost_per_reasoning_token" in tier:
+            r_rea = _tier_rate(tier, "output_cost_per_reasoning_token")
+        else:
+            r_rea = None if declares_out or flat_rea is None else _plain_rate(flat_rea)
+        keys = {"input": where, "cache_read": where, "cache_write": where,
+                "output": where if declares_out else "output_cost_per_token",
+                "reasoning": where if r_rea is not None and "output_cost_per_reasoning_token" in tier
+                else ("output_cost_per_reasoning_token" if r_rea is not None else "output rate")}
+    if off_peak is not None:
+        r_in = _off_peak_rate(off_peak, "input_cost_per_token", r_in)
+        r_out = _off_peak_rate(off_peak, "output_cost_per_token", r_out)
+        r_cr = _off_peak_rate(off_peak, "cache_read_input_token_cost", r_cr)
+        r_cw = _off_peak_rate(off_peak, "cache_creation_input_token_cost", r_cw)
+        block_rea = _off_peak_value(off_peak, "output_cost_per_reasoning_token")
+        r_rea = r_rea if block_rea is None else block_rea
+        keys = {k: f"{v} (off-peak)" for k, v in keys.items()}
+    if r_rea is None:
+        r_rea = r_out
+    keys.update(cache_write_1h=keys["cache_write"], audio_input=keys["input"], image_input=keys["input"],
+                audio_output=keys["output"])
+    return Rates(r_in, r_out, r_cr, r_cw, r_cw, r_rea, None, r_out, None, keys)
+
+
+def _generic_rates(rates: dict[str, Any], prompt_tokens: int, service_tier: str | None, provider: str | None,
+                   off_peak: dict[str, Any] | None) -> Rates:
+    """generic_cost_per_token's rates (``_get_token_base_cost`` and friends)."""
     if provider == "fireworks_ai" and rates.get("cache_read_input_token_cost") is None \
             and _number(rates.get("input_cost_per_token")) is not None:
         rates = {**rates,
@@ -176,6 +390,15 @@ def band_rates(rates: dict[str, Any], prompt_tokens: int, service_tier: str | No
         r_cw = _tier_rate(tier, "cache_creation_input_token_cost", "input_cost_per_token")
         r_1h = r_cw if tier.get(_TTL_KEYS["1hr"]) is None else _tier_rate(tier, _TTL_KEYS["1hr"])
         keys.update(input=where, cache_read=where, cache_write=where, cache_write_1h=where)
+        if off_peak is not None:
+            # _apply_off_peak_to_base_costs: the block's rates replace the tier's; a tier without a 1-hour rate
+            # bills 1-hour writes at the (off-peak) write rate
+            r_in = _off_peak_rate(off_peak, "input_cost_per_token", r_in)
+            r_out = _off_peak_rate(off_peak, "output_cost_per_token", r_out)
+            r_cr = _off_peak_rate(off_peak, "cache_read_input_token_cost", r_cr)
+            r_cw = _off_peak_rate(off_peak, "cache_creation_input_token_cost", r_cw)
+            r_1h = r_cw if tier.get(_TTL_KEYS["1hr"]) is None else _tier_rate(tier, _TTL_KEYS["1hr"])
+            keys.update({k: f"{v} (off-peak)" for k, v in keys.items()})
         if "output_cost_per_reasoning_token" in tier or "output_cost_per_token" in tier:
             r_rea = _tier_rate(tier, "output_cost_per_reasoning_token", "output_cost_per_token")
             keys["reasoning"] = where
@@ -227,6 +450,17 @@ def band_rates(rates: dict[str, Any], prompt_tokens: int, service_tier: str | No
             preferred = key(f"{_TTL_KEYS['1hr']}_above_{text}_tokens")
             if rates.get(preferred) is not None:
                 ttl_key = preferred
+        if off_peak is not None:
+            # apply_off_peak_pricing: the block's rates replace the resolved ones; a cache price missing from
+            # both falls back to the off-peak input rate
+            r_in = _off_peak_rate(off_peak, "input_cost_per_token", r_in)
+            r_out = _off_peak_rate(off_peak, "output_cost_per_token", r_out)
+            block_cr = _off_peak_value(off_peak, "cache_read_input_token_cost")
+            block_cw = _off_peak_value(off_peak, "cache_creation_input_token_cost")
+            r_cr = r_cr if block_cr is None else block_cr
+            r_cw = r_cw if block_cw is None else block_cw
+            keys.update({k: f"{v} (off-peak)" for k, v in keys.items() if k in ("input", "output", "cache_read",
+                                                                                  "cache_write")})
         if r_cr is None:
             r_cr, keys["cache_read"] = r_in, f"{keys['input']} (no cache-read price)"
         if r_cw is None:
@@ -237,6 +471,10 @@ def band_rates(rates: dict[str, Any], prompt_tokens: int, service_tier: str | No
         else:
             keys["cache_write_1h"] = ttl_key
         r_rea, keys["reasoning"] = _reasoning_rate(rates, suffix, r_out, keys["output"])
+    if off_peak is not None:
+        block_rea = _off_peak_value(off_peak, "output_cost_per_reasoning_token")
+        if block_rea is not None:
+            r_rea, keys["reasoning"] = block_rea, "off_peak_pricing.output_cost_per_reasoning_token"
     audio_in, keys["audio_input"] = _modality_rate(rates, "input_cost_per_audio_token", suffix, prompt_tokens,
                                                    inclusive)
     image_in, keys["image_input"] = _modality_rate(rates, "input_cost_per_image_token", suffix, 0, inclusive)
@@ -459,10 +697,15 @@ def make_adjuster(discounts: dict[str, float], margins: dict[str, Any], provider
 class Pricer:
     """Prices records against one PriceSheet under one service tier."""
 
-    def __init__(self, sheet: PriceSheet, service_tier: str | None = None, adjuster: Adjuster = NO_ADJUSTMENT):
+    def __init__(self, sheet: PriceSheet, service_tier: str | None = None, adjuster: Adjuster = NO_ADJUSTMENT,
+                 *, off_peak: dict[str, Any] | None = None):
         self.sheet = sheet
-        self.service_tier = service_tier
+        # providers whose cost function passes no service tier bill every tier at the standard rates
+        self.service_tier = service_tier if sheet.formula in ("generic", "vertex_128k") else None
         self.adjust = adjuster
+        # band_rates options: the provider's formula, the off-peak block (an off-peak twin), the regional uplift
+        self._options: dict[str, Any] = {"formula": sheet.formula, "off_peak": off_peak, "uplift": sheet.uplift}
+        service_tier = self.service_tier
         self.per_second = sheet.per_second_rate if sheet.per_second else None
         rates = sheet.rates
         bounds: set[float] = set()
@@ -479,7 +722,7 @@ class Pricer:
         self.rate_tables: dict[int, Any] = {}  # render's per-band {part: key, rate, source} tables
         # no size-dependent rates: one band for every prompt, resolved now (the common case)
         self._flat = None if self._bounds or self._tiers is not None or self.per_second is not None \
-            else band_rates(rates, 0, service_tier, sheet.provider)
+            else band_rates(rates, 0, service_tier, sheet.provider, **self._options)
 
     def rates_for(self, prompt_tokens: int) -> Rates:
         if self._inclusive:
@@ -492,7 +735,7 @@ class Pricer:
             return self._bands[band]
         except KeyError:
             r = self._bands[band] = band_rates(self.sheet.rates, prompt_tokens, self.service_tier,
-                                               self.sheet.provider)
+                                               self.sheet.provider, **self._options)
             return r
 
     def batch_rates_for(self, prompt_tokens: int) -> BatchRates:
@@ -637,6 +880,128 @@ class Pricer:
             if h:
                 lines.append(charge("batch cache write 1h", h, one_hour, "cache_creation_input_token_cost_batches"))
         return [*lines, charge("batch output", completion, b.output, out_key)]
+
+
+class FormulaPricer(Pricer):
+    """A Pricer for a card LiteLLM does not price with the plain generic formula of one rate set: a provider
+    function that reads fewer token counts (xai, perplexity, dashscope), Vertex's 128k rule, a provider that prices
+    nothing, or rates that change with the time of day (``off_peak_pricing``). Off the fused hot path: the engine
+    calls ``price_record``, which passes the record's timestamp."""
+
+    def __init__(self, sheet: PriceSheet, service_tier: str | None = None, adjuster: Adjuster = NO_ADJUSTMENT):
+        super().__init__(sheet, service_tier, adjuster)
+        formula = sheet.formula
+        self._xai = formula == "xai"  # completion details dropped: reasoning and audio output are plain output
+        self._text_only = formula in ("perplexity", "dashscope")  # audio, image and 1-hour writes are plain input
+        block = sheet.rates.get("off_peak_pricing")
+        self.off_peak_block = block if isinstance(block, dict) and formula in _OFF_PEAK_FORMULAS else None
+        self._off_peak = Pricer(sheet, service_tier, adjuster, off_peak=block) \
+            if self.off_peak_block is not None and self.per_second is None else None
+
+    def price_record(self, r: Any) -> Cost | None:
+        return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                    r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
+                    r.image_input_tokens, r.duration_s, r.batch, r.timestamp)
+
+    def _counts(self, cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int,
+                image_in: int) -> tuple[int, int, int, int, int]:
+        if self._xai:
+            return cache_write_1h, 0, audio_in, 0, image_in
+        if self._text_only:
+            return 0, reasoning, 0, 0, 0
+        return cache_write_1h, reasoning, audio_in, audio_out, image_in
+
+    def _special(self, prompt: int, completion: int, duration_s: float | None) -> Cost | bool | None:
+        """The formulas that are not one rate set over the token counts: their cost (None: no duration for GPU
+        time), or False when the rate-set path applies."""
+        formula = self.sheet.formula
+        if formula == "zero":
+            total = self.adjust(0.0) if self._adjusting else 0.0
+            return Cost(0.0, 0.0, 0.0, 0.0, 0.0, total, total)
+        if formula == "replicate_gpu":
+            if duration_s is None:
+                return None
+            gpu = REPLICATE_GPU_PRICE_PER_SECOND * ((duration_s * 1000.0) / 1000)
+            return Cost(gpu, 0.0, 0.0, 0.0, 0.0, 0.0, gpu)
+        if formula != "vertex_128k":
+            return False
+        in_rate, _, out_rate, _ = self._vertex_128k_rates(prompt, completion)
+        uplift = self.sheet.uplift
+        uncached, out = prompt * in_rate * uplift, completion * out_rate * uplift
+        base = uncached + out
+        total = self.adjust(base) if self._adjusting else base
+        return Cost(uncached, 0.0, 0.0, out, 0.0, total - base, total)
+
+    def _vertex_128k_rates(self, prompt: int, completion: int) -> tuple[float, str, float, str]:
+        """llms/vertex_ai/cost_calculator._handle_128k_pricing: every prompt token at the input rate of the prompt's
+        band, every completion token at the output rate of the completion's band (> 128k, either side)."""
+        rates = self.sheet.rates
+        in_key = "input_cost_per_token_above_128k_tokens"
+        out_key = "output_cost_per_token_above_128k_tokens"
+        if prompt <= _VERTEX_128K or rates.get(in_key) is None:
+            in_key = "input_cost_per_token"
+        if completion <= _VERTEX_128K or rates.get(out_key) is None:
+            out_key = "output_cost_per_token"
+        return _plain_rate(rates.get(in_key)), in_key, _plain_rate(rates.get(out_key)), out_key
+
+    def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
+                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
+                 image_in: int = 0, duration_s: float | None = None, batch: bool = False,
+                 timestamp: float | None = None) -> Cost | None:
+        if not batch and self.per_second is None:
+            special = self._special(prompt, completion, duration_s)
+            if special is not False:
+                return special  # type: ignore[return-value]
+            cache_write_1h, reasoning, audio_in, audio_out, image_in = self._counts(
+                cache_write_1h, reasoning, audio_in, audio_out, image_in)
+            if self._off_peak is not None:
+                import time
+
+                if is_off_peak(self.off_peak_block, time.time() if timestamp is None else timestamp):
+                    return self._off_peak(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                                          audio_in, audio_out, image_in, duration_s)
+        return super().__call__(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
+                                audio_out, image_in, duration_s, batch)
+
+    def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
+                cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
+                image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> list[Charge]:
+        """As Pricer.explain, with this formula's counts (off-peak records are explained at the standard rates:
+        the explanation does not see the record's timestamp)."""
+        if batch or self.per_second is not None:
+            return super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                                   audio_in, audio_out, image_in, duration_s, batch)
+        sources = self.sheet.sources
+        formula = self.sheet.formula
+        if formula == "replicate_gpu":
+            if duration_s is None:
+                return []
+            return [Charge("GPU time (s)", duration_s, REPLICATE_GPU_PRICE_PER_SECOND,
+                           "DEFAULT_REPLICATE_GPU_PRICE_PER_SECOND", "litellm constant",
+                           duration_s * REPLICATE_GPU_PRICE_PER_SECOND)]
+        if formula == "zero":
+            return [Charge("input", prompt, 0.0, f"none: {self.sheet.provider} has no token price", "", 0.0),
+                    Charge("output", completion, 0.0, f"none: {self.sheet.provider} has no token price", "", 0.0)]
+        if formula == "vertex_128k":
+            in_rate, in_key, out_rate, out_key = self._vertex_128k_rates(prompt, completion)
+            u = self.sheet.uplift
+            return [Charge("input (all prompt tokens)", prompt, in_rate * u, in_key, sources.get(in_key, ""),
+                           prompt * in_rate * u),
+                    Charge("output", completion, out_rate * u, out_key, sources.get(out_key, ""),
+                           completion * out_rate * u)]
+        cache_write_1h, reasoning, audio_in, audio_out, image_in = self._counts(
+            cache_write_1h, reasoning, audio_in, audio_out, image_in)
+        return super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
+                               audio_out, image_in, duration_s, batch)
+
+
+def make_pricer(sheet: PriceSheet, service_tier: str | None = None, adjuster: Adjuster = NO_ADJUSTMENT) -> Pricer:
+    """The pricer for ``sheet``: the plain (hot-path) Pricer unless the card needs a FormulaPricer."""
+    special = sheet.formula in ("xai", "perplexity", "dashscope", "vertex_128k", "zero", "replicate_gpu") \
+        or isinstance(sheet.rates.get("off_peak_pricing"), dict)
+    if special and not sheet.per_second:
+        return FormulaPricer(sheet, service_tier, adjuster)
+    return Pricer(sheet, service_tier, adjuster)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,75 @@ _STANDARD_TIER_KEY = re.compile(r"^(input_cost_per_token|output_cost_per_token)_
 # Price fields a usage record may carry (SPEC §1.3): what LiteLLM accepts as per-call pricing.
 REQUEST_PRICE_FIELDS = CUSTOM_PRICING_FIELDS
 
+# LiteLLM's cost_per_token dispatches on the provider (cost_calculator.py); see pricing.FORMULAS for what each
+# function bills. Providers without a branch of their own take the last one: the generic formula only for a rate
+# card with a positive input or output price or a tiered_pricing table, else nothing at all.
+_GENERIC_PROVIDERS = frozenset({"anthropic", "bedrock", "openai", "databricks", "azure", "gemini", "azure_ai"})
+_NO_TIER_PROVIDERS = frozenset({"fireworks_ai", "deepseek", "tencent"})
+_DASHSCOPE_PROVIDERS = frozenset({"dashscope", "qwencloud", "qwen_ai_platform"})
+_DISPATCHED_PROVIDERS = _GENERIC_PROVIDERS | _NO_TIER_PROVIDERS | _DASHSCOPE_PROVIDERS | {
+    "vertex_ai", "xai", "perplexity", "lemonade"}
+# The keys LiteLLM's ModelInfo declares (per-call price entries are validated as one, dropping the rest): the
+# get_model_info field set plus the custom-pricing fields, but for these few custom-pricing fields it lacks.
+_NOT_MODEL_INFO_FIELDS = frozenset({
+    "cache_creation_input_audio_token_cost", "input_cost_per_audio_per_second_above_128k_tokens",
+    "input_cost_per_image_above_128k_tokens", "input_cost_per_pixel", "input_cost_per_token_cache_hit",
+    "input_cost_per_video_per_second_above_128k_tokens", "input_cost_per_video_per_second_above_15s_interval",
+    "input_cost_per_video_per_second_above_8s_interval"})
+_PER_CALL_FIELDS = (MODEL_INFO_FIELDS | CUSTOM_PRICING_FIELDS) - _NOT_MODEL_INFO_FIELDS
+# infer_openai_data_residency: api_base host → the uplift key of the model's entry.
+_OPENAI_RESIDENCY_HOSTS = {"eu.api.openai.com": "regional_processing_uplift_multiplier_eu",
+                           "us.api.openai.com": "regional_processing_uplift_multiplier_us",
+                           "gov.api.openai.com": "fedramp_uplift_multiplier"}
+
+
+OFF_PEAK_NOTE = ("off_peak_pricing replaces these rates inside its UTC windows: each record is priced at its "
+                 "timestamp, a record without one at the current time (as a live proxy prices at request time)")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+_TOGETHER_SIZE = re.compile(r"(\d+b)")
+_TOGETHER_CATEGORIES = ((4, "together-ai-up-to-4b"), (8, "together-ai-4.1b-8b"), (21, "together-ai-8.1b-21b"),
+                        (41, "together-ai-21.1b-41b"), (80, "together-ai-41.1b-80b"), (110, "together-ai-81.1b-110b"))
+REPLICATE_GPU_PRICE_PER_SECOND = 0.0014  # litellm.constants.DEFAULT_REPLICATE_GPU_PRICE_PER_SECOND (A100 80GB)
+
+
+def together_category(name: str) -> str | None:
+    """together_ai's ``get_model_params_and_category``: the price class of the first ``<N>b`` in the name."""
+    found = _TOGETHER_SIZE.search(name.lower())
+    if found is None:
+        return None
+    size = float(found.group(1)[:-1])
+    return next((category for limit, category in _TOGETHER_CATEGORIES if size <= limit), None)
+
+
+def formula_for(provider: str | None, rates: dict[str, Any]) -> str:
+    """The provider cost function LiteLLM prices a rate card with (pricing.FORMULAS)."""
+    if provider == "vertex_ai":
+        above = ("input_cost_per_token_above_128k_tokens", "output_cost_per_token_above_128k_tokens")
+        return "vertex_128k" if any(rates.get(k) is not None for k in above) else "generic"
+    if provider is None or provider in _GENERIC_PROVIDERS:
+        return "generic"
+    if provider in _NO_TIER_PROVIDERS:
+        return "generic_no_tier"
+    if provider in ("xai", "perplexity"):
+        return provider
+    if provider in _DASHSCOPE_PROVIDERS:
+        return "dashscope"
+    if provider == "lemonade":
+        return "zero"
+    priced = (_number(rates.get("input_cost_per_token")) or 0.0) > 0 \
+        or (_number(rates.get("output_cost_per_token")) or 0.0) > 0 or rates.get("tiered_pricing") is not None
+    return "generic" if priced else "zero"
+
 
 def is_pricing_field(name: str) -> bool:
     return "cost" in name or name in ("tiered_pricing", "off_peak_pricing") or name.endswith("multiplier")
@@ -79,6 +148,10 @@ class PriceSheet:
     warnings: tuple[str, ...] = ()
     mode: str | None = None
     map_rule: str | None = None  # which LiteLLM lookup rule found ``map_key`` ("as given", "prefix stripped", …)
+    formula: str = "generic"  # which of LiteLLM's provider cost functions prices the call (pricing.FORMULAS)
+    uplift: float = 1.0  # regional multiplier on every token rate (Vertex regional endpoint, OpenAI data residency)
+    call_provider: str | None = None  # the provider the call went to: discount and margin are looked up by it
+    discount_model: str | None = None  # the model name cost_discount_config patterns are matched against
 
     @property
     def per_second(self) -> bool:
@@ -143,14 +216,16 @@ class Resolver:
         self.config = config or ProxyConfig.empty()
         self._by_name: dict[str, list[Deployment]] = {}
         self._by_id: dict[str, Deployment] = {}
+        self._last_by_identity: dict[str, Deployment] = {}
         self._wildcards: list[Deployment] = []
         for d in self.config.deployments:
             if d.is_wildcard:
                 self._wildcards.append(d)
             else:
                 self._by_name.setdefault(d.model_name, []).append(d)
-            if d.model_id is not None:
-                self._by_id.setdefault(d.model_id, d)
+            # a record's model_id is a configured model_info.id or the id the Router generated (identity)
+            self._by_id.setdefault(d.identity, d)
+            self._last_by_identity[d.identity] = d
         self._wildcards.sort(key=lambda d: _specificity(d.model_name), reverse=True)
         self._wildcard_regex = {d.model_name: re.compile(wildcard_regex(d.model_name)) for d in self._wildcards}
         self._registered: dict[str, _Registered] = {}
@@ -173,21 +248,29 @@ class Resolver:
         return [d for d in self.config.deployments if d.model == model and not d.is_wildcard]
 
     def pick_deployment(self, model: str, model_id: str | None) -> tuple[Deployment | None, str | None]:
-        """(deployment, ambiguity note). ``model_id`` wins; otherwise the first of several, noted if prices differ."""
-        if model_id is not None and model_id in self._by_id:
-            return self._by_id[model_id], None
+        """(deployment, note) as the proxy routes the record. ``model_id`` picks among the deployments the name
+        reaches, else the first of them (noted if their prices differ); a name that reaches none falls back to the
+        deployment with that id. Several deployments of one name are addressed by deployment id, and an id that
+        several deployments share (the same model_info.id, or the same model_name + litellm_params, which LiteLLM
+        hashes into the id) routes to the LAST of them: the Router's id index keeps the last registration."""
         group = self.deployments_named(model)
         if not group:
+            if model_id is not None and model_id in self._by_id:
+                return self._last_by_identity[self._by_id[model_id].identity], None
             return None, None
-        first = group[0]
-        if len(group) > 1:
-            signatures = {self._price_signature(d) for d in group}
-            if len(signatures) > 1:
-                return first, (
-                    f"{len(group)} deployments share the name {model!r} with different prices and the record "
-                    f"names no model_id: priced with the first ({first.label})"
-                )
-        return first, None
+        chosen = next((d for d in group if d.identity == model_id), None) if model_id is not None else None
+        note = None
+        if len(group) > 1 and not group[0].is_wildcard:
+            # what each member's id reaches (validate reports the shared ids themselves)
+            group = [self._last_by_identity[d.identity] for d in group]
+            chosen = None if chosen is None else self._last_by_identity[chosen.identity]
+        if chosen is None:
+            chosen = group[0]
+            if len(group) > 1 and len({self._price_signature(d) for d in group}) > 1:
+                which = "names no model_id" if model_id is None else f"names a model_id ({model_id}) none of them has"
+                note = (f"{len(group)} deployments share the name {model!r} with different prices and the record "
+                        f"{which}: priced with the first ({chosen.label})")
+        return chosen, note
 
     def _price_signature(self, d: Deployment) -> tuple[Any, ...]:
         return (d.model, d.base_model, repr(sorted(self.registered(d).entry.items())))
@@ -221,6 +304,88 @@ class Resolver:
             return d.custom_llm_provider
         found = self.cost_map.provider_of(model or d.model)
         return found[0] if found else None
+
+    def call_provider(self, d: Deployment, model: str | None = None) -> str | None:
+        """The provider the proxy prices a deployment's calls under: model_info.pricing_provider, else the
+        provider it calls (completion_cost's ``custom_llm_provider``)."""
+        return d.pricing_provider or self.deployment_provider(d, model)
+
+    def _priced_name(self, d: Deployment | None, name: str, provider: str | None) -> str:
+        """The model name the proxy prices a call under. Bedrock Mantle: a region in the model string only routes;
+        the row of the configured region (litellm_params.aws_region_name, a bedrock-mantle.<region>.api.aws
+        api_base, else LiteLLM's default us-east-1) prices when the map has one, else the region-free name."""
+        if provider != "bedrock_mantle":
+            # the served model as get_llm_provider leaves it, prefixed again (a repeated provider prefix, as in
+            # perplexity/perplexity/sonar, collapses: the call is priced as perplexity/sonar)
+            found = self.cost_map.provider_of(name, provider)
+            if found is not None and found[1]:
+                priced = self.prefixed(found[1], provider or found[0])
+                if priced != name:
+                    # keep the name as written when it finds the same row (its lookup rule reads better)
+                    a, b = self.cost_map.find(priced, provider or found[0]), self.cost_map.find(name, provider)
+                    if a is None or b is None or a.key != b.key:
+                        name = priced
+            return self._together_name(name, provider)
+        found = self.cost_map.provider_of(name, provider)
+        bare = found[1] if found else name.rsplit("/", 1)[-1]
+        region = d.aws_region_name if d is not None else None
+        host = d.api_base_host if d is not None else None
+        if region is None and host and host.startswith("bedrock-mantle.") and host.endswith(".api.aws"):
+            region = host[len("bedrock-mantle."):-len(".api.aws")] or None
+        regional = f"bedrock_mantle/{region or 'us-east-1'}/{bare}"
+        return regional if regional in self.cost_map else f"bedrock_mantle/{bare}"
+
+    def _together_name(self, name: str, call: str | None) -> str:
+        """completion_cost prices a together_ai call whose name has no ``together_ai/<name>`` row by the size class
+        the name spells (``...-70b-...`` → together-ai-41.1b-80b), mapped models included."""
+        priced = self.prefixed(name, call)
+        if "togethercomputer" not in priced and "together_ai" not in priced and call != "together_ai":
+            return name
+        row = self.cost_map.entries.get(f"together_ai/{priced.removeprefix('together_ai/')}")
+        if isinstance(row, dict) and "input_cost_per_token" in row:
+            return name
+        category = together_category(priced)
+        return category if category is not None and category in self.cost_map else name
+
+    def _replicate_gpu(self, model: str, d: Deployment | None, call: str | None, why: str,
+                       warnings: tuple[str, ...] = ()) -> PriceSheet:
+        """completion_cost prices a name containing "replicate" that is not in the cost map by GPU time:
+        DEFAULT_REPLICATE_GPU_PRICE_PER_SECOND x the request duration, with no discount or margin."""
+        note = (f"{why}: LiteLLM bills it by GPU time, ${REPLICATE_GPU_PRICE_PER_SECOND:g}/s x the request duration "
+                "(no token prices, discount or margin)")
+        return PriceSheet(model=model, provider=call, rates={}, sources={}, rule=f"replicate GPU time ({why})",
+                          deployment=d, warnings=(*warnings, note), mode="chat", formula="replicate_gpu",
+                          call_provider=call)
+
+    def _lookup_provider(self, name: str, provider: str | None) -> str | None:
+        """completion_cost always looks a name up under a provider: the one given, else the one LiteLLM decides
+        for the name (``gemini-3.5-flash`` → vertex_ai, whose ``vertex_ai/gemini-3.5-flash`` row comes first)."""
+        if provider:
+            return provider
+        found = self.cost_map.provider_of(name)
+        return found[0] if found else None
+
+    def _rules(self, dispatch: str | None, rates: dict[str, Any], call: str | None, d: Deployment | None,
+               priced_name: str, *, per_call: bool = False) -> dict[str, Any]:
+        """How the proxy's cost calculator treats a rate card: which provider function (formula), which regional
+        uplift, and the provider and model name the discount and margin are looked up by.
+
+        ``per_call``: per-request prices, which LiteLLM prices with the generic formula for every provider."""
+        formula = "generic" if per_call else formula_for(dispatch, rates)
+        uplift = 1.0
+        if call is not None and call.startswith("vertex_ai") and (per_call or dispatch == "vertex_ai"):
+            # resolve_vertex_location_for_cost: the deployment's vertex_location, else us-central1 (non-global)
+            location = (d.vertex_location if d is not None else None) or "us-central1"
+            multiplier = _number(rates.get("regional_endpoint_uplift_multiplier"))
+            if location.lower() != "global" and multiplier is not None:
+                uplift *= multiplier
+        if call == "openai" and d is not None and d.api_base_host in _OPENAI_RESIDENCY_HOSTS \
+                and (per_call or dispatch == "openai" or dispatch not in _DISPATCHED_PROVIDERS):
+            # infer_openai_data_residency: a regional api_base host bills the model's residency uplift
+            multiplier = _number(rates.get(_OPENAI_RESIDENCY_HOSTS[d.api_base_host]))
+            if multiplier is not None:
+                uplift *= multiplier
+        return {"formula": formula, "uplift": uplift, "call_provider": call, "discount_model": priced_name}
 
     # -- the registered entry of a custom-priced deployment ---------------------------------------
 
@@ -330,7 +495,7 @@ class Resolver:
                 w.append(f"long-context rates of {reg.backend_key!r} ({', '.join(lost)}) are not inherited: "
                          "large prompts are billed at the flat override price")
         if e.get("off_peak_pricing") is not None:
-            w.append("off_peak_pricing depends on the wall clock at request time and is not applied offline")
+            w.append(OFF_PEAK_NOTE)
         return w
 
     # -- resolution ---------------------------------------------------------------------------------
@@ -349,7 +514,11 @@ class Resolver:
         return result
 
     def _map_sheet(self, name: str, provider: str | None, *, called: str, rule: str,
-                   deployment: Deployment | None = None, warnings: tuple[str, ...] = ()) -> PriceSheet | None:
+                   deployment: Deployment | None = None, warnings: tuple[str, ...] = (),
+                   call: str | None = None) -> PriceSheet | None:
+        """The cost-map card of ``name`` looked up under ``provider`` (else the provider LiteLLM decides for it);
+        ``call``: the provider the call went to, when the card is priced under another (a base_model's own)."""
+        provider = self._lookup_provider(name, provider)
         match = self.cost_map.find(name, provider)
         if match is None:
             return None
@@ -359,74 +528,136 @@ class Resolver:
             return None  # an entry (or generalisation rule) that carries no price at all
         src = f"cost_map:{match.key}"
         sources = dict.fromkeys(rates, src)
+        if isinstance(rates.get("off_peak_pricing"), dict):
+            warnings = (*warnings, f"{match.key}: {OFF_PEAK_NOTE}")
+        rules = self._rules(match.provider, rates, call or match.provider, deployment, self.prefixed(name, provider))
         return PriceSheet(model=called, provider=match.provider, rates=rates, sources=sources,
                           rule=f"{rule} (cost map key {match.key!r}, {match.rule})", map_key=match.key,
-                          deployment=deployment, warnings=warnings, mode=raw.get("mode"), map_rule=match.rule)
+                          deployment=deployment, warnings=warnings, mode=raw.get("mode"), map_rule=match.rule,
+                          **rules)
 
     def _resolve_base(self, model: str, model_id: str | None) -> Resolution:
         d, ambiguity = self.pick_deployment(model, model_id)
         notes = (ambiguity,) if ambiguity else ()
         if d is None:
-            sheet = self._map_sheet(model, None, called=model, rule="cost map")
+            call = self._lookup_provider(model, None)
+            priced = self._priced_name(None, model, call)
+            if call is not None and "replicate" in self.prefixed(priced, call) \
+                    and self.prefixed(priced, call) not in self.cost_map:
+                return self._replicate_gpu(model, None, call, f"{model!r} is not in the cost map")
+            sheet = self._map_sheet(priced, None, called=model, rule="cost map")
             if sheet is not None:
                 return sheet
             return Unpriced(model, "not a config model_name and not in the cost map",
                             tuple(self.suggest(model)))
         return self.resolve_deployment(d, model, notes)
 
+    def _base_model_provider(self, base_model: str, call: str | None) -> str | None:
+        """completion_cost's ``_base_model_pricing_provider``: a base_model the call's provider has no priced row
+        for is priced under its own row's provider, when that row has prices."""
+        if call is None:
+            return None
+        own = self.cost_map.find(base_model, call)
+        if own is not None and prices_anything(self.cost_map.entry(own.key)):
+            return None
+        other = self.cost_map.index.find(base_model, None, lenient=True)
+        if other is None or not other.in_map or not prices_anything(self.cost_map.entry(other.key)):
+            return None
+        return self.cost_map.entry(other.key).get("litellm_provider") or None
+
     def resolve_deployment(self, d: Deployment, model: str, notes: tuple[str, ...] = ()) -> Resolution:
         """The rate card of deployment ``d`` serving a call for ``model``."""
-        served = self.served_model(d, model)
-        provider = self.deployment_provider(d, served)
+        written = served = self.served_model(d, model)
+        provider = self.call_provider(d, served)
+        served = self._priced_name(d, served, provider)
         if self.uses_custom_pricing(d):
             reg = self.registered(d)
             used = prices_anything(reg.entry)
             warnings = (*notes, *self.custom_pricing_warnings(d, reg, used))
+            if used and "replicate" in self.prefixed(d.identity, provider):
+                return self._replicate_gpu(model, d, provider, f"deployment {d.label} sets custom prices, "
+                                           "which the proxy looks up as 'replicate/<deployment id>'", notes)
+            category = self._together_name(d.identity, provider) if used else d.identity
+            if category != d.identity:
+                sheet = self._map_sheet(category, provider, called=model, deployment=d, call=provider,
+                                        rule=f"deployment {d.label}: together_ai size class of its deployment id",
+                                        warnings=(*notes, f"the proxy ignores the custom prices of this together_ai "
+                                                  f"deployment: it prices 'together_ai/{d.identity}' (not a "
+                                                  f"registered model) by the size class its id spells, {category}"))
+                if sheet is not None:
+                    return sheet
             if used:
                 rates = model_info_view(reg.entry)
                 sources = {k: reg.sources.get(k, "config:model_info") for k in rates}
+                rules = self._rules(provider, rates, provider, d, self.prefixed(served, provider))
                 return PriceSheet(model=model, provider=provider, rates=rates, sources=sources,
                                   rule=f"deployment {d.label}: custom prices", map_key=reg.backend_key,
                                   deployment=d, warnings=warnings, mode=reg.entry.get("mode"),
-                                  map_rule=reg.backend_rule)
-            sheet = self._map_sheet(served, d.custom_llm_provider, called=model,
-                                    rule=f"deployment {d.label}: deployment model {served!r}",
+                                  map_rule=reg.backend_rule, **rules)
+            # the proxy then prices the deployment's model as written (a Mantle region in it included)
+            sheet = self._map_sheet(self._together_name(written, provider), provider, called=model,
+                                    rule=f"deployment {d.label}: deployment model {written!r}",
                                     deployment=d, warnings=warnings)
             if sheet is not None:
                 return sheet
             return Unpriced(model, f"deployment {d.label} sets only cache prices (ignored by the proxy) and its "
                             f"model {served!r} is not in the cost map", deployment=d)
-        candidates = []
+        candidates: list[tuple[str, str | None, str]] = []
         if d.base_model:
-            candidates.append((self.prefixed(d.base_model, provider), f"deployment {d.label}: base_model"))
-        candidates.append((served, f"deployment {d.label}: model {served!r}"))
-        for name, rule in candidates:
-            sheet = self._map_sheet(name, d.custom_llm_provider if name == served else None, called=model,
-                                    rule=rule, deployment=d, warnings=notes)
+            own = self._base_model_provider(d.base_model, provider)
+            rule = f"deployment {d.label}: base_model"
+            if own is not None:
+                rule += f" (the {provider} row has no prices: priced under its own provider {own})"
+            candidates.append((self._together_name(self.prefixed(d.base_model, own or provider), provider),
+                               own or provider, rule))
+        candidates.append((served, provider, f"deployment {d.label}: model {served!r}"))
+        for name, lookup, rule in candidates:
+            sheet = self._map_sheet(name, lookup, called=model, rule=rule, deployment=d, warnings=notes,
+                                    call=provider)
             if sheet is not None:
                 return sheet
-        tried = " or ".join(repr(n) for n, _ in candidates)
+        tried = " or ".join(repr(n) for n, _, _ in candidates)
         return Unpriced(model, f"deployment {d.label} sets no prices and {tried} is not in the cost map "
                         "(a LiteLLM proxy would book it at $0)",
                         tuple(self.cost_map.suggest(d.base_model or served)), deployment=d)
 
     def prefixed(self, name: str, provider: str | None) -> str:
-        """The name LiteLLM prices a base_model under: ``provider/name`` unless it starts with a known provider."""
+        """The name LiteLLM prices a model under (``_cost_map_model_name``): ``provider/name`` unless it starts
+        with a known provider, with unregistered leading segments dropped down to a mapped key
+        (``vertex_ai/vertex/claude-x`` → ``vertex_ai/claude-x``; a segment naming a provider stops that)."""
         if provider is None or name.split("/", 1)[0] in PROVIDER_PREFIXES:
             return name
-        return f"{provider}/{name}"
+        model = f"{provider}/{name}"
+        segments = model.split("/")
+        if "/".join(segments[1:]) in self.cost_map:
+            return model
+        tail = segments[1:]
+        stop = next((i for i, segment in enumerate(tail) if segment in PROVIDER_PREFIXES), len(tail))
+        for start in range(min(stop, len(tail) - 1) + 1):
+            candidate = f"{provider}/{'/'.join(tail[start:])}"
+            if candidate in self.cost_map:
+                return candidate
+        return model
 
     def _apply_request_prices(self, model: str, base: Resolution, custom: dict[str, Any]) -> Resolution:
         """Per-call prices merge field by field (PRICING.md §7.5): the cost-map row of the called model, then a
         custom-priced deployment's registered entry, then the request's own prices."""
         d = base.deployment
+        if isinstance(base, PriceSheet) and base.formula == "replicate_gpu":
+            return base  # completion_cost returns the GPU-time price before it reads any per-call prices
         served = self.served_model(d, model) if d is not None else model
         registered = self.registered(d) if d is not None and self.uses_custom_pricing(d) else None
         if registered is not None:
             custom = {k: v for k, v in custom.items() if registered.entry.get(k) != v}
             if not custom:
                 return base
-        match = self.cost_map.find(served, d.custom_llm_provider if d is not None else None)
+        if d is None and isinstance(base, Unpriced) and self.cost_map.provider_of(model) is None:
+            return base  # LiteLLM cannot route the name: the call fails before per-call prices are read
+        call = self.call_provider(d, served) if d is not None else self._lookup_provider(model, None)
+        if call == "bedrock_mantle":  # the per-call row is read under the region-free name
+            found = self.cost_map.provider_of(served, call)
+            served = f"bedrock_mantle/{found[1] if found else served.rsplit('/', 1)[-1]}"
+        match = self.cost_map.find(served, call)
         rates: dict[str, Any] = {}
         sources: dict[str, str] = {}
         mode = None
@@ -453,18 +684,22 @@ class Resolver:
         if flat and isinstance(tiers, list) and tiers:
             rates["tiered_pricing"] = [{**t, **flat} for t in tiers]
             sources["tiered_pricing"] = "request"
-        if match is not None:
-            provider = match.provider
-        elif d is not None:
-            provider = self.deployment_provider(d, served)
-        else:
-            found = self.cost_map.provider_of(model)
-            provider = found[0] if found else None
+        # the merged entry is validated as a ModelInfo, which keeps only the keys it declares: undeclared
+        # *_above_Nk_tokens keys (above_32k, say), from the map row, the deployment or the request, are dropped
+        dropped = sorted(k for k in rates if k not in _PER_CALL_FIELDS)
+        for k in dropped:
+            del rates[k]
+            sources.pop(k, None)
+        warnings = base.warnings if isinstance(base, PriceSheet) else ()
+        if dropped:
+            warnings = (*warnings, f"per-request prices: LiteLLM drops {', '.join(dropped)} from the merged rate "
+                        "card (not a ModelInfo field)")
+        provider = match.provider if match is not None else call
         rule = "per-request prices over " + (f"cost map key {match.key!r}" if match else "no cost map entry")
+        rules = self._rules(provider, rates, call, d, self.prefixed(served, call), per_call=True)
         return PriceSheet(model=model, provider=provider, rates=rates, sources=sources, rule=rule,
-                          map_key=match.key if match else None, deployment=d,
-                          warnings=base.warnings if isinstance(base, PriceSheet) else (), mode=mode or "chat",
-                          map_rule=match.rule if match else None)
+                          map_key=match.key if match else None, deployment=d, warnings=warnings,
+                          mode=mode or "chat", map_rule=match.rule if match else None, **rules)
 
     def suggest(self, model: str, n: int = 3) -> list[str]:
         import difflib

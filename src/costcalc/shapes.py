@@ -92,7 +92,8 @@ def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord
         return gemini(obj, file, line)
     if "custom_id" in obj:
         return batch_output(obj, file, line)
-    if "sessionId" in obj or "message" in obj or obj.get("type") in _TRANSCRIPT_TYPES:
+    if "sessionId" in obj or "message" in obj or (isinstance(obj.get("type"), str)
+                                                   and obj["type"] in _TRANSCRIPT_TYPES):
         return claude_code(obj, file, line)
     if "error" in obj and "model" not in obj:
         return Skipped(file, line, "an error response (no usage)")
@@ -266,8 +267,10 @@ def anthropic_counts(usage: dict[str, Any], prefix: str) -> dict[str, Any]:
             raise BadField(f"{prefix}.{key}", "OpenAI-style counts on an Anthropic usage (input_tokens excludes "
                                               "cache tokens there): conventions are mixed")
     rounds = usage.get("iterations")
-    if isinstance(rounds, list) and rounds:
-        parts = [r if isinstance(r, dict) else {} for r in rounds]
+    if rounds is not None and not (isinstance(rounds, list) and all(isinstance(r, dict) for r in rounds)):
+        raise BadField(f"{prefix}.iterations", "must be a list of objects")
+    if rounds:
+        parts = rounds
         inp = sum(_count(r, "input_tokens", f"{prefix}.iterations[]") for r in parts)
         out = sum(_count(r, "output_tokens", f"{prefix}.iterations[]") for r in parts)
         read = sum(_count(r, "cache_read_input_tokens", f"{prefix}.iterations[]") for r in parts)
@@ -365,18 +368,23 @@ def _modalities(details: Any, field: str) -> dict[str, int]:
     if not isinstance(details, list):
         raise BadField(field, "must be a list of {modality, tokenCount}")
     for d in details:
-        if isinstance(d, dict):
-            modality = str(d.get("modality", "")).upper()
-            out[modality] = out.get(modality, 0) + token_count(d, "tokenCount", f"{field}[].tokenCount")
+        if not isinstance(d, dict):
+            raise BadField(field, "must be a list of {modality, tokenCount}")
+        modality = str(d.get("modality", "")).upper()
+        out[modality] = out.get(modality, 0) + token_count(d, "tokenCount", f"{field}[].tokenCount")
     return out
 
 
 def _grounded(obj: dict[str, Any]) -> bool:
     """Google Search / Maps grounding ran (its tool-use tokens are not billed as input; LiteLLM's rule)."""
-    for c in obj.get("candidates") or ():
+    candidates = obj.get("candidates") or ()
+    if not isinstance(candidates, list):
+        raise BadField("candidates", "must be a list")
+    for c in candidates:
         g = c.get("groundingMetadata") if isinstance(c, dict) else None
-        if isinstance(g, dict) and (g.get("webSearchQueries") or any(
-                isinstance(ch, dict) and ch.get("maps") for ch in g.get("groundingChunks") or ())):
+        chunks = g.get("groundingChunks") if isinstance(g, dict) else None
+        if isinstance(g, dict) and (g.get("webSearchQueries") or (isinstance(chunks, list) and any(
+                isinstance(ch, dict) and ch.get("maps") for ch in chunks))):
             return True
     return False
 
@@ -467,6 +475,8 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
     ``metadata.usage_object`` (else ``metadata.additional_usage_values``). Cache hits, failures without usage
     and non-token call types are skipped."""
     call_type = obj.get("call_type") or ""
+    if not isinstance(call_type, str):
+        raise BadField("call_type", "must be a string")
     cache_hit = obj.get("cache_hit")
     if cache_hit is True or (isinstance(cache_hit, str) and cache_hit.lower() == "true"):
         return Skipped(file, line, "served from the LiteLLM proxy's cache (no provider charge)")
@@ -486,11 +496,12 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
     _json_field(obj, "request_tags")
     details: dict[str, Any] = {}
     if isinstance(metadata, dict):
-        source = metadata.get("usage_object")
-        if not isinstance(source, dict):
-            source = metadata.get("additional_usage_values")
+        name = "usage_object" if metadata.get("usage_object") is not None else "additional_usage_values"
+        source = metadata.get(name)
         if isinstance(source, dict):
             details = source
+        elif source is not None:
+            raise BadField(f"metadata.{name}", "must be an object")
     for key, value in (("prompt_tokens", prompt), ("completion_tokens", completion)):
         given = details.get(key)
         if given is not None and token_count(details, key, f"metadata.usage_object.{key}") != value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,10 +20,15 @@ from typing import IO, Any
 
 import orjson
 
+from .config import MAX_PRICE
 from .errors import UsageInputError
 from .resolve import REQUEST_PRICE_FIELDS
 
 MAX_TOKENS = 2**53 - 1
+# Bounds that keep every cost finite (and summable exactly in report.Totals): durations, recorded costs and
+# per-request prices above these are rejected as implausible.
+MAX_DURATION_S = 1e9  # about 31 years
+MAX_AMOUNT = 1e12  # dollars recorded for one request
 _FROMISO_Z = sys.version_info >= (3, 11)  # fromisoformat reads "Z" and most ISO 8601 forms from 3.11 on
 _BOM = b"\xef\xbb\xbf"
 
@@ -107,27 +113,51 @@ def token_count(obj: dict[str, Any], field: str, shown: str | None = None) -> in
 
 
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, float) else repr(value)
+    try:
+        text = orjson.dumps(value).decode() if not isinstance(value, float) else repr(value)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes
+        text = f"a {type(value).__name__} nested too deep to show"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def number(value: Any, field: str, *, allow_negative: bool = False) -> float:
+def number(value: Any, field: str, *, allow_negative: bool = False, limit: float = MAX_AMOUNT) -> float:
+    """A finite number up to ``limit`` (a price, a duration, a recorded cost), not negative unless allowed."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadField(field, f"must be a number, got {_show(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        value = math.inf
     if math.isnan(value) or math.isinf(value):
         raise BadField(field, "must be finite")
     if value < 0 and not allow_negative:
         raise BadField(field, f"must not be negative, got {value:g}")
+    if abs(value) > limit:
+        raise BadField(field, f"{value:g} is implausibly large (at most {limit:g})")
     return value
 
 
+# epoch seconds that every time zone can show as a date and a week (years 1 to 9999, a few days' margin)
+_MIN_TIME, _MAX_TIME = -62134819200.0, 253401264000.0
+
+
 def parse_time(value: Any, field: str) -> float:
-    """ISO 8601 (``Z`` or offset; naive means UTC) or epoch seconds (milliseconds if implausibly large)."""
+    """ISO 8601 (``Z`` or offset; naive means UTC) or epoch seconds (milliseconds if implausibly large),
+    within the years 1 to 9999."""
+    t = _parse_time(value, field)
+    if not _MIN_TIME <= t <= _MAX_TIME:
+        raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}")
+    return t
+
+
+def _parse_time(value: Any, field: str) -> float:
     if isinstance(value, bool):
         raise BadField(field, f"not a timestamp: {_show(value)}")
     if isinstance(value, (int, float)):
-        t = float(value)
+        try:
+            t = float(value)
+        except OverflowError:
+            raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}") from None
         if math.isnan(t) or math.isinf(t):
             raise BadField(field, "not a timestamp")
         return t / 1000.0 if t > 1e11 else t
@@ -142,12 +172,15 @@ def parse_time(value: Any, field: str) -> float:
                 dt = datetime.fromisoformat(text)
         except ValueError:
             try:
-                return parse_time(float(text), field)
+                return _parse_time(float(text), field)
             except ValueError:
                 raise BadField(field, f"not an ISO 8601 time or epoch seconds: {_show(value)}") from None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=timezone.utc)
-        return dt.timestamp()
+        try:
+            return dt.timestamp()
+        except (OverflowError, ValueError):
+            raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}") from None
     raise BadField(field, f"not a timestamp: {_show(value)}")
 
 
@@ -177,20 +210,22 @@ def request_prices(obj: dict[str, Any]) -> tuple[tuple[str, float], ...]:
                 v = float(v)
             except ValueError:
                 raise BadField(k, f"price must be a number, got {_show(v)}") from None
-        prices.append((k, number(v, k)))
+        prices.append((k, number(v, k, limit=MAX_PRICE)))
     return tuple(prices)
 
 
 def duration(obj: dict[str, Any]) -> float | None:
     if obj.get("duration_s") is not None:
-        return number(obj["duration_s"], "duration_s")
+        return number(obj["duration_s"], "duration_s", limit=MAX_DURATION_S)
     if obj.get("response_time_ms") is not None:
-        return number(obj["response_time_ms"], "response_time_ms") / 1000.0
+        return number(obj["response_time_ms"], "response_time_ms", limit=MAX_DURATION_S * 1000) / 1000.0
     start, end = obj.get("startTime"), obj.get("endTime")
     if start is not None and end is not None:
         seconds = parse_time(end, "endTime") - parse_time(start, "startTime")
         if seconds < 0:
             raise BadField("endTime", "is before startTime (negative duration)")
+        if seconds > MAX_DURATION_S:
+            raise BadField("endTime", f"is implausibly long after startTime ({seconds:g} s)")
         return seconds
     return None
 
@@ -346,30 +381,80 @@ def _recorded_cost(obj: dict[str, Any]) -> float | None:
 
 def _open(path: str) -> tuple[str, IO[bytes]]:
     if path == "-":
-        return "<stdin>", sys.stdin.buffer
+        stdin = sys.stdin.buffer
+        peek = getattr(stdin, "peek", None)
+        encoding = text_encoding(peek(4)[:4]) if peek is not None else None
+        return "<stdin>", stdin if encoding is None else _Transcoded(stdin, encoding, "<stdin>")  # type: ignore
     p = Path(path)
     try:
         raw = p.open("rb")
     except OSError as exc:
         raise UsageInputError(f"{path}: cannot open ({exc.strerror})") from None
-    head = raw.read(2)
-    raw.seek(0)
-    if head == b"\x1f\x8b":
+    head = raw.peek(4)[:4]  # peek, not read and seek: the path may be a pipe
+    if head[:2] == b"\x1f\x8b":
         return path, gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    encoding = text_encoding(head)
+    if encoding is not None:
+        return path, _Transcoded(raw, encoding, path)  # type: ignore[return-value]
     return path, raw
+
+
+_UTF16_32_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+                  (b"\xfe\xff", "utf-16"))
+
+
+def text_encoding(head: bytes) -> str | None:
+    """The encoding of a file that starts with a UTF-16 or UTF-32 byte order mark (Windows tools write UTF-16),
+    else None (UTF-8)."""
+    for bom, encoding in _UTF16_32_BOMS:
+        if head.startswith(bom):
+            return encoding
+    return None
+
+
+class _Transcoded:
+    """A UTF-16/32 file read as UTF-8 lines, split on LF only as for UTF-8 files. Text that does not decode
+    (a lone surrogate) stays in its line, which is then rejected as not valid UTF-8."""
+
+    def __init__(self, raw: IO[bytes], encoding: str, path: str):
+        self.raw, self.path = raw, path
+        self.text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogatepass", newline="\n")
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for line in self.text:
+                yield line.encode("utf-8", "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise UsageInputError(f"{self.path}: not valid {self.text.encoding.upper()} ({exc.reason})") from None
+
+    def close(self) -> None:
+        self.text.close()
 
 
 def expand_paths(paths: Iterable[str]) -> list[str]:
     """Directories are walked for ``*.jsonl`` (and ``*.jsonl.gz``), sorted, so runs are reproducible."""
     out: list[str] = []
     for path in paths:
+        if not path.strip():
+            raise UsageInputError(f"{path!r}: not a file name")
         p = Path(path)
         if path != "-" and p.is_dir():
-            found = sorted(x for x in p.rglob("*") if x.is_file() and x.name.endswith((".jsonl", ".jsonl.gz")))
-            out.extend(str(x) for x in found)
+            out.extend(str(x) for x in sorted(_walk(p)))
         else:
             out.append(path)
     return out
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    """The ``*.jsonl`` / ``*.jsonl.gz`` files under ``top``; symlinked directories are not followed (no
+    loops), and a directory that cannot be read is an error, not a silent gap."""
+    def fail(exc: OSError) -> None:
+        raise UsageInputError(f"{exc.filename}: cannot read directory ({exc.strerror})")
+
+    for folder, _, names in os.walk(top, onerror=fail):
+        for name in names:
+            if name.endswith((".jsonl", ".jsonl.gz")) and os.path.isfile(os.path.join(folder, name)):
+                yield Path(folder, name)
 
 
 def _open_span(path: str, start: int) -> tuple[str, IO[bytes], Any]:
@@ -393,7 +478,8 @@ def _bounded(reader: Any, budget: int) -> Iterator[bytes]:
 def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResult:
     """One line → record, rejection or skip. ``adapt`` maps a non-canonical object (see ``shapes.py``)."""
     try:
-        obj = orjson.loads(text)
+        # a UTF-8 BOM is accepted at the start of any line, not just the file's first (``cat`` of BOM files)
+        obj = orjson.loads(text[3:] if text[:3] == _BOM else text)
     except orjson.JSONDecodeError as exc:
         try:
             text.decode("utf-8")

@@ -16,9 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .config import ENV_REF, Deployment, ProxyConfig, is_price_key, parse_adjustments, parse_deployment, parse_price
+from .config import (
+    ENV_REF,
+    Deployment,
+    ProxyConfig,
+    YAMLProblem,
+    is_price_key,
+    load_yaml,
+    parse_adjustments,
+    parse_deployment,
+    parse_price,
+    read_config_bytes,
+)
 from .costmap import CostMap
 from .errors import ConfigError
 from .fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
@@ -90,19 +99,19 @@ class _Linter:
 
     def _read_one(self, path: Path, shown: str, raw: _Raw, seen: frozenset[Path], *, top: bool = False) -> bool:
         try:
-            text = path.read_bytes()
+            text = read_config_bytes(path)
         except OSError as exc:
             if top:
                 raise ConfigError(shown, f"cannot read config ({exc.strerror})") from None
             self.add("error", "include", f"cannot read included file ({exc.strerror})", key="include")
             return False
+        except YAMLProblem as exc:
+            self.add("error", "yaml", f"{shown}: {exc}")
+            return False
         try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}: " if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            self.add("error", "yaml", f"{shown}: {where}invalid YAML ({problem})")
+            doc = load_yaml(text)
+        except YAMLProblem as exc:
+            self.add("error", "yaml", f"{shown}: {exc}")
             return False
         raw.docs.append((shown, doc))
         if doc is None:
