@@ -455,7 +455,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("costcalc: interrupted\n")
         return 130
+    except UnicodeEncodeError as exc:  # an argument or file name that is not valid UTF-8, on its way out
+        sys.stderr.write(f"costcalc: error: cannot write text that is not valid UTF-8 ({exc.reason})\n")
+        return 2
     except Exception as exc:
+        if isinstance(exc, TypeError) and "surrogates not allowed" in str(exc):  # the same, through orjson
+            sys.stderr.write("costcalc: error: cannot write text that is not valid UTF-8 (surrogates not allowed)\n")
+            return 2
         sys.stderr.write(f"costcalc: internal error: {type(exc).__name__}: {exc}\n")
         return 3
     return result if isinstance(result, int) else 0

@@ -155,11 +155,20 @@ def _check_bounds(doc: Any) -> None:
             continue
         size[id(node)] = None
         stack.append((node, True))
-        for child in children:
-            if isinstance(child, (dict, list, tuple)):
+        for child in [*node, *children] if isinstance(node, dict) else children:
+            if isinstance(child, str) and not child.isascii():
+                _check_text(child)
+            elif isinstance(child, (dict, list, tuple)):
                 if id(child) in size and size[id(child)] is None:
                     raise YAMLProblem("a YAML alias refers to a value that contains it (a cycle)")
                 stack.append((child, False))
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a "\ud800" escape: no report, terminal or JSON could show it
+        raise YAMLProblem("invalid YAML (a string holds a lone UTF-16 surrogate)") from None
 
 
 def _read_yaml(path: Path, shown: str) -> Any:

@@ -15,6 +15,7 @@ import orjson
 
 from .config import MAX_PRICE, is_price_key
 from .errors import CostMapError
+from .fields import ABOVE_THRESHOLD, MODEL_INFO_FIELDS
 
 if TYPE_CHECKING:
     from .modelname import MapMatch, ModelIndex
@@ -128,7 +129,7 @@ def _check_entry(entry: dict[str, Any], where: str) -> None:
     if aliases is not None and not (isinstance(aliases, list) and all(isinstance(a, str) for a in aliases)):
         raise CostMapError(f"{where}: aliases must be a list of model names")
     for field, value in entry.items():
-        if value is None or not is_price_key(field):
+        if value is None or not _is_rate_field(field):
             continue
         if field == "tiered_pricing":
             if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
@@ -142,8 +143,19 @@ def _check_entry(entry: dict[str, Any], where: str) -> None:
                             _check_price(bound, f"{where}: tiered_pricing[{n}].range", None)
                     elif rate is not None and not isinstance(rate, (dict, list)):
                         _check_price(rate, f"{where}: tiered_pricing[{n}].{name}", MAX_PRICE)
-        elif not isinstance(value, (dict, list)):  # structured extras (search_context_cost_per_query) do not price
+        elif field == "search_context_cost_per_query":
+            if not isinstance(value, dict):
+                raise CostMapError(f"{where}: {field} must be an object of prices")
+            for name, rate in value.items():
+                _check_price(rate, f"{where}: {field}.{name}", MAX_PRICE)
+        elif field != "off_peak_pricing":
             _check_price(value, f"{where}: {field}", MAX_PRICE)
+
+
+# Fields the cost formulas read are checked; fields that never reach them (PRICING.md §2.6) cannot misprice, so a
+# newer map with new kinds of fields still loads.
+def _is_rate_field(field: str) -> bool:
+    return is_price_key(field) and (field in MODEL_INFO_FIELDS or ABOVE_THRESHOLD.search(field) is not None)
 
 
 def _check_price(value: Any, where: str, limit: float | None) -> None:

@@ -897,6 +897,14 @@ class FormulaPricer(Pricer):
         self.off_peak_block = block if isinstance(block, dict) and formula in _OFF_PEAK_FORMULAS else None
         self._off_peak = Pricer(sheet, service_tier, adjuster, off_peak=block) \
             if self.off_peak_block is not None and self.per_second is None else None
+        # whether the record priced last fell in an off-peak window: --explain and the per-record rate tables
+        # describe a record right after the engine priced it, without its timestamp
+        self._last_off_peak = False
+
+    def rates_for(self, prompt_tokens: int) -> Rates:
+        if self._last_off_peak and self._off_peak is not None:
+            return self._off_peak.rates_for(prompt_tokens)
+        return super().rates_for(prompt_tokens)
 
     def price_record(self, r: Any) -> Cost | None:
         return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
@@ -957,7 +965,9 @@ class FormulaPricer(Pricer):
             if self._off_peak is not None:
                 import time
 
-                if is_off_peak(self.off_peak_block, time.time() if timestamp is None else timestamp):
+                self._last_off_peak = is_off_peak(self.off_peak_block,
+                                                  time.time() if timestamp is None else timestamp)
+                if self._last_off_peak:
                     return self._off_peak(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
                                           audio_in, audio_out, image_in, duration_s)
         return super().__call__(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
@@ -966,8 +976,8 @@ class FormulaPricer(Pricer):
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                 image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> list[Charge]:
-        """As Pricer.explain, with this formula's counts (off-peak records are explained at the standard rates:
-        the explanation does not see the record's timestamp)."""
+        """As Pricer.explain, with this formula's counts; off-peak or not as the record priced last (the caller
+        explains a record right after pricing it and passes no timestamp)."""
         if batch or self.per_second is not None:
             return super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
                                    audio_in, audio_out, image_in, duration_s, batch)

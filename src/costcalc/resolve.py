@@ -89,6 +89,24 @@ def together_category(name: str) -> str | None:
     return next((category for limit, category in _TOGETHER_CATEGORIES if size <= limit), None)
 
 
+def fireworks_category(name: str) -> str:
+    """fireworks_ai's ``get_base_model_for_pricing``: the price class of an unmapped model, by its size."""
+    name = name.lower()
+    moe = re.search(r"(\d+)x(\d+)b", name)
+    if moe:
+        total = int(moe.group(1)) * int(moe.group(2))
+        if total <= 56:
+            return "fireworks-ai-moe-up-to-56b"
+        if total <= 176:
+            return "fireworks-ai-56b-to-176b"
+    size = re.search(r"(\d+(?:p\d+)?)b", name)
+    if size is not None:
+        billions = float(size.group(1).replace("p", "."))
+        return "fireworks-ai-up-to-4b" if billions <= 4 else \
+            "fireworks-ai-4.1b-to-16b" if billions <= 16 else "fireworks-ai-above-16b"
+    return "fireworks-ai-default"
+
+
 def formula_for(provider: str | None, rates: dict[str, Any]) -> str:
     """The provider cost function LiteLLM prices a rate card with (pricing.FORMULAS)."""
     if provider == "vertex_ai":
@@ -319,12 +337,7 @@ class Resolver:
             # perplexity/perplexity/sonar, collapses: the call is priced as perplexity/sonar)
             found = self.cost_map.provider_of(name, provider)
             if found is not None and found[1]:
-                priced = self.prefixed(found[1], provider or found[0])
-                if priced != name:
-                    # keep the name as written when it finds the same row (its lookup rule reads better)
-                    a, b = self.cost_map.find(priced, provider or found[0]), self.cost_map.find(name, provider)
-                    if a is None or b is None or a.key != b.key:
-                        name = priced
+                name = self.prefixed(found[1], provider or found[0])
             return self._together_name(name, provider)
         found = self.cost_map.provider_of(name, provider)
         bare = found[1] if found else name.rsplit("/", 1)[-1]
@@ -420,7 +433,13 @@ class Resolver:
         for k, v in d.params_prices.items():
             entry[k], sources[k] = v, "config:litellm_params"
         backend, provider = self._backend(d)
-        match = self.cost_map.find(backend, provider)
+        if provider is None:
+            # registration asks get_model_info without a provider, which goes on where get_llm_provider gives up
+            # (a bare deepseek-v4-flash finds its row); a capability-rule match carries no prices
+            match = self.cost_map.index.find(backend, None, lenient=True)
+            match = match if match is not None and match.in_map else None
+        else:
+            match = self.cost_map.find(backend, provider)
         if match is None:
             return reg
         reg.backend_key, reg.backend_rule = match.key, match.rule
@@ -515,11 +534,33 @@ class Resolver:
 
     def _map_sheet(self, name: str, provider: str | None, *, called: str, rule: str,
                    deployment: Deployment | None = None, warnings: tuple[str, ...] = (),
-                   call: str | None = None) -> PriceSheet | None:
+                   call: str | None = None, unregistered: bool = False,
+                   written: str | None = None) -> Resolution | None:
         """The cost-map card of ``name`` looked up under ``provider`` (else the provider LiteLLM decides for it);
-        ``call``: the provider the call went to, when the card is priced under another (a base_model's own)."""
+        ``call``: the provider the call went to, when the card is priced under another (a base_model's own).
+        ``unregistered``: a name the proxy's Router has not registered (the SDK path, a base_model), for which
+        fireworks_ai's own lookup falls back further (``_resolve_model_info``)."""
         provider = self._lookup_provider(name, provider)
         match = self.cost_map.find(name, provider)
+        if match is not None and written is not None and written != name:
+            # the same row found from the name as written reads better in lookup's "lookup rule"
+            plain = self.cost_map.find(written, provider)
+            if plain is not None and plain.key == match.key:
+                match = plain
+        dispatch = match.provider if match is not None else provider
+        if match is None and provider == "fireworks_ai" and unregistered:
+            # llms/fireworks_ai/cost_calculator.py: the name without the provider, looked up on its own, else the
+            # size class it spells (fireworks-ai-above-16b, ...)
+            bare = name.removeprefix("fireworks_ai/")
+            other = self.cost_map.index.find(bare, None, lenient=True)
+            if other is not None and (not other.in_map or not prices_anything(self.cost_map.entry(other.key))):
+                return Unpriced(called, f"{rule}: fireworks_ai prices {bare!r} by {other.rule}, which carries no "
+                                "price (a LiteLLM proxy would book it at $0)", deployment=deployment)
+            if other is None:
+                other = self.cost_map.find(fireworks_category(name), "fireworks_ai")
+            if other is not None:
+                match = other
+                dispatch = self.cost_map.entry(other.key).get("litellm_provider") or "fireworks_ai"
         if match is None:
             return None
         raw = self.cost_map.entry(match.key)
@@ -529,9 +570,12 @@ class Resolver:
         src = f"cost_map:{match.key}"
         sources = dict.fromkeys(rates, src)
         if isinstance(rates.get("off_peak_pricing"), dict):
-            warnings = (*warnings, f"{match.key}: {OFF_PEAK_NOTE}")
-        rules = self._rules(match.provider, rates, call or match.provider, deployment, self.prefixed(name, provider))
-        return PriceSheet(model=called, provider=match.provider, rates=rates, sources=sources,
+            warnings = (*warnings, f"{OFF_PEAK_NOTE} (cost map key {match.key!r})")
+        # the provider function is chosen by the lookup's provider; the generic formula inside it may run under the
+        # row's own (fireworks_ai passes the row's litellm_provider on)
+        rules = self._rules(match.provider if dispatch == match.provider else provider, rates,
+                            call or match.provider, deployment, self.prefixed(name, provider))
+        return PriceSheet(model=called, provider=dispatch, rates=rates, sources=sources,
                           rule=f"{rule} (cost map key {match.key!r}, {match.rule})", map_key=match.key,
                           deployment=deployment, warnings=warnings, mode=raw.get("mode"), map_rule=match.rule,
                           **rules)
@@ -541,13 +585,13 @@ class Resolver:
         notes = (ambiguity,) if ambiguity else ()
         if d is None:
             call = self._lookup_provider(model, None)
-            priced = self._priced_name(None, model, call)
-            if call is not None and "replicate" in self.prefixed(priced, call) \
-                    and self.prefixed(priced, call) not in self.cost_map:
-                return self._replicate_gpu(model, None, call, f"{model!r} is not in the cost map")
-            sheet = self._map_sheet(priced, None, called=model, rule="cost map")
-            if sheet is not None:
-                return sheet
+            # completion_cost's candidates: the served name as it prices it, then the name as called
+            for name in dict.fromkeys((self._priced_name(None, model, call), model)):
+                if call is not None and "replicate" in name and name not in self.cost_map:
+                    return self._replicate_gpu(model, None, call, f"{name!r} is not in the cost map")
+                sheet = self._map_sheet(name, call, called=model, rule="cost map", unregistered=True, written=model)
+                if sheet is not None:
+                    return sheet
             return Unpriced(model, "not a config model_name and not in the cost map",
                             tuple(self.suggest(model)))
         return self.resolve_deployment(d, model, notes)
@@ -569,6 +613,9 @@ class Resolver:
         """The rate card of deployment ``d`` serving a call for ``model``."""
         written = served = self.served_model(d, model)
         provider = self.call_provider(d, served)
+        if provider is None:
+            return Unpriced(model, f"deployment {d.label} calls {served!r}, whose provider LiteLLM cannot tell "
+                            "(the proxy fails the call, or refuses the deployment)", deployment=d)
         served = self._priced_name(d, served, provider)
         if self.uses_custom_pricing(d):
             reg = self.registered(d)
@@ -612,8 +659,11 @@ class Resolver:
                                own or provider, rule))
         candidates.append((served, provider, f"deployment {d.label}: model {served!r}"))
         for name, lookup, rule in candidates:
+            if name != served and "replicate" in name and name not in self.cost_map:
+                return self._replicate_gpu(model, d, provider, f"base_model {name!r} is not in the cost map", notes)
             sheet = self._map_sheet(name, lookup, called=model, rule=rule, deployment=d, warnings=notes,
-                                    call=provider)
+                                    call=provider, unregistered=name != served,
+                                    written=written if name == served else None)
             if sheet is not None:
                 return sheet
         tried = " or ".join(repr(n) for n, _, _ in candidates)

@@ -386,17 +386,28 @@ def _open(path: str) -> tuple[str, IO[bytes]]:
         encoding = text_encoding(peek(4)[:4]) if peek is not None else None
         return "<stdin>", stdin if encoding is None else _Transcoded(stdin, encoding, "<stdin>")  # type: ignore
     p = Path(path)
+    shown = printable_path(path)
     try:
         raw = p.open("rb")
     except OSError as exc:
-        raise UsageInputError(f"{path}: cannot open ({exc.strerror})") from None
+        raise UsageInputError(f"{shown}: cannot open ({exc.strerror})") from None
     head = raw.peek(4)[:4]  # peek, not read and seek: the path may be a pipe
     if head[:2] == b"\x1f\x8b":
-        return path, gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return shown, gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     encoding = text_encoding(head)
     if encoding is not None:
-        return path, _Transcoded(raw, encoding, path)  # type: ignore[return-value]
-    return path, raw
+        return shown, _Transcoded(raw, encoding, shown)  # type: ignore[return-value]
+    return shown, raw
+
+
+def printable_path(path: str) -> str:
+    """A file name as reports show it: bytes that are not UTF-8 (kept by the OS as surrogates) become U+FFFD,
+    so that the name can be written to JSON and terminals."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 _UTF16_32_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
