@@ -7,6 +7,7 @@ Errors are values until here: a ``CostcalcError`` becomes one line on stderr and
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from contextlib import ExitStack
@@ -71,8 +72,14 @@ def _load(cost_map: str | None, config: str | None) -> tuple[Any, Any]:
     from .costmap import load_cost_map
 
     cm = load_cost_map(cost_map)
-    cfg = load_config(config) if config else ProxyConfig.empty()
+    cfg = load_config(_config_path(config)) if config is not None else ProxyConfig.empty()
     return cm, cfg
+
+
+def _config_path(config: str) -> str:
+    if not config.strip():  # an unset shell variable: not "no config"
+        raise typer.BadParameter("empty file name", param_hint="--config")
+    return config
 
 
 def _parse_date(value: str | None, option: str) -> float | None:
@@ -157,6 +164,8 @@ def price(
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
     if reconcile and (explain or fmt in (Format.jsonl, Format.csv, Format.html)):
         raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
+    if not math.isfinite(tolerance):
+        raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
     zone = _tz(tz)
     cm, cfg = _load(cost_map, config)
@@ -418,7 +427,7 @@ def validate(
     from .costmap import load_cost_map
     from .validate import render_validate, validate_doc
 
-    doc = validate_doc(config, load_cost_map(cost_map))
+    doc = validate_doc(_config_path(config), load_cost_map(cost_map))
     if fmt is ShortFormat.json:
         from .render import write_json
 
@@ -455,6 +464,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("costcalc: interrupted\n")
         return 130
+    except OSError as exc:  # input or output failed on the way (a full disk, /dev/full, a vanished file)
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"costcalc: error: {where}{exc.strerror or exc}\n")
+        return 2
     except UnicodeEncodeError as exc:  # an argument or file name that is not valid UTF-8, on its way out
         sys.stderr.write(f"costcalc: error: cannot write text that is not valid UTF-8 ({exc.reason})\n")
         return 2

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 ENV_VAR = "COSTCALC_COST_MAP"
 CACHE_FILE_NAME = "cost_map.json"
+MAX_MAP_BYTES = 64 << 20  # LiteLLM's map is about 1.5 MB
 
 
 def cache_dir() -> Path:
@@ -183,15 +184,19 @@ def _embedded() -> CostMap:
 
 def _from_file(path: Path) -> CostMap:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_MAP_BYTES + 1)  # bounded: the path may be /dev/zero
     except OSError as exc:
         raise CostMapError(f"{path}: cannot read cost map ({exc.strerror})") from None
+    if len(raw) > MAX_MAP_BYTES:
+        raise CostMapError(f"{path}: larger than {MAX_MAP_BYTES >> 20} MB; not a cost map")
     entries = parse_cost_map(raw, str(path))
     meta_path = path.with_name(path.name + ".meta.json")
     meta: dict[str, Any] = {}
     if meta_path.exists():
         try:
-            meta = orjson.loads(meta_path.read_bytes())
+            with open(meta_path, "rb") as fh:
+                meta = orjson.loads(fh.read(1 << 20))
         except (OSError, orjson.JSONDecodeError):
             meta = {}
         if not isinstance(meta, dict):

@@ -49,7 +49,10 @@ class UpdateResult:
 
 
 def _is_url(source: str) -> bool:
-    return urlparse(source).scheme.lower() in ("http", "https", "file")
+    try:
+        return urlparse(source).scheme.lower() in ("http", "https", "file")
+    except ValueError:  # "http://[::1": not a URL that can be fetched, so read as a path (and not found)
+        return False
 
 
 def fetch(source: str, timeout: float = TIMEOUT_S) -> bytes:

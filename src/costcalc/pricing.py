@@ -364,10 +364,18 @@ def _dashscope_rates(rates: dict[str, Any], prompt_tokens: int, off_peak: dict[s
 def _generic_rates(rates: dict[str, Any], prompt_tokens: int, service_tier: str | None, provider: str | None,
                    off_peak: dict[str, Any] | None) -> Rates:
     """generic_cost_per_token's rates (``_get_token_base_cost`` and friends)."""
-    if provider == "fireworks_ai" and rates.get("cache_read_input_token_cost") is None \
-            and _number(rates.get("input_cost_per_token")) is not None:
-        rates = {**rates,
-                 "cache_read_input_token_cost": float(rates["input_cost_per_token"]) * _FIREWORKS_CACHE_READ_RATIO}
+    if provider == "fireworks_ai" and rates.get("cache_read_input_token_cost") is None:
+        # with_default_cache_read_rate: half the input rate, which get_model_info reports as 0 when unset (so an
+        # override without an input price reads cached tokens for free, not at a long-context input rate)
+        in_rate = rates.get("input_cost_per_token", 0.0)
+        number = None if isinstance(in_rate, bool) else _number(in_rate)
+        if number is not None:
+            rates = {**rates, "cache_read_input_token_cost": number * _FIREWORKS_CACHE_READ_RATIO}
+            if off_peak is not None and "cache_read_input_token_cost" not in off_peak:
+                off_in = _off_peak_value(off_peak, "input_cost_per_token")
+                off_peak = {**off_peak, "cache_read_input_token_cost":
+                            number * _FIREWORKS_CACHE_READ_RATIO if off_in is None
+                            else off_in * _FIREWORKS_CACHE_READ_RATIO}
     inclusive = provider in _INCLUSIVE_THRESHOLD_PROVIDERS
     suffix = service_tier_suffix(service_tier)
 
@@ -718,6 +726,7 @@ class Pricer:
         self._tiers = rates.get("tiered_pricing")
         self._bands: dict[Any, Rates] = {}
         self._batch_bands: dict[tuple[int, int], BatchRates] = {}
+        self._batch_bounds: list[float] | None = None  # thresholds of a separate batch card (lazily)
         self._adjusting = adjuster.active
         self.rate_tables: dict[int, Any] = {}  # render's per-band {part: key, rate, source} tables
         # no size-dependent rates: one band for every prompt, resolved now (the common case)
@@ -738,13 +747,28 @@ class Pricer:
                                                self.sheet.provider, **self._options)
             return r
 
+    @property
+    def batch_card(self) -> dict[str, Any]:
+        """The rates batch output lines are priced with (a deployment's may differ from its chat card)."""
+        return self.sheet.rates if self.sheet.batch_rates is None else self.sheet.batch_rates
+
     def batch_rates_for(self, prompt_tokens: int) -> BatchRates:
+        bounds = self._bounds
+        if self.sheet.batch_rates is not None:
+            if self._batch_bounds is None:
+                found: set[float] = set()
+                for k in self.sheet.batch_rates:
+                    if "_above_" in k and "_tokens" in k:
+                        with contextlib.suppress(ValueError):
+                            found.add(parse_threshold(k))
+                self._batch_bounds = sorted(found)
+            bounds = self._batch_bounds
         # both bisections: batch tiers follow the provider's threshold rule, modality tiers are always exclusive
-        band = (bisect_left(self._bounds, prompt_tokens), bisect_right(self._bounds, prompt_tokens))
+        band = (bisect_left(bounds, prompt_tokens), bisect_right(bounds, prompt_tokens))
         try:
             return self._batch_bands[band]
         except KeyError:
-            r = self._batch_bands[band] = batch_band_rates(self.sheet.rates, prompt_tokens, self.sheet.provider)
+            r = self._batch_bands[band] = batch_band_rates(self.batch_card, prompt_tokens, self.sheet.provider)
             return r
 
     def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
@@ -846,7 +870,7 @@ class Pricer:
                        cache_write_1h: int, audio_in: int, image_in: int) -> list[Charge]:
         """Batch lines as ``batch_cost`` bills them (``*_batches`` rates, else LiteLLM's half-price fallback)."""
         b = self.batch_rates_for(prompt)
-        out_key = "output_cost_per_token_batches" if "output_cost_per_token_batches" in self.sheet.rates \
+        out_key = "output_cost_per_token_batches" if "output_cost_per_token_batches" in self.batch_card \
             else "output_cost_per_token (halved: no batch price)"
         if b.input is None:
             half = "(halved: no batch input price)"
@@ -869,7 +893,7 @@ class Pricer:
         if image_in:
             lines.append(charge("batch image input", image_in, b.image_input, "input_cost_per_image_token_batches"))
         if cached:
-            key = "cache_read_input_token_cost_batches" if "cache_read_input_token_cost_batches" in self.sheet.rates \
+            key = "cache_read_input_token_cost_batches" if "cache_read_input_token_cost_batches" in self.batch_card \
                 else "cache_read_input_token_cost (no batch price)"
             lines.append(charge("batch cache read", cached, b.cache_read or 0.0, key))
         if written:
@@ -967,11 +991,17 @@ class FormulaPricer(Pricer):
 
                 self._last_off_peak = is_off_peak(self.off_peak_block,
                                                   time.time() if timestamp is None else timestamp)
-                if self._last_off_peak:
-                    return self._off_peak(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
-                                          audio_in, audio_out, image_in, duration_s)
-        return super().__call__(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
-                                audio_out, image_in, duration_s, batch)
+        price = self._off_peak if self._last_off_peak and self._off_peak is not None and not batch \
+            else super().__call__
+        cost = price(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in, audio_out,
+                     image_in, duration_s, batch)
+        fee = self.sheet.prompt_fee
+        if fee and cost is not None and not batch and self.per_second is None:
+            # the routing fee is part of the prompt cost, before discount and margin
+            base = cost.total - cost.adjustment + prompt * fee
+            total = self.adjust(base) if self._adjusting else base
+            cost = cost._replace(input=cost.input + prompt * fee, adjustment=total - base, total=total)
+        return cost
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
@@ -1001,14 +1031,19 @@ class FormulaPricer(Pricer):
                            completion * out_rate * u)]
         cache_write_1h, reasoning, audio_in, audio_out, image_in = self._counts(
             cache_write_1h, reasoning, audio_in, audio_out, image_in)
-        return super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
-                               audio_out, image_in, duration_s, batch)
+        charges = super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
+                                  audio_out, image_in, duration_s, batch)
+        if self.sheet.prompt_fee:
+            fee = self.sheet.prompt_fee
+            charges.append(Charge("model router fee", prompt, fee, "model_router input_cost_per_token", "cost_map",
+                                  prompt * fee))
+        return charges
 
 
 def make_pricer(sheet: PriceSheet, service_tier: str | None = None, adjuster: Adjuster = NO_ADJUSTMENT) -> Pricer:
     """The pricer for ``sheet``: the plain (hot-path) Pricer unless the card needs a FormulaPricer."""
     special = sheet.formula in ("xai", "perplexity", "dashscope", "vertex_128k", "zero", "replicate_gpu") \
-        or isinstance(sheet.rates.get("off_peak_pricing"), dict)
+        or isinstance(sheet.rates.get("off_peak_pricing"), dict) or sheet.prompt_fee
     if special and not sheet.per_second:
         return FormulaPricer(sheet, service_tier, adjuster)
     return Pricer(sheet, service_tier, adjuster)

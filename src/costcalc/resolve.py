@@ -9,7 +9,7 @@ source, and every proxy rule that surprises becomes a warning.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .config import Deployment, ProxyConfig
@@ -55,6 +55,20 @@ _NOT_MODEL_INFO_FIELDS = frozenset({
     "input_cost_per_video_per_second_above_128k_tokens", "input_cost_per_video_per_second_above_15s_interval",
     "input_cost_per_video_per_second_above_8s_interval"})
 _PER_CALL_FIELDS = (MODEL_INFO_FIELDS | CUSTOM_PRICING_FIELDS) - _NOT_MODEL_INFO_FIELDS
+# litellm_logging.deployment_pricing_model_info: the registered prices that make a deployment's batch lines use its
+# own entry (the rest leaves them on the published one), and the key families one direction owns.
+_DEPLOYMENT_PRICING_KEYS = (
+    "input_cost_per_token", "output_cost_per_token", "input_cost_per_token_batches", "output_cost_per_token_batches",
+    "input_cost_per_token_above_200k_tokens_batches", "input_cost_per_token_above_272k_tokens_batches",
+    "output_cost_per_token_above_200k_tokens_batches", "output_cost_per_token_above_272k_tokens_batches",
+    "cache_read_input_token_cost_batches", "cache_read_input_token_cost_above_200k_tokens_batches",
+    "cache_read_input_token_cost_above_272k_tokens_batches", "cache_creation_input_token_cost_batches",
+    "cache_creation_input_token_cost_above_200k_tokens_batches",
+    "cache_creation_input_token_cost_above_272k_tokens_batches", "ocr_cost_per_page", "ocr_cost_per_page_batches",
+    "annotation_cost_per_page", "annotation_cost_per_page_batches")
+_INPUT_PRICE_PREFIXES = ("input_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost")
+_BATCH_FLAT_KEYS = ("input_cost_per_token_batches", "input_cost_per_token", "output_cost_per_token_batches",
+                    "output_cost_per_token")
 # infer_openai_data_residency: api_base host → the uplift key of the model's entry.
 _OPENAI_RESIDENCY_HOSTS = {"eu.api.openai.com": "regional_processing_uplift_multiplier_eu",
                            "us.api.openai.com": "regional_processing_uplift_multiplier_us",
@@ -128,7 +142,7 @@ def formula_for(provider: str | None, rates: dict[str, Any]) -> str:
 
 
 def is_pricing_field(name: str) -> bool:
-    return "cost" in name or name in ("tiered_pricing", "off_peak_pricing") or name.endswith("multiplier")
+    return "cost" in name or name in ("tiered_pricing", "off_peak_pricing") or "_multiplier" in name
 
 
 def model_info_view(entry: dict[str, Any]) -> dict[str, Any]:
@@ -170,6 +184,8 @@ class PriceSheet:
     uplift: float = 1.0  # regional multiplier on every token rate (Vertex regional endpoint, OpenAI data residency)
     call_provider: str | None = None  # the provider the call went to: discount and margin are looked up by it
     discount_model: str | None = None  # the model name cost_discount_config patterns are matched against
+    prompt_fee: float = 0.0  # $ per prompt token on top of the rates (Azure AI Model Router's routing fee)
+    batch_rates: dict[str, Any] | None = None  # the card batch output lines are priced with (None: ``rates``)
 
     @property
     def per_second(self) -> bool:
@@ -369,6 +385,25 @@ class Resolver:
         return PriceSheet(model=model, provider=call, rates={}, sources={}, rule=f"replicate GPU time ({why})",
                           deployment=d, warnings=(*warnings, note), mode="chat", formula="replicate_gpu",
                           call_provider=call)
+
+    def _router_fee(self, priced: str, requested: str | None) -> dict[str, Any]:
+        """llms/azure_ai/cost_calculator.py: a call priced under (or requested as) an Azure AI Model Router name
+        pays the router's flat per-prompt-token fee on top, unless it is priced as the fee row itself."""
+        def router(name: str) -> bool:
+            lower = name.lower()
+            return "model-router" in lower or "model_router" in lower
+
+        bare = priced.lower().removeprefix("azure_ai/")
+        if bare in ("model-router", "model_router"):
+            return {}
+        fee_name = priced if router(priced) else requested if requested and router(requested) else None
+        if fee_name is None:
+            return {}
+        entry_name = fee_name.lower().removeprefix("azure_ai/")
+        fee_row = self.cost_map.find(entry_name if entry_name in ("model-router", "model_router") else "model_router",
+                                     "azure_ai")
+        rate = _number(self.cost_map.entry(fee_row.key).get("input_cost_per_token")) if fee_row else None
+        return {"prompt_fee": rate} if rate else {}
 
     def _lookup_provider(self, name: str, provider: str | None) -> str | None:
         """completion_cost always looks a name up under a provider: the one given, else the one LiteLLM decides
@@ -575,6 +610,11 @@ class Resolver:
         # row's own (fireworks_ai passes the row's litellm_provider on)
         rules = self._rules(match.provider if dispatch == match.provider else provider, rates,
                             call or match.provider, deployment, self.prefixed(name, provider))
+        if match.provider == "azure_ai" and dispatch == match.provider:
+            # cost_per_token's name: the first of provider/name, name, name without its prefix that is a key
+            prefixed = self.prefixed(name, provider)
+            normalized = next((n for n in (prefixed, name, name.partition("/")[2]) if n in self.cost_map), prefixed)
+            rules.update(self._router_fee(normalized, deployment.model if deployment is not None else called))
         return PriceSheet(model=called, provider=dispatch, rates=rates, sources=sources,
                           rule=f"{rule} (cost map key {match.key!r}, {match.rule})", map_key=match.key,
                           deployment=deployment, warnings=warnings, mode=raw.get("mode"), map_rule=match.rule,
@@ -610,7 +650,50 @@ class Resolver:
         return self.cost_map.entry(other.key).get("litellm_provider") or None
 
     def resolve_deployment(self, d: Deployment, model: str, notes: tuple[str, ...] = ()) -> Resolution:
-        """The rate card of deployment ``d`` serving a call for ``model``."""
+        """The rate card of deployment ``d`` serving a call for ``model`` (with the card its batch output lines are
+        priced with, when that differs)."""
+        card = self._deployment_card(d, model, notes)
+        if isinstance(card, PriceSheet):
+            batch = self._batch_rates(d, model)
+            if batch is not None and batch != card.rates:
+                card = replace(card, batch_rates=batch)
+        return card
+
+    def _batch_rates(self, d: Deployment, model: str) -> dict[str, Any] | None:
+        """The rates the proxy prices this deployment's batch output lines with (batch_cost_calculator with
+        litellm_logging.deployment_pricing_model_info), which is not the chat card:
+        - custom prices that include an input or output price (flat or batch): the registered entry, the side it
+          leaves unset taking the deployment model's published flat and batch rates;
+        - otherwise (no custom price, or one without such a price): the published entry of the deployment model
+          itself (never base_model);
+        and a card with no input or output price at all is completed by the published entry."""
+        written = self.served_model(d, model)
+        provider = self.deployment_provider(d, written)
+        if provider is None:
+            return None
+        found = self.cost_map.provider_of(written, provider)
+        cost_model = written if provider == "bedrock" or found is None else found[1]
+        row = self.cost_map.find(cost_model, provider)
+        published_row = model_info_view(self.cost_map.entry(row.key)) if row is not None else {}
+        entry = self.registered(d).entry if self.uses_custom_pricing(d) else {}
+        if any(entry.get(k) is not None for k in _DEPLOYMENT_PRICING_KEYS):
+            rates = model_info_view(entry)
+            own = self.cost_map.index.find(written, None, lenient=True)  # get_model_info(deployment model)
+            published = model_info_view(self.cost_map.entry(own.key)) if own is not None and own.in_map else {}
+            for flat, prefixes in (("input_cost_per_token", _INPUT_PRICE_PREFIXES),
+                                   ("output_cost_per_token", ("output_cost_per_token",))):
+                if entry.get(flat) is not None or entry.get(f"{flat}_batches") is not None:
+                    continue  # the deployment owns this direction
+                for k, v in published.items():
+                    if entry.get(k) is None and (k == flat or (k.startswith(prefixes) and k.endswith("_batches"))):
+                        rates[k] = v
+        else:
+            rates = dict(published_row)
+        if not any(rates.get(k) is not None for k in _BATCH_FLAT_KEYS):
+            rates = {**published_row, **rates}
+        return rates
+
+    def _deployment_card(self, d: Deployment, model: str, notes: tuple[str, ...] = ()) -> Resolution:
         written = served = self.served_model(d, model)
         provider = self.call_provider(d, served)
         if provider is None:
@@ -637,6 +720,8 @@ class Resolver:
                 rates = model_info_view(reg.entry)
                 sources = {k: reg.sources.get(k, "config:model_info") for k in rates}
                 rules = self._rules(provider, rates, provider, d, self.prefixed(served, provider))
+                if provider == "azure_ai" and rules["formula"] == "generic":
+                    rules.update(self._router_fee(d.identity, d.model))
                 return PriceSheet(model=model, provider=provider, rates=rates, sources=sources,
                                   rule=f"deployment {d.label}: custom prices", map_key=reg.backend_key,
                                   deployment=d, warnings=warnings, mode=reg.entry.get("mode"),
@@ -701,13 +786,14 @@ class Resolver:
             custom = {k: v for k, v in custom.items() if registered.entry.get(k) != v}
             if not custom:
                 return base
-        if d is None and isinstance(base, Unpriced) and self.cost_map.provider_of(model) is None:
-            return base  # LiteLLM cannot route the name: the call fails before per-call prices are read
         call = self.call_provider(d, served) if d is not None else self._lookup_provider(model, None)
-        if call == "bedrock_mantle":  # the per-call row is read under the region-free name
-            found = self.cost_map.provider_of(served, call)
+        if call is None and isinstance(base, Unpriced):
+            return base  # LiteLLM cannot route the name: the call fails before per-call prices are read
+        route = self.deployment_provider(d, served) if d is not None else call  # the catalog row: routing provider
+        if route == "bedrock_mantle":  # the per-call row is read under the region-free name
+            found = self.cost_map.provider_of(served, route)
             served = f"bedrock_mantle/{found[1] if found else served.rsplit('/', 1)[-1]}"
-        match = self.cost_map.find(served, call)
+        match = self.cost_map.find(served, route)
         rates: dict[str, Any] = {}
         sources: dict[str, str] = {}
         mode = None
@@ -747,6 +833,8 @@ class Resolver:
         provider = match.provider if match is not None else call
         rule = "per-request prices over " + (f"cost map key {match.key!r}" if match else "no cost map entry")
         rules = self._rules(provider, rates, call, d, self.prefixed(served, call), per_call=True)
+        if isinstance(base, PriceSheet):  # batch lines are priced without per-call prices
+            rules["batch_rates"] = base.rates if base.batch_rates is None else base.batch_rates
         return PriceSheet(model=model, provider=provider, rates=rates, sources=sources, rule=rule,
                           map_key=match.key if match else None, deployment=d, warnings=warnings,
                           mode=mode or "chat", map_rule=match.rule if match else None, **rules)
