@@ -257,3 +257,118 @@ def test_unmapped_deployment_is_unpriced_where_litellm_books_zero(tmp_path):
     outcome = engine.price(canonical(dict(rec), "gen", 1))
     assert isinstance(outcome, NotPriced)
     assert "would book it at $0" in outcome.reason
+
+
+# -- provider cost functions, regional uplifts, off-peak windows, routing and batch lines ----------------------------
+# Found by a randomized differential fuzz against the oracle; each deployment below exercises one rule (see
+# tests/test_provider_rules.py for the same rules worked by hand).
+
+PROVIDER_RULES_CONFIG = """
+model_list:
+  - model_name: vtx-claude          # Vertex regional-endpoint uplift: no location is LiteLLM's us-central1
+    litellm_params: {model: vertex_ai/claude-sonnet-4-5}
+  - model_name: vtx-claude-global
+    litellm_params: {model: vertex_ai/claude-sonnet-4-5, vertex_location: global}
+  - model_name: gemini-bare         # a bare name is priced under its provider: the vertex_ai/ row comes first
+    litellm_params: {model: gemini-3.5-flash-lite}
+  - model_name: vtx-128k            # Vertex 128k rule on a custom card
+    litellm_params: {model: vertex_ai/gemini-2.5-pro}
+    model_info: {input_cost_per_token: 1.0e-6, output_cost_per_token: 2.0e-6,
+                 input_cost_per_token_above_128k_tokens: 3.0e-6}
+  - model_name: pplx                # perplexity's own function
+    litellm_params: {model: perplexity/sonar-reasoning}
+  - model_name: pplx-custom
+    litellm_params: {model: perplexity/sonar, input_cost_per_token: 1.0e-6, output_cost_per_token: 2.0e-6}
+    model_info: {output_cost_per_reasoning_token: 4.0e-6, cache_read_input_token_cost: 1.0e-7,
+                 output_cost_per_token_above_200k_tokens: 9.0e-6}
+  - model_name: qwen-custom         # dashscope's function: no thresholds, modalities or service tiers
+    litellm_params: {model: dashscope/qwen-turbo-2025-04-28}
+    model_info: {input_cost_per_token: 1.0e-6, output_cost_per_token: 2.0e-6,
+                 input_cost_per_token_above_128k_tokens: 5.0e-6, input_cost_per_audio_token: 3.0e-6}
+  - model_name: qwen-tiers
+    litellm_params: {model: dashscope/qwen-plus-2025-07-28}
+  - model_name: grok-custom         # xai's function: reasoning and audio output at the output rate, no tier
+    litellm_params: {model: xai/grok-4.3}
+    model_info: {input_cost_per_token: 1.0e-6, output_cost_per_token: 2.0e-6, output_cost_per_reasoning_token: 9.0e-6}
+  - model_name: ds                  # off-peak windows of the map row, by the record's timestamp
+    litellm_params: {model: deepseek/deepseek-v4-flash}
+  - model_name: offpeak-custom      # a deployment's own off_peak_pricing
+    litellm_params: {model: openai/gpt-4o}
+    model_info: {input_cost_per_token: 2.0e-6, output_cost_per_token: 8.0e-6,
+                 off_peak_pricing: {input_cost_per_token: 1.0e-6, hours_utc: "22:00-06:00"}}
+  - model_name: fw-custom           # fireworks: cache reads at half an unset (0) input price, no service tier
+    litellm_params: {model: fireworks_ai/accounts/fireworks/models/gpt-oss-120b}
+    model_info: {input_cost_per_token_above_128k_tokens: 2.5e-7}
+  - model_name: mistral-zero        # a provider without its own function needs a positive token price
+    litellm_params: {model: mistral/mistral-large-latest}
+    model_info: {cache_read_input_token_cost: 1.0e-6, input_cost_per_token_priority: 1.0e-5}
+  - model_name: shared              # same name + params: one generated id, routed to the last of them
+    litellm_params: {model: openai/gpt-4o-mini}
+  - model_name: shared
+    litellm_params: {model: openai/gpt-4o-mini}
+    model_info: {input_cost_per_token: 1.0e-5, output_cost_per_token: 0}
+  - model_name: base-own-provider   # base_model priced under its own provider; margin by the called one
+    litellm_params: {model: azure/my-claude}
+    model_info: {base_model: claude-sonnet-4-5-20250929}
+  - model_name: mantle-gov          # Bedrock Mantle regional rows come from aws_region_name
+    litellm_params: {model: bedrock_mantle/nvidia.nemotron-nano-3-30b, aws_region_name: us-gov-west-1}
+  - model_name: mantle
+    litellm_params: {model: bedrock_mantle/us-gov-west-1/nvidia.nemotron-nano-3-30b}
+  - model_name: openai-eu           # OpenAI data residency from api_base
+    litellm_params: {model: openai/gpt-6-sol, api_base: "https://eu.api.openai.com/v1"}
+  - model_name: together-70b        # together_ai size class of an unmapped name
+    litellm_params: {model: together_ai/meta-llama/Llama-3-70b-chat-hf-custom}
+  - model_name: replicate-custom    # custom-priced replicate: GPU time, no margin
+    litellm_params: {model: replicate/meta/llama-2-70b-chat}
+    model_info: {output_cost_per_token: 6.0e-6}
+  - model_name: router              # Azure AI Model Router fee on a custom card
+    litellm_params: {model: azure_ai/model-router}
+    model_info: {output_cost_per_audio_token: 6.0e-6}
+  - model_name: batch-input-only    # batch lines: the published output side for the side left unset
+    litellm_params: {model: openai/gpt-4o, input_cost_per_token: 1.0e-6}
+  - model_name: batch-base          # batch lines: the deployment model, not base_model
+    litellm_params: {model: openai/gpt-4o}
+    model_info: {base_model: gpt-4o-mini}
+litellm_settings:
+  cost_margin_config: {azure: 0.5, openai: {percentage: 0.1}}
+"""
+
+PROVIDER_RULES_MODELS = ["vtx-claude", "vtx-claude-global", "gemini-bare", "vtx-128k", "pplx", "pplx-custom",
+                         "qwen-custom", "qwen-tiers", "grok-custom", "ds", "offpeak-custom", "fw-custom",
+                         "mistral-zero", "shared", "base-own-provider", "mantle-gov", "mantle", "openai-eu",
+                         "together-70b", "replicate-custom", "router", "batch-input-only", "batch-base"]
+SDK_RULES_MODELS = ["gemini-3.5-flash-lite", "vertex_ai/claude-opus-4-5", "perplexity/perplexity/sonar",
+                    "deepseek/deepseek-v4-flash", "dashscope/qwen-plus-2025-07-28",
+                    "together_ai/togethercomputer/CodeLlama-34b-Instruct",
+                    "bedrock_mantle/us-gov-west-1/openai.gpt-oss-20b", "azure_ai/model_router-2026-01-01",
+                    "replicate/meta/llama-77", "grok-4.3"]
+# Monday 2026-11-30 09:30 (peak) and 10:30 (off-peak for deepseek), 23:00, Saturday noon; as epoch or ISO 8601
+MOMENTS = [1796031000, 1796034600, "2026-11-30T23:00:00Z", "2026-11-28T12:00:00+00:00"]
+
+
+def _timed(rng: random.Random, records: list[dict[str, Any]], *, batch: bool) -> list[dict[str, Any]]:
+    for rec in records:
+        rec["timestamp"] = rng.choice(MOMENTS)
+        if "replicate" in rec["model"]:
+            rec["duration_s"] = rng.choice([0.25, 1.5, 12.75])  # GPU time with no duration is LiteLLM's wall clock
+        if batch and rng.random() < 0.2:
+            rec["batch"] = True
+    return records
+
+
+def test_provider_rules_match_litellm(tmp_path):
+    rng = random.Random(20261130)
+    records = []
+    for model in PROVIDER_RULES_MODELS:
+        records += _timed(rng, generate(rng, model, 10, allow_tier="claude" not in model), batch=True)
+    compared, problems = compare(PROVIDER_RULES_CONFIG, records, tmp_path)
+    _assert_clean(compared, problems, 180)
+
+
+def test_sdk_provider_rules_match_litellm(tmp_path):
+    rng = random.Random(5)
+    records = []
+    for model in SDK_RULES_MODELS:
+        records += _timed(rng, generate(rng, model, 10, prices=True, allow_tier="claude" not in model), batch=False)
+    compared, problems = compare(None, records, tmp_path)
+    _assert_clean(compared, problems, 60)

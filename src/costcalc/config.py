@@ -90,6 +90,7 @@ class ProxyConfig:
 
 
 MAX_CONFIG_BYTES = 64 << 20
+MAX_INCLUDE_DEPTH = 32
 # Bounds on what a config may expand to: aliases can make a small file a huge tree ("billion laughs"), and
 # nesting deeper than this is not a proxy config; anything walking the tree stays fast and shallow.
 MAX_YAML_NODES = 1_000_000
@@ -204,6 +205,8 @@ def _load_model_list(path: Path, shown: str, seen: frozenset[Path]) -> tuple[lis
         inc = (path.parent / name).resolve()
         if inc in seen:
             raise ConfigError(shown, f"include cycle through {name}", key="include")
+        if len(seen) >= MAX_INCLUDE_DEPTH:
+            raise ConfigError(shown, f"includes nested more than {MAX_INCLUDE_DEPTH} deep", key="include")
         inc_list, inc_settings = _load_model_list(inc, str(Path(shown).parent / name), seen | {inc})
         merged.extend(inc_list)
         settings = {**inc_settings, **settings}

@@ -81,6 +81,9 @@ class PricingEngine:
                      record.audio_input_tokens, record.audio_output_tokens, record.image_input_tokens,
                      record.duration_s, record.batch)
         if cost is None:
+            if record.batch:
+                return NotPriced(record, "batch output line: no cost map row prices the model's batch lines "
+                                 "(a LiteLLM proxy would book it at $0)", sheet=p.sheet)
             return NotPriced(record, "priced per second, but the record has no duration "
                              "(duration_s, response_time_ms or startTime/endTime)", sheet=p.sheet)
         return Priced(record, cost, p.sheet)

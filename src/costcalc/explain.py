@@ -63,11 +63,14 @@ def _key_source(key: str, rates: dict[str, Any], sources: dict[str, str]) -> tup
 
 
 def effective_rates(rates: dict[str, Any], sources: dict[str, str], provider: str | None,
-                    prompt_tokens: int = 0, service_tier: str | None = None) -> list[dict[str, Any]]:
+                    prompt_tokens: int = 0, service_tier: str | None = None, *, formula: str = "generic",
+                    uplift: float = 1.0) -> list[dict[str, Any]]:
     """The rate of every part of a call (pricing.band_rates, the engine's own rate selection), each with the
     key that supplied it and its source: config:…, inherited:…, cost_map:…, request, or default-to-input /
     -output / -cache-write (LiteLLM's fallbacks) and default-to-zero (a price left unset)."""
-    band = band_rates(rates, prompt_tokens, service_tier, provider)
+    if formula not in ("generic", "vertex_128k"):
+        service_tier = None  # the provider's cost function passes no service tier
+    band = band_rates(rates, prompt_tokens, service_tier, provider, formula=formula, uplift=uplift)
     rows = []
     for part in PARTS:
         value = getattr(band, part)
@@ -140,7 +143,10 @@ def sheet_doc(sheet: PriceSheet, service_tier: str | None = None) -> dict[str, A
                              "source": sheet.sources.get(key, ""), "note": "billed as rate x request duration; "
                              "token counts are not priced"}]
     else:
-        doc["effective"] = effective_rates(sheet.rates, sheet.sources, sheet.provider, 0, service_tier)
+        doc["effective"] = effective_rates(sheet.rates, sheet.sources, sheet.provider, 0, service_tier,
+                                           formula=sheet.formula, uplift=sheet.uplift)
+        if sheet.formula != "generic":
+            doc["formula"] = sheet.formula  # the provider cost function that prices the call (pricing.FORMULAS)
     return doc
 
 

@@ -69,6 +69,8 @@ _BEDROCK_REGIONS = frozenset(
     """.split(),  # noqa: SIM905 - a compact data table
 )
 _BEDROCK_GEO_PREFIXES = frozenset({"global", "us", "eu", "apac", "jp", "au", "us-gov"})
+# utils._BEDROCK_REGION_PREFIXES, tried by registration's fallback lookup in this order.
+_REGISTRATION_GEO_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "us-gov.", "global.", "ap-northeast-1.")
 _BEDROCK_ROUTE_PREFIXES = (
     "bedrock/",
     "chat_completions/",
@@ -318,6 +320,27 @@ class ModelIndex:
             if declared not in _AUTHENTICATING_PROVIDERS and self._get_llm_provider(model, None) is None:
                 return None
         return self._get_model_info(model, provider)
+
+    def registration_fallback(self, key: str) -> MapMatch | None:
+        """The map row a key gets its prices from when LiteLLM registers it but cannot resolve it
+        (utils._resolve_builtin_model_cost_entry with no provider): the key itself, the key behind its provider
+        prefixes, then Bedrock route, geo-prefix and suffix stripping, under the provider the key's prefix
+        names. None: the key is registered with no prices at all."""
+        segments = key.split("/")
+        provider = segments[0] if len(segments) > 1 and segments[0] in _ENUM_PROVIDERS else ""
+        count = next((i for i, s in enumerate(segments[:-1]) if s not in _ENUM_PROVIDERS), len(segments) - 1)
+        prefix_stripped = tuple("/".join(segments[i:]) for i in range(1, count + 1))
+        base = prefix_stripped[-1] if prefix_stripped else key
+        if provider in ("bedrock", "bedrock_converse"):
+            base = _strip_bedrock_route(base)
+        geo_stripped = tuple(base[len(p):] for p in _REGISTRATION_GEO_PREFIXES if base.startswith(p))
+        stripped = _strip_suffixes(base, provider) if provider else base
+        for name in (key, *prefix_stripped, base, *geo_stripped, stripped):
+            entry = self._entries.get(name)
+            if entry is not None and entry.get("litellm_provider") is not None \
+                    and _provider_matches(entry.get("litellm_provider"), provider):
+                return MapMatch(key=name, provider=provider or _entry_provider(entry), rule="registered backend row")
+        return None
 
     def suggest(self, model: str, n: int = 3) -> list[str]:
         """Closest cost-map keys for a "did you mean" hint (case-insensitive)."""

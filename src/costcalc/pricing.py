@@ -28,6 +28,9 @@ _TTL_KEYS = {"1hr": "cache_creation_input_token_cost_above_1hr", "12hr": "cache_
 _INCLUSIVE_THRESHOLD_PROVIDERS = frozenset({"xai"})
 _FIREWORKS_CACHE_READ_RATIO = 0.5
 _VERTEX_128K = 128_000
+# Batch result lines LiteLLM parses as Anthropic usage (Message Batches, Bedrock batch inference): input, cache read
+# and cache write counts only, so audio and image input bill as text.
+_ANTHROPIC_USAGE_BATCH_PROVIDERS = frozenset({"anthropic", "bedrock"})
 
 # The formulas of LiteLLM's provider cost functions (cost_calculator.cost_per_token dispatches on the provider;
 # resolve.formula_for decides which one a sheet gets). "generic" is generic_cost_per_token; the others are:
@@ -777,6 +780,10 @@ class Pricer:
         """The cost of one call, or None when a per-second price has no duration to multiply. ``batch``: a
         batch output line, billed at batch rates (no service tier, per-second price, discount or margin)."""
         if batch:
+            if not self.batch_card:
+                return None  # no row prices the batch line (LiteLLM books it at $0): unpriced
+            if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
+                audio_in = image_in = 0  # their result lines carry Anthropic usage: no modality counts
             return batch_cost(self.batch_rates_for(prompt), prompt, completion, cache_read, cache_write,
                               cache_write_1h, audio_in, image_in)
         if self.per_second is not None:
@@ -834,6 +841,8 @@ class Pricer:
             return Charge(part, units, rate, key, source, units * rate)
 
         if batch:
+            if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
+                audio_in = image_in = 0
             return self._explain_batch(charge, prompt, completion, cache_read, cache_write, cache_write_1h,
                                        audio_in, image_in)
 

@@ -105,18 +105,32 @@ class Totals:
 
 # -- group keys --------------------------------------------------------------------------------------
 
+def mask_key(key: str) -> str:
+    """An API key as reports show it: a plaintext key (``sk-…``; proxy logs normally hold its hash or alias) is
+    cut to its last four characters, as LiteLLM's UI shows keys, so that a report never prints a secret."""
+    return f"sk-...{key[-4:]}" if key.startswith("sk-") and len(key) > 12 else key
+
+
+def key_text(value: Any) -> str:
+    """A group key from a value that is not a string (a number, a list, an object, however deeply nested)."""
+    try:
+        return str(value)
+    except RecursionError:
+        return f"({type(value).__name__} nested too deeply)"
+
+
 def _raw_str(r: UsageRecord, *names: str) -> str:
     raw = r.raw or {}
     for name in names:
         value = raw.get(name)
         if value not in (None, ""):
-            return value if isinstance(value, str) else str(value)
+            return value if isinstance(value, str) else key_text(value)
     meta = raw.get("metadata")
     if isinstance(meta, dict):
         for name in names:
             value = meta.get(name)
             if value not in (None, ""):
-                return value if isinstance(value, str) else str(value)
+                return value if isinstance(value, str) else key_text(value)
     return NONE
 
 
@@ -128,7 +142,7 @@ def dotted(r: UsageRecord, path: str) -> str:
         value = value[part]
     if value is None:
         return NONE
-    return value if isinstance(value, str) else str(value)
+    return value if isinstance(value, str) else key_text(value)
 
 
 def tags_of(r: UsageRecord) -> list[str]:
@@ -141,7 +155,7 @@ def tags_of(r: UsageRecord) -> list[str]:
     if isinstance(tags, str):
         return [tags]
     if isinstance(tags, list) and tags:
-        return [t if isinstance(t, str) else str(t) for t in tags] or [NONE]
+        return [t if isinstance(t, str) else key_text(t) for t in tags] or [NONE]
     return [NONE]
 
 
@@ -175,7 +189,7 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
     if name == "team":
         return lambda r, s: [_raw_str(r, "team", "team_id", "user_api_key_team_id")]
     if name == "key":
-        return lambda r, s: [_raw_str(r, "key", "api_key", "user_api_key_alias", "user_api_key")]
+        return lambda r, s: [mask_key(_raw_str(r, "key", "api_key", "user_api_key_alias", "user_api_key"))]
     if name == "end_user":
         return lambda r, s: [_raw_str(r, "end_user")]
     if name == "tag":

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from .config import Deployment, ProxyConfig
 from .costmap import CostMap
 from .fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
-from .modelname import PROVIDER_PREFIXES
+from .modelname import PROVIDER_PREFIXES, MapMatch
 
 # Cache prices a custom-priced deployment inherits from its backend model, only when it sets an input price.
 _INHERITED_CACHE_FIELDS = (
@@ -349,9 +350,11 @@ class Resolver:
         the row of the configured region (litellm_params.aws_region_name, a bedrock-mantle.<region>.api.aws
         api_base, else LiteLLM's default us-east-1) prices when the map has one, else the region-free name."""
         if provider != "bedrock_mantle":
-            # the served model as get_llm_provider leaves it, prefixed again (a repeated provider prefix, as in
-            # perplexity/perplexity/sonar, collapses: the call is priced as perplexity/sonar)
-            found = self.cost_map.provider_of(name, provider)
+            # the served model as get_llm_provider leaves it (routed by the deployment's own provider), prefixed
+            # again with the pricing provider (a repeated provider prefix, as in perplexity/perplexity/sonar,
+            # collapses: the call is priced as perplexity/sonar)
+            route = self.deployment_provider(d, name) if d is not None else provider
+            found = self.cost_map.provider_of(name, route)
             if found is not None and found[1]:
                 name = self.prefixed(found[1], provider or found[0])
             return self._together_name(name, provider)
@@ -363,6 +366,39 @@ class Resolver:
             region = host[len("bedrock-mantle."):-len(".api.aws")] or None
         regional = f"bedrock_mantle/{region or 'us-east-1'}/{bare}"
         return regional if regional in self.cost_map else f"bedrock_mantle/{bare}"
+
+    def _backend_row(self, d: Deployment, served: str, provider: str, *, called: str, rule: str,
+                     warnings: tuple[str, ...]) -> Resolution | None:
+        """The row the proxy's lookup finds first for a deployment's own model, when that is not the map's.
+
+        A Router registers every deployment's model under its backend key (``custom_llm_provider/model``, else
+        the model as written). A key get_model_info cannot resolve on its own (``bedrock/eu-central-1/<model>``
+        whose row is ``bedrock/<model>``, say) becomes a row of its own, priced from registration's fallback
+        lookup or not at all, and the cost lookup, which tries ``provider/model`` first, finds that row. None:
+        the map's row applies."""
+        key = d.model if not d.custom_llm_provider else f"{d.custom_llm_provider}/{d.model}"
+        combined = served if served.startswith(f"{provider}/") else f"{provider}/{served}"
+        if d.is_wildcard or combined != key or key in self.cost_map:
+            return None
+        own = self.cost_map.index.find(key, None, lenient=True)
+        if own is not None and own.in_map:
+            return None  # registration merges into that row
+        row = self.cost_map.index.registration_fallback(key)
+        if row is None or not prices_anything(self.cost_map.entry(row.key)):
+            if self.cost_map.find(served, provider) is None:
+                return None  # nothing prices it either way: reported as an unmapped deployment
+            return Unpriced(called, f"{rule}: the proxy registers {key!r} as a row of its own with no prices, "
+                            "which its cost lookup finds before the map's (a LiteLLM proxy would book it at $0)",
+                            deployment=d)
+        return self._map_sheet(key, provider, called=called, deployment=d, warnings=warnings, call=provider,
+                               rule=f"{rule}, registered as its own row from {row.key!r}", fixed=row)
+
+    def _discount_name(self, d: Deployment | None, name: str, provider: str | None) -> str:
+        """The name completion_cost matches cost_discount_config patterns against: the served model prefixed with
+        the pricing provider, before together_ai's size-class renaming."""
+        route = self.deployment_provider(d, name) if d is not None else provider
+        found = self.cost_map.provider_of(name, route)
+        return self.prefixed(found[1] if found is not None and found[1] else name, provider)
 
     def _together_name(self, name: str, call: str | None) -> str:
         """completion_cost prices a together_ai call whose name has no ``together_ai/<name>`` row by the size class
@@ -421,13 +457,16 @@ class Resolver:
         ``per_call``: per-request prices, which LiteLLM prices with the generic formula for every provider."""
         formula = "generic" if per_call else formula_for(dispatch, rates)
         uplift = 1.0
-        if call is not None and call.startswith("vertex_ai") and (per_call or dispatch == "vertex_ai"):
+        # the location and the data residency are read for the provider the call was routed to, whatever
+        # provider model_info.pricing_provider prices it under
+        route = self.deployment_provider(d) if d is not None else call
+        if route is not None and route.startswith("vertex_ai") and (per_call or dispatch == "vertex_ai"):
             # resolve_vertex_location_for_cost: the deployment's vertex_location, else us-central1 (non-global)
             location = (d.vertex_location if d is not None else None) or "us-central1"
             multiplier = _number(rates.get("regional_endpoint_uplift_multiplier"))
             if location.lower() != "global" and multiplier is not None:
                 uplift *= multiplier
-        if call == "openai" and d is not None and d.api_base_host in _OPENAI_RESIDENCY_HOSTS \
+        if route == "openai" and d is not None and d.api_base_host in _OPENAI_RESIDENCY_HOSTS \
                 and (per_call or dispatch == "openai" or dispatch not in _DISPATCHED_PROVIDERS):
             # infer_openai_data_residency: a regional api_base host bills the model's residency uplift
             multiplier = _number(rates.get(_OPENAI_RESIDENCY_HOSTS[d.api_base_host]))
@@ -570,14 +609,15 @@ class Resolver:
     def _map_sheet(self, name: str, provider: str | None, *, called: str, rule: str,
                    deployment: Deployment | None = None, warnings: tuple[str, ...] = (),
                    call: str | None = None, unregistered: bool = False,
-                   written: str | None = None) -> Resolution | None:
+                   written: str | None = None, discount: str | None = None,
+                   fixed: MapMatch | None = None) -> Resolution | None:
         """The cost-map card of ``name`` looked up under ``provider`` (else the provider LiteLLM decides for it);
         ``call``: the provider the call went to, when the card is priced under another (a base_model's own).
         ``unregistered``: a name the proxy's Router has not registered (the SDK path, a base_model), for which
         fireworks_ai's own lookup falls back further (``_resolve_model_info``)."""
         provider = self._lookup_provider(name, provider)
-        match = self.cost_map.find(name, provider)
-        if match is not None and written is not None and written != name:
+        match = self.cost_map.find(name, provider) if fixed is None else fixed
+        if match is not None and written is not None and written != name and fixed is None:
             # the same row found from the name as written reads better in lookup's "lookup rule"
             plain = self.cost_map.find(written, provider)
             if plain is not None and plain.key == match.key:
@@ -609,7 +649,7 @@ class Resolver:
         # the provider function is chosen by the lookup's provider; the generic formula inside it may run under the
         # row's own (fireworks_ai passes the row's litellm_provider on)
         rules = self._rules(match.provider if dispatch == match.provider else provider, rates,
-                            call or match.provider, deployment, self.prefixed(name, provider))
+                            call or match.provider, deployment, discount or self.prefixed(name, provider))
         if match.provider == "azure_ai" and dispatch == match.provider:
             # cost_per_token's name: the first of provider/name, name, name without its prefix that is a key
             prefixed = self.prefixed(name, provider)
@@ -629,7 +669,14 @@ class Resolver:
             for name in dict.fromkeys((self._priced_name(None, model, call), model)):
                 if call is not None and "replicate" in name and name not in self.cost_map:
                     return self._replicate_gpu(model, None, call, f"{name!r} is not in the cost map")
-                sheet = self._map_sheet(name, call, called=model, rule="cost map", unregistered=True, written=model)
+                sheet = self._map_sheet(name, call, called=model, rule="cost map", unregistered=True, written=model,
+                                        discount=self._discount_name(None, model, call))
+                if isinstance(sheet, PriceSheet):
+                    # a batch line is priced from get_model_info of the model itself (no size class, no GPU time)
+                    found = self.cost_map.provider_of(model, call)
+                    row = self.cost_map.find(model if call == "bedrock" or found is None else found[1], call)
+                    batch = model_info_view(self.cost_map.entry(row.key)) if row is not None else {}
+                    return sheet if batch == sheet.rates else replace(sheet, batch_rates=batch)
                 if sheet is not None:
                     return sheet
             return Unpriced(model, "not a config model_name and not in the cost map",
@@ -719,7 +766,8 @@ class Resolver:
             if used:
                 rates = model_info_view(reg.entry)
                 sources = {k: reg.sources.get(k, "config:model_info") for k in rates}
-                rules = self._rules(provider, rates, provider, d, self.prefixed(served, provider))
+                # discount patterns are matched against the deployment model as written (custom_priced_request_model)
+                rules = self._rules(provider, rates, provider, d, written)
                 if provider == "azure_ai" and rules["formula"] == "generic":
                     rules.update(self._router_fee(d.identity, d.model))
                 return PriceSheet(model=model, provider=provider, rates=rates, sources=sources,
@@ -746,9 +794,19 @@ class Resolver:
         for name, lookup, rule in candidates:
             if name != served and "replicate" in name and name not in self.cost_map:
                 return self._replicate_gpu(model, d, provider, f"base_model {name!r} is not in the cost map", notes)
+            if name == served:
+                if "replicate" in served and served not in self.cost_map and served not in self._router_rows:
+                    # the name is priced as written: a registration merged into a row found by stripping does not
+                    # add it, so completion_cost's replicate branch takes it
+                    return self._replicate_gpu(model, d, provider, f"{served!r} is not a cost map key", notes)
+                row = self._backend_row(d, served, provider, called=model, rule=rule, warnings=notes)
+                if row is not None:
+                    return row
+            discount = self._discount_name(d, written, provider) if name == served \
+                else self.prefixed(d.base_model or name, lookup)
             sheet = self._map_sheet(name, lookup, called=model, rule=rule, deployment=d, warnings=notes,
                                     call=provider, unregistered=name != served,
-                                    written=written if name == served else None)
+                                    written=written if name == served else None, discount=discount)
             if sheet is not None:
                 return sheet
         tried = " or ".join(repr(n) for n, _, _ in candidates)
@@ -764,15 +822,30 @@ class Resolver:
             return name
         model = f"{provider}/{name}"
         segments = model.split("/")
-        if "/".join(segments[1:]) in self.cost_map:
+        rows = self._router_rows
+        if "/".join(segments[1:]) in self.cost_map or "/".join(segments[1:]) in rows:
             return model
         tail = segments[1:]
         stop = next((i for i, segment in enumerate(tail) if segment in PROVIDER_PREFIXES), len(tail))
         for start in range(min(stop, len(tail) - 1) + 1):
             candidate = f"{provider}/{'/'.join(tail[start:])}"
-            if candidate in self.cost_map:
+            if candidate in self.cost_map or candidate in rows:
                 return candidate
         return model
+
+    @cached_property
+    def _router_rows(self) -> frozenset[str]:
+        """Keys the proxy's Router adds to its cost map as rows of their own: the backend keys of deployments
+        that get_model_info cannot resolve by themselves (see ``_backend_row``)."""
+        rows = set()
+        for d in self.config.deployments:
+            key = d.model if not d.custom_llm_provider else f"{d.custom_llm_provider}/{d.model}"
+            if d.is_wildcard or key in self.cost_map:
+                continue
+            own = self.cost_map.index.find(key, None, lenient=True)
+            if own is None or not own.in_map:
+                rows.add(key)
+        return frozenset(rows)
 
     def _apply_request_prices(self, model: str, base: Resolution, custom: dict[str, Any]) -> Resolution:
         """Per-call prices merge field by field (PRICING.md §7.5): the cost-map row of the called model, then a
@@ -789,6 +862,9 @@ class Resolver:
         call = self.call_provider(d, served) if d is not None else self._lookup_provider(model, None)
         if call is None and isinstance(base, Unpriced):
             return base  # LiteLLM cannot route the name: the call fails before per-call prices are read
+        if d is None and call is not None and "replicate" in model and model not in self.cost_map:
+            # with per-call prices completion_cost prices the name as called, which its replicate branch takes
+            return self._replicate_gpu(model, None, call, f"{model!r} is not in the cost map")
         route = self.deployment_provider(d, served) if d is not None else call  # the catalog row: routing provider
         if route == "bedrock_mantle":  # the per-call row is read under the region-free name
             found = self.cost_map.provider_of(served, route)
@@ -830,11 +906,12 @@ class Resolver:
         if dropped:
             warnings = (*warnings, f"per-request prices: LiteLLM drops {', '.join(dropped)} from the merged rate "
                         "card (not a ModelInfo field)")
-        provider = match.provider if match is not None else call
+        provider = call or (match.provider if match is not None else None)  # generic runs under the pricing provider
         rule = "per-request prices over " + (f"cost map key {match.key!r}" if match else "no cost map entry")
         rules = self._rules(provider, rates, call, d, self.prefixed(served, call), per_call=True)
-        if isinstance(base, PriceSheet):  # batch lines are priced without per-call prices
-            rules["batch_rates"] = base.rates if base.batch_rates is None else base.batch_rates
+        # batch lines are priced without per-call prices: on the base card, and at nothing without one
+        rules["batch_rates"] = {} if not isinstance(base, PriceSheet) else \
+            base.rates if base.batch_rates is None else base.batch_rates
         return PriceSheet(model=model, provider=provider, rates=rates, sources=sources, rule=rule,
                           map_key=match.key if match else None, deployment=d, warnings=warnings,
                           mode=mode or "chat", map_rule=match.rule if match else None, **rules)

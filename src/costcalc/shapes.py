@@ -122,8 +122,13 @@ def _count(obj: dict[str, Any], key: str, prefix: str) -> int:
     return token_count(obj, key, f"{prefix}.{key}")
 
 
-def _tier(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _tier(value: Any, field: str) -> str | None:
+    """A service tier: it changes the rates, so a value of the wrong type is rejected, not ignored."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadField(field, "must be a string")
+    return value
 
 
 def _time(obj: dict[str, Any], key: str) -> float | None:
@@ -215,7 +220,8 @@ def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int
         file, line, _model(obj.get("model"), "model"), shape, obj, _CHAT_NAMES,
         prompt_tokens=_count(usage, "prompt_tokens", "usage"),
         completion_tokens=_count(usage, "completion_tokens", "usage"),
-        service_tier=_tier(obj.get("service_tier")) or _tier(usage.get("service_tier")),
+        service_tier=_tier(obj.get("service_tier"), "service_tier") or _tier(usage.get("service_tier"),
+                                                                             "usage.service_tier"),
         timestamp=_time(obj, "created"),
         recorded_cost=_response_cost(obj, usage),
         **chat_details(usage, "usage"),
@@ -250,7 +256,7 @@ def openai_responses(obj: dict[str, Any], usage: dict[str, Any], file: str, line
         image_input_tokens=_count(idt, "image_tokens", "usage.input_tokens_details"),
         reasoning_tokens=_count(odt, "reasoning_tokens", "usage.output_tokens_details"),
         audio_output_tokens=_count(odt, "audio_tokens", "usage.output_tokens_details"),
-        service_tier=_tier(obj.get("service_tier")),
+        service_tier=_tier(obj.get("service_tier"), "service_tier"),
         timestamp=_time(obj, "created_at"),
         recorded_cost=_response_cost(obj, usage),
     )
@@ -301,7 +307,7 @@ def anthropic_counts(usage: dict[str, Any], prefix: str) -> dict[str, Any]:
         "cache_write_tokens": write,
         "cache_write_1h_tokens": hour,
         "reasoning_tokens": reasoning or 0,
-        "service_tier": _tier(usage.get("service_tier")),
+        "service_tier": _tier(usage.get("service_tier"), f"{prefix}.service_tier"),
     }
 
 
@@ -370,7 +376,10 @@ def _modalities(details: Any, field: str) -> dict[str, int]:
     for d in details:
         if not isinstance(d, dict):
             raise BadField(field, "must be a list of {modality, tokenCount}")
-        modality = str(d.get("modality", "")).upper()
+        modality = d.get("modality", "")
+        if not isinstance(modality, str):
+            raise BadField(f"{field}[].modality", "must be a string")
+        modality = modality.upper()
         out[modality] = out.get(modality, 0) + token_count(d, "tokenCount", f"{field}[].tokenCount")
     return out
 
@@ -381,7 +390,11 @@ def _grounded(obj: dict[str, Any]) -> bool:
     if not isinstance(candidates, list):
         raise BadField("candidates", "must be a list")
     for c in candidates:
-        g = c.get("groundingMetadata") if isinstance(c, dict) else None
+        if not isinstance(c, dict):
+            raise BadField("candidates[]", "must be an object")
+        g = c.get("groundingMetadata")
+        if g is not None and not isinstance(g, dict):
+            raise BadField("candidates[].groundingMetadata", "must be an object")
         chunks = g.get("groundingChunks") if isinstance(g, dict) else None
         if isinstance(g, dict) and (g.get("webSearchQueries") or (isinstance(chunks, list) and any(
                 isinstance(ch, dict) and ch.get("maps") for ch in chunks))):
@@ -394,7 +407,11 @@ _GEMINI_NAMES = {"cache": "usageMetadata.cachedContentTokenCount", "cache_1h": "
                  "audio_in": "usageMetadata.promptTokensDetails", "audio_out": "usageMetadata.candidatesTokensDetails"}
 
 
-def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
+_GEMINI_COUNT_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "toolUsePromptTokenCount",
+                      "cachedContentTokenCount", "totalTokenCount")
+
+
+def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
     """A Gemini ``generateContent`` response. ``promptTokenCount`` INCLUDES ``cachedContentTokenCount``;
     ``thoughtsTokenCount`` is billed as output on top of ``candidatesTokenCount`` (completion = candidates +
     thoughts, reasoning = thoughts) unless ``totalTokenCount`` shows the candidates already contain them;
@@ -404,6 +421,10 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
     um = obj["usageMetadata"]
     if not isinstance(um, dict):
         raise BadField("usageMetadata", "must be an object")
+    if not um:
+        return Skipped(file, line, "empty usageMetadata")
+    if not any(key in um for key in _GEMINI_COUNT_KEYS):
+        raise BadField("usageMetadata", "has no token counts (promptTokenCount, candidatesTokenCount, ...)")
     version = _model(obj.get("modelVersion") or obj.get("model"), "modelVersion").removeprefix("models/")
     vertex = "createTime" in obj or "trafficType" in um
     model = version if "/" in version else f"{'vertex_ai' if vertex else 'gemini'}/{version}"
@@ -442,7 +463,7 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
         audio_input_tokens=prompt_parts.get("AUDIO", 0),
         image_input_tokens=prompt_parts.get("IMAGE", 0),
         audio_output_tokens=out_parts.get("AUDIO", 0),
-        service_tier=_GEMINI_TRAFFIC_TIERS.get(str(um.get("trafficType", ""))),
+        service_tier=_GEMINI_TRAFFIC_TIERS.get(_tier(um.get("trafficType"), "usageMetadata.trafficType") or ""),
         timestamp=_time(obj, "createTime"),
         recorded_cost=_recorded(obj, "cost", "spend"),
     )
@@ -512,7 +533,7 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         completion_tokens=completion,
         duration_s=duration(obj),
         model_id=optional_str(obj, "model_id"),
-        service_tier=_tier(details.get("service_tier")),
+        service_tier=_tier(details.get("service_tier"), "metadata.usage_object.service_tier"),
         timestamp=_time(obj, "startTime"),
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
@@ -561,8 +582,10 @@ def batch_output(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Ski
             return Skipped(file, line, f"batch request not succeeded ({kind or 'no result'})")
         message = _dict(result, "message", "result.message")
         usage = message.get("usage")
-        if not isinstance(usage, dict):
+        if not isinstance(usage, dict) or not usage:
             return Skipped(file, line, "batch result has no usage")
+        if "input_tokens" not in usage and "output_tokens" not in usage:
+            raise BadField("result.message.usage", "has neither input_tokens nor output_tokens")
         r = _record(file, line, _model(message.get("model"), "result.message.model"), "anthropic-batch", obj,
                     _anthropic_names("result.message.usage"),
                     **anthropic_counts(usage, "result.message.usage"))
@@ -576,12 +599,15 @@ def batch_output(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Ski
             return Skipped(file, line, f"batch request failed (status {resp.get('status_code')})")
         body = _dict(resp, "body", "response.body")
         usage = body.get("usage")
-        if not isinstance(usage, dict):
+        if not isinstance(usage, dict) or not usage:
             return Skipped(file, line, "batch response has no usage")
         if "prompt_tokens" in usage or "completion_tokens" in usage:
             r = openai_chat(body, usage, file, line, "openai-batch")
-        else:
+        elif "input_tokens" in usage or "output_tokens" in usage:
             r = openai_responses(body, usage, file, line, "openai-batch")
+        else:
+            raise BadField("response.body.usage", "has neither prompt_tokens/completion_tokens nor "
+                                                  "input_tokens/output_tokens")
         r.raw = obj
     r.batch = True
     r.service_tier = None  # batch lines are billed at batch rates whatever tier they name

@@ -18,6 +18,8 @@ from typing import Any
 
 from .config import (
     ENV_REF,
+    MAX_INCLUDE_DEPTH,
+    MAX_PRICE,
     Deployment,
     ProxyConfig,
     YAMLProblem,
@@ -139,6 +141,9 @@ class _Linter:
             if inc in seen:
                 self.add("error", "include", f"include cycle through {name}", key="include")
                 continue
+            if len(seen) >= MAX_INCLUDE_DEPTH:
+                self.add("error", "include", f"includes nested more than {MAX_INCLUDE_DEPTH} deep", key="include")
+                continue
             self._read_one(inc, str(Path(shown).parent / name), raw, seen | {inc})
         return True
 
@@ -250,6 +255,8 @@ class _Linter:
                 problem = f"price must be a number, not {type(value).__name__} (value not shown)"
             elif math.isnan(bad) or math.isinf(bad):
                 problem = "price must be finite"
+            elif bad > MAX_PRICE:
+                problem = f"price {bad:g} is implausibly large (at most {MAX_PRICE:g})"
             else:
                 problem = f"price must not be negative ({bad:g})"
             self.add("error", "invalid-price", problem, deployment=label, key=where, index=index)

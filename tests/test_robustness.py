@@ -1,0 +1,495 @@
+"""Bad inputs of every kind: no traceback, no internal error (exit 3), no hang, every line accounted for, nothing
+mispriced silently, no secret printed. Each test is the regression test of a problem found by fuzzing the CLI."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import sys
+import threading
+
+import pytest
+
+from costcalc.cli import main
+
+from .conftest import ROOT
+
+CONFIG = str(ROOT / "sample_data" / "config.yaml")
+SECRETS = ("sk-SECRET-azure-0123456789", "sk-live-MASTER-0123456789", "SECRET-ENV-VALUE")
+
+
+@pytest.fixture(autouse=True)
+def secret_env(monkeypatch):
+    monkeypatch.setenv("AZURE_API_KEY", SECRETS[2])
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code != 3, err
+    for secret in SECRETS:
+        assert secret not in out + err
+    return code, out, err
+
+
+def one_line_error(err: str, *parts: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("costcalc: error: "), err
+    for part in parts:
+        assert part in lines[0], (part, err)
+
+
+def write(tmp_path, name: str, data: bytes | str) -> str:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return str(path)
+
+
+def price_jsonl(capsys, path: str, *extra: str) -> list[dict]:
+    code, out, err = run(capsys, "price", path, "--config", CONFIG, "--format", "jsonl", *extra)
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def price_json(capsys, path: str, *extra: str) -> dict:
+    code, out, err = run(capsys, "price", path, "--config", CONFIG, "--format", "json", *extra)
+    assert code == 0, err
+    doc = json.loads(out)
+    a = doc["accounting"]
+    assert a["read"] == a["priced"] + a["unpriced"] + a["rejected"] + a["skipped"] + a["filtered"]
+    return doc
+
+
+def lines(*objs: object) -> str:
+    return "".join(json.dumps(o) + "\n" for o in objs)
+
+
+# -- usage records ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("group", ["day", "week", "month", "hour"])
+def test_out_of_range_timestamps_are_rejected_not_internal_errors(capsys, tmp_path, group):
+    path = write(tmp_path, "u.jsonl", lines(
+        {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": 1e30},
+        {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": 9007199254740992},
+        {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": "9999-12-31T23:59:59-12:00"},
+        {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": -1e20},
+        {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": "2026-01-01T00:00:00Z"},
+        {"object": "chat.completion", "created": 1e30, "model": "gpt-4o",
+         "usage": {"prompt_tokens": 1, "completion_tokens": 1}},
+        {"modelVersion": "gemini-2.5-pro", "createTime": "99999-01-01", "usageMetadata": {"promptTokenCount": 1}},
+    ))
+    doc = price_json(capsys, path, "--group-by", group)
+    assert doc["accounting"]["read"] == 7
+    assert doc["accounting"]["priced"] == 1 and doc["accounting"]["rejected"] == 6
+    reasons = [r["reason"] for r in doc["rejected"]]
+    assert all(r.startswith(("timestamp:", "created:", "createTime:")) for r in reasons), reasons
+
+
+def test_out_of_range_dates_on_the_command_line_are_usage_errors(capsys, tmp_path):
+    path = write(tmp_path, "u.jsonl", lines({"model": "gpt-4o", "prompt_tokens": 1}))
+    code, _, err = run(capsys, "price", path, "--since", "1e30")
+    assert code == 2 and "--since" in err
+
+
+@pytest.mark.parametrize(("obj", "field"), [
+    # Gemini: candidates that are not a list of objects (read when tool-use tokens need the grounding rule)
+    ({"candidates": True, "modelVersion": "gemini-2.5-flash",
+      "usageMetadata": {"promptTokenCount": 5, "toolUsePromptTokenCount": 3}}, "candidates"),
+    ({"candidates": [1], "modelVersion": "gemini-2.5-flash",
+      "usageMetadata": {"promptTokenCount": 5, "toolUsePromptTokenCount": 3}}, "candidates[]"),
+    ({"candidates": [{"groundingMetadata": "yes"}], "modelVersion": "gemini-2.5-flash",
+      "usageMetadata": {"promptTokenCount": 5, "toolUsePromptTokenCount": 3}}, "candidates[].groundingMetadata"),
+    # a spend-log call_type that is not a string (was: unhashable type)
+    ({"request_id": "r", "call_type": [1], "model_group": "gpt4o", "prompt_tokens": 1}, "call_type"),
+    ({"request_id": "r", "call_type": {"a": 1}, "model_group": "gpt4o", "prompt_tokens": 1}, "call_type"),
+    # nested parts of the wrong type that used to be ignored, pricing the record differently
+    ({"type": "message", "model": "claude-sonnet-4-5", "usage": {"input_tokens": 9, "iterations": [1, 2]}},
+     "usage.iterations"),
+    ({"type": "message", "model": "claude-sonnet-4-5", "usage": {"input_tokens": 9, "iterations": "x"}},
+     "usage.iterations"),
+    ({"modelVersion": "gemini-2.5-flash", "usageMetadata": {"promptTokenCount": 9,
+      "promptTokensDetails": [7]}}, "usageMetadata.promptTokensDetails"),
+    ({"modelVersion": "gemini-2.5-flash", "usageMetadata": {"promptTokenCount": 9,
+      "promptTokensDetails": [{"modality": 1.5, "tokenCount": 9}]}}, "usageMetadata.promptTokensDetails[].modality"),
+    ({"modelVersion": "gemini-2.5-flash", "usageMetadata": {"promptTokenCount": 9, "trafficType": True}},
+     "usageMetadata.trafficType"),
+    ({"modelVersion": "gemini-2.5-flash", "usageMetadata": {"foo": 9}}, "usageMetadata"),
+    ({"model_group": "gpt4o", "prompt_tokens": 10, "metadata": {"usage_object": "cached=5"}},
+     "metadata.usage_object"),
+    ({"object": "chat.completion", "model": "gpt-4o", "service_tier": True,
+      "usage": {"prompt_tokens": 1, "completion_tokens": 1}}, "service_tier"),
+    ({"object": "response", "model": "gpt-4o", "service_tier": ["priority"],
+      "usage": {"input_tokens": 1, "output_tokens": 1}}, "service_tier"),
+    ({"type": "message", "model": "claude-sonnet-4-5", "usage": {"input_tokens": 9, "service_tier": 1}},
+     "usage.service_tier"),
+    # batch lines whose usage holds no counts were priced at $0
+    ({"custom_id": "a", "response": {"status_code": 200, "body": {"model": "gpt-4o", "usage": {"a": 1}}}},
+     "response.body.usage"),
+    ({"custom_id": "a", "result": {"type": "succeeded", "message": {"model": "claude-sonnet-4-5",
+                                                                  "usage": {"a": 1}}}}, "result.message.usage"),
+])
+def test_fields_of_the_wrong_type_are_rejections_naming_the_field(capsys, tmp_path, obj, field):
+    path = write(tmp_path, "u.jsonl", lines(obj))
+    [row] = price_jsonl(capsys, path)
+    assert row["status"] == "rejected", row
+    assert row["reason"].startswith(field + ":"), row["reason"]
+    assert row["line"] == 1 and row["file"] == path
+
+
+def test_a_transcript_type_that_is_not_a_string_is_a_rejection(capsys, tmp_path):
+    path = write(tmp_path, "u.jsonl", lines({"type": [], "summary": "x"}, {"type": {}, "summary": "x"}))
+    assert [r["status"] for r in price_jsonl(capsys, path)] == ["rejected", "rejected"]
+
+
+def test_empty_usage_is_skipped_not_priced_at_zero(capsys, tmp_path):
+    path = write(tmp_path, "u.jsonl", lines(
+        {"custom_id": "a", "response": {"status_code": 200, "body": {"model": "gpt-4o", "usage": {}}}},
+        {"modelVersion": "gemini-2.5-flash", "usageMetadata": {}},
+    ))
+    assert [r["status"] for r in price_jsonl(capsys, path)] == ["skipped", "skipped"]
+
+
+@pytest.mark.parametrize(("obj", "field"), [
+    ({"model": "sagemaker-completion-model", "prompt_tokens": 1, "duration_s": 1e308}, "duration_s"),
+    ({"model": "sagemaker-completion-model", "prompt_tokens": 1, "response_time_ms": 1e308}, "response_time_ms"),
+    ({"model": "sagemaker-completion-model", "prompt_tokens": 1, "startTime": "2026-01-01",
+      "endTime": "9999-01-01"}, "endTime"),
+    ({"model": "gpt-4o", "prompt_tokens": 9007199254740991, "input_cost_per_token": 1e300}, "input_cost_per_token"),
+    ({"model": "gpt-4o", "prompt_tokens": 1, "input_cost_per_token": "1e400"}, "input_cost_per_token"),
+    ({"model": "gpt-4o", "prompt_tokens": 1, "spend": 1e300}, "spend"),
+])
+def test_amounts_that_would_overflow_the_totals_are_rejected(capsys, tmp_path, obj, field):
+    # was: OverflowError (cannot convert float infinity to integer) in every report format
+    path = write(tmp_path, "u.jsonl", lines(obj, {"model": "gpt-4o", "prompt_tokens": 1}))
+    for fmt in ("json", "table", "csv", "markdown", "html"):
+        code, out, err = run(capsys, "price", path, "--config", CONFIG, "--format", fmt, "--reconcile"
+                             if fmt in ("json", "table", "markdown") else "--quiet")
+        assert code == 0, err
+    rows = price_jsonl(capsys, path)
+    assert rows[0]["status"] == "rejected" and rows[0]["reason"].startswith(field + ":")
+    assert rows[1]["status"] == "priced"
+
+
+def test_largest_token_counts_still_price(capsys, tmp_path):
+    big = 2**53 - 1
+    path = write(tmp_path, "u.jsonl", lines(*[{"model": "gpt-4o", "prompt_tokens": big, "completion_tokens": big}] * 3))
+    doc = price_json(capsys, path)
+    assert doc["accounting"]["priced"] == 3 and doc["totals"]["cost"]["total"] > 0
+
+
+def test_values_nested_too_deep_to_print_are_rejected_or_grouped(capsys, tmp_path):
+    deep = "[" * 300 + "]" * 300
+    obj = '{"model": "gpt-4o", "prompt_tokens": %s}\n' % deep
+    grouped = ('{"model": "gpt-4o", "prompt_tokens": 1, "user": %s, "tags": [%s], "metadata": {"a": %s}}\n'
+               % ("[" * 1000 + "]" * 1000, "[" * 1000 + "]" * 1000, "[" * 1000 + "]" * 1000))
+    path = write(tmp_path, "u.jsonl", obj + grouped)
+    rows = price_jsonl(capsys, path)
+    assert rows[0]["status"] == "rejected" and rows[0]["reason"].startswith("prompt_tokens:")
+    for group in ("user", "tag", "metadata.a", "metadata"):
+        doc = price_json(capsys, path, "--group-by", group)
+        assert doc["accounting"] == {"read": 2, "priced": 1, "unpriced": 0, "rejected": 1, "skipped": 0,
+                                     "filtered": 0}
+
+
+def test_utf16_files_and_stdin_are_read(capsys, tmp_path, monkeypatch):
+    text = lines({"model": "gpt-4o", "prompt_tokens": 10}, {"model": "gpt-4o", "prompt_tokens": 20})
+    for encoding in ("utf-16", "utf-16-be", "utf-32"):
+        data = ("\ufeff" + text).encode(encoding) if encoding == "utf-16-be" else text.encode(encoding)
+        path = write(tmp_path, f"{encoding}.jsonl", data)
+        rows = price_jsonl(capsys, path)
+        assert [(r["line"], r["status"], r["tokens"]["prompt"]) for r in rows] == \
+            [(1, "priced", 10), (2, "priced", 20)], encoding
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(text.encode("utf-16")))))
+    code, out, err = run(capsys, "price", "-", "--format", "json")
+    assert code == 0 and json.loads(out)["accounting"]["priced"] == 2
+
+
+def test_truncated_utf16_is_a_file_error(capsys, tmp_path):
+    path = write(tmp_path, "u.jsonl", b"\xff\xfe{\x00x")
+    code, _, err = run(capsys, "price", path)
+    assert code == 2
+    one_line_error(err, path, "UTF-16")
+
+
+def test_a_utf8_bom_is_accepted_on_any_line(capsys, tmp_path):
+    # `cat a.jsonl b.jsonl` of files saved with a BOM puts one mid-file
+    good = b'{"model": "gpt-4o", "prompt_tokens": 5}'
+    path = write(tmp_path, "u.jsonl", b"\xef\xbb\xbf" + good + b"\r\n\xef\xbb\xbf" + good + b"\n\xef\xbb\xbf\n")
+    rows = price_jsonl(capsys, path)
+    assert [(r["line"], r["status"]) for r in rows] == [(1, "priced"), (2, "priced"), (3, "rejected")]
+
+
+@pytest.mark.parametrize("data", [
+    b"\x00\x00\x00\n{\n[1,2]\n\xff\xfe\n" + b"\x80" * 100 + b"\n",
+    bytes(range(256)) * 20,
+    b'{"model": "gpt-4o", "prompt_tokens": NaN}\n{"model": "gpt-4o", "prompt_tokens": Infinity}\n'
+    b'{"model": "gpt-4o", "prompt_tokens": 1' + b"0" * 400 + b"}\n",
+    b'{"model": "gpt-4o\\u0000", "prompt_tokens": 1}\n{"model": "\\n", "prompt_tokens": 1}\n'
+    b'{"model": "' + b"m" * 100_000 + b'", "prompt_tokens": 1}\n{"model": "gpt-4o\\ud800", "prompt_tokens": 1}\n',
+])
+def test_garbage_is_rejected_line_by_line(capsys, tmp_path, data):
+    path = write(tmp_path, "u.jsonl", data)
+    expected = sum(1 for line in data.split(b"\n") if line.strip())
+    doc = price_json(capsys, path, "--group-by", "tag", "--group-by", "metadata.x")
+    assert doc["accounting"]["read"] == expected
+    assert len(price_jsonl(capsys, path)) == expected
+
+
+def test_a_pipe_is_read_once_and_completely(capsys, tmp_path):
+    # the parallel planner used to read the first 64 KiB of every input to look for transcripts, which
+    # swallowed those lines of a pipe (`costcalc price <(zcat logs.gz)`, /dev/stdin)
+    fifo = str(tmp_path / "pipe.jsonl")
+    os.mkfifo(fifo)
+    data = lines(*[{"model": "gpt-4o", "prompt_tokens": n} for n in range(1, 2001)]).encode()
+
+    def feed() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        code, out, err = run(capsys, "price", fifo, "--format", "json", "--jobs", "2")
+    finally:
+        writer.join(timeout=10)
+    assert code == 0
+    assert json.loads(out)["accounting"]["priced"] == 2000
+
+
+def test_file_names_that_are_not_utf8_are_shown_with_a_replacement(capsys, tmp_path):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    name = os.fsdecode(b"bad-\xff.jsonl")
+    (folder / name).write_text(lines({"model": "gpt-4o", "prompt_tokens": 1}, "not an object"))
+    for fmt in ("json", "jsonl", "table"):
+        code, out, err = run(capsys, "price", str(folder), "--format", fmt)
+        assert code == 0, err
+    code, out, err = run(capsys, "price", str(folder), "--explain")
+    assert code == 0 and "bad-\ufffd.jsonl:1" in out
+
+
+def test_an_empty_file_name_is_an_error_not_the_current_directory(capsys):
+    code, _, err = run(capsys, "price", "")
+    assert code == 2
+    one_line_error(err, "not a file name")
+
+
+def test_gzip_that_is_truncated_or_fake_is_a_file_error(capsys, tmp_path):
+    good = gzip.compress(lines(*[{"model": "gpt-4o", "prompt_tokens": 1}] * 50).encode())
+    for name, data in (("trunc.jsonl.gz", good[:-12]), ("fake.jsonl.gz", b"\x1f\x8b" + b"garbage" * 10)):
+        path = write(tmp_path, name, data)
+        code, _, err = run(capsys, "price", path, "--format", "json")
+        assert code == 2
+        one_line_error(err, path)
+
+
+def test_plaintext_api_keys_in_usage_logs_are_masked_in_key_groups(capsys, tmp_path):
+    path = write(tmp_path, "u.jsonl", lines({"model": "gpt-4o", "prompt_tokens": 1, "api_key": SECRETS[0]}))
+    doc = price_json(capsys, path, "--group-by", "key")
+    assert [g["key"]["key"] for g in doc["groups"]] == ["sk-...6789"]
+
+
+# -- configs -------------------------------------------------------------------------------------------------
+
+BASE = ("model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/gpt-4o\n"
+        f"      api_key: {SECRETS[0]}\n")
+
+
+def config_commands(path: str, usage: str) -> list[list[str]]:
+    return [["price", usage, "--config", path, "--format", "json"], ["lookup", "m", "--config", path],
+            ["diff", "--config", path, usage], ["validate", "--config", path]]
+
+
+def assert_config_refused(capsys, tmp_path, text: str, *parts: str, validate_exit: int = 1) -> None:
+    path = write(tmp_path, "config.yaml", text)
+    usage = write(tmp_path, "u.jsonl", lines({"model": "m", "prompt_tokens": 1}))
+    for args in config_commands(path, usage):
+        code, out, err = run(capsys, *args)
+        if args[0] == "validate":
+            assert code == validate_exit, (args, out, err)
+            for part in parts[1:]:
+                assert part in out, (part, out)
+        else:
+            assert code == 2, (args, out, err)
+            one_line_error(err, path, *parts)
+
+
+def billion_laughs(target: str) -> str:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for i in range(1, 9):
+        prev, name = chr(ord("a") + i - 1), chr(ord("a") + i)
+        text += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+    return text + f"{target}: *i\n"
+
+
+@pytest.mark.parametrize("text", [
+    billion_laughs("general_settings") + "model_list: []\n",  # ignored by pricing, walked by validate: hung
+    billion_laughs("model_list"),
+])
+def test_billion_laughs_is_refused_quickly(capsys, tmp_path, text):
+    assert_config_refused(capsys, tmp_path, text, "YAML aliases expand to more than")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("model_list: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than"),
+    (BASE + "      extra: " + "[" * 100 + "]" * 100 + "\n", "nested deeper than"),
+    ("a: &a [*a]\nmodel_list: []\n", "cycle"),
+    ("model_list:\n  - &e {model_name: a, litellm_params: {model: openai/gpt-4o, x: *e}}\n", "cycle"),
+    (BASE + "      input_cost_per_token: " + "9" * 5000 + "\n", "invalid YAML"),
+    (BASE + "      input_cost_per_token: 2024-13-45\n", "invalid YAML"),
+    (BASE + f"      input_cost_per_token: !!float {SECRETS[1]}\n", "invalid YAML"),
+    (BASE + '      input_cost_per_token: "\\ud800"\n', "lone UTF-16 surrogate"),
+])
+def test_yaml_that_cannot_be_read_is_a_one_line_config_error(capsys, tmp_path, text, reason):
+    assert_config_refused(capsys, tmp_path, text, reason)
+
+
+@pytest.mark.parametrize(("text", "parts"), [
+    (BASE + "      1: 2\n", ("deployment 'm' (#1)", "litellm_params", "keys must be strings")),
+    (BASE + "      null: 2\n", ("deployment 'm' (#1)", "litellm_params", "keys must be strings")),
+    (BASE + "    model_info: {5: 1}\n", ("deployment 'm' (#1)", "model_info", "keys must be strings")),
+    (BASE + "      tiered_pricing: [{1: 2, range: [0, 1]}]\n",
+     ("deployment 'm' (#1)", "litellm_params.tiered_pricing", "tier 1: keys must be field names")),
+    (BASE + "      input_cost_per_token: 1e300\n",
+     ("deployment 'm' (#1)", "litellm_params.input_cost_per_token", "implausibly large")),
+    (BASE + "litellm_settings: {cost_margin_config: {global: 1e300}}\n",
+     ("litellm_settings.cost_margin_config.global", "implausibly large")),
+])
+def test_config_values_of_the_wrong_kind_name_deployment_and_key(capsys, tmp_path, text, parts):
+    assert_config_refused(capsys, tmp_path, text, *parts)
+
+
+@pytest.mark.parametrize("where", [
+    "      input_cost_per_token: {secret}\n",
+    "    model_info: {{output_cost_per_token: '{secret}'}}\n",
+    "      tiered_pricing: [{{range: [0, '{secret}'], input_cost_per_token: 1e-6}}]\n",
+])
+def test_a_secret_pasted_into_a_price_is_never_echoed(capsys, tmp_path, where):
+    text = BASE + where.format(secret=SECRETS[1]) + f"general_settings: {{master_key: {SECRETS[1]}}}\n"
+    assert_config_refused(capsys, tmp_path, text, "price must be a number")
+
+
+def test_a_secret_in_a_discount_is_never_echoed(capsys, tmp_path):
+    text = BASE + f"litellm_settings: {{cost_discount_config: {{openai: '{SECRETS[1]}'}}}}\n"
+    assert_config_refused(capsys, tmp_path, text, "cost_discount_config.openai", "price must be a number")
+
+
+def test_includes_of_endless_files_and_endless_chains_are_bounded(capsys, tmp_path):
+    path = write(tmp_path, "config.yaml", "include: [/dev/zero]\n" + BASE)
+    for args in (["lookup", "m", "--config", path], ["price", "-", "--config", path]):
+        code, _, err = run(capsys, *args)
+        assert code == 2
+        one_line_error(err, "/dev/zero", "larger than")
+    code, out, _ = run(capsys, "validate", "--config", path)
+    assert code == 1 and "larger than" in out
+    for i in range(40):
+        write(tmp_path, f"c{i}.yaml", f"include: [c{i + 1}.yaml]\nmodel_list: []\n")
+    code, _, err = run(capsys, "lookup", "gpt-4o", "--config", str(tmp_path / "c0.yaml"))
+    assert code == 2
+    one_line_error(err, "includes nested more than")
+
+
+def test_an_empty_config_name_is_an_error_not_no_config(capsys, tmp_path):
+    usage = write(tmp_path, "u.jsonl", lines({"model": "gpt-4o", "prompt_tokens": 1}))
+    for args in (["price", usage, "--config", ""], ["validate", "--config", ""], ["lookup", "gpt-4o", "-c", " "]):
+        code, _, err = run(capsys, *args)
+        assert code == 2 and "empty file name" in err
+
+
+# -- cost maps -----------------------------------------------------------------------------------------------
+
+def small_map(**changes: object) -> dict:
+    entry = {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-6,
+             "output_cost_per_token": 1e-5}
+    entry.update(changes)
+    return {"gpt-4o": entry, "gpt-4o-mini": {"litellm_provider": "openai", "input_cost_per_token": 1.5e-7}}
+
+
+def map_commands(path: str, usage: str) -> list[list[str]]:
+    return [["price", usage, "--cost-map", path, "--format", "json"], ["lookup", "gpt-4o", "--cost-map", path],
+            ["models", "gpt", "--cost-map", path], ["map", "info", "--cost-map", path],
+            ["diff", "--config", CONFIG, "--cost-map", path, usage],
+            ["validate", "--config", CONFIG, "--cost-map", path]]
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"input_cost_per_token": [1]}, "input_cost_per_token"),
+    ({"input_cost_per_token": {"a": 1}}, "input_cost_per_token"),
+    ({"cache_read_input_token_cost": "1e-6"}, "cache_read_input_token_cost"),
+    ({"output_cost_per_token": -1e-6}, "output_cost_per_token"),
+    ({"output_cost_per_token": 1e300}, "output_cost_per_token"),
+    ({"input_cost_per_token_above_200k_tokens": True}, "input_cost_per_token_above_200k_tokens"),
+    ({"tiered_pricing": "cheap"}, "tiered_pricing"),
+    ({"tiered_pricing": [{"range": [0, 10], "input_cost_per_token": "x"}]}, "tiered_pricing[0].input_cost_per_token"),
+    ({"search_context_cost_per_query": "x"}, "search_context_cost_per_query"),
+    ({"litellm_provider": ["openai"]}, "litellm_provider"),
+    ({"aliases": [["x"]]}, "aliases"),
+])
+def test_cost_map_entries_that_cannot_price_are_refused_naming_entry_and_field(capsys, tmp_path, monkeypatch,
+                                                                                changes, field):
+    path = write(tmp_path, "map.json", json.dumps(small_map(**changes)))
+    usage = write(tmp_path, "u.jsonl", lines({"model": "gpt-4o", "prompt_tokens": 1}))
+    for args in map_commands(path, usage):
+        code, _, err = run(capsys, *args)
+        assert code == 2, args
+        one_line_error(err, path, "gpt-4o", field)
+    monkeypatch.setenv("COSTCALC_COST_MAP", path)
+    code, _, err = run(capsys, "lookup", "gpt-4o")
+    assert code == 2
+    one_line_error(err, path, "gpt-4o", field)
+
+
+def test_cost_map_fields_the_formulas_never_read_may_hold_anything(capsys, tmp_path):
+    path = write(tmp_path, "map.json", json.dumps(small_map(some_future_cost_note="see docs",
+                                                             guardrail_cost_per_unit={"x": 1})))
+    code, out, err = run(capsys, "lookup", "gpt-4o", "--cost-map", path)
+    assert code == 0, err
+
+
+def test_an_endless_cost_map_is_refused(capsys):
+    code, _, err = run(capsys, "lookup", "gpt-4o", "--cost-map", "/dev/zero")
+    assert code == 2
+    one_line_error(err, "/dev/zero", "larger than")
+
+
+@pytest.mark.parametrize("meta", [b"[1]", b"null", b"nope"])
+def test_a_cost_map_meta_file_of_the_wrong_shape_is_ignored(capsys, tmp_path, meta):
+    path = write(tmp_path, "map.json", json.dumps(small_map()))
+    write(tmp_path, "map.json.meta.json", meta)
+    code, out, _ = run(capsys, "map", "info", "--cost-map", path)
+    assert code == 0 and path in out
+
+
+def test_map_update_from_an_unparsable_url_is_a_one_line_error(capsys):
+    code, _, err = run(capsys, "map", "update", "--from", "http://[::1")
+    assert code == 2
+    one_line_error(err, "the cost map in use is unchanged")
+
+
+# -- the command line ----------------------------------------------------------------------------------------
+
+def test_an_infinite_tolerance_is_a_usage_error(capsys, tmp_path):
+    usage = write(tmp_path, "u.jsonl", lines({"model": "gpt-4o", "prompt_tokens": 1}))
+    code, _, err = run(capsys, "price", usage, "--reconcile", "--tolerance", "inf")
+    assert code == 2 and "--tolerance" in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--output", "/dev/full"], ["--format", "json", "--output", "/dev/full"],
+                                  ["--format", "jsonl", "--output", "/dev/full"], ["--rejects", "/dev/full"]])
+def test_a_full_disk_is_a_one_line_error(capsys, tmp_path, args):
+    usage = write(tmp_path, "u.jsonl", lines({"model": "gpt-4o", "prompt_tokens": 1}, "bad"))
+    code, _, err = run(capsys, "price", usage, "--quiet", *args)
+    assert code == 2
+    one_line_error(err, "No space left on device")
+
+
+def test_arguments_that_are_not_utf8_are_one_line_errors(capsys):
+    model = os.fsdecode(b"gpt-\xff")
+    for args in (["lookup", model], ["lookup", model, "--format", "json"]):
+        code, _, err = run(capsys, *args)
+        assert code in (1, 2)
