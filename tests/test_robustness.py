@@ -166,7 +166,7 @@ def test_amounts_that_would_overflow_the_totals_are_rejected(capsys, tmp_path, o
     # was: OverflowError (cannot convert float infinity to integer) in every report format
     path = write(tmp_path, "u.jsonl", lines(obj, {"model": "gpt-4o", "prompt_tokens": 1}))
     for fmt in ("json", "table", "csv", "markdown", "html"):
-        code, out, err = run(capsys, "price", path, "--config", CONFIG, "--format", fmt, "--reconcile"
+        code, _, err = run(capsys, "price", path, "--config", CONFIG, "--format", fmt, "--reconcile"
                              if fmt in ("json", "table", "markdown") else "--quiet")
         assert code == 0, err
     rows = price_jsonl(capsys, path)
@@ -183,9 +183,10 @@ def test_largest_token_counts_still_price(capsys, tmp_path):
 
 def test_values_nested_too_deep_to_print_are_rejected_or_grouped(capsys, tmp_path):
     deep = "[" * 300 + "]" * 300
-    obj = '{"model": "gpt-4o", "prompt_tokens": %s}\n' % deep
-    grouped = ('{"model": "gpt-4o", "prompt_tokens": 1, "user": %s, "tags": [%s], "metadata": {"a": %s}}\n'
-               % ("[" * 1000 + "]" * 1000, "[" * 1000 + "]" * 1000, "[" * 1000 + "]" * 1000))
+    deeper = "[" * 1000 + "]" * 1000
+    obj = '{"model": "gpt-4o", "prompt_tokens": ' + deep + "}\n"
+    grouped = ('{"model": "gpt-4o", "prompt_tokens": 1, "user": ' + deeper + ', "tags": [' + deeper
+               + '], "metadata": {"a": ' + deeper + "}}\n")
     path = write(tmp_path, "u.jsonl", obj + grouped)
     rows = price_jsonl(capsys, path)
     assert rows[0]["status"] == "rejected" and rows[0]["reason"].startswith("prompt_tokens:")
@@ -204,7 +205,7 @@ def test_utf16_files_and_stdin_are_read(capsys, tmp_path, monkeypatch):
         assert [(r["line"], r["status"], r["tokens"]["prompt"]) for r in rows] == \
             [(1, "priced", 10), (2, "priced", 20)], encoding
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(text.encode("utf-16")))))
-    code, out, err = run(capsys, "price", "-", "--format", "json")
+    code, out, _ = run(capsys, "price", "-", "--format", "json")
     assert code == 0 and json.loads(out)["accounting"]["priced"] == 2
 
 
@@ -253,7 +254,7 @@ def test_a_pipe_is_read_once_and_completely(capsys, tmp_path):
     writer = threading.Thread(target=feed)
     writer.start()
     try:
-        code, out, err = run(capsys, "price", fifo, "--format", "json", "--jobs", "2")
+        code, out, _ = run(capsys, "price", fifo, "--format", "json", "--jobs", "2")
     finally:
         writer.join(timeout=10)
     assert code == 0
@@ -446,7 +447,7 @@ def test_cost_map_entries_that_cannot_price_are_refused_naming_entry_and_field(c
 def test_cost_map_fields_the_formulas_never_read_may_hold_anything(capsys, tmp_path):
     path = write(tmp_path, "map.json", json.dumps(small_map(some_future_cost_note="see docs",
                                                              guardrail_cost_per_unit={"x": 1})))
-    code, out, err = run(capsys, "lookup", "gpt-4o", "--cost-map", path)
+    code, _, err = run(capsys, "lookup", "gpt-4o", "--cost-map", path)
     assert code == 0, err
 
 
@@ -491,5 +492,5 @@ def test_a_full_disk_is_a_one_line_error(capsys, tmp_path, args):
 def test_arguments_that_are_not_utf8_are_one_line_errors(capsys):
     model = os.fsdecode(b"gpt-\xff")
     for args in (["lookup", model], ["lookup", model, "--format", "json"]):
-        code, _, err = run(capsys, *args)
+        code, _, _ = run(capsys, *args)
         assert code in (1, 2)

@@ -663,6 +663,13 @@ class Adjuster:
 
 
 NO_ADJUSTMENT = Adjuster(0.0, 0.0, 0.0)
+# cost_discount._GLOB_TOKEN: a bracket expression is one token; literal characters count, "*", "?" and [...] do not
+_GLOB_TOKEN = re.compile(r"\[!\][^\]]*\]|\[\][^\]]*\]|\[!(?!\])[^\]]*\]|\[(?![!\]])[^\]]*\]|.", re.DOTALL)
+
+
+def _literal_length(pattern: str) -> int:
+    """How specific a model-pattern discount key is: LiteLLM prefers the glob with the most literal characters."""
+    return sum(1 for m in _GLOB_TOKEN.finditer(pattern) if len(m.group()) == 1 and m.group() not in "*?")
 
 
 def make_adjuster(discounts: dict[str, float], margins: dict[str, Any], provider: str | None,
@@ -688,7 +695,7 @@ def make_adjuster(discounts: dict[str, float], margins: dict[str, Any], provider
             globs = [p for p in patterns if set("*?[") & set(p)
                      and any(fnmatch.fnmatchcase(n, p) for n in names if "/" in p or not n.startswith(prefix))]
             if globs:
-                best = max(globs, key=lambda p: sum(1 for ch in p if ch not in "*?"))
+                best = max(globs, key=_literal_length)
                 discount = discounts[prefix + best]
             else:
                 discount = discounts.get(provider, 0.0)

@@ -104,6 +104,18 @@ def together_category(name: str) -> str | None:
     return next((category for limit, category in _TOGETHER_CATEGORIES if size <= limit), None)
 
 
+def _noted(rules: dict[str, Any]) -> str:
+    """What a card's rule text adds about the provider function: a regional uplift, a formula not the generic one."""
+    notes = []
+    if rules.get("uplift", 1.0) != 1.0:
+        notes.append(f"x{rules['uplift']:g} regional uplift")
+    if rules.get("formula", "generic") not in ("generic",):
+        notes.append(f"{rules['formula']} formula")
+    if rules.get("prompt_fee"):
+        notes.append("model router fee")
+    return f" [{'; '.join(notes)}]" if notes else ""
+
+
 def fireworks_category(name: str) -> str:
     """fireworks_ai's ``get_base_model_for_pricing``: the price class of an unmapped model, by its size."""
     name = name.lower()
@@ -406,7 +418,11 @@ class Resolver:
         priced = self.prefixed(name, call)
         if "togethercomputer" not in priced and "together_ai" not in priced and call != "together_ai":
             return name
-        row = self.cost_map.entries.get(f"together_ai/{priced.removeprefix('together_ai/')}")
+        key = f"together_ai/{priced.removeprefix('together_ai/')}"
+        row = self.cost_map.entries.get(key)
+        if row is None and key in self._router_rows:  # a deployment's own row, priced from registration's lookup
+            fallback = self.cost_map.index.registration_fallback(key)
+            row = self.cost_map.entry(fallback.key) if fallback is not None else None
         if isinstance(row, dict) and "input_cost_per_token" in row:
             return name
         category = together_category(priced)
@@ -459,7 +475,7 @@ class Resolver:
         uplift = 1.0
         # the location and the data residency are read for the provider the call was routed to, whatever
         # provider model_info.pricing_provider prices it under
-        route = self.deployment_provider(d) if d is not None else call
+        route = self.deployment_provider(d) if d is not None and d.pricing_provider else call
         if route is not None and route.startswith("vertex_ai") and (per_call or dispatch == "vertex_ai"):
             # resolve_vertex_location_for_cost: the deployment's vertex_location, else us-central1 (non-global)
             location = (d.vertex_location if d is not None else None) or "us-central1"
@@ -656,7 +672,7 @@ class Resolver:
             normalized = next((n for n in (prefixed, name, name.partition("/")[2]) if n in self.cost_map), prefixed)
             rules.update(self._router_fee(normalized, deployment.model if deployment is not None else called))
         return PriceSheet(model=called, provider=dispatch, rates=rates, sources=sources,
-                          rule=f"{rule} (cost map key {match.key!r}, {match.rule})", map_key=match.key,
+                          rule=f"{rule} (cost map key {match.key!r}, {match.rule}){_noted(rules)}", map_key=match.key,
                           deployment=deployment, warnings=warnings, mode=raw.get("mode"), map_rule=match.rule,
                           **rules)
 
@@ -771,7 +787,7 @@ class Resolver:
                 if provider == "azure_ai" and rules["formula"] == "generic":
                     rules.update(self._router_fee(d.identity, d.model))
                 return PriceSheet(model=model, provider=provider, rates=rates, sources=sources,
-                                  rule=f"deployment {d.label}: custom prices", map_key=reg.backend_key,
+                                  rule=f"deployment {d.label}: custom prices{_noted(rules)}", map_key=reg.backend_key,
                                   deployment=d, warnings=warnings, mode=reg.entry.get("mode"),
                                   map_rule=reg.backend_rule, **rules)
             # the proxy then prices the deployment's model as written (a Mantle region in it included)
@@ -912,7 +928,7 @@ class Resolver:
         # batch lines are priced without per-call prices: on the base card, and at nothing without one
         rules["batch_rates"] = {} if not isinstance(base, PriceSheet) else \
             base.rates if base.batch_rates is None else base.batch_rates
-        return PriceSheet(model=model, provider=provider, rates=rates, sources=sources, rule=rule,
+        return PriceSheet(model=model, provider=provider, rates=rates, sources=sources, rule=rule + _noted(rules),
                           map_key=match.key if match else None, deployment=d, warnings=warnings,
                           mode=mode or "chat", map_rule=match.rule if match else None, **rules)
 

@@ -137,31 +137,21 @@ def number(value: Any, field: str, *, allow_negative: bool = False, limit: float
     return value
 
 
-# epoch seconds that every time zone can show as a date and a week (years 1 to 9999, a few days' margin)
-_MIN_TIME, _MAX_TIME = -62134819200.0, 253401264000.0
-
-
 def parse_time(value: Any, field: str) -> float:
     """ISO 8601 (``Z`` or offset; naive means UTC) or epoch seconds (milliseconds if implausibly large),
-    within the years 1 to 9999."""
-    t = _parse_time(value, field)
-    if not _MIN_TIME <= t <= _MAX_TIME:
-        raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}")
-    return t
-
-
-def _parse_time(value: Any, field: str) -> float:
+    within the years 1 to 9999 (a few days' margin, so that every time zone can show it as a date and a week)."""
     if isinstance(value, bool):
         raise BadField(field, f"not a timestamp: {_show(value)}")
     if isinstance(value, (int, float)):
         try:
             t = float(value)
         except OverflowError:
-            raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}") from None
-        if math.isnan(t) or math.isinf(t):
+            t = math.inf
+        if math.isnan(t):
             raise BadField(field, "not a timestamp")
-        return t / 1000.0 if t > 1e11 else t
-    if isinstance(value, str):
+        if t > 1e11:
+            t /= 1000.0
+    elif isinstance(value, str):
         text = value.strip()
         try:
             if _FROMISO_Z:
@@ -172,16 +162,23 @@ def _parse_time(value: Any, field: str) -> float:
                 dt = datetime.fromisoformat(text)
         except ValueError:
             try:
-                return _parse_time(float(text), field)
+                number = float(text)
             except ValueError:
                 raise BadField(field, f"not an ISO 8601 time or epoch seconds: {_show(value)}") from None
+            if math.isnan(number) or math.isinf(number):
+                raise BadField(field, f"not an ISO 8601 time or epoch seconds: {_show(value)}") from None
+            return parse_time(number, field)
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=timezone.utc)
         try:
-            return dt.timestamp()
+            t = dt.timestamp()
         except (OverflowError, ValueError):
-            raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}") from None
-    raise BadField(field, f"not a timestamp: {_show(value)}")
+            t = math.inf
+    else:
+        raise BadField(field, f"not a timestamp: {_show(value)}")
+    if -62134819200.0 <= t <= 253401264000.0:  # 0001-01-10 to 9999-12-20 UTC
+        return t
+    raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}")
 
 
 def optional_str(obj: dict[str, Any], field: str) -> str | None:
