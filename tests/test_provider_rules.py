@@ -263,3 +263,23 @@ def test_azure_model_router_fee():
     # priced as the router row (dated name stripped) plus the router's fee on every prompt token: 2 x 1000 x 1.4e-7
     assert total(engine_for(cm), "azure_ai/model_router-2026-01-01", prompt_tokens=1000) == \
         pytest.approx(2.8e-4, rel=1e-12)
+
+
+# -- batch output lines ---------------------------------------------------------------------------------------
+
+def test_batch_lines_of_a_custom_priced_deployment(tmp_path):
+    cm = make_map({"gpt-z": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2e-6,
+                             "output_cost_per_token": 8e-6, "input_cost_per_token_batches": 1e-6,
+                             "output_cost_per_token_batches": 4e-6}})
+    text = config("model_name: z\n    litellm_params: {model: openai/gpt-z, input_cost_per_token: 1.0e-5}",
+                  "model_name: b\n    litellm_params: {model: azure/my-deployment}\n"
+                  "    model_info: {base_model: gpt-z}")
+    e = engine_for(cm, tmp_path, text)
+    # chat: the custom input price, output 0 (the proxy does not fall back for the other side)
+    assert total(e, "z", prompt_tokens=1000, completion_tokens=100) == pytest.approx(0.01, rel=1e-12)
+    # batch: the side the deployment leaves unset takes the published output and output batch rates; the input
+    # side has no batch rate, so LiteLLM halves the custom one: 1000 x 1e-5 / 2 + 100 x 4e-6
+    assert total(e, "z", prompt_tokens=1000, completion_tokens=100, batch=True) == pytest.approx(0.0054, rel=1e-12)
+    # batch lines are priced from the deployment model, never base_model: azure/my-deployment has no row
+    assert total(e, "b", prompt_tokens=1000, completion_tokens=100) == pytest.approx(0.0028, rel=1e-12)
+    assert isinstance(e.price(record("b", prompt_tokens=1000, completion_tokens=100, batch=True)), NotPriced)
