@@ -2,7 +2,9 @@
 
 A ``Pricer`` is compiled once per (price sheet, service tier) and then called per record with plain ints,
 so the hot loop allocates nothing but the result tuple. Rates that depend on the prompt size (``_above_Nk``
-keys, ``tiered_pricing``) are resolved once per size band and cached.
+keys, ``tiered_pricing``) are resolved once per size band and cached. Cards LiteLLM does not price with its plain
+generic formula (another provider function, Vertex's 128k rule, off-peak windows, replicate GPU time, the Azure
+Model Router fee) get a ``FormulaPricer`` (``make_pricer``), which stays off the fused hot path.
 """
 
 from __future__ import annotations
@@ -49,8 +51,6 @@ FORMULAS = ("generic", "generic_no_tier", "xai", "perplexity", "dashscope", "ver
             "replicate_gpu")
 # Formulas whose rates LiteLLM swaps for off_peak_pricing rates inside an off-peak window.
 _OFF_PEAK_FORMULAS = frozenset({"generic", "generic_no_tier", "xai", "perplexity", "dashscope"})
-_OFF_PEAK_RATE_KEYS = ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
-                       "cache_creation_input_token_cost")
 _WEEKDAYS = {"mon": 1, "monday": 1, "tue": 2, "tues": 2, "tuesday": 2, "wed": 3, "wednesday": 3, "thu": 4,
              "thur": 4, "thurs": 4, "thursday": 4, "fri": 5, "friday": 5, "sat": 6, "saturday": 6, "sun": 7,
              "sunday": 7}
