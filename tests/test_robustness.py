@@ -494,3 +494,22 @@ def test_arguments_that_are_not_utf8_are_one_line_errors(capsys):
     for args in (["lookup", model], ["lookup", model, "--format", "json"]):
         code, _, _ = run(capsys, *args)
         assert code in (1, 2)
+
+
+def test_control_characters_from_logs_never_reach_the_terminal_raw(capsys, tmp_path):
+    path = tmp_path / "esc.jsonl"
+    path.write_text('{"model":"gpt-4o","prompt_tokens":10,"completion_tokens":1,"team":"\\u001b[31mred"}\n')
+    assert main(["price", str(path), "-g", "team"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[31mred" in out
+    assert main(["price", str(path), "--explain"]) == 0
+    assert "\x1b" not in capsys.readouterr().out
+
+
+def test_very_long_model_names_do_not_stall_wildcard_matching(capsys, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text('model_list:\n  - model_name: "*-*-*-x"\n    litellm_params: {model: "openai/*"}\n')
+    path = tmp_path / "long.jsonl"
+    path.write_text('{"model":"' + "a-" * 5000 + '","prompt_tokens":1}\n')
+    assert main(["price", str(path), "--config", str(config), "-f", "json"]) == 0
+    assert '"unpriced": 1' in capsys.readouterr().out

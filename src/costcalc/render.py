@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -189,12 +190,20 @@ def _row(report: Report, totals: Totals) -> list[str]:
     return [*cells, money(to_float(c[6])), share(c[6], report.totals.costs[6])]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text from the logs as it may reach a terminal: control characters (escape sequences) shown as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
+
+
 def _key_cells(report: Report, key: tuple[str, ...], previous: tuple[str, ...] | None) -> list[str]:
     """Nested keys print once: a repeated parent prints as blank."""
     cells = []
     for depth, part in enumerate(key):
         same = previous is not None and previous[: depth + 1] == key[: depth + 1] and depth < len(key) - 1
-        cells.append("" if same else part)
+        cells.append("" if same else printable(part))
     return cells
 
 
@@ -326,6 +335,11 @@ def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = 
 # -- --explain ---------------------------------------------------------------------------------------------
 
 def explain_record(engine: PricingEngine, o: Outcome) -> str:
+    """How one record's cost was reached (control characters from the logs made visible)."""
+    return "\n".join(printable(line) for line in _explain_record(engine, o).split("\n"))
+
+
+def _explain_record(engine: PricingEngine, o: Outcome) -> str:
     """How one record's cost was reached: resolution, each charge as units × rate with its source, the total."""
     if isinstance(o, Rejected):
         return f"{o.file}:{o.line}: rejected: {o.reason}"

@@ -244,6 +244,9 @@ class _Registered:
     backend_rule: str | None = None
 
 
+_MAX_WILDCARD_NAME = 512
+
+
 def wildcard_regex(model_name: str) -> str:
     """LiteLLM's pattern router: ``*`` becomes a group, matched from the start (``re.match``, no end anchor)."""
     return re.escape(model_name).replace(r"\*", "(.*)")
@@ -323,7 +326,10 @@ class Resolver:
         return (d.model, d.base_model, repr(sorted(self.registered(d).entry.items())))
 
     def _wildcard_names(self, model: str) -> list[str]:
-        """The request as the pattern router tries it: as called, then as ``provider/model``."""
+        """The request as the pattern router tries it: as called, then as ``provider/model``. Names longer
+        than any model name are not matched: ``(.*)`` groups backtrack polynomially on them."""
+        if len(model) > _MAX_WILDCARD_NAME:
+            return []
         names = [model]
         found = self.cost_map.provider_of(model)
         if found is not None:
