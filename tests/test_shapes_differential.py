@@ -28,19 +28,12 @@ from costcalc.usage import UsageRecord, canonical, read_usage
 
 from .conftest import write_config
 from .litellm_oracle import ProxyOracle
+from .test_shapes import SPEND_LOG_CONFIG
 
 DATA = Path(__file__).parent / "data"
 PROVIDER_FILES = ["openai_chat.jsonl", "openai_responses.jsonl", "anthropic.jsonl", "gemini.jsonl",
                   "openai_batch.jsonl", "anthropic_batch.jsonl", "claude_code"]
 
-SPEND_LOG_CONFIG = """
-model_list:
-  - model_name: claude-sonnet
-    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_key: os.environ/ANTHROPIC_API_KEY}
-    model_info: {id: dep-sonnet-1}
-  - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_key: os.environ/OPENAI_API_KEY}
-"""
 
 BATCH_CONFIG = """
 model_list:
