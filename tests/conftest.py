@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from costcalc.config import load_config
-from costcalc.costmap import CostMap, CostMapInfo, load_cost_map
-from costcalc.engine import PricingEngine
-from costcalc.usage import UsageRecord
+from costcalc.engines.streaming import PricingEngine
+from costcalc.rates.config import load_config
+from costcalc.rates.costmap import CostMap, CostMapInfo, load_cost_map
+from costcalc.reading.records import UsageRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 

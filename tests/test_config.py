@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from costcalc.config import load_config
 from costcalc.errors import ConfigError
+from costcalc.rates.config import load_config
 
 from .conftest import write_config
 

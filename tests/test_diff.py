@@ -12,9 +12,9 @@ import json
 import pytest
 
 from costcalc.cli import main
-from costcalc.config import load_config
-from costcalc.diff import SpendDiff, map_model, price_diffs
-from costcalc.resolve import Resolver
+from costcalc.rates.config import load_config
+from costcalc.rates.resolve import Resolver
+from costcalc.reports.diff import SpendDiff, map_model, price_diffs
 
 from .conftest import ROOT, make_map, write_config
 
@@ -230,7 +230,7 @@ def test_spend_diff_streams(tmp_path):
     cm = make_map(MAP)
     cfg = load_config(write_config(tmp_path, CONFIG))
     spend = SpendDiff(cm, cfg)
-    from costcalc.usage import UsageRecord
+    from costcalc.reading.records import UsageRecord
 
     def records():
         for n in range(10_000):

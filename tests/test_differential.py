@@ -18,9 +18,9 @@ import pytest
 litellm = pytest.importorskip("litellm", reason="litellm==1.110.2 (the test extra) is not installed: "
                                                 "the differential suite needs it as the reference")
 
-from costcalc.config import load_config
-from costcalc.engine import NotPriced, Priced, PricingEngine
-from costcalc.usage import canonical
+from costcalc.engines.streaming import NotPriced, Priced, PricingEngine
+from costcalc.rates.config import load_config
+from costcalc.reading.records import canonical
 
 from .conftest import write_config
 from .litellm_oracle import ProxyOracle
@@ -183,7 +183,7 @@ def compare(config_text: str | None, records: list[dict[str, Any]], tmp_path) ->
         doc = yaml.safe_load(config_text)
         model_list, settings = doc["model_list"], doc.get("litellm_settings")
         engine_config = load_config(write_config(tmp_path, config_text))
-    from costcalc.costmap import load_cost_map
+    from costcalc.rates.costmap import load_cost_map
 
     engine = PricingEngine(load_cost_map(), engine_config)
     oracle = ProxyOracle(model_list or None, settings)

@@ -1,4 +1,4 @@
-"""costcalc.modelname: model name → provider and cost-map entry, as LiteLLM 1.110.2 resolves them.
+"""costcalc.rates.modelname: model name → provider and cost-map entry, as LiteLLM 1.110.2 resolves them.
 
 Part 1 states the rules on a small hand-written map (PRICING.md §6.2's table and the rules behind it).
 Part 2 checks ModelIndex against LiteLLM itself for every key of LiteLLM's bundled cost map and
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.modelname import PROVIDER_PREFIXES, MapMatch, ModelIndex
+from costcalc.rates.modelname import PROVIDER_PREFIXES, MapMatch, ModelIndex
 
 
 def _chat(provider: str, inp: float = 1e-6, out: float = 2e-6, **extra: object) -> dict:
@@ -548,7 +548,7 @@ def test_provider_prefixes_are_litellms(litellm: object) -> None:
     from litellm.llms.bedrock.common_utils import get_all_bedrock_regions
     from litellm.llms.openai_like.json_loader import JSONProviderRegistry
 
-    from costcalc.modelname import _BEDROCK_REGIONS
+    from costcalc.rates.modelname import _BEDROCK_REGIONS
 
     JSONProviderRegistry.load()
     enum_providers = {getattr(p, "value", p) for p in litellm.provider_list}

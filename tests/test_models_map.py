@@ -12,10 +12,10 @@ from importlib import resources
 
 import pytest
 
-from costcalc import mapupdate
 from costcalc.cli import main
-from costcalc.costmap import cache_dir, load_cost_map
-from costcalc.explain import search_models
+from costcalc.rates import mapupdate
+from costcalc.rates.costmap import cache_dir, load_cost_map
+from costcalc.reports.explain import search_models
 
 from .conftest import make_map
 

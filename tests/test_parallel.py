@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from costcalc import parallel
 from costcalc.cli import main
+from costcalc.engines import parallel
 
 from .conftest import ROOT
 

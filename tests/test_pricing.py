@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from costcalc.pricing import Pricer, make_adjuster, parse_threshold
-from costcalc.resolve import PriceSheet
+from costcalc.pricing.formulas import Pricer, make_adjuster, parse_threshold
+from costcalc.rates.resolve import PriceSheet
 
 CHAT = {
     "input_cost_per_token": 2e-6,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from costcalc.engine import NotPriced
-from costcalc.pricing import is_off_peak
+from costcalc.engines.streaming import NotPriced
+from costcalc.pricing.formulas import is_off_peak
 
 from .conftest import engine_for, make_map, record
 

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.config import load_config
-from costcalc.costmap import load_cost_map
-from costcalc.engine import NotPriced, Priced, PricingEngine
-from costcalc.reconcile import reconcile
-from costcalc.report import ReportBuilder
-from costcalc.shapes import adapt
-from costcalc.usage import Rejected, Skipped, UsageRecord, read_usage
+from costcalc.engines.streaming import NotPriced, Priced, PricingEngine
+from costcalc.rates.config import load_config
+from costcalc.rates.costmap import load_cost_map
+from costcalc.reading.jsonl import read_usage
+from costcalc.reading.records import Rejected, Skipped, UsageRecord
+from costcalc.reading.shapes import adapt
+from costcalc.reports.aggregate import ReportBuilder
+from costcalc.reports.reconcile import reconcile
 
 from .conftest import ROOT, write_config
 

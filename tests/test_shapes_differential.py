@@ -21,10 +21,11 @@ import pytest
 litellm = pytest.importorskip("litellm", reason="litellm==1.110.2 (the test extra) is not installed: "
                                                 "the differential suite needs it as the reference")
 
-from costcalc.config import load_config
-from costcalc.costmap import load_cost_map
-from costcalc.engine import Priced, PricingEngine
-from costcalc.usage import UsageRecord, canonical, read_usage
+from costcalc.engines.streaming import Priced, PricingEngine
+from costcalc.rates.config import load_config
+from costcalc.rates.costmap import load_cost_map
+from costcalc.reading.jsonl import read_usage
+from costcalc.reading.records import UsageRecord, canonical
 
 from .conftest import write_config
 from .litellm_oracle import ProxyOracle

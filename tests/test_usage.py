@@ -6,7 +6,8 @@ import gzip
 
 import pytest
 
-from costcalc.usage import Rejected, UsageRecord, read_usage
+from costcalc.reading.jsonl import read_usage
+from costcalc.reading.records import Rejected, UsageRecord
 
 
 def read(tmp_path, content: bytes, name: str = "u.jsonl"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from costcalc.usage import BadField, canonical, canonical_checked
+from costcalc.reading.records import BadField, canonical, canonical_checked
 
 VALUES = [0, 1, 7, 1200, 1200.0, 1.5, -5, "lots", None, True, 2**53 - 1, 2**53, 1e30, "", " x"]
 FIELDS = ["prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",

@@ -10,8 +10,8 @@ import json
 import pytest
 
 from costcalc.cli import main
-from costcalc.costmap import load_cost_map
-from costcalc.validate import validate_config
+from costcalc.rates.costmap import load_cost_map
+from costcalc.reports.validate import validate_config
 
 from .conftest import ROOT, write_config
 

@@ -8,19 +8,39 @@ The small public API::
     outcome.cost.total  # 0.0075
 """
 
-__version__ = "0.1.0"
-
-from .config import Deployment, ProxyConfig, load_config
-from .costmap import CostMap, load_cost_map
-from .engine import NotPriced, Priced, PricingEngine
+from .engines.streaming import NotPriced, Priced, PricingEngine
 from .errors import ConfigError, CostcalcError, CostMapError, UsageInputError
-from .pricing import Cost, Pricer
-from .resolve import PriceSheet, Resolver, Unpriced
-from .usage import Rejected, Skipped, UsageRecord, read_usage
+from .pricing.formulas import Cost, Pricer
+from .rates.config import Deployment, ProxyConfig, load_config
+from .rates.costmap import CostMap, load_cost_map
+from .rates.resolve import PriceSheet, Resolver, Unpriced
+from .reading.jsonl import read_usage
+from .reading.records import Rejected, Skipped, UsageRecord
+from .version import __version__
 
 __all__ = [
-    "ConfigError", "Cost", "CostMap", "CostMapError", "CostcalcError", "Deployment", "Discrepancy", "NotPriced",
+    "ConfigError",
+    "Cost",
+    "CostMap",
+    "CostMapError",
+    "CostcalcError",
+    "Deployment",
+    "Discrepancy",
+    "NotPriced",
     "PriceSheet",
-    "Priced", "Pricer", "PricingEngine", "ProxyConfig", "Rejected", "Resolver", "Skipped", "Unpriced",
-    "UsageInputError", "UsageRecord", "load_config", "load_cost_map", "read_usage", "reconcile",
+    "Priced",
+    "Pricer",
+    "PricingEngine",
+    "ProxyConfig",
+    "Rejected",
+    "Resolver",
+    "Skipped",
+    "Unpriced",
+    "UsageInputError",
+    "UsageRecord",
+    "__version__",
+    "load_config",
+    "load_cost_map",
+    "read_usage",
+    "reconcile",
 ]

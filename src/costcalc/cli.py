@@ -68,8 +68,8 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _load(cost_map: str | None, config: str | None) -> tuple[Any, Any]:
-    from .config import ProxyConfig, load_config
-    from .costmap import load_cost_map
+    from .rates.config import ProxyConfig, load_config
+    from .rates.costmap import load_cost_map
 
     cm = load_cost_map(cost_map)
     cfg = load_config(_config_path(config)) if config is not None else ProxyConfig.empty()
@@ -85,7 +85,7 @@ def _config_path(config: str) -> str:
 def _parse_date(value: str | None, option: str) -> float | None:
     if value is None:
         return None
-    from .usage import BadField, parse_time
+    from .reading.records import BadField, parse_time
 
     try:
         return parse_time(value, option)
@@ -137,9 +137,10 @@ def price(
                                     "for plain-file inputs of 64 MiB or more; 1 otherwise)."),
 ) -> None:
     """Price usage records and print a spend report."""
-    from .engine import PricingEngine
-    from .pipeline import PriceRun, text_writer
-    from .render import (
+    from .engines.streaming import PricingEngine
+    from .reading.jsonl import expand_paths
+    from .reports.aggregate import GROUP_KEYS, ReportBuilder
+    from .reports.render import (
         explain_record,
         report_dict,
         write_csv,
@@ -152,8 +153,7 @@ def price(
         write_reconcile_table,
         write_table,
     )
-    from .report import GROUP_KEYS, ReportBuilder
-    from .usage import expand_paths
+    from .reports.run import PriceRun, text_writer
 
     for key in group_by:
         if key not in GROUP_KEYS and not all(part.strip() for part in key.split(".")):
@@ -204,7 +204,7 @@ def price(
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
             gaps = None
             if reconcile:
-                from .reconcile import reconcile as find_gaps
+                from .reports.reconcile import reconcile as find_gaps
 
                 gaps = find_gaps(report, tolerance)
                 doc["reconcile"] = {"tolerance": tolerance, "groups": [g.as_dict() for g in gaps]}
@@ -258,7 +258,7 @@ def _progress_bar(results: Any) -> Any:
 
 def _stderr_summary(report: Any, warnings: list[str], quiet: bool) -> None:
     """Machine formats keep stdout clean: the accounting and warnings go to stderr."""
-    from .render import accounting_line
+    from .reports.render import accounting_line
 
     if quiet:
         return
@@ -305,12 +305,12 @@ def lookup(
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
 ) -> None:
     """The resolved prices of a model, each with where it came from."""
-    from .explain import lookup_doc, render_lookup
+    from .reports.explain import lookup_doc, render_lookup
 
     cm, cfg = _load(cost_map, config)
     doc = lookup_doc(cm, cfg, model, model_id=model_id, service_tier=service_tier)
     if fmt is ShortFormat.json:
-        from .render import write_json
+        from .reports.render import write_json
 
         write_json(doc, sys.stdout.buffer)
     else:
@@ -329,12 +329,12 @@ def models(
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
 ) -> None:
     """Search the cost map: prices per 1M tokens."""
-    from .explain import render_models, search_models
+    from .reports.explain import render_models, search_models
 
     cm, _ = _load(cost_map, None)
     doc = search_models(cm, query, provider=provider, mode=mode, limit=limit)
     if fmt is ShortFormat.json:
-        from .render import write_json
+        from .reports.render import write_json
 
         write_json(doc, sys.stdout.buffer)
     else:
@@ -352,7 +352,7 @@ def map_info(
     cm, _ = _load(cost_map, None)
     info = cm.info.as_dict()
     if fmt is ShortFormat.json:
-        from .render import write_json
+        from .reports.render import write_json
 
         write_json(info, sys.stdout.buffer)
         return
@@ -370,11 +370,11 @@ def map_update(
 ) -> None:
     """Download or copy a newer cost map into the user cache; it becomes the default map. Validated first: on
     any failure the map in use is left as it was (exit 2)."""
-    from .mapupdate import update_cost_map
+    from .rates.mapupdate import update_cost_map
 
     result = update_cost_map(source, timeout=timeout).as_dict()
     if fmt is ShortFormat.json:
-        from .render import write_json
+        from .reports.render import write_json
 
         write_json(result, sys.stdout.buffer)
         return
@@ -401,12 +401,12 @@ def diff(
     fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f"),
 ) -> None:
     """The config's custom prices against the cost map, field by field; with usage, spend under each."""
-    from .diff import diff_doc, render_diff, write_diff_csv, write_diff_markdown
+    from .reports.diff import diff_doc, render_diff, write_diff_csv, write_diff_markdown
 
     cm, cfg = _load(cost_map, config)
     doc = diff_doc(cm, cfg, usage or ())
     if fmt is DiffFormat.json:
-        from .render import write_json
+        from .reports.render import write_json
 
         write_json(doc, sys.stdout.buffer)
     elif fmt is DiffFormat.csv:
@@ -424,12 +424,12 @@ def validate(
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
 ) -> None:
     """Lint a proxy config: exit 1 on errors, 0 when there are only warnings."""
-    from .costmap import load_cost_map
-    from .validate import render_validate, validate_doc
+    from .rates.costmap import load_cost_map
+    from .reports.validate import render_validate, validate_doc
 
     doc = validate_doc(_config_path(config), load_cost_map(cost_map))
     if fmt is ShortFormat.json:
-        from .render import write_json
+        from .reports.render import write_json
 
         write_json(doc, sys.stdout.buffer)
     else:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import (
+from ..errors import ConfigError
+from ..rates.config import (
     ENV_REF,
     MAX_INCLUDE_DEPTH,
     MAX_PRICE,
@@ -30,10 +31,9 @@ from .config import (
     parse_price,
     read_config_bytes,
 )
-from .costmap import CostMap
-from .errors import ConfigError
-from .fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
-from .resolve import Resolver, Unpriced, prices_anything
+from ..rates.costmap import CostMap
+from ..rates.fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
+from ..rates.resolve import Resolver, Unpriced, prices_anything
 
 LEVELS = ("error", "warning", "info")
 MAX_PER_TOKEN = 0.001  # $1,000 per 1M tokens: no public model costs that much per token

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from .config import ProxyConfig
-from .costmap import CostMap
-from .pricing import Cost, FormulaPricer, Pricer, make_adjuster, make_pricer
-from .resolve import PriceSheet, Resolver, Unpriced
-from .usage import DETECT_SHAPES, LineResult, Rejected, Skipped, UsageRecord, read_usage
+from ..pricing.formulas import Cost, FormulaPricer, Pricer, make_adjuster, make_pricer
+from ..rates.config import ProxyConfig
+from ..rates.costmap import CostMap
+from ..rates.resolve import PriceSheet, Resolver, Unpriced
+from ..reading.jsonl import DETECT_SHAPES, read_usage
+from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
 
 class Priced(NamedTuple):

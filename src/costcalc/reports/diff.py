@@ -20,13 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .config import Deployment, ProxyConfig
-from .costmap import CostMap
-from .engine import Priced, PricingEngine
+from ..engines.streaming import Priced, PricingEngine
+from ..rates.config import Deployment, ProxyConfig
+from ..rates.costmap import CostMap
+from ..rates.resolve import PriceSheet, Resolver, model_info_view, prices_anything
+from ..reading.jsonl import read_usage
+from ..reading.records import Rejected, Skipped
+from .aggregate import exact, to_float
 from .explain import effective_rates
-from .report import exact, to_float
-from .resolve import PriceSheet, Resolver, model_info_view, prices_anything
-from .usage import Rejected, Skipped, read_usage
 
 # A rate key → (part of the call it prices, size threshold in tokens or None, service-tier suffix or None).
 _BASES = (

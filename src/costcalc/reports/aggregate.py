@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from .engine import NotPriced, Outcome, Priced
-from .pricing import Cost, Pricer
-from .usage import LineResult, Rejected, Skipped, UsageRecord
+from ..engines.streaming import NotPriced, Outcome, Priced
+from ..pricing.formulas import Cost, Pricer
+from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
 _SCALE = 2.0**200
 _ISCALE = 1 << 200

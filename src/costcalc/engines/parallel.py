@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from .usage import Span, expand_paths, text_encoding
+from ..reading.jsonl import Span, expand_paths, text_encoding
 
 T = TypeVar("T")
 AUTO_MIN_BYTES = 64 << 20  # below this, forking costs more than it saves

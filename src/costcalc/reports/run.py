@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
-from . import parallel
-from .engine import Outcome, PricingEngine
-from .report import Report, ReportBuilder
-from .usage import LineResult, Span, read_usage
+from ..engines import parallel
+from ..engines.streaming import Outcome, PricingEngine
+from ..reading.jsonl import Span, read_usage
+from ..reading.records import LineResult
+from .aggregate import Report, ReportBuilder
 
 # A per-record writer: (outcomes, binary stream, first span?) → writes them.
 RecordWriter = Callable[[Iterable[Outcome], IO[bytes], bool], None]

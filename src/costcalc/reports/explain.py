@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import Deployment, ProxyConfig
-from .costmap import CostMap
-from .pricing import band_rates
-from .resolve import PriceSheet, Resolver, Unpriced, prices_anything
+from ..pricing.formulas import band_rates
+from ..rates.config import Deployment, ProxyConfig
+from ..rates.costmap import CostMap
+from ..rates.resolve import PriceSheet, Resolver, Unpriced, prices_anything
 
 # The parts of a call's price, in the order lookup shows them, with the rate keys each part owns. A part
 # whose rate comes from another part's key has "defaulted" to that part (LiteLLM's fallbacks, PRICING.md §2).

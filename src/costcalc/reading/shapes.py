@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from .usage import (
+from .records import (
     BadField,
     Skipped,
     UsageRecord,

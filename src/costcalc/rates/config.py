@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .fields import CUSTOM_PRICING_FIELDS
 
 ENV_REF = "os.environ/"

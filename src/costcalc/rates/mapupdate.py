@@ -20,8 +20,8 @@ from urllib.parse import urlparse
 
 import orjson
 
+from ..errors import CostMapError
 from .costmap import CACHE_FILE_NAME, cache_dir, parse_cost_map
-from .errors import CostMapError
 
 DEFAULT_URL = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 MIN_PRICED_MODELS = 100  # LiteLLM's map prices thousands; fewer than this is not a cost map we should trust

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .report import Report, to_float
+from .aggregate import Report, to_float
 
 DEFAULT_TOLERANCE = 0.01
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..errors import CostMapError
 from .config import MAX_PRICE, is_price_key
-from .errors import CostMapError
 from .fields import ABOVE_THRESHOLD, MODEL_INFO_FIELDS
 
 if TYPE_CHECKING:

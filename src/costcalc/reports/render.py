@@ -13,12 +13,12 @@ from typing import IO, Any
 
 import orjson
 
-from . import __version__
-from .costmap import CostMapInfo
-from .engine import NotPriced, Outcome, Priced, PricingEngine
-from .pricing import Pricer
-from .report import COST_PARTS, Report, Totals, to_float
-from .usage import Rejected, Skipped
+from ..engines.streaming import NotPriced, Outcome, Priced, PricingEngine
+from ..pricing.formulas import Pricer
+from ..rates.costmap import CostMapInfo
+from ..reading.records import Rejected, Skipped
+from ..version import __version__
+from .aggregate import COST_PARTS, Report, Totals, to_float
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 

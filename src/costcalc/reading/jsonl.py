@@ -1,0 +1,250 @@
+"""Reading usage files: JSONL (plain, gzip, UTF-16/32, stdin; files and directories; byte spans for parallel
+workers) → one ``LineResult`` per non-blank line, in input order, with Claude Code's streamed messages
+de-duplicated. What a line means is decided by ``records`` (canonical) and ``shapes`` (every other log shape).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from ..errors import UsageInputError
+from .records import _BOM, BadField, LineResult, Rejected, Skipped, UsageRecord, canonical
+from .shapes import adapt as detect_shape
+
+
+def _open(path: str) -> tuple[str, IO[bytes]]:
+    if path == "-":
+        stdin = sys.stdin.buffer
+        peek = getattr(stdin, "peek", None)
+        encoding = text_encoding(peek(4)[:4]) if peek is not None else None
+        return "<stdin>", stdin if encoding is None else _Transcoded(stdin, encoding, "<stdin>")  # type: ignore
+    p = Path(path)
+    shown = printable_path(path)
+    try:
+        raw = p.open("rb")
+    except OSError as exc:
+        raise UsageInputError(f"{shown}: cannot open ({exc.strerror})") from None
+    head = raw.peek(4)[:4]  # peek, not read and seek: the path may be a pipe
+    if head[:2] == b"\x1f\x8b":
+        return shown, gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    encoding = text_encoding(head)
+    if encoding is not None:
+        return shown, _Transcoded(raw, encoding, shown)  # type: ignore[return-value]
+    return shown, raw
+
+
+def printable_path(path: str) -> str:
+    """A file name as reports show it: bytes that are not UTF-8 (kept by the OS as surrogates) become U+FFFD,
+    so that the name can be written to JSON and terminals."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_UTF16_32_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+                  (b"\xfe\xff", "utf-16"))
+
+
+def text_encoding(head: bytes) -> str | None:
+    """The encoding of a file that starts with a UTF-16 or UTF-32 byte order mark (Windows tools write UTF-16),
+    else None (UTF-8)."""
+    for bom, encoding in _UTF16_32_BOMS:
+        if head.startswith(bom):
+            return encoding
+    return None
+
+
+class _Transcoded:
+    """A UTF-16/32 file read as UTF-8 lines, split on LF only as for UTF-8 files. Text that does not decode
+    (a lone surrogate) stays in its line, which is then rejected as not valid UTF-8."""
+
+    def __init__(self, raw: IO[bytes], encoding: str, path: str):
+        self.raw, self.path = raw, path
+        self.text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogatepass", newline="\n")
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for line in self.text:
+                yield line.encode("utf-8", "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise UsageInputError(f"{self.path}: not valid {self.text.encoding.upper()} ({exc.reason})") from None
+
+    def close(self) -> None:
+        self.text.close()
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """Directories are walked for ``*.jsonl`` (and ``*.jsonl.gz``), sorted, so runs are reproducible."""
+    out: list[str] = []
+    for path in paths:
+        if not path.strip():
+            raise UsageInputError(f"{path!r}: not a file name")
+        p = Path(path)
+        if path != "-" and p.is_dir():
+            out.extend(str(x) for x in sorted(_walk(p)))
+        else:
+            out.append(path)
+    return out
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    """The ``*.jsonl`` / ``*.jsonl.gz`` files under ``top``; symlinked directories are not followed (no
+    loops), and a directory that cannot be read is an error, not a silent gap."""
+    def fail(exc: OSError) -> None:
+        raise UsageInputError(f"{exc.filename}: cannot read directory ({exc.strerror})")
+
+    for folder, _, names in os.walk(top, onerror=fail):
+        for name in names:
+            if name.endswith((".jsonl", ".jsonl.gz")) and os.path.isfile(os.path.join(folder, name)):
+                yield Path(folder, name)
+
+
+def _open_span(path: str, start: int) -> tuple[str, IO[bytes], Any]:
+    """(shown name, stream to close, line reader positioned at ``start``)."""
+    shown, stream = _open(path)
+    reader = io.BufferedReader(stream, buffer_size=1 << 20) if isinstance(stream, gzip.GzipFile) else stream
+    if start:
+        reader.seek(start)
+    return shown, stream, reader
+
+
+def _bounded(reader: Any, budget: int) -> Iterator[bytes]:
+    """The lines that begin within the next ``budget`` bytes."""
+    for raw in reader:
+        if budget <= 0:
+            return
+        budget -= len(raw)
+        yield raw
+
+
+def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResult:
+    """One line → record, rejection or skip. ``adapt`` maps a non-canonical object (see ``shapes.py``)."""
+    try:
+        # a UTF-8 BOM is accepted at the start of any line, not just the file's first (``cat`` of BOM files)
+        obj = orjson.loads(text[3:] if text[:3] == _BOM else text)
+    except orjson.JSONDecodeError as exc:
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return Rejected(file, line, "not valid UTF-8", text)
+        return Rejected(file, line, f"not valid JSON ({str(exc).split(':')[0]})", text)
+    if not isinstance(obj, dict):
+        return Rejected(file, line, f"not a JSON object (got {type(obj).__name__})", text)
+    try:
+        if adapt is not None:
+            return adapt(obj, file, line, text)
+        return canonical(obj, file, line)
+    except BadField as exc:
+        model = obj.get("model") if isinstance(obj.get("model"), str) else None
+        return Rejected(file, line, str(exc), text, model)
+
+
+#: ``adapt`` value meaning "recognise every log shape of SPEC §1.3 per line" (``shapes.adapt``), the default.
+#: ``adapt=None`` reads canonical records only.
+DETECT_SHAPES = "detect"
+
+
+def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable[Span] | None = None,
+               line_counts: list[int] | None = None) -> Iterator[LineResult]:
+    """Every non-blank line of every file as a record, rejection or skip, in input order.
+
+    Records that carry a ``dedup_key`` (a message a log writes several times) go through ``_supersede``:
+    the last line written for a message wins and stands at that line's position. From a file's first such
+    record on, that file's results are held until its end and then released in line order (transcripts are
+    small); everything else streams straight through, so the canonical path pays one attribute test per line.
+    ``spans`` (path, start, end, first line) replaces ``paths`` to read parts of files (parallel workers);
+    ``line_counts`` receives the number of lines each span held.
+    """
+    if adapt == DETECT_SHAPES:
+        adapt = detect_shape
+    seen: dict[str, tuple[str, int]] = {}
+    # locals: this loop runs once per input line; the common case is inlined, every other path goes
+    # through parse_line, which builds the rejection
+    parse, loads, decode_error, record_type = parse_line, orjson.loads, orjson.JSONDecodeError, UsageRecord
+    read = adapt if adapt is not None else (lambda obj, file, line, text: canonical(obj, file, line))
+    for path, start, end, first in _spans(paths, spans):
+        held: dict[str, UsageRecord] = {}
+        buffered: list[LineResult] | None = None
+        file, stream, reader = _open_span(path, start)
+        lines = reader if end is None else _bounded(reader, end - start)
+        line = first - 1
+        bom_line = first if start == 0 else -1
+        try:
+            for text in lines:
+                line += 1
+                if text[-1:] == b"\n":
+                    text = text[:-2] if text[-2:-1] == b"\r" else text[:-1]
+                if line == bom_line and text[:3] == _BOM:
+                    text = text[3:]
+                try:
+                    obj = loads(text)
+                    r = read(obj, file, line, text) if obj.__class__ is dict else parse(file, line, text, adapt)
+                except decode_error:
+                    if not text.strip():
+                        continue  # blank lines are not records
+                    r = parse(file, line, text, adapt)
+                except BadField:
+                    r = parse(file, line, text, adapt)
+                if r.__class__ is record_type and r.dedup_key is not None:
+                    if buffered is None:
+                        buffered = []
+                    skip = _supersede(held, seen, r.dedup_key, r)
+                    if skip is not None:
+                        buffered.append(skip)
+                    continue
+                if buffered is None:
+                    yield r
+                else:
+                    buffered.append(r)
+        except (OSError, EOFError) as exc:
+            raise UsageInputError(f"{file}: read failed ({exc})") from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        if line_counts is not None:
+            line_counts.append(line - first + 1)
+        if buffered is not None:
+            for key, r in held.items():
+                seen[key] = (r.file, r.line)
+            buffered.extend(held.values())
+            buffered.sort(key=lambda x: x.line)
+            yield from buffered
+
+
+Span = tuple[str, int, int | None, int]  # (path, start byte, end byte or None, number of the first line)
+
+
+def _spans(paths: Iterable[str], spans: Iterable[Span] | None) -> Iterator[Span]:
+    if spans is not None:
+        yield from spans
+        return
+    for path in expand_paths(paths):
+        yield path, 0, None, 1
+
+
+def _supersede(held: dict[str, UsageRecord], seen: dict[str, tuple[str, int]], key: str,
+               r: UsageRecord) -> Skipped | None:
+    """The de-duplication stage: within one file the LAST line written for a key wins (a streamed message's
+    final usage) and earlier ones become skips. A key already released from an earlier file (a resumed
+    session copies its history) is a skip too. Memory: one record per distinct key of the current file, plus
+    the keys of earlier files."""
+    if key in seen:
+        file, line = seen[key]
+        return Skipped(r.file, r.line, f"duplicate of {file}:{line} (same message id and request id)")
+    previous = held.get(key)
+    held[key] = r  # an existing key keeps its first-seen position
+    if previous is None:
+        return None
+    return Skipped(previous.file, previous.line,
+                   f"duplicate of line {r.line}, superseded (same message id and request id; streaming "
+                   "writes a message more than once and the last line has the final usage)")
