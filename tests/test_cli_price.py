@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
+from decimal import Decimal
 
 import pytest
 
@@ -38,16 +38,20 @@ def test_sample_report_json_accounts_for_every_line(capsys):
 
 
 def test_totals_equal_sum_of_per_record_costs(capsys):
+    # read as decimals: the amounts are exact, so the sums must agree to the last digit
     _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", "jsonl")
-    rows = [json.loads(line) for line in out.splitlines()]
+    rows = [json.loads(line, parse_float=Decimal) for line in out.splitlines()]
     _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", "json")
-    doc = json.loads(out)
+    doc = json.loads(out, parse_float=Decimal)
     costs = [r["cost"] for r in rows if r["status"] == "priced"]
-    assert doc["totals"]["cost"]["total"] == math.fsum(costs)
+    assert doc["totals"]["cost"]["total"] == sum(costs)
     for group in doc["groups"]:
         model = group["key"]["model"]
-        assert group["cost"]["total"] == math.fsum(r["cost"] for r in rows if r.get("model") == model
-                                                    and r["status"] == "priced")
+        assert group["cost"]["total"] == sum(r["cost"] for r in rows if r.get("model") == model
+                                             and r["status"] == "priced")
+        parts = group["cost"]
+        assert parts["total"] == sum(v for k, v in parts.items() if k != "total")
+    assert "0000000000" not in out  # no float noise anywhere in the document
 
 
 def test_jsonl_is_one_line_per_input_line_in_order(capsys):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from ..pricing.formulas import Cost, FormulaPricer, Pricer, make_adjuster, make_pricer
+from ..pricing.formulas import Cost, FormulaPricer, Measured, Pricer, make_adjuster, make_pricer
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import PriceSheet, Resolver, Unpriced
@@ -16,8 +16,9 @@ from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
 class Priced(NamedTuple):
     record: UsageRecord
-    cost: Cost
+    cost: Cost  # LiteLLM's float arithmetic: what per-record parity is measured against
     sheet: PriceSheet
+    measured: Measured  # the record's units and exact-rate band: what reports book (pricing/exact.py)
 
 
 class NotPriced(NamedTuple):
@@ -87,7 +88,7 @@ class PricingEngine:
                                  "(a LiteLLM proxy would book it at $0)", sheet=p.sheet)
             return NotPriced(record, "priced per second, but the record has no duration "
                              "(duration_s, response_time_ms or startTime/endTime)", sheet=p.sheet)
-        return Priced(record, cost, p.sheet)
+        return Priced(record, cost, p.sheet, p.measure(record))  # type: ignore[arg-type]
 
     def outcomes(self, results: Iterable[LineResult]) -> Iterator[Outcome]:
         price = self.price

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..rates.resolve import REPLICATE_GPU_PRICE_PER_SECOND, PriceSheet
+from .exact import N_SLOTS, Band, seconds
+
+# A measured record: the band that prices it and its integer units per slot (exact.SLOTS).
+Measured = tuple[Band, tuple[Any, ...]]  # ints, and a Decimal of seconds in the duration slot
 
 # ServiceTier values as cost-key suffixes, longest first: LiteLLM's fallback scans them by substring.
 _ALL_TIER_SUFFIXES = ("_ultrafast", "_balanced", "_priority", "_auto", "_flex", "_fast")
@@ -738,6 +742,8 @@ class Pricer:
         self._batch_bands: dict[tuple[int, int], BatchRates] = {}
         self._batch_bounds: list[float] | None = None  # thresholds of a separate batch card (lazily)
         self._adjusting = adjuster.active
+        # id(Rates or BatchRates), or a formula's key -> (that object, its exact-money Band)
+        self._exact: dict[Any, tuple[Any, Band]] = {}
         self.rate_tables: dict[int, Any] = {}  # render's per-band {part: key, rate, source} tables
         # no size-dependent rates: one band for every prompt, resolved now (the common case)
         self._flat = None if self._bounds or self._tiers is not None or self.per_second is not None \
@@ -835,6 +841,85 @@ class Pricer:
         base = prompt_cost + completion_cost
         total = self.adjust(base) if self._adjusting else base
         return Cost(uncached, read, write, out, rea, total - base, total)
+
+    # -- exact money (exact.py): the same formula as __call__, as integer units and the band that prices them --
+
+    routing_fee = 0.0  # $ per prompt token added before discount and margin (FormulaPricer: the router fee)
+
+    def band(self, r: Rates) -> Band:
+        """The exact-money Band of one set of band rates (one per Rates object, like the rates themselves)."""
+        found = self._exact.get(id(r))
+        if found is None:
+            a = self.adjust
+            band = Band((r.input, r.input if r.audio_input is None else r.audio_input,
+                         r.input if r.image_input is None else r.image_input, r.cache_read, r.cache_write,
+                         r.cache_write_1h, r.output, r.audio_output, r.reasoning, self.routing_fee, 0.0),
+                        a.discount, a.margin_pct, a.margin_fixed, keys=r.keys)
+            found = self._exact[id(r)] = (r, band)
+        return found[1]
+
+    def _per_second_band(self) -> Band:
+        found = self._exact.get(0)
+        if found is None:
+            a = self.adjust
+            key, rate = self.per_second  # type: ignore[misc]
+            band = Band((0.0,) * (N_SLOTS - 1) + (rate,), a.discount, a.margin_pct, a.margin_fixed,
+                        keys={"duration_s": key})
+            found = self._exact[0] = (None, band)
+        return found[1]
+
+    def _batch_band(self, b: BatchRates) -> Band:
+        found = self._exact.get(id(b))
+        if found is None:
+            if b.input is not None:
+                base = b.input if b.cache_write is None else b.cache_write
+                one_hour = base if b.cache_write_1h is None else b.cache_write_1h
+                rates = (b.input, b.audio_input, b.image_input, b.cache_read or 0.0, base, one_hour, b.output,
+                         0.0, 0.0, 0.0, 0.0)
+            else:  # LiteLLM's half-price fallback
+                rates = (b.std_input / 2, 0.0, 0.0, b.std_cache_read / 2, b.std_cache_write / 2, 0.0, b.output,
+                         0.0, 0.0, 0.0, 0.0)
+            found = self._exact[id(b)] = (b, Band(rates, adjusts=False))
+        return found[1]
+
+    def measure(self, rec: Any) -> Measured | None:
+        """A record's units and band (None where ``__call__`` gives None: no duration, no batch card)."""
+        return self._measure(rec.prompt_tokens, rec.completion_tokens, rec.cache_read_tokens,
+                             rec.cache_write_tokens, rec.cache_write_1h_tokens, rec.reasoning_tokens,
+                             rec.audio_input_tokens, rec.audio_output_tokens, rec.image_input_tokens,
+                             rec.duration_s, rec.batch)
+
+    def _measure(self, prompt: int, completion: int, cache_read: int, cache_write: int, cache_write_1h: int,
+                 reasoning: int, audio_in: int, audio_out: int, image_in: int, duration_s: float | None,
+                 batch: bool, rates: Rates | None = None) -> Measured | None:
+        if batch:
+            if not self.batch_card:
+                return None
+            if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
+                audio_in = image_in = 0
+            b = self.batch_rates_for(prompt)
+            if b.input is None:
+                units = (prompt - cache_read - cache_write, 0, 0, cache_read, cache_write, 0, completion, 0, 0, 0, 0)
+            else:
+                cached = cache_read if b.cache_read is not None else 0
+                written = cache_write if b.cache_write is not None or b.cache_write_1h is not None else 0
+                h = min(cache_write_1h, written)
+                units = (max(prompt - audio_in - image_in - cached - written, 0), audio_in, image_in, cached,
+                         written - h, h, completion, 0, 0, 0, 0)
+            return self._batch_band(b), units
+        if self.per_second is not None:
+            if duration_s is None:
+                return None
+            return self._per_second_band(), (0,) * (N_SLOTS - 1) + (seconds(duration_s),)
+        r = rates if rates is not None else self._flat if self._flat is not None else self.rates_for(prompt)
+        if audio_in or image_in:
+            text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
+        else:
+            text_in = max(prompt - cache_read - cache_write, 0)
+        written_5m = max(cache_write - cache_write_1h, 0) if cache_write or cache_write_1h else 0
+        return self.band(r), (text_in, audio_in, image_in, cache_read, written_5m, cache_write_1h,
+                              max(0, completion - reasoning - audio_out), audio_out, max(reasoning, 0),
+                              prompt if self.routing_fee else 0, 0)
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
@@ -940,6 +1025,9 @@ class FormulaPricer(Pricer):
         # whether the record priced last fell in an off-peak window: --explain and the per-record rate tables
         # describe a record right after the engine priced it, without its timestamp
         self._last_off_peak = False
+        self.routing_fee = sheet.prompt_fee
+        if self._off_peak is not None:
+            self._off_peak.routing_fee = sheet.prompt_fee
 
     def rates_for(self, prompt_tokens: int) -> Rates:
         if self._last_off_peak and self._off_peak is not None:
@@ -950,6 +1038,50 @@ class FormulaPricer(Pricer):
         return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                     r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
                     r.image_input_tokens, r.duration_s, r.batch, r.timestamp)
+
+    def measure(self, rec: Any) -> Measured | None:
+        if rec.batch or self.per_second is not None:
+            return super().measure(rec)
+        prompt, completion, formula = rec.prompt_tokens, rec.completion_tokens, self.sheet.formula
+        if formula == "zero":
+            return self._special_band("zero", ()), (0,) * N_SLOTS
+        if formula == "replicate_gpu":
+            if rec.duration_s is None:
+                return None
+            return self._special_band("gpu", ()), (0,) * (N_SLOTS - 1) + (seconds(rec.duration_s),)
+        if formula == "vertex_128k":
+            in_rate, in_key, out_rate, out_key = self._vertex_128k_rates(prompt, completion)
+            band = self._special_band((in_key, out_key), (in_rate * self.sheet.uplift, out_rate * self.sheet.uplift))
+            return band, (prompt, 0, 0, 0, 0, 0, completion, 0, 0, 0, 0)
+        cache_write_1h, reasoning, audio_in, audio_out, image_in = self._counts(
+            rec.cache_write_1h_tokens, rec.reasoning_tokens, rec.audio_input_tokens, rec.audio_output_tokens,
+            rec.image_input_tokens)
+        rates = None
+        if self._off_peak is not None:
+            import time
+
+            self._last_off_peak = is_off_peak(self.off_peak_block,
+                                              time.time() if rec.timestamp is None else rec.timestamp)
+            if self._last_off_peak:
+                rates = self._off_peak.rates_for(prompt)
+        return self._measure(prompt, completion, rec.cache_read_tokens, rec.cache_write_tokens, cache_write_1h,
+                             reasoning, audio_in, audio_out, image_in, rec.duration_s, False, rates)
+
+    def _special_band(self, key: Any, rates: tuple[float, ...]) -> Band:
+        """Bands of the formulas that are not one rate set (zero, GPU time, Vertex's 128k rule), by ``key``."""
+        found = self._exact.get(key)
+        if found is None:
+            a = self.adjust
+            if key == "gpu":  # GPU time is returned before discount and margin
+                band = Band((0.0,) * (N_SLOTS - 1) + (REPLICATE_GPU_PRICE_PER_SECOND,), adjusts=False)
+            elif key == "zero":
+                band = Band((0.0,) * N_SLOTS, a.discount, a.margin_pct, a.margin_fixed)
+            else:
+                in_rate, out_rate = rates
+                band = Band((in_rate, 0.0, 0.0, 0.0, 0.0, 0.0, out_rate, 0.0, 0.0, 0.0, 0.0), a.discount,
+                            a.margin_pct, a.margin_fixed, keys={"input": key[0], "output": key[1]})
+            found = self._exact[key] = (None, band)
+        return found[1]
 
     def _counts(self, cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int,
                 image_in: int) -> tuple[int, int, int, int, int]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from ..engines.streaming import NotPriced, Outcome, Priced
-from ..pricing.formulas import Cost, Pricer
+from ..pricing.exact import ZERO, Money, Spend
+from ..pricing.formulas import Measured, Pricer
 from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
 _SCALE = 2.0**200
@@ -31,24 +33,36 @@ def exact(value: float) -> int:
     return int(value * _SCALE)
 
 
-def to_float(total: int) -> float:
+def to_float(total: int | Decimal) -> float:
+    """An exact amount (a Decimal, or an integer in units of 2^-200 $) as the nearest float."""
+    if isinstance(total, Decimal):
+        return float(total)
     return total / _ISCALE
 
 
-class Totals:
-    """Counters for one group: requests, tokens, exact cost parts, and recorded spend when logs carry it."""
+def legacy_parts(m: Money) -> tuple[Decimal, ...]:
+    """Money in the report's cost parts (COST_PARTS): input includes audio, image, the routing fee and per-second
+    charges; cache writes both TTLs; output the audio output; the adjustment is margin minus discount."""
+    return (m.part("input", "audio_input", "image_input", "routing_fee", "duration_s"), m.part("cache_read"),
+            m.part("cache_write", "cache_write_1h"), m.part("output", "audio_output"), m.part("reasoning"),
+            m.margin - m.discount, m.total)
 
-    __slots__ = ("costs", "recorded", "recorded_computed", "recorded_n", "requests", "tokens")
+
+class Totals:
+    """Counters for one group: requests, tokens, the measured records per band (money, exact, on demand), and
+    recorded spend when logs carry it."""
+
+    __slots__ = ("recorded", "recorded_n", "recorded_spend", "requests", "spend", "tokens")
 
     def __init__(self) -> None:
         self.requests = 0
         self.tokens = [0, 0, 0, 0, 0]
-        self.costs = [0, 0, 0, 0, 0, 0, 0]
-        self.recorded = 0
+        self.spend = Spend()
+        self.recorded = ZERO  # what the logs say was charged (their numbers, as written)
         self.recorded_n = 0
-        self.recorded_computed = 0  # computed cost of the records that carry a recorded cost
+        self.recorded_spend = Spend()  # the computed cost of the records that carry a recorded cost
 
-    def add(self, r: UsageRecord, c: Cost) -> None:
+    def add(self, r: UsageRecord, measured: Measured) -> None:
         self.requests += 1
         t = self.tokens
         t[0] += r.prompt_tokens
@@ -56,49 +70,44 @@ class Totals:
         t[2] += r.cache_write_tokens
         t[3] += r.completion_tokens
         t[4] += r.reasoning_tokens
-        k = self.costs
-        inp, read, write, out, rea, adj, total = c
-        if inp:
-            k[0] += int(inp * _SCALE)
-        if read:
-            k[1] += int(read * _SCALE)
-        if write:
-            k[2] += int(write * _SCALE)
-        if out:
-            k[3] += int(out * _SCALE)
-        if rea:
-            k[4] += int(rea * _SCALE)
-        if adj:
-            k[5] += int(adj * _SCALE)
-        if total:
-            k[6] += int(total * _SCALE)
+        self.spend.add(*measured)
         if r.recorded_cost is not None:
-            self.recorded += int(r.recorded_cost * _SCALE)
+            self.recorded += Decimal(repr(r.recorded_cost))
             self.recorded_n += 1
-            self.recorded_computed += int(c.total * _SCALE)
+            self.recorded_spend.add(*measured)
 
     def merge(self, other: Totals) -> None:
         self.requests += other.requests
         self.tokens = [a + b for a, b in zip(self.tokens, other.tokens)]
-        self.costs = [a + b for a, b in zip(self.costs, other.costs)]
+        self.spend.merge(other.spend)
         self.recorded += other.recorded
         self.recorded_n += other.recorded_n
-        self.recorded_computed += other.recorded_computed
+        self.recorded_spend.merge(other.recorded_spend)
+
+    @property
+    def costs(self) -> tuple[Decimal, ...]:
+        """The exact amounts per COST_PARTS."""
+        return legacy_parts(self.spend.money)
+
+    @property
+    def recorded_computed(self) -> Decimal:
+        return self.recorded_spend.money.total
 
     @property
     def total(self) -> float:
-        return to_float(self.costs[6])
+        return to_float(self.spend.money.total)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"requests": self.requests}
         out.update(zip(TOKEN_FIELDS, self.tokens))
-        out["cost"] = {name: to_float(v) for name, v in zip(COST_PARTS, self.costs)}
+        out["cost"] = dict(zip(COST_PARTS, self.costs))
         if self.recorded_n:
+            computed = self.recorded_computed
             out["recorded"] = {
                 "records": self.recorded_n,
-                "recorded_cost": to_float(self.recorded),
-                "computed_cost": to_float(self.recorded_computed),
-                "difference": to_float(self.recorded_computed - self.recorded),
+                "recorded_cost": self.recorded,
+                "computed_cost": computed,
+                "difference": computed - self.recorded,
             }
         return out
 
@@ -240,7 +249,7 @@ class Report:
 
     top: int | None = None  # keep the N largest first-level groups, fold the rest into "(other)"
     sort: str = "cost"  # cost | requests | tokens | name
-    timeline: dict[tuple[str, str], int] = field(default_factory=dict)  # (day, first key) -> exact spend
+    timeline: dict[tuple[str, str], Spend] = field(default_factory=dict)  # (day, first key) -> spend
 
     def sorted_groups(self) -> list[tuple[tuple[str, ...], Totals]]:
         """Groups in report order: by ``sort`` at every nesting level (largest first; names ascending),
@@ -335,7 +344,7 @@ class ReportBuilder:
         self.report.accounting.read += 1
         cls = o.__class__
         if cls is Priced:
-            self._count_priced(o.record, o.cost, o.sheet)
+            self._count_priced(o.record, o.measured, o.sheet)
             return
         acc = self.report.accounting
         rep = self.report
@@ -352,16 +361,16 @@ class ReportBuilder:
         elif cls is Skipped:
             acc.skipped += 1
 
-    def _count_priced(self, record: UsageRecord, cost: Cost, sheet: Any) -> None:
+    def _count_priced(self, record: UsageRecord, measured: Measured, sheet: Any) -> None:
         rep = self.report
         rep.accounting.priced += 1
         if self._model_only:
             g = self._by_model.get(record.model)
             if g is None:
                 g = self._by_model[record.model] = rep.groups[(record.model,)] = Totals()
-            g.add(record, cost)
+            g.add(record, measured)
             if self.timeline:
-                self._add_timeline(record, cost, [(record.model,)])
+                self._add_timeline(record, measured, [(record.model,)])
             return
         if self._single is not None:
             keys = [(self._single(record, sheet)[0],)]
@@ -370,22 +379,24 @@ class ReportBuilder:
             for fn in self._keys:
                 keys = [(*k, part) for k in keys for part in fn(record, sheet)]
             # a record in several groups (tags) cannot be totalled from its groups: count it here
-            rep.totals.add(record, cost)
+            rep.totals.add(record, measured)
         groups = rep.groups
         for k in keys:
             g = groups.get(k)
             if g is None:
                 g = groups[k] = Totals()
-            g.add(record, cost)
+            g.add(record, measured)
         if self.timeline:
-            self._add_timeline(record, cost, keys)
+            self._add_timeline(record, measured, keys)
 
-    def _add_timeline(self, record: UsageRecord, cost: Cost, keys: list[tuple[str, ...]]) -> None:
+    def _add_timeline(self, record: UsageRecord, measured: Measured, keys: list[tuple[str, ...]]) -> None:
         timeline = self.report.timeline
         day = time_key(record, "day", self.tz)
         for k in {k[0] for k in keys}:
-            tk = (day, k)
-            timeline[tk] = timeline.get(tk, 0) + int(cost.total * _SCALE)
+            spend = timeline.get((day, k))
+            if spend is None:
+                spend = timeline[(day, k)] = Spend()
+            spend.add(*measured)
 
     def consume_results(self, results: Iterable[LineResult], engine: Any) -> Report:
         """Price and count in one loop, without an outcome object per priced record (the aggregate reports'
@@ -399,12 +410,10 @@ class ReportBuilder:
             if r.__class__ is record_type and not r.batch:
                 p = pricers.get((r.model, r.model_id, r.service_tier, r.request_prices))
                 if p is not None and p.__class__ is Pricer:
-                    c = p(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
-                          r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                          r.image_input_tokens, r.duration_s)
-                    if c is not None:
+                    m = p.measure(r)
+                    if m is not None:
                         acc.read += 1
-                        count(r, c, p.sheet)
+                        count(r, m, p.sheet)
                         continue
                 add(engine.price(r))
             else:
@@ -433,7 +442,10 @@ class ReportBuilder:
         if room > 0:
             rep.rejected.extend(other.rejected[:room])
         for k, v in other.timeline.items():
-            rep.timeline[k] = rep.timeline.get(k, 0) + v
+            spend = rep.timeline.get(k)
+            if spend is None:
+                spend = rep.timeline[k] = Spend()
+            spend.merge(v)
 
     def finish(self) -> Report:
         """Complete the totals: with one key per record they are the exact sum of the groups."""

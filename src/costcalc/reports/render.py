@@ -9,16 +9,18 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import IO, Any
 
 import orjson
 
 from ..engines.streaming import NotPriced, Outcome, Priced, PricingEngine
+from ..pricing.exact import decimal_text
 from ..pricing.formulas import Pricer
 from ..rates.costmap import CostMapInfo
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
-from .aggregate import COST_PARTS, Report, Totals, to_float
+from .aggregate import COST_PARTS, Report, Totals, legacy_parts, to_float
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 
@@ -42,7 +44,7 @@ def tokens(n: int) -> str:
 
 
 def share(part: int, whole: int) -> str:
-    return f"{100.0 * part / whole:.1f}%" if whole else "-"
+    return f"{100.0 * float(part / whole):.1f}%" if whole else "-"
 
 
 def accounting_line(report: Report) -> str:
@@ -64,7 +66,7 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
     for key, totals in report.sorted_groups():
         row = {"key": dict(zip(report.group_by, key))}
         row.update(totals.as_dict())
-        row["share"] = (totals.costs[6] / grand) if grand else None
+        row["share"] = float(totals.costs[6] / grand) if grand else None
         groups.append(row)
     return {
         "costcalc_version": __version__,
@@ -86,8 +88,15 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
     }
 
 
+def exact_json(value: Any) -> Any:
+    """orjson's ``default``: an exact amount is written as a JSON number with every digit it has, no float."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(decimal_text(value))
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def write_json(doc: dict[str, Any], out: IO[bytes]) -> None:
-    out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    out.write(orjson.dumps(doc, default=exact_json, option=orjson.OPT_INDENT_2))
     out.write(b"\n")
 
 
@@ -136,11 +145,18 @@ def _rate_table(p: Pricer, rates: Any) -> list[tuple[str, dict[str, Any]]]:
     return table
 
 
+def record_costs(o: Priced) -> tuple[Decimal, ...]:
+    """One record's exact amounts per COST_PARTS (what the report's totals add up)."""
+    band, units = o.measured
+    return legacy_parts(band.money(1, units))
+
+
 def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:
     if isinstance(o, Priced):
         r = o.record
-        d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced", "cost": o.cost.total,
-             "cost_parts": dict(zip(COST_PARTS[:-1], o.cost[:-1])),
+        parts = record_costs(o)
+        d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced", "cost": parts[-1],
+             "cost_parts": dict(zip(COST_PARTS[:-1], parts[:-1])),
              "deployment": o.sheet.deployment.label if o.sheet.deployment else None,
              "provider": o.sheet.provider, "map_key": o.sheet.map_key, "shape": r.shape,
              "tokens": _tokens(r)}
@@ -167,7 +183,7 @@ def _tokens(r: Any) -> dict[str, int]:
 def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngine) -> None:
     dumps = orjson.dumps
     for o in outcomes:
-        out.write(dumps(record_dict(o, engine)))
+        out.write(dumps(record_dict(o, engine), default=exact_json))
         out.write(b"\n")
 
 
@@ -213,11 +229,11 @@ def write_csv(report: Report, out: IO[str]) -> None:
                 "output_tokens", "reasoning_tokens", *(f"{p}_cost" for p in COST_PARTS), "share"])
     grand = report.totals.costs[6]
     for key, t in report.sorted_groups():
-        w.writerow([*key, t.requests, *t.tokens, *(repr(to_float(v)) for v in t.costs),
-                    repr(t.costs[6] / grand) if grand else ""])
+        w.writerow([*key, t.requests, *t.tokens, *(decimal_text(v) for v in t.costs),
+                    repr(float(t.costs[6] / grand)) if grand else ""])
     t = report.totals
     w.writerow(["TOTAL", *[""] * (len(report.group_by) - 1), t.requests, *t.tokens,
-                *(repr(to_float(v)) for v in t.costs), "1.0" if grand else ""])
+                *(decimal_text(v) for v in t.costs), "1.0" if grand else ""])
 
 
 def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = ()) -> None:
@@ -320,7 +336,7 @@ def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = 
             sheet = o.sheet
             dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
             provider = sheet.provider if sheet is not None and sheet.provider else ""
-            costs = [repr(v) for v in o.cost] if isinstance(o, Priced) else [""] * len(COST_PARTS)
+            costs = [decimal_text(v) for v in record_costs(o)] if isinstance(o, Priced) else [""] * len(COST_PARTS)
             reason = o.reason if isinstance(o, NotPriced) else ""
             w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", r.model, dep, provider,
                         r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
@@ -414,17 +430,18 @@ def _svg_timeline(report: Report) -> str:
     if not report.timeline:
         return "<p>No timestamps: no spend-over-time chart.</p>"
     days = sorted({d for d, _ in report.timeline})
-    per_key: dict[str, int] = {}
-    for (_, k), v in report.timeline.items():
+    spent = {dk: s.money.total for dk, s in report.timeline.items()}
+    per_key: dict[str, Any] = {}
+    for (_, k), v in spent.items():
         per_key[k] = per_key.get(k, 0) + v
     keys = [k for k, _ in sorted(per_key.items(), key=lambda kv: -kv[1])]
     shown, rest = keys[: len(_PALETTE) - 1], keys[len(_PALETTE) - 1:]
     series = shown + (["(other)"] if rest else [])
     stacks = []
     for d in days:
-        vals = [report.timeline.get((d, k), 0) for k in shown]
+        vals = [spent.get((d, k), 0) for k in shown]
         if rest:
-            vals.append(sum(report.timeline.get((d, k), 0) for k in rest))
+            vals.append(sum(spent.get((d, k), 0) for k in rest))
         stacks.append([to_float(v) for v in vals])
     peak = max((sum(s) for s in stacks), default=0.0) or 1.0
     w, h, left, bottom, top = 720, 260, 70, 40, 10

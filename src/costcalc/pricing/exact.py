@@ -1,0 +1,181 @@
+"""Money as reports book it: integer units × exact decimal rates, then discount and margin, with no rounding.
+
+LiteLLM prices one call in floating point; costcalc's per-record parity is measured against that float
+(``formulas.Pricer.__call__``). A report, though, adds up thousands to millions of calls, and float noise
+(``0.030000000000000002``) has no place in what finance reads. So every engine books money the same way:
+
+1. A record is *measured*: its integer units per slot (uncached text input, audio and image input, cache reads,
+   5-minute and 1-hour cache writes, visible output, audio output, reasoning, the routing fee's prompt tokens)
+   with LiteLLM's clamps, the seconds of a per-second call (the exact decimal its log wrote), and the ``Band``
+   (one prompt-size band of one rate card, with its discount and margin) that prices them.
+2. A band's rates are the floats the engine resolved, as decimals quantized to 18 places (a cost-map value like
+   ``2.0000000000000002e-07`` loses noise below float precision, nothing else); discount and margin are the
+   config's numbers as written.
+3. Money for n records of one band with unit sums U: parts ``U_k × rate_k``; base = Σ parts; discount =
+   base × d; margin = (base − discount) × pct + n × fixed; total = base − discount + margin. Every step is
+   exact (a Decimal context that traps inexact results), and linear in U and n, so a total booked from sums of
+   units per group and band (what the SQL engines do) equals the sum of the per-record amounts to the last
+   digit, and merging groups in any order gives the same figures.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+# Unit slots, in the order of ``Band.rates`` and of every units tuple.
+SLOTS = ("input", "audio_input", "image_input", "cache_read", "cache_write", "cache_write_1h", "output",
+         "audio_output", "reasoning", "routing_fee", "duration_s")
+N_SLOTS = len(SLOTS)
+RATE_PLACES = 18
+_QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
+ZERO = Decimal(0)
+ZERO_UNITS = (0,) * N_SLOTS
+
+# Exact arithmetic: enough digits for any product of a 2^63 unit count and an 18-place rate times two adjustment
+# factors, and an error instead of a silent rounding should that ever not hold.
+EXACT = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.Inexact, decimal.InvalidOperation,
+                                                                          decimal.Overflow])
+
+
+def exact_rate(value: float) -> Decimal:
+    """A float rate as the decimal reports price with: its shortest repr, quantized to 18 places."""
+    if not value:
+        return ZERO
+    d = Decimal(repr(float(value)))
+    if d.as_tuple().exponent < -RATE_PLACES:  # type: ignore[operator]
+        d = d.quantize(_QUANTUM, rounding=decimal.ROUND_HALF_EVEN)
+    return d
+
+
+def exact_factor(value: float) -> Decimal:
+    """A discount, margin percentage or fixed amount: the number as the config wrote it (its shortest repr)."""
+    return Decimal(repr(float(value))) if value else ZERO
+
+
+class Band:
+    """The exact rates one measured record is priced at: one prompt-size band of one rate card, under one
+    service tier, with the discount and margin that apply (``adjusts`` False: batch lines and GPU time, which
+    LiteLLM books before discount and margin). Compared by identity: a Pricer makes one per band."""
+
+    __slots__ = ("adjusts", "discount", "keys", "margin_fixed", "margin_pct", "rates")
+
+    def __init__(self, rates: Iterable[float], discount: float = 0.0, margin_pct: float = 0.0,
+                 margin_fixed: float = 0.0, *, adjusts: bool = True, keys: dict[str, str] | None = None):
+        values = [exact_rate(r) for r in rates]
+        if len(values) != N_SLOTS:
+            raise ValueError(f"a band has {N_SLOTS} rates, got {len(values)}")
+        self.rates = tuple(values)
+        self.adjusts = adjusts and bool(discount or margin_pct or margin_fixed)
+        self.discount = exact_factor(discount) if self.adjusts else ZERO
+        self.margin_pct = exact_factor(margin_pct) if self.adjusts else ZERO
+        self.margin_fixed = exact_factor(margin_fixed) if self.adjusts else ZERO
+        self.keys = keys or {}
+
+    def money(self, count: int, units: Iterable[int | Decimal]) -> Money:
+        """What ``count`` records of this band with unit sums ``units`` cost, part by part, exactly."""
+        mul, add = EXACT.multiply, EXACT.add
+        parts = tuple(mul(Decimal(u), r) if u else ZERO for u, r in zip(units, self.rates))
+        base = ZERO
+        for p in parts:
+            if p:
+                base = add(base, p)
+        if not self.adjusts:
+            return Money(parts, ZERO, ZERO, base)
+        discount = mul(base, self.discount)
+        after = EXACT.subtract(base, discount)
+        margin = add(mul(after, self.margin_pct), mul(Decimal(count), self.margin_fixed))
+        return Money(parts, discount, margin, add(after, margin))
+
+
+def seconds(duration_s: float) -> Decimal:
+    """A duration as the decimal its log wrote (the float's shortest repr): the units of the duration slot."""
+    return Decimal(repr(float(duration_s)))
+
+
+def decimal_text(value: Decimal) -> str:
+    """An exact amount in plain notation without trailing zeros (``0.0030``, ``3E-3`` -> ``0.003``)."""
+    if not value:
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+class Money:
+    """Exact amounts: one per unit slot, the discount (a saving, positive), the margin, and the total."""
+
+    __slots__ = ("discount", "margin", "parts", "total")
+
+    def __init__(self, parts: tuple[Decimal, ...], discount: Decimal, margin: Decimal, total: Decimal):
+        self.parts, self.discount, self.margin, self.total = parts, discount, margin, total
+
+    def __add__(self, other: Money) -> Money:
+        add = EXACT.add
+        return Money(tuple(add(a, b) for a, b in zip(self.parts, other.parts)), add(self.discount, other.discount),
+                     add(self.margin, other.margin), add(self.total, other.total))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Money) and (self.parts, self.discount, self.margin, self.total) == (
+            other.parts, other.discount, other.margin, other.total)
+
+    def __repr__(self) -> str:
+        return f"Money(total={self.total}, discount={self.discount}, margin={self.margin})"
+
+    def part(self, *slots: str) -> Decimal:
+        total = ZERO
+        for s in slots:
+            total = EXACT.add(total, self.parts[SLOTS.index(s)])
+        return total
+
+
+NO_MONEY = Money((ZERO,) * N_SLOTS, ZERO, ZERO, ZERO)
+
+
+class Spend:
+    """Measured records summed per band (a count and unit sums each); money is computed on demand."""
+
+    __slots__ = ("_money", "cells")
+
+    def __init__(self) -> None:
+        self.cells: dict[Band, list[int]] = {}
+        self._money: Money | None = NO_MONEY
+
+    def add(self, band: Band, units: tuple[int, ...]) -> None:
+        cell = self.cells.get(band)
+        if cell is None:
+            self.cells[band] = [1, *units]
+        else:
+            cell[0] += 1
+            for i, u in enumerate(units, 1):
+                if u:
+                    cell[i] += u
+        self._money = None
+
+    def add_sums(self, band: Band, count: int, units: Iterable[int]) -> None:
+        """Fold in ``count`` records of ``band`` with unit sums ``units`` (an engine that aggregated them)."""
+        cell = self.cells.get(band)
+        if cell is None:
+            cell = self.cells[band] = [0] * (N_SLOTS + 1)
+        cell[0] += count
+        for i, u in enumerate(units, 1):
+            cell[i] += u
+        self._money = None
+
+    def merge(self, other: Spend) -> None:
+        for band, cell in other.cells.items():
+            self.add_sums(band, cell[0], cell[1:])
+
+    def __iter__(self) -> Iterator[tuple[Band, list[int]]]:
+        return iter(self.cells.items())
+
+    @property
+    def money(self) -> Money:
+        if self._money is None:
+            total = NO_MONEY
+            for band, cell in self.cells.items():
+                total = total + band.money(cell[0], cell[1:])
+            self._money = total
+        return self._money
