@@ -40,6 +40,12 @@ class Format(str, Enum):
     html = "html"
 
 
+class Engine(str, Enum):
+    auto = "auto"
+    python = "python"
+    duckdb = "duckdb"
+
+
 class Sort(str, Enum):
     cost = "cost"
     requests = "requests"
@@ -135,6 +141,9 @@ def price(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: every core, "
                                     "for plain-file inputs of 64 MiB or more; 1 otherwise)."),
+    engine_choice: Engine = typer.Option(Engine.auto, "--engine", help="Which engine prices: python (the "
+                                         "reference), duckdb (aggregate reports, large inputs), or auto: duckdb "
+                                         "for aggregate reports over 16 MiB of files or more, python otherwise."),
 ) -> None:
     """Price usage records and print a spend report."""
     from .engines.streaming import PricingEngine
@@ -198,9 +207,9 @@ def price(
     with ExitStack() as stack:
         out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
         rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
-        report = run.execute(paths, out, rej, jobs)
+        report = _execute(run, paths, out, rej, jobs, engine_choice.value, aggregate=writer is None, quiet=quiet)
         if writer is None:
-            warnings = list(engine.warnings)
+            warnings = sorted(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
             gaps = None
             if reconcile:
@@ -232,9 +241,28 @@ def price(
                     write_reconcile_table(report, gaps, tolerance, console)
     text_on_stdout = fmt in (Format.table, Format.markdown) and output is None and not explain
     if not text_on_stdout:
-        _stderr_summary(report, list(engine.warnings), quiet)
+        _stderr_summary(report, sorted(engine.warnings), quiet)
     if strict and (report.accounting.unpriced or report.accounting.rejected):
         raise typer.Exit(1)
+
+
+def _execute(run: Any, paths: list[str], out: Any, rejects: Any, jobs: int | None, requested: str, *,
+             aggregate: bool, quiet: bool) -> Any:
+    """Run with the engine asked for (or the one ``auto`` picks); a DuckDB run it cannot take is said on stderr
+    when DuckDB was asked for by name, and priced by the Python engine."""
+    from .reports.run import choose_engine
+
+    engine, why_not = choose_engine(requested, paths, aggregate=aggregate)
+    if engine == "duckdb":
+        from .engines.duckdb_engine import Unsupported
+
+        try:
+            return run.execute_duckdb(paths, rejects)
+        except Unsupported as exc:
+            why_not = str(exc)
+    if why_not and requested == "duckdb" and not quiet:
+        typer.echo(f"costcalc: --engine duckdb: {why_not}; priced with the Python engine", err=True)
+    return run.execute(paths, out, rejects, jobs)
 
 
 def _progress(results: Any) -> Any:

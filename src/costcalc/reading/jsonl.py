@@ -127,6 +127,11 @@ def _bounded(reader: Any, budget: int) -> Iterator[bytes]:
         yield raw
 
 
+#: ``adapt`` value meaning "recognise every log shape of SPEC §1.3 per line" (``shapes.adapt``), the default.
+#: ``adapt=None`` reads canonical records only.
+DETECT_SHAPES = "detect"
+
+
 def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResult:
     """One line → record, rejection or skip. ``adapt`` maps a non-canonical object (see ``shapes.py``)."""
     try:
@@ -149,13 +154,27 @@ def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResu
         return Rejected(file, line, str(exc), text, model)
 
 
-#: ``adapt`` value meaning "recognise every log shape of SPEC §1.3 per line" (``shapes.adapt``), the default.
-#: ``adapt=None`` reads canonical records only.
-DETECT_SHAPES = "detect"
+def parse_numbered(file: str, lines: Iterable[tuple[int, bytes]],
+                   adapt: Any = DETECT_SHAPES) -> Iterator[LineResult]:
+    """Lines picked out of a file by number (the lines another engine leaves to this one), each read exactly as
+    ``read_usage`` reads it: line ends and a first-line BOM dropped, blank lines skipped."""
+    if adapt == DETECT_SHAPES:
+        adapt = detect_shape
+    for line, text in lines:
+        if text[-1:] == b"\n":
+            text = text[:-2] if text[-2:-1] == b"\r" else text[:-1]
+        if line == 1 and text[:3] == _BOM:
+            text = text[3:]
+        if not text.strip():
+            continue
+        yield parse_line(file, line, text, adapt)
+
+
 
 
 def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable[Span] | None = None,
-               line_counts: list[int] | None = None) -> Iterator[LineResult]:
+               line_counts: list[int] | None = None,
+               seen: dict[str, tuple[str, int]] | None = None) -> Iterator[LineResult]:
     """Every non-blank line of every file as a record, rejection or skip, in input order.
 
     Records that carry a ``dedup_key`` (a message a log writes several times) go through ``_supersede``:
@@ -163,11 +182,13 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
     record on, that file's results are held until its end and then released in line order (transcripts are
     small); everything else streams straight through, so the canonical path pays one attribute test per line.
     ``spans`` (path, start, end, first line) replaces ``paths`` to read parts of files (parallel workers);
-    ``line_counts`` receives the number of lines each span held.
+    ``line_counts`` receives the number of lines each span held. ``seen`` carries the de-duplication keys
+    already released across calls (files read one call each, as one input).
     """
     if adapt == DETECT_SHAPES:
         adapt = detect_shape
-    seen: dict[str, tuple[str, int]] = {}
+    if seen is None:
+        seen = {}
     # locals: this loop runs once per input line; the common case is inlined, every other path goes
     # through parse_line, which builds the rejection
     parse, loads, decode_error, record_type = parse_line, orjson.loads, orjson.JSONDecodeError, UsageRecord

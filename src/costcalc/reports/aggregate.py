@@ -13,8 +13,9 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from ..engines.duckdb_engine import KeySpec, SumRow, Unsupported
 from ..engines.streaming import NotPriced, Outcome, Priced
-from ..pricing.exact import ZERO, Money, Spend
+from ..pricing.exact import ZERO, Band, Money, Spend
 from ..pricing.formulas import Measured, Pricer
 from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
@@ -75,6 +76,12 @@ class Totals:
             self.recorded += Decimal(repr(r.recorded_cost))
             self.recorded_n += 1
             self.recorded_spend.add(*measured)
+
+    def add_sums(self, count: int, band: Band, units: tuple[int, ...], tokens: tuple[int, ...]) -> None:
+        """``count`` records of one band, summed by another engine (no recorded costs among them)."""
+        self.requests += count
+        self.tokens = [a + b for a, b in zip(self.tokens, tokens)]
+        self.spend.add_sums(band, count, units)
 
     def merge(self, other: Totals) -> None:
         self.requests += other.requests
@@ -183,6 +190,14 @@ def time_key(r: UsageRecord, unit: str, tz: tzinfo) -> str:
 
 
 KeyFunction = Callable[[UsageRecord, Any], list[str]]
+# Group keys read from the record: the first of these fields set to a non-empty value, at the top level, then
+# under ``metadata``. One table for both engines (``key_function`` here, ``key_spec`` for SQL).
+RECORD_FIELDS = {
+    "user": ("user", "user_id", "user_api_key_user_id"),
+    "team": ("team", "team_id", "user_api_key_team_id"),
+    "key": ("key", "api_key", "user_api_key_alias", "user_api_key"),
+    "end_user": ("end_user",),
+}
 
 
 def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
@@ -193,14 +208,11 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
         return lambda r, s: [s.deployment.label if s.deployment else "(no deployment)"]
     if name == "provider":
         return lambda r, s: [s.provider or "(unknown)"]
-    if name == "user":
-        return lambda r, s: [_raw_str(r, "user", "user_id", "user_api_key_user_id")]
-    if name == "team":
-        return lambda r, s: [_raw_str(r, "team", "team_id", "user_api_key_team_id")]
     if name == "key":
-        return lambda r, s: [mask_key(_raw_str(r, "key", "api_key", "user_api_key_alias", "user_api_key"))]
-    if name == "end_user":
-        return lambda r, s: [_raw_str(r, "end_user")]
+        return lambda r, s: [mask_key(_raw_str(r, *RECORD_FIELDS["key"]))]
+    if name in RECORD_FIELDS:
+        fields = RECORD_FIELDS[name]
+        return lambda r, s: [_raw_str(r, *fields)]
     if name == "tag":
         return lambda r, s: tags_of(r)
     if name == "shape":
@@ -208,6 +220,30 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
     if name in ("hour", "day", "week", "month"):
         return lambda r, s: [time_key(r, name, tz)]
     return lambda r, s: [dotted(r, name)]
+
+
+def key_spec(name: str, tz: tzinfo = timezone.utc) -> KeySpec:
+    """What an engine that sums records in SQL must read for group key ``name`` (``key_function`` then keys
+    its sums from those raw values, so both engines key alike; time keys are computed in SQL)."""
+    if name in RECORD_FIELDS:
+        return KeySpec("record", RECORD_FIELDS[name])
+    if name == "tag":
+        return KeySpec("tags")
+    if name in ("hour", "day", "week", "month"):
+        return KeySpec("time", unit=name, tz=tz_name(tz))
+    if name in ("model", "deployment", "provider", "shape"):
+        return KeySpec("model")
+    return KeySpec("dotted", tuple(name.split(".")))
+
+
+def tz_name(tz: tzinfo) -> str:
+    """The IANA name of a time zone, for SQL engines (UTC or a zoneinfo zone; others they cannot use)."""
+    if tz is timezone.utc:
+        return "UTC"
+    key = getattr(tz, "key", None)
+    if not isinstance(key, str):
+        raise Unsupported(f"time zone {tz} has no IANA name")
+    return key
 
 
 # -- the report ----------------------------------------------------------------------------------------
@@ -397,6 +433,48 @@ class ReportBuilder:
             if spend is None:
                 spend = timeline[(day, k)] = Spend()
             spend.add(*measured)
+
+    def key_specs(self) -> list[KeySpec]:
+        return [key_spec(name, self.tz) for name in self.report.group_by]
+
+    def add_sums(self, row: SumRow) -> None:
+        """Count the records another engine priced and summed (``engines.duckdb_engine``), keyed by the same key
+        functions as a record of this engine (from the raw values the sums share)."""
+        rep = self.report
+        rep.accounting.read += row.count
+        rep.accounting.priced += row.count
+        stand_in = UsageRecord("", 0, row.model, raw=row.raw)
+        keys: list[tuple[str, ...]] = [()]
+        for name, fn in zip(rep.group_by, self._keys):
+            parts = [row.times[name]] if name in row.times else fn(stand_in, row.sheet)
+            keys = [(*k, part) for k in keys for part in parts]
+        for k in keys:
+            g = self._by_model.get(k[0]) if self._model_only else rep.groups.get(k)
+            if g is None:
+                g = rep.groups[k] = Totals()
+                if self._model_only:
+                    self._by_model[k[0]] = g
+            g.add_sums(row.count, row.band, row.units, row.tokens)
+        if self._single is None:
+            rep.totals.add_sums(row.count, row.band, row.units, row.tokens)
+        if self.timeline:
+            for first in {k[0] for k in keys}:
+                spend = rep.timeline.get((row.day or NONE, first))
+                if spend is None:
+                    spend = rep.timeline[(row.day or NONE, first)] = Spend()
+                spend.add_sums(row.band, row.count, row.units)
+
+    def add_unpriced(self, outcome: NotPriced, count: int) -> None:
+        """``count`` records like ``outcome``'s (another engine counted them)."""
+        self.add(outcome)
+        rep = self.report
+        rep.accounting.read += count - 1
+        rep.accounting.unpriced += count - 1
+        rep.unpriced[outcome.record.model].count += count - 1
+
+    def add_filtered(self, count: int) -> None:
+        self.report.accounting.read += count
+        self.report.accounting.filtered += count
 
     def consume_results(self, results: Iterable[LineResult], engine: Any) -> Report:
         """Price and count in one loop, without an outcome object per priced record (the aggregate reports'

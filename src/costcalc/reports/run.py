@@ -6,7 +6,9 @@ The CLI picks the format and where output goes; this module owns how the records
 
 from __future__ import annotations
 
+import contextlib
 import io
+import itertools
 import os
 import shutil
 import tempfile
@@ -19,6 +21,28 @@ from ..engines.streaming import Outcome, PricingEngine
 from ..reading.jsonl import Span, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
+
+# Inputs at least this large go to the DuckDB engine under --engine auto (aggregate reports): below it, DuckDB's
+# fixed cost (start-up, the survey of each file, compiling the rate cards) is not won back (benchmarks/run.py).
+DUCKDB_MIN_BYTES = 16 << 20
+
+
+def choose_engine(requested: str, paths: list[str], *, aggregate: bool) -> tuple[str, str | None]:
+    """("python" or "duckdb", why DuckDB was not used) for a run over ``paths``."""
+    if requested == "python":
+        return "python", None
+    if not aggregate:
+        return "python", "it prints aggregate reports only (not per-record formats or --explain)"
+    if any(p == "-" for p in paths):
+        return "python", "it does not read standard input"
+    if requested == "duckdb":
+        return "duckdb", None
+    size = 0
+    for p in paths:
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(p)
+    return ("duckdb", None) if size >= DUCKDB_MIN_BYTES else ("python", None)
+
 
 # A per-record writer: (outcomes, binary stream, first span?) → writes them.
 RecordWriter = Callable[[Iterable[Outcome], IO[bytes], bool], None]
@@ -61,6 +85,28 @@ class PriceRun:
                         with open(path, "rb") as fh:
                             shutil.copyfileobj(fh, target, 1 << 20)
                     os.unlink(path)
+        return builder.finish()
+
+    def execute_duckdb(self, paths: list[str], rejects_out: IO[bytes] | None) -> Report:
+        """An aggregate report with the DuckDB engine; the lines it leaves go through the Python engine here.
+        Raises ``engines.duckdb_engine.Unsupported`` before anything is counted when DuckDB cannot take the run."""
+        from ..engines.duckdb_engine import run_aggregate
+        from .aggregate import tz_name
+
+        builder = self.make_builder()
+        specs = builder.key_specs()
+        done = run_aggregate(self.engine, paths, specs, since=builder.since, until=builder.until,
+                             timeline_tz=tz_name(builder.tz) if builder.timeline else None)
+        for row in done.sums:
+            builder.add_sums(row)
+        for outcome, count in done.unpriced:
+            builder.add_unpriced(outcome, count)
+        builder.add_filtered(done.filtered)
+        # one stream, in input order, through the same path as a Python run (window, rejects, pricing)
+        seen: dict[str, tuple[str, int]] = {}  # Claude Code messages de-duplicate across files
+        lines = itertools.chain.from_iterable(
+            read_usage([entry[1]], seen=seen) if entry[0] == "python" else entry[2] for entry in done.files)
+        self._one(builder, lines, None, rejects_out, first=False)
         return builder.finish()
 
     def _one(self, builder: ReportBuilder, lines: Iterable[LineResult], out: IO[bytes] | None,

@@ -1,0 +1,274 @@
+"""The DuckDB engine against the Python engine (the reference): the same report, byte for byte, for every usage
+corpus under tests/ and sample_data/, the generated differential corpora, every group key, format, time window
+and ordering; bad lines routed so that each rejection keeps its file, line and reason; and the exactness traps of
+ENGINES.md §4, with the hand arithmetic beside each."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from costcalc.cli import main
+from costcalc.engines.duckdb_engine import KeySpec, run_aggregate
+from costcalc.engines.streaming import PricingEngine
+from costcalc.rates.config import load_config
+from costcalc.rates.costmap import load_cost_map
+
+from .conftest import ROOT, write_config
+from .test_differential import (
+    ADJUSTED_CONFIG,
+    ADJUSTED_MODELS,
+    CUSTOM_MODELS,
+    CUSTOM_PRICING_CONFIG,
+    PROVIDER_RULES_CONFIG,
+    PROVIDER_RULES_MODELS,
+    SDK_MODELS,
+    _timed,
+    generate,
+)
+
+SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")
+CORPORA = [str(ROOT / "sample_data" / "usage.jsonl"), str(ROOT / "sample_data" / "mixed.jsonl"),
+           str(ROOT / "tests" / "data")]
+
+
+def both(capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``costcalc`` with each engine; they must agree on exit code, stdout and stderr to the byte."""
+    results = []
+    for engine in ("python", "duckdb"):
+        code = main([*args, "--engine", engine])
+        out, err = capsys.readouterr()
+        results.append((code, out, err))
+    assert results[0] == results[1]
+    return results[1]
+
+
+@pytest.mark.parametrize("group", [["model"], ["deployment", "team"], ["provider", "user"], ["key"], ["end_user"],
+                                   ["tag"], ["day", "model"], ["week"], ["month"], ["hour"], ["shape"],
+                                   ["metadata.project"], ["team", "tag", "month"]])
+def test_every_group_key_gives_the_same_report(capsys, group):
+    args = ["price", *CORPORA, "--config", SAMPLE_CONFIG, "--format", "json"]
+    for g in group:
+        args += ["-g", g]
+    code, out, _ = both(capsys, *args)
+    assert code == 0
+    assert json.loads(out)["accounting"]["priced"] > 40
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "markdown", "html"])
+def test_every_aggregate_format_gives_the_same_bytes(capsys, fmt):
+    code, out, _ = both(capsys, "price", *CORPORA, "--config", SAMPLE_CONFIG, "--format", fmt, "-g", "provider",
+                        "-g", "model")
+    assert code == 0 and out
+
+
+@pytest.mark.parametrize("extra", [["--since", "2025-09-15T09:30:00Z"], ["--until", "2025-09-16"],
+                                   ["--since", "2025-09-15", "--until", "2025-09-15T10:00:00Z"],
+                                   ["--top", "3", "--sort", "tokens"], ["--sort", "name"], ["--tz", "Asia/Kolkata",
+                                                                                            "-g", "day"],
+                                   ["--reconcile"], ["--strict"]])
+def test_windows_ordering_and_options_give_the_same_report(capsys, extra):
+    both(capsys, "price", *CORPORA, "--config", SAMPLE_CONFIG, "--format", "json", *extra)
+
+
+def _corpus(tmp_path: Path, name: str, records: list[dict]) -> str:
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
+@pytest.mark.parametrize("name", ["custom", "adjusted", "bare", "rules"])
+def test_generated_differential_corpora_give_the_same_report(capsys, tmp_path, name):
+    rng = random.Random(20261129)
+    config, records = {
+        "custom": (CUSTOM_PRICING_CONFIG, [r for m in CUSTOM_MODELS for r in generate(rng, m, 30)]),
+        "adjusted": (ADJUSTED_CONFIG, [r for m in ADJUSTED_MODELS for r in generate(rng, m, 40)]),
+        "bare": (None, [r for m in SDK_MODELS for r in generate(rng, m, 25, prices=True)]),
+        "rules": (PROVIDER_RULES_CONFIG, [r for m in PROVIDER_RULES_MODELS
+                                          for r in _timed(rng, generate(rng, m, 12), batch=True)]),
+    }[name]
+    # half the records without a duration (the fast lane), the rest with one (the Python engine's lane)
+    for i, r in enumerate(records):
+        if i % 2:
+            r.pop("duration_s", None)
+    usage = _corpus(tmp_path, name, records)
+    args = ["price", usage, "--format", "json", "-g", "model", "-g", "deployment"]
+    if config is not None:
+        args += ["--config", str(write_config(tmp_path, config))]
+    _, out, _ = both(capsys, *args)
+    doc = json.loads(out)
+    assert doc["accounting"]["read"] == len(records)
+    assert doc["accounting"]["priced"] > len(records) // 2
+
+
+def test_the_fast_lane_prices_canonical_records_in_sql(tmp_path):
+    """Most canonical records are summed by DuckDB itself; only the unusual lines reach the Python engine."""
+    rng = random.Random(3)
+    records = [r for m in ADJUSTED_MODELS for r in generate(rng, m, 40)]
+    for r in records:
+        r.pop("duration_s", None)
+        r.pop("cache_creation_1h_input_tokens", None)
+    usage = _corpus(tmp_path, "fast", records)
+    engine = PricingEngine(load_cost_map(), load_config(write_config(tmp_path, ADJUSTED_CONFIG)))
+    done = run_aggregate(engine, [usage], [KeySpec("model")])
+    summed = sum(row.count for row in done.sums) + sum(n for _, n in done.unpriced)
+    assert summed == len(records)
+    assert done.files == [("duckdb", usage, [])]
+
+
+BAD_LINES = [
+    '{"model": "gpt-4o", "prompt_tokens": 1.5, "completion_tokens": 3}',  # not whole
+    '{"model": "gpt-4o", "prompt_tokens": "12", "completion_tokens": 3}',  # a string
+    '{"model": "gpt-4o", "prompt_tokens": -5}',  # negative
+    '{"model": "gpt-4o", "prompt_tokens": 10, "cache_read_input_tokens": 20}',  # breaks its convention
+    '{"model": "gpt-4o", "prompt_tokens": 100, "completion_tokens": 5, "reasoning_tokens": 9}',
+    '{"model": 5, "prompt_tokens": 1}',  # model not a string
+    '{"model": " gpt-4o ", "prompt_tokens": 1000}',  # padded: Python strips it, and prices it
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "model_id": 7}',  # a number for an id: Python reads "7"
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": "yesterday"}',
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": "2025-09-15T25:00:00Z"}',
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": 1757926800123}',  # milliseconds
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "input_cost_per_token": 0.001}',  # a per-request price
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "duration_s": 0.05}',
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "spend": 0.5}',
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "user": {"id": 1}}',  # a group-key field that is an object
+    '{"model": "gpt-4o", "prompt_tokens": 1e3}',  # a whole float: Python reads 1000
+    '{"model": "gpt-4o" "prompt_tokens": 1}',  # not JSON
+    '[1, 2]',
+    '',
+    '   ',
+    '\ufeff{"model": "gpt-4o", "prompt_tokens": 7}',  # a BOM mid-file
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "prompt_tokens": 2}',  # a repeated key (see the module docstring)
+]
+
+
+def test_bad_lines_are_rejected_with_the_same_file_line_and_reason(capsys, tmp_path):
+    rng = random.Random(5)
+    good = [json.dumps(r) for r in generate(rng, "gpt-4o", 60, tiers=False)]
+    lines = []
+    for i, text in enumerate(good):
+        lines.append(text)
+        if i < len(BAD_LINES) - 1:  # all but the repeated key, which DuckDB reads differently (documented)
+            lines.append(BAD_LINES[i])
+    usage = tmp_path / "bad.jsonl"
+    usage.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rejects = {e: tmp_path / f"rejects-{e}.txt" for e in ("python", "duckdb")}
+    results = []
+    for engine in ("python", "duckdb"):
+        code = main(["price", str(usage), "--format", "json", "--engine", engine, "--rejects", str(rejects[engine])])
+        results.append((code, *capsys.readouterr()))
+    assert results[0] == results[1]
+    assert rejects["python"].read_bytes() == rejects["duckdb"].read_bytes()
+    doc = json.loads(results[0][1])
+    assert doc["accounting"]["rejected"] >= 10
+    # the bad lines stand at lines 2, 4, 6, ...: the first is not whole, the second a string
+    by_line = {r["line"]: r["reason"] for r in doc["rejected"]}
+    assert "whole number" in by_line[2] and '"12"' in by_line[4]
+
+
+@pytest.mark.parametrize("layout", ["crlf", "blank-lines", "no-final-newline", "gzip", "stray-cr", "several"])
+def test_file_layouts_give_the_same_report(capsys, tmp_path, layout):
+    rng = random.Random(9)
+    texts = [json.dumps(r) for r in generate(rng, "gpt-4o-mini", 80, tiers=False)]
+    texts.insert(20, '{"model": "gpt-4o-mini", "prompt_tokens": -1}')
+    paths = [tmp_path / "usage.jsonl"]
+    if layout == "crlf":
+        data = "\r\n".join(texts) + "\r\n"
+    elif layout == "blank-lines":
+        data = "\n\n".join(texts[:40]) + "\n  \n\t\n" + "\n".join(texts[40:]) + "\n"
+    elif layout == "no-final-newline":
+        data = "\n".join(texts)
+    elif layout == "stray-cr":
+        data = "\n".join(texts[:30]) + "\n" + texts[30] + "\r" + texts[31] + "\n" + "\n".join(texts[32:]) + "\n"
+    else:
+        data = "\n".join(texts) + "\n"
+    if layout == "gzip":
+        paths = [tmp_path / "usage.jsonl.gz"]
+        paths[0].write_bytes(gzip.compress(data.encode()))
+    elif layout == "several":
+        paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "empty.jsonl"]
+        paths[0].write_text("\n".join(texts[:50]) + "\n")
+        paths[1].write_text("\n".join(texts[50:]) + "\n")
+        paths[2].write_text("")
+    else:
+        paths[0].write_bytes(data.encode())
+    both(capsys, "price", *map(str, paths), "--format", "json", "-g", "model")
+
+
+def test_off_peak_and_vertex_128k_cards_are_priced_by_the_python_engine_in_the_same_run(capsys, tmp_path):
+    records = []
+    for i in range(40):
+        records.append({"model": "offpeak-custom", "prompt_tokens": 1000 + i, "completion_tokens": 50,
+                        "timestamp": 1796031000 + 1800 * i})  # half-hourly, across the off-peak window
+        records.append({"model": "vtx-128k", "prompt_tokens": 100 + 5000 * i,
+                        "completion_tokens": 130_000 * (i % 2)})
+        records.append({"model": "gpt-4o", "prompt_tokens": 500, "completion_tokens": i})
+    usage = _corpus(tmp_path, "routed", records)
+    config = write_config(tmp_path, PROVIDER_RULES_CONFIG)
+    _, out, _ = both(capsys, "price", usage, "--format", "json", "--config", str(config))
+    assert json.loads(out)["accounting"]["priced"] == len(records)
+    engine = PricingEngine(load_cost_map(), load_config(config))
+    done = run_aggregate(engine, [usage], [KeySpec("model")])
+    routed = done.files[0][2]
+    assert len(routed) == 80  # the off-peak and 128k records, read and priced by the Python engine
+    assert sum(row.count for row in done.sums) == 40
+
+
+def test_explicit_duckdb_says_when_it_cannot_take_the_run(capsys):
+    code = main(["price", str(ROOT / "sample_data" / "usage.jsonl"), "--format", "jsonl", "--engine", "duckdb",
+                 "--config", SAMPLE_CONFIG])
+    _, err = capsys.readouterr()
+    assert code == 0
+    assert "--engine duckdb: it prints aggregate reports only" in err
+
+
+# -- exactness (ENGINES.md §4) -----------------------------------------------------------------------------
+
+def _exact_total(capsys, usage: str, config: str) -> Decimal:
+    _, out, _ = both(capsys, "price", usage, "--config", config, "--format", "json")
+    return json.loads(out, parse_float=Decimal)["totals"]["cost"]["total"]
+
+
+def test_a_rate_with_18_decimals_survives(capsys, tmp_path):
+    # input $0.000000123456789012 per token (18 decimal places), output $0.000001000000000001
+    config = write_config(tmp_path, """
+model_list:
+  - model_name: fine
+    litellm_params: {model: openai/fine, input_cost_per_token: 0.000000123456789012,
+                     output_cost_per_token: 0.000001000000000001}
+""")
+    usage = _corpus(tmp_path, "fine", [{"model": "fine", "prompt_tokens": 3, "completion_tokens": 7}] * 5)
+    # 5 x (3 x 0.000000123456789012 + 7 x 0.000001000000000001) = 5 x 0.000007370370367043 = 0.000036851851835215
+    assert _exact_total(capsys, usage, str(config)) == Decimal("0.000036851851835215")
+
+
+def test_a_cost_over_100_dollars_with_discount_and_margin_does_not_overflow(capsys, tmp_path):
+    # $0.00006 / input token; discount 5% on openai; margin 10% + $0.25 per request
+    config = write_config(tmp_path, """
+model_list:
+  - model_name: big
+    litellm_params: {model: openai/big, input_cost_per_token: 0.00006, output_cost_per_token: 0.00012}
+litellm_settings:
+  cost_discount_config: {openai: 0.05}
+  cost_margin_config: {global: {percentage: 0.1, fixed_amount: 0.25}}
+""")
+    usage = _corpus(tmp_path, "big", [{"model": "big", "prompt_tokens": 2_000_000, "completion_tokens": 500_000}] * 3)
+    # base per record: 2,000,000 x 0.00006 + 500,000 x 0.00012 = 120 + 60 = 180
+    # discounted: 180 - 9 = 171; margin: 17.1 + 0.25; total 188.35 per record, 565.05 for three
+    assert _exact_total(capsys, usage, str(config)) == Decimal("565.05")
+
+
+def test_a_50_millisecond_duration_stays_exact(capsys, tmp_path):
+    # $0.0001 per second of a per-second deployment, 0.05 s: 0.000005 exactly (a float product is 5.000000000000001e-06)
+    config = write_config(tmp_path, """
+model_list:
+  - model_name: persec
+    litellm_params: {model: sagemaker/endpoint, input_cost_per_second: 0.0001}
+""")
+    usage = _corpus(tmp_path, "persec", [{"model": "persec", "prompt_tokens": 10, "duration_s": 0.05}] * 7)
+    assert _exact_total(capsys, usage, str(config)) == Decimal("0.000035")
