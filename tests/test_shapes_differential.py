@@ -60,6 +60,14 @@ def as_canonical(r: UsageRecord) -> dict[str, Any]:
                        ("audio_output_tokens", r.audio_output_tokens), ("image_input_tokens", r.image_input_tokens)):
         if value:
             out[key] = value
+    x = r.extras
+    if x is not None:
+        for key in ("cache_read_audio_tokens", "cache_read_image_tokens", "image_output_tokens", "citation_tokens",
+                    "search_queries"):
+            if getattr(x, key):
+                out[key] = getattr(x, key)
+        if x.inference_geo is not None:
+            out["inference_geo"] = x.inference_geo
     if r.model_id:
         out["model_id"] = r.model_id
     if r.service_tier:

@@ -33,6 +33,8 @@ _VERTEX_128K = 128_000
 # Batch result lines LiteLLM parses as Anthropic usage (Message Batches, Bedrock batch inference): input, cache read
 # and cache write counts only, so audio and image input bill as text.
 _ANTHROPIC_USAGE_BATCH_PROVIDERS = frozenset({"anthropic", "bedrock"})
+# providers whose cost functions apply provider_specific_entry's regional multiplier for usage.inference_geo
+_GEO_PROVIDERS = frozenset({"anthropic", "bedrock"})
 
 # The formulas of LiteLLM's provider cost functions (cost_calculator.cost_per_token dispatches on the provider;
 # resolve.formula_for decides which one a sheet gets). "generic" is generic_cost_per_token; the others are:
@@ -781,11 +783,19 @@ class Pricer:
             r = self._batch_bands[band] = batch_band_rates(self.batch_card, prompt_tokens, self.sheet.provider)
             return r
 
+    def price_record(self, r: Any) -> Cost | None:
+        """The cost of one UsageRecord, its ``extras`` (rarer billable parts) included."""
+        return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                    r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
+                    r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
+
     def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                  cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
-                 image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> Cost | None:
+                 image_in: int = 0, duration_s: float | None = None, batch: bool = False,
+                 extras: Any = None) -> Cost | None:
         """The cost of one call, or None when a per-second price has no duration to multiply. ``batch``: a
-        batch output line, billed at batch rates (no service tier, per-second price, discount or margin)."""
+        batch output line, billed at batch rates (no service tier, per-second price, discount or margin, nor any
+        of the ``extras``, as LiteLLM's batch cost path)."""
         if batch:
             if not self.batch_card:
                 return None  # no row prices the batch line (LiteLLM books it at $0): unpriced
@@ -800,6 +810,9 @@ class Pricer:
             total = self.adjust(base) if self._adjusting else base
             return Cost(base, 0.0, 0.0, 0.0, 0.0, total - base, total)
         r = self._flat if self._flat is not None else self.rates_for(prompt)
+        if extras is not None:
+            return self._extended(r, prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                                  audio_in, audio_out, image_in, extras)
         if audio_in or image_in:
             text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
         else:
@@ -833,6 +846,60 @@ class Pricer:
             out = completion_cost = completion * r.output
             rea = 0.0
         base = prompt_cost + completion_cost
+        total = self.adjust(base) if self._adjusting else base
+        return Cost(uncached, read, write, out, rea, total - base, total)
+
+    def _extra_rate(self, key: str, fallback: float) -> float:
+        """A modality rate of the card (with the service tier's suffix, as LiteLLM's ``get_service_tier_cost_key``
+        looks it up), scaled by the regional uplift like the other rates; ``fallback`` when the card has none."""
+        suffix = service_tier_suffix(self.service_tier)
+        value = unit(self.sheet.rates, f"{key}_{suffix}" if suffix else key, None)
+        return fallback if value is None else value * self.sheet.uplift
+
+    def _extended(self, r: Rates, prompt: int, completion: int, cache_read: int, cache_write: int,
+                  cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int, image_in: int,
+                  x: Any) -> Cost:
+        """``__call__`` for a record with ``UsageExtras`` (off the hot path), in generic_cost_per_token's terms:
+        cached audio and image at their cache-read rates (their uncached shares at the modality rates), image
+        output at ``output_cost_per_image_token``; Perplexity's citation tokens and search queries
+        (llms/perplexity/cost_calculator.py); then the Anthropic / Bedrock regional multiplier for
+        ``inference_geo`` (``get_provider_specific_geo_multiplier``), before discount and margin."""
+        formula = self.sheet.formula
+        modalities = formula not in ("perplexity", "dashscope", "xai")  # their functions read no such details
+        ca, ci = (x.cache_read_audio_tokens, x.cache_read_image_tokens) if modalities else (0, 0)
+        image_out = x.image_output_tokens if modalities else 0
+        audio_in, image_in = audio_in - ca, image_in - ci  # the uncached shares
+        text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
+        uncached = text_in * r.input
+        uncached += audio_in * (r.input if r.audio_input is None else r.audio_input)
+        uncached += image_in * (r.input if r.image_input is None else r.image_input)
+        read = (cache_read - ca - ci) * r.cache_read
+        if ca:
+            read += ca * self._extra_rate("cache_read_input_audio_token_cost", r.cache_read)
+        if ci:
+            read += ci * self._extra_rate("cache_read_input_image_token_cost", r.cache_read)
+        write = max(cache_write - cache_write_1h, 0) * r.cache_write + cache_write_1h * r.cache_write_1h
+        out = max(0, completion - reasoning - audio_out - image_out) * r.output + audio_out * r.audio_output
+        if image_out:
+            out += image_out * self._extra_rate("output_cost_per_image_token", r.output)
+        rea = reasoning * r.reasoning
+        if formula == "perplexity":
+            rates = self.sheet.rates
+            if x.citation_tokens and rates.get("citation_cost_per_token") is not None:
+                uncached += x.citation_tokens * _plain_rate(rates["citation_cost_per_token"])
+            per_query = rates.get("search_queries_cost_per_query")
+            if per_query is None:
+                per_query = rates.get("search_context_cost_per_query")
+            if x.search_queries and per_query is not None:
+                if isinstance(per_query, dict):
+                    per_query = per_query.get("search_context_size_low", 0)
+                out += x.search_queries * _plain_rate(per_query)
+        geo = x.inference_geo
+        if geo and self.sheet.provider in _GEO_PROVIDERS and geo.lower() not in ("global", "not_available"):
+            entry = self.sheet.rates.get("provider_specific_entry")
+            factor = _plain_rate(entry.get(geo.lower(), 1.0)) if isinstance(entry, dict) else 1.0
+            uncached, read, write, out, rea = (v * factor for v in (uncached, read, write, out, rea))
+        base = uncached + read + write + out + rea
         total = self.adjust(base) if self._adjusting else base
         return Cost(uncached, read, write, out, rea, total - base, total)
 
@@ -949,7 +1016,7 @@ class FormulaPricer(Pricer):
     def price_record(self, r: Any) -> Cost | None:
         return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                     r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                    r.image_input_tokens, r.duration_s, r.batch, r.timestamp)
+                    r.image_input_tokens, r.duration_s, r.batch, r.timestamp, r.extras)
 
     def _counts(self, cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int,
                 image_in: int) -> tuple[int, int, int, int, int]:
@@ -995,7 +1062,7 @@ class FormulaPricer(Pricer):
     def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                  cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                  image_in: int = 0, duration_s: float | None = None, batch: bool = False,
-                 timestamp: float | None = None) -> Cost | None:
+                 timestamp: float | None = None, extras: Any = None) -> Cost | None:
         if not batch and self.per_second is None:
             special = self._special(prompt, completion, duration_s)
             if special is not False:
@@ -1010,7 +1077,7 @@ class FormulaPricer(Pricer):
         price = self._off_peak if self._last_off_peak and self._off_peak is not None and not batch \
             else super().__call__
         cost = price(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in, audio_out,
-                     image_in, duration_s, batch)
+                     image_in, duration_s, batch, extras=extras)
         fee = self.sheet.prompt_fee
         if fee and cost is not None and not batch and self.per_second is None:
             # the routing fee is part of the prompt cost, before discount and margin
