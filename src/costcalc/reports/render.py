@@ -151,8 +151,11 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
         return d
     if isinstance(o, NotPriced):
         r = o.record
-        return {"file": r.file, "line": r.line, "model": r.model, "status": "unpriced", "cost": None,
-                "reason": o.reason, "suggestions": list(o.suggestions), "shape": r.shape, "tokens": _tokens(r)}
+        d = {"file": r.file, "line": r.line, "model": r.model, "status": "unpriced", "cost": None,
+             "reason": o.reason, "suggestions": list(o.suggestions), "shape": r.shape, "tokens": _tokens(r)}
+        if r.recorded_cost is not None:
+            d["recorded_cost"] = r.recorded_cost  # what the log says was charged, kept for reconciling
+        return d
     if isinstance(o, Rejected):
         return {"file": o.file, "line": o.line, "model": o.model, "status": "rejected", "cost": None,
                 "reason": o.reason}
