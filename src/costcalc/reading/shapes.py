@@ -13,21 +13,34 @@ shape                  recognised by                               convention
                        else matches)
 ``openai-chat``        ``usage.prompt_tokens``                     prompt includes ``prompt_tokens_details``
                                                                    (cached, audio, image); completion includes
-                                                                   reasoning and audio
+                                                                   reasoning and audio; xAI reasoning outside
+                                                                   completion (by ``total_tokens``); Perplexity
+                                                                   citations and searches on top
 ``openai-responses``   ``usage.input_tokens`` + ``object:          ``input_tokens`` includes ``input_tokens_details
-                       "response"`` / ``input_tokens_details``     .cached_tokens``; output includes reasoning
+                       "response"`` / ``input_tokens_details``;    .cached_tokens`` and ``.cache_write_tokens``;
+                       ``response.completed`` events               output includes reasoning
+``openai-realtime``    ``type: "response.done"``                   as the Responses API, with
+                                                                   ``input_token_details`` (cached audio/image)
 ``anthropic``          ``usage.input_tokens`` + ``type:            ``input_tokens`` EXCLUDES cache reads and
-                       "message"`` / Anthropic cache keys          writes: prompt = input + read + write
+                       "message"`` / Anthropic cache keys          writes: prompt = input + read + write;
+                                                                   ``inference_geo`` (regional price)
 ``gemini``             ``usageMetadata``                           ``promptTokenCount`` includes cached;
                                                                    ``thoughtsTokenCount`` is billed on top of
                                                                    ``candidatesTokenCount``
+``bedrock-converse``   ``usage.inputTokens`` (or a stream's        ``inputTokens`` EXCLUDES cache reads and
+                       ``metadata.usage``)                         writes, as Anthropic's
+``cohere``             ``usage.billed_units`` / ``usage.tokens``;  chat: ``tokens`` (what LiteLLM bills); embed:
+                       ``meta.billed_units``                       ``billed_units``, images as image tokens
 ``litellm-spend-log``  ``model_group`` (or ``request_id`` +        LiteLLM's own (prompt includes cache); details
                        ``call_type``)                              in ``metadata.usage_object``
-``claude-code``        ``sessionId`` / ``message`` / transcript    Anthropic; one message streamed over several
-                       line ``type``                               lines counts once (``dedup_key``)
+``claude-code``        ``sessionId`` / ``message`` / transcript    Anthropic; one message (id) written over
+                       line ``type``                               several lines or side chains counts once
 ``openai-batch``       ``custom_id`` + ``response``                the body's own shape, at batch rates
 ``anthropic-batch``    ``custom_id`` + ``result``                  Anthropic, at batch rates
 =====================  ==========================================  ===============================================
+
+The rarer billable parts some shapes report (cached audio and image tokens, image output tokens, Perplexity's
+citation tokens and search queries, Anthropic's ``inference_geo``) go to ``UsageRecord.extras``.
 
 Detection costs a few key-membership tests: canonical lines are recognised first, by three of them.
 """
