@@ -577,3 +577,24 @@ def test_the_aggregate_hot_path_prices_the_rarer_parts_too(engine):
     report = ReportBuilder().consume_results(read_usage([str(p) for p in paths]), engine)
     expected = sum(cost for table in (REALTIME, GEMINI, ANTHROPIC) for _, cost in table.values())
     assert report.totals.total == pytest.approx(expected, rel=1e-12)
+
+
+def test_explain_lists_the_rarer_parts_and_adds_up_to_the_cost(engine):
+    from costcalc.reports.render import explain_record
+
+    paths = [DATA / f for f in ("openai_realtime.jsonl", "gemini.jsonl", "anthropic.jsonl", "perplexity.jsonl")]
+    with_extras = [o for o in engine.run([str(p) for p in paths])
+                   if isinstance(o, Priced) and o.record.extras is not None]
+    assert len(with_extras) == 8
+    for o in with_extras:
+        r = o.record
+        charges = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices).explain(
+            r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens,
+            r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens, r.image_input_tokens, r.duration_s,
+            r.batch, extras=r.extras)
+        assert math.fsum(c.cost for c in charges) == pytest.approx(o.cost.total, rel=1e-12), r.line
+    text = explain_record(engine, next(o for o in with_extras if o.record.shape == "anthropic"
+                                       and o.record.extras.inference_geo == "us"))
+    assert "x 1.1 (inference_geo us: provider_specific_entry)" in text
+    text = explain_record(engine, next(o for o in with_extras if o.record.shape == "openai-realtime"))
+    assert "cached audio           4,224 × 4e-07" in text

@@ -849,63 +849,98 @@ class Pricer:
         total = self.adjust(base) if self._adjusting else base
         return Cost(uncached, read, write, out, rea, total - base, total)
 
-    def _extra_rate(self, key: str, fallback: float) -> float:
-        """A modality rate of the card (with the service tier's suffix, as LiteLLM's ``get_service_tier_cost_key``
-        looks it up), scaled by the regional uplift like the other rates; ``fallback`` when the card has none."""
+    def _extra_rate(self, key: str, fallback: float, fallback_key: str) -> tuple[float, str]:
+        """A modality rate of the card and its key (with the service tier's suffix, as LiteLLM's
+        ``get_service_tier_cost_key`` looks it up), scaled by the regional uplift like the other rates; the
+        fallback when the card has none."""
         suffix = service_tier_suffix(self.service_tier)
-        value = unit(self.sheet.rates, f"{key}_{suffix}" if suffix else key, None)
-        return fallback if value is None else value * self.sheet.uplift
+        key = f"{key}_{suffix}" if suffix else key
+        value = unit(self.sheet.rates, key, None)
+        return (fallback, fallback_key) if value is None else (value * self.sheet.uplift, key)
 
     def _extended(self, r: Rates, prompt: int, completion: int, cache_read: int, cache_write: int,
                   cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int, image_in: int,
                   x: Any) -> Cost:
-        """``__call__`` for a record with ``UsageExtras`` (off the hot path), in generic_cost_per_token's terms:
-        cached audio and image at their cache-read rates (their uncached shares at the modality rates), image
-        output at ``output_cost_per_image_token``; Perplexity's citation tokens and search queries
-        (llms/perplexity/cost_calculator.py); then the Anthropic / Bedrock regional multiplier for
-        ``inference_geo`` (``get_provider_specific_geo_multiplier``), before discount and margin."""
+        """``__call__`` for a record with ``UsageExtras`` (off the hot path): the sum of ``_extended_parts``,
+        then discount and margin."""
+        sums = dict.fromkeys(("input", "cache_read", "cache_write", "output", "reasoning"), 0.0)
+        for _, bucket, units, rate, _ in self._extended_parts(r, prompt, completion, cache_read, cache_write,
+                                                              cache_write_1h, reasoning, audio_in, audio_out,
+                                                              image_in, x):
+            sums[bucket] += units * rate
+        base = sum(sums.values())
+        total = self.adjust(base) if self._adjusting else base
+        return Cost(sums["input"], sums["cache_read"], sums["cache_write"], sums["output"], sums["reasoning"],
+                    total - base, total)
+
+    def _extended_parts(self, r: Rates, prompt: int, completion: int, cache_read: int, cache_write: int,
+                        cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int, image_in: int,
+                        x: Any) -> list[tuple[str, str, int, float, str]]:
+        """(part, cost bucket, units, rate, rate key) of a record with ``UsageExtras``, in generic_cost_per_token's
+        terms: cached audio and image at their cache-read rates (their uncached shares at the modality rates),
+        image output at ``output_cost_per_image_token``; Perplexity's citation tokens and search queries
+        (llms/perplexity/cost_calculator.py); every rate times the Anthropic / Bedrock regional multiplier for
+        ``inference_geo`` (``get_provider_specific_geo_multiplier``, applied before discount and margin)."""
         formula = self.sheet.formula
         modalities = formula not in ("perplexity", "dashscope", "xai")  # their functions read no such details
         ca, ci = (x.cache_read_audio_tokens, x.cache_read_image_tokens) if modalities else (0, 0)
         image_out = x.image_output_tokens if modalities else 0
-        audio_in, image_in = audio_in - ca, image_in - ci  # the uncached shares
-        text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
-        uncached = text_in * r.input
-        uncached += audio_in * (r.input if r.audio_input is None else r.audio_input)
-        uncached += image_in * (r.input if r.image_input is None else r.image_input)
-        read = (cache_read - ca - ci) * r.cache_read
-        if ca:
-            read += ca * self._extra_rate("cache_read_input_audio_token_cost", r.cache_read)
-        if ci:
-            read += ci * self._extra_rate("cache_read_input_image_token_cost", r.cache_read)
-        write = max(cache_write - cache_write_1h, 0) * r.cache_write + cache_write_1h * r.cache_write_1h
-        out = max(0, completion - reasoning - audio_out - image_out) * r.output + audio_out * r.audio_output
+        text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in - ca, image_in - ci)
+        keys = r.keys
+        parts = [("input", "input", text_in, r.input, keys["input"])]
+        if audio_in:
+            parts.append(("audio input", "input", audio_in, r.input if r.audio_input is None else r.audio_input,
+                          keys["input"] if r.audio_input is None else keys["audio_input"]))
+        if image_in:
+            parts.append(("image input", "input", image_in, r.input if r.image_input is None else r.image_input,
+                          keys["input"] if r.image_input is None else keys["image_input"]))
+        if cache_read - ca - ci:
+            parts.append(("cache read", "cache_read", cache_read - ca - ci, r.cache_read, keys["cache_read"]))
+        for part, units, key in (("cached audio", ca, "cache_read_input_audio_token_cost"),
+                                 ("cached image", ci, "cache_read_input_image_token_cost")):
+            if units:
+                rate, shown = self._extra_rate(key, r.cache_read, keys["cache_read"])
+                parts.append((part, "cache_read", units, rate, shown))
+        if cache_write - cache_write_1h > 0:
+            parts.append(("cache write", "cache_write", cache_write - cache_write_1h, r.cache_write,
+                          keys["cache_write"]))
+        if cache_write_1h:
+            parts.append(("cache write 1h", "cache_write", cache_write_1h, r.cache_write_1h, keys["cache_write_1h"]))
+        parts.append(("output", "output", max(0, completion - reasoning - audio_out - image_out), r.output,
+                      keys["output"]))
+        if audio_out:
+            parts.append(("audio output", "output", audio_out, r.audio_output, keys["audio_output"]))
         if image_out:
-            out += image_out * self._extra_rate("output_cost_per_image_token", r.output)
-        rea = reasoning * r.reasoning
+            rate, shown = self._extra_rate("output_cost_per_image_token", r.output, keys["output"])
+            parts.append(("image output", "output", image_out, rate, shown))
+        if reasoning:
+            parts.append(("reasoning", "reasoning", reasoning, r.reasoning, keys["reasoning"]))
         if formula == "perplexity":
             rates = self.sheet.rates
             if x.citation_tokens and rates.get("citation_cost_per_token") is not None:
-                uncached += x.citation_tokens * _plain_rate(rates["citation_cost_per_token"])
-            per_query = rates.get("search_queries_cost_per_query")
-            if per_query is None:
-                per_query = rates.get("search_context_cost_per_query")
+                parts.append(("citation tokens", "input", x.citation_tokens,
+                              _plain_rate(rates["citation_cost_per_token"]), "citation_cost_per_token"))
+            key = "search_queries_cost_per_query"
+            if rates.get(key) is None:
+                key = "search_context_cost_per_query"
+            per_query = rates.get(key)
             if x.search_queries and per_query is not None:
                 if isinstance(per_query, dict):
-                    per_query = per_query.get("search_context_size_low", 0)
-                out += x.search_queries * _plain_rate(per_query)
+                    per_query, key = per_query.get("search_context_size_low", 0), f"{key} (search_context_size_low)"
+                parts.append(("search queries", "output", x.search_queries, _plain_rate(per_query), key))
         geo = x.inference_geo
         if geo and self.sheet.provider in _GEO_PROVIDERS and geo.lower() not in ("global", "not_available"):
             entry = self.sheet.rates.get("provider_specific_entry")
             factor = _plain_rate(entry.get(geo.lower(), 1.0)) if isinstance(entry, dict) else 1.0
-            uncached, read, write, out, rea = (v * factor for v in (uncached, read, write, out, rea))
-        base = uncached + read + write + out + rea
-        total = self.adjust(base) if self._adjusting else base
-        return Cost(uncached, read, write, out, rea, total - base, total)
+            if factor != 1.0:
+                note = f" x {factor:g} (inference_geo {geo}: provider_specific_entry)"
+                parts = [(part, bucket, units, rate * factor, key + note) for part, bucket, units, rate, key in parts]
+        return parts
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
-                image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> list[Charge]:
+                image_in: int = 0, duration_s: float | None = None, batch: bool = False,
+                extras: Any = None) -> list[Charge]:
         """The charges that make up a record's cost, each as units × rate (for ``--explain``)."""
         sources = self.sheet.sources
 
@@ -913,6 +948,11 @@ class Pricer:
             base_key = key.split(" ")[0]
             source = sources.get(base_key) or ("default: 0" if base_key.endswith("_cost_per_token") else "")
             return Charge(part, units, rate, key, source, units * rate)
+
+        if extras is not None and not batch and self.per_second is None:
+            return [charge(part, units, rate, key) for part, _, units, rate, key in self._extended_parts(
+                self.rates_for(prompt), prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                audio_in, audio_out, image_in, extras)]
 
         if batch:
             if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
@@ -1088,7 +1128,8 @@ class FormulaPricer(Pricer):
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
-                image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> list[Charge]:
+                image_in: int = 0, duration_s: float | None = None, batch: bool = False,
+                extras: Any = None) -> list[Charge]:
         """As Pricer.explain, with this formula's counts; off-peak or not as the record priced last (the caller
         explains a record right after pricing it and passes no timestamp)."""
         if batch or self.per_second is not None:
@@ -1115,7 +1156,7 @@ class FormulaPricer(Pricer):
         cache_write_1h, reasoning, audio_in, audio_out, image_in = self._counts(
             cache_write_1h, reasoning, audio_in, audio_out, image_in)
         charges = super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
-                                  audio_out, image_in, duration_s, batch)
+                                  audio_out, image_in, duration_s, batch, extras)
         if self.sheet.prompt_fee:
             fee = self.sheet.prompt_fee
             charges.append(Charge("model router fee", prompt, fee, "model_router input_cost_per_token", "cost_map",
