@@ -85,6 +85,10 @@ OPENAI_CHAT = {
     7: ("openai-chat", 8 * 2e-8),  # an embeddings response
     # line 8 is a streamed chunk without usage (skipped); line 9 the final chunk carrying the usage
     9: ("openai-chat", 40 * 1.5e-7 + 12 * 6e-7),
+    # deepseek-reasoner (in 2.8e-7, cache read 2.8e-8, out 4.2e-7): 360 missed + 640 hit; reasoning inside the 400
+    10: ("openai-chat", 360 * 2.8e-7 + 640 * 2.8e-8 + 400 * 4.2e-7),
+    # o4-mini-2025-04-16 (in 1.1e-6, out 4.4e-6): a top-level reasoning_tokens is inside completion_tokens
+    11: ("openai-chat", 100 * 1.1e-6 + 80 * 4.4e-6),
 }
 
 

@@ -229,6 +229,10 @@ def chat_details(usage: dict[str, Any], prefix: str) -> dict[str, int]:
     cd = _dict(usage, "completion_tokens_details", f"{prefix}.completion_tokens_details")
     pp, cp = f"{prefix}.prompt_tokens_details", f"{prefix}.completion_tokens_details"
     cached = _count(pd, "cached_tokens", pp)
+    if usage.get("prompt_cache_hit_tokens") is not None:
+        # DeepSeek: prompt_tokens = prompt_cache_hit_tokens + prompt_cache_miss_tokens; LiteLLM's Usage takes the
+        # hit count as the cached tokens, over prompt_tokens_details
+        cached = _count(usage, "prompt_cache_hit_tokens", prefix)
     written = _count(pd, "cache_write_tokens", pp) or _count(pd, "cache_creation_tokens", pp)
     for top, detail, value in (("cache_read_input_tokens", "cached_tokens", cached),
                                ("cache_creation_input_tokens", "cache_write_tokens", written)):
@@ -293,6 +297,8 @@ def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int
       completion is ``completion + reasoning`` (``XAIChatConfig.fold_reasoning_tokens_into_completion``). xAI's
       native field ``cached_prompt_text_tokens`` (inside ``prompt_tokens``) is its cache-read count; a bare
       ``grok…`` model is priced as ``xai/grok…``; ``cost_in_usd_ticks`` is the recorded cost;
+    - DeepSeek: ``prompt_cache_hit_tokens`` is the cache-read count (as LiteLLM's ``Usage`` reads it) and a bare
+      model name is priced as ``deepseek/<model>``;
     - Perplexity: ``citation_tokens`` and ``num_search_queries`` are billed on top (as reported: LiteLLM's fallback
       formula, used only when a response lacks Perplexity's own ``usage.cost``, estimates citation tokens from
       the ``citations`` text instead), and
@@ -319,6 +325,8 @@ def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int
             completion += reasoning
         if recorded is None and usage.get("cost_in_usd_ticks") is not None:
             recorded = _count(usage, "cost_in_usd_ticks", "usage") / USD_TICKS_PER_DOLLAR
+    elif "prompt_cache_hit_tokens" in usage and "/" not in model:
+        model = f"deepseek/{model}"  # the DeepSeek API's own usage: its bare model names are priced as deepseek/
     elif _is_perplexity(obj, usage, model):
         if "/" not in model:
             model = f"perplexity/{model}"
