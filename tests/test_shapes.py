@@ -602,3 +602,16 @@ def test_explain_lists_the_rarer_parts_and_adds_up_to_the_cost(engine):
     assert "x 1.1 (inference_geo us: provider_specific_entry)" in text
     text = explain_record(engine, next(o for o in with_extras if o.record.shape == "openai-realtime"))
     assert "cached audio           4,224 × 4e-07" in text
+
+
+def test_a_spend_log_row_keeps_the_usage_extensions_litellm_recorded(engine):
+    # metadata.usage_object is LiteLLM's own Usage: Anthropic's inference_geo survives in it
+    row = {"request_id": "r1", "call_type": "acompletion", "model": "claude-opus-4-6",
+           "custom_llm_provider": "anthropic", "spend": 0.0176, "prompt_tokens": 3000, "completion_tokens": 400,
+           "metadata": {"usage_object": {"prompt_tokens": 3000, "completion_tokens": 400,
+                                         "prompt_tokens_details": {"cached_tokens": 2000},
+                                         "inference_geo": "us"}}}
+    r = adapt(row, "f", 1, b"")
+    assert (r.model, r.extras.inference_geo) == ("anthropic/claude-opus-4-6", "us")
+    # claude-opus-4-6: in 5e-6, cache read 5e-7, out 2.5e-5; x 1.1 in the US
+    assert engine.price(r).cost.total == pytest.approx((1000 * 5e-6 + 2000 * 5e-7 + 400 * 2.5e-5) * 1.1, rel=1e-9)

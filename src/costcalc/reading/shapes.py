@@ -47,6 +47,7 @@ Detection costs a few key-membership tests: canonical lines are recognised first
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -276,11 +277,16 @@ def _is_perplexity(obj: dict[str, Any], usage: dict[str, Any], model: str) -> bo
 
 
 def _search_queries(obj: dict[str, Any], usage: dict[str, Any]) -> int:
-    """Perplexity's ``num_search_queries`` (in ``usage`` or at the top level), as LiteLLM looks for it."""
-    for where, key, shown in ((usage, "num_search_queries", "usage"), (obj, "num_search_queries", ""),
-                              (usage, "search_queries", "usage"), (obj, "search_queries", "")):
+    """Perplexity's ``num_search_queries`` (in ``usage`` or at the top level), as LiteLLM looks for it; the older
+    ``search_queries`` name only when it is a count (LiteLLM ignores anything else there too)."""
+    for where, key, shown in ((usage, "num_search_queries", "usage.num_search_queries"),
+                              (obj, "num_search_queries", "num_search_queries")):
         if where.get(key) is not None:
-            return token_count(where, key, f"{shown}.{key}" if shown else key)
+            return token_count(where, key, shown)
+    for where in (usage, obj):
+        value = where.get("search_queries")
+        if type(value) is int and value >= 0:
+            return value
     return 0
 
 
@@ -780,6 +786,14 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         given = details.get(key)
         if given is not None and token_count(details, key, f"metadata.usage_object.{key}") != value:
             raise BadField(f"metadata.usage_object.{key}", f"{given} disagrees with the row's {key} ({value})")
+    counts = chat_details(details, "metadata.usage_object")
+    # what LiteLLM's provider transformations left on its Usage: Anthropic's inference_geo, Perplexity's
+    # citation_tokens and searches (prompt_tokens_details.web_search_requests)
+    searches = _dict(details, "prompt_tokens_details", "metadata.usage_object.prompt_tokens_details")
+    counts["extras"] = replace(
+        counts["extras"], citation_tokens=_count(details, "citation_tokens", "metadata.usage_object"),
+        search_queries=_count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details"),
+        inference_geo=_tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"))
     return _record(
         file, line, model, "litellm-spend-log", obj, _SPEND_LOG_NAMES,
         prompt_tokens=prompt,
@@ -790,7 +804,7 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         timestamp=_time(obj, "startTime"),
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
-        **chat_details(details, "metadata.usage_object"),
+        **counts,
     )
 
 
