@@ -615,3 +615,15 @@ def test_a_spend_log_row_keeps_the_usage_extensions_litellm_recorded(engine):
     assert (r.model, r.extras.inference_geo) == ("anthropic/claude-opus-4-6", "us")
     # claude-opus-4-6: in 5e-6, cache read 5e-7, out 2.5e-5; x 1.1 in the US
     assert engine.price(r).cost.total == pytest.approx((1000 * 5e-6 + 2000 * 5e-7 + 400 * 2.5e-5) * 1.1, rel=1e-9)
+
+
+def test_azure_ai_folds_reasoning_as_litellm_does():
+    # LiteLLM's Azure AI transformation applies xAI's fold (Grok on Azure AI Foundry): total = 10 + 20 + 5
+    r = adapt({"model": "azure_ai/grok-3-mini", "usage": {"prompt_tokens": 10, "completion_tokens": 20,
+                                                          "total_tokens": 35, "completion_tokens_details":
+                                                          {"reasoning_tokens": 5}}}, "f", 1, b"")
+    assert (r.model, r.completion_tokens, r.reasoning_tokens) == ("azure_ai/grok-3-mini", 25, 5)
+    # an OpenAI response is never folded: total = prompt + completion, reasoning inside
+    r = adapt({"model": "gpt-5", "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 35,
+                                           "completion_tokens_details": {"reasoning_tokens": 5}}}, "f", 1, b"")
+    assert r.completion_tokens == 20

@@ -267,7 +267,9 @@ USD_TICKS_PER_DOLLAR = 10_000_000_000  # xAI reports cost_in_usd_ticks (docs.x.a
 
 
 def _is_xai(model: str) -> bool:
-    return model.startswith(("xai/", "grok"))
+    """xAI's convention: reasoning outside completion_tokens. LiteLLM folds it back for xAI and for Azure AI
+    Foundry (``azure_ai/``, which serves Grok), guarded by total_tokens."""
+    return model.startswith(("xai/", "grok", "azure_ai/"))
 
 
 def _is_perplexity(obj: dict[str, Any], usage: dict[str, Any], model: str) -> bool:
@@ -298,11 +300,12 @@ def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int
     Provider variants of the same body, each read as LiteLLM 1.110.2's transformation for that provider reads it:
     - a top-level ``usage.reasoning_tokens`` (vLLM-style servers) is part of ``completion_tokens``, unless
       ``completion_tokens_details.reasoning_tokens`` already says (LiteLLM's ``Usage``);
-    - xAI (``grok*`` / ``xai/``) counts reasoning OUTSIDE ``completion_tokens`` while ``total_tokens`` sums all
-      three: when ``total_tokens == prompt + completion + reasoning`` (and not ``prompt + completion``) the
-      completion is ``completion + reasoning`` (``XAIChatConfig.fold_reasoning_tokens_into_completion``). xAI's
-      native field ``cached_prompt_text_tokens`` (inside ``prompt_tokens``) is its cache-read count; a bare
-      ``grok…`` model is priced as ``xai/grok…``; ``cost_in_usd_ticks`` is the recorded cost;
+    - xAI (``grok*`` / ``xai/``; also ``azure_ai/``, as LiteLLM's Azure AI transformation) counts reasoning
+      OUTSIDE ``completion_tokens`` while ``total_tokens`` sums all three: when ``total_tokens == prompt +
+      completion + reasoning`` (and not ``prompt + completion``) the completion is ``completion + reasoning``
+      (``XAIChatConfig.fold_reasoning_tokens_into_completion``). xAI's native field
+      ``cached_prompt_text_tokens`` (inside ``prompt_tokens``) is its cache-read count; a bare ``grok…`` model
+      is priced as ``xai/grok…``; ``cost_in_usd_ticks`` is the recorded cost;
     - DeepSeek: ``prompt_cache_hit_tokens`` is the cache-read count (as LiteLLM's ``Usage`` reads it) and a bare
       model name is priced as ``deepseek/<model>``;
     - Perplexity: ``citation_tokens`` and ``num_search_queries`` are billed on top (as reported: LiteLLM's fallback
