@@ -308,12 +308,12 @@ def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int
       is priced as ``xai/grok…``; ``cost_in_usd_ticks`` is the recorded cost;
     - DeepSeek: ``prompt_cache_hit_tokens`` is the cache-read count (as LiteLLM's ``Usage`` reads it) and a bare
       model name is priced as ``deepseek/<model>``;
-    - Perplexity: ``citation_tokens`` and ``num_search_queries`` are billed on top (as reported: LiteLLM's fallback
-      formula, used only when a response lacks Perplexity's own ``usage.cost``, estimates citation tokens from
-      the ``citations`` text instead), and
-      so is its top-level ``reasoning_tokens`` (outside ``completion_tokens`` and ``total_tokens``, billed
-      separately in the response's own ``usage.cost``: completion = completion + reasoning); a bare model name
-      with Perplexity's marks (``citations``, ``search_results``, …) is priced as ``perplexity/<model>``."""
+    - Perplexity: ``citation_tokens`` and ``num_search_queries`` are billed on top, as reported (LiteLLM's
+      fallback formula, used only when a response lacks Perplexity's own ``usage.cost``, estimates citation
+      tokens from the ``citations`` text instead), and so is its top-level ``reasoning_tokens`` (outside
+      ``completion_tokens`` and ``total_tokens``, billed separately in the response's own ``usage.cost``:
+      completion = completion + reasoning); a bare model name with Perplexity's marks (``citations``,
+      ``search_results``, …) is priced as ``perplexity/<model>``."""
     model = _model(obj.get("model"), "model")
     details = chat_details(usage, "usage")
     prompt = _count(usage, "prompt_tokens", "usage")
@@ -328,8 +328,9 @@ def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int
             model = f"xai/{model}"
         if not details["cache_read_tokens"]:
             details["cache_read_tokens"] = _count(usage, "cached_prompt_text_tokens", "usage")
-        reasoning, total = details["reasoning_tokens"], usage.get("total_tokens")
-        if reasoning and total is not None and _count(usage, "total_tokens", "usage") != prompt + completion \
+        reasoning = details["reasoning_tokens"]
+        total = _count(usage, "total_tokens", "usage") if usage.get("total_tokens") is not None else None
+        if reasoning and total is not None and total != prompt + completion \
                 and total == prompt + completion + reasoning:
             completion += reasoning
         if recorded is None and usage.get("cost_in_usd_ticks") is not None:
@@ -343,9 +344,8 @@ def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int
                                         "reasoning_tokens", "usage.completion_tokens_details"):
             # Perplexity bills reasoning on top of the output (its usage.cost has both; total_tokens neither)
             completion += top_reasoning
-        extras = UsageExtras(extras.cache_read_audio_tokens, extras.cache_read_image_tokens,
-                             extras.image_output_tokens, citation_tokens=_count(usage, "citation_tokens", "usage"),
-                             search_queries=_search_queries(obj, usage))
+        extras = replace(extras, citation_tokens=_count(usage, "citation_tokens", "usage"),
+                         search_queries=_search_queries(obj, usage))
     return _record(
         file, line, model, shape, obj, _CHAT_NAMES,
         prompt_tokens=prompt,
