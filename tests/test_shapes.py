@@ -174,6 +174,12 @@ GEMINI = {
     # gemini-2.5-flash-image: in 3e-7 (no image input or cached-image price), cache read 3e-8, out 2.5e-6,
     # image out 3e-5: 42 TEXT + 258 uncached IMAGE, 1000 cached IMAGE; 20 TEXT + 1290 IMAGE out
     11: ("gemini", 300 * 3e-7 + 1000 * 3e-8 + 20 * 2.5e-6 + 1290 * 3e-5),
+    # grounded, and totalTokenCount = prompt + candidates + the reported tool-use tokens: the 30 thoughts are
+    # inside the 60 candidates tokens (LiteLLM's test counts the tool-use tokens even when grounding drops them)
+    12: ("gemini", 20 * 3e-7 + 60 * 2.5e-6),
+    # a Live API message: responseTokenCount / responseTokensDetails; gemini-2.5-flash-native-audio-preview-09-2025:
+    # in 5e-7, audio in 3e-6, audio out 1.2e-5
+    13: ("gemini", 200 * 5e-7 + 1000 * 3e-6 + 900 * 1.2e-5),
 }
 
 

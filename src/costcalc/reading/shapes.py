@@ -674,7 +674,7 @@ _GEMINI_NAMES = {"cache": "usageMetadata.cachedContentTokenCount", "cache_1h": "
 
 
 _GEMINI_COUNT_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "toolUsePromptTokenCount",
-                      "cachedContentTokenCount", "totalTokenCount")
+                      "cachedContentTokenCount", "totalTokenCount", "responseTokenCount")
 
 
 def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
@@ -703,13 +703,19 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
         raise BadField("usageMetadata.cachedContentTokenCount",
                        f"cachedContentTokenCount ({cached}) exceeds promptTokenCount ({prompt}), which includes it "
                        "(the uncached prompt would be negative)")
+    total = um.get("totalTokenCount")
+    # LiteLLM's is_candidate_token_count_inclusive: the tool-use count as reported, grounding or not
+    inclusive = bool(thoughts) and total is not None and total == prompt + candidates + tool
     if tool and _grounded(obj):
         tool = 0
-    total = um.get("totalTokenCount")
-    inclusive = bool(thoughts) and total is not None and total == prompt + candidates + tool
+    # the Live API reports its output as responseTokenCount / responseTokensDetails
+    candidates = _count(um, "responseTokenCount", "usageMetadata") or candidates
     prompt_parts = _modalities(um.get("promptTokensDetails"), "usageMetadata.promptTokensDetails")
     cached_parts = _modalities(um.get("cacheTokensDetails"), "usageMetadata.cacheTokensDetails")
     out_parts = _modalities(um.get("candidatesTokensDetails"), "usageMetadata.candidatesTokensDetails")
+    live = _modalities(um.get("responseTokensDetails"), "usageMetadata.responseTokensDetails").get("AUDIO", 0)
+    if live:  # LiteLLM reads TEXT and AUDIO from the Live API's details
+        out_parts["AUDIO"] = out_parts.get("AUDIO", 0) + live
     if out_parts.get("VIDEO"):
         raise BadField("usageMetadata.candidatesTokensDetails",
                        "video output tokens are billed at their own rate, which costcalc does not model")
