@@ -94,8 +94,8 @@ Record fields -> LiteLLM
   are set on either side.
 * The rarer parts (``costcalc.reading.records.UsageExtras``): ``cache_read_audio_tokens`` /
   ``cache_read_image_tokens`` -> ``prompt_tokens_details.cached_tokens_details.{audio,image}_tokens``;
-  ``search_queries`` -> ``prompt_tokens_details.web_search_requests``; ``citation_tokens`` and
-  ``inference_geo`` -> the ``Usage`` attributes of those names (what LiteLLM's Perplexity and Anthropic
+  ``search_queries`` -> ``prompt_tokens_details.web_search_requests``; ``citation_tokens``,
+  ``inference_geo`` and ``speed`` -> the ``Usage`` attributes of those names (what LiteLLM's Perplexity and Anthropic
   transformations set).
 * ``duration_s`` (else ``response_time_ms`` / 1000; else 0) -> the measured response time: the wrapper
   ``litellm.litellm_core_utils.llm_response_utils.response_metadata.response_timing_metrics`` (which
@@ -407,8 +407,9 @@ def build_usage(record: dict) -> Usage:
     extra: dict[str, Any] = {}
     if (citations := _count(record, "citation_tokens")) is not None:
         extra["citation_tokens"] = citations
-    if record.get("inference_geo") is not None:
-        extra["inference_geo"] = record["inference_geo"]
+    for key in ("inference_geo", "speed"):
+        if record.get(key) is not None:
+            extra[key] = record[key]
     return Usage(
         prompt_tokens=p,
         completion_tokens=c,

@@ -70,8 +70,9 @@ def as_canonical(r: UsageRecord) -> dict[str, Any]:
                     "search_queries"):
             if getattr(x, key):
                 out[key] = getattr(x, key)
-        if x.inference_geo is not None:
-            out["inference_geo"] = x.inference_geo
+        for key in ("inference_geo", "speed"):
+            if getattr(x, key) is not None:
+                out[key] = getattr(x, key)
     if r.model_id:
         out["model_id"] = r.model_id
     if r.service_tier:
@@ -340,4 +341,25 @@ def test_inference_geo_prices_as_the_proxy_does(model, geo, engine, oracle):
     assert close(mine.cost.total, booked.cost), (model, geo, mine.cost, booked)
     plain = engine.price(adapt({**line, "usage": {**line["usage"], "inference_geo": None}}, "test", 1, b""))
     factor = 1.1 if geo.lower() == "us" and "opus-4-6" in model else 1.0
+    assert close(mine.cost.total, plain.cost.total * factor)
+
+
+@pytest.mark.parametrize("model,speed,geo", [
+    ("claude-opus-4-8", "fast", None),  # provider_specific_entry {"us": 1.1, "fast": 2.0}
+    ("claude-opus-4-8", "fast", "us"),  # both multipliers
+    ("claude-opus-4-8", "standard", None),
+    ("claude-opus-4-6", "fast", None),  # no fast multiplier for that model
+])
+def test_fast_mode_prices_as_the_proxy_does(model, speed, geo, engine, oracle):
+    from costcalc.reading.shapes import adapt
+
+    usage = {"input_tokens": 1000, "cache_read_input_tokens": 2000, "output_tokens": 400, "speed": speed,
+             "inference_geo": geo}
+    r = adapt({"type": "message", "model": model, "usage": usage}, "test", 1, b"")
+    mine = engine.price(r)
+    booked = oracle.price(as_canonical(r))
+    assert close(mine.cost.total, booked.cost), (model, speed, geo, mine.cost, booked)
+    plain = engine.price(adapt({"type": "message", "model": model, "usage": {**usage, "speed": None,
+                                                                            "inference_geo": None}}, "test", 1, b""))
+    factor = (2.0 if speed == "fast" and model == "claude-opus-4-8" else 1.0) * (1.1 if geo == "us" else 1.0)
     assert close(mine.cost.total, plain.cost.total * factor)

@@ -879,8 +879,9 @@ class Pricer:
         """(part, cost bucket, units, rate, rate key) of a record with ``UsageExtras``, in generic_cost_per_token's
         terms: cached audio and image at their cache-read rates (their uncached shares at the modality rates),
         image output at ``output_cost_per_image_token``; Perplexity's citation tokens and search queries
-        (llms/perplexity/cost_calculator.py); every rate times the Anthropic / Bedrock regional multiplier for
-        ``inference_geo`` (``get_provider_specific_geo_multiplier``, applied before discount and margin)."""
+        (llms/perplexity/cost_calculator.py); every rate times Anthropic's fast-mode multiplier for ``speed:
+        "fast"`` and the Anthropic / Bedrock regional multiplier for ``inference_geo``
+        (``get_provider_specific_speed_multiplier`` / ``_geo_multiplier``, applied before discount and margin)."""
         formula = self.sheet.formula
         modalities = formula not in ("perplexity", "dashscope", "xai")  # their functions read no such details
         ca, ci = (x.cache_read_audio_tokens, x.cache_read_image_tokens) if modalities else (0, 0)
@@ -928,12 +929,17 @@ class Pricer:
                 if isinstance(per_query, dict):
                     per_query, key = per_query.get("search_context_size_low", 0), f"{key} (search_context_size_low)"
                 parts.append(("search queries", "output", x.search_queries, _plain_rate(per_query), key))
+        entry = self.sheet.rates.get("provider_specific_entry")
+        entry = entry if isinstance(entry, dict) else {}
         geo = x.inference_geo
+        multipliers = []
+        if x.speed == "fast" and self.sheet.provider == "anthropic":  # get_provider_specific_speed_multiplier
+            multipliers.append((_plain_rate(entry.get("fast", 1.0)), "speed fast"))
         if geo and self.sheet.provider in _GEO_PROVIDERS and geo.lower() not in ("global", "not_available"):
-            entry = self.sheet.rates.get("provider_specific_entry")
-            factor = _plain_rate(entry.get(geo.lower(), 1.0)) if isinstance(entry, dict) else 1.0
+            multipliers.append((_plain_rate(entry.get(geo.lower(), 1.0)), f"inference_geo {geo}"))
+        for factor, why in multipliers:
             if factor != 1.0:
-                note = f" x {factor:g} (inference_geo {geo}: provider_specific_entry)"
+                note = f" x {factor:g} ({why}: provider_specific_entry)"
                 parts = [(part, bucket, units, rate * factor, key + note) for part, bucket, units, rate, key in parts]
         return parts
 

@@ -38,10 +38,11 @@ class UsageExtras:
     citation_tokens: int = 0  # Perplexity: billed on top of prompt_tokens at citation_cost_per_token
     search_queries: int = 0  # Perplexity: web searches run for the answer, billed per query
     inference_geo: str | None = None  # Anthropic: where the request ran ("us" carries a regional multiplier)
+    speed: str | None = None  # Anthropic: "fast" (fast mode) carries a price multiplier
 
     def __bool__(self) -> bool:
         return bool(self.cache_read_audio_tokens or self.cache_read_image_tokens or self.image_output_tokens
-                    or self.citation_tokens or self.search_queries or self.inference_geo)
+                    or self.citation_tokens or self.search_queries or self.inference_geo or self.speed)
 
 
 @dataclass(slots=True)

@@ -40,7 +40,7 @@ shape                  recognised by                               convention
 =====================  ==========================================  ===============================================
 
 The rarer billable parts some shapes report (cached audio and image tokens, image output tokens, Perplexity's
-citation tokens and search queries, Anthropic's ``inference_geo``) go to ``UsageRecord.extras``.
+citation tokens and search queries, Anthropic's ``inference_geo`` and ``speed``) go to ``UsageRecord.extras``.
 
 Detection costs a few key-membership tests: canonical lines are recognised first, by three of them.
 """
@@ -497,7 +497,8 @@ def anthropic_counts(usage: dict[str, Any], prefix: str) -> dict[str, Any]:
         "reasoning_tokens": reasoning or 0,
         "service_tier": _tier(usage.get("service_tier"), f"{prefix}.service_tier"),
         # where the request ran: LiteLLM multiplies the cost by the model's regional multiplier for it
-        "extras": UsageExtras(inference_geo=_tier(usage.get("inference_geo"), f"{prefix}.inference_geo")),
+        "extras": UsageExtras(inference_geo=_tier(usage.get("inference_geo"), f"{prefix}.inference_geo"),
+                              speed=_tier(usage.get("speed"), f"{prefix}.speed")),
     }
 
 
@@ -802,7 +803,8 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
     counts["extras"] = replace(
         counts["extras"], citation_tokens=_count(details, "citation_tokens", "metadata.usage_object"),
         search_queries=_count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details"),
-        inference_geo=_tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"))
+        inference_geo=_tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"),
+        speed=_tier(details.get("speed"), "metadata.usage_object.speed"))
     return _record(
         file, line, model, "litellm-spend-log", obj, _SPEND_LOG_NAMES,
         prompt_tokens=prompt,
