@@ -363,3 +363,34 @@ def test_fast_mode_prices_as_the_proxy_does(model, speed, geo, engine, oracle):
                                                                             "inference_geo": None}}, "test", 1, b""))
     factor = (2.0 if speed == "fast" and model == "claude-opus-4-8" else 1.0) * (1.1 if geo == "us" else 1.0)
     assert close(mine.cost.total, plain.cost.total * factor)
+
+
+GEO_CONFIG = """
+model_list:
+  - model_name: opus
+    litellm_params: {model: anthropic/claude-opus-4-6}
+  - model_name: opus-custom
+    litellm_params: {model: anthropic/claude-opus-4-6}
+    model_info: {input_cost_per_token: 4.0e-6, output_cost_per_token: 2.0e-5}
+  - model_name: opus-bedrock
+    litellm_params: {model: bedrock/claude_platform/claude-opus-4-6}
+"""
+
+
+def test_inference_geo_through_deployments(tmp_path):
+    # a deployment of the map's model keeps its regional multiplier; custom deployment prices carry none (the
+    # proxy prices them from the deployment's own model info)
+    import yaml
+
+    from costcalc.reading.shapes import adapt
+
+    engine = PricingEngine(load_cost_map(), load_config(write_config(tmp_path, GEO_CONFIG)))
+    oracle = ProxyOracle(yaml.safe_load(GEO_CONFIG)["model_list"], {"drop_params": True})
+    expected = {"opus": (1000 * 5e-6 + 400 * 2.5e-5) * 1.1, "opus-custom": 1000 * 4e-6 + 400 * 2e-5,
+                "opus-bedrock": (1000 * 5e-6 + 400 * 2.5e-5) * 1.1}
+    for model, cost in expected.items():
+        r = adapt({"type": "message", "model": model, "usage": {"input_tokens": 1000, "output_tokens": 400,
+                                                                 "inference_geo": "us"}}, "test", 1, b"")
+        mine = engine.price(r).cost.total
+        assert close(mine, oracle.price(as_canonical(r)).cost), model
+        assert close(mine, cost), model
