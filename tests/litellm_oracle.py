@@ -90,7 +90,13 @@ Record fields -> LiteLLM
   The top-level Anthropic attributes ``Usage.cache_read_input_tokens`` / ``cache_creation_input_tokens`` are NOT
   set (the chat cost path reads only ``prompt_tokens_details``; PRICING.md 2.1).
 * ``completion_tokens_details`` (same rule): ``reasoning_tokens`` -> ``reasoning_tokens``,
-  ``audio_output_tokens`` -> ``audio_tokens``.  No ``text_tokens`` are set on either side.
+  ``audio_output_tokens`` -> ``audio_tokens``, ``image_output_tokens`` -> ``image_tokens``.  No ``text_tokens``
+  are set on either side.
+* The rarer parts (``costcalc.reading.records.UsageExtras``): ``cache_read_audio_tokens`` /
+  ``cache_read_image_tokens`` -> ``prompt_tokens_details.cached_tokens_details.{audio,image}_tokens``;
+  ``search_queries`` -> ``prompt_tokens_details.web_search_requests``; ``citation_tokens``,
+  ``inference_geo`` and ``speed`` -> the ``Usage`` attributes of those names (what LiteLLM's Perplexity and Anthropic
+  transformations set).
 * ``duration_s`` (else ``response_time_ms`` / 1000; else 0) -> the measured response time: the wrapper
   ``litellm.litellm_core_utils.llm_response_utils.response_metadata.response_timing_metrics`` (which
   ``ResponseMetadata.set_timing_metrics`` calls to stamp ``result._response_ms`` right before pricing) returns
@@ -382,17 +388,35 @@ def build_usage(record: dict) -> Usage:
         prompt_details["audio_tokens"] = audio_in
     if (image_in := _count(record, "image_input_tokens")) is not None:
         prompt_details["image_tokens"] = image_in
+    cached_details = {
+        key: value
+        for key, field in (("audio_tokens", "cache_read_audio_tokens"), ("image_tokens", "cache_read_image_tokens"))
+        if (value := _count(record, field)) is not None
+    }
+    if cached_details:
+        prompt_details["cached_tokens_details"] = cached_details
+    if (searches := _count(record, "search_queries")) is not None:
+        prompt_details["web_search_requests"] = searches
     completion_details: dict[str, Any] = {}
     if (reasoning := _count(record, "reasoning_tokens")) is not None:
         completion_details["reasoning_tokens"] = reasoning
     if (audio_out := _count(record, "audio_output_tokens")) is not None:
         completion_details["audio_tokens"] = audio_out
+    if (image_out := _count(record, "image_output_tokens")) is not None:
+        completion_details["image_tokens"] = image_out
+    extra: dict[str, Any] = {}
+    if (citations := _count(record, "citation_tokens")) is not None:
+        extra["citation_tokens"] = citations
+    for key in ("inference_geo", "speed"):
+        if record.get(key) is not None:
+            extra[key] = record[key]
     return Usage(
         prompt_tokens=p,
         completion_tokens=c,
         total_tokens=p + c,
         prompt_tokens_details=prompt_details or None,
         completion_tokens_details=completion_details or None,
+        **extra,
     )
 
 

@@ -123,3 +123,14 @@ def test_secrets_never_appear_in_any_output(capsys):
         _, out, err = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "-f", fmt)
         assert "os.environ" not in out + err
         assert "AZURE_API_KEY" not in out + err
+
+
+def test_an_unpriced_record_keeps_its_recorded_cost_in_jsonl(capsys, tmp_path):
+    # a spend-log row for a model no price covers: the $0.42 its log recorded stays in the jsonl output
+    path = tmp_path / "spend.jsonl"
+    path.write_text('{"request_id":"r1","call_type":"acompletion","model_group":"my-finetune-v3","spend":0.42,'
+                    '"prompt_tokens":100,"completion_tokens":5}\n'
+                    '{"model":"my-finetune-v3","prompt_tokens":10,"completion_tokens":1}\n')
+    _, out, _ = run(capsys, "price", str(path), "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["status"], r.get("recorded_cost")) for r in rows] == [("unpriced", 0.42), ("unpriced", None)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal, localcontext
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from costcalc.pricing.exact import SLOTS, Band, Spend, exact_rate
 from costcalc.rates.config import load_config
 from costcalc.rates.costmap import load_cost_map
 from costcalc.reading.records import canonical
+from costcalc.reports.aggregate import legacy_parts
 from tests.conftest import write_config
 from tests.test_differential import (
     ADJUSTED_CONFIG,
@@ -98,10 +100,7 @@ def test_measured_money_matches_the_float_formula_record_by_record(tmp_path, nam
         band, units = outcome.measured
         money = band.money(1, units)
         c = outcome.cost
-        legacy = (money.part("input", "audio_input", "image_input", "routing_fee", "duration_s"),
-                  money.part("cache_read"), money.part("cache_write", "cache_write_1h"),
-                  money.part("output", "audio_output"), money.part("reasoning"), money.margin - money.discount,
-                  money.total)
+        legacy = legacy_parts(money)
         for got, want, what in zip(legacy, c, ("input", "cache_read", "cache_write", "output", "reasoning",
                                                "adjustment", "total")):
             assert abs(float(got) - want) <= 1e-12 * max(abs(c.total), 1e-9), (name, raw, what, got, want)
@@ -110,3 +109,21 @@ def test_measured_money_matches_the_float_formula_record_by_record(tmp_path, nam
         priced += 1
     assert priced >= 50
     assert whole.money.total == per_record_total  # sums of units book the sum of the records, to the last digit
+
+
+def test_every_log_shape_fixture_measures_to_its_float_cost():
+    """The shapes with rarer parts (cached audio and image, image output, citations, searches, regional and
+    fast-mode multipliers) are measured part by part like the rest."""
+    from costcalc.reading.jsonl import expand_paths
+
+    engine = PricingEngine(load_cost_map())
+    priced = 0
+    for outcome in engine.run(expand_paths([str(Path(__file__).parent / "data")])):
+        if not isinstance(outcome, Priced):
+            continue
+        band, units = outcome.measured
+        money, c = band.money(1, units), outcome.cost
+        for got, want in zip(legacy_parts(money), c):
+            assert abs(float(got) - want) <= 1e-12 * max(abs(c.total), 1e-9), (outcome.record, got, want)
+        priced += 1
+    assert priced >= 30

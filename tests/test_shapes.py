@@ -85,6 +85,10 @@ OPENAI_CHAT = {
     7: ("openai-chat", 8 * 2e-8),  # an embeddings response
     # line 8 is a streamed chunk without usage (skipped); line 9 the final chunk carrying the usage
     9: ("openai-chat", 40 * 1.5e-7 + 12 * 6e-7),
+    # deepseek-reasoner (in 2.8e-7, cache read 2.8e-8, out 4.2e-7): 360 missed + 640 hit; reasoning inside the 400
+    10: ("openai-chat", 360 * 2.8e-7 + 640 * 2.8e-8 + 400 * 4.2e-7),
+    # o4-mini-2025-04-16 (in 1.1e-6, out 4.4e-6): a top-level reasoning_tokens is inside completion_tokens
+    11: ("openai-chat", 100 * 1.1e-6 + 80 * 4.4e-6),
 }
 
 
@@ -104,11 +108,16 @@ OPENAI_RESPONSES = {
     2: ("openai-responses", 2000 * 1.25e-6 + 1200 * 1e-5),  # 896 reasoning inside 1200 output
     3: ("openai-responses", 5904 * 1.25e-7 + 4096 * 1.25e-8 + 500 * 1e-6),  # flex; 10000 - 4096 uncached
     4: ("openai-responses", 300 * 1.1e-6 + 64 * 4.4e-6),  # "incomplete" (max_output_tokens) is still billed
+    # input_tokens 4020 INCLUDES the 4012 cache-write tokens; gpt-5 has no cache-write price: input rate
+    6: ("openai-responses", 8 * 1.25e-6 + 4012 * 1.25e-6 + 5 * 1e-5),
 }
 
 
 def test_openai_responses(engine):
-    check(priced(engine, DATA / "openai_responses.jsonl"), "openai_responses.jsonl", OPENAI_RESPONSES)
+    found = priced(engine, DATA / "openai_responses.jsonl")
+    check(found, "openai_responses.jsonl", OPENAI_RESPONSES)
+    r = found[("openai_responses.jsonl", 6)].record
+    assert (r.prompt_tokens, r.cache_read_tokens, r.cache_write_tokens) == (4020, 0, 4012)
     assert set(skipped(DATA / "openai_responses.jsonl")) == {("openai_responses.jsonl", 5)}  # in_progress, usage null
 
 
@@ -125,6 +134,9 @@ ANTHROPIC = {
     4: ("anthropic", 800 * 1e-6 + 120 * 5e-6),  # cache fields null
     # service_tier "priority": the map has no _priority rates for it, so the standard ones apply
     5: ("anthropic", 100 * 5e-6 + 5000 * 5e-7 + 900 * 2.5e-5),
+    # claude-opus-4-6 (in 5e-6, cache read 5e-7, out 2.5e-5) served in the US: provider_specific_entry us = 1.1
+    6: ("anthropic", (1000 * 5e-6 + 2000 * 5e-7 + 400 * 2.5e-5) * 1.1),
+    7: ("anthropic", 1000 * 5e-6 + 400 * 2.5e-5),  # inference_geo "global": no multiplier
 }
 
 
@@ -155,6 +167,19 @@ GEMINI = {
     6: ("gemini", (500 + 300) * 1e-7 + 100 * 4e-7),  # code execution: toolUsePromptTokenCount is input
     7: ("gemini", 1000 * 2.25e-6 + (100 + 100) * 1.8e-5),  # trafficType ON_DEMAND_PRIORITY
     8: ("gemini", 20 * 3e-7 + 40 * 2.5e-6),  # search grounding: its 400 tool-use tokens are not input
+    9: ("gemini", (75 + 25) * 3e-7 + 18 * 2.5e-6),  # no candidates: the 25 tool-use tokens are still input
+    # 5000 prompt tokens (1000 TEXT, 4000 AUDIO), 4000 cached (500 TEXT, 3500 AUDIO); cache read 3e-8, cached
+    # audio 1e-7: 500 text + 500 audio uncached, 500 + 3500 cached
+    10: ("gemini", 500 * 3e-7 + 500 * 1e-6 + 500 * 3e-8 + 3500 * 1e-7 + 100 * 2.5e-6),
+    # gemini-2.5-flash-image: in 3e-7 (no image input or cached-image price), cache read 3e-8, out 2.5e-6,
+    # image out 3e-5: 42 TEXT + 258 uncached IMAGE, 1000 cached IMAGE; 20 TEXT + 1290 IMAGE out
+    11: ("gemini", 300 * 3e-7 + 1000 * 3e-8 + 20 * 2.5e-6 + 1290 * 3e-5),
+    # grounded, and totalTokenCount = prompt + candidates + the reported tool-use tokens: the 30 thoughts are
+    # inside the 60 candidates tokens (LiteLLM's test counts the tool-use tokens even when grounding drops them)
+    12: ("gemini", 20 * 3e-7 + 60 * 2.5e-6),
+    # a Live API message: responseTokenCount / responseTokensDetails; gemini-2.5-flash-native-audio-preview-09-2025:
+    # in 5e-7, audio in 3e-6, audio out 1.2e-5
+    13: ("gemini", 200 * 5e-7 + 1000 * 3e-6 + 900 * 1.2e-5),
 }
 
 
@@ -166,6 +191,10 @@ def test_gemini_generate_content(engine):
     r = found[("gemini.jsonl", 1)].record
     assert (r.completion_tokens, r.reasoning_tokens) == (500, 300)
     assert found[("gemini.jsonl", 7)].record.service_tier == "priority"
+    r = found[("gemini.jsonl", 9)].record
+    assert (r.prompt_tokens, r.completion_tokens) == (100, 18)
+    x = found[("gemini.jsonl", 11)].record.extras
+    assert (x.cache_read_image_tokens, x.image_output_tokens) == (1000, 1290)
 
 
 def test_gemini_candidates_that_already_contain_the_thoughts(engine):
@@ -372,7 +401,8 @@ def test_batch_without_batch_prices_is_half_the_standard_price(engine):
      b'"candidatesTokenCount":5}}', "usageMetadata.cachedContentTokenCount: cachedContentTokenCount (150) exceeds"),
     (b'{"modelVersion":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":100,"cachedContentTokenCount":50,'
      b'"cacheTokensDetails":[{"modality":"AUDIO","tokenCount":50}]}}',
-     "usageMetadata.cacheTokensDetails: cached audio tokens are billed at their own cache rate"),
+     # cached AUDIO tokens without any AUDIO prompt tokens to be part of
+     "usageMetadata.cacheTokensDetails: cached audio or image tokens exceed the audio or image input tokens"),
     (b'{"usageMetadata":{"promptTokenCount":100}}', "modelVersion: missing or not a string"),
     (b'{"request_id":"r1","call_type":"acompletion","model_group":"gpt-4o","spend":0.1,"prompt_tokens":100,'
      b'"completion_tokens":5,"metadata":{"usage_object":{"prompt_tokens":90}}}',
@@ -435,3 +465,171 @@ def test_anthropic_iterations_are_summed(engine):
     assert (r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens) == (1350, 50, 1000, 200)
     # claude-haiku-4-5: 150 in * 1e-6 + 1000 read * 1e-7 + 200 written * 1.25e-6 + 50 out * 5e-6
     assert engine.price(r).cost.total == pytest.approx(150 * 1e-6 + 1000 * 1e-7 + 200 * 1.25e-6 + 50 * 5e-6, rel=1e-9)
+
+
+def test_a_side_chain_replay_of_a_message_counts_once(tmp_path):
+    # Claude Code replays a message into a side chain (isSidechain) with a new requestId: Anthropic message ids
+    # are unique per response, so it is the same call
+    def line(request: str, sidechain: bool) -> str:
+        return ('{"type":"assistant","sessionId":"s","isSidechain":' + str(sidechain).lower() + ',"requestId":"'
+                + request + '","message":{"id":"msg_01","model":"claude-haiku-4-5-20251001","usage":'
+                '{"input_tokens":100,"output_tokens":20}}}')
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join([line("req_a", False), line("req_b", True)]) + "\n")
+    results = list(read_usage([str(path)]))
+    assert [type(r).__name__ for r in results] == ["Skipped", "UsageRecord"]
+    assert results[0].reason.startswith("duplicate of line 2, superseded (same message id")
+
+
+# -- provider variants of the Chat Completions body: xAI, Perplexity, vLLM-style servers ---------------------
+# xai/grok-4.3: in 1.25e-6, cache read 2e-7, out 2.5e-6 (xAI's cost function bills reasoning as plain output)
+# perplexity/sonar-pro: in 3e-6, out 1.5e-5
+# perplexity/sonar-deep-research: in 2e-6, citation 2e-6, out 8e-6, reasoning 3e-6, search 0.005 per query
+
+XAI = {
+    # completion_tokens 27 + reasoning 19 outside it (total_tokens 78 = 32 + 27 + 19): 46 output tokens
+    1: ("openai-chat", 26 * 1.25e-6 + 6 * 2e-7 + 46 * 2.5e-6),
+    # the xAI SDK's native usage: cached_prompt_text_tokens 1500, reasoning_tokens 300 outside completion 120
+    2: ("openai-chat", 500 * 1.25e-6 + 1500 * 2e-7 + 420 * 2.5e-6),
+    # total_tokens 150 = prompt + completion: the 30 reasoning tokens are already inside the 50
+    3: ("openai-chat", 100 * 1.25e-6 + 50 * 2.5e-6),
+}
+PERPLEXITY = {
+    1: ("openai-chat", 14 * 3e-6 + 320 * 1.5e-5),  # no search-query count, no citation price
+    # 6193 citation tokens, 3 searches, 29036 reasoning tokens billed on top of the 498 output tokens
+    2: ("openai-chat", 19 * 2e-6 + 6193 * 2e-6 + 498 * 8e-6 + 29036 * 3e-6 + 3 * 0.005),
+    # with a citations list: the reported 5000 citation tokens are billed
+    3: ("openai-chat", 25 * 2e-6 + 5000 * 2e-6 + 600 * 8e-6 + 1000 * 3e-6 + 2 * 0.005),
+}
+
+
+def test_xai_reasoning_outside_completion_tokens(engine):
+    found = priced(engine, DATA / "xai.jsonl")
+    check(found, "xai.jsonl", XAI)
+    r = found[("xai.jsonl", 1)].record
+    assert (r.model, r.completion_tokens, r.reasoning_tokens) == ("xai/grok-4.3", 46, 19)
+    r = found[("xai.jsonl", 2)].record
+    assert (r.cache_read_tokens, r.completion_tokens) == (1500, 420)
+    assert r.recorded_cost == 19750000 / 1e10  # cost_in_usd_ticks
+
+
+def test_perplexity_citations_searches_and_reasoning(engine):
+    found = priced(engine, DATA / "perplexity.jsonl")
+    check(found, "perplexity.jsonl", PERPLEXITY)
+    r = found[("perplexity.jsonl", 1)].record
+    assert (r.model, r.recorded_cost) == ("perplexity/sonar-pro", 0.010842)  # usage.cost.total_cost
+    x = found[("perplexity.jsonl", 2)].record.extras
+    assert (x.citation_tokens, x.search_queries) == (6193, 3)
+
+
+def test_top_level_reasoning_tokens_are_part_of_the_completion(engine):
+    # vLLM-style servers write usage.reasoning_tokens at the top level, inside completion_tokens
+    r = adapt({"model": "o4-mini-2025-04-16", "usage": {"prompt_tokens": 100, "completion_tokens": 80,
+                                                        "total_tokens": 180, "reasoning_tokens": 50}}, "f", 1, b"")
+    assert (r.completion_tokens, r.reasoning_tokens) == (80, 50)
+    # o4-mini-2025-04-16: in 1.1e-6, out 4.4e-6 (reasoning at the output rate)
+    assert engine.price(r).cost.total == pytest.approx(100 * 1.1e-6 + 80 * 4.4e-6, rel=1e-9)
+
+
+# -- Bedrock Converse, Cohere, OpenAI Realtime -----------------------------------------------------------------
+# bedrock anthropic.claude-3-5-sonnet-20241022-v2:0: in 3e-6, cache read 3e-7, write 3.75e-6, out 1.5e-5
+# bedrock anthropic.claude-sonnet-4-5-20250929-v1:0: in 3e-6, 1-hour write 6e-6, out 1.5e-5
+# command-a-03-2025: in 2.5e-6, out 1e-5     embed-english-v3.0: in 1e-7     cohere/embed-v4.0: in 1.2e-7, image 4.7e-7
+# gpt-realtime: in 4e-6, cache read 4e-7, audio in 3.2e-5, cached audio 4e-7, image in 5e-6, cached image 5e-7,
+#               out 1.6e-5, audio out 6.4e-5
+
+BEDROCK = {
+    1: ("bedrock-converse", 30 * 3e-6 + 628 * 1.5e-5),
+    # inputTokens 12 EXCLUDES the 2000 read and 500 written
+    2: ("bedrock-converse", 12 * 3e-6 + 2000 * 3e-7 + 500 * 3.75e-6 + 300 * 1.5e-5),
+    3: ("bedrock-converse", 20 * 3e-6 + 1000 * 6e-6 + 50 * 1.5e-5),  # cacheDetails: all 1000 writes 1-hour
+    4: ("bedrock-converse", 45 * 3e-6 + 12 * 1.5e-5),  # a ConverseStream metadata event
+}
+COHERE = {
+    1: ("cohere", 211 * 2.5e-6 + 42 * 1e-5),  # usage.tokens, as LiteLLM bills it (billed_units says 17)
+    2: ("cohere", 120 * 2.5e-6 + 5 * 1e-5),  # billed_units only
+    3: ("cohere", 6 * 1e-7),  # embed: meta.billed_units
+    4: ("cohere", 10 * 1.2e-7 + 1000 * 4.7e-7),  # embed with image tokens at the image rate
+}
+REALTIME = {
+    # 6216 in (1030 text + 5186 audio), 5120 cached (896 text + 4224 audio); 263 text + 1141 audio out
+    3: ("openai-realtime", 134 * 4e-6 + 962 * 3.2e-5 + 896 * 4e-7 + 4224 * 4e-7 + 263 * 1.6e-5 + 1141 * 6.4e-5),
+    # 1000 in (200 text + 800 image), 600 cached (100 text + 500 image)
+    4: ("openai-realtime", 100 * 4e-6 + 300 * 5e-6 + 100 * 4e-7 + 500 * 5e-7 + 50 * 1.6e-5),
+}
+
+
+def test_bedrock_converse(engine):
+    found = priced(engine, DATA / "bedrock_converse.jsonl")
+    check(found, "bedrock_converse.jsonl", BEDROCK)
+    r = found[("bedrock_converse.jsonl", 2)].record
+    assert (r.model, r.prompt_tokens) == ("bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0", 2512)
+    assert found[("bedrock_converse.jsonl", 3)].record.cache_write_1h_tokens == 1000
+    assert set(skipped(DATA / "bedrock_converse.jsonl")) == {("bedrock_converse.jsonl", 5)}  # messageStart
+
+
+def test_cohere_chat_and_embed(engine):
+    check(priced(engine, DATA / "cohere.jsonl"), "cohere.jsonl", COHERE)
+
+
+def test_openai_realtime_response_done_events(engine):
+    found = priced(engine, DATA / "openai_realtime.jsonl")
+    check(found, "openai_realtime.jsonl", REALTIME)
+    x = found[("openai_realtime.jsonl", 3)].record.extras
+    assert x.cache_read_audio_tokens == 4224
+    assert set(skipped(DATA / "openai_realtime.jsonl")) == {
+        ("openai_realtime.jsonl", 1), ("openai_realtime.jsonl", 2), ("openai_realtime.jsonl", 5)}
+
+
+def test_the_aggregate_hot_path_prices_the_rarer_parts_too(engine):
+    # records with extras leave the fused aggregate loop for engine.price: the total is their priced sum
+    paths = [DATA / "openai_realtime.jsonl", DATA / "gemini.jsonl", DATA / "anthropic.jsonl"]
+    report = ReportBuilder().consume_results(read_usage([str(p) for p in paths]), engine)
+    expected = sum(cost for table in (REALTIME, GEMINI, ANTHROPIC) for _, cost in table.values())
+    assert report.totals.total == pytest.approx(expected, rel=1e-12)
+
+
+def test_explain_lists_the_rarer_parts_and_adds_up_to_the_cost(engine):
+    from costcalc.reports.render import explain_record
+
+    paths = [DATA / f for f in ("openai_realtime.jsonl", "gemini.jsonl", "anthropic.jsonl", "perplexity.jsonl")]
+    with_extras = [o for o in engine.run([str(p) for p in paths])
+                   if isinstance(o, Priced) and o.record.extras is not None]
+    assert len(with_extras) == 8
+    for o in with_extras:
+        r = o.record
+        charges = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices).explain(
+            r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens,
+            r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens, r.image_input_tokens, r.duration_s,
+            r.batch, extras=r.extras)
+        assert math.fsum(c.cost for c in charges) == pytest.approx(o.cost.total, rel=1e-12), r.line
+    text = explain_record(engine, next(o for o in with_extras if o.record.shape == "anthropic"
+                                       and o.record.extras.inference_geo == "us"))
+    assert "x 1.1 (inference_geo us: provider_specific_entry)" in text
+    text = explain_record(engine, next(o for o in with_extras if o.record.shape == "openai-realtime"))
+    assert "cached audio           4,224 × 4e-07" in text
+
+
+def test_a_spend_log_row_keeps_the_usage_extensions_litellm_recorded(engine):
+    # metadata.usage_object is LiteLLM's own Usage: Anthropic's inference_geo survives in it
+    row = {"request_id": "r1", "call_type": "acompletion", "model": "claude-opus-4-6",
+           "custom_llm_provider": "anthropic", "spend": 0.0176, "prompt_tokens": 3000, "completion_tokens": 400,
+           "metadata": {"usage_object": {"prompt_tokens": 3000, "completion_tokens": 400,
+                                         "prompt_tokens_details": {"cached_tokens": 2000},
+                                         "inference_geo": "us"}}}
+    r = adapt(row, "f", 1, b"")
+    assert (r.model, r.extras.inference_geo) == ("anthropic/claude-opus-4-6", "us")
+    # claude-opus-4-6: in 5e-6, cache read 5e-7, out 2.5e-5; x 1.1 in the US
+    assert engine.price(r).cost.total == pytest.approx((1000 * 5e-6 + 2000 * 5e-7 + 400 * 2.5e-5) * 1.1, rel=1e-9)
+
+
+def test_azure_ai_folds_reasoning_as_litellm_does():
+    # LiteLLM's Azure AI transformation applies xAI's fold (Grok on Azure AI Foundry): total = 10 + 20 + 5
+    r = adapt({"model": "azure_ai/grok-3-mini", "usage": {"prompt_tokens": 10, "completion_tokens": 20,
+                                                          "total_tokens": 35, "completion_tokens_details":
+                                                          {"reasoning_tokens": 5}}}, "f", 1, b"")
+    assert (r.model, r.completion_tokens, r.reasoning_tokens) == ("azure_ai/grok-3-mini", 25, 5)
+    # an OpenAI response is never folded: total = prompt + completion, reasoning inside
+    r = adapt({"model": "gpt-5", "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 35,
+                                           "completion_tokens_details": {"reasoning_tokens": 5}}}, "f", 1, b"")
+    assert r.completion_tokens == 20

@@ -26,7 +26,9 @@ from decimal import Decimal
 
 # Unit slots, in the order of ``Band.rates`` and of every units tuple.
 SLOTS = ("input", "audio_input", "image_input", "cache_read", "cache_write", "cache_write_1h", "output",
-         "audio_output", "reasoning", "routing_fee", "duration_s")
+         "audio_output", "reasoning", "routing_fee", "duration_s",
+         # the rarer parts some log shapes report (reading.records.UsageExtras)
+         "cache_read_audio", "cache_read_image", "image_output", "citation", "search_queries")
 N_SLOTS = len(SLOTS)
 RATE_PLACES = 18
 _QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
@@ -64,8 +66,9 @@ class Band:
     def __init__(self, rates: Iterable[float], discount: float = 0.0, margin_pct: float = 0.0,
                  margin_fixed: float = 0.0, *, adjusts: bool = True, keys: dict[str, str] | None = None):
         values = [exact_rate(r) for r in rates]
-        if len(values) != N_SLOTS:
+        if len(values) > N_SLOTS:
             raise ValueError(f"a band has {N_SLOTS} rates, got {len(values)}")
+        values += [ZERO] * (N_SLOTS - len(values))  # the slots a caller leaves out are not billed
         self.rates = tuple(values)
         self.adjusts = adjusts and bool(discount or margin_pct or margin_fixed)
         self.discount = exact_factor(discount) if self.adjusts else ZERO
@@ -76,6 +79,8 @@ class Band:
     def money(self, count: int, units: Iterable[int | Decimal]) -> Money:
         """What ``count`` records of this band with unit sums ``units`` cost, part by part, exactly."""
         mul, add = EXACT.multiply, EXACT.add
+        units = tuple(units)
+        units += (0,) * (N_SLOTS - len(units))
         parts = tuple(mul(Decimal(u), r) if u else ZERO for u, r in zip(units, self.rates))
         base = ZERO
         for p in parts:
@@ -146,7 +151,7 @@ class Spend:
     def add(self, band: Band, units: tuple[int, ...]) -> None:
         cell = self.cells.get(band)
         if cell is None:
-            self.cells[band] = [1, *units]
+            self.cells[band] = [1, *units, *ZERO_UNITS[len(units):]]
         else:
             cell[0] += 1
             for i, u in enumerate(units, 1):

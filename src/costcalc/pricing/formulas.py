@@ -16,8 +16,23 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..rates.resolve import REPLICATE_GPU_PRICE_PER_SECOND, PriceSheet
-from .exact import N_SLOTS, Band, seconds
+from .exact import N_SLOTS, SLOTS, Band, seconds
 
+# The exact-money slot of each part ``Pricer._extended_parts`` names.
+_PART_SLOTS = {"input": SLOTS.index("input"), "audio input": SLOTS.index("audio_input"),
+               "image input": SLOTS.index("image_input"), "cache read": SLOTS.index("cache_read"),
+               "cached audio": SLOTS.index("cache_read_audio"), "cached image": SLOTS.index("cache_read_image"),
+               "cache write": SLOTS.index("cache_write"), "cache write 1h": SLOTS.index("cache_write_1h"),
+               "output": SLOTS.index("output"), "audio output": SLOTS.index("audio_output"),
+               "image output": SLOTS.index("image_output"), "reasoning": SLOTS.index("reasoning"),
+               "citation tokens": SLOTS.index("citation"), "search queries": SLOTS.index("search_queries")}
+_FEE_SLOT = SLOTS.index("routing_fee")
+_DURATION_SLOT = SLOTS.index("duration_s")
+
+
+def _in_slot(slot: int, value: Any, zero: Any) -> tuple[Any, ...]:
+    """A tuple over every slot: ``value`` in ``slot``, ``zero`` elsewhere."""
+    return (zero,) * slot + (value,) + (zero,) * (N_SLOTS - slot - 1)
 # A measured record: the band that prices it and its integer units per slot (exact.SLOTS).
 Measured = tuple[Band, tuple[Any, ...]]  # ints, and a Decimal of seconds in the duration slot
 
@@ -37,6 +52,8 @@ _VERTEX_128K = 128_000
 # Batch result lines LiteLLM parses as Anthropic usage (Message Batches, Bedrock batch inference): input, cache read
 # and cache write counts only, so audio and image input bill as text.
 _ANTHROPIC_USAGE_BATCH_PROVIDERS = frozenset({"anthropic", "bedrock"})
+# providers whose cost functions apply provider_specific_entry's regional multiplier for usage.inference_geo
+_GEO_PROVIDERS = frozenset({"anthropic", "bedrock"})
 
 # The formulas of LiteLLM's provider cost functions (cost_calculator.cost_per_token dispatches on the provider;
 # resolve.formula_for decides which one a sheet gets). "generic" is generic_cost_per_token; the others are:
@@ -787,11 +804,19 @@ class Pricer:
             r = self._batch_bands[band] = batch_band_rates(self.batch_card, prompt_tokens, self.sheet.provider)
             return r
 
+    def price_record(self, r: Any) -> Cost | None:
+        """The cost of one UsageRecord, its ``extras`` (rarer billable parts) included."""
+        return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                    r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
+                    r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
+
     def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                  cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
-                 image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> Cost | None:
+                 image_in: int = 0, duration_s: float | None = None, batch: bool = False,
+                 extras: Any = None) -> Cost | None:
         """The cost of one call, or None when a per-second price has no duration to multiply. ``batch``: a
-        batch output line, billed at batch rates (no service tier, per-second price, discount or margin)."""
+        batch output line, billed at batch rates (no service tier, per-second price, discount or margin, nor any
+        of the ``extras``, as LiteLLM's batch cost path)."""
         if batch:
             if not self.batch_card:
                 return None  # no row prices the batch line (LiteLLM books it at $0): unpriced
@@ -806,6 +831,9 @@ class Pricer:
             total = self.adjust(base) if self._adjusting else base
             return Cost(base, 0.0, 0.0, 0.0, 0.0, total - base, total)
         r = self._flat if self._flat is not None else self.rates_for(prompt)
+        if extras is not None:
+            return self._extended(r, prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                                  audio_in, audio_out, image_in, extras)
         if audio_in or image_in:
             text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
         else:
@@ -863,7 +891,7 @@ class Pricer:
         if found is None:
             a = self.adjust
             key, rate = self.per_second  # type: ignore[misc]
-            band = Band((0.0,) * (N_SLOTS - 1) + (rate,), a.discount, a.margin_pct, a.margin_fixed,
+            band = Band(_in_slot(_DURATION_SLOT, rate, 0.0), a.discount, a.margin_pct, a.margin_fixed,
                         keys={"duration_s": key})
             found = self._exact[0] = (None, band)
         return found[1]
@@ -887,11 +915,11 @@ class Pricer:
         return self._measure(rec.prompt_tokens, rec.completion_tokens, rec.cache_read_tokens,
                              rec.cache_write_tokens, rec.cache_write_1h_tokens, rec.reasoning_tokens,
                              rec.audio_input_tokens, rec.audio_output_tokens, rec.image_input_tokens,
-                             rec.duration_s, rec.batch)
+                             rec.duration_s, rec.batch, extras=rec.extras)
 
     def _measure(self, prompt: int, completion: int, cache_read: int, cache_write: int, cache_write_1h: int,
                  reasoning: int, audio_in: int, audio_out: int, image_in: int, duration_s: float | None,
-                 batch: bool, rates: Rates | None = None) -> Measured | None:
+                 batch: bool, rates: Rates | None = None, extras: Any = None) -> Measured | None:
         if batch:
             if not self.batch_card:
                 return None
@@ -910,8 +938,11 @@ class Pricer:
         if self.per_second is not None:
             if duration_s is None:
                 return None
-            return self._per_second_band(), (0,) * (N_SLOTS - 1) + (seconds(duration_s),)
+            return self._per_second_band(), _in_slot(_DURATION_SLOT, seconds(duration_s), 0)
         r = rates if rates is not None else self._flat if self._flat is not None else self.rates_for(prompt)
+        if extras is not None:
+            return self._measure_extended(r, prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                                          audio_in, audio_out, image_in, extras)
         if audio_in or image_in:
             text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
         else:
@@ -921,9 +952,126 @@ class Pricer:
                               max(0, completion - reasoning - audio_out), audio_out, max(reasoning, 0),
                               prompt if self.routing_fee else 0, 0)
 
+    def _measure_extended(self, r: Rates, prompt: int, completion: int, cache_read: int, cache_write: int,
+                          cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int, image_in: int,
+                          extras: Any) -> Measured:
+        """A record with ``UsageExtras``: its parts (``_extended_parts``, multipliers in the rates) as units in
+        their slots, under a band made for that set of rates."""
+        units = [0] * N_SLOTS
+        rates = [0.0] * N_SLOTS
+        for part, _, count, rate, _ in self._extended_parts(r, prompt, completion, cache_read, cache_write,
+                                                            cache_write_1h, reasoning, audio_in, audio_out,
+                                                            image_in, extras):
+            slot = _PART_SLOTS[part]
+            units[slot] += count
+            rates[slot] = rate
+        if self.routing_fee:
+            units[_FEE_SLOT], rates[_FEE_SLOT] = prompt, self.routing_fee
+        key = ("extended", tuple(rates))
+        found = self._exact.get(key)
+        if found is None:
+            a = self.adjust
+            found = self._exact[key] = (None, Band(rates, a.discount, a.margin_pct, a.margin_fixed, keys=r.keys))
+        return found[1], tuple(units)
+
+    def _extra_rate(self, key: str, fallback: float, fallback_key: str) -> tuple[float, str]:
+        """A modality rate of the card and its key (with the service tier's suffix, as LiteLLM's
+        ``get_service_tier_cost_key`` looks it up), scaled by the regional uplift like the other rates; the
+        fallback when the card has none."""
+        suffix = service_tier_suffix(self.service_tier)
+        key = f"{key}_{suffix}" if suffix else key
+        value = unit(self.sheet.rates, key, None)
+        return (fallback, fallback_key) if value is None else (value * self.sheet.uplift, key)
+
+    def _extended(self, r: Rates, prompt: int, completion: int, cache_read: int, cache_write: int,
+                  cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int, image_in: int,
+                  x: Any) -> Cost:
+        """``__call__`` for a record with ``UsageExtras`` (off the hot path): the sum of ``_extended_parts``,
+        then discount and margin."""
+        sums = dict.fromkeys(("input", "cache_read", "cache_write", "output", "reasoning"), 0.0)
+        for _, bucket, units, rate, _ in self._extended_parts(r, prompt, completion, cache_read, cache_write,
+                                                              cache_write_1h, reasoning, audio_in, audio_out,
+                                                              image_in, x):
+            sums[bucket] += units * rate
+        base = sum(sums.values())
+        total = self.adjust(base) if self._adjusting else base
+        return Cost(sums["input"], sums["cache_read"], sums["cache_write"], sums["output"], sums["reasoning"],
+                    total - base, total)
+
+    def _extended_parts(self, r: Rates, prompt: int, completion: int, cache_read: int, cache_write: int,
+                        cache_write_1h: int, reasoning: int, audio_in: int, audio_out: int, image_in: int,
+                        x: Any) -> list[tuple[str, str, int, float, str]]:
+        """(part, cost bucket, units, rate, rate key) of a record with ``UsageExtras``, in generic_cost_per_token's
+        terms: cached audio and image at their cache-read rates (their uncached shares at the modality rates),
+        image output at ``output_cost_per_image_token``; Perplexity's citation tokens and search queries
+        (llms/perplexity/cost_calculator.py); every rate times Anthropic's fast-mode multiplier for ``speed:
+        "fast"`` and the Anthropic / Bedrock regional multiplier for ``inference_geo``
+        (``get_provider_specific_speed_multiplier`` / ``_geo_multiplier``, applied before discount and margin)."""
+        formula = self.sheet.formula
+        modalities = formula not in ("perplexity", "dashscope", "xai")  # their functions read no such details
+        ca, ci = (x.cache_read_audio_tokens, x.cache_read_image_tokens) if modalities else (0, 0)
+        image_out = x.image_output_tokens if modalities else 0
+        text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in - ca, image_in - ci)
+        keys = r.keys
+        parts = [("input", "input", text_in, r.input, keys["input"])]
+        if audio_in:
+            parts.append(("audio input", "input", audio_in, r.input if r.audio_input is None else r.audio_input,
+                          keys["input"] if r.audio_input is None else keys["audio_input"]))
+        if image_in:
+            parts.append(("image input", "input", image_in, r.input if r.image_input is None else r.image_input,
+                          keys["input"] if r.image_input is None else keys["image_input"]))
+        if cache_read - ca - ci:
+            parts.append(("cache read", "cache_read", cache_read - ca - ci, r.cache_read, keys["cache_read"]))
+        for part, units, key in (("cached audio", ca, "cache_read_input_audio_token_cost"),
+                                 ("cached image", ci, "cache_read_input_image_token_cost")):
+            if units:
+                rate, shown = self._extra_rate(key, r.cache_read, keys["cache_read"])
+                parts.append((part, "cache_read", units, rate, shown))
+        if cache_write - cache_write_1h > 0:
+            parts.append(("cache write", "cache_write", cache_write - cache_write_1h, r.cache_write,
+                          keys["cache_write"]))
+        if cache_write_1h:
+            parts.append(("cache write 1h", "cache_write", cache_write_1h, r.cache_write_1h, keys["cache_write_1h"]))
+        parts.append(("output", "output", max(0, completion - reasoning - audio_out - image_out), r.output,
+                      keys["output"]))
+        if audio_out:
+            parts.append(("audio output", "output", audio_out, r.audio_output, keys["audio_output"]))
+        if image_out:
+            rate, shown = self._extra_rate("output_cost_per_image_token", r.output, keys["output"])
+            parts.append(("image output", "output", image_out, rate, shown))
+        if reasoning:
+            parts.append(("reasoning", "reasoning", reasoning, r.reasoning, keys["reasoning"]))
+        if formula == "perplexity":
+            rates = self.sheet.rates
+            if x.citation_tokens and rates.get("citation_cost_per_token") is not None:
+                parts.append(("citation tokens", "input", x.citation_tokens,
+                              _plain_rate(rates["citation_cost_per_token"]), "citation_cost_per_token"))
+            key = "search_queries_cost_per_query"
+            if rates.get(key) is None:
+                key = "search_context_cost_per_query"
+            per_query = rates.get(key)
+            if x.search_queries and per_query is not None:
+                if isinstance(per_query, dict):
+                    per_query, key = per_query.get("search_context_size_low", 0), f"{key} (search_context_size_low)"
+                parts.append(("search queries", "output", x.search_queries, _plain_rate(per_query), key))
+        entry = self.sheet.rates.get("provider_specific_entry")
+        entry = entry if isinstance(entry, dict) else {}
+        geo = x.inference_geo
+        multipliers = []
+        if x.speed == "fast" and self.sheet.provider == "anthropic":  # get_provider_specific_speed_multiplier
+            multipliers.append((_plain_rate(entry.get("fast", 1.0)), "speed fast"))
+        if geo and self.sheet.provider in _GEO_PROVIDERS and geo.lower() not in ("global", "not_available"):
+            multipliers.append((_plain_rate(entry.get(geo.lower(), 1.0)), f"inference_geo {geo}"))
+        for factor, why in multipliers:
+            if factor != 1.0:
+                note = f" x {factor:g} ({why}: provider_specific_entry)"
+                parts = [(part, bucket, units, rate * factor, key + note) for part, bucket, units, rate, key in parts]
+        return parts
+
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
-                image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> list[Charge]:
+                image_in: int = 0, duration_s: float | None = None, batch: bool = False,
+                extras: Any = None) -> list[Charge]:
         """The charges that make up a record's cost, each as units × rate (for ``--explain``)."""
         sources = self.sheet.sources
 
@@ -931,6 +1079,11 @@ class Pricer:
             base_key = key.split(" ")[0]
             source = sources.get(base_key) or ("default: 0" if base_key.endswith("_cost_per_token") else "")
             return Charge(part, units, rate, key, source, units * rate)
+
+        if extras is not None and not batch and self.per_second is None:
+            return [charge(part, units, rate, key) for part, _, units, rate, key in self._extended_parts(
+                self.rates_for(prompt), prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                audio_in, audio_out, image_in, extras)]
 
         if batch:
             if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
@@ -1037,7 +1190,7 @@ class FormulaPricer(Pricer):
     def price_record(self, r: Any) -> Cost | None:
         return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                     r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                    r.image_input_tokens, r.duration_s, r.batch, r.timestamp)
+                    r.image_input_tokens, r.duration_s, r.batch, r.timestamp, r.extras)
 
     def measure(self, rec: Any) -> Measured | None:
         if rec.batch or self.per_second is not None:
@@ -1048,7 +1201,7 @@ class FormulaPricer(Pricer):
         if formula == "replicate_gpu":
             if rec.duration_s is None:
                 return None
-            return self._special_band("gpu", ()), (0,) * (N_SLOTS - 1) + (seconds(rec.duration_s),)
+            return self._special_band("gpu", ()), _in_slot(_DURATION_SLOT, seconds(rec.duration_s), 0)
         if formula == "vertex_128k":
             in_rate, in_key, out_rate, out_key = self._vertex_128k_rates(prompt, completion)
             band = self._special_band((in_key, out_key), (in_rate * self.sheet.uplift, out_rate * self.sheet.uplift))
@@ -1065,7 +1218,7 @@ class FormulaPricer(Pricer):
             if self._last_off_peak:
                 rates = self._off_peak.rates_for(prompt)
         return self._measure(prompt, completion, rec.cache_read_tokens, rec.cache_write_tokens, cache_write_1h,
-                             reasoning, audio_in, audio_out, image_in, rec.duration_s, False, rates)
+                             reasoning, audio_in, audio_out, image_in, rec.duration_s, False, rates, rec.extras)
 
     def _special_band(self, key: Any, rates: tuple[float, ...]) -> Band:
         """Bands of the formulas that are not one rate set (zero, GPU time, Vertex's 128k rule), by ``key``."""
@@ -1073,7 +1226,7 @@ class FormulaPricer(Pricer):
         if found is None:
             a = self.adjust
             if key == "gpu":  # GPU time is returned before discount and margin
-                band = Band((0.0,) * (N_SLOTS - 1) + (REPLICATE_GPU_PRICE_PER_SECOND,), adjusts=False)
+                band = Band(_in_slot(_DURATION_SLOT, REPLICATE_GPU_PRICE_PER_SECOND, 0.0), adjusts=False)
             elif key == "zero":
                 band = Band((0.0,) * N_SLOTS, a.discount, a.margin_pct, a.margin_fixed)
             else:
@@ -1127,7 +1280,7 @@ class FormulaPricer(Pricer):
     def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                  cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                  image_in: int = 0, duration_s: float | None = None, batch: bool = False,
-                 timestamp: float | None = None) -> Cost | None:
+                 timestamp: float | None = None, extras: Any = None) -> Cost | None:
         if not batch and self.per_second is None:
             special = self._special(prompt, completion, duration_s)
             if special is not False:
@@ -1142,7 +1295,7 @@ class FormulaPricer(Pricer):
         price = self._off_peak if self._last_off_peak and self._off_peak is not None and not batch \
             else super().__call__
         cost = price(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in, audio_out,
-                     image_in, duration_s, batch)
+                     image_in, duration_s, batch, extras=extras)
         fee = self.sheet.prompt_fee
         if fee and cost is not None and not batch and self.per_second is None:
             # the routing fee is part of the prompt cost, before discount and margin
@@ -1153,7 +1306,8 @@ class FormulaPricer(Pricer):
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
-                image_in: int = 0, duration_s: float | None = None, batch: bool = False) -> list[Charge]:
+                image_in: int = 0, duration_s: float | None = None, batch: bool = False,
+                extras: Any = None) -> list[Charge]:
         """As Pricer.explain, with this formula's counts; off-peak or not as the record priced last (the caller
         explains a record right after pricing it and passes no timestamp)."""
         if batch or self.per_second is not None:
@@ -1180,7 +1334,7 @@ class FormulaPricer(Pricer):
         cache_write_1h, reasoning, audio_in, audio_out, image_in = self._counts(
             cache_write_1h, reasoning, audio_in, audio_out, image_in)
         charges = super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
-                                  audio_out, image_in, duration_s, batch)
+                                  audio_out, image_in, duration_s, batch, extras)
         if self.sheet.prompt_fee:
             fee = self.sheet.prompt_fee
             charges.append(Charge("model router fee", prompt, fee, "model_router input_cost_per_token", "cost_map",

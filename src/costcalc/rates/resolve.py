@@ -155,7 +155,9 @@ def formula_for(provider: str | None, rates: dict[str, Any]) -> str:
 
 
 def is_pricing_field(name: str) -> bool:
-    return "cost" in name or name in ("tiered_pricing", "off_peak_pricing") or "_multiplier" in name
+    # provider_specific_entry holds Anthropic's regional (usage.inference_geo) price multipliers
+    return "cost" in name or name in ("tiered_pricing", "off_peak_pricing", "provider_specific_entry") \
+        or "_multiplier" in name
 
 
 def model_info_view(entry: dict[str, Any]) -> dict[str, Any]:

@@ -261,11 +261,11 @@ def _supersede(held: dict[str, UsageRecord], seen: dict[str, tuple[str, int]], k
     the keys of earlier files."""
     if key in seen:
         file, line = seen[key]
-        return Skipped(r.file, r.line, f"duplicate of {file}:{line} (same message id and request id)")
+        return Skipped(r.file, r.line, f"duplicate of {file}:{line} (same message id)")
     previous = held.get(key)
     held[key] = r  # an existing key keeps its first-seen position
     if previous is None:
         return None
     return Skipped(previous.file, previous.line,
-                   f"duplicate of line {r.line}, superseded (same message id and request id; streaming "
+                   f"duplicate of line {r.line}, superseded (same message id; streaming "
                    "writes a message more than once and the last line has the final usage)")

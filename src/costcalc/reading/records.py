@@ -27,6 +27,24 @@ _FROMISO_Z = sys.version_info >= (3, 11)  # fromisoformat reads "Z" and most ISO
 _BOM = b"\xef\xbb\xbf"
 
 
+@dataclass(frozen=True, slots=True)
+class UsageExtras:
+    """The rarer billable parts of a call, which only some log shapes report (``UsageRecord.extras``; None when
+    a record has none of them, so the common path never looks further)."""
+
+    cache_read_audio_tokens: int = 0  # part of cache_read_tokens AND of audio_input_tokens
+    cache_read_image_tokens: int = 0  # part of cache_read_tokens AND of image_input_tokens
+    image_output_tokens: int = 0  # part of completion_tokens (generated images)
+    citation_tokens: int = 0  # Perplexity: billed on top of prompt_tokens at citation_cost_per_token
+    search_queries: int = 0  # Perplexity: web searches run for the answer, billed per query
+    inference_geo: str | None = None  # Anthropic: where the request ran ("us" carries a regional multiplier)
+    speed: str | None = None  # Anthropic: "fast" (fast mode) carries a price multiplier
+
+    def __bool__(self) -> bool:
+        return bool(self.cache_read_audio_tokens or self.cache_read_image_tokens or self.image_output_tokens
+                    or self.citation_tokens or self.search_queries or self.inference_geo or self.speed)
+
+
 @dataclass(slots=True)
 class UsageRecord:
     """One call, in the canonical convention: prompt_tokens INCLUDES cache reads and writes, audio and image
@@ -56,6 +74,7 @@ class UsageRecord:
     # identity of a message that a log writes more than once (Claude Code rewrites a message while it
     # streams); read_usage keeps only the last line per key in a file (see ``_supersede``)
     dedup_key: str | None = None
+    extras: UsageExtras | None = None  # rarer billable parts (see UsageExtras); only log shapes set them
 
     @property
     def input_tokens(self) -> int:
@@ -241,6 +260,19 @@ def check_conventions(r: UsageRecord, names: dict[str, str] | None = None) -> No
                        f"({r.completion_tokens})")
     if r.audio_input_tokens > r.prompt_tokens or r.image_input_tokens > r.prompt_tokens:
         raise BadField(n.get("audio_in", "audio_input_tokens"), "audio or image input tokens exceed prompt_tokens")
+    x = r.extras
+    if x is not None:
+        if x.cache_read_audio_tokens + x.cache_read_image_tokens > r.cache_read_tokens:
+            raise BadField(n.get("cache_modality", n.get("cache", "cache_read_input_tokens")),
+                           f"cached audio plus cached image tokens ({x.cache_read_audio_tokens} + "
+                           f"{x.cache_read_image_tokens}) exceed the cached tokens ({r.cache_read_tokens})")
+        if x.cache_read_audio_tokens > r.audio_input_tokens or x.cache_read_image_tokens > r.image_input_tokens:
+            raise BadField(n.get("cache_modality", n.get("audio_in", "audio_input_tokens")),
+                           "cached audio or image tokens exceed the audio or image input tokens they are part of")
+        if x.image_output_tokens > r.completion_tokens:
+            raise BadField(n.get("image_out", "image_output_tokens"),
+                           f"image output tokens ({x.image_output_tokens}) exceed completion_tokens "
+                           f"({r.completion_tokens})")
 
 
 # -- the canonical shape ----------------------------------------------------------------------------

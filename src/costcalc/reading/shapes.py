@@ -13,27 +13,41 @@ shape                  recognised by                               convention
                        else matches)
 ``openai-chat``        ``usage.prompt_tokens``                     prompt includes ``prompt_tokens_details``
                                                                    (cached, audio, image); completion includes
-                                                                   reasoning and audio
+                                                                   reasoning and audio; xAI reasoning outside
+                                                                   completion (by ``total_tokens``); Perplexity
+                                                                   citations and searches on top
 ``openai-responses``   ``usage.input_tokens`` + ``object:          ``input_tokens`` includes ``input_tokens_details
-                       "response"`` / ``input_tokens_details``     .cached_tokens``; output includes reasoning
+                       "response"`` / ``input_tokens_details``;    .cached_tokens`` and ``.cache_write_tokens``;
+                       ``response.completed`` events               output includes reasoning
+``openai-realtime``    ``type: "response.done"``                   as the Responses API, with
+                                                                   ``input_token_details`` (cached audio/image)
 ``anthropic``          ``usage.input_tokens`` + ``type:            ``input_tokens`` EXCLUDES cache reads and
-                       "message"`` / Anthropic cache keys          writes: prompt = input + read + write
+                       "message"`` / Anthropic cache keys          writes: prompt = input + read + write;
+                                                                   ``inference_geo`` (regional price)
 ``gemini``             ``usageMetadata``                           ``promptTokenCount`` includes cached;
                                                                    ``thoughtsTokenCount`` is billed on top of
                                                                    ``candidatesTokenCount``
+``bedrock-converse``   ``usage.inputTokens`` (or a stream's        ``inputTokens`` EXCLUDES cache reads and
+                       ``metadata.usage``)                         writes, as Anthropic's
+``cohere``             ``usage.billed_units`` / ``usage.tokens``;  chat: ``tokens`` (what LiteLLM bills); embed:
+                       ``meta.billed_units``                       ``billed_units``, images as image tokens
 ``litellm-spend-log``  ``model_group`` (or ``request_id`` +        LiteLLM's own (prompt includes cache); details
                        ``call_type``)                              in ``metadata.usage_object``
-``claude-code``        ``sessionId`` / ``message`` / transcript    Anthropic; one message streamed over several
-                       line ``type``                               lines counts once (``dedup_key``)
+``claude-code``        ``sessionId`` / ``message`` / transcript    Anthropic; one message (id) written over
+                       line ``type``                               several lines or side chains counts once
 ``openai-batch``       ``custom_id`` + ``response``                the body's own shape, at batch rates
 ``anthropic-batch``    ``custom_id`` + ``result``                  Anthropic, at batch rates
 =====================  ==========================================  ===============================================
+
+The rarer billable parts some shapes report (cached audio and image tokens, image output tokens, Perplexity's
+citation tokens and search queries, Anthropic's ``inference_geo`` and ``speed``) go to ``UsageRecord.extras``.
 
 Detection costs a few key-membership tests: canonical lines are recognised first, by three of them.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -41,6 +55,7 @@ import orjson
 from .records import (
     BadField,
     Skipped,
+    UsageExtras,
     UsageRecord,
     canonical,
     check_conventions,
@@ -52,8 +67,8 @@ from .records import (
     token_count,
 )
 
-SHAPES = ("canonical", "openai-chat", "openai-responses", "anthropic", "gemini", "litellm-spend-log",
-          "claude-code", "openai-batch", "anthropic-batch")
+SHAPES = ("canonical", "openai-chat", "openai-responses", "openai-realtime", "anthropic", "gemini",
+          "bedrock-converse", "cohere", "litellm-spend-log", "claude-code", "openai-batch", "anthropic-batch")
 
 _ANTHROPIC_CACHE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation")
 # Claude Code transcript line types (only assistant lines carry usage)
@@ -67,6 +82,9 @@ _TOKEN_CALL_TYPES = frozenset({
     "agenerate_content", "generate_content_stream", "agenerate_content_stream", "pass_through_endpoint",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
+# OpenAI Realtime server events other than response.done (session.created, response.output_audio.delta, ...)
+_REALTIME_EVENT_GROUPS = frozenset({"session", "response", "conversation", "input_audio_buffer", "output_audio_buffer",
+                                    "rate_limits", "transcription_session"})
 _CANONICAL_LAYOUTS: dict[tuple[str, ...], Any] = {}
 
 
@@ -90,6 +108,21 @@ def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord
         return response(obj, file, line)
     if "usageMetadata" in obj:
         return gemini(obj, file, line)
+    kind = obj.get("type")
+    if isinstance(kind, str) and "." in kind:
+        if kind == "response.done" and "response" in obj:
+            return openai_realtime(obj, file, line)
+        if kind in _RESPONSES_FINAL_EVENTS and isinstance(obj.get("response"), dict):
+            return _responses_event(obj, file, line)
+        if kind.split(".", 1)[0] in _REALTIME_EVENT_GROUPS:
+            return Skipped(file, line, f"a streamed {kind} event (no usage)")
+    if isinstance(obj.get("meta"), dict) and "billed_units" in obj["meta"]:
+        return cohere(obj, obj["meta"], "meta", file, line)
+    if isinstance(obj.get("metadata"), dict) and isinstance(obj["metadata"].get("usage"), dict) \
+            and "inputTokens" in obj["metadata"]["usage"]:
+        return bedrock_converse(obj, obj["metadata"]["usage"], file, line)  # a ConverseStream metadata event
+    if not _BEDROCK_STREAM_EVENTS.isdisjoint(obj):
+        return Skipped(file, line, "a Bedrock ConverseStream event (only metadata carries usage)")
     if "custom_id" in obj:
         return batch_output(obj, file, line)
     if "sessionId" in obj or "message" in obj or (isinstance(obj.get("type"), str)
@@ -148,8 +181,11 @@ def _response_cost(obj: dict[str, Any], usage: dict[str, Any]) -> float | None:
     """A cost the log recorded: the line's own ``cost`` / ``spend``, else a provider-reported ``usage.cost``
     (OpenRouter and others; LiteLLM itself books that instead of the map price when it is present)."""
     found = _recorded(obj, "cost", "spend")
-    if found is None and usage.get("cost") is not None:
-        found = number(usage["cost"], "usage.cost")
+    cost = usage.get("cost")
+    if found is None and isinstance(cost, dict) and cost.get("total_cost") is not None:
+        found = number(cost["total_cost"], "usage.cost.total_cost")  # Perplexity's cost breakdown
+    elif found is None and cost is not None:
+        found = number(cost, "usage.cost")
     return found
 
 
@@ -162,9 +198,19 @@ def _names(prefix: str, cache: str, reasoning: str, audio_in: str = "", audio_ou
 
 def _record(file: str, line: int, model: str, shape: str, raw: dict[str, Any] | None, names: dict[str, str],
             **fields: Any) -> UsageRecord:
+    if fields.get("extras") is not None and not fields["extras"]:
+        fields["extras"] = None  # none of the rarer parts: the record takes the common pricing path
     r = UsageRecord(file=file, line=line, model=model, shape=shape, raw=raw, **fields)
     check_conventions(r, names)
     return r
+
+
+def _cached_modalities(details: dict[str, Any], prefix: str) -> dict[str, int]:
+    """Cached audio and image tokens (``cached_tokens_details``): parts of the cached tokens that LiteLLM bills
+    at ``cache_read_input_audio_token_cost`` / ``cache_read_input_image_token_cost``."""
+    cached = _dict(details, "cached_tokens_details", f"{prefix}.cached_tokens_details")
+    return {"cache_read_audio_tokens": _count(cached, "audio_tokens", f"{prefix}.cached_tokens_details"),
+            "cache_read_image_tokens": _count(cached, "image_tokens", f"{prefix}.cached_tokens_details")}
 
 
 def _not_modelled(prefix: str, details: dict[str, Any], keys: tuple[str, ...], what: str) -> None:
@@ -184,6 +230,10 @@ def chat_details(usage: dict[str, Any], prefix: str) -> dict[str, int]:
     cd = _dict(usage, "completion_tokens_details", f"{prefix}.completion_tokens_details")
     pp, cp = f"{prefix}.prompt_tokens_details", f"{prefix}.completion_tokens_details"
     cached = _count(pd, "cached_tokens", pp)
+    if usage.get("prompt_cache_hit_tokens") is not None:
+        # DeepSeek: prompt_tokens = prompt_cache_hit_tokens + prompt_cache_miss_tokens; LiteLLM's Usage takes the
+        # hit count as the cached tokens, over prompt_tokens_details
+        cached = _count(usage, "prompt_cache_hit_tokens", prefix)
     written = _count(pd, "cache_write_tokens", pp) or _count(pd, "cache_creation_tokens", pp)
     for top, detail, value in (("cache_read_input_tokens", "cached_tokens", cached),
                                ("cache_creation_input_tokens", "cache_write_tokens", written)):
@@ -194,9 +244,6 @@ def chat_details(usage: dict[str, Any], prefix: str) -> dict[str, int]:
                            f"prompt_tokens_details.{detail} says {value}: cannot tell whether prompt_tokens "
                            "includes it")
     ttl = _dict(pd, "cache_creation_token_details", f"{pp}.cache_creation_token_details")
-    _not_modelled(f"{pp}.cached_tokens_details", _dict(pd, "cached_tokens_details", f"{pp}.cached_tokens_details"),
-                  ("audio_tokens", "image_tokens"), "cached audio and image tokens")
-    _not_modelled(cp, cd, ("image_tokens",), "image output tokens")
     return {
         "cache_read_tokens": cached,
         "cache_write_tokens": written,
@@ -205,6 +252,7 @@ def chat_details(usage: dict[str, Any], prefix: str) -> dict[str, int]:
         "image_input_tokens": _count(pd, "image_tokens", pp),
         "reasoning_tokens": _count(cd, "reasoning_tokens", cp),
         "audio_output_tokens": _count(cd, "audio_tokens", cp),
+        "extras": UsageExtras(image_output_tokens=_count(cd, "image_tokens", cp), **_cached_modalities(pd, pp)),
     }
 
 
@@ -212,19 +260,102 @@ _CHAT_NAMES = _names("usage", "prompt_tokens_details.cached_tokens", "completion
                      "prompt_tokens_details.audio_tokens", "completion_tokens_details.audio_tokens")
 
 
+# Perplexity's marks on a Chat Completions response (its model names are only priced under ``perplexity/``)
+_PERPLEXITY_MARKS = ("citations", "search_results", "num_search_queries")
+_PERPLEXITY_USAGE_MARKS = ("citation_tokens", "num_search_queries", "search_context_size")
+USD_TICKS_PER_DOLLAR = 10_000_000_000  # xAI reports cost_in_usd_ticks (docs.x.ai, cost tracking)
+
+
+def _is_xai(model: str) -> bool:
+    """xAI's convention: reasoning outside completion_tokens. LiteLLM folds it back for xAI and for Azure AI
+    Foundry (``azure_ai/``, which serves Grok), guarded by total_tokens."""
+    return model.startswith(("xai/", "grok", "azure_ai/"))
+
+
+def _is_perplexity(obj: dict[str, Any], usage: dict[str, Any], model: str) -> bool:
+    return model.startswith("perplexity/") or (
+        "/" not in model and (any(k in obj for k in _PERPLEXITY_MARKS) or any(k in usage for k in
+                                                                                _PERPLEXITY_USAGE_MARKS)))
+
+
+def _search_queries(obj: dict[str, Any], usage: dict[str, Any]) -> int:
+    """Perplexity's ``num_search_queries`` (in ``usage`` or at the top level), as LiteLLM looks for it; the older
+    ``search_queries`` name only when it is a count (LiteLLM ignores anything else there too)."""
+    for where, key, shown in ((usage, "num_search_queries", "usage.num_search_queries"),
+                              (obj, "num_search_queries", "num_search_queries")):
+        if where.get(key) is not None:
+            return token_count(where, key, shown)
+    for where in (usage, obj):
+        value = where.get("search_queries")
+        if type(value) is int and value >= 0:
+            return value
+    return 0
+
+
 def openai_chat(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int,
                 shape: str = "openai-chat") -> UsageRecord:
     """A Chat Completions response (or embeddings response, or ``{model, usage}``): OpenAI's convention is
-    costcalc's, so the counts carry over; ``service_tier`` is the tier the response says it was served at."""
+    costcalc's, so the counts carry over; ``service_tier`` is the tier the response says it was served at.
+
+    Provider variants of the same body, each read as LiteLLM 1.110.2's transformation for that provider reads it:
+    - a top-level ``usage.reasoning_tokens`` (vLLM-style servers) is part of ``completion_tokens``, unless
+      ``completion_tokens_details.reasoning_tokens`` already says (LiteLLM's ``Usage``);
+    - xAI (``grok*`` / ``xai/``; also ``azure_ai/``, as LiteLLM's Azure AI transformation) counts reasoning
+      OUTSIDE ``completion_tokens`` while ``total_tokens`` sums all three: when ``total_tokens == prompt +
+      completion + reasoning`` (and not ``prompt + completion``) the completion is ``completion + reasoning``
+      (``XAIChatConfig.fold_reasoning_tokens_into_completion``). xAI's native field
+      ``cached_prompt_text_tokens`` (inside ``prompt_tokens``) is its cache-read count; a bare ``grok…`` model
+      is priced as ``xai/grok…``; ``cost_in_usd_ticks`` is the recorded cost;
+    - DeepSeek: ``prompt_cache_hit_tokens`` is the cache-read count (as LiteLLM's ``Usage`` reads it) and a bare
+      model name is priced as ``deepseek/<model>``;
+    - Perplexity: ``citation_tokens`` and ``num_search_queries`` are billed on top, as reported (LiteLLM's
+      fallback formula, used only when a response lacks Perplexity's own ``usage.cost``, estimates citation
+      tokens from the ``citations`` text instead), and so is its top-level ``reasoning_tokens`` (outside
+      ``completion_tokens`` and ``total_tokens``, billed separately in the response's own ``usage.cost``:
+      completion = completion + reasoning); a bare model name with Perplexity's marks (``citations``,
+      ``search_results``, …) is priced as ``perplexity/<model>``."""
+    model = _model(obj.get("model"), "model")
+    details = chat_details(usage, "usage")
+    prompt = _count(usage, "prompt_tokens", "usage")
+    completion = _count(usage, "completion_tokens", "usage")
+    top_reasoning = _count(usage, "reasoning_tokens", "usage")
+    if top_reasoning and not details["reasoning_tokens"]:
+        details["reasoning_tokens"] = top_reasoning
+    extras: UsageExtras = details.pop("extras")
+    recorded = _response_cost(obj, usage)
+    if _is_xai(model):
+        if "/" not in model:
+            model = f"xai/{model}"
+        if not details["cache_read_tokens"]:
+            details["cache_read_tokens"] = _count(usage, "cached_prompt_text_tokens", "usage")
+        reasoning = details["reasoning_tokens"]
+        total = _count(usage, "total_tokens", "usage") if usage.get("total_tokens") is not None else None
+        if reasoning and total is not None and total != prompt + completion \
+                and total == prompt + completion + reasoning:
+            completion += reasoning
+        if recorded is None and usage.get("cost_in_usd_ticks") is not None:
+            recorded = _count(usage, "cost_in_usd_ticks", "usage") / USD_TICKS_PER_DOLLAR
+    elif "prompt_cache_hit_tokens" in usage and "/" not in model:
+        model = f"deepseek/{model}"  # the DeepSeek API's own usage: its bare model names are priced as deepseek/
+    elif _is_perplexity(obj, usage, model):
+        if "/" not in model:
+            model = f"perplexity/{model}"
+        if top_reasoning and not _count(_dict(usage, "completion_tokens_details", "usage.completion_tokens_details"),
+                                        "reasoning_tokens", "usage.completion_tokens_details"):
+            # Perplexity bills reasoning on top of the output (its usage.cost has both; total_tokens neither)
+            completion += top_reasoning
+        extras = replace(extras, citation_tokens=_count(usage, "citation_tokens", "usage"),
+                         search_queries=_search_queries(obj, usage))
     return _record(
-        file, line, _model(obj.get("model"), "model"), shape, obj, _CHAT_NAMES,
-        prompt_tokens=_count(usage, "prompt_tokens", "usage"),
-        completion_tokens=_count(usage, "completion_tokens", "usage"),
+        file, line, model, shape, obj, _CHAT_NAMES,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
         service_tier=_tier(obj.get("service_tier"), "service_tier") or _tier(usage.get("service_tier"),
                                                                              "usage.service_tier"),
         timestamp=_time(obj, "created"),
-        recorded_cost=_response_cost(obj, usage),
-        **chat_details(usage, "usage"),
+        recorded_cost=recorded,
+        extras=extras,
+        **details,
     )
 
 
@@ -234,32 +365,89 @@ _RESPONSES_NAMES = _names("usage", "input_tokens_details.cached_tokens", "output
                           "input_tokens_details.audio_tokens", "output_tokens_details.audio_tokens")
 
 
-def openai_responses(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int,
-                     shape: str = "openai-responses") -> UsageRecord:
-    """A Responses API object: ``input_tokens`` INCLUDES ``input_tokens_details.cached_tokens`` (so the
-    counts carry over as they are; cached above input is a negative uncached share and is rejected)."""
-    idt = _dict(usage, "input_tokens_details", "usage.input_tokens_details")
-    odt = _dict(usage, "output_tokens_details", "usage.output_tokens_details")
-    prompt = _count(usage, "input_tokens", "usage")
-    cached = _count(idt, "cached_tokens", "usage.input_tokens_details")
+def responses_counts(usage: dict[str, Any], prefix: str, input_key: str = "input_tokens_details",
+                     output_key: str = "output_tokens_details") -> dict[str, Any]:
+    """Responses API usage → canonical counts. ``input_tokens`` INCLUDES ``cached_tokens`` and
+    ``cache_write_tokens`` (LiteLLM reads both from the details), and the audio and image tokens, each of which
+    includes its cached share (``cached_tokens_details``); ``output_tokens`` includes reasoning, audio and image
+    output. The Realtime API writes the same usage with ``input_token_details`` / ``output_token_details``."""
+    ip, op = f"{prefix}.{input_key}", f"{prefix}.{output_key}"
+    idt = _dict(usage, input_key, ip)
+    odt = _dict(usage, output_key, op)
+    prompt = _count(usage, "input_tokens", prefix)
+    cached = _count(idt, "cached_tokens", ip)
+    written = _count(idt, "cache_write_tokens", ip)
     if cached > prompt:
-        raise BadField("usage.input_tokens_details.cached_tokens",
+        raise BadField(f"{ip}.cached_tokens",
                        f"cached_tokens ({cached}) exceed input_tokens ({prompt}), which include them "
                        "(the uncached input would be negative)")
-    _not_modelled("usage.output_tokens_details", odt, ("image_tokens",), "image output tokens")
+    _not_modelled(f"{ip}.cache_write_tokens_details", _dict(idt, "cache_write_tokens_details",
+                                                           f"{ip}.cache_write_tokens_details"),
+                  ("ttl_12h_tokens",), "12-hour cache writes")
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": _count(usage, "output_tokens", prefix),
+        "cache_read_tokens": cached,
+        "cache_write_tokens": written,
+        "audio_input_tokens": _count(idt, "audio_tokens", ip),
+        "image_input_tokens": _count(idt, "image_tokens", ip),
+        "reasoning_tokens": _count(odt, "reasoning_tokens", op),
+        "audio_output_tokens": _count(odt, "audio_tokens", op),
+        "extras": UsageExtras(image_output_tokens=_count(odt, "image_tokens", op), **_cached_modalities(idt, ip)),
+    }
+
+
+def openai_responses(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int,
+                     shape: str = "openai-responses") -> UsageRecord:
+    """A Responses API object (``responses_counts``)."""
     return _record(
         file, line, _model(obj.get("model"), "model"), shape, obj, _RESPONSES_NAMES,
-        prompt_tokens=prompt,
-        completion_tokens=_count(usage, "output_tokens", "usage"),
-        cache_read_tokens=cached,
-        audio_input_tokens=_count(idt, "audio_tokens", "usage.input_tokens_details"),
-        image_input_tokens=_count(idt, "image_tokens", "usage.input_tokens_details"),
-        reasoning_tokens=_count(odt, "reasoning_tokens", "usage.output_tokens_details"),
-        audio_output_tokens=_count(odt, "audio_tokens", "usage.output_tokens_details"),
         service_tier=_tier(obj.get("service_tier"), "service_tier"),
         timestamp=_time(obj, "created_at"),
         recorded_cost=_response_cost(obj, usage),
+        **responses_counts(usage, "usage"),
     )
+
+
+_RESPONSES_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def _responses_event(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
+    """The last event of a streamed Responses API call (``response.completed`` / ``.incomplete`` / ``.failed``):
+    its ``response`` is the Responses object, usage included (the events LiteLLM bills on its WebSocket path)."""
+    resp = obj["response"]
+    usage = resp.get("usage")
+    if usage is None:
+        return Skipped(file, line, f"a {obj['type']} event without usage")
+    if not isinstance(usage, dict):
+        raise BadField("response.usage", "must be an object")
+    r = openai_responses(resp, usage, file, line)
+    r.raw = obj
+    return r
+
+
+# -- OpenAI Realtime API --------------------------------------------------------------------------------
+
+_REALTIME_NAMES = _names("response.usage", "input_token_details.cached_tokens",
+                         "output_token_details.reasoning_tokens", "input_token_details.audio_tokens",
+                         "output_token_details.audio_tokens")
+
+
+def openai_realtime(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
+    """A Realtime API ``response.done`` server event: ``response.usage`` is Responses-API usage with
+    ``input_token_details`` / ``output_token_details`` (text, audio and image tokens; ``cached_tokens`` with
+    their ``cached_tokens_details``), which LiteLLM prices per event through the same transform. The event
+    itself names no model: the logger's ``model`` (or ``response.model``) is priced."""
+    resp = _dict(obj, "response", "response")
+    usage = resp.get("usage")
+    if usage is None:
+        return Skipped(file, line, f"a Realtime {obj.get('type')} event without usage")
+    if not isinstance(usage, dict):
+        raise BadField("response.usage", "must be an object")
+    model = _model(obj.get("model") or resp.get("model"), "model")
+    return _record(file, line, model, "openai-realtime", obj, _REALTIME_NAMES,
+                   timestamp=_time(obj, "timestamp"), recorded_cost=_recorded(obj, "cost", "spend"),
+                   **responses_counts(usage, "response.usage", "input_token_details", "output_token_details"))
 
 
 # -- Anthropic Messages ---------------------------------------------------------------------------------
@@ -308,6 +496,9 @@ def anthropic_counts(usage: dict[str, Any], prefix: str) -> dict[str, Any]:
         "cache_write_1h_tokens": hour,
         "reasoning_tokens": reasoning or 0,
         "service_tier": _tier(usage.get("service_tier"), f"{prefix}.service_tier"),
+        # where the request ran: LiteLLM multiplies the cost by the model's regional multiplier for it
+        "extras": UsageExtras(inference_geo=_tier(usage.get("inference_geo"), f"{prefix}.inference_geo"),
+                              speed=_tier(usage.get("speed"), f"{prefix}.speed")),
     }
 
 
@@ -347,6 +538,10 @@ def response(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped
         raise BadField("usage", "must be an object")
     if "prompt_tokens" in usage or "completion_tokens" in usage:
         return openai_chat(obj, usage, file, line)
+    if "inputTokens" in usage or "outputTokens" in usage:
+        return bedrock_converse(obj, usage, file, line)
+    if "billed_units" in usage or "tokens" in usage:
+        return cohere(obj, usage, "usage", file, line)
     if "input_tokens" in usage or "output_tokens" in usage:
         anthropic_marks = obj.get("type") == "message" or any(k in usage for k in _ANTHROPIC_CACHE_KEYS)
         responses_marks = obj.get("object") == "response" or "input_tokens_details" in usage
@@ -362,7 +557,76 @@ def response(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped
     if not usage:
         return Skipped(file, line, "empty usage")
     raise BadField("usage", "has neither prompt_tokens/completion_tokens (OpenAI Chat Completions) nor "
-                            "input_tokens/output_tokens (Anthropic Messages, OpenAI Responses API)")
+                            "input_tokens/output_tokens (Anthropic Messages, OpenAI Responses API) nor "
+                            "inputTokens/outputTokens (Bedrock Converse) nor billed_units/tokens (Cohere)")
+
+
+# -- Amazon Bedrock Converse -----------------------------------------------------------------------------
+
+_BEDROCK_NAMES = _names("usage", "cacheReadInputTokens", "outputTokens")
+_BEDROCK_STREAM_EVENTS = frozenset({"messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop",
+                                    "messageStop"})
+
+
+def bedrock_converse(obj: dict[str, Any], usage: dict[str, Any], file: str, line: int) -> UsageRecord:
+    """A Bedrock Converse response (or its stream's ``metadata`` event): ``inputTokens`` EXCLUDES
+    ``cacheReadInputTokens`` and ``cacheWriteInputTokens``, so the prompt is their sum (LiteLLM's
+    ``AmazonConverseConfig.transform_usage``); ``cacheDetails`` splits the writes by TTL when it accounts for all
+    of them. The response names no model: the logger's ``model`` is priced as given, a ``modelId`` as
+    ``bedrock/<modelId>``."""
+    model = obj.get("model")
+    if model is None and obj.get("modelId") is not None:
+        model = _model(obj["modelId"], "modelId")
+        model = model if model.startswith("bedrock/") else f"bedrock/{model}"
+    inp = _count(usage, "inputTokens", "usage")
+    read = _count(usage, "cacheReadInputTokens", "usage") or _count(usage, "cacheReadInputTokenCount", "usage")
+    write = _count(usage, "cacheWriteInputTokens", "usage") or _count(usage, "cacheWriteInputTokenCount", "usage")
+    hour = 0
+    details = usage.get("cacheDetails")
+    if details is not None:
+        if not isinstance(details, list) or not all(isinstance(d, dict) for d in details):
+            raise BadField("usage.cacheDetails", "must be a list of {ttl, inputTokens}")
+        five = sum(_count(d, "inputTokens", "usage.cacheDetails[]") for d in details if d.get("ttl") == "5m")
+        one_hour = sum(_count(d, "inputTokens", "usage.cacheDetails[]") for d in details if d.get("ttl") == "1h")
+        if five + one_hour == write:  # LiteLLM ignores a split that does not account for every write
+            hour = one_hour
+    return _record(
+        file, line, _model(model, "model"), "bedrock-converse", obj, _BEDROCK_NAMES,
+        prompt_tokens=inp + read + write,
+        completion_tokens=_count(usage, "outputTokens", "usage"),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        cache_write_1h_tokens=hour,
+        timestamp=_time(obj, "timestamp"),
+        recorded_cost=_recorded(obj, "cost", "spend"),
+    )
+
+
+# -- Cohere v2 chat and embed ----------------------------------------------------------------------------
+
+def cohere(obj: dict[str, Any], usage: dict[str, Any], prefix: str, file: str, line: int) -> UsageRecord:
+    """A Cohere v2 chat response (``usage.billed_units`` and ``usage.tokens``) or an embed response
+    (``meta.billed_units``). Chat: LiteLLM's ``CohereV2ChatConfig`` bills ``usage.tokens`` (everything the model
+    read and wrote, prompt template included), so that is priced, and ``billed_units`` only when ``tokens`` is
+    absent. Embed: ``billed_units.input_tokens`` plus any ``images`` / ``image_tokens`` (LiteLLM's Cohere embed
+    transformation bills image units as input tokens). Cohere's responses name no model: the logger's ``model``
+    is priced."""
+    billed = _dict(usage, "billed_units", f"{prefix}.billed_units")
+    tokens = _dict(usage, "tokens", f"{prefix}.tokens")
+    source, shown = (tokens, f"{prefix}.tokens") if tokens else (billed, f"{prefix}.billed_units")
+    images = _count(billed, "images", f"{prefix}.billed_units") + _count(billed, "image_tokens",
+                                                                         f"{prefix}.billed_units")
+    prompt = _count(source, "input_tokens", shown)
+    if prefix == "meta":  # embed: image units are input tokens of their own
+        prompt += images
+    return _record(
+        file, line, _model(obj.get("model"), "model"), "cohere", obj, {},
+        prompt_tokens=prompt,
+        completion_tokens=_count(source, "output_tokens", shown),
+        image_input_tokens=images if prefix == "meta" else 0,
+        timestamp=_time(obj, "timestamp"),
+        recorded_cost=_recorded(obj, "cost", "spend"),
+    )
 
 
 # -- Gemini generateContent ------------------------------------------------------------------------------
@@ -386,7 +650,9 @@ def _modalities(details: Any, field: str) -> dict[str, int]:
 
 def _grounded(obj: dict[str, Any]) -> bool:
     """Google Search / Maps grounding ran (its tool-use tokens are not billed as input; LiteLLM's rule)."""
-    candidates = obj.get("candidates") or ()
+    candidates = obj.get("candidates")
+    if candidates is None:  # absent is not a wrong type (a response can carry usage without candidates)
+        return False
     if not isinstance(candidates, list):
         raise BadField("candidates", "must be a list")
     for c in candidates:
@@ -403,12 +669,13 @@ def _grounded(obj: dict[str, Any]) -> bool:
 
 
 _GEMINI_NAMES = {"cache": "usageMetadata.cachedContentTokenCount", "cache_1h": "usageMetadata",
-                 "reasoning": "usageMetadata.thoughtsTokenCount",
+                 "reasoning": "usageMetadata.thoughtsTokenCount", "cache_modality": "usageMetadata.cacheTokensDetails",
+                 "image_out": "usageMetadata.candidatesTokensDetails",
                  "audio_in": "usageMetadata.promptTokensDetails", "audio_out": "usageMetadata.candidatesTokensDetails"}
 
 
 _GEMINI_COUNT_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "toolUsePromptTokenCount",
-                      "cachedContentTokenCount", "totalTokenCount")
+                      "cachedContentTokenCount", "totalTokenCount", "responseTokenCount")
 
 
 def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
@@ -437,23 +704,22 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
         raise BadField("usageMetadata.cachedContentTokenCount",
                        f"cachedContentTokenCount ({cached}) exceeds promptTokenCount ({prompt}), which includes it "
                        "(the uncached prompt would be negative)")
+    total = um.get("totalTokenCount")
+    # LiteLLM's is_candidate_token_count_inclusive: the tool-use count as reported, grounding or not
+    inclusive = bool(thoughts) and total is not None and total == prompt + candidates + tool
     if tool and _grounded(obj):
         tool = 0
-    total = um.get("totalTokenCount")
-    inclusive = bool(thoughts) and total is not None and total == prompt + candidates + tool
+    # the Live API reports its output as responseTokenCount / responseTokensDetails
+    candidates = _count(um, "responseTokenCount", "usageMetadata") or candidates
     prompt_parts = _modalities(um.get("promptTokensDetails"), "usageMetadata.promptTokensDetails")
     cached_parts = _modalities(um.get("cacheTokensDetails"), "usageMetadata.cacheTokensDetails")
     out_parts = _modalities(um.get("candidatesTokensDetails"), "usageMetadata.candidatesTokensDetails")
-    for modality in ("AUDIO", "IMAGE"):
-        if cached_parts.get(modality):
-            raise BadField("usageMetadata.cacheTokensDetails",
-                           f"cached {modality.lower()} tokens are billed at their own cache rate, which costcalc "
-                           "does not model")
-    for modality in ("IMAGE", "VIDEO"):
-        if out_parts.get(modality):
-            raise BadField("usageMetadata.candidatesTokensDetails",
-                           f"{modality.lower()} output tokens are billed at their own rate, which costcalc "
-                           "does not model")
+    live = _modalities(um.get("responseTokensDetails"), "usageMetadata.responseTokensDetails").get("AUDIO", 0)
+    if live:  # LiteLLM reads TEXT and AUDIO from the Live API's details
+        out_parts["AUDIO"] = out_parts.get("AUDIO", 0) + live
+    if out_parts.get("VIDEO"):
+        raise BadField("usageMetadata.candidatesTokensDetails",
+                       "video output tokens are billed at their own rate, which costcalc does not model")
     return _record(
         file, line, model, "gemini", obj, _GEMINI_NAMES,
         prompt_tokens=prompt + tool,
@@ -463,6 +729,9 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
         audio_input_tokens=prompt_parts.get("AUDIO", 0),
         image_input_tokens=prompt_parts.get("IMAGE", 0),
         audio_output_tokens=out_parts.get("AUDIO", 0),
+        extras=UsageExtras(cache_read_audio_tokens=cached_parts.get("AUDIO", 0),
+                           cache_read_image_tokens=cached_parts.get("IMAGE", 0),
+                           image_output_tokens=out_parts.get("IMAGE", 0)),
         service_tier=_GEMINI_TRAFFIC_TIERS.get(_tier(um.get("trafficType"), "usageMetadata.trafficType") or ""),
         timestamp=_time(obj, "createTime"),
         recorded_cost=_recorded(obj, "cost", "spend"),
@@ -527,6 +796,15 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         given = details.get(key)
         if given is not None and token_count(details, key, f"metadata.usage_object.{key}") != value:
             raise BadField(f"metadata.usage_object.{key}", f"{given} disagrees with the row's {key} ({value})")
+    counts = chat_details(details, "metadata.usage_object")
+    # what LiteLLM's provider transformations left on its Usage: Anthropic's inference_geo, Perplexity's
+    # citation_tokens and searches (prompt_tokens_details.web_search_requests)
+    searches = _dict(details, "prompt_tokens_details", "metadata.usage_object.prompt_tokens_details")
+    counts["extras"] = replace(
+        counts["extras"], citation_tokens=_count(details, "citation_tokens", "metadata.usage_object"),
+        search_queries=_count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details"),
+        inference_geo=_tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"),
+        speed=_tier(details.get("speed"), "metadata.usage_object.speed"))
     return _record(
         file, line, model, "litellm-spend-log", obj, _SPEND_LOG_NAMES,
         prompt_tokens=prompt,
@@ -537,7 +815,7 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         timestamp=_time(obj, "startTime"),
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
-        **chat_details(details, "metadata.usage_object"),
+        **counts,
     )
 
 
@@ -546,8 +824,10 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
 def claude_code(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
     """A line of a Claude Code session transcript (``~/.claude/projects/**/*.jsonl``). Assistant lines carry
     ``message.model`` and ``message.usage`` (Anthropic convention); everything else is skipped. Streaming
-    writes a message several times: ``dedup_key`` (message id + ``requestId``) lets ``read_usage`` keep the
-    last line. ``raw`` keeps the line without the message content, so held records stay small."""
+    writes a message several times, and a side chain (``isSidechain``) replays earlier messages under a new
+    ``requestId``: Anthropic message ids are unique per response, so ``dedup_key`` is the message id alone and
+    ``read_usage`` keeps the last line written for it. ``raw`` keeps the line without the message content, so
+    held records stay small."""
     message = obj.get("message")
     if not isinstance(message, dict) or message.get("usage") is None:
         return Skipped(file, line, f"no usage (a transcript {obj.get('type') or 'line'} line)")
@@ -564,7 +844,7 @@ def claude_code(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skip
         file, line, model, "claude-code", raw, _anthropic_names("message.usage"),
         timestamp=_time(obj, "timestamp"),
         recorded_cost=_recorded(obj, "costUSD"),
-        dedup_key=f"{message_id}\x1f{obj.get('requestId') or ''}" if isinstance(message_id, str) else None,
+        dedup_key=message_id if isinstance(message_id, str) and message_id else None,
         **anthropic_counts(usage, "message.usage"),
     )
 

@@ -44,8 +44,9 @@ def to_float(total: int | Decimal) -> float:
 def legacy_parts(m: Money) -> tuple[Decimal, ...]:
     """Money in the report's cost parts (COST_PARTS): input includes audio, image, the routing fee and per-second
     charges; cache writes both TTLs; output the audio output; the adjustment is margin minus discount."""
-    return (m.part("input", "audio_input", "image_input", "routing_fee", "duration_s"), m.part("cache_read"),
-            m.part("cache_write", "cache_write_1h"), m.part("output", "audio_output"), m.part("reasoning"),
+    return (m.part("input", "audio_input", "image_input", "routing_fee", "duration_s", "citation"),
+            m.part("cache_read", "cache_read_audio", "cache_read_image"), m.part("cache_write", "cache_write_1h"),
+            m.part("output", "audio_output", "image_output", "search_queries"), m.part("reasoning"),
             m.margin - m.discount, m.total)
 
 
@@ -485,7 +486,7 @@ class ReportBuilder:
         add = self.add
         record_type = UsageRecord
         for r in results:
-            if r.__class__ is record_type and not r.batch:
+            if r.__class__ is record_type and not r.batch and r.extras is None:
                 p = pricers.get((r.model, r.model_id, r.service_tier, r.request_prices))
                 if p is not None and p.__class__ is Pricer:
                     m = p.measure(r)

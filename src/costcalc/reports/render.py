@@ -113,10 +113,10 @@ def prices_used(engine: PricingEngine, o: Priced) -> dict[str, Any]:
     p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
     if not isinstance(p, Pricer):
         return {}
-    if r.batch or p.per_second is not None:
+    if r.batch or p.per_second is not None or r.extras is not None:
         charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                             r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens,
-                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch)
+                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
         return {c.part.replace(" ", "_").replace("(s)", "s").strip("_"): {"key": c.key, "rate": c.rate,
                                                                           "source": c.source or "default"}
                 for c in charges}
@@ -167,8 +167,11 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
         return d
     if isinstance(o, NotPriced):
         r = o.record
-        return {"file": r.file, "line": r.line, "model": r.model, "status": "unpriced", "cost": None,
-                "reason": o.reason, "suggestions": list(o.suggestions), "shape": r.shape, "tokens": _tokens(r)}
+        d = {"file": r.file, "line": r.line, "model": r.model, "status": "unpriced", "cost": None,
+             "reason": o.reason, "suggestions": list(o.suggestions), "shape": r.shape, "tokens": _tokens(r)}
+        if r.recorded_cost is not None:
+            d["recorded_cost"] = r.recorded_cost  # what the log says was charged, kept for reconciling
+        return d
     if isinstance(o, Rejected):
         return {"file": o.file, "line": o.line, "model": o.model, "status": "rejected", "cost": None,
                 "reason": o.reason}
@@ -373,7 +376,7 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
     assert isinstance(p, Pricer)
     charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                         r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                        r.image_input_tokens, r.duration_s, r.batch)
+                        r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
     if r.batch:
         lines[0] += "  batch output line: batch rates, no discount or margin"
     for c in charges:
