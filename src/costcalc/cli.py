@@ -10,6 +10,7 @@ import contextlib
 import math
 import os
 import sys
+import tempfile
 from contextlib import ExitStack
 from datetime import timezone
 from enum import Enum
@@ -38,6 +39,7 @@ class Format(str, Enum):
     csv = "csv"
     markdown = "markdown"
     html = "html"
+    focus = "focus"
 
 
 class Sort(str, Enum):
@@ -164,6 +166,9 @@ def price(
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
     if reconcile and (explain or fmt in (Format.jsonl, Format.csv, Format.html)):
         raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
+    if fmt is Format.focus and (explain or reconcile):
+        raise typer.BadParameter("--format focus writes the FOCUS dataset only: no --explain or --reconcile",
+                                 param_hint="--format")
     if not math.isfinite(tolerance):
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
@@ -192,14 +197,37 @@ def price(
         writer = jsonl
     elif per_record:
         writer = text_writer(lambda outcomes, out, first: write_csv_records(outcomes, out, header=first))
+    # FOCUS, bill reconciliation and budgets need per-day sums beside the report: a ledger fed by the run's
+    # per-record writer hook (it works the same in forked workers)
+    ledger = None
+    if fmt is Format.focus:
+        from .reports.ledger import Ledger
+
+        ledger = Ledger(PricingEngine(cm), cfg.path or None)
+        writer = ledger.writer()
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
                    progress=None if quiet else _progress)
     paths = expand_paths(usage)
     with ExitStack() as stack:
-        out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
+        if ledger is not None:
+            out = stack.enter_context(tempfile.TemporaryFile())
+        else:
+            out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
         rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
         report = run.execute(paths, out, rej, jobs)
-        if writer is None:
+        if ledger is not None:
+            out.seek(0)
+            ledger.read(out)
+        if fmt is Format.focus:
+            from .reports.focus import undated_records, write_focus
+
+            assert ledger is not None
+            write_focus(ledger, stack.enter_context(_open_out(output, binary=False)))
+            undated = undated_records(ledger)
+            if undated:
+                engine.warnings.setdefault(f"{undated:,} priced record(s) have no timestamp: no FOCUS charge "
+                                           "period, left out of the FOCUS file", "focus")
+        elif writer is None or ledger is not None:
             warnings = list(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
             gaps = None

@@ -1,0 +1,216 @@
+"""The run's priced records summed per day × provider × deployment × team × model × project: the facts the FOCUS
+export, the bill reconciliation and the budgets are computed from, kept beside the main report.
+
+A ``Ledger`` is filled through the run's per-record writer hook (``PriceRun.writer``), so it sees exactly the
+records the report counts, in one process or in forked workers: each span writes its partial ledger as one JSON
+line and the parent merges them (``Ledger.read``). Money is summed exactly, as the report's totals are: every
+cost is kept as an integer multiple of 2^-200 dollars (``aggregate.exact``) and turned into a decimal once, by
+``dollars``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from typing import IO, Any
+
+import orjson
+
+from ..engines.streaming import Outcome, Priced, PricingEngine
+from .aggregate import NONE, exact, key_function
+
+SCALE = 1 << 200
+# Decimal places of every exported amount: 12 (a millionth of a micro-dollar) is finer than any rate of the cost
+# map (the smallest per-token prices have 9-10 significant decimals), so rounding never hides a price.
+PLACES = 12
+
+# day (YYYY-MM-DD, UTC), provider, resource id (deployment label or cost-map key), resource name (the model name
+# clients call), team, billing model (the provider's model name), project (project/workspace id from the logs)
+CellKey = tuple[str, str, str, str, str, str, str]
+KEY_FIELDS = ("day", "provider", "resource_id", "resource_name", "team", "model", "project")
+NO_DAY = "(no timestamp)"
+
+
+def dollars(value: int | Fraction, places: int = PLACES) -> Decimal:
+    """An exact sum (units of 2^-200 $, or a Fraction of dollars) as a Decimal rounded half-even to ``places``."""
+    frac = Fraction(value, SCALE) if isinstance(value, int) else value
+    with localcontext() as ctx:
+        ctx.prec = 400  # 2^-200 has 200 decimals: the quotient is exact for any sum of costs
+        out = (Decimal(frac.numerator) / Decimal(frac.denominator)).quantize(Decimal(1).scaleb(-places))
+    return out.normalize() if out != 0 else Decimal(0)
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain digits (no exponent): what CSV, JSON and FOCUS readers expect."""
+    text = format(value, "f")
+    return "0" if text in ("-0", "") else text
+
+
+@dataclass(slots=True)
+class Cell:
+    """Sums for one key: requests, tokens, seconds, and the cost at three price levels."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    seconds: Fraction = field(default_factory=Fraction)  # per-second deployments: the billed duration
+    per_second: int = 0  # records priced per second
+    billed: int = 0  # the computed cost, discount and margin included (what the proxy books)
+    contracted: int = 0  # the same records at the config's prices, before discount and margin
+    listed: int = 0  # the same records at the public cost map's prices (no config, no discount or margin)
+    list_missing: int = 0  # records with no public price: listed at their contracted cost
+    configs: set[str] = field(default_factory=set)  # which configs priced these records (price history)
+
+    def merge(self, other: Cell) -> None:
+        self.requests += other.requests
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        self.seconds += other.seconds
+        self.per_second += other.per_second
+        self.billed += other.billed
+        self.contracted += other.contracted
+        self.listed += other.listed
+        self.list_missing += other.list_missing
+        self.configs |= other.configs
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def dump(self) -> list[Any]:
+        return [self.requests, self.prompt_tokens, self.completion_tokens, self.cache_read_tokens,
+                self.cache_write_tokens, f"{self.seconds.numerator}/{self.seconds.denominator}", self.per_second,
+                str(self.billed), str(self.contracted), str(self.listed), self.list_missing, sorted(self.configs)]
+
+    @classmethod
+    def load(cls, v: list[Any]) -> Cell:
+        return cls(v[0], v[1], v[2], v[3], v[4], Fraction(v[5]), v[6], int(v[7]), int(v[8]), int(v[9]), v[10],
+                   set(v[11]))
+
+
+def billing_model(sheet: Any) -> str:
+    """The model name a provider's bill uses for a record: the cost-map entry (or deployment model) it was
+    priced as, without the provider prefix."""
+    name = sheet.map_key or (sheet.deployment.model if sheet.deployment is not None else sheet.model) or NONE
+    return name.rsplit("/", 1)[-1] if "/" in name else name
+
+
+def record_project(raw: dict[str, Any] | None) -> str:
+    """The provider project or workspace a record was billed to, when the log says (``project_id`` or
+    ``workspace_id``, at the top level or in ``metadata``)."""
+    if not raw:
+        return NONE
+    for where in (raw, raw.get("metadata")):
+        if isinstance(where, dict):
+            for name in ("project_id", "workspace_id"):
+                value = where.get(name)
+                if isinstance(value, str) and value:
+                    return value
+    return NONE
+
+
+class Ledger:
+    """Cells by key; ``observe`` counts the priced outcomes of a stream as they pass."""
+
+    def __init__(self, list_engine: PricingEngine | None = None, config_label: str | None = None):
+        self.cells: dict[CellKey, Cell] = {}
+        self.list_engine = list_engine  # prices records at the public map's prices (ListCost)
+        self.config_label = config_label
+        self._team = key_function("team")
+
+    def add(self, o: Priced, config_label: str | None = None) -> None:
+        r, c, sheet = o.record, o.cost, o.sheet
+        day = (datetime.fromtimestamp(r.timestamp, timezone.utc).strftime("%Y-%m-%d")
+               if r.timestamp is not None else NO_DAY)
+        d = sheet.deployment
+        resource_id = d.label if d is not None else (sheet.map_key or r.model)
+        resource_name = d.model_name if d is not None else r.model
+        key = (day, sheet.provider or "(unknown)", resource_id, resource_name, self._team(r, sheet)[0],
+               billing_model(sheet), record_project(r.raw))
+        cell = self.cells.get(key)
+        if cell is None:
+            cell = self.cells[key] = Cell()
+        cell.requests += 1
+        cell.prompt_tokens += r.prompt_tokens
+        cell.completion_tokens += r.completion_tokens
+        cell.cache_read_tokens += r.cache_read_tokens
+        cell.cache_write_tokens += r.cache_write_tokens
+        if sheet.per_second and r.duration_s is not None:
+            cell.per_second += 1
+            cell.seconds += Fraction(r.duration_s)
+        billed = exact(c.total)
+        contracted = billed - exact(c.adjustment)
+        cell.billed += billed
+        cell.contracted += contracted
+        listed = self._list_cost(o)
+        if listed is None:
+            cell.list_missing += 1
+            cell.listed += contracted
+        else:
+            cell.listed += listed
+        label = config_label or self.config_label
+        if label:
+            cell.configs.add(label)
+
+    def _list_cost(self, o: Priced) -> int | None:
+        if self.list_engine is None or not o.sheet.map_key:
+            return None
+        r = o.record
+        listed = self.list_engine.price(replace(r, model=o.sheet.map_key, model_id=None, request_prices=()))
+        if not isinstance(listed, Priced):
+            return None
+        return exact(listed.cost.total)
+
+    def observe(self, outcomes: Iterable[Outcome]) -> None:
+        add = self.add
+        for o in outcomes:
+            if o.__class__ is Priced:
+                add(o)
+
+    def merge(self, other: Ledger) -> None:
+        for key, cell in other.cells.items():
+            mine = self.cells.get(key)
+            if mine is None:
+                self.cells[key] = cell
+            else:
+                mine.merge(cell)
+
+    # -- the run's writer hook: partial ledgers as JSON lines, merged by the parent ------------------------------
+
+    def writer(self) -> Any:
+        """A ``PriceRun`` record writer that counts outcomes here and writes this span's cells as one line."""
+        def write(outcomes: Iterable[Outcome], out: IO[bytes], first: bool) -> None:
+            part = Ledger(self.list_engine, self.config_label)
+            part.observe(outcomes)
+            out.write(orjson.dumps([[list(k), c.dump()] for k, c in part.cells.items()]))
+            out.write(b"\n")
+
+        return write
+
+    def read(self, stream: IO[bytes]) -> Ledger:
+        """Merge the partial ledgers a run wrote (one JSON line per span, in input order)."""
+        for line in stream:
+            if line.strip():
+                part = Ledger()
+                part.cells = {tuple(k): Cell.load(v) for k, v in orjson.loads(line)}  # type: ignore[misc]
+                self.merge(part)
+        return self
+
+    def rollup(self, fields: Iterable[str]) -> dict[tuple[str, ...], Cell]:
+        """Cells summed over every key field not in ``fields`` (kept in KEY_FIELDS order of ``fields``)."""
+        idx = [KEY_FIELDS.index(f) for f in fields]
+        out: dict[tuple[str, ...], Cell] = {}
+        for key, cell in self.cells.items():
+            k = tuple(key[i] for i in idx)
+            mine = out.get(k)
+            if mine is None:
+                mine = out[k] = Cell()
+            mine.merge(cell)
+        return out
