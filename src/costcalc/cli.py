@@ -7,6 +7,7 @@ Errors are values until here: a ``CostcalcError`` becomes one line on stderr and
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
 import sys
@@ -131,6 +132,10 @@ def price(
                                    "cost, costUSD in the logs) differs from the computed cost, largest first."),
     tolerance: float = typer.Option(0.01, "--tolerance", min=0.0, help="With --reconcile: the relative "
                                     "difference that counts (0.01 = 1%)."),
+    reconcile_with: list[str] = typer.Option([], "--reconcile-with", help="Compare with the provider's bill: "
+                                             "OpenAI Costs API pages, Anthropic cost reports (JSON) or a CSV "
+                                             "(date,provider,model,amount,currency); repeat for several files.",
+                                             metavar="FILE"),
     strict: bool = typer.Option(False, help="Exit 1 if any record was unpriced or rejected."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
                                            "after a '# file:line: reason' line."),
@@ -166,9 +171,17 @@ def price(
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
     if reconcile and (explain or fmt in (Format.jsonl, Format.csv, Format.html)):
         raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
-    if fmt is Format.focus and (explain or reconcile):
+    if fmt is Format.focus and (explain or reconcile or reconcile_with):
         raise typer.BadParameter("--format focus writes the FOCUS dataset only: no --explain or --reconcile",
                                  param_hint="--format")
+    if reconcile_with and (explain or per_record or fmt is Format.jsonl):
+        raise typer.BadParameter("--reconcile-with goes with --format table, json, csv, markdown or html",
+                                 param_hint="--reconcile-with")
+    bill = None
+    if reconcile_with:
+        from .reports.bill import load_bills
+
+        bill = load_bills(reconcile_with)
     if not math.isfinite(tolerance):
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
@@ -200,10 +213,10 @@ def price(
     # FOCUS, bill reconciliation and budgets need per-day sums beside the report: a ledger fed by the run's
     # per-record writer hook (it works the same in forked workers)
     ledger = None
-    if fmt is Format.focus:
+    if fmt is Format.focus or bill is not None:
         from .reports.ledger import Ledger
 
-        ledger = Ledger(PricingEngine(cm), cfg.path or None)
+        ledger = Ledger(engine, PricingEngine(cm), cfg.path or None)
         writer = ledger.writer()
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
                    progress=None if quiet else _progress)
@@ -228,8 +241,17 @@ def price(
                 engine.warnings.setdefault(f"{undated:,} priced record(s) have no timestamp: no FOCUS charge "
                                            "period, left out of the FOCUS file", "focus")
         elif writer is None or ledger is not None:
+            from .reports.audit import AuditSections
+
+            sections = AuditSections()
+            if bill is not None:
+                from .reports.bill import reconcile_bill
+
+                assert ledger is not None
+                sections.bill = reconcile_bill(ledger, bill)
             warnings = list(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
+            sections.extend(doc)
             gaps = None
             if reconcile:
                 from .reports.reconcile import reconcile as find_gaps
@@ -239,14 +261,20 @@ def price(
             if fmt is Format.json:
                 write_json(doc, stack.enter_context(_open_out(output, binary=True)))
             elif fmt is Format.csv:
-                write_csv(report, stack.enter_context(_open_out(output, binary=False)))
+                if sections.empty:
+                    write_csv(report, stack.enter_context(_open_out(output, binary=False)))
+                else:
+                    sections.csv(stack.enter_context(_open_out(output, binary=False)))
             elif fmt is Format.markdown:
                 out_md = stack.enter_context(_open_out(output, binary=False))
                 write_markdown(report, out_md, warnings)
                 if gaps is not None:
                     write_reconcile_markdown(report, gaps, tolerance, out_md)
+                sections.markdown(out_md)
             elif fmt is Format.html:
-                write_html(report, stack.enter_context(_open_out(output, binary=False)), doc)
+                page = io.StringIO()
+                write_html(report, page, doc)
+                stack.enter_context(_open_out(output, binary=False)).write(sections.html(page.getvalue()))
             else:
                 if output is None:
                     console = _console()
@@ -258,6 +286,7 @@ def price(
                 write_table(report, console, warnings, chart=chart)
                 if gaps is not None:
                     write_reconcile_table(report, gaps, tolerance, console)
+                sections.table(console)
     text_on_stdout = fmt in (Format.table, Format.markdown) and output is None and not explain
     if not text_on_stdout:
         _stderr_summary(report, list(engine.warnings), quiet)

@@ -62,6 +62,7 @@ class Cell:
     per_second: int = 0  # records priced per second
     billed: int = 0  # the computed cost, discount and margin included (what the proxy books)
     contracted: int = 0  # the same records at the config's prices, before discount and margin
+    discounted: int = 0  # what the provider charges: config prices after the discount, without the margin
     listed: int = 0  # the same records at the public cost map's prices (no config, no discount or margin)
     list_missing: int = 0  # records with no public price: listed at their contracted cost
     configs: set[str] = field(default_factory=set)  # which configs priced these records (price history)
@@ -76,6 +77,7 @@ class Cell:
         self.per_second += other.per_second
         self.billed += other.billed
         self.contracted += other.contracted
+        self.discounted += other.discounted
         self.listed += other.listed
         self.list_missing += other.list_missing
         self.configs |= other.configs
@@ -87,12 +89,13 @@ class Cell:
     def dump(self) -> list[Any]:
         return [self.requests, self.prompt_tokens, self.completion_tokens, self.cache_read_tokens,
                 self.cache_write_tokens, f"{self.seconds.numerator}/{self.seconds.denominator}", self.per_second,
-                str(self.billed), str(self.contracted), str(self.listed), self.list_missing, sorted(self.configs)]
+                str(self.billed), str(self.contracted), str(self.discounted), str(self.listed), self.list_missing,
+                sorted(self.configs)]
 
     @classmethod
     def load(cls, v: list[Any]) -> Cell:
-        return cls(v[0], v[1], v[2], v[3], v[4], Fraction(v[5]), v[6], int(v[7]), int(v[8]), int(v[9]), v[10],
-                   set(v[11]))
+        return cls(v[0], v[1], v[2], v[3], v[4], Fraction(v[5]), v[6], int(v[7]), int(v[8]), int(v[9]),
+                   int(v[10]), v[11], set(v[12]))
 
 
 def billing_model(sheet: Any) -> str:
@@ -119,8 +122,10 @@ def record_project(raw: dict[str, Any] | None) -> str:
 class Ledger:
     """Cells by key; ``observe`` counts the priced outcomes of a stream as they pass."""
 
-    def __init__(self, list_engine: PricingEngine | None = None, config_label: str | None = None):
+    def __init__(self, engine: PricingEngine | None = None, list_engine: PricingEngine | None = None,
+                 config_label: str | None = None):
         self.cells: dict[CellKey, Cell] = {}
+        self.engine = engine  # the run's engine: its pricers say which discount and margin applied
         self.list_engine = list_engine  # prices records at the public map's prices (ListCost)
         self.config_label = config_label
         self._team = key_function("team")
@@ -149,6 +154,7 @@ class Ledger:
         contracted = billed - exact(c.adjustment)
         cell.billed += billed
         cell.contracted += contracted
+        cell.discounted += self._discounted(o, billed)
         listed = self._list_cost(o)
         if listed is None:
             cell.list_missing += 1
@@ -158,6 +164,18 @@ class Ledger:
         label = config_label or self.config_label
         if label:
             cell.configs.add(label)
+
+    def _discounted(self, o: Priced, billed: int) -> int:
+        """The record's cost after the discount but before the margin (LiteLLM applies discount, then margin)."""
+        c = o.cost
+        if not c.adjustment or self.engine is None:
+            return billed
+        r = o.record
+        adjust = getattr(self.engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "adjust", None)
+        if adjust is None or not (adjust.margin_pct or adjust.margin_fixed):
+            return billed
+        base = c.total - c.adjustment
+        return exact(base - base * adjust.discount if adjust.discount else base)
 
     def _list_cost(self, o: Priced) -> int | None:
         if self.list_engine is None or not o.sheet.map_key:
@@ -187,7 +205,7 @@ class Ledger:
     def writer(self) -> Any:
         """A ``PriceRun`` record writer that counts outcomes here and writes this span's cells as one line."""
         def write(outcomes: Iterable[Outcome], out: IO[bytes], first: bool) -> None:
-            part = Ledger(self.list_engine, self.config_label)
+            part = Ledger(self.engine, self.list_engine, self.config_label)
             part.observe(outcomes)
             out.write(orjson.dumps([[list(k), c.dump()] for k, c in part.cells.items()]))
             out.write(b"\n")

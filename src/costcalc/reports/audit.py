@@ -1,0 +1,131 @@
+"""The audit sections a ``price`` report can carry beside its groups (bill reconciliation, budgets, currency),
+written in every format by one object, so that the CLI hooks each format with a single call and the report's
+own writers stay as they are.
+
+- json: ``extend(doc)`` adds ``bill_reconciliation`` / ``budgets`` / ``currency`` keys.
+- table / markdown: ``table(console)`` / ``markdown(out)`` print the sections after the report.
+- html: ``html(page)`` inserts the sections before ``</body>``.
+- csv: ``csv(out)`` writes the one section asked for as the CSV (a CSV file holds one table).
+"""
+
+from __future__ import annotations
+
+import csv as csv_module
+from dataclasses import dataclass, field
+from html import escape
+from typing import IO, Any
+
+from .bill import Reconciliation
+
+BILL_HEADERS = ("day", "provider", "model", "project", "records", "computed", "billed", "gap", "share", "status")
+
+
+def _share_text(share: str | None) -> str:
+    if share is None:
+        return "-"
+    from decimal import Decimal
+
+    return f"{Decimal(share) * 100:+.2f}%"
+
+
+@dataclass
+class AuditSections:
+    bill: Reconciliation | None = None
+    notes: list[str] = field(default_factory=list)  # lines every format states (currency, price history)
+
+    @property
+    def empty(self) -> bool:
+        return self.bill is None and not self.notes
+
+    # -- json ------------------------------------------------------------------------------------------------
+
+    def extend(self, doc: dict[str, Any]) -> None:
+        if self.bill is not None:
+            doc["bill_reconciliation"] = self.bill.as_dict()
+
+    # -- rows shared by table, markdown and html ----------------------------------------------------------------
+
+    def _bill_rows(self) -> list[list[str]]:
+        assert self.bill is not None
+        cur = self.bill.currency
+        rows = []
+        for r in self.bill.rows:
+            d = r.as_dict()
+            rows.append([d["day"], d["provider"], d["model"], d["project"], f"{r.records:,}",
+                         f"{d['computed']} {cur}", f"{d['billed']} {cur}", f"{d['gap']} {cur}",
+                         _share_text(d["share"]), d["status"]])
+        t = self.bill.as_dict()["totals"]
+        rows.append(["total", "", "", "", f"{self.bill.totals().records:,}", f"{t['computed']} {cur}",
+                     f"{t['billed']} {cur}", f"{t['gap']} {cur}", _share_text(t["share"]), ""])
+        return rows
+
+    def _bill_summary(self) -> str:
+        assert self.bill is not None
+        b = self.bill.as_dict()
+        files = ", ".join(f"{f['path']} ({f['kind']})" for f in b["files"])
+        text = (f"provider bill vs computed ({files}): computed is config prices after discount, without the "
+                f"proxy's margin; gap = billed - computed; share = gap / billed")
+        if b["bill_only"]:
+            text += f"; {b['bill_only']} bill line group(s) with no logged records (unlogged or $0-booked calls)"
+        if b["records_not_covered"]:
+            text += f"; {b['records_not_covered']:,} priced record(s) of providers or days the bills do not cover"
+        return text
+
+    # -- table, markdown, html, csv ------------------------------------------------------------------------------
+
+    def table(self, console: Any) -> None:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        for note in self.notes:
+            console.print(Text(note))
+        if self.bill is not None:
+            console.print(Text(self._bill_summary()))
+            table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+            for i, h in enumerate(BILL_HEADERS):
+                table.add_column(h, justify="right" if 4 <= i <= 8 else "left", overflow="fold")
+            for row in self._bill_rows():
+                status = row[-1]
+                style = "bold red" if status == "bill only" else ("yellow" if status == "logs only" else None)
+                table.add_row(*[Text(c) for c in row[:-1]], Text(status.upper() if status == "bill only"
+                                                                 else status), style=style)
+            console.print(table)
+
+    def markdown(self, out: IO[str]) -> None:
+        for note in self.notes:
+            out.write(f"\n{note}\n")
+        if self.bill is not None:
+            out.write(f"\n{self._bill_summary()}\n\n")
+            out.write("| " + " | ".join(BILL_HEADERS) + " |\n")
+            out.write("|---|---|---|---|---:|---:|---:|---:|---:|---|\n")
+            for row in self._bill_rows():
+                if row[-1] == "bill only":
+                    row = [*row[:-1], "**BILL ONLY**"]
+                out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
+
+    def html(self, page: str) -> str:
+        parts = [f"<p>{escape(n)}</p>" for n in self.notes]
+        if self.bill is not None:
+            rows = []
+            for row in self._bill_rows():
+                cls = ' class="bill-only"' if row[-1] == "bill only" else ""
+                rows.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
+            parts.append(
+                "<h2>Provider bill vs computed</h2>"
+                f"<p>{escape(self._bill_summary())}</p>"
+                '<style>tr.bill-only td { color: #b00020; font-weight: bold; }</style>'
+                "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in BILL_HEADERS) + "</tr></thead>"
+                "<tbody>" + "".join(rows) + "</tbody></table>")
+        section = "\n".join(parts) + "\n"
+        return page.replace("</body>", section + "</body>", 1) if "</body>" in page else page + section
+
+    def csv(self, out: IO[str]) -> None:
+        w = csv_module.writer(out, lineterminator="\n")
+        if self.bill is not None:
+            w.writerow([*BILL_HEADERS[:5], "bill_lines", *BILL_HEADERS[5:], "currency"])
+            for r in self.bill.rows:
+                d = r.as_dict()
+                w.writerow([d["day"], d["provider"], d["model"], d["project"], d["records"], d["bill_lines"],
+                            d["computed"], d["billed"], d["gap"], "" if d["share"] is None else d["share"],
+                            d["status"], self.bill.currency])
