@@ -136,6 +136,12 @@ def price(
                                              "OpenAI Costs API pages, Anthropic cost reports (JSON) or a CSV "
                                              "(date,provider,model,amount,currency); repeat for several files.",
                                              metavar="FILE"),
+    currency: str | None = typer.Option(None, "--currency", help="Report in this currency (ISO 4217), with "
+                                        "--fx-rate or --fx-rates.", metavar="CODE"),
+    fx_rate: str | None = typer.Option(None, "--fx-rate", help="Units of --currency per US dollar, for every "
+                                       "record (0.92: $1 = 0.92).", metavar="RATE"),
+    fx_rates: str | None = typer.Option(None, "--fx-rates", help="CSV date,currency,rate: each record at its "
+                                        "day's rate (the last earlier one when a day has none).", metavar="FILE"),
     strict: bool = typer.Option(False, help="Exit 1 if any record was unpriced or rejected."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
                                            "after a '# file:line: reason' line."),
@@ -177,6 +183,10 @@ def price(
     if reconcile_with and (explain or per_record or fmt is Format.jsonl):
         raise typer.BadParameter("--reconcile-with goes with --format table, json, csv, markdown or html",
                                  param_hint="--reconcile-with")
+    fx = _fx(currency, fx_rate, fx_rates)
+    if fx is not None and (explain or per_record or fmt is Format.jsonl):
+        raise typer.BadParameter("per-record formats stay in USD: --currency goes with table, json, csv, markdown, "
+                                 "html or focus", param_hint="--currency")
     bill = None
     if reconcile_with:
         from .reports.bill import load_bills
@@ -213,10 +223,11 @@ def price(
     # FOCUS, bill reconciliation and budgets need per-day sums beside the report: a ledger fed by the run's
     # per-record writer hook (it works the same in forked workers)
     ledger = None
-    if fmt is Format.focus or bill is not None:
+    if fmt is Format.focus or bill is not None or fx is not None:
         from .reports.ledger import Ledger
 
-        ledger = Ledger(engine, PricingEngine(cm), cfg.path or None)
+        ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
+                        group_by=tuple(group_by) if fx is not None else (), tz=zone)
         writer = ledger.writer()
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
                    progress=None if quiet else _progress)
@@ -235,7 +246,8 @@ def price(
             from .reports.focus import undated_records, write_focus
 
             assert ledger is not None
-            write_focus(ledger, stack.enter_context(_open_out(output, binary=False)))
+            write_focus(ledger, stack.enter_context(_open_out(output, binary=False)),
+                        *((fx.currency, fx.rate) if fx is not None else ()))
             undated = undated_records(ledger)
             if undated:
                 engine.warnings.setdefault(f"{undated:,} priced record(s) have no timestamp: no FOCUS charge "
@@ -244,11 +256,19 @@ def price(
             from .reports.audit import AuditSections
 
             sections = AuditSections()
+            if fx is not None:
+                from .reports.currency import convert_report
+
+                assert ledger is not None
+                report = convert_report(report, ledger, fx)
             if bill is not None:
                 from .reports.bill import reconcile_bill
 
                 assert ledger is not None
-                sections.bill = reconcile_bill(ledger, bill)
+                sections.bill = (reconcile_bill(ledger, bill, fx.currency, fx.rate) if fx is not None
+                                 else reconcile_bill(ledger, bill))
+            if fx is not None:
+                sections.currency = fx
             warnings = list(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
             sections.extend(doc)
@@ -261,17 +281,16 @@ def price(
             if fmt is Format.json:
                 write_json(doc, stack.enter_context(_open_out(output, binary=True)))
             elif fmt is Format.csv:
-                if sections.empty:
-                    write_csv(report, stack.enter_context(_open_out(output, binary=False)))
-                else:
-                    sections.csv(stack.enter_context(_open_out(output, binary=False)))
+                sections.csv(stack.enter_context(_open_out(output, binary=False)), lambda o: write_csv(report, o))
             elif fmt is Format.markdown:
+                stack.enter_context(sections.text_money())
                 out_md = stack.enter_context(_open_out(output, binary=False))
                 write_markdown(report, out_md, warnings)
                 if gaps is not None:
                     write_reconcile_markdown(report, gaps, tolerance, out_md)
                 sections.markdown(out_md)
             elif fmt is Format.html:
+                stack.enter_context(sections.text_money())
                 page = io.StringIO()
                 write_html(report, page, doc)
                 stack.enter_context(_open_out(output, binary=False)).write(sections.html(page.getvalue()))
@@ -283,6 +302,7 @@ def price(
 
                     fh = stack.enter_context(_open_out(output, binary=False))
                     console = Console(file=fh, width=200, no_color=True, highlight=False)
+                stack.enter_context(sections.text_money())
                 write_table(report, console, warnings, chart=chart)
                 if gaps is not None:
                     write_reconcile_table(report, gaps, tolerance, console)
@@ -292,6 +312,25 @@ def price(
         _stderr_summary(report, list(engine.warnings), quiet)
     if strict and (report.accounting.unpriced or report.accounting.rejected):
         raise typer.Exit(1)
+
+
+def _fx(currency: str | None, rate: str | None, rates: str | None) -> Any:
+    """The rates of --currency, or None for dollars."""
+    if currency is None:
+        if rate is not None or rates is not None:
+            raise typer.BadParameter("give the currency the rates convert to", param_hint="--currency")
+        return None
+    from .reports.currency import check_currency, fixed_rate, load_fx_rates
+
+    if rate is not None and rates is not None:
+        raise typer.BadParameter("one of --fx-rate or --fx-rates", param_hint="--fx-rate")
+    if rate is not None:
+        return fixed_rate(currency, rate)
+    if rates is not None:
+        return load_fx_rates(rates, currency)
+    if check_currency(currency) == "USD":
+        return None
+    raise typer.BadParameter(f"give --fx-rate or --fx-rates for {currency}", param_hint="--currency")
 
 
 def _progress(results: Any) -> Any:

@@ -5,17 +5,23 @@ own writers stay as they are.
 - json: ``extend(doc)`` adds ``bill_reconciliation`` / ``budgets`` / ``currency`` keys.
 - table / markdown: ``table(console)`` / ``markdown(out)`` print the sections after the report.
 - html: ``html(page)`` inserts the sections before ``</body>``.
-- csv: ``csv(out)`` writes the one section asked for as the CSV (a CSV file holds one table).
+- csv: ``csv(out, report_csv)`` writes the one section asked for as the CSV (a CSV file holds one table), or
+  the report's own CSV, labelled with the currency when converted.
+- text formats: ``text_money()`` is the context they are written in (amounts with the currency's sign).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv as csv_module
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from typing import IO, Any
 
 from .bill import Reconciliation
+from .currency import FxRates
 
 BILL_HEADERS = ("day", "provider", "model", "project", "records", "computed", "billed", "gap", "share", "status")
 
@@ -31,15 +37,25 @@ def _share_text(share: str | None) -> str:
 @dataclass
 class AuditSections:
     bill: Reconciliation | None = None
-    notes: list[str] = field(default_factory=list)  # lines every format states (currency, price history)
+    currency: FxRates | None = None
+    notes: list[str] = field(default_factory=list)  # lines every format states (price history)
 
-    @property
-    def empty(self) -> bool:
-        return self.bill is None and not self.notes
+    def all_notes(self) -> list[str]:
+        return ([self.currency.describe()] if self.currency is not None else []) + self.notes
+
+    def text_money(self) -> Any:
+        """The context text formats are written in: amounts with the report currency's sign."""
+        from .render import money_sign
+
+        return money_sign(self.currency.sign) if self.currency is not None else contextlib.nullcontext()
 
     # -- json ------------------------------------------------------------------------------------------------
 
     def extend(self, doc: dict[str, Any]) -> None:
+        if self.currency is not None:
+            doc["currency"] = self.currency.as_dict()
+        if self.notes:
+            doc["notes"] = list(self.notes)
         if self.bill is not None:
             doc["bill_reconciliation"] = self.bill.as_dict()
 
@@ -78,7 +94,7 @@ class AuditSections:
         from rich.table import Table
         from rich.text import Text
 
-        for note in self.notes:
+        for note in self.all_notes():
             console.print(Text(note))
         if self.bill is not None:
             console.print(Text(self._bill_summary()))
@@ -93,7 +109,7 @@ class AuditSections:
             console.print(table)
 
     def markdown(self, out: IO[str]) -> None:
-        for note in self.notes:
+        for note in self.all_notes():
             out.write(f"\n{note}\n")
         if self.bill is not None:
             out.write(f"\n{self._bill_summary()}\n\n")
@@ -105,7 +121,7 @@ class AuditSections:
                 out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
 
     def html(self, page: str) -> str:
-        parts = [f"<p>{escape(n)}</p>" for n in self.notes]
+        parts = [f"<p>{escape(n)}</p>" for n in self.all_notes()]
         if self.bill is not None:
             rows = []
             for row in self._bill_rows():
@@ -120,8 +136,21 @@ class AuditSections:
         section = "\n".join(parts) + "\n"
         return page.replace("</body>", section + "</body>", 1) if "</body>" in page else page + section
 
-    def csv(self, out: IO[str]) -> None:
+    def csv(self, out: IO[str], report_csv: Callable[[IO[str]], None]) -> None:
+        """The bill table when there is one, else the report's CSV (``report_csv``), labelled with the currency
+        and its rate source in two last columns when converted."""
         w = csv_module.writer(out, lineterminator="\n")
+        if self.bill is None:
+            if self.currency is None:
+                report_csv(out)
+                return
+            buf = io.StringIO()
+            report_csv(buf)
+            buf.seek(0)
+            for i, row in enumerate(csv_module.reader(buf)):
+                w.writerow([*row, *(("currency", "fx_rate_source") if i == 0
+                                    else (self.currency.currency, self.currency.describe()))])
+            return
         if self.bill is not None:
             w.writerow([*BILL_HEADERS[:5], "bill_lines", *BILL_HEADERS[5:], "currency"])
             for r in self.bill.rows:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import IO, Any
@@ -123,8 +123,13 @@ class Ledger:
     """Cells by key; ``observe`` counts the priced outcomes of a stream as they pass."""
 
     def __init__(self, engine: PricingEngine | None = None, list_engine: PricingEngine | None = None,
-                 config_label: str | None = None):
+                 config_label: str | None = None, group_by: tuple[str, ...] = (), tz: tzinfo = timezone.utc):
         self.cells: dict[CellKey, Cell] = {}
+        # with ``group_by``: the report's cost parts per (group key..., UTC day), for a currency conversion at
+        # each day's rate (COST_PARTS, then recorded spend and the computed cost of the records carrying it)
+        self.group_by, self.tz = group_by, tz
+        self.group_days: dict[tuple[str, ...], list[int]] = {}
+        self._group_keys = [key_function(name, tz) for name in group_by]
         self.engine = engine  # the run's engine: its pricers say which discount and margin applied
         self.list_engine = list_engine  # prices records at the public map's prices (ListCost)
         self.config_label = config_label
@@ -164,6 +169,27 @@ class Ledger:
         label = config_label or self.config_label
         if label:
             cell.configs.add(label)
+        if self._group_keys:
+            self._add_group_day(o, day)
+
+    def _add_group_day(self, o: Priced, day: str) -> None:
+        r, c = o.record, o.cost
+        keys: list[tuple[str, ...]] = [()]
+        for fn in self._group_keys:
+            keys = [(*k, part) for k in keys for part in fn(r, o.sheet)]
+        parts = [exact(v) for v in c]
+        if r.recorded_cost is not None:
+            parts += [exact(r.recorded_cost), exact(c.total)]
+        else:
+            parts += [0, 0]
+        # "G" rows are groups, the "T" row the report's total (a record with several tags counts once in it)
+        for k in {*(("G", *k, day) for k in keys), ("T", day)}:
+            sums = self.group_days.get(k)
+            if sums is None:
+                self.group_days[k] = list(parts)
+            else:
+                for i, v in enumerate(parts):
+                    sums[i] += v
 
     def _discounted(self, o: Priced, billed: int) -> int:
         """The record's cost after the discount but before the margin (LiteLLM applies discount, then margin)."""
@@ -199,15 +225,23 @@ class Ledger:
                 self.cells[key] = cell
             else:
                 mine.merge(cell)
+        for gkey, parts in other.group_days.items():
+            sums = self.group_days.get(gkey)
+            if sums is None:
+                self.group_days[gkey] = parts
+            else:
+                for i, v in enumerate(parts):
+                    sums[i] += v
 
     # -- the run's writer hook: partial ledgers as JSON lines, merged by the parent ------------------------------
 
     def writer(self) -> Any:
         """A ``PriceRun`` record writer that counts outcomes here and writes this span's cells as one line."""
         def write(outcomes: Iterable[Outcome], out: IO[bytes], first: bool) -> None:
-            part = Ledger(self.engine, self.list_engine, self.config_label)
+            part = Ledger(self.engine, self.list_engine, self.config_label, self.group_by, self.tz)
             part.observe(outcomes)
-            out.write(orjson.dumps([[list(k), c.dump()] for k, c in part.cells.items()]))
+            out.write(orjson.dumps({"cells": [[list(k), c.dump()] for k, c in part.cells.items()],
+                                    "groups": [[list(k), [str(v) for v in p]] for k, p in part.group_days.items()]}))
             out.write(b"\n")
 
         return write
@@ -216,8 +250,10 @@ class Ledger:
         """Merge the partial ledgers a run wrote (one JSON line per span, in input order)."""
         for line in stream:
             if line.strip():
+                doc = orjson.loads(line)
                 part = Ledger()
-                part.cells = {tuple(k): Cell.load(v) for k, v in orjson.loads(line)}  # type: ignore[misc]
+                part.cells = {tuple(k): Cell.load(v) for k, v in doc["cells"]}  # type: ignore[misc]
+                part.group_days = {tuple(k): [int(v) for v in p] for k, p in doc["groups"]}
                 self.merge(part)
         return self
 
