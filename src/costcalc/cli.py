@@ -142,6 +142,10 @@ def price(
                                        "record (0.92: $1 = 0.92).", metavar="RATE"),
     fx_rates: str | None = typer.Option(None, "--fx-rates", help="CSV date,currency,rate: each record at its "
                                         "day's rate (the last earlier one when a day has none).", metavar="FILE"),
+    budget: list[str] = typer.Option([], "--budget", help="A budget line: KEY=VALUE:AMOUNT (team=agents:500) or "
+                                     "total:AMOUNT, in the report's currency; repeatable.", metavar="SPEC"),
+    fail_over_budget: bool = typer.Option(False, "--fail-over-budget", help="Exit 1 when any budget is "
+                                          "exceeded (for cron and CI alerts)."),
     strict: bool = typer.Option(False, help="Exit 1 if any record was unpriced or rejected."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
                                            "after a '# file:line: reason' line."),
@@ -187,6 +191,20 @@ def price(
     if fx is not None and (explain or per_record or fmt is Format.jsonl):
         raise typer.BadParameter("per-record formats stay in USD: --currency goes with table, json, csv, markdown, "
                                  "html or focus", param_hint="--currency")
+    budget_lines = []
+    if budget:
+        from .reports.aggregate import GROUP_KEYS as _KEYS
+        from .reports.budget import parse_budget
+
+        if explain or per_record or fmt in (Format.jsonl, Format.focus):
+            raise typer.BadParameter("--budget goes with --format table, json, csv, markdown or html",
+                                     param_hint="--budget")
+        if fmt is Format.csv and reconcile_with:
+            raise typer.BadParameter("a CSV holds one table: --budget or --reconcile-with, not both",
+                                     param_hint="--budget")
+        budget_lines = [parse_budget(spec, _KEYS) for spec in budget]
+    elif fail_over_budget:
+        raise typer.BadParameter("--fail-over-budget needs at least one --budget", param_hint="--fail-over-budget")
     bill = None
     if reconcile_with:
         from .reports.bill import load_bills
@@ -223,12 +241,14 @@ def price(
     # FOCUS, bill reconciliation and budgets need per-day sums beside the report: a ledger fed by the run's
     # per-record writer hook (it works the same in forked workers)
     ledger = None
-    if fmt is Format.focus or bill is not None or fx is not None:
+    if fmt is Format.focus or bill is not None or fx is not None or budget_lines:
         from .reports.ledger import Ledger
 
         ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
                         group_by=tuple(group_by) if fx is not None else (), tz=zone)
+        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines])
         writer = ledger.writer()
+    sections = None
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
                    progress=None if quiet else _progress)
     paths = expand_paths(usage)
@@ -267,6 +287,12 @@ def price(
                 assert ledger is not None
                 sections.bill = (reconcile_bill(ledger, bill, fx.currency, fx.rate) if fx is not None
                                  else reconcile_bill(ledger, bill))
+            if budget_lines:
+                from .reports.budget import evaluate
+
+                assert ledger is not None
+                sections.budgets = evaluate(budget_lines, ledger.budget_days, ledger.record_days(), start, end,
+                                            *((fx.currency, fx.rate) if fx is not None else ()))
             if fx is not None:
                 sections.currency = fx
             warnings = list(engine.warnings)
@@ -311,6 +337,10 @@ def price(
     if not text_on_stdout:
         _stderr_summary(report, list(engine.warnings), quiet)
     if strict and (report.accounting.unpriced or report.accounting.rejected):
+        raise typer.Exit(1)
+    if fail_over_budget and sections is not None and sections.budgets is not None and sections.budgets.exceeded:
+        over = ", ".join(f"{b.line.label} ({b.spent} of {b.line.amount})" for b in sections.budgets.exceeded)
+        sys.stderr.write(f"costcalc: over budget: {over}\n")
         raise typer.Exit(1)
 
 

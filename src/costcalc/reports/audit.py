@@ -21,8 +21,10 @@ from html import escape
 from typing import IO, Any
 
 from .bill import Reconciliation
+from .budget import Budgets
 from .currency import FxRates
 
+BUDGET_HEADERS = ("budget", "amount", "spent", "share", "forecast", "records", "status")
 BILL_HEADERS = ("day", "provider", "model", "project", "records", "computed", "billed", "gap", "share", "status")
 
 
@@ -37,6 +39,7 @@ def _share_text(share: str | None) -> str:
 @dataclass
 class AuditSections:
     bill: Reconciliation | None = None
+    budgets: Budgets | None = None
     currency: FxRates | None = None
     notes: list[str] = field(default_factory=list)  # lines every format states (price history)
 
@@ -58,6 +61,30 @@ class AuditSections:
             doc["notes"] = list(self.notes)
         if self.bill is not None:
             doc["bill_reconciliation"] = self.bill.as_dict()
+        if self.budgets is not None:
+            doc["budgets"] = self.budgets.as_dict()
+
+    def _budget_rows(self) -> list[list[str]]:
+        assert self.budgets is not None
+        cur = self.budgets.currency
+        rows = []
+        for b in self.budgets.lines:
+            d = b.as_dict()
+            rows.append([d["budget"], f"{d['amount']} {cur}", f"{d['spent']} {cur}",
+                         f"{b.share * 100:.2f}%", f"{d['forecast']} {cur}", f"{b.records:,}", d["status"]])
+        return rows
+
+    def _budget_summary(self) -> str:
+        assert self.budgets is not None
+        p = self.budgets.period
+        text = (f"budgets for {p.start} to {p.end} (exclusive), as of {p.as_of}: day {p.elapsed} of {p.days}; "
+                "forecast = spent / days elapsed × days in the period")
+        if self.budgets.outside:
+            text += f"; {self.budgets.outside:,} priced record(s) outside the period not counted"
+        over = self.budgets.exceeded
+        if over:
+            text += f"; OVER BUDGET: {', '.join(b.line.label for b in over)}"
+        return text
 
     # -- rows shared by table, markdown and html ----------------------------------------------------------------
 
@@ -107,6 +134,17 @@ class AuditSections:
                 table.add_row(*[Text(c) for c in row[:-1]], Text(status.upper() if status == "bill only"
                                                                  else status), style=style)
             console.print(table)
+        if self.budgets is not None:
+            console.print(Text(self._budget_summary()))
+            table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+            for i, h in enumerate(BUDGET_HEADERS):
+                table.add_column(h, justify="right" if 1 <= i <= 5 else "left", overflow="fold")
+            for row in self._budget_rows():
+                status = row[-1]
+                style = "bold red" if status == "over" else ("yellow" if status == "forecast over" else None)
+                table.add_row(*[Text(c) for c in row[:-1]], Text(status.upper() if status == "over" else status),
+                              style=style)
+            console.print(table)
 
     def markdown(self, out: IO[str]) -> None:
         for note in self.all_notes():
@@ -118,6 +156,13 @@ class AuditSections:
             for row in self._bill_rows():
                 if row[-1] == "bill only":
                     row = [*row[:-1], "**BILL ONLY**"]
+                out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
+        if self.budgets is not None:
+            out.write(f"\n{self._budget_summary()}\n\n")
+            out.write("| " + " | ".join(BUDGET_HEADERS) + " |\n|---|---:|---:|---:|---:|---:|---|\n")
+            for row in self._budget_rows():
+                if row[-1] == "over":
+                    row = [*row[:-1], "**OVER**"]
                 out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
 
     def html(self, page: str) -> str:
@@ -133,6 +178,17 @@ class AuditSections:
                 '<style>tr.bill-only td { color: #b00020; font-weight: bold; }</style>'
                 "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in BILL_HEADERS) + "</tr></thead>"
                 "<tbody>" + "".join(rows) + "</tbody></table>")
+        if self.budgets is not None:
+            rows = []
+            for row in self._budget_rows():
+                cls = ' class="over"' if row[-1] == "over" else ""
+                rows.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
+            parts.append(
+                "<h2>Budgets</h2>"
+                f"<p>{escape(self._budget_summary())}</p>"
+                '<style>tr.over td { color: #b00020; font-weight: bold; }</style>'
+                "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in BUDGET_HEADERS) + "</tr></thead>"
+                "<tbody>" + "".join(rows) + "</tbody></table>")
         section = "\n".join(parts) + "\n"
         return page.replace("</body>", section + "</body>", 1) if "</body>" in page else page + section
 
@@ -140,6 +196,16 @@ class AuditSections:
         """The bill table when there is one, else the report's CSV (``report_csv``), labelled with the currency
         and its rate source in two last columns when converted."""
         w = csv_module.writer(out, lineterminator="\n")
+        if self.budgets is not None and self.bill is None:
+            p = self.budgets.period
+            w.writerow(["budget", "key", "value", "amount", "spent", "share", "forecast", "records", "status",
+                        "currency", "period_start", "period_end", "as_of"])
+            for b in self.budgets.lines:
+                d = b.as_dict()
+                w.writerow([d["budget"], d["key"] or "", d["value"] or "", d["amount"], d["spent"], d["share"],
+                            d["forecast"], d["records"], d["status"], self.budgets.currency, p.start, p.end,
+                            p.as_of])
+            return
         if self.bill is None:
             if self.currency is None:
                 report_csv(out)

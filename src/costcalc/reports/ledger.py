@@ -130,10 +130,19 @@ class Ledger:
         self.group_by, self.tz = group_by, tz
         self.group_days: dict[tuple[str, ...], list[int]] = {}
         self._group_keys = [key_function(name, tz) for name in group_by]
+        # budget lines: (key, value) to match, or None for the total; per line {UTC day: [exact cost, records]}
+        self.budget_lines: list[tuple[str, str] | None] = []
+        self._budget_match: list[Any] = []
+        self.budget_days: list[dict[str, list[int]]] = []
         self.engine = engine  # the run's engine: its pricers say which discount and margin applied
         self.list_engine = list_engine  # prices records at the public map's prices (ListCost)
         self.config_label = config_label
         self._team = key_function("team")
+
+    def watch_budgets(self, lines: list[tuple[str, str] | None]) -> None:
+        self.budget_lines = list(lines)
+        self._budget_match = [None if b is None else (key_function(b[0], self.tz), b[1]) for b in lines]
+        self.budget_days = [{} for _ in lines]
 
     def add(self, o: Priced, config_label: str | None = None) -> None:
         r, c, sheet = o.record, o.cost, o.sheet
@@ -171,6 +180,15 @@ class Ledger:
             cell.configs.add(label)
         if self._group_keys:
             self._add_group_day(o, day)
+        if self._budget_match:
+            for match, per in zip(self._budget_match, self.budget_days):
+                if match is None or match[1] in match[0](r, sheet):
+                    sums = per.get(day)
+                    if sums is None:
+                        per[day] = [billed, 1]
+                    else:
+                        sums[0] += billed
+                        sums[1] += 1
 
     def _add_group_day(self, o: Priced, day: str) -> None:
         r, c = o.record, o.cost
@@ -225,6 +243,13 @@ class Ledger:
                 self.cells[key] = cell
             else:
                 mine.merge(cell)
+        if other.budget_days and not self.budget_days:
+            self.budget_days = [{} for _ in other.budget_days]
+        for mine_days, theirs in zip(self.budget_days, other.budget_days):
+            for day, (cost, n) in theirs.items():
+                sums = mine_days.setdefault(day, [0, 0])
+                sums[0] += cost
+                sums[1] += n
         for gkey, parts in other.group_days.items():
             sums = self.group_days.get(gkey)
             if sums is None:
@@ -239,9 +264,12 @@ class Ledger:
         """A ``PriceRun`` record writer that counts outcomes here and writes this span's cells as one line."""
         def write(outcomes: Iterable[Outcome], out: IO[bytes], first: bool) -> None:
             part = Ledger(self.engine, self.list_engine, self.config_label, self.group_by, self.tz)
+            part.watch_budgets(self.budget_lines)
             part.observe(outcomes)
             out.write(orjson.dumps({"cells": [[list(k), c.dump()] for k, c in part.cells.items()],
-                                    "groups": [[list(k), [str(v) for v in p]] for k, p in part.group_days.items()]}))
+                                    "groups": [[list(k), [str(v) for v in p]] for k, p in part.group_days.items()],
+                                    "budgets": [{d: [str(c), n] for d, (c, n) in per.items()}
+                                                for per in part.budget_days]}))
             out.write(b"\n")
 
         return write
@@ -254,8 +282,16 @@ class Ledger:
                 part = Ledger()
                 part.cells = {tuple(k): Cell.load(v) for k, v in doc["cells"]}  # type: ignore[misc]
                 part.group_days = {tuple(k): [int(v) for v in p] for k, p in doc["groups"]}
+                part.budget_days = [{d: [int(c), n] for d, (c, n) in per.items()} for per in doc["budgets"]]
                 self.merge(part)
         return self
+
+    def record_days(self) -> dict[str, int]:
+        """Priced records per UTC day."""
+        out: dict[str, int] = {}
+        for key, cell in self.cells.items():
+            out[key[0]] = out.get(key[0], 0) + cell.requests
+        return out
 
     def rollup(self, fields: Iterable[str]) -> dict[tuple[str, ...], Cell]:
         """Cells summed over every key field not in ``fields`` (kept in KEY_FIELDS order of ``fields``)."""
