@@ -85,6 +85,32 @@ def _config_path(config: str) -> str:
     return config
 
 
+def _config_schedule(configs: list[str]) -> tuple[str | None, list[tuple[float, str, str]]]:
+    """--config values: (the undated config, [(effective epoch seconds, date as given, path)…] by date)."""
+    plain: str | None = None
+    dated: list[tuple[float, str, str]] = []
+    for value in configs:
+        head, sep, path = value.partition("=")
+        when = None
+        if sep and head.strip():
+            from .reading.records import BadField, parse_time
+
+            try:
+                when = parse_time(head.strip(), "--config")
+            except BadField:
+                when = None  # not a date: a file name with "=" in it
+        if when is None:
+            if plain is not None:
+                raise typer.BadParameter(f"two undated configs ({plain}, {value}): give DATE=CFG for all but one",
+                                         param_hint="--config")
+            plain = value
+        else:
+            if any(t == when for t, _, _ in dated):
+                raise typer.BadParameter(f"two configs take effect at {head.strip()}", param_hint="--config")
+            dated.append((when, head.strip(), _config_path(path)))
+    return plain, sorted(dated)
+
+
 def _parse_date(value: str | None, option: str) -> float | None:
     if value is None:
         return None
@@ -111,8 +137,11 @@ def _tz(name: str) -> Any:
 def price(
     usage: list[str] = typer.Argument(..., help="Usage JSONL files ('-' for stdin; .gz read transparently; "
                                       "directories are searched for *.jsonl)."),
-    config: str | None = ConfigOpt,
+    config: list[str] = typer.Option([], "--config", "-c", help="LiteLLM proxy config.yaml; DATE=CFG prices the "
+                                     "records from DATE on with CFG (repeat for a price history).", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
+    map_as_of: str | None = typer.Option(None, "--map-as-of", help="Price with the cost map snapshot (kept by "
+                                         "map update) in force at this date/time.", metavar="DATE"),
     group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, "
                                        "team, key, end_user, tag, shape, hour, day, week, month, or a dotted path "
                                        "(metadata.project); repeat to nest."),
@@ -214,8 +243,25 @@ def price(
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
     zone = _tz(tz)
-    cm, cfg = _load(cost_map, config)
-    engine = PricingEngine(cm, cfg)
+    plain, dated = _config_schedule(config)
+    cm, cfg = _load(cost_map, plain)
+    map_note = None
+    if map_as_of is not None:
+        if cost_map is not None:
+            raise typer.BadParameter("--cost-map names the map already", param_hint="--map-as-of")
+        from .rates.history import load_cost_map_as_of
+
+        when = _parse_date(map_as_of, "--map-as-of")
+        assert when is not None
+        cm, map_note = load_cost_map_as_of(when)
+    engine: Any = PricingEngine(cm, cfg)
+    if dated:
+        from .engines.dated import DatedConfig, DatedConfigEngine
+        from .rates.config import load_config
+
+        engine = DatedConfigEngine(cm, [DatedConfig(t, since, load_config(_config_path(path)))
+                                        for t, since, path in dated],
+                                   DatedConfig(None, "", cfg) if plain is not None else None)
 
     def make_builder() -> ReportBuilder:
         b = ReportBuilder(group_by, tz=zone, since=start, until=end, timeline=fmt is Format.html)
@@ -241,7 +287,8 @@ def price(
     # FOCUS, bill reconciliation and budgets need per-day sums beside the report: a ledger fed by the run's
     # per-record writer hook (it works the same in forked workers)
     ledger = None
-    if fmt is Format.focus or bill is not None or fx is not None or budget_lines:
+    # (per-record formats have their own writer: with a price history they just price each record by its date)
+    if fmt is Format.focus or bill is not None or fx is not None or budget_lines or (dated and writer is None):
         from .reports.ledger import Ledger
 
         ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
@@ -295,6 +342,11 @@ def price(
                                             *((fx.currency, fx.rate) if fx is not None else ()))
             if fx is not None:
                 sections.currency = fx
+            if dated or map_note is not None:
+                from .reports.audit import pricing_sources
+
+                sections.sources = pricing_sources(engine, ledger.config_counts if ledger is not None else {},
+                                                   report.accounting.priced, cm.info, map_note)
             warnings = list(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
             sections.extend(doc)
@@ -509,6 +561,8 @@ def map_update(
                f"from {result['source']}")
     typer.echo(f"{'path':16} {result['path']}")
     typer.echo(f"{'sha256':16} {result['sha256']}")
+    if result["snapshot"]:
+        typer.echo(f"{'snapshot':16} {result['snapshot']} (for --map-as-of)")
 
 
 class DiffFormat(str, Enum):

@@ -41,10 +41,14 @@ class AuditSections:
     bill: Reconciliation | None = None
     budgets: Budgets | None = None
     currency: FxRates | None = None
+    sources: dict[str, Any] | None = None  # which configs and cost map priced what (price history)
     notes: list[str] = field(default_factory=list)  # lines every format states (price history)
 
     def all_notes(self) -> list[str]:
-        return ([self.currency.describe()] if self.currency is not None else []) + self.notes
+        notes = [self.currency.describe()] if self.currency is not None else []
+        if self.sources is not None:
+            notes += self.sources["notes"]
+        return notes + self.notes
 
     def text_money(self) -> Any:
         """The context text formats are written in: amounts with the report currency's sign."""
@@ -59,6 +63,8 @@ class AuditSections:
             doc["currency"] = self.currency.as_dict()
         if self.notes:
             doc["notes"] = list(self.notes)
+        if self.sources is not None:
+            doc["priced_with"] = {k: v for k, v in self.sources.items() if k != "notes"}
         if self.bill is not None:
             doc["bill_reconciliation"] = self.bill.as_dict()
         if self.budgets is not None:
@@ -224,3 +230,25 @@ class AuditSections:
                 w.writerow([d["day"], d["provider"], d["model"], d["project"], d["records"], d["bill_lines"],
                             d["computed"], d["billed"], d["gap"], "" if d["share"] is None else d["share"],
                             d["status"], self.bill.currency])
+
+
+def pricing_sources(engine: Any, counts: dict[str, int], priced: int, map_info: Any,
+                    map_note: str | None) -> dict[str, Any]:
+    """Which configs (by the date each took effect: ``counts`` of priced records per config label) and which
+    cost map priced how many records (``priced`` in all)."""
+    configs = []
+    describe = getattr(engine, "describe", None)
+    if describe is not None:
+        for c in describe():
+            label = f"{c['from']}={c['config']}" if c["from"] else c["config"]
+            configs.append({**c, "records": counts.get(label, 0)})
+    elif engine.config.path:
+        configs.append({"from": None, "config": engine.config.path, "records": priced})
+    cost_map = {**map_info.as_dict(), "chosen": map_note or "the default map"}
+    notes = []
+    if configs:
+        parts = [f"{c['config']} " + (f"from {c['from']}" if c["from"] else "(undated: before the first date)")
+                 + f": {c['records']:,} record(s)" for c in configs]
+        notes.append("priced with configs: " + "; ".join(parts))
+    notes.append(f"cost map: {map_note or map_info.source} (sha256 {map_info.sha256[:12]})")
+    return {"configs": configs, "cost_map": cost_map, "notes": notes}

@@ -134,6 +134,7 @@ class Ledger:
         self.budget_lines: list[tuple[str, str] | None] = []
         self._budget_match: list[Any] = []
         self.budget_days: list[dict[str, list[int]]] = []
+        self.config_counts: dict[str, int] = {}  # priced records per config (price history)
         self.engine = engine  # the run's engine: its pricers say which discount and margin applied
         self.list_engine = list_engine  # prices records at the public map's prices (ListCost)
         self.config_label = config_label
@@ -175,9 +176,10 @@ class Ledger:
             cell.listed += contracted
         else:
             cell.listed += listed
-        label = config_label or self.config_label
+        label = config_label or getattr(self.engine, "current_label", None) or self.config_label
         if label:
             cell.configs.add(label)
+            self.config_counts[label] = self.config_counts.get(label, 0) + 1
         if self._group_keys:
             self._add_group_day(o, day)
         if self._budget_match:
@@ -243,6 +245,8 @@ class Ledger:
                 self.cells[key] = cell
             else:
                 mine.merge(cell)
+        for label, n in other.config_counts.items():
+            self.config_counts[label] = self.config_counts.get(label, 0) + n
         if other.budget_days and not self.budget_days:
             self.budget_days = [{} for _ in other.budget_days]
         for mine_days, theirs in zip(self.budget_days, other.budget_days):
@@ -269,7 +273,8 @@ class Ledger:
             out.write(orjson.dumps({"cells": [[list(k), c.dump()] for k, c in part.cells.items()],
                                     "groups": [[list(k), [str(v) for v in p]] for k, p in part.group_days.items()],
                                     "budgets": [{d: [str(c), n] for d, (c, n) in per.items()}
-                                                for per in part.budget_days]}))
+                                                for per in part.budget_days],
+                                    "configs": part.config_counts}))
             out.write(b"\n")
 
         return write
@@ -283,6 +288,7 @@ class Ledger:
                 part.cells = {tuple(k): Cell.load(v) for k, v in doc["cells"]}  # type: ignore[misc]
                 part.group_days = {tuple(k): [int(v) for v in p] for k, p in doc["groups"]}
                 part.budget_days = [{d: [int(c), n] for d, (c, n) in per.items()} for per in doc["budgets"]]
+                part.config_counts = doc["configs"]
                 self.merge(part)
         return self
 
