@@ -195,6 +195,8 @@ class AuditSections:
                 '<style>tr.over td { color: #b00020; font-weight: bold; }</style>'
                 "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in BUDGET_HEADERS) + "</tr></thead>"
                 "<tbody>" + "".join(rows) + "</tbody></table>")
+        if not parts:
+            return page
         section = "\n".join(parts) + "\n"
         return page.replace("</body>", section + "</body>", 1) if "</body>" in page else page + section
 

@@ -20,6 +20,7 @@ from typing import IO, Any
 import orjson
 
 from ..engines.streaming import Outcome, Priced, PricingEngine
+from ..pricing.formulas import Pricer
 from .aggregate import NONE, exact, key_function
 
 SCALE = 1 << 200
@@ -135,6 +136,7 @@ class Ledger:
         self._budget_match: list[Any] = []
         self.budget_days: list[dict[str, list[int]]] = []
         self.config_counts: dict[str, int] = {}  # priced records per config (price history)
+        self._days: dict[int, str] = {}
         self.engine = engine  # the run's engine: its pricers say which discount and margin applied
         self.list_engine = list_engine  # prices records at the public map's prices (ListCost)
         self.config_label = config_label
@@ -147,8 +149,7 @@ class Ledger:
 
     def add(self, o: Priced, config_label: str | None = None) -> None:
         r, c, sheet = o.record, o.cost, o.sheet
-        day = (datetime.fromtimestamp(r.timestamp, timezone.utc).strftime("%Y-%m-%d")
-               if r.timestamp is not None else NO_DAY)
+        day = self._day(r.timestamp)
         d = sheet.deployment
         resource_id = d.label if d is not None else (sheet.map_key or r.model)
         resource_name = d.model_name if d is not None else r.model
@@ -211,6 +212,16 @@ class Ledger:
                 for i, v in enumerate(parts):
                     sums[i] += v
 
+    def _day(self, timestamp: float | None) -> str:
+        """The UTC day of a timestamp (cached per day: records come in runs of the same day)."""
+        if timestamp is None:
+            return NO_DAY
+        n = int(timestamp // 86400)
+        day = self._days.get(n)
+        if day is None:
+            day = self._days[n] = datetime.fromtimestamp(n * 86400, timezone.utc).strftime("%Y-%m-%d")
+        return day
+
     def _discounted(self, o: Priced, billed: int) -> int:
         """The record's cost after the discount but before the margin (LiteLLM applies discount, then margin)."""
         c = o.cost
@@ -227,6 +238,14 @@ class Ledger:
         if self.list_engine is None or not o.sheet.map_key:
             return None
         r = o.record
+        if not r.batch:
+            # the common case without a record copy: the map row's plain token pricer, compiled once
+            p = self.list_engine.pricer(o.sheet.map_key, None, r.service_tier)
+            if p.__class__ is Pricer:
+                c = p(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                      r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
+                      r.image_input_tokens, r.duration_s)
+                return None if c is None else exact(c.total)
         listed = self.list_engine.price(replace(r, model=o.sheet.map_key, model_id=None, request_prices=()))
         if not isinstance(listed, Priced):
             return None
