@@ -171,3 +171,50 @@ def test_bad_bills_are_one_line_errors(tmp_path, capsys, name, text, message):
 def test_reconcile_with_refuses_per_record_formats(tmp_path, capsys):
     code, _, err = run(tmp_path, capsys, "--format", "jsonl")
     assert code == 2 and "--reconcile-with goes with" in err
+
+
+def test_pages_in_an_array_and_projects_and_workspaces(tmp_path, capsys):
+    """OpenAI grouped by project (two pages saved as one JSON array) and Anthropic grouped by workspace: rows
+    split by the project the records name; records without one meet the lines without one."""
+    pages = [
+        {"object": "page", "has_more": True, "next_page": "page_2", "data": [
+            {"object": "bucket", "start_time": 1793577600, "end_time": 1793664000, "results": [
+                {"object": "organization.costs.result", "amount": {"value": 0.006, "currency": "usd"},
+                 "line_item": "gpt-4o-2024-08-06, input", "project_id": "proj_search"}]}]},
+        {"object": "page", "has_more": False, "next_page": None, "data": [
+            {"object": "bucket", "start_time": 1793577600, "end_time": 1793664000, "results": [
+                {"object": "organization.costs.result", "amount": {"value": 0.004, "currency": "usd"},
+                 "line_item": "gpt-4o-2024-08-06, output", "project_id": None}]}]},
+    ]
+    openai = tmp_path / "openai-pages.json"
+    openai.write_text(json.dumps(pages))
+    anthropic = tmp_path / "anthropic.json"
+    anthropic.write_text(json.dumps({"has_more": False, "next_page": None, "data": [
+        {"starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z", "results": [
+            {"currency": "USD", "amount": "0.27", "workspace_id": "wrkspc_agents", "model": "claude-sonnet-4-5",
+             "cost_type": "tokens", "description": "Claude Sonnet 4.5 Usage", "context_window": "0-200k",
+             "service_tier": "standard", "token_type": "output_tokens"},
+            {"currency": "USD", "amount": "150", "workspace_id": None, "model": None, "cost_type": "web_search",
+             "description": "Web search", "context_window": None, "service_tier": None, "token_type": None}]}]}))
+    usage, cfg, cm = write_world(tmp_path)
+    # record 1 names its OpenAI project; record 3 its Anthropic workspace (in metadata)
+    lines = Path(usage).read_text().splitlines()
+    first, third = json.loads(lines[0]), json.loads(lines[2])
+    first["project_id"] = "proj_search"
+    third["metadata"] = {"workspace_id": "wrkspc_agents"}
+    lines[0], lines[2] = json.dumps(first), json.dumps(third)
+    Path(usage).write_text("\n".join(lines) + "\n")
+    code = main(["price", usage, "--config", cfg, "--cost-map", cm, "--reconcile-with", str(openai),
+                 "--reconcile-with", str(anthropic), "-f", "json"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    rows = {(r["provider"], r["model"], r["project"]): (r["records"], r["computed"], r["billed"], r["status"])
+            for r in json.loads(out)["bill_reconciliation"]["rows"] if r["day"] == "2026-11-02"}
+    assert rows == {
+        # record 1: 0.006 in proj_search; record 2 (0.004) names no project, as the second page's line
+        ("openai", "gpt-4o", "proj_search"): (1, "0.006", "0.006", "match"),
+        ("openai", "gpt-4o", "(none)"): (1, "0.004", "0.004", "match"),
+        ("anthropic", "claude-sonnet-4-5", "wrkspc_agents"): (1, "0.0027", "0.0027", "match"),
+        # 150 cents of web search in the default workspace: on the bill, not in any log
+        ("anthropic", "web_search", "(none)"): (0, "0", "1.5", "bill only"),
+    }
