@@ -222,7 +222,6 @@ def price(
                                  "html or focus", param_hint="--currency")
     budget_lines = []
     if budget:
-        from .reports.aggregate import GROUP_KEYS as _KEYS
         from .reports.budget import parse_budget
 
         if explain or per_record or fmt in (Format.jsonl, Format.focus):
@@ -231,7 +230,7 @@ def price(
         if fmt is Format.csv and reconcile_with:
             raise typer.BadParameter("a CSV holds one table: --budget or --reconcile-with, not both",
                                      param_hint="--budget")
-        budget_lines = [parse_budget(spec, _KEYS) for spec in budget]
+        budget_lines = [parse_budget(spec, GROUP_KEYS) for spec in budget]
     elif fail_over_budget:
         raise typer.BadParameter("--fail-over-budget needs at least one --budget", param_hint="--fail-over-budget")
     bill = None
@@ -288,11 +287,12 @@ def price(
     # per-record writer hook (it works the same in forked workers)
     ledger = None
     # (per-record formats have their own writer: with a price history they just price each record by its date)
-    if fmt is Format.focus or bill is not None or fx is not None or budget_lines or (dated and writer is None):
+    day_rates = fx is not None and fx.fixed is None  # converted per day: per-day sums of every group
+    if fmt is Format.focus or bill is not None or day_rates or budget_lines or (dated and writer is None):
         from .reports.ledger import Ledger
 
         ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
-                        group_by=tuple(group_by) if fx is not None else (), tz=zone)
+                        group_by=tuple(group_by) if day_rates else (), tz=zone)
         ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines])
         writer = ledger.writer()
     sections = None
@@ -326,7 +326,6 @@ def price(
             if fx is not None:
                 from .reports.currency import convert_report
 
-                assert ledger is not None
                 report = convert_report(report, ledger, fx)
             if bill is not None:
                 from .reports.bill import reconcile_bill

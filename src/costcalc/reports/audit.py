@@ -17,6 +17,7 @@ import csv as csv_module
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html import escape
 from typing import IO, Any
 
@@ -29,11 +30,7 @@ BILL_HEADERS = ("day", "provider", "model", "project", "records", "computed", "b
 
 
 def _share_text(share: str | None) -> str:
-    if share is None:
-        return "-"
-    from decimal import Decimal
-
-    return f"{Decimal(share) * 100:+.2f}%"
+    return "-" if share is None else f"{Decimal(share) * 100:+.2f}%"
 
 
 @dataclass

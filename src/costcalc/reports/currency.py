@@ -152,9 +152,21 @@ def _totals(base: Totals, parts: list[int]) -> Totals:
     return t
 
 
-def convert_report(report: Report, ledger: Ledger, fx: FxRates) -> Report:
+def convert_report(report: Report, ledger: Ledger | None, fx: FxRates) -> Report:
     """The report with every amount in ``fx.currency``; counts and tokens unchanged. Groups folded into
-    "(other)" by --top are folded after conversion, by the report itself."""
+    "(other)" by --top are folded after conversion, by the report itself. Day rates need the ledger's per-day
+    sums (``Ledger(group_by=…)``); one fixed rate scales the report's exact sums directly."""
+    if fx.fixed is not None:
+        rate = Fraction(fx.fixed)
+
+        def scaled(t: Totals) -> Totals:
+            return _totals(t, [round(v * rate) for v in (*t.costs, t.recorded, t.recorded_computed)])
+
+        return replace(report, groups={k: scaled(t) for k, t in report.groups.items()},
+                       totals=scaled(report.totals),
+                       timeline={k: round(v * rate) for k, v in report.timeline.items()})
+    if ledger is None:
+        raise ValueError("day rates need the ledger's per-day sums")
     per_group: dict[tuple[str, ...], dict[str, list[int]]] = {}
     for key, parts in ledger.group_days.items():
         group, day = key[:-1], key[-1]
@@ -166,6 +178,6 @@ def convert_report(report: Report, ledger: Ledger, fx: FxRates) -> Report:
     totals = _totals(report.totals, _convert(per_group.get(("T",), {}), fx))
     timeline = {}
     for (day, k), v in report.timeline.items():
-        rate = fx.rate(day) if _DAY.match(day) else (fx.fixed or Decimal(1))
-        timeline[(day, k)] = round(v * Fraction(rate))
+        day_rate = fx.rate(day) if _DAY.match(day) else Decimal(1)
+        timeline[(day, k)] = round(v * Fraction(day_rate))
     return replace(report, groups=groups, totals=totals, timeline=timeline)

@@ -317,15 +317,3 @@ class Ledger:
         for key, cell in self.cells.items():
             out[key[0]] = out.get(key[0], 0) + cell.requests
         return out
-
-    def rollup(self, fields: Iterable[str]) -> dict[tuple[str, ...], Cell]:
-        """Cells summed over every key field not in ``fields`` (kept in KEY_FIELDS order of ``fields``)."""
-        idx = [KEY_FIELDS.index(f) for f in fields]
-        out: dict[tuple[str, ...], Cell] = {}
-        for key, cell in self.cells.items():
-            k = tuple(key[i] for i in idx)
-            mine = out.get(k)
-            if mine is None:
-                mine = out[k] = Cell()
-            mine.merge(cell)
-        return out
