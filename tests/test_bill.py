@@ -218,3 +218,12 @@ def test_pages_in_an_array_and_projects_and_workspaces(tmp_path, capsys):
         # 150 cents of web search in the default workspace: on the bill, not in any log
         ("anthropic", "web_search", "(none)"): (0, "0", "1.5", "bill only"),
     }
+
+
+def test_a_window_leaves_out_the_bill_days_outside_it(tmp_path, capsys):
+    code, out, _ = run(tmp_path, capsys, "--format", "json", "--since", "2026-11-03")
+    assert code == 0
+    rec = json.loads(out)["bill_reconciliation"]
+    assert {r["day"] for r in rec["rows"]} == {"2026-11-03"}
+    # 11-03: gpt 0.005 vs 0.0055, gpt-4o-mini 0.02 bill only, azure 0.003 + 0.0011 billed
+    assert rec["totals"] == {"computed": "0.008", "billed": "0.0296", "gap": "0.0216", "share": "0.7297"}

@@ -331,8 +331,8 @@ def price(
                 from .reports.bill import reconcile_bill
 
                 assert ledger is not None
-                sections.bill = (reconcile_bill(ledger, bill, fx.currency, fx.rate) if fx is not None
-                                 else reconcile_bill(ledger, bill))
+                sections.bill = reconcile_bill(ledger, bill, *((fx.currency, fx.rate) if fx is not None
+                                                               else ("USD", None)), since=start, until=end)
             if budget_lines:
                 from .reports.budget import evaluate
 

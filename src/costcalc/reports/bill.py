@@ -274,6 +274,17 @@ def _kind(page: dict[str, Any]) -> str | None:
     return None
 
 
+def _within(bill: Bill, since: float | None, until: float | None) -> Bill:
+    def inside(day: str) -> bool:
+        start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc).timestamp()
+        return (since is None or start + 86400 > since) and (until is None or start < until)
+
+    kept = Bill(files=bill.files)
+    kept.lines = [b for b in bill.lines if inside(b.day)]
+    kept.coverage = {p: {d for d in days if inside(d)} for p, days in bill.coverage.items()}
+    return kept
+
+
 # -- alignment ----------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -341,10 +352,13 @@ class Reconciliation:
                 "records_not_covered": self.not_covered}
 
 
-def reconcile_bill(ledger: Ledger, bill: Bill, currency: str = "USD",
-                   rate: Any = None) -> Reconciliation:
+def reconcile_bill(ledger: Ledger, bill: Bill, currency: str = "USD", rate: Any = None,
+                   since: float | None = None, until: float | None = None) -> Reconciliation:
     """Align ``bill`` with the ledger's computed costs. ``rate(day)`` converts dollars into ``currency``
-    (None: dollars); bill lines in another currency are an error (one line naming the line)."""
+    (None: dollars); bill lines in another currency are an error (one line naming the line). With a
+    --since/--until window, bill days wholly outside it are left out, as the records there were."""
+    if since is not None or until is not None:
+        bill = _within(bill, since, until)
     for b in bill.lines:
         if b.currency != currency:
             raise BillError(f"{b.where}: amount in {b.currency}, the report is in {currency} (give --currency "
