@@ -227,3 +227,17 @@ def test_a_window_leaves_out_the_bill_days_outside_it(tmp_path, capsys):
     assert {r["day"] for r in rec["rows"]} == {"2026-11-03"}
     # 11-03: gpt 0.005 vs 0.0055, gpt-4o-mini 0.02 bill only, azure 0.003 + 0.0011 billed
     assert rec["totals"] == {"computed": "0.008", "billed": "0.0296", "gap": "0.0216", "share": "0.7297"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"object": "page", "data": [{"object": "bucket", "start_time": 1e30, "results": []}]}',
+     "data[0].start_time: not Unix seconds in the years 1970 to 9999"),
+    ('{"object": "page", "data": [{"object": "bucket", "start_time": 1793577600, "results": [{"object": '
+     '"organization.costs.result", "amount": {"value": 1e999999, "currency": "usd"}}]}]}',
+     "data[0].results[0].amount.value: Decimal('1E+999999') is beyond any bill"),
+])
+def test_absurd_bill_values_are_refused(tmp_path, capsys, text, message):
+    path = tmp_path / "absurd.json"
+    path.write_text(text)
+    code, _, err = run(tmp_path, capsys, bills=(str(path),))
+    assert code == 2 and message in err, err

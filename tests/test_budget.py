@@ -112,7 +112,7 @@ def test_parallel_budgets_are_identical(tmp_path, capsys):
 @pytest.mark.parametrize(("args", "message"), [
     (("--budget", "agents:5"), "expected KEY=VALUE:AMOUNT"),
     (("--budget", "total:-1"), "amount must be a positive number"),
-    (("--budget", "team=agents:lots"), "amount must be a positive number, got 'lots'"),
+    (("--budget", "team=agents:lots"), "amount must be a positive number up to 10^15, got 'lots'"),
     (("--fail-over-budget",), "--fail-over-budget needs at least one --budget"),
     (("--budget", "total:1", "-f", "jsonl"), "--budget goes with"),
 ])

@@ -137,3 +137,10 @@ def test_bad_rates_are_one_line_errors(tmp_path, capsys, text, message):
     code, out, err = run(tmp_path, capsys, "--currency", "EUR", "--fx-rates", rates_file(tmp_path, text))
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err, err
+
+
+def test_absurd_rates_and_budgets_are_refused(tmp_path, capsys):
+    code, _, err = run(tmp_path, capsys, "--currency", "EUR", "--fx-rate", "1e999999")
+    assert code == 2 and "beyond any currency" in err
+    code, _, err = run(tmp_path, capsys, "--budget", "total:1e999999")
+    assert code == 2 and "up to 10^15" in err

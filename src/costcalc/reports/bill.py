@@ -46,6 +46,7 @@ from .aggregate import NONE
 from .ledger import Ledger, dollars
 
 CSV_FIELDS = ("date", "provider", "model", "amount", "currency")
+MAX_AMOUNT = Decimal(10) ** 12  # as for recorded costs: no bill line is a trillion
 ALL = "(all)"  # a bill line that names no model or project covers them all
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -89,9 +90,12 @@ def normal_model(name: str) -> str:
 
 
 def _day_of_epoch(value: Any, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise BillError(f"{where}: not Unix seconds: {value!r}")
-    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d")
+    try:
+        return datetime.fromtimestamp(float(value), timezone.utc).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):
+        raise BillError(f"{where}: not Unix seconds in the years 1970 to 9999: {value!r}") from None
 
 
 def _day_of_rfc3339(value: Any, where: str) -> str:
@@ -115,6 +119,8 @@ def _decimal(value: Any, where: str) -> Decimal:
         d = None
     if d is None or not d.is_finite():
         raise BillError(f"{where}: not a decimal number: {value!r}")
+    if abs(d) > MAX_AMOUNT:
+        raise BillError(f"{where}: {value!r} is beyond any bill (more than {MAX_AMOUNT:,} in absolute value)")
     return d
 
 

@@ -46,8 +46,8 @@ def parse_budget(spec: str, group_keys: tuple[str, ...]) -> BudgetLine:
         amount = Decimal(m["amount"].strip())
     except InvalidOperation:
         amount = Decimal("NaN")
-    if not amount.is_finite() or amount <= 0:
-        raise BudgetError(f"--budget {spec!r}: amount must be a positive number, got {m['amount']!r}")
+    if not amount.is_finite() or amount <= 0 or amount > Decimal(10) ** 15:
+        raise BudgetError(f"--budget {spec!r}: amount must be a positive number up to 10^15, got {m['amount']!r}")
     if m["total"]:
         return BudgetLine(None, None, amount)
     key = m["key"].strip()

@@ -23,6 +23,7 @@ from .aggregate import Report, Totals
 from .ledger import NO_DAY, Ledger
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_RATE = Decimal(10) ** 9  # units per dollar; the weakest currencies trade in the tens of thousands
 SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "CN¥", "KRW": "₩"}
 
 
@@ -37,6 +38,8 @@ def parse_rate(text: str, where: str) -> Decimal:
         raise CurrencyError(f"{where}: not a decimal number: {text!r}") from None
     if not rate.is_finite() or rate <= 0:
         raise CurrencyError(f"{where}: must be a positive number: {text!r}")
+    if rate > MAX_RATE:
+        raise CurrencyError(f"{where}: {text!r} units per US dollar is beyond any currency (at most {MAX_RATE:,})")
     return rate
 
 
