@@ -150,6 +150,8 @@ def test_parallel_runs_give_the_same_reconciliation(tmp_path, capsys):
     ("bill.csv", "date,provider,model,amount,currency\n2026-11-02,openai,gpt-4o,0.01,USD\n"
      "2026-11-03,openai,gpt-4o,1.2.3,USD\n", "bill.csv:3: amount: not a decimal number: '1.2.3'"),
     ("nohead.csv", "day,model,cost\n", "nohead.csv:1: header lacks date, provider, amount, currency"),
+    ("feb30.csv", "date,provider,model,amount,currency\n2026-02-30,openai,gpt-4o,1,USD\n",
+     "feb30.csv:2: date: not YYYY-MM-DD: '2026-02-30'"),
     ("date.csv", "date,provider,model,amount,currency\n11/02/2026,openai,gpt-4o,1,USD\n",
      "date.csv:2: date: not YYYY-MM-DD: '11/02/2026'"),
     ("broken.json", '{"object": "page", "data": [', "broken.json:1: not valid JSON"),

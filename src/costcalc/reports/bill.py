@@ -35,7 +35,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -79,6 +79,16 @@ class Bill:
 
     def cover(self, provider: str, day: str) -> None:
         self.coverage.setdefault(provider, set()).add(day)
+
+
+def _is_day(text: str) -> bool:
+    if not _DAY.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def normal_model(name: str) -> str:
@@ -211,7 +221,7 @@ def read_csv_bill(path: str, text: str, bill: Bill) -> None:
             raise BillError(f"{path}:{line}: {len(row)} fields, the header has {len(names)}")
         cell = {n: row[i].strip() for n, i in col.items()}
         day = cell["date"]
-        if not _DAY.match(day):
+        if not _is_day(day):
             try:
                 day = _day_of_rfc3339(day, "")
             except BillError:

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +30,16 @@ SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY"
 
 class CurrencyError(CostcalcError):
     exit_code = 2
+
+
+def _is_day(text: str) -> bool:
+    if not _DAY.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_rate(text: str, where: str) -> Decimal:
@@ -120,7 +131,7 @@ def load_fx_rates(path: str, currency: str) -> FxRates:
         if len(row) < len(header):
             raise CurrencyError(f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
         day, cur = row[col["date"]].strip(), row[col["currency"]].strip().upper()
-        if not _DAY.match(day):
+        if not _is_day(day):
             raise CurrencyError(f"{path}:{line}: date: not YYYY-MM-DD: {day!r}")
         if cur != code:
             continue
