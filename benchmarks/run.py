@@ -10,6 +10,7 @@ cache and reasoning tokens, a few bad lines) and measures on that same file:
   (c) price jsonl     `costcalc price FILE --config CFG --format jsonl` to /dev/null
   (d) user script     json.loads + litellm.cost_per_token per line, on a prefix, scaled (needs litellm)
   lookup              `costcalc lookup gpt-4o` wall time (median of 5)
+  (e) with --audit    `--format focus`, and `--budget` with `--currency` (the per-day ledger beside the report)
 
 It prints records/s, each ratio against (a) and (d), and peak RSS, and writes the figures as JSON
 (``results-<date>.json``) so runs can be compared. Ratios, not absolute times, are what carry across machines.
@@ -147,6 +148,8 @@ def main() -> int:
     parser.add_argument("--script-records", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, default=None, help="also time --jobs N (and --jobs 1)")
     parser.add_argument("--rss-check", action="store_true", help="compare peak RSS at N and 4N records")
+    parser.add_argument("--audit", action="store_true", help="also time the audit outputs (issue 15): --format "
+                        "focus, and budgets with a currency conversion")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -176,6 +179,11 @@ def main() -> int:
         j1, _ = run_costcalc([*base, "-g", "model", "--jobs", "1"])
         jn, _ = run_costcalc([*base, "-g", "model", "--jobs", str(args.jobs)])
         rows += [("(b) --jobs 1", j1), (f"(b) --jobs {args.jobs}", jn)]
+    if args.audit:
+        focus, _ = run_costcalc([*base, "--format", "focus"])
+        audit, _ = run_costcalc([*base, "-g", "team", "--budget", "total:1000", "--currency", "EUR",
+                                 "--fx-rate", "0.92"])
+        rows += [("(e) price --format focus", focus), ("(e) --budget + --currency", audit)]
     script_total = per_record * n if per_record is not None else None
     if script_total is not None:
         rows.append((f"(d) user script (x{n // args.script_records} of {args.script_records:,})", script_total))

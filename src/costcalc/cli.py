@@ -7,9 +7,11 @@ Errors are values until here: a ``CostcalcError`` becomes one line on stderr and
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
 import sys
+import tempfile
 from contextlib import ExitStack
 from datetime import timezone
 from enum import Enum
@@ -38,6 +40,7 @@ class Format(str, Enum):
     csv = "csv"
     markdown = "markdown"
     html = "html"
+    focus = "focus"
 
 
 class Engine(str, Enum):
@@ -88,6 +91,32 @@ def _config_path(config: str) -> str:
     return config
 
 
+def _config_schedule(configs: list[str]) -> tuple[str | None, list[tuple[float, str, str]]]:
+    """--config values: (the undated config, [(effective epoch seconds, date as given, path)…] by date)."""
+    plain: str | None = None
+    dated: list[tuple[float, str, str]] = []
+    for value in configs:
+        head, sep, path = value.partition("=")
+        when = None
+        if sep and head.strip():
+            from .reading.records import BadField, parse_time
+
+            try:
+                when = parse_time(head.strip(), "--config")
+            except BadField:
+                when = None  # not a date: a file name with "=" in it
+        if when is None:
+            if plain is not None:
+                raise typer.BadParameter(f"two undated configs ({plain}, {value}): give DATE=CFG for all but one",
+                                         param_hint="--config")
+            plain = value
+        else:
+            if any(t == when for t, _, _ in dated):
+                raise typer.BadParameter(f"two configs take effect at {head.strip()}", param_hint="--config")
+            dated.append((when, head.strip(), _config_path(path)))
+    return plain, sorted(dated)
+
+
 def _parse_date(value: str | None, option: str) -> float | None:
     if value is None:
         return None
@@ -114,8 +143,11 @@ def _tz(name: str) -> Any:
 def price(
     usage: list[str] = typer.Argument(..., help="Usage JSONL files ('-' for stdin; .gz read transparently; "
                                       "directories are searched for *.jsonl)."),
-    config: str | None = ConfigOpt,
+    config: list[str] = typer.Option([], "--config", "-c", help="LiteLLM proxy config.yaml; DATE=CFG prices the "
+                                     "records from DATE on with CFG (repeat for a price history).", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
+    map_as_of: str | None = typer.Option(None, "--map-as-of", help="Price with the cost map snapshot (kept by "
+                                         "map update) in force at this date/time.", metavar="DATE"),
     group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, "
                                        "team, key, end_user, tag, shape, hour, day, week, month, or a dotted path "
                                        "(metadata.project); repeat to nest."),
@@ -135,6 +167,20 @@ def price(
                                    "cost, costUSD in the logs) differs from the computed cost, largest first."),
     tolerance: float = typer.Option(0.01, "--tolerance", min=0.0, help="With --reconcile: the relative "
                                     "difference that counts (0.01 = 1%)."),
+    reconcile_with: list[str] = typer.Option([], "--reconcile-with", help="Compare with the provider's bill: "
+                                             "OpenAI Costs API pages, Anthropic cost reports (JSON) or a CSV "
+                                             "(date,provider,model,amount,currency); repeat for several files.",
+                                             metavar="FILE"),
+    currency: str | None = typer.Option(None, "--currency", help="Report in this currency (ISO 4217), with "
+                                        "--fx-rate or --fx-rates.", metavar="CODE"),
+    fx_rate: str | None = typer.Option(None, "--fx-rate", help="Units of --currency per US dollar, for every "
+                                       "record (0.92: $1 = 0.92).", metavar="RATE"),
+    fx_rates: str | None = typer.Option(None, "--fx-rates", help="CSV date,currency,rate: each record at its "
+                                        "day's rate (the last earlier one when a day has none).", metavar="FILE"),
+    budget: list[str] = typer.Option([], "--budget", help="A budget line: KEY=VALUE:AMOUNT (team=agents:500) or "
+                                     "total:AMOUNT, in the report's currency; repeatable.", metavar="SPEC"),
+    fail_over_budget: bool = typer.Option(False, "--fail-over-budget", help="Exit 1 when any budget is "
+                                          "exceeded (for cron and CI alerts)."),
     strict: bool = typer.Option(False, help="Exit 1 if any record was unpriced or rejected."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, "
                                            "after a '# file:line: reason' line."),
@@ -173,12 +219,57 @@ def price(
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
     if reconcile and (explain or fmt in (Format.jsonl, Format.csv, Format.html)):
         raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
+    if fmt is Format.focus and (explain or reconcile or reconcile_with):
+        raise typer.BadParameter("--format focus writes the FOCUS dataset only: no --explain or --reconcile",
+                                 param_hint="--format")
+    if reconcile_with and (explain or per_record or fmt is Format.jsonl):
+        raise typer.BadParameter("--reconcile-with goes with --format table, json, csv, markdown or html",
+                                 param_hint="--reconcile-with")
+    fx = _fx(currency, fx_rate, fx_rates)
+    if fx is not None and (explain or per_record or fmt is Format.jsonl):
+        raise typer.BadParameter("per-record formats stay in USD: --currency goes with table, json, csv, markdown, "
+                                 "html or focus", param_hint="--currency")
+    budget_lines = []
+    if budget:
+        from .reports.budget import parse_budget
+
+        if explain or per_record or fmt in (Format.jsonl, Format.focus):
+            raise typer.BadParameter("--budget goes with --format table, json, csv, markdown or html",
+                                     param_hint="--budget")
+        if fmt is Format.csv and reconcile_with:
+            raise typer.BadParameter("a CSV holds one table: --budget or --reconcile-with, not both",
+                                     param_hint="--budget")
+        budget_lines = [parse_budget(spec, GROUP_KEYS) for spec in budget]
+    elif fail_over_budget:
+        raise typer.BadParameter("--fail-over-budget needs at least one --budget", param_hint="--fail-over-budget")
+    bill = None
+    if reconcile_with:
+        from .reports.bill import load_bills
+
+        bill = load_bills(reconcile_with)
     if not math.isfinite(tolerance):
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
     zone = _tz(tz)
-    cm, cfg = _load(cost_map, config)
-    engine = PricingEngine(cm, cfg)
+    plain, dated = _config_schedule(config)
+    cm, cfg = _load(cost_map, plain)
+    map_note = None
+    if map_as_of is not None:
+        if cost_map is not None:
+            raise typer.BadParameter("--cost-map names the map already", param_hint="--map-as-of")
+        from .rates.history import load_cost_map_as_of
+
+        when = _parse_date(map_as_of, "--map-as-of")
+        assert when is not None
+        cm, map_note = load_cost_map_as_of(when)
+    engine: Any = PricingEngine(cm, cfg)
+    if dated:
+        from .engines.dated import DatedConfig, DatedConfigEngine
+        from .rates.config import load_config
+
+        engine = DatedConfigEngine(cm, [DatedConfig(t, since, load_config(_config_path(path)))
+                                        for t, since, path in dated],
+                                   DatedConfig(None, "", cfg) if plain is not None else None)
 
     def make_builder() -> ReportBuilder:
         b = ReportBuilder(group_by, tz=zone, since=start, until=end, timeline=fmt is Format.html)
@@ -201,16 +292,72 @@ def price(
         writer = jsonl
     elif per_record:
         writer = text_writer(lambda outcomes, out, first: write_csv_records(outcomes, out, header=first))
+    # FOCUS, bill reconciliation and budgets need per-day sums beside the report: a ledger fed by the run's
+    # per-record writer hook (it works the same in forked workers)
+    ledger = None
+    # (per-record formats have their own writer: with a price history they just price each record by its date)
+    day_rates = fx is not None and fx.fixed is None  # converted per day: per-day sums of every group
+    if fmt is Format.focus or bill is not None or day_rates or budget_lines or (dated and writer is None):
+        from .reports.ledger import Ledger
+
+        ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
+                        group_by=tuple(group_by) if day_rates else (), tz=zone)
+        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines])
+        writer = ledger.writer()
+    sections = None
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
                    progress=None if quiet else _progress)
     paths = expand_paths(usage)
     with ExitStack() as stack:
-        out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
+        if ledger is not None:
+            out = stack.enter_context(tempfile.TemporaryFile())
+        else:
+            out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
         rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
         report = _execute(run, paths, out, rej, jobs, engine_choice.value, aggregate=writer is None, quiet=quiet)
-        if writer is None:
+        if ledger is not None:
+            out.seek(0)
+            ledger.read(out)
+        if fmt is Format.focus:
+            from .reports.focus import undated_records, write_focus
+
+            assert ledger is not None
+            write_focus(ledger, stack.enter_context(_open_out(output, binary=False)),
+                        *((fx.currency, fx.rate) if fx is not None else ()))
+            undated = undated_records(ledger)
+            if undated:
+                engine.warnings.setdefault(f"{undated:,} priced record(s) have no timestamp: no FOCUS charge "
+                                           "period, left out of the FOCUS file", "focus")
+        elif writer is None or ledger is not None:
+            from .reports.audit import AuditSections
+
+            sections = AuditSections()
+            if fx is not None:
+                from .reports.currency import convert_report
+
+                report = convert_report(report, ledger, fx)
+            if bill is not None:
+                from .reports.bill import reconcile_bill
+
+                assert ledger is not None
+                sections.bill = reconcile_bill(ledger, bill, *((fx.currency, fx.rate) if fx is not None
+                                                               else ("USD", None)), since=start, until=end)
+            if budget_lines:
+                from .reports.budget import evaluate
+
+                assert ledger is not None
+                sections.budgets = evaluate(budget_lines, ledger.budget_days, ledger.record_days(), start, end,
+                                            *((fx.currency, fx.rate) if fx is not None else ()))
+            if fx is not None:
+                sections.currency = fx
+            if dated or map_note is not None:
+                from .reports.audit import pricing_sources
+
+                sections.sources = pricing_sources(engine, ledger.config_counts if ledger is not None else {},
+                                                   report.accounting.priced, cm.info, map_note)
             warnings = sorted(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
+            sections.extend(doc)
             gaps = None
             if reconcile:
                 from .reports.reconcile import reconcile as find_gaps
@@ -220,14 +367,19 @@ def price(
             if fmt is Format.json:
                 write_json(doc, stack.enter_context(_open_out(output, binary=True)))
             elif fmt is Format.csv:
-                write_csv(report, stack.enter_context(_open_out(output, binary=False)))
+                sections.csv(stack.enter_context(_open_out(output, binary=False)), lambda o: write_csv(report, o))
             elif fmt is Format.markdown:
+                stack.enter_context(sections.text_money())
                 out_md = stack.enter_context(_open_out(output, binary=False))
                 write_markdown(report, out_md, warnings)
                 if gaps is not None:
                     write_reconcile_markdown(report, gaps, tolerance, out_md)
+                sections.markdown(out_md)
             elif fmt is Format.html:
-                write_html(report, stack.enter_context(_open_out(output, binary=False)), doc)
+                stack.enter_context(sections.text_money())
+                page = io.StringIO()
+                write_html(report, page, doc)
+                stack.enter_context(_open_out(output, binary=False)).write(sections.html(page.getvalue()))
             else:
                 if output is None:
                     console = _console()
@@ -236,14 +388,39 @@ def price(
 
                     fh = stack.enter_context(_open_out(output, binary=False))
                     console = Console(file=fh, width=200, no_color=True, highlight=False)
+                stack.enter_context(sections.text_money())
                 write_table(report, console, warnings, chart=chart)
                 if gaps is not None:
                     write_reconcile_table(report, gaps, tolerance, console)
+                sections.table(console)
     text_on_stdout = fmt in (Format.table, Format.markdown) and output is None and not explain
     if not text_on_stdout:
         _stderr_summary(report, sorted(engine.warnings), quiet)
     if strict and (report.accounting.unpriced or report.accounting.rejected):
         raise typer.Exit(1)
+    if fail_over_budget and sections is not None and sections.budgets is not None and sections.budgets.exceeded:
+        over = ", ".join(f"{b.line.label} ({b.spent} of {b.line.amount})" for b in sections.budgets.exceeded)
+        sys.stderr.write(f"costcalc: over budget: {over}\n")
+        raise typer.Exit(1)
+
+
+def _fx(currency: str | None, rate: str | None, rates: str | None) -> Any:
+    """The rates of --currency, or None for dollars."""
+    if currency is None:
+        if rate is not None or rates is not None:
+            raise typer.BadParameter("give the currency the rates convert to", param_hint="--currency")
+        return None
+    from .reports.currency import check_currency, fixed_rate, load_fx_rates
+
+    if rate is not None and rates is not None:
+        raise typer.BadParameter("one of --fx-rate or --fx-rates", param_hint="--fx-rate")
+    if rate is not None:
+        return fixed_rate(currency, rate)
+    if rates is not None:
+        return load_fx_rates(rates, currency)
+    if check_currency(currency) == "USD":
+        return None
+    raise typer.BadParameter(f"give --fx-rate or --fx-rates for {currency}", param_hint="--currency")
 
 
 def _execute(run: Any, paths: list[str], out: Any, rejects: Any, jobs: int | None, requested: str, *,
@@ -411,6 +588,8 @@ def map_update(
                f"from {result['source']}")
     typer.echo(f"{'path':16} {result['path']}")
     typer.echo(f"{'sha256':16} {result['sha256']}")
+    if result["snapshot"]:
+        typer.echo(f"{'snapshot':16} {result['snapshot']} (for --map-as-of)")
 
 
 class DiffFormat(str, Enum):

@@ -4,7 +4,8 @@ The map is written to ``costmap.cache_dir() / cost_map.json`` next to ``cost_map
 from, when, its sha256). Both are written to temporary files and moved into place with ``os.replace``, and only
 after the new map has been parsed and sanity-checked, so a failed update (offline, a 404 page, truncated JSON,
 a JSON file that is not a cost map) leaves the existing map untouched. ``costmap.load_cost_map`` prefers the
-cached map over the embedded snapshot once it exists.
+cached map over the embedded snapshot once it exists. Each update that brings a different map also keeps a dated
+copy (``history.save_snapshot``) for ``--map-as-of``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import orjson
 
 from ..errors import CostMapError
 from .costmap import CACHE_FILE_NAME, cache_dir, parse_cost_map
+from .history import save_snapshot
 
 DEFAULT_URL = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 MIN_PRICED_MODELS = 100  # LiteLLM's map prices thousands; fewer than this is not a cost map we should trust
@@ -40,12 +42,13 @@ class UpdateResult:
     priced_models: int
     previous_sha256: str | None  # the cached map this replaced, if any
     unchanged: bool
+    snapshot: str | None = None  # the dated copy kept for --map-as-of (None: the newest one is this map)
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "meta_path": self.meta_path, "source": self.source,
                 "retrieved_at": self.retrieved_at, "sha256": self.sha256, "models": self.models,
                 "priced_models": self.priced_models, "previous_sha256": self.previous_sha256,
-                "unchanged": self.unchanged}
+                "unchanged": self.unchanged, "snapshot": self.snapshot}
 
 
 def _is_url(source: str) -> bool:
@@ -139,8 +142,10 @@ def update_cost_map(source: str | None = None, *, timeout: float = TIMEOUT_S,
         directory.mkdir(parents=True, exist_ok=True)
         _write_atomically(target, raw)
         _write_atomically(meta_path, orjson.dumps(meta, option=orjson.OPT_INDENT_2) + b"\n")
+        snapshot = save_snapshot(raw, meta, directory)
     except OSError as exc:
         raise CostMapError(f"{directory}: cannot write the cost map ({exc.strerror or exc})") from None
     return UpdateResult(path=str(target), meta_path=str(meta_path), source=shown,
                         retrieved_at=meta["retrieved_at"], sha256=digest, models=models, priced_models=priced,
-                        previous_sha256=previous, unchanged=previous == digest)
+                        previous_sha256=previous, unchanged=previous == digest,
+                        snapshot=str(snapshot) if snapshot is not None else None)

@@ -54,7 +54,7 @@ class Totals:
     """Counters for one group: requests, tokens, the measured records per band (money, exact, on demand), and
     recorded spend when logs carry it."""
 
-    __slots__ = ("recorded", "recorded_n", "recorded_spend", "requests", "spend", "tokens")
+    __slots__ = ("fixed", "recorded", "recorded_n", "recorded_spend", "requests", "spend", "tokens")
 
     def __init__(self) -> None:
         self.requests = 0
@@ -63,6 +63,7 @@ class Totals:
         self.recorded = ZERO  # what the logs say was charged (their numbers, as written)
         self.recorded_n = 0
         self.recorded_spend = Spend()  # the computed cost of the records that carry a recorded cost
+        self.fixed: tuple[Decimal, ...] | None = None  # amounts set from outside (a currency conversion)
 
     def add(self, r: UsageRecord, measured: Measured) -> None:
         self.requests += 1
@@ -85,6 +86,10 @@ class Totals:
         self.spend.add_sums(band, count, units)
 
     def merge(self, other: Totals) -> None:
+        if other.fixed is not None or self.fixed is not None:  # converted amounts add as amounts
+            mine = (*self.costs, self.recorded_computed)
+            theirs = (*other.costs, other.recorded_computed)
+            self.fixed = tuple(a + b for a, b in zip(mine, theirs))
         self.requests += other.requests
         self.tokens = [a + b for a, b in zip(self.tokens, other.tokens)]
         self.spend.merge(other.spend)
@@ -95,11 +100,19 @@ class Totals:
     @property
     def costs(self) -> tuple[Decimal, ...]:
         """The exact amounts per COST_PARTS."""
-        return legacy_parts(self.spend.money)
+        return self.fixed[:7] if self.fixed is not None else legacy_parts(self.spend.money)
 
     @property
     def recorded_computed(self) -> Decimal:
-        return self.recorded_spend.money.total
+        return self.fixed[7] if self.fixed is not None else self.recorded_spend.money.total
+
+    def with_amounts(self, costs: Iterable[Decimal], recorded: Decimal, recorded_computed: Decimal) -> Totals:
+        """The same counts with other amounts (per COST_PARTS, then the recorded and its computed cost)."""
+        t = Totals()
+        t.requests, t.tokens, t.recorded_n = self.requests, list(self.tokens), self.recorded_n
+        t.recorded = recorded
+        t.fixed = (*costs, recorded_computed)
+        return t
 
     @property
     def total(self) -> float:

@@ -8,14 +8,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import IO, Any
 
 import orjson
 
 from ..engines.streaming import NotPriced, Outcome, Priced, PricingEngine
-from ..pricing.exact import decimal_text
+from ..pricing.exact import Spend, decimal_text
 from ..pricing.formulas import Pricer
 from ..rates.costmap import CostMapInfo
 from ..reading.records import Rejected, Skipped
@@ -23,6 +24,20 @@ from ..version import __version__
 from .aggregate import COST_PARTS, Report, Totals, legacy_parts, to_float
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
+
+
+# The sign text formats print amounts with: "$", or the currency of a converted report (``money_sign``).
+_SIGN = ["$"]
+
+
+@contextmanager
+def money_sign(sign: str) -> Iterator[None]:
+    """Print amounts with ``sign`` (€, £, "CHF ") inside the block: the hook of ``--currency``."""
+    previous, _SIGN[0] = _SIGN[0], sign
+    try:
+        yield
+    finally:
+        _SIGN[0] = previous
 
 
 def money(value: float) -> str:
@@ -36,7 +51,7 @@ def money(value: float) -> str:
         text = f"{a:.6f}"
     else:
         text = f"{a:.2e}"
-    return ("-$" if value < 0 else "$") + text
+    return ("-" if value < 0 else "") + _SIGN[0] + text
 
 
 def tokens(n: int) -> str:
@@ -194,10 +209,11 @@ def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngi
 
 def row_headers(report: Report) -> list[str]:
     """Columns shared by table and markdown; the adjustment column only when discounts/margins applied."""
-    heads = ["requests", "input tok", "cached tok", "output tok", "input $", "cache $", "output $"]
+    sign = _SIGN[0].strip()
+    heads = ["requests", "input tok", "cached tok", "output tok", f"input {sign}", f"cache {sign}", f"output {sign}"]
     if report.totals.costs[5]:
-        heads.append("adjust $")
-    return [*heads, "total $", "share"]
+        heads.append(f"adjust {sign}")
+    return [*heads, f"total {sign}", "share"]
 
 
 def _row(report: Report, totals: Totals) -> list[str]:
@@ -433,7 +449,8 @@ def _svg_timeline(report: Report) -> str:
     if not report.timeline:
         return "<p>No timestamps: no spend-over-time chart.</p>"
     days = sorted({d for d, _ in report.timeline})
-    spent = {dk: s.money.total for dk, s in report.timeline.items()}
+    # a Spend, or an amount already converted to another currency
+    spent = {dk: s.money.total if isinstance(s, Spend) else s for dk, s in report.timeline.items()}
     per_key: dict[str, Any] = {}
     for (_, k), v in spent.items():
         per_key[k] = per_key.get(k, 0) + v
@@ -453,7 +470,7 @@ def _svg_timeline(report: Report) -> str:
              f'role="img" aria-label="spend per day">']
     parts.append(f'<line x1="{left}" y1="{h - bottom}" x2="{w - 10}" y2="{h - bottom}" stroke="#888"/>')
     parts.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="11">{escape(money(peak))}</text>')
-    parts.append(f'<text x="{left - 6}" y="{h - bottom}" text-anchor="end" font-size="11">$0</text>')
+    parts.append(f'<text x="{left - 6}" y="{h - bottom}" text-anchor="end" font-size="11">{escape(_SIGN[0])}0</text>')
     for i, (d, stack) in enumerate(zip(days, stacks)):
         x = left + i * bw
         y = h - bottom
