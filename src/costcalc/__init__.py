@@ -13,7 +13,8 @@ from .errors import ConfigError, CostcalcError, CostMapError, UsageInputError
 from .pricing.formulas import Cost, Pricer
 from .rates.config import Deployment, ProxyConfig, load_config
 from .rates.costmap import CostMap, load_cost_map
-from .rates.resolve import PriceSheet, Resolver, Unpriced
+from .rates.resolve import Resolver
+from .rates.sheets import PriceSheet, Unpriced
 from .reading.jsonl import read_usage
 from .reading.records import Rejected, Skipped, UsageRecord
 from .version import __version__

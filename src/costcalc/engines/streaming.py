@@ -9,7 +9,8 @@ from typing import Any, NamedTuple
 from ..pricing.formulas import Cost, FormulaPricer, Pricer, make_adjuster, make_pricer
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
-from ..rates.resolve import PriceSheet, Resolver, Unpriced
+from ..rates.resolve import Resolver
+from ..rates.sheets import PriceSheet, Unpriced
 from ..reading.jsonl import DETECT_SHAPES, read_usage
 from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
@@ -55,7 +56,7 @@ class PricingEngine:
         else:
             d = resolved.deployment
             discount_model = resolved.discount_model or (
-                self.resolver.served_model(d, model) if d is not None else model)
+                self.resolver.routing.served_model(d, model) if d is not None else model)
             adjuster = make_adjuster(self.config.cost_discount_config, self.config.cost_margin_config,
                                      resolved.call_provider or resolved.provider, discount_model)
             result = make_pricer(resolved, service_tier, adjuster)

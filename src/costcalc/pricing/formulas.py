@@ -15,7 +15,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..rates.resolve import REPLICATE_GPU_PRICE_PER_SECOND, PriceSheet
+from ..rates.resolve import REPLICATE_GPU_PRICE_PER_SECOND
+from ..rates.sheets import PriceSheet
 
 # ServiceTier values as cost-key suffixes, longest first: LiteLLM's fallback scans them by substring.
 _ALL_TIER_SUFFIXES = ("_ultrafast", "_balanced", "_priority", "_auto", "_flex", "_fast")

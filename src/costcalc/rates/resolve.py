@@ -9,33 +9,26 @@ source, and every proxy rule that surprises becomes a warning.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import replace
 from typing import Any
 
 from .config import Deployment, ProxyConfig
 from .costmap import CostMap
-from .fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
-from .modelname import PROVIDER_PREFIXES, MapMatch
-
-# Cache prices a custom-priced deployment inherits from its backend model, only when it sets an input price.
-_INHERITED_CACHE_FIELDS = (
-    "cache_creation_input_token_cost",
-    "cache_creation_input_token_cost_above_1hr",
-    "cache_creation_input_token_cost_above_200k_tokens",
-    "cache_read_input_token_cost",
-    "cache_read_input_token_cost_above_200k_tokens",
+from .fields import CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
+from .modelname import MapMatch
+from .naming import PricingNames
+from .registration import RateCardRegistry
+from .routing import DeploymentRouter
+from .sheets import (
+    OFF_PEAK_NOTE,
+    PER_SECOND_FIELDS,
+    PriceSheet,
+    Resolution,
+    Unpriced,
+    model_info_view,
+    number,
+    prices_anything,
 )
-_SERVICE_TIER_KEY_SUFFIXES = ("_balanced", "_flex", "_priority", "_ultrafast")
-_OFF_PEAK_BASE_FIELDS = ("input_cost_per_token", "input_cost_per_second", "cost_per_second", "tiered_pricing")
-_NON_TOKEN_RATE_FIELDS = frozenset({
-    "cost_per_second", "input_cost_per_second", "output_cost_per_second", "input_cost_per_query",
-    "input_cost_per_text_message", "tiered_pricing",
-})
-_PER_SECOND_FIELDS = ("cost_per_second", "input_cost_per_second", "output_cost_per_second")
-# Keys that enable custom pricing when found in model_info (PRICING.md §7.2).
-_MODEL_INFO_CUSTOM_KEYS = CUSTOM_PRICING_FIELDS | {"off_peak_pricing"}
-_STANDARD_TIER_KEY = re.compile(r"^(input_cost_per_token|output_cost_per_token)_above_(\d+k?)_tokens$")
 
 # Price fields a usage record may carry (SPEC §1.3): what LiteLLM accepts as per-call pricing.
 REQUEST_PRICE_FIELDS = CUSTOM_PRICING_FIELDS
@@ -74,34 +67,7 @@ _BATCH_FLAT_KEYS = ("input_cost_per_token_batches", "input_cost_per_token", "out
 _OPENAI_RESIDENCY_HOSTS = {"eu.api.openai.com": "regional_processing_uplift_multiplier_eu",
                            "us.api.openai.com": "regional_processing_uplift_multiplier_us",
                            "gov.api.openai.com": "fedramp_uplift_multiplier"}
-
-
-OFF_PEAK_NOTE = ("off_peak_pricing replaces these rates inside its UTC windows: each record is priced at its "
-                 "timestamp, a record without one at the current time (as a live proxy prices at request time)")
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-_TOGETHER_SIZE = re.compile(r"(\d+b)")
-_TOGETHER_CATEGORIES = ((4, "together-ai-up-to-4b"), (8, "together-ai-4.1b-8b"), (21, "together-ai-8.1b-21b"),
-                        (41, "together-ai-21.1b-41b"), (80, "together-ai-41.1b-80b"), (110, "together-ai-81.1b-110b"))
 REPLICATE_GPU_PRICE_PER_SECOND = 0.0014  # litellm.constants.DEFAULT_REPLICATE_GPU_PRICE_PER_SECOND (A100 80GB)
-
-
-def together_category(name: str) -> str | None:
-    """together_ai's ``get_model_params_and_category``: the price class of the first ``<N>b`` in the name."""
-    found = _TOGETHER_SIZE.search(name.lower())
-    if found is None:
-        return None
-    size = float(found.group(1)[:-1])
-    return next((category for limit, category in _TOGETHER_CATEGORIES if size <= limit), None)
 
 
 def _noted(rules: dict[str, Any]) -> str:
@@ -149,241 +115,22 @@ def formula_for(provider: str | None, rates: dict[str, Any]) -> str:
         return "dashscope"
     if provider == "lemonade":
         return "zero"
-    priced = (_number(rates.get("input_cost_per_token")) or 0.0) > 0 \
-        or (_number(rates.get("output_cost_per_token")) or 0.0) > 0 or rates.get("tiered_pricing") is not None
+    priced = (number(rates.get("input_cost_per_token")) or 0.0) > 0 \
+        or (number(rates.get("output_cost_per_token")) or 0.0) > 0 or rates.get("tiered_pricing") is not None
     return "generic" if priced else "zero"
 
 
-def is_pricing_field(name: str) -> bool:
-    return "cost" in name or name in ("tiered_pricing", "off_peak_pricing") or "_multiplier" in name
-
-
-def model_info_view(entry: dict[str, Any]) -> dict[str, Any]:
-    """The pricing fields of ``entry`` that LiteLLM's ``get_model_info`` hands to the cost formulas (§2.6)."""
-    return {
-        k: v
-        for k, v in entry.items()
-        if v is not None
-        and is_pricing_field(k)
-        and (k in MODEL_INFO_FIELDS or ABOVE_THRESHOLD.search(k) is not None)
-    }
-
-
-def prices_anything(entry: dict[str, Any]) -> bool:
-    """LiteLLM's test for whether a registered deployment entry is used at all (PRICING.md §7.3)."""
-    return any(
-        v is not None and (k in _NON_TOKEN_RATE_FIELDS or ("cost_per" in k and "token" in k))
-        for k, v in entry.items()
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PriceSheet:
-    """The rate card one call is priced with. ``rates`` holds only fields that reach LiteLLM's formulas;
-    ``sources`` says where each came from (request, config:litellm_params, config:model_info,
-    inherited:<key>, cost_map:<key>, default)."""
-
-    model: str
-    provider: str | None
-    rates: dict[str, Any]
-    sources: dict[str, str]
-    rule: str  # how the card was chosen, in words
-    map_key: str | None = None  # the cost-map entry priced against or inherited from
-    deployment: Deployment | None = None
-    warnings: tuple[str, ...] = ()
-    mode: str | None = None
-    map_rule: str | None = None  # which LiteLLM lookup rule found ``map_key`` ("as given", "prefix stripped", …)
-    formula: str = "generic"  # which of LiteLLM's provider cost functions prices the call (pricing.FORMULAS)
-    uplift: float = 1.0  # regional multiplier on every token rate (Vertex regional endpoint, OpenAI data residency)
-    call_provider: str | None = None  # the provider the call went to: discount and margin are looked up by it
-    discount_model: str | None = None  # the model name cost_discount_config patterns are matched against
-    prompt_fee: float = 0.0  # $ per prompt token on top of the rates (Azure AI Model Router's routing fee)
-    batch_rates: dict[str, Any] | None = None  # the card batch output lines are priced with (None: ``rates``)
-
-    @property
-    def per_second(self) -> bool:
-        """Per-second pricing applies only without a positive token price or a tier table (PRICING.md §5)."""
-        r = self.rates
-        if (r.get("input_cost_per_token") or 0) > 0 or (r.get("output_cost_per_token") or 0) > 0:
-            return False
-        if r.get("tiered_pricing") is not None:
-            return False
-        if self.mode not in (None, "chat", "completion", "embedding", "responses", "audio_transcription"):
-            return False
-        return any(r.get(k) is not None for k in _PER_SECOND_FIELDS)
-
-    @property
-    def per_second_rate(self) -> tuple[str, float] | None:
-        for k in _PER_SECOND_FIELDS:
-            if self.rates.get(k) is not None:
-                return k, float(self.rates[k])
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Unpriced:
-    """Nothing prices this call: never booked at $0 silently (SPEC §2.6)."""
-
-    model: str
-    reason: str
-    suggestions: tuple[str, ...] = ()
-    deployment: Deployment | None = None
-
-
-Resolution = PriceSheet | Unpriced
-
-
-@dataclass
-class _Registered:
-    """A deployment's entry as the proxy registers it under its id (PRICING.md §7.1)."""
-
-    entry: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    backend_key: str | None = None
-    backend_rule: str | None = None
-
-
-_MAX_WILDCARD_NAME = 512
-
-
-def wildcard_regex(model_name: str) -> str:
-    """LiteLLM's pattern router: ``*`` becomes a group, matched from the start (``re.match``, no end anchor)."""
-    return re.escape(model_name).replace(r"\*", "(.*)")
-
-
-def _specificity(model_name: str) -> tuple[int, int]:
-    """LiteLLM tries longer regexes first, then those with more regex syntax (stable for ties)."""
-    regex = wildcard_regex(model_name)
-    return len(regex), sum(regex.count(ch) for ch in "*+?\\^$|()")
-
-
 class Resolver:
-    """Resolves model names against one cost map and one proxy config; every answer is cached."""
+    """Builds the rate card of a call from the deployment the router picks, the registry's entries and the cost
+    map, with the names LiteLLM prices it under; every answer is cached."""
 
     def __init__(self, cost_map: CostMap, config: ProxyConfig | None = None):
         self.cost_map = cost_map
         self.config = config or ProxyConfig.empty()
-        self._by_name: dict[str, list[Deployment]] = {}
-        self._by_id: dict[str, Deployment] = {}
-        self._last_by_identity: dict[str, Deployment] = {}
-        self._wildcards: list[Deployment] = []
-        for d in self.config.deployments:
-            if d.is_wildcard:
-                self._wildcards.append(d)
-            else:
-                self._by_name.setdefault(d.model_name, []).append(d)
-            # a record's model_id is a configured model_info.id or the id the Router generated (identity)
-            self._by_id.setdefault(d.identity, d)
-            self._last_by_identity[d.identity] = d
-        self._wildcards.sort(key=lambda d: _specificity(d.model_name), reverse=True)
-        self._wildcard_regex = {d.model_name: re.compile(wildcard_regex(d.model_name)) for d in self._wildcards}
-        self._registered: dict[str, _Registered] = {}
+        self.registry = RateCardRegistry(cost_map, self.config)
+        self.routing = DeploymentRouter(cost_map, self.config, self.registry)
+        self.names = PricingNames(cost_map, self.registry)
         self._cache: dict[tuple[Any, ...], Resolution] = {}
-
-    # -- deployments -------------------------------------------------------------------------------
-
-    def deployments_named(self, model: str) -> list[Deployment]:
-        """Deployments a proxy routes ``model`` to: exact model_name; else the most specific wildcard (also
-        tried as ``provider/model``, so a bare ``gpt-4o`` reaches ``openai/*``); else deployments whose
-        ``litellm_params.model`` is exactly ``model``."""
-        exact = self._by_name.get(model)
-        if exact:
-            return exact
-        if self._wildcards:
-            for name in self._wildcard_names(model):
-                for d in self._wildcards:
-                    if self._wildcard_regex[d.model_name].match(name):
-                        return [w for w in self._wildcards if w.model_name == d.model_name]
-        return [d for d in self.config.deployments if d.model == model and not d.is_wildcard]
-
-    def pick_deployment(self, model: str, model_id: str | None) -> tuple[Deployment | None, str | None]:
-        """(deployment, note) as the proxy routes the record. ``model_id`` picks among the deployments the name
-        reaches, else the first of them (noted if their prices differ); a name that reaches none falls back to the
-        deployment with that id. Several deployments of one name are addressed by deployment id, and an id that
-        several deployments share (the same model_info.id, or the same model_name + litellm_params, which LiteLLM
-        hashes into the id) routes to the LAST of them: the Router's id index keeps the last registration."""
-        group = self.deployments_named(model)
-        if not group:
-            if model_id is not None and model_id in self._by_id:
-                return self._last_by_identity[self._by_id[model_id].identity], None
-            return None, None
-        chosen = next((d for d in group if d.identity == model_id), None) if model_id is not None else None
-        note = None
-        if len(group) > 1 and not group[0].is_wildcard:
-            # what each member's id reaches (validate reports the shared ids themselves)
-            group = [self._last_by_identity[d.identity] for d in group]
-            chosen = None if chosen is None else self._last_by_identity[chosen.identity]
-        if chosen is None:
-            chosen = group[0]
-            if len(group) > 1 and len({self._price_signature(d) for d in group}) > 1:
-                which = "names no model_id" if model_id is None else f"names a model_id ({model_id}) none of them has"
-                note = (f"{len(group)} deployments share the name {model!r} with different prices and the record "
-                        f"{which}: priced with the first ({chosen.label})")
-        return chosen, note
-
-    def _price_signature(self, d: Deployment) -> tuple[Any, ...]:
-        return (d.model, d.base_model, repr(sorted(self.registered(d).entry.items())))
-
-    def _wildcard_names(self, model: str) -> list[str]:
-        """The request as the pattern router tries it: as called, then as ``provider/model``. Names longer
-        than any model name are not matched: ``(.*)`` groups backtrack polynomially on them."""
-        if len(model) > _MAX_WILDCARD_NAME:
-            return []
-        names = [model]
-        found = self.cost_map.provider_of(model)
-        if found is not None:
-            names.append(f"{found[0]}/{model}")
-        return names
-
-    def served_model(self, d: Deployment, called: str) -> str:
-        """The backend model a wildcard deployment calls for ``called`` (``openai/*`` → ``openai/gpt-4o``)."""
-        if not d.is_wildcard or "*" not in d.model:
-            return d.model
-        regex = self._wildcard_regex[d.model_name]
-        for name in self._wildcard_names(called):
-            m = regex.match(name)
-            if m is not None:
-                if len(m.groups()) > d.model.count("*"):
-                    return name
-                out = d.model
-                for part in m.groups():
-                    out = out.replace("*", part, 1)
-                return out
-        return d.model
-
-    def deployment_provider(self, d: Deployment, model: str | None = None) -> str | None:
-        if d.custom_llm_provider:
-            return d.custom_llm_provider
-        found = self.cost_map.provider_of(model or d.model)
-        return found[0] if found else None
-
-    def call_provider(self, d: Deployment, model: str | None = None) -> str | None:
-        """The provider the proxy prices a deployment's calls under: model_info.pricing_provider, else the
-        provider it calls (completion_cost's ``custom_llm_provider``)."""
-        return d.pricing_provider or self.deployment_provider(d, model)
-
-    def _priced_name(self, d: Deployment | None, name: str, provider: str | None) -> str:
-        """The model name the proxy prices a call under. Bedrock Mantle: a region in the model string only routes;
-        the row of the configured region (litellm_params.aws_region_name, a bedrock-mantle.<region>.api.aws
-        api_base, else LiteLLM's default us-east-1) prices when the map has one, else the region-free name."""
-        if provider != "bedrock_mantle":
-            # the served model as get_llm_provider leaves it (routed by the deployment's own provider), prefixed
-            # again with the pricing provider (a repeated provider prefix, as in perplexity/perplexity/sonar,
-            # collapses: the call is priced as perplexity/sonar)
-            route = self.deployment_provider(d, name) if d is not None else provider
-            found = self.cost_map.provider_of(name, route)
-            if found is not None and found[1]:
-                name = self.prefixed(found[1], provider or found[0])
-            return self._together_name(name, provider)
-        found = self.cost_map.provider_of(name, provider)
-        bare = found[1] if found else name.rsplit("/", 1)[-1]
-        region = d.aws_region_name if d is not None else None
-        host = d.api_base_host if d is not None else None
-        if region is None and host and host.startswith("bedrock-mantle.") and host.endswith(".api.aws"):
-            region = host[len("bedrock-mantle."):-len(".api.aws")] or None
-        regional = f"bedrock_mantle/{region or 'us-east-1'}/{bare}"
-        return regional if regional in self.cost_map else f"bedrock_mantle/{bare}"
 
     def _backend_row(self, d: Deployment, served: str, provider: str, *, called: str, rule: str,
                      warnings: tuple[str, ...]) -> Resolution | None:
@@ -411,29 +158,6 @@ class Resolver:
         return self._map_sheet(key, provider, called=called, deployment=d, warnings=warnings, call=provider,
                                rule=f"{rule}, registered as its own row from {row.key!r}", fixed=row)
 
-    def _discount_name(self, d: Deployment | None, name: str, provider: str | None) -> str:
-        """The name completion_cost matches cost_discount_config patterns against: the served model prefixed with
-        the pricing provider, before together_ai's size-class renaming."""
-        route = self.deployment_provider(d, name) if d is not None else provider
-        found = self.cost_map.provider_of(name, route)
-        return self.prefixed(found[1] if found is not None and found[1] else name, provider)
-
-    def _together_name(self, name: str, call: str | None) -> str:
-        """completion_cost prices a together_ai call whose name has no ``together_ai/<name>`` row by the size class
-        the name spells (``...-70b-...`` → together-ai-41.1b-80b), mapped models included."""
-        priced = self.prefixed(name, call)
-        if "togethercomputer" not in priced and "together_ai" not in priced and call != "together_ai":
-            return name
-        key = f"together_ai/{priced.removeprefix('together_ai/')}"
-        row = self.cost_map.entries.get(key)
-        if row is None and key in self._router_rows:  # a deployment's own row, priced from registration's lookup
-            fallback = self.cost_map.index.registration_fallback(key)
-            row = self.cost_map.entry(fallback.key) if fallback is not None else None
-        if isinstance(row, dict) and "input_cost_per_token" in row:
-            return name
-        category = together_category(priced)
-        return category if category is not None and category in self.cost_map else name
-
     def _replicate_gpu(self, model: str, d: Deployment | None, call: str | None, why: str,
                        warnings: tuple[str, ...] = ()) -> PriceSheet:
         """completion_cost prices a name containing "replicate" that is not in the cost map by GPU time:
@@ -460,16 +184,8 @@ class Resolver:
         entry_name = fee_name.lower().removeprefix("azure_ai/")
         fee_row = self.cost_map.find(entry_name if entry_name in ("model-router", "model_router") else "model_router",
                                      "azure_ai")
-        rate = _number(self.cost_map.entry(fee_row.key).get("input_cost_per_token")) if fee_row else None
+        rate = number(self.cost_map.entry(fee_row.key).get("input_cost_per_token")) if fee_row else None
         return {"prompt_fee": rate} if rate else {}
-
-    def _lookup_provider(self, name: str, provider: str | None) -> str | None:
-        """completion_cost always looks a name up under a provider: the one given, else the one LiteLLM decides
-        for the name (``gemini-3.5-flash`` → vertex_ai, whose ``vertex_ai/gemini-3.5-flash`` row comes first)."""
-        if provider:
-            return provider
-        found = self.cost_map.provider_of(name)
-        return found[0] if found else None
 
     def _rules(self, dispatch: str | None, rates: dict[str, Any], call: str | None, d: Deployment | None,
                priced_name: str, *, per_call: bool = False) -> dict[str, Any]:
@@ -481,137 +197,20 @@ class Resolver:
         uplift = 1.0
         # the location and the data residency are read for the provider the call was routed to, whatever
         # provider model_info.pricing_provider prices it under
-        route = self.deployment_provider(d) if d is not None and d.pricing_provider else call
+        route = self.names.deployment_provider(d) if d is not None and d.pricing_provider else call
         if route is not None and route.startswith("vertex_ai") and (per_call or dispatch == "vertex_ai"):
             # resolve_vertex_location_for_cost: the deployment's vertex_location, else us-central1 (non-global)
             location = (d.vertex_location if d is not None else None) or "us-central1"
-            multiplier = _number(rates.get("regional_endpoint_uplift_multiplier"))
+            multiplier = number(rates.get("regional_endpoint_uplift_multiplier"))
             if location.lower() != "global" and multiplier is not None:
                 uplift *= multiplier
         if route == "openai" and d is not None and d.api_base_host in _OPENAI_RESIDENCY_HOSTS \
                 and (per_call or dispatch == "openai" or dispatch not in _DISPATCHED_PROVIDERS):
             # infer_openai_data_residency: a regional api_base host bills the model's residency uplift
-            multiplier = _number(rates.get(_OPENAI_RESIDENCY_HOSTS[d.api_base_host]))
+            multiplier = number(rates.get(_OPENAI_RESIDENCY_HOSTS[d.api_base_host]))
             if multiplier is not None:
                 uplift *= multiplier
         return {"formula": formula, "uplift": uplift, "call_provider": call, "discount_model": priced_name}
-
-    # -- the registered entry of a custom-priced deployment ---------------------------------------
-
-    @staticmethod
-    def uses_custom_pricing(d: Deployment) -> bool:
-        return bool(d.params_prices) or any(k in _MODEL_INFO_CUSTOM_KEYS for k in d.info_prices)
-
-    def registered(self, d: Deployment) -> _Registered:
-        """The entry the proxy registers under the deployment's id: deployments sharing an id merge (§8.13)."""
-        key = d.identity
-        if key not in self._registered:
-            merged = _Registered()
-            for other in self.config.deployments:
-                if other.identity == key:
-                    one = self._payload(other)
-                    merged.entry.update(one.entry)
-                    merged.sources.update(one.sources)
-                    merged.warnings.extend(one.warnings)
-                    merged.backend_key, merged.backend_rule = one.backend_key, one.backend_rule
-            self._registered[key] = merged
-        return self._registered[key]
-
-    def _backend(self, d: Deployment) -> tuple[str, str | None]:
-        backend = d.base_model or d.model
-        return backend, d.pricing_provider or d.custom_llm_provider
-
-    def _payload(self, d: Deployment) -> _Registered:
-        reg = _Registered()
-        entry, sources = reg.entry, reg.sources
-        for k, v in d.info_prices.items():
-            entry[k], sources[k] = v, "config:model_info"
-        for k, v in d.params_prices.items():
-            entry[k], sources[k] = v, "config:litellm_params"
-        backend, provider = self._backend(d)
-        if provider is None:
-            # registration asks get_model_info without a provider, which goes on where get_llm_provider gives up
-            # (a bare deepseek-v4-flash finds its row); a capability-rule match carries no prices
-            match = self.cost_map.index.find(backend, None, lenient=True)
-            match = match if match is not None and match.in_map else None
-        else:
-            match = self.cost_map.find(backend, provider)
-        if match is None:
-            return reg
-        reg.backend_key, reg.backend_rule = match.key, match.rule
-        raw = self.cost_map.entry(match.key)
-        info = model_info_view(raw)
-        inherited = f"inherited:{match.key}"
-
-        def inherit(name: str, value: Any) -> None:
-            entry[name], sources[name] = value, inherited
-
-        if entry.get("off_peak_pricing") and not any(entry.get(k) is not None for k in _OFF_PEAK_BASE_FIELDS):
-            for k, v in raw.items():
-                if entry.get(k) is None and v is not None and is_pricing_field(k):
-                    inherit(k, v)
-        if entry.get("input_cost_per_token") is not None:
-            wanted = _INHERITED_CACHE_FIELDS
-            if entry.get("cache_read_input_token_cost") is None:
-                wanted = (*wanted, "explicit_cache_read_input_token_cost")
-            for k in wanted:
-                if entry.get(k) is None and info.get(k) is not None:
-                    inherit(k, info[k])
-        if entry.get("input_cost_per_token") is not None or entry.get("output_cost_per_token") is not None:
-            for k, v in raw.items():
-                if k.endswith(_SERVICE_TIER_KEY_SUFFIXES) and entry.get(k) is None and v is not None:
-                    inherit(k, v)
-        tiers = entry.get("tiered_pricing")
-        if (
-            isinstance(tiers, list) and tiers and entry.get("output_cost_per_token") is None
-            and not all(isinstance(t, dict) and "output_cost_per_token" in t for t in tiers)
-            and info.get("output_cost_per_token")
-        ):
-            inherit("output_cost_per_token", info["output_cost_per_token"])
-        return reg
-
-    # -- warnings about the proxy's custom-pricing rules -----------------------------------------
-
-    def custom_pricing_warnings(self, d: Deployment, reg: _Registered, used: bool) -> list[str]:
-        w: list[str] = []
-        e = reg.entry
-        if d.dropped_params_prices:
-            keys = ", ".join(d.dropped_params_prices)
-            w.append(f"litellm_params sets {keys}, which the proxy silently drops (only model_info carries it)")
-        if not used:
-            w.append(
-                "sets only cache prices; the proxy ignores a cache-only override and prices the deployment "
-                f"model {d.model!r} from the cost map"
-            )
-            return w
-        per_second = any(e.get(k) is not None for k in _PER_SECOND_FIELDS)
-        has_in, has_out = e.get("input_cost_per_token") is not None, e.get("output_cost_per_token") is not None
-        if per_second and not (has_in or has_out) and reg.backend_key:
-            w.append("a per-second price replaces token pricing entirely for this deployment")
-        if e.get("tiered_pricing") is None and not per_second:
-            if has_in and not has_out:
-                w.append("output is billed at $0 because only input_cost_per_token is set "
-                         "(the proxy does not fall back to the cost map for the other side)")
-            elif has_out and not has_in:
-                w.append("input (and cache reads/writes) is billed at $0 because only output_cost_per_token is set "
-                         "(the proxy does not fall back to the cost map for the other side)")
-        inherited = sorted(k for k, s in reg.sources.items() if s.startswith("inherited:"))
-        if inherited and reg.backend_key:
-            w.append(f"inherits {', '.join(inherited)} unchanged from the cost map entry {reg.backend_key!r}")
-            in_rate = e.get("input_cost_per_token")
-            cr = e.get("cache_read_input_token_cost")
-            if in_rate is not None and cr is not None and reg.sources.get("cache_read_input_token_cost", "") \
-                    .startswith("inherited:") and float(cr) > float(in_rate):
-                w.append(f"inherited cache-read price {cr:g} is above the overridden input price {in_rate:g}")
-        if reg.backend_key and (has_in or has_out):
-            raw = self.cost_map.entry(reg.backend_key)
-            lost = sorted(k for k in raw if _STANDARD_TIER_KEY.match(k) and k not in e)
-            if lost:
-                w.append(f"long-context rates of {reg.backend_key!r} ({', '.join(lost)}) are not inherited: "
-                         "large prompts are billed at the flat override price")
-        if e.get("off_peak_pricing") is not None:
-            w.append(OFF_PEAK_NOTE)
-        return w
 
     # -- resolution ---------------------------------------------------------------------------------
 
@@ -637,7 +236,7 @@ class Resolver:
         ``call``: the provider the call went to, when the card is priced under another (a base_model's own).
         ``unregistered``: a name the proxy's Router has not registered (the SDK path, a base_model), for which
         fireworks_ai's own lookup falls back further (``_resolve_model_info``)."""
-        provider = self._lookup_provider(name, provider)
+        provider = self.names.lookup_provider(name, provider)
         match = self.cost_map.find(name, provider) if fixed is None else fixed
         if match is not None and written is not None and written != name and fixed is None:
             # the same row found from the name as written reads better in lookup's "lookup rule"
@@ -671,10 +270,10 @@ class Resolver:
         # the provider function is chosen by the lookup's provider; the generic formula inside it may run under the
         # row's own (fireworks_ai passes the row's litellm_provider on)
         rules = self._rules(match.provider if dispatch == match.provider else provider, rates,
-                            call or match.provider, deployment, discount or self.prefixed(name, provider))
+                            call or match.provider, deployment, discount or self.names.prefixed(name, provider))
         if match.provider == "azure_ai" and dispatch == match.provider:
             # cost_per_token's name: the first of provider/name, name, name without its prefix that is a key
-            prefixed = self.prefixed(name, provider)
+            prefixed = self.names.prefixed(name, provider)
             normalized = next((n for n in (prefixed, name, name.partition("/")[2]) if n in self.cost_map), prefixed)
             rules.update(self._router_fee(normalized, deployment.model if deployment is not None else called))
         return PriceSheet(model=called, provider=dispatch, rates=rates, sources=sources,
@@ -683,16 +282,16 @@ class Resolver:
                           **rules)
 
     def _resolve_base(self, model: str, model_id: str | None) -> Resolution:
-        d, ambiguity = self.pick_deployment(model, model_id)
+        d, ambiguity = self.routing.pick_deployment(model, model_id)
         notes = (ambiguity,) if ambiguity else ()
         if d is None:
-            call = self._lookup_provider(model, None)
+            call = self.names.lookup_provider(model, None)
             # completion_cost's candidates: the served name as it prices it, then the name as called
-            for name in dict.fromkeys((self._priced_name(None, model, call), model)):
+            for name in dict.fromkeys((self.names.priced_name(None, model, call), model)):
                 if call is not None and "replicate" in name and name not in self.cost_map:
                     return self._replicate_gpu(model, None, call, f"{name!r} is not in the cost map")
                 sheet = self._map_sheet(name, call, called=model, rule="cost map", unregistered=True, written=model,
-                                        discount=self._discount_name(None, model, call))
+                                        discount=self.names.discount_name(None, model, call))
                 if isinstance(sheet, PriceSheet):
                     # a batch line is priced from get_model_info of the model itself (no size class, no GPU time)
                     found = self.cost_map.provider_of(model, call)
@@ -736,15 +335,15 @@ class Resolver:
         - otherwise (no custom price, or one without such a price): the published entry of the deployment model
           itself (never base_model);
         and a card with no input or output price at all is completed by the published entry."""
-        written = self.served_model(d, model)
-        provider = self.deployment_provider(d, written)
+        written = self.routing.served_model(d, model)
+        provider = self.names.deployment_provider(d, written)
         if provider is None:
             return None
         found = self.cost_map.provider_of(written, provider)
         cost_model = written if provider == "bedrock" or found is None else found[1]
         row = self.cost_map.find(cost_model, provider)
         published_row = model_info_view(self.cost_map.entry(row.key)) if row is not None else {}
-        entry = self.registered(d).entry if self.uses_custom_pricing(d) else {}
+        entry = self.registry.registered(d).entry if self.registry.uses_custom_pricing(d) else {}
         if any(entry.get(k) is not None for k in _DEPLOYMENT_PRICING_KEYS):
             rates = model_info_view(entry)
             own = self.cost_map.index.find(written, None, lenient=True)  # get_model_info(deployment model)
@@ -763,20 +362,20 @@ class Resolver:
         return rates
 
     def _deployment_card(self, d: Deployment, model: str, notes: tuple[str, ...] = ()) -> Resolution:
-        written = served = self.served_model(d, model)
-        provider = self.call_provider(d, served)
+        written = served = self.routing.served_model(d, model)
+        provider = self.names.call_provider(d, served)
         if provider is None:
             return Unpriced(model, f"deployment {d.label} calls {served!r}, whose provider LiteLLM cannot tell "
                             "(the proxy fails the call, or refuses the deployment)", deployment=d)
-        served = self._priced_name(d, served, provider)
-        if self.uses_custom_pricing(d):
-            reg = self.registered(d)
+        served = self.names.priced_name(d, served, provider)
+        if self.registry.uses_custom_pricing(d):
+            reg = self.registry.registered(d)
             used = prices_anything(reg.entry)
-            warnings = (*notes, *self.custom_pricing_warnings(d, reg, used))
-            if used and "replicate" in self.prefixed(d.identity, provider):
+            warnings = (*notes, *self.registry.custom_pricing_warnings(d, reg, used))
+            if used and "replicate" in self.names.prefixed(d.identity, provider):
                 return self._replicate_gpu(model, d, provider, f"deployment {d.label} sets custom prices, "
                                            "which the proxy looks up as 'replicate/<deployment id>'", notes)
-            category = self._together_name(d.identity, provider) if used else d.identity
+            category = self.names.together_name(d.identity, provider) if used else d.identity
             if category != d.identity:
                 sheet = self._map_sheet(category, provider, called=model, deployment=d, call=provider,
                                         rule=f"deployment {d.label}: together_ai size class of its deployment id",
@@ -797,7 +396,7 @@ class Resolver:
                                   deployment=d, warnings=warnings, mode=reg.entry.get("mode"),
                                   map_rule=reg.backend_rule, **rules)
             # the proxy then prices the deployment's model as written (a Mantle region in it included)
-            sheet = self._map_sheet(self._together_name(written, provider), provider, called=model,
+            sheet = self._map_sheet(self.names.together_name(written, provider), provider, called=model,
                                     rule=f"deployment {d.label}: deployment model {written!r}",
                                     deployment=d, warnings=warnings)
             if sheet is not None:
@@ -810,22 +409,22 @@ class Resolver:
             rule = f"deployment {d.label}: base_model"
             if own is not None:
                 rule += f" (the {provider} row has no prices: priced under its own provider {own})"
-            candidates.append((self._together_name(self.prefixed(d.base_model, own or provider), provider),
+            candidates.append((self.names.together_name(self.names.prefixed(d.base_model, own or provider), provider),
                                own or provider, rule))
         candidates.append((served, provider, f"deployment {d.label}: model {served!r}"))
         for name, lookup, rule in candidates:
             if name != served and "replicate" in name and name not in self.cost_map:
                 return self._replicate_gpu(model, d, provider, f"base_model {name!r} is not in the cost map", notes)
             if name == served:
-                if "replicate" in served and served not in self.cost_map and served not in self._router_rows:
+                if "replicate" in served and served not in self.cost_map and served not in self.registry.router_rows:
                     # the name is priced as written: a registration merged into a row found by stripping does not
                     # add it, so completion_cost's replicate branch takes it
                     return self._replicate_gpu(model, d, provider, f"{served!r} is not a cost map key", notes)
                 row = self._backend_row(d, served, provider, called=model, rule=rule, warnings=notes)
                 if row is not None:
                     return row
-            discount = self._discount_name(d, written, provider) if name == served \
-                else self.prefixed(d.base_model or name, lookup)
+            discount = self.names.discount_name(d, written, provider) if name == served \
+                else self.names.prefixed(d.base_model or name, lookup)
             sheet = self._map_sheet(name, lookup, called=model, rule=rule, deployment=d, warnings=notes,
                                     call=provider, unregistered=name != served,
                                     written=written if name == served else None, discount=discount)
@@ -836,58 +435,26 @@ class Resolver:
                         "(a LiteLLM proxy would book it at $0)",
                         tuple(self.cost_map.suggest(d.base_model or served)), deployment=d)
 
-    def prefixed(self, name: str, provider: str | None) -> str:
-        """The name LiteLLM prices a model under (``_cost_map_model_name``): ``provider/name`` unless it starts
-        with a known provider, with unregistered leading segments dropped down to a mapped key
-        (``vertex_ai/vertex/claude-x`` → ``vertex_ai/claude-x``; a segment naming a provider stops that)."""
-        if provider is None or name.split("/", 1)[0] in PROVIDER_PREFIXES:
-            return name
-        model = f"{provider}/{name}"
-        segments = model.split("/")
-        rows = self._router_rows
-        if "/".join(segments[1:]) in self.cost_map or "/".join(segments[1:]) in rows:
-            return model
-        tail = segments[1:]
-        stop = next((i for i, segment in enumerate(tail) if segment in PROVIDER_PREFIXES), len(tail))
-        for start in range(min(stop, len(tail) - 1) + 1):
-            candidate = f"{provider}/{'/'.join(tail[start:])}"
-            if candidate in self.cost_map or candidate in rows:
-                return candidate
-        return model
-
-    @cached_property
-    def _router_rows(self) -> frozenset[str]:
-        """Keys the proxy's Router adds to its cost map as rows of their own: the backend keys of deployments
-        that get_model_info cannot resolve by themselves (see ``_backend_row``)."""
-        rows = set()
-        for d in self.config.deployments:
-            key = d.model if not d.custom_llm_provider else f"{d.custom_llm_provider}/{d.model}"
-            if d.is_wildcard or key in self.cost_map:
-                continue
-            own = self.cost_map.index.find(key, None, lenient=True)
-            if own is None or not own.in_map:
-                rows.add(key)
-        return frozenset(rows)
-
     def _apply_request_prices(self, model: str, base: Resolution, custom: dict[str, Any]) -> Resolution:
         """Per-call prices merge field by field (PRICING.md §7.5): the cost-map row of the called model, then a
         custom-priced deployment's registered entry, then the request's own prices."""
         d = base.deployment
         if isinstance(base, PriceSheet) and base.formula == "replicate_gpu":
             return base  # completion_cost returns the GPU-time price before it reads any per-call prices
-        served = self.served_model(d, model) if d is not None else model
-        registered = self.registered(d) if d is not None and self.uses_custom_pricing(d) else None
+        served = self.routing.served_model(d, model) if d is not None else model
+        registered = self.registry.registered(d) if d is not None and self.registry.uses_custom_pricing(d) else None
         if registered is not None:
             custom = {k: v for k, v in custom.items() if registered.entry.get(k) != v}
             if not custom:
                 return base
-        call = self.call_provider(d, served) if d is not None else self._lookup_provider(model, None)
+        call = self.names.call_provider(d, served) if d is not None else self.names.lookup_provider(model, None)
         if call is None and isinstance(base, Unpriced):
             return base  # LiteLLM cannot route the name: the call fails before per-call prices are read
         if d is None and call is not None and "replicate" in model and model not in self.cost_map:
             # with per-call prices completion_cost prices the name as called, which its replicate branch takes
             return self._replicate_gpu(model, None, call, f"{model!r} is not in the cost map")
-        route = self.deployment_provider(d, served) if d is not None else call  # the catalog row: routing provider
+        # the catalog row is read under the routing provider
+        route = self.names.deployment_provider(d, served) if d is not None else call
         if route == "bedrock_mantle":  # the per-call row is read under the region-free name
             found = self.cost_map.provider_of(served, route)
             served = f"bedrock_mantle/{found[1] if found else served.rsplit('/', 1)[-1]}"
@@ -905,7 +472,7 @@ class Resolver:
             rates.update(view)
             sources.update({k: registered.sources.get(k, "config:model_info") for k in view})
             mode = registered.entry.get("mode") or mode
-        if any(k in custom for k in _PER_SECOND_FIELDS) and not any(
+        if any(k in custom for k in PER_SECOND_FIELDS) and not any(
             k in custom for k in ("input_cost_per_token", "output_cost_per_token")
         ):
             for k in ("input_cost_per_token", "output_cost_per_token", "tiered_pricing"):
@@ -930,7 +497,7 @@ class Resolver:
                         "card (not a ModelInfo field)")
         provider = call or (match.provider if match is not None else None)  # generic runs under the pricing provider
         rule = "per-request prices over " + (f"cost map key {match.key!r}" if match else "no cost map entry")
-        rules = self._rules(provider, rates, call, d, self.prefixed(served, call), per_call=True)
+        rules = self._rules(provider, rates, call, d, self.names.prefixed(served, call), per_call=True)
         # batch lines are priced without per-call prices: on the base card, and at nothing without one
         rules["batch_rates"] = {} if not isinstance(base, PriceSheet) else \
             base.rates if base.batch_rates is None else base.batch_rates
@@ -944,3 +511,4 @@ class Resolver:
         names = [d.model_name for d in self.config.deployments]
         close = difflib.get_close_matches(model, names, n=n, cutoff=0.6)
         return close + [s for s in self.cost_map.suggest(model, n) if s not in close][: max(0, n - len(close))]
+

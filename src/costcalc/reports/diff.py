@@ -23,7 +23,8 @@ from typing import Any
 from ..engines.streaming import Priced, PricingEngine
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
-from ..rates.resolve import PriceSheet, Resolver, model_info_view, prices_anything
+from ..rates.resolve import Resolver
+from ..rates.sheets import PriceSheet, model_info_view, prices_anything
 from ..reading.jsonl import read_usage
 from ..reading.records import Rejected, Skipped
 from .aggregate import exact, to_float
@@ -121,8 +122,8 @@ def deployment_diff(resolver: Resolver, d: Deployment) -> DeploymentDiff:
     """How deployment ``d``'s prices differ from the cost map's prices of its backend model."""
     backend = d.base_model or d.model
     set_by_config = _config_values(d)
-    if resolver.uses_custom_pricing(d):
-        reg = resolver.registered(d)
+    if resolver.registry.uses_custom_pricing(d):
+        reg = resolver.registry.registered(d)
         map_key = reg.backend_key
     else:
         reg = None
@@ -213,12 +214,12 @@ def map_model(resolver: Resolver, d: Deployment, called: str) -> str:
     """The model a call for ``called`` through deployment ``d`` is, to the public cost map: ``base_model``
     (under the deployment's provider, as the resolver prices it) when the map knows it, else the model the
     deployment serves (``custom_llm_provider`` prefixed when the name has no provider)."""
-    served = resolver.served_model(d, called)
-    provider = resolver.deployment_provider(d, served)
+    served = resolver.routing.served_model(d, called)
+    provider = resolver.names.deployment_provider(d, served)
     if d.custom_llm_provider and not served.startswith(f"{d.custom_llm_provider}/"):
         served = f"{d.custom_llm_provider}/{served}"
     if d.base_model:
-        base = resolver.prefixed(d.base_model, d.pricing_provider or provider)
+        base = resolver.names.prefixed(d.base_model, d.pricing_provider or provider)
         if resolver.cost_map.find(base) is not None:
             return base
     return served
@@ -302,7 +303,7 @@ class SpendDiff:
         route = self._routes.get(key)
         if route is None:
             resolver = self.config_engine.resolver
-            d, _ = resolver.pick_deployment(model, model_id)
+            d, _ = resolver.routing.pick_deployment(model, model_id)
             if d is None:
                 route = (f"model:{model}", None, model, model)
             else:

@@ -11,7 +11,8 @@ from typing import Any
 from ..pricing.formulas import band_rates
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
-from ..rates.resolve import PriceSheet, Resolver, Unpriced, prices_anything
+from ..rates.resolve import Resolver
+from ..rates.sheets import PriceSheet, Unpriced, prices_anything
 
 # The parts of a call's price, in the order lookup shows them, with the rate keys each part owns. A part
 # whose rate comes from another part's key has "defaulted" to that part (LiteLLM's fallbacks, PRICING.md §2).
@@ -119,8 +120,9 @@ def _how(resolver: Resolver, sheet: PriceSheet) -> str:
     d = sheet.deployment
     if d is None:
         return "cost_map"
-    if resolver.uses_custom_pricing(d):
-        return "custom_prices" if prices_anything(resolver.registered(d).entry) else "cache_only_override_ignored"
+    if resolver.registry.uses_custom_pricing(d):
+        used = prices_anything(resolver.registry.registered(d).entry)
+        return "custom_prices" if used else "cache_only_override_ignored"
     return "base_model" if sheet.rule.startswith(f"deployment {d.label}: base_model") else "deployment_model"
 
 
@@ -175,16 +177,16 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
     """The ``lookup --format json`` document (schema in the README)."""
     resolver = Resolver(cost_map, config)
     notes: list[str] = []
-    group = resolver.deployments_named(model)
+    group = resolver.routing.deployments_named(model)
     if model_id is not None:
         if any(d.model_id == model_id for d in config.deployments):
-            picked, _ = resolver.pick_deployment(model, model_id)
+            picked, _ = resolver.routing.pick_deployment(model, model_id)
             group = [picked] if picked is not None else []
         else:
             notes.append(f"no deployment has model_info.id {model_id!r}: a record naming it is routed by "
                          "its model alone")
     elif len(group) > 1:
-        _, ambiguity = resolver.pick_deployment(model, None)
+        _, ambiguity = resolver.routing.pick_deployment(model, None)
         if ambiguity:
             notes.append(ambiguity)
     results: list[tuple[Resolution, str | None]]

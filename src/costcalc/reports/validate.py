@@ -33,14 +33,15 @@ from ..rates.config import (
 )
 from ..rates.costmap import CostMap
 from ..rates.fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
-from ..rates.resolve import Resolver, Unpriced, prices_anything
+from ..rates.resolve import Resolver
+from ..rates.sheets import Unpriced, prices_anything
 
 LEVELS = ("error", "warning", "info")
 MAX_PER_TOKEN = 0.001  # $1,000 per 1M tokens: no public model costs that much per token
 _SECTIONS = ("litellm_params", "model_info")
 _CACHE_KEYS = ("cache_read_input_token_cost", "cache_creation_input_token_cost")
 
-# The proxy-rule warnings of resolve.Resolver.custom_pricing_warnings, by how they begin: (rule, level, key).
+# The proxy-rule warnings of RateCardRegistry.custom_pricing_warnings, by how they begin: (rule, level, key).
 _PROXY_RULES = (
     ("output is billed at $0", "partial-override", "warning", "output_cost_per_token"),
     ("input (and cache reads/writes) is billed at $0", "partial-override", "warning", "input_cost_per_token"),
@@ -291,11 +292,11 @@ class _Linter:
                          deployment=label, key=f"litellm_params.{key}", index=index)
         if d.index in self.tainted:
             return
-        custom = resolver.uses_custom_pricing(d)
+        custom = resolver.registry.uses_custom_pricing(d)
         if custom:
-            reg = resolver.registered(d)
+            reg = resolver.registry.registered(d)
             used = prices_anything(reg.entry)
-            for w in resolver.custom_pricing_warnings(d, reg, used):
+            for w in resolver.registry.custom_pricing_warnings(d, reg, used):
                 rule, level, key = next(((r, lv, k) for prefix, r, lv, k in _PROXY_RULES if w.startswith(prefix)),
                                         ("proxy-rule", "warning", None))
                 if rule is None:
@@ -352,7 +353,7 @@ class _Linter:
             for name in dict.fromkeys(names):
                 if name == d.model_name:
                     continue
-                group = resolver.deployments_named(name)
+                group = resolver.routing.deployments_named(name)
                 if not group or not group[0].is_wildcard:
                     continue
                 theirs = resolver.resolve_deployment(group[0], name)
@@ -367,10 +368,10 @@ class _Linter:
 
     def _ambiguous(self, resolver: Resolver, deployments: list[Deployment]) -> None:
         for name in dict.fromkeys(d.model_name for d in deployments if not d.is_wildcard):
-            group = resolver.deployments_named(name)
+            group = resolver.routing.deployments_named(name)
             if len(group) < 2:
                 continue
-            _, note = resolver.pick_deployment(name, None)
+            _, note = resolver.routing.pick_deployment(name, None)
             if note:
                 self.add("warning", "ambiguous-name", note + "; usage records should carry model_id",
                          deployment=group[0].label, key="model_name", index=group[0].index + 1)
