@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..rates.resolve import REPLICATE_GPU_PRICE_PER_SECOND
+from ..rates.costfunctions import REPLICATE_GPU_PRICE_PER_SECOND
 from ..rates.sheets import PriceSheet
 
 # ServiceTier values as cost-key suffixes, longest first: LiteLLM's fallback scans them by substring.
@@ -36,7 +36,7 @@ _VERTEX_128K = 128_000
 _ANTHROPIC_USAGE_BATCH_PROVIDERS = frozenset({"anthropic", "bedrock"})
 
 # The formulas of LiteLLM's provider cost functions (cost_calculator.cost_per_token dispatches on the provider;
-# resolve.formula_for decides which one a sheet gets). "generic" is generic_cost_per_token; the others are:
+# costfunctions.formula_for decides which one a sheet gets). "generic" is generic_cost_per_token; the others are:
 #   generic_no_tier  generic, but the provider function passes no service tier (deepseek, tencent, fireworks_ai)
 #   xai              generic without completion details (reasoning and audio output bill as plain output), no tier
 #   perplexity       (P - cached) x input + cached x cache read; output, reasoning only with its own rate; no tiers

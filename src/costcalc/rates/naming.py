@@ -115,3 +115,21 @@ class PricingNames:
             return provider
         found = self.cost_map.provider_of(name)
         return found[0] if found else None
+
+
+def fireworks_category(name: str) -> str:
+    """fireworks_ai's ``get_base_model_for_pricing``: the price class of an unmapped model, by its size."""
+    name = name.lower()
+    moe = re.search(r"(\d+)x(\d+)b", name)
+    if moe:
+        total = int(moe.group(1)) * int(moe.group(2))
+        if total <= 56:
+            return "fireworks-ai-moe-up-to-56b"
+        if total <= 176:
+            return "fireworks-ai-56b-to-176b"
+    size = re.search(r"(\d+(?:p\d+)?)b", name)
+    if size is not None:
+        billions = float(size.group(1).replace("p", "."))
+        return "fireworks-ai-up-to-4b" if billions <= 4 else \
+            "fireworks-ai-4.1b-to-16b" if billions <= 16 else "fireworks-ai-above-16b"
+    return "fireworks-ai-default"

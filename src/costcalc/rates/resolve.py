@@ -4,51 +4,34 @@ This reproduces how a LiteLLM 1.110.2 proxy picks a rate card (PRICING.md §6–
 own rate card when it sets custom prices (with only the inheritance the proxy does), else the cost-map entry
 of ``base_model`` or the deployment model, else the map entry of the called name. Every field keeps its
 source, and every proxy rule that surprises becomes a warning.
+
+The Resolver composes the parts: ``routing`` picks the deployment, ``registration`` holds custom-priced entries,
+``naming`` decides the names and providers a call is priced under, ``costfunctions`` which cost function and
+uplift apply, ``requestprices`` merges a record's own prices; the cards themselves are ``sheets``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
 from .config import Deployment, ProxyConfig
+from .costfunctions import CostFunctions, noted
 from .costmap import CostMap
-from .fields import CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
 from .modelname import MapMatch
-from .naming import PricingNames
+from .naming import PricingNames, fireworks_category
 from .registration import RateCardRegistry
+from .requestprices import RequestPriceMerger
 from .routing import DeploymentRouter
 from .sheets import (
     OFF_PEAK_NOTE,
-    PER_SECOND_FIELDS,
     PriceSheet,
     Resolution,
     Unpriced,
     model_info_view,
-    number,
     prices_anything,
 )
 
-# Price fields a usage record may carry (SPEC §1.3): what LiteLLM accepts as per-call pricing.
-REQUEST_PRICE_FIELDS = CUSTOM_PRICING_FIELDS
-
-# LiteLLM's cost_per_token dispatches on the provider (cost_calculator.py); see pricing.FORMULAS for what each
-# function bills. Providers without a branch of their own take the last one: the generic formula only for a rate
-# card with a positive input or output price or a tiered_pricing table, else nothing at all.
-_GENERIC_PROVIDERS = frozenset({"anthropic", "bedrock", "openai", "databricks", "azure", "gemini", "azure_ai"})
-_NO_TIER_PROVIDERS = frozenset({"fireworks_ai", "deepseek", "tencent"})
-_DASHSCOPE_PROVIDERS = frozenset({"dashscope", "qwencloud", "qwen_ai_platform"})
-_DISPATCHED_PROVIDERS = _GENERIC_PROVIDERS | _NO_TIER_PROVIDERS | _DASHSCOPE_PROVIDERS | {
-    "vertex_ai", "xai", "perplexity", "lemonade"}
-# The keys LiteLLM's ModelInfo declares (per-call price entries are validated as one, dropping the rest): the
-# get_model_info field set plus the custom-pricing fields, but for these few custom-pricing fields it lacks.
-_NOT_MODEL_INFO_FIELDS = frozenset({
-    "cache_creation_input_audio_token_cost", "input_cost_per_audio_per_second_above_128k_tokens",
-    "input_cost_per_image_above_128k_tokens", "input_cost_per_pixel", "input_cost_per_token_cache_hit",
-    "input_cost_per_video_per_second_above_128k_tokens", "input_cost_per_video_per_second_above_15s_interval",
-    "input_cost_per_video_per_second_above_8s_interval"})
-_PER_CALL_FIELDS = (MODEL_INFO_FIELDS | CUSTOM_PRICING_FIELDS) - _NOT_MODEL_INFO_FIELDS
 # litellm_logging.deployment_pricing_model_info: the registered prices that make a deployment's batch lines use its
 # own entry (the rest leaves them on the published one), and the key families one direction owns.
 _DEPLOYMENT_PRICING_KEYS = (
@@ -63,61 +46,6 @@ _DEPLOYMENT_PRICING_KEYS = (
 _INPUT_PRICE_PREFIXES = ("input_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost")
 _BATCH_FLAT_KEYS = ("input_cost_per_token_batches", "input_cost_per_token", "output_cost_per_token_batches",
                     "output_cost_per_token")
-# infer_openai_data_residency: api_base host → the uplift key of the model's entry.
-_OPENAI_RESIDENCY_HOSTS = {"eu.api.openai.com": "regional_processing_uplift_multiplier_eu",
-                           "us.api.openai.com": "regional_processing_uplift_multiplier_us",
-                           "gov.api.openai.com": "fedramp_uplift_multiplier"}
-REPLICATE_GPU_PRICE_PER_SECOND = 0.0014  # litellm.constants.DEFAULT_REPLICATE_GPU_PRICE_PER_SECOND (A100 80GB)
-
-
-def _noted(rules: dict[str, Any]) -> str:
-    """What a card's rule text adds about the provider function: a regional uplift, a formula not the generic one."""
-    notes = []
-    if rules.get("uplift", 1.0) != 1.0:
-        notes.append(f"x{rules['uplift']:g} regional uplift")
-    if rules.get("formula", "generic") not in ("generic",):
-        notes.append(f"{rules['formula']} formula")
-    if rules.get("prompt_fee"):
-        notes.append("model router fee")
-    return f" [{'; '.join(notes)}]" if notes else ""
-
-
-def fireworks_category(name: str) -> str:
-    """fireworks_ai's ``get_base_model_for_pricing``: the price class of an unmapped model, by its size."""
-    name = name.lower()
-    moe = re.search(r"(\d+)x(\d+)b", name)
-    if moe:
-        total = int(moe.group(1)) * int(moe.group(2))
-        if total <= 56:
-            return "fireworks-ai-moe-up-to-56b"
-        if total <= 176:
-            return "fireworks-ai-56b-to-176b"
-    size = re.search(r"(\d+(?:p\d+)?)b", name)
-    if size is not None:
-        billions = float(size.group(1).replace("p", "."))
-        return "fireworks-ai-up-to-4b" if billions <= 4 else \
-            "fireworks-ai-4.1b-to-16b" if billions <= 16 else "fireworks-ai-above-16b"
-    return "fireworks-ai-default"
-
-
-def formula_for(provider: str | None, rates: dict[str, Any]) -> str:
-    """The provider cost function LiteLLM prices a rate card with (pricing.FORMULAS)."""
-    if provider == "vertex_ai":
-        above = ("input_cost_per_token_above_128k_tokens", "output_cost_per_token_above_128k_tokens")
-        return "vertex_128k" if any(rates.get(k) is not None for k in above) else "generic"
-    if provider is None or provider in _GENERIC_PROVIDERS:
-        return "generic"
-    if provider in _NO_TIER_PROVIDERS:
-        return "generic_no_tier"
-    if provider in ("xai", "perplexity"):
-        return provider
-    if provider in _DASHSCOPE_PROVIDERS:
-        return "dashscope"
-    if provider == "lemonade":
-        return "zero"
-    priced = (number(rates.get("input_cost_per_token")) or 0.0) > 0 \
-        or (number(rates.get("output_cost_per_token")) or 0.0) > 0 or rates.get("tiered_pricing") is not None
-    return "generic" if priced else "zero"
 
 
 class Resolver:
@@ -130,6 +58,8 @@ class Resolver:
         self.registry = RateCardRegistry(cost_map, self.config)
         self.routing = DeploymentRouter(cost_map, self.config, self.registry)
         self.names = PricingNames(cost_map, self.registry)
+        self.functions = CostFunctions(cost_map, self.names)
+        self.request_prices = RequestPriceMerger(self.routing, self.registry, self.names, self.functions)
         self._cache: dict[tuple[Any, ...], Resolution] = {}
 
     def _backend_row(self, d: Deployment, served: str, provider: str, *, called: str, rule: str,
@@ -158,60 +88,6 @@ class Resolver:
         return self._map_sheet(key, provider, called=called, deployment=d, warnings=warnings, call=provider,
                                rule=f"{rule}, registered as its own row from {row.key!r}", fixed=row)
 
-    def _replicate_gpu(self, model: str, d: Deployment | None, call: str | None, why: str,
-                       warnings: tuple[str, ...] = ()) -> PriceSheet:
-        """completion_cost prices a name containing "replicate" that is not in the cost map by GPU time:
-        DEFAULT_REPLICATE_GPU_PRICE_PER_SECOND x the request duration, with no discount or margin."""
-        note = (f"{why}: LiteLLM bills it by GPU time, ${REPLICATE_GPU_PRICE_PER_SECOND:g}/s x the request duration "
-                "(no token prices, discount or margin)")
-        return PriceSheet(model=model, provider=call, rates={}, sources={}, rule=f"replicate GPU time ({why})",
-                          deployment=d, warnings=(*warnings, note), mode="chat", formula="replicate_gpu",
-                          call_provider=call)
-
-    def _router_fee(self, priced: str, requested: str | None) -> dict[str, Any]:
-        """llms/azure_ai/cost_calculator.py: a call priced under (or requested as) an Azure AI Model Router name
-        pays the router's flat per-prompt-token fee on top, unless it is priced as the fee row itself."""
-        def router(name: str) -> bool:
-            lower = name.lower()
-            return "model-router" in lower or "model_router" in lower
-
-        bare = priced.lower().removeprefix("azure_ai/")
-        if bare in ("model-router", "model_router"):
-            return {}
-        fee_name = priced if router(priced) else requested if requested and router(requested) else None
-        if fee_name is None:
-            return {}
-        entry_name = fee_name.lower().removeprefix("azure_ai/")
-        fee_row = self.cost_map.find(entry_name if entry_name in ("model-router", "model_router") else "model_router",
-                                     "azure_ai")
-        rate = number(self.cost_map.entry(fee_row.key).get("input_cost_per_token")) if fee_row else None
-        return {"prompt_fee": rate} if rate else {}
-
-    def _rules(self, dispatch: str | None, rates: dict[str, Any], call: str | None, d: Deployment | None,
-               priced_name: str, *, per_call: bool = False) -> dict[str, Any]:
-        """How the proxy's cost calculator treats a rate card: which provider function (formula), which regional
-        uplift, and the provider and model name the discount and margin are looked up by.
-
-        ``per_call``: per-request prices, which LiteLLM prices with the generic formula for every provider."""
-        formula = "generic" if per_call else formula_for(dispatch, rates)
-        uplift = 1.0
-        # the location and the data residency are read for the provider the call was routed to, whatever
-        # provider model_info.pricing_provider prices it under
-        route = self.names.deployment_provider(d) if d is not None and d.pricing_provider else call
-        if route is not None and route.startswith("vertex_ai") and (per_call or dispatch == "vertex_ai"):
-            # resolve_vertex_location_for_cost: the deployment's vertex_location, else us-central1 (non-global)
-            location = (d.vertex_location if d is not None else None) or "us-central1"
-            multiplier = number(rates.get("regional_endpoint_uplift_multiplier"))
-            if location.lower() != "global" and multiplier is not None:
-                uplift *= multiplier
-        if route == "openai" and d is not None and d.api_base_host in _OPENAI_RESIDENCY_HOSTS \
-                and (per_call or dispatch == "openai" or dispatch not in _DISPATCHED_PROVIDERS):
-            # infer_openai_data_residency: a regional api_base host bills the model's residency uplift
-            multiplier = number(rates.get(_OPENAI_RESIDENCY_HOSTS[d.api_base_host]))
-            if multiplier is not None:
-                uplift *= multiplier
-        return {"formula": formula, "uplift": uplift, "call_provider": call, "discount_model": priced_name}
-
     # -- resolution ---------------------------------------------------------------------------------
 
     def resolve(self, model: str, model_id: str | None = None,
@@ -222,7 +98,7 @@ class Resolver:
         except KeyError:
             pass
         base = self._resolve_base(model, model_id)
-        result = self._apply_request_prices(model, base, dict(request_prices)) if request_prices else base
+        result = self.request_prices.merge(model, base, dict(request_prices)) if request_prices else base
         if not request_prices or len(self._cache) < 10_000:  # bounded: per-request prices may differ per record
             self._cache[key] = result
         return result
@@ -269,15 +145,15 @@ class Resolver:
             warnings = (*warnings, f"{OFF_PEAK_NOTE} (cost map key {match.key!r})")
         # the provider function is chosen by the lookup's provider; the generic formula inside it may run under the
         # row's own (fireworks_ai passes the row's litellm_provider on)
-        rules = self._rules(match.provider if dispatch == match.provider else provider, rates,
+        rules = self.functions.rules(match.provider if dispatch == match.provider else provider, rates,
                             call or match.provider, deployment, discount or self.names.prefixed(name, provider))
         if match.provider == "azure_ai" and dispatch == match.provider:
             # cost_per_token's name: the first of provider/name, name, name without its prefix that is a key
             prefixed = self.names.prefixed(name, provider)
             normalized = next((n for n in (prefixed, name, name.partition("/")[2]) if n in self.cost_map), prefixed)
-            rules.update(self._router_fee(normalized, deployment.model if deployment is not None else called))
+            rules.update(self.functions.router_fee(normalized, deployment.model if deployment is not None else called))
         return PriceSheet(model=called, provider=dispatch, rates=rates, sources=sources,
-                          rule=f"{rule} (cost map key {match.key!r}, {match.rule}){_noted(rules)}", map_key=match.key,
+                          rule=f"{rule} (cost map key {match.key!r}, {match.rule}){noted(rules)}", map_key=match.key,
                           deployment=deployment, warnings=warnings, mode=raw.get("mode"), map_rule=match.rule,
                           **rules)
 
@@ -289,7 +165,7 @@ class Resolver:
             # completion_cost's candidates: the served name as it prices it, then the name as called
             for name in dict.fromkeys((self.names.priced_name(None, model, call), model)):
                 if call is not None and "replicate" in name and name not in self.cost_map:
-                    return self._replicate_gpu(model, None, call, f"{name!r} is not in the cost map")
+                    return self.functions.replicate_gpu(model, None, call, f"{name!r} is not in the cost map")
                 sheet = self._map_sheet(name, call, called=model, rule="cost map", unregistered=True, written=model,
                                         discount=self.names.discount_name(None, model, call))
                 if isinstance(sheet, PriceSheet):
@@ -373,7 +249,7 @@ class Resolver:
             used = prices_anything(reg.entry)
             warnings = (*notes, *self.registry.custom_pricing_warnings(d, reg, used))
             if used and "replicate" in self.names.prefixed(d.identity, provider):
-                return self._replicate_gpu(model, d, provider, f"deployment {d.label} sets custom prices, "
+                return self.functions.replicate_gpu(model, d, provider, f"deployment {d.label} sets custom prices, "
                                            "which the proxy looks up as 'replicate/<deployment id>'", notes)
             category = self.names.together_name(d.identity, provider) if used else d.identity
             if category != d.identity:
@@ -388,11 +264,11 @@ class Resolver:
                 rates = model_info_view(reg.entry)
                 sources = {k: reg.sources.get(k, "config:model_info") for k in rates}
                 # discount patterns are matched against the deployment model as written (custom_priced_request_model)
-                rules = self._rules(provider, rates, provider, d, written)
+                rules = self.functions.rules(provider, rates, provider, d, written)
                 if provider == "azure_ai" and rules["formula"] == "generic":
-                    rules.update(self._router_fee(d.identity, d.model))
+                    rules.update(self.functions.router_fee(d.identity, d.model))
                 return PriceSheet(model=model, provider=provider, rates=rates, sources=sources,
-                                  rule=f"deployment {d.label}: custom prices{_noted(rules)}", map_key=reg.backend_key,
+                                  rule=f"deployment {d.label}: custom prices{noted(rules)}", map_key=reg.backend_key,
                                   deployment=d, warnings=warnings, mode=reg.entry.get("mode"),
                                   map_rule=reg.backend_rule, **rules)
             # the proxy then prices the deployment's model as written (a Mantle region in it included)
@@ -414,12 +290,13 @@ class Resolver:
         candidates.append((served, provider, f"deployment {d.label}: model {served!r}"))
         for name, lookup, rule in candidates:
             if name != served and "replicate" in name and name not in self.cost_map:
-                return self._replicate_gpu(model, d, provider, f"base_model {name!r} is not in the cost map", notes)
+                return self.functions.replicate_gpu(model, d, provider, f"base_model {name!r} is not in the cost map",
+                                                    notes)
             if name == served:
                 if "replicate" in served and served not in self.cost_map and served not in self.registry.router_rows:
                     # the name is priced as written: a registration merged into a row found by stripping does not
                     # add it, so completion_cost's replicate branch takes it
-                    return self._replicate_gpu(model, d, provider, f"{served!r} is not a cost map key", notes)
+                    return self.functions.replicate_gpu(model, d, provider, f"{served!r} is not a cost map key", notes)
                 row = self._backend_row(d, served, provider, called=model, rule=rule, warnings=notes)
                 if row is not None:
                     return row
@@ -434,77 +311,6 @@ class Resolver:
         return Unpriced(model, f"deployment {d.label} sets no prices and {tried} is not in the cost map "
                         "(a LiteLLM proxy would book it at $0)",
                         tuple(self.cost_map.suggest(d.base_model or served)), deployment=d)
-
-    def _apply_request_prices(self, model: str, base: Resolution, custom: dict[str, Any]) -> Resolution:
-        """Per-call prices merge field by field (PRICING.md §7.5): the cost-map row of the called model, then a
-        custom-priced deployment's registered entry, then the request's own prices."""
-        d = base.deployment
-        if isinstance(base, PriceSheet) and base.formula == "replicate_gpu":
-            return base  # completion_cost returns the GPU-time price before it reads any per-call prices
-        served = self.routing.served_model(d, model) if d is not None else model
-        registered = self.registry.registered(d) if d is not None and self.registry.uses_custom_pricing(d) else None
-        if registered is not None:
-            custom = {k: v for k, v in custom.items() if registered.entry.get(k) != v}
-            if not custom:
-                return base
-        call = self.names.call_provider(d, served) if d is not None else self.names.lookup_provider(model, None)
-        if call is None and isinstance(base, Unpriced):
-            return base  # LiteLLM cannot route the name: the call fails before per-call prices are read
-        if d is None and call is not None and "replicate" in model and model not in self.cost_map:
-            # with per-call prices completion_cost prices the name as called, which its replicate branch takes
-            return self._replicate_gpu(model, None, call, f"{model!r} is not in the cost map")
-        # the catalog row is read under the routing provider
-        route = self.names.deployment_provider(d, served) if d is not None else call
-        if route == "bedrock_mantle":  # the per-call row is read under the region-free name
-            found = self.cost_map.provider_of(served, route)
-            served = f"bedrock_mantle/{found[1] if found else served.rsplit('/', 1)[-1]}"
-        match = self.cost_map.find(served, route)
-        rates: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        mode = None
-        if match is not None:
-            raw = self.cost_map.entry(match.key)
-            rates = model_info_view(raw)
-            sources = dict.fromkeys(rates, f"cost_map:{match.key}")
-            mode = raw.get("mode")
-        if registered is not None:
-            view = model_info_view(registered.entry)
-            rates.update(view)
-            sources.update({k: registered.sources.get(k, "config:model_info") for k in view})
-            mode = registered.entry.get("mode") or mode
-        if any(k in custom for k in PER_SECOND_FIELDS) and not any(
-            k in custom for k in ("input_cost_per_token", "output_cost_per_token")
-        ):
-            for k in ("input_cost_per_token", "output_cost_per_token", "tiered_pricing"):
-                rates.pop(k, None)
-                sources.pop(k, None)
-        flat = {k: custom[k] for k in ("input_cost_per_token", "output_cost_per_token") if k in custom}
-        tiers = custom.get("tiered_pricing", rates.get("tiered_pricing"))
-        for k, v in custom.items():
-            rates[k], sources[k] = v, "request"
-        if flat and isinstance(tiers, list) and tiers:
-            rates["tiered_pricing"] = [{**t, **flat} for t in tiers]
-            sources["tiered_pricing"] = "request"
-        # the merged entry is validated as a ModelInfo, which keeps only the keys it declares: undeclared
-        # *_above_Nk_tokens keys (above_32k, say), from the map row, the deployment or the request, are dropped
-        dropped = sorted(k for k in rates if k not in _PER_CALL_FIELDS)
-        for k in dropped:
-            del rates[k]
-            sources.pop(k, None)
-        warnings = base.warnings if isinstance(base, PriceSheet) else ()
-        if dropped:
-            warnings = (*warnings, f"per-request prices: LiteLLM drops {', '.join(dropped)} from the merged rate "
-                        "card (not a ModelInfo field)")
-        provider = call or (match.provider if match is not None else None)  # generic runs under the pricing provider
-        rule = "per-request prices over " + (f"cost map key {match.key!r}" if match else "no cost map entry")
-        rules = self._rules(provider, rates, call, d, self.names.prefixed(served, call), per_call=True)
-        # batch lines are priced without per-call prices: on the base card, and at nothing without one
-        rules["batch_rates"] = {} if not isinstance(base, PriceSheet) else \
-            base.rates if base.batch_rates is None else base.batch_rates
-        return PriceSheet(model=model, provider=provider, rates=rates, sources=sources, rule=rule + _noted(rules),
-                          map_key=match.key if match else None, deployment=d, warnings=warnings,
-                          mode=mode or "chat", map_rule=match.rule if match else None, **rules)
-
     def suggest(self, model: str, n: int = 3) -> list[str]:
         import difflib
 

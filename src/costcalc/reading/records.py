@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from ..rates.config import MAX_PRICE
-from ..rates.resolve import REQUEST_PRICE_FIELDS
+from ..rates.requestprices import REQUEST_PRICE_FIELDS
 
 MAX_TOKENS = 2**53 - 1
 # Bounds that keep every cost finite (and summable exactly in report.Totals): durations, recorded costs and
