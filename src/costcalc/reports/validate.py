@@ -78,20 +78,24 @@ class _Raw:
     settings: dict[str, Any] = field(default_factory=dict)  # litellm_settings; the including file's keys win
 
 
-class _Linter:
-    def __init__(self, cost_map: CostMap, path: str):
-        self.cost_map = cost_map
-        self.path = path
-        self.findings: list[Finding] = []
-        self._real_keys: set[str] | None = None
-        # Deployments checked with an invalid price left out: what the proxy makes of them is moot until fixed.
-        self.tainted: set[int] = set()
+class Findings:
+    """The findings of one validate run, in the order they were found."""
+
+    def __init__(self) -> None:
+        self.items: list[Finding] = []
 
     def add(self, level: str, rule: str, message: str, *, deployment: str | None = None, key: str | None = None,
             index: int | None = None) -> None:
-        self.findings.append(Finding(level, rule, deployment, key, message, index))
+        self.items.append(Finding(level, rule, deployment, key, message, index))
 
-    # -- reading --------------------------------------------------------------------------------------------
+
+class RawConfigReader:
+    """Reads the config as written, ``include:`` files followed, reporting what it cannot read as findings."""
+
+    def __init__(self, path: str, findings: Findings):
+        self.path = path
+        self.findings = findings
+        self.add = findings.add
 
     def read(self) -> _Raw | None:
         raw = _Raw([], [])
@@ -148,7 +152,14 @@ class _Linter:
             self._read_one(inc, str(Path(shown).parent / name), raw, seen | {inc})
         return True
 
-    # -- os.environ typos, anywhere in the YAML -------------------------------------------------------------
+
+class EnvReferenceScan:
+    """Finds mistyped ``os.environ/`` references anywhere in the YAML (values are never shown)."""
+
+    def __init__(self, path: str, findings: Findings):
+        self.path = path
+        self.findings = findings
+        self.add = findings.add
 
     def env_typos(self, raw: _Raw, labels: dict[int, str]) -> None:
         position = 0
@@ -176,7 +187,19 @@ class _Linter:
             self.add("error", "env-typo", "looks like a mistyped 'os.environ/' reference: the proxy will use the "
                      "literal string instead of the environment variable", deployment=label, key=where, index=index)
 
-    # -- one deployment, as written ------------------------------------------------------------------------
+
+class WrittenEntryCheck:
+    """Checks one model_list entry as written: price key names and price values, then parses it as
+    ``load_config`` would with the invalid prices left out (``tainted`` holds the entries that had some)."""
+
+    def __init__(self, cost_map: CostMap, path: str, findings: Findings):
+        self.cost_map = cost_map
+        self.path = path
+        self.findings = findings
+        self.add = findings.add
+        self._real_keys: set[str] | None = None
+        # Deployments checked with an invalid price left out: what the proxy makes of them is moot until fixed.
+        self.tainted: set[int] = set()
 
     @property
     def real_keys(self) -> set[str]:
@@ -268,7 +291,17 @@ class _Linter:
                      deployment=label, key=where, index=index)
         return True
 
-    # -- what the proxy makes of each deployment -----------------------------------------------------------
+
+class ProxyBehaviourCheck:
+    """What the proxy makes of the parsed deployments, asked of the engine's own resolution: custom-pricing rules,
+    unpriced models, shared ids, wildcard shadowing and ambiguous names."""
+
+    def __init__(self, cost_map: CostMap, path: str, findings: Findings, tainted: set[int]):
+        self.cost_map = cost_map
+        self.path = path
+        self.findings = findings
+        self.add = findings.add
+        self.tainted = tainted
 
     def deployments(self, deployments: list[Deployment]) -> None:
         config = ProxyConfig(path=self.path, deployments=tuple(deployments))
@@ -284,7 +317,7 @@ class _Linter:
         for where in d.string_prices:
             self.add("info", "string-price", "price written as a string (PyYAML reads 1e-6 as one); accepted, as "
                      "LiteLLM's Router converts it", deployment=label, key=where, index=index)
-        typos = {f.key for f in self.findings if f.rule == "unknown-price-key" and f.index == index}
+        typos = {f.key for f in self.findings.items if f.rule == "unknown-price-key" and f.index == index}
         for key in d.dropped_params_prices:
             if f"litellm_params.{key}" not in typos:
                 self.add("warning", "dropped-param-price", "the proxy silently drops this key in litellm_params "
@@ -404,27 +437,28 @@ def _env_typo(value: str) -> bool:
 def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
     """Every finding for the config at ``path``, ordered by deployment. Raises ConfigError only when the file
     cannot be read at all."""
-    lint = _Linter(cost_map, path)
-    raw = lint.read()
+    findings = Findings()
+    raw = RawConfigReader(path, findings).read()
     if raw is not None:
+        written = WrittenEntryCheck(cost_map, path, findings)
         labels: dict[int, str] = {}
         parsed = []
         for i, (shown, entry) in enumerate(raw.entries):
-            d = lint.raw_entry(i, shown, entry)
+            d = written.raw_entry(i, shown, entry)
             if d is not None:
                 parsed.append(d)
                 labels[i] = d.label
             elif isinstance(entry, dict) and isinstance(entry.get("model_name"), str):
                 labels[i] = f"{entry['model_name']} (#{i + 1})"
-        lint.env_typos(raw, labels)
-        lint.deployments(parsed)
+        EnvReferenceScan(path, findings).env_typos(raw, labels)
+        ProxyBehaviourCheck(cost_map, path, findings, written.tainted).deployments(parsed)
         try:
             parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
         except ConfigError as exc:
             prefix = f"{exc.path}: " + (f"{exc.key}: " if exc.key else "")
-            lint.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
+            findings.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
     order = {level: n for n, level in enumerate(LEVELS)}
-    return sorted(lint.findings, key=lambda f: (f.index or 0, order[f.level]))
+    return sorted(findings.items, key=lambda f: (f.index or 0, order[f.level]))
 
 
 def validate_doc(path: str, cost_map: CostMap) -> dict[str, Any]:
