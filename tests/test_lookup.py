@@ -215,7 +215,7 @@ model_list:
 def test_json_schema(capsys):
     code, doc = lookup_json(capsys, "azure-model", "--config", SAMPLE_CONFIG)
     assert code == 0
-    assert set(doc) == {"query", "model_id", "service_tier", "config", "cost_map", "found", "notes",
+    assert set(doc) == {"query", "alias", "model_id", "service_tier", "config", "cost_map", "found", "notes",
                         "resolutions", "suggestions"}
     res = doc["resolutions"][0]
     assert set(res) == {"status", "deployment", "how", "model", "rule", "provider", "map_key", "map_lookup", "mode",

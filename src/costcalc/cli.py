@@ -327,19 +327,23 @@ def models(
     mode: str | None = typer.Option(None, "--mode", help="Only this mode (chat, embedding, …)."),
     limit: int = typer.Option(50, "--limit", "-n", help="At most this many rows."),
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+    config: str | None = typer.Option(None, "--config", "-c",
+                                      help="Also list the config's model_group_alias routes matching the query."),
 ) -> None:
     """Search the cost map: prices per 1M tokens."""
-    from .reports.explain import render_models, search_models
+    from .reports.explain import config_routes, render_models, search_models
 
-    cm, _ = _load(cost_map, None)
+    cm, cfg = _load(cost_map, config)
     doc = search_models(cm, query, provider=provider, mode=mode, limit=limit)
+    if config is not None:
+        doc["aliases"] = config_routes(cm, cfg, query)
     if fmt is ShortFormat.json:
         from .reports.render import write_json
 
         write_json(doc, sys.stdout.buffer)
     else:
         render_models(doc, _console())
-    if not doc["models"]:
+    if not doc["models"] and not doc.get("aliases"):
         raise typer.Exit(1)
 
 

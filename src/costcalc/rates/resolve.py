@@ -158,6 +158,9 @@ class Resolver:
                           **rules)
 
     def _resolve_base(self, model: str, model_id: str | None) -> Resolution:
+        target = self.routing.alias_target(model)
+        if target is not None:
+            return self._resolve_alias(model, target, model_id)
         d, ambiguity = self.routing.pick_deployment(model, model_id)
         notes = (ambiguity,) if ambiguity else ()
         if d is None:
@@ -179,6 +182,17 @@ class Resolver:
             return Unpriced(model, "not a config model_name and not in the cost map",
                             tuple(self.suggest(model)))
         return self.resolve_deployment(d, model, notes)
+
+    def _resolve_alias(self, model: str, target: str, model_id: str | None) -> Resolution:
+        """A called name the Router rewrites to another model group: priced as that group's deployment, and a
+        call no deployment of the group serves fails at the proxy (it does not fall back to the cost map)."""
+        d, ambiguity = self.routing.pick_deployment(target, model_id)
+        how = f"router_settings.model_group_alias routes {model!r} to {target!r}"
+        if d is None:
+            return Unpriced(model, f"{how}, which no deployment serves (the proxy fails the call)")
+        card = self.resolve_deployment(d, target, (ambiguity,) if ambiguity else ())
+        return replace(card, model=model, rule=f"{how}; {card.rule}") if isinstance(card, PriceSheet) \
+            else replace(card, model=model, reason=f"{how}; {card.reason}")
 
     def _base_model_provider(self, base_model: str, call: str | None) -> str | None:
         """completion_cost's ``_base_model_pricing_provider``: a base_model the call's provider has no priced row

@@ -47,6 +47,11 @@ class DeploymentRouter:
         self._wildcards.sort(key=lambda d: _specificity(d.model_name), reverse=True)
         self._wildcard_regex = {d.model_name: re.compile(wildcard_regex(d.model_name)) for d in self._wildcards}
 
+    def alias_target(self, model: str) -> str | None:
+        """The model group router_settings.model_group_alias sends ``model`` to (applied once, before any
+        model_name match: an alias shadows a deployment of the same name), else None."""
+        return self.config.model_group_alias.get(model)
+
     def deployments_named(self, model: str) -> list[Deployment]:
         """Deployments a proxy routes ``model`` to: exact model_name; else the most specific wildcard (also
         tried as ``provider/model``, so a bare ``gpt-4o`` reaches ``openai/*``); else deployments whose

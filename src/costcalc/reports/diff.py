@@ -28,7 +28,7 @@ from ..rates.sheets import PriceSheet, model_info_view, prices_anything
 from ..reading.jsonl import read_usage
 from ..reading.records import Rejected, Skipped
 from .aggregate import exact, to_float
-from .explain import effective_rates
+from .explain import config_routes, effective_rates
 
 # A rate key → (part of the call it prices, size threshold in tokens or None, service-tier suffix or None).
 _BASES = (
@@ -303,11 +303,13 @@ class SpendDiff:
         route = self._routes.get(key)
         if route is None:
             resolver = self.config_engine.resolver
-            d, _ = resolver.routing.pick_deployment(model, model_id)
+            target = resolver.routing.alias_target(model)  # router_settings.model_group_alias
+            routed = model if target is None else target
+            d, _ = resolver.routing.pick_deployment(routed, model_id)
             if d is None:
                 route = (f"model:{model}", None, model, model)
             else:
-                route = (f"deployment:{d.index}", d.label, d.model_name, map_model(resolver, d, model))
+                route = (f"deployment:{d.index}", d.label, d.model_name, map_model(resolver, d, routed))
             self._routes[key] = route
         return route
 
@@ -356,6 +358,7 @@ def diff_doc(cost_map: CostMap, config: ProxyConfig, usage: Iterable[str] = ()) 
         "config": config.path or None,
         "cost_map": cost_map.info.as_dict(),
         "deployments": [d.as_dict() for d in price_diffs(cost_map, config)],
+        "aliases": config_routes(cost_map, config, None),
         "spend": None,
     }
     if usage:
@@ -434,6 +437,10 @@ def render_diff(doc: dict[str, Any], console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    for route in doc.get("aliases") or []:
+        served = "its calls are priced as that group's" if route["served"] else \
+            "no deployment serves it (the proxy fails these calls)"
+        console.print(Text(f"alias {route['alias']} → model group {route['target']}: {served}"), soft_wrap=True)
     if not doc["deployments"]:
         console.print(Text("no deployment sets prices: everything is priced from the cost map"), soft_wrap=True)
     for dep in doc["deployments"]:

@@ -177,25 +177,33 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
     """The ``lookup --format json`` document (schema in the README)."""
     resolver = Resolver(cost_map, config)
     notes: list[str] = []
-    group = resolver.routing.deployments_named(model)
+    target = resolver.routing.alias_target(model)
+    routed = model if target is None else target  # the model group the proxy serves the call from
+    alias = None
+    if target is not None:
+        alias = {"alias": model, "target": target, "hidden": model in config.hidden_aliases}
+        notes.append(f"router_settings.model_group_alias routes {model!r} to the model group {target!r}"
+                     + (" (hidden from /models)" if alias["hidden"] else ""))
+    group = resolver.routing.deployments_named(routed)
     if model_id is not None:
         if any(d.model_id == model_id for d in config.deployments):
-            picked, _ = resolver.routing.pick_deployment(model, model_id)
+            picked, _ = resolver.routing.pick_deployment(routed, model_id)
             group = [picked] if picked is not None else []
         else:
             notes.append(f"no deployment has model_info.id {model_id!r}: a record naming it is routed by "
                          "its model alone")
     elif len(group) > 1:
-        _, ambiguity = resolver.routing.pick_deployment(model, None)
+        _, ambiguity = resolver.routing.pick_deployment(routed, None)
         if ambiguity:
             notes.append(ambiguity)
     results: list[tuple[Resolution, str | None]]
     if group:
-        results = [(resolver.resolve_deployment(d, model), _matched_by(d, model, model_id)) for d in group]
+        results = [(resolver.resolve_deployment(d, routed), _matched_by(d, routed, model_id)) for d in group]
     else:
         results = [(resolver.resolve(model), None)]
     doc: dict[str, Any] = {"query": model, "model_id": model_id, "service_tier": service_tier,
                            "config": config.path or None, "cost_map": cost_map.info.as_dict(), "found": False,
+                           "alias": alias,
                            "notes": notes, "resolutions": [], "suggestions": {"config": [], "cost_map": []}}
     for res, matched in results:
         entry: dict[str, Any] = {"status": "priced" if isinstance(res, PriceSheet) else "unpriced",
@@ -365,11 +373,26 @@ def search_models(cost_map: CostMap, query: str | None, *, provider: str | None 
     return {"query": query, "provider": provider, "mode": mode, "matches": len(hits), "models": rows}
 
 
+def config_routes(cost_map: CostMap, config: ProxyConfig, query: str | None) -> list[dict[str, Any]]:
+    """The config's router_settings.model_group_alias entries whose alias or target contains ``query``: names a
+    client may call that the proxy serves from another model group (``models --config`` lists them)."""
+    q = (query or "").strip().lower()
+    routing = Resolver(cost_map, config).routing
+    return [{"alias": alias, "target": target, "hidden": alias in config.hidden_aliases,
+             "served": bool(routing.deployments_named(target))}
+            for alias, target in config.model_group_alias.items()
+            if not q or q in alias.lower() or q in target.lower()]
+
+
 def render_models(doc: dict[str, Any], console: Any) -> None:
     from rich import box
     from rich.table import Table
 
     rows = doc["models"]
+    for route in doc.get("aliases") or []:
+        hidden = " (hidden)" if route["hidden"] else ""
+        served = "" if route["served"] else ": no deployment serves it (the proxy fails these calls)"
+        console.print(f"alias {route['alias']} → model group {route['target']}{hidden}{served}", soft_wrap=True)
     if not rows:
         console.print("no matching models")
         return

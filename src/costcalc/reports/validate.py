@@ -28,6 +28,7 @@ from ..rates.config import (
     load_yaml,
     parse_adjustments,
     parse_deployment,
+    parse_model_group_alias,
     parse_price,
     read_config_bytes,
 )
@@ -76,6 +77,7 @@ class _Raw:
     docs: list[tuple[str, Any]]
     entries: list[tuple[str, Any]]  # (file it came from, model_list entry)
     settings: dict[str, Any] = field(default_factory=dict)  # litellm_settings; the including file's keys win
+    router: dict[str, Any] = field(default_factory=dict)  # router_settings, merged the same way
 
 
 class Findings:
@@ -137,6 +139,12 @@ class RawConfigReader:
                 raw.settings.setdefault(k, v)
         else:
             self.add("error", "settings", f"{shown}: litellm_settings must be a mapping", key="litellm_settings")
+        router = doc.get("router_settings") or {}
+        if isinstance(router, dict):
+            for k, v in router.items():
+                raw.router.setdefault(k, v)
+        else:
+            self.add("error", "settings", f"{shown}: router_settings must be a mapping", key="router_settings")
         includes = doc.get("include") or []
         for name in [includes] if isinstance(includes, str) else includes if isinstance(includes, list) else []:
             if not isinstance(name, str):
@@ -410,6 +418,39 @@ class ProxyBehaviourCheck:
                          deployment=group[0].label, key="model_name", index=group[0].index + 1)
 
 
+    def aliases(self, router: dict[str, Any], deployments: list[Deployment]) -> None:
+        """router_settings.model_group_alias: where each alias sends its calls, and the entries that mislead."""
+        key = "router_settings.model_group_alias"
+        try:
+            routes, hidden = parse_model_group_alias(router, self.path)
+        except ConfigError as exc:
+            self.add("error", "settings", str(exc).removeprefix(f"{exc.path}: {key}: "), key=key)
+            return
+        written = router.get("model_group_alias") or {}
+        for alias in written:
+            if alias not in routes:
+                self.add("warning", "alias-ignored", "the entry names no model group (a non-empty string, or "
+                         "{model: <group>}): the proxy does not rewrite this name", key=f"{key}.{alias}")
+        config = ProxyConfig(path=self.path, deployments=tuple(deployments), model_group_alias=routes,
+                             hidden_aliases=hidden)
+        routing = Resolver(self.cost_map, config).routing
+        names = {d.model_name for d in deployments}
+        for alias, target in routes.items():
+            where = f"{key}.{alias}"
+            group = routing.deployments_named(target)
+            if not group:
+                self.add("warning", "alias-unserved", f"routes {alias!r} to {target!r}, which no deployment serves: "
+                         "the proxy fails these calls (costcalc reports them as unpriced)", key=where)
+                continue
+            first = group[0]
+            self.add("info", "alias", f"calls to {alias!r} are served by the model group {target!r} and priced "
+                     f"as its deployment {first.label}" + (" (hidden from /models)" if alias in hidden else ""),
+                     deployment=first.label, key=where, index=first.index + 1)
+            if alias in names:
+                self.add("warning", "alias-shadows-deployment", f"a deployment is also named {alias!r}, but the "
+                         f"alias wins: calls to {alias!r} go to {target!r}, never to that deployment", key=where)
+
+
 def _float(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
@@ -451,7 +492,9 @@ def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
             elif isinstance(entry, dict) and isinstance(entry.get("model_name"), str):
                 labels[i] = f"{entry['model_name']} (#{i + 1})"
         EnvReferenceScan(path, findings).env_typos(raw, labels)
-        ProxyBehaviourCheck(cost_map, path, findings, written.tainted).deployments(parsed)
+        behaviour = ProxyBehaviourCheck(cost_map, path, findings, written.tainted)
+        behaviour.deployments(parsed)
+        behaviour.aliases(raw.router, parsed)
         try:
             parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
         except ConfigError as exc:
