@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ..rates.costfunctions import REPLICATE_GPU_PRICE_PER_SECOND
@@ -856,7 +856,10 @@ class Pricer:
 
         if self.per_second is not None:
             key, rate = self.per_second
-            return [charge("duration (s)", duration_s or 0.0, rate, key)] if duration_s is not None else []
+            if duration_s is None:
+                return []
+            # the cost exactly as ``__call__`` computes it (LiteLLM's milliseconds round trip)
+            return [replace(charge("duration (s)", duration_s, rate, key), cost=rate * ((duration_s * 1000.0) / 1000))]
         r = self.rates_for(prompt)
         text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
         out = [charge("input", text_in, r.input, r.keys["input"])]
