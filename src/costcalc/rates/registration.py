@@ -48,6 +48,7 @@ class RateCardRegistry:
         self.cost_map = cost_map
         self.config = config
         self._registered: dict[str, RegisteredEntry] = {}
+        self._sharing: dict[str, list[Deployment]] | None = None  # deployments by the id they register under
 
     @staticmethod
     def uses_custom_pricing(d: Deployment) -> bool:
@@ -57,8 +58,12 @@ class RateCardRegistry:
         """The entry the proxy registers under the deployment's id: deployments sharing an id merge (§8.13)."""
         key = d.identity
         if key not in self._registered:
+            if self._sharing is None:
+                self._sharing = {}
+                for other in self.config.deployments:
+                    self._sharing.setdefault(other.identity, []).append(other)
             merged = RegisteredEntry()
-            for other in self.config.deployments:
+            for other in self._sharing.get(key, [d]):
                 if other.identity == key:
                     one = self._payload(other)
                     merged.entry.update(one.entry)

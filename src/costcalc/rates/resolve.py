@@ -52,8 +52,11 @@ class Resolver:
     """Builds the rate card of a call from the deployment the router picks, the registry's entries and the cost
     map, with the names LiteLLM prices it under; every answer is cached."""
 
-    def __init__(self, cost_map: CostMap, config: ProxyConfig | None = None):
+    def __init__(self, cost_map: CostMap, config: ProxyConfig | None = None, *, suggestions: bool = True):
         self.cost_map = cost_map
+        # "did you mean" names for unpriced answers: a fuzzy search of the whole map, which a caller that shows
+        # only the reasons (validate) skips
+        self.suggestions = suggestions
         self.config = config or ProxyConfig.empty()
         self.registry = RateCardRegistry(cost_map, self.config)
         self.routing = DeploymentRouter(cost_map, self.config, self.registry)
@@ -180,7 +183,7 @@ class Resolver:
                 if sheet is not None:
                     return sheet
             return Unpriced(model, "not a config model_name and not in the cost map",
-                            tuple(self.suggest(model)))
+                            tuple(self.suggest(model)) if self.suggestions else ())
         return self.resolve_deployment(d, model, notes)
 
     def _resolve_alias(self, model: str, target: str, model_id: str | None) -> Resolution:
@@ -324,7 +327,8 @@ class Resolver:
         tried = " or ".join(repr(n) for n, _, _ in candidates)
         return Unpriced(model, f"deployment {d.label} sets no prices and {tried} is not in the cost map "
                         "(a LiteLLM proxy would book it at $0)",
-                        tuple(self.cost_map.suggest(d.base_model or served)), deployment=d)
+                        tuple(self.cost_map.suggest(d.base_model or served)) if self.suggestions else (),
+                        deployment=d)
     def suggest(self, model: str, n: int = 3) -> list[str]:
         import difflib
 

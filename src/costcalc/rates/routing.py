@@ -35,12 +35,16 @@ class DeploymentRouter:
         self._by_name: dict[str, list[Deployment]] = {}
         self._by_id: dict[str, Deployment] = {}
         self._last_by_identity: dict[str, Deployment] = {}
+        self._by_model: dict[str, list[Deployment]] = {}
         self._wildcards: list[Deployment] = []
+        self._wildcard_groups: dict[str, list[Deployment]] = {}
         for d in self.config.deployments:
             if d.is_wildcard:
                 self._wildcards.append(d)
+                self._wildcard_groups.setdefault(d.model_name, []).append(d)
             else:
                 self._by_name.setdefault(d.model_name, []).append(d)
+                self._by_model.setdefault(d.model, []).append(d)
             # a record's model_id is a configured model_info.id or the id the Router generated (identity)
             self._by_id.setdefault(d.identity, d)
             self._last_by_identity[d.identity] = d
@@ -63,8 +67,8 @@ class DeploymentRouter:
             for name in self._wildcard_names(model):
                 for d in self._wildcards:
                     if self._wildcard_regex[d.model_name].match(name):
-                        return [w for w in self._wildcards if w.model_name == d.model_name]
-        return [d for d in self.config.deployments if d.model == model and not d.is_wildcard]
+                        return self._wildcard_groups[d.model_name]
+        return self._by_model.get(model, [])
 
     def pick_deployment(self, model: str, model_id: str | None) -> tuple[Deployment | None, str | None]:
         """(deployment, note) as the proxy routes the record. ``model_id`` picks among the deployments the name

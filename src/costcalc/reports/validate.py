@@ -206,6 +206,8 @@ class WrittenEntryCheck:
         self.findings = findings
         self.add = findings.add
         self._real_keys: set[str] | None = None
+        self._price_keys: list[str] | None = None
+        self._close: dict[str, str | None] = {}
         # Deployments checked with an invalid price left out: what the proxy makes of them is moot until fixed.
         self.tainted: set[int] = set()
 
@@ -257,13 +259,22 @@ class WrittenEntryCheck:
                      str(exc).removeprefix(prefix), deployment=label, key=exc.key, index=index)
             return None
 
+    def _close_price_key(self, key: str) -> str | None:
+        """The real price key ``key`` is probably a typo of; one fuzzy search per distinct key name (a config
+        repeats rpm, api_base, ... in every deployment)."""
+        if key not in self._close:
+            if self._price_keys is None:
+                self._price_keys = [k for k in self.real_keys if is_price_key(k)]
+            close = difflib.get_close_matches(key, self._price_keys, n=1, cutoff=0.8 if is_price_key(key) else 0.88)
+            self._close[key] = close[0] if close else None
+        return self._close[key]
+
     def _key_name(self, section: str, key: str, where: str, label: str, index: int) -> None:
         if self._known(key):
             return
-        price_keys = [k for k in self.real_keys if is_price_key(k)]
-        close = difflib.get_close_matches(key, price_keys, n=1, cutoff=0.8 if is_price_key(key) else 0.88)
+        close = self._close_price_key(key)
         if close:
-            self.add("error", "unknown-price-key", f"unknown price key; did you mean {close[0]}? As written the "
+            self.add("error", "unknown-price-key", f"unknown price key; did you mean {close}? As written the "
                      "proxy does not apply it", deployment=label, key=where, index=index)
         elif is_price_key(key):
             self.add("warning", "unknown-price-key", "not a price key LiteLLM knows: the proxy does not apply it",
@@ -313,7 +324,8 @@ class ProxyBehaviourCheck:
 
     def deployments(self, deployments: list[Deployment]) -> None:
         config = ProxyConfig(path=self.path, deployments=tuple(deployments))
-        resolver = Resolver(self.cost_map, config)
+        resolver = Resolver(self.cost_map, config, suggestions=False)
+        self._cards: dict[int, Any] = {}
         for d in deployments:
             self._deployment(resolver, d)
         self._duplicates(deployments, resolver)
@@ -352,7 +364,7 @@ class ProxyBehaviourCheck:
                          deployment=label, key="output_cost_per_token", index=index)
         if d.is_wildcard:
             return
-        res = resolver.resolve_deployment(d, d.model_name)
+        res = self._card(resolver, d)
         if isinstance(res, Unpriced):
             self.add("warning", "unpriced-model", f"{res.reason}; costcalc reports its calls as unpriced",
                      deployment=label, key="litellm_params.model", index=index)
@@ -360,6 +372,13 @@ class ProxyBehaviourCheck:
             self.add("warning", "base-model-unknown", f"base_model is not in the cost map; priced from the "
                      f"deployment model instead ({res.map_key})", deployment=label, key="model_info.base_model",
                      index=index)
+
+    def _card(self, resolver: Resolver, d: Deployment) -> Any:
+        """The deployment's rate card for a call by its own name (asked once per deployment)."""
+        card = self._cards.get(d.index)
+        if card is None:
+            card = self._cards[d.index] = resolver.resolve_deployment(d, d.model_name)
+        return card
 
     def _duplicates(self, deployments: list[Deployment], resolver: Resolver) -> None:
         first_by_id: dict[str, Deployment] = {}
@@ -390,7 +409,7 @@ class ProxyBehaviourCheck:
             found = self.cost_map.provider_of(d.model_name)
             if found is not None and d.model_name.startswith(f"{found[0]}/"):
                 names.append(found[1])  # "openai/gpt-4o" is also called as "gpt-4o"
-            mine = resolver.resolve_deployment(d, d.model_name)
+            mine = self._card(resolver, d)
             for name in dict.fromkeys(names):
                 if name == d.model_name:
                     continue
