@@ -426,6 +426,8 @@ def validate(
     config: str = typer.Option(..., "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="List every finding (a rule firing 3 or more times is one line otherwise)."),
 ) -> None:
     """Lint a proxy config: exit 1 on errors, 0 when there are only warnings."""
     from .rates.costmap import load_cost_map
@@ -437,7 +439,7 @@ def validate(
 
         write_json(doc, sys.stdout.buffer)
     else:
-        render_validate(doc, _console())
+        render_validate(doc, _console(), verbose)
     if not doc["ok"]:
         raise typer.Exit(1)
 

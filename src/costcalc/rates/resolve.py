@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .config import Deployment, ProxyConfig
+from .config import ENV_REF, Deployment, ProxyConfig
 from .costfunctions import CostFunctions, noted
 from .costmap import CostMap
 from .modelname import MapMatch
@@ -257,9 +257,22 @@ class Resolver:
     def _deployment_card(self, d: Deployment, model: str, notes: tuple[str, ...] = ()) -> Resolution:
         written = served = self.routing.served_model(d, model)
         provider = self.names.call_provider(d, served)
+        from_env = d.model.startswith(ENV_REF)
+        if provider is None and from_env and d.base_model:
+            # the proxy reads the model from its environment; base_model says what it is, and its provider
+            found = self.cost_map.provider_of(d.base_model)
+            provider = found[0] if found is not None else None
+            if provider is not None:
+                notes = (*notes, f"litellm_params.model comes from an environment variable ({d.model}) costcalc "
+                         f"cannot read: priced as base_model {d.base_model!r}, provider {provider}")
         if provider is None:
-            return Unpriced(model, f"deployment {d.label} calls {served!r}, whose provider LiteLLM cannot tell "
-                            "(the proxy fails the call, or refuses the deployment)", deployment=d)
+            if from_env:
+                return Unpriced(model, f"deployment {d.label} takes its model from an environment variable "
+                                f"({d.model}) that costcalc cannot read; set model_info.base_model to the model it "
+                                "names to price its calls", deployment=d)
+            return Unpriced(model, f"deployment {d.label} calls {served!r}, whose provider LiteLLM cannot tell: the "
+                            "proxy drops this deployment when it starts (its Router is built with "
+                            "ignore_invalid_deployments) and serves the others, so calls to it fail", deployment=d)
         served = self.names.priced_name(d, served, provider)
         if self.registry.uses_custom_pricing(d):
             reg = self.registry.registered(d)

@@ -78,6 +78,7 @@ class _Raw:
     entries: list[tuple[str, Any]]  # (file it came from, model_list entry)
     settings: dict[str, Any] = field(default_factory=dict)  # litellm_settings; the including file's keys win
     router: dict[str, Any] = field(default_factory=dict)  # router_settings, merged the same way
+    general: dict[str, Any] = field(default_factory=dict)  # general_settings, merged the same way
 
 
 class Findings:
@@ -139,6 +140,10 @@ class RawConfigReader:
                 raw.settings.setdefault(k, v)
         else:
             self.add("error", "settings", f"{shown}: litellm_settings must be a mapping", key="litellm_settings")
+        general = doc.get("general_settings") or {}
+        if isinstance(general, dict):
+            for k, v in general.items():
+                raw.general.setdefault(k, v)
         router = doc.get("router_settings") or {}
         if isinstance(router, dict):
             for k, v in router.items():
@@ -470,6 +475,14 @@ class ProxyBehaviourCheck:
                          f"alias wins: calls to {alias!r} go to {target!r}, never to that deployment", key=where)
 
 
+SHORT_MODEL_LIST = 3  # at most this many deployments next to store_model_in_db: the rest probably sit in the DB
+
+
+def _truthy(value: Any) -> bool:
+    """A YAML flag as the proxy reads it: true, or a string spelling true."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
 def _float(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
@@ -514,6 +527,13 @@ def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
         behaviour = ProxyBehaviourCheck(cost_map, path, findings, written.tainted)
         behaviour.deployments(parsed)
         behaviour.aliases(raw.router, parsed)
+        if _truthy(raw.general.get("store_model_in_db")) and len(raw.entries) <= SHORT_MODEL_LIST:
+            findings.add("warning" if not raw.entries else "info", "models-in-database",
+                         f"store_model_in_db is on and model_list has {len(raw.entries) or 'no'} "
+                         f"deployment{'s' if len(raw.entries) != 1 else ''}: models added through the proxy's UI or "
+                         "API are kept in its database, which costcalc cannot see; calls to them are priced from "
+                         "the cost map alone or reported unpriced. Export them into the config to price them as "
+                         "the proxy does", key="general_settings.store_model_in_db")
         try:
             parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
         except ConfigError as exc:
@@ -537,12 +557,39 @@ def finding_line(f: dict[str, Any]) -> str:
     return ": ".join(parts)
 
 
-def render_validate(doc: dict[str, Any], console: Any) -> None:
+GROUP_AT = 3  # a rule that fires this often (at one level) prints as one line with a count, unless --verbose
+_NAMES_SHOWN = 5
+
+
+def grouped_lines(findings: list[dict[str, Any]], verbose: bool = False) -> list[tuple[str, str]]:
+    """(level, line) to print: one per finding with ``verbose``; else a rule that fires GROUP_AT times or more
+    at one level becomes one line where it first fires: its first message, the count, and where the others are."""
+    if verbose:
+        return [(f["level"], finding_line(f)) for f in findings]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in findings:
+        groups.setdefault((f["level"], f["rule"]), []).append(f)
+    lines = []
+    for f in findings:
+        group = groups[(f["level"], f["rule"])]
+        if len(group) < GROUP_AT:
+            lines.append((f["level"], finding_line(f)))
+        elif f is group[0]:
+            first = f["deployment"] or f["key"] or "(config)"
+            where = [w for w in dict.fromkeys(g["deployment"] or g["key"] or "(config)" for g in group) if w != first]
+            shown = ", ".join(where[:_NAMES_SHOWN]) + (", …" if len(where) > _NAMES_SHOWN else "")
+            also = f"; also {shown}" if where else ""
+            lines.append((f["level"], f"{finding_line(f)} [{f['rule']}: {len(group)} times{also}; "
+                          "--verbose lists each]"))
+    return lines
+
+
+def render_validate(doc: dict[str, Any], console: Any, verbose: bool = False) -> None:
     from rich.text import Text
 
     style = {"error": "red", "warning": "yellow", "info": ""}
-    for f in doc["findings"]:
-        console.print(Text(finding_line(f), style=style[f["level"]]), soft_wrap=True)
+    for level, line in grouped_lines(doc["findings"], verbose):
+        console.print(Text(line, style=style[level]), soft_wrap=True)
     c = doc["counts"]
     verdict = "invalid" if c["error"] else "ok"
     console.print(Text(f"{doc['config']}: {verdict}: {c['error']} error(s), {c['warning']} warning(s), "
