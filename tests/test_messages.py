@@ -99,3 +99,34 @@ def test_validate_verbose_lists_every_finding(tmp_path, capsys):
     full = [line for line in capsys.readouterr().out.splitlines() if "unpriced" in line]
     assert len(short) == 1 and "[unpriced-model: 4 times; also m1 (#2), m2 (#3), m3 (#4)" in short[0]
     assert len(full) == 4
+
+
+UNITS = """
+model_list:
+  - model_name: per-million
+    litellm_params: {model: openai/gpt-4o}
+    model_info: {input_cost_per_token: 2.5, output_cost_per_token: 10}
+  - model_name: per-thousand
+    litellm_params: {model: openai/gpt-4o, input_cost_per_token: 0.0025, output_cost_per_token: 0.000012}
+  - model_name: negotiated
+    litellm_params: {model: openai/gpt-4o}
+    model_info: {input_cost_per_token: 0.000002, output_cost_per_token: 0.000008}
+"""
+
+
+def test_a_price_in_the_wrong_unit_names_both_numbers(tmp_path, real_map):
+    # the map's gpt-4o: 2.5e-6 input, 1e-5 output per token
+    found = [(f.deployment, f.key, f.message) for f in validate_config(str(write_config(tmp_path, UNITS)), real_map)
+             if f.rule == "price-unit"]
+    assert found == [
+        ("per-million (#1)", "model_info.input_cost_per_token",
+         "2.5 is 1,000,000x the cost map's 2.5e-06 for 'gpt-4o': a per-1M price written as a per-token price? "
+         "The proxy bills it as written"),
+        ("per-million (#1)", "model_info.output_cost_per_token",
+         "10 is 1,000,000x the cost map's 1e-05 for 'gpt-4o': a per-1M price written as a per-token price? "
+         "The proxy bills it as written"),
+        # 0.0025 / 2.5e-6 = 1000; the output 1.2e-5 / 1e-5 = 1.2 is a plausible negotiated price
+        ("per-thousand (#2)", "litellm_params.input_cost_per_token",
+         "0.0025 is 1,000x the cost map's 2.5e-06 for 'gpt-4o': a per-1K price written as a per-token price? "
+         "The proxy bills it as written"),
+    ]

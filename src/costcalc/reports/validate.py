@@ -362,6 +362,7 @@ class ProxyBehaviourCheck:
                 if rule == "cache-only-override":
                     key = ", ".join(k for k in sorted(reg.entry) if k.startswith(_CACHE_KEYS))
                 self.add(level, rule, w, deployment=label, key=key, index=index)
+            self._price_units(d, reg)
             out, cache_read = reg.entry.get("output_cost_per_token"), reg.entry.get("cache_read_input_token_cost")
             if used and out is not None and cache_read and float(out) < float(cache_read):
                 self.add("warning", "output-below-cache-read", f"output ({float(out):g}) is cheaper than a cache "
@@ -377,6 +378,27 @@ class ProxyBehaviourCheck:
             self.add("warning", "base-model-unknown", f"base_model is not in the cost map; priced from the "
                      f"deployment model instead ({res.map_key})", deployment=label, key="model_info.base_model",
                      index=index)
+
+    def _price_units(self, d: Deployment, reg: Any) -> None:
+        """A price the config sets that is 1,000x or 1,000,000x the cost map's for the same backend model: a per-1K
+        or per-1M price pasted as per token (or per second)."""
+        if reg.backend_key is None:
+            return
+        published = self.cost_map.entry(reg.backend_key)
+        for key, value in reg.entry.items():
+            if not reg.sources.get(key, "").startswith("config:") or "cost_per" not in key:
+                continue
+            mine, theirs = _float(value), _float(published.get(key))
+            if not mine or not theirs or theirs <= 0:
+                continue
+            for factor, unit in UNIT_FACTORS:
+                if factor / UNIT_SLACK <= mine / theirs <= factor * UNIT_SLACK:
+                    where = "model_info" if reg.sources[key] == "config:model_info" else "litellm_params"
+                    per = "token" if "token" in key else "second" if "second" in key else key.rsplit("_per_", 1)[-1]
+                    self.add("warning", "price-unit", f"{mine:g} is {factor:,}x the cost map's {theirs:g} for "
+                             f"{reg.backend_key!r}: a {unit} price written as a per-{per} price? The proxy bills "
+                             "it as written", deployment=d.label, key=f"{where}.{key}", index=d.index + 1)
+                    break
 
     def _card(self, resolver: Resolver, d: Deployment) -> Any:
         """The deployment's rate card for a call by its own name (asked once per deployment)."""
@@ -475,6 +497,9 @@ class ProxyBehaviourCheck:
                          f"alias wins: calls to {alias!r} go to {target!r}, never to that deployment", key=where)
 
 
+# A custom price this many times the map's (within UNIT_SLACK either way) is probably in the wrong unit.
+UNIT_FACTORS = ((1_000_000, "per-1M"), (1_000, "per-1K"))
+UNIT_SLACK = 1.5
 SHORT_MODEL_LIST = 3  # at most this many deployments next to store_model_in_db: the rest probably sit in the DB
 
 
