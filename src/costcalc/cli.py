@@ -403,11 +403,28 @@ def diff(
     config: str = typer.Option(..., "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
     fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f"),
+    against: str | None = typer.Option(None, "--against", metavar="CURRENT",
+                                       help="Compare --config (new) with this config (current) instead of the "
+                                       "cost map: rates, effective rates and spend under both."),
 ) -> None:
     """The config's custom prices against the cost map, field by field; with usage, spend under each."""
     from .reports.diff import diff_doc, render_diff, write_diff_csv, write_diff_markdown
 
     cm, cfg = _load(cost_map, config)
+    if against is not None:
+        from .rates.config import load_config
+        from .reports.whatif import render_whatif, whatif_doc
+
+        if fmt not in (DiffFormat.table, DiffFormat.json):
+            raise typer.BadParameter("--against writes table or json", param_hint="--format")
+        doc = whatif_doc(cm, cfg, load_config(_config_path(against)), usage or ())
+        if fmt is DiffFormat.json:
+            from .reports.render import write_json
+
+            write_json(doc, sys.stdout.buffer)
+        else:
+            render_whatif(doc, _console())
+        return
     doc = diff_doc(cm, cfg, usage or ())
     if fmt is DiffFormat.json:
         from .reports.render import write_json

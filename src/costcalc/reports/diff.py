@@ -247,14 +247,24 @@ class SpendRow:
                      "config_unpriced", "config_unpriced_map", "neither"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    @property
+    def config_spend(self) -> int:
+        """Everything the config prices (what ``costcalc price`` totals), whether the map prices it or not."""
+        return self.config + self.map_unpriced_config
+
+    @property
+    def map_spend(self) -> int:
+        return self.cost_map + self.config_unpriced_map
+
     def as_dict(self, total_difference: int) -> dict[str, Any]:
-        diff = self.config - self.cost_map
+        config, cost_map = self.config_spend, self.map_spend
+        diff = config - cost_map
         return {
             "deployment": self.deployment, "model": self.model, "map_model": self.map_model,
             "records": self.records, "priced_by_both": self.both,
-            "config": to_float(self.config), "cost_map": to_float(self.cost_map), "difference": to_float(diff),
+            "config": to_float(config), "cost_map": to_float(cost_map), "difference": to_float(diff),
             # "+ 0.0" turns a -0.0 (no difference, over a negative total) into 0.0
-            "change": diff / self.cost_map + 0.0 if self.cost_map else None,
+            "change": diff / cost_map + 0.0 if cost_map else None,
             "share": diff / total_difference + 0.0 if total_difference else None,
             "unpriced_by_map": {"records": self.map_unpriced, "config": to_float(self.map_unpriced_config)},
             "unpriced_by_config": {"records": self.config_unpriced, "cost_map": to_float(self.config_unpriced_map)},
@@ -278,11 +288,12 @@ class SpendReport:
 
     def sorted_rows(self) -> list[SpendRow]:
         """Largest absolute difference first; then by name."""
-        return sorted(self.rows.values(), key=lambda r: (-abs(r.config - r.cost_map), r.deployment or r.model))
+        return sorted(self.rows.values(),
+                      key=lambda r: (-abs(r.config_spend - r.map_spend), r.deployment or r.model))
 
     def as_dict(self) -> dict[str, Any]:
         total = self.total
-        whole = total.config - total.cost_map
+        whole = total.config_spend - total.map_spend
         return {"rows": [r.as_dict(whole) for r in self.sorted_rows()], "total": total.as_dict(whole),
                 "accounting": {"read": self.read, "records": total.records, "rejected": self.rejected,
                                "skipped": self.skipped}}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..pricing.formulas import band_rates
+from ..engines.streaming import PricingEngine
+from ..pricing.formulas import NO_ADJUSTMENT, Adjuster, band_rates
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
@@ -126,8 +127,33 @@ def _how(resolver: Resolver, sheet: PriceSheet) -> str:
     return "base_model" if sheet.rule.startswith(f"deployment {d.label}: base_model") else "deployment_model"
 
 
-def sheet_doc(sheet: PriceSheet, service_tier: str | None = None) -> dict[str, Any]:
-    """Everything about one rate card: how it was chosen, its fields with sources, the effective rates."""
+def adjusted_rate(adjuster: Adjuster, rate: float) -> float:
+    """A rate after the config's discount then percentage margin (the fixed margin is per call, not per unit)."""
+    after = rate - rate * adjuster.discount if adjuster.discount else rate
+    return after + after * adjuster.margin_pct if adjuster.margin_pct else after
+
+
+def adjustment_doc(adjuster: Adjuster) -> dict[str, float]:
+    return {"discount": adjuster.discount, "margin_percentage": adjuster.margin_pct,
+            "margin_fixed": adjuster.margin_fixed}
+
+
+def adjustment_text(adjustment: dict[str, float]) -> str:
+    """``discount 10%, then margin 5% + $0.0001 per call`` (empty when the config adjusts nothing)."""
+    parts = []
+    if adjustment["discount"]:
+        parts.append(f"discount {adjustment['discount'] * 100:g}%")
+    if adjustment["margin_percentage"]:
+        parts.append(f"margin {adjustment['margin_percentage'] * 100:g}%")
+    if adjustment["margin_fixed"]:
+        parts.append(f"${adjustment['margin_fixed']:g} per call")
+    return ", then ".join(parts[:2]) + (f" + {parts[2]}" if len(parts) > 2 else "")
+
+
+def sheet_doc(sheet: PriceSheet, service_tier: str | None = None,
+              adjuster: Adjuster = NO_ADJUSTMENT) -> dict[str, Any]:
+    """Everything about one rate card: how it was chosen, its fields with sources, the effective rates (each also
+    after the config's discount and margin, which ``adjustment`` gives)."""
     doc: dict[str, Any] = {
         "model": sheet.model,
         "rule": sheet.rule,
@@ -149,6 +175,11 @@ def sheet_doc(sheet: PriceSheet, service_tier: str | None = None) -> dict[str, A
                                            formula=sheet.formula, uplift=sheet.uplift)
         if sheet.formula != "generic":
             doc["formula"] = sheet.formula  # the provider cost function that prices the call (pricing.FORMULAS)
+    # GPU-time pricing is returned before discount and margin (pricing.FORMULAS)
+    applies = adjuster if sheet.formula != "replicate_gpu" else NO_ADJUSTMENT
+    doc["adjustment"] = adjustment_doc(applies)
+    for row in doc["effective"]:
+        row["adjusted"] = adjusted_rate(applies, row["value"])
     return doc
 
 
@@ -175,7 +206,8 @@ def suggestions(cost_map: CostMap, config: ProxyConfig, model: str, n: int = 3) 
 def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: str | None = None,
                service_tier: str | None = None) -> dict[str, Any]:
     """The ``lookup --format json`` document (schema in the README)."""
-    resolver = Resolver(cost_map, config)
+    engine = PricingEngine(cost_map, config)
+    resolver = engine.resolver
     notes: list[str] = []
     target = resolver.routing.alias_target(model)
     routed = model if target is None else target  # the model group the proxy serves the call from
@@ -212,7 +244,7 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
         if isinstance(res, PriceSheet):
             doc["found"] = True
             entry["how"] = _how(resolver, res)
-            entry.update(sheet_doc(res, service_tier))
+            entry.update(sheet_doc(res, service_tier, engine.adjuster(res)))
         else:
             entry.update({"how": None, "model": res.model, "reason": res.reason,
                           "suggestions": list(res.suggestions)})
@@ -290,13 +322,19 @@ def render_lookup(doc: dict[str, Any], console: Any) -> None:
         line(f"  cost-map key: {res['map_key'] or '-'}{lookup}   provider: {res['provider'] or '-'}   "
              f"mode: {res['mode'] or '-'}")
         tier = f", service tier {doc['service_tier']}" if doc["service_tier"] else ""
+        adjusting = adjustment_text(res["adjustment"])
+        if adjusting:
+            line(f"  litellm_settings: {adjusting}: the effective rates below include them")
         table = Table(title=f"rates that apply (prompt below every threshold{tier})", title_justify="left",
                       box=box.SIMPLE_HEAD)
-        for col in ("part", "rate", "per 1M tokens", "key", "source"):
-            table.add_column(col, justify="right" if col in ("rate", "per 1M tokens") else "left")
+        columns = ("part", "rate", "per 1M tokens", *(("effective per 1M",) if adjusting else ()), "key", "source")
+        for col in columns:
+            table.add_column(col, justify="right" if col in ("rate", "per 1M tokens", "effective per 1M") else "left")
         for row in res["effective"]:
             per_m = "" if row["per_million"] is None else per_million_text(row["per_million"])
-            table.add_row(row["part"], _rate(row["value"], row["unit"]), per_m, row["key"], row["source"])
+            effective = () if not adjusting else \
+                ("" if row["per_million"] is None else per_million_text(row["adjusted"] * 1_000_000),)
+            table.add_row(row["part"], _rate(row["value"], row["unit"]), per_m, *effective, row["key"], row["source"])
         console.print(table)
         table = Table(title="price fields of the rate card", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("field", "value", "per 1M tokens", "source"):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..engines.streaming import adjuster_for
 from ..errors import ConfigError
 from ..rates.config import (
     ENV_REF,
@@ -35,7 +36,7 @@ from ..rates.config import (
 from ..rates.costmap import CostMap
 from ..rates.fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
 from ..rates.resolve import Resolver
-from ..rates.sheets import Unpriced, prices_anything
+from ..rates.sheets import PriceSheet, Unpriced, prices_anything
 
 LEVELS = ("error", "warning", "info")
 MAX_PER_TOKEN = 0.001  # $1,000 per 1M tokens: no public model costs that much per token
@@ -320,15 +321,18 @@ class ProxyBehaviourCheck:
     """What the proxy makes of the parsed deployments, asked of the engine's own resolution: custom-pricing rules,
     unpriced models, shared ids, wildcard shadowing and ambiguous names."""
 
-    def __init__(self, cost_map: CostMap, path: str, findings: Findings, tainted: set[int]):
+    def __init__(self, cost_map: CostMap, path: str, findings: Findings, tainted: set[int],
+                 adjustments: tuple[dict[str, float], dict[str, Any]] = ({}, {})):
         self.cost_map = cost_map
         self.path = path
+        self.discounts, self.margins = adjustments
         self.findings = findings
         self.add = findings.add
         self.tainted = tainted
 
     def deployments(self, deployments: list[Deployment]) -> None:
-        config = ProxyConfig(path=self.path, deployments=tuple(deployments))
+        config = ProxyConfig(path=self.path, deployments=tuple(deployments), cost_discount_config=self.discounts,
+                             cost_margin_config=self.margins)
         resolver = Resolver(self.cost_map, config, suggestions=False)
         self._cards: dict[int, Any] = {}
         for d in deployments:
@@ -371,6 +375,14 @@ class ProxyBehaviourCheck:
         if d.is_wildcard:
             return
         res = self._card(resolver, d)
+        if custom and isinstance(res, PriceSheet) and res.sources and any(
+                s.startswith("config:") for s in res.sources.values()):
+            discount = adjuster_for(resolver, res).discount
+            if discount:
+                self.add("info", "discount-on-negotiated", f"cost_discount_config takes {discount * 100:g}% off this "
+                         "deployment's own prices too: if they are already negotiated (discounted) prices, the "
+                         "discount applies twice", deployment=label, key="litellm_settings.cost_discount_config",
+                         index=index)
         if isinstance(res, Unpriced):
             self.add("warning", "unpriced-model", f"{res.reason}; costcalc reports its calls as unpriced",
                      deployment=label, key="litellm_params.model", index=index)
@@ -549,7 +561,13 @@ def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
             elif isinstance(entry, dict) and isinstance(entry.get("model_name"), str):
                 labels[i] = f"{entry['model_name']} (#{i + 1})"
         EnvReferenceScan(path, findings).env_typos(raw, labels)
-        behaviour = ProxyBehaviourCheck(cost_map, path, findings, written.tainted)
+        try:
+            adjustments = parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
+        except ConfigError as exc:
+            prefix = f"{exc.path}: " + (f"{exc.key}: " if exc.key else "")
+            findings.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
+            adjustments = ({}, {})
+        behaviour = ProxyBehaviourCheck(cost_map, path, findings, written.tainted, adjustments)
         behaviour.deployments(parsed)
         behaviour.aliases(raw.router, parsed)
         if _truthy(raw.general.get("store_model_in_db")) and len(raw.entries) <= SHORT_MODEL_LIST:
@@ -559,11 +577,6 @@ def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
                          "API are kept in its database, which costcalc cannot see; calls to them are priced from "
                          "the cost map alone or reported unpriced. Export them into the config to price them as "
                          "the proxy does", key="general_settings.store_model_in_db")
-        try:
-            parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
-        except ConfigError as exc:
-            prefix = f"{exc.path}: " + (f"{exc.key}: " if exc.key else "")
-            findings.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
     order = {level: n for n, level in enumerate(LEVELS)}
     return sorted(findings.items, key=lambda f: (f.index or 0, order[f.level]))
 
