@@ -151,3 +151,18 @@ def test_validate_notes_a_discount_on_negotiated_prices(tmp_path, capsys):
     notes = [f for f in json.loads(out)["findings"] if f["rule"] == "discount-on-negotiated"]
     assert [(f["level"], f["deployment"]) for f in notes] == [("info", "a (#1)")]  # not c: it has no own prices
     assert "takes 10% off this deployment's own prices too" in notes[0]["message"]
+
+
+def test_alias_changes_are_listed_and_priced(tmp_path, capsys):
+    current = write_config(tmp_path, CURRENT + "router_settings: {model_group_alias: {fast: c}}\n", "current.yaml")
+    new = write_config(tmp_path, NEW + "router_settings: {model_group_alias: {fast: a}}\n", "new.yaml")
+    usage = tmp_path / "usage.jsonl"
+    usage.write_text(json.dumps({"model": "fast", "prompt_tokens": 1000, "completion_tokens": 100}) + "\n")
+    code, out = run(capsys, "diff", "--config", str(new), "--against", str(current), str(usage), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["aliases"] == [{"alias": "fast", "new": "a", "current": "c", "status": "changed"}]
+    # current: c is gpt-4o-mini (1.5e-7 / 6e-7) with openai's 10% off: (1000 x 1.5e-7 + 100 x 6e-7) x 0.9 = 0.000189
+    # new: a's own prices with the 5% margin: (1000 x 1.5e-6 + 100 x 8e-6) x 1.05 = 0.002415
+    assert doc["spend"]["total"]["current"] == pytest.approx(0.000189, rel=1e-12)
+    assert doc["spend"]["total"]["new"] == pytest.approx(0.002415, rel=1e-12)

@@ -135,13 +135,25 @@ def spend_doc(new: Report, current: Report) -> dict[str, Any]:
             "accounting": {"new": new.accounting.as_dict(), "current": current.accounting.as_dict()}}
 
 
+def alias_changes(new: ProxyConfig, current: ProxyConfig) -> list[dict[str, Any]]:
+    """router_settings.model_group_alias entries that differ: a call to the alias is priced as another group."""
+    out = []
+    for alias in dict.fromkeys([*new.model_group_alias, *current.model_group_alias]):
+        a, b = new.model_group_alias.get(alias), current.model_group_alias.get(alias)
+        if a != b:
+            status = "added" if b is None else "removed" if a is None else "changed"
+            out.append({"alias": alias, "new": a, "current": b, "status": status})
+    return out
+
+
 def whatif_doc(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig,
                usage: Iterable[str] = ()) -> dict[str, Any]:
     """The ``diff --against --format json`` document (schema in the README)."""
     usage = list(usage)
     doc: dict[str, Any] = {"config": new.path or None, "against": current.path or None,
                            "cost_map": cost_map.info.as_dict(),
-                           "deployments": deployment_changes(cost_map, new, current), "spend": None}
+                           "deployments": deployment_changes(cost_map, new, current),
+                           "aliases": alias_changes(new, current), "spend": None}
     if usage:
         doc["spend"] = spend_doc(*spend_under_both(cost_map, new, current, usage))
     return doc
@@ -172,6 +184,8 @@ def render_whatif(doc: dict[str, Any], console: Any) -> None:
     def line(text: str, style: str = "") -> None:
         console.print(Text(text, style=style), soft_wrap=True)
 
+    for a in doc["aliases"]:
+        line(f"alias {a['alias']}: {a['status']}: model group {a['current'] or '-'} → {a['new'] or '-'}", "bold")
     unchanged = [d for d in doc["deployments"] if d["status"] == "unchanged"]
     for dep in doc["deployments"]:
         if dep["status"] == "unchanged":
