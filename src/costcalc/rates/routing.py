@@ -1,5 +1,6 @@
-"""Which deployment a LiteLLM proxy routes a call to: an exact model_name, else the most specific wildcard, else a
-deployment whose model is the called name; among several, the one a record's model_id names (PRICING.md §8).
+"""Which deployment a LiteLLM proxy routes a call to (SPEC §2.2): a router_settings.model_group_alias rewrites the
+called name first; then an exact model_name, else the most specific wildcard, else a deployment whose model is the
+called name; among several, the one a record's model_id names.
 """
 
 from __future__ import annotations
