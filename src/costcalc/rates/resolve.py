@@ -16,12 +16,12 @@ from dataclasses import replace
 from typing import Any
 
 from .config import ENV_REF, Deployment, ProxyConfig
-from .costfunctions import CostFunctions, noted
+from .costfunctions import REPLICATE_GPU_PRICE_PER_SECOND, CostFunctions, noted
 from .costmap import CostMap
 from .modelname import MapMatch
 from .naming import PricingNames, fireworks_category
 from .registration import RateCardRegistry
-from .requestprices import RequestPriceMerger
+from .requestprices import REQUEST_PRICE_FIELDS, RequestPriceMerger
 from .routing import DeploymentRouter
 from .sheets import (
     OFF_PEAK_NOTE,
@@ -31,6 +31,10 @@ from .sheets import (
     model_info_view,
     prices_anything,
 )
+
+# The names other modules imported from here before the split keep working (their homes are the modules above).
+__all__ = ["REPLICATE_GPU_PRICE_PER_SECOND", "REQUEST_PRICE_FIELDS", "PriceSheet", "Resolution", "Resolver",
+           "Unpriced", "model_info_view", "prices_anything"]
 
 # litellm_logging.deployment_pricing_model_info: the registered prices that make a deployment's batch lines use its
 # own entry (the rest leaves them on the published one), and the key families one direction owns.
