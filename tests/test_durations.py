@@ -88,3 +88,21 @@ def test_explain_multiplies_out(tmp_path, capsys):
     units, rest = line.split("duration (s)")[1].split(" s × ")
     rate, cost = rest.split(" = ")
     assert float(units) * float(rate) == pytest.approx(float(cost.split()[0]), rel=1e-12)
+
+
+def test_explain_shows_rates_in_full(tmp_path, capsys):
+    config = write_config(tmp_path, """
+model_list:
+  - model_name: odd
+    litellm_params: {model: openai/gpt-4o}
+    model_info: {input_cost_per_token: 0.00000123456789, output_cost_per_token: 0.000002}
+""")
+    usage = tmp_path / "usage.jsonl"
+    usage.write_text('{"model": "odd", "prompt_tokens": 1000, "completion_tokens": 10}\n')
+    try:
+        app(["price", str(usage), "--config", str(config), "--explain"], standalone_mode=False)
+    except SystemExit as exc:
+        assert not exc.code
+    out = capsys.readouterr().out
+    # 1,000 x 1.23456789e-06 = 0.00123456789 (six significant digits, 1.23457e-06, would not multiply out)
+    assert "1,000 × 1.23456789e-06 = 0.00123456789" in out

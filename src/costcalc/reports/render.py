@@ -363,7 +363,7 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
     for c in charges:
         # a duration in full (exact microseconds read as the shortest float), so that units × rate multiplies out
         units = f"{c.units!r} s" if c.part.startswith(("duration", "GPU time")) else f"{int(c.units):,}"
-        lines.append(f"  {c.part:<15} {units:>12} × {c.rate:.6g} = {c.cost:.10g}   "
+        lines.append(f"  {c.part:<15} {units:>12} × {c.rate!r} = {c.cost:.10g}   "
                      f"({c.key}; {c.source or 'default'})")
     base = o.cost.total - o.cost.adjustment
     if o.cost.adjustment:
