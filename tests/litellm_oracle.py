@@ -9,7 +9,7 @@ Public interface
 ``litellm_cost(model_list, record, litellm_settings=None) -> float | None``
     One-shot helper: builds a ``ProxyOracle`` and prices one record.  ``None`` when LiteLLM raises (Router
     construction rejects the config, the call fails, or the cost calculator fails, e.g. an unmapped model).
-``ProxyOracle(model_list, litellm_settings=None)``
+``ProxyOracle(model_list, litellm_settings=None, router_settings=None)``
     One ``litellm.Router`` per config, reused for every record.  ``.cost(record)`` prices one record,
     ``.price(record)`` returns an ``OraclePrice`` with the diagnostics (path taken, both booked values, error).
     Constructing an oracle first restores LiteLLM's global state to its import-time snapshot (see "Isolation");
@@ -499,9 +499,12 @@ _ACTIVE_LOCK = threading.RLock()
 class ProxyOracle:
     """A LiteLLM proxy for one config: one Router, reused for every record priced through it."""
 
-    def __init__(self, model_list: list[dict] | None, litellm_settings: dict | None = None) -> None:
+    def __init__(self, model_list: list[dict] | None, litellm_settings: dict | None = None,
+                 router_settings: dict | None = None) -> None:
         self.model_list = copy.deepcopy(model_list) if model_list else None
         self.litellm_settings = copy.deepcopy(litellm_settings) if litellm_settings else {}
+        # only model_group_alias is passed on: the one router setting that changes which deployment prices a call
+        self.model_group_alias = copy.deepcopy((router_settings or {}).get("model_group_alias") or {})
         self.router: litellm.Router | None = None
         self._groups: dict[str, list[tuple[str | None, dict]]] = {}
         self._deployments: list[dict] = []
@@ -532,7 +535,8 @@ class ProxyOracle:
         self._deployments = []
         if self.model_list:
             self.router = litellm.Router(
-                model_list=copy.deepcopy(self.model_list), num_retries=0, disable_cooldowns=True
+                model_list=copy.deepcopy(self.model_list), num_retries=0, disable_cooldowns=True,
+                model_group_alias=copy.deepcopy(self.model_group_alias),
             )
             self._deployments = list(self.router.registry().deployments(source="group") or [])
             for dep in self._deployments:
@@ -565,6 +569,12 @@ class ProxyOracle:
         model = record["model"]
         if self.router is None:
             return model, None
+        if model in self.model_group_alias:
+            # the Router rewrites an alias itself (before matching model_names); sent as called
+            entry = self.model_group_alias[model]
+            target = entry.get("model") if isinstance(entry, dict) else entry
+            group = self._groups.get(target) or []
+            return model, (group[0][1] if group else None)
         group = self._groups.get(model)
         if group:
             wanted = record.get("model_id")
@@ -592,7 +602,8 @@ class ProxyOracle:
         if self.router is not None:
             called, _ = self._select(record)
             result = await self._call(self.router.acompletion, called, usage, record, kwargs, path="router")
-            if result.error is None or not any(m in result.error for m in _NO_DEPLOYMENT_MARKERS):
+            if result.error is None or not any(m in result.error for m in _NO_DEPLOYMENT_MARKERS) \
+                    or record["model"] in self.model_group_alias:  # the proxy fails an alias it cannot serve
                 return result
         return await self._call(litellm.acompletion, record["model"], usage, record, kwargs, path="sdk")
 

@@ -144,20 +144,24 @@ def test_spend_worked_by_hand(capsys, files):
     assert rows["input-only"]["config"] == pytest.approx(0.002, rel=1e-12)
     assert rows["input-only"]["cost_map"] == pytest.approx(0.0105, rel=1e-12)
     assert rows["input-only"]["change"] == pytest.approx((0.002 - 0.0105) / 0.0105, rel=1e-9)
-    # private: config 1000*1e-6 + 1000*2e-6 = 0.003; the map cannot price azure/private: counted, not dropped
+    # private: config 1000*1e-6 + 1000*2e-6 = 0.003; the map cannot price azure/private: counted, not dropped,
+    # and part of the config's whole spend
     assert rows["private"]["priced_by_both"] == 0
     assert rows["private"]["unpriced_by_map"] == {"records": 1, "config": pytest.approx(0.003, rel=1e-12)}
+    assert rows["private"]["config"] == pytest.approx(0.003, rel=1e-12) and rows["private"]["cost_map"] == 0
     # plain, 100 in, 10 out: 100*2.5e-6 + 10*1e-5 = 0.00035 both ways
     assert rows["plain"]["config"] == rows["plain"]["cost_map"] == pytest.approx(0.00035, rel=1e-12)
     assert rows["mystery"]["deployment"] is None and rows["mystery"]["unpriced_by_both"] == 1
     total = spend["total"]
-    # priced both ways: config 0.00265 + 0.002 + 0.00035 = 0.005; map 0.00325 + 0.0105 + 0.00035 = 0.0141
-    assert total["config"] == pytest.approx(0.005, rel=1e-12)
+    # the whole spend under each: config 0.00265 + 0.002 + 0.003 + 0.00035 = 0.008 (what `price` reports);
+    # map 0.00325 + 0.0105 + 0.00035 = 0.0141
+    assert total["config"] == pytest.approx(0.008, rel=1e-12)
     assert total["cost_map"] == pytest.approx(0.0141, rel=1e-12)
-    assert total["difference"] == pytest.approx(-0.0091, rel=1e-9)
-    # input-only's -0.0085 is 93.4% of the -0.0091 difference; discounted's -0.0006 is 6.6%
-    assert rows["input-only"]["share"] == pytest.approx(0.0085 / 0.0091, rel=1e-9)
-    assert rows["discounted"]["share"] == pytest.approx(0.0006 / 0.0091, rel=1e-9)
+    assert total["difference"] == pytest.approx(-0.0061, rel=1e-9)
+    # shares of the -0.0061 difference: input-only -0.0085, discounted -0.0006, private +0.003
+    assert rows["input-only"]["share"] == pytest.approx(0.0085 / 0.0061, rel=1e-9)
+    assert rows["discounted"]["share"] == pytest.approx(0.0006 / 0.0061, rel=1e-9)
+    assert rows["private"]["share"] == pytest.approx(-0.003 / 0.0061, rel=1e-9)
     assert spend["accounting"] == {"read": 6, "records": 5, "rejected": 1, "skipped": 0}
     assert total["priced_by_both"] == 3 and total["unpriced_by_map"]["records"] == 1
     assert total["unpriced_by_both"] == 1
@@ -168,16 +172,17 @@ def test_spend_table_and_formats(capsys, files):
     code, out = run(capsys, "diff", "--config", cfg, "--cost-map", cost_map, usage)
     lines = squeeze(out)
     assert code == 0
-    assert "input-only (#2) 1 $0.002000 $0.010500 -$0.008500 -81.0% 93.4% - -" in lines
-    assert "private (#3) 1 $0.000000 $0.000000 $0.000000 - 0.0% 1 ($0.003000 under config) -" in lines
-    assert "TOTAL 5 $0.005000 $0.014100 -$0.009100 -64.5% 100.0% 1 ($0.003000 under config) -" in lines
+    # shares of the whole -0.0061: input-only -0.0085 (139.3%), private +0.003 (-49.2%)
+    assert "input-only (#2) 1 $0.002000 $0.010500 -$0.008500 -81.0% 139.3% - -" in lines
+    assert "private (#3) 1 $0.003000 $0.000000 +$0.003000 - -49.2% 1 ($0.003000 under config) -" in lines
+    assert "TOTAL 5 $0.008000 $0.014100 -$0.006100 -43.3% 100.0% 1 ($0.003000 under config) -" in lines
     assert ("6 records read: 3 priced both ways, 1 unpriced by the map, 0 unpriced by the config, 1 by neither, "
             "1 rejected, 0 skipped") in lines
 
     code, out = run(capsys, "diff", "--config", cfg, "--cost-map", cost_map, usage, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and rows[-1]["model"] == "TOTAL"
-    assert float(rows[-1]["difference"]) == pytest.approx(-0.0091, rel=1e-9)
+    assert float(rows[-1]["difference"]) == pytest.approx(-0.0061, rel=1e-9)
 
     code, out = run(capsys, "diff", "--config", cfg, "--cost-map", cost_map, usage, "--format", "markdown")
     assert code == 0

@@ -50,12 +50,13 @@ def test_azure_model_per_token(capsys):
     code, lines, _ = run(capsys, "lookup", "azure-model", "--config", SAMPLE_CONFIG)
     assert code == 0
     assert lines[0] == "azure-model → deployment #3 azure-model, matched by model_name"
-    # 0.000421 $/token is $421 per 1M tokens; the map knows no azure/my-gpt4o-deployment to inherit cache prices
-    assert "input 0.000421 $421.00 input_cost_per_token config:litellm_params" in lines
-    assert "output 0.00052 $520.00 output_cost_per_token config:litellm_params" in lines
-    assert "cache_read 0.000421 $421.00 input_cost_per_token default-to-input" in lines
-    assert "cache_write 0.000421 $421.00 input_cost_per_token default-to-input" in lines
-    assert "reasoning 0.00052 $520.00 output_cost_per_token default-to-output" in lines
+    # 0.000421 $/token is $421 per 1M tokens; the map knows no azure/my-gpt4o-deployment to inherit cache prices;
+    # effective after the sample config's 5% margin: $421 x 1.05 = $442.05 (anthropic's: 10% off first, x 0.945)
+    assert "input 0.000421 $421.00 $442.05 input_cost_per_token config:litellm_params" in lines
+    assert "output 0.00052 $520.00 $546.00 output_cost_per_token config:litellm_params" in lines
+    assert "cache_read 0.000421 $421.00 $442.05 input_cost_per_token default-to-input" in lines
+    assert "cache_write 0.000421 $421.00 $442.05 input_cost_per_token default-to-input" in lines
+    assert "reasoning 0.00052 $520.00 $546.00 output_cost_per_token default-to-output" in lines
 
 
 def test_claude_sonnet_override(capsys):
@@ -65,12 +66,12 @@ def test_claude_sonnet_override(capsys):
                         "matched by model_name")
     assert "cost-map key: claude-sonnet-4-5-20250929 (lookup rule: prefix stripped) provider: anthropic mode: -" \
         in lines
-    assert "input 2.7e-06 $2.70 input_cost_per_token config:model_info" in lines
-    assert "output 1.35e-05 $13.50 output_cost_per_token config:model_info" in lines
-    assert "cache_read 2.7e-07 $0.27 cache_read_input_token_cost config:model_info" in lines
-    assert "cache_write 3.375e-06 $3.375 cache_creation_input_token_cost config:model_info" in lines
+    assert "input 2.7e-06 $2.70 $2.5515 input_cost_per_token config:model_info" in lines
+    assert "output 1.35e-05 $13.50 $12.7575 output_cost_per_token config:model_info" in lines
+    assert "cache_read 2.7e-07 $0.27 $0.25515 cache_read_input_token_cost config:model_info" in lines
+    assert "cache_write 3.375e-06 $3.375 $3.189375 cache_creation_input_token_cost config:model_info" in lines
     # not set by the override: the 1-hour cache write is inherited from the map entry (PRICING.md §7.1)
-    assert ("cache_write_1h 6e-06 $6.00 cache_creation_input_token_cost_above_1hr "
+    assert ("cache_write_1h 6e-06 $6.00 $5.67 cache_creation_input_token_cost_above_1hr "
             "inherited:claude-sonnet-4-5-20250929") in lines
     assert ("warning: inherits cache_creation_input_token_cost_above_1hr unchanged from the cost map entry "
             "'claude-sonnet-4-5-20250929'") in lines
@@ -105,7 +106,7 @@ def test_alias_to_map_model(capsys):
     assert lines[0] == "gpt4o → deployment #5 gpt4o, matched by model_name"
     assert "priced from: the cost map entry of the deployment's model" in lines
     assert "cost-map key: gpt-4o (lookup rule: prefix stripped) provider: openai mode: chat" in lines
-    assert "input 2.5e-06 $2.50 input_cost_per_token cost_map:gpt-4o" in lines
+    assert "input 2.5e-06 $2.50 $2.625 input_cost_per_token cost_map:gpt-4o" in lines
 
 
 def test_base_model(capsys):
@@ -114,7 +115,7 @@ def test_base_model(capsys):
     assert "litellm_params.model: azure/prod-mini-eastus base_model: azure/gpt-4o-mini" in lines
     assert "priced from: the cost map entry of base_model" in lines
     assert "cost-map key: azure/gpt-4o-mini (lookup rule: as given) provider: azure mode: chat" in lines
-    assert "input 1.5e-07 $0.15 input_cost_per_token cost_map:azure/gpt-4o-mini" in lines
+    assert "input 1.5e-07 $0.15 $0.1575 input_cost_per_token cost_map:azure/gpt-4o-mini" in lines
 
 
 def test_custom_prices_with_inheritance_and_model_id_among_shared_names(capsys):
@@ -123,9 +124,10 @@ def test_custom_prices_with_inheritance_and_model_id_among_shared_names(capsys):
     assert code == 0
     assert lines[0] == "claude-haiku → deployment #11 claude-haiku (id haiku-discounted), matched by model_id"
     assert sum(1 for line in lines if "→ deployment" in line) == 1
-    assert "input 8e-07 $0.80 input_cost_per_token config:model_info" in lines
-    assert "cache_read 1e-07 $0.10 cache_read_input_token_cost inherited:claude-haiku-4-5-20251001" in lines
-    assert "cache_write 1.25e-06 $1.25 cache_creation_input_token_cost inherited:claude-haiku-4-5-20251001" in lines
+    assert "input 8e-07 $0.80 $0.756 input_cost_per_token config:model_info" in lines
+    assert "cache_read 1e-07 $0.10 $0.0945 cache_read_input_token_cost inherited:claude-haiku-4-5-20251001" in lines
+    assert ("cache_write 1.25e-06 $1.25 $1.18125 cache_creation_input_token_cost "
+            "inherited:claude-haiku-4-5-20251001") in lines
 
 
 def test_shared_name_shows_every_deployment(capsys):
@@ -140,8 +142,8 @@ def test_shared_name_shows_every_deployment(capsys):
 def test_partial_override_bills_output_at_zero(capsys):
     code, lines, _ = run(capsys, "lookup", "gpt4o-input-only", "--config", SAMPLE_CONFIG)
     assert code == 0
-    assert "output 0 $0.00 output_cost_per_token default-to-zero" in lines
-    assert "cache_read 1.25e-06 $1.25 cache_read_input_token_cost inherited:gpt-4o" in lines
+    assert "output 0 $0.00 $0.00 output_cost_per_token default-to-zero" in lines
+    assert "cache_read 1.25e-06 $1.25 $1.3125 cache_read_input_token_cost inherited:gpt-4o" in lines
     assert ("warning: output is billed at $0 because only input_cost_per_token is set (the proxy does not fall "
             "back to the cost map for the other side)") in lines
 
@@ -166,7 +168,7 @@ def test_wildcard(capsys):
     assert code == 0
     assert lines[0] == "openai/gpt-4o-mini → deployment #13 openai/*, matched by wildcard openai/*"
     assert "cost-map key: gpt-4o-mini (lookup rule: prefix stripped) provider: openai mode: chat" in lines
-    assert "input 1.5e-07 $0.15 input_cost_per_token cost_map:gpt-4o-mini" in lines
+    assert "input 1.5e-07 $0.15 $0.1575 input_cost_per_token cost_map:gpt-4o-mini" in lines
 
 
 def test_service_tier(capsys):
@@ -215,16 +217,16 @@ model_list:
 def test_json_schema(capsys):
     code, doc = lookup_json(capsys, "azure-model", "--config", SAMPLE_CONFIG)
     assert code == 0
-    assert set(doc) == {"query", "model_id", "service_tier", "config", "cost_map", "found", "notes",
+    assert set(doc) == {"query", "alias", "model_id", "service_tier", "config", "cost_map", "found", "notes",
                         "resolutions", "suggestions"}
     res = doc["resolutions"][0]
     assert set(res) == {"status", "deployment", "how", "model", "rule", "provider", "map_key", "map_lookup", "mode",
-                        "per_second", "fields", "effective", "warnings"}
+                        "per_second", "fields", "effective", "warnings", "adjustment"}
     assert set(res["deployment"]) == {"label", "index", "model_name", "model", "model_id", "base_model",
                                       "custom_prices", "matched_by"}
     assert res["fields"][0] == {"field": "input_cost_per_token", "value": 0.000421, "unit": "$/token",
                                 "per_million": pytest.approx(421.0), "source": "config:litellm_params"}
-    assert set(res["effective"][0]) == {"part", "value", "unit", "per_million", "key", "source", "note"}
+    assert set(res["effective"][0]) == {"part", "value", "unit", "per_million", "key", "source", "note", "adjusted"}
 
 
 def test_secrets_are_never_printed(capsys):

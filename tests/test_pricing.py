@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from costcalc.pricing.formulas import Pricer, make_adjuster, parse_threshold
-from costcalc.rates.resolve import PriceSheet
+from costcalc.rates.sheets import PriceSheet
 
 CHAT = {
     "input_cost_per_token": 2e-6,

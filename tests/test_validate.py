@@ -212,10 +212,11 @@ def test_sample_config_is_valid_with_warnings(capsys):
     assert code == 0 and doc["ok"] is True
     assert set(doc) == {"config", "cost_map", "ok", "counts", "findings"}
     assert set(doc["findings"][0]) == {"level", "rule", "deployment", "index", "key", "message"}
-    # info: three deployments inherit map rates, and claude-sonnet's cache-read price 27e-8 is a YAML string
-    assert doc["counts"] == {"error": 0, "warning": 3, "info": 4}
+    # info: three deployments inherit map rates, claude-sonnet's cache-read price 27e-8 is a YAML string, and the
+    # anthropic discount also applies to the two anthropic deployments with their own (negotiated) prices
+    assert doc["counts"] == {"error": 0, "warning": 3, "info": 6}
     assert {f["rule"] for f in doc["findings"]} == {"inherited-rates", "ambiguous-name", "partial-override",
-                                                    "shadowed-by-wildcard", "string-price"}
+                                                    "shadowed-by-wildcard", "string-price", "discount-on-negotiated"}
 
 
 def test_exit_codes(capsys, tmp_path):

@@ -1,24 +1,31 @@
 """costcalc: price LLM usage exactly as a LiteLLM proxy would, offline.
 
-The small public API::
+The public API (the README's "Use from Python" runs this)::
 
-    from costcalc import load_cost_map, load_config, PricingEngine, UsageRecord
+    from costcalc import PricingEngine, UsageRecord, build_report, load_config, load_cost_map
     engine = PricingEngine(load_cost_map(), load_config("config.yaml"))
-    outcome = engine.price(UsageRecord(file="-", line=1, model="gpt-4o", prompt_tokens=1000, completion_tokens=500))
-    outcome.cost.total  # 0.0075
+    engine.price(UsageRecord(file="-", line=1, model="gpt-4o", prompt_tokens=1000, completion_tokens=500))
+    report = build_report(["usage.jsonl"], engine)   # report.totals.total, report.groups, report.accounting
+
+``engine.run(paths)`` yields one outcome per line (Priced, NotPriced, Rejected or Skipped); ``reconcile``
+compares the spend a log recorded with the computed one.
 """
 
-from .engines.streaming import NotPriced, Priced, PricingEngine
+from .engines.streaming import NotPriced, Outcome, Priced, PricingEngine
 from .errors import ConfigError, CostcalcError, CostMapError, UsageInputError
-from .pricing.formulas import Cost, Pricer
+from .pricing.formulas import Cost
 from .rates.config import Deployment, ProxyConfig, load_config
 from .rates.costmap import CostMap, load_cost_map
-from .rates.resolve import PriceSheet, Resolver, Unpriced
+from .rates.sheets import PriceSheet, Unpriced
 from .reading.jsonl import read_usage
 from .reading.records import Rejected, Skipped, UsageRecord
+from .reports.aggregate import Accounting, Report, Totals
+from .reports.build import build_report
+from .reports.reconcile import Discrepancy, reconcile
 from .version import __version__
 
 __all__ = [
+    "Accounting",
     "ConfigError",
     "Cost",
     "CostMap",
@@ -27,18 +34,20 @@ __all__ = [
     "Deployment",
     "Discrepancy",
     "NotPriced",
+    "Outcome",
     "PriceSheet",
     "Priced",
-    "Pricer",
     "PricingEngine",
     "ProxyConfig",
     "Rejected",
-    "Resolver",
+    "Report",
     "Skipped",
+    "Totals",
     "Unpriced",
     "UsageInputError",
     "UsageRecord",
     "__version__",
+    "build_report",
     "load_config",
     "load_cost_map",
     "read_usage",

@@ -532,19 +532,23 @@ def models(
     mode: str | None = typer.Option(None, "--mode", help="Only this mode (chat, embedding, …)."),
     limit: int = typer.Option(50, "--limit", "-n", help="At most this many rows."),
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+    config: str | None = typer.Option(None, "--config", "-c",
+                                      help="Also list the config's model_group_alias routes matching the query."),
 ) -> None:
     """Search the cost map: prices per 1M tokens."""
-    from .reports.explain import render_models, search_models
+    from .reports.explain import config_routes, render_models, search_models
 
-    cm, _ = _load(cost_map, None)
+    cm, cfg = _load(cost_map, config)
     doc = search_models(cm, query, provider=provider, mode=mode, limit=limit)
+    if config is not None:
+        doc["aliases"] = config_routes(cm, cfg, query)
     if fmt is ShortFormat.json:
         from .reports.render import write_json
 
         write_json(doc, sys.stdout.buffer)
     else:
         render_models(doc, _console())
-    if not doc["models"]:
+    if not doc["models"] and not doc.get("aliases"):
         raise typer.Exit(1)
 
 
@@ -606,11 +610,28 @@ def diff(
     config: str = typer.Option(..., "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
     fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f"),
+    against: str | None = typer.Option(None, "--against", metavar="CURRENT",
+                                       help="Compare --config (new) with this config (current) instead of the "
+                                       "cost map: rates, effective rates and spend under both."),
 ) -> None:
     """The config's custom prices against the cost map, field by field; with usage, spend under each."""
     from .reports.diff import diff_doc, render_diff, write_diff_csv, write_diff_markdown
 
     cm, cfg = _load(cost_map, config)
+    if against is not None:
+        from .rates.config import load_config
+        from .reports.whatif import render_whatif, whatif_doc
+
+        if fmt not in (DiffFormat.table, DiffFormat.json):
+            raise typer.BadParameter("--against writes table or json", param_hint="--format")
+        doc = whatif_doc(cm, cfg, load_config(_config_path(against)), usage or ())
+        if fmt is DiffFormat.json:
+            from .reports.render import write_json
+
+            write_json(doc, sys.stdout.buffer)
+        else:
+            render_whatif(doc, _console())
+        return
     doc = diff_doc(cm, cfg, usage or ())
     if fmt is DiffFormat.json:
         from .reports.render import write_json
@@ -629,6 +650,8 @@ def validate(
     config: str = typer.Option(..., "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="List every finding (a rule firing 3 or more times is one line otherwise)."),
 ) -> None:
     """Lint a proxy config: exit 1 on errors, 0 when there are only warnings."""
     from .rates.costmap import load_cost_map
@@ -640,7 +663,7 @@ def validate(
 
         write_json(doc, sys.stdout.buffer)
     else:
-        render_validate(doc, _console())
+        render_validate(doc, _console(), verbose)
     if not doc["ok"]:
         raise typer.Exit(1)
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from ..pricing.formulas import Cost, FormulaPricer, Measured, Pricer, make_adjuster, make_pricer
+from ..pricing.formulas import Adjuster, Cost, FormulaPricer, Measured, Pricer, make_adjuster, make_pricer
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
-from ..rates.resolve import PriceSheet, Resolver, Unpriced
+from ..rates.resolve import Resolver
+from ..rates.sheets import PriceSheet, Unpriced
 from ..reading.jsonl import DETECT_SHAPES, read_usage
 from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
@@ -30,6 +31,16 @@ class NotPriced(NamedTuple):
 
 Outcome = Priced | NotPriced | Rejected | Skipped
 _MAX_CACHED = 10_000
+
+
+def adjuster_for(resolver: Resolver, sheet: PriceSheet) -> Adjuster:
+    """The config's discount and margin for calls priced with ``sheet``: looked up by the provider the call went
+    to and the model name completion_cost matches patterns against (PRICING.md §7.6)."""
+    d = sheet.deployment
+    discount_model = sheet.discount_model or (
+        resolver.routing.served_model(d, sheet.model) if d is not None else sheet.model)
+    return make_adjuster(resolver.config.cost_discount_config, resolver.config.cost_margin_config,
+                         sheet.call_provider or sheet.provider, discount_model)
 
 
 class PricingEngine:
@@ -55,11 +66,7 @@ class PricingEngine:
             result: Pricer | Unpriced = resolved
         else:
             d = resolved.deployment
-            discount_model = resolved.discount_model or (
-                self.resolver.served_model(d, model) if d is not None else model)
-            adjuster = make_adjuster(self.config.cost_discount_config, self.config.cost_margin_config,
-                                     resolved.call_provider or resolved.provider, discount_model)
-            result = make_pricer(resolved, service_tier, adjuster)
+            result = make_pricer(resolved, service_tier, self.adjuster(resolved))
             where = d.label if d is not None else model
             for w in resolved.warnings:
                 self.warnings.setdefault(f"{where}: {w}", where)
@@ -68,6 +75,9 @@ class PricingEngine:
         if not request_prices or len(self._pricers) < _MAX_CACHED:
             self._pricers[key] = result
         return result
+
+    def adjuster(self, sheet: PriceSheet) -> Adjuster:
+        return adjuster_for(self.resolver, sheet)
 
     def price(self, record: UsageRecord) -> Priced | NotPriced:
         p = self._pricers.get((record.model, record.model_id, record.service_tier, record.request_prices))

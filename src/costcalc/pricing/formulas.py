@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from ..rates.resolve import REPLICATE_GPU_PRICE_PER_SECOND, PriceSheet
+from ..rates.costfunctions import REPLICATE_GPU_PRICE_PER_SECOND
+from ..rates.sheets import PriceSheet
 from .exact import N_SLOTS, SLOTS, Band, seconds
 
 # The exact-money slot of each part ``Pricer._extended_parts`` names.
@@ -56,7 +57,7 @@ _ANTHROPIC_USAGE_BATCH_PROVIDERS = frozenset({"anthropic", "bedrock"})
 _GEO_PROVIDERS = frozenset({"anthropic", "bedrock"})
 
 # The formulas of LiteLLM's provider cost functions (cost_calculator.cost_per_token dispatches on the provider;
-# resolve.formula_for decides which one a sheet gets). "generic" is generic_cost_per_token; the others are:
+# costfunctions.formula_for decides which one a sheet gets). "generic" is generic_cost_per_token; the others are:
 #   generic_no_tier  generic, but the provider function passes no service tier (deepseek, tencent, fireworks_ai)
 #   xai              generic without completion details (reasoning and audio output bill as plain output), no tier
 #   perplexity       (P - cached) x input + cached x cache read; output, reasoning only with its own rate; no tiers
@@ -1093,7 +1094,10 @@ class Pricer:
 
         if self.per_second is not None:
             key, rate = self.per_second
-            return [charge("duration (s)", duration_s or 0.0, rate, key)] if duration_s is not None else []
+            if duration_s is None:
+                return []
+            # the cost exactly as ``__call__`` computes it (LiteLLM's milliseconds round trip)
+            return [replace(charge("duration (s)", duration_s, rate, key), cost=rate * ((duration_s * 1000.0) / 1000))]
         r = self.rates_for(prompt)
         text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
         out = [charge("input", text_in, r.input, r.keys["input"])]

@@ -83,6 +83,9 @@ class ProxyConfig:
     deployments: tuple[Deployment, ...]
     cost_discount_config: dict[str, float] = field(default_factory=dict)
     cost_margin_config: dict[str, Any] = field(default_factory=dict)
+    # router_settings.model_group_alias: a called name → the model group the proxy routes it to
+    model_group_alias: dict[str, str] = field(default_factory=dict)
+    hidden_aliases: frozenset[str] = frozenset()  # aliases written {model: ..., hidden: true}: not listed by /models
 
     @classmethod
     def empty(cls) -> ProxyConfig:
@@ -110,11 +113,18 @@ def read_config_bytes(path: Path) -> bytes:
     return data
 
 
+# libyaml's safe loader when PyYAML was built with it (six times faster on a large model_list), else PyYAML's own
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(text: bytes) -> Any:
     """Parse YAML with the safe loader (tags that construct objects are refused), bounded in size and depth;
     YAMLProblem with a one-line reason (and line number when known) on any failure."""
     try:
-        doc = yaml.safe_load(text)
+        try:
+            doc = yaml.load(text, Loader=_SAFE_LOADER)
+        except yaml.YAMLError:
+            doc = yaml.safe_load(text)  # PyYAML's own loader words the problem (libyaml's messages differ)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -181,7 +191,8 @@ def _read_yaml(path: Path, shown: str) -> Any:
         raise ConfigError(shown, str(exc)) from None
 
 
-def _load_model_list(path: Path, shown: str, seen: frozenset[Path]) -> tuple[list[Any], dict[str, Any]]:
+def _load_model_list(path: Path, shown: str, seen: frozenset[Path]
+                     ) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
     doc = _read_yaml(path, shown)
     if doc is None:
         doc = {}
@@ -193,6 +204,9 @@ def _load_model_list(path: Path, shown: str, seen: frozenset[Path]) -> tuple[lis
     settings = doc.get("litellm_settings") or {}
     if not isinstance(settings, dict):
         raise ConfigError(shown, "litellm_settings must be a mapping", key="litellm_settings")
+    router = doc.get("router_settings") or {}
+    if not isinstance(router, dict):
+        raise ConfigError(shown, "router_settings must be a mapping", key="router_settings")
     includes = doc.get("include") or []
     if isinstance(includes, str):
         includes = [includes]
@@ -207,10 +221,11 @@ def _load_model_list(path: Path, shown: str, seen: frozenset[Path]) -> tuple[lis
             raise ConfigError(shown, f"include cycle through {name}", key="include")
         if len(seen) >= MAX_INCLUDE_DEPTH:
             raise ConfigError(shown, f"includes nested more than {MAX_INCLUDE_DEPTH} deep", key="include")
-        inc_list, inc_settings = _load_model_list(inc, str(Path(shown).parent / name), seen | {inc})
+        inc_list, inc_settings, inc_router = _load_model_list(inc, str(Path(shown).parent / name), seen | {inc})
         merged.extend(inc_list)
         settings = {**inc_settings, **settings}
-    return merged, settings
+        router = {**inc_router, **router}
+    return merged, settings, router
 
 
 def parse_price(value: Any, *, where: str, deployment: str | None, key: str,
@@ -432,12 +447,30 @@ def parse_adjustments(settings: dict[str, Any], where: str) -> tuple[dict[str, f
     return discounts, margins
 
 
+def parse_model_group_alias(router: dict[str, Any], where: str) -> tuple[dict[str, str], frozenset[str]]:
+    """router_settings.model_group_alias as the Router resolves it (resolve_model_group_alias): ``alias: target``
+    or ``alias: {model: target, hidden: true}``; an entry without a non-empty string target rewrites nothing."""
+    aliases = router.get("model_group_alias") or {}
+    if not isinstance(aliases, dict):
+        raise ConfigError(where, "must be a mapping of alias to model group", key="router_settings.model_group_alias")
+    routes: dict[str, str] = {}
+    hidden = set()
+    for alias, entry in aliases.items():
+        target = entry.get("model") if isinstance(entry, dict) else entry
+        if isinstance(alias, str) and isinstance(target, str) and target:
+            routes[alias] = target
+            if isinstance(entry, dict) and entry.get("hidden") is True:
+                hidden.add(alias)
+    return routes, frozenset(hidden)
+
+
 def load_config(path: str | Path) -> ProxyConfig:
     """Read a proxy config; raises ConfigError (one line, naming deployment and key) when it cannot be priced."""
     shown = str(path)
     real = Path(path).resolve()
-    model_list, settings = _load_model_list(real, shown, frozenset({real}))
+    model_list, settings, router = _load_model_list(real, shown, frozenset({real}))
     deployments = tuple(parse_deployment(i, entry, shown) for i, entry in enumerate(model_list))
     discounts, margins = parse_adjustments(settings, shown)
+    aliases, hidden = parse_model_group_alias(router, shown)
     return ProxyConfig(path=shown, deployments=deployments, cost_discount_config=discounts,
-                       cost_margin_config=margins)
+                       cost_margin_config=margins, model_group_alias=aliases, hidden_aliases=hidden)

@@ -5,6 +5,9 @@ This module owns two questions and nothing else:
 * which provider LiteLLM decides for a model string (``get_llm_provider``), and
 * which cost-map entry ``get_model_info`` returns for it (``get_model_info_helper``).
 
+``ProviderDecider`` answers the first, ``ModelIndex`` the second (and is the entry point: its ``provider_of``
+asks the decider), and ``GeneralizationRules`` holds the cost map's fallback rules both consult.
+
 It is pure Python over a cost map given as a dict, so it can be tested against LiteLLM
 key by key (``tests/test_modelname.py`` does that for every key of the bundled map).
 The rules, in the order LiteLLM applies them, are described in PRICING.md §6; the
@@ -23,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["MapMatch", "ModelIndex"]
+__all__ = ["GeneralizationRules", "MapMatch", "ModelIndex", "ProviderDecider"]
 
 # --- Facts about LiteLLM 1.110.2 that are not in the cost map ---------------------------------
 # Provider names it accepts as a ``provider/`` prefix: the LlmProviders enum ...
@@ -228,28 +231,55 @@ class MapMatch:
     in_map: bool = True
 
 
-class ModelIndex:
-    """Name lookups over one cost map. Build once, then call ``provider_of`` / ``find``.
-
-    ``model_cost`` is the cost map as LiteLLM's JSON file holds it: ``alias_of`` rows and
-    ``aliases`` lists are served as their target's entry (LiteLLM's alias expansion), the
-    ``fallback_generalizations`` block supplies routing and capability rules, and
-    ``sample_spec`` is ignored.
-    """
+class GeneralizationRules:
+    """The cost map's ``fallback_generalizations`` rules: routing rules name a provider for an unknown name,
+    capability rules describe an unmapped one (with no prices). Compiled on first use: most lookups never reach
+    a rule, and start-up stays cheap."""
 
     def __init__(self, model_cost: Mapping[str, Mapping]) -> None:
-        entries = _expand_aliases(model_cost)
-        self._entries: dict[str, Mapping] = entries
-        self._alias_target: dict[str, str] = {}
-        # Later keys win on a case clash, as in LiteLLM's lower-case map.
-        self._lower: dict[str, str] = {key.lower(): key for key in entries}
+        self._raw_rules = _rules_of(model_cost)
+        self._compiled: tuple[list[tuple[re.Pattern, str]], list[tuple[re.Pattern, str]]] | None = None
 
+    def provider_for(self, model: str) -> str | None:
+        """The provider of the first routing rule matching ``model``."""
+        for pattern, provider in self._rules()[0]:
+            if pattern.search(model):
+                return provider
+        return None
+
+    def capabilities(self, name: str) -> list[str]:
+        """The names of the capability rules matching ``name``."""
+        return [rule_name for pattern, rule_name in self._rules()[1] if pattern.search(name)]
+
+    def _rules(self) -> tuple[list[tuple[re.Pattern, str]], list[tuple[re.Pattern, str]]]:
+        if self._compiled is None:
+            routing: list[tuple[re.Pattern, str]] = []
+            capability: list[tuple[re.Pattern, str]] = []
+            for rule in self._raw_rules:
+                compiled = _compile_rule(rule)
+                if compiled is None:
+                    continue
+                pattern, info = compiled
+                if "litellm_provider" in info:
+                    routing.append((pattern, info["litellm_provider"]))
+                else:
+                    capability.append((pattern, str(rule.get("name", rule["pattern"]))))
+            self._compiled = (routing, capability)
+        return self._compiled
+
+
+class ProviderDecider:
+    """LiteLLM's ``get_llm_provider`` over one cost map: the provider it decides for a model string, from the
+    provider prefix, the bare-name lists the map fills (by ``litellm_provider``), and the routing rules."""
+
+    def __init__(self, entries: Mapping[str, Mapping], rules: GeneralizationRules) -> None:
+        self._entries = entries
+        self._rules = rules
+        self._alias_target: dict[str, str] = {}
         bare: dict[str, tuple[int, str]] = dict(_BUILTIN_BARE_NAMES)
         cohere_chat: set[str] = set()
         mistral: set[str] = set()
         ai21_chat: set[str] = set()
-        vertex_llama: set[str] = set()
-        vertex_at_latest: set[str] = set()
         for key, entry in entries.items():
             if isinstance(entry, _AliasEntry):
                 self._alias_target[key] = entry.owner
@@ -262,10 +292,6 @@ class ModelIndex:
                 mistral.add(key)
             elif provider == "ai21" and entry.get("mode") == "chat":
                 ai21_chat.add(key)
-            elif provider == "vertex_ai-llama_models":
-                vertex_llama.add(key.replace("vertex_ai/", ""))
-            elif provider in ("vertex_ai-mistral_models", "vertex_ai-ai21_models"):
-                vertex_at_latest.add(key.replace("vertex_ai/", ""))
             ranked = _BARE_RANK_BY_ENTRY_PROVIDER.get(provider)
             if ranked is None or not _listed_for_bare_names(key, entry, provider):
                 continue
@@ -278,88 +304,8 @@ class ModelIndex:
         self._cohere_chat = frozenset(cohere_chat)
         self._mistral = frozenset(mistral)
         self._ai21_chat = frozenset(ai21_chat)
-        self._vertex_llama = frozenset(vertex_llama)
-        self._vertex_at_latest = frozenset(vertex_at_latest)
-        self._raw_rules = _rules_of(model_cost)
-        self._rules: tuple[list[tuple[re.Pattern, str]], list[tuple[re.Pattern, str]]] | None = None
 
-    # --- public API ---------------------------------------------------------------------------
-
-    def provider_of(self, model: str, provider: str | None = None) -> tuple[str, str] | None:
-        """(provider, model without provider prefix) as LiteLLM's get_llm_provider decides, or None
-        where it raises (unknown bare names, wrong case, a bare provider name).
-
-        The model part is what get_llm_provider returns: ``-latest`` aliases are resolved to their
-        target, ``bedrock_mantle`` drops a region path, ``azure/<cohere or mistral model>`` keeps its
-        whole name under provider ``openai``. For ``github_copilot`` / ``chatgpt`` the declared
-        provider is adopted as LiteLLM's metadata lookups do (get_llm_provider would start a login).
-        """
-        resolved = self._get_llm_provider(model, provider or None)
-        return None if resolved is None else (resolved[1], resolved[0])
-
-    def find(self, model: str, provider: str | None = None, *, lenient: bool = False) -> MapMatch | None:
-        """The entry LiteLLM's get_model_info(model, custom_llm_provider=provider) returns, or None
-        where it raises (ModelNotMappedError).
-
-        With a provider this is get_model_info exactly; ``vertex_ai_beta`` is read as
-        ``vertex_ai``. Without one, the provider is first decided as ``provider_of`` does, and a
-        name it rejects gives None: a priced call (completion_cost) raises BadRequestError for it,
-        e.g. ``GPT-4O`` or ``gemini-9-pro``. get_model_info on its own goes on with no provider and
-        then matches any entry case-insensitively (``GPT-4O`` → ``gpt-4o``) or by a capability
-        rule; ``lenient=True`` gives that answer, with ``provider`` set to the entry's own
-        ``litellm_provider`` ("" when there is none).
-        """
-        if not model:
-            return None
-        if provider == "vertex_ai_beta":
-            provider = "vertex_ai"
-        if not provider:
-            provider = None
-        if provider is None and not lenient:
-            declared = _declared_provider(model, None)
-            if declared not in _AUTHENTICATING_PROVIDERS and self._get_llm_provider(model, None) is None:
-                return None
-        return self._get_model_info(model, provider)
-
-    def registration_fallback(self, key: str) -> MapMatch | None:
-        """The map row a key gets its prices from when LiteLLM registers it but cannot resolve it
-        (utils._resolve_builtin_model_cost_entry with no provider): the key itself, the key behind its provider
-        prefixes, then Bedrock route, geo-prefix and suffix stripping, under the provider the key's prefix
-        names. None: the key is registered with no prices at all."""
-        segments = key.split("/")
-        provider = segments[0] if len(segments) > 1 and segments[0] in _ENUM_PROVIDERS else ""
-        count = next((i for i, s in enumerate(segments[:-1]) if s not in _ENUM_PROVIDERS), len(segments) - 1)
-        prefix_stripped = tuple("/".join(segments[i:]) for i in range(1, count + 1))
-        base = prefix_stripped[-1] if prefix_stripped else key
-        if provider in ("bedrock", "bedrock_converse"):
-            base = _strip_bedrock_route(base)
-        geo_stripped = tuple(base[len(p):] for p in _REGISTRATION_GEO_PREFIXES if base.startswith(p))
-        stripped = _strip_suffixes(base, provider) if provider else base
-        for name in (key, *prefix_stripped, base, *geo_stripped, stripped):
-            entry = self._entries.get(name)
-            if entry is not None and entry.get("litellm_provider") is not None \
-                    and _provider_matches(entry.get("litellm_provider"), provider):
-                return MapMatch(key=name, provider=provider or _entry_provider(entry), rule="registered backend row")
-        return None
-
-    def suggest(self, model: str, n: int = 3) -> list[str]:
-        """Closest cost-map keys for a "did you mean" hint (case-insensitive)."""
-        wanted = model.lower()
-        close = difflib.get_close_matches(wanted, self._lower.keys(), n=n, cutoff=0.6)
-        if len(close) < n and "/" in wanted:
-            tail = wanted.split("/", 1)[1]
-            for extra in difflib.get_close_matches(tail, self._lower.keys(), n=n, cutoff=0.6):
-                if extra not in close:
-                    close.append(extra)
-        return [self._lower[name] for name in close[:n]]
-
-    def entry(self, key: str) -> Mapping | None:
-        """The entry LiteLLM serves under ``key`` (an alias row gives its target's entry)."""
-        return self._entries.get(key)
-
-    # --- get_llm_provider ---------------------------------------------------------------------
-
-    def _get_llm_provider(self, model: str, provider: str | None) -> tuple[str, str] | None:
+    def decide(self, model: str, provider: str | None) -> tuple[str, str] | None:
         """(model, provider) in get_llm_provider's order, or None where it raises."""
         if not model:
             return None
@@ -410,7 +356,7 @@ class ModelIndex:
             return tail, head
         # Not a known prefix: the provider lists decide, else a provider that was passed in (whose
         # unknown name then stays on the model), else a routing rule of the cost map.
-        decided = self._listed_provider(model) or provider or self._routing_rule(model)
+        decided = self._listed_provider(model) or provider or self._rules.provider_for(model)
         return None if decided is None else (model, decided)
 
     def _listed_provider(self, model: str) -> str | None:
@@ -446,6 +392,108 @@ class ModelIndex:
             if alias_provider == provider:
                 return target.removeprefix(f"{provider}/")
         return model
+
+
+class ModelIndex:
+    """Name lookups over one cost map. Build once, then call ``provider_of`` / ``find``.
+
+    ``model_cost`` is the cost map as LiteLLM's JSON file holds it: ``alias_of`` rows and
+    ``aliases`` lists are served as their target's entry (LiteLLM's alias expansion), the
+    ``fallback_generalizations`` block supplies routing and capability rules, and
+    ``sample_spec`` is ignored.
+    """
+
+    def __init__(self, model_cost: Mapping[str, Mapping]) -> None:
+        entries = _expand_aliases(model_cost)
+        self._entries: dict[str, Mapping] = entries
+        # Later keys win on a case clash, as in LiteLLM's lower-case map.
+        self._lower: dict[str, str] = {key.lower(): key for key in entries}
+        vertex_llama: set[str] = set()
+        vertex_at_latest: set[str] = set()
+        for key, entry in entries.items():
+            provider = entry.get("litellm_provider")
+            if provider == "vertex_ai-llama_models":
+                vertex_llama.add(key.replace("vertex_ai/", ""))
+            elif provider in ("vertex_ai-mistral_models", "vertex_ai-ai21_models"):
+                vertex_at_latest.add(key.replace("vertex_ai/", ""))
+        self._vertex_llama = frozenset(vertex_llama)
+        self._vertex_at_latest = frozenset(vertex_at_latest)
+        self._rules = GeneralizationRules(model_cost)
+        self.providers = ProviderDecider(entries, self._rules)
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def provider_of(self, model: str, provider: str | None = None) -> tuple[str, str] | None:
+        """(provider, model without provider prefix) as LiteLLM's get_llm_provider decides, or None
+        where it raises (unknown bare names, wrong case, a bare provider name).
+
+        The model part is what get_llm_provider returns: ``-latest`` aliases are resolved to their
+        target, ``bedrock_mantle`` drops a region path, ``azure/<cohere or mistral model>`` keeps its
+        whole name under provider ``openai``. For ``github_copilot`` / ``chatgpt`` the declared
+        provider is adopted as LiteLLM's metadata lookups do (get_llm_provider would start a login).
+        """
+        resolved = self.providers.decide(model, provider or None)
+        return None if resolved is None else (resolved[1], resolved[0])
+
+    def find(self, model: str, provider: str | None = None, *, lenient: bool = False) -> MapMatch | None:
+        """The entry LiteLLM's get_model_info(model, custom_llm_provider=provider) returns, or None
+        where it raises (ModelNotMappedError).
+
+        With a provider this is get_model_info exactly; ``vertex_ai_beta`` is read as
+        ``vertex_ai``. Without one, the provider is first decided as ``provider_of`` does, and a
+        name it rejects gives None: a priced call (completion_cost) raises BadRequestError for it,
+        e.g. ``GPT-4O`` or ``gemini-9-pro``. get_model_info on its own goes on with no provider and
+        then matches any entry case-insensitively (``GPT-4O`` → ``gpt-4o``) or by a capability
+        rule; ``lenient=True`` gives that answer, with ``provider`` set to the entry's own
+        ``litellm_provider`` ("" when there is none).
+        """
+        if not model:
+            return None
+        if provider == "vertex_ai_beta":
+            provider = "vertex_ai"
+        if not provider:
+            provider = None
+        if provider is None and not lenient:
+            declared = _declared_provider(model, None)
+            if declared not in _AUTHENTICATING_PROVIDERS and self.providers.decide(model, None) is None:
+                return None
+        return self._get_model_info(model, provider)
+
+    def registration_fallback(self, key: str) -> MapMatch | None:
+        """The map row a key gets its prices from when LiteLLM registers it but cannot resolve it
+        (utils._resolve_builtin_model_cost_entry with no provider): the key itself, the key behind its provider
+        prefixes, then Bedrock route, geo-prefix and suffix stripping, under the provider the key's prefix
+        names. None: the key is registered with no prices at all."""
+        segments = key.split("/")
+        provider = segments[0] if len(segments) > 1 and segments[0] in _ENUM_PROVIDERS else ""
+        count = next((i for i, s in enumerate(segments[:-1]) if s not in _ENUM_PROVIDERS), len(segments) - 1)
+        prefix_stripped = tuple("/".join(segments[i:]) for i in range(1, count + 1))
+        base = prefix_stripped[-1] if prefix_stripped else key
+        if provider in ("bedrock", "bedrock_converse"):
+            base = _strip_bedrock_route(base)
+        geo_stripped = tuple(base[len(p):] for p in _REGISTRATION_GEO_PREFIXES if base.startswith(p))
+        stripped = _strip_suffixes(base, provider) if provider else base
+        for name in (key, *prefix_stripped, base, *geo_stripped, stripped):
+            entry = self._entries.get(name)
+            if entry is not None and entry.get("litellm_provider") is not None \
+                    and _provider_matches(entry.get("litellm_provider"), provider):
+                return MapMatch(key=name, provider=provider or _entry_provider(entry), rule="registered backend row")
+        return None
+
+    def suggest(self, model: str, n: int = 3) -> list[str]:
+        """Closest cost-map keys for a "did you mean" hint (case-insensitive)."""
+        wanted = model.lower()
+        close = difflib.get_close_matches(wanted, self._lower.keys(), n=n, cutoff=0.6)
+        if len(close) < n and "/" in wanted:
+            tail = wanted.split("/", 1)[1]
+            for extra in difflib.get_close_matches(tail, self._lower.keys(), n=n, cutoff=0.6):
+                if extra not in close:
+                    close.append(extra)
+        return [self._lower[name] for name in close[:n]]
+
+    def entry(self, key: str) -> Mapping | None:
+        """The entry LiteLLM serves under ``key`` (an alias row gives its target's entry)."""
+        return self._entries.get(key)
 
     # --- get_model_info -----------------------------------------------------------------------
 
@@ -486,7 +534,7 @@ class ModelIndex:
     def _candidates(self, model: str, provider: str | None) -> tuple[str | None, tuple[str, ...]]:
         """The provider the lookup runs under and its seven names, in _CANDIDATE_RULES order."""
         if provider is None:
-            resolved = self._get_llm_provider(model, None)
+            resolved = self.providers.decide(model, None)
             split, provider = (model, None) if resolved is None else resolved
             combined = prefixed = model
             stripped = combined_stripped = _strip_suffixes(model, provider)
@@ -541,9 +589,8 @@ class ModelIndex:
         """LiteLLM's capability rules for an unmapped name: they carry no prices (cost 0.0)."""
         if any(name.lower() in self._lower for name in names):
             return None  # an exact entry exists under another provider: rules must not shadow it
-        capability_rules = self._compiled_rules()[1]
         for name in names:
-            matched = [rule_name for pattern, rule_name in capability_rules if pattern.search(name)]
+            matched = self._rules.capabilities(name)
             if matched:
                 return MapMatch(
                     key=name,
@@ -552,31 +599,6 @@ class ModelIndex:
                     in_map=False,
                 )
         return None
-
-    # --- fallback_generalizations -------------------------------------------------------------
-
-    def _routing_rule(self, model: str) -> str | None:
-        for pattern, provider in self._compiled_rules()[0]:
-            if pattern.search(model):
-                return provider
-        return None
-
-    def _compiled_rules(self) -> tuple[list[tuple[re.Pattern, str]], list[tuple[re.Pattern, str]]]:
-        # Compiled on first use: most lookups never reach a rule, and start-up stays cheap.
-        if self._rules is None:
-            routing: list[tuple[re.Pattern, str]] = []
-            capability: list[tuple[re.Pattern, str]] = []
-            for rule in self._raw_rules:
-                compiled = _compile_rule(rule)
-                if compiled is None:
-                    continue
-                pattern, info = compiled
-                if "litellm_provider" in info:
-                    routing.append((pattern, info["litellm_provider"]))
-                else:
-                    capability.append((pattern, str(rule.get("name", rule["pattern"]))))
-            self._rules = (routing, capability)
-        return self._rules
 
 
 # --- cost map preparation ---------------------------------------------------------------------

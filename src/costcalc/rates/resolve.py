@@ -4,58 +4,38 @@ This reproduces how a LiteLLM 1.110.2 proxy picks a rate card (PRICING.md §6–
 own rate card when it sets custom prices (with only the inheritance the proxy does), else the cost-map entry
 of ``base_model`` or the deployment model, else the map entry of the called name. Every field keeps its
 source, and every proxy rule that surprises becomes a warning.
+
+The Resolver composes the parts: ``routing`` picks the deployment, ``registration`` holds custom-priced entries,
+``naming`` decides the names and providers a call is priced under, ``costfunctions`` which cost function and
+uplift apply, ``requestprices`` merges a record's own prices; the cards themselves are ``sheets``.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import replace
 from typing import Any
 
-from .config import Deployment, ProxyConfig
+from .config import ENV_REF, Deployment, ProxyConfig
+from .costfunctions import REPLICATE_GPU_PRICE_PER_SECOND, CostFunctions, noted
 from .costmap import CostMap
-from .fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
-from .modelname import PROVIDER_PREFIXES, MapMatch
-
-# Cache prices a custom-priced deployment inherits from its backend model, only when it sets an input price.
-_INHERITED_CACHE_FIELDS = (
-    "cache_creation_input_token_cost",
-    "cache_creation_input_token_cost_above_1hr",
-    "cache_creation_input_token_cost_above_200k_tokens",
-    "cache_read_input_token_cost",
-    "cache_read_input_token_cost_above_200k_tokens",
+from .modelname import MapMatch
+from .naming import PricingNames, fireworks_category
+from .registration import RateCardRegistry
+from .requestprices import REQUEST_PRICE_FIELDS, RequestPriceMerger
+from .routing import DeploymentRouter
+from .sheets import (
+    OFF_PEAK_NOTE,
+    PriceSheet,
+    Resolution,
+    Unpriced,
+    model_info_view,
+    prices_anything,
 )
-_SERVICE_TIER_KEY_SUFFIXES = ("_balanced", "_flex", "_priority", "_ultrafast")
-_OFF_PEAK_BASE_FIELDS = ("input_cost_per_token", "input_cost_per_second", "cost_per_second", "tiered_pricing")
-_NON_TOKEN_RATE_FIELDS = frozenset({
-    "cost_per_second", "input_cost_per_second", "output_cost_per_second", "input_cost_per_query",
-    "input_cost_per_text_message", "tiered_pricing",
-})
-_PER_SECOND_FIELDS = ("cost_per_second", "input_cost_per_second", "output_cost_per_second")
-# Keys that enable custom pricing when found in model_info (PRICING.md §7.2).
-_MODEL_INFO_CUSTOM_KEYS = CUSTOM_PRICING_FIELDS | {"off_peak_pricing"}
-_STANDARD_TIER_KEY = re.compile(r"^(input_cost_per_token|output_cost_per_token)_above_(\d+k?)_tokens$")
 
-# Price fields a usage record may carry (SPEC §1.3): what LiteLLM accepts as per-call pricing.
-REQUEST_PRICE_FIELDS = CUSTOM_PRICING_FIELDS
+# The names other modules imported from here before the split keep working (their homes are the modules above).
+__all__ = ["REPLICATE_GPU_PRICE_PER_SECOND", "REQUEST_PRICE_FIELDS", "PriceSheet", "Resolution", "Resolver",
+           "Unpriced", "model_info_view", "prices_anything"]
 
-# LiteLLM's cost_per_token dispatches on the provider (cost_calculator.py); see pricing.FORMULAS for what each
-# function bills. Providers without a branch of their own take the last one: the generic formula only for a rate
-# card with a positive input or output price or a tiered_pricing table, else nothing at all.
-_GENERIC_PROVIDERS = frozenset({"anthropic", "bedrock", "openai", "databricks", "azure", "gemini", "azure_ai"})
-_NO_TIER_PROVIDERS = frozenset({"fireworks_ai", "deepseek", "tencent"})
-_DASHSCOPE_PROVIDERS = frozenset({"dashscope", "qwencloud", "qwen_ai_platform"})
-_DISPATCHED_PROVIDERS = _GENERIC_PROVIDERS | _NO_TIER_PROVIDERS | _DASHSCOPE_PROVIDERS | {
-    "vertex_ai", "xai", "perplexity", "lemonade"}
-# The keys LiteLLM's ModelInfo declares (per-call price entries are validated as one, dropping the rest): the
-# get_model_info field set plus the custom-pricing fields, but for these few custom-pricing fields it lacks.
-_NOT_MODEL_INFO_FIELDS = frozenset({
-    "cache_creation_input_audio_token_cost", "input_cost_per_audio_per_second_above_128k_tokens",
-    "input_cost_per_image_above_128k_tokens", "input_cost_per_pixel", "input_cost_per_token_cache_hit",
-    "input_cost_per_video_per_second_above_128k_tokens", "input_cost_per_video_per_second_above_15s_interval",
-    "input_cost_per_video_per_second_above_8s_interval"})
-_PER_CALL_FIELDS = (MODEL_INFO_FIELDS | CUSTOM_PRICING_FIELDS) - _NOT_MODEL_INFO_FIELDS
 # litellm_logging.deployment_pricing_model_info: the registered prices that make a deployment's batch lines use its
 # own entry (the rest leaves them on the published one), and the key families one direction owns.
 _DEPLOYMENT_PRICING_KEYS = (
@@ -70,322 +50,24 @@ _DEPLOYMENT_PRICING_KEYS = (
 _INPUT_PRICE_PREFIXES = ("input_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost")
 _BATCH_FLAT_KEYS = ("input_cost_per_token_batches", "input_cost_per_token", "output_cost_per_token_batches",
                     "output_cost_per_token")
-# infer_openai_data_residency: api_base host → the uplift key of the model's entry.
-_OPENAI_RESIDENCY_HOSTS = {"eu.api.openai.com": "regional_processing_uplift_multiplier_eu",
-                           "us.api.openai.com": "regional_processing_uplift_multiplier_us",
-                           "gov.api.openai.com": "fedramp_uplift_multiplier"}
-
-
-OFF_PEAK_NOTE = ("off_peak_pricing replaces these rates inside its UTC windows: each record is priced at its "
-                 "timestamp, a record without one at the current time (as a live proxy prices at request time)")
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-_TOGETHER_SIZE = re.compile(r"(\d+b)")
-_TOGETHER_CATEGORIES = ((4, "together-ai-up-to-4b"), (8, "together-ai-4.1b-8b"), (21, "together-ai-8.1b-21b"),
-                        (41, "together-ai-21.1b-41b"), (80, "together-ai-41.1b-80b"), (110, "together-ai-81.1b-110b"))
-REPLICATE_GPU_PRICE_PER_SECOND = 0.0014  # litellm.constants.DEFAULT_REPLICATE_GPU_PRICE_PER_SECOND (A100 80GB)
-
-
-def together_category(name: str) -> str | None:
-    """together_ai's ``get_model_params_and_category``: the price class of the first ``<N>b`` in the name."""
-    found = _TOGETHER_SIZE.search(name.lower())
-    if found is None:
-        return None
-    size = float(found.group(1)[:-1])
-    return next((category for limit, category in _TOGETHER_CATEGORIES if size <= limit), None)
-
-
-def _noted(rules: dict[str, Any]) -> str:
-    """What a card's rule text adds about the provider function: a regional uplift, a formula not the generic one."""
-    notes = []
-    if rules.get("uplift", 1.0) != 1.0:
-        notes.append(f"x{rules['uplift']:g} regional uplift")
-    if rules.get("formula", "generic") not in ("generic",):
-        notes.append(f"{rules['formula']} formula")
-    if rules.get("prompt_fee"):
-        notes.append("model router fee")
-    return f" [{'; '.join(notes)}]" if notes else ""
-
-
-def fireworks_category(name: str) -> str:
-    """fireworks_ai's ``get_base_model_for_pricing``: the price class of an unmapped model, by its size."""
-    name = name.lower()
-    moe = re.search(r"(\d+)x(\d+)b", name)
-    if moe:
-        total = int(moe.group(1)) * int(moe.group(2))
-        if total <= 56:
-            return "fireworks-ai-moe-up-to-56b"
-        if total <= 176:
-            return "fireworks-ai-56b-to-176b"
-    size = re.search(r"(\d+(?:p\d+)?)b", name)
-    if size is not None:
-        billions = float(size.group(1).replace("p", "."))
-        return "fireworks-ai-up-to-4b" if billions <= 4 else \
-            "fireworks-ai-4.1b-to-16b" if billions <= 16 else "fireworks-ai-above-16b"
-    return "fireworks-ai-default"
-
-
-def formula_for(provider: str | None, rates: dict[str, Any]) -> str:
-    """The provider cost function LiteLLM prices a rate card with (pricing.FORMULAS)."""
-    if provider == "vertex_ai":
-        above = ("input_cost_per_token_above_128k_tokens", "output_cost_per_token_above_128k_tokens")
-        return "vertex_128k" if any(rates.get(k) is not None for k in above) else "generic"
-    if provider is None or provider in _GENERIC_PROVIDERS:
-        return "generic"
-    if provider in _NO_TIER_PROVIDERS:
-        return "generic_no_tier"
-    if provider in ("xai", "perplexity"):
-        return provider
-    if provider in _DASHSCOPE_PROVIDERS:
-        return "dashscope"
-    if provider == "lemonade":
-        return "zero"
-    priced = (_number(rates.get("input_cost_per_token")) or 0.0) > 0 \
-        or (_number(rates.get("output_cost_per_token")) or 0.0) > 0 or rates.get("tiered_pricing") is not None
-    return "generic" if priced else "zero"
-
-
-def is_pricing_field(name: str) -> bool:
-    # provider_specific_entry holds Anthropic's regional (usage.inference_geo) price multipliers
-    return "cost" in name or name in ("tiered_pricing", "off_peak_pricing", "provider_specific_entry") \
-        or "_multiplier" in name
-
-
-def model_info_view(entry: dict[str, Any]) -> dict[str, Any]:
-    """The pricing fields of ``entry`` that LiteLLM's ``get_model_info`` hands to the cost formulas (§2.6)."""
-    return {
-        k: v
-        for k, v in entry.items()
-        if v is not None
-        and is_pricing_field(k)
-        and (k in MODEL_INFO_FIELDS or ABOVE_THRESHOLD.search(k) is not None)
-    }
-
-
-def prices_anything(entry: dict[str, Any]) -> bool:
-    """LiteLLM's test for whether a registered deployment entry is used at all (PRICING.md §7.3)."""
-    return any(
-        v is not None and (k in _NON_TOKEN_RATE_FIELDS or ("cost_per" in k and "token" in k))
-        for k, v in entry.items()
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PriceSheet:
-    """The rate card one call is priced with. ``rates`` holds only fields that reach LiteLLM's formulas;
-    ``sources`` says where each came from (request, config:litellm_params, config:model_info,
-    inherited:<key>, cost_map:<key>, default)."""
-
-    model: str
-    provider: str | None
-    rates: dict[str, Any]
-    sources: dict[str, str]
-    rule: str  # how the card was chosen, in words
-    map_key: str | None = None  # the cost-map entry priced against or inherited from
-    deployment: Deployment | None = None
-    warnings: tuple[str, ...] = ()
-    mode: str | None = None
-    map_rule: str | None = None  # which LiteLLM lookup rule found ``map_key`` ("as given", "prefix stripped", …)
-    formula: str = "generic"  # which of LiteLLM's provider cost functions prices the call (pricing.FORMULAS)
-    uplift: float = 1.0  # regional multiplier on every token rate (Vertex regional endpoint, OpenAI data residency)
-    call_provider: str | None = None  # the provider the call went to: discount and margin are looked up by it
-    discount_model: str | None = None  # the model name cost_discount_config patterns are matched against
-    prompt_fee: float = 0.0  # $ per prompt token on top of the rates (Azure AI Model Router's routing fee)
-    batch_rates: dict[str, Any] | None = None  # the card batch output lines are priced with (None: ``rates``)
-
-    @property
-    def per_second(self) -> bool:
-        """Per-second pricing applies only without a positive token price or a tier table (PRICING.md §5)."""
-        r = self.rates
-        if (r.get("input_cost_per_token") or 0) > 0 or (r.get("output_cost_per_token") or 0) > 0:
-            return False
-        if r.get("tiered_pricing") is not None:
-            return False
-        if self.mode not in (None, "chat", "completion", "embedding", "responses", "audio_transcription"):
-            return False
-        return any(r.get(k) is not None for k in _PER_SECOND_FIELDS)
-
-    @property
-    def per_second_rate(self) -> tuple[str, float] | None:
-        for k in _PER_SECOND_FIELDS:
-            if self.rates.get(k) is not None:
-                return k, float(self.rates[k])
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Unpriced:
-    """Nothing prices this call: never booked at $0 silently (SPEC §2.6)."""
-
-    model: str
-    reason: str
-    suggestions: tuple[str, ...] = ()
-    deployment: Deployment | None = None
-
-
-Resolution = PriceSheet | Unpriced
-
-
-@dataclass
-class _Registered:
-    """A deployment's entry as the proxy registers it under its id (PRICING.md §7.1)."""
-
-    entry: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    backend_key: str | None = None
-    backend_rule: str | None = None
-
-
-_MAX_WILDCARD_NAME = 512
-
-
-def wildcard_regex(model_name: str) -> str:
-    """LiteLLM's pattern router: ``*`` becomes a group, matched from the start (``re.match``, no end anchor)."""
-    return re.escape(model_name).replace(r"\*", "(.*)")
-
-
-def _specificity(model_name: str) -> tuple[int, int]:
-    """LiteLLM tries longer regexes first, then those with more regex syntax (stable for ties)."""
-    regex = wildcard_regex(model_name)
-    return len(regex), sum(regex.count(ch) for ch in "*+?\\^$|()")
 
 
 class Resolver:
-    """Resolves model names against one cost map and one proxy config; every answer is cached."""
+    """Builds the rate card of a call from the deployment the router picks, the registry's entries and the cost
+    map, with the names LiteLLM prices it under; every answer is cached."""
 
-    def __init__(self, cost_map: CostMap, config: ProxyConfig | None = None):
+    def __init__(self, cost_map: CostMap, config: ProxyConfig | None = None, *, suggestions: bool = True):
         self.cost_map = cost_map
+        # "did you mean" names for unpriced answers: a fuzzy search of the whole map, which a caller that shows
+        # only the reasons (validate) skips
+        self.suggestions = suggestions
         self.config = config or ProxyConfig.empty()
-        self._by_name: dict[str, list[Deployment]] = {}
-        self._by_id: dict[str, Deployment] = {}
-        self._last_by_identity: dict[str, Deployment] = {}
-        self._wildcards: list[Deployment] = []
-        for d in self.config.deployments:
-            if d.is_wildcard:
-                self._wildcards.append(d)
-            else:
-                self._by_name.setdefault(d.model_name, []).append(d)
-            # a record's model_id is a configured model_info.id or the id the Router generated (identity)
-            self._by_id.setdefault(d.identity, d)
-            self._last_by_identity[d.identity] = d
-        self._wildcards.sort(key=lambda d: _specificity(d.model_name), reverse=True)
-        self._wildcard_regex = {d.model_name: re.compile(wildcard_regex(d.model_name)) for d in self._wildcards}
-        self._registered: dict[str, _Registered] = {}
+        self.registry = RateCardRegistry(cost_map, self.config)
+        self.routing = DeploymentRouter(cost_map, self.config, self.registry)
+        self.names = PricingNames(cost_map, self.registry)
+        self.functions = CostFunctions(cost_map, self.names)
+        self.request_prices = RequestPriceMerger(self.routing, self.registry, self.names, self.functions)
         self._cache: dict[tuple[Any, ...], Resolution] = {}
-
-    # -- deployments -------------------------------------------------------------------------------
-
-    def deployments_named(self, model: str) -> list[Deployment]:
-        """Deployments a proxy routes ``model`` to: exact model_name; else the most specific wildcard (also
-        tried as ``provider/model``, so a bare ``gpt-4o`` reaches ``openai/*``); else deployments whose
-        ``litellm_params.model`` is exactly ``model``."""
-        exact = self._by_name.get(model)
-        if exact:
-            return exact
-        if self._wildcards:
-            for name in self._wildcard_names(model):
-                for d in self._wildcards:
-                    if self._wildcard_regex[d.model_name].match(name):
-                        return [w for w in self._wildcards if w.model_name == d.model_name]
-        return [d for d in self.config.deployments if d.model == model and not d.is_wildcard]
-
-    def pick_deployment(self, model: str, model_id: str | None) -> tuple[Deployment | None, str | None]:
-        """(deployment, note) as the proxy routes the record. ``model_id`` picks among the deployments the name
-        reaches, else the first of them (noted if their prices differ); a name that reaches none falls back to the
-        deployment with that id. Several deployments of one name are addressed by deployment id, and an id that
-        several deployments share (the same model_info.id, or the same model_name + litellm_params, which LiteLLM
-        hashes into the id) routes to the LAST of them: the Router's id index keeps the last registration."""
-        group = self.deployments_named(model)
-        if not group:
-            if model_id is not None and model_id in self._by_id:
-                return self._last_by_identity[self._by_id[model_id].identity], None
-            return None, None
-        chosen = next((d for d in group if d.identity == model_id), None) if model_id is not None else None
-        note = None
-        if len(group) > 1 and not group[0].is_wildcard:
-            # what each member's id reaches (validate reports the shared ids themselves)
-            group = [self._last_by_identity[d.identity] for d in group]
-            chosen = None if chosen is None else self._last_by_identity[chosen.identity]
-        if chosen is None:
-            chosen = group[0]
-            if len(group) > 1 and len({self._price_signature(d) for d in group}) > 1:
-                which = "names no model_id" if model_id is None else f"names a model_id ({model_id}) none of them has"
-                note = (f"{len(group)} deployments share the name {model!r} with different prices and the record "
-                        f"{which}: priced with the first ({chosen.label})")
-        return chosen, note
-
-    def _price_signature(self, d: Deployment) -> tuple[Any, ...]:
-        return (d.model, d.base_model, repr(sorted(self.registered(d).entry.items())))
-
-    def _wildcard_names(self, model: str) -> list[str]:
-        """The request as the pattern router tries it: as called, then as ``provider/model``. Names longer
-        than any model name are not matched: ``(.*)`` groups backtrack polynomially on them."""
-        if len(model) > _MAX_WILDCARD_NAME:
-            return []
-        names = [model]
-        found = self.cost_map.provider_of(model)
-        if found is not None:
-            names.append(f"{found[0]}/{model}")
-        return names
-
-    def served_model(self, d: Deployment, called: str) -> str:
-        """The backend model a wildcard deployment calls for ``called`` (``openai/*`` → ``openai/gpt-4o``)."""
-        if not d.is_wildcard or "*" not in d.model:
-            return d.model
-        regex = self._wildcard_regex[d.model_name]
-        for name in self._wildcard_names(called):
-            m = regex.match(name)
-            if m is not None:
-                if len(m.groups()) > d.model.count("*"):
-                    return name
-                out = d.model
-                for part in m.groups():
-                    out = out.replace("*", part, 1)
-                return out
-        return d.model
-
-    def deployment_provider(self, d: Deployment, model: str | None = None) -> str | None:
-        if d.custom_llm_provider:
-            return d.custom_llm_provider
-        found = self.cost_map.provider_of(model or d.model)
-        return found[0] if found else None
-
-    def call_provider(self, d: Deployment, model: str | None = None) -> str | None:
-        """The provider the proxy prices a deployment's calls under: model_info.pricing_provider, else the
-        provider it calls (completion_cost's ``custom_llm_provider``)."""
-        return d.pricing_provider or self.deployment_provider(d, model)
-
-    def _priced_name(self, d: Deployment | None, name: str, provider: str | None) -> str:
-        """The model name the proxy prices a call under. Bedrock Mantle: a region in the model string only routes;
-        the row of the configured region (litellm_params.aws_region_name, a bedrock-mantle.<region>.api.aws
-        api_base, else LiteLLM's default us-east-1) prices when the map has one, else the region-free name."""
-        if provider != "bedrock_mantle":
-            # the served model as get_llm_provider leaves it (routed by the deployment's own provider), prefixed
-            # again with the pricing provider (a repeated provider prefix, as in perplexity/perplexity/sonar,
-            # collapses: the call is priced as perplexity/sonar)
-            route = self.deployment_provider(d, name) if d is not None else provider
-            found = self.cost_map.provider_of(name, route)
-            if found is not None and found[1]:
-                name = self.prefixed(found[1], provider or found[0])
-            return self._together_name(name, provider)
-        found = self.cost_map.provider_of(name, provider)
-        bare = found[1] if found else name.rsplit("/", 1)[-1]
-        region = d.aws_region_name if d is not None else None
-        host = d.api_base_host if d is not None else None
-        if region is None and host and host.startswith("bedrock-mantle.") and host.endswith(".api.aws"):
-            region = host[len("bedrock-mantle."):-len(".api.aws")] or None
-        regional = f"bedrock_mantle/{region or 'us-east-1'}/{bare}"
-        return regional if regional in self.cost_map else f"bedrock_mantle/{bare}"
 
     def _backend_row(self, d: Deployment, served: str, provider: str, *, called: str, rule: str,
                      warnings: tuple[str, ...]) -> Resolution | None:
@@ -413,208 +95,6 @@ class Resolver:
         return self._map_sheet(key, provider, called=called, deployment=d, warnings=warnings, call=provider,
                                rule=f"{rule}, registered as its own row from {row.key!r}", fixed=row)
 
-    def _discount_name(self, d: Deployment | None, name: str, provider: str | None) -> str:
-        """The name completion_cost matches cost_discount_config patterns against: the served model prefixed with
-        the pricing provider, before together_ai's size-class renaming."""
-        route = self.deployment_provider(d, name) if d is not None else provider
-        found = self.cost_map.provider_of(name, route)
-        return self.prefixed(found[1] if found is not None and found[1] else name, provider)
-
-    def _together_name(self, name: str, call: str | None) -> str:
-        """completion_cost prices a together_ai call whose name has no ``together_ai/<name>`` row by the size class
-        the name spells (``...-70b-...`` → together-ai-41.1b-80b), mapped models included."""
-        priced = self.prefixed(name, call)
-        if "togethercomputer" not in priced and "together_ai" not in priced and call != "together_ai":
-            return name
-        key = f"together_ai/{priced.removeprefix('together_ai/')}"
-        row = self.cost_map.entries.get(key)
-        if row is None and key in self._router_rows:  # a deployment's own row, priced from registration's lookup
-            fallback = self.cost_map.index.registration_fallback(key)
-            row = self.cost_map.entry(fallback.key) if fallback is not None else None
-        if isinstance(row, dict) and "input_cost_per_token" in row:
-            return name
-        category = together_category(priced)
-        return category if category is not None and category in self.cost_map else name
-
-    def _replicate_gpu(self, model: str, d: Deployment | None, call: str | None, why: str,
-                       warnings: tuple[str, ...] = ()) -> PriceSheet:
-        """completion_cost prices a name containing "replicate" that is not in the cost map by GPU time:
-        DEFAULT_REPLICATE_GPU_PRICE_PER_SECOND x the request duration, with no discount or margin."""
-        note = (f"{why}: LiteLLM bills it by GPU time, ${REPLICATE_GPU_PRICE_PER_SECOND:g}/s x the request duration "
-                "(no token prices, discount or margin)")
-        return PriceSheet(model=model, provider=call, rates={}, sources={}, rule=f"replicate GPU time ({why})",
-                          deployment=d, warnings=(*warnings, note), mode="chat", formula="replicate_gpu",
-                          call_provider=call)
-
-    def _router_fee(self, priced: str, requested: str | None) -> dict[str, Any]:
-        """llms/azure_ai/cost_calculator.py: a call priced under (or requested as) an Azure AI Model Router name
-        pays the router's flat per-prompt-token fee on top, unless it is priced as the fee row itself."""
-        def router(name: str) -> bool:
-            lower = name.lower()
-            return "model-router" in lower or "model_router" in lower
-
-        bare = priced.lower().removeprefix("azure_ai/")
-        if bare in ("model-router", "model_router"):
-            return {}
-        fee_name = priced if router(priced) else requested if requested and router(requested) else None
-        if fee_name is None:
-            return {}
-        entry_name = fee_name.lower().removeprefix("azure_ai/")
-        fee_row = self.cost_map.find(entry_name if entry_name in ("model-router", "model_router") else "model_router",
-                                     "azure_ai")
-        rate = _number(self.cost_map.entry(fee_row.key).get("input_cost_per_token")) if fee_row else None
-        return {"prompt_fee": rate} if rate else {}
-
-    def _lookup_provider(self, name: str, provider: str | None) -> str | None:
-        """completion_cost always looks a name up under a provider: the one given, else the one LiteLLM decides
-        for the name (``gemini-3.5-flash`` → vertex_ai, whose ``vertex_ai/gemini-3.5-flash`` row comes first)."""
-        if provider:
-            return provider
-        found = self.cost_map.provider_of(name)
-        return found[0] if found else None
-
-    def _rules(self, dispatch: str | None, rates: dict[str, Any], call: str | None, d: Deployment | None,
-               priced_name: str, *, per_call: bool = False) -> dict[str, Any]:
-        """How the proxy's cost calculator treats a rate card: which provider function (formula), which regional
-        uplift, and the provider and model name the discount and margin are looked up by.
-
-        ``per_call``: per-request prices, which LiteLLM prices with the generic formula for every provider."""
-        formula = "generic" if per_call else formula_for(dispatch, rates)
-        uplift = 1.0
-        # the location and the data residency are read for the provider the call was routed to, whatever
-        # provider model_info.pricing_provider prices it under
-        route = self.deployment_provider(d) if d is not None and d.pricing_provider else call
-        if route is not None and route.startswith("vertex_ai") and (per_call or dispatch == "vertex_ai"):
-            # resolve_vertex_location_for_cost: the deployment's vertex_location, else us-central1 (non-global)
-            location = (d.vertex_location if d is not None else None) or "us-central1"
-            multiplier = _number(rates.get("regional_endpoint_uplift_multiplier"))
-            if location.lower() != "global" and multiplier is not None:
-                uplift *= multiplier
-        if route == "openai" and d is not None and d.api_base_host in _OPENAI_RESIDENCY_HOSTS \
-                and (per_call or dispatch == "openai" or dispatch not in _DISPATCHED_PROVIDERS):
-            # infer_openai_data_residency: a regional api_base host bills the model's residency uplift
-            multiplier = _number(rates.get(_OPENAI_RESIDENCY_HOSTS[d.api_base_host]))
-            if multiplier is not None:
-                uplift *= multiplier
-        return {"formula": formula, "uplift": uplift, "call_provider": call, "discount_model": priced_name}
-
-    # -- the registered entry of a custom-priced deployment ---------------------------------------
-
-    @staticmethod
-    def uses_custom_pricing(d: Deployment) -> bool:
-        return bool(d.params_prices) or any(k in _MODEL_INFO_CUSTOM_KEYS for k in d.info_prices)
-
-    def registered(self, d: Deployment) -> _Registered:
-        """The entry the proxy registers under the deployment's id: deployments sharing an id merge (§8.13)."""
-        key = d.identity
-        if key not in self._registered:
-            merged = _Registered()
-            for other in self.config.deployments:
-                if other.identity == key:
-                    one = self._payload(other)
-                    merged.entry.update(one.entry)
-                    merged.sources.update(one.sources)
-                    merged.warnings.extend(one.warnings)
-                    merged.backend_key, merged.backend_rule = one.backend_key, one.backend_rule
-            self._registered[key] = merged
-        return self._registered[key]
-
-    def _backend(self, d: Deployment) -> tuple[str, str | None]:
-        backend = d.base_model or d.model
-        return backend, d.pricing_provider or d.custom_llm_provider
-
-    def _payload(self, d: Deployment) -> _Registered:
-        reg = _Registered()
-        entry, sources = reg.entry, reg.sources
-        for k, v in d.info_prices.items():
-            entry[k], sources[k] = v, "config:model_info"
-        for k, v in d.params_prices.items():
-            entry[k], sources[k] = v, "config:litellm_params"
-        backend, provider = self._backend(d)
-        if provider is None:
-            # registration asks get_model_info without a provider, which goes on where get_llm_provider gives up
-            # (a bare deepseek-v4-flash finds its row); a capability-rule match carries no prices
-            match = self.cost_map.index.find(backend, None, lenient=True)
-            match = match if match is not None and match.in_map else None
-        else:
-            match = self.cost_map.find(backend, provider)
-        if match is None:
-            return reg
-        reg.backend_key, reg.backend_rule = match.key, match.rule
-        raw = self.cost_map.entry(match.key)
-        info = model_info_view(raw)
-        inherited = f"inherited:{match.key}"
-
-        def inherit(name: str, value: Any) -> None:
-            entry[name], sources[name] = value, inherited
-
-        if entry.get("off_peak_pricing") and not any(entry.get(k) is not None for k in _OFF_PEAK_BASE_FIELDS):
-            for k, v in raw.items():
-                if entry.get(k) is None and v is not None and is_pricing_field(k):
-                    inherit(k, v)
-        if entry.get("input_cost_per_token") is not None:
-            wanted = _INHERITED_CACHE_FIELDS
-            if entry.get("cache_read_input_token_cost") is None:
-                wanted = (*wanted, "explicit_cache_read_input_token_cost")
-            for k in wanted:
-                if entry.get(k) is None and info.get(k) is not None:
-                    inherit(k, info[k])
-        if entry.get("input_cost_per_token") is not None or entry.get("output_cost_per_token") is not None:
-            for k, v in raw.items():
-                if k.endswith(_SERVICE_TIER_KEY_SUFFIXES) and entry.get(k) is None and v is not None:
-                    inherit(k, v)
-        tiers = entry.get("tiered_pricing")
-        if (
-            isinstance(tiers, list) and tiers and entry.get("output_cost_per_token") is None
-            and not all(isinstance(t, dict) and "output_cost_per_token" in t for t in tiers)
-            and info.get("output_cost_per_token")
-        ):
-            inherit("output_cost_per_token", info["output_cost_per_token"])
-        return reg
-
-    # -- warnings about the proxy's custom-pricing rules -----------------------------------------
-
-    def custom_pricing_warnings(self, d: Deployment, reg: _Registered, used: bool) -> list[str]:
-        w: list[str] = []
-        e = reg.entry
-        if d.dropped_params_prices:
-            keys = ", ".join(d.dropped_params_prices)
-            w.append(f"litellm_params sets {keys}, which the proxy silently drops (only model_info carries it)")
-        if not used:
-            w.append(
-                "sets only cache prices; the proxy ignores a cache-only override and prices the deployment "
-                f"model {d.model!r} from the cost map"
-            )
-            return w
-        per_second = any(e.get(k) is not None for k in _PER_SECOND_FIELDS)
-        has_in, has_out = e.get("input_cost_per_token") is not None, e.get("output_cost_per_token") is not None
-        if per_second and not (has_in or has_out) and reg.backend_key:
-            w.append("a per-second price replaces token pricing entirely for this deployment")
-        if e.get("tiered_pricing") is None and not per_second:
-            if has_in and not has_out:
-                w.append("output is billed at $0 because only input_cost_per_token is set "
-                         "(the proxy does not fall back to the cost map for the other side)")
-            elif has_out and not has_in:
-                w.append("input (and cache reads/writes) is billed at $0 because only output_cost_per_token is set "
-                         "(the proxy does not fall back to the cost map for the other side)")
-        inherited = sorted(k for k, s in reg.sources.items() if s.startswith("inherited:"))
-        if inherited and reg.backend_key:
-            w.append(f"inherits {', '.join(inherited)} unchanged from the cost map entry {reg.backend_key!r}")
-            in_rate = e.get("input_cost_per_token")
-            cr = e.get("cache_read_input_token_cost")
-            if in_rate is not None and cr is not None and reg.sources.get("cache_read_input_token_cost", "") \
-                    .startswith("inherited:") and float(cr) > float(in_rate):
-                w.append(f"inherited cache-read price {cr:g} is above the overridden input price {in_rate:g}")
-        if reg.backend_key and (has_in or has_out):
-            raw = self.cost_map.entry(reg.backend_key)
-            lost = sorted(k for k in raw if _STANDARD_TIER_KEY.match(k) and k not in e)
-            if lost:
-                w.append(f"long-context rates of {reg.backend_key!r} ({', '.join(lost)}) are not inherited: "
-                         "large prompts are billed at the flat override price")
-        if e.get("off_peak_pricing") is not None:
-            w.append(OFF_PEAK_NOTE)
-        return w
-
     # -- resolution ---------------------------------------------------------------------------------
 
     def resolve(self, model: str, model_id: str | None = None,
@@ -625,7 +105,7 @@ class Resolver:
         except KeyError:
             pass
         base = self._resolve_base(model, model_id)
-        result = self._apply_request_prices(model, base, dict(request_prices)) if request_prices else base
+        result = self.request_prices.merge(model, base, dict(request_prices)) if request_prices else base
         if not request_prices or len(self._cache) < 10_000:  # bounded: per-request prices may differ per record
             self._cache[key] = result
         return result
@@ -639,7 +119,7 @@ class Resolver:
         ``call``: the provider the call went to, when the card is priced under another (a base_model's own).
         ``unregistered``: a name the proxy's Router has not registered (the SDK path, a base_model), for which
         fireworks_ai's own lookup falls back further (``_resolve_model_info``)."""
-        provider = self._lookup_provider(name, provider)
+        provider = self.names.lookup_provider(name, provider)
         match = self.cost_map.find(name, provider) if fixed is None else fixed
         if match is not None and written is not None and written != name and fixed is None:
             # the same row found from the name as written reads better in lookup's "lookup rule"
@@ -672,29 +152,32 @@ class Resolver:
             warnings = (*warnings, f"{OFF_PEAK_NOTE} (cost map key {match.key!r})")
         # the provider function is chosen by the lookup's provider; the generic formula inside it may run under the
         # row's own (fireworks_ai passes the row's litellm_provider on)
-        rules = self._rules(match.provider if dispatch == match.provider else provider, rates,
-                            call or match.provider, deployment, discount or self.prefixed(name, provider))
+        rules = self.functions.rules(match.provider if dispatch == match.provider else provider, rates,
+                            call or match.provider, deployment, discount or self.names.prefixed(name, provider))
         if match.provider == "azure_ai" and dispatch == match.provider:
             # cost_per_token's name: the first of provider/name, name, name without its prefix that is a key
-            prefixed = self.prefixed(name, provider)
+            prefixed = self.names.prefixed(name, provider)
             normalized = next((n for n in (prefixed, name, name.partition("/")[2]) if n in self.cost_map), prefixed)
-            rules.update(self._router_fee(normalized, deployment.model if deployment is not None else called))
+            rules.update(self.functions.router_fee(normalized, deployment.model if deployment is not None else called))
         return PriceSheet(model=called, provider=dispatch, rates=rates, sources=sources,
-                          rule=f"{rule} (cost map key {match.key!r}, {match.rule}){_noted(rules)}", map_key=match.key,
+                          rule=f"{rule} (cost map key {match.key!r}, {match.rule}){noted(rules)}", map_key=match.key,
                           deployment=deployment, warnings=warnings, mode=raw.get("mode"), map_rule=match.rule,
                           **rules)
 
     def _resolve_base(self, model: str, model_id: str | None) -> Resolution:
-        d, ambiguity = self.pick_deployment(model, model_id)
+        target = self.routing.alias_target(model)
+        if target is not None:
+            return self._resolve_alias(model, target, model_id)
+        d, ambiguity = self.routing.pick_deployment(model, model_id)
         notes = (ambiguity,) if ambiguity else ()
         if d is None:
-            call = self._lookup_provider(model, None)
+            call = self.names.lookup_provider(model, None)
             # completion_cost's candidates: the served name as it prices it, then the name as called
-            for name in dict.fromkeys((self._priced_name(None, model, call), model)):
+            for name in dict.fromkeys((self.names.priced_name(None, model, call), model)):
                 if call is not None and "replicate" in name and name not in self.cost_map:
-                    return self._replicate_gpu(model, None, call, f"{name!r} is not in the cost map")
+                    return self.functions.replicate_gpu(model, None, call, f"{name!r} is not in the cost map")
                 sheet = self._map_sheet(name, call, called=model, rule="cost map", unregistered=True, written=model,
-                                        discount=self._discount_name(None, model, call))
+                                        discount=self.names.discount_name(None, model, call))
                 if isinstance(sheet, PriceSheet):
                     # a batch line is priced from get_model_info of the model itself (no size class, no GPU time)
                     found = self.cost_map.provider_of(model, call)
@@ -704,8 +187,19 @@ class Resolver:
                 if sheet is not None:
                     return sheet
             return Unpriced(model, "not a config model_name and not in the cost map",
-                            tuple(self.suggest(model)))
+                            tuple(self.suggest(model)) if self.suggestions else ())
         return self.resolve_deployment(d, model, notes)
+
+    def _resolve_alias(self, model: str, target: str, model_id: str | None) -> Resolution:
+        """A called name the Router rewrites to another model group: priced as that group's deployment, and a
+        call no deployment of the group serves fails at the proxy (it does not fall back to the cost map)."""
+        d, ambiguity = self.routing.pick_deployment(target, model_id)
+        how = f"router_settings.model_group_alias routes {model!r} to {target!r}"
+        if d is None:
+            return Unpriced(model, f"{how}, which no deployment serves (the proxy fails the call)")
+        card = self.resolve_deployment(d, target, (ambiguity,) if ambiguity else ())
+        return replace(card, model=model, rule=f"{how}; {card.rule}") if isinstance(card, PriceSheet) \
+            else replace(card, model=model, reason=f"{how}; {card.reason}")
 
     def _base_model_provider(self, base_model: str, call: str | None) -> str | None:
         """completion_cost's ``_base_model_pricing_provider``: a base_model the call's provider has no priced row
@@ -738,15 +232,15 @@ class Resolver:
         - otherwise (no custom price, or one without such a price): the published entry of the deployment model
           itself (never base_model);
         and a card with no input or output price at all is completed by the published entry."""
-        written = self.served_model(d, model)
-        provider = self.deployment_provider(d, written)
+        written = self.routing.served_model(d, model)
+        provider = self.names.deployment_provider(d, written)
         if provider is None:
             return None
         found = self.cost_map.provider_of(written, provider)
         cost_model = written if provider == "bedrock" or found is None else found[1]
         row = self.cost_map.find(cost_model, provider)
         published_row = model_info_view(self.cost_map.entry(row.key)) if row is not None else {}
-        entry = self.registered(d).entry if self.uses_custom_pricing(d) else {}
+        entry = self.registry.registered(d).entry if self.registry.uses_custom_pricing(d) else {}
         if any(entry.get(k) is not None for k in _DEPLOYMENT_PRICING_KEYS):
             rates = model_info_view(entry)
             own = self.cost_map.index.find(written, None, lenient=True)  # get_model_info(deployment model)
@@ -765,20 +259,33 @@ class Resolver:
         return rates
 
     def _deployment_card(self, d: Deployment, model: str, notes: tuple[str, ...] = ()) -> Resolution:
-        written = served = self.served_model(d, model)
-        provider = self.call_provider(d, served)
+        written = served = self.routing.served_model(d, model)
+        provider = self.names.call_provider(d, served)
+        from_env = d.model.startswith(ENV_REF)
+        if provider is None and from_env and d.base_model:
+            # the proxy reads the model from its environment; base_model says what it is, and its provider
+            found = self.cost_map.provider_of(d.base_model)
+            provider = found[0] if found is not None else None
+            if provider is not None:
+                notes = (*notes, f"litellm_params.model comes from an environment variable ({d.model}) costcalc "
+                         f"cannot read: priced as base_model {d.base_model!r}, provider {provider}")
         if provider is None:
-            return Unpriced(model, f"deployment {d.label} calls {served!r}, whose provider LiteLLM cannot tell "
-                            "(the proxy fails the call, or refuses the deployment)", deployment=d)
-        served = self._priced_name(d, served, provider)
-        if self.uses_custom_pricing(d):
-            reg = self.registered(d)
+            if from_env:
+                return Unpriced(model, f"deployment {d.label} takes its model from an environment variable "
+                                f"({d.model}) that costcalc cannot read; set model_info.base_model to the model it "
+                                "names to price its calls", deployment=d)
+            return Unpriced(model, f"deployment {d.label} calls {served!r}, whose provider LiteLLM cannot tell: the "
+                            "proxy drops this deployment when it starts (its Router is built with "
+                            "ignore_invalid_deployments) and serves the others, so calls to it fail", deployment=d)
+        served = self.names.priced_name(d, served, provider)
+        if self.registry.uses_custom_pricing(d):
+            reg = self.registry.registered(d)
             used = prices_anything(reg.entry)
-            warnings = (*notes, *self.custom_pricing_warnings(d, reg, used))
-            if used and "replicate" in self.prefixed(d.identity, provider):
-                return self._replicate_gpu(model, d, provider, f"deployment {d.label} sets custom prices, "
+            warnings = (*notes, *self.registry.custom_pricing_warnings(d, reg, used))
+            if used and "replicate" in self.names.prefixed(d.identity, provider):
+                return self.functions.replicate_gpu(model, d, provider, f"deployment {d.label} sets custom prices, "
                                            "which the proxy looks up as 'replicate/<deployment id>'", notes)
-            category = self._together_name(d.identity, provider) if used else d.identity
+            category = self.names.together_name(d.identity, provider) if used else d.identity
             if category != d.identity:
                 sheet = self._map_sheet(category, provider, called=model, deployment=d, call=provider,
                                         rule=f"deployment {d.label}: together_ai size class of its deployment id",
@@ -791,15 +298,15 @@ class Resolver:
                 rates = model_info_view(reg.entry)
                 sources = {k: reg.sources.get(k, "config:model_info") for k in rates}
                 # discount patterns are matched against the deployment model as written (custom_priced_request_model)
-                rules = self._rules(provider, rates, provider, d, written)
+                rules = self.functions.rules(provider, rates, provider, d, written)
                 if provider == "azure_ai" and rules["formula"] == "generic":
-                    rules.update(self._router_fee(d.identity, d.model))
+                    rules.update(self.functions.router_fee(d.identity, d.model))
                 return PriceSheet(model=model, provider=provider, rates=rates, sources=sources,
-                                  rule=f"deployment {d.label}: custom prices{_noted(rules)}", map_key=reg.backend_key,
+                                  rule=f"deployment {d.label}: custom prices{noted(rules)}", map_key=reg.backend_key,
                                   deployment=d, warnings=warnings, mode=reg.entry.get("mode"),
                                   map_rule=reg.backend_rule, **rules)
             # the proxy then prices the deployment's model as written (a Mantle region in it included)
-            sheet = self._map_sheet(self._together_name(written, provider), provider, called=model,
+            sheet = self._map_sheet(self.names.together_name(written, provider), provider, called=model,
                                     rule=f"deployment {d.label}: deployment model {written!r}",
                                     deployment=d, warnings=warnings)
             if sheet is not None:
@@ -812,22 +319,23 @@ class Resolver:
             rule = f"deployment {d.label}: base_model"
             if own is not None:
                 rule += f" (the {provider} row has no prices: priced under its own provider {own})"
-            candidates.append((self._together_name(self.prefixed(d.base_model, own or provider), provider),
+            candidates.append((self.names.together_name(self.names.prefixed(d.base_model, own or provider), provider),
                                own or provider, rule))
         candidates.append((served, provider, f"deployment {d.label}: model {served!r}"))
         for name, lookup, rule in candidates:
             if name != served and "replicate" in name and name not in self.cost_map:
-                return self._replicate_gpu(model, d, provider, f"base_model {name!r} is not in the cost map", notes)
+                return self.functions.replicate_gpu(model, d, provider, f"base_model {name!r} is not in the cost map",
+                                                    notes)
             if name == served:
-                if "replicate" in served and served not in self.cost_map and served not in self._router_rows:
+                if "replicate" in served and served not in self.cost_map and served not in self.registry.router_rows:
                     # the name is priced as written: a registration merged into a row found by stripping does not
                     # add it, so completion_cost's replicate branch takes it
-                    return self._replicate_gpu(model, d, provider, f"{served!r} is not a cost map key", notes)
+                    return self.functions.replicate_gpu(model, d, provider, f"{served!r} is not a cost map key", notes)
                 row = self._backend_row(d, served, provider, called=model, rule=rule, warnings=notes)
                 if row is not None:
                     return row
-            discount = self._discount_name(d, written, provider) if name == served \
-                else self.prefixed(d.base_model or name, lookup)
+            discount = self.names.discount_name(d, written, provider) if name == served \
+                else self.names.prefixed(d.base_model or name, lookup)
             sheet = self._map_sheet(name, lookup, called=model, rule=rule, deployment=d, warnings=notes,
                                     call=provider, unregistered=name != served,
                                     written=written if name == served else None, discount=discount)
@@ -836,113 +344,12 @@ class Resolver:
         tried = " or ".join(repr(n) for n, _, _ in candidates)
         return Unpriced(model, f"deployment {d.label} sets no prices and {tried} is not in the cost map "
                         "(a LiteLLM proxy would book it at $0)",
-                        tuple(self.cost_map.suggest(d.base_model or served)), deployment=d)
-
-    def prefixed(self, name: str, provider: str | None) -> str:
-        """The name LiteLLM prices a model under (``_cost_map_model_name``): ``provider/name`` unless it starts
-        with a known provider, with unregistered leading segments dropped down to a mapped key
-        (``vertex_ai/vertex/claude-x`` → ``vertex_ai/claude-x``; a segment naming a provider stops that)."""
-        if provider is None or name.split("/", 1)[0] in PROVIDER_PREFIXES:
-            return name
-        model = f"{provider}/{name}"
-        segments = model.split("/")
-        rows = self._router_rows
-        if "/".join(segments[1:]) in self.cost_map or "/".join(segments[1:]) in rows:
-            return model
-        tail = segments[1:]
-        stop = next((i for i, segment in enumerate(tail) if segment in PROVIDER_PREFIXES), len(tail))
-        for start in range(min(stop, len(tail) - 1) + 1):
-            candidate = f"{provider}/{'/'.join(tail[start:])}"
-            if candidate in self.cost_map or candidate in rows:
-                return candidate
-        return model
-
-    @cached_property
-    def _router_rows(self) -> frozenset[str]:
-        """Keys the proxy's Router adds to its cost map as rows of their own: the backend keys of deployments
-        that get_model_info cannot resolve by themselves (see ``_backend_row``)."""
-        rows = set()
-        for d in self.config.deployments:
-            key = d.model if not d.custom_llm_provider else f"{d.custom_llm_provider}/{d.model}"
-            if d.is_wildcard or key in self.cost_map:
-                continue
-            own = self.cost_map.index.find(key, None, lenient=True)
-            if own is None or not own.in_map:
-                rows.add(key)
-        return frozenset(rows)
-
-    def _apply_request_prices(self, model: str, base: Resolution, custom: dict[str, Any]) -> Resolution:
-        """Per-call prices merge field by field (PRICING.md §7.5): the cost-map row of the called model, then a
-        custom-priced deployment's registered entry, then the request's own prices."""
-        d = base.deployment
-        if isinstance(base, PriceSheet) and base.formula == "replicate_gpu":
-            return base  # completion_cost returns the GPU-time price before it reads any per-call prices
-        served = self.served_model(d, model) if d is not None else model
-        registered = self.registered(d) if d is not None and self.uses_custom_pricing(d) else None
-        if registered is not None:
-            custom = {k: v for k, v in custom.items() if registered.entry.get(k) != v}
-            if not custom:
-                return base
-        call = self.call_provider(d, served) if d is not None else self._lookup_provider(model, None)
-        if call is None and isinstance(base, Unpriced):
-            return base  # LiteLLM cannot route the name: the call fails before per-call prices are read
-        if d is None and call is not None and "replicate" in model and model not in self.cost_map:
-            # with per-call prices completion_cost prices the name as called, which its replicate branch takes
-            return self._replicate_gpu(model, None, call, f"{model!r} is not in the cost map")
-        route = self.deployment_provider(d, served) if d is not None else call  # the catalog row: routing provider
-        if route == "bedrock_mantle":  # the per-call row is read under the region-free name
-            found = self.cost_map.provider_of(served, route)
-            served = f"bedrock_mantle/{found[1] if found else served.rsplit('/', 1)[-1]}"
-        match = self.cost_map.find(served, route)
-        rates: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        mode = None
-        if match is not None:
-            raw = self.cost_map.entry(match.key)
-            rates = model_info_view(raw)
-            sources = dict.fromkeys(rates, f"cost_map:{match.key}")
-            mode = raw.get("mode")
-        if registered is not None:
-            view = model_info_view(registered.entry)
-            rates.update(view)
-            sources.update({k: registered.sources.get(k, "config:model_info") for k in view})
-            mode = registered.entry.get("mode") or mode
-        if any(k in custom for k in _PER_SECOND_FIELDS) and not any(
-            k in custom for k in ("input_cost_per_token", "output_cost_per_token")
-        ):
-            for k in ("input_cost_per_token", "output_cost_per_token", "tiered_pricing"):
-                rates.pop(k, None)
-                sources.pop(k, None)
-        flat = {k: custom[k] for k in ("input_cost_per_token", "output_cost_per_token") if k in custom}
-        tiers = custom.get("tiered_pricing", rates.get("tiered_pricing"))
-        for k, v in custom.items():
-            rates[k], sources[k] = v, "request"
-        if flat and isinstance(tiers, list) and tiers:
-            rates["tiered_pricing"] = [{**t, **flat} for t in tiers]
-            sources["tiered_pricing"] = "request"
-        # the merged entry is validated as a ModelInfo, which keeps only the keys it declares: undeclared
-        # *_above_Nk_tokens keys (above_32k, say), from the map row, the deployment or the request, are dropped
-        dropped = sorted(k for k in rates if k not in _PER_CALL_FIELDS)
-        for k in dropped:
-            del rates[k]
-            sources.pop(k, None)
-        warnings = base.warnings if isinstance(base, PriceSheet) else ()
-        if dropped:
-            warnings = (*warnings, f"per-request prices: LiteLLM drops {', '.join(dropped)} from the merged rate "
-                        "card (not a ModelInfo field)")
-        provider = call or (match.provider if match is not None else None)  # generic runs under the pricing provider
-        rule = "per-request prices over " + (f"cost map key {match.key!r}" if match else "no cost map entry")
-        rules = self._rules(provider, rates, call, d, self.prefixed(served, call), per_call=True)
-        # batch lines are priced without per-call prices: on the base card, and at nothing without one
-        rules["batch_rates"] = {} if not isinstance(base, PriceSheet) else \
-            base.rates if base.batch_rates is None else base.batch_rates
-        return PriceSheet(model=model, provider=provider, rates=rates, sources=sources, rule=rule + _noted(rules),
-                          map_key=match.key if match else None, deployment=d, warnings=warnings,
-                          mode=mode or "chat", map_rule=match.rule if match else None, **rules)
-
+                        tuple(self.cost_map.suggest(d.base_model or served)) if self.suggestions else (),
+                        deployment=d)
     def suggest(self, model: str, n: int = 3) -> list[str]:
         import difflib
 
         names = [d.model_name for d in self.config.deployments]
         close = difflib.get_close_matches(model, names, n=n, cutoff=0.6)
         return close + [s for s in self.cost_map.suggest(model, n) if s not in close][: max(0, n - len(close))]
+

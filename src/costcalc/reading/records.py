@@ -10,18 +10,20 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import orjson
 
 from ..rates.config import MAX_PRICE
-from ..rates.resolve import REQUEST_PRICE_FIELDS
+from ..rates.requestprices import REQUEST_PRICE_FIELDS
 
 MAX_TOKENS = 2**53 - 1
 # Bounds that keep every cost finite (and summable exactly in report.Totals): durations, recorded costs and
 # per-request prices above these are rejected as implausible.
 MAX_DURATION_S = 1e9  # about 31 years
+_MILLISECONDS_ABOVE = 1e11  # an epoch number this large is milliseconds (1e11 s is the year 5138)
 MAX_AMOUNT = 1e12  # dollars recorded for one request
 _FROMISO_Z = sys.version_info >= (3, 11)  # fromisoformat reads "Z" and most ISO 8601 forms from 3.11 on
 _BOM = b"\xef\xbb\xbf"
@@ -162,7 +164,7 @@ def parse_time(value: Any, field: str) -> float:
             t = math.inf
         if math.isnan(t):
             raise BadField(field, "not a timestamp")
-        if t > 1e11:
+        if t > _MILLISECONDS_ABOVE:
             t /= 1000.0
     elif isinstance(value, str):
         text = value.strip()
@@ -192,6 +194,36 @@ def parse_time(value: Any, field: str) -> float:
     if -62134819200.0 <= t <= 253401264000.0:  # 0001-01-10 to 9999-12-20 UTC
         return t
     raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_micros(value: Any, field: str) -> int:
+    """The instant ``parse_time`` reads, as integer microseconds since the epoch: what a datetime holds, so that
+    two of them subtract exactly (an ISO time as written; epoch seconds or milliseconds by their decimal digits,
+    not by the nearest binary float)."""
+    parse_time(value, field)  # the same acceptance and the same one-line errors
+    if isinstance(value, str):
+        text = value.strip()
+        if _FROMISO_Z or not text.endswith(("Z", "z")):
+            iso = text
+        else:
+            iso = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(iso)
+        except ValueError:
+            number = Decimal(text)
+        else:
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+            return (dt - _EPOCH) // _MICROSECOND
+    else:
+        number = Decimal(repr(float(value)))
+    if number > _MILLISECONDS_ABOVE:
+        number /= 1000
+    return int((number * 1_000_000).to_integral_value(ROUND_HALF_EVEN))
 
 
 def optional_str(obj: dict[str, Any], field: str) -> str | None:
@@ -231,7 +263,8 @@ def duration(obj: dict[str, Any]) -> float | None:
         return number(obj["response_time_ms"], "response_time_ms", limit=MAX_DURATION_S * 1000) / 1000.0
     start, end = obj.get("startTime"), obj.get("endTime")
     if start is not None and end is not None:
-        seconds = parse_time(end, "endTime") - parse_time(start, "startTime")
+        # the proxy subtracts datetimes: exact to the microsecond, then one correctly rounded division
+        seconds = (epoch_micros(end, "endTime") - epoch_micros(start, "startTime")) / 1_000_000
         if seconds < 0:
             raise BadField("endTime", "is before startTime (negative duration)")
         if seconds > MAX_DURATION_S:

@@ -23,11 +23,12 @@ from typing import Any
 from ..engines.streaming import Priced, PricingEngine
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
-from ..rates.resolve import PriceSheet, Resolver, model_info_view, prices_anything
+from ..rates.resolve import Resolver
+from ..rates.sheets import PriceSheet, model_info_view, prices_anything
 from ..reading.jsonl import read_usage
 from ..reading.records import Rejected, Skipped
 from .aggregate import exact, to_float
-from .explain import effective_rates
+from .explain import config_routes, effective_rates
 
 # A rate key → (part of the call it prices, size threshold in tokens or None, service-tier suffix or None).
 _BASES = (
@@ -121,8 +122,8 @@ def deployment_diff(resolver: Resolver, d: Deployment) -> DeploymentDiff:
     """How deployment ``d``'s prices differ from the cost map's prices of its backend model."""
     backend = d.base_model or d.model
     set_by_config = _config_values(d)
-    if resolver.uses_custom_pricing(d):
-        reg = resolver.registered(d)
+    if resolver.registry.uses_custom_pricing(d):
+        reg = resolver.registry.registered(d)
         map_key = reg.backend_key
     else:
         reg = None
@@ -213,12 +214,12 @@ def map_model(resolver: Resolver, d: Deployment, called: str) -> str:
     """The model a call for ``called`` through deployment ``d`` is, to the public cost map: ``base_model``
     (under the deployment's provider, as the resolver prices it) when the map knows it, else the model the
     deployment serves (``custom_llm_provider`` prefixed when the name has no provider)."""
-    served = resolver.served_model(d, called)
-    provider = resolver.deployment_provider(d, served)
+    served = resolver.routing.served_model(d, called)
+    provider = resolver.names.deployment_provider(d, served)
     if d.custom_llm_provider and not served.startswith(f"{d.custom_llm_provider}/"):
         served = f"{d.custom_llm_provider}/{served}"
     if d.base_model:
-        base = resolver.prefixed(d.base_model, d.pricing_provider or provider)
+        base = resolver.names.prefixed(d.base_model, d.pricing_provider or provider)
         if resolver.cost_map.find(base) is not None:
             return base
     return served
@@ -246,14 +247,24 @@ class SpendRow:
                      "config_unpriced", "config_unpriced_map", "neither"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    @property
+    def config_spend(self) -> int:
+        """Everything the config prices (what ``costcalc price`` totals), whether the map prices it or not."""
+        return self.config + self.map_unpriced_config
+
+    @property
+    def map_spend(self) -> int:
+        return self.cost_map + self.config_unpriced_map
+
     def as_dict(self, total_difference: int) -> dict[str, Any]:
-        diff = self.config - self.cost_map
+        config, cost_map = self.config_spend, self.map_spend
+        diff = config - cost_map
         return {
             "deployment": self.deployment, "model": self.model, "map_model": self.map_model,
             "records": self.records, "priced_by_both": self.both,
-            "config": to_float(self.config), "cost_map": to_float(self.cost_map), "difference": to_float(diff),
+            "config": to_float(config), "cost_map": to_float(cost_map), "difference": to_float(diff),
             # "+ 0.0" turns a -0.0 (no difference, over a negative total) into 0.0
-            "change": diff / self.cost_map + 0.0 if self.cost_map else None,
+            "change": diff / cost_map + 0.0 if cost_map else None,
             "share": diff / total_difference + 0.0 if total_difference else None,
             "unpriced_by_map": {"records": self.map_unpriced, "config": to_float(self.map_unpriced_config)},
             "unpriced_by_config": {"records": self.config_unpriced, "cost_map": to_float(self.config_unpriced_map)},
@@ -277,11 +288,12 @@ class SpendReport:
 
     def sorted_rows(self) -> list[SpendRow]:
         """Largest absolute difference first; then by name."""
-        return sorted(self.rows.values(), key=lambda r: (-abs(r.config - r.cost_map), r.deployment or r.model))
+        return sorted(self.rows.values(),
+                      key=lambda r: (-abs(r.config_spend - r.map_spend), r.deployment or r.model))
 
     def as_dict(self) -> dict[str, Any]:
         total = self.total
-        whole = total.config - total.cost_map
+        whole = total.config_spend - total.map_spend
         return {"rows": [r.as_dict(whole) for r in self.sorted_rows()], "total": total.as_dict(whole),
                 "accounting": {"read": self.read, "records": total.records, "rejected": self.rejected,
                                "skipped": self.skipped}}
@@ -302,11 +314,13 @@ class SpendDiff:
         route = self._routes.get(key)
         if route is None:
             resolver = self.config_engine.resolver
-            d, _ = resolver.pick_deployment(model, model_id)
+            target = resolver.routing.alias_target(model)  # router_settings.model_group_alias
+            routed = model if target is None else target
+            d, _ = resolver.routing.pick_deployment(routed, model_id)
             if d is None:
                 route = (f"model:{model}", None, model, model)
             else:
-                route = (f"deployment:{d.index}", d.label, d.model_name, map_model(resolver, d, model))
+                route = (f"deployment:{d.index}", d.label, d.model_name, map_model(resolver, d, routed))
             self._routes[key] = route
         return route
 
@@ -355,6 +369,7 @@ def diff_doc(cost_map: CostMap, config: ProxyConfig, usage: Iterable[str] = ()) 
         "config": config.path or None,
         "cost_map": cost_map.info.as_dict(),
         "deployments": [d.as_dict() for d in price_diffs(cost_map, config)],
+        "aliases": config_routes(cost_map, config, None),
         "spend": None,
     }
     if usage:
@@ -433,6 +448,10 @@ def render_diff(doc: dict[str, Any], console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    for route in doc.get("aliases") or []:
+        served = "its calls are priced as that group's" if route["served"] else \
+            "no deployment serves it (the proxy fails these calls)"
+        console.print(Text(f"alias {route['alias']} → model group {route['target']}: {served}"), soft_wrap=True)
     if not doc["deployments"]:
         console.print(Text("no deployment sets prices: everything is priced from the cost map"), soft_wrap=True)
     for dep in doc["deployments"]:

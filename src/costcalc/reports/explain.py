@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..pricing.formulas import band_rates
+from ..engines.streaming import PricingEngine
+from ..pricing.formulas import NO_ADJUSTMENT, Adjuster, band_rates
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
-from ..rates.resolve import PriceSheet, Resolver, Unpriced, prices_anything
+from ..rates.resolve import Resolver
+from ..rates.sheets import PriceSheet, Unpriced, prices_anything
 
 # The parts of a call's price, in the order lookup shows them, with the rate keys each part owns. A part
 # whose rate comes from another part's key has "defaulted" to that part (LiteLLM's fallbacks, PRICING.md §2).
@@ -119,13 +121,39 @@ def _how(resolver: Resolver, sheet: PriceSheet) -> str:
     d = sheet.deployment
     if d is None:
         return "cost_map"
-    if resolver.uses_custom_pricing(d):
-        return "custom_prices" if prices_anything(resolver.registered(d).entry) else "cache_only_override_ignored"
+    if resolver.registry.uses_custom_pricing(d):
+        used = prices_anything(resolver.registry.registered(d).entry)
+        return "custom_prices" if used else "cache_only_override_ignored"
     return "base_model" if sheet.rule.startswith(f"deployment {d.label}: base_model") else "deployment_model"
 
 
-def sheet_doc(sheet: PriceSheet, service_tier: str | None = None) -> dict[str, Any]:
-    """Everything about one rate card: how it was chosen, its fields with sources, the effective rates."""
+def adjusted_rate(adjuster: Adjuster, rate: float) -> float:
+    """A rate after the config's discount then percentage margin (the fixed margin is per call, not per unit)."""
+    after = rate - rate * adjuster.discount if adjuster.discount else rate
+    return after + after * adjuster.margin_pct if adjuster.margin_pct else after
+
+
+def adjustment_doc(adjuster: Adjuster) -> dict[str, float]:
+    return {"discount": adjuster.discount, "margin_percentage": adjuster.margin_pct,
+            "margin_fixed": adjuster.margin_fixed}
+
+
+def adjustment_text(adjustment: dict[str, float]) -> str:
+    """``discount 10%, then margin 5% + $0.0001 per call`` (empty when the config adjusts nothing)."""
+    parts = []
+    if adjustment["discount"]:
+        parts.append(f"discount {adjustment['discount'] * 100:g}%")
+    if adjustment["margin_percentage"]:
+        parts.append(f"margin {adjustment['margin_percentage'] * 100:g}%")
+    if adjustment["margin_fixed"]:
+        parts.append(f"${adjustment['margin_fixed']:g} per call")
+    return ", then ".join(parts[:2]) + (f" + {parts[2]}" if len(parts) > 2 else "")
+
+
+def sheet_doc(sheet: PriceSheet, service_tier: str | None = None,
+              adjuster: Adjuster = NO_ADJUSTMENT) -> dict[str, Any]:
+    """Everything about one rate card: how it was chosen, its fields with sources, the effective rates (each also
+    after the config's discount and margin, which ``adjustment`` gives)."""
     doc: dict[str, Any] = {
         "model": sheet.model,
         "rule": sheet.rule,
@@ -147,6 +175,11 @@ def sheet_doc(sheet: PriceSheet, service_tier: str | None = None) -> dict[str, A
                                            formula=sheet.formula, uplift=sheet.uplift)
         if sheet.formula != "generic":
             doc["formula"] = sheet.formula  # the provider cost function that prices the call (pricing.FORMULAS)
+    # GPU-time pricing is returned before discount and margin (pricing.FORMULAS)
+    applies = adjuster if sheet.formula != "replicate_gpu" else NO_ADJUSTMENT
+    doc["adjustment"] = adjustment_doc(applies)
+    for row in doc["effective"]:
+        row["adjusted"] = adjusted_rate(applies, row["value"])
     return doc
 
 
@@ -173,27 +206,36 @@ def suggestions(cost_map: CostMap, config: ProxyConfig, model: str, n: int = 3) 
 def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: str | None = None,
                service_tier: str | None = None) -> dict[str, Any]:
     """The ``lookup --format json`` document (schema in the README)."""
-    resolver = Resolver(cost_map, config)
+    engine = PricingEngine(cost_map, config)
+    resolver = engine.resolver
     notes: list[str] = []
-    group = resolver.deployments_named(model)
+    target = resolver.routing.alias_target(model)
+    routed = model if target is None else target  # the model group the proxy serves the call from
+    alias = None
+    if target is not None:
+        alias = {"alias": model, "target": target, "hidden": model in config.hidden_aliases}
+        notes.append(f"router_settings.model_group_alias routes {model!r} to the model group {target!r}"
+                     + (" (hidden from /models)" if alias["hidden"] else ""))
+    group = resolver.routing.deployments_named(routed)
     if model_id is not None:
         if any(d.model_id == model_id for d in config.deployments):
-            picked, _ = resolver.pick_deployment(model, model_id)
+            picked, _ = resolver.routing.pick_deployment(routed, model_id)
             group = [picked] if picked is not None else []
         else:
             notes.append(f"no deployment has model_info.id {model_id!r}: a record naming it is routed by "
                          "its model alone")
     elif len(group) > 1:
-        _, ambiguity = resolver.pick_deployment(model, None)
+        _, ambiguity = resolver.routing.pick_deployment(routed, None)
         if ambiguity:
             notes.append(ambiguity)
     results: list[tuple[Resolution, str | None]]
     if group:
-        results = [(resolver.resolve_deployment(d, model), _matched_by(d, model, model_id)) for d in group]
+        results = [(resolver.resolve_deployment(d, routed), _matched_by(d, routed, model_id)) for d in group]
     else:
         results = [(resolver.resolve(model), None)]
     doc: dict[str, Any] = {"query": model, "model_id": model_id, "service_tier": service_tier,
                            "config": config.path or None, "cost_map": cost_map.info.as_dict(), "found": False,
+                           "alias": alias,
                            "notes": notes, "resolutions": [], "suggestions": {"config": [], "cost_map": []}}
     for res, matched in results:
         entry: dict[str, Any] = {"status": "priced" if isinstance(res, PriceSheet) else "unpriced",
@@ -202,7 +244,7 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
         if isinstance(res, PriceSheet):
             doc["found"] = True
             entry["how"] = _how(resolver, res)
-            entry.update(sheet_doc(res, service_tier))
+            entry.update(sheet_doc(res, service_tier, engine.adjuster(res)))
         else:
             entry.update({"how": None, "model": res.model, "reason": res.reason,
                           "suggestions": list(res.suggestions)})
@@ -280,13 +322,19 @@ def render_lookup(doc: dict[str, Any], console: Any) -> None:
         line(f"  cost-map key: {res['map_key'] or '-'}{lookup}   provider: {res['provider'] or '-'}   "
              f"mode: {res['mode'] or '-'}")
         tier = f", service tier {doc['service_tier']}" if doc["service_tier"] else ""
+        adjusting = adjustment_text(res["adjustment"])
+        if adjusting:
+            line(f"  litellm_settings: {adjusting}: the effective rates below include them")
         table = Table(title=f"rates that apply (prompt below every threshold{tier})", title_justify="left",
                       box=box.SIMPLE_HEAD)
-        for col in ("part", "rate", "per 1M tokens", "key", "source"):
-            table.add_column(col, justify="right" if col in ("rate", "per 1M tokens") else "left")
+        columns = ("part", "rate", "per 1M tokens", *(("effective per 1M",) if adjusting else ()), "key", "source")
+        for col in columns:
+            table.add_column(col, justify="right" if col in ("rate", "per 1M tokens", "effective per 1M") else "left")
         for row in res["effective"]:
             per_m = "" if row["per_million"] is None else per_million_text(row["per_million"])
-            table.add_row(row["part"], _rate(row["value"], row["unit"]), per_m, row["key"], row["source"])
+            effective = () if not adjusting else \
+                ("" if row["per_million"] is None else per_million_text(row["adjusted"] * 1_000_000),)
+            table.add_row(row["part"], _rate(row["value"], row["unit"]), per_m, *effective, row["key"], row["source"])
         console.print(table)
         table = Table(title="price fields of the rate card", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("field", "value", "per 1M tokens", "source"):
@@ -363,11 +411,26 @@ def search_models(cost_map: CostMap, query: str | None, *, provider: str | None 
     return {"query": query, "provider": provider, "mode": mode, "matches": len(hits), "models": rows}
 
 
+def config_routes(cost_map: CostMap, config: ProxyConfig, query: str | None) -> list[dict[str, Any]]:
+    """The config's router_settings.model_group_alias entries whose alias or target contains ``query``: names a
+    client may call that the proxy serves from another model group (``models --config`` lists them)."""
+    q = (query or "").strip().lower()
+    routing = Resolver(cost_map, config).routing
+    return [{"alias": alias, "target": target, "hidden": alias in config.hidden_aliases,
+             "served": bool(routing.deployments_named(target))}
+            for alias, target in config.model_group_alias.items()
+            if not q or q in alias.lower() or q in target.lower()]
+
+
 def render_models(doc: dict[str, Any], console: Any) -> None:
     from rich import box
     from rich.table import Table
 
     rows = doc["models"]
+    for route in doc.get("aliases") or []:
+        hidden = " (hidden)" if route["hidden"] else ""
+        served = "" if route["served"] else ": no deployment serves it (the proxy fails these calls)"
+        console.print(f"alias {route['alias']} → model group {route['target']}{hidden}{served}", soft_wrap=True)
     if not rows:
         console.print("no matching models")
         return

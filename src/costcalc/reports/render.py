@@ -396,8 +396,9 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
     if r.batch:
         lines[0] += "  batch output line: batch rates, no discount or margin"
     for c in charges:
-        units = f"{c.units:g} s" if c.part.startswith("duration") else f"{int(c.units):,}"
-        lines.append(f"  {c.part:<15} {units:>12} × {c.rate:.6g} = {c.cost:.10g}   "
+        # a duration in full (exact microseconds read as the shortest float), so that units × rate multiplies out
+        units = f"{c.units!r} s" if c.part.startswith(("duration", "GPU time")) else f"{int(c.units):,}"
+        lines.append(f"  {c.part:<15} {units:>12} × {c.rate!r} = {c.cost:.10g}   "
                      f"({c.key}; {c.source or 'default'})")
     base = o.cost.total - o.cost.adjustment
     if o.cost.adjustment:

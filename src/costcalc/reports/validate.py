@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..engines.streaming import adjuster_for
 from ..errors import ConfigError
 from ..rates.config import (
     ENV_REF,
@@ -28,19 +29,21 @@ from ..rates.config import (
     load_yaml,
     parse_adjustments,
     parse_deployment,
+    parse_model_group_alias,
     parse_price,
     read_config_bytes,
 )
 from ..rates.costmap import CostMap
 from ..rates.fields import ABOVE_THRESHOLD, CUSTOM_PRICING_FIELDS, MODEL_INFO_FIELDS
-from ..rates.resolve import Resolver, Unpriced, prices_anything
+from ..rates.resolve import Resolver
+from ..rates.sheets import PriceSheet, Unpriced, prices_anything
 
 LEVELS = ("error", "warning", "info")
 MAX_PER_TOKEN = 0.001  # $1,000 per 1M tokens: no public model costs that much per token
 _SECTIONS = ("litellm_params", "model_info")
 _CACHE_KEYS = ("cache_read_input_token_cost", "cache_creation_input_token_cost")
 
-# The proxy-rule warnings of resolve.Resolver.custom_pricing_warnings, by how they begin: (rule, level, key).
+# The proxy-rule warnings of RateCardRegistry.custom_pricing_warnings, by how they begin: (rule, level, key).
 _PROXY_RULES = (
     ("output is billed at $0", "partial-override", "warning", "output_cost_per_token"),
     ("input (and cache reads/writes) is billed at $0", "partial-override", "warning", "input_cost_per_token"),
@@ -75,22 +78,28 @@ class _Raw:
     docs: list[tuple[str, Any]]
     entries: list[tuple[str, Any]]  # (file it came from, model_list entry)
     settings: dict[str, Any] = field(default_factory=dict)  # litellm_settings; the including file's keys win
+    router: dict[str, Any] = field(default_factory=dict)  # router_settings, merged the same way
+    general: dict[str, Any] = field(default_factory=dict)  # general_settings, merged the same way
 
 
-class _Linter:
-    def __init__(self, cost_map: CostMap, path: str):
-        self.cost_map = cost_map
-        self.path = path
-        self.findings: list[Finding] = []
-        self._real_keys: set[str] | None = None
-        # Deployments checked with an invalid price left out: what the proxy makes of them is moot until fixed.
-        self.tainted: set[int] = set()
+class Findings:
+    """The findings of one validate run, in the order they were found."""
+
+    def __init__(self) -> None:
+        self.items: list[Finding] = []
 
     def add(self, level: str, rule: str, message: str, *, deployment: str | None = None, key: str | None = None,
             index: int | None = None) -> None:
-        self.findings.append(Finding(level, rule, deployment, key, message, index))
+        self.items.append(Finding(level, rule, deployment, key, message, index))
 
-    # -- reading --------------------------------------------------------------------------------------------
+
+class RawConfigReader:
+    """Reads the config as written, ``include:`` files followed, reporting what it cannot read as findings."""
+
+    def __init__(self, path: str, findings: Findings):
+        self.path = path
+        self.findings = findings
+        self.add = findings.add
 
     def read(self) -> _Raw | None:
         raw = _Raw([], [])
@@ -132,6 +141,16 @@ class _Linter:
                 raw.settings.setdefault(k, v)
         else:
             self.add("error", "settings", f"{shown}: litellm_settings must be a mapping", key="litellm_settings")
+        general = doc.get("general_settings") or {}
+        if isinstance(general, dict):
+            for k, v in general.items():
+                raw.general.setdefault(k, v)
+        router = doc.get("router_settings") or {}
+        if isinstance(router, dict):
+            for k, v in router.items():
+                raw.router.setdefault(k, v)
+        else:
+            self.add("error", "settings", f"{shown}: router_settings must be a mapping", key="router_settings")
         includes = doc.get("include") or []
         for name in [includes] if isinstance(includes, str) else includes if isinstance(includes, list) else []:
             if not isinstance(name, str):
@@ -147,7 +166,14 @@ class _Linter:
             self._read_one(inc, str(Path(shown).parent / name), raw, seen | {inc})
         return True
 
-    # -- os.environ typos, anywhere in the YAML -------------------------------------------------------------
+
+class EnvReferenceScan:
+    """Finds mistyped ``os.environ/`` references anywhere in the YAML (values are never shown)."""
+
+    def __init__(self, path: str, findings: Findings):
+        self.path = path
+        self.findings = findings
+        self.add = findings.add
 
     def env_typos(self, raw: _Raw, labels: dict[int, str]) -> None:
         position = 0
@@ -175,7 +201,21 @@ class _Linter:
             self.add("error", "env-typo", "looks like a mistyped 'os.environ/' reference: the proxy will use the "
                      "literal string instead of the environment variable", deployment=label, key=where, index=index)
 
-    # -- one deployment, as written ------------------------------------------------------------------------
+
+class WrittenEntryCheck:
+    """Checks one model_list entry as written: price key names and price values, then parses it as
+    ``load_config`` would with the invalid prices left out (``tainted`` holds the entries that had some)."""
+
+    def __init__(self, cost_map: CostMap, path: str, findings: Findings):
+        self.cost_map = cost_map
+        self.path = path
+        self.findings = findings
+        self.add = findings.add
+        self._real_keys: set[str] | None = None
+        self._price_keys: list[str] | None = None
+        self._close: dict[str, str | None] = {}
+        # Deployments checked with an invalid price left out: what the proxy makes of them is moot until fixed.
+        self.tainted: set[int] = set()
 
     @property
     def real_keys(self) -> set[str]:
@@ -225,13 +265,22 @@ class _Linter:
                      str(exc).removeprefix(prefix), deployment=label, key=exc.key, index=index)
             return None
 
+    def _close_price_key(self, key: str) -> str | None:
+        """The real price key ``key`` is probably a typo of; one fuzzy search per distinct key name (a config
+        repeats rpm, api_base, ... in every deployment)."""
+        if key not in self._close:
+            if self._price_keys is None:
+                self._price_keys = [k for k in self.real_keys if is_price_key(k)]
+            close = difflib.get_close_matches(key, self._price_keys, n=1, cutoff=0.8 if is_price_key(key) else 0.88)
+            self._close[key] = close[0] if close else None
+        return self._close[key]
+
     def _key_name(self, section: str, key: str, where: str, label: str, index: int) -> None:
         if self._known(key):
             return
-        price_keys = [k for k in self.real_keys if is_price_key(k)]
-        close = difflib.get_close_matches(key, price_keys, n=1, cutoff=0.8 if is_price_key(key) else 0.88)
+        close = self._close_price_key(key)
         if close:
-            self.add("error", "unknown-price-key", f"unknown price key; did you mean {close[0]}? As written the "
+            self.add("error", "unknown-price-key", f"unknown price key; did you mean {close}? As written the "
                      "proxy does not apply it", deployment=label, key=where, index=index)
         elif is_price_key(key):
             self.add("warning", "unknown-price-key", "not a price key LiteLLM knows: the proxy does not apply it",
@@ -267,11 +316,25 @@ class _Linter:
                      deployment=label, key=where, index=index)
         return True
 
-    # -- what the proxy makes of each deployment -----------------------------------------------------------
+
+class ProxyBehaviourCheck:
+    """What the proxy makes of the parsed deployments, asked of the engine's own resolution: custom-pricing rules,
+    unpriced models, shared ids, wildcard shadowing and ambiguous names."""
+
+    def __init__(self, cost_map: CostMap, path: str, findings: Findings, tainted: set[int],
+                 adjustments: tuple[dict[str, float], dict[str, Any]] = ({}, {})):
+        self.cost_map = cost_map
+        self.path = path
+        self.discounts, self.margins = adjustments
+        self.findings = findings
+        self.add = findings.add
+        self.tainted = tainted
 
     def deployments(self, deployments: list[Deployment]) -> None:
-        config = ProxyConfig(path=self.path, deployments=tuple(deployments))
-        resolver = Resolver(self.cost_map, config)
+        config = ProxyConfig(path=self.path, deployments=tuple(deployments), cost_discount_config=self.discounts,
+                             cost_margin_config=self.margins)
+        resolver = Resolver(self.cost_map, config, suggestions=False)
+        self._cards: dict[int, Any] = {}
         for d in deployments:
             self._deployment(resolver, d)
         self._duplicates(deployments, resolver)
@@ -283,7 +346,7 @@ class _Linter:
         for where in d.string_prices:
             self.add("info", "string-price", "price written as a string (PyYAML reads 1e-6 as one); accepted, as "
                      "LiteLLM's Router converts it", deployment=label, key=where, index=index)
-        typos = {f.key for f in self.findings if f.rule == "unknown-price-key" and f.index == index}
+        typos = {f.key for f in self.findings.items if f.rule == "unknown-price-key" and f.index == index}
         for key in d.dropped_params_prices:
             if f"litellm_params.{key}" not in typos:
                 self.add("warning", "dropped-param-price", "the proxy silently drops this key in litellm_params "
@@ -291,11 +354,11 @@ class _Linter:
                          deployment=label, key=f"litellm_params.{key}", index=index)
         if d.index in self.tainted:
             return
-        custom = resolver.uses_custom_pricing(d)
+        custom = resolver.registry.uses_custom_pricing(d)
         if custom:
-            reg = resolver.registered(d)
+            reg = resolver.registry.registered(d)
             used = prices_anything(reg.entry)
-            for w in resolver.custom_pricing_warnings(d, reg, used):
+            for w in resolver.registry.custom_pricing_warnings(d, reg, used):
                 rule, level, key = next(((r, lv, k) for prefix, r, lv, k in _PROXY_RULES if w.startswith(prefix)),
                                         ("proxy-rule", "warning", None))
                 if rule is None:
@@ -303,6 +366,7 @@ class _Linter:
                 if rule == "cache-only-override":
                     key = ", ".join(k for k in sorted(reg.entry) if k.startswith(_CACHE_KEYS))
                 self.add(level, rule, w, deployment=label, key=key, index=index)
+            self._price_units(d, reg)
             out, cache_read = reg.entry.get("output_cost_per_token"), reg.entry.get("cache_read_input_token_cost")
             if used and out is not None and cache_read and float(out) < float(cache_read):
                 self.add("warning", "output-below-cache-read", f"output ({float(out):g}) is cheaper than a cache "
@@ -310,7 +374,15 @@ class _Linter:
                          deployment=label, key="output_cost_per_token", index=index)
         if d.is_wildcard:
             return
-        res = resolver.resolve_deployment(d, d.model_name)
+        res = self._card(resolver, d)
+        if custom and isinstance(res, PriceSheet) and res.sources and any(
+                s.startswith("config:") for s in res.sources.values()):
+            discount = adjuster_for(resolver, res).discount
+            if discount:
+                self.add("info", "discount-on-negotiated", f"cost_discount_config takes {discount * 100:g}% off this "
+                         "deployment's own prices too: if they are already negotiated (discounted) prices, the "
+                         "discount applies twice", deployment=label, key="litellm_settings.cost_discount_config",
+                         index=index)
         if isinstance(res, Unpriced):
             self.add("warning", "unpriced-model", f"{res.reason}; costcalc reports its calls as unpriced",
                      deployment=label, key="litellm_params.model", index=index)
@@ -318,6 +390,34 @@ class _Linter:
             self.add("warning", "base-model-unknown", f"base_model is not in the cost map; priced from the "
                      f"deployment model instead ({res.map_key})", deployment=label, key="model_info.base_model",
                      index=index)
+
+    def _price_units(self, d: Deployment, reg: Any) -> None:
+        """A price the config sets that is 1,000x or 1,000,000x the cost map's for the same backend model: a per-1K
+        or per-1M price pasted as per token (or per second)."""
+        if reg.backend_key is None:
+            return
+        published = self.cost_map.entry(reg.backend_key)
+        for key, value in reg.entry.items():
+            if not reg.sources.get(key, "").startswith("config:") or "cost_per" not in key:
+                continue
+            mine, theirs = _float(value), _float(published.get(key))
+            if not mine or not theirs or theirs <= 0:
+                continue
+            for factor, unit in UNIT_FACTORS:
+                if factor / UNIT_SLACK <= mine / theirs <= factor * UNIT_SLACK:
+                    where = "model_info" if reg.sources[key] == "config:model_info" else "litellm_params"
+                    per = "token" if "token" in key else "second" if "second" in key else key.rsplit("_per_", 1)[-1]
+                    self.add("warning", "price-unit", f"{mine:g} is {factor:,}x the cost map's {theirs:g} for "
+                             f"{reg.backend_key!r}: a {unit} price written as a per-{per} price? The proxy bills "
+                             "it as written", deployment=d.label, key=f"{where}.{key}", index=d.index + 1)
+                    break
+
+    def _card(self, resolver: Resolver, d: Deployment) -> Any:
+        """The deployment's rate card for a call by its own name (asked once per deployment)."""
+        card = self._cards.get(d.index)
+        if card is None:
+            card = self._cards[d.index] = resolver.resolve_deployment(d, d.model_name)
+        return card
 
     def _duplicates(self, deployments: list[Deployment], resolver: Resolver) -> None:
         first_by_id: dict[str, Deployment] = {}
@@ -348,11 +448,11 @@ class _Linter:
             found = self.cost_map.provider_of(d.model_name)
             if found is not None and d.model_name.startswith(f"{found[0]}/"):
                 names.append(found[1])  # "openai/gpt-4o" is also called as "gpt-4o"
-            mine = resolver.resolve_deployment(d, d.model_name)
+            mine = self._card(resolver, d)
             for name in dict.fromkeys(names):
                 if name == d.model_name:
                     continue
-                group = resolver.deployments_named(name)
+                group = resolver.routing.deployments_named(name)
                 if not group or not group[0].is_wildcard:
                     continue
                 theirs = resolver.resolve_deployment(group[0], name)
@@ -367,13 +467,57 @@ class _Linter:
 
     def _ambiguous(self, resolver: Resolver, deployments: list[Deployment]) -> None:
         for name in dict.fromkeys(d.model_name for d in deployments if not d.is_wildcard):
-            group = resolver.deployments_named(name)
+            group = resolver.routing.deployments_named(name)
             if len(group) < 2:
                 continue
-            _, note = resolver.pick_deployment(name, None)
+            _, note = resolver.routing.pick_deployment(name, None)
             if note:
                 self.add("warning", "ambiguous-name", note + "; usage records should carry model_id",
                          deployment=group[0].label, key="model_name", index=group[0].index + 1)
+
+
+    def aliases(self, router: dict[str, Any], deployments: list[Deployment]) -> None:
+        """router_settings.model_group_alias: where each alias sends its calls, and the entries that mislead."""
+        key = "router_settings.model_group_alias"
+        try:
+            routes, hidden = parse_model_group_alias(router, self.path)
+        except ConfigError as exc:
+            self.add("error", "settings", str(exc).removeprefix(f"{exc.path}: {key}: "), key=key)
+            return
+        written = router.get("model_group_alias") or {}
+        for alias in written:
+            if alias not in routes:
+                self.add("warning", "alias-ignored", "the entry names no model group (a non-empty string, or "
+                         "{model: <group>}): the proxy does not rewrite this name", key=f"{key}.{alias}")
+        config = ProxyConfig(path=self.path, deployments=tuple(deployments), model_group_alias=routes,
+                             hidden_aliases=hidden)
+        routing = Resolver(self.cost_map, config).routing
+        names = {d.model_name for d in deployments}
+        for alias, target in routes.items():
+            where = f"{key}.{alias}"
+            group = routing.deployments_named(target)
+            if not group:
+                self.add("warning", "alias-unserved", f"routes {alias!r} to {target!r}, which no deployment serves: "
+                         "the proxy fails these calls (costcalc reports them as unpriced)", key=where)
+                continue
+            first = group[0]
+            self.add("info", "alias", f"calls to {alias!r} are served by the model group {target!r} and priced "
+                     f"as its deployment {first.label}" + (" (hidden from /models)" if alias in hidden else ""),
+                     deployment=first.label, key=where, index=first.index + 1)
+            if alias in names:
+                self.add("warning", "alias-shadows-deployment", f"a deployment is also named {alias!r}, but the "
+                         f"alias wins: calls to {alias!r} go to {target!r}, never to that deployment", key=where)
+
+
+# A custom price this many times the map's (within UNIT_SLACK either way) is probably in the wrong unit.
+UNIT_FACTORS = ((1_000_000, "per-1M"), (1_000, "per-1K"))
+UNIT_SLACK = 1.5
+SHORT_MODEL_LIST = 3  # at most this many deployments next to store_model_in_db: the rest probably sit in the DB
+
+
+def _truthy(value: Any) -> bool:
+    """A YAML flag as the proxy reads it: true, or a string spelling true."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def _float(value: Any) -> float | None:
@@ -403,27 +547,38 @@ def _env_typo(value: str) -> bool:
 def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
     """Every finding for the config at ``path``, ordered by deployment. Raises ConfigError only when the file
     cannot be read at all."""
-    lint = _Linter(cost_map, path)
-    raw = lint.read()
+    findings = Findings()
+    raw = RawConfigReader(path, findings).read()
     if raw is not None:
+        written = WrittenEntryCheck(cost_map, path, findings)
         labels: dict[int, str] = {}
         parsed = []
         for i, (shown, entry) in enumerate(raw.entries):
-            d = lint.raw_entry(i, shown, entry)
+            d = written.raw_entry(i, shown, entry)
             if d is not None:
                 parsed.append(d)
                 labels[i] = d.label
             elif isinstance(entry, dict) and isinstance(entry.get("model_name"), str):
                 labels[i] = f"{entry['model_name']} (#{i + 1})"
-        lint.env_typos(raw, labels)
-        lint.deployments(parsed)
+        EnvReferenceScan(path, findings).env_typos(raw, labels)
         try:
-            parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
+            adjustments = parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
         except ConfigError as exc:
             prefix = f"{exc.path}: " + (f"{exc.key}: " if exc.key else "")
-            lint.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
+            findings.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
+            adjustments = ({}, {})
+        behaviour = ProxyBehaviourCheck(cost_map, path, findings, written.tainted, adjustments)
+        behaviour.deployments(parsed)
+        behaviour.aliases(raw.router, parsed)
+        if _truthy(raw.general.get("store_model_in_db")) and len(raw.entries) <= SHORT_MODEL_LIST:
+            findings.add("warning" if not raw.entries else "info", "models-in-database",
+                         f"store_model_in_db is on and model_list has {len(raw.entries) or 'no'} "
+                         f"deployment{'s' if len(raw.entries) != 1 else ''}: models added through the proxy's UI or "
+                         "API are kept in its database, which costcalc cannot see; calls to them are priced from "
+                         "the cost map alone or reported unpriced. Export them into the config to price them as "
+                         "the proxy does", key="general_settings.store_model_in_db")
     order = {level: n for n, level in enumerate(LEVELS)}
-    return sorted(lint.findings, key=lambda f: (f.index or 0, order[f.level]))
+    return sorted(findings.items, key=lambda f: (f.index or 0, order[f.level]))
 
 
 def validate_doc(path: str, cost_map: CostMap) -> dict[str, Any]:
@@ -440,12 +595,39 @@ def finding_line(f: dict[str, Any]) -> str:
     return ": ".join(parts)
 
 
-def render_validate(doc: dict[str, Any], console: Any) -> None:
+GROUP_AT = 3  # a rule that fires this often (at one level) prints as one line with a count, unless --verbose
+_NAMES_SHOWN = 5
+
+
+def grouped_lines(findings: list[dict[str, Any]], verbose: bool = False) -> list[tuple[str, str]]:
+    """(level, line) to print: one per finding with ``verbose``; else a rule that fires GROUP_AT times or more
+    at one level becomes one line where it first fires: its first message, the count, and where the others are."""
+    if verbose:
+        return [(f["level"], finding_line(f)) for f in findings]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in findings:
+        groups.setdefault((f["level"], f["rule"]), []).append(f)
+    lines = []
+    for f in findings:
+        group = groups[(f["level"], f["rule"])]
+        if len(group) < GROUP_AT:
+            lines.append((f["level"], finding_line(f)))
+        elif f is group[0]:
+            first = f["deployment"] or f["key"] or "(config)"
+            where = [w for w in dict.fromkeys(g["deployment"] or g["key"] or "(config)" for g in group) if w != first]
+            shown = ", ".join(where[:_NAMES_SHOWN]) + (", …" if len(where) > _NAMES_SHOWN else "")
+            also = f"; also {shown}" if where else ""
+            lines.append((f["level"], f"{finding_line(f)} [{f['rule']}: {len(group)} times{also}; "
+                          "--verbose lists each]"))
+    return lines
+
+
+def render_validate(doc: dict[str, Any], console: Any, verbose: bool = False) -> None:
     from rich.text import Text
 
     style = {"error": "red", "warning": "yellow", "info": ""}
-    for f in doc["findings"]:
-        console.print(Text(finding_line(f), style=style[f["level"]]), soft_wrap=True)
+    for level, line in grouped_lines(doc["findings"], verbose):
+        console.print(Text(line, style=style[level]), soft_wrap=True)
     c = doc["counts"]
     verdict = "invalid" if c["error"] else "ok"
     console.print(Text(f"{doc['config']}: {verdict}: {c['error']} error(s), {c['warning']} warning(s), "

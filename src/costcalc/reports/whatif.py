@@ -1,0 +1,241 @@
+"""What-if before rollout: a new proxy config against the current one (``diff --config NEW --against CURRENT``).
+
+Per deployment, every price field under both configs and the effective rate of each part of a call after each
+config's discount and margin; with usage, the spend per model and in total under both, each side computed
+exactly as ``costcalc price`` computes it with that config (one read of the input, priced by two engines).
+Deployments are paired by ``model_name`` and ``model_info.id`` (without an id: by their order among the
+deployments of that name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..engines.streaming import PricingEngine
+from ..pricing.exact import ZERO
+from ..rates.config import Deployment, ProxyConfig
+from ..rates.costmap import CostMap
+from ..rates.sheets import PriceSheet
+from ..reading.jsonl import read_usage
+from ..reading.records import UsageRecord
+from .aggregate import Report, ReportBuilder
+from .explain import adjusted_rate, adjustment_doc, effective_rates
+
+_PARTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning")
+
+
+def _keys(config: ProxyConfig) -> dict[tuple[str, str], Deployment]:
+    """Each deployment under the key it is paired by."""
+    out: dict[tuple[str, str], Deployment] = {}
+    seen: dict[str, int] = {}
+    for d in config.deployments:
+        if d.model_id is not None:
+            out[(d.model_name, f"id {d.model_id}")] = d
+        else:
+            n = seen[d.model_name] = seen.get(d.model_name, 0) + 1
+            out[(d.model_name, f"#{n}")] = d
+    return out
+
+
+def _card(engine: PricingEngine, d: Deployment) -> dict[str, Any]:
+    """One side of a deployment: its price fields, the effective rates after discount and margin, or why none."""
+    if d.is_wildcard:
+        return {"deployment": d.label, "status": "wildcard", "reason": "prices each called model from the cost map",
+                "fields": {}, "effective": {}, "adjustment": None}
+    card = engine.resolver.resolve_deployment(d, d.model_name)
+    if not isinstance(card, PriceSheet):
+        return {"deployment": d.label, "status": "unpriced", "reason": card.reason, "fields": {}, "effective": {},
+                "adjustment": None}
+    adjuster = engine.adjuster(card)
+    fields = {k: v for k, v in card.rates.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if card.per_second:
+        rate = card.per_second_rate[1]  # type: ignore[index]
+        effective = {"per_second": (rate, adjusted_rate(adjuster, rate))}
+    else:
+        rows = effective_rates(card.rates, card.sources, card.provider, 0, formula=card.formula, uplift=card.uplift)
+        effective = {r["part"]: (r["value"], adjusted_rate(adjuster, r["value"])) for r in rows if r["part"] in _PARTS}
+    return {"deployment": d.label, "status": "priced", "reason": None, "fields": fields, "effective": effective,
+            "adjustment": adjustment_doc(adjuster)}
+
+
+def _change(new: float | None, current: float | None) -> dict[str, Any]:
+    delta = None if new is None or current is None else new - current
+    return {"delta": delta, "change": delta / current + 0.0 if delta is not None and current else None}
+
+
+def deployment_changes(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig) -> list[dict[str, Any]]:
+    """Every deployment of either config: ``changed``, ``unchanged``, ``added`` or ``removed``, with each price
+    field and each part's effective rate (after discount and margin) under both."""
+    engines = PricingEngine(cost_map, new), PricingEngine(cost_map, current)
+    new_keys, current_keys = _keys(new), _keys(current)
+    out = []
+    for key in [*new_keys, *(k for k in current_keys if k not in new_keys)]:
+        sides = [(_card(e, keys[key]) if key in keys else None) for e, keys in zip(engines, (new_keys, current_keys))]
+        now, before = sides
+        names = sorted({*(now or {}).get("fields", {}), *(before or {}).get("fields", {})})
+        fields = []
+        for name in names:
+            a = (now or {}).get("fields", {}).get(name)
+            b = (before or {}).get("fields", {}).get(name)
+            fields.append({"field": name, "new": a, "current": b, **_change(a, b)})
+        parts = list(dict.fromkeys([*(now or {}).get("effective", {}), *(before or {}).get("effective", {})]))
+        effective = []
+        for part in parts:
+            a_rate, a_adj = (now or {}).get("effective", {}).get(part, (None, None))
+            b_rate, b_adj = (before or {}).get("effective", {}).get(part, (None, None))
+            effective.append({"part": part, "new": a_rate, "current": b_rate, "new_effective": a_adj,
+                              "current_effective": b_adj, **_change(a_adj, b_adj)})
+        if now is None or before is None:
+            status = "added" if before is None else "removed"
+        else:
+            same = all(f["new"] == f["current"] for f in fields) and \
+                all(e["new_effective"] == e["current_effective"] for e in effective) and \
+                now["status"] == before["status"]
+            status = "unchanged" if same else "changed"
+        out.append({"model_name": key[0], "match": key[1], "status": status,
+                    "new": None if now is None else {k: now[k] for k in ("deployment", "status", "reason",
+                                                                         "adjustment")},
+                    "current": None if before is None else {k: before[k] for k in ("deployment", "status", "reason",
+                                                                                   "adjustment")},
+                    "fields": fields, "effective": effective})
+    return out
+
+
+def spend_under_both(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig,
+                     paths: Iterable[str]) -> tuple[Report, Report]:
+    """Each record priced under both configs in one read (stdin included): the per-model reports ``costcalc
+    price`` builds with each config."""
+    engines = PricingEngine(cost_map, new), PricingEngine(cost_map, current)
+    builders = ReportBuilder(("model",)), ReportBuilder(("model",))
+    for result in read_usage(paths):
+        for engine, builder in zip(engines, builders):
+            builder.add(engine.price(result) if result.__class__ is UsageRecord else result)
+    return builders[0].finish(), builders[1].finish()
+
+
+def _spend_row(model: str, new: Any, current: Any, unpriced: tuple[int, int]) -> dict[str, Any]:
+    a = new.costs[6] if new is not None else ZERO
+    b = current.costs[6] if current is not None else ZERO
+    return {"model": model, "requests": {"new": new.requests if new else 0, "current": current.requests if current
+                                         else 0},
+            "new": a, "current": b, "difference": a - b,  # exact amounts
+            "change": float((a - b) / b) if b else None,
+            "unpriced": {"new": unpriced[0], "current": unpriced[1]}}
+
+
+def spend_doc(new: Report, current: Report) -> dict[str, Any]:
+    models = list(dict.fromkeys([*(k[0] for k in new.groups), *(k[0] for k in current.groups),
+                                 *new.unpriced, *current.unpriced]))
+    rows = [_spend_row(m, new.groups.get((m,)), current.groups.get((m,)),
+                       (new.unpriced[m].count if m in new.unpriced else 0,
+                        current.unpriced[m].count if m in current.unpriced else 0)) for m in models]
+    rows.sort(key=lambda r: (-abs(r["new"] - r["current"]), r["model"]))
+    total = _spend_row("TOTAL", new.totals, current.totals, (new.accounting.unpriced, current.accounting.unpriced))
+    return {"rows": rows, "total": total,
+            "accounting": {"new": new.accounting.as_dict(), "current": current.accounting.as_dict()}}
+
+
+def alias_changes(new: ProxyConfig, current: ProxyConfig) -> list[dict[str, Any]]:
+    """router_settings.model_group_alias entries that differ: a call to the alias is priced as another group."""
+    out = []
+    for alias in dict.fromkeys([*new.model_group_alias, *current.model_group_alias]):
+        a, b = new.model_group_alias.get(alias), current.model_group_alias.get(alias)
+        if a != b:
+            status = "added" if b is None else "removed" if a is None else "changed"
+            out.append({"alias": alias, "new": a, "current": b, "status": status})
+    return out
+
+
+def whatif_doc(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig,
+               usage: Iterable[str] = ()) -> dict[str, Any]:
+    """The ``diff --against --format json`` document (schema in the README)."""
+    usage = list(usage)
+    doc: dict[str, Any] = {"config": new.path or None, "against": current.path or None,
+                           "cost_map": cost_map.info.as_dict(),
+                           "deployments": deployment_changes(cost_map, new, current),
+                           "aliases": alias_changes(new, current), "spend": None}
+    if usage:
+        doc["spend"] = spend_doc(*spend_under_both(cost_map, new, current, usage))
+    return doc
+
+
+# -- rendering (rich only here) --------------------------------------------------------------------------------
+
+def _rate(value: float | None, per_second: bool = False) -> str:
+    from .explain import per_million_text
+
+    if value is None:
+        return "-"
+    return f"${value:.6g}/s" if per_second else per_million_text(value * 1_000_000)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x * 100:+.1f}%"
+
+
+def render_whatif(doc: dict[str, Any], console: Any) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from .explain import adjustment_text
+    from .render import money
+
+    def line(text: str, style: str = "") -> None:
+        console.print(Text(text, style=style), soft_wrap=True)
+
+    for a in doc["aliases"]:
+        line(f"alias {a['alias']}: {a['status']}: model group {a['current'] or '-'} → {a['new'] or '-'}", "bold")
+    unchanged = [d for d in doc["deployments"] if d["status"] == "unchanged"]
+    for dep in doc["deployments"]:
+        if dep["status"] == "unchanged":
+            continue
+        side = dep["new"] or dep["current"]
+        line(f"{side['deployment']}: {dep['status']}", "bold")
+        for name in ("current", "new"):
+            s = dep[name]
+            if s is None:
+                continue
+            adjusting = adjustment_text(s["adjustment"]) if s["status"] == "priced" else ""
+            how = s["reason"] if s["status"] != "priced" else adjusting or "no discount or margin"
+            line(f"  {name}: {how}")
+        table = Table(box=box.SIMPLE_HEAD, caption="prices per 1M tokens (per second for time prices); effective: "
+                      "after each config's discount and margin", caption_justify="left")
+        for col in ("field / part", "current", "new", "current effective", "new effective", "change"):
+            table.add_column(col, justify="left" if col == "field / part" else "right", no_wrap=True)
+        for f in dep["fields"]:
+            if f["new"] != f["current"]:
+                per_second = "per_second" in f["field"]
+                table.add_row(f["field"], _rate(f["current"], per_second), _rate(f["new"], per_second), "", "",
+                              _pct(f["change"]))
+        for e in dep["effective"]:
+            per_second = e["part"] == "per_second"
+            table.add_row(e["part"], _rate(e["current"], per_second), _rate(e["new"], per_second),
+                          _rate(e["current_effective"], per_second), _rate(e["new_effective"], per_second),
+                          _pct(e["change"]))
+        console.print(table)
+    line(f"{len(unchanged)} deployment(s) price the same under both configs")
+    spend = doc["spend"]
+    if spend is None:
+        return
+    table = Table(title=f"spend under {doc['config']} (new) vs {doc['against']} (current)", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    for col in ("model", "requests", "current", "new", "difference", "change", "unpriced (current/new)"):
+        table.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
+
+    def cells(r: dict[str, Any]) -> list[str]:
+        u = r["unpriced"]
+        return [r["model"], f"{max(r['requests']['new'], r['requests']['current']):,}", money(r["current"]),
+                money(r["new"]), ("+" if r["difference"] > 0 else "") + money(r["difference"]), _pct(r["change"]),
+                "-" if not (u["new"] or u["current"]) else f"{u['current']:,} / {u['new']:,}"]
+
+    for r in spend["rows"]:
+        table.add_row(*cells(r))
+    table.add_section()
+    table.add_row(*cells(spend["total"]), style="bold")
+    console.print(table)
+    for name in ("current", "new"):
+        a = spend["accounting"][name]
+        line(f"{name}: {a['read']:,} records read: {a['priced']:,} priced, {a['unpriced']:,} unpriced, "
+             f"{a['rejected']:,} rejected, {a['skipped']:,} skipped")
