@@ -28,8 +28,6 @@ Python engine the last.
 
 from __future__ import annotations
 
-import contextlib
-import math
 import os
 import stat
 import tempfile
@@ -42,11 +40,11 @@ from typing import Any
 import orjson
 
 from ..pricing.exact import Band
-from ..pricing.formulas import parse_threshold
 from ..rates.resolve import REQUEST_PRICE_FIELDS, PriceSheet
 from ..reading.jsonl import parse_numbered, printable_path, text_encoding
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
-from .ratecards import CompiledKey, Key, RateCards, compile_rate_cards
+from .ratecards import Key, RateCards, compile_rate_cards
+from .sqlunits import TOKEN_COLUMNS, UNIT_COLUMNS, bucket_bands, global_breaks, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
 
 # Keys read on every line, as raw JSON text: the model, the token counts, deployment id, service tier, timestamp.
@@ -67,8 +65,6 @@ _ISO = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
         r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{3}|\.\d{6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?")
 _MIN_TS, _MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range (years 1 to 9999)
 _YEAR_1000 = -30610224000.0  # before this, Python and DuckDB write years with different widths: Python keys them
-_UNIT_COLUMNS = ("text_g", "ai_g", "ii_g", "cr", "cw", "out_g", "ao", "rea", "p", "text_t", "out_t", "c")
-_TOKEN_COLUMNS = ("p", "cr", "cw", "c", "rea")
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -200,13 +196,6 @@ def _colons(expr: str) -> str:
             f"- (length({expr}) - length(replace({expr}, '\":null', ''))) // 6)")
 
 
-def _buckets(breaks: list[int]) -> str:
-    if len(breaks) <= 1:
-        return "0"
-    whens = " ".join(f"WHEN p < {b} THEN {i}" for i, b in enumerate(breaks[1:]))
-    return f"(CASE {whens} ELSE {len(breaks) - 1} END)"
-
-
 def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, slow_keys: bool = True,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
@@ -270,7 +259,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
         group_select = "".join(f", CASE WHEN fast AND in_window THEN {e} END AS r{i}"
                                for i, e in enumerate(raw.exprs))
         group_select += "".join(f", CASE WHEN fast AND in_window THEN {e} END AS {name}" for name, e in times)
-        sums = ", ".join(f"sum({c}) AS s_{c}" for c in _UNIT_COLUMNS)
+        sums = ", ".join(f"sum({c}) AS s_{c}" for c in UNIT_COLUMNS)
         tail = f"""SELECT file_no, fast, in_window,
   CASE WHEN fast THEN NULL ELSE row_no END AS row_no,
   CASE WHEN fast AND in_window THEN {fields[0]} END AS model,
@@ -306,21 +295,9 @@ u AS (
   FROM z
 ),
 v AS (
-  SELECT *, {in_window} AS in_window,
-    greatest(p - cr - cw, 0) AS budget, (cr > 0 OR cw > 0) AND cr + cw + ai + ii > p AS clamped
-  FROM u
+  SELECT *, {in_window} AS in_window FROM u
 ),
-w AS (
-  SELECT *,
-    CASE WHEN clamped THEN least(ai, budget) ELSE ai END AS ai_g,
-    CASE WHEN clamped THEN least(ii, budget - least(ai, budget)) ELSE ii END AS ii_g,
-    CASE WHEN clamped THEN budget - least(ai, budget) - least(ii, budget - least(ai, budget))
-         ELSE greatest(p - cr - ai - cw - ii, 0) END AS text_g,
-    greatest(c - rea - ao, 0) AS out_g,
-    budget AS text_t, greatest(c - rea, 0) AS out_t,
-    {_buckets(breaks)} AS bucket
-  FROM v
-)
+{unit_ctes("v", breaks)}
 {tail}
 """
 
@@ -467,59 +444,6 @@ def _pick_lines(path: str, compression: str, wanted: list[int]) -> Iterator[tupl
                     yield target, text + b"\n"
                     target = next(targets, None)
             first, partial = first + complete, lines[-1]
-
-
-def global_breaks(engine: PricingEngine) -> list[int]:
-    """Every prompt size at which some rate card in the cost map or the config can change band: the buckets the
-    query sums by. A card with a threshold outside this list is priced by the Python engine instead."""
-    values: set[float] = set()
-
-    def collect(card: Any) -> None:
-        if not isinstance(card, dict):
-            return
-        for k in card:
-            if "_above_" in k and "_tokens" in k:
-                with contextlib.suppress(ValueError):
-                    values.add(parse_threshold(k))
-        tiers = card.get("tiered_pricing")
-        if isinstance(tiers, list):
-            for tier in tiers:
-                rng = tier.get("range") if isinstance(tier, dict) else None
-                if isinstance(rng, (list, tuple)):
-                    values.update(float(x) for x in rng if isinstance(x, (int, float)) and not isinstance(x, bool))
-
-    for entry in engine.cost_map.entries.values():
-        collect(entry)
-    for d in engine.config.deployments:
-        collect(d.params_prices)
-        collect(d.info_prices)
-    points = {0, 1}
-    for x in values:
-        if math.isfinite(x):
-            f = math.floor(x)
-            points.update({f, f + 1, math.ceil(x)})
-    return sorted(p for p in points if 0 <= p <= MAX_TOKENS)
-
-
-def _bucket_bands(key: CompiledKey, breaks: list[int]) -> list[int] | None:
-    """Band number per bucket, or None when a band edge of this card falls inside a bucket."""
-    out = []
-    for i, lo in enumerate(breaks):
-        hi = breaks[i + 1] - 1 if i + 1 < len(breaks) else MAX_TOKENS
-        inside = [b for blo, bhi, b in key.bands if blo <= lo and hi <= bhi]
-        if not inside:
-            return None
-        out.append(inside[0])
-    return out
-
-
-def _units(variant: str, fee: bool, s: dict[str, int]) -> tuple[int, ...]:
-    fee_units = s["p"] if fee else 0
-    if variant == "xai":
-        return (s["text_g"], s["ai_g"], s["ii_g"], s["cr"], s["cw"], 0, s["c"], 0, 0, fee_units, 0)
-    if variant == "text_only":
-        return (s["text_t"], 0, 0, s["cr"], s["cw"], 0, s["out_t"], 0, s["rea"], fee_units, 0)
-    return (s["text_g"], s["ai_g"], s["ii_g"], s["cr"], s["cw"], 0, s["out_g"], s["ao"], s["rea"], fee_units, 0)
 
 
 def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
@@ -699,10 +623,10 @@ def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], co
     keys = sorted({k for k in readings.values() if k is not None}, key=lambda k: (k[0], k[1] or "", k[2] or ""))
     cards = run.cards = compile_rate_cards(engine, keys)
     by_key = {k.key: k for k in cards.keys}
-    bucket_bands: dict[Key, list[int] | None] = {
-        k.key: _bucket_bands(k, breaks) for k in cards.keys if k.status == "bands"}
+    bands_of: dict[Key, list[int] | None] = {
+        k.key: bucket_bands(k, breaks) for k in cards.keys if k.status == "bands"}
     routed = {raw_key for raw_key, key in readings.items() if key is None or by_key[key].status == "python"
-              or (by_key[key].status == "bands" and bucket_bands[key] is None)}
+              or (by_key[key].status == "bands" and bands_of[key] is None)}
     raw_cols = sorted((c for c in col if c.startswith("r") and c[1:].isdigit()), key=lambda c: int(c[1:]))
     places = _places(specs)
     unpriced: dict[Key, int] = {}
@@ -719,15 +643,15 @@ def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], co
         if ck.status == "unpriced":
             unpriced[key] = unpriced.get(key, 0) + n  # type: ignore[index]
             continue
-        band = cards.bands[bucket_bands[key][r[col["bucket"]]]]  # type: ignore[index]
-        s = {c: int(r[col[f"s_{c}"]] or 0) for c in _UNIT_COLUMNS}
+        band = cards.bands[bands_of[key][r[col["bucket"]]]]  # type: ignore[index]
+        s = {c: int(r[col[f"s_{c}"]] or 0) for c in UNIT_COLUMNS}
         raw: dict[str, Any] = {}
         for place, c in zip(places, raw_cols):
             _place(raw, place, _read_raw(r[col[c]]))
         times = {name[5:]: r[col[name]] for name in col if name.startswith("time_")}
         run.sums.append(SumRow(key[0], ck.sheet, raw, times, band, n,  # type: ignore[index]
-                               _units(ck.variant, ck.routing_fee, s),
-                               tuple(s[c] for c in _TOKEN_COLUMNS),  # type: ignore[arg-type]
+                               units_for(ck.variant, ck.routing_fee, s),
+                               tuple(s[c] for c in TOKEN_COLUMNS),  # type: ignore[arg-type]
                                r[col["day"]] if "day" in col else None))
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]
