@@ -1,13 +1,14 @@
 """Throughput and memory of `costcalc price`, measured against baselines taken in the same run.
 
-    python benchmarks/run.py [--records 1000000] [--rss-check] [--jobs 2] [--out benchmarks/out]
+    python benchmarks/run.py [--records 1000000] [--rss-check] [--scale 10] [--jobs 2] [--out benchmarks/out]
 
 Generates a deterministic canonical JSONL (a realistic mix of models, aliases, custom-priced deployments,
 cache and reasoning tokens, a few bad lines) and measures on that same file:
 
   (a) parse only      every line through orjson.loads, nothing else (the floor)
-  (b) price table     `costcalc price FILE --config CFG` grouped by model, table to /dev/null
-  (c) price jsonl     `costcalc price FILE --config CFG --format jsonl` to /dev/null
+  (b) price table     `costcalc price FILE --config CFG` grouped by model, table to /dev/null, with the DuckDB
+                      engine (what --engine auto picks at this size) and with the Python engine
+  (c) price jsonl     `costcalc price FILE --config CFG --format jsonl` to /dev/null (the Python engine)
   (d) user script     json.loads + litellm.cost_per_token per line, on a prefix, scaled (needs litellm)
   lookup              `costcalc lookup gpt-4o` wall time (median of 5)
   (e) with --audit    `--format focus`, and `--budget` with `--currency` (the per-day ledger beside the report)
@@ -148,6 +149,8 @@ def main() -> int:
     parser.add_argument("--script-records", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, default=None, help="also time --jobs N (and --jobs 1)")
     parser.add_argument("--rss-check", action="store_true", help="compare peak RSS at N and 4N records")
+    parser.add_argument("--scale", type=int, default=None, help="also time the DuckDB engine on N x records, "
+                        "with peak RSS against N records")
     parser.add_argument("--audit", action="store_true", help="also time the audit outputs (issue 15): --format "
                         "focus, and budgets with a currency conversion")
     parser.add_argument("--out", type=Path, default=HERE / "out")
@@ -165,7 +168,8 @@ def main() -> int:
 
     parse = min(parse_only(data) for _ in range(2))
     base = ["price", str(data), "--config", str(config), "--quiet"]
-    table, rss_table = run_costcalc([*base, "-g", "model"])
+    table, rss_table = run_costcalc([*base, "-g", "model", "--engine", "duckdb"])
+    table_py, rss_table_py = run_costcalc([*base, "-g", "model", "--engine", "python"])
     jsonl, rss_jsonl = run_costcalc([*base, "--format", "jsonl"])
     per_record = user_script(data, args.script_records)
     lookups = []
@@ -174,7 +178,10 @@ def main() -> int:
         lookups.append(t)
     lookup = statistics.median(lookups)
 
-    rows = [("(a) parse only", parse), ("(b) price table", table), ("(c) price jsonl", jsonl)]
+    rows = [("(a) parse only", parse), ("(b) price table, duckdb", table), ("(b) price table, python", table_py),
+            ("(c) price jsonl, python", jsonl)]
+    engines = {"(b) price table, duckdb": "duckdb", "(b) price table, python": "python",
+               "(c) price jsonl, python": "python"}
     if args.jobs:
         j1, _ = run_costcalc([*base, "-g", "model", "--jobs", "1"])
         jn, _ = run_costcalc([*base, "-g", "model", "--jobs", str(args.jobs)])
@@ -195,13 +202,28 @@ def main() -> int:
         ratio_d = f"{script_total / secs:8.1f}" if script_total else "       -"
         print(f"{name:34} {secs:9.2f} {n / secs:12,.0f} {secs / parse:7.2f}x {ratio_d}")
         timings[name] = secs
-    print(f"peak RSS: table {rss_table / 1024:.0f} MiB, jsonl {rss_jsonl / 1024:.0f} MiB")
+    print(f"peak RSS: table {rss_table / 1024:.0f} MiB (duckdb), {rss_table_py / 1024:.0f} MiB (python), "
+          f"jsonl {rss_jsonl / 1024:.0f} MiB")
     print(f"costcalc lookup gpt-4o: {lookup:.3f} s (median of 5)")
     if per_record is None:
         print("(d) skipped: litellm is not installed (pip install 'costcalc[test]')")
-    results.update(timings=timings, ratio_b_vs_a=table / parse, ratio_d_vs_b=(script_total / table)
-                   if script_total else None, peak_rss_kib={"table": rss_table, "jsonl": rss_jsonl},
+    results.update(timings=timings, engines=engines, ratio_b_vs_a=table / parse,
+                   ratio_b_python_vs_a=table_py / parse, ratio_c_vs_a=jsonl / parse,
+                   ratio_d_vs_b=(script_total / table) if script_total else None,
+                   peak_rss_kib={"table_duckdb": rss_table, "table_python": rss_table_py, "jsonl": rss_jsonl},
                    lookup_seconds=lookup)
+
+    if args.scale:
+        big = args.out / f"usage-{args.scale * n}.jsonl"
+        if not big.exists():
+            print(f"generating {args.scale * n:,} records → {big}")
+            generate(big, args.scale * n)
+        secs, rss = run_costcalc(["price", str(big), "--config", str(config), "--quiet", "-g", "model",
+                                  "--engine", "duckdb"])
+        print(f"duckdb engine, {args.scale * n:,} records: {secs:.2f} s ({args.scale * n / secs:,.0f} records/s), "
+              f"peak RSS {rss / 1024:.0f} MiB = {rss / rss_table:.2f}x that of {n:,} records")
+        results["scale"] = {"records": args.scale * n, "seconds": secs, "engine": "duckdb", "rss_kib": rss,
+                            "rss_vs_base": rss / rss_table}
 
     if args.rss_check:
         big = args.out / f"usage-{4 * n}.jsonl"

@@ -28,6 +28,7 @@ Python engine the last.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -198,6 +199,7 @@ def _colons(expr: str) -> str:
 
 def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, slow_keys: bool = True,
+             common_keys: tuple[str, ...] = _COMMON_KEYS,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
     """The one query: per (file, lane, raw model / id / tier, window, bucket, raw group keys, time keys) a count,
     unit sums and keys seen; the rows outside the fast lane one by one, by row number. ``slow_keys`` False: the
@@ -206,7 +208,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     fast-lane row in the window whose raw (model, model_id, service_tier) is one of these."""
     cols = _Columns()
     fields = [cols.col(f) for f in _FIELDS]
-    for f in _COMMON_KEYS:
+    for f in common_keys:
         cols.col(f)
     raw = _Raw()
     times: list[tuple[str, str]] = []
@@ -344,26 +346,25 @@ def _lines(path: str, compression: str) -> Iterator[bytes]:
 class _Survey:
     """What one C-speed pass over a file's bytes says, to check the query against (a few counts, no parsing).
 
-    ``rows``: the lines holding more than JSON white space, when no line is white space only (else a lower
-    bound: the exact count is taken line by line when it matters). ``keys``: keys written in the file, counted as
-    ``":`` less ``":null`` / ``": null``: equal to the keys the query saw only if no line holds a key the query
-    did not declare. ``odd_colons``: a key written with white space before its colon, which that count misses.
+    ``lines``: the lines, as the Python engine numbers them (the reader's rows when no line is blank; else the
+    rows are counted line by line). ``keys``: keys written in the file, counted as ``":`` less ``":null`` /
+    ``": null``: equal to the keys the query saw only if no line holds a key the query did not declare.
+    ``odd_colons``: a key written with white space before its colon, which that count misses.
     """
 
-    rows: int = 0
+    lines: int = 0
     keys: int = 0
     odd_colons: int = 0
-    lines: int = 0
 
 
-_PATTERNS = (b"\n", b"\n\n", b"\n\r\n", b'":', b'":null', b'": null', b'" :', b'"\t:', b'"\r:', b'"\n:')
+_PATTERNS = (b"\n", b'":', b'":null', b'": null', b'" :', b'"\t:')
 _OVERLAP = max(len(p) for p in _PATTERNS) - 1
 
 
 def survey(path: str, compression: str) -> _Survey:
     counts = dict.fromkeys(_PATTERNS, 0)
     decompress = zlib.decompressobj(31) if compression == "gzip" else None
-    carry, first, last = b"", b"", b""
+    carry, last = b"", b""
     with open(path, "rb") as f:
         while True:
             raw = f.read(1 << 24)
@@ -372,8 +373,6 @@ def survey(path: str, compression: str) -> _Survey:
             else:
                 data = raw
             if data:
-                if not first:
-                    first = data[:2]
                 last = data[-1:]
                 window = carry + data
                 for pat in _PATTERNS:  # a match inside the carried bytes was counted with the previous chunk
@@ -382,9 +381,7 @@ def survey(path: str, compression: str) -> _Survey:
             if not raw:
                 break
     lines = counts[b"\n"] + (1 if last and last != b"\n" else 0)
-    empty = counts[b"\n\n"] + counts[b"\n\r\n"] + (1 if first[:1] == b"\n" or first == b"\r\n" else 0)
-    return _Survey(lines - empty, counts[b'":'] - counts[b'":null'] - counts[b'": null'],
-                   sum(counts[p] for p in (b'" :', b'"\t:', b'"\r:', b'"\n:')), lines)
+    return _Survey(lines, counts[b'":'] - counts[b'":null'] - counts[b'": null'], counts[b'" :'] + counts[b'"\t:'])
 
 
 def count_rows(path: str, compression: str) -> int:
@@ -396,14 +393,14 @@ def _keys_in(text: bytes) -> int:
     return text.count(b'":') - text.count(b'":null') - text.count(b'": null')
 
 
-def pick_rows(path: str, compression: str, wanted: list[int], sv: _Survey | None = None
+def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = False
               ) -> Iterator[tuple[int, bytes]]:
     """(line number, raw bytes) of the non-blank lines numbered ``wanted`` (sorted, 1-based) among the file's
-    non-blank lines: the reader's row numbers turned into the line numbers the Python engine reports. When the
-    survey found no blank line, row and line numbers agree and whole chunks are skipped by counting newlines."""
+    non-blank lines: the reader's row numbers turned into the line numbers the Python engine reports. ``aligned``:
+    the file has no blank line, so rows are lines and whole chunks are skipped by counting newlines."""
     if not wanted:
         return
-    if sv is not None and sv.rows == sv.lines:
+    if aligned:
         yield from _pick_lines(path, compression, wanted)
         return
     targets = iter(wanted)
@@ -427,7 +424,7 @@ def _pick_lines(path: str, compression: str, wanted: list[int]) -> Iterator[tupl
     first, partial = 1, b""  # the number of the line that starts the buffer, and the buffer
     with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
         while target is not None:
-            chunk = f.read(1 << 24)
+            chunk = f.read(1 << 20)  # small blocks: only those holding a wanted line are split
             buffer = partial + chunk
             if not chunk:
                 if buffer and target == first:
@@ -461,6 +458,7 @@ class _Checked:
     bad: set[int] = field(default_factory=set)  # files the Python engine reads whole
     rescan: set[int] = field(default_factory=set)  # files to query again with every slow key declared
     python_lines: dict[int, list[LineResult]] = field(default_factory=dict)
+    aligned: dict[int, bool] = field(default_factory=dict)  # file -> its rows are its lines (no blank line)
 
 
 def _check(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, int], surveys: dict[int, _Survey],
@@ -486,12 +484,14 @@ def _check(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, i
         shown = printable_path(s.path)
         sv = surveys[s.number]
         seen = rows_seen.get(s.number, 0)
-        if seen != sv.rows and seen != count_rows(s.path, s.compression):
+        aligned = seen == sv.lines
+        if not aligned and seen != count_rows(s.path, s.compression):
             out.bad.add(s.number)
             run.python_reasons[shown] = "DuckDB splits its lines differently"
             continue
+        out.aligned[s.number] = aligned
         wanted = sorted(suspects.get(s.number, []))
-        picked = list(pick_rows(s.path, s.compression, wanted, sv))
+        picked = list(pick_rows(s.path, s.compression, wanted, aligned))
         results = list(parse_numbered(shown, picked))
         if any(getattr(x, "dedup_key", None) is not None for x in results):
             out.bad.add(s.number)
@@ -564,7 +564,12 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     if not sources:
         return run
     breaks = global_breaks(engine)
-    query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz}
+    # the keys the files' first lines hold decide what the JSON reader is asked for (fewer columns: faster);
+    # a later line with another key is caught by the survey, and its file read again with every key declared
+    sampled = set().union(*(_sample_keys(s.path, s.compression) for s in sources))
+    query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
+             "common_keys": tuple(k for k in _COMMON_KEYS if k in sampled)}
+    slow_first = not sampled.isdisjoint(_SLOW_KEYS)
     # a byte-level survey of each file runs beside the query (DuckDB releases the GIL while it works)
     surveys: dict[int, _Survey] = {}
 
@@ -577,10 +582,12 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
         con = _connect(memory_limit, spill, threads)
         try:
-            rows, names = _query(con, scan_sql(_listed(sources), slow_keys=False, **query))  # type: ignore[arg-type]
+            rows, names = _query(con, scan_sql(_listed(sources), slow_keys=slow_first, **query))  # type: ignore[arg-type]
             surveyor.join()
             col = {name: i for i, name in enumerate(names)}
-            checked = _check(sources, rows, col, surveys, run)
+            # with every slow key declared, no line can hide one: nothing to prove by counting keys
+            checked = _check(sources, rows, col, surveys, run,
+                             proven=frozenset(s.number for s in sources) if slow_first else frozenset())
             if checked.rescan:
                 # a file holding a key the fast query did not declare: read again, every slow key declared
                 again = [s for s in sources if s.number in checked.rescan]
@@ -591,7 +598,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             good = [r for r in rows if r[col["file_no"]] not in checked.bad and r[col["fast"]]]
             routed = _fold(engine, run, good, col, specs, breaks)
             if routed:
-                _route_to_python(con, sources, checked.bad, routed, python_lines, query)
+                _route_to_python(con, sources, checked, routed, query)
         finally:
             surveyor.join()
             con.close()
@@ -601,6 +608,18 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             run.files[i] = ("python", s.path) if s.number in checked.bad else ("duckdb", s.path,
                                                                                  python_lines.get(s.number, []))
     return run
+
+
+def _sample_keys(path: str, compression: str, lines: int = 200) -> set[str]:
+    keys: set[str] = set()
+    for n, text in enumerate(_lines(path, compression)):
+        if n >= lines:
+            break
+        with contextlib.suppress(orjson.JSONDecodeError):
+            obj = orjson.loads(text)
+            if isinstance(obj, dict):
+                keys.update(obj)
+    return keys
 
 
 def _listed(sources: list[_Source]) -> list[tuple[int, str, str]]:
@@ -681,20 +700,20 @@ def _connect(memory_limit: str, spill: str | None, threads: int | None) -> Any:
     return con
 
 
-def _route_to_python(con: Any, sources: list[_Source], bad: set[int],
-                     routed: list[tuple[str | None, str | None, str | None]],
-                     python_lines: dict[int, list[LineResult]], query: dict[str, Any]) -> None:
+def _route_to_python(con: Any, sources: list[_Source], checked: _Checked,
+                     routed: list[tuple[str | None, str | None, str | None]], query: dict[str, Any]) -> None:
     """Fast-lane records the Python engine must price: their row numbers by a second, narrow query, then read
     and priced like any other line the query left."""
-    wanted = [s for s in sources if s.number not in bad]
+    wanted = [s for s in sources if s.number not in checked.bad]
     if not wanted:
         return
+    python_lines = checked.python_lines
     rows, _ = _query(con, scan_sql(_listed(wanted), rows_of=routed, **query))
     extra: dict[int, list[int]] = {}
     for file_no, row_no in rows:
         extra.setdefault(file_no, []).append(row_no)
     for s in wanted:
         if s.number in extra:
-            results = list(parse_numbered(printable_path(s.path), pick_rows(s.path, s.compression,
-                                                                            sorted(extra[s.number]))))
+            results = list(parse_numbered(printable_path(s.path), pick_rows(
+                s.path, s.compression, sorted(extra[s.number]), checked.aligned.get(s.number, False))))
             python_lines[s.number] = sorted(python_lines.get(s.number, []) + results, key=lambda x: x.line)
