@@ -272,3 +272,41 @@ model_list:
 """)
     usage = _corpus(tmp_path, "persec", [{"model": "persec", "prompt_tokens": 10, "duration_s": 0.05}] * 7)
     assert _exact_total(capsys, usage, str(config)) == Decimal("0.000035")
+
+
+def _parquet(tmp_path: Path, name: str, records: list[dict]) -> str:
+    """A Parquet file with the canonical columns, written by DuckDB from the records' JSONL."""
+    import duckdb
+
+    source = _corpus(tmp_path, name, records)
+    target = tmp_path / f"{name}.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_json_auto('{source}')) TO '{target}' (FORMAT parquet)")
+    con.close()
+    return str(target)
+
+
+def test_parquet_is_read_like_its_jsonl_by_both_engines(capsys, tmp_path):
+    rng = random.Random(12)
+    records = [r for m in ADJUSTED_MODELS for r in generate(rng, m, 30, tiers=False)]
+    for i, r in enumerate(records):
+        r.pop("duration_s", None)
+        r["timestamp"] = 1757926800 + 3600 * i
+        r["team"] = ["search", "agents"][i % 2]
+    config = str(write_config(tmp_path, ADJUSTED_CONFIG))
+    usage = _corpus(tmp_path, "usage", records)
+    table = _parquet(tmp_path, "usage", records)
+    _, from_jsonl, _ = both(capsys, "price", usage, "--config", config, "--format", "json", "-g", "team", "-g", "day")
+    _, from_parquet, _ = both(capsys, "price", table, "--config", config, "--format", "json", "-g", "team", "-g", "day")
+    assert json.loads(from_parquet)["groups"] == json.loads(from_jsonl)["groups"]
+    assert json.loads(from_parquet)["accounting"]["priced"] == len(records)
+
+
+def test_parquet_rows_that_break_the_rules_are_rejected_by_row_number(capsys, tmp_path):
+    records = [{"model": "gpt-4o", "prompt_tokens": 100 + i, "completion_tokens": 10} for i in range(30)]
+    records[7]["cache_read_input_tokens"] = 500  # more cache reads than prompt tokens
+    records[19]["completion_tokens"] = -3
+    _, out, _ = both(capsys, "price", _parquet(tmp_path, "bad", records), "--format", "json")
+    doc = json.loads(out)
+    assert [r["line"] for r in doc["rejected"]] == [8, 20]
+    assert doc["accounting"]["priced"] == 28

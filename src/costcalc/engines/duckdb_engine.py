@@ -43,6 +43,7 @@ import orjson
 from ..pricing.exact import Band
 from ..rates.resolve import REQUEST_PRICE_FIELDS, PriceSheet
 from ..reading.jsonl import parse_numbered, printable_path, text_encoding
+from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import TOKEN_COLUMNS, UNIT_COLUMNS, bucket_bands, global_breaks, unit_ctes, units_for
@@ -191,6 +192,19 @@ def _time_key(unit: str, tz: str) -> str:
     return f"(CASE WHEN ts IS NULL THEN '(none)' ELSE {key} END)"
 
 
+def _source_sql(number: int, path: str, kind: str, cols: _Columns) -> str:
+    """One input as rows of raw JSON texts of the declared keys: a JSONL file through DuckDB's JSON reader, a
+    Parquet file's columns turned into the JSON they would be on a line (NULL for a column it lacks)."""
+    if kind != "parquet":
+        return (f"SELECT {number} AS file_no, ordinality AS row_no, {cols.select()} FROM read_json({_q(path)}, "
+                f"format = 'newline_delimited', columns = {cols.declaration()}, ignore_errors = true, "
+                f"compression = {_q(kind)}) WITH ORDINALITY")
+    present = set(parquet_columns(path))
+    values = ", ".join(f"NULLIF(to_json({_q_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
+                       else f"NULL AS c_{i}" for i, n in enumerate(cols.names))
+    return f"SELECT {number} AS file_no, ordinality AS row_no, {values} FROM read_parquet({_q(path)}) WITH ORDINALITY"
+
+
 def _colons(expr: str) -> str:
     """Keys written in a JSON text, counted as ``":`` less ``":null`` (a null value counts as no key)."""
     return (f"((length({expr}) - length(replace({expr}, '\":', ''))) // 2 "
@@ -240,11 +254,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     if until is not None:
         window.append(f"ts < {until!r}")
     in_window = "(ts IS NOT NULL AND " + " AND ".join(window) + ")" if window else "true"
-    unions = " UNION ALL ".join(
-        f"SELECT {n} AS file_no, ordinality AS row_no, {cols.select()} FROM read_json({_q(path)}, "
-        f"format = 'newline_delimited', columns = {cols.declaration()}, ignore_errors = true, "
-        f"compression = {_q(compression)}) WITH ORDINALITY"
-        for n, path, compression in sources)
+    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols) for n, path, kind in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
     tokens = ", ".join(f"TRY_CAST({c} AS VARCHAR) AS v{i}, TRY_CAST(TRY_CAST({c} AS VARCHAR) AS BIGINT) AS n{i}"
                        for i, c in enumerate(fields[1:9]))
@@ -314,7 +324,8 @@ class _Source:
 
 
 def _classify(path: str) -> str | None:
-    """How DuckDB reads the file ("none" or "gzip" compression), or None when it cannot read it as Python does."""
+    """How DuckDB reads the file ("none" or "gzip" compressed JSON lines, or "parquet"), or None when it cannot
+    read it as Python does."""
     if path == "-":
         return None
     try:
@@ -327,6 +338,8 @@ def _classify(path: str) -> str | None:
         head = f.read(4)
     if head[:2] == GZIP_MAGIC:
         return "gzip"
+    if head == PARQUET_MAGIC:
+        return "parquet"
     if text_encoding(head) is not None:
         return None
     return "none"
@@ -482,6 +495,9 @@ def _check(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, i
                 unread.setdefault(f, set()).add(r[col["row_no"]])
     for s in sources:
         shown = printable_path(s.path)
+        if s.compression == "parquet":
+            out.python_lines[s.number] = list(read_parquet(s.path, shown, sorted(suspects.get(s.number, []))))
+            continue
         sv = surveys[s.number]
         seen = rows_seen.get(s.number, 0)
         aligned = seen == sv.lines
@@ -566,7 +582,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     breaks = global_breaks(engine)
     # the keys the files' first lines hold decide what the JSON reader is asked for (fewer columns: faster);
     # a later line with another key is caught by the survey, and its file read again with every key declared
-    sampled = set().union(*(_sample_keys(s.path, s.compression) for s in sources))
+    sampled = set().union(*(_sample_keys(s.path, s.compression) if s.compression != "parquet"
+                            else set(parquet_columns(s.path)) for s in sources))
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
              "common_keys": tuple(k for k in _COMMON_KEYS if k in sampled)}
     slow_first = not sampled.isdisjoint(_SLOW_KEYS)
@@ -575,7 +592,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
 
     def survey_all() -> None:
         for s in sources:
-            surveys[s.number] = survey(s.path, s.compression)
+            if s.compression != "parquet":  # a Parquet file's rows and columns are what DuckDB reads
+                surveys[s.number] = survey(s.path, s.compression)
 
     surveyor = threading.Thread(target=survey_all, daemon=True)
     surveyor.start()
@@ -714,6 +732,8 @@ def _route_to_python(con: Any, sources: list[_Source], checked: _Checked,
         extra.setdefault(file_no, []).append(row_no)
     for s in wanted:
         if s.number in extra:
-            results = list(parse_numbered(printable_path(s.path), pick_rows(
-                s.path, s.compression, sorted(extra[s.number]), checked.aligned.get(s.number, False))))
+            shown = printable_path(s.path)
+            results = list(read_parquet(s.path, shown, sorted(extra[s.number]))) if s.compression == "parquet" \
+                else list(parse_numbered(shown, pick_rows(s.path, s.compression, sorted(extra[s.number]),
+                                                          checked.aligned.get(s.number, False))))
             python_lines[s.number] = sorted(python_lines.get(s.number, []) + results, key=lambda x: x.line)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from ..reading.jsonl import Span, expand_paths, text_encoding
+from ..reading.parquet import PARQUET_MAGIC
 
 T = TypeVar("T")
 AUTO_MIN_BYTES = 64 << 20  # below this, forking costs more than it saves
@@ -34,7 +35,8 @@ def _splittable(path: str) -> int | None:
             size = os.fstat(fh.fileno()).st_size
     except OSError:
         return None
-    if head[:2] == b"\x1f\x8b" or text_encoding(head) or any(marker in head for marker in _TRANSCRIPT_MARKERS):
+    if head[:2] == b"\x1f\x8b" or head[:4] == PARQUET_MAGIC or text_encoding(head) \
+            or any(marker in head for marker in _TRANSCRIPT_MARKERS):
         return None
     return size
 

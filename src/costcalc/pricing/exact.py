@@ -34,6 +34,7 @@ RATE_PLACES = 18
 _QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
 ZERO = Decimal(0)
 ZERO_UNITS = (0,) * N_SLOTS
+_DURATION = SLOTS.index("duration_s")
 
 # Exact arithmetic: enough digits for any product of a 2^63 unit count and an 18-place rate times two adjustment
 # factors, and an error instead of a silent rounding should that ever not hold.
@@ -52,8 +53,20 @@ def exact_rate(value: float) -> Decimal:
 
 
 def exact_factor(value: float) -> Decimal:
-    """A discount, margin percentage or fixed amount: the number as the config wrote it (its shortest repr)."""
-    return Decimal(repr(float(value))) if value else ZERO
+    """A discount, margin percentage or fixed amount: the number as the config wrote it (its shortest repr),
+    to 18 places."""
+    return exact_rate(value)
+
+
+# Money is integer arithmetic on fixed exponents (fast, and exact by construction): rates, factors and the
+# duration slot's units are integers of 10^-18; a part is units x rate at 10^-36; the discount is at 10^-54;
+# the margin and the total at 10^-72.
+_E18 = 10**18
+_E36 = 10**36
+
+
+def _scaled(value: Decimal) -> int:
+    return int(value.scaleb(RATE_PLACES, EXACT))
 
 
 class Band:
@@ -61,7 +74,18 @@ class Band:
     service tier, with the discount and margin that apply (``adjusts`` False: batch lines and GPU time, which
     LiteLLM books before discount and margin). Compared by identity: a Pricer makes one per band."""
 
-    __slots__ = ("adjusts", "discount", "keys", "margin_fixed", "margin_pct", "rates")
+    __slots__ = (
+        "_discount",
+        "_fixed",
+        "_pct",
+        "_rates",
+        "adjusts",
+        "discount",
+        "keys",
+        "margin_fixed",
+        "margin_pct",
+        "rates",
+    )
 
     def __init__(self, rates: Iterable[float], discount: float = 0.0, margin_pct: float = 0.0,
                  margin_fixed: float = 0.0, *, adjusts: bool = True, keys: dict[str, str] | None = None):
@@ -75,28 +99,39 @@ class Band:
         self.margin_pct = exact_factor(margin_pct) if self.adjusts else ZERO
         self.margin_fixed = exact_factor(margin_fixed) if self.adjusts else ZERO
         self.keys = keys or {}
+        # the integer forms: a unit count's rate at 10^-36 (times 10^18), the duration slot's at 10^-18 (its
+        # units are already 10^-18 s)
+        self._rates = tuple(_scaled(r) * (1 if i == _DURATION else _E18) for i, r in enumerate(values))
+        self._discount, self._pct, self._fixed = (_scaled(self.discount), _scaled(self.margin_pct),
+                                                  _scaled(self.margin_fixed))
 
-    def money(self, count: int, units: Iterable[int | Decimal]) -> Money:
+    def money(self, count: int, units: Iterable[int]) -> Money:
         """What ``count`` records of this band with unit sums ``units`` cost, part by part, exactly."""
-        mul, add = EXACT.multiply, EXACT.add
-        units = tuple(units)
-        units += (0,) * (N_SLOTS - len(units))
-        parts = tuple(mul(Decimal(u), r) if u else ZERO for u, r in zip(units, self.rates))
-        base = ZERO
-        for p in parts:
-            if p:
-                base = add(base, p)
+        parts = [u * r if u else 0 for u, r in zip(units, self._rates)]
+        parts += [0] * (N_SLOTS - len(parts))
+        base = sum(parts)
         if not self.adjusts:
-            return Money(parts, ZERO, ZERO, base)
-        discount = mul(base, self.discount)
-        after = EXACT.subtract(base, discount)
-        margin = add(mul(after, self.margin_pct), mul(Decimal(count), self.margin_fixed))
-        return Money(parts, discount, margin, add(after, margin))
+            return Money(tuple(parts), 0, 0, base * _E36)
+        discount = base * self._discount  # 10^-54
+        after = base * _E18 - discount
+        margin = after * self._pct + count * self._fixed * _E36 * _E18  # 10^-72
+        return Money(tuple(parts), discount, margin, after * _E18 + margin)
 
 
-def seconds(duration_s: float) -> Decimal:
-    """A duration as the decimal its log wrote (the float's shortest repr): the units of the duration slot."""
-    return Decimal(repr(float(duration_s)))
+def seconds(duration_s: float) -> int:
+    """A duration as the decimal its log wrote (the float's shortest repr), in units of 10^-18 s: the units of
+    the duration slot (logs write milliseconds or microseconds; nothing finer is lost)."""
+    return _scaled(exact_rate(duration_s))
+
+
+def fixed_text(value: int, places: int) -> str:
+    """An integer of 10^-places as plain decimal text without trailing zeros."""
+    if not value:
+        return "0"
+    sign = "-" if value < 0 else ""
+    digits = str(abs(value)).rjust(places + 1, "0")
+    head, tail = digits[:-places], digits[-places:].rstrip("0")
+    return f"{sign}{head}.{tail}" if tail else f"{sign}{head}"
 
 
 def decimal_text(value: Decimal) -> str:
@@ -109,34 +144,70 @@ def decimal_text(value: Decimal) -> str:
     return text
 
 
+# The report's cost parts (reports.aggregate.COST_PARTS) as groups of slots: input includes audio, image, the
+# routing fee, per-second charges and citations; cache reads their cached audio and images; cache writes both
+# TTLs; output the audio, the images and search queries.
+PART_GROUPS = (("input", "audio_input", "image_input", "routing_fee", "duration_s", "citation"),
+               ("cache_read", "cache_read_audio", "cache_read_image"), ("cache_write", "cache_write_1h"),
+               ("output", "audio_output", "image_output", "search_queries"), ("reasoning",))
+_GROUP_SLOTS = tuple(tuple(SLOTS.index(s) for s in group) for group in PART_GROUPS)
+
+
 class Money:
-    """Exact amounts: one per unit slot, the discount (a saving, positive), the margin, and the total."""
+    """Exact amounts: one per unit slot, the discount (a saving, positive), the margin, and the total. Held as
+    integers (parts at 10^-36, discount at 10^-54, margin and total at 10^-72); read as Decimals or as text."""
 
-    __slots__ = ("discount", "margin", "parts", "total")
+    __slots__ = ("_discount", "_margin", "_parts", "_total")
 
-    def __init__(self, parts: tuple[Decimal, ...], discount: Decimal, margin: Decimal, total: Decimal):
-        self.parts, self.discount, self.margin, self.total = parts, discount, margin, total
+    def __init__(self, parts: tuple[int, ...], discount: int, margin: int, total: int):
+        self._parts, self._discount, self._margin, self._total = parts, discount, margin, total
 
     def __add__(self, other: Money) -> Money:
-        add = EXACT.add
-        return Money(tuple(add(a, b) for a, b in zip(self.parts, other.parts)), add(self.discount, other.discount),
-                     add(self.margin, other.margin), add(self.total, other.total))
+        return Money(tuple(a + b for a, b in zip(self._parts, other._parts)), self._discount + other._discount,
+                     self._margin + other._margin, self._total + other._total)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Money) and (self.parts, self.discount, self.margin, self.total) == (
-            other.parts, other.discount, other.margin, other.total)
+        return isinstance(other, Money) and (self._parts, self._discount, self._margin, self._total) == (
+            other._parts, other._discount, other._margin, other._total)
 
     def __repr__(self) -> str:
         return f"Money(total={self.total}, discount={self.discount}, margin={self.margin})"
 
+    @property
+    def parts(self) -> tuple[Decimal, ...]:
+        return tuple(_decimal(p, 36) for p in self._parts)
+
+    @property
+    def discount(self) -> Decimal:
+        return _decimal(self._discount, 54)
+
+    @property
+    def margin(self) -> Decimal:
+        return _decimal(self._margin, 72)
+
+    @property
+    def total(self) -> Decimal:
+        return _decimal(self._total, 72)
+
     def part(self, *slots: str) -> Decimal:
-        total = ZERO
-        for s in slots:
-            total = EXACT.add(total, self.parts[SLOTS.index(s)])
-        return total
+        return _decimal(sum(self._parts[SLOTS.index(s)] for s in slots), 36)
+
+    def report_parts(self) -> tuple[Decimal, ...]:
+        """Per reports.aggregate.COST_PARTS: the PART_GROUPS, the adjustment (margin less discount), the total."""
+        return (*(_decimal(sum(self._parts[i] for i in group), 36) for group in _GROUP_SLOTS),
+                _decimal(self._margin - self._discount * _E18, 72), _decimal(self._total, 72))
+
+    def report_texts(self) -> tuple[str, ...]:
+        """``report_parts`` as decimal text, straight from the integers (a record's line in jsonl and csv)."""
+        return (*(fixed_text(sum(self._parts[i] for i in group), 36) for group in _GROUP_SLOTS),
+                fixed_text(self._margin - self._discount * _E18, 72), fixed_text(self._total, 72))
 
 
-NO_MONEY = Money((ZERO,) * N_SLOTS, ZERO, ZERO, ZERO)
+def _decimal(value: int, places: int) -> Decimal:
+    return Decimal(value).scaleb(-places, EXACT) if value else ZERO
+
+
+NO_MONEY = Money((0,) * N_SLOTS, 0, 0, 0)
 
 
 class Spend:

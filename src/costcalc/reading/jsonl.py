@@ -16,6 +16,7 @@ from typing import IO, Any
 import orjson
 
 from ..errors import UsageInputError
+from .parquet import is_parquet, read_parquet
 from .records import _BOM, BadField, LineResult, Rejected, Skipped, UsageRecord, canonical
 from .shapes import adapt as detect_shape
 
@@ -98,14 +99,14 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
 
 
 def _walk(top: Path) -> Iterator[Path]:
-    """The ``*.jsonl`` / ``*.jsonl.gz`` files under ``top``; symlinked directories are not followed (no
+    """The ``*.jsonl`` / ``*.jsonl.gz`` / ``*.parquet`` files under ``top``; symlinked directories are not followed (no
     loops), and a directory that cannot be read is an error, not a silent gap."""
     def fail(exc: OSError) -> None:
         raise UsageInputError(f"{exc.filename}: cannot read directory ({exc.strerror})")
 
     for folder, _, names in os.walk(top, onerror=fail):
         for name in names:
-            if name.endswith((".jsonl", ".jsonl.gz")) and os.path.isfile(os.path.join(folder, name)):
+            if name.endswith((".jsonl", ".jsonl.gz", ".parquet")) and os.path.isfile(os.path.join(folder, name)):
                 yield Path(folder, name)
 
 
@@ -194,6 +195,15 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
     parse, loads, decode_error, record_type = parse_line, orjson.loads, orjson.JSONDecodeError, UsageRecord
     read = adapt if adapt is not None else (lambda obj, file, line, text: canonical(obj, file, line))
     for path, start, end, first in _spans(paths, spans):
+        if start == 0 and is_parquet(path):
+            rows = read_parquet(path, printable_path(path))
+            if line_counts is None:
+                yield from rows
+            else:
+                counted = list(rows)
+                line_counts.append(counted[-1].line if counted else 0)
+                yield from counted
+            continue
         held: dict[str, UsageRecord] = {}
         buffered: list[LineResult] | None = None
         file, stream, reader = _open_span(path, start)

@@ -44,10 +44,7 @@ def to_float(total: int | Decimal) -> float:
 def legacy_parts(m: Money) -> tuple[Decimal, ...]:
     """Money in the report's cost parts (COST_PARTS): input includes audio, image, the routing fee and per-second
     charges; cache writes both TTLs; output the audio output; the adjustment is margin minus discount."""
-    return (m.part("input", "audio_input", "image_input", "routing_fee", "duration_s", "citation"),
-            m.part("cache_read", "cache_read_audio", "cache_read_image"), m.part("cache_write", "cache_write_1h"),
-            m.part("output", "audio_output", "image_output", "search_queries"), m.part("reasoning"),
-            m.margin - m.discount, m.total)
+    return m.report_parts()
 
 
 class Totals:

@@ -21,7 +21,7 @@ from ..pricing.formulas import Pricer
 from ..rates.costmap import CostMapInfo
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
-from .aggregate import COST_PARTS, Report, Totals, legacy_parts, to_float
+from .aggregate import COST_PARTS, Report, Totals, to_float
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 
@@ -160,16 +160,16 @@ def _rate_table(p: Pricer, rates: Any) -> list[tuple[str, dict[str, Any]]]:
     return table
 
 
-def record_costs(o: Priced) -> tuple[Decimal, ...]:
-    """One record's exact amounts per COST_PARTS (what the report's totals add up)."""
+def record_costs(o: Priced) -> tuple[str, ...]:
+    """One record's exact amounts per COST_PARTS, as decimal text (what the report's totals add up)."""
     band, units = o.measured
-    return legacy_parts(band.money(1, units))
+    return band.money(1, units).report_texts()
 
 
 def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:
     if isinstance(o, Priced):
         r = o.record
-        parts = record_costs(o)
+        parts = [orjson.Fragment(text) for text in record_costs(o)]
         d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced", "cost": parts[-1],
              "cost_parts": dict(zip(COST_PARTS[:-1], parts[:-1])),
              "deployment": o.sheet.deployment.label if o.sheet.deployment else None,
@@ -355,7 +355,7 @@ def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = 
             sheet = o.sheet
             dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
             provider = sheet.provider if sheet is not None and sheet.provider else ""
-            costs = [decimal_text(v) for v in record_costs(o)] if isinstance(o, Priced) else [""] * len(COST_PARTS)
+            costs = list(record_costs(o)) if isinstance(o, Priced) else [""] * len(COST_PARTS)
             reason = o.reason if isinstance(o, NotPriced) else ""
             w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", r.model, dep, provider,
                         r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
