@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
+import re
+from decimal import Decimal
 
 import pytest
 
@@ -39,15 +40,35 @@ def test_sample_report_json_accounts_for_every_line(capsys):
 
 def test_totals_equal_sum_of_per_record_costs(capsys):
     _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", "jsonl")
-    rows = [json.loads(line) for line in out.splitlines()]
+    rows = [json.loads(line, parse_float=Decimal) for line in out.splitlines()]
     _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", "json")
-    doc = json.loads(out)
-    costs = [r["cost"] for r in rows if r["status"] == "priced"]
-    assert doc["totals"]["cost"]["total"] == math.fsum(costs)
+    doc = json.loads(out, parse_float=Decimal)
+    priced = [r for r in rows if r["status"] == "priced"]
+    # each amount is an exact decimal of at most 12 places: a per-record cost is rounded once (half a unit of
+    # 1e-12 at most), so n records add up to the total within n half-units
+    half_unit = Decimal("0.5e-12")
+    total = doc["totals"]["cost"]["total"]
+    assert abs(total - sum(r["cost"] for r in priced)) <= len(priced) * half_unit
+    assert -total.as_tuple().exponent <= 12
     for group in doc["groups"]:
         model = group["key"]["model"]
-        assert group["cost"]["total"] == math.fsum(r["cost"] for r in rows if r.get("model") == model
-                                                    and r["status"] == "priced")
+        mine = [r["cost"] for r in priced if r["model"] == model]
+        assert abs(group["cost"]["total"] - sum(mine)) <= len(mine) * half_unit + half_unit
+    # the shown groups add up to the shown total exactly, in every cost column
+    for part, value in doc["totals"]["cost"].items():
+        assert sum(g["cost"][part] for g in doc["groups"]) == value, part
+    assert sum(g["share"] for g in doc["groups"]) == 1
+
+
+def test_money_has_no_float_noise(capsys):
+    # The LiteLLM float for line 3 (azure-model) is 0.47974500000000003: shown as the exact decimal 0.479745.
+    _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", "jsonl")
+    line3 = out.splitlines()[2]
+    assert '"cost":0.479745,' in line3
+    _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "-f", "csv", "-g", "provider")
+    for row in out.splitlines()[1:]:
+        for cell in row.split(","):
+            assert not re.search(r"\d{13,}|e-", cell), cell  # at most 12 decimals, never exponent notation
 
 
 def test_jsonl_is_one_line_per_input_line_in_order(capsys):

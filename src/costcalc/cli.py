@@ -135,6 +135,13 @@ def price(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: every core, "
                                     "for plain-file inputs of 64 MiB or more; 1 otherwise)."),
+    wide: bool = typer.Option(False, "--wide", help="Table: every column, however wide the terminal."),
+    columns: list[str] | None = typer.Option(None, "--columns", help="Table and Markdown: exactly these columns, "
+                                             "comma-separated or repeated (requests, input_tokens, input_cost, "
+                                             "uncached_tokens, uncached_cost, cache_read_tokens, cache_read_cost, "
+                                             "cache_write_5m_tokens, cache_write_5m_cost, cache_write_1h_tokens, "
+                                             "cache_write_1h_cost, output_tokens, output_cost, discount, margin, "
+                                             "total, share).", metavar="NAMES"),
 ) -> None:
     """Price usage records and print a spend report."""
     from .engines.streaming import PricingEngine
@@ -142,6 +149,7 @@ def price(
     from .reports.aggregate import GROUP_KEYS, ReportBuilder
     from .reports.render import (
         explain_record,
+        parse_columns,
         report_dict,
         write_csv,
         write_csv_records,
@@ -166,6 +174,7 @@ def price(
         raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
     if not math.isfinite(tolerance):
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
+    picked = parse_columns(columns) if columns else None
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
     zone = _tz(tz)
     cm, cfg = _load(cost_map, config)
@@ -214,7 +223,7 @@ def price(
                 write_csv(report, stack.enter_context(_open_out(output, binary=False)))
             elif fmt is Format.markdown:
                 out_md = stack.enter_context(_open_out(output, binary=False))
-                write_markdown(report, out_md, warnings)
+                write_markdown(report, out_md, warnings, config_path=cfg.path or None, columns=picked)
                 if gaps is not None:
                     write_reconcile_markdown(report, gaps, tolerance, out_md)
             elif fmt is Format.html:
@@ -227,12 +236,13 @@ def price(
 
                     fh = stack.enter_context(_open_out(output, binary=False))
                     console = Console(file=fh, width=200, no_color=True, highlight=False)
-                write_table(report, console, warnings, chart=chart)
+                write_table(report, console, warnings, chart=chart, config_path=cfg.path or None, wide=wide,
+                            columns=picked)
                 if gaps is not None:
                     write_reconcile_table(report, gaps, tolerance, console)
     text_on_stdout = fmt in (Format.table, Format.markdown) and output is None and not explain
     if not text_on_stdout:
-        _stderr_summary(report, list(engine.warnings), quiet)
+        _stderr_summary(report, list(engine.warnings), quiet, cfg.path or None)
     if strict and (report.accounting.unpriced or report.accounting.rejected):
         raise typer.Exit(1)
 
@@ -256,13 +266,16 @@ def _progress_bar(results: Any) -> Any:
             yield r
 
 
-def _stderr_summary(report: Any, warnings: list[str], quiet: bool) -> None:
-    """Machine formats keep stdout clean: the accounting and warnings go to stderr."""
-    from .reports.render import accounting_line
+def _stderr_summary(report: Any, warnings: list[str], quiet: bool, config_path: str | None) -> None:
+    """Machine formats keep stdout clean: the notes, accounting and warnings go to stderr (the notes even with
+    --quiet: they say the numbers may not be what the proxy charged)."""
+    from .reports.render import accounting_line, report_notes
 
+    err = sys.stderr
+    for note in report_notes(report, config_path):
+        err.write(f"note: {note}\n")
     if quiet:
         return
-    err = sys.stderr
     err.write(accounting_line(report) + "\n")
     for w in warnings:
         err.write(f"warning: {w}\n")

@@ -18,10 +18,18 @@ from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
 _SCALE = 2.0**200
 _ISCALE = 1 << 200
-COST_PARTS = ("input", "cache_read", "cache_write", "output", "reasoning", "adjustment", "total")
-TOKEN_FIELDS = ("input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
-GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "end_user", "tag", "day", "week",
-              "month", "hour", "shape")
+SCALE_BITS = 200  # exact amounts are integers in units of 2**-200 USD
+# Token counts per group. The four input parts add up to ``input``; ``reasoning`` is the part of ``output``
+# the model spent thinking (informational: it is billed inside ``output``).
+TOKEN_PARTS = ("input", "uncached_input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning")
+# Exact cost parts per group, each beside its token count; discount (≤ 0) and margin then bring the parts to
+# ``total``, LiteLLM's cost summed record by record (parts and total may differ by float rounding, < 1e-15).
+COST_PARTS = ("uncached_input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "discount", "margin",
+              "total")
+TOTAL = COST_PARTS.index("total")
+GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "customer", "end_user", "org", "tag",
+              "day", "week", "month", "hour", "shape")
+TIME_KEYS = ("hour", "day", "week", "month")
 NONE = "(none)"
 OTHER = "(other)"
 SORTS = ("cost", "requests", "tokens", "name")
@@ -36,14 +44,15 @@ def to_float(total: int) -> float:
 
 
 class Totals:
-    """Counters for one group: requests, tokens, exact cost parts, and recorded spend when logs carry it."""
+    """Counters for one group: requests, token counts per part (``TOKEN_PARTS``), exact costs per part
+    (``COST_PARTS``, integers in units of 2**-200 USD), and recorded spend when logs carry it."""
 
     __slots__ = ("costs", "recorded", "recorded_computed", "recorded_n", "requests", "tokens")
 
     def __init__(self) -> None:
         self.requests = 0
-        self.tokens = [0, 0, 0, 0, 0]
-        self.costs = [0, 0, 0, 0, 0, 0, 0]
+        self.tokens = [0, 0, 0, 0, 0, 0, 0]
+        self.costs = [0, 0, 0, 0, 0, 0, 0, 0]
         self.recorded = 0
         self.recorded_n = 0
         self.recorded_computed = 0  # computed cost of the records that carry a recorded cost
@@ -51,27 +60,35 @@ class Totals:
     def add(self, r: UsageRecord, c: Cost) -> None:
         self.requests += 1
         t = self.tokens
+        read, write, write_1h = r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens
         t[0] += r.prompt_tokens
-        t[1] += r.cache_read_tokens
-        t[2] += r.cache_write_tokens
-        t[3] += r.completion_tokens
-        t[4] += r.reasoning_tokens
+        uncached = r.prompt_tokens - read - write
+        t[1] += uncached if uncached > 0 else 0
+        t[2] += read
+        t[3] += write - write_1h
+        t[4] += write_1h
+        t[5] += r.completion_tokens
+        t[6] += r.reasoning_tokens
         k = self.costs
-        inp, read, write, out, rea, adj, total = c
+        inp, read_c, write_c, out, rea, adj, total, write_1h_c, disc = c
         if inp:
             k[0] += int(inp * _SCALE)
-        if read:
-            k[1] += int(read * _SCALE)
-        if write:
-            k[2] += int(write * _SCALE)
+        if read_c:
+            k[1] += int(read_c * _SCALE)
+        if write_c:
+            one_hour = int(write_1h_c * _SCALE) if write_1h_c else 0
+            k[2] += int(write_c * _SCALE) - one_hour
+            k[3] += one_hour
         if out:
-            k[3] += int(out * _SCALE)
+            k[4] += int(out * _SCALE)
         if rea:
             k[4] += int(rea * _SCALE)
         if adj:
-            k[5] += int(adj * _SCALE)
+            d = int(disc * _SCALE) if disc else 0
+            k[5] += d
+            k[6] += int(adj * _SCALE) - d
         if total:
-            k[6] += int(total * _SCALE)
+            k[7] += int(total * _SCALE)
         if r.recorded_cost is not None:
             self.recorded += int(r.recorded_cost * _SCALE)
             self.recorded_n += 1
@@ -87,20 +104,7 @@ class Totals:
 
     @property
     def total(self) -> float:
-        return to_float(self.costs[6])
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"requests": self.requests}
-        out.update(zip(TOKEN_FIELDS, self.tokens))
-        out["cost"] = {name: to_float(v) for name, v in zip(COST_PARTS, self.costs)}
-        if self.recorded_n:
-            out["recorded"] = {
-                "records": self.recorded_n,
-                "recorded_cost": to_float(self.recorded),
-                "computed_cost": to_float(self.recorded_computed),
-                "difference": to_float(self.recorded_computed - self.recorded),
-            }
-        return out
+        return to_float(self.costs[TOTAL])
 
 
 # -- group keys --------------------------------------------------------------------------------------
@@ -119,19 +123,60 @@ def key_text(value: Any) -> str:
         return f"({type(value).__name__} nested too deeply)"
 
 
+# The names people know first (aliases a LiteLLM spend log carries), then the ids. Each entry is a field of the
+# record or of its ``metadata``; the first one set wins.
+NAME_FIELDS: dict[str, tuple[str, ...]] = {
+    "team": ("team_alias", "user_api_key_team_alias", "team", "team_id", "user_api_key_team_id"),
+    "key": ("key_alias", "user_api_key_alias", "key_name", "key", "api_key", "user_api_key"),
+    "user": ("user_email", "user_api_key_user_email", "user", "user_id", "user_api_key_user_id"),
+    "customer": ("end_user", "customer", "end_user_id", "user_api_key_end_user_id"),
+    "org": ("organization_alias", "org_alias", "user_api_key_org_alias", "organization_id", "org_id",
+            "user_api_key_org_id"),
+}
+
+
 def _raw_str(r: UsageRecord, *names: str) -> str:
     raw = r.raw or {}
+    meta = raw.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     for name in names:
         value = raw.get(name)
+        if value in (None, ""):
+            value = meta.get(name)
         if value not in (None, ""):
             return value if isinstance(value, str) else key_text(value)
-    meta = raw.get("metadata")
-    if isinstance(meta, dict):
-        for name in names:
-            value = meta.get(name)
-            if value not in (None, ""):
-                return value if isinstance(value, str) else key_text(value)
     return NONE
+
+
+def _provider(r: UsageRecord, sheet: Any) -> str:
+    """The provider that priced the record, else the one its log names (``custom_llm_provider``)."""
+    if sheet.provider:
+        return sheet.provider
+    logged = _raw_str(r, "custom_llm_provider")
+    return "(unknown)" if logged == NONE else logged
+
+
+def name_of(r: UsageRecord, what: str) -> str:
+    """A record's team, key, user, customer or org as people know it: its alias, else its id (keys masked)."""
+    value = _raw_str(r, *NAME_FIELDS[what])
+    return mask_key(value) if what == "key" else value
+
+
+def request_id(r: UsageRecord) -> str | None:
+    """The id of the call a record describes: a spend log's ``request_id``, else a provider response's ``id``
+    (chatcmpl-…, msg_…, resp_…); None when the record has neither."""
+    raw = r.raw
+    if not raw:
+        return None
+    value = raw.get("request_id")
+    if value in (None, ""):
+        value = raw.get("id")
+        if value in (None, "") and isinstance(raw.get("response"), dict):
+            value = raw["response"].get("id")
+    if value in (None, "") or not isinstance(value, (str, int)):
+        return None
+    return str(value)
 
 
 def dotted(r: UsageRecord, path: str) -> str:
@@ -183,15 +228,10 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
     if name == "deployment":
         return lambda r, s: [s.deployment.label if s.deployment else "(no deployment)"]
     if name == "provider":
-        return lambda r, s: [s.provider or "(unknown)"]
-    if name == "user":
-        return lambda r, s: [_raw_str(r, "user", "user_id", "user_api_key_user_id")]
-    if name == "team":
-        return lambda r, s: [_raw_str(r, "team", "team_id", "user_api_key_team_id")]
-    if name == "key":
-        return lambda r, s: [mask_key(_raw_str(r, "key", "api_key", "user_api_key_alias", "user_api_key"))]
-    if name == "end_user":
-        return lambda r, s: [_raw_str(r, "end_user")]
+        return lambda r, s: [_provider(r, s)]
+    if name in NAME_FIELDS or name == "end_user":
+        what = "customer" if name == "end_user" else name
+        return lambda r, s: [name_of(r, what)]
     if name == "tag":
         return lambda r, s: tags_of(r)
     if name == "shape":
@@ -282,8 +322,8 @@ class Report:
         if self.sort == "requests":
             return (folded_last, -t.requests, name)
         if self.sort == "tokens":
-            return (folded_last, -(t.tokens[0] + t.tokens[3]), name)
-        return (folded_last, -t.costs[6], name)
+            return (folded_last, -(t.tokens[0] + t.tokens[5]), name)
+        return (folded_last, -t.costs[TOTAL], name)
 
 
 class ReportBuilder:

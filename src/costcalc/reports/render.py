@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
@@ -18,7 +19,8 @@ from ..pricing.formulas import Pricer
 from ..rates.costmap import CostMapInfo
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
-from .aggregate import COST_PARTS, Report, Totals, to_float
+from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, exact, to_float
+from .money import DECIMALS, Figures, decimal_text, exact_text, figures, float_text, table_decimals, usd
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 
@@ -56,22 +58,44 @@ def accounting_line(report: Report) -> str:
 
 # -- JSON ----------------------------------------------------------------------------------------------
 
+def _amount(units: int, decimals: int = DECIMALS) -> orjson.Fragment:
+    """A JSON number written as the exact decimal (no float noise)."""
+    return orjson.Fragment(decimal_text(units, decimals).encode())
+
+
+def totals_dict(t: Totals, amounts: list[int], decimals: int = DECIMALS) -> dict[str, Any]:
+    out: dict[str, Any] = {"requests": t.requests, "tokens": dict(zip(TOKEN_PARTS, t.tokens)),
+                           "cost": {name: _amount(v, decimals) for name, v in zip(COST_PARTS, amounts)}}
+    if t.recorded_n:
+        out["recorded"] = {
+            "records": t.recorded_n,
+            "recorded_cost": orjson.Fragment(exact_text(t.recorded).encode()),
+            "computed_cost": orjson.Fragment(exact_text(t.recorded_computed).encode()),
+            "difference": orjson.Fragment(exact_text(t.recorded_computed - t.recorded).encode()),
+        }
+    return out
+
+
 def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
                 warnings: Iterable[str] = ()) -> dict[str, Any]:
-    """The ``--format json`` document (schema documented in the README)."""
+    """The ``--format json`` document (schema documented in the README). Money is in USD, exact decimals of at
+    most ``DECIMALS`` places; each cost column of ``groups`` adds up to ``totals`` (unless ``groups_overlap``)."""
+    fig = figures(report)
     groups = []
-    grand = report.totals.costs[6]
-    for key, totals in report.sorted_groups():
+    for key, totals, amounts, share_units in fig.rows:
         row = {"key": dict(zip(report.group_by, key))}
-        row.update(totals.as_dict())
-        row["share"] = (totals.costs[6] / grand) if grand else None
+        row.update(totals_dict(totals, amounts))
+        row["share"] = None if share_units is None else _amount(share_units, fig.share_decimals)
         groups.append(row)
     return {
         "costcalc_version": __version__,
         "cost_map": cost_map.as_dict(),
         "config": config_path,
+        "notes": report_notes(report, config_path),
+        "money": {"currency": "USD", "decimals": DECIMALS, "rounding": "half to even; groups add up to totals "
+                  "by largest remainder"},
         "group_by": list(report.group_by),
-        "totals": report.totals.as_dict(),
+        "totals": totals_dict(report.totals, fig.total),
         "groups": groups,
         "groups_overlap": report.multi_key,
         "top": report.top,
@@ -84,6 +108,18 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         "rejected": [{"file": r.file, "line": r.line, "reason": r.reason} for r in report.rejected],
         "warnings": list(warnings),
     }
+
+
+NO_CONFIG_NOTE = "no --config: priced from the public cost map only (the proxy's own prices, discounts and " \
+    "margins are not applied)"
+
+
+def report_notes(report: Report, config_path: str | None) -> list[str]:
+    """Facts a reader must see in every format before trusting the numbers."""
+    notes = []
+    if not config_path:
+        notes.append(NO_CONFIG_NOTE)
+    return notes
 
 
 def write_json(doc: dict[str, Any], out: IO[bytes]) -> None:
@@ -139,15 +175,17 @@ def _rate_table(p: Pricer, rates: Any) -> list[tuple[str, dict[str, Any]]]:
 def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:
     if isinstance(o, Priced):
         r = o.record
-        d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced", "cost": o.cost.total,
-             "cost_parts": dict(zip(COST_PARTS[:-1], o.cost[:-1])),
+        d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced",
+             "cost": orjson.Fragment(float_text(o.cost.total).encode()),
+             "cost_parts": {name: orjson.Fragment(exact_text(v).encode())
+                            for name, v in zip(COST_PARTS[:-1], cost_parts(o.cost))},
              "deployment": o.sheet.deployment.label if o.sheet.deployment else None,
              "provider": o.sheet.provider, "map_key": o.sheet.map_key, "shape": r.shape,
              "tokens": _tokens(r)}
         if engine is not None:
             d["prices"] = prices_used(engine, o)
         if r.recorded_cost is not None:
-            d["recorded_cost"] = r.recorded_cost
+            d["recorded_cost"] = orjson.Fragment(float_text(r.recorded_cost).encode())
         return d
     if isinstance(o, NotPriced):
         r = o.record
@@ -161,7 +199,16 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
 
 def _tokens(r: Any) -> dict[str, int]:
     return {"prompt": r.prompt_tokens, "completion": r.completion_tokens, "cache_read": r.cache_read_tokens,
-            "cache_write": r.cache_write_tokens, "reasoning": r.reasoning_tokens}
+            "cache_write": r.cache_write_tokens, "cache_write_1h": r.cache_write_1h_tokens,
+            "reasoning": r.reasoning_tokens}
+
+
+def cost_parts(c: Any) -> list[int]:
+    """One record's cost parts, exact, as ``Totals.add`` counts them (``COST_PARTS`` without the total)."""
+    one_hour = exact(c.cache_write_1h)
+    discount = exact(c.discount)
+    return [exact(c.input), exact(c.cache_read), exact(c.cache_write) - one_hour, one_hour,
+            exact(c.output) + exact(c.reasoning), discount, exact(c.adjustment) - discount]
 
 
 def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngine) -> None:
@@ -171,23 +218,169 @@ def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngi
         out.write(b"\n")
 
 
-# -- rows shared by table, csv and markdown ----------------------------------------------------------------
+# -- columns shared by table, markdown and html -----------------------------------------------------------
 
-def row_headers(report: Report) -> list[str]:
-    """Columns shared by table and markdown; the adjustment column only when discounts/margins applied."""
-    heads = ["requests", "input tok", "cached tok", "output tok", "input $", "cache $", "output $"]
-    if report.totals.costs[5]:
-        heads.append("adjust $")
-    return [*heads, "total $", "share"]
+@dataclass(frozen=True)
+class Column:
+    """One numeric column: its ``--columns`` name, header, and cell from (totals, shown amounts, share)."""
+
+    name: str
+    header: str
+    cell: Callable[[Totals, list[int], int | None, Figures], str]
+    # what makes the column worth showing when it is optional: token part or cost part indexes that are non-zero
+    tokens: tuple[int, ...] = ()
+    costs: tuple[int, ...] = ()
 
 
-def _row(report: Report, totals: Totals) -> list[str]:
-    c = totals.costs
-    cells = [tokens(totals.requests), tokens(totals.tokens[0]), tokens(totals.tokens[1]), tokens(totals.tokens[3]),
-             money(to_float(c[0])), money(to_float(c[1] + c[2])), money(to_float(c[3] + c[4]))]
-    if report.totals.costs[5]:
-        cells.append(money(to_float(c[5])))
-    return [*cells, money(to_float(c[6])), share(c[6], report.totals.costs[6])]
+def _tok(i: int) -> Callable[[Totals, list[int], int | None, Figures], str]:
+    return lambda t, a, sh, f: tokens(t.tokens[i])
+
+
+def _usd(*parts: int) -> Callable[[Totals, list[int], int | None, Figures], str]:
+    return lambda t, a, sh, f: usd(sum(a[p] for p in parts), f.decimals)
+
+
+def _share_cell(t: Totals, a: list[int], sh: int | None, f: Figures) -> str:
+    return "-" if sh is None else decimal_text(sh // 10 ** (f.share_decimals - 3), 1, strip=False) + "%"
+
+
+COLUMNS = {c.name: c for c in (
+    Column("requests", "requests", lambda t, a, sh, f: tokens(t.requests)),
+    Column("input_tokens", "in tok", _tok(0)),
+    Column("input_cost", "in $", _usd(0, 1, 2, 3)),
+    Column("uncached_tokens", "uncached tok", _tok(1)),
+    Column("uncached_cost", "uncached $", _usd(0)),
+    Column("cache_read_tokens", "cache read tok", _tok(2), (2,), (1,)),
+    Column("cache_read_cost", "cache read $", _usd(1), (2,), (1,)),
+    Column("cache_write_5m_tokens", "write 5m tok", _tok(3), (3,), (2,)),
+    Column("cache_write_5m_cost", "write 5m $", _usd(2), (3,), (2,)),
+    Column("cache_write_1h_tokens", "write 1h tok", _tok(4), (4,), (3,)),
+    Column("cache_write_1h_cost", "write 1h $", _usd(3), (4,), (3,)),
+    Column("output_tokens", "out tok", _tok(5)),
+    Column("output_cost", "out $", _usd(4)),
+    Column("discount", "discount $", _usd(5), (), (5,)),
+    Column("margin", "margin $", _usd(6), (), (6,)),
+    Column("total", "total $", _usd(TOTAL)),
+    Column("share", "share", _share_cell),
+)}
+
+# Column sets from narrow to wide: the table shows the widest that fits the terminal.
+COMPACT = ("requests", "input_tokens", "output_tokens", "total", "share")
+MEDIUM = ("requests", "input_tokens", "input_cost", "output_tokens", "output_cost", "discount", "margin", "total",
+          "share")
+FULL = ("requests", "uncached_tokens", "uncached_cost", "cache_read_tokens", "cache_read_cost",
+        "cache_write_5m_tokens", "cache_write_5m_cost", "cache_write_1h_tokens", "cache_write_1h_cost",
+        "output_tokens", "output_cost", "discount", "margin", "total", "share")
+
+
+def present(report: Report, names: Iterable[str]) -> list[Column]:
+    """The columns of ``names`` that have something to show (an optional part that is zero everywhere is left
+    out: no discount column without a discount)."""
+    t = report.totals
+    out = []
+    for name in names:
+        c = COLUMNS[name]
+        if (c.tokens or c.costs) and not any(t.tokens[i] for i in c.tokens) and not any(t.costs[i] for i in c.costs):
+            continue
+        out.append(c)
+    return out
+
+
+def parse_columns(spec: Iterable[str]) -> list[str]:
+    """``--columns a,b`` (repeatable) → column names, in the order given; an unknown name is an error."""
+    from ..errors import CostcalcError
+
+    names = [n.strip() for item in spec for n in item.split(",") if n.strip()]
+    for n in names:
+        if n not in COLUMNS:
+            err = CostcalcError(f"--columns: unknown column {n!r} (known: {', '.join(COLUMNS)})")
+            err.exit_code = 2
+            raise err
+    return names
+
+
+def elide(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters in the middle, keeping both ends (ids and paths differ at the end)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    head = (width - 1 + 1) // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+@dataclass
+class Layout:
+    """What a text table shows: label widths (one per group key) and the numeric columns."""
+
+    label_widths: list[int]
+    columns: list[Column]
+
+
+_GAP = 3  # between two columns: rich's padding either side of the (blank) divider
+
+
+def _cells(report: Report, fig: Figures, columns: list[Column]) -> tuple[list[list[str]], list[str]]:
+    rows = [[c.cell(t, a, sh, fig) for c in columns] for _, t, a, sh in fig.rows]
+    total_share = None if report.totals.costs[TOTAL] <= 0 else 10 ** fig.share_decimals
+    total = [c.cell(report.totals, fig.total, total_share, fig) for c in columns]
+    return rows, total
+
+
+def layout(report: Report, fig: Figures, width: int | None, wide: bool = False,
+           columns: list[str] | None = None) -> Layout:
+    """The widest column set that fits ``width`` with the labels readable; ``wide``: every column; ``columns``:
+    exactly those. The label columns are never dropped: they get what the numbers leave, at least 12 each."""
+    labels = [[printable(k[i]) for k, _, _, _ in fig.rows] for i in range(len(report.group_by))]
+    needed = [max([len(report.group_by[i]), len("total"), *map(len, labels[i])]) for i in range(len(labels))]
+    if columns is not None:
+        candidates = [[COLUMNS[n] for n in columns]]
+    elif wide:
+        candidates = [[COLUMNS[n] for n in FULL]]
+    else:
+        candidates = [present(report, FULL), present(report, MEDIUM), present(report, COMPACT)]
+    for cols in candidates:
+        rows, total = _cells(report, fig, cols)
+        numeric = sum(max([len(c.header), len(total[i]), *(len(r[i]) for r in rows)]) for i, c in enumerate(cols))
+        room = None if width is None or wide else width - numeric - _GAP * (len(cols) + len(needed) - 1)
+        wanted = [min(n, 20) for n in needed]
+        if room is None or room >= sum(wanted) or cols is candidates[-1]:
+            break
+    if room is None or room >= sum(needed):
+        return Layout(needed, cols)
+    # what is left goes to the label columns: each at least 12 (or what it needs), the rest in turn to those
+    # that still need more
+    widths = [min(n, 12) for n in needed]
+    spare = room - sum(widths)
+    while spare > 0 and any(w < n for w, n in zip(widths, needed)):
+        for i, n in enumerate(needed):
+            if spare > 0 and widths[i] < n:
+                widths[i] += 1
+                spare -= 1
+    return Layout(widths, cols)
+
+
+def write_csv(report: Report, out: IO[str]) -> None:
+    """One row per group and a TOTAL row: token counts per part, exact costs per part, share of the total."""
+    fig = figures(report)
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([*report.group_by, "requests", *(f"{p}_tokens" for p in TOKEN_PARTS),
+                *(f"{p}_cost" for p in COST_PARTS), "share"])
+    for key, t, amounts, share_units in fig.rows:
+        w.writerow([*key, t.requests, *t.tokens, *(decimal_text(v, DECIMALS) for v in amounts),
+                    "" if share_units is None else decimal_text(share_units, fig.share_decimals)])
+    t = report.totals
+    w.writerow(["TOTAL", *[""] * (len(report.group_by) - 1), t.requests, *t.tokens,
+                *(decimal_text(v, DECIMALS) for v in fig.total), "1" if t.costs[TOTAL] > 0 else ""])
+
+
+def rounding_note(report: Report, fig: Figures) -> str:
+    if fig.overlap:
+        return (f"amounts in USD, rounded to {fig.decimals} decimals; a record in several groups counts in each, "
+                "so the rows add up to more than the total")
+    return (f"amounts in USD, rounded to {fig.decimals} decimals so that each column adds up to its total "
+            "(a row's parts may differ from its total in the last decimal)")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -207,31 +400,23 @@ def _key_cells(report: Report, key: tuple[str, ...], previous: tuple[str, ...] |
     return cells
 
 
-def write_csv(report: Report, out: IO[str]) -> None:
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow([*report.group_by, "requests", "input_tokens", "cached_tokens", "cache_write_tokens",
-                "output_tokens", "reasoning_tokens", *(f"{p}_cost" for p in COST_PARTS), "share"])
-    grand = report.totals.costs[6]
-    for key, t in report.sorted_groups():
-        w.writerow([*key, t.requests, *t.tokens, *(repr(to_float(v)) for v in t.costs),
-                    repr(t.costs[6] / grand) if grand else ""])
-    t = report.totals
-    w.writerow(["TOTAL", *[""] * (len(report.group_by) - 1), t.requests, *t.tokens,
-                *(repr(to_float(v)) for v in t.costs), "1.0" if grand else ""])
-
-
-def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = ()) -> None:
-    headers = [*report.group_by, *row_headers(report)]
-    out.write("| " + " | ".join(headers) + " |\n")
+def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = (), config_path: str | None = None,
+                   columns: list[str] | None = None) -> None:
+    fig = figures(report, table_decimals(report))
+    cols = [COLUMNS[n] for n in columns] if columns is not None else present(report, FULL)
+    for note in report_notes(report, config_path):
+        out.write(f"> **note:** {_md(note)}\n\n")
+    headers = [*report.group_by, *(c.header for c in cols)]
+    out.write("| " + " | ".join(_md(h) for h in headers) + " |\n")
     out.write("|" + "|".join("---" if i < len(report.group_by) else "---:" for i in range(len(headers))) + "|\n")
+    rows, total = _cells(report, fig, cols)
     prev = None
-    for key, t in report.sorted_groups():
-        cells = [_md(c) for c in _key_cells(report, key, prev)] + _row(report, t)
-        out.write("| " + " | ".join(cells) + " |\n")
+    for (key, _, _, _), cells in zip(fig.rows, rows):
+        out.write("| " + " | ".join([_md(c) for c in _key_cells(report, key, prev)] + cells) + " |\n")
         prev = key
-    total = ["**total**", *[""] * (len(report.group_by) - 1), *_row(report, report.totals)]
-    out.write("| " + " | ".join(total) + " |\n\n")
-    out.write(accounting_line(report) + "\n")
+    out.write("| " + " | ".join(["**total**", *[""] * (len(report.group_by) - 1), *total]) + " |\n\n")
+    out.write(accounting_line(report) + "\n\n")
+    out.write(rounding_note(report, fig) + "\n")
     _md_unpriced(report, out)
     for w in warnings:
         out.write(f"\n> warning: {_md(w)}")
@@ -252,30 +437,44 @@ def _md_unpriced(report: Report, out: IO[str]) -> None:
 
 
 def write_table(report: Report, console: Any, warnings: Iterable[str] = (), title: str | None = None,
-                chart: bool = False) -> None:
+                chart: bool = False, config_path: str | None = None, wide: bool = False,
+                columns: list[str] | None = None) -> None:
     from rich import box
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, show_footer=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in report.group_by:
-        table.add_column(name, overflow="fold", min_width=8)
-    for h in row_headers(report):
-        table.add_column(h, justify="right", no_wrap=True)
+    for note in report_notes(report, config_path):
+        console.print(Text(f"note: {note}", style="bold yellow"))
+    fig = figures(report, table_decimals(report))
+    lay = layout(report, fig, None if wide else console.width, wide=wide, columns=columns)
+    table = Table(title=title, show_footer=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+                  show_edge=False)
+    for name, w in zip(report.group_by, lay.label_widths):
+        table.add_column(elide(name, w), min_width=w, max_width=w, no_wrap=True, overflow="ellipsis")
+    for c in lay.columns:
+        table.add_column(c.header, justify="right", no_wrap=True)
+    rows, total = _cells(report, fig, lay.columns)
     prev = None
-    for key, t in report.sorted_groups():
-        table.add_row(*[Text(c) for c in _key_cells(report, key, prev)], *_row(report, t))
+    for (key, _, _, _), cells in zip(fig.rows, rows):
+        labels = [Text(elide(c, w)) for c, w in zip(_key_cells(report, key, prev), lay.label_widths)]
+        table.add_row(*labels, *cells)
         prev = key
     table.add_section()
-    table.add_row(Text("total", style="bold"), *[""] * (len(report.group_by) - 1),
-                  *_row(report, report.totals), style="bold")
-    console.print(table)
+    table.add_row(Text("total", style="bold"), *[""] * (len(report.group_by) - 1), *total, style="bold")
+    if wide:  # as wide as the table wants: the terminal wraps it, a file or pager keeps it
+        from rich.measure import Measurement
+
+        width = console.width
+        console.width = max(width, Measurement.get(console, console.options.update(width=10_000), table).maximum)
+        console.print(table)
+        console.width = width
+    else:
+        console.print(table)
     if chart:
         write_chart(report, console)
     console.print(Text(accounting_line(report)))
-    if report.multi_key:
-        console.print(Text("note: a record with several tags counts under each, so group totals exceed the total"))
+    console.print(Text(rounding_note(report, fig)))
     if report.unpriced:
         buf = io.StringIO()
         _md_unpriced(report, buf)
@@ -305,31 +504,55 @@ def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outco
 
 # -- CSV per record ---------------------------------------------------------------------------------------
 
-RECORD_CSV_FIELDS = ("file", "line", "status", "model", "deployment", "provider", "prompt_tokens",
-                     "completion_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+RECORD_CSV_FIELDS = ("file", "line", "status", "timestamp", "request_id", "team", "user", "key", "customer",
+                     "tags", "model", "deployment", "provider", *(f"{p}_tokens" for p in TOKEN_PARTS),
                      *(f"{p}_cost" for p in COST_PARTS), "recorded_cost", "reason")
 
 
+def _when(ts: float | None) -> str:
+    from datetime import datetime, timezone
+
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _record_tokens(r: Any) -> list[int]:
+    read, write, write_1h = r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens
+    return [r.prompt_tokens, max(r.prompt_tokens - read - write, 0), read, write - write_1h, write_1h,
+            r.completion_tokens, r.reasoning_tokens]
+
+
 def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = True) -> None:
+    """One row per input line: when, request id, who (team, user, key, customer, tags), what (model,
+    deployment, provider), every token part and every cost part (exact decimals), and why when not priced."""
+    from .aggregate import NONE, name_of, request_id, tags_of
+
     w = csv.writer(out, lineterminator="\n")
     if header:
         w.writerow(RECORD_CSV_FIELDS)
+    blank_costs = [""] * len(COST_PARTS)
     for o in outcomes:
         if isinstance(o, (Priced, NotPriced)):
             r = o.record
             sheet = o.sheet
             dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
             provider = sheet.provider if sheet is not None and sheet.provider else ""
-            costs = [repr(v) for v in o.cost] if isinstance(o, Priced) else [""] * len(COST_PARTS)
+            if isinstance(o, Priced):
+                costs = [exact_text(v) for v in cost_parts(o.cost)] + [float_text(o.cost.total)]
+            else:
+                costs = blank_costs
+            names = [name_of(r, what) for what in ("team", "user", "key", "customer")]
+            tags = ";".join(t for t in tags_of(r) if t != NONE)
             reason = o.reason if isinstance(o, NotPriced) else ""
-            w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", r.model, dep, provider,
-                        r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
-                        r.reasoning_tokens, *costs, "" if r.recorded_cost is None else repr(r.recorded_cost),
-                        reason])
+            w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", _when(r.timestamp),
+                        request_id(r) or "", *("" if n == NONE else printable(n) for n in names), printable(tags),
+                        r.model, dep, provider, *_record_tokens(r), *costs,
+                        "" if r.recorded_cost is None else float_text(r.recorded_cost), reason])
         else:
             status = "rejected" if isinstance(o, Rejected) else "skipped"
-            w.writerow([o.file, o.line, status, getattr(o, "model", "") or "", "", "", "", "", "", "", "",
-                        *[""] * len(COST_PARTS), "", o.reason])
+            w.writerow([o.file, o.line, status, "", "", "", "", "", "", "", getattr(o, "model", "") or "", "", "",
+                        *[""] * len(TOKEN_PARTS), *blank_costs, "", o.reason])
 
 
 # -- --explain ---------------------------------------------------------------------------------------------
@@ -390,16 +613,16 @@ def write_chart(report: Report, console: Any, width: int = 40) -> None:
     rows = report.sorted_groups()
     if report.group_by[0] in ("hour", "day", "week", "month"):
         rows = sorted(rows, key=lambda kv: kv[0])
-    peak = max((t.costs[6] for _, t in rows), default=0)
+    peak = max((t.costs[TOTAL] for _, t in rows), default=0)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column("group", overflow="fold")
     table.add_column("bar")
     table.add_column("spend", justify="right")
     for key, t in rows:
-        n = 0 if not peak else t.costs[6] * width / peak
+        n = 0 if not peak else t.costs[TOTAL] * width / peak
         full = int(n)
         bar = "█" * full + ("▌" if n - full >= 0.5 else "")
-        table.add_row(Text(" / ".join(key)), Text(bar, style="cyan"), money(to_float(t.costs[6])))
+        table.add_row(Text(" / ".join(key)), Text(bar, style="cyan"), money(to_float(t.costs[TOTAL])))
     console.print(table)
 
 
@@ -458,16 +681,19 @@ def write_html(report: Report, out: IO[str], doc: dict[str, Any]) -> None:
     """One self-contained HTML file: the tables and an inline SVG chart; every string escaped."""
     from html import escape
 
-    heads = [*report.group_by, *row_headers(report)]
+    fig = figures(report, table_decimals(report))
+    cols = present(report, FULL)
+    heads = [*report.group_by, *(c.header for c in cols)]
+    cells_by_row, total_cells = _cells(report, fig, cols)
     rows = []
     prev = None
-    for key, t in report.sorted_groups():
-        cells = _key_cells(report, key, prev) + _row(report, t)
+    for (key, _, _, _), numbers in zip(fig.rows, cells_by_row):
+        cells = _key_cells(report, key, prev) + numbers
         rows.append("<tr>" + "".join(
             f'<td class="{"k" if i < len(report.group_by) else "n"}">{escape(c)}</td>' for i, c in enumerate(cells)
         ) + "</tr>")
         prev = key
-    total = ["total", *[""] * (len(report.group_by) - 1), *_row(report, report.totals)]
+    total = ["total", *[""] * (len(report.group_by) - 1), *total_cells]
     rows.append('<tr class="total">' + "".join(
         f'<td class="{"k" if i < len(report.group_by) else "n"}">{escape(c)}</td>' for i, c in enumerate(total)
     ) + "</tr>")
@@ -496,10 +722,12 @@ th {{ text-align: left; background: #f4f4f4; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 tr.total td {{ font-weight: bold; border-top: 2px solid #888; }}
 .meta {{ color: #666; font-size: 90%; }}
+.note {{ background: #fff4d6; border-left: 4px solid #e0a800; padding: 6px 10px; }}
 </style>
 </head>
 <body>
 <h1>LLM spend report</h1>
+{"".join(f'<p class="note"><strong>Note:</strong> {escape(n)}</p>' for n in doc["notes"])}
 <p class="meta">Priced with {escape(str(cm['source']))} (LiteLLM {escape(str(cm['litellm_version']))},
 sha256 {escape(str(cm['sha256'])[:12])}…); config {escape(str(doc['config'] or '(none)'))};
 costcalc {escape(str(doc['costcalc_version']))}.</p>
@@ -513,6 +741,7 @@ costcalc {escape(str(doc['costcalc_version']))}.</p>
 </tbody>
 </table>
 <p>{escape(accounting_line(report))}</p>
+<p class="meta">{escape(rounding_note(report, fig))}</p>
 {"".join(extras)}
 </body>
 </html>

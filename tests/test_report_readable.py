@@ -1,0 +1,210 @@
+"""Reports people can read and re-add: exact decimals, columns that add up, discount and margin apart, tables
+that fit the terminal."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from rich.console import Console
+
+from costcalc.cli import main
+from costcalc.reports.money import apportion, decimal_text, round_units, usd
+
+# gpt-4o (embedded cost map): input 2.5e-6, cache read 1.25e-6, output 1e-5 per token.
+# claude-sonnet-4-5 (embedded cost map): input 3e-6, cache write 5m 3.75e-6, cache write 1h 6e-6,
+# cache read 3e-7, output 1.5e-5.
+CONFIG = """
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o}
+  - model_name: sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929}
+litellm_settings:
+  cost_discount_config: {anthropic: 0.1}
+  cost_margin_config: {global: 0.05}
+"""
+LINES = [
+    # openai, no discount: 600*2.5e-6 + 400*1.25e-6 + 200*1e-5 = 0.0015 + 0.0005 + 0.002 = 0.004;
+    # margin 5% = 0.0002; total 0.0042
+    {"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 200, "cache_read_input_tokens": 400,
+     "metadata": {"user_api_key_team_alias": "Search", "user_api_key_team_id": "9f1c-uuid",
+                  "user_api_key_alias": "search-prod", "user_api_key": "a" * 64}},
+    # anthropic: uncached 1000*3e-6 = 0.003; write 5m 1000*3.75e-6 = 0.00375; write 1h 500*6e-6 = 0.003;
+    # output 100*1.5e-5 = 0.0015; base 0.01125; discount 10% = -0.001125 → 0.010125; margin 5% = 0.00050625;
+    # total 0.01063125
+    {"model": "sonnet", "prompt_tokens": 2500, "completion_tokens": 100, "cache_creation_input_tokens": 1500,
+     "cache_creation_1h_input_tokens": 500, "metadata": {"user_api_key_team_id": "77aa-uuid"}},
+]
+
+
+@pytest.fixture
+def files(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(CONFIG)
+    usage = tmp_path / "u.jsonl"
+    usage.write_text("\n".join(json.dumps(x) for x in LINES) + "\n")
+    return str(usage), str(cfg)
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_rounding_is_half_to_even_and_columns_apportion_by_largest_remainder():
+    den = 20000  # values in units of 1/20000 USD: 1 unit = $0.00005
+    assert round_units(3, den, 4) == 2  # 0.00015 → 0.0002 (1.5 units of 1e-4, to even)
+    assert round_units(5, den, 4) == 2  # 0.00025 → 0.0002
+    assert round_units(-3, den, 4) == -2
+    # three rows of $0.00005 each: the total $0.00015 shows as $0.0002; rounding each row alone would show
+    # three $0.0001 rows (sum $0.0003), largest remainder gives the first two a unit and the rows add up
+    assert apportion([1, 1, 1], 3, den, 4) == ([1, 1, 0], 2)
+    # rows that overlap (not adding up to the total) are rounded one by one
+    assert apportion([1, 1, 1], 2, den, 4) == ([0, 0, 0], 1)
+    assert decimal_text(-35, 4) == "-0.0035" and decimal_text(1200, 4) == "0.12"
+    assert decimal_text(1200, 4, strip=False) == "0.1200"
+    assert usd(123456789, 4) == "$12,345.6789" and usd(-12, 4) == "-$0.0012"
+
+
+def test_json_parts_discount_and_margin_are_separate_and_add_up(capsys, files):
+    usage, cfg = files
+    _, out, _ = run(capsys, "price", usage, "-c", cfg, "-f", "json", "-g", "model")
+    doc = json.loads(out, parse_float=Decimal)
+    by = {g["key"]["model"]: g for g in doc["groups"]}
+    assert by["gpt-4o"]["tokens"] == {"input": 1000, "uncached_input": 600, "cache_read": 400, "cache_write_5m": 0,
+                                      "cache_write_1h": 0, "output": 200, "reasoning": 0}
+    assert by["gpt-4o"]["cost"] == {
+        "uncached_input": Decimal("0.0015"), "cache_read": Decimal("0.0005"), "cache_write_5m": 0,
+        "cache_write_1h": 0, "output": Decimal("0.002"), "discount": 0, "margin": Decimal("0.0002"),
+        "total": Decimal("0.0042")}
+    assert by["sonnet"]["tokens"]["cache_write_5m"] == 1000 and by["sonnet"]["tokens"]["cache_write_1h"] == 500
+    assert by["sonnet"]["cost"] == {
+        "uncached_input": Decimal("0.003"), "cache_read": 0, "cache_write_5m": Decimal("0.00375"),
+        "cache_write_1h": Decimal("0.003"), "output": Decimal("0.0015"), "discount": Decimal("-0.001125"),
+        "margin": Decimal("0.00050625"), "total": Decimal("0.01063125")}
+    assert doc["totals"]["cost"]["total"] == Decimal("0.01483125")  # 0.0042 + 0.01063125
+    assert doc["config"] == cfg and doc["notes"] == []
+    for g in doc["groups"]:  # every part adds up to the total, record by record and group by group
+        assert sum(v for k, v in g["cost"].items() if k != "total") == g["cost"]["total"]
+
+
+def test_csv_has_exact_parts_and_a_total_row_that_adds_up(capsys, files):
+    usage, cfg = files
+    _, out, _ = run(capsys, "price", usage, "-c", cfg, "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    total = rows[-1]
+    assert total["model"] == "TOTAL"
+    for col in ("discount_cost", "margin_cost", "total_cost", "cache_write_1h_cost"):
+        assert sum(Decimal(r[col]) for r in rows[:-1]) == Decimal(total[col])
+    assert total["discount_cost"] == "-0.001125" and total["margin_cost"] == "0.00070625"
+
+
+def test_table_shows_every_part_beside_its_tokens_when_wide(capsys, files):
+    usage, cfg = files
+    _, out, _ = run(capsys, "price", usage, "-c", cfg, "--wide")
+    head = out.splitlines()[0]
+    for header in ("uncached tok", "uncached $", "cache read tok", "cache read $", "write 5m tok", "write 5m $",
+                   "write 1h tok", "write 1h $", "out tok", "out $", "discount $", "margin $", "total $"):
+        assert header in head
+    sonnet = next(line for line in out.splitlines() if line.startswith("sonnet"))
+    # four decimals (two significant digits of the smallest total, $0.0042), for every amount of the table
+    assert "-$0.0011" in sonnet and "$0.0106" in sonnet and "1,000" in sonnet and "500" in sonnet
+
+
+def test_markdown_columns_add_up(capsys, files):
+    usage, cfg = files
+    _, out, _ = run(capsys, "price", usage, "-c", cfg, "-f", "markdown")
+    lines = [line for line in out.splitlines() if line.startswith("|")]
+    head = [c.strip() for c in lines[0].strip("|").split("|")]
+    body = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    total = body[-1]
+    for i, h in enumerate(head):
+        if h.endswith("$"):
+            rows = sum(Decimal(r[i].replace("$", "").replace(",", "")) for r in body[:-1])
+            assert rows == Decimal(total[i].replace("$", "").replace(",", "")), h
+
+
+def test_no_config_is_said_in_every_format(capsys, files):
+    usage, _ = files
+    _, out, _ = run(capsys, "price", usage, "-f", "json")
+    doc = json.loads(out)
+    assert doc["config"] is None and "public cost map only" in doc["notes"][0]
+    for fmt in ("table", "markdown", "html"):
+        _, out, _ = run(capsys, "price", usage, "-f", fmt)
+        assert "priced from the public cost map only" in out, fmt
+    _, out, err = run(capsys, "price", usage, "-f", "csv")
+    assert "priced from the public cost map only" in err
+
+
+def _table(usage: str, cfg: str, width: int, *args: str) -> str:
+    from costcalc.engines.streaming import PricingEngine
+    from costcalc.rates.config import load_config
+    from costcalc.rates.costmap import load_cost_map
+    from costcalc.reading.jsonl import read_usage
+    from costcalc.reports.aggregate import ReportBuilder
+    from costcalc.reports.render import write_table
+
+    engine = PricingEngine(load_cost_map(None), load_config(cfg))
+    keys = [a for a in args if not a.startswith("--")]
+    report = ReportBuilder(keys or ["model"]).consume(engine.outcomes(read_usage([usage])))
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, no_color=True, highlight=False)
+    write_table(report, console, config_path=cfg)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def long_labels(tmp_path):
+    """Five teams whose names are long and differ at the end, each spending on two models."""
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(CONFIG)
+    usage = tmp_path / "teams.jsonl"
+    lines = []
+    for i in range(5):
+        team = f"platform-engineering-observability-squad-{i}"
+        for model in ("gpt-4o", "sonnet"):
+            lines.append({"model": model, "prompt_tokens": 123456 * (i + 1), "completion_tokens": 54321,
+                          "team": team})
+    usage.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    return str(usage), str(cfg)
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+@pytest.mark.parametrize("keys", [("team",), ("team", "model")])
+def test_table_fits_the_terminal_and_keeps_its_labels(long_labels, width, keys):
+    usage, cfg = long_labels
+    out = _table(usage, cfg, width, *keys)
+    lines = out.splitlines()
+    assert all(len(line) <= width for line in lines)
+    head = next(line for line in lines if "total $" in line)
+    assert head.startswith("team")
+    rows = [line for line in lines if "squad" in line]
+    assert len(rows) == 5
+    for line in rows:
+        label = line.split("  ")[0]
+        assert len(label) >= 12  # never cut to nothing
+        # elided in the middle: both ends kept, so the squads stay apart
+        assert label.startswith("platform")
+    ends = {line.split("  ")[0][-1] for line in rows}
+    assert ends == {"0", "1", "2", "3", "4"}
+    numbers = re.findall(r"\$[\d,.]+…|[\d,]+…", out)
+    assert numbers == []  # no number is cut
+    if width == 80:
+        assert "in tok" in head and "share" in head and "requests" in head
+    if width == 200:
+        assert "uncached $" in head and "discount $" in head and "margin $" in head
+
+
+def test_columns_option_picks_and_rejects(capsys, files):
+    usage, cfg = files
+    code, out, _ = run(capsys, "price", usage, "-c", cfg, "--columns", "requests,discount", "--columns", "total")
+    head = out.splitlines()[0].split()
+    assert code == 0 and head == ["model", "requests", "discount", "$", "total", "$"]
+    code, _, err = run(capsys, "price", usage, "-c", cfg, "--columns", "totl")
+    assert code == 2 and "unknown column 'totl'" in err
