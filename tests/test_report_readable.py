@@ -208,3 +208,137 @@ def test_columns_option_picks_and_rejects(capsys, files):
     assert code == 0 and head == ["model", "requests", "discount", "$", "total", "$"]
     code, _, err = run(capsys, "price", usage, "-c", cfg, "--columns", "totl")
     assert code == 2 and "unknown column 'totl'" in err
+
+
+# -- loud mistakes ---------------------------------------------------------------------------------------
+
+ONE = b'{"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 100}\n'  # 0.0025 + 0.001 = 0.0035
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+
+
+def _total(out: str) -> Decimal:
+    return json.loads(out, parse_float=Decimal)["totals"]["cost"]["total"]
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bz2"])
+def test_compressed_input_is_recognised_by_its_bytes_on_stdin_and_in_files(capsys, monkeypatch, tmp_path, kind):
+    import bz2
+    import gzip
+
+    data = (gzip.compress if kind == "gzip" else bz2.compress)(ONE * 2)
+    _stdin(monkeypatch, data)
+    code, out, _ = run(capsys, "price", "-", "-f", "json")
+    assert code == 0 and _total(out) == Decimal("0.007")
+    path = tmp_path / "misnamed.jsonl"  # the name says plain text, the bytes say compressed
+    path.write_bytes(data)
+    code, out, _ = run(capsys, "price", str(path), "-f", "json")
+    assert code == 0 and _total(out) == Decimal("0.007")
+
+
+def test_zstd_is_read_or_named_with_what_to_do(capsys, tmp_path):
+    import importlib.util
+
+    path = tmp_path / "u.jsonl.zst"
+    if importlib.util.find_spec("compression") and importlib.util.find_spec("compression.zstd"):
+        from compression import zstd  # Python 3.14+
+
+        path.write_bytes(zstd.compress(ONE))
+        code, out, _ = run(capsys, "price", str(path), "-f", "json")
+        assert code == 0 and _total(out) == Decimal("0.0035")
+    else:
+        path.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 16)  # a zstd frame header
+        code, out, err = run(capsys, "price", str(path))
+        assert code == 2 and out == ""
+        assert "zstd-compressed" in err and "zstd -dc" in err and "Traceback" not in err
+
+
+def test_a_directory_without_usage_files_is_an_error(capsys, tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    code, _, err = run(capsys, "price", str(tmp_path))
+    assert code == 2 and "holds no usage files" in err
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.ndjson.gz").write_bytes(__import__("gzip").compress(ONE))
+    code, out, _ = run(capsys, "price", str(tmp_path), "-f", "json")
+    assert code == 0 and _total(out) == Decimal("0.0035")
+
+
+def test_a_json_array_of_records_is_read_as_records(capsys, tmp_path):
+    # what LiteLLM's /spend/logs API returns: a JSON array of spend-log rows (pretty-printed here)
+    rows = [json.loads(ONE), json.loads(ONE), "not a record"]  # (a file [1, 2] is one bad JSONL line instead)
+    path = tmp_path / "spend.json"
+    path.write_text(json.dumps(rows, indent=2))
+    code, out, _ = run(capsys, "price", str(path), "-f", "json")
+    doc = json.loads(out, parse_float=Decimal)
+    assert code == 0 and doc["totals"]["cost"]["total"] == Decimal("0.007")
+    assert doc["accounting"]["priced"] == 2 and doc["accounting"]["rejected"] == 1
+    assert doc["rejected"][0]["line"] == 3 and "array element 3" in doc["rejected"][0]["reason"]
+
+
+def test_line_past_the_end_is_an_error(capsys, files):
+    usage, cfg = files
+    code, _, err = run(capsys, "price", usage, "-c", cfg, "--explain", "--line", "9")
+    assert code == 2 and "--line 9: no such line" in err and "last line is 2" in err
+
+
+def test_explain_as_json(capsys, files):
+    usage, cfg = files
+    code, out, _ = run(capsys, "price", usage, "-c", cfg, "--explain", "-f", "json")
+    docs = json.loads(out, parse_float=Decimal)
+    assert code == 0 and [d["line"] for d in docs] == [1, 2]
+    sonnet = docs[1]
+    assert [(c["part"], c["units"]) for c in sonnet["charges"]] == [
+        ("input", 1000), ("cache write", 1000), ("cache write 1h", 500), ("output", 100)]
+    assert sonnet["adjustment"]["discount"] == Decimal("-0.001125")
+    assert sonnet["adjustment"]["margin"] == Decimal("0.00050625")
+    assert sonnet["cost"] == Decimal("0.01063125")
+    code, out, _ = run(capsys, "price", usage, "-c", cfg, "--explain", "--line", "1", "-f", "json")
+    assert [d["line"] for d in json.loads(out)] == [1]
+
+
+def test_since_after_until_is_an_error(capsys, files):
+    usage, _ = files
+    code, _, err = run(capsys, "price", usage, "--since", "2026-03-02", "--until", "2026-03-01")
+    assert code == 2 and "is not before --until" in err
+
+
+def test_a_group_key_no_record_has_is_an_error_with_suggestions(capsys, files):
+    usage, cfg = files
+    code, out, err = run(capsys, "price", usage, "-c", cfg, "-g", "metadata.user_api_key_tem_alias")
+    assert code == 2 and out == ""
+    assert "no record has it" in err and "did you mean metadata.user_api_key_team_alias" in err
+    code, _, err = run(capsys, "price", usage, "-c", cfg, "-g", "customer")
+    assert code == 2 and "looked for end_user" in err
+
+
+# -- names people know --------------------------------------------------------------------------------------
+
+def test_team_and_key_show_spend_log_aliases_and_fall_back_to_ids(capsys, files):
+    usage, cfg = files
+    _, out, _ = run(capsys, "price", usage, "-c", cfg, "-f", "json", "-g", "team", "-g", "key")
+    keys = {(g["key"]["team"], g["key"]["key"]) for g in json.loads(out)["groups"]}
+    # line 1 carries the aliases; line 2 only a team id and no key at all
+    assert keys == {("Search", "search-prod"), ("77aa-uuid", "(none)")}
+
+
+def test_user_customer_org_and_provider_names(capsys, tmp_path):
+    rows = [
+        {"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 100, "end_user": "acme-corp",
+         "organization_id": "org-1", "metadata": {"user_api_key_user_email": "ann@example.com",
+                                                  "user_api_key_user_id": "u-1",
+                                                  "user_api_key_org_alias": "Retail"}},
+        {"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 100, "user": "u-2",
+         "organization_id": "org-2"},
+    ]
+    path = tmp_path / "u.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    found = {}
+    for key in ("user", "customer", "org", "provider"):
+        _, out, _ = run(capsys, "price", str(path), "-f", "json", "-g", key)
+        found[key] = sorted(g["key"][key] for g in json.loads(out)["groups"])
+    assert found == {"user": ["ann@example.com", "u-2"], "customer": ["(none)", "acme-corp"],
+                     "org": ["Retail", "org-2"], "provider": ["openai"]}

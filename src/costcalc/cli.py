@@ -148,6 +148,7 @@ def price(
     from .reading.jsonl import expand_paths
     from .reports.aggregate import GROUP_KEYS, ReportBuilder
     from .reports.render import (
+        explain_dict,
         explain_record,
         parse_columns,
         report_dict,
@@ -176,6 +177,9 @@ def price(
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     picked = parse_columns(columns) if columns else None
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if start is not None and end is not None and start >= end:
+        raise typer.BadParameter(f"--since {since} is not before --until {until}: the window holds no time",
+                                 param_hint="--since")
     zone = _tz(tz)
     cm, cfg = _load(cost_map, config)
     engine = PricingEngine(cm, cfg)
@@ -186,14 +190,39 @@ def price(
         return b
 
     writer = None
+    explained = {"matched": 0, "last": 0, "count": 0}
     if explain:
-        def explain_lines(outcomes: Any, out: Any, first: bool) -> None:
-            for o in outcomes:
-                if line is None or getattr(o, "line", None) == line or \
-                        getattr(getattr(o, "record", None), "line", None) == line:
-                    out.write(explain_record(engine, o) + "\n")
+        def wanted(o: Any) -> bool:
+            number = getattr(o, "line", None)
+            if number is None:
+                number = o.record.line
+            explained["last"] = max(explained["last"], number)
+            return line is None or number == line
 
-        writer = text_writer(explain_lines)
+        if fmt in (Format.json, Format.jsonl):
+            import orjson
+
+            def explain_json(outcomes: Any, out: Any, first: bool) -> None:
+                for o in outcomes:
+                    if wanted(o):
+                        doc = orjson.dumps(explain_dict(engine, o))
+                        if fmt is Format.json:
+                            out.write(b"[\n" if not explained["count"] else b",\n")
+                        out.write(doc)
+                        if fmt is Format.jsonl:
+                            out.write(b"\n")
+                        explained["count"] += 1
+
+            writer = explain_json
+            jobs = 1  # one JSON array: its commas need the records in one stream
+        else:
+            def explain_lines(outcomes: Any, out: Any, first: bool) -> None:
+                for o in outcomes:
+                    if wanted(o):
+                        out.write(explain_record(engine, o) + "\n")
+                        explained["count"] += 1
+
+            writer = text_writer(explain_lines)
     elif fmt is Format.jsonl:
         def jsonl(outcomes: Any, out: Any, first: bool) -> None:
             write_jsonl(outcomes, out, engine)
@@ -208,7 +237,22 @@ def price(
         out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
         rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
         report = run.execute(paths, out, rej, jobs)
+        if explain and fmt is Format.json and out is not None:
+            out.write(b"\n]\n" if explained["count"] else b"[]\n")
+        if explain and line is not None and not explained["count"]:
+            raise CostcalcErrorWithCode(f"--line {line}: no such line (the input's last line is "
+                                        f"{explained['last']:,})", 2)
         if writer is None:
+            for key in report.absent_keys():
+                from .reports.aggregate import NAME_FIELDS
+
+                looked = NAME_FIELDS.get("customer" if key == "end_user" else key)
+                why = f" (looked for {', '.join(looked)})" if looked else ""
+                hint = [k for k in report.suggest_keys(key) if k != key]
+                raise CostcalcErrorWithCode(
+                    f"--group-by {key}: no record has it{why}, every record would be in (none)"
+                    + (f"; did you mean {', '.join(hint)}?" if hint else f"; known keys: {', '.join(GROUP_KEYS)}"
+                       ", or a field path such as metadata.project"), 2)
             warnings = list(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
             gaps = None

@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from ..reading.jsonl import Span, expand_paths, text_encoding
+from ..reading.jsonl import Span, compression_of, expand_paths, text_encoding
 
 T = TypeVar("T")
 AUTO_MIN_BYTES = 64 << 20  # below this, forking costs more than it saves
@@ -23,7 +23,7 @@ _TRANSCRIPT_MARKERS = (b'"sessionId"', b'"requestId"', b'"parentUuid"')
 
 
 def _splittable(path: str) -> int | None:
-    """The size of a plain file we may cut, or None (stdin, gzip, transcripts, unreadable)."""
+    """The size of a plain file we may cut, or None (stdin, compressed, a JSON array, transcripts, unreadable)."""
     if path == "-":
         return None
     try:
@@ -34,7 +34,8 @@ def _splittable(path: str) -> int | None:
             size = os.fstat(fh.fileno()).st_size
     except OSError:
         return None
-    if head[:2] == b"\x1f\x8b" or text_encoding(head) or any(marker in head for marker in _TRANSCRIPT_MARKERS):
+    if compression_of(head) or text_encoding(head) or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[" \
+            or any(marker in head for marker in _TRANSCRIPT_MARKERS):  # a JSON array is read whole
         return None
     return size
 

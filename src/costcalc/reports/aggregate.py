@@ -179,6 +179,16 @@ def request_id(r: UsageRecord) -> str | None:
     return str(value)
 
 
+def field_paths(raw: dict[str, Any]) -> list[str]:
+    """A record's fields as group-by paths: top level and one level into objects (``metadata.project``)."""
+    out = []
+    for name, value in raw.items():
+        out.append(name)
+        if isinstance(value, dict):
+            out.extend(f"{name}.{inner}" for inner in value if not isinstance(value[inner], (dict, list)))
+    return out
+
+
 def dotted(r: UsageRecord, path: str) -> str:
     value: Any = r.raw or {}
     for part in path.split("."):
@@ -281,6 +291,20 @@ class Report:
     top: int | None = None  # keep the N largest first-level groups, fold the rest into "(other)"
     sort: str = "cost"  # cost | requests | tokens | name
     timeline: dict[tuple[str, str], int] = field(default_factory=dict)  # (day, first key) -> exact spend
+    fields_seen: set[str] = field(default_factory=set)  # field paths of the first priced record (suggestions)
+
+    def absent_keys(self) -> list[str]:
+        """The group keys no priced record has (every group ``(none)`` at that level): a mistyped key or a
+        field these logs do not carry, which would make a report of one ``(none)`` row."""
+        if not self.groups:
+            return []
+        return [name for depth, name in enumerate(self.group_by)
+                if all(k[depth] == NONE for k in self.groups)]
+
+    def suggest_keys(self, name: str) -> list[str]:
+        import difflib
+
+        return difflib.get_close_matches(name, [*GROUP_KEYS, *sorted(self.fields_seen)], n=3, cutoff=0.6)
 
     def sorted_groups(self) -> list[tuple[tuple[str, ...], Totals]]:
         """Groups in report order: by ``sort`` at every nesting level (largest first; names ascending),
@@ -403,6 +427,8 @@ class ReportBuilder:
             if self.timeline:
                 self._add_timeline(record, cost, [(record.model,)])
             return
+        if not rep.fields_seen and record.raw:
+            rep.fields_seen.update(field_paths(record.raw))
         if self._single is not None:
             keys = [(self._single(record, sheet)[0],)]
         else:
@@ -474,6 +500,8 @@ class ReportBuilder:
             rep.rejected.extend(other.rejected[:room])
         for k, v in other.timeline.items():
             rep.timeline[k] = rep.timeline.get(k, 0) + v
+        if not rep.fields_seen:
+            rep.fields_seen.update(other.fields_seen)
 
     def finish(self) -> Report:
         """Complete the totals: with one key per record they are the exact sum of the groups."""

@@ -557,6 +557,32 @@ def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = 
 
 # -- --explain ---------------------------------------------------------------------------------------------
 
+def explain_dict(engine: PricingEngine, o: Outcome) -> dict[str, Any]:
+    """``--explain --format json``: the per-record document plus the resolution rule, each charge as
+    units × rate = cost with the rate's key and source, and the discount and margin applied."""
+    d = record_dict(o, engine)
+    if not isinstance(o, Priced):
+        return d
+    r = o.record
+    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    d["rule"] = o.sheet.rule
+    if isinstance(p, Pricer):
+        charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                            r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens,
+                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch)
+        d["charges"] = [{"part": c.part, "units": c.units, "rate": c.rate, "key": c.key,
+                         "source": c.source or "default", "cost": orjson.Fragment(float_text(c.cost).encode())}
+                        for c in charges]
+        if o.cost.adjustment and not r.batch:
+            a = p.adjust
+            d["adjustment"] = {"discount_rate": a.discount, "margin_percentage": a.margin_pct,
+                               "margin_fixed": a.margin_fixed,
+                               "discount": orjson.Fragment(float_text(o.cost.discount).encode()),
+                               "margin": orjson.Fragment(
+                                   exact_text(exact(o.cost.adjustment) - exact(o.cost.discount)).encode())}
+    return d
+
+
 def explain_record(engine: PricingEngine, o: Outcome) -> str:
     """How one record's cost was reached (control characters from the logs made visible)."""
     return "\n".join(printable(line) for line in _explain_record(engine, o).split("\n"))
