@@ -108,7 +108,7 @@ def test_csv_has_exact_parts_and_a_total_row_that_adds_up(capsys, files):
 def test_table_shows_every_part_beside_its_tokens_when_wide(capsys, files):
     usage, cfg = files
     _, out, _ = run(capsys, "price", usage, "-c", cfg, "--wide")
-    head = out.splitlines()[0]
+    head = next(line for line in out.splitlines() if line.startswith("model"))
     for header in ("uncached tok", "uncached $", "cache read tok", "cache read $", "write 5m tok", "write 5m $",
                    "write 1h tok", "write 1h $", "out tok", "out $", "discount $", "margin $", "total $"):
         assert header in head
@@ -204,7 +204,7 @@ def test_table_fits_the_terminal_and_keeps_its_labels(long_labels, width, keys):
 def test_columns_option_picks_and_rejects(capsys, files):
     usage, cfg = files
     code, out, _ = run(capsys, "price", usage, "-c", cfg, "--columns", "requests,discount", "--columns", "total")
-    head = out.splitlines()[0].split()
+    head = next(line for line in out.splitlines() if line.startswith("model")).split()
     assert code == 0 and head == ["model", "requests", "discount", "$", "total", "$"]
     code, _, err = run(capsys, "price", usage, "-c", cfg, "--columns", "totl")
     assert code == 2 and "unknown column 'totl'" in err
@@ -342,3 +342,82 @@ def test_user_customer_org_and_provider_names(capsys, tmp_path):
         found[key] = sorted(g["key"][key] for g in json.loads(out)["groups"])
     assert found == {"user": ["ann@example.com", "u-2"], "customer": ["(none)", "acme-corp"],
                      "org": ["Retail", "org-2"], "provider": ["openai"]}
+
+
+# -- time -----------------------------------------------------------------------------------------------------
+
+def _timed(tmp_path, rows: list[dict]) -> str:
+    path = tmp_path / "timed.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return str(path)
+
+
+# gpt-4o: 1000*2.5e-6 + 100*1e-5 = 0.0035; gpt-4o-mini: 10000*1.5e-7 + 5000*6e-7 = 0.0045
+GPT4O = {"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 100}
+MINI = {"model": "gpt-4o-mini", "prompt_tokens": 10000, "completion_tokens": 5000}
+
+
+def test_time_groups_sort_by_time_and_every_format_states_the_period(capsys, tmp_path):
+    usage = _timed(tmp_path, [{**MINI, "timestamp": "2026-03-02T08:00:00Z"},
+                              {**GPT4O, "timestamp": "2026-03-01T10:00:00Z"},
+                              {**GPT4O, "timestamp": "2026-03-03T10:00:00Z"}])
+    _, out, _ = run(capsys, "price", usage, "-f", "json", "-g", "day", "--since", "2026-03-01")
+    doc = json.loads(out)
+    assert [g["key"]["day"] for g in doc["groups"]] == ["2026-03-01", "2026-03-02", "2026-03-03"]  # not by cost
+    assert doc["period"] == {"first": "2026-03-01T10:00:00+00:00", "last": "2026-03-03T10:00:00+00:00",
+                             "since": "2026-03-01T00:00:00+00:00", "until": None, "tz": "UTC"}
+    _, out, _ = run(capsys, "price", usage, "-f", "json", "-g", "day", "--sort", "cost")
+    assert json.loads(out)["groups"][0]["key"]["day"] == "2026-03-02"  # asked for: by cost
+    for fmt in ("table", "markdown", "html"):
+        _, out, _ = run(capsys, "price", usage, "-f", fmt, "--since", "2026-03-01")
+        assert "period: 2026-03-01 10:00 to 2026-03-03 10:00 UTC" in out, fmt
+        assert "window: from 2026-03-01 00:00 until the end UTC" in out, fmt
+    _, _, err = run(capsys, "price", usage, "-f", "csv")
+    assert "period: 2026-03-01 10:00 to 2026-03-03 10:00 UTC" in err and "window: every record" in err
+
+
+def test_month_and_relative_windows(capsys, tmp_path):
+    import time
+    from datetime import datetime, timezone
+
+    def iso(ts: float) -> str:
+        return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+
+    now = time.time()
+    usage = _timed(tmp_path, [{**GPT4O, "timestamp": iso(now - 2 * 86400)},    # 2 days ago
+                              {**MINI, "timestamp": iso(now - 10 * 86400)},    # 10 days ago
+                              {**GPT4O, "timestamp": "2026-03-31T23:30:00Z"},  # March in UTC, April in Berlin
+                              {**MINI, "timestamp": "2026-04-01T12:00:00Z"}])
+    assert _total(run(capsys, "price", usage, "-f", "json", "--since", "7d")[1]) == Decimal("0.0035")
+    assert _total(run(capsys, "price", usage, "-f", "json", "--last", "30d")[1]) == Decimal("0.008")
+    assert _total(run(capsys, "price", usage, "-f", "json", "--month", "2026-03")[1]) == Decimal("0.0035")
+    assert _total(run(capsys, "price", usage, "-f", "json", "--month", "2026-04", "--tz", "Europe/Berlin")[1]) \
+        == Decimal("0.008")
+    code, _, err = run(capsys, "price", usage, "--month", "2026-13")
+    assert code == 2 and "not a month" in err
+    code, _, err = run(capsys, "price", usage, "--month", "2026-03", "--since", "7d")
+    assert code == 2 and "give one window" in err
+
+
+def test_compare_previous_period(capsys, tmp_path):
+    usage = _timed(tmp_path, [{**GPT4O, "timestamp": "2026-03-01T10:00:00Z"},   # previous week
+                              {**GPT4O, "timestamp": "2026-03-02T10:00:00Z"},   # previous week
+                              {**MINI, "timestamp": "2026-03-09T10:00:00Z"},    # this week
+                              {**GPT4O, "timestamp": "2026-03-10T10:00:00Z"}])  # this week
+    code, out, _ = run(capsys, "price", usage, "-f", "json", "--since", "2026-03-08", "--until", "2026-03-15",
+                       "--compare", "previous")
+    doc = json.loads(out, parse_float=Decimal)
+    assert code == 0 and doc["totals"]["cost"]["total"] == Decimal("0.008")
+    assert doc["previous"]["since"] == "2026-03-01T00:00:00+00:00"
+    assert doc["previous"]["totals"]["total"] == Decimal("0.007")  # 2 × 0.0035
+    by = {g["key"]["model"]: g["previous"] for g in doc["groups"]}
+    # gpt-4o: 0.0035 now against 0.007 before: -50%; gpt-4o-mini is new
+    assert by["gpt-4o"] == {"requests": 2, "total": Decimal("0.007"), "change": Decimal("-0.5")}
+    assert by["gpt-4o-mini"] is None
+    _, out, _ = run(capsys, "price", usage, "--since", "2026-03-08", "--until", "2026-03-15", "--compare",
+                    "previous")
+    gpt = next(line for line in out.splitlines() if line.startswith("gpt-4o "))
+    assert gpt.split()[-2:] == ["$0.0070", "-50.0%"]
+    assert "compared with: 2026-03-01 00:00 until 2026-03-08 00:00 UTC" in out
+    code, _, err = run(capsys, "price", usage, "--compare", "previous")
+    assert code == 2 and "needs a window" in err

@@ -82,15 +82,47 @@ def _config_path(config: str) -> str:
     return config
 
 
+_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _ago(value: str) -> float | None:
+    """``7d``, ``12h``, ``2w``: that long before now (epoch seconds); None when ``value`` is not a duration."""
+    import re
+    import time
+
+    m = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", value)
+    if m is None:
+        return None
+    return time.time() - int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def _month(value: str, zone: Any) -> tuple[float, float]:
+    """``2026-10`` → the start of that month and of the next, in ``zone``."""
+    import re
+    from datetime import datetime
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        raise typer.BadParameter(f"{value!r} is not a month (YYYY-MM)", param_hint="--month")
+    year, month = int(m.group(1)), int(m.group(2))
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start.timestamp(), end.timestamp()
+
+
 def _parse_date(value: str | None, option: str) -> float | None:
     if value is None:
         return None
+    relative = _ago(value)
+    if relative is not None:
+        return relative
     from .reading.records import BadField, parse_time
 
     try:
         return parse_time(value, option)
     except BadField:
-        raise typer.BadParameter(f"{value!r} is not a date or ISO 8601 datetime", param_hint=option) from None
+        raise typer.BadParameter(f"{value!r} is not a date, an ISO 8601 time or a duration ago (7d, 12h, 2w)",
+                                 param_hint=option) from None
 
 
 def _tz(name: str) -> Any:
@@ -113,12 +145,22 @@ def price(
     group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, "
                                        "team, key, end_user, tag, shape, hour, day, week, month, or a dotted path "
                                        "(metadata.project); repeat to nest."),
-    since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given)."),
-    until: str | None = typer.Option(None, help="Only records before this date/time (exclusive)."),
+    since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given), or "
+                                     "this long ago: 7d, 12h, 2w.", metavar="WHEN"),
+    until: str | None = typer.Option(None, help="Only records before this date/time (exclusive), or this long "
+                                     "ago.", metavar="WHEN"),
+    month: str | None = typer.Option(None, "--month", help="Only records of this calendar month (2026-10), in "
+                                     "--tz.", metavar="YYYY-MM"),
+    last: str | None = typer.Option(None, "--last", help="Only records of the last 7d, 12h, 2w (until now).",
+                                    metavar="DURATION"),
+    compare: str | None = typer.Option(None, "--compare", help="'previous': each group against the previous "
+                                       "period of the same length (needs a window: --since, --month or --last).",
+                                       metavar="previous"),
     tz: str = typer.Option("UTC", "--tz", help="Time zone for hour/day/week/month buckets."),
     top: int | None = typer.Option(None, "--top", min=0, help="Keep the N largest groups; fold the rest "
                                       "into (other)."),
-    sort: Sort = typer.Option(Sort.cost, "--sort", help="Order groups by cost, requests, tokens or name."),
+    sort: Sort | None = typer.Option(None, "--sort", help="Order groups by cost, requests, tokens or name "
+                                     "(default: time buckets in time order, other groups by cost)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     per_record: bool = typer.Option(False, "--per-record", help="With --format csv: one row per input line."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
@@ -176,21 +218,48 @@ def price(
     if not math.isfinite(tolerance):
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     picked = parse_columns(columns) if columns else None
+    zone = _tz(tz)
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if month is not None or last is not None:
+        if since is not None or until is not None or (month is not None and last is not None):
+            raise typer.BadParameter("give one window: --month, --last, or --since/--until",
+                                     param_hint="--month" if month is not None else "--last")
+        if month is not None:
+            start, end = _month(month, zone)
+        else:
+            import time
+
+            start = _ago(last or "")
+            if start is None:
+                raise typer.BadParameter(f"{last!r} is not a duration (7d, 12h, 2w)", param_hint="--last")
+            end = time.time()
+    if compare is not None:
+        if compare != "previous":
+            raise typer.BadParameter(f"{compare!r}: the one comparison is 'previous'", param_hint="--compare")
+        if start is None:
+            raise typer.BadParameter("needs a window: --since, --month or --last", param_hint="--compare")
+        if "-" in usage:
+            raise typer.BadParameter("reads the input twice: give files, not stdin", param_hint="--compare")
+        if explain or fmt is Format.jsonl or per_record:
+            raise typer.BadParameter("goes with an aggregate report (table, json, csv, markdown, html)",
+                                     param_hint="--compare")
+        if end is None:
+            import time
+
+            end = time.time()
     if start is not None and end is not None and start >= end:
         raise typer.BadParameter(f"--since {since} is not before --until {until}: the window holds no time",
                                  param_hint="--since")
-    zone = _tz(tz)
     cm, cfg = _load(cost_map, config)
     engine = PricingEngine(cm, cfg)
 
-    def make_builder() -> ReportBuilder:
+    def make_builder(start: float | None = start, end: float | None = end) -> ReportBuilder:
         b = ReportBuilder(group_by, tz=zone, since=start, until=end, timeline=fmt is Format.html)
-        b.report.top, b.report.sort = top, sort.value
+        b.report.top, b.report.sort = top, sort.value if sort is not None else "auto"
         return b
 
     writer = None
-    explained = {"matched": 0, "last": 0, "count": 0}
+    explained = {"last": 0, "count": 0}
     if explain:
         def wanted(o: Any) -> bool:
             number = getattr(o, "line", None)
@@ -242,6 +311,10 @@ def price(
         if explain and line is not None and not explained["count"]:
             raise CostcalcErrorWithCode(f"--line {line}: no such line (the input's last line is "
                                         f"{explained['last']:,})", 2)
+        if compare is not None and start is not None and end is not None:
+            length = end - start
+            before = PriceRun(engine, lambda: make_builder(start - length, start), None)
+            report.previous = before.execute(paths, None, None, jobs)
         if writer is None:
             for key in report.absent_keys():
                 from .reports.aggregate import NAME_FIELDS
@@ -313,13 +386,15 @@ def _progress_bar(results: Any) -> Any:
 def _stderr_summary(report: Any, warnings: list[str], quiet: bool, config_path: str | None) -> None:
     """Machine formats keep stdout clean: the notes, accounting and warnings go to stderr (the notes even with
     --quiet: they say the numbers may not be what the proxy charged)."""
-    from .reports.render import accounting_line, report_notes
+    from .reports.render import accounting_line, period_lines, report_notes
 
     err = sys.stderr
     for note in report_notes(report, config_path):
         err.write(f"note: {note}\n")
     if quiet:
         return
+    for line in period_lines(report):
+        err.write(line + "\n")
     err.write(accounting_line(report) + "\n")
     for w in warnings:
         err.write(f"warning: {w}\n")

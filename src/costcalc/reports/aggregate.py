@@ -289,9 +289,18 @@ class Report:
     multi_key: bool = False  # a record may count in several groups (tags)
 
     top: int | None = None  # keep the N largest first-level groups, fold the rest into "(other)"
-    sort: str = "cost"  # cost | requests | tokens | name
+    sort: str = "auto"  # auto (time keys by time, others by cost) | cost | requests | tokens | name
     timeline: dict[tuple[str, str], int] = field(default_factory=dict)  # (day, first key) -> exact spend
     fields_seen: set[str] = field(default_factory=set)  # field paths of the first priced record (suggestions)
+    # the time window asked for (epoch seconds; None: open) and the zone of time buckets
+    since: float | None = None
+    until: float | None = None
+    tz_name: str = "UTC"
+    # the period the priced records cover: first and last timestamp (None: no record had one)
+    first: float | None = None
+    last: float | None = None
+    where: tuple[str, ...] = ()  # the --where filters, as given
+    previous: Report | None = None  # --compare previous: the same report over the period before ``since``
 
     def absent_keys(self) -> list[str]:
         """The group keys no priced record has (every group ``(none)`` at that level): a mistyped key or a
@@ -314,7 +323,9 @@ class Report:
             firsts: dict[str, Totals] = {}
             for k, t in groups.items():
                 firsts.setdefault(k[0], Totals()).merge(t)
-            ranked = sorted(firsts.items(), key=lambda kv: self._rank(kv[0], kv[1]))
+            # --top keeps the largest: ranked by cost even where time keys are shown in time order
+            ranked = sorted(firsts.items(), key=lambda kv: self._rank(kv[0], kv[1], "cost" if self.sort == "auto"
+                                                                      else self.sort))
             keep = {name for name, _ in ranked[: self.top]}
             if len(firsts) > len(keep):
                 folded: dict[tuple[str, ...], Totals] = {}
@@ -324,7 +335,7 @@ class Report:
                     folded.setdefault(target, Totals()).merge(t)
                 groups = folded
         if len(self.group_by) <= 1:
-            return sorted(groups.items(), key=lambda kv: self._rank(kv[0][0], kv[1]))
+            return sorted(groups.items(), key=lambda kv: self._rank(kv[0][0], kv[1], self._sort_at(0)))
         parents: dict[tuple[str, ...], Totals] = {}
         for k, t in groups.items():
             for depth in range(1, len(k)):
@@ -334,18 +345,26 @@ class Report:
             k, t = kv
             parts: list[Any] = []
             for depth in range(1, len(k)):
-                parts.append(self._rank(k[depth - 1], parents[k[:depth]]))
-            return (*parts, self._rank(k[-1], t))
+                parts.append(self._rank(k[depth - 1], parents[k[:depth]], self._sort_at(depth - 1)))
+            return (*parts, self._rank(k[-1], t, self._sort_at(len(k) - 1)))
 
         return sorted(groups.items(), key=order)
 
-    def _rank(self, name: str, t: Totals) -> tuple[Any, ...]:
+    def _sort_at(self, depth: int) -> str:
+        if self.sort != "auto":
+            return self.sort
+        return "time" if self.group_by[depth] in TIME_KEYS else "cost"
+
+    @staticmethod
+    def _rank(name: str, t: Totals, sort: str) -> tuple[Any, ...]:
         folded_last = name == OTHER
-        if self.sort == "name":
+        if sort == "time":  # ISO-like bucket names sort as time; records without a timestamp last
+            return (folded_last, name == NONE, name)
+        if sort == "name":
             return (folded_last, name)
-        if self.sort == "requests":
+        if sort == "requests":
             return (folded_last, -t.requests, name)
-        if self.sort == "tokens":
+        if sort == "tokens":
             return (folded_last, -(t.tokens[0] + t.tokens[5]), name)
         return (folded_last, -t.costs[TOTAL], name)
 
@@ -356,7 +375,8 @@ class ReportBuilder:
     def __init__(self, group_by: Iterable[str] = ("model",), tz: tzinfo = timezone.utc,
                  since: float | None = None, until: float | None = None, keep_rejected: int = 100,
                  timeline: bool = False):
-        self.report = Report(group_by=tuple(group_by) or ("model",))
+        self.report = Report(group_by=tuple(group_by) or ("model",), since=since, until=until,
+                             tz_name=str(getattr(tz, "key", None) or tz))
         self.report.rejected_shown = keep_rejected
         self.tz = tz
         self.timeline = timeline  # keep spend per day and first group key (for the HTML chart)
@@ -419,6 +439,12 @@ class ReportBuilder:
     def _count_priced(self, record: UsageRecord, cost: Cost, sheet: Any) -> None:
         rep = self.report
         rep.accounting.priced += 1
+        ts = record.timestamp
+        if ts is not None:
+            if rep.first is None or ts < rep.first:
+                rep.first = ts
+            if rep.last is None or ts > rep.last:
+                rep.last = ts
         if self._model_only:
             g = self._by_model.get(record.model)
             if g is None:
@@ -502,6 +528,10 @@ class ReportBuilder:
             rep.timeline[k] = rep.timeline.get(k, 0) + v
         if not rep.fields_seen:
             rep.fields_seen.update(other.fields_seen)
+        if other.first is not None and (rep.first is None or other.first < rep.first):
+            rep.first = other.first
+        if other.last is not None and (rep.last is None or other.last > rep.last):
+            rep.last = other.last
 
     def finish(self) -> Report:
         """Complete the totals: with one key per record they are the exact sum of the groups."""

@@ -93,16 +93,29 @@ def table_decimals(report: Report) -> int:
 
 
 @dataclass
+class Row:
+    """One shown row: its key, its exact totals, each cost part of ``COST_PARTS`` in units of 10**-decimals,
+    its share of the total in units of 10**-share_decimals (of 1; None when the total is not positive), and
+    with ``--compare`` its total in the previous period (units; None when it had no such group)."""
+
+    key: tuple[str, ...]
+    totals: Totals
+    amounts: list[int]
+    share: int | None
+    previous: int | None = None
+
+
+@dataclass
 class Figures:
-    """The shown amounts of a report: per row (in report order) and for the total row, each cost part of
-    ``COST_PARTS`` in units of 10**-decimals, and each row's share of the total in units of 10**-share_decimals
-    (of 1). Every column adds up to its total row unless ``overlap`` (a record in several groups)."""
+    """The shown amounts of a report, rows in report order. Every column adds up to the total row unless
+    ``overlap`` (a record in several groups)."""
 
     decimals: int
-    rows: list[tuple[tuple[str, ...], Totals, list[int], int | None]]
-    total: list[int]
+    rows: list[Row]
+    total: Row
     share_decimals: int
     overlap: bool
+    compared: bool = False
 
 
 def figures(report: Report, decimals: int = DECIMALS, share_decimals: int = 6) -> Figures:
@@ -120,6 +133,13 @@ def figures(report: Report, decimals: int = DECIMALS, share_decimals: int = 6) -
                                                   share_decimals)[0])
     else:
         shares = [None] * len(ordered)
-    rows = [(key, t, [col[i] for col in columns], shares[i]) for i, (key, t) in enumerate(ordered)]
+    prev = report.previous
+    rows = []
+    for i, (key, t) in enumerate(ordered):
+        before = prev.groups.get(key) if prev is not None else None
+        rows.append(Row(key, t, [col[i] for col in columns], shares[i],
+                        None if before is None else round_units(before.costs[TOTAL], _DEN, decimals)))
+    total = Row(("total",), report.totals, total_row, 10**share_decimals if grand > 0 else None,
+                None if prev is None else round_units(prev.totals.costs[TOTAL], _DEN, decimals))
     overlap = sum(t.costs[TOTAL] for _, t in ordered) != grand
-    return Figures(decimals, rows, total_row, share_decimals, overlap)
+    return Figures(decimals, rows, total, share_decimals, overlap, prev is not None)

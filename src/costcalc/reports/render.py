@@ -20,7 +20,18 @@ from ..rates.costmap import CostMapInfo
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
 from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, exact, to_float
-from .money import DECIMALS, Figures, decimal_text, exact_text, figures, float_text, table_decimals, usd
+from .money import (
+    DECIMALS,
+    Figures,
+    Row,
+    decimal_text,
+    exact_text,
+    figures,
+    float_text,
+    round_units,
+    table_decimals,
+    usd,
+)
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 
@@ -82,10 +93,12 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
     most ``DECIMALS`` places; each cost column of ``groups`` adds up to ``totals`` (unless ``groups_overlap``)."""
     fig = figures(report)
     groups = []
-    for key, totals, amounts, share_units in fig.rows:
-        row = {"key": dict(zip(report.group_by, key))}
-        row.update(totals_dict(totals, amounts))
-        row["share"] = None if share_units is None else _amount(share_units, fig.share_decimals)
+    for r in fig.rows:
+        row = {"key": dict(zip(report.group_by, r.key))}
+        row.update(totals_dict(r.totals, r.amounts))
+        row["share"] = None if r.share is None else _amount(r.share, fig.share_decimals)
+        if fig.compared:
+            row["previous"] = _previous_dict(report, r.key)
         groups.append(row)
     return {
         "costcalc_version": __version__,
@@ -94,8 +107,10 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         "notes": report_notes(report, config_path),
         "money": {"currency": "USD", "decimals": DECIMALS, "rounding": "half to even; groups add up to totals "
                   "by largest remainder"},
+        "period": period_dict(report),
+        "where": list(report.where),
         "group_by": list(report.group_by),
-        "totals": totals_dict(report.totals, fig.total),
+        "totals": totals_dict(report.totals, fig.total.amounts),
         "groups": groups,
         "groups_overlap": report.multi_key,
         "top": report.top,
@@ -107,11 +122,86 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         ],
         "rejected": [{"file": r.file, "line": r.line, "reason": r.reason} for r in report.rejected],
         "warnings": list(warnings),
+        **({"previous": {"since": when_iso(report, report.previous.since),
+                         "until": when_iso(report, report.previous.until),
+                         "totals": _previous_dict(report, None)}} if report.previous is not None else {}),
     }
 
 
 NO_CONFIG_NOTE = "no --config: priced from the public cost map only (the proxy's own prices, discounts and " \
     "margins are not applied)"
+
+
+def _zone(report: Report) -> Any:
+    from datetime import timezone
+
+    if report.tz_name == "UTC":
+        return timezone.utc
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(report.tz_name)
+
+
+def when_text(report: Report, ts: float) -> str:
+    """A time as reports state it, in the report's zone: ``2026-03-01 10:00``."""
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts, _zone(report)).strftime("%Y-%m-%d %H:%M")
+
+
+def when_iso(report: Report, ts: float | None) -> str | None:
+    from datetime import datetime
+
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, _zone(report)).isoformat()
+
+
+def period_lines(report: Report) -> list[str]:
+    """What a report covers, stated in every format: the records' period, the window asked for, filters, and
+    the period compared with."""
+    zone = report.tz_name
+    if report.first is None or report.last is None:
+        covered = "period: no priced record carries a timestamp"
+    else:
+        covered = f"period: {when_text(report, report.first)} to {when_text(report, report.last)} {zone} " \
+                  "(first and last priced record)"
+    if report.since is None and report.until is None:
+        asked = "window: every record (no --since/--until)"
+    else:
+        start = "the beginning" if report.since is None else when_text(report, report.since)
+        end = "the end" if report.until is None else when_text(report, report.until)
+        asked = f"window: from {start} until {end} {zone} (end excluded)"
+    lines = [covered, asked]
+    if report.where:
+        lines.append("filters: " + ", ".join(report.where))
+    prev = report.previous
+    if prev is not None and prev.since is not None and prev.until is not None:
+        lines.append(f"compared with: {when_text(report, prev.since)} until {when_text(report, prev.until)} "
+                     f"{zone} (the previous period of the same length)")
+    return lines
+
+
+def period_dict(report: Report) -> dict[str, Any]:
+    out: dict[str, Any] = {"first": when_iso(report, report.first), "last": when_iso(report, report.last),
+                           "since": when_iso(report, report.since), "until": when_iso(report, report.until),
+                           "tz": report.tz_name}
+    return out
+
+
+def _previous_dict(report: Report, key: tuple[str, ...] | None) -> dict[str, Any] | None:
+    prev = report.previous
+    assert prev is not None
+    before = prev.totals if key is None else prev.groups.get(key)
+    now = report.totals if key is None else report.groups.get(key)
+    if before is None:
+        return None
+    out: dict[str, Any] = {"requests": before.requests,
+                           "total": orjson.Fragment(exact_text(before.costs[TOTAL]).encode())}
+    if now is not None and before.costs[TOTAL]:
+        out["change"] = orjson.Fragment(decimal_text(
+            round_units(now.costs[TOTAL] - before.costs[TOTAL], before.costs[TOTAL], 6), 6).encode())
+    return out
 
 
 def report_notes(report: Report, config_path: str | None) -> list[str]:
@@ -226,26 +316,42 @@ class Column:
 
     name: str
     header: str
-    cell: Callable[[Totals, list[int], int | None, Figures], str]
+    cell: Callable[[Row, Figures], str]
     # what makes the column worth showing when it is optional: token part or cost part indexes that are non-zero
     tokens: tuple[int, ...] = ()
     costs: tuple[int, ...] = ()
 
 
-def _tok(i: int) -> Callable[[Totals, list[int], int | None, Figures], str]:
-    return lambda t, a, sh, f: tokens(t.tokens[i])
+def _tok(i: int) -> Callable[[Row, Figures], str]:
+    return lambda r, f: tokens(r.totals.tokens[i])
 
 
-def _usd(*parts: int) -> Callable[[Totals, list[int], int | None, Figures], str]:
-    return lambda t, a, sh, f: usd(sum(a[p] for p in parts), f.decimals)
+def _usd(*parts: int) -> Callable[[Row, Figures], str]:
+    return lambda r, f: usd(sum(r.amounts[p] for p in parts), f.decimals)
 
 
-def _share_cell(t: Totals, a: list[int], sh: int | None, f: Figures) -> str:
-    return "-" if sh is None else decimal_text(sh // 10 ** (f.share_decimals - 3), 1, strip=False) + "%"
+def _share_cell(r: Row, f: Figures) -> str:
+    return "-" if r.share is None else decimal_text(r.share // 10 ** (f.share_decimals - 3), 1, strip=False) + "%"
+
+
+def _previous_cell(r: Row, f: Figures) -> str:
+    return "-" if r.previous is None else usd(r.previous, f.decimals)
+
+
+def change_text(now: int, before: int | None) -> str:
+    """The change from the previous period, in percent of it: ``+12.5%``; ``new`` when it had nothing."""
+    if before is None or before == 0:
+        return "new" if now else "-"
+    tenths = round_units((now - before) * 100, before, 1)  # percent of the previous period, one decimal
+    return ("+" if tenths > 0 else "") + decimal_text(tenths, 1, strip=False) + "%"
+
+
+def _change_cell(r: Row, f: Figures) -> str:
+    return change_text(r.amounts[TOTAL], r.previous)
 
 
 COLUMNS = {c.name: c for c in (
-    Column("requests", "requests", lambda t, a, sh, f: tokens(t.requests)),
+    Column("requests", "requests", lambda r, f: tokens(r.totals.requests)),
     Column("input_tokens", "in tok", _tok(0)),
     Column("input_cost", "in $", _usd(0, 1, 2, 3)),
     Column("uncached_tokens", "uncached tok", _tok(1)),
@@ -262,6 +368,8 @@ COLUMNS = {c.name: c for c in (
     Column("margin", "margin $", _usd(6), (), (6,)),
     Column("total", "total $", _usd(TOTAL)),
     Column("share", "share", _share_cell),
+    Column("previous", "previous $", _previous_cell),
+    Column("change", "change", _change_cell),
 )}
 
 # Column sets from narrow to wide: the table shows the widest that fits the terminal.
@@ -283,7 +391,12 @@ def present(report: Report, names: Iterable[str]) -> list[Column]:
         if (c.tokens or c.costs) and not any(t.tokens[i] for i in c.tokens) and not any(t.costs[i] for i in c.costs):
             continue
         out.append(c)
-    return out
+    return out + _compared(report)
+
+
+def _compared(report: Report) -> list[Column]:
+    """With --compare: the previous period's total and the change, after the usual columns."""
+    return [COLUMNS["previous"], COLUMNS["change"]] if report.previous is not None else []
 
 
 def parse_columns(spec: Iterable[str]) -> list[str]:
@@ -322,9 +435,8 @@ _GAP = 3  # between two columns: rich's padding either side of the (blank) divid
 
 
 def _cells(report: Report, fig: Figures, columns: list[Column]) -> tuple[list[list[str]], list[str]]:
-    rows = [[c.cell(t, a, sh, fig) for c in columns] for _, t, a, sh in fig.rows]
-    total_share = None if report.totals.costs[TOTAL] <= 0 else 10 ** fig.share_decimals
-    total = [c.cell(report.totals, fig.total, total_share, fig) for c in columns]
+    rows = [[c.cell(r, fig) for c in columns] for r in fig.rows]
+    total = [c.cell(fig.total, fig) for c in columns]
     return rows, total
 
 
@@ -332,12 +444,12 @@ def layout(report: Report, fig: Figures, width: int | None, wide: bool = False,
            columns: list[str] | None = None) -> Layout:
     """The widest column set that fits ``width`` with the labels readable; ``wide``: every column; ``columns``:
     exactly those. The label columns are never dropped: they get what the numbers leave, at least 12 each."""
-    labels = [[printable(k[i]) for k, _, _, _ in fig.rows] for i in range(len(report.group_by))]
+    labels = [[printable(r.key[i]) for r in fig.rows] for i in range(len(report.group_by))]
     needed = [max([len(report.group_by[i]), len("total"), *map(len, labels[i])]) for i in range(len(labels))]
     if columns is not None:
         candidates = [[COLUMNS[n] for n in columns]]
     elif wide:
-        candidates = [[COLUMNS[n] for n in FULL]]
+        candidates = [[COLUMNS[n] for n in FULL] + _compared(report)]
     else:
         candidates = [present(report, FULL), present(report, MEDIUM), present(report, COMPACT)]
     for cols in candidates:
@@ -366,13 +478,23 @@ def write_csv(report: Report, out: IO[str]) -> None:
     fig = figures(report)
     w = csv.writer(out, lineterminator="\n")
     w.writerow([*report.group_by, "requests", *(f"{p}_tokens" for p in TOKEN_PARTS),
-                *(f"{p}_cost" for p in COST_PARTS), "share"])
-    for key, t, amounts, share_units in fig.rows:
-        w.writerow([*key, t.requests, *t.tokens, *(decimal_text(v, DECIMALS) for v in amounts),
-                    "" if share_units is None else decimal_text(share_units, fig.share_decimals)])
+                *(f"{p}_cost" for p in COST_PARTS), "share", *(["previous_total_cost"] if fig.compared else [])])
+    for r in fig.rows:
+        t = r.totals
+        w.writerow([*r.key, t.requests, *t.tokens, *(decimal_text(v, DECIMALS) for v in r.amounts),
+                    "" if r.share is None else decimal_text(r.share, fig.share_decimals),
+                    *([] if not fig.compared else [_prev_csv(report, r.key)])])
     t = report.totals
     w.writerow(["TOTAL", *[""] * (len(report.group_by) - 1), t.requests, *t.tokens,
-                *(decimal_text(v, DECIMALS) for v in fig.total), "1" if t.costs[TOTAL] > 0 else ""])
+                *(decimal_text(v, DECIMALS) for v in fig.total.amounts), "1" if t.costs[TOTAL] > 0 else "",
+                *([] if not fig.compared else [_prev_csv(report, None)])])
+
+
+def _prev_csv(report: Report, key: tuple[str, ...] | None) -> str:
+    prev = report.previous
+    assert prev is not None
+    before = prev.totals if key is None else prev.groups.get(key)
+    return "" if before is None else exact_text(before.costs[TOTAL])
 
 
 def rounding_note(report: Report, fig: Figures) -> str:
@@ -406,12 +528,14 @@ def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = (), c
     cols = [COLUMNS[n] for n in columns] if columns is not None else present(report, FULL)
     for note in report_notes(report, config_path):
         out.write(f"> **note:** {_md(note)}\n\n")
+    out.write("".join(f"{_md(line)}  \n" for line in period_lines(report)) + "\n")
     headers = [*report.group_by, *(c.header for c in cols)]
     out.write("| " + " | ".join(_md(h) for h in headers) + " |\n")
     out.write("|" + "|".join("---" if i < len(report.group_by) else "---:" for i in range(len(headers))) + "|\n")
     rows, total = _cells(report, fig, cols)
     prev = None
-    for (key, _, _, _), cells in zip(fig.rows, rows):
+    for r, cells in zip(fig.rows, rows):
+        key = r.key
         out.write("| " + " | ".join([_md(c) for c in _key_cells(report, key, prev)] + cells) + " |\n")
         prev = key
     out.write("| " + " | ".join(["**total**", *[""] * (len(report.group_by) - 1), *total]) + " |\n\n")
@@ -446,6 +570,8 @@ def write_table(report: Report, console: Any, warnings: Iterable[str] = (), titl
 
     for note in report_notes(report, config_path):
         console.print(Text(f"note: {note}", style="bold yellow"))
+    for line in period_lines(report):
+        console.print(Text(printable(line)))
     fig = figures(report, table_decimals(report))
     lay = layout(report, fig, None if wide else console.width, wide=wide, columns=columns)
     table = Table(title=title, show_footer=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
@@ -456,7 +582,8 @@ def write_table(report: Report, console: Any, warnings: Iterable[str] = (), titl
         table.add_column(c.header, justify="right", no_wrap=True)
     rows, total = _cells(report, fig, lay.columns)
     prev = None
-    for (key, _, _, _), cells in zip(fig.rows, rows):
+    for r, cells in zip(fig.rows, rows):
+        key = r.key
         labels = [Text(elide(c, w)) for c, w in zip(_key_cells(report, key, prev), lay.label_widths)]
         table.add_row(*labels, *cells)
         prev = key
@@ -713,7 +840,8 @@ def write_html(report: Report, out: IO[str], doc: dict[str, Any]) -> None:
     cells_by_row, total_cells = _cells(report, fig, cols)
     rows = []
     prev = None
-    for (key, _, _, _), numbers in zip(fig.rows, cells_by_row):
+    for r, numbers in zip(fig.rows, cells_by_row):
+        key = r.key
         cells = _key_cells(report, key, prev) + numbers
         rows.append("<tr>" + "".join(
             f'<td class="{"k" if i < len(report.group_by) else "n"}">{escape(c)}</td>' for i, c in enumerate(cells)
@@ -753,6 +881,9 @@ tr.total td {{ font-weight: bold; border-top: 2px solid #888; }}
 </head>
 <body>
 <h1>LLM spend report</h1>
+<p class="headline"><span class="total">{escape(usd(fig.total.amounts[TOTAL], fig.decimals))}</span>
+{escape(f"{report.totals.requests:,}")} priced requests</p>
+<ul class="period">{"".join(f"<li>{escape(line)}</li>" for line in period_lines(report))}</ul>
 {"".join(f'<p class="note"><strong>Note:</strong> {escape(n)}</p>' for n in doc["notes"])}
 <p class="meta">Priced with {escape(str(cm['source']))} (LiteLLM {escape(str(cm['litellm_version']))},
 sha256 {escape(str(cm['sha256'])[:12])}…); config {escape(str(doc['config'] or '(none)'))};
