@@ -421,3 +421,71 @@ def test_compare_previous_period(capsys, tmp_path):
     assert "compared with: 2026-03-01 00:00 until 2026-03-08 00:00 UTC" in out
     code, _, err = run(capsys, "price", usage, "--compare", "previous")
     assert code == 2 and "needs a window" in err
+
+
+# -- filters ------------------------------------------------------------------------------------------------
+
+def test_where_filters_before_pricing_and_is_shown(capsys, tmp_path):
+    usage = _timed(tmp_path, [{**GPT4O, "team": "search-prod"},       # 0.0035
+                              {**GPT4O, "team": "search-dev"},        # 0.0035
+                              {**MINI, "team": "billing"},            # 0.0045
+                              {**MINI, "team": "search-prod"},        # 0.0045
+                              {"model": "no-such-model", "prompt_tokens": 5, "team": "billing"}])
+
+    def total(*where: str) -> tuple[Decimal, dict]:
+        args = [a for w in where for a in ("--where", w)]
+        code, out, _ = run(capsys, "price", usage, "-f", "json", *args)
+        assert code == 0
+        doc = json.loads(out, parse_float=Decimal)
+        return doc["totals"]["cost"]["total"], doc
+
+    got, doc = total("team=search-*")
+    assert got == Decimal("0.0115") and doc["where"] == ["team=search-*"]
+    assert doc["accounting"]["excluded"] == 2 and doc["accounting"]["unpriced"] == 0  # dropped before pricing
+    assert total("team=search-*", "model!=gpt-4o")[0] == Decimal("0.0045")
+    assert total("team=billing", "team=search-dev")[0] == Decimal("0.008")  # one key twice: either value
+    assert total("provider=openai")[0] == Decimal("0.0160")
+    for fmt in ("table", "markdown", "html"):
+        _, out, _ = run(capsys, "price", usage, "-f", fmt, "--where", "team=search-*", "--where", "model!=gpt-4o")
+        assert "filters: team=search-*, model!=gpt-4o" in out, fmt
+    code, _, err = run(capsys, "price", usage, "--where", "team")
+    assert code == 2 and "not KEY=VALUE" in err
+
+
+# -- each record counted once -------------------------------------------------------------------------------
+
+def _spend_row(i: int) -> dict:
+    # a LiteLLM spend-log row: gpt-4o, 1000 prompt and 100 completion tokens → 0.0035
+    return {"request_id": f"chatcmpl-{i:06d}", "call_type": "acompletion", "model": "gpt-4o",
+            "model_group": "gpt-4o", "custom_llm_provider": "openai", "prompt_tokens": 1000,
+            "completion_tokens": 100, "total_tokens": 1100, "spend": 0.0035,
+            "startTime": "2026-03-01T10:00:00Z", "endTime": "2026-03-01T10:00:01Z",
+            "metadata": {"user_api_key_team_alias": "Search"}}
+
+
+def test_the_same_spend_logs_read_twice_are_counted_once(capsys, tmp_path):
+    import gzip
+
+    body = "\n".join(json.dumps(_spend_row(i)) for i in range(3)) + "\n"
+    (tmp_path / "logs.jsonl").write_text(body)
+    (tmp_path / "logs.jsonl.gz").write_bytes(gzip.compress(body.encode()))
+    code, out, _ = run(capsys, "price", str(tmp_path), "-f", "json")
+    doc = json.loads(out, parse_float=Decimal)
+    assert code == 0 and doc["totals"]["cost"]["total"] == Decimal("0.0105")  # 3 × 0.0035, not 6
+    assert doc["accounting"]["duplicates"] == 3 and doc["accounting"]["read"] == 6
+    _, out, _ = run(capsys, "price", str(tmp_path))
+    assert "3 duplicates dropped (same request id)" in out
+    _, out, _ = run(capsys, "price", str(tmp_path), "-f", "json", "--no-dedupe")
+    assert json.loads(out, parse_float=Decimal)["totals"]["cost"]["total"] == Decimal("0.021")
+
+
+def test_duplicates_across_parallel_spans_are_counted_once(capsys, tmp_path):
+    # 3000 rows, the last 1000 repeating the first 1000: in three spans or more, repeats cross spans
+    rows = [_spend_row(i % 2000) for i in range(3000)]
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert path.stat().st_size > 4 * 65536  # large enough for --jobs 2 to cut it
+    one = json.loads(run(capsys, "price", str(path), "-f", "json", "--jobs", "1")[1], parse_float=Decimal)
+    two = json.loads(run(capsys, "price", str(path), "-f", "json", "--jobs", "2")[1], parse_float=Decimal)
+    assert one["totals"]["cost"]["total"] == Decimal("7") == two["totals"]["cost"]["total"]  # 2000 × 0.0035
+    assert one["accounting"] == two["accounting"] and two["accounting"]["duplicates"] == 1000

@@ -177,6 +177,11 @@ def price(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: every core, "
                                     "for plain-file inputs of 64 MiB or more; 1 otherwise)."),
+    where: list[str] | None = typer.Option(None, "--where", help="Only records whose KEY (a group key or field "
+                                           "path) matches VALUE, a glob: team=search, model!=gpt-4o*; repeat "
+                                           "to narrow (the same key twice: either value).", metavar="KEY=VALUE"),
+    dedupe: bool = typer.Option(True, "--dedupe/--no-dedupe", help="Count each request id (spend-log "
+                                "request_id, provider response id) once across all inputs."),
     wide: bool = typer.Option(False, "--wide", help="Table: every column, however wide the terminal."),
     columns: list[str] | None = typer.Option(None, "--columns", help="Table and Markdown: exactly these columns, "
                                              "comma-separated or repeated (requests, input_tokens, input_cost, "
@@ -188,7 +193,7 @@ def price(
     """Price usage records and print a spend report."""
     from .engines.streaming import PricingEngine
     from .reading.jsonl import expand_paths
-    from .reports.aggregate import GROUP_KEYS, ReportBuilder
+    from .reports.aggregate import GROUP_KEYS, ReportBuilder, Where
     from .reports.render import (
         explain_dict,
         explain_record,
@@ -218,6 +223,7 @@ def price(
     if not math.isfinite(tolerance):
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     picked = parse_columns(columns) if columns else None
+    filters = [Where.parse(text) for text in where or ()]
     zone = _tz(tz)
     start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
     if month is not None or last is not None:
@@ -253,8 +259,12 @@ def price(
     cm, cfg = _load(cost_map, config)
     engine = PricingEngine(cm, cfg)
 
+    def sheet_of(r: Any) -> Any:
+        return getattr(engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "sheet", None)
+
     def make_builder(start: float | None = start, end: float | None = end) -> ReportBuilder:
-        b = ReportBuilder(group_by, tz=zone, since=start, until=end, timeline=fmt is Format.html)
+        b = ReportBuilder(group_by, tz=zone, since=start, until=end, timeline=fmt is Format.html, where=filters,
+                          sheet_of=sheet_of, dedupe=dedupe)
         b.report.top, b.report.sort = top, sort.value if sort is not None else "auto"
         return b
 

@@ -151,7 +151,7 @@ def _raw_str(r: UsageRecord, *names: str) -> str:
 
 def _provider(r: UsageRecord, sheet: Any) -> str:
     """The provider that priced the record, else the one its log names (``custom_llm_provider``)."""
-    if sheet.provider:
+    if sheet is not None and sheet.provider:
         return sheet.provider
     logged = _raw_str(r, "custom_llm_provider")
     return "(unknown)" if logged == NONE else logged
@@ -236,7 +236,7 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
     if name == "model":
         return lambda r, s: [r.model]
     if name == "deployment":
-        return lambda r, s: [s.deployment.label if s.deployment else "(no deployment)"]
+        return lambda r, s: [s.deployment.label if s is not None and s.deployment else "(no deployment)"]
     if name == "provider":
         return lambda r, s: [_provider(r, s)]
     if name in NAME_FIELDS or name == "end_user":
@@ -251,6 +251,57 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
     return lambda r, s: [dotted(r, name)]
 
 
+@dataclass(frozen=True)
+class Where:
+    """One ``--where KEY=VALUE`` / ``KEY!=VALUE`` filter: VALUE is a glob (``*``, ``?``, ``[...]``), matched
+    case-sensitively against the record's value under the group key KEY (any tag, for ``tag``)."""
+
+    text: str
+    key: str
+    pattern: str
+    negated: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Where:
+        from ..errors import CostcalcError
+
+        key, op, pattern = text.partition("=")
+        negated = key.endswith("!")
+        key = key[:-1].strip() if negated else key.strip()
+        if not op or not key or not all(part.strip() for part in key.split(".")):
+            err = CostcalcError(f"--where {text!r}: not KEY=VALUE or KEY!=VALUE (KEY a group key or field path)")
+            err.exit_code = 2
+            raise err
+        return cls(text, key, pattern, negated)
+
+
+def where_test(filters: Iterable[Where], tz: tzinfo = timezone.utc) -> Callable[[UsageRecord, Any], bool]:
+    """One test for all filters: every key's test must pass; several ``=`` filters on one key are
+    alternatives (``team=a --where team=b``: either team), ``!=`` filters each exclude."""
+    from fnmatch import fnmatchcase
+
+    by_key: dict[str, list[Where]] = {}
+    for f in filters:
+        by_key.setdefault(f.key, []).append(f)
+    tests = []
+    for key, fs in by_key.items():
+        values_of = key_function(key, tz)
+        wanted = [f.pattern for f in fs if not f.negated]
+        unwanted = [f.pattern for f in fs if f.negated]
+        tests.append((values_of, wanted, unwanted))
+
+    def test(r: UsageRecord, sheet: Any) -> bool:
+        for values_of, wanted, unwanted in tests:
+            values = values_of(r, sheet)
+            if wanted and not any(fnmatchcase(v, p) for v in values for p in wanted):
+                return False
+            if any(fnmatchcase(v, p) for v in values for p in unwanted):
+                return False
+        return True
+
+    return test
+
+
 # -- the report ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -263,7 +314,8 @@ class UnpricedModel:
 
 @dataclass
 class Accounting:
-    """Every non-blank input line is counted once: read = priced + unpriced + rejected + skipped + filtered."""
+    """Every non-blank input line is counted once:
+    read = priced + unpriced + rejected + skipped + filtered + excluded + duplicates."""
 
     read: int = 0
     priced: int = 0
@@ -271,10 +323,13 @@ class Accounting:
     rejected: int = 0
     skipped: int = 0
     filtered: int = 0  # records outside --since/--until
+    excluded: int = 0  # records --where left out
+    duplicates: int = 0  # records whose request id an earlier record had
 
     def as_dict(self) -> dict[str, int]:
         return {"read": self.read, "priced": self.priced, "unpriced": self.unpriced, "rejected": self.rejected,
-                "skipped": self.skipped, "filtered": self.filtered}
+                "skipped": self.skipped, "filtered": self.filtered, "excluded": self.excluded,
+                "duplicates": self.duplicates}
 
 
 @dataclass
@@ -301,6 +356,8 @@ class Report:
     last: float | None = None
     where: tuple[str, ...] = ()  # the --where filters, as given
     previous: Report | None = None  # --compare previous: the same report over the period before ``since``
+    # the request ids counted (de-duplication): parallel runs check that no two spans counted the same one
+    request_ids: set[str] = field(default_factory=set, repr=False)
 
     def absent_keys(self) -> list[str]:
         """The group keys no priced record has (every group ``(none)`` at that level): a mistyped key or a
@@ -374,9 +431,16 @@ class ReportBuilder:
 
     def __init__(self, group_by: Iterable[str] = ("model",), tz: tzinfo = timezone.utc,
                  since: float | None = None, until: float | None = None, keep_rejected: int = 100,
-                 timeline: bool = False):
+                 timeline: bool = False, where: Iterable[Where] = (), sheet_of: Callable[[UsageRecord], Any] | None
+                 = None, dedupe: bool = False):
+        """``where``: filters applied before pricing (``sheet_of`` gives the price sheet a record would get,
+        for the deployment and provider keys); ``dedupe``: count each request id once (see ``request_id``)."""
+        where = tuple(where)
         self.report = Report(group_by=tuple(group_by) or ("model",), since=since, until=until,
-                             tz_name=str(getattr(tz, "key", None) or tz))
+                             tz_name=str(getattr(tz, "key", None) or tz), where=tuple(f.text for f in where))
+        self._where = where_test(where, tz) if where else None
+        self._sheet_of = sheet_of or (lambda r: None)
+        self.dedupe = dedupe
         self.report.rejected_shown = keep_rejected
         self.tz = tz
         self.timeline = timeline  # keep spend per day and first group key (for the HTML chart)
@@ -400,18 +464,35 @@ class ReportBuilder:
         return not (self.until is not None and r.timestamp >= self.until)
 
     def window(self, results: Iterable[LineResult]) -> Iterable[LineResult]:
-        """Drop records outside --since/--until before they are priced (counted as ``filtered``)."""
-        if self.since is None and self.until is None:
+        """The records to price: those outside --since/--until (``filtered``), left out by --where (``excluded``)
+        or repeating an earlier request id (``duplicates``) are counted and dropped before pricing."""
+        if self.since is None and self.until is None and self._where is None and not self.dedupe:
             return results  # no generator layer on the hot path when there is nothing to filter
         return self._windowed(results)
 
     def _windowed(self, results: Iterable[LineResult]) -> Iterator[LineResult]:
         acc = self.report.accounting
+        timed = self.since is not None or self.until is not None
+        where, sheet_of, dedupe, seen = self._where, self._sheet_of, self.dedupe, self.report.request_ids
+        record_type = UsageRecord
         for r in results:
-            if isinstance(r, UsageRecord) and not self.in_window(r):
-                acc.read += 1
-                acc.filtered += 1
-                continue
+            if r.__class__ is record_type:
+                if timed and not self.in_window(r):
+                    acc.read += 1
+                    acc.filtered += 1
+                    continue
+                if where is not None and not where(r, sheet_of(r)):
+                    acc.read += 1
+                    acc.excluded += 1
+                    continue
+                if dedupe:
+                    rid = request_id(r)
+                    if rid is not None:
+                        if rid in seen:
+                            acc.read += 1
+                            acc.duplicates += 1
+                            continue
+                        seen.add(rid)
             yield r
 
     def add(self, o: Outcome) -> None:
@@ -506,7 +587,7 @@ class ReportBuilder:
     def merge(self, other: Report) -> None:
         """Fold in the partial report of a later span of the input (parallel runs merge in input order)."""
         rep = self.report
-        for name in ("read", "priced", "unpriced", "rejected", "skipped", "filtered"):
+        for name in ("read", "priced", "unpriced", "rejected", "skipped", "filtered", "excluded", "duplicates"):
             setattr(rep.accounting, name, getattr(rep.accounting, name) + getattr(other.accounting, name))
         for key, t in other.groups.items():
             g = rep.groups.get(key)

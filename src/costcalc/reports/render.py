@@ -64,6 +64,10 @@ def accounting_line(report: Report) -> str:
             f"{a.skipped:,} skipped")
     if a.filtered:
         line += f", {a.filtered:,} outside --since/--until"
+    if a.excluded:
+        line += f", {a.excluded:,} left out by --where"
+    if a.duplicates:
+        line += f", {a.duplicates:,} duplicates dropped (same request id)"
     return line
 
 

@@ -43,9 +43,16 @@ class PriceRun:
             self._one(builder, read_usage(paths), out, rejects_out, first=True)
             return builder.finish()
         builder = self.make_builder()
+        parts = list(zip(spans, parallel.run(list(enumerate(spans)), jobs, self._worker)))
+        if builder.dedupe and _shared_ids(report for _, (report, *_) in parts):
+            # the same request in two spans: only one process can count it once, so price again in one
+            for _, (_, _, out_path, rejects_path, _) in parts:
+                for path in (out_path, rejects_path):
+                    if path is not None:
+                        os.unlink(path)
+            return self.execute(paths, out, rejects_out, jobs=1)
         offset, path_now = 0, None
-        for (_, span), (report, warnings, out_path, rejects_path, lines) in zip(
-                enumerate(spans), parallel.run(list(enumerate(spans)), jobs, self._worker)):
+        for span, (report, warnings, out_path, rejects_path, lines) in parts:
             if not numbered:
                 if span[0] != path_now:
                     offset, path_now = 0, span[0]
@@ -101,6 +108,16 @@ class PriceRun:
                 if fh is not None:
                     fh.close()
         return builder.report, dict(self.engine.warnings), out_path, rejects_path, sum(counts)
+
+
+def _shared_ids(reports: Iterable[Report]) -> bool:
+    """Whether two partial reports counted the same request id."""
+    seen: set[str] = set()
+    for report in reports:
+        if not seen.isdisjoint(report.request_ids):
+            return True
+        seen |= report.request_ids
+    return False
 
 
 def text_writer(write: Callable[[Iterable[Outcome], IO[str], bool], None]) -> RecordWriter:
