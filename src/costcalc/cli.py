@@ -201,7 +201,6 @@ def price(
         report_dict,
         write_csv,
         write_csv_records,
-        write_html,
         write_json,
         write_jsonl,
         write_markdown,
@@ -218,8 +217,9 @@ def price(
         raise typer.BadParameter("--per-record goes with --format csv", param_hint="--per-record")
     if line is not None and not explain:
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
-    if reconcile and (explain or fmt in (Format.jsonl, Format.csv, Format.html)):
-        raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
+    if reconcile and (explain or fmt in (Format.jsonl, Format.csv)):
+        raise typer.BadParameter("--reconcile goes with --format table, markdown, html or json",
+                                 param_hint="--reconcile")
     if not math.isfinite(tolerance):
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
     picked = parse_columns(columns) if columns else None
@@ -354,7 +354,9 @@ def price(
                 if gaps is not None:
                     write_reconcile_markdown(report, gaps, tolerance, out_md)
             elif fmt is Format.html:
-                write_html(report, stack.enter_context(_open_out(output, binary=False)), doc)
+                from .reports.html import write_html
+
+                write_html(report, stack.enter_context(_open_out(output, binary=False)), doc, gaps, tolerance)
             else:
                 if output is None:
                     console = _console()
