@@ -17,17 +17,80 @@ from pathlib import Path
 from typing import IO, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import CostcalcError
+from .version import __version__
+
+
+def _placeholder(param: Any) -> str:
+    """What help shows for a parameter's value, in words a user knows (never ``<list[str]>``): nothing for a
+    flag, the choices, N, NUMBER, FILE, or the parameter's name."""
+    if getattr(param, "is_flag", False):
+        return ""
+    desc = param.type_descriptor
+    if desc.is_choice:
+        return "|".join(str(getattr(c, "value", c)) for c in desc.choices or ())
+    annotation = desc.annotation
+    if annotation is int:
+        word = "N"
+    elif annotation is float:
+        word = "NUMBER"
+    elif annotation is Path or param.name == "usage":
+        word = "FILE"
+    else:
+        word = param.name.upper().replace("_", "-")
+    return word
+
+
+def _plain(params: list[Any]) -> None:
+    for param in params:
+        if param.metavar is None:
+            param.metavar = _placeholder(param)
+        if param.param_type_name == "argument":
+            # the name column already says FILE...; typer would add the Python type (<list[str]>) beside it
+            param.display_type_rich = lambda ctx: None
+
+
+class PlainCommand(TyperCommand):
+    """A command whose help has no type jargon."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _plain(params)
+        return params
+
+
+class PlainGroup(TyperGroup):
+    """A command group whose help has no type jargon."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _plain(params)
+        return params
+
 
 app = typer.Typer(
-    add_completion=False,
+    cls=PlainGroup,
     no_args_is_help=True,
     help="Price LLM usage exactly as a LiteLLM proxy would: offline, from config.yaml and usage JSONL.",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-map_app = typer.Typer(help="The cost map in use: where it came from, and refreshing it.", no_args_is_help=True)
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"costcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", "-V", callback=_print_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    pass
+
+
+map_app = typer.Typer(help="The cost map in use: where it came from, and refreshing it.", no_args_is_help=True,
+                      cls=PlainGroup)
 app.add_typer(map_app, name="map")
 
 
@@ -63,8 +126,15 @@ def _console(stderr: bool = False) -> Any:
     stream = sys.stderr if stderr else sys.stdout
     # Not a terminal (a pipe, a file, CI): plain text, wide enough that tables do not fold.
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width,
-                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1; a closed pipe (`| head`) means the reader has what it wanted: main() exits 0
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=width,
+                       no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
 def _load(cost_map: str | None, config: str | None) -> tuple[Any, Any]:
@@ -136,15 +206,16 @@ def _tz(name: str) -> Any:
         raise typer.BadParameter(f"unknown time zone {name!r}", param_hint="--tz") from None
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def price(
-    usage: list[str] = typer.Argument(..., help="Usage JSONL files ('-' for stdin; .gz read transparently; "
-                                      "directories are searched for *.jsonl)."),
+    usage: list[str] = typer.Argument(..., help="Usage files: JSONL, or a JSON array of records ('-' for stdin; "
+                                      "gzip, bz2 and zstd recognised by their bytes; directories are searched for "
+                                      "*.jsonl and *.ndjson)."),
     config: str | None = ConfigOpt,
     cost_map: str | None = CostMapOpt,
     group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, "
-                                       "team, key, end_user, tag, shape, hour, day, week, month, or a dotted path "
-                                       "(metadata.project); repeat to nest."),
+                                       "team, key, customer, org, tag, shape, hour, day, week, month, or a dotted "
+                                       "path (metadata.project); repeat to nest.", metavar="KEY"),
     since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given), or "
                                      "this long ago: 7d, 12h, 2w.", metavar="WHEN"),
     until: str | None = typer.Option(None, help="Only records before this date/time (exclusive), or this long "
@@ -376,22 +447,36 @@ def price(
         raise typer.Exit(1)
 
 
-def _progress(results: Any) -> Any:
-    """A lines-processed counter on stderr, only when stderr is a terminal (one-process runs)."""
+def _progress(results: Any, position: Any) -> Any:
+    """A progress bar on stderr, only when stderr is a terminal (one-process runs): percent and time left when
+    the input's size is known (files), else the lines done."""
     if not sys.stderr.isatty():
         return results
-    return _progress_bar(results)
+    return _progress_bar(results, position)
 
 
-def _progress_bar(results: Any) -> Any:
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def _progress_bar(results: Any, position: Any) -> Any:
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(SpinnerColumn(), TextColumn("pricing {task.completed:,} lines"), TimeElapsedColumn(),
-                  console=_console(stderr=True), transient=True) as progress:
-        task = progress.add_task("pricing", total=None)
+    sized = position.total is not None and position.total > 0
+    columns: list[Any] = [SpinnerColumn(), TextColumn("pricing {task.fields[lines]:,} lines")]
+    if sized:
+        columns += [BarColumn(), TaskProgressColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    else:
+        columns.append(TimeElapsedColumn())
+    with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
+        task = progress.add_task("pricing", total=position.total if sized else None, lines=0)
         for n, r in enumerate(results, 1):
             if n % 5000 == 0:
-                progress.update(task, completed=n)
+                progress.update(task, completed=position.bytes_read() if sized else n, lines=n)
             yield r
 
 
@@ -439,7 +524,7 @@ class CostcalcErrorWithCode(CostcalcError):
         self.exit_code = code
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def lookup(
     model: str = typer.Argument(..., help="A config model_name or a cost-map model (gpt-4o, anthropic/claude-…)."),
     config: str | None = ConfigOpt,
@@ -463,7 +548,7 @@ def lookup(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def models(
     query: str | None = typer.Argument(None, help="Substring to search for (case-insensitive)."),
     cost_map: str | None = CostMapOpt,
@@ -487,7 +572,7 @@ def models(
         raise typer.Exit(1)
 
 
-@map_app.command("info")
+@map_app.command("info", cls=PlainCommand)
 def map_info(
     cost_map: str | None = CostMapOpt,
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
@@ -504,7 +589,7 @@ def map_info(
         typer.echo(f"{k:16} {v}")
 
 
-@map_app.command("update")
+@map_app.command("update", cls=PlainCommand)
 def map_update(
     source: str | None = typer.Option(None, "--from", help="URL (http, https, file) or path of a LiteLLM-format "
                                       "map (default: LiteLLM's model_prices_and_context_window.json on GitHub).",
@@ -536,7 +621,7 @@ class DiffFormat(str, Enum):
     markdown = "markdown"
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def diff(
     usage: list[str] = typer.Argument(None, help="Usage JSONL files to re-price under the config and under the "
                                       "bare cost map ('-' for stdin)."),
@@ -561,7 +646,7 @@ def diff(
         render_diff(doc, _console())
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def validate(
     config: str = typer.Option(..., "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
@@ -590,7 +675,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"costcalc: error: {exc}\n")
         return exc.exit_code
     except typer.Exit as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # typer's own handling of Ctrl-C
+            sys.stderr.write("costcalc: interrupted\n")
         return exc.exit_code
+    except SystemExit:
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            # typer met a closed pipe (`costcalc … | head`) and exits 1: the reader has what it wanted
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+            return 0
+        raise
     except typer.Abort:
         sys.stderr.write("costcalc: aborted\n")
         return 130
@@ -621,5 +715,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         sys.stderr.write(f"costcalc: internal error: {type(exc).__name__}: {exc}\n")
         return 3
+    if result == 130:  # typer turns Ctrl-C into exit code 130 (nothing here exits 130 otherwise)
+        sys.stderr.write("costcalc: interrupted\n")
     return result if isinstance(result, int) else 0
 

@@ -115,8 +115,16 @@ def run(items: list[Any], jobs: int | None, work: Callable[[Any], T]) -> Iterato
     global _WORK
     _WORK = work  # inherited by the forked workers: closures need not be picklable
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
+    with ctx.Pool(workers, initializer=_ignore_interrupt) as pool:
         yield from pool.imap(_call, items, chunksize=1)
+
+
+def _ignore_interrupt() -> None:
+    """Ctrl-C reaches every process of the terminal's group: workers leave it to the parent, which stops them
+    (leaving the pool terminates it) and exits 130, so no worker prints a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _WORK: Callable[[Any], Any] | None = None

@@ -65,7 +65,9 @@ def _open(path: str) -> tuple[str, IO[bytes]]:
     head = raw.peek(4)[:4]  # peek, not read and seek: the path may be a pipe
     kind = compression_of(head)
     if kind is not None:
-        return shown, _decompressed(raw, kind, shown)
+        stream = _decompressed(raw, kind, shown)
+        stream.stored = raw  # type: ignore[attr-defined]  # for ReadPosition: bytes read as stored
+        return shown, stream
     encoding = text_encoding(head)
     if encoding is not None:
         return shown, _Transcoded(raw, encoding, shown)  # type: ignore[return-value]
@@ -195,8 +197,38 @@ def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResu
 DETECT_SHAPES = "detect"
 
 
+class ReadPosition:
+    """How far a read has got, in bytes as stored (compressed bytes for compressed files), for a progress bar
+    with percent and ETA; ``total`` is None when the size cannot be known (stdin, pipes)."""
+
+    def __init__(self, paths: Iterable[str]):
+        total = 0
+        for path in paths:
+            try:
+                st = os.stat(path) if path != "-" else None
+            except OSError:
+                st = None
+            if st is None or not os.path.isfile(path):
+                self.total: int | None = None
+                break
+            total += st.st_size
+        else:
+            self.total = total
+        self.done = 0
+        self.current: Any = None
+
+    def bytes_read(self) -> int:
+        current = self.current
+        if current is None:
+            return self.done
+        try:
+            return self.done + getattr(current, "stored", current).tell()
+        except (OSError, ValueError, AttributeError):
+            return self.done
+
+
 def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable[Span] | None = None,
-               line_counts: list[int] | None = None) -> Iterator[LineResult]:
+               line_counts: list[int] | None = None, position: ReadPosition | None = None) -> Iterator[LineResult]:
     """Every non-blank line of every file as a record, rejection or skip, in input order.
 
     Records that carry a ``dedup_key`` (a message a log writes several times) go through ``_supersede``:
@@ -204,7 +236,7 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
     record on, that file's results are held until its end and then released in line order (transcripts are
     small); everything else streams straight through, so the canonical path pays one attribute test per line.
     ``spans`` (path, start, end, first line) replaces ``paths`` to read parts of files (parallel workers);
-    ``line_counts`` receives the number of lines each span held.
+    ``line_counts`` receives the number of lines each span held; ``position`` follows the bytes read.
     """
     if adapt == DETECT_SHAPES:
         adapt = detect_shape
@@ -217,12 +249,17 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
         held: dict[str, UsageRecord] = {}
         buffered: list[LineResult] | None = None
         file, stream, reader = _open_span(path, start)
+        if position is not None:
+            position.current = stream
         if start == 0:
             elements, reader = _json_array(reader, file)
             if elements is not None:
                 try:
                     yield from _array_results(elements, file, read)
                 finally:
+                    if position is not None:
+                        position.done = position.bytes_read()
+                        position.current = None
                     if stream is not sys.stdin.buffer:
                         stream.close()
                 if line_counts is not None:
@@ -261,6 +298,9 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
         except (OSError, EOFError) as exc:
             raise UsageInputError(f"{file}: read failed ({exc})") from None
         finally:
+            if position is not None:
+                position.done = position.bytes_read()
+                position.current = None
             if stream is not sys.stdin.buffer:
                 stream.close()
         if line_counts is not None:

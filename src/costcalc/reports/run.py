@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from ..engines import parallel
 from ..engines.streaming import Outcome, PricingEngine
-from ..reading.jsonl import Span, read_usage
+from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
 
@@ -30,7 +30,8 @@ class PriceRun:
     make_builder: Callable[[], ReportBuilder]
     writer: RecordWriter | None = None  # None: aggregate report only
     keep_rejects: bool = False
-    progress: Callable[[Iterable[LineResult]], Iterable[LineResult]] | None = None
+    # a progress display: (results, how far the read has got) → the same results
+    progress: Callable[[Iterable[LineResult], ReadPosition], Iterable[LineResult]] | None = None
 
     def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
                 jobs: int | None = 1) -> Report:
@@ -40,7 +41,8 @@ class PriceRun:
         spans = parallel.plan(paths, jobs, numbered=numbered) if jobs != 1 else None
         if spans is None:
             builder = self.make_builder()
-            self._one(builder, read_usage(paths), out, rejects_out, first=True)
+            position = ReadPosition(expand_paths(paths)) if self.progress is not None else None
+            self._one(builder, read_usage(paths, position=position), out, rejects_out, first=True, position=position)
             return builder.finish()
         builder = self.make_builder()
         parts = list(zip(spans, parallel.run(list(enumerate(spans)), jobs, self._worker)))
@@ -71,12 +73,12 @@ class PriceRun:
         return builder.finish()
 
     def _one(self, builder: ReportBuilder, lines: Iterable[LineResult], out: IO[bytes] | None,
-             rejects_out: IO[bytes] | None, first: bool) -> None:
+             rejects_out: IO[bytes] | None, first: bool, position: ReadPosition | None = None) -> None:
         from .render import write_rejects
 
         results: Iterable[Any] = builder.window(lines)
-        if self.progress is not None:
-            results = self.progress(results)
+        if self.progress is not None and position is not None:
+            results = self.progress(results, position)
         if rejects_out is not None:
             results = write_rejects(results, rejects_out)
         if self.writer is None:
