@@ -489,3 +489,22 @@ def test_duplicates_across_parallel_spans_are_counted_once(capsys, tmp_path):
     two = json.loads(run(capsys, "price", str(path), "-f", "json", "--jobs", "2")[1], parse_float=Decimal)
     assert one["totals"]["cost"]["total"] == Decimal("7") == two["totals"]["cost"]["total"]  # 2000 × 0.0035
     assert one["accounting"] == two["accounting"] and two["accounting"]["duplicates"] == 1000
+
+
+def test_per_record_csv_says_when_who_and_what(capsys, files, tmp_path):
+    _, cfg = files
+    rows = [dict(LINES[0], request_id="req-1", timestamp="2026-03-01T10:00:00Z", tags=["search", "prod"],
+                 end_user="acme")]
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(rows[0]) + "\n")
+    _, out, _ = run(capsys, "price", str(path), "-c", cfg, "-f", "csv", "--per-record")
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert {k: row[k] for k in ("timestamp", "request_id", "team", "key", "customer", "tags", "model",
+                                "deployment", "provider")} == {
+        "timestamp": "2026-03-01T10:00:00Z", "request_id": "req-1", "team": "Search", "key": "search-prod",
+        "customer": "acme", "tags": "search;prod", "model": "gpt-4o", "deployment": "gpt-4o (#1)",
+        "provider": "openai"}
+    # the hand arithmetic of LINES[0]: parts 0.0015 + 0.0005 + 0.002, margin 0.0002, total 0.0042
+    assert (row["uncached_input_tokens"], row["cache_read_tokens"], row["output_tokens"]) == ("600", "400", "200")
+    assert (row["uncached_input_cost"], row["cache_read_cost"], row["output_cost"], row["margin_cost"],
+            row["discount_cost"], row["total_cost"]) == ("0.0015", "0.0005", "0.002", "0.0002", "0", "0.0042")

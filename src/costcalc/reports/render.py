@@ -747,14 +747,14 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
     base = o.cost.total - o.cost.adjustment
     if o.cost.adjustment:
         a = p.adjust
-        parts = []
+        lines.append(f"  subtotal {base:.10g}")
         if a.discount:
-            parts.append(f"discount {a.discount:.4g}")
-        if a.margin_pct:
-            parts.append(f"margin {a.margin_pct:.4g}")
-        if a.margin_fixed:
-            parts.append(f"+ fixed {a.margin_fixed:.4g}")
-        lines.append(f"  subtotal {base:.10g}; {', '.join(parts)} → adjustment {o.cost.adjustment:+.10g}")
+            lines.append(f"  discount {a.discount:.4g} of the subtotal {o.cost.discount:+.10g}")
+        margin = float_text(o.cost.adjustment - o.cost.discount, 12)
+        if a.margin_pct or a.margin_fixed:
+            rule = " + ".join(([f"{a.margin_pct:.4g} of the discounted subtotal"] if a.margin_pct else [])
+                              + ([f"fixed {a.margin_fixed:.4g}"] if a.margin_fixed else []))
+            lines.append(f"  margin {rule} {'+' if not margin.startswith('-') else ''}{margin}")
     lines.append(f"  total {o.cost.total:.10g} USD")
     if r.recorded_cost is not None:
         lines.append(f"  recorded {r.recorded_cost:.10g} USD (difference {o.cost.total - r.recorded_cost:+.10g})")
@@ -767,19 +767,20 @@ def write_chart(report: Report, console: Any, width: int = 40) -> None:
     """Horizontal bars of spend per group (per time bucket when grouping by time), drawn with rich."""
     from rich.table import Table
     from rich.text import Text
-    rows = report.sorted_groups()
+    fig = figures(report, table_decimals(report))  # the same amounts as the table above it
+    rows = [(r.key, r.totals, r.amounts[TOTAL]) for r in fig.rows]
     if report.group_by[0] in ("hour", "day", "week", "month"):
-        rows = sorted(rows, key=lambda kv: kv[0])
-    peak = max((t.costs[TOTAL] for _, t in rows), default=0)
+        rows.sort(key=lambda row: row[0])
+    peak = max((t.costs[TOTAL] for _, t, _ in rows), default=0)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column("group", overflow="fold")
     table.add_column("bar")
     table.add_column("spend", justify="right")
-    for key, t in rows:
-        n = 0 if not peak else t.costs[TOTAL] * width / peak
+    for key, t, shown in rows:
+        n = 0 if peak <= 0 else max(t.costs[TOTAL], 0) * width / peak
         full = int(n)
         bar = "█" * full + ("▌" if n - full >= 0.5 else "")
-        table.add_row(Text(" / ".join(key)), Text(bar, style="cyan"), money(to_float(t.costs[TOTAL])))
+        table.add_row(Text(printable(" / ".join(key))), Text(bar, style="cyan"), usd(shown, fig.decimals))
     console.print(table)
 
 
