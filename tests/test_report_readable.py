@@ -475,6 +475,10 @@ def test_the_same_spend_logs_read_twice_are_counted_once(capsys, tmp_path):
     assert doc["accounting"]["duplicates"] == 3 and doc["accounting"]["read"] == 6
     _, out, _ = run(capsys, "price", str(tmp_path))
     assert "3 duplicates dropped (same request id)" in out
+    _, out, _ = run(capsys, "price", str(tmp_path), "-f", "jsonl")  # still one line per input line
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [x["status"] for x in lines] == ["priced"] * 3 + ["skipped"] * 3
+    assert lines[3]["reason"] == f"duplicate of {tmp_path / 'logs.jsonl'}:1 (same request id chatcmpl-000000)"
     _, out, _ = run(capsys, "price", str(tmp_path), "-f", "json", "--no-dedupe")
     assert json.loads(out, parse_float=Decimal)["totals"]["cost"]["total"] == Decimal("0.021")
 

@@ -414,7 +414,9 @@ def price(
                 from .reports.reconcile import reconcile as find_gaps
 
                 gaps = find_gaps(report, tolerance)
-                doc["reconcile"] = {"tolerance": tolerance, "groups": [g.as_dict() for g in gaps]}
+                from .reports.render import reconcile_dict
+
+                doc["reconcile"] = {"tolerance": tolerance, "groups": reconcile_dict(gaps)}
             if fmt is Format.json:
                 write_json(doc, stack.enter_context(_open_out(output, binary=True)))
             elif fmt is Format.csv:

@@ -251,6 +251,11 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
     return lambda r, s: [dotted(r, name)]
 
 
+@dataclass(frozen=True, slots=True)
+class Duplicate(Skipped):
+    """A record whose request id an earlier record had: shown as skipped, counted as a duplicate."""
+
+
 @dataclass(frozen=True)
 class Where:
     """One ``--where KEY=VALUE`` / ``KEY!=VALUE`` filter: VALUE is a glob (``*``, ``?``, ``[...]``), matched
@@ -356,8 +361,9 @@ class Report:
     last: float | None = None
     where: tuple[str, ...] = ()  # the --where filters, as given
     previous: Report | None = None  # --compare previous: the same report over the period before ``since``
-    # the request ids counted (de-duplication): parallel runs check that no two spans counted the same one
-    request_ids: set[str] = field(default_factory=set, repr=False)
+    # the request ids counted, each with where it was first met (de-duplication): parallel runs check that no
+    # two spans counted the same one
+    request_ids: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
 
     def absent_keys(self) -> list[str]:
         """The group keys no priced record has (every group ``(none)`` at that level): a mistyped key or a
@@ -488,11 +494,14 @@ class ReportBuilder:
                 if dedupe:
                     rid = request_id(r)
                     if rid is not None:
-                        if rid in seen:
-                            acc.read += 1
-                            acc.duplicates += 1
+                        first = seen.get(rid)
+                        if first is not None:
+                            # on to the writers as a skip (per-record formats keep one line per input line),
+                            # counted as a duplicate by ``add``
+                            yield Duplicate(r.file, r.line, f"duplicate of {first[0]}:{first[1]} (same request id "
+                                            f"{rid})")
                             continue
-                        seen.add(rid)
+                        seen[rid] = (r.file, r.line)
             yield r
 
     def add(self, o: Outcome) -> None:
@@ -516,6 +525,8 @@ class ReportBuilder:
                 rep.rejected.append(o)
         elif cls is Skipped:
             acc.skipped += 1
+        elif cls is Duplicate:
+            acc.duplicates += 1
 
     def _count_priced(self, record: UsageRecord, cost: Cost, sheet: Any) -> None:
         rep = self.report

@@ -1,6 +1,8 @@
-"""Writers for reports: table (rich), json, jsonl (per record), csv and markdown, on one code path.
+"""Writers for reports: table (rich), json, jsonl (per record), csv and markdown, on one code path (the HTML
+report is ``html.py``).
 
-Nothing here prices anything: it formats what ``report.py`` and ``engine.py`` computed.
+Nothing here prices or adds anything: amounts come from ``money.figures`` over the ``Report`` that
+``aggregate`` (or another engine) built, so every format shows the same numbers.
 """
 
 from __future__ import annotations
@@ -52,10 +54,6 @@ def money(value: float) -> str:
 
 def tokens(n: int) -> str:
     return f"{n:,}"
-
-
-def share(part: int, whole: int) -> str:
-    return f"{100.0 * part / whole:.1f}%" if whole else "-"
 
 
 def accounting_line(report: Report) -> str:
@@ -785,6 +783,17 @@ def write_chart(report: Report, console: Any, width: int = 40) -> None:
 
 
 # -- --reconcile ---------------------------------------------------------------------------------------------
+
+def reconcile_dict(gaps: Iterable[Any]) -> list[dict[str, Any]]:
+    """The --reconcile groups for JSON, amounts as exact decimals like every amount of the report."""
+    out = []
+    for g in gaps:
+        d = g.as_dict()
+        for name in ("recorded_cost", "computed_cost", "difference"):
+            d[name] = orjson.Fragment(float_text(d[name]).encode())
+        out.append(d)
+    return out
+
 
 def _reconcile_rows(gaps: Iterable[Any]) -> list[list[str]]:
     rows = []

@@ -118,7 +118,7 @@ def _shared_ids(reports: Iterable[Report]) -> bool:
     for report in reports:
         if not seen.isdisjoint(report.request_ids):
             return True
-        seen |= report.request_ids
+        seen.update(report.request_ids)
     return False
 
 
