@@ -9,6 +9,7 @@ import json
 import re
 from decimal import Decimal
 
+import orjson
 import pytest
 from rich.console import Console
 
@@ -512,3 +513,21 @@ def test_per_record_csv_says_when_who_and_what(capsys, files, tmp_path):
     assert (row["uncached_input_tokens"], row["cache_read_tokens"], row["output_tokens"]) == ("600", "400", "200")
     assert (row["uncached_input_cost"], row["cache_read_cost"], row["output_cost"], row["margin_cost"],
             row["discount_cost"], row["total_cost"]) == ("0.0015", "0.0005", "0.002", "0.0002", "0", "0.0042")
+
+
+def test_per_record_decimals_match_the_exact_path():
+    """Per-record amounts are formatted from the float directly (fast); they must equal the exact-integer
+    path the aggregates use, digit for digit, including half-way and tiny values."""
+    import random
+
+    from costcalc.reports.aggregate import exact
+    from costcalc.reports.money import exact_text, float_text
+
+    rng = random.Random(13)
+    values = [rng.random() * 10 ** rng.randint(-15, 4) * rng.choice((1, -1)) for _ in range(20000)]
+    values += [0.47974500000000003, 0.030000000000000002, 5e-13, 2.5e-12, 1.5e-12, -5e-13, 0.0, -0.0, 1.3e-10]
+    assert [float_text(v) for v in values] == [exact_text(exact(v)) for v in values]
+    assert float_text(0.47974500000000003) == "0.479745" and float_text(-5e-13) == "0"
+    from costcalc.reports.render import _number
+
+    assert [orjson.dumps(_number(v)).decode() for v in values] == [float_text(v) for v in values]

@@ -268,15 +268,13 @@ class Where:
 
     @classmethod
     def parse(cls, text: str) -> Where:
-        from ..errors import CostcalcError
+        from ..errors import UsageError
 
         key, op, pattern = text.partition("=")
         negated = key.endswith("!")
         key = key[:-1].strip() if negated else key.strip()
         if not op or not key or not all(part.strip() for part in key.split(".")):
-            err = CostcalcError(f"--where {text!r}: not KEY=VALUE or KEY!=VALUE (KEY a group key or field path)")
-            err.exit_code = 2
-            raise err
+            raise UsageError(f"--where {text!r}: not KEY=VALUE or KEY!=VALUE (KEY a group key or field path)")
         return cls(text, key, pattern, negated)
 
 

@@ -67,10 +67,31 @@ def exact_text(value: int, decimals: int = DECIMALS) -> str:
 
 
 def float_text(value: float, decimals: int = DECIMALS) -> str:
-    """One record's float cost as a decimal string with at most ``decimals`` places (no float noise)."""
+    """One record's float cost as a decimal string with at most ``decimals`` places (no float noise): the
+    same digits as ``exact_text(exact(value))`` (Python formats a float correctly rounded, half to even, from
+    its exact binary value), without big-integer arithmetic on the per-record path."""
+    if not value:
+        return "0"
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def difference_text(a: float, b: float, decimals: int = DECIMALS) -> str:
+    """``a - b`` exactly (two floats' exact difference), as a decimal string like ``float_text``."""
+    if not b:
+        return float_text(a, decimals)
     from .aggregate import exact
 
-    return exact_text(exact(value), decimals)
+    return exact_text(exact(a) - exact(b), decimals)
+
+
+def sum_text(a: float, b: float, decimals: int = DECIMALS) -> str:
+    """``a + b`` exactly, as a decimal string like ``float_text``."""
+    if not b:
+        return float_text(a, decimals)
+    from .aggregate import exact
+
+    return exact_text(exact(a) + exact(b), decimals)
 
 
 def usd(units: int, decimals: int) -> str:

@@ -27,10 +27,12 @@ from .money import (
     Figures,
     Row,
     decimal_text,
+    difference_text,
     exact_text,
     figures,
     float_text,
     round_units,
+    sum_text,
     table_decimals,
     usd,
 )
@@ -268,9 +270,7 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
     if isinstance(o, Priced):
         r = o.record
         d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced",
-             "cost": orjson.Fragment(float_text(o.cost.total).encode()),
-             "cost_parts": {name: orjson.Fragment(exact_text(v).encode())
-                            for name, v in zip(COST_PARTS[:-1], cost_parts(o.cost))},
+             "cost": _number(o.cost.total), "cost_parts": _part_numbers(o.cost),
              "deployment": o.sheet.deployment.label if o.sheet.deployment else None,
              "provider": o.sheet.provider, "map_key": o.sheet.map_key, "shape": r.shape,
              "tokens": _tokens(r)}
@@ -295,12 +295,36 @@ def _tokens(r: Any) -> dict[str, int]:
             "reasoning": r.reasoning_tokens}
 
 
-def cost_parts(c: Any) -> list[int]:
-    """One record's cost parts, exact, as ``Totals.add`` counts them (``COST_PARTS`` without the total)."""
-    one_hour = exact(c.cache_write_1h)
-    discount = exact(c.discount)
-    return [exact(c.input), exact(c.cache_read), exact(c.cache_write) - one_hour, one_hour,
-            exact(c.output) + exact(c.reasoning), discount, exact(c.adjustment) - discount]
+_ZERO = orjson.Fragment(b"0")
+
+
+def _number(value: float) -> orjson.Fragment:
+    """A per-record amount as a JSON number with ``DECIMALS`` places at most (``float_text``, inlined: this
+    runs for every part of every record of ``--format jsonl``)."""
+    if not value:
+        return _ZERO
+    text = f"{value:.12f}".rstrip("0").rstrip(".")
+    return _ZERO if text == "-0" or text == "0" else orjson.Fragment(text.encode())
+
+
+def _part_numbers(c: Any) -> dict[str, orjson.Fragment]:
+    """``cost_part_texts`` as JSON numbers; the common case (no 1-hour writes, reasoning or discount) formats
+    each float once."""
+    if c.cache_write_1h or c.reasoning or c.discount:
+        return {name: orjson.Fragment(text.encode()) for name, text in zip(COST_PARTS, cost_part_texts(c))}
+    number = _number
+    return {"uncached_input": number(c.input), "cache_read": number(c.cache_read),
+            "cache_write_5m": number(c.cache_write), "cache_write_1h": _ZERO, "output": number(c.output),
+            "discount": _ZERO, "margin": number(c.adjustment)}
+
+
+def cost_part_texts(c: Any) -> list[str]:
+    """One record's cost parts (``COST_PARTS`` without the total) as exact decimals, split as ``Totals.add``
+    splits them: 5-minute writes are the writes less the 1-hour ones, output includes reasoning, the margin
+    is the adjustment less the discount."""
+    return [float_text(c.input), float_text(c.cache_read), difference_text(c.cache_write, c.cache_write_1h),
+            float_text(c.cache_write_1h), sum_text(c.output, c.reasoning), float_text(c.discount),
+            difference_text(c.adjustment, c.discount)]
 
 
 def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngine) -> None:
@@ -403,14 +427,12 @@ def _compared(report: Report) -> list[Column]:
 
 def parse_columns(spec: Iterable[str]) -> list[str]:
     """``--columns a,b`` (repeatable) → column names, in the order given; an unknown name is an error."""
-    from ..errors import CostcalcError
+    from ..errors import UsageError
 
     names = [n.strip() for item in spec for n in item.split(",") if n.strip()]
     for n in names:
         if n not in COLUMNS:
-            err = CostcalcError(f"--columns: unknown column {n!r} (known: {', '.join(COLUMNS)})")
-            err.exit_code = 2
-            raise err
+            raise UsageError(f"--columns: unknown column {n!r} (known: {', '.join(COLUMNS)})")
     return names
 
 
@@ -668,7 +690,7 @@ def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = 
             dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
             provider = sheet.provider if sheet is not None and sheet.provider else ""
             if isinstance(o, Priced):
-                costs = [exact_text(v) for v in cost_parts(o.cost)] + [float_text(o.cost.total)]
+                costs = [*cost_part_texts(o.cost), float_text(o.cost.total)]
             else:
                 costs = blank_costs
             names = [name_of(r, what) for what in ("team", "user", "key", "customer")]
