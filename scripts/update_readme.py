@@ -32,6 +32,10 @@ TOUR: list[tuple[str, str]] = [
     ("Nested groups, the 3 largest teams, as Markdown for a PR or a chat thread.",
      "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml -g team -g model --top 3 "
      "--format markdown --quiet"),
+    ("One team's bill for one month: `--where` filters before pricing, and the report states its period, window "
+     "and filters.",
+     "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml --where team=research "
+     "--month 2026-11 --quiet"),
     ("Spend per day as a terminal chart.",
      "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml -g day --chart --quiet"),
     ("How one record's cost was reached.",

@@ -45,7 +45,13 @@ def to_float(total: int) -> float:
 
 class Totals:
     """Counters for one group: requests, token counts per part (``TOKEN_PARTS``), exact costs per part
-    (``COST_PARTS``, integers in units of 2**-200 USD), and recorded spend when logs carry it."""
+    (``COST_PARTS``, integers in units of 2**-200 USD), and recorded spend when logs carry it.
+
+    Another engine producing the same report must add the same integers: per record, each float part ``x``
+    counts as ``int(x * 2**200)`` (exact for every cost a float can hold), with cache_write_5m = E(cache_write)
+    - E(cache_write_1h), output = E(output) + E(reasoning), discount = E(discount), margin = E(adjustment) -
+    E(discount), total = E(total); tokens: uncached_input = max(prompt - cache_read - cache_write, 0),
+    cache_write_5m = cache_write - cache_write_1h. The renderers read nothing else (``money.figures``)."""
 
     __slots__ = ("costs", "recorded", "recorded_computed", "recorded_n", "requests", "tokens")
 
