@@ -76,7 +76,7 @@ def test_progress_shows_percent_and_eta_when_the_size_is_known(tmp_path, monkeyp
     monkeypatch.setattr(cli, "_console", lambda stderr=False: Console(file=buf, force_terminal=True, width=120,
                                                                        no_color=True))
     position = ReadPosition(paths)
-    for _ in cli._progress_bar(read_usage(paths, position=position), position):
+    for _ in cli._progress_bar(read_usage(paths, position=position), position, lambda item: 1):
         pass
     shown = buf.getvalue()
     assert re.search(r"\d+%", shown) and "ETA" in shown and "lines" in shown
@@ -126,3 +126,31 @@ def test_ctrl_c_with_jobs_exits_130_without_worker_tracebacks(tmp_path):
     text = err.decode()
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
     assert text.strip() == "costcalc: interrupted"
+
+
+def test_progress_with_jobs_follows_the_spans(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    import costcalc.cli as cli
+    from costcalc.engines.streaming import PricingEngine
+    from costcalc.rates.config import ProxyConfig
+    from costcalc.rates.costmap import load_cost_map
+    from costcalc.reports.aggregate import ReportBuilder
+    from costcalc.reports.run import PriceRun
+
+    usage = _big(tmp_path, 20000)  # about 1.6 MB: cut into spans for two workers
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "_console", lambda stderr=False: Console(file=buf, force_terminal=True, width=120,
+                                                                       no_color=True))
+    positions = []
+
+    def progress(items, position, lines_of):
+        positions.append(position)
+        return cli._progress_bar(items, position, lines_of)
+
+    run = PriceRun(PricingEngine(load_cost_map(None), ProxyConfig.empty()), ReportBuilder, progress=progress)
+    report = run.execute([usage], None, None, jobs=2)
+    assert report.accounting.priced == 20000
+    (position,) = positions
+    assert position.total == os.path.getsize(usage) and position.bytes_read() == position.total
+    assert "20,000 lines" in buf.getvalue() and re.search(r"\d+%", buf.getvalue())

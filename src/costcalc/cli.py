@@ -449,15 +449,15 @@ def price(
         raise typer.Exit(1)
 
 
-def _progress(results: Any, position: Any) -> Any:
-    """A progress bar on stderr, only when stderr is a terminal (one-process runs): percent and time left when
-    the input's size is known (files), else the lines done."""
+def _progress(items: Any, position: Any, lines_of: Any) -> Any:
+    """A progress bar on stderr, only when stderr is a terminal: percent and time left when the input's size
+    is known (files), else the lines done. ``items``: input lines, or finished spans with --jobs."""
     if not sys.stderr.isatty():
-        return results
-    return _progress_bar(results, position)
+        return items
+    return _progress_bar(items, position, lines_of)
 
 
-def _progress_bar(results: Any, position: Any) -> Any:
+def _progress_bar(items: Any, position: Any, lines_of: Any) -> Any:
     from rich.progress import (
         BarColumn,
         Progress,
@@ -476,10 +476,12 @@ def _progress_bar(results: Any, position: Any) -> Any:
         columns.append(TimeElapsedColumn())
     with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
         task = progress.add_task("pricing", total=position.total if sized else None, lines=0)
-        for n, r in enumerate(results, 1):
-            if n % 5000 == 0:
-                progress.update(task, completed=position.bytes_read() if sized else n, lines=n)
-            yield r
+        lines = 0
+        for n, item in enumerate(items, 1):
+            lines += lines_of(item)
+            if n % 5000 == 0 or lines_of(item) > 1:
+                progress.update(task, completed=position.bytes_read() if sized else lines, lines=lines)
+            yield item
 
 
 def _stderr_summary(report: Any, warnings: list[str], quiet: bool, config_path: str | None) -> None:

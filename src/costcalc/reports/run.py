@@ -10,7 +10,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
@@ -30,8 +30,9 @@ class PriceRun:
     make_builder: Callable[[], ReportBuilder]
     writer: RecordWriter | None = None  # None: aggregate report only
     keep_rejects: bool = False
-    # a progress display: (results, how far the read has got) → the same results
-    progress: Callable[[Iterable[LineResult], ReadPosition], Iterable[LineResult]] | None = None
+    # a progress display: (items, how far the read has got, lines each item stands for) → the same items; items
+    # are input lines in one process, finished spans with --jobs
+    progress: Callable[[Iterable[Any], ReadPosition, Callable[[Any], int]], Iterable[Any]] | None = None
 
     def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
                 jobs: int | None = 1) -> Report:
@@ -45,7 +46,11 @@ class PriceRun:
             self._one(builder, read_usage(paths, position=position), out, rejects_out, first=True, position=position)
             return builder.finish()
         builder = self.make_builder()
-        parts = list(zip(spans, parallel.run(list(enumerate(spans)), jobs, self._worker)))
+        results: Iterable[Any] = parallel.run(list(enumerate(spans)), jobs, self._worker)
+        if self.progress is not None:
+            position = ReadPosition(expand_paths(paths))
+            results = self.progress(_spans_done(results, spans, position), position, lambda result: result[4])
+        parts = list(zip(spans, results))
         if builder.dedupe and _shared_ids(report for _, (report, *_) in parts):
             # the same request in two spans: only one process can count it once, so price again in one
             for _, (_, _, out_path, rejects_path, _) in parts:
@@ -78,7 +83,7 @@ class PriceRun:
 
         results: Iterable[Any] = builder.window(lines)
         if self.progress is not None and position is not None:
-            results = self.progress(results, position)
+            results = self.progress(results, position, _one_line)
         if rejects_out is not None:
             results = write_rejects(results, rejects_out)
         if self.writer is None:
@@ -110,6 +115,17 @@ class PriceRun:
                 if fh is not None:
                     fh.close()
         return builder.report, dict(self.engine.warnings), out_path, rejects_path, sum(counts)
+
+
+def _one_line(result: Any) -> int:
+    return 1
+
+
+def _spans_done(results: Iterable[Any], spans: list[Span], position: ReadPosition) -> Iterator[Any]:
+    """Worker results, moving ``position`` past each span as its result arrives (spans finish in order)."""
+    for result, (path, start, end, _) in zip(results, spans):
+        position.done += (os.path.getsize(path) if end is None else end) - start
+        yield result
 
 
 def _shared_ids(reports: Iterable[Report]) -> bool:
