@@ -195,6 +195,25 @@ def _parse_date(value: str | None, option: str) -> float | None:
                                  param_hint=option) from None
 
 
+def _window(since: str | None, until: str | None, month: str | None, last: str | None,
+            zone: Any) -> tuple[float | None, float | None]:
+    """The time window asked for, as epoch seconds (None: open): --since/--until, --month or --last."""
+    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if month is None and last is None:
+        return start, end
+    if since is not None or until is not None or (month is not None and last is not None):
+        raise typer.BadParameter("give one window: --month, --last, or --since/--until",
+                                 param_hint="--month" if month is not None else "--last")
+    if month is not None:
+        return _month(month, zone)
+    import time
+
+    start = _ago(last or "")
+    if start is None:
+        raise typer.BadParameter(f"{last!r} is not a duration (7d, 12h, 2w)", param_hint="--last")
+    return start, time.time()
+
+
 def _tz(name: str) -> Any:
     if name.upper() == "UTC":
         return timezone.utc
@@ -296,20 +315,7 @@ def price(
     picked = parse_columns(columns) if columns else None
     filters = [Where.parse(text) for text in where or ()]
     zone = _tz(tz)
-    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
-    if month is not None or last is not None:
-        if since is not None or until is not None or (month is not None and last is not None):
-            raise typer.BadParameter("give one window: --month, --last, or --since/--until",
-                                     param_hint="--month" if month is not None else "--last")
-        if month is not None:
-            start, end = _month(month, zone)
-        else:
-            import time
-
-            start = _ago(last or "")
-            if start is None:
-                raise typer.BadParameter(f"{last!r} is not a duration (7d, 12h, 2w)", param_hint="--last")
-            end = time.time()
+    start, end = _window(since, until, month, last, zone)
     if compare is not None:
         if compare != "previous":
             raise typer.BadParameter(f"{compare!r}: the one comparison is 'previous'", param_hint="--compare")
@@ -387,15 +393,11 @@ def price(
         out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
         rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
         report = run.execute(paths, out, rej, jobs)
-        if explain and fmt is Format.json and out is not None:
-            out.write(b"\n]\n" if explained["count"] else b"[]\n")
         if explain and line is not None and not explained["count"]:
             raise CostcalcErrorWithCode(f"--line {line}: no such line (the input's last line is "
                                         f"{explained['last']:,})", 2)
-        if compare is not None and start is not None and end is not None:
-            length = end - start
-            before = PriceRun(engine, lambda: make_builder(start - length, start), None)
-            report.previous = before.execute(paths, None, None, jobs)
+        if explain and fmt is Format.json and out is not None:
+            out.write(b"\n]\n" if explained["count"] else b"[]\n")
         if writer is None:
             for key in report.absent_keys():
                 from .reports.aggregate import NAME_FIELDS
@@ -407,6 +409,10 @@ def price(
                     f"--group-by {key}: no record has it{why}, every record would be in (none)"
                     + (f"; did you mean {', '.join(hint)}?" if hint else f"; known keys: {', '.join(GROUP_KEYS)}"
                        ", or a field path such as metadata.project"), 2)
+            if compare is not None and start is not None and end is not None:
+                length = end - start
+                before = PriceRun(engine, lambda: make_builder(start - length, start), None)
+                report.previous = before.execute(paths, None, None, jobs)
             warnings = list(engine.warnings)
             doc = report_dict(report, cm.info, cfg.path or None, warnings)
             gaps = None
