@@ -170,7 +170,8 @@ def long_labels(tmp_path):
     for i in range(5):
         team = f"platform-engineering-observability-squad-{i}"
         for model in ("gpt-4o", "sonnet"):
-            lines.append({"model": model, "prompt_tokens": 123456 * (i + 1), "completion_tokens": 54321,
+            # big counts: the totals row needs wide number columns, and the labels must give way, not the numbers
+            lines.append({"model": model, "prompt_tokens": 12345678 * (i + 1), "completion_tokens": 1054321,
                           "team": team})
     usage.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
     return str(usage), str(cfg)
@@ -185,17 +186,17 @@ def test_table_fits_the_terminal_and_keeps_its_labels(long_labels, width, keys):
     assert all(len(line) <= width for line in lines)
     head = next(line for line in lines if "total $" in line)
     assert head.startswith("team")
-    rows = [line for line in lines if "squad" in line]
+    rows = [line for line in lines if line.startswith("platf")]
     assert len(rows) == 5
     for line in rows:
         label = line.split("  ")[0]
-        assert len(label) >= 12  # never cut to nothing
+        assert len(label) >= 6  # never cut to nothing
         # elided in the middle: both ends kept, so the squads stay apart
-        assert label.startswith("platform")
+        assert label.startswith("platf")
     ends = {line.split("  ")[0][-1] for line in rows}
     assert ends == {"0", "1", "2", "3", "4"}
-    numbers = re.findall(r"\$[\d,.]+…|[\d,]+…", out)
-    assert numbers == []  # no number is cut
+    cut = re.findall(r"\d[\d,.%$]*…", out)
+    assert cut == []  # no number is cut, the total row's included
     if width == 80:
         assert "in tok" in head and "share" in head and "requests" in head
     if width == 200:

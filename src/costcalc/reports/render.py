@@ -455,6 +455,7 @@ class Layout:
     columns: list[Column]
 
 
+_MIN_LABEL = 6
 _GAP = 3  # between two columns: rich's padding either side of the (blank) divider
 
 
@@ -467,7 +468,7 @@ def _cells(report: Report, fig: Figures, columns: list[Column]) -> tuple[list[li
 def layout(report: Report, fig: Figures, width: int | None, wide: bool = False,
            columns: list[str] | None = None) -> Layout:
     """The widest column set that fits ``width`` with the labels readable; ``wide``: every column; ``columns``:
-    exactly those. The label columns are never dropped: they get what the numbers leave, at least 12 each."""
+    exactly those. The label columns are never dropped: they get what the numbers leave, at least 6 each."""
     labels = [[printable(r.key[i]) for r in fig.rows] for i in range(len(report.group_by))]
     needed = [max([len(report.group_by[i]), len("total"), *map(len, labels[i])]) for i in range(len(labels))]
     if columns is not None:
@@ -485,9 +486,9 @@ def layout(report: Report, fig: Figures, width: int | None, wide: bool = False,
             break
     if room is None or room >= sum(needed):
         return Layout(needed, cols)
-    # what is left goes to the label columns: each at least 12 (or what it needs), the rest in turn to those
-    # that still need more
-    widths = [min(n, 12) for n in needed]
+    # what is left goes to the label columns, in turn to those that still need more: never less than 6 each
+    # (the numbers then give way), so a label is shortened, never cut to nothing
+    widths = [min(n, _MIN_LABEL) for n in needed]
     spare = room - sum(widths)
     while spare > 0 and any(w < n for w, n in zip(widths, needed)):
         for i, n in enumerate(needed):
