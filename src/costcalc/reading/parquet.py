@@ -10,6 +10,8 @@ stays flat however many rows it holds.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -28,6 +30,8 @@ def is_parquet(path: str) -> bool:
     if path == "-":
         return False
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe is read once, by the JSONL reader: never peek
+            return False
         with open(path, "rb") as f:
             return f.read(4) == PARQUET_MAGIC
     except OSError:
