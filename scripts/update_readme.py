@@ -23,11 +23,19 @@ START, END = "<!-- tour:start -->", "<!-- tour:end -->"
 
 # (heading text, command) -- the tour, in order
 TOUR: list[tuple[str, str]] = [
-    ("The default report: spend per model, with the accounting line and the proxy-rule warnings.",
+    ("The default report: spend per model, with the accounting line and the proxy-rule warnings. The table "
+     "shows the widest set of columns that fits the terminal (here 150 columns).",
      "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml"),
+    ("The same at 80 columns: the compact set (label, requests, tokens in and out, total, share); long labels "
+     "are shortened in the middle. `--wide` shows every column, `--columns` picks them.",
+     "COLUMNS=80 costcalc price sample_data/usage.jsonl --config sample_data/config.yaml -g team -g model --quiet"),
     ("Nested groups, the 3 largest teams, as Markdown for a PR or a chat thread.",
      "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml -g team -g model --top 3 "
      "--format markdown --quiet"),
+    ("One team's bill for one month: `--where` filters before pricing, and the report states its period, window "
+     "and filters.",
+     "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml --where team=research "
+     "--month 2026-11 --quiet"),
     ("Spend per day as a terminal chart.",
      "costcalc price sample_data/usage.jsonl --config sample_data/config.yaml -g day --chart --quiet"),
     ("How one record's cost was reached.",
@@ -56,11 +64,15 @@ def run(command: str) -> str:
     if "| head -n" in command:
         command, _, n = command.partition("| head -n")
         head = int(n)
+    columns = "150"
+    if command.startswith("COLUMNS="):
+        setting, command = command.split(" ", 1)
+        columns = setting.split("=", 1)[1]
     argv = shlex.split(command)[1:]
     raw = io.BytesIO()
     stdout = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)  # has .buffer, like real stdout
     old_env, cwd, old_stdout = os.environ.copy(), os.getcwd(), sys.stdout
-    os.environ.update({"COLUMNS": "150", "NO_COLOR": "1"})
+    os.environ.update({"COLUMNS": columns, "NO_COLOR": "1"})
     os.chdir(ROOT)
     try:
         with contextlib.redirect_stderr(io.StringIO()):

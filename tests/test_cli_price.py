@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -43,15 +44,29 @@ def test_totals_equal_sum_of_per_record_costs(capsys):
     rows = [json.loads(line, parse_float=Decimal) for line in out.splitlines()]
     _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", "json")
     doc = json.loads(out, parse_float=Decimal)
-    costs = [r["cost"] for r in rows if r["status"] == "priced"]
-    assert doc["totals"]["cost"]["total"] == sum(costs)
+    priced = [r for r in rows if r["status"] == "priced"]
+    # amounts are exact decimals: the total is exactly the sum of the per-record costs, group by group
+    total = doc["totals"]["cost"]["total"]
+    assert total == sum(r["cost"] for r in priced)
     for group in doc["groups"]:
         model = group["key"]["model"]
-        assert group["cost"]["total"] == sum(r["cost"] for r in rows if r.get("model") == model
-                                             and r["status"] == "priced")
+        assert group["cost"]["total"] == sum(r["cost"] for r in priced if r["model"] == model)
         parts = group["cost"]
         assert parts["total"] == sum(v for k, v in parts.items() if k != "total")
-    assert "0000000000" not in out  # no float noise anywhere in the document
+    # the groups add up to the total exactly, in every cost column
+    for part, value in doc["totals"]["cost"].items():
+        assert sum(g["cost"][part] for g in doc["groups"]) == value, part
+
+
+def test_money_has_no_float_noise(capsys):
+    # The LiteLLM float for line 3 (azure-model) is 0.47974500000000003: shown as the exact decimal 0.479745.
+    _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "--format", "jsonl")
+    line3 = out.splitlines()[2]
+    assert '"cost":0.479745,' in line3
+    _, out, _ = run(capsys, "price", SAMPLE_USAGE, "--config", SAMPLE_CONFIG, "-f", "csv", "-g", "provider")
+    for row in out.splitlines()[1:]:
+        for cell in row.split(","):
+            assert not re.search(r"0000000000|9999999999|e-", cell), cell  # no float noise, no exponent
 
 
 def test_jsonl_is_one_line_per_input_line_in_order(capsys):

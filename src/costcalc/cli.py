@@ -19,17 +19,80 @@ from pathlib import Path
 from typing import IO, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import CostcalcError
+from .version import __version__
+
+
+def _placeholder(param: Any) -> str:
+    """What help shows for a parameter's value, in words a user knows (never ``<list[str]>``): nothing for a
+    flag, the choices, N, NUMBER, FILE, or the parameter's name."""
+    if getattr(param, "is_flag", False):
+        return ""
+    desc = param.type_descriptor
+    if desc.is_choice:
+        return "|".join(str(getattr(c, "value", c)) for c in desc.choices or ())
+    annotation = desc.annotation
+    if annotation is int:
+        word = "N"
+    elif annotation is float:
+        word = "NUMBER"
+    elif annotation is Path or param.name == "usage":
+        word = "FILE"
+    else:
+        word = param.name.upper().replace("_", "-")
+    return word
+
+
+def _plain(params: list[Any]) -> None:
+    for param in params:
+        if param.metavar is None:
+            param.metavar = _placeholder(param)
+        if param.param_type_name == "argument":
+            # the name column already says FILE...; typer would add the Python type (<list[str]>) beside it
+            param.display_type_rich = lambda ctx: None
+
+
+class PlainCommand(TyperCommand):
+    """A command whose help has no type jargon."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _plain(params)
+        return params
+
+
+class PlainGroup(TyperGroup):
+    """A command group whose help has no type jargon."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _plain(params)
+        return params
+
 
 app = typer.Typer(
-    add_completion=False,
+    cls=PlainGroup,
     no_args_is_help=True,
     help="Price LLM usage exactly as a LiteLLM proxy would: offline, from config.yaml and usage JSONL.",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-map_app = typer.Typer(help="The cost map in use: where it came from, and refreshing it.", no_args_is_help=True)
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"costcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", "-V", callback=_print_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    pass
+
+
+map_app = typer.Typer(help="The cost map in use: where it came from, and refreshing it.", no_args_is_help=True,
+                      cls=PlainGroup)
 app.add_typer(map_app, name="map")
 
 
@@ -72,8 +135,15 @@ def _console(stderr: bool = False) -> Any:
     stream = sys.stderr if stderr else sys.stdout
     # Not a terminal (a pipe, a file, CI): plain text, wide enough that tables do not fold.
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width,
-                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1; a closed pipe (`| head`) means the reader has what it wanted: main() exits 0
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=width,
+                       no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
 def _load(cost_map: str | None, config: str | None) -> tuple[Any, Any]:
@@ -117,15 +187,66 @@ def _config_schedule(configs: list[str]) -> tuple[str | None, list[tuple[float, 
     return plain, sorted(dated)
 
 
+_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _ago(value: str) -> float | None:
+    """``7d``, ``12h``, ``2w``: that long before now (epoch seconds); None when ``value`` is not a duration."""
+    import re
+    import time
+
+    m = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", value)
+    if m is None:
+        return None
+    return time.time() - int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def _month(value: str, zone: Any) -> tuple[float, float]:
+    """``2026-10`` → the start of that month and of the next, in ``zone``."""
+    import re
+    from datetime import datetime
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        raise typer.BadParameter(f"{value!r} is not a month (YYYY-MM)", param_hint="--month")
+    year, month = int(m.group(1)), int(m.group(2))
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start.timestamp(), end.timestamp()
+
+
 def _parse_date(value: str | None, option: str) -> float | None:
     if value is None:
         return None
+    relative = _ago(value)
+    if relative is not None:
+        return relative
     from .reading.records import BadField, parse_time
 
     try:
         return parse_time(value, option)
     except BadField:
-        raise typer.BadParameter(f"{value!r} is not a date or ISO 8601 datetime", param_hint=option) from None
+        raise typer.BadParameter(f"{value!r} is not a date, an ISO 8601 time or a duration ago (7d, 12h, 2w)",
+                                 param_hint=option) from None
+
+
+def _window(since: str | None, until: str | None, month: str | None, last: str | None,
+            zone: Any) -> tuple[float | None, float | None]:
+    """The time window asked for, as epoch seconds (None: open): --since/--until, --month or --last."""
+    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if month is None and last is None:
+        return start, end
+    if since is not None or until is not None or (month is not None and last is not None):
+        raise typer.BadParameter("give one window: --month, --last, or --since/--until",
+                                 param_hint="--month" if month is not None else "--last")
+    if month is not None:
+        return _month(month, zone)
+    import time
+
+    start = _ago(last or "")
+    if start is None:
+        raise typer.BadParameter(f"{last!r} is not a duration (7d, 12h, 2w)", param_hint="--last")
+    return start, time.time()
 
 
 def _tz(name: str) -> Any:
@@ -139,24 +260,36 @@ def _tz(name: str) -> Any:
         raise typer.BadParameter(f"unknown time zone {name!r}", param_hint="--tz") from None
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def price(
-    usage: list[str] = typer.Argument(..., help="Usage JSONL files ('-' for stdin; .gz read transparently; "
-                                      "directories are searched for *.jsonl)."),
+    usage: list[str] = typer.Argument(..., help="Usage files: JSONL, a JSON array of records, or Parquet ('-' "
+                                      "for stdin; gzip, bz2 and zstd recognised by their bytes; directories are "
+                                      "searched for "
+                                      "*.jsonl, *.ndjson and *.parquet)."),
     config: list[str] = typer.Option([], "--config", "-c", help="LiteLLM proxy config.yaml; DATE=CFG prices the "
                                      "records from DATE on with CFG (repeat for a price history).", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
     map_as_of: str | None = typer.Option(None, "--map-as-of", help="Price with the cost map snapshot (kept by "
                                          "map update) in force at this date/time.", metavar="DATE"),
     group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, "
-                                       "team, key, end_user, tag, shape, hour, day, week, month, or a dotted path "
-                                       "(metadata.project); repeat to nest."),
-    since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given)."),
-    until: str | None = typer.Option(None, help="Only records before this date/time (exclusive)."),
+                                       "team, key, customer, org, tag, shape, hour, day, week, month, or a dotted "
+                                       "path (metadata.project); repeat to nest.", metavar="KEY"),
+    since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given), or "
+                                     "this long ago: 7d, 12h, 2w.", metavar="WHEN"),
+    until: str | None = typer.Option(None, help="Only records before this date/time (exclusive), or this long "
+                                     "ago.", metavar="WHEN"),
+    month: str | None = typer.Option(None, "--month", help="Only records of this calendar month (2026-10), in "
+                                     "--tz.", metavar="YYYY-MM"),
+    last: str | None = typer.Option(None, "--last", help="Only records of the last 7d, 12h, 2w (until now).",
+                                    metavar="DURATION"),
+    compare: str | None = typer.Option(None, "--compare", help="'previous': each group against the previous "
+                                       "period of the same length (needs a window: --since, --month or --last).",
+                                       metavar="previous"),
     tz: str = typer.Option("UTC", "--tz", help="Time zone for hour/day/week/month buckets."),
     top: int | None = typer.Option(None, "--top", min=0, help="Keep the N largest groups; fold the rest "
                                       "into (other)."),
-    sort: Sort = typer.Option(Sort.cost, "--sort", help="Order groups by cost, requests, tokens or name."),
+    sort: Sort | None = typer.Option(None, "--sort", help="Order groups by cost, requests, tokens or name "
+                                     "(default: time buckets in time order, other groups by cost)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     per_record: bool = typer.Option(False, "--per-record", help="With --format csv: one row per input line."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
@@ -190,17 +323,30 @@ def price(
     engine_choice: Engine = typer.Option(Engine.auto, "--engine", help="Which engine prices: python (the "
                                          "reference), duckdb (aggregate reports, large inputs), or auto: duckdb "
                                          "for aggregate reports over 16 MiB of files or more, python otherwise."),
+    where: list[str] | None = typer.Option(None, "--where", help="Only records whose KEY (a group key or field "
+                                           "path) matches VALUE, a glob: team=search, model!=gpt-4o*; repeat "
+                                           "to narrow (the same key twice: either value).", metavar="KEY=VALUE"),
+    dedupe: bool = typer.Option(True, "--dedupe/--no-dedupe", help="Count each request id (spend-log "
+                                "request_id, provider response id) once across all inputs."),
+    wide: bool = typer.Option(False, "--wide", help="Table: every column, however wide the terminal."),
+    columns: list[str] | None = typer.Option(None, "--columns", help="Table and Markdown: exactly these columns, "
+                                             "comma-separated or repeated (requests, input_tokens, input_cost, "
+                                             "uncached_tokens, uncached_cost, cache_read_tokens, cache_read_cost, "
+                                             "cache_write_5m_tokens, cache_write_5m_cost, cache_write_1h_tokens, "
+                                             "cache_write_1h_cost, output_tokens, output_cost, discount, margin, "
+                                             "total, share).", metavar="NAMES"),
 ) -> None:
     """Price usage records and print a spend report."""
     from .engines.streaming import PricingEngine
     from .reading.jsonl import expand_paths
-    from .reports.aggregate import GROUP_KEYS, ReportBuilder
+    from .reports.aggregate import GROUP_KEYS, ReportBuilder, Where
     from .reports.render import (
+        explain_dict,
         explain_record,
+        parse_columns,
         report_dict,
         write_csv,
         write_csv_records,
-        write_html,
         write_json,
         write_jsonl,
         write_markdown,
@@ -217,8 +363,9 @@ def price(
         raise typer.BadParameter("--per-record goes with --format csv", param_hint="--per-record")
     if line is not None and not explain:
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
-    if reconcile and (explain or fmt in (Format.jsonl, Format.csv, Format.html)):
-        raise typer.BadParameter("--reconcile goes with --format table, markdown or json", param_hint="--reconcile")
+    if reconcile and (explain or fmt in (Format.jsonl, Format.csv)):
+        raise typer.BadParameter("--reconcile goes with --format table, markdown, html or json",
+                                 param_hint="--reconcile")
     if fmt is Format.focus and (explain or reconcile or reconcile_with):
         raise typer.BadParameter("--format focus writes the FOCUS dataset only: no --explain or --reconcile",
                                  param_hint="--format")
@@ -249,8 +396,27 @@ def price(
         bill = load_bills(reconcile_with)
     if not math.isfinite(tolerance):
         raise typer.BadParameter("must be a finite number", param_hint="--tolerance")
-    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    picked = parse_columns(columns) if columns else None
+    filters = [Where.parse(text) for text in where or ()]
     zone = _tz(tz)
+    start, end = _window(since, until, month, last, zone)
+    if compare is not None:
+        if compare != "previous":
+            raise typer.BadParameter(f"{compare!r}: the one comparison is 'previous'", param_hint="--compare")
+        if start is None:
+            raise typer.BadParameter("needs a window: --since, --month or --last", param_hint="--compare")
+        if "-" in usage:
+            raise typer.BadParameter("reads the input twice: give files, not stdin", param_hint="--compare")
+        if explain or fmt is Format.jsonl or per_record:
+            raise typer.BadParameter("goes with an aggregate report (table, json, csv, markdown, html)",
+                                     param_hint="--compare")
+        if end is None:
+            import time
+
+            end = time.time()
+    if start is not None and end is not None and start >= end:
+        raise typer.BadParameter(f"--since {since} is not before --until {until}: the window holds no time",
+                                 param_hint="--since")
     plain, dated = _config_schedule(config)
     cm, cfg = _load(cost_map, plain)
     map_note = None
@@ -271,20 +437,49 @@ def price(
                                         for t, since, path in dated],
                                    DatedConfig(None, "", cfg) if plain is not None else None)
 
-    def make_builder() -> ReportBuilder:
-        b = ReportBuilder(group_by, tz=zone, since=start, until=end, timeline=fmt is Format.html)
-        b.report.top, b.report.sort = top, sort.value
+    def sheet_of(r: Any) -> Any:
+        return getattr(engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "sheet", None)
+
+    def make_builder(start: float | None = start, end: float | None = end) -> ReportBuilder:
+        b = ReportBuilder(group_by, tz=zone, since=start, until=end, timeline=fmt is Format.html, where=filters,
+                          sheet_of=sheet_of, dedupe=dedupe)
+        b.report.top, b.report.sort = top, sort.value if sort is not None else "auto"
         return b
 
     writer = None
+    explained = {"last": 0, "count": 0}
     if explain:
-        def explain_lines(outcomes: Any, out: Any, first: bool) -> None:
-            for o in outcomes:
-                if line is None or getattr(o, "line", None) == line or \
-                        getattr(getattr(o, "record", None), "line", None) == line:
-                    out.write(explain_record(engine, o) + "\n")
+        def wanted(o: Any) -> bool:
+            number = getattr(o, "line", None)
+            if number is None:
+                number = o.record.line
+            explained["last"] = max(explained["last"], number)
+            return line is None or number == line
 
-        writer = text_writer(explain_lines)
+        if fmt in (Format.json, Format.jsonl):
+            import orjson
+
+            def explain_json(outcomes: Any, out: Any, first: bool) -> None:
+                for o in outcomes:
+                    if wanted(o):
+                        doc = orjson.dumps(explain_dict(engine, o))
+                        if fmt is Format.json:
+                            out.write(b"[\n" if not explained["count"] else b",\n")
+                        out.write(doc)
+                        if fmt is Format.jsonl:
+                            out.write(b"\n")
+                        explained["count"] += 1
+
+            writer = explain_json
+            jobs = 1  # one JSON array: its commas need the records in one stream
+        else:
+            def explain_lines(outcomes: Any, out: Any, first: bool) -> None:
+                for o in outcomes:
+                    if wanted(o):
+                        out.write(explain_record(engine, o) + "\n")
+                        explained["count"] += 1
+
+            writer = text_writer(explain_lines)
     elif fmt is Format.jsonl:
         def jsonl(outcomes: Any, out: Any, first: bool) -> None:
             write_jsonl(outcomes, out, engine)
@@ -314,7 +509,14 @@ def price(
         else:
             out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
         rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
-        report = _execute(run, paths, out, rej, jobs, engine_choice.value, aggregate=writer is None, quiet=quiet)
+        why_python = "it does not apply --where filters" if filters else None
+        report = _execute(run, paths, out, rej, jobs, engine_choice.value, aggregate=writer is None, quiet=quiet,
+                          why_python=why_python)
+        if explain and line is not None and not explained["count"]:
+            raise CostcalcErrorWithCode(f"--line {line}: no such line (the input's last line is "
+                                        f"{explained['last']:,})", 2)
+        if explain and fmt is Format.json and out is not None:
+            out.write(b"\n]\n" if explained["count"] else b"[]\n")
         if ledger is not None:
             out.seek(0)
             ledger.read(out)
@@ -332,6 +534,21 @@ def price(
             from .reports.audit import AuditSections
 
             sections = AuditSections()
+            if writer is None:
+                for key in report.absent_keys():
+                    from .reports.aggregate import NAME_FIELDS
+
+                    looked = NAME_FIELDS.get("customer" if key == "end_user" else key)
+                    why = f" (looked for {', '.join(looked)})" if looked else ""
+                    hint = [k for k in report.suggest_keys(key) if k != key]
+                    raise CostcalcErrorWithCode(
+                        f"--group-by {key}: no record has it{why}, every record would be in (none)"
+                        + (f"; did you mean {', '.join(hint)}?" if hint else f"; known keys: {', '.join(GROUP_KEYS)}"
+                           ", or a field path such as metadata.project"), 2)
+                if compare is not None and start is not None and end is not None:
+                    length = end - start
+                    before = PriceRun(engine, lambda: make_builder(start - length, start), None)
+                    report.previous = before.execute(paths, None, None, jobs)
             if fx is not None:
                 from .reports.currency import convert_report
 
@@ -363,7 +580,9 @@ def price(
                 from .reports.reconcile import reconcile as find_gaps
 
                 gaps = find_gaps(report, tolerance)
-                doc["reconcile"] = {"tolerance": tolerance, "groups": [g.as_dict() for g in gaps]}
+                from .reports.render import reconcile_dict
+
+                doc["reconcile"] = {"tolerance": tolerance, "groups": reconcile_dict(gaps)}
             if fmt is Format.json:
                 write_json(doc, stack.enter_context(_open_out(output, binary=True)))
             elif fmt is Format.csv:
@@ -371,14 +590,16 @@ def price(
             elif fmt is Format.markdown:
                 stack.enter_context(sections.text_money())
                 out_md = stack.enter_context(_open_out(output, binary=False))
-                write_markdown(report, out_md, warnings)
+                write_markdown(report, out_md, warnings, config_path=cfg.path or None, columns=picked)
                 if gaps is not None:
                     write_reconcile_markdown(report, gaps, tolerance, out_md)
                 sections.markdown(out_md)
             elif fmt is Format.html:
+                from .reports.html import write_html
+
                 stack.enter_context(sections.text_money())
                 page = io.StringIO()
-                write_html(report, page, doc)
+                write_html(report, page, doc, gaps, tolerance)
                 stack.enter_context(_open_out(output, binary=False)).write(sections.html(page.getvalue()))
             else:
                 if output is None:
@@ -389,13 +610,14 @@ def price(
                     fh = stack.enter_context(_open_out(output, binary=False))
                     console = Console(file=fh, width=200, no_color=True, highlight=False)
                 stack.enter_context(sections.text_money())
-                write_table(report, console, warnings, chart=chart)
+                write_table(report, console, warnings, chart=chart, config_path=cfg.path or None, wide=wide,
+                            columns=picked)
                 if gaps is not None:
                     write_reconcile_table(report, gaps, tolerance, console)
                 sections.table(console)
     text_on_stdout = fmt in (Format.table, Format.markdown) and output is None and not explain
     if not text_on_stdout:
-        _stderr_summary(report, sorted(engine.warnings), quiet)
+        _stderr_summary(report, sorted(engine.warnings), quiet, cfg.path or None)
     if strict and (report.accounting.unpriced or report.accounting.rejected):
         raise typer.Exit(1)
     if fail_over_budget and sections is not None and sections.budgets is not None and sections.budgets.exceeded:
@@ -424,12 +646,14 @@ def _fx(currency: str | None, rate: str | None, rates: str | None) -> Any:
 
 
 def _execute(run: Any, paths: list[str], out: Any, rejects: Any, jobs: int | None, requested: str, *,
-             aggregate: bool, quiet: bool) -> Any:
+             aggregate: bool, quiet: bool, why_python: str | None = None) -> Any:
     """Run with the engine asked for (or the one ``auto`` picks); a DuckDB run it cannot take is said on stderr
     when DuckDB was asked for by name, and priced by the Python engine."""
     from .reports.run import choose_engine
 
     engine, why_not = choose_engine(requested, paths, aggregate=aggregate)
+    if engine == "duckdb" and why_python:
+        engine, why_not = "python", why_python
     if engine == "duckdb":
         from .engines.duckdb_engine import Unsupported
 
@@ -442,32 +666,53 @@ def _execute(run: Any, paths: list[str], out: Any, rejects: Any, jobs: int | Non
     return run.execute(paths, out, rejects, jobs)
 
 
-def _progress(results: Any) -> Any:
-    """A lines-processed counter on stderr, only when stderr is a terminal (one-process runs)."""
+def _progress(items: Any, position: Any, lines_of: Any) -> Any:
+    """A progress bar on stderr, only when stderr is a terminal: percent and time left when the input's size
+    is known (files), else the lines done. ``items``: input lines, or finished spans with --jobs."""
     if not sys.stderr.isatty():
-        return results
-    return _progress_bar(results)
+        return items
+    return _progress_bar(items, position, lines_of)
 
 
-def _progress_bar(results: Any) -> Any:
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def _progress_bar(items: Any, position: Any, lines_of: Any) -> Any:
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(SpinnerColumn(), TextColumn("pricing {task.completed:,} lines"), TimeElapsedColumn(),
-                  console=_console(stderr=True), transient=True) as progress:
-        task = progress.add_task("pricing", total=None)
-        for n, r in enumerate(results, 1):
-            if n % 5000 == 0:
-                progress.update(task, completed=n)
-            yield r
+    sized = position.total is not None and position.total > 0
+    columns: list[Any] = [SpinnerColumn(), TextColumn("pricing {task.fields[lines]:,} lines")]
+    if sized:
+        columns += [BarColumn(), TaskProgressColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    else:
+        columns.append(TimeElapsedColumn())
+    with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
+        task = progress.add_task("pricing", total=position.total if sized else None, lines=0)
+        lines = 0
+        for n, item in enumerate(items, 1):
+            lines += lines_of(item)
+            if n % 5000 == 0 or lines_of(item) > 1:
+                progress.update(task, completed=position.bytes_read() if sized else lines, lines=lines)
+            yield item
 
 
-def _stderr_summary(report: Any, warnings: list[str], quiet: bool) -> None:
-    """Machine formats keep stdout clean: the accounting and warnings go to stderr."""
-    from .reports.render import accounting_line
+def _stderr_summary(report: Any, warnings: list[str], quiet: bool, config_path: str | None) -> None:
+    """Machine formats keep stdout clean: the notes, accounting and warnings go to stderr (the notes even with
+    --quiet: they say the numbers may not be what the proxy charged)."""
+    from .reports.render import accounting_line, period_lines, report_notes
 
+    err = sys.stderr
+    for note in report_notes(report, config_path):
+        err.write(f"note: {note}\n")
     if quiet:
         return
-    err = sys.stderr
+    for line in period_lines(report):
+        err.write(line + "\n")
     err.write(accounting_line(report) + "\n")
     for w in warnings:
         err.write(f"warning: {w}\n")
@@ -500,7 +745,7 @@ class CostcalcErrorWithCode(CostcalcError):
         self.exit_code = code
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def lookup(
     model: str = typer.Argument(..., help="A config model_name or a cost-map model (gpt-4o, anthropic/claude-…)."),
     config: str | None = ConfigOpt,
@@ -524,7 +769,7 @@ def lookup(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def models(
     query: str | None = typer.Argument(None, help="Substring to search for (case-insensitive)."),
     cost_map: str | None = CostMapOpt,
@@ -552,7 +797,7 @@ def models(
         raise typer.Exit(1)
 
 
-@map_app.command("info")
+@map_app.command("info", cls=PlainCommand)
 def map_info(
     cost_map: str | None = CostMapOpt,
     fmt: ShortFormat = typer.Option(ShortFormat.table, "--format", "-f"),
@@ -569,7 +814,7 @@ def map_info(
         typer.echo(f"{k:16} {v}")
 
 
-@map_app.command("update")
+@map_app.command("update", cls=PlainCommand)
 def map_update(
     source: str | None = typer.Option(None, "--from", help="URL (http, https, file) or path of a LiteLLM-format "
                                       "map (default: LiteLLM's model_prices_and_context_window.json on GitHub).",
@@ -603,7 +848,7 @@ class DiffFormat(str, Enum):
     markdown = "markdown"
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def diff(
     usage: list[str] = typer.Argument(None, help="Usage JSONL files to re-price under the config and under the "
                                       "bare cost map ('-' for stdin)."),
@@ -645,7 +890,7 @@ def diff(
         render_diff(doc, _console())
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def validate(
     config: str = typer.Option(..., "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
@@ -676,7 +921,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"costcalc: error: {exc}\n")
         return exc.exit_code
     except typer.Exit as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # typer's own handling of Ctrl-C
+            sys.stderr.write("costcalc: interrupted\n")
         return exc.exit_code
+    except SystemExit:
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            # typer met a closed pipe (`costcalc … | head`) and exits 1: the reader has what it wanted
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+            return 0
+        raise
     except typer.Abort:
         sys.stderr.write("costcalc: aborted\n")
         return 130
@@ -707,5 +961,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         sys.stderr.write(f"costcalc: internal error: {type(exc).__name__}: {exc}\n")
         return 3
+    if result == 130:  # typer turns Ctrl-C into exit code 130 (nothing here exits 130 otherwise)
+        sys.stderr.write("costcalc: interrupted\n")
     return result if isinstance(result, int) else 0
 

@@ -34,3 +34,9 @@ class UsageInputError(CostcalcError):
     """A usage file that cannot be opened at all (exit 2); bad lines are rejections, not errors."""
 
     exit_code = 2
+
+
+class UsageError(CostcalcError):
+    """An option given a value that cannot work (exit 2), found past the argument parser."""
+
+    exit_code = 2

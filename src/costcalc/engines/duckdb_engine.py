@@ -46,7 +46,7 @@ from ..reading.jsonl import parse_numbered, printable_path, text_encoding
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
 from .ratecards import Key, RateCards, compile_rate_cards
-from .sqlunits import TOKEN_COLUMNS, UNIT_COLUMNS, bucket_bands, global_breaks, unit_ctes, units_for
+from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
 
 # Keys read on every line, as raw JSON text: the model, the token counts, deployment id, service tier, timestamp.
@@ -68,6 +68,7 @@ _ISO = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
 _MIN_TS, _MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range (years 1 to 9999)
 _YEAR_1000 = -30610224000.0  # before this, Python and DuckDB write years with different widths: Python keys them
 GZIP_MAGIC = b"\x1f\x8b"
+_REQUEST_ID_KEYS = ("request_id", "id", "response")  # what reports.aggregate.request_id reads
 
 
 class Unsupported(Exception):
@@ -100,8 +101,10 @@ class SumRow:
     band: Band
     count: int
     units: tuple[int, ...]  # per pricing.exact.SLOTS
-    tokens: tuple[int, int, int, int, int]  # prompt, cache read, cache write, completion, reasoning
+    tokens: tuple[int, ...]  # per reports.aggregate.TOKEN_PARTS
     day: str | None = None  # the records' day (the HTML timeline), when asked for
+    first: float | None = None  # the earliest and latest timestamp among them
+    last: float | None = None
 
 
 @dataclass
@@ -116,6 +119,7 @@ class DuckDBRun:
     files: list[tuple[Any, ...]] = field(default_factory=list)
     cards: RateCards | None = None
     python_reasons: dict[str, str] = field(default_factory=dict)  # file -> why Python read it
+    first_raw: dict[str, Any] | None = None  # the first record's object (the fields a report can group by)
 
 
 # -- the query ----------------------------------------------------------------------------------------------
@@ -213,7 +217,7 @@ def _colons(expr: str) -> str:
 
 def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, slow_keys: bool = True,
-             common_keys: tuple[str, ...] = _COMMON_KEYS,
+             common_keys: tuple[str, ...] = _COMMON_KEYS, dedupe: bool = False,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
     """The one query: per (file, lane, raw model / id / tier, window, bucket, raw group keys, time keys) a count,
     unit sums and keys seen; the rows outside the fast lane one by one, by row number. ``slow_keys`` False: the
@@ -234,6 +238,8 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     if timeline_tz is not None:
         times.append(("day", _time_key("day", timeline_tz)))
     slow = [cols.col(k) for k in _SLOW_KEYS] if slow_keys else []
+    if dedupe:
+        slow += [cols.col(k) for k in _REQUEST_ID_KEYS]
     nested = {cols.col(k) for k in ("metadata", "tags", "request_tags")} | {
         cols.col(s.fields[0]) for s in specs if s.kind == "dotted"}
     # keys seen on a line: one per declared key with a value, and the keys nested in metadata, tags and the roots
@@ -278,7 +284,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
   CASE WHEN fast AND in_window THEN {fields[9]} END AS model_id,
   CASE WHEN fast AND in_window THEN {fields[10]} END AS tier,
   CASE WHEN fast AND in_window THEN bucket END AS bucket{group_select},
-  count(*) AS n, {sums}, sum(keys_seen) AS s_keys
+  count(*) AS n, {sums}, sum(keys_seen) AS s_keys, min(ts) AS ts_min, max(ts) AS ts_max
 FROM w
 GROUP BY ALL"""
     return f"""
@@ -557,7 +563,7 @@ def _place(raw: dict[str, Any], place: tuple[str, ...], value: Any) -> None:
 
 def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec], *, since: float | None = None,
                   until: float | None = None, timeline_tz: str | None = None, threads: int | None = None,
-                  memory_limit: str = "1GB") -> DuckDBRun:
+                  memory_limit: str = "1GB", dedupe: bool = False) -> DuckDBRun:
     """Price ``paths`` for an aggregate report; see the module docstring. Raises ``Unsupported``."""
     import importlib.util
 
@@ -582,10 +588,15 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     breaks = global_breaks(engine)
     # the keys the files' first lines hold decide what the JSON reader is asked for (fewer columns: faster);
     # a later line with another key is caught by the survey, and its file read again with every key declared
-    sampled = set().union(*(_sample_keys(s.path, s.compression) if s.compression != "parquet"
-                            else set(parquet_columns(s.path)) for s in sources))
+    samples = [_sample_keys(s.path, s.compression) if s.compression != "parquet"
+               else (set(parquet_columns(s.path)), None) for s in sources]
+    sampled = set().union(*(keys for keys, _ in samples))
+    run.first_raw = next((first for _, first in samples if first), None)
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
-             "common_keys": tuple(k for k in _COMMON_KEYS if k in sampled)}
+             "common_keys": tuple(k for k in _COMMON_KEYS if k in sampled),
+             # with de-duplication on, a record with a request id is priced by the Python engine, which counts
+             # each id once across all inputs (--no-dedupe leaves such records to DuckDB)
+             "dedupe": dedupe}
     slow_first = not sampled.isdisjoint(_SLOW_KEYS)
     # a byte-level survey of each file runs beside the query (DuckDB releases the GIL while it works)
     surveys: dict[int, _Survey] = {}
@@ -628,8 +639,10 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     return run
 
 
-def _sample_keys(path: str, compression: str, lines: int = 200) -> set[str]:
+def _sample_keys(path: str, compression: str, lines: int = 200) -> tuple[set[str], dict[str, Any] | None]:
+    """The top-level keys of a file's first lines, and its first object."""
     keys: set[str] = set()
+    first = None
     for n, text in enumerate(_lines(path, compression)):
         if n >= lines:
             break
@@ -637,7 +650,8 @@ def _sample_keys(path: str, compression: str, lines: int = 200) -> set[str]:
             obj = orjson.loads(text)
             if isinstance(obj, dict):
                 keys.update(obj)
-    return keys
+                first = first or obj
+    return keys, first
 
 
 def _listed(sources: list[_Source]) -> list[tuple[int, str, str]]:
@@ -686,10 +700,12 @@ def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], co
         for place, c in zip(places, raw_cols):
             _place(raw, place, _read_raw(r[col[c]]))
         times = {name[5:]: r[col[name]] for name in col if name.startswith("time_")}
+        # TOKEN_PARTS: input, uncached input, cache read, 5-minute and 1-hour writes (none in the fast lane),
+        # output, reasoning
+        tokens = (s["p"], s["text_t"], s["cr"], s["cw"], 0, s["c"], s["rea"])
         run.sums.append(SumRow(key[0], ck.sheet, raw, times, band, n,  # type: ignore[index]
-                               units_for(ck.variant, ck.routing_fee, s),
-                               tuple(s[c] for c in TOKEN_COLUMNS),  # type: ignore[arg-type]
-                               r[col["day"]] if "day" in col else None))
+                               units_for(ck.variant, ck.routing_fee, s), tokens,
+                               r[col["day"]] if "day" in col else None, r[col["ts_min"]], r[col["ts_max"]]))
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]
     return sorted(routed, key=lambda k: tuple(x or "" for x in k))

@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from ..reading.jsonl import Span, expand_paths, text_encoding
+from ..reading.jsonl import Span, compression_of, expand_paths, text_encoding
 from ..reading.parquet import PARQUET_MAGIC
 
 T = TypeVar("T")
@@ -24,7 +24,7 @@ _TRANSCRIPT_MARKERS = (b'"sessionId"', b'"requestId"', b'"parentUuid"')
 
 
 def _splittable(path: str) -> int | None:
-    """The size of a plain file we may cut, or None (stdin, gzip, transcripts, unreadable)."""
+    """The size of a plain file we may cut, or None (stdin, compressed, a JSON array, transcripts, unreadable)."""
     if path == "-":
         return None
     try:
@@ -35,8 +35,9 @@ def _splittable(path: str) -> int | None:
             size = os.fstat(fh.fileno()).st_size
     except OSError:
         return None
-    if head[:2] == b"\x1f\x8b" or head[:4] == PARQUET_MAGIC or text_encoding(head) \
-            or any(marker in head for marker in _TRANSCRIPT_MARKERS):
+    if compression_of(head) or head[:4] == PARQUET_MAGIC or text_encoding(head) \
+            or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[" \
+            or any(marker in head for marker in _TRANSCRIPT_MARKERS):  # a JSON array is read whole
         return None
     return size
 
@@ -116,8 +117,16 @@ def run(items: list[Any], jobs: int | None, work: Callable[[Any], T]) -> Iterato
     global _WORK
     _WORK = work  # inherited by the forked workers: closures need not be picklable
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
+    with ctx.Pool(workers, initializer=_ignore_interrupt) as pool:
         yield from pool.imap(_call, items, chunksize=1)
+
+
+def _ignore_interrupt() -> None:
+    """Ctrl-C reaches every process of the terminal's group: workers leave it to the parent, which stops them
+    (leaving the pool terminates it) and exits 130, so no worker prints a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _WORK: Callable[[Any], Any] | None = None

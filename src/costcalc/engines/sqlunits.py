@@ -21,8 +21,6 @@ from .streaming import PricingEngine
 
 # The sums the engines return per group: the generic formula's units, and what the other variants need.
 UNIT_COLUMNS = ("text_g", "ai_g", "ii_g", "cr", "cw", "out_g", "ao", "rea", "p", "text_t", "out_t", "c")
-# The token counts reports show per group (Totals.tokens): prompt, cache read, cache write, completion, reasoning.
-TOKEN_COLUMNS = ("p", "cr", "cw", "c", "rea")
 
 
 def unit_ctes(source: str, breaks: list[int]) -> str:

@@ -144,13 +144,15 @@ def decimal_text(value: Decimal) -> str:
     return text
 
 
-# The report's cost parts (reports.aggregate.COST_PARTS) as groups of slots: input includes audio, image, the
-# routing fee, per-second charges and citations; cache reads their cached audio and images; cache writes both
-# TTLs; output the audio, the images and search queries.
+# The report's cost parts (reports.aggregate.COST_PARTS: uncached input, cache read, 5-minute and 1-hour cache
+# writes, output) as groups of slots: uncached input includes audio, image, the routing fee, per-second charges
+# and citations; cache reads their cached audio and images; output the audio, the images, search queries and
+# reasoning. The discount (negative), the margin and the total follow.
 PART_GROUPS = (("input", "audio_input", "image_input", "routing_fee", "duration_s", "citation"),
-               ("cache_read", "cache_read_audio", "cache_read_image"), ("cache_write", "cache_write_1h"),
-               ("output", "audio_output", "image_output", "search_queries"), ("reasoning",))
+               ("cache_read", "cache_read_audio", "cache_read_image"), ("cache_write",), ("cache_write_1h",),
+               ("output", "audio_output", "image_output", "search_queries", "reasoning"))
 _GROUP_SLOTS = tuple(tuple(SLOTS.index(s) for s in group) for group in PART_GROUPS)
+AMOUNT_PLACES = 72  # the report's amounts are integers of 10^-72 USD
 
 
 class Money:
@@ -192,15 +194,15 @@ class Money:
     def part(self, *slots: str) -> Decimal:
         return _decimal(sum(self._parts[SLOTS.index(s)] for s in slots), 36)
 
-    def report_parts(self) -> tuple[Decimal, ...]:
-        """Per reports.aggregate.COST_PARTS: the PART_GROUPS, the adjustment (margin less discount), the total."""
-        return (*(_decimal(sum(self._parts[i] for i in group), 36) for group in _GROUP_SLOTS),
-                _decimal(self._margin - self._discount * _E18, 72), _decimal(self._total, 72))
+    def report_units(self) -> tuple[int, ...]:
+        """Per PART_GROUPS, then the discount (negative), the margin and the total: integers of 10^-72 USD that
+        add up to the total exactly."""
+        return (*(sum(self._parts[i] for i in group) * _E36 for group in _GROUP_SLOTS),
+                -self._discount * _E18, self._margin, self._total)
 
     def report_texts(self) -> tuple[str, ...]:
-        """``report_parts`` as decimal text, straight from the integers (a record's line in jsonl and csv)."""
-        return (*(fixed_text(sum(self._parts[i] for i in group), 36) for group in _GROUP_SLOTS),
-                fixed_text(self._margin - self._discount * _E18, 72), fixed_text(self._total, 72))
+        """``report_units`` as decimal text (a record's line in jsonl and csv)."""
+        return tuple(fixed_text(v, AMOUNT_PLACES) for v in self.report_units())
 
 
 def _decimal(value: int, places: int) -> Decimal:

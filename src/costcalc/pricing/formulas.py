@@ -176,6 +176,8 @@ class Cost(NamedTuple):
     reasoning: float
     adjustment: float  # discount (negative) and margin (positive)
     total: float
+    cache_write_1h: float = 0.0  # the 1-hour share of ``cache_write`` (reports show 5-minute and 1-hour apart)
+    discount: float = 0.0  # the discount's share of ``adjustment`` (≤ 0); the margin is the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,12 +648,13 @@ def batch_cost(b: BatchRates, prompt: int, completion: int, cache_read: int, cac
         text = max(prompt - audio_in - image_in - cached - written, 0)
         uncached = text * b.input + audio_in * b.audio_input + image_in * b.image_input
         read = cached * (b.cache_read or 0.0)
-        write = 0.0
+        write = write_1h = 0.0
         if bills_writes:
             base = b.input if b.cache_write is None else b.cache_write
             h = min(cache_write_1h, written)
             one_hour = base if b.cache_write_1h is None else b.cache_write_1h
             write = (written - h) * base + h * one_hour if h else written * base
+            write_1h = h * one_hour if h else 0.0
         prompt_cost = uncached + read + write
     else:
         # LiteLLM's fallback without ``input_cost_per_token_batches``: half of the standard rates; a missing
@@ -659,10 +662,11 @@ def batch_cost(b: BatchRates, prompt: int, completion: int, cache_read: int, cac
         uncached = (prompt - cache_read - cache_write) * b.std_input / 2
         read = (cache_read * b.std_cache_read if cache_read > 0 else 0.0) / 2
         write = cache_write * b.std_cache_write / 2
+        write_1h = cache_write_1h * b.std_cache_write / 2
         prompt_cost = uncached + read + write
     out = completion * b.output
     total = prompt_cost + out
-    return Cost(uncached, read, write, out, 0.0, 0.0, total)
+    return Cost(uncached, read, write, out, 0.0, 0.0, total, write_1h)
 
 
 class Adjuster:
@@ -682,6 +686,10 @@ class Adjuster:
         if self.margin_pct or self.margin_fixed:
             total = total + (total * self.margin_pct + self.margin_fixed)
         return total
+
+    def discount_of(self, base: float) -> float:
+        """The discount's part of ``self(base) - base`` (≤ 0), as the same float steps compute it."""
+        return (base - base * self.discount) - base if self.discount else 0.0
 
 
 NO_ADJUSTMENT = Adjuster(0.0, 0.0, 0.0)
@@ -829,8 +837,10 @@ class Pricer:
             if duration_s is None:
                 return None
             base = self.per_second[1] * ((duration_s * 1000.0) / 1000)
-            total = self.adjust(base) if self._adjusting else base
-            return Cost(base, 0.0, 0.0, 0.0, 0.0, total - base, total)
+            if not self._adjusting:
+                return Cost(base, 0.0, 0.0, 0.0, 0.0, 0.0, base)
+            total = self.adjust(base)
+            return Cost(base, 0.0, 0.0, 0.0, 0.0, total - base, total, 0.0, self.adjust.discount_of(base))
         r = self._flat if self._flat is not None else self.rates_for(prompt)
         if extras is not None:
             return self._extended(r, prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
@@ -852,9 +862,10 @@ class Pricer:
             i = image_in * (r.input if r.image_input is None else r.image_input)
             uncached += i
             prompt_cost += i
-        write = 0.0
+        write = write_1h = 0.0
         if cache_write or cache_write_1h:
-            write = max(cache_write - cache_write_1h, 0) * r.cache_write + cache_write_1h * r.cache_write_1h
+            write_1h = cache_write_1h * r.cache_write_1h
+            write = max(cache_write - cache_write_1h, 0) * r.cache_write + write_1h
             prompt_cost += write
         # Output (§2.4): with a breakdown, text is the remainder after reasoning and audio.
         if reasoning > 0 or audio_out > 0:
@@ -868,8 +879,10 @@ class Pricer:
             out = completion_cost = completion * r.output
             rea = 0.0
         base = prompt_cost + completion_cost
-        total = self.adjust(base) if self._adjusting else base
-        return Cost(uncached, read, write, out, rea, total - base, total)
+        if not self._adjusting:
+            return Cost(uncached, read, write, out, rea, 0.0, base, write_1h)
+        total = self.adjust(base)
+        return Cost(uncached, read, write, out, rea, total - base, total, write_1h, self.adjust.discount_of(base))
 
     # -- exact money (exact.py): the same formula as __call__, as integer units and the band that prices them --
 
@@ -1254,7 +1267,7 @@ class FormulaPricer(Pricer):
         formula = self.sheet.formula
         if formula == "zero":
             total = self.adjust(0.0) if self._adjusting else 0.0
-            return Cost(0.0, 0.0, 0.0, 0.0, 0.0, total, total)
+            return Cost(0.0, 0.0, 0.0, 0.0, 0.0, total, total)  # a discount of $0 is $0: all margin
         if formula == "replicate_gpu":
             if duration_s is None:
                 return None
@@ -1266,8 +1279,10 @@ class FormulaPricer(Pricer):
         uplift = self.sheet.uplift
         uncached, out = prompt * in_rate * uplift, completion * out_rate * uplift
         base = uncached + out
-        total = self.adjust(base) if self._adjusting else base
-        return Cost(uncached, 0.0, 0.0, out, 0.0, total - base, total)
+        if not self._adjusting:
+            return Cost(uncached, 0.0, 0.0, out, 0.0, 0.0, base)
+        total = self.adjust(base)
+        return Cost(uncached, 0.0, 0.0, out, 0.0, total - base, total, 0.0, self.adjust.discount_of(base))
 
     def _vertex_128k_rates(self, prompt: int, completion: int) -> tuple[float, str, float, str]:
         """llms/vertex_ai/cost_calculator._handle_128k_pricing: every prompt token at the input rate of the prompt's
@@ -1305,7 +1320,8 @@ class FormulaPricer(Pricer):
             # the routing fee is part of the prompt cost, before discount and margin
             base = cost.total - cost.adjustment + prompt * fee
             total = self.adjust(base) if self._adjusting else base
-            cost = cost._replace(input=cost.input + prompt * fee, adjustment=total - base, total=total)
+            cost = cost._replace(input=cost.input + prompt * fee, adjustment=total - base, total=total,
+                                 discount=self.adjust.discount_of(base) if self._adjusting else 0.0)
         return cost
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,

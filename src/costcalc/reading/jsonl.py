@@ -20,12 +20,42 @@ from .parquet import is_parquet, read_parquet
 from .records import _BOM, BadField, LineResult, Rejected, Skipped, UsageRecord, canonical
 from .shapes import adapt as detect_shape
 
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def compression_of(head: bytes) -> str | None:
+    """The compression a file's first bytes announce (gzip, bz2, zstd), whatever its name says; else None."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _decompressed(raw: IO[bytes], kind: str, shown: str) -> IO[bytes]:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    if kind == "bz2":
+        import bz2
+
+        return bz2.BZ2File(raw)  # type: ignore[return-value]
+    try:
+        from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
+    except ImportError:
+        raise UsageInputError(
+            f"{shown}: zstd-compressed, and this Python ({sys.version.split()[0]}) has no zstd reader "
+            f"(compression.zstd, Python 3.14+): decompress first, e.g. zstd -dc FILE | costcalc price -") from None
+    return zstd.ZstdFile(raw)  # type: ignore[no-any-return]
+
 
 def _open(path: str) -> tuple[str, IO[bytes]]:
     if path == "-":
         stdin = sys.stdin.buffer
         peek = getattr(stdin, "peek", None)
-        encoding = text_encoding(peek(4)[:4]) if peek is not None else None
+        head = peek(4)[:4] if peek is not None else b""
+        kind = compression_of(head)
+        if kind is not None:
+            return "<stdin>", _decompressed(stdin, kind, "<stdin>")
+        encoding = text_encoding(head)
         return "<stdin>", stdin if encoding is None else _Transcoded(stdin, encoding, "<stdin>")  # type: ignore
     p = Path(path)
     shown = printable_path(path)
@@ -34,8 +64,11 @@ def _open(path: str) -> tuple[str, IO[bytes]]:
     except OSError as exc:
         raise UsageInputError(f"{shown}: cannot open ({exc.strerror})") from None
     head = raw.peek(4)[:4]  # peek, not read and seek: the path may be a pipe
-    if head[:2] == b"\x1f\x8b":
-        return shown, gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    kind = compression_of(head)
+    if kind is not None:
+        stream = _decompressed(raw, kind, shown)
+        stream.stored = raw  # type: ignore[attr-defined]  # for ReadPosition: bytes read as stored
+        return shown, stream
     encoding = text_encoding(head)
     if encoding is not None:
         return shown, _Transcoded(raw, encoding, shown)  # type: ignore[return-value]
@@ -84,36 +117,46 @@ class _Transcoded:
         self.text.close()
 
 
+USAGE_SUFFIXES = (*(f"{ext}{z}" for ext in (".jsonl", ".ndjson") for z in ("", ".gz", ".bz2", ".zst")), ".parquet")
+
+
 def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Directories are walked for ``*.jsonl`` (and ``*.jsonl.gz``), sorted, so runs are reproducible."""
+    """Directories are walked for usage files (``*.jsonl``, ``*.ndjson``, plain or ``.gz``/``.bz2``/``.zst``),
+    sorted, so runs are reproducible; a directory that holds none is an error, not an empty report."""
     out: list[str] = []
     for path in paths:
         if not path.strip():
             raise UsageInputError(f"{path!r}: not a file name")
         p = Path(path)
         if path != "-" and p.is_dir():
-            out.extend(str(x) for x in sorted(_walk(p)))
+            found = sorted(_walk(p))
+            if not found:
+                raise UsageInputError(f"{printable_path(path)}: directory holds no usage files (looked for "
+                                      "*.jsonl and *.ndjson, plain or .gz/.bz2/.zst, in every subdirectory); "
+                                      "name the files to read")
+            out.extend(str(x) for x in found)
         else:
             out.append(path)
     return out
 
 
 def _walk(top: Path) -> Iterator[Path]:
-    """The ``*.jsonl`` / ``*.jsonl.gz`` / ``*.parquet`` files under ``top``; symlinked directories are not followed (no
-    loops), and a directory that cannot be read is an error, not a silent gap."""
+    """The usage files under ``top``; symlinked directories are not followed (no loops), and a directory that
+    cannot be read is an error, not a silent gap."""
     def fail(exc: OSError) -> None:
         raise UsageInputError(f"{exc.filename}: cannot read directory ({exc.strerror})")
 
     for folder, _, names in os.walk(top, onerror=fail):
         for name in names:
-            if name.endswith((".jsonl", ".jsonl.gz", ".parquet")) and os.path.isfile(os.path.join(folder, name)):
+            if name.endswith(USAGE_SUFFIXES) and os.path.isfile(os.path.join(folder, name)):
                 yield Path(folder, name)
 
 
 def _open_span(path: str, start: int) -> tuple[str, IO[bytes], Any]:
     """(shown name, stream to close, line reader positioned at ``start``)."""
     shown, stream = _open(path)
-    reader = io.BufferedReader(stream, buffer_size=1 << 20) if isinstance(stream, gzip.GzipFile) else stream
+    reader = stream if isinstance(stream, (io.BufferedReader, _Transcoded)) or stream is sys.stdin.buffer \
+        else io.BufferedReader(stream, buffer_size=1 << 20)  # type: ignore[arg-type]
     if start:
         reader.seek(start)
     return shown, stream, reader
@@ -173,8 +216,38 @@ def parse_numbered(file: str, lines: Iterable[tuple[int, bytes]],
 
 
 
+class ReadPosition:
+    """How far a read has got, in bytes as stored (compressed bytes for compressed files), for a progress bar
+    with percent and ETA; ``total`` is None when the size cannot be known (stdin, pipes)."""
+
+    def __init__(self, paths: Iterable[str]):
+        total = 0
+        for path in paths:
+            try:
+                st = os.stat(path) if path != "-" else None
+            except OSError:
+                st = None
+            if st is None or not os.path.isfile(path):
+                self.total: int | None = None
+                break
+            total += st.st_size
+        else:
+            self.total = total
+        self.done = 0
+        self.current: Any = None
+
+    def bytes_read(self) -> int:
+        current = self.current
+        if current is None:
+            return self.done
+        try:
+            return self.done + getattr(current, "stored", current).tell()
+        except (OSError, ValueError, AttributeError):
+            return self.done
+
+
 def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable[Span] | None = None,
-               line_counts: list[int] | None = None,
+               line_counts: list[int] | None = None, position: ReadPosition | None = None,
                seen: dict[str, tuple[str, int]] | None = None) -> Iterator[LineResult]:
     """Every non-blank line of every file as a record, rejection or skip, in input order.
 
@@ -183,8 +256,8 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
     record on, that file's results are held until its end and then released in line order (transcripts are
     small); everything else streams straight through, so the canonical path pays one attribute test per line.
     ``spans`` (path, start, end, first line) replaces ``paths`` to read parts of files (parallel workers);
-    ``line_counts`` receives the number of lines each span held. ``seen`` carries the de-duplication keys
-    already released across calls (files read one call each, as one input).
+    ``line_counts`` receives the number of lines each span held; ``position`` follows the bytes read. ``seen``
+    carries the de-duplication keys already released across calls (files read one call each, as one input).
     """
     if adapt == DETECT_SHAPES:
         adapt = detect_shape
@@ -207,6 +280,22 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
         held: dict[str, UsageRecord] = {}
         buffered: list[LineResult] | None = None
         file, stream, reader = _open_span(path, start)
+        if position is not None:
+            position.current = stream
+        if start == 0:
+            elements, reader = _json_array(reader, file)
+            if elements is not None:
+                try:
+                    yield from _array_results(elements, file, read)
+                finally:
+                    if position is not None:
+                        position.done = position.bytes_read()
+                        position.current = None
+                    if stream is not sys.stdin.buffer:
+                        stream.close()
+                if line_counts is not None:
+                    line_counts.append(len(elements))
+                continue
         lines = reader if end is None else _bounded(reader, end - start)
         line = first - 1
         bom_line = first if start == 0 else -1
@@ -240,6 +329,9 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
         except (OSError, EOFError) as exc:
             raise UsageInputError(f"{file}: read failed ({exc})") from None
         finally:
+            if position is not None:
+                position.done = position.bytes_read()
+                position.current = None
             if stream is not sys.stdin.buffer:
                 stream.close()
         if line_counts is not None:
@@ -250,6 +342,46 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
             buffered.extend(held.values())
             buffered.sort(key=lambda x: x.line)
             yield from buffered
+
+
+def _json_array(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
+    """A whole file that is one JSON array (LiteLLM's ``/spend/logs`` API answer): its elements, else None and
+    a reader positioned where it was (an input that only starts with ``[`` is read as lines after all)."""
+    peek = getattr(reader, "peek", None)
+    if peek is None:
+        return None, reader
+    try:
+        head = peek(256)[:256]
+    except (OSError, EOFError) as exc:
+        raise UsageInputError(f"{file}: read failed ({exc})") from None
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"[":
+        return None, reader
+    try:
+        data = reader.read()
+    except (OSError, EOFError) as exc:
+        raise UsageInputError(f"{file}: read failed ({exc})") from None
+    text = data.lstrip(b" \t\r\n")
+    try:
+        value = orjson.loads(text[3:] if text[:3] == _BOM else text)
+    except orjson.JSONDecodeError:
+        return None, io.BytesIO(data)
+    if not isinstance(value, list) or (value and not isinstance(value[0], dict)):
+        return None, io.BytesIO(data)  # a line that is an array of numbers is a bad JSONL line, not records
+    return value, reader
+
+
+def _array_results(elements: list[Any], file: str, read: Any) -> Iterator[LineResult]:
+    """The records of a JSON array, numbered by position (element 1, 2, …) where lines are numbered."""
+    for n, obj in enumerate(elements, 1):
+        text = orjson.dumps(obj)
+        if not isinstance(obj, dict):
+            yield Rejected(file, n, f"array element {n} is not a JSON object (got {type(obj).__name__})", text)
+            continue
+        try:
+            yield read(obj, file, n, text)
+        except BadField as exc:
+            model = obj.get("model") if isinstance(obj.get("model"), str) else None
+            yield Rejected(file, n, str(exc), text, model)
 
 
 Span = tuple[str, int, int | None, int]  # (path, start byte, end byte or None, number of the first line)

@@ -1,8 +1,8 @@
 """Grouping, totals and accounting over a stream of outcomes, in memory that grows with groups, not records.
 
-Money is summed exactly (each float cost is an exact multiple of 2^-200 in practice, so it is accumulated
-as an integer) and rounded once at the end: every total is the correctly rounded sum of the per-record
-costs it covers.
+Money is exact (pricing/exact.py): each priced record is measured into integer units and the band of exact
+rates that prices them; a group keeps unit sums per band and its amounts are computed from them, as integers
+of 10^-72 USD, so every total is exactly the sum of the per-record amounts it covers, whichever engine summed.
 """
 
 from __future__ import annotations
@@ -15,64 +15,71 @@ from typing import Any
 
 from ..engines.duckdb_engine import KeySpec, SumRow, Unsupported
 from ..engines.streaming import NotPriced, Outcome, Priced
-from ..pricing.exact import ZERO, Band, Money, Spend
+from ..pricing.exact import AMOUNT_PLACES, Band, Spend
 from ..pricing.formulas import Measured, Pricer
 from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
-_SCALE = 2.0**200
-_ISCALE = 1 << 200
-COST_PARTS = ("input", "cache_read", "cache_write", "output", "reasoning", "adjustment", "total")
-TOKEN_FIELDS = ("input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
-GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "end_user", "tag", "day", "week",
-              "month", "hour", "shape")
+SCALE = 10**AMOUNT_PLACES  # exact amounts are integers in units of 10^-72 USD
+# Token counts per group. The four input parts add up to ``input``; ``reasoning`` is the part of ``output``
+# the model spent thinking (informational: it is billed inside ``output``).
+TOKEN_PARTS = ("input", "uncached_input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning")
+# Exact cost parts per group, each beside its token count; discount (≤ 0) and margin then bring the parts to
+# ``total`` exactly.
+COST_PARTS = ("uncached_input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "discount", "margin",
+              "total")
+TOTAL = COST_PARTS.index("total")
+GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "customer", "end_user", "org", "tag",
+              "day", "week", "month", "hour", "shape")
+TIME_KEYS = ("hour", "day", "week", "month")
 NONE = "(none)"
 OTHER = "(other)"
 SORTS = ("cost", "requests", "tokens", "name")
 
 
-def exact(value: float) -> int:
-    return int(value * _SCALE)
+def exact(value: float | Decimal) -> int:
+    """An amount (a log's float, as its shortest repr, or a Decimal) in units of 10^-72 USD."""
+    d = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    return int(d.scaleb(AMOUNT_PLACES))
 
 
-def to_float(total: int | Decimal) -> float:
-    """An exact amount (a Decimal, or an integer in units of 2^-200 $) as the nearest float."""
-    if isinstance(total, Decimal):
-        return float(total)
-    return total / _ISCALE
-
-
-def legacy_parts(m: Money) -> tuple[Decimal, ...]:
-    """Money in the report's cost parts (COST_PARTS): input includes audio, image, the routing fee and per-second
-    charges; cache writes both TTLs; output the audio output; the adjustment is margin minus discount."""
-    return m.report_parts()
+def to_float(total: int) -> float:
+    return total / SCALE
 
 
 class Totals:
-    """Counters for one group: requests, tokens, the measured records per band (money, exact, on demand), and
-    recorded spend when logs carry it."""
+    """Counters for one group: requests, token counts per part (``TOKEN_PARTS``), the measured records per band
+    (``spend``: their exact amounts per ``COST_PARTS``, integers of 10^-72 USD, are ``costs``), and recorded
+    spend when logs carry it. Another engine adds the same unit sums per band (``add_sums``); the renderers read
+    nothing else (``money.figures``)."""
 
-    __slots__ = ("fixed", "recorded", "recorded_n", "recorded_spend", "requests", "spend", "tokens")
+    __slots__ = ("_costs", "fixed", "recorded", "recorded_n", "recorded_spend", "requests", "spend", "tokens")
 
     def __init__(self) -> None:
         self.requests = 0
-        self.tokens = [0, 0, 0, 0, 0]
+        self.tokens = [0, 0, 0, 0, 0, 0, 0]
         self.spend = Spend()
-        self.recorded = ZERO  # what the logs say was charged (their numbers, as written)
+        self.recorded = 0  # what the logs say was charged, units of 10^-72 USD
         self.recorded_n = 0
         self.recorded_spend = Spend()  # the computed cost of the records that carry a recorded cost
-        self.fixed: tuple[Decimal, ...] | None = None  # amounts set from outside (a currency conversion)
+        self.fixed: list[int] | None = None  # amounts set from outside (a currency conversion)
+        self._costs: list[int] | None = None
 
     def add(self, r: UsageRecord, measured: Measured) -> None:
         self.requests += 1
         t = self.tokens
+        read, write, write_1h = r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens
         t[0] += r.prompt_tokens
-        t[1] += r.cache_read_tokens
-        t[2] += r.cache_write_tokens
-        t[3] += r.completion_tokens
-        t[4] += r.reasoning_tokens
+        uncached = r.prompt_tokens - read - write
+        t[1] += uncached if uncached > 0 else 0
+        t[2] += read
+        t[3] += write - write_1h
+        t[4] += write_1h
+        t[5] += r.completion_tokens
+        t[6] += r.reasoning_tokens
         self.spend.add(*measured)
+        self._costs = None
         if r.recorded_cost is not None:
-            self.recorded += Decimal(repr(r.recorded_cost))
+            self.recorded += exact(r.recorded_cost)
             self.recorded_n += 1
             self.recorded_spend.add(*measured)
 
@@ -81,53 +88,46 @@ class Totals:
         self.requests += count
         self.tokens = [a + b for a, b in zip(self.tokens, tokens)]
         self.spend.add_sums(band, count, units)
+        self._costs = None
 
     def merge(self, other: Totals) -> None:
         if other.fixed is not None or self.fixed is not None:  # converted amounts add as amounts
-            mine = (*self.costs, self.recorded_computed)
-            theirs = (*other.costs, other.recorded_computed)
-            self.fixed = tuple(a + b for a, b in zip(mine, theirs))
+            mine, theirs = [*self.costs, self.recorded_computed], [*other.costs, other.recorded_computed]
+            self.fixed = [a + b for a, b in zip(mine, theirs)]
         self.requests += other.requests
         self.tokens = [a + b for a, b in zip(self.tokens, other.tokens)]
         self.spend.merge(other.spend)
         self.recorded += other.recorded
         self.recorded_n += other.recorded_n
         self.recorded_spend.merge(other.recorded_spend)
+        self._costs = None
 
     @property
-    def costs(self) -> tuple[Decimal, ...]:
-        """The exact amounts per COST_PARTS."""
-        return self.fixed[:7] if self.fixed is not None else legacy_parts(self.spend.money)
+    def costs(self) -> list[int]:
+        """The exact amounts per COST_PARTS, integers of 10^-72 USD."""
+        if self.fixed is not None:
+            return self.fixed[:len(COST_PARTS)]
+        if self._costs is None:
+            self._costs = list(self.spend.money.report_units())
+        return self._costs
 
     @property
-    def recorded_computed(self) -> Decimal:
-        return self.fixed[7] if self.fixed is not None else self.recorded_spend.money.total
+    def recorded_computed(self) -> int:
+        if self.fixed is not None:
+            return self.fixed[len(COST_PARTS)]
+        return self.recorded_spend.money.report_units()[TOTAL]
 
-    def with_amounts(self, costs: Iterable[Decimal], recorded: Decimal, recorded_computed: Decimal) -> Totals:
+    def with_amounts(self, costs: Iterable[int], recorded: int, recorded_computed: int) -> Totals:
         """The same counts with other amounts (per COST_PARTS, then the recorded and its computed cost)."""
         t = Totals()
         t.requests, t.tokens, t.recorded_n = self.requests, list(self.tokens), self.recorded_n
         t.recorded = recorded
-        t.fixed = (*costs, recorded_computed)
+        t.fixed = [*costs, recorded_computed]
         return t
 
     @property
     def total(self) -> float:
-        return to_float(self.spend.money.total)
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"requests": self.requests}
-        out.update(zip(TOKEN_FIELDS, self.tokens))
-        out["cost"] = dict(zip(COST_PARTS, self.costs))
-        if self.recorded_n:
-            computed = self.recorded_computed
-            out["recorded"] = {
-                "records": self.recorded_n,
-                "recorded_cost": self.recorded,
-                "computed_cost": computed,
-                "difference": computed - self.recorded,
-            }
-        return out
+        return to_float(self.costs[TOTAL])
 
 
 # -- group keys --------------------------------------------------------------------------------------
@@ -146,19 +146,70 @@ def key_text(value: Any) -> str:
         return f"({type(value).__name__} nested too deeply)"
 
 
+# The names people know first (aliases a LiteLLM spend log carries), then the ids. Each entry is a field of the
+# record or of its ``metadata``; the first one set wins.
+NAME_FIELDS: dict[str, tuple[str, ...]] = {
+    "team": ("team_alias", "user_api_key_team_alias", "team", "team_id", "user_api_key_team_id"),
+    "key": ("key_alias", "user_api_key_alias", "key_name", "key", "api_key", "user_api_key"),
+    "user": ("user_email", "user_api_key_user_email", "user", "user_id", "user_api_key_user_id"),
+    "customer": ("end_user", "customer", "end_user_id", "user_api_key_end_user_id"),
+    "org": ("organization_alias", "org_alias", "user_api_key_org_alias", "organization_id", "org_id",
+            "user_api_key_org_id"),
+}
+
+
 def _raw_str(r: UsageRecord, *names: str) -> str:
     raw = r.raw or {}
+    meta = raw.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     for name in names:
         value = raw.get(name)
+        if value in (None, ""):
+            value = meta.get(name)
         if value not in (None, ""):
             return value if isinstance(value, str) else key_text(value)
-    meta = raw.get("metadata")
-    if isinstance(meta, dict):
-        for name in names:
-            value = meta.get(name)
-            if value not in (None, ""):
-                return value if isinstance(value, str) else key_text(value)
     return NONE
+
+
+def _provider(r: UsageRecord, sheet: Any) -> str:
+    """The provider that priced the record, else the one its log names (``custom_llm_provider``)."""
+    if sheet is not None and sheet.provider:
+        return sheet.provider
+    logged = _raw_str(r, "custom_llm_provider")
+    return "(unknown)" if logged == NONE else logged
+
+
+def name_of(r: UsageRecord, what: str) -> str:
+    """A record's team, key, user, customer or org as people know it: its alias, else its id (keys masked)."""
+    value = _raw_str(r, *NAME_FIELDS[what])
+    return mask_key(value) if what == "key" else value
+
+
+def request_id(r: UsageRecord) -> str | None:
+    """The id of the call a record describes: a spend log's ``request_id``, else a provider response's ``id``
+    (chatcmpl-…, msg_…, resp_…); None when the record has neither."""
+    raw = r.raw
+    if not raw:
+        return None
+    value = raw.get("request_id")
+    if value in (None, ""):
+        value = raw.get("id")
+        if value in (None, "") and isinstance(raw.get("response"), dict):
+            value = raw["response"].get("id")
+    if value in (None, "") or not isinstance(value, (str, int)):
+        return None
+    return str(value)
+
+
+def field_paths(raw: dict[str, Any]) -> list[str]:
+    """A record's fields as group-by paths: top level and one level into objects (``metadata.project``)."""
+    out = []
+    for name, value in raw.items():
+        out.append(name)
+        if isinstance(value, dict):
+            out.extend(f"{name}.{inner}" for inner in value if not isinstance(value[inner], (dict, list)))
+    return out
 
 
 def dotted(r: UsageRecord, path: str) -> str:
@@ -201,14 +252,6 @@ def time_key(r: UsageRecord, unit: str, tz: tzinfo) -> str:
 
 
 KeyFunction = Callable[[UsageRecord, Any], list[str]]
-# Group keys read from the record: the first of these fields set to a non-empty value, at the top level, then
-# under ``metadata``. One table for both engines (``key_function`` here, ``key_spec`` for SQL).
-RECORD_FIELDS = {
-    "user": ("user", "user_id", "user_api_key_user_id"),
-    "team": ("team", "team_id", "user_api_key_team_id"),
-    "key": ("key", "api_key", "user_api_key_alias", "user_api_key"),
-    "end_user": ("end_user",),
-}
 
 
 def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
@@ -216,14 +259,12 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
     if name == "model":
         return lambda r, s: [r.model]
     if name == "deployment":
-        return lambda r, s: [s.deployment.label if s.deployment else "(no deployment)"]
+        return lambda r, s: [s.deployment.label if s is not None and s.deployment else "(no deployment)"]
     if name == "provider":
-        return lambda r, s: [s.provider or "(unknown)"]
-    if name == "key":
-        return lambda r, s: [mask_key(_raw_str(r, *RECORD_FIELDS["key"]))]
-    if name in RECORD_FIELDS:
-        fields = RECORD_FIELDS[name]
-        return lambda r, s: [_raw_str(r, *fields)]
+        return lambda r, s: [_provider(r, s)]
+    if name in NAME_FIELDS or name == "end_user":
+        what = "customer" if name == "end_user" else name
+        return lambda r, s: [name_of(r, what)]
     if name == "tag":
         return lambda r, s: tags_of(r)
     if name == "shape":
@@ -236,14 +277,16 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
 def key_spec(name: str, tz: tzinfo = timezone.utc) -> KeySpec:
     """What an engine that sums records in SQL must read for group key ``name`` (``key_function`` then keys
     its sums from those raw values, so both engines key alike; time keys are computed in SQL)."""
-    if name in RECORD_FIELDS:
-        return KeySpec("record", RECORD_FIELDS[name])
+    if name in NAME_FIELDS or name == "end_user":
+        return KeySpec("record", NAME_FIELDS["customer" if name == "end_user" else name])
     if name == "tag":
         return KeySpec("tags")
-    if name in ("hour", "day", "week", "month"):
+    if name in TIME_KEYS:
         return KeySpec("time", unit=name, tz=tz_name(tz))
-    if name in ("model", "deployment", "provider", "shape"):
+    if name in ("model", "deployment", "shape"):
         return KeySpec("model")
+    if name == "provider":
+        return KeySpec("record", ("custom_llm_provider",))
     return KeySpec("dotted", tuple(name.split(".")))
 
 
@@ -255,6 +298,65 @@ def tz_name(tz: tzinfo) -> str:
     if not isinstance(key, str):
         raise Unsupported(f"time zone {tz} has no IANA name")
     return key
+
+
+def timeline_amount(value: Any) -> int:
+    """A timeline entry as an amount (10^-72 USD): a Spend's total, or an amount already converted."""
+    return value if isinstance(value, int) else value.money.report_units()[TOTAL]
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate(Skipped):
+    """A record whose request id an earlier record had: shown as skipped, counted as a duplicate."""
+
+
+@dataclass(frozen=True)
+class Where:
+    """One ``--where KEY=VALUE`` / ``KEY!=VALUE`` filter: VALUE is a glob (``*``, ``?``, ``[...]``), matched
+    case-sensitively against the record's value under the group key KEY (any tag, for ``tag``)."""
+
+    text: str
+    key: str
+    pattern: str
+    negated: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Where:
+        from ..errors import UsageError
+
+        key, op, pattern = text.partition("=")
+        negated = key.endswith("!")
+        key = key[:-1].strip() if negated else key.strip()
+        if not op or not key or not all(part.strip() for part in key.split(".")):
+            raise UsageError(f"--where {text!r}: not KEY=VALUE or KEY!=VALUE (KEY a group key or field path)")
+        return cls(text, key, pattern, negated)
+
+
+def where_test(filters: Iterable[Where], tz: tzinfo = timezone.utc) -> Callable[[UsageRecord, Any], bool]:
+    """One test for all filters: every key's test must pass; several ``=`` filters on one key are
+    alternatives (``team=a --where team=b``: either team), ``!=`` filters each exclude."""
+    from fnmatch import fnmatchcase
+
+    by_key: dict[str, list[Where]] = {}
+    for f in filters:
+        by_key.setdefault(f.key, []).append(f)
+    tests = []
+    for key, fs in by_key.items():
+        values_of = key_function(key, tz)
+        wanted = [f.pattern for f in fs if not f.negated]
+        unwanted = [f.pattern for f in fs if f.negated]
+        tests.append((values_of, wanted, unwanted))
+
+    def test(r: UsageRecord, sheet: Any) -> bool:
+        for values_of, wanted, unwanted in tests:
+            values = values_of(r, sheet)
+            if wanted and not any(fnmatchcase(v, p) for v in values for p in wanted):
+                return False
+            if any(fnmatchcase(v, p) for v in values for p in unwanted):
+                return False
+        return True
+
+    return test
 
 
 # -- the report ----------------------------------------------------------------------------------------
@@ -269,7 +371,8 @@ class UnpricedModel:
 
 @dataclass
 class Accounting:
-    """Every non-blank input line is counted once: read = priced + unpriced + rejected + skipped + filtered."""
+    """Every non-blank input line is counted once:
+    read = priced + unpriced + rejected + skipped + filtered + excluded + duplicates."""
 
     read: int = 0
     priced: int = 0
@@ -277,10 +380,13 @@ class Accounting:
     rejected: int = 0
     skipped: int = 0
     filtered: int = 0  # records outside --since/--until
+    excluded: int = 0  # records --where left out
+    duplicates: int = 0  # records whose request id an earlier record had
 
     def as_dict(self) -> dict[str, int]:
         return {"read": self.read, "priced": self.priced, "unpriced": self.unpriced, "rejected": self.rejected,
-                "skipped": self.skipped, "filtered": self.filtered}
+                "skipped": self.skipped, "filtered": self.filtered, "excluded": self.excluded,
+                "duplicates": self.duplicates}
 
 
 @dataclass
@@ -295,8 +401,34 @@ class Report:
     multi_key: bool = False  # a record may count in several groups (tags)
 
     top: int | None = None  # keep the N largest first-level groups, fold the rest into "(other)"
-    sort: str = "cost"  # cost | requests | tokens | name
-    timeline: dict[tuple[str, str], Spend] = field(default_factory=dict)  # (day, first key) -> spend
+    sort: str = "auto"  # auto (time keys by time, others by cost) | cost | requests | tokens | name
+    timeline: dict[tuple[str, str], Any] = field(default_factory=dict)  # (day, first key) -> Spend, or an amount
+    fields_seen: set[str] = field(default_factory=set)  # field paths of the first priced record (suggestions)
+    # the time window asked for (epoch seconds; None: open) and the zone of time buckets
+    since: float | None = None
+    until: float | None = None
+    tz_name: str = "UTC"
+    # the period the priced records cover: first and last timestamp (None: no record had one)
+    first: float | None = None
+    last: float | None = None
+    where: tuple[str, ...] = ()  # the --where filters, as given
+    previous: Report | None = None  # --compare previous: the same report over the period before ``since``
+    # the request ids counted, each with where it was first met (de-duplication): parallel runs check that no
+    # two spans counted the same one
+    request_ids: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
+
+    def absent_keys(self) -> list[str]:
+        """The group keys no priced record has (every group ``(none)`` at that level): a mistyped key or a
+        field these logs do not carry, which would make a report of one ``(none)`` row."""
+        if not self.groups:
+            return []
+        return [name for depth, name in enumerate(self.group_by)
+                if all(k[depth] == NONE for k in self.groups)]
+
+    def suggest_keys(self, name: str) -> list[str]:
+        import difflib
+
+        return difflib.get_close_matches(name, [*GROUP_KEYS, *sorted(self.fields_seen)], n=3, cutoff=0.6)
 
     def sorted_groups(self) -> list[tuple[tuple[str, ...], Totals]]:
         """Groups in report order: by ``sort`` at every nesting level (largest first; names ascending),
@@ -306,7 +438,9 @@ class Report:
             firsts: dict[str, Totals] = {}
             for k, t in groups.items():
                 firsts.setdefault(k[0], Totals()).merge(t)
-            ranked = sorted(firsts.items(), key=lambda kv: self._rank(kv[0], kv[1]))
+            # --top keeps the largest: ranked by cost even where time keys are shown in time order
+            ranked = sorted(firsts.items(), key=lambda kv: self._rank(kv[0], kv[1], "cost" if self.sort == "auto"
+                                                                      else self.sort))
             keep = {name for name, _ in ranked[: self.top]}
             if len(firsts) > len(keep):
                 folded: dict[tuple[str, ...], Totals] = {}
@@ -316,7 +450,7 @@ class Report:
                     folded.setdefault(target, Totals()).merge(t)
                 groups = folded
         if len(self.group_by) <= 1:
-            return sorted(groups.items(), key=lambda kv: self._rank(kv[0][0], kv[1]))
+            return sorted(groups.items(), key=lambda kv: self._rank(kv[0][0], kv[1], self._sort_at(0)))
         parents: dict[tuple[str, ...], Totals] = {}
         for k, t in groups.items():
             for depth in range(1, len(k)):
@@ -326,20 +460,28 @@ class Report:
             k, t = kv
             parts: list[Any] = []
             for depth in range(1, len(k)):
-                parts.append(self._rank(k[depth - 1], parents[k[:depth]]))
-            return (*parts, self._rank(k[-1], t))
+                parts.append(self._rank(k[depth - 1], parents[k[:depth]], self._sort_at(depth - 1)))
+            return (*parts, self._rank(k[-1], t, self._sort_at(len(k) - 1)))
 
         return sorted(groups.items(), key=order)
 
-    def _rank(self, name: str, t: Totals) -> tuple[Any, ...]:
+    def _sort_at(self, depth: int) -> str:
+        if self.sort != "auto":
+            return self.sort
+        return "time" if self.group_by[depth] in TIME_KEYS else "cost"
+
+    @staticmethod
+    def _rank(name: str, t: Totals, sort: str) -> tuple[Any, ...]:
         folded_last = name == OTHER
-        if self.sort == "name":
+        if sort == "time":  # ISO-like bucket names sort as time; records without a timestamp last
+            return (folded_last, name == NONE, name)
+        if sort == "name":
             return (folded_last, name)
-        if self.sort == "requests":
+        if sort == "requests":
             return (folded_last, -t.requests, name)
-        if self.sort == "tokens":
-            return (folded_last, -(t.tokens[0] + t.tokens[3]), name)
-        return (folded_last, -t.costs[6], name)
+        if sort == "tokens":
+            return (folded_last, -(t.tokens[0] + t.tokens[5]), name)
+        return (folded_last, -t.costs[TOTAL], name)
 
 
 class ReportBuilder:
@@ -347,8 +489,16 @@ class ReportBuilder:
 
     def __init__(self, group_by: Iterable[str] = ("model",), tz: tzinfo = timezone.utc,
                  since: float | None = None, until: float | None = None, keep_rejected: int = 100,
-                 timeline: bool = False):
-        self.report = Report(group_by=tuple(group_by) or ("model",))
+                 timeline: bool = False, where: Iterable[Where] = (), sheet_of: Callable[[UsageRecord], Any] | None
+                 = None, dedupe: bool = False):
+        """``where``: filters applied before pricing (``sheet_of`` gives the price sheet a record would get,
+        for the deployment and provider keys); ``dedupe``: count each request id once (see ``request_id``)."""
+        where = tuple(where)
+        self.report = Report(group_by=tuple(group_by) or ("model",), since=since, until=until,
+                             tz_name=str(getattr(tz, "key", None) or tz), where=tuple(f.text for f in where))
+        self._where = where_test(where, tz) if where else None
+        self._sheet_of = sheet_of or (lambda r: None)
+        self.dedupe = dedupe
         self.report.rejected_shown = keep_rejected
         self.tz = tz
         self.timeline = timeline  # keep spend per day and first group key (for the HTML chart)
@@ -372,18 +522,38 @@ class ReportBuilder:
         return not (self.until is not None and r.timestamp >= self.until)
 
     def window(self, results: Iterable[LineResult]) -> Iterable[LineResult]:
-        """Drop records outside --since/--until before they are priced (counted as ``filtered``)."""
-        if self.since is None and self.until is None:
+        """The records to price: those outside --since/--until (``filtered``), left out by --where (``excluded``)
+        or repeating an earlier request id (``duplicates``) are counted and dropped before pricing."""
+        if self.since is None and self.until is None and self._where is None and not self.dedupe:
             return results  # no generator layer on the hot path when there is nothing to filter
         return self._windowed(results)
 
     def _windowed(self, results: Iterable[LineResult]) -> Iterator[LineResult]:
         acc = self.report.accounting
+        timed = self.since is not None or self.until is not None
+        where, sheet_of, dedupe, seen = self._where, self._sheet_of, self.dedupe, self.report.request_ids
+        record_type = UsageRecord
         for r in results:
-            if isinstance(r, UsageRecord) and not self.in_window(r):
-                acc.read += 1
-                acc.filtered += 1
-                continue
+            if r.__class__ is record_type:
+                if timed and not self.in_window(r):
+                    acc.read += 1
+                    acc.filtered += 1
+                    continue
+                if where is not None and not where(r, sheet_of(r)):
+                    acc.read += 1
+                    acc.excluded += 1
+                    continue
+                if dedupe:
+                    rid = request_id(r)
+                    if rid is not None:
+                        first = seen.get(rid)
+                        if first is not None:
+                            # on to the writers as a skip (per-record formats keep one line per input line),
+                            # counted as a duplicate by ``add``
+                            yield Duplicate(r.file, r.line, f"duplicate of {first[0]}:{first[1]} (same request id "
+                                            f"{rid})")
+                            continue
+                        seen[rid] = (r.file, r.line)
             yield r
 
     def add(self, o: Outcome) -> None:
@@ -407,18 +577,28 @@ class ReportBuilder:
                 rep.rejected.append(o)
         elif cls is Skipped:
             acc.skipped += 1
+        elif cls is Duplicate:
+            acc.duplicates += 1
 
-    def _count_priced(self, record: UsageRecord, measured: Measured, sheet: Any) -> None:
+    def _count_priced(self, record: UsageRecord, cost: Measured, sheet: Any) -> None:
         rep = self.report
         rep.accounting.priced += 1
+        ts = record.timestamp
+        if ts is not None:
+            if rep.first is None or ts < rep.first:
+                rep.first = ts
+            if rep.last is None or ts > rep.last:
+                rep.last = ts
         if self._model_only:
             g = self._by_model.get(record.model)
             if g is None:
                 g = self._by_model[record.model] = rep.groups[(record.model,)] = Totals()
-            g.add(record, measured)
+            g.add(record, cost)
             if self.timeline:
-                self._add_timeline(record, measured, [(record.model,)])
+                self._add_timeline(record, cost, [(record.model,)])
             return
+        if not rep.fields_seen and record.raw:
+            rep.fields_seen.update(field_paths(record.raw))
         if self._single is not None:
             keys = [(self._single(record, sheet)[0],)]
         else:
@@ -426,24 +606,24 @@ class ReportBuilder:
             for fn in self._keys:
                 keys = [(*k, part) for k in keys for part in fn(record, sheet)]
             # a record in several groups (tags) cannot be totalled from its groups: count it here
-            rep.totals.add(record, measured)
+            rep.totals.add(record, cost)
         groups = rep.groups
         for k in keys:
             g = groups.get(k)
             if g is None:
                 g = groups[k] = Totals()
-            g.add(record, measured)
+            g.add(record, cost)
         if self.timeline:
-            self._add_timeline(record, measured, keys)
+            self._add_timeline(record, cost, keys)
 
-    def _add_timeline(self, record: UsageRecord, measured: Measured, keys: list[tuple[str, ...]]) -> None:
+    def _add_timeline(self, record: UsageRecord, cost: Measured, keys: list[tuple[str, ...]]) -> None:
         timeline = self.report.timeline
         day = time_key(record, "day", self.tz)
         for k in {k[0] for k in keys}:
             spend = timeline.get((day, k))
             if spend is None:
                 spend = timeline[(day, k)] = Spend()
-            spend.add(*measured)
+            spend.add(*cost)
 
     def key_specs(self) -> list[KeySpec]:
         return [key_spec(name, self.tz) for name in self.report.group_by]
@@ -454,6 +634,10 @@ class ReportBuilder:
         rep = self.report
         rep.accounting.read += row.count
         rep.accounting.priced += row.count
+        for ts in (row.first, row.last):
+            if ts is not None:
+                rep.first = ts if rep.first is None else min(rep.first, ts)
+                rep.last = ts if rep.last is None else max(rep.last, ts)
         stand_in = UsageRecord("", 0, row.model, raw=row.raw)
         keys: list[tuple[str, ...]] = [()]
         for name, fn in zip(rep.group_by, self._keys):
@@ -496,13 +680,13 @@ class ReportBuilder:
         add = self.add
         record_type = UsageRecord
         for r in results:
-            if r.__class__ is record_type and not r.batch and r.extras is None:
+            if r.__class__ is record_type and not r.batch:
                 p = pricers.get((r.model, r.model_id, r.service_tier, r.request_prices))
-                if p is not None and p.__class__ is Pricer:
-                    m = p.measure(r)
-                    if m is not None:
+                if p is not None and p.__class__ is Pricer and r.extras is None:
+                    c = p.measure(r)
+                    if c is not None:
                         acc.read += 1
-                        count(r, m, p.sheet)
+                        count(r, c, p.sheet)
                         continue
                 add(engine.price(r))
             else:
@@ -512,7 +696,7 @@ class ReportBuilder:
     def merge(self, other: Report) -> None:
         """Fold in the partial report of a later span of the input (parallel runs merge in input order)."""
         rep = self.report
-        for name in ("read", "priced", "unpriced", "rejected", "skipped", "filtered"):
+        for name in ("read", "priced", "unpriced", "rejected", "skipped", "filtered", "excluded", "duplicates"):
             setattr(rep.accounting, name, getattr(rep.accounting, name) + getattr(other.accounting, name))
         for key, t in other.groups.items():
             g = rep.groups.get(key)
@@ -535,6 +719,12 @@ class ReportBuilder:
             if spend is None:
                 spend = rep.timeline[k] = Spend()
             spend.merge(v)
+        if not rep.fields_seen:
+            rep.fields_seen.update(other.fields_seen)
+        if other.first is not None and (rep.first is None or other.first < rep.first):
+            rep.first = other.first
+        if other.last is not None and (rep.last is None or other.last > rep.last):
+            rep.last = other.last
 
     def finish(self) -> Report:
         """Complete the totals: with one key per record they are the exact sum of the groups."""

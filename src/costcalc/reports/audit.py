@@ -49,7 +49,7 @@ class AuditSections:
 
     def text_money(self) -> Any:
         """The context text formats are written in: amounts with the report currency's sign."""
-        from .render import money_sign
+        from .money import money_sign
 
         return money_sign(self.currency.sign) if self.currency is not None else contextlib.nullcontext()
 

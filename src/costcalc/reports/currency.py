@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CostcalcError
-from .aggregate import Report, Totals
-from .ledger import NO_DAY, SCALE, Ledger, dollars
+from .aggregate import COST_PARTS, Report, Totals, timeline_amount
+from .ledger import NO_DAY, Ledger
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_RATE = Decimal(10) ** 9  # units per dollar; the weakest currencies trade in the tens of thousands
@@ -147,23 +147,21 @@ def load_fx_rates(path: str, currency: str) -> FxRates:
 
 # -- converting a report -----------------------------------------------------------------------------------------
 
-# Day-rate conversions sum per-day amounts times per-day rates as fractions and round once, here.
-CONVERTED_PLACES = 24
-
-
-def _convert(sums: dict[str, list[int]], fx: FxRates) -> list[Decimal]:
-    """Per-day exact parts (the ledger's units of 2^-200 $) → the converted amounts, rounded once."""
-    total = [Fraction(0)] * 9
+def _convert(sums: dict[str, list[int]], fx: FxRates) -> list[int]:
+    """Per-day exact amounts (the report's units of 10^-72 USD) → the converted amounts, summed as fractions
+    and rounded once to 10^-72."""
+    total = [Fraction(0)] * (len(COST_PARTS) + 2)
     for day, parts in sums.items():
         rate = Fraction(fx.rate(day))
         for i, v in enumerate(parts):
             if v:
-                total[i] += Fraction(v, SCALE) * rate
-    return [dollars(t, CONVERTED_PLACES) for t in total]
+                total[i] += v * rate
+    return [round(v) for v in total]
 
 
-def _totals(base: Totals, parts: list[Decimal]) -> Totals:
-    return base.with_amounts(parts[:7], parts[7], parts[8])
+def _totals(base: Totals, parts: list[int]) -> Totals:
+    n = len(COST_PARTS)
+    return base.with_amounts(parts[:n], parts[n], parts[n + 1])
 
 
 def convert_report(report: Report, ledger: Ledger | None, fx: FxRates) -> Report:
@@ -171,14 +169,14 @@ def convert_report(report: Report, ledger: Ledger | None, fx: FxRates) -> Report
     "(other)" by --top are folded after conversion, by the report itself. Day rates need the ledger's per-day
     sums (``Ledger(group_by=…)``); one fixed rate scales the report's exact sums directly."""
     if fx.fixed is not None:
-        rate = Decimal(fx.fixed)  # exact amounts times a decimal rate: exact
+        rate = Fraction(fx.fixed)
 
         def scaled(t: Totals) -> Totals:
-            return _totals(t, [v * rate for v in (*t.costs, t.recorded, t.recorded_computed)])
+            return _totals(t, [round(v * rate) for v in (*t.costs, t.recorded, t.recorded_computed)])
 
         return replace(report, groups={k: scaled(t) for k, t in report.groups.items()},
                        totals=scaled(report.totals),
-                       timeline={k: v.money.total * rate for k, v in report.timeline.items()})
+                       timeline={k: round(timeline_amount(v) * rate) for k, v in report.timeline.items()})
     if ledger is None:
         raise ValueError("day rates need the ledger's per-day sums")
     per_group: dict[tuple[str, ...], dict[str, list[int]]] = {}
@@ -193,5 +191,5 @@ def convert_report(report: Report, ledger: Ledger | None, fx: FxRates) -> Report
     timeline = {}
     for (day, k), v in report.timeline.items():
         day_rate = fx.rate(day) if _DAY.match(day) else Decimal(1)
-        timeline[(day, k)] = v.money.total * Decimal(day_rate)
+        timeline[(day, k)] = round(timeline_amount(v) * Fraction(day_rate))
     return replace(report, groups=groups, totals=totals, timeline=timeline)

@@ -21,7 +21,7 @@ import orjson
 
 from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..pricing.formulas import Pricer
-from .aggregate import NONE, key_function, legacy_parts
+from .aggregate import NONE, exact, key_function
 
 SCALE = 1 << 200
 # Decimal places of every exported amount: 12 (a millionth of a micro-dollar) is finer than any rate of the cost
@@ -209,9 +209,10 @@ class Ledger:
         keys: list[tuple[str, ...]] = [()]
         for fn in self._group_keys:
             keys = [(*k, part) for k in keys for part in fn(r, o.sheet)]
-        parts = [units(v) for v in legacy_parts(_money(o))]
+        # the report's amounts (Totals.costs: integers of 10^-72 USD), then the recorded cost and its computed one
+        parts = list(_money(o).report_units())
         if r.recorded_cost is not None:
-            parts += [units(Decimal(repr(r.recorded_cost))), parts[-1]]
+            parts += [exact(r.recorded_cost), parts[-1]]
         else:
             parts += [0, 0]
         # "G" rows are groups, the "T" row the report's total (a record with several tags counts once in it)

@@ -1,6 +1,8 @@
-"""Writers for reports: table (rich), json, jsonl (per record), csv and markdown, on one code path.
+"""Writers for reports: table (rich), json, jsonl (per record), csv and markdown, on one code path (the HTML
+report is ``html.py``).
 
-Nothing here prices anything: it formats what ``report.py`` and ``engine.py`` computed.
+Nothing here prices or adds anything: amounts come from ``money.figures`` over the ``Report`` that
+``aggregate`` (or another engine) built, so every format shows the same numbers.
 """
 
 from __future__ import annotations
@@ -8,36 +10,35 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
 import orjson
 
 from ..engines.streaming import NotPriced, Outcome, Priced, PricingEngine
-from ..pricing.exact import Spend, decimal_text
+from ..pricing.exact import decimal_text as plain_decimal
 from ..pricing.formulas import Pricer
 from ..rates.costmap import CostMapInfo
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
-from .aggregate import COST_PARTS, Report, Totals, to_float
+from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, to_float
+from .money import (
+    DECIMALS,
+    Figures,
+    Row,
+    decimal_text,
+    exact_text,
+    figures,
+    float_text,
+    round_units,
+    sign,
+    table_decimals,
+    usd,
+)
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
-
-
-# The sign text formats print amounts with: "$", or the currency of a converted report (``money_sign``).
-_SIGN = ["$"]
-
-
-@contextmanager
-def money_sign(sign: str) -> Iterator[None]:
-    """Print amounts with ``sign`` (€, £, "CHF ") inside the block: the hook of ``--currency``."""
-    previous, _SIGN[0] = _SIGN[0], sign
-    try:
-        yield
-    finally:
-        _SIGN[0] = previous
 
 
 def money(value: float) -> str:
@@ -51,15 +52,11 @@ def money(value: float) -> str:
         text = f"{a:.6f}"
     else:
         text = f"{a:.2e}"
-    return ("-" if value < 0 else "") + _SIGN[0] + text
+    return ("-" if value < 0 else "") + sign() + text
 
 
 def tokens(n: int) -> str:
     return f"{n:,}"
-
-
-def share(part: int, whole: int) -> str:
-    return f"{100.0 * float(part / whole):.1f}%" if whole else "-"
 
 
 def accounting_line(report: Report) -> str:
@@ -68,27 +65,57 @@ def accounting_line(report: Report) -> str:
             f"{a.skipped:,} skipped")
     if a.filtered:
         line += f", {a.filtered:,} outside --since/--until"
+    if a.excluded:
+        line += f", {a.excluded:,} left out by --where"
+    if a.duplicates:
+        line += f", {a.duplicates:,} duplicates dropped (same request id)"
     return line
 
 
 # -- JSON ----------------------------------------------------------------------------------------------
 
+def _amount(units: int, decimals: int = DECIMALS) -> orjson.Fragment:
+    """A JSON number written as the exact decimal (no float noise)."""
+    return orjson.Fragment(decimal_text(units, decimals).encode())
+
+
+def totals_dict(t: Totals, amounts: list[int], decimals: int = DECIMALS) -> dict[str, Any]:
+    out: dict[str, Any] = {"requests": t.requests, "tokens": dict(zip(TOKEN_PARTS, t.tokens)),
+                           "cost": {name: _amount(v, decimals) for name, v in zip(COST_PARTS, amounts)}}
+    if t.recorded_n:
+        out["recorded"] = {
+            "records": t.recorded_n,
+            "recorded_cost": orjson.Fragment(exact_text(t.recorded).encode()),
+            "computed_cost": orjson.Fragment(exact_text(t.recorded_computed).encode()),
+            "difference": orjson.Fragment(exact_text(t.recorded_computed - t.recorded).encode()),
+        }
+    return out
+
+
 def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
                 warnings: Iterable[str] = ()) -> dict[str, Any]:
-    """The ``--format json`` document (schema documented in the README)."""
+    """The ``--format json`` document (schema documented in the README). Money is in USD, exact decimals of at
+    most ``DECIMALS`` places; each cost column of ``groups`` adds up to ``totals`` (unless ``groups_overlap``)."""
+    fig = figures(report)
     groups = []
-    grand = report.totals.costs[6]
-    for key, totals in report.sorted_groups():
-        row = {"key": dict(zip(report.group_by, key))}
-        row.update(totals.as_dict())
-        row["share"] = float(totals.costs[6] / grand) if grand else None
+    for r in fig.rows:
+        row = {"key": dict(zip(report.group_by, r.key))}
+        row.update(totals_dict(r.totals, r.amounts))
+        row["share"] = None if r.share is None else _amount(r.share, fig.share_decimals)
+        if fig.compared:
+            row["previous"] = _previous_dict(report, r.key)
         groups.append(row)
     return {
         "costcalc_version": __version__,
         "cost_map": cost_map.as_dict(),
         "config": config_path,
+        "notes": report_notes(report, config_path),
+        "money": {"currency": "USD", "decimals": DECIMALS, "rounding": "half to even; groups add up to totals "
+                  "by largest remainder"},
+        "period": period_dict(report),
+        "where": list(report.where),
         "group_by": list(report.group_by),
-        "totals": report.totals.as_dict(),
+        "totals": totals_dict(report.totals, fig.total.amounts),
         "groups": groups,
         "groups_overlap": report.multi_key,
         "top": report.top,
@@ -100,13 +127,105 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         ],
         "rejected": [{"file": r.file, "line": r.line, "reason": r.reason} for r in report.rejected],
         "warnings": list(warnings),
+        **({"previous": {"since": when_iso(report, report.previous.since),
+                         "until": when_iso(report, report.previous.until),
+                         "totals": _previous_dict(report, None)}} if report.previous is not None else {}),
     }
 
 
+NO_CONFIG_NOTE = "no --config: priced from the public cost map only (the proxy's own prices, discounts and " \
+    "margins are not applied)"
+
+
+def _zone(report: Report) -> Any:
+    from datetime import timezone
+
+    if report.tz_name == "UTC":
+        return timezone.utc
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(report.tz_name)
+
+
+def when_text(report: Report, ts: float) -> str:
+    """A time as reports state it, in the report's zone: ``2026-03-01 10:00``."""
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts, _zone(report)).strftime("%Y-%m-%d %H:%M")
+
+
+def when_iso(report: Report, ts: float | None) -> str | None:
+    from datetime import datetime
+
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, _zone(report)).isoformat()
+
+
+def period_lines(report: Report) -> list[str]:
+    """What a report covers, stated in every format: the records' period, the window asked for, filters, and
+    the period compared with."""
+    zone = report.tz_name
+    if report.first is None or report.last is None:
+        covered = "period: no priced record carries a timestamp"
+    else:
+        covered = f"period: {when_text(report, report.first)} to {when_text(report, report.last)} {zone} " \
+                  "(first and last priced record)"
+    if report.since is None and report.until is None:
+        asked = "window: every record (no --since/--until)"
+    else:
+        start = "the beginning" if report.since is None else when_text(report, report.since)
+        end = "the end" if report.until is None else when_text(report, report.until)
+        asked = f"window: from {start} until {end} {zone} (end excluded)"
+    lines = [covered, asked]
+    if report.where:
+        lines.append("filters: " + ", ".join(report.where))
+    prev = report.previous
+    if prev is not None and prev.since is not None and prev.until is not None:
+        lines.append(f"compared with: {when_text(report, prev.since)} until {when_text(report, prev.until)} "
+                     f"{zone} (the previous period of the same length)")
+    return lines
+
+
+def period_dict(report: Report) -> dict[str, Any]:
+    out: dict[str, Any] = {"first": when_iso(report, report.first), "last": when_iso(report, report.last),
+                           "since": when_iso(report, report.since), "until": when_iso(report, report.until),
+                           "tz": report.tz_name}
+    return out
+
+
+def _previous_dict(report: Report, key: tuple[str, ...] | None) -> dict[str, Any] | None:
+    prev = report.previous
+    assert prev is not None
+    before = prev.totals if key is None else prev.groups.get(key)
+    now = report.totals if key is None else report.groups.get(key)
+    if before is None:
+        return None
+    out: dict[str, Any] = {"requests": before.requests,
+                           "total": orjson.Fragment(exact_text(before.costs[TOTAL]).encode())}
+    if now is not None and before.costs[TOTAL]:
+        out["change"] = orjson.Fragment(decimal_text(
+            round_units(now.costs[TOTAL] - before.costs[TOTAL], before.costs[TOTAL], 6), 6).encode())
+    return out
+
+
+def report_notes(report: Report, config_path: str | None) -> list[str]:
+    """Facts a reader must see in every format before trusting the numbers."""
+    notes = []
+    if not config_path:
+        notes.append(NO_CONFIG_NOTE)
+    return notes
+
+
+def _currency() -> str:
+    """The currency amounts are shown in: USD, or the one ``money.money_sign`` names."""
+    return "USD" if sign() == "$" else sign().strip()
+
+
 def exact_json(value: Any) -> Any:
-    """orjson's ``default``: an exact amount is written as a JSON number with every digit it has, no float."""
+    """orjson's ``default``: an exact amount (a Decimal) is written as a JSON number with every digit it has."""
     if isinstance(value, Decimal):
-        return orjson.Fragment(decimal_text(value))
+        return orjson.Fragment(plain_decimal(value))
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
@@ -160,32 +279,26 @@ def _rate_table(p: Pricer, rates: Any) -> list[tuple[str, dict[str, Any]]]:
     return table
 
 
-def record_costs(o: Priced) -> tuple[str, ...]:
-    """One record's exact amounts per COST_PARTS, as decimal text (what the report's totals add up)."""
-    band, units = o.measured
-    return band.money(1, units).report_texts()
-
-
 def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:
     if isinstance(o, Priced):
         r = o.record
-        parts = [orjson.Fragment(text) for text in record_costs(o)]
-        d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced", "cost": parts[-1],
-             "cost_parts": dict(zip(COST_PARTS[:-1], parts[:-1])),
+        amounts = [orjson.Fragment(text) for text in record_texts(o)]
+        d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced",
+             "cost": amounts[TOTAL], "cost_parts": dict(zip(COST_PARTS[:TOTAL], amounts)),
              "deployment": o.sheet.deployment.label if o.sheet.deployment else None,
              "provider": o.sheet.provider, "map_key": o.sheet.map_key, "shape": r.shape,
              "tokens": _tokens(r)}
         if engine is not None:
             d["prices"] = prices_used(engine, o)
         if r.recorded_cost is not None:
-            d["recorded_cost"] = r.recorded_cost
+            d["recorded_cost"] = orjson.Fragment(float_text(r.recorded_cost).encode())
         return d
     if isinstance(o, NotPriced):
         r = o.record
         d = {"file": r.file, "line": r.line, "model": r.model, "status": "unpriced", "cost": None,
              "reason": o.reason, "suggestions": list(o.suggestions), "shape": r.shape, "tokens": _tokens(r)}
-        if r.recorded_cost is not None:
-            d["recorded_cost"] = r.recorded_cost  # what the log says was charged, kept for reconciling
+        if r.recorded_cost is not None:  # what the log says was charged, kept for reconciling
+            d["recorded_cost"] = orjson.Fragment(float_text(r.recorded_cost).encode())
         return d
     if isinstance(o, Rejected):
         return {"file": o.file, "line": o.line, "model": o.model, "status": "rejected", "cost": None,
@@ -195,34 +308,223 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
 
 def _tokens(r: Any) -> dict[str, int]:
     return {"prompt": r.prompt_tokens, "completion": r.completion_tokens, "cache_read": r.cache_read_tokens,
-            "cache_write": r.cache_write_tokens, "reasoning": r.reasoning_tokens}
+            "cache_write": r.cache_write_tokens, "cache_write_1h": r.cache_write_1h_tokens,
+            "reasoning": r.reasoning_tokens}
+
+
+def record_texts(o: Priced) -> tuple[str, ...]:
+    """One record's exact amounts per COST_PARTS as decimal text, the same integers its group adds up
+    (pricing/exact.py): the report's totals are exactly the sum of these."""
+    band, units = o.measured
+    return band.money(1, units).report_texts()
 
 
 def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngine) -> None:
     dumps = orjson.dumps
     for o in outcomes:
-        out.write(dumps(record_dict(o, engine), default=exact_json))
+        out.write(dumps(record_dict(o, engine)))
         out.write(b"\n")
 
 
-# -- rows shared by table, csv and markdown ----------------------------------------------------------------
+# -- columns shared by table, markdown and html -----------------------------------------------------------
 
-def row_headers(report: Report) -> list[str]:
-    """Columns shared by table and markdown; the adjustment column only when discounts/margins applied."""
-    sign = _SIGN[0].strip()
-    heads = ["requests", "input tok", "cached tok", "output tok", f"input {sign}", f"cache {sign}", f"output {sign}"]
-    if report.totals.costs[5]:
-        heads.append(f"adjust {sign}")
-    return [*heads, f"total {sign}", "share"]
+@dataclass(frozen=True)
+class Column:
+    """One numeric column: its ``--columns`` name, header, and cell from (totals, shown amounts, share)."""
+
+    name: str
+    title: str
+    cell: Callable[[Row, Figures], str]
+    # what makes the column worth showing when it is optional: token part or cost part indexes that are non-zero
+    tokens: tuple[int, ...] = ()
+    costs: tuple[int, ...] = ()
+
+    @property
+    def header(self) -> str:
+        """The title, money columns in the report's currency (``money.money_sign``)."""
+        return self.title.replace("$", sign().strip()) if sign() != "$" else self.title
 
 
-def _row(report: Report, totals: Totals) -> list[str]:
-    c = totals.costs
-    cells = [tokens(totals.requests), tokens(totals.tokens[0]), tokens(totals.tokens[1]), tokens(totals.tokens[3]),
-             money(to_float(c[0])), money(to_float(c[1] + c[2])), money(to_float(c[3] + c[4]))]
-    if report.totals.costs[5]:
-        cells.append(money(to_float(c[5])))
-    return [*cells, money(to_float(c[6])), share(c[6], report.totals.costs[6])]
+def _tok(i: int) -> Callable[[Row, Figures], str]:
+    return lambda r, f: tokens(r.totals.tokens[i])
+
+
+def _usd(*parts: int) -> Callable[[Row, Figures], str]:
+    return lambda r, f: usd(sum(r.amounts[p] for p in parts), f.decimals)
+
+
+def _share_cell(r: Row, f: Figures) -> str:
+    return "-" if r.share is None else decimal_text(r.share // 10 ** (f.share_decimals - 3), 1, strip=False) + "%"
+
+
+def _previous_cell(r: Row, f: Figures) -> str:
+    return "-" if r.previous is None else usd(r.previous, f.decimals)
+
+
+def change_text(now: int, before: int | None) -> str:
+    """The change from the previous period, in percent of it: ``+12.5%``; ``new`` when it had nothing."""
+    if before is None or before == 0:
+        return "new" if now else "-"
+    tenths = round_units((now - before) * 100, before, 1)  # percent of the previous period, one decimal
+    return ("+" if tenths > 0 else "") + decimal_text(tenths, 1, strip=False) + "%"
+
+
+def _change_cell(r: Row, f: Figures) -> str:
+    return change_text(r.amounts[TOTAL], r.previous)
+
+
+COLUMNS = {c.name: c for c in (
+    Column("requests", "requests", lambda r, f: tokens(r.totals.requests)),
+    Column("input_tokens", "in tok", _tok(0)),
+    Column("input_cost", "in $", _usd(0, 1, 2, 3)),
+    Column("uncached_tokens", "uncached tok", _tok(1)),
+    Column("uncached_cost", "uncached $", _usd(0)),
+    Column("cache_read_tokens", "cache read tok", _tok(2), (2,), (1,)),
+    Column("cache_read_cost", "cache read $", _usd(1), (2,), (1,)),
+    Column("cache_write_5m_tokens", "write 5m tok", _tok(3), (3,), (2,)),
+    Column("cache_write_5m_cost", "write 5m $", _usd(2), (3,), (2,)),
+    Column("cache_write_1h_tokens", "write 1h tok", _tok(4), (4,), (3,)),
+    Column("cache_write_1h_cost", "write 1h $", _usd(3), (4,), (3,)),
+    Column("output_tokens", "out tok", _tok(5)),
+    Column("output_cost", "out $", _usd(4)),
+    Column("discount", "discount $", _usd(5), (), (5,)),
+    Column("margin", "margin $", _usd(6), (), (6,)),
+    Column("total", "total $", _usd(TOTAL)),
+    Column("share", "share", _share_cell),
+    Column("previous", "previous $", _previous_cell),
+    Column("change", "change", _change_cell),
+)}
+
+# Column sets from narrow to wide: the table shows the widest that fits the terminal.
+COMPACT = ("requests", "input_tokens", "output_tokens", "total", "share")
+MEDIUM = ("requests", "input_tokens", "input_cost", "output_tokens", "output_cost", "discount", "margin", "total",
+          "share")
+FULL = ("requests", "uncached_tokens", "uncached_cost", "cache_read_tokens", "cache_read_cost",
+        "cache_write_5m_tokens", "cache_write_5m_cost", "cache_write_1h_tokens", "cache_write_1h_cost",
+        "output_tokens", "output_cost", "discount", "margin", "total", "share")
+
+
+def present(report: Report, names: Iterable[str]) -> list[Column]:
+    """The columns of ``names`` that have something to show (an optional part that is zero everywhere is left
+    out: no discount column without a discount)."""
+    t = report.totals
+    out = []
+    for name in names:
+        c = COLUMNS[name]
+        if (c.tokens or c.costs) and not any(t.tokens[i] for i in c.tokens) and not any(t.costs[i] for i in c.costs):
+            continue
+        out.append(c)
+    return out + _compared(report)
+
+
+def _compared(report: Report) -> list[Column]:
+    """With --compare: the previous period's total and the change, after the usual columns."""
+    return [COLUMNS["previous"], COLUMNS["change"]] if report.previous is not None else []
+
+
+def parse_columns(spec: Iterable[str]) -> list[str]:
+    """``--columns a,b`` (repeatable) → column names, in the order given; an unknown name is an error."""
+    from ..errors import UsageError
+
+    names = [n.strip() for item in spec for n in item.split(",") if n.strip()]
+    for n in names:
+        if n not in COLUMNS:
+            raise UsageError(f"--columns: unknown column {n!r} (known: {', '.join(COLUMNS)})")
+    return names
+
+
+def elide(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters in the middle, keeping both ends (ids and paths differ at the end)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    head = (width - 1 + 1) // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+@dataclass
+class Layout:
+    """What a text table shows: label widths (one per group key) and the numeric columns."""
+
+    label_widths: list[int]
+    columns: list[Column]
+
+
+_MIN_LABEL = 6
+_GAP = 3  # between two columns: rich's padding either side of the (blank) divider
+
+
+def _cells(report: Report, fig: Figures, columns: list[Column]) -> tuple[list[list[str]], list[str]]:
+    rows = [[c.cell(r, fig) for c in columns] for r in fig.rows]
+    total = [c.cell(fig.total, fig) for c in columns]
+    return rows, total
+
+
+def layout(report: Report, fig: Figures, width: int | None, wide: bool = False,
+           columns: list[str] | None = None) -> Layout:
+    """The widest column set that fits ``width`` with the labels readable; ``wide``: every column; ``columns``:
+    exactly those. The label columns are never dropped: they get what the numbers leave, at least 6 each."""
+    labels = [[printable(r.key[i]) for r in fig.rows] for i in range(len(report.group_by))]
+    needed = [max([len(report.group_by[i]), len("total"), *map(len, labels[i])]) for i in range(len(labels))]
+    if columns is not None:
+        candidates = [[COLUMNS[n] for n in columns]]
+    elif wide:
+        candidates = [[COLUMNS[n] for n in FULL] + _compared(report)]
+    else:
+        candidates = [present(report, FULL), present(report, MEDIUM), present(report, COMPACT)]
+    for cols in candidates:
+        rows, total = _cells(report, fig, cols)
+        numeric = sum(max([len(c.header), len(total[i]), *(len(r[i]) for r in rows)]) for i, c in enumerate(cols))
+        room = None if width is None or wide else width - numeric - _GAP * (len(cols) + len(needed) - 1)
+        wanted = [min(n, 20) for n in needed]
+        if room is None or room >= sum(wanted) or cols is candidates[-1]:
+            break
+    if room is None or room >= sum(needed):
+        return Layout(needed, cols)
+    # what is left goes to the label columns, in turn to those that still need more: never less than 6 each
+    # (the numbers then give way), so a label is shortened, never cut to nothing
+    widths = [min(n, _MIN_LABEL) for n in needed]
+    spare = room - sum(widths)
+    while spare > 0 and any(w < n for w, n in zip(widths, needed)):
+        for i, n in enumerate(needed):
+            if spare > 0 and widths[i] < n:
+                widths[i] += 1
+                spare -= 1
+    return Layout(widths, cols)
+
+
+def write_csv(report: Report, out: IO[str]) -> None:
+    """One row per group and a TOTAL row: token counts per part, exact costs per part, share of the total."""
+    fig = figures(report)
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([*report.group_by, "requests", *(f"{p}_tokens" for p in TOKEN_PARTS),
+                *(f"{p}_cost" for p in COST_PARTS), "share", *(["previous_total_cost"] if fig.compared else [])])
+    for r in fig.rows:
+        t = r.totals
+        w.writerow([*r.key, t.requests, *t.tokens, *(decimal_text(v, DECIMALS) for v in r.amounts),
+                    "" if r.share is None else decimal_text(r.share, fig.share_decimals),
+                    *([] if not fig.compared else [_prev_csv(report, r.key)])])
+    t = report.totals
+    w.writerow(["TOTAL", *[""] * (len(report.group_by) - 1), t.requests, *t.tokens,
+                *(decimal_text(v, DECIMALS) for v in fig.total.amounts), "1" if t.costs[TOTAL] > 0 else "",
+                *([] if not fig.compared else [_prev_csv(report, None)])])
+
+
+def _prev_csv(report: Report, key: tuple[str, ...] | None) -> str:
+    prev = report.previous
+    assert prev is not None
+    before = prev.totals if key is None else prev.groups.get(key)
+    return "" if before is None else exact_text(before.costs[TOTAL])
+
+
+def rounding_note(report: Report, fig: Figures) -> str:
+    if fig.overlap:
+        return (f"amounts in {_currency()}, rounded to {fig.decimals} decimals; a record in several groups counts "
+                "in each, so the rows add up to more than the total")
+    return (f"amounts in {_currency()}, rounded to {fig.decimals} decimals so that each column adds up to its total "
+            "(a row's parts may differ from its total in the last decimal)")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -242,31 +544,25 @@ def _key_cells(report: Report, key: tuple[str, ...], previous: tuple[str, ...] |
     return cells
 
 
-def write_csv(report: Report, out: IO[str]) -> None:
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow([*report.group_by, "requests", "input_tokens", "cached_tokens", "cache_write_tokens",
-                "output_tokens", "reasoning_tokens", *(f"{p}_cost" for p in COST_PARTS), "share"])
-    grand = report.totals.costs[6]
-    for key, t in report.sorted_groups():
-        w.writerow([*key, t.requests, *t.tokens, *(decimal_text(v) for v in t.costs),
-                    repr(float(t.costs[6] / grand)) if grand else ""])
-    t = report.totals
-    w.writerow(["TOTAL", *[""] * (len(report.group_by) - 1), t.requests, *t.tokens,
-                *(decimal_text(v) for v in t.costs), "1.0" if grand else ""])
-
-
-def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = ()) -> None:
-    headers = [*report.group_by, *row_headers(report)]
-    out.write("| " + " | ".join(headers) + " |\n")
+def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = (), config_path: str | None = None,
+                   columns: list[str] | None = None) -> None:
+    fig = figures(report, table_decimals(report))
+    cols = [COLUMNS[n] for n in columns] if columns is not None else present(report, FULL)
+    for note in report_notes(report, config_path):
+        out.write(f"> **note:** {_md(note)}\n\n")
+    out.write("".join(f"{_md(line)}  \n" for line in period_lines(report)) + "\n")
+    headers = [*report.group_by, *(c.header for c in cols)]
+    out.write("| " + " | ".join(_md(h) for h in headers) + " |\n")
     out.write("|" + "|".join("---" if i < len(report.group_by) else "---:" for i in range(len(headers))) + "|\n")
+    rows, total = _cells(report, fig, cols)
     prev = None
-    for key, t in report.sorted_groups():
-        cells = [_md(c) for c in _key_cells(report, key, prev)] + _row(report, t)
-        out.write("| " + " | ".join(cells) + " |\n")
+    for r, cells in zip(fig.rows, rows):
+        key = r.key
+        out.write("| " + " | ".join([_md(c) for c in _key_cells(report, key, prev)] + cells) + " |\n")
         prev = key
-    total = ["**total**", *[""] * (len(report.group_by) - 1), *_row(report, report.totals)]
-    out.write("| " + " | ".join(total) + " |\n\n")
-    out.write(accounting_line(report) + "\n")
+    out.write("| " + " | ".join(["**total**", *[""] * (len(report.group_by) - 1), *total]) + " |\n\n")
+    out.write(accounting_line(report) + "\n\n")
+    out.write(rounding_note(report, fig) + "\n")
     _md_unpriced(report, out)
     for w in warnings:
         out.write(f"\n> warning: {_md(w)}")
@@ -287,30 +583,47 @@ def _md_unpriced(report: Report, out: IO[str]) -> None:
 
 
 def write_table(report: Report, console: Any, warnings: Iterable[str] = (), title: str | None = None,
-                chart: bool = False) -> None:
+                chart: bool = False, config_path: str | None = None, wide: bool = False,
+                columns: list[str] | None = None) -> None:
     from rich import box
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, show_footer=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in report.group_by:
-        table.add_column(name, overflow="fold", min_width=8)
-    for h in row_headers(report):
-        table.add_column(h, justify="right", no_wrap=True)
+    for note in report_notes(report, config_path):
+        console.print(Text(f"note: {note}", style="bold yellow"))
+    for line in period_lines(report):
+        console.print(Text(printable(line)))
+    fig = figures(report, table_decimals(report))
+    lay = layout(report, fig, None if wide else console.width, wide=wide, columns=columns)
+    table = Table(title=title, show_footer=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+                  show_edge=False)
+    for name, w in zip(report.group_by, lay.label_widths):
+        table.add_column(elide(name, w), min_width=w, max_width=w, no_wrap=True, overflow="ellipsis")
+    for c in lay.columns:
+        table.add_column(c.header, justify="right", no_wrap=True)
+    rows, total = _cells(report, fig, lay.columns)
     prev = None
-    for key, t in report.sorted_groups():
-        table.add_row(*[Text(c) for c in _key_cells(report, key, prev)], *_row(report, t))
+    for r, cells in zip(fig.rows, rows):
+        key = r.key
+        labels = [Text(elide(c, w)) for c, w in zip(_key_cells(report, key, prev), lay.label_widths)]
+        table.add_row(*labels, *cells)
         prev = key
     table.add_section()
-    table.add_row(Text("total", style="bold"), *[""] * (len(report.group_by) - 1),
-                  *_row(report, report.totals), style="bold")
-    console.print(table)
+    table.add_row(Text("total", style="bold"), *[""] * (len(report.group_by) - 1), *total, style="bold")
+    if wide:  # as wide as the table wants: the terminal wraps it, a file or pager keeps it
+        from rich.measure import Measurement
+
+        width = console.width
+        console.width = max(width, Measurement.get(console, console.options.update(width=10_000), table).maximum)
+        console.print(table)
+        console.width = width
+    else:
+        console.print(table)
     if chart:
         write_chart(report, console)
     console.print(Text(accounting_line(report)))
-    if report.multi_key:
-        console.print(Text("note: a record with several tags counts under each, so group totals exceed the total"))
+    console.print(Text(rounding_note(report, fig)))
     if report.unpriced:
         buf = io.StringIO()
         _md_unpriced(report, buf)
@@ -340,34 +653,84 @@ def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outco
 
 # -- CSV per record ---------------------------------------------------------------------------------------
 
-RECORD_CSV_FIELDS = ("file", "line", "status", "model", "deployment", "provider", "prompt_tokens",
-                     "completion_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+RECORD_CSV_FIELDS = ("file", "line", "status", "timestamp", "request_id", "team", "user", "key", "customer",
+                     "tags", "model", "deployment", "provider", *(f"{p}_tokens" for p in TOKEN_PARTS),
                      *(f"{p}_cost" for p in COST_PARTS), "recorded_cost", "reason")
 
 
+def _when(ts: float | None) -> str:
+    from datetime import datetime, timezone
+
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _record_tokens(r: Any) -> list[int]:
+    read, write, write_1h = r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens
+    return [r.prompt_tokens, max(r.prompt_tokens - read - write, 0), read, write - write_1h, write_1h,
+            r.completion_tokens, r.reasoning_tokens]
+
+
 def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = True) -> None:
+    """One row per input line: when, request id, who (team, user, key, customer, tags), what (model,
+    deployment, provider), every token part and every cost part (exact decimals), and why when not priced."""
+    from .aggregate import NONE, name_of, request_id, tags_of
+
     w = csv.writer(out, lineterminator="\n")
     if header:
         w.writerow(RECORD_CSV_FIELDS)
+    blank_costs = [""] * len(COST_PARTS)
     for o in outcomes:
         if isinstance(o, (Priced, NotPriced)):
             r = o.record
             sheet = o.sheet
             dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
             provider = sheet.provider if sheet is not None and sheet.provider else ""
-            costs = list(record_costs(o)) if isinstance(o, Priced) else [""] * len(COST_PARTS)
+            if isinstance(o, Priced):
+                costs = list(record_texts(o))
+            else:
+                costs = blank_costs
+            names = [name_of(r, what) for what in ("team", "user", "key", "customer")]
+            tags = ";".join(t for t in tags_of(r) if t != NONE)
             reason = o.reason if isinstance(o, NotPriced) else ""
-            w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", r.model, dep, provider,
-                        r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
-                        r.reasoning_tokens, *costs, "" if r.recorded_cost is None else repr(r.recorded_cost),
-                        reason])
+            w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", _when(r.timestamp),
+                        request_id(r) or "", *("" if n == NONE else printable(n) for n in names), printable(tags),
+                        r.model, dep, provider, *_record_tokens(r), *costs,
+                        "" if r.recorded_cost is None else float_text(r.recorded_cost), reason])
         else:
             status = "rejected" if isinstance(o, Rejected) else "skipped"
-            w.writerow([o.file, o.line, status, getattr(o, "model", "") or "", "", "", "", "", "", "", "",
-                        *[""] * len(COST_PARTS), "", o.reason])
+            w.writerow([o.file, o.line, status, "", "", "", "", "", "", "", getattr(o, "model", "") or "", "", "",
+                        *[""] * len(TOKEN_PARTS), *blank_costs, "", o.reason])
 
 
 # -- --explain ---------------------------------------------------------------------------------------------
+
+def explain_dict(engine: PricingEngine, o: Outcome) -> dict[str, Any]:
+    """``--explain --format json``: the per-record document plus the resolution rule, each charge as
+    units × rate = cost with the rate's key and source, and the discount and margin applied."""
+    d = record_dict(o, engine)
+    if not isinstance(o, Priced):
+        return d
+    r = o.record
+    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    d["rule"] = o.sheet.rule
+    if isinstance(p, Pricer):
+        charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                            r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens,
+                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
+        d["charges"] = [{"part": c.part, "units": c.units, "rate": c.rate, "key": c.key,
+                         "source": c.source or "default", "cost": orjson.Fragment(float_text(c.cost).encode())}
+                        for c in charges]
+        if o.cost.adjustment and not r.batch:
+            a = p.adjust
+            texts = record_texts(o)
+            d["adjustment"] = {"discount_rate": a.discount, "margin_percentage": a.margin_pct,
+                               "margin_fixed": a.margin_fixed,
+                               "discount": orjson.Fragment(texts[COST_PARTS.index("discount")]),
+                               "margin": orjson.Fragment(texts[COST_PARTS.index("margin")])}
+    return d
+
 
 def explain_record(engine: PricingEngine, o: Outcome) -> str:
     """How one record's cost was reached (control characters from the logs made visible)."""
@@ -403,14 +766,14 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
     base = o.cost.total - o.cost.adjustment
     if o.cost.adjustment:
         a = p.adjust
-        parts = []
+        lines.append(f"  subtotal {base:.10g}")
         if a.discount:
-            parts.append(f"discount {a.discount:.4g}")
-        if a.margin_pct:
-            parts.append(f"margin {a.margin_pct:.4g}")
-        if a.margin_fixed:
-            parts.append(f"+ fixed {a.margin_fixed:.4g}")
-        lines.append(f"  subtotal {base:.10g}; {', '.join(parts)} → adjustment {o.cost.adjustment:+.10g}")
+            lines.append(f"  discount {a.discount:.4g} of the subtotal {o.cost.discount:+.10g}")
+        margin = float_text(o.cost.adjustment - o.cost.discount, 12)
+        if a.margin_pct or a.margin_fixed:
+            rule = " + ".join(([f"{a.margin_pct:.4g} of the discounted subtotal"] if a.margin_pct else [])
+                              + ([f"fixed {a.margin_fixed:.4g}"] if a.margin_fixed else []))
+            lines.append(f"  margin {rule} {'+' if not margin.startswith('-') else ''}{margin}")
     lines.append(f"  total {o.cost.total:.10g} USD")
     if r.recorded_cost is not None:
         lines.append(f"  recorded {r.recorded_cost:.10g} USD (difference {o.cost.total - r.recorded_cost:+.10g})")
@@ -423,141 +786,35 @@ def write_chart(report: Report, console: Any, width: int = 40) -> None:
     """Horizontal bars of spend per group (per time bucket when grouping by time), drawn with rich."""
     from rich.table import Table
     from rich.text import Text
-    rows = report.sorted_groups()
+    fig = figures(report, table_decimals(report))  # the same amounts as the table above it
+    rows = [(r.key, r.totals, r.amounts[TOTAL]) for r in fig.rows]
     if report.group_by[0] in ("hour", "day", "week", "month"):
-        rows = sorted(rows, key=lambda kv: kv[0])
-    peak = max((t.costs[6] for _, t in rows), default=0)
+        rows.sort(key=lambda row: row[0])
+    peak = max((t.costs[TOTAL] for _, t, _ in rows), default=0)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column("group", overflow="fold")
     table.add_column("bar")
     table.add_column("spend", justify="right")
-    for key, t in rows:
-        n = 0 if not peak else t.costs[6] * width / peak
+    for key, t, shown in rows:
+        n = 0 if peak <= 0 else max(t.costs[TOTAL], 0) * width / peak
         full = int(n)
         bar = "█" * full + ("▌" if n - full >= 0.5 else "")
-        table.add_row(Text(" / ".join(key)), Text(bar, style="cyan"), money(to_float(t.costs[6])))
+        table.add_row(Text(printable(" / ".join(key))), Text(bar, style="cyan"), usd(shown, fig.decimals))
     console.print(table)
 
 
-# -- HTML ----------------------------------------------------------------------------------------------------
-
-_PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
-
-
-def _svg_timeline(report: Report) -> str:
-    """Stacked bars of spend per day by the first group key, inline SVG (no scripts, no external assets)."""
-    from html import escape
-    if not report.timeline:
-        return "<p>No timestamps: no spend-over-time chart.</p>"
-    days = sorted({d for d, _ in report.timeline})
-    # a Spend, or an amount already converted to another currency
-    spent = {dk: s.money.total if isinstance(s, Spend) else s for dk, s in report.timeline.items()}
-    per_key: dict[str, Any] = {}
-    for (_, k), v in spent.items():
-        per_key[k] = per_key.get(k, 0) + v
-    keys = [k for k, _ in sorted(per_key.items(), key=lambda kv: -kv[1])]
-    shown, rest = keys[: len(_PALETTE) - 1], keys[len(_PALETTE) - 1:]
-    series = shown + (["(other)"] if rest else [])
-    stacks = []
-    for d in days:
-        vals = [spent.get((d, k), 0) for k in shown]
-        if rest:
-            vals.append(sum(spent.get((d, k), 0) for k in rest))
-        stacks.append([to_float(v) for v in vals])
-    peak = max((sum(s) for s in stacks), default=0.0) or 1.0
-    w, h, left, bottom, top = 720, 260, 70, 40, 10
-    bw = (w - left - 10) / max(len(days), 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 20 * len(series)}" '
-             f'role="img" aria-label="spend per day">']
-    parts.append(f'<line x1="{left}" y1="{h - bottom}" x2="{w - 10}" y2="{h - bottom}" stroke="#888"/>')
-    parts.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="11">{escape(money(peak))}</text>')
-    parts.append(f'<text x="{left - 6}" y="{h - bottom}" text-anchor="end" font-size="11">{escape(_SIGN[0])}0</text>')
-    for i, (d, stack) in enumerate(zip(days, stacks)):
-        x = left + i * bw
-        y = h - bottom
-        for j, v in enumerate(stack):
-            bh = (h - bottom - top) * v / peak
-            y -= bh
-            title = escape(f"{d} {series[j]}: {money(v)}")
-            parts.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(bw - 2, 1):.1f}" height="{bh:.1f}" '
-                         f'fill="{_PALETTE[j]}"><title>{title}</title></rect>')
-        if len(days) <= 31 or i % max(len(days) // 15, 1) == 0:
-            parts.append(f'<text x="{x + bw / 2:.1f}" y="{h - bottom + 14}" text-anchor="middle" '
-                         f'font-size="10">{escape(d[5:])}</text>')
-    for j, name in enumerate(series):
-        y = h + 4 + 20 * j
-        parts.append(f'<rect x="{left}" y="{y}" width="12" height="12" fill="{_PALETTE[j]}"/>')
-        parts.append(f'<text x="{left + 18}" y="{y + 11}" font-size="12">{escape(name)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def write_html(report: Report, out: IO[str], doc: dict[str, Any]) -> None:
-    """One self-contained HTML file: the tables and an inline SVG chart; every string escaped."""
-    from html import escape
-
-    heads = [*report.group_by, *row_headers(report)]
-    rows = []
-    prev = None
-    for key, t in report.sorted_groups():
-        cells = _key_cells(report, key, prev) + _row(report, t)
-        rows.append("<tr>" + "".join(
-            f'<td class="{"k" if i < len(report.group_by) else "n"}">{escape(c)}</td>' for i, c in enumerate(cells)
-        ) + "</tr>")
-        prev = key
-    total = ["total", *[""] * (len(report.group_by) - 1), *_row(report, report.totals)]
-    rows.append('<tr class="total">' + "".join(
-        f'<td class="{"k" if i < len(report.group_by) else "n"}">{escape(c)}</td>' for i, c in enumerate(total)
-    ) + "</tr>")
-    cm = doc["cost_map"]
-    extras = []
-    if report.unpriced:
-        items = "".join(f"<li><code>{escape(u.model)}</code> × {u.count}: {escape(u.reason)}</li>"
-                        for u in sorted(report.unpriced.values(), key=lambda u: (-u.count, u.model)))
-        extras.append(f"<h2>Unpriced models</h2><ul>{items}</ul>")
-    if report.rejected:
-        items = "".join(f"<li>{escape(r.file)}:{r.line}: {escape(r.reason)}</li>" for r in report.rejected)
-        extras.append(f"<h2>Rejected lines</h2><ul>{items}</ul>")
-    if doc["warnings"]:
-        items = "".join(f"<li>{escape(w)}</li>" for w in doc["warnings"])
-        extras.append(f"<h2>Warnings</h2><ul>{items}</ul>")
-    out.write(f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>LLM spend report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-th, td {{ padding: 4px 10px; border-bottom: 1px solid #ddd; }}
-th {{ text-align: left; background: #f4f4f4; }}
-td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-tr.total td {{ font-weight: bold; border-top: 2px solid #888; }}
-.meta {{ color: #666; font-size: 90%; }}
-</style>
-</head>
-<body>
-<h1>LLM spend report</h1>
-<p class="meta">Priced with {escape(str(cm['source']))} (LiteLLM {escape(str(cm['litellm_version']))},
-sha256 {escape(str(cm['sha256'])[:12])}…); config {escape(str(doc['config'] or '(none)'))};
-costcalc {escape(str(doc['costcalc_version']))}.</p>
-<h2>Spend per day by {escape(report.group_by[0])}</h2>
-{_svg_timeline(report)}
-<h2>Spend by {escape(" / ".join(report.group_by))}</h2>
-<table>
-<thead><tr>{"".join(f"<th>{escape(h)}</th>" for h in heads)}</tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
-<p>{escape(accounting_line(report))}</p>
-{"".join(extras)}
-</body>
-</html>
-""")
-
-
 # -- --reconcile ---------------------------------------------------------------------------------------------
+
+def reconcile_dict(gaps: Iterable[Any]) -> list[dict[str, Any]]:
+    """The --reconcile groups for JSON, amounts as exact decimals like every amount of the report."""
+    out = []
+    for g in gaps:
+        d = g.as_dict()
+        for name in ("recorded_cost", "computed_cost", "difference"):
+            d[name] = orjson.Fragment(float_text(d[name]).encode())
+        out.append(d)
+    return out
+
 
 def _reconcile_rows(gaps: Iterable[Any]) -> list[list[str]]:
     rows = []

@@ -12,13 +12,13 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from ..engines import parallel
 from ..engines.streaming import Outcome, PricingEngine
-from ..reading.jsonl import Span, read_usage
+from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
 
@@ -54,7 +54,9 @@ class PriceRun:
     make_builder: Callable[[], ReportBuilder]
     writer: RecordWriter | None = None  # None: aggregate report only
     keep_rejects: bool = False
-    progress: Callable[[Iterable[LineResult]], Iterable[LineResult]] | None = None
+    # a progress display: (items, how far the read has got, lines each item stands for) → the same items; items
+    # are input lines in one process, finished spans with --jobs
+    progress: Callable[[Iterable[Any], ReadPosition, Callable[[Any], int]], Iterable[Any]] | None = None
 
     def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
                 jobs: int | None = 1) -> Report:
@@ -64,12 +66,24 @@ class PriceRun:
         spans = parallel.plan(paths, jobs, numbered=numbered) if jobs != 1 else None
         if spans is None:
             builder = self.make_builder()
-            self._one(builder, read_usage(paths), out, rejects_out, first=True)
+            position = ReadPosition(expand_paths(paths)) if self.progress is not None else None
+            self._one(builder, read_usage(paths, position=position), out, rejects_out, first=True, position=position)
             return builder.finish()
         builder = self.make_builder()
+        results: Iterable[Any] = parallel.run(list(enumerate(spans)), jobs, self._worker)
+        if self.progress is not None:
+            position = ReadPosition(expand_paths(paths))
+            results = self.progress(_spans_done(results, spans, position), position, lambda result: result[4])
+        parts = list(zip(spans, results))
+        if builder.dedupe and _shared_ids(report for _, (report, *_) in parts):
+            # the same request in two spans: only one process can count it once, so price again in one
+            for _, (_, _, out_path, rejects_path, _) in parts:
+                for path in (out_path, rejects_path):
+                    if path is not None:
+                        os.unlink(path)
+            return self.execute(paths, out, rejects_out, jobs=1)
         offset, path_now = 0, None
-        for (_, span), (report, warnings, out_path, rejects_path, lines) in zip(
-                enumerate(spans), parallel.run(list(enumerate(spans)), jobs, self._worker)):
+        for span, (report, warnings, out_path, rejects_path, lines) in parts:
             if not numbered:
                 if span[0] != path_now:
                     offset, path_now = 0, span[0]
@@ -91,12 +105,14 @@ class PriceRun:
         """An aggregate report with the DuckDB engine; the lines it leaves go through the Python engine here.
         Raises ``engines.duckdb_engine.Unsupported`` before anything is counted when DuckDB cannot take the run."""
         from ..engines.duckdb_engine import run_aggregate
-        from .aggregate import tz_name
+        from .aggregate import field_paths, tz_name
 
         builder = self.make_builder()
         specs = builder.key_specs()
         done = run_aggregate(self.engine, paths, specs, since=builder.since, until=builder.until,
-                             timeline_tz=tz_name(builder.tz) if builder.timeline else None)
+                             timeline_tz=tz_name(builder.tz) if builder.timeline else None, dedupe=builder.dedupe)
+        if done.first_raw:
+            builder.report.fields_seen.update(field_paths(done.first_raw))
         for row in done.sums:
             builder.add_sums(row)
         for outcome, count in done.unpriced:
@@ -110,12 +126,12 @@ class PriceRun:
         return builder.finish()
 
     def _one(self, builder: ReportBuilder, lines: Iterable[LineResult], out: IO[bytes] | None,
-             rejects_out: IO[bytes] | None, first: bool) -> None:
+             rejects_out: IO[bytes] | None, first: bool, position: ReadPosition | None = None) -> None:
         from .render import write_rejects
 
         results: Iterable[Any] = builder.window(lines)
-        if self.progress is not None:
-            results = self.progress(results)
+        if self.progress is not None and position is not None:
+            results = self.progress(results, position, _one_line)
         if rejects_out is not None:
             results = write_rejects(results, rejects_out)
         if self.writer is None:
@@ -146,7 +162,32 @@ class PriceRun:
             for fh in (out_fh, rejects_fh):
                 if fh is not None:
                     fh.close()
-        return builder.report, dict(self.engine.warnings), out_path, rejects_path, sum(counts)
+        report = builder.report
+        # the parent only checks whether two spans met the same id: hashes are enough (forked workers share
+        # the hash seed) and a collision costs a second run in one process, never a wrong count
+        report.request_ids = {hash(rid): ("", 0) for rid in report.request_ids}  # type: ignore[misc]
+        return report, dict(self.engine.warnings), out_path, rejects_path, sum(counts)
+
+
+def _one_line(result: Any) -> int:
+    return 1
+
+
+def _spans_done(results: Iterable[Any], spans: list[Span], position: ReadPosition) -> Iterator[Any]:
+    """Worker results, moving ``position`` past each span as its result arrives (spans finish in order)."""
+    for result, (path, start, end, _) in zip(results, spans):
+        position.done += (os.path.getsize(path) if end is None else end) - start
+        yield result
+
+
+def _shared_ids(reports: Iterable[Report]) -> bool:
+    """Whether two partial reports counted the same request id (by hash, see ``_worker``)."""
+    seen: set[Any] = set()
+    for report in reports:
+        if not seen.isdisjoint(report.request_ids):
+            return True
+        seen.update(report.request_ids)
+    return False
 
 
 def text_writer(write: Callable[[Iterable[Outcome], IO[str], bool], None]) -> RecordWriter:

@@ -10,17 +10,18 @@ deployments of that name).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from ..engines.streaming import PricingEngine
-from ..pricing.exact import ZERO
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.sheets import PriceSheet
 from ..reading.jsonl import read_usage
 from ..reading.records import UsageRecord
-from .aggregate import Report, ReportBuilder
+from .aggregate import TOTAL, Report, ReportBuilder
 from .explain import adjusted_rate, adjustment_doc, effective_rates
+from .money import exact_text
 
 _PARTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning")
 
@@ -114,13 +115,18 @@ def spend_under_both(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig,
     return builders[0].finish(), builders[1].finish()
 
 
+def _amount(units: int) -> Decimal:
+    """An exact amount (10^-72 USD) as a Decimal: JSON writes it with every digit it has."""
+    return Decimal(exact_text(units))
+
+
 def _spend_row(model: str, new: Any, current: Any, unpriced: tuple[int, int]) -> dict[str, Any]:
-    a = new.costs[6] if new is not None else ZERO
-    b = current.costs[6] if current is not None else ZERO
+    a = new.costs[TOTAL] if new is not None else 0
+    b = current.costs[TOTAL] if current is not None else 0
     return {"model": model, "requests": {"new": new.requests if new else 0, "current": current.requests if current
                                          else 0},
-            "new": a, "current": b, "difference": a - b,  # exact amounts
-            "change": float((a - b) / b) if b else None,
+            "new": _amount(a), "current": _amount(b), "difference": _amount(a - b),  # exact amounts
+            "change": (a - b) / b if b else None,
             "unpriced": {"new": unpriced[0], "current": unpriced[1]}}
 
 
