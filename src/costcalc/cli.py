@@ -47,6 +47,7 @@ class Engine(str, Enum):
     auto = "auto"
     python = "python"
     duckdb = "duckdb"
+    postgres = "postgres"
 
 
 class Sort(str, Enum):
@@ -142,7 +143,8 @@ def _tz(name: str) -> Any:
 @app.command()
 def price(
     usage: list[str] = typer.Argument(..., help="Usage JSONL files ('-' for stdin; .gz read transparently; "
-                                      "directories are searched for *.jsonl)."),
+                                      "directories are searched for *.jsonl), or LiteLLM's PostgreSQL database: "
+                                      "postgresql://USER@HOST:PORT/DB, or db: for $DATABASE_URL."),
     config: list[str] = typer.Option([], "--config", "-c", help="LiteLLM proxy config.yaml; DATE=CFG prices the "
                                      "records from DATE on with CFG (repeat for a price history).", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
@@ -189,7 +191,12 @@ def price(
                                     "for plain-file inputs of 64 MiB or more; 1 otherwise)."),
     engine_choice: Engine = typer.Option(Engine.auto, "--engine", help="Which engine prices: python (the "
                                          "reference), duckdb (aggregate reports, large inputs), or auto: duckdb "
-                                         "for aggregate reports over 16 MiB of files or more, python otherwise."),
+                                         "for aggregate reports over 16 MiB of files or more, python otherwise; "
+                                         "postgres (a database's aggregate reports, the default there) prices "
+                                         "inside the database."),
+    statement_timeout: float | None = typer.Option(None, "--statement-timeout", min=0.0, help="With a "
+                                                   "database: cancel any query running longer than this many "
+                                                   "seconds.", metavar="SECONDS"),
 ) -> None:
     """Price usage records and print a spend report."""
     from .engines.streaming import PricingEngine
@@ -307,14 +314,20 @@ def price(
     sections = None
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
                    progress=None if quiet else _progress)
-    paths = expand_paths(usage)
+    database = _database_source(usage, engine_choice.value, statement_timeout)
+    paths = expand_paths(usage) if database is None else []
     with ExitStack() as stack:
         if ledger is not None:
             out = stack.enter_context(tempfile.TemporaryFile())
         else:
             out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
         rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
-        report = _execute(run, paths, out, rej, jobs, engine_choice.value, aggregate=writer is None, quiet=quiet)
+        if database is not None:
+            report = _execute_database(run, database, out, rej, engine_choice.value, aggregate=writer is None,
+                                       quiet=quiet)
+        else:
+            report = _execute(run, paths, out, rej, jobs, engine_choice.value, aggregate=writer is None,
+                              quiet=quiet)
         if ledger is not None:
             out.seek(0)
             ledger.read(out)
@@ -440,6 +453,36 @@ def _execute(run: Any, paths: list[str], out: Any, rejects: Any, jobs: int | Non
     if why_not and requested == "duckdb" and not quiet:
         typer.echo(f"costcalc: --engine duckdb: {why_not}; priced with the Python engine", err=True)
     return run.execute(paths, out, rejects, jobs)
+
+
+def _database_source(usage: list[str], engine: str, timeout: float | None) -> Any:
+    """The database a usage argument names (None for files); one database per run, and only its engines."""
+    from dataclasses import replace
+
+    from .reading.postgres import is_database, parse_source
+
+    if not any(is_database(u) for u in usage):
+        if engine == "postgres":
+            raise typer.BadParameter("postgres prices a database: give postgresql://… or db:", param_hint="--engine")
+        if timeout is not None:
+            raise typer.BadParameter("goes with a database", param_hint="--statement-timeout")
+        return None
+    if len(usage) != 1:
+        raise typer.BadParameter("a database is priced on its own: give one usage argument", param_hint="USAGE")
+    if engine == "duckdb":
+        raise typer.BadParameter("duckdb reads files; a database is priced by postgres or python",
+                                 param_hint="--engine")
+    return replace(parse_source(usage[0]), statement_timeout_s=timeout)
+
+
+def _execute_database(run: Any, source: Any, out: Any, rejects: Any, requested: str, *, aggregate: bool,
+                      quiet: bool) -> Any:
+    from .reports.database import choose_database_engine, execute_database
+
+    engine, why_not = choose_database_engine(requested, aggregate=aggregate)
+    if why_not and requested == "postgres" and not quiet:
+        typer.echo(f"costcalc: --engine postgres: {why_not}; priced with the Python engine", err=True)
+    return execute_database(run, source, engine, out, rejects)
 
 
 def _progress(results: Any) -> Any:

@@ -35,6 +35,7 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -100,6 +101,7 @@ class SumRow:
     units: tuple[int, ...]  # per pricing.exact.SLOTS
     tokens: tuple[int, int, int, int, int]  # prompt, cache read, cache write, completion, reasoning
     day: str | None = None  # the records' day (the HTML timeline), when asked for
+    recorded: Decimal | None = None  # the costs the logs recorded for these records (all of them), summed
 
 
 @dataclass

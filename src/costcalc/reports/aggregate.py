@@ -23,7 +23,7 @@ _SCALE = 2.0**200
 _ISCALE = 1 << 200
 COST_PARTS = ("input", "cache_read", "cache_write", "output", "reasoning", "adjustment", "total")
 TOKEN_FIELDS = ("input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
-GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "end_user", "tag", "day", "week",
+GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "end_user", "org", "tag", "day", "week",
               "month", "hour", "shape")
 NONE = "(none)"
 OTHER = "(other)"
@@ -79,11 +79,17 @@ class Totals:
             self.recorded_n += 1
             self.recorded_spend.add(*measured)
 
-    def add_sums(self, count: int, band: Band, units: tuple[int, ...], tokens: tuple[int, ...]) -> None:
-        """``count`` records of one band, summed by another engine (no recorded costs among them)."""
+    def add_sums(self, count: int, band: Band, units: tuple[int, ...], tokens: tuple[int, ...],
+                 recorded: Decimal | None = None) -> None:
+        """``count`` records of one band, summed by another engine; ``recorded``: the sum of their recorded
+        costs when every one of them has one (None: none has)."""
         self.requests += count
         self.tokens = [a + b for a, b in zip(self.tokens, tokens)]
         self.spend.add_sums(band, count, units)
+        if recorded is not None:
+            self.recorded += recorded
+            self.recorded_n += count
+            self.recorded_spend.add_sums(band, count, units)
 
     def merge(self, other: Totals) -> None:
         if other.fixed is not None or self.fixed is not None:  # converted amounts add as amounts
@@ -211,6 +217,7 @@ RECORD_FIELDS = {
     "team": ("team", "team_id", "user_api_key_team_id"),
     "key": ("key", "api_key", "user_api_key_alias", "user_api_key"),
     "end_user": ("end_user",),
+    "org": ("org", "organization_id", "user_api_key_org_id"),
 }
 
 
@@ -468,9 +475,9 @@ class ReportBuilder:
                 g = rep.groups[k] = Totals()
                 if self._model_only:
                     self._by_model[k[0]] = g
-            g.add_sums(row.count, row.band, row.units, row.tokens)
+            g.add_sums(row.count, row.band, row.units, row.tokens, row.recorded)
         if self._single is None:
-            rep.totals.add_sums(row.count, row.band, row.units, row.tokens)
+            rep.totals.add_sums(row.count, row.band, row.units, row.tokens, row.recorded)
         if self.timeline:
             for first in {k[0] for k in keys}:
                 spend = rep.timeline.get((row.day or NONE, first))
@@ -485,6 +492,10 @@ class ReportBuilder:
         rep.accounting.read += count - 1
         rep.accounting.unpriced += count - 1
         rep.unpriced[outcome.record.model].count += count - 1
+
+    def add_skipped(self, count: int) -> None:
+        self.report.accounting.read += count
+        self.report.accounting.skipped += count
 
     def add_filtered(self, count: int) -> None:
         self.report.accounting.read += count
