@@ -68,7 +68,7 @@ def start_server() -> Iterator[Server]:
         _unavailable("PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin")
     try:
         import litellm_proxy_extras  # noqa: F401
-        import psycopg  # noqa: F401
+        import psycopg
     except ImportError as exc:
         _unavailable(f"{exc.name} is not installed")
     if os.geteuid() == 0 and shutil.which("runuser") is None:

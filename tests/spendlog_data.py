@@ -49,7 +49,7 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
         group, model_id, model, provider = rng.choice(MODELS)
         prompt, completion = rng.randint(1, 300_000), rng.randint(0, 4000)
         start = START + timedelta(seconds=rng.randint(0, 40 * 86400), milliseconds=rng.randint(0, 999))
-        team = rng.choice(TEAMS + [(None, None)])
+        team = rng.choice([*TEAMS, (None, None)])
         key = rng.choice(KEYS)
         usage = _usage(rng, prompt, completion)
         metadata: Any = {"user_api_key_alias": key[1], "user_api_key_team_id": team[0],

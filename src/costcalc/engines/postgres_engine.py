@@ -45,7 +45,6 @@ _TOKEN_CALL_TYPES = ("completion", "acompletion", "text_completion", "atext_comp
                      "agenerate_content", "generate_content_stream", "agenerate_content_stream",
                      "pass_through_endpoint")
 _BATCH_CALL_TYPES = ("retrieve_batch", "aretrieve_batch")
-_NUMBER = "'^[0-9]{1,16}$'"
 RawKey = tuple[str | None, str | None, str | None, str | None, str | None]  # group, model, provider, id, tier
 
 
@@ -57,25 +56,8 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _is_int(x: str) -> str:
-    return f"(jsonb_typeof({x}) = 'number' AND ({x})::text ~ {_NUMBER})"
-
-
 def _absent(x: str) -> str:
     return f"(COALESCE(jsonb_typeof({x}), 'null') = 'null')"
-
-
-def _count_ok(x: str) -> str:
-    """A token count Python reads as the integer SQL reads: absent, null, or a plain whole number in range."""
-    return f"(CASE WHEN {_is_int(x)} THEN ({x})::text::bigint <= {MAX_TOKENS} ELSE {_absent(x)} END)"
-
-
-def _count(x: str) -> str:
-    return f"(CASE WHEN {_is_int(x)} THEN ({x})::text::bigint ELSE 0 END)"
-
-
-def _zero(x: str) -> str:
-    return f"(CASE WHEN {_is_int(x)} THEN ({x})::text::bigint = 0 ELSE {_absent(x)} END)"
 
 
 def _object(x: str) -> str:
@@ -86,47 +68,52 @@ def _no_text(x: str) -> str:
     return f"(CASE WHEN jsonb_typeof({x}) = 'string' THEN ({x} #>> '{{}}') = '' ELSE {_absent(x)} END)"
 
 
+# Token counts the spend-log shape reads from the usage object (d), its prompt (pd) and completion (cd) details:
+# the ones SQL sums, and the ones that must be absent or 0 for SQL to price the row (rates of their own).
+_COUNTS = {"cr": "pd->'cached_tokens'", "cwt": "pd->'cache_write_tokens'", "cct": "pd->'cache_creation_tokens'",
+           "ai": "pd->'audio_tokens'", "ii": "pd->'image_tokens'", "rea": "cd->'reasoning_tokens'",
+           "ao": "cd->'audio_tokens'", "tr": "d->'cache_read_input_tokens'", "tw": "d->'cache_creation_input_tokens'",
+           "dp": "d->'prompt_tokens'", "dc": "d->'completion_tokens'"}
+_ZEROS = {"z1": "pd->'cached_tokens_details'->'audio_tokens'", "z2": "pd->'cached_tokens_details'->'image_tokens'",
+          "z3": "pd->'cache_creation_token_details'->'ephemeral_1h_input_tokens'", "z4": "cd->'image_tokens'",
+          "z5": "d->'citation_tokens'", "z6": "pd->'web_search_requests'"}
+
+
 def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
-    """CTEs ``e`` (the export rows; with ``n``, their number in export order, when ``numbered``) and ``k`` (each
-    row's ``skip`` reason, ``fast`` flag and the eight token columns sqlunits reads)."""
+    """CTEs ``e`` (the export rows; with ``n``, their number in export order, when ``numbered``) to ``k`` (each
+    row's ``skip`` reason, ``fast_ok`` flag, the eight token columns sqlunits reads, and ``tier``). Each step
+    computes its columns once (OFFSET 0 keeps the planner from inlining one step into the next, where the nested
+    expressions would grow a thousandfold)."""
     export = export_sql(columns)
     if numbered:
         export = export.replace("SELECT ", 'SELECT row_number() OVER (ORDER BY s."startTime", s.request_id) AS n, ',
                                 1)
     calls = ", ".join(_q(c) for c in _TOKEN_CALL_TYPES + _BATCH_CALL_TYPES)
     batch = ", ".join(_q(c) for c in _BATCH_CALL_TYPES)
-    pd, cd = "pd", "cd"
-    cr = _count(f"{pd}->'cached_tokens'")
-    cwt, cct = _count(f"{pd}->'cache_write_tokens'"), _count(f"{pd}->'cache_creation_tokens'")
-    cw = f"(CASE WHEN {cwt} <> 0 THEN {cwt} ELSE {cct} END)"
-    p, c = "COALESCE(e.prompt_tokens, 0)", "COALESCE(e.completion_tokens, 0)"
-    ai, ii = _count(f"{pd}->'audio_tokens'"), _count(f"{pd}->'image_tokens'")
-    rea, ao = _count(f"{cd}->'reasoning_tokens'"), _count(f"{cd}->'audio_tokens'")
-    counts_ok = " AND ".join(_count_ok(x) for x in (
-        f"{pd}->'cached_tokens'", f"{pd}->'cache_write_tokens'", f"{pd}->'cache_creation_tokens'",
-        f"{pd}->'audio_tokens'", f"{pd}->'image_tokens'", f"{cd}->'reasoning_tokens'", f"{cd}->'audio_tokens'",
-        "d->'cache_read_input_tokens'", "d->'cache_creation_input_tokens'", "d->'prompt_tokens'",
-        "d->'completion_tokens'"))
-    zeros = " AND ".join(_zero(x) for x in (
-        f"{pd}->'cached_tokens_details'->'audio_tokens'", f"{pd}->'cached_tokens_details'->'image_tokens'",
-        f"{pd}->'cache_creation_token_details'->'ephemeral_1h_input_tokens'", f"{cd}->'image_tokens'",
-        "d->'citation_tokens'", f"{pd}->'web_search_requests'"))
+    fields = {**_COUNTS, **_ZEROS}
+    typed = ",\n    ".join(f"jsonb_typeof({x}) AS t_{f}, CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x})::numeric "
+                           f"END AS v_{f}" for f, x in fields.items())
+    whole = "v_{f} >= 0 AND v_{f} <= " + str(MAX_TOKENS) + " AND v_{f} = trunc(v_{f})"
+    read = ",\n    ".join(
+        f"(COALESCE(t_{f}, 'null') = 'null' OR ({whole.format(f=f)})) AS ok_{f}, "
+        f"CASE WHEN {whole.format(f=f)} THEN v_{f}::bigint ELSE 0 END AS n_{f}" for f in _COUNTS)
+    read += ",\n    " + ",\n    ".join(f"(COALESCE(t_{f}, 'null') = 'null' OR v_{f} = 0) AS ok_{f}" for f in _ZEROS)
     objects = " AND ".join(_object(x) for x in (
-        "e.metadata", "d", pd, cd, f"{pd}->'cached_tokens_details'", f"{pd}->'cache_creation_token_details'"))
-    top_read, top_write = _count("d->'cache_read_input_tokens'"), _count("d->'cache_creation_input_tokens'")
-    fast = f"""(CASE WHEN COALESCE(e.model_group, '') <> '' THEN e.model_group ~ '[^[:space:]]'
+        "e.metadata", "d", "pd", "cd", "pd->'cached_tokens_details'", "pd->'cache_creation_token_details'"))
+    p, c = "COALESCE(prompt_tokens, 0)", "COALESCE(completion_tokens, 0)"
+    cw = "(CASE WHEN n_cwt <> 0 THEN n_cwt ELSE n_cct END)"
+    fast = f"""shape_ok AND {" AND ".join(f"ok_{f}" for f in fields)}
+      AND (n_tr = 0 OR n_tr = n_cr) AND (n_tw = 0 OR n_tw = {cw})
+      AND (COALESCE(t_dp, 'null') = 'null' OR n_dp = {p}) AND (COALESCE(t_dc, 'null') = 'null' OR n_dc = {c})
+      AND n_cr + {cw} <= {p} AND n_rea <= {c} AND n_ao <= {c} AND n_ai <= {p} AND n_ii <= {p}"""
+    shape_ok = f"""(CASE WHEN COALESCE(e.model_group, '') <> '' THEN e.model_group ~ '[^[:space:]]'
            ELSE COALESCE(e.model, '') ~ '[^[:space:]]' END)
       AND (e.call_type IS NULL OR e.call_type NOT IN ({batch}))
       AND {objects}
       AND COALESCE(jsonb_typeof(e.request_tags), 'null') IN ('array', 'null')
-      AND {counts_ok} AND {zeros}
       AND {_absent("d->'prompt_cache_hit_tokens'")}
-      AND ({top_read} = 0 OR {top_read} = {cr}) AND ({top_write} = 0 OR {top_write} = {cw})
-      AND ({_absent("d->'prompt_tokens'")} OR {_count("d->'prompt_tokens'")} = {p})
-      AND ({_absent("d->'completion_tokens'")} OR {_count("d->'completion_tokens'")} = {c})
       AND {_no_text("d->'inference_geo'")} AND {_no_text("d->'speed'")}
       AND COALESCE(jsonb_typeof(d->'service_tier'), 'null') IN ('string', 'null')
-      AND {cr} + {cw} <= {p} AND {rea} <= {c} AND {ao} <= {c} AND {ai} <= {p} AND {ii} <= {p}
       AND (e.spend IS NULL OR (e.spend >= 0 AND e.spend <= {MAX_AMOUNT!r}))
       AND (e."startTime" IS NULL OR e."startTime" >= '1000-01-01')
       AND (e."startTime" IS NULL OR e."endTime" IS NULL OR (e."endTime" >= e."startTime"
@@ -136,19 +123,29 @@ d0 AS (
   SELECT e.*, CASE WHEN jsonb_typeof(e.metadata) = 'object' THEN
     CASE WHEN {_absent("e.metadata->'usage_object'")} THEN e.metadata->'additional_usage_values'
          ELSE e.metadata->'usage_object' END END AS d
-  FROM e
+  FROM e OFFSET 0
 ),
-d1 AS (SELECT d0.*, d->'prompt_tokens_details' AS pd, d->'completion_tokens_details' AS cd FROM d0),
+d1 AS (SELECT d0.*, d->'prompt_tokens_details' AS pd, d->'completion_tokens_details' AS cd FROM d0 OFFSET 0),
+d2 AS (
+  SELECT e.*, {shape_ok} AS shape_ok,
+    CASE WHEN jsonb_typeof(d->'service_tier') = 'string' THEN NULLIF(d->>'service_tier', '') END AS tier,
+    {typed}
+  FROM d1 e OFFSET 0
+),
+d3 AS (
+  SELECT d2.*,
+    {read}
+  FROM d2 OFFSET 0
+),
 k AS (
-  SELECT e.*,
-    CASE WHEN lower(e.cache_hit) = 'true' THEN 'cache'
-         WHEN COALESCE(e.call_type, '') <> '' AND e.call_type NOT IN ({calls}) THEN 'call_type'
+  SELECT d3.*,
+    CASE WHEN lower(cache_hit) = 'true' THEN 'cache'
+         WHEN COALESCE(call_type, '') <> '' AND call_type NOT IN ({calls}) THEN 'call_type'
          WHEN {p} < 0 OR {c} < 0 THEN NULL
-         WHEN e.status = 'failure' AND {p} = 0 AND {c} = 0 THEN 'failure' END AS skip,
+         WHEN status = 'failure' AND {p} = 0 AND {c} = 0 THEN 'failure' END AS skip,
     {fast} AS fast_ok,
-    {p} AS p, {c} AS c, {cr} AS cr, {cw} AS cw, {rea} AS rea, {ai} AS ai, {ao} AS ao, {ii} AS ii,
-    CASE WHEN jsonb_typeof(d->'service_tier') = 'string' THEN NULLIF(d->>'service_tier', '') END AS tier
-  FROM d1 e
+    {p} AS p, {c} AS c, n_cr AS cr, {cw} AS cw, n_rea AS rea, n_ai AS ai, n_ao AS ao, n_ii AS ii
+  FROM d3 OFFSET 0
 )"""
 
 

@@ -1,0 +1,262 @@
+"""`costcalc price postgresql://…` against a real PostgreSQL server (a throwaway cluster from Debian's binaries,
+LiteLLM's schema from the litellm-proxy-extras migrations): the in-database engine, the streamed Python engine
+and the JSONL export of the same rows (the README's psql \\copy command) give one report, byte for byte apart
+from the source name; names people know; safety and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from costcalc.cli import main
+
+from .conftest import ROOT
+from .pg_server import pg_bin, start_server
+from .spendlog_data import generate, load
+
+SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from start_server()
+
+
+@pytest.fixture(scope="module")
+def db(server):
+    with server.connect() as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        load(conn, generate(2500))
+    return server
+
+
+def both(capsys, *args: str) -> tuple[int, str, str]:
+    """Run with each database engine: the same exit code, stdout and stderr, byte for byte."""
+    results = []
+    for engine in ("python", "postgres"):
+        code = main([*args, "--engine", engine])
+        out, err = capsys.readouterr()
+        results.append((code, out, err))
+    assert results[0] == results[1]
+    return results[1]
+
+
+@pytest.mark.parametrize("group", [["model"], ["team"], ["key"], ["user"], ["end_user"], ["org"], ["tag"],
+                                   ["deployment", "team"], ["provider", "key"], ["day", "model"], ["week"],
+                                   ["month"], ["hour"], ["metadata.project"], ["team", "tag", "month"]])
+def test_both_engines_give_the_same_report_for_every_group_key(db, capsys, group):
+    args = ["price", db.url(), "--config", SAMPLE_CONFIG, "--format", "json"]
+    for g in group:
+        args += ["-g", g]
+    code, out, _ = both(capsys, *args)
+    doc = json.loads(out)
+    acc = doc["accounting"]
+    assert code == 0 and acc["read"] == 2500 and acc["priced"] > 1500
+    assert acc["skipped"] > 100 and acc["rejected"] > 20 and acc["unpriced"] > 100
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "markdown", "html"])
+def test_every_aggregate_format_gives_the_same_bytes(db, capsys, fmt):
+    code, out, _ = both(capsys, "price", db.url(), "--config", SAMPLE_CONFIG, "--format", fmt, "-g", "team",
+                        "-g", "model")
+    assert code == 0 and out
+
+
+@pytest.mark.parametrize("extra", [["--since", "2026-03-10T09:30:00Z"], ["--until", "2026-03-20"],
+                                   ["--since", "2026-03-05", "--until", "2026-03-06T10:00:00Z"],
+                                   ["--top", "3", "--sort", "tokens"], ["--tz", "Asia/Kolkata", "-g", "day"],
+                                   ["--reconcile"], ["--reconcile", "--format", "table"]])
+def test_windows_and_options_give_the_same_report(db, capsys, extra):
+    code, out, _ = both(capsys, "price", db.url(), "--config", SAMPLE_CONFIG, "--format", "json", *extra)
+    assert code == 0
+    if "--since" in extra or "--until" in extra:
+        assert json.loads(out)["accounting"]["filtered"] > 0
+
+
+def test_names_people_know(db, capsys):
+    code, out, _ = both(capsys, "price", db.url(), "--config", SAMPLE_CONFIG, "--format", "json", "-g", "team",
+                        "-g", "key", "-g", "org")
+    assert code == 0
+    keys = {tuple(g["key"].values()) for g in json.loads(out)["groups"]}
+    teams, api_keys, orgs = ({k[i] for k in keys} for i in range(3))
+    # aliases from LiteLLM_TeamTable / LiteLLM_VerificationToken / LiteLLM_OrganizationTable; a team without an
+    # alias shows its id, a key without one the start of its hashed token
+    assert {"agents", "research", "team-uuid-3", "(none)"} == teams
+    assert {"ci-bot", "notebook", "cccccccc..."} == api_keys
+    assert {"acme", "org-2", "(none)"} == orgs
+
+
+def test_per_record_formats_stream_the_rows(db, capsys):
+    assert main(["price", db.url(), "--config", SAMPLE_CONFIG, "--format", "jsonl"]) == 0
+    out, _ = capsys.readouterr()
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert len(lines) > 2000
+    assert main(["price", db.url(), "--config", SAMPLE_CONFIG, "--format", "jsonl", "--engine", "postgres"]) == 0
+    out2, err = capsys.readouterr()
+    assert out2 == out and "priced with the Python engine" in err
+
+
+def _export(server, tmp_path: Path) -> Path:
+    """The README's command, run by psql itself."""
+    from costcalc.reading.postgres import copy_command
+
+    psql = pg_bin() / "psql"
+    target = tmp_path / "spend_logs.jsonl"
+    command = copy_command().replace("'spend_logs.jsonl'", f"'{target}'")
+    proc = subprocess.run([str(psql), server.url(), "-v", "ON_ERROR_STOP=1", "-c", command],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return target
+
+
+@pytest.mark.parametrize("extra", [["-g", "team", "-g", "key"], ["-g", "day", "--since", "2026-03-08"],
+                                   ["-g", "org", "-g", "tag"], ["--reconcile"]])
+def test_the_jsonl_export_gives_the_same_report(db, capsys, tmp_path, extra):
+    exported = _export(db, tmp_path)
+    _, from_db, _ = both(capsys, "price", db.url(), "--config", SAMPLE_CONFIG, "--format", "json", *extra)
+    assert main(["price", str(exported), "--config", SAMPLE_CONFIG, "--format", "json", "--engine", "python",
+                 *extra]) == 0
+    from_file, _ = capsys.readouterr()
+    shown = db.url().replace(db.password, "***")
+    assert from_file.replace(json.dumps(str(exported)), json.dumps(shown)) == from_db
+
+
+def test_password_is_never_printed(db, capsys, tmp_path):
+    rejects = tmp_path / "rejects.txt"
+    for fmt in ("table", "json", "csv", "markdown", "html", "jsonl"):
+        main(["price", db.url(), "--config", SAMPLE_CONFIG, "--format", fmt, "--rejects", str(rejects)])
+        out, err = capsys.readouterr()
+        assert db.password not in out + err + rejects.read_text()
+        if fmt == "json":
+            assert "postgresql://costcalc:***@127.0.0.1" in out
+    code = main(["price", db.url(password="wrong-pw"), "--config", SAMPLE_CONFIG])
+    _, err = capsys.readouterr()
+    assert code == 2 and "wrong-pw" not in err
+    assert err == (f"costcalc: error: postgresql://costcalc:***@127.0.0.1:{db.port}/litellm: authentication failed for "
+                   "user costcalc\n")
+
+
+def test_database_url_from_the_environment(db, capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db.url())
+    assert main(["price", "db:", "--config", SAMPLE_CONFIG, "--format", "json"]) == 0
+    via_env, _ = capsys.readouterr()
+    assert main(["price", db.url().replace("postgresql://", "postgres://"), "--config", SAMPLE_CONFIG,
+                 "--format", "json"]) == 0
+    via_url, _ = capsys.readouterr()
+    assert via_env == via_url.replace("postgres://", "postgresql://")
+    monkeypatch.delenv("DATABASE_URL")
+    assert main(["price", "db:"]) == 2
+    assert capsys.readouterr().err == ("costcalc: error: db:: $DATABASE_URL is not set (give the database URL "
+                                       "there, or as the argument)\n")
+
+
+def test_one_line_errors(server, capsys, tmp_path):
+    def error(url: str, *extra: str) -> str:
+        code = main(["price", url, *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+        return err.strip()
+
+    shown = f"postgresql://costcalc:***@127.0.0.1:{server.port}"
+    assert error(server.url(db="nope")) == f"costcalc: error: {shown}/nope: database nope does not exist"
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    assert error(f"postgresql://x:pw@127.0.0.1:{closed}/db") == \
+        f"costcalc: error: postgresql://x:***@127.0.0.1:{closed}/db: server unreachable (Connection refused)"
+    with server.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS empty")
+        conn.execute("CREATE DATABASE empty")
+        conn.execute("DROP DATABASE IF EXISTS old")
+        conn.execute("CREATE DATABASE old")
+    assert error(server.url(db="empty")) == (f"costcalc: error: {shown}/empty: table LiteLLM_SpendLogs does not exist "
+                                             "(not a LiteLLM proxy database, or the proxy has not run its "
+                                             "migrations)")
+    with server.connect(db="old") as conn:  # a proxy from before May 2025: no status column yet
+        conn.execute('CREATE TABLE "LiteLLM_SpendLogs" (request_id text, call_type text, api_key text, '
+                     'spend float8, prompt_tokens int, completion_tokens int, "startTime" timestamp(3), '
+                     '"endTime" timestamp(3), model text, model_id text, model_group text, custom_llm_provider '
+                     'text, api_base text, "user" text, metadata jsonb, cache_hit text, request_tags jsonb, '
+                     'team_id text, end_user text)')
+    assert error(server.url(db="old")) == (
+        f"costcalc: error: {shown}/old: LiteLLM_SpendLogs lacks column(s) status; the schema looks older than May 2025 "
+        "(LiteLLM 1.69) (migration 20250508072103_add_status_to_spendlogs adds them); costcalc reads the schema "
+        "of LiteLLM 1.110.2")
+
+
+def test_statement_timeout_cancels_with_a_clear_error(db, capsys):
+    with db.connect() as conn:  # enough rows that the pricing query outlasts 1 ms
+        n = conn.execute('SELECT count(*) FROM "LiteLLM_SpendLogs"').fetchone()[0]
+    assert n >= 2500
+    code = main(["price", db.url(), "--config", SAMPLE_CONFIG, "--statement-timeout", "0.001"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (f"costcalc: error: postgresql://costcalc:***@127.0.0.1:{db.port}/litellm: query cancelled by the "
+                   "statement timeout after 0.001 s (raise --statement-timeout, or narrow the run with "
+                   "--since/--until)\n")
+
+
+def test_sessions_are_read_only_and_write_nothing(db, capsys):
+    from costcalc.reading.postgres import connect, parse_source
+
+    source = parse_source(db.url())
+    conn = connect(source)
+    try:
+        import psycopg
+
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("CREATE TEMP TABLE x (a int)")
+    finally:
+        conn.close()
+    with db.connect() as conn:
+        before = conn.execute("SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables "
+                              "WHERE relname = 'LiteLLM_SpendLogs'").fetchone()
+    both(capsys, "price", db.url(), "--config", SAMPLE_CONFIG, "-g", "team")
+    with db.connect() as conn:
+        after = conn.execute("SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables "
+                             "WHERE relname = 'LiteLLM_SpendLogs'").fetchone()
+        tables = conn.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't'").fetchone()[0]
+    assert before == after and tables == 0
+
+
+def test_the_masked_url_hides_query_passwords_too():
+    from costcalc.reading.postgres import parse_source
+
+    s = parse_source("postgresql://u:p%40ss@h:5432/db?sslmode=require&password=other")
+    assert s.shown == "postgresql://u:***@h:5432/db?sslmode=require&password=***"
+    assert s.scrub("failed for p@ss, p%40ss and other") == "failed for ***, *** and ***"
+
+
+def test_without_psycopg_the_message_names_the_extra(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name, *args, **kwargs):
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    assert main(["price", "postgresql://u:pw@127.0.0.1:1/db"]) == 2
+    assert capsys.readouterr().err == ("costcalc: error: reading a PostgreSQL database needs psycopg 3: pip install "
+                                       "'costcalc[postgres]'\n")
+
+
+def test_ci_requires_the_server():
+    text = (ROOT / ".ci" / "run").read_text()
+    assert "apt-get install -y postgresql" in text and "COSTCALC_REQUIRE_SERVICES=1" in text
+    if os.environ.get("COSTCALC_REQUIRE_SERVICES") == "1":
+        assert pg_bin() is not None
+
+
+def test_readme_shows_the_export_command_costcalc_reads():
+    from costcalc.reading.postgres import copy_command
+
+    assert copy_command() in (ROOT / "README.md").read_text()
