@@ -26,8 +26,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100_000)
     args = ap.parse_args()
     from costcalc.engines.duckdb_engine import KeySpec
-    from costcalc.engines.postgres_engine import aggregate_sql
-    from costcalc.reading.postgres import check_schema, connect, export_sql, parse_source
+    from costcalc.engines.postgres_engine import aggregate_sql, lanes_sql, routed_pick
+    from costcalc.reading.postgres import check_schema, connect, export_names, export_sql, parse_source
 
     servers = start_server()
     server = next(servers)
@@ -57,9 +57,12 @@ def main() -> None:
         sql, _, _ = aggregate_sql(columns, [KeySpec("record", ("team", "team_id", "user_api_key_team_id"))],
                                   [0, 1, 200_001], None, None, None)
         summed = conn.execute(f"SELECT sum(octet_length(x::text)), count(*) FROM ({sql}) x").fetchone()
+        slow = conn.execute(f"WITH {lanes_sql(columns)} SELECT count(*), sum(octet_length((SELECT row_to_json(x) "
+                            f"FROM (SELECT {', '.join(f'k.{chr(34)}{c}{chr(34)}' for c in export_names())}) x)::text)) "
+                            f"FROM k WHERE {routed_pick([], None, None)}").fetchone()
         conn.close()
         print(f"bytes: streamed {streamed / 1e6:.1f} MB; in-database {summed[0] / 1e3:.1f} kB in {summed[1]} "
-              "aggregate rows (-g team), plus the rows Python prices")
+              f"aggregate rows (-g team) + {slow[1] / 1e6:.1f} MB for the {slow[0]:,} rows Python prices")
     finally:
         next(servers, None)
 

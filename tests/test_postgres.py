@@ -260,3 +260,41 @@ def test_readme_shows_the_export_command_costcalc_reads():
     from costcalc.reading.postgres import copy_command
 
     assert copy_command() in (ROOT / "README.md").read_text()
+
+
+ROUTED_CONFIG = """
+model_list:
+  - model_name: gpt4o               # priced per second of the request: needs each row's start and end times
+    litellm_params: {model: sagemaker/my-endpoint, input_cost_per_second: 0.00042, output_cost_per_second: 0.02}
+  - model_name: gpt5                # off-peak windows by time of day: more than the prompt size decides
+    litellm_params: {model: openai/gpt-4o}
+    model_info: {input_cost_per_token: 2.0e-6, output_cost_per_token: 8.0e-6,
+                 off_peak_pricing: {input_cost_per_token: 1.0e-6, hours_utc: "22:00-06:00"}}
+  - model_name: gemini-pro
+    litellm_params: {model: gemini/gemini-2.5-pro}
+"""
+
+
+@pytest.mark.parametrize("extra", [[], ["--since", "2026-03-10", "--until", "2026-03-20"], ["-g", "team"]])
+def test_cards_sql_does_not_price_are_priced_by_python_in_the_same_run(db, capsys, tmp_path, extra):
+    config = tmp_path / "config.yaml"
+    config.write_text(ROUTED_CONFIG)
+    _, out, _ = both(capsys, "price", db.url(), "--config", str(config), "--format", "json", "-g", "model", *extra)
+    doc = json.loads(out)
+    models = {g["key"]["model"]: g for g in doc["groups"]}
+    # gpt4o rows are priced by their duration, gpt5 rows by their hour; only batch rows (no batch price for a
+    # per-second deployment) stay unpriced
+    assert models["gpt4o"]["requests"] > 20 and models["gpt5"]["requests"] > 20
+    assert all("batch" in u["reason"] for u in doc["unpriced_models"] if u["model"] in ("gpt4o", "gpt5"))
+
+
+@pytest.mark.parametrize("extra", [["--format", "csv", "--per-record"], ["--format", "jsonl"],
+                                   ["--format", "focus"], ["--format", "csv", "-g", "team"],
+                                   ["--format", "markdown", "--budget", "team=agents:100"]])
+def test_the_jsonl_export_gives_the_same_output_in_every_format(db, capsys, tmp_path, extra):
+    exported = _export(db, tmp_path)
+    assert main(["price", db.url(), "--config", SAMPLE_CONFIG, *extra]) == 0
+    from_db, _ = capsys.readouterr()
+    assert main(["price", str(exported), "--config", SAMPLE_CONFIG, *extra]) == 0
+    from_file, _ = capsys.readouterr()
+    assert from_db and from_file.replace(str(exported), db.url().replace(db.password, "***")) == from_db

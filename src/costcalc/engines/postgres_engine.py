@@ -6,11 +6,11 @@ holds) sorts every row into one of three lanes, exactly as ``reading.shapes.lite
 - **skip**: proxy cache hits, call types not billed per token, failures without usage: counted, as Python skips
   them (no timestamp, so outside any --since/--until window too).
 - **fast**: rows whose token parts SQL reads exactly: the prompt and completion columns, and from
-  ``metadata.usage_object`` (else ``additional_usage_values``) cached, cache-write, audio, image and reasoning
-  tokens written as plain integers, a string service tier, a plain ``spend``, and none of the parts with rates of
-  their own (1-hour cache writes, image output, cached audio/image, citations, searches, ``inference_geo``,
-  ``speed``) nor batch call types. The query sums their integer units (engines/sqlunits.py: LiteLLM's clamps
-  per row) per (model_group, model, provider, model_id, tier, prompt-size bucket, --since/--until window,
+  ``metadata.usage_object`` (else ``additional_usage_values``) cached, cache-write (and 1-hour cache-write),
+  audio, image and reasoning tokens written as whole numbers, a string service tier, a plain ``spend``, and none
+  of the rarer parts with rates of their own (image output, cached audio/image, citations, searches,
+  ``inference_geo``, ``speed``) nor batch call types. The query sums their integer units (engines/sqlunits.py:
+  LiteLLM's clamps per row) per (model_group, model, provider, model_id, tier, prompt-size bucket, --since/--until window,
   ``spend`` present, raw group-key values, time keys); Python reads each distinct model text as the spend-log
   shape reads it, applies the rate card's exact decimal rates once per group and band (engines/ratecards.py,
   pricing/exact.py) and keys groups with the report's own key functions.
@@ -73,9 +73,10 @@ def _no_text(x: str) -> str:
 _COUNTS = {"cr": "pd->'cached_tokens'", "cwt": "pd->'cache_write_tokens'", "cct": "pd->'cache_creation_tokens'",
            "ai": "pd->'audio_tokens'", "ii": "pd->'image_tokens'", "rea": "cd->'reasoning_tokens'",
            "ao": "cd->'audio_tokens'", "tr": "d->'cache_read_input_tokens'", "tw": "d->'cache_creation_input_tokens'",
-           "dp": "d->'prompt_tokens'", "dc": "d->'completion_tokens'"}
+           "dp": "d->'prompt_tokens'", "dc": "d->'completion_tokens'",
+           "h": "pd->'cache_creation_token_details'->'ephemeral_1h_input_tokens'"}
 _ZEROS = {"z1": "pd->'cached_tokens_details'->'audio_tokens'", "z2": "pd->'cached_tokens_details'->'image_tokens'",
-          "z3": "pd->'cache_creation_token_details'->'ephemeral_1h_input_tokens'", "z4": "cd->'image_tokens'",
+          "z4": "cd->'image_tokens'",
           "z5": "d->'citation_tokens'", "z6": "pd->'web_search_requests'"}
 
 
@@ -105,7 +106,7 @@ def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
     fast = f"""shape_ok AND {" AND ".join(f"ok_{f}" for f in fields)}
       AND (n_tr = 0 OR n_tr = n_cr) AND (n_tw = 0 OR n_tw = {cw})
       AND (COALESCE(t_dp, 'null') = 'null' OR n_dp = {p}) AND (COALESCE(t_dc, 'null') = 'null' OR n_dc = {c})
-      AND n_cr + {cw} <= {p} AND n_rea <= {c} AND n_ao <= {c} AND n_ai <= {p} AND n_ii <= {p}"""
+      AND n_cr + {cw} <= {p} AND n_h <= {cw} AND n_rea <= {c} AND n_ao <= {c} AND n_ai <= {p} AND n_ii <= {p}"""
     shape_ok = f"""(CASE WHEN COALESCE(e.model_group, '') <> '' THEN e.model_group ~ '[^[:space:]]'
            ELSE COALESCE(e.model, '') ~ '[^[:space:]]' END)
       AND (e.call_type IS NULL OR e.call_type NOT IN ({batch}))
@@ -144,7 +145,7 @@ k AS (
          WHEN {p} < 0 OR {c} < 0 THEN NULL
          WHEN status = 'failure' AND {p} = 0 AND {c} = 0 THEN 'failure' END AS skip,
     {fast} AS fast_ok,
-    {p} AS p, {c} AS c, n_cr AS cr, {cw} AS cw, n_rea AS rea, n_ai AS ai, n_ao AS ao, n_ii AS ii
+    {p} AS p, {c} AS c, n_cr AS cr, {cw} AS cw, n_rea AS rea, n_ai AS ai, n_ao AS ao, n_ii AS ii, n_h AS h
   FROM d3 OFFSET 0
 )"""
 
@@ -207,7 +208,7 @@ def aggregate_sql(columns: frozenset[str], specs: list[KeySpec], breaks: list[in
     keep = "fast AND in_window"
     group_select = "".join(f",\n  CASE WHEN {keep} THEN {e} END AS r{i}" for i, (_, e) in enumerate(raws))
     group_select += "".join(f",\n  CASE WHEN {keep} THEN {e} END AS {name}" for name, e in times)
-    sums = ", ".join(f"sum({c}) AS s_{c}" for c in UNIT_COLUMNS)
+    sums = ", ".join(f"sum({c}) AS s_{c}" for c in (*UNIT_COLUMNS, "h"))
     sql = f"""WITH {lanes_sql(columns)},
 v AS (
   SELECT k.*, skip IS NULL AND fast_ok AS fast, {in_window} AS in_window FROM k
@@ -354,7 +355,11 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
             text = r[col[f"r{i}"]]
             _place(raw, place, None if text is None else orjson.loads(text))
         times = {name[5:]: r[col[name]] for name in time_names if name.startswith("time_")}
-        row = SumRow(key[0], ck.sheet, raw, times, band, n, units_for(ck.variant, ck.routing_fee, s),
+        units = list(units_for(ck.variant, ck.routing_fee, s))
+        if ck.variant != "text_only":  # 1-hour writes at their own rate (text-only formulas bill them as 5-minute)
+            h = int(r[col["s_h"]] or 0)
+            units[4], units[5] = units[4] - h, h
+        row = SumRow(key[0], ck.sheet, raw, times, band, n, tuple(units),
                      tuple(s[c] for c in TOKEN_COLUMNS),  # type: ignore[arg-type]
                      r[col["day"]] if "day" in col else None)
         if r[col["recorded"]]:

@@ -37,7 +37,7 @@ REQUIRED_COLUMNS = ("request_id", "call_type", "api_key", "spend", "prompt_token
                     "startTime", "endTime", "model", "model_id", "model_group", "custom_llm_provider", "api_base",
                     "user", "metadata", "cache_hit", "request_tags", "team_id", "end_user", "status")
 # Columns for grouping only, added by later migrations: read as null when a database predates them.
-OPTIONAL_COLUMNS = ("session_id", "organization_id")
+OPTIONAL_COLUMNS = ("session_id", "organization_id", "agent_id")
 # Which LiteLLM migration added each column that is not in the baseline: the schema's age when one is missing.
 ADDED_BY = {
     "status": ("20250508072103_add_status_to_spendlogs", "May 2025 (LiteLLM 1.69)"),
