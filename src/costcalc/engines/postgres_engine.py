@@ -10,10 +10,10 @@ holds) sorts every row into one of three lanes, exactly as ``reading.shapes.lite
   audio, image and reasoning tokens written as whole numbers, a string service tier, a plain ``spend``, and none
   of the rarer parts with rates of their own (image output, cached audio/image, citations, searches,
   ``inference_geo``, ``speed``) nor batch call types. The query sums their integer units (engines/sqlunits.py:
-  LiteLLM's clamps per row) per (model_group, model, provider, model_id, tier, prompt-size bucket, --since/--until window,
-  ``spend`` present, raw group-key values, time keys); Python reads each distinct model text as the spend-log
-  shape reads it, applies the rate card's exact decimal rates once per group and band (engines/ratecards.py,
-  pricing/exact.py) and keys groups with the report's own key functions.
+  LiteLLM's clamps per row) per (model_group, model, provider, model_id, tier, prompt-size bucket,
+  --since/--until window, ``spend`` present, raw group-key values, time keys); Python reads each distinct model
+  text as the spend-log shape reads it, applies the rate card's exact decimal rates once per group and band
+  (engines/ratecards.py, pricing/exact.py) and keys groups with the report's own key functions.
 - **slow**: every other row (odd metadata types, counts the Python reader would reject or that need its rules),
   and the fast rows of rate cards SQL does not price (off-peak hours, per-second prices, a band edge inside a
   bucket, a model text Python would reject): a second query streams just those rows, numbered in export order,
