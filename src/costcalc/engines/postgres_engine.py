@@ -222,11 +222,12 @@ SELECT CASE WHEN skip IS NOT NULL THEN 'skip' WHEN fast THEN 'fast' ELSE 'slow' 
   CASE WHEN {keep} THEN model_id END AS model_id,
   CASE WHEN {keep} THEN tier END AS tier,
   CASE WHEN {keep} THEN bucket END AS bucket,
-  CASE WHEN {keep} THEN spend IS NOT NULL END AS recorded{group_select},
+  CASE WHEN {keep} THEN spend IS NOT NULL END AS recorded,
+  CASE WHEN skip IS NULL AND NOT fast THEN request_id END AS slow_id{group_select},
   count(*) AS n, {sums},
   (sum(CASE WHEN {keep} THEN spend::text::numeric END))::text AS s_spend
 FROM w
-GROUP BY {", ".join(str(i) for i in range(1, 11 + len(raws) + len(times)))}"""
+GROUP BY {", ".join(str(i) for i in range(1, 12 + len(raws) + len(times)))}"""
     return sql, [p for p, _ in raws], [name for name, _ in times]
 
 
@@ -298,6 +299,7 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
     sql, places, time_names = aggregate_sql(columns, specs, breaks, since, until, timeline_tz)
     try:
         with conn.cursor() as cur:
+            cur.execute("SET LOCAL work_mem = '64MB'")  # room to hash the groups rather than sort every row
             cur.execute(sql)
             names = [d.name for d in cur.description]
             rows = cur.fetchall()
@@ -305,6 +307,7 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
         raise query_error(source, exc) from None
     col = {name: i for i, name in enumerate(names)}
     run = PostgresRun()
+    slow_ids: list[str] = []
     readings: dict[RawKey, Key | None] = {}
     fast = []
     for r in rows:
@@ -313,6 +316,7 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
             run.skipped += n
         elif lane == "slow":
             run.slow_rows += n
+            slow_ids.append(r[col["slow_id"]])
         elif not r[col["in_window"]]:
             run.filtered += n
         else:
@@ -367,7 +371,9 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
         run.sums.append(row)
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]
-    if run.slow_rows or routed:
+    if routed:  # the lanes again, to find the fast rows of these keys (and the slow rows with them)
         run.python_lines = stream_rows(conn, source, columns, pick=routed_pick(routed, since, until),
                                        lanes=lanes_sql(columns, numbered=True))
+    elif slow_ids:
+        run.python_lines = stream_rows(conn, source, columns, ids=slow_ids)
     return run

@@ -201,7 +201,7 @@ def export_sql(columns: frozenset[str] | None = None) -> str:
     org_id = col("organization_id").split(" AS ")[0]
     return (f"SELECT {picked},\n"
             "  COALESCE(NULLIF(t.team_alias, ''), NULLIF(s.team_id, '')) AS team,\n"
-            "  COALESCE(NULLIF(k.key_alias, ''), CASE WHEN s.api_key LIKE 'sk-%' THEN s.api_key\n"
+            "  COALESCE(NULLIF(k.key_alias, ''), CASE WHEN left(s.api_key, 3) = 'sk-' THEN s.api_key\n"
             "    ELSE left(NULLIF(s.api_key, ''), 8) || '...' END) AS key,\n"
             f"  COALESCE(NULLIF(o.organization_alias, ''), NULLIF({org_id}, '')) AS org\n"
             f"FROM {SPEND_LOGS} s\n"
@@ -223,13 +223,21 @@ def export_names() -> list[str]:
 
 
 def stream_rows(conn: Any, source: DatabaseSource, columns: frozenset[str], *, pick: str | None = None,
-                lanes: str = "", batch: int = 2000) -> Iterator[LineResult]:
+                lanes: str = "", ids: list[str] | None = None, batch: int = 2000) -> Iterator[LineResult]:
     """Every row as the spend-log JSONL line it exports to, numbered from 1 in export order, read through a
     server-side cursor ``batch`` rows at a time and parsed as that JSONL line is. ``pick``: only the rows of CTE
-    ``k`` (defined by ``lanes``, numbered ``n``) it holds for; their JSON is built for them only."""
+    ``k`` (defined by ``lanes``, numbered ``n``) it holds for; ``ids``: only the rows with these request ids. The
+    JSON of a picked row is built for it only."""
     import psycopg
 
-    if pick is None:
+    params = None
+    if ids is not None:
+        sql = ('SELECT x.n, row_to_json(e)::text FROM (SELECT n, request_id FROM (SELECT row_number() OVER '
+               f'(ORDER BY "startTime", request_id) AS n, request_id FROM {SPEND_LOGS}) a '
+               f"WHERE request_id = ANY(%s)) x JOIN ({export_sql(columns)}) e ON e.request_id = x.request_id "
+               "ORDER BY x.n")
+        params = (ids,)
+    elif pick is None:
         sql = f"SELECT row_to_json(e)::text FROM ({export_sql(columns)} {ORDER}) e"
     else:
         fields = ", ".join(f'k."{c}"' for c in export_names())
@@ -238,10 +246,10 @@ def stream_rows(conn: Any, source: DatabaseSource, columns: frozenset[str], *, p
     try:
         with conn.cursor(name="costcalc_rows") as cur:
             cur.itersize = batch
-            cur.execute(sql)
+            cur.execute(sql, params)
             n = 0
             for row in cur:
-                if pick is None:
+                if pick is None and ids is None:
                     n, text = n + 1, row[0]
                 else:
                     n, text = row
