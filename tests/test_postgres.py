@@ -298,3 +298,17 @@ def test_the_jsonl_export_gives_the_same_output_in_every_format(db, capsys, tmp_
     assert main(["price", str(exported), "--config", SAMPLE_CONFIG, *extra]) == 0
     from_file, _ = capsys.readouterr()
     assert from_db and from_file.replace(str(exported), db.url().replace(db.password, "***")) == from_db
+
+
+def test_a_prisma_database_url_works(db, capsys, monkeypatch):
+    """The proxy's DATABASE_URL is Prisma's: ?schema= picks the schema, and Prisma's own parameters (which libpq
+    rejects) are left out."""
+    assert main(["price", db.url(), "--config", SAMPLE_CONFIG, "--format", "json", "-q"]) == 0
+    plain, _ = capsys.readouterr()
+    monkeypatch.setenv("DATABASE_URL", db.url() + "?schema=public&connection_limit=5&pgbouncer=true")
+    assert main(["price", "db:", "--config", SAMPLE_CONFIG, "--format", "json", "-q"]) == 0
+    prisma, _ = capsys.readouterr()
+    assert prisma.replace("?schema=public&connection_limit=5&pgbouncer=true", "") == plain
+    monkeypatch.setenv("DATABASE_URL", db.url() + "?schema=elsewhere")
+    assert main(["price", "db:", "--config", SAMPLE_CONFIG]) == 2
+    assert "table LiteLLM_SpendLogs does not exist" in capsys.readouterr().err

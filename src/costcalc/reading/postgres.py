@@ -45,6 +45,9 @@ ADDED_BY = {
     "organization_id": ("20251122125322_Add organization_id to spend logs", "November 2025"),
 }
 ORDER = 'ORDER BY s."startTime", s.request_id'
+# Connection-string parameters of Prisma (the proxy's ORM) that libpq rejects
+PRISMA_PARAMETERS = frozenset({"schema", "connection_limit", "pool_timeout", "pgbouncer", "socket_timeout",
+                               "statement_cache_size", "sslaccept", "sslidentity", "sslpassword"})
 
 
 class DatabaseError(CostcalcError):
@@ -66,6 +69,7 @@ class DatabaseSource:
     shown: str
     passwords: tuple[str, ...]  # in the URL's user part and its password= parameter
     statement_timeout_s: float | None = None
+    schema: str | None = None  # Prisma's ?schema= (LiteLLM's DATABASE_URL may carry it): the search path
 
     def scrub(self, text: str) -> str:
         """``text`` with every password (raw and percent-decoded) replaced by ``***``."""
@@ -93,6 +97,11 @@ def parse_source(arg: str, environ: dict[str, str] | None = None) -> DatabaseSou
             raise DatabaseError(f"{arg}: ${name} is not a postgresql:// URL")
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
+    # the proxy's URL is Prisma's: parameters libpq does not know are Prisma's own; the schema is honoured
+    schema = next((v for k, v in query if k == "schema" and v), None)
+    libpq_query = [(k, v) for k, v in query if k not in PRISMA_PARAMETERS]
+    if len(libpq_query) != len(query):
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(libpq_query), parts.fragment))
     passwords = tuple(p for p in [parts.password, *(v for k, v in query if k == "password")] if p)
     netloc = parts.netloc
     if parts.password is not None:
@@ -100,7 +109,7 @@ def parse_source(arg: str, environ: dict[str, str] | None = None) -> DatabaseSou
         netloc = f"{user.split(':', 1)[0]}:***@{host}"
     shown_query = urlencode([(k, "***" if k == "password" else v) for k, v in query], safe="*")
     shown = urlunsplit((parts.scheme, netloc, parts.path, shown_query, ""))
-    return DatabaseSource(url, shown, passwords)
+    return DatabaseSource(url, shown, passwords, schema=schema)
 
 
 def connect(source: DatabaseSource) -> Any:
@@ -121,6 +130,10 @@ def connect(source: DatabaseSource) -> Any:
             cur.execute("SET TRANSACTION READ ONLY")  # begins the transaction; read_only above says it too
             # one scan with wide expressions: compiling them takes longer than running them
             cur.execute("SET LOCAL jit = off")
+            if source.schema:
+                from psycopg import sql
+
+                cur.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(source.schema)))
             if source.statement_timeout_s:
                 cur.execute(f"SET LOCAL statement_timeout = {int(source.statement_timeout_s * 1000)}")
     except psycopg.Error as exc:
