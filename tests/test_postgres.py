@@ -312,3 +312,84 @@ def test_a_prisma_database_url_works(db, capsys, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db.url() + "?schema=elsewhere")
     assert main(["price", "db:", "--config", SAMPLE_CONFIG]) == 2
     assert "table LiteLLM_SpendLogs does not exist" in capsys.readouterr().err
+
+
+HAND_CONFIG = """
+model_list:
+  - model_name: hand
+    litellm_params: {model: openai/hand-model}
+    model_info: {input_cost_per_token: 1.0e-6, output_cost_per_token: 2.0e-6, cache_read_input_token_cost: 1.0e-7,
+                 cache_creation_input_token_cost: 1.25e-6}
+"""
+
+
+def test_hand_priced_rows(db, capsys, tmp_path):
+    """Three rows priced by hand, in a database of their own (a copy of the schema)."""
+    from datetime import datetime
+
+    from psycopg.types.json import Jsonb
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS hand")
+        conn.execute("CREATE DATABASE hand TEMPLATE litellm")
+    usage = {"prompt_tokens": 1000, "completion_tokens": 500,
+             "prompt_tokens_details": {"cached_tokens": 200, "cache_creation_tokens": 100},
+             "completion_tokens_details": {"reasoning_tokens": 100}}
+    with db.connect(db="hand") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        for i, (metadata, cache_hit) in enumerate([({"usage_object": usage}, "False"),
+                                                   ({"usage_object": None, "additional_usage_values": usage},
+                                                    "False"),
+                                                   ({"usage_object": usage}, "True")]):
+            start = datetime(2026, 3, 1, 12, i)
+            conn.execute('INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                         'completion_tokens, "startTime", "endTime", model, model_group, metadata, cache_hit, '
+                         "team_id) VALUES (%s, 'acompletion', %s, 0.002, 1000, 500, %s, %s, 'hand-model', 'hand', "
+                         "%s, %s, 'team-uuid-1')", (f"h{i}", "a" * 64, start, start, Jsonb(metadata), cache_hit))
+    config = tmp_path / "config.yaml"
+    config.write_text(HAND_CONFIG)
+    _, out, _ = both(capsys, "price", db.url(db="hand"), "--config", str(config), "--format", "json", "-g", "team",
+                     "-g", "key")
+    doc = json.loads(out)
+    # per row: uncached input (1000 - 200 - 100) x 1e-6 = 0.0007; cache read 200 x 1e-7 = 0.00002; cache write
+    # 100 x 1.25e-6 = 0.000125; output (500 - 100) x 2e-6 = 0.0008; reasoning 100 x 2e-6 = 0.0002
+    # -> 0.001845 a row; two rows priced (the third is a proxy cache hit) = 0.00369; recorded 2 x 0.002 = 0.004
+    assert doc["accounting"] == {"read": 3, "priced": 2, "unpriced": 0, "rejected": 0, "skipped": 1, "filtered": 0}
+    (group,) = doc["groups"]
+    assert group["key"] == {"team": "agents", "key": "ci-bot"}
+    assert group["cost"]["total"] == 0.00369
+    assert group["recorded"]["recorded_cost"] == 0.004 and group["recorded"]["records"] == 2
+
+
+def test_without_the_server_binaries_tests_skip_or_fail_under_ci(monkeypatch):
+    from tests import pg_server
+
+    monkeypatch.setattr(pg_server, "pg_bin", lambda: None)
+    monkeypatch.delenv("COSTCALC_REQUIRE_SERVICES", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y postgresql"):
+        next(pg_server.start_server())
+    monkeypatch.setenv("COSTCALC_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y postgresql"):
+        next(pg_server.start_server())
+
+
+def test_database_options_go_with_a_database(capsys, tmp_path):
+    usage = ROOT / "sample_data" / "usage.jsonl"
+    assert main(["price", str(usage), "--engine", "postgres"]) == 2
+    assert "postgres prices a database" in capsys.readouterr().err
+    assert main(["price", str(usage), "--statement-timeout", "5"]) == 2
+    assert "goes with a database" in capsys.readouterr().err
+    assert main(["price", "postgresql://u@h/db", str(usage)]) == 2
+    assert "a database is priced on its own" in capsys.readouterr().err
+    assert main(["price", "postgresql://u@h/db", "--engine", "duckdb"]) == 2
+    assert "duckdb reads files" in capsys.readouterr().err
+
+
+def test_both_engines_write_the_same_rejects(db, capsys, tmp_path):
+    files = []
+    for engine in ("python", "postgres"):
+        path = tmp_path / f"{engine}.rejects"
+        assert main(["price", db.url(), "--config", SAMPLE_CONFIG, "--engine", engine, "--rejects", str(path)]) == 0
+        capsys.readouterr()
+        files.append(path.read_bytes())
+    assert files[0] == files[1] and files[0].count(b"\n# ") + files[0].startswith(b"# ") > 20
