@@ -291,7 +291,8 @@ def test_cards_sql_does_not_price_are_priced_by_python_in_the_same_run(db, capsy
 @pytest.mark.parametrize("extra", [["--format", "csv", "--per-record"], ["--format", "jsonl"],
                                    ["--format", "focus"], ["--format", "csv", "-g", "team"],
                                    ["--format", "markdown", "--budget", "team=agents:100"],
-                                   ["--explain", "--line", "7"], ["--currency", "EUR", "--fx-rate", "0.92", "--format", "json"]])
+                                   ["--explain", "--line", "7"],
+                                   ["--currency", "EUR", "--fx-rate", "0.92", "--format", "json"]])
 def test_the_jsonl_export_gives_the_same_output_in_every_format(db, capsys, tmp_path, extra):
     exported = _export(db, tmp_path)
     assert main(["price", db.url(), "--config", SAMPLE_CONFIG, *extra]) == 0
