@@ -395,3 +395,19 @@ def test_both_engines_write_the_same_rejects(db, capsys, tmp_path):
         capsys.readouterr()
         files.append(path.read_bytes())
     assert files[0] == files[1] and files[0].count(b"\n# ") + files[0].startswith(b"# ") > 20
+
+
+def test_a_schema_without_the_later_grouping_columns_still_prices(db, capsys):
+    """organization_id, session_id and agent_id came with later LiteLLM migrations: read as null when absent."""
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS older")
+        conn.execute("CREATE DATABASE older TEMPLATE litellm")
+    with db.connect(db="older") as conn:
+        conn.execute('ALTER TABLE "LiteLLM_SpendLogs" DROP COLUMN organization_id, DROP COLUMN session_id, '
+                     "DROP COLUMN agent_id")
+    _, older, _ = both(capsys, "price", db.url(db="older"), "--config", SAMPLE_CONFIG, "--format", "json", "-g",
+                       "org", "-g", "team")
+    _, newer, _ = both(capsys, "price", db.url(), "--config", SAMPLE_CONFIG, "--format", "json", "-g", "team")
+    orgs = {g["key"]["org"] for g in json.loads(older)["groups"]}
+    assert orgs == {"(none)"}
+    assert json.loads(older)["totals"] == json.loads(newer)["totals"]
