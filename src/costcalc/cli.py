@@ -110,6 +110,7 @@ class Engine(str, Enum):
     auto = "auto"
     python = "python"
     duckdb = "duckdb"
+    postgres = "postgres"
 
 
 class Sort(str, Enum):
@@ -264,8 +265,8 @@ def _tz(name: str) -> Any:
 def price(
     usage: list[str] = typer.Argument(..., help="Usage files: JSONL, a JSON array of records, or Parquet ('-' "
                                       "for stdin; gzip, bz2 and zstd recognised by their bytes; directories are "
-                                      "searched for "
-                                      "*.jsonl, *.ndjson and *.parquet)."),
+                                      "searched for *.jsonl, *.ndjson and *.parquet), or LiteLLM's PostgreSQL "
+                                      "database: postgresql://USER@HOST:PORT/DB, or db: for $DATABASE_URL."),
     config: list[str] = typer.Option([], "--config", "-c", help="LiteLLM proxy config.yaml; DATE=CFG prices the "
                                      "records from DATE on with CFG (repeat for a price history).", metavar="CFG"),
     cost_map: str | None = CostMapOpt,
@@ -322,7 +323,12 @@ def price(
                                     "for plain-file inputs of 64 MiB or more; 1 otherwise)."),
     engine_choice: Engine = typer.Option(Engine.auto, "--engine", help="Which engine prices: python (the "
                                          "reference), duckdb (aggregate reports, large inputs), or auto: duckdb "
-                                         "for aggregate reports over 16 MiB of files or more, python otherwise."),
+                                         "for aggregate reports over 16 MiB of files or more, python otherwise; "
+                                         "postgres (a database's aggregate reports, the default there) prices "
+                                         "inside the database."),
+    statement_timeout: float | None = typer.Option(None, "--statement-timeout", min=0.0, help="With a "
+                                                   "database: cancel any query running longer than this many "
+                                                   "seconds.", metavar="SECONDS"),
     where: list[str] | None = typer.Option(None, "--where", help="Only records whose KEY (a group key or field "
                                            "path) matches VALUE, a glob: team=search, model!=gpt-4o*; repeat "
                                            "to narrow (the same key twice: either value).", metavar="KEY=VALUE"),
@@ -502,7 +508,8 @@ def price(
     sections = None
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
                    progress=None if quiet else _progress)
-    paths = expand_paths(usage)
+    database = _database_source(usage, engine_choice.value, statement_timeout)
+    paths = expand_paths(usage) if database is None else []
     with ExitStack() as stack:
         if ledger is not None:
             out = stack.enter_context(tempfile.TemporaryFile())
@@ -510,8 +517,12 @@ def price(
             out = stack.enter_context(_open_out(output, binary=True)) if writer is not None else None
         rej = stack.enter_context(_open_out(rejects, binary=True)) if rejects is not None else None
         why_python = "it does not apply --where filters" if filters else None
-        report = _execute(run, paths, out, rej, jobs, engine_choice.value, aggregate=writer is None, quiet=quiet,
-                          why_python=why_python)
+        if database is not None:
+            report = _execute_database(run, database, out, rej, engine_choice.value, aggregate=writer is None,
+                                       quiet=quiet, why_python=why_python)
+        else:
+            report = _execute(run, paths, out, rej, jobs, engine_choice.value, aggregate=writer is None,
+                              quiet=quiet, why_python=why_python)
         if explain and line is not None and not explained["count"]:
             raise CostcalcErrorWithCode(f"--line {line}: no such line (the input's last line is "
                                         f"{explained['last']:,})", 2)
@@ -664,6 +675,38 @@ def _execute(run: Any, paths: list[str], out: Any, rejects: Any, jobs: int | Non
     if why_not and requested == "duckdb" and not quiet:
         typer.echo(f"costcalc: --engine duckdb: {why_not}; priced with the Python engine", err=True)
     return run.execute(paths, out, rejects, jobs)
+
+
+def _database_source(usage: list[str], engine: str, timeout: float | None) -> Any:
+    """The database a usage argument names (None for files); one database per run, and only its engines."""
+    from dataclasses import replace
+
+    from .reading.postgres import is_database, parse_source
+
+    if not any(is_database(u) for u in usage):
+        if engine == "postgres":
+            raise typer.BadParameter("postgres prices a database: give postgresql://… or db:", param_hint="--engine")
+        if timeout is not None:
+            raise typer.BadParameter("goes with a database", param_hint="--statement-timeout")
+        return None
+    if len(usage) != 1:
+        raise typer.BadParameter("a database is priced on its own: give one usage argument", param_hint="USAGE")
+    if engine == "duckdb":
+        raise typer.BadParameter("duckdb reads files; a database is priced by postgres or python",
+                                 param_hint="--engine")
+    return replace(parse_source(usage[0]), statement_timeout_s=timeout)
+
+
+def _execute_database(run: Any, source: Any, out: Any, rejects: Any, requested: str, *, aggregate: bool,
+                      quiet: bool, why_python: str | None = None) -> Any:
+    from .reports.database import choose_database_engine, execute_database
+
+    engine, why_not = choose_database_engine(requested, aggregate=aggregate)
+    if engine == "postgres" and why_python:
+        engine, why_not = "python", why_python
+    if why_not and requested == "postgres" and not quiet:
+        typer.echo(f"costcalc: --engine postgres: {why_not}; priced with the Python engine", err=True)
+    return execute_database(run, source, engine, out, rejects)
 
 
 def _progress(items: Any, position: Any, lines_of: Any) -> Any:

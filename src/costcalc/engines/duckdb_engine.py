@@ -36,6 +36,7 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -105,6 +106,7 @@ class SumRow:
     day: str | None = None  # the records' day (the HTML timeline), when asked for
     first: float | None = None  # the earliest and latest timestamp among them
     last: float | None = None
+    recorded: Decimal | None = None  # the costs the logs recorded for these records (all of them), summed
 
 
 @dataclass

@@ -83,12 +83,18 @@ class Totals:
             self.recorded_n += 1
             self.recorded_spend.add(*measured)
 
-    def add_sums(self, count: int, band: Band, units: tuple[int, ...], tokens: tuple[int, ...]) -> None:
-        """``count`` records of one band, summed by another engine (no recorded costs among them)."""
+    def add_sums(self, count: int, band: Band, units: tuple[int, ...], tokens: tuple[int, ...],
+                 recorded: Decimal | None = None) -> None:
+        """``count`` records of one band, summed by another engine; ``recorded``: the sum of their recorded
+        costs when every one of them has one (None: none has)."""
         self.requests += count
         self.tokens = [a + b for a, b in zip(self.tokens, tokens)]
         self.spend.add_sums(band, count, units)
         self._costs = None
+        if recorded is not None:
+            self.recorded += exact(recorded)
+            self.recorded_n += count
+            self.recorded_spend.add_sums(band, count, units)
 
     def merge(self, other: Totals) -> None:
         if other.fixed is not None or self.fixed is not None:  # converted amounts add as amounts
@@ -153,7 +159,7 @@ NAME_FIELDS: dict[str, tuple[str, ...]] = {
     "key": ("key_alias", "user_api_key_alias", "key_name", "key", "api_key", "user_api_key"),
     "user": ("user_email", "user_api_key_user_email", "user", "user_id", "user_api_key_user_id"),
     "customer": ("end_user", "customer", "end_user_id", "user_api_key_end_user_id"),
-    "org": ("organization_alias", "org_alias", "user_api_key_org_alias", "organization_id", "org_id",
+    "org": ("organization_alias", "org_alias", "user_api_key_org_alias", "org", "organization_id", "org_id",
             "user_api_key_org_id"),
 }
 
@@ -649,9 +655,9 @@ class ReportBuilder:
                 g = rep.groups[k] = Totals()
                 if self._model_only:
                     self._by_model[k[0]] = g
-            g.add_sums(row.count, row.band, row.units, row.tokens)
+            g.add_sums(row.count, row.band, row.units, row.tokens, row.recorded)
         if self._single is None:
-            rep.totals.add_sums(row.count, row.band, row.units, row.tokens)
+            rep.totals.add_sums(row.count, row.band, row.units, row.tokens, row.recorded)
         if self.timeline:
             for first in {k[0] for k in keys}:
                 spend = rep.timeline.get((row.day or NONE, first))
@@ -666,6 +672,10 @@ class ReportBuilder:
         rep.accounting.read += count - 1
         rep.accounting.unpriced += count - 1
         rep.unpriced[outcome.record.model].count += count - 1
+
+    def add_skipped(self, count: int) -> None:
+        self.report.accounting.read += count
+        self.report.accounting.skipped += count
 
     def add_filtered(self, count: int) -> None:
         self.report.accounting.read += count

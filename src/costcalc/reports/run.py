@@ -125,6 +125,19 @@ class PriceRun:
         self._one(builder, lines, None, rejects_out, first=False)
         return builder.finish()
 
+    def execute_lines(self, lines: Iterable[LineResult], out: IO[bytes] | None,
+                      rejects_out: IO[bytes] | None) -> Report:
+        """A run over results read by someone else (a database's rows), in one process."""
+        builder = self.make_builder()
+        self._one(builder, lines, out, rejects_out, first=True)
+        return builder.finish()
+
+    def execute_sums(self, builder: ReportBuilder, lines: Iterable[LineResult],
+                     rejects_out: IO[bytes] | None) -> Report:
+        """Finish ``builder`` (fed sums by an engine that priced in a database) with the results it left."""
+        self._one(builder, lines, None, rejects_out, first=False)
+        return builder.finish()
+
     def _one(self, builder: ReportBuilder, lines: Iterable[LineResult], out: IO[bytes] | None,
              rejects_out: IO[bytes] | None, first: bool, position: ReadPosition | None = None) -> None:
         from .render import write_rejects
