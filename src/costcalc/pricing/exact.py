@@ -152,6 +152,8 @@ PART_GROUPS = (("input", "audio_input", "image_input", "routing_fee", "duration_
                ("cache_read", "cache_read_audio", "cache_read_image"), ("cache_write",), ("cache_write_1h",),
                ("output", "audio_output", "image_output", "search_queries", "reasoning"))
 _GROUP_SLOTS = tuple(tuple(SLOTS.index(s) for s in group) for group in PART_GROUPS)
+# Money._groups spells these indexes out: keep them in step with SLOTS
+assert _GROUP_SLOTS == ((0, 1, 2, 9, 10, 14), (3, 11, 12), (4,), (5,), (6, 7, 13, 15, 8)), _GROUP_SLOTS
 AMOUNT_PLACES = 72  # the report's amounts are integers of 10^-72 USD
 
 
@@ -194,15 +196,21 @@ class Money:
     def part(self, *slots: str) -> Decimal:
         return _decimal(sum(self._parts[SLOTS.index(s)] for s in slots), 36)
 
+    def _groups(self) -> tuple[int, ...]:
+        """The PART_GROUPS sums, at 10^-36 (slot indexes spelled out: this runs for every record of jsonl)."""
+        p = self._parts
+        return (p[0] + p[1] + p[2] + p[9] + p[10] + p[14], p[3] + p[11] + p[12], p[4], p[5],
+                p[6] + p[7] + p[13] + p[15] + p[8])
+
     def report_units(self) -> tuple[int, ...]:
         """Per PART_GROUPS, then the discount (negative), the margin and the total: integers of 10^-72 USD that
         add up to the total exactly."""
-        return (*(sum(self._parts[i] for i in group) * _E36 for group in _GROUP_SLOTS),
-                -self._discount * _E18, self._margin, self._total)
+        return (*(g * _E36 for g in self._groups()), -self._discount * _E18, self._margin, self._total)
 
     def report_texts(self) -> tuple[str, ...]:
-        """``report_units`` as decimal text (a record's line in jsonl and csv)."""
-        return tuple(fixed_text(v, AMOUNT_PLACES) for v in self.report_units())
+        """``report_units`` as decimal text (a record's line in jsonl and csv), each at its own exponent."""
+        return (*(fixed_text(g, 36) for g in self._groups()), fixed_text(-self._discount, 54),
+                fixed_text(self._margin, AMOUNT_PLACES), fixed_text(self._total, AMOUNT_PLACES))
 
 
 def _decimal(value: int, places: int) -> Decimal:
