@@ -220,6 +220,7 @@ def _colons(expr: str) -> str:
 def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, slow_keys: bool = True,
              common_keys: tuple[str, ...] = _COMMON_KEYS, dedupe: bool = False,
+             fields: tuple[str, ...] = _FIELDS,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
     """The one query: per (file, lane, raw model / id / tier, window, bucket, raw group keys, time keys) a count,
     unit sums and keys seen; the rows outside the fast lane one by one, by row number. ``slow_keys`` False: the
@@ -227,7 +228,10 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     caller proves from the keys seen that no line holds one. ``rows_of``: instead, the row number of every
     fast-lane row in the window whose raw (model, model_id, service_tier) is one of these."""
     cols = _Columns()
-    fields = [cols.col(f) for f in _FIELDS]
+    # a field the files' first lines never hold is read as NULL (not declared: the reader is faster with fewer
+    # columns); a later line holding it has one more key than the query saw, and the survey sends its file to the
+    # full query (model and prompt_tokens are always read)
+    fields = [cols.col(f) if f in fields or f in ("model", "prompt_tokens") else "NULL" for f in _FIELDS]
     for f in common_keys:
         cols.col(f)
     raw = _Raw()
@@ -596,6 +600,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     run.first_raw = next((first for _, first in samples if first), None)
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
              "common_keys": tuple(k for k in _COMMON_KEYS if k in sampled),
+             "fields": tuple(f for f in _FIELDS if f in sampled),
              # with de-duplication on, a record with a request id is priced by the Python engine, which counts
              # each id once across all inputs (--no-dedupe leaves such records to DuckDB)
              "dedupe": dedupe}
@@ -622,7 +627,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             if checked.rescan:
                 # a file holding a key the fast query did not declare: read again, every slow key declared
                 again = [s for s in sources if s.number in checked.rescan]
-                more, _ = _query(con, scan_sql(_listed(again), **query))  # type: ignore[arg-type]
+                full = {**query, "fields": _FIELDS, "common_keys": _COMMON_KEYS}
+                more, _ = _query(con, scan_sql(_listed(again), **full))  # type: ignore[arg-type]
                 rows = [r for r in rows if r[col["file_no"]] not in checked.rescan] + more
                 checked = _check(sources, rows, col, surveys, run, proven=frozenset(checked.rescan))
             python_lines = checked.python_lines
@@ -744,7 +750,8 @@ def _route_to_python(con: Any, sources: list[_Source], checked: _Checked,
     if not wanted:
         return
     python_lines = checked.python_lines
-    rows, _ = _query(con, scan_sql(_listed(wanted), rows_of=routed, **query))
+    rows, _ = _query(con, scan_sql(_listed(wanted), rows_of=routed,
+                                   **{**query, "fields": _FIELDS, "common_keys": _COMMON_KEYS}))
     extra: dict[int, list[int]] = {}
     for file_no, row_no in rows:
         extra.setdefault(file_no, []).append(row_no)
