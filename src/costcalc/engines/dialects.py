@@ -1,0 +1,55 @@
+"""The one source query (DuckDB dialect, ``sqlcompile``) carried to each warehouse's dialect by sqlglot.
+
+No copy of the query is kept per dialect: sqlglot parses the DuckDB text once and writes it in the target
+dialect (unsupported constructs raise instead of being dropped). What differs is only what the exact decimal
+type is called and which session settings make the engine exact (ENGINES.md §4–§5):
+
+- BigQuery: NUMERIC keeps 9 decimals, too few; every DECIMAL becomes BIGNUMERIC (38 decimals), and rates stay
+  string literals cast to it (a bare ``0.0000025`` would be FLOAT64).
+- Spark: ``spark.sql.decimalOperations.allowPrecisionLoss`` is true by default and silently rounds products of
+  wide decimals to 6 places; the query is preceded by the SET that turns it off.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake", "trino")
+SESSION = {"spark": ["SET spark.sql.decimalOperations.allowPrecisionLoss=false"]}
+HOW_TO_RUN = {
+    "duckdb": "duckdb my.db < query.sql",
+    "postgres": "psql \"$DATABASE_URL\" -f query.sql",
+    "spark": "spark-sql -f query.sql   (the SET line must run in the same session)",
+    "bigquery": "bq query --use_legacy_sql=false < query.sql",
+    "snowflake": "snowsql -f query.sql",
+    "trino": "trino --file query.sql",
+}
+
+
+def _bignumeric(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.DECIMAL:
+        return exp.DataType.build("BIGNUMERIC", dialect="bigquery")
+    return node
+
+
+def transpile(sql: str, dialect: str) -> str:
+    """``sql`` (DuckDB) written in ``dialect``; raises sqlglot's errors for anything it cannot carry."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}: choose one of {', '.join(DIALECTS)}")
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if dialect == "bigquery":
+        tree = tree.transform(_bignumeric)
+    return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE, pretty=False)
+
+
+def statements(sql: str, dialect: str) -> list[str]:
+    """The session settings, then the query, each a statement to run in order."""
+    return [*SESSION.get(dialect, []), transpile(sql, dialect)]
+
+
+def script(sql: str, dialect: str, header: list[str]) -> str:
+    """What ``costcalc sql`` prints: a comment header, the session settings and the query, ``;``-terminated."""
+    lines = [f"-- {h}" for h in header]
+    lines.append(f"-- run it: {HOW_TO_RUN[dialect]}")
+    return "\n".join(lines) + "\n" + "".join(s + ";\n" for s in statements(sql, dialect))

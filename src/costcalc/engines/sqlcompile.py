@@ -1,0 +1,469 @@
+"""One self-contained query that prices a usage table in place, exactly (``costcalc sql``).
+
+The query is written once, in DuckDB's dialect (``engines.dialects`` carries it to the others with sqlglot). It
+holds three tables as ``VALUES``, all compiled from the Python engine's own resolution (``ratecards``), never
+re-derived here:
+
+- ``keys``: which card prices a record, by (model, deployment id, service tier). Every model the query covers
+  (``covered_keys``) with no id and no tier, and a row for an id or a tier only where its card differs.
+- ``cards``: a card's status (``priced``, or ``unpriced`` with the engine's own reason), the formula variant
+  (which token counts it reads, ``ratecards.VARIANTS``), whether a routing fee applies, and the deployment and
+  provider reports key by.
+- ``bands``: per card, the prompt-size bands ``lo <= prompt_tokens <= hi`` with their exact rates
+  (``pricing.exact.Band``: decimal strings cast to an exact decimal type), discount and margin.
+
+Per record the query computes only integer units, with LiteLLM's clamps (``sqlunits.unit_ctes``), finds its card
+and band, then sums units per (group, band) and prices each sum once (aggregate, then price: exact, because a
+band's money is linear in its units; ``pricing.exact``). Records the config and cost map cannot price come out as
+``unpriced`` rows with a reason and a NULL cost, never $0; records that break their own token conventions as
+``rejected`` rows.
+
+Scale: money is DECIMAL(38, S) with S the most decimal places any covered band's exact result needs (rate
+places + discount places + margin places), so every CAST back to scale S is exact. Factors are typed narrow
+(DECIMAL(f + 6, f)) so that a product's scale S + f leaves room for large sums (ENGINES.md §4). A card whose
+exact result would need more than ``MAX_SCALE`` places, or leave fewer than ``MIN_INTEGER_DIGITS`` integer
+digits, is not put in the query: its records come out unpriced, with that reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from ..pricing.exact import Band
+from ..pricing.formulas import service_tier_suffix
+from ..reading.records import MAX_TOKENS
+from .ratecards import CompiledKey, Key, compile_rate_cards
+from .sqlunits import unit_ctes
+from .streaming import PricingEngine
+
+SCHEMAS = ("canonical", "spendlogs")
+GROUP_KEYS = ("model", "deployment", "provider", "user", "team", "key", "end_user", "hour", "day", "week", "month")
+# The service tiers LiteLLM tells apart (formulas.service_tier_suffix); any other value prices as no tier.
+TIERS = ("flex", "balanced", "priority", "fast", "ultrafast")
+MAX_SCALE = 30
+MIN_INTEGER_DIGITS = 14  # room for sums up to $10^14 after a product's scale grows by a factor's places
+RATE_SLOTS = ("input", "audio_input", "image_input", "cache_read", "cache_write", "output", "audio_output",
+              "reasoning", "routing_fee")
+# The columns of `price --format csv` (reports.render.write_csv), after the group keys.
+TOKEN_OUT = ("input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
+COST_OUT = ("input_cost", "cache_read_cost", "cache_write_cost", "output_cost", "reasoning_cost",
+            "adjustment_cost", "total_cost")
+# LiteLLM's call types that carry tokens (reading.shapes reads the same list).
+NOT_COVERED = "not in this query's rate table (regenerate the query with this model in --models)"
+PYTHON_ONLY = "its price depends on more than the prompt size (time of day, completion size): use costcalc price"
+
+
+class SqlError(Exception):
+    """An option the query cannot honour; the message says which and why."""
+
+
+@dataclass
+class SqlOptions:
+    table: str
+    schema: str = "canonical"
+    group_by: list[str] = field(default_factory=lambda: ["model"])
+    since: datetime | None = None
+    until: datetime | None = None
+    per_record: bool = False
+
+
+@dataclass
+class CompiledQuery:
+    sql: str  # DuckDB dialect
+    scale: int
+    keys: int
+    cards: int
+    bands: int
+    statuses: dict[str, int]
+
+
+# -- which models --------------------------------------------------------------------------------------------
+
+def covered_keys(engine: PricingEngine, models: Iterable[str] | None = None) -> list[Key]:
+    """The (model, model_id, service_tier) keys the query prices: ``models`` when given (each with every
+    deployment id and tier), else every config model_name, every cost-map name, and each cost-map name as a
+    config wildcard would receive it (``openai/*`` + ``gpt-4o``); ids only on the names their deployments carry."""
+    config = engine.config
+    deployments = list(config.deployments) if config is not None else []
+    ids = sorted({d.identity for d in deployments} | {d.model_id for d in deployments if d.model_id})
+    keys: list[Key] = []
+    if models is not None:
+        for m in dict.fromkeys(models):
+            keys += [(m, i, t) for i in (None, *ids) for t in (None, *TIERS)]
+        return keys
+    names: dict[str, set[str]] = {}
+    for d in deployments:
+        if not d.is_wildcard:
+            own = {d.identity, *([d.model_id] if d.model_id else [])}
+            names.setdefault(d.model_name, set()).update(own)
+            names.setdefault(d.model, set()).update(own)
+    for alias in (config.model_group_alias if config is not None else {}):
+        names.setdefault(alias, set())
+    entries = engine.cost_map.entries
+    # cost-map names that carry a token price (the others price no token record: they come out unpriced)
+    cost_names = [n for n, e in entries.items() if any(k in e for k in _TOKEN_PRICE_KEYS)]
+    for name in cost_names:
+        names.setdefault(name, set())
+    for d in deployments:
+        if d.is_wildcard:
+            regex = re.compile(re.escape(d.model_name).replace(r"\*", "(.*)"))
+            prefix = d.model_name.split("*", 1)[0]
+            provider = prefix.rstrip("/")
+            for name in cost_names:
+                if regex.match(name):
+                    names.setdefault(name, set())
+                elif "/" not in name and entries[name].get("litellm_provider") == provider and \
+                        regex.match(prefix + name):
+                    names.setdefault(prefix + name, set())
+    tiered = any(_has_tier_keys(d.params_prices) or _has_tier_keys(d.info_prices) for d in deployments)
+    for name, own in names.items():
+        tiers = TIERS if tiered or _has_tier_keys(entries.get(name)) or _has_tier_keys(
+            entries.get(name.split("/", 1)[-1])) else ()
+        keys += [(name, i, t) for i in (None, *sorted(own)) for t in (None, *tiers)]
+    return keys
+
+
+_TOKEN_PRICE_KEYS = ("input_cost_per_token", "output_cost_per_token", "tiered_pricing")
+
+
+def _has_tier_keys(entry: object) -> bool:
+    return isinstance(entry, dict) and any(
+        k.endswith(s) for k in entry for s in ("_flex", "_priority", "_balanced", "_ultrafast"))
+
+
+# -- literals ------------------------------------------------------------------------------------------------
+
+def _s(text: str | None) -> str:
+    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def _places(d: Decimal) -> int:
+    exponent = d.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _dec(d: Decimal, typ: str) -> str:
+    text = format(d.normalize(), "f") if d else "0"
+    return f"CAST('{text}' AS {typ})"
+
+
+def _needed_scale(band: Band) -> tuple[int, int]:
+    """(decimal places of this band's exact money, decimal places of its factors)."""
+    rate = max(_places(r) for r in band.rates)
+    d, pct, fixed = _places(band.discount), _places(band.margin_pct), _places(band.margin_fixed)
+    return max(rate + d + pct, fixed), max(d, pct, fixed)
+
+
+# -- the query -----------------------------------------------------------------------------------------------
+
+@dataclass
+class _Tables:
+    keys: list[tuple[str, str, str, int]]  # model, model_id ('' none), tier ('' none), card
+    cards: list[tuple[int, str, str | None, str, int, str, str]]  # card, status, reason, variant, fee, dep, prov
+    bands: list[tuple[int, int, int, Band]]  # card, lo, hi, band
+    scale: int
+    factor_places: int
+    ids: list[str]
+
+
+def _tables(engine: PricingEngine, keys: list[Key]) -> _Tables:
+    rc = compile_rate_cards(engine, keys)
+    needed: dict[int, tuple[int, int]] = {n: _needed_scale(b) for n, b in enumerate(rc.bands)}
+    cards: list[tuple[int, str, str | None, str, int, str, str]] = []
+    card_of: dict[tuple, int] = {}
+    bands: list[tuple[int, int, int, Band]] = []
+    scale, fplaces = 2, 0
+    key_rows: list[tuple[str, str, str, int]] = []
+    base: dict[tuple[str, str], int] = {}  # (model, id) -> card of its no-tier key
+    for ck in rc.keys:
+        model, model_id, tier = ck.key
+        card = _card_row(ck, needed)
+        sig = (card, tuple(ck.bands) if card[0] == "priced" else ())
+        number = card_of.get(sig)
+        if number is None:
+            number = card_of[sig] = len(cards)
+            cards.append((number, *card))
+            if card[0] == "priced":
+                for lo, hi, b in ck.bands:
+                    bands.append((number, lo, hi, rc.bands[b]))
+                    s, f = needed[b]
+                    scale, fplaces = max(scale, s), max(fplaces, f)
+        if tier is None:
+            if model_id is None or base.get((model, "")) != number:
+                base[(model, model_id or "")] = number
+                key_rows.append((model, model_id or "", "", number))
+        elif base.get((model, model_id or "")) != number:
+            key_rows.append((model, model_id or "", tier, number))
+    ids = sorted({i for _, i, _, _ in key_rows if i})
+    return _Tables(key_rows, cards, bands, scale, fplaces, ids)
+
+
+def _card_row(ck: CompiledKey, needed: dict[int, tuple[int, int]]) -> tuple[str, str | None, str, int, str, str]:
+    sheet = ck.sheet
+    dep = sheet.deployment.label if sheet is not None and sheet.deployment else "(no deployment)"
+    prov = (sheet.provider if sheet is not None else None) or "(unknown)"
+    if ck.status == "unpriced":
+        return ("unpriced", ck.not_priced.reason if ck.not_priced else "unpriced", "generic", 0, dep, prov)
+    if ck.status == "python":
+        return ("unpriced", PYTHON_ONLY, "generic", 0, dep, prov)
+    worst = max((needed[b] for _, _, b in ck.bands), default=(0, 0))
+    if worst[0] > MAX_SCALE or 38 - worst[0] - worst[1] < MIN_INTEGER_DIGITS:
+        return ("unpriced", f"its exact cost needs {worst[0]} decimal places, more than the query's exact decimal "
+                f"type keeps: use costcalc price", "generic", 0, dep, prov)
+    return ("priced", None, ck.variant, int(ck.routing_fee), dep, prov)
+
+
+def _values(name: str, columns: tuple[str, ...], rows: list[str]) -> str:
+    cols = ", ".join(columns)
+    return f"{name} AS (SELECT {cols} FROM (VALUES {', '.join(rows)}) AS v({cols}))"
+
+
+def _time_filter(column: str, opts: SqlOptions) -> list[str]:
+    out = []
+    for op, when in ((">=", opts.since), ("<", opts.until)):
+        if when is not None:
+            text = when.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+            out.append(f"{column} IS NOT NULL AND {column} {op} CAST({_s(text)} AS TIMESTAMP)")
+    return out
+
+
+def _mask(expr: str) -> str:
+    """reports.aggregate.mask_key: a plaintext ``sk-`` key shows its last four characters only."""
+    return (f"CASE WHEN {expr} LIKE 'sk-%' AND LENGTH({expr}) > 12 "
+            f"THEN 'sk-...' || SUBSTRING({expr}, LENGTH({expr}) - 3, 4) ELSE {expr} END")
+
+
+def _time_key(ts: str, unit: str) -> str:
+    fmt = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "month": "%Y-%m", "week": "%Y-%m-%d"}[unit]
+    if unit == "week":
+        return f"CASE WHEN {ts} IS NULL THEN '(none)' ELSE STRFTIME(DATE_TRUNC('week', {ts}), '{fmt}') || ' (week)' END"
+    return f"CASE WHEN {ts} IS NULL THEN '(none)' ELSE STRFTIME({ts}, '{fmt}') END"
+
+
+def _first(*exprs: str) -> str:
+    """The first non-empty text of ``exprs``, else '(none)' (reports.aggregate._raw_str)."""
+    return "COALESCE(" + ", ".join(f"NULLIF({e}, '')" for e in exprs) + ", '(none)')"
+
+
+_TOKEN_CALL_TYPES = ("completion", "acompletion", "text_completion", "atext_completion", "responses", "aresponses",
+                     "anthropic_messages", "generate_content", "agenerate_content", "embedding", "aembedding")
+
+
+def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
+    """The ``src`` CTE (one row per record: id, model, id and tier as keyed, eight token counts, timestamp) and
+    the SQL of each group key over it."""
+    id_list = ", ".join(_s(i) for i in ids) or "NULL"
+    tier_case = " ".join(f"WHEN {_s(t)} THEN {_s(service_tier_suffix(t))}" for t in TIERS)
+    if opts.schema == "canonical":
+        t = opts.table
+        cols = {"rid": "id", "model": "TRIM(model)", "model_id": "model_id", "tier": "service_tier",
+                "p": "prompt_tokens", "c": "completion_tokens", "cr": "cache_read_input_tokens",
+                "cw": "cache_creation_input_tokens", "rea": "reasoning_tokens", "ai": "audio_input_tokens",
+                "ao": "audio_output_tokens", "ii": "image_input_tokens", "ts": '"timestamp"'}
+        where = _time_filter('"timestamp"', opts)
+        groups = {"user": _first('"user"'), "team": _first("team"), "key": _mask(_first('"key"')),
+                  "end_user": _first("end_user")}
+    else:
+        t = opts.table
+        # metadata.usage_object, else metadata.additional_usage_values (reading.shapes.litellm_spend_log)
+        def usage(path: str) -> str:
+            return (f"COALESCE(CAST(JSON_EXTRACT_STRING(metadata, '$.usage_object.{path}') AS BIGINT), "
+                    f"CAST(JSON_EXTRACT_STRING(metadata, '$.additional_usage_values.{path}') AS BIGINT))")
+
+        def meta(name: str) -> str:
+            return f"JSON_EXTRACT_STRING(metadata, '$.{name}')"
+
+        cr = f"COALESCE({usage('cache_read_input_tokens')}, {usage('prompt_tokens_details.cached_tokens')})"
+        cw = (f"COALESCE({usage('cache_creation_input_tokens')}, "
+              f"{usage('prompt_tokens_details.cache_creation_tokens')})")
+        model = ("CASE WHEN model_group IS NOT NULL AND model_group <> '' THEN model_group "
+                 "WHEN custom_llm_provider IS NOT NULL AND custom_llm_provider <> '' "
+                 "AND NOT STARTS_WITH(model, custom_llm_provider || '/') THEN custom_llm_provider || '/' || model "
+                 "ELSE model END")
+        cols = {"rid": "request_id", "model": f"TRIM({model})", "model_id": "model_id",
+                "tier": ("COALESCE(JSON_EXTRACT_STRING(metadata, '$.usage_object.service_tier'), "
+                         "JSON_EXTRACT_STRING(metadata, '$.additional_usage_values.service_tier'))"),
+                "p": "prompt_tokens", "c": "completion_tokens", "cr": cr, "cw": cw,
+                "rea": usage("completion_tokens_details.reasoning_tokens"),
+                "ai": usage("prompt_tokens_details.audio_tokens"),
+                "ao": usage("completion_tokens_details.audio_tokens"),
+                "ii": usage("prompt_tokens_details.image_tokens"), "ts": '"startTime"'}
+        calls = ", ".join(_s(c) for c in _TOKEN_CALL_TYPES)
+        where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
+                 f"(call_type IS NULL OR call_type = '' OR call_type IN ({calls}))",
+                 "NOT (status = 'failure' AND COALESCE(prompt_tokens, 0) = 0 AND COALESCE(completion_tokens, 0) = 0)",
+                 *_time_filter('"startTime"', opts)]
+        groups = {"user": _first('"user"', meta("user_api_key_user_id")),
+                  "team": _first("team_id", meta("user_api_key_team_id")),
+                  "key": _mask(_first("api_key", meta("user_api_key_alias"), meta("user_api_key"))),
+                  "end_user": _first("end_user")}
+    select = [f"{cols['rid']} AS rid", f"{cols['model']} AS model",
+              f"CASE WHEN {cols['model_id']} IN ({id_list}) THEN {cols['model_id']} ELSE '' END AS mid",
+              f"COALESCE(CASE LOWER({cols['tier']}) {tier_case} END, '') AS tier"]
+    for c in ("p", "c", "cr", "cw", "rea", "ai", "ao", "ii"):
+        select.append(f"COALESCE({cols[c]}, 0) AS {c}")
+    select.append(f"{cols['ts']} AS ts")
+    gsql = {}
+    for i, name in enumerate(opts.group_by):
+        if name in groups:
+            select.append(f"{groups[name]} AS g{i}")
+        elif name in ("hour", "day", "week", "month"):
+            select.append(f"{_time_key(cols['ts'], name)} AS g{i}")
+        else:
+            continue
+        gsql[name] = f"g{i}"
+    src = f"src AS (SELECT {', '.join(select)} FROM {t}" + (f" WHERE {' AND '.join(where)}" if where else "") + ")"
+    return src, gsql
+
+
+def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> CompiledQuery:
+    for g in opts.group_by:
+        if g not in GROUP_KEYS:
+            raise SqlError(f"--group-by {g}: costcalc sql groups by {', '.join(GROUP_KEYS)} (tags, shapes and "
+                           f"dotted paths need costcalc price)")
+    if opts.schema not in SCHEMAS:
+        raise SqlError(f"--schema {opts.schema}: choose one of {', '.join(SCHEMAS)}")
+    tb = _tables(engine, keys)
+    S, F = tb.scale, tb.factor_places
+    money = f"DECIMAL(38, {S})"
+    factor = f"DECIMAL({F + 6}, {F})"
+    key_rows = [f"({_s(m)}, {_s(i)}, {_s(t)}, {c})" for m, i, t, c in tb.keys]
+    card_rows = [f"({n}, {_s(st)}, {_s(reason)}, {_s(var)}, {fee}, {_s(dep)}, {_s(prov)})"
+                 for n, st, reason, var, fee, dep, prov in tb.cards]
+    band_rows = []
+    for n, (card, lo, hi, band) in enumerate(tb.bands):
+        rates = dict(zip(("input", "audio_input", "image_input", "cache_read", "cache_write", "cache_write_1h",
+                          "output", "audio_output", "reasoning", "routing_fee"), band.rates))
+        band_rows.append(f"({card}, {lo}, {hi}, {n}, " + ", ".join(_dec(rates[s], money) for s in RATE_SLOTS)
+                         + f", {_dec(band.discount, factor)}, {_dec(band.margin_pct, factor)}, "
+                           f"{_dec(band.margin_fixed, factor)})")
+    if not band_rows:  # a query with no priced card still needs typed columns
+        band_rows.append("(-1, 0, -1, -1, " + ", ".join(_dec(Decimal(0), money) for _ in RATE_SLOTS)
+                         + f", {_dec(Decimal(0), factor)}, {_dec(Decimal(0), factor)}, {_dec(Decimal(0), factor)})")
+    src, gsql = _source(opts, tb.ids)
+    ctes = [
+        _values("rate_keys", ("k_model", "k_mid", "k_tier", "k_card"), key_rows),
+        _values("rate_cards", ("c_card", "c_status", "c_reason", "c_variant", "c_fee", "c_deployment", "c_provider"),
+                card_rows),
+        _values("rate_bands", ("b_card", "b_lo", "b_hi", "b_band", *(f"r_{s}" for s in RATE_SLOTS), "b_discount",
+                               "b_margin_pct", "b_margin_fixed"), band_rows),
+        src,
+        unit_ctes("src", [0]),
+    ]
+    gcols = [gsql[g] for g in opts.group_by if g in gsql]
+    keyed = {**gsql, "model": "model", "deployment": "c_deployment", "provider": "c_provider"}
+    bad = (f"p < 0 OR c < 0 OR cr < 0 OR cw < 0 OR rea < 0 OR ai < 0 OR ao < 0 OR ii < 0 OR p > {MAX_TOKENS} "
+           f"OR c > {MAX_TOKENS} OR cr + cw > p OR rea > c OR ao > c OR ai > p OR ii > p")
+    ctes.append(f"""rec AS (
+  SELECT rid, model, p, c, cr, cw, rea, ai, ao, ii, {''.join(g + ', ' for g in gcols)}
+    COALESCE(k1.k_card, k0.k_card) AS card,
+    text_g, ai_g, ii_g, out_g, ao, text_t, out_t
+  FROM w
+  LEFT JOIN rate_keys AS k1 ON k1.k_model = w.model AND k1.k_mid = w.mid AND k1.k_tier = w.tier AND w.tier <> ''
+  LEFT JOIN rate_keys AS k0 ON k0.k_model = w.model AND k0.k_mid = w.mid AND k0.k_tier = ''
+)""")
+    ctes.append(f"""priced AS (
+  SELECT rec.*, c_deployment, c_provider, b_band,
+    CASE WHEN model IS NULL OR model = '' THEN 'rejected' WHEN {bad} THEN 'rejected'
+         WHEN card IS NULL THEN 'unpriced' WHEN c_status <> 'priced' THEN 'unpriced'
+         WHEN b_band IS NULL THEN 'unpriced' ELSE 'priced' END AS status,
+    CASE WHEN model IS NULL OR model = '' THEN 'no model'
+         WHEN {bad} THEN 'token counts out of range or breaking their own convention'
+         WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN c_status <> 'priced' THEN c_reason
+         WHEN b_band IS NULL THEN 'no rate band for this prompt size' END AS reason,
+    CASE c_variant WHEN 'text_only' THEN text_t ELSE text_g END AS u_input,
+    CASE c_variant WHEN 'text_only' THEN 0 ELSE ai_g END AS u_audio_input,
+    CASE c_variant WHEN 'text_only' THEN 0 ELSE ii_g END AS u_image_input,
+    cr AS u_cache_read, cw AS u_cache_write,
+    CASE c_variant WHEN 'xai' THEN c WHEN 'text_only' THEN out_t ELSE out_g END AS u_output,
+    CASE c_variant WHEN 'generic' THEN ao ELSE 0 END AS u_audio_output,
+    CASE c_variant WHEN 'xai' THEN 0 ELSE rea END AS u_reasoning,
+    CASE WHEN c_fee = 1 THEN p ELSE 0 END AS u_routing_fee
+  FROM rec
+  LEFT JOIN rate_cards ON c_card = card
+  LEFT JOIN rate_bands ON b_card = card AND p BETWEEN b_lo AND b_hi
+)""")
+
+    def cast(expr: str) -> str:
+        return f"CAST({expr} AS {money})"
+
+    def priced_money(n: str, unit: str) -> list[str]:
+        """Money columns for ``n`` records with unit sums ``unit(slot)``, joined to their band."""
+        parts = {s: cast(f"CAST({unit(s)} AS DECIMAL(38, 0)) * r_{s}") for s in RATE_SLOTS}
+        base = cast(" + ".join(parts.values()))
+        discount = cast(f"{base} * b_discount")
+        after = cast(f"{base} - {discount}")
+        margin = cast(f"{cast(f'{after} * b_margin_pct')} + {cast(f'CAST({n} AS DECIMAL(38, 0)) * b_margin_fixed')}")
+        return [cast(" + ".join(parts[s] for s in ("input", "audio_input", "image_input", "routing_fee"))),
+                parts["cache_read"], parts["cache_write"], cast(f"{parts['output']} + {parts['audio_output']}"),
+                parts["reasoning"], cast(f"{margin} - {discount}"), cast(f"{after} + {margin}")]
+
+    def when_priced(expr: str) -> str:
+        return f"CASE WHEN status = 'priced' THEN {expr} END"
+
+    if opts.per_record:
+        costs = priced_money("1", lambda s: f"u_{s}")
+        cols = ["rid AS id", "model", "status", *(f"{t} AS {o}" for t, o in zip(("p", "cr", "cw", "c", "rea"),
+                                                                               TOKEN_OUT)),
+                *(f"{when_priced(e)} AS {o}" for e, o in zip(costs, COST_OUT)), "reason"]
+        body = (f"SELECT {', '.join(cols)}\nFROM priced AS pr LEFT JOIN rate_bands AS rb ON rb.b_band = pr.b_band\n"
+                f"ORDER BY id")
+        sql = "WITH " + ",\n".join(ctes) + "\n" + body
+        return CompiledQuery(sql, S, len(tb.keys), len(tb.cards), len(tb.bands),
+                             _count_status(tb))
+    group_exprs = [keyed[g] for g in opts.group_by]
+    gsel = [f"{e} AS {_ident(g)}" for e, g in zip(group_exprs, opts.group_by)]
+    gnames = [_ident(g) for g in opts.group_by]
+    sums = ("p", "cr", "cw", "c", "rea", *(f"u_{s}" for s in RATE_SLOTS))
+    ctes.append(f"""cells AS (
+  SELECT {''.join(s + ', ' for s in gsel)}status, reason, b_band, COUNT(*) AS n,
+    {', '.join(f'SUM({s}) AS s_{s}' for s in sums)}
+  FROM priced
+  GROUP BY {', '.join([*group_exprs, 'status', 'reason', 'b_band'])}
+)""")
+    costs = priced_money("n", lambda s: f"s_u_{s}")
+    ctes.append(f"""cell_money AS (
+  SELECT {''.join(g + ', ' for g in gnames)}status, reason, n, s_p, s_cr, s_cw, s_c, s_rea,
+    {', '.join(f'{when_priced(e)} AS {o}' for e, o in zip(costs, COST_OUT))}
+  FROM cells AS ce LEFT JOIN rate_bands AS rb ON rb.b_band = ce.b_band
+)""")
+    ctes.append(f"""grouped AS (
+  SELECT {''.join(g + ', ' for g in gnames)}status, reason, SUM(n) AS requests,
+    {', '.join(f'SUM({s}) AS {o}' for s, o in zip(('s_p', 's_cr', 's_cw', 's_c', 's_rea'), TOKEN_OUT))},
+    {', '.join(f'{cast(f"SUM({o})")} AS {o}' for o in COST_OUT)}
+  FROM cell_money
+  GROUP BY {', '.join([*gnames, 'status', 'reason'])}
+)""")
+    share = ("CASE WHEN status = 'priced' AND SUM(CASE WHEN status = 'priced' THEN total_cost END) OVER () <> 0 "
+             "THEN CAST(total_cost AS DOUBLE) / CAST(SUM(CASE WHEN status = 'priced' THEN total_cost END) OVER () "
+             "AS DOUBLE) END")
+    out = [*gnames, "requests", *TOKEN_OUT, *COST_OUT]
+    total_keys = ["'TOTAL'", *(["''"] * (len(gnames) - 1))]
+    body = f"""SELECT {', '.join(out)}, share, status, reason FROM (
+  SELECT {', '.join(out)}, {share} AS share, status, reason,
+    CASE status WHEN 'priced' THEN 0 ELSE 2 END AS row_order
+  FROM grouped
+  UNION ALL
+  SELECT {', '.join(f'{k} AS {g}' for k, g in zip(total_keys, gnames))}, SUM(requests) AS requests,
+    {', '.join(f'SUM({o}) AS {o}' for o in TOKEN_OUT)}, {', '.join(f'{cast(f"SUM({o})")} AS {o}' for o in COST_OUT)},
+    CAST(1 AS DOUBLE) AS share, 'total' AS status, CAST(NULL AS VARCHAR) AS reason, 1 AS row_order
+  FROM grouped WHERE status = 'priced'
+) AS report
+ORDER BY row_order, total_cost DESC, {', '.join(gnames)}, reason"""
+    sql = "WITH " + ",\n".join(ctes) + "\n" + body
+    return CompiledQuery(sql, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb))
+
+
+def _ident(name: str) -> str:
+    return f'"{name}"'
+
+
+def _count_status(tb: _Tables) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for card in tb.cards:
+        out[card[1]] = out.get(card[1], 0) + 1
+    return out
