@@ -42,10 +42,13 @@ def postgres_url() -> Iterator[str]:
     port = _free_port()
 
     def as_postgres(*args: str) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True)
+        # no pipes: the server pg_ctl starts would hold them open, and the run would wait for it to exit
+        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
 
     as_postgres(f"{PG_BIN}/initdb", "-D", data, "-A", "trust", "-U", "postgres")
-    as_postgres(f"{PG_BIN}/pg_ctl", "-D", data, "-o", f"-h 127.0.0.1 -p {port} -k {data}", "-w", "start")
+    as_postgres(f"{PG_BIN}/pg_ctl", "-D", data, "-o", f"-h 127.0.0.1 -p {port} -k {data}",
+                "-l", os.path.join(data, "server.log"), "-w", "start")
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:

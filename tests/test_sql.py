@@ -273,7 +273,7 @@ def test_spark_without_the_session_setting_rounds(capsys, tmp_path, spark):
 
 # -- PostgreSQL (Debian's binaries; a throwaway cluster) --------------------------------------------------------
 
-def test_postgres_query_equals_the_python_engine(capsys, tmp_path, postgres_url):
+def test_postgres_query_equals_the_python_engine(capsys, tmp_path, postgres_url):  # noqa: F811
     psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
     rows = canonical_rows(CORPORA)
     usage = tmp_path / "usage.jsonl"

@@ -84,46 +84,52 @@ class CompiledQuery:
 # -- which models --------------------------------------------------------------------------------------------
 
 def covered_keys(engine: PricingEngine, models: Iterable[str] | None = None) -> list[Key]:
-    """The (model, model_id, service_tier) keys the query prices: ``models`` when given (each with every
-    deployment id and tier), else every config model_name, every cost-map name, and each cost-map name as a
-    config wildcard would receive it (``openai/*`` + ``gpt-4o``); ids only on the names their deployments carry."""
+    """The (model, model_id, service_tier) keys the query prices: ``models`` when given, else every config
+    model_name and alias, every cost-map name with a token price, and each cost-map name as a config wildcard
+    receives it (``openai/*`` + ``gpt-4o``). Each name with no id, and with the id of every deployment its name
+    routes to (a record naming another deployment's id comes out unpriced, as not covered); service tiers only
+    where some price key is tier-suffixed."""
     config = engine.config
     deployments = list(config.deployments) if config is not None else []
-    ids = sorted({d.identity for d in deployments} | {d.model_id for d in deployments if d.model_id})
-    keys: list[Key] = []
-    if models is not None:
-        for m in dict.fromkeys(models):
-            keys += [(m, i, t) for i in (None, *ids) for t in (None, *TIERS)]
-        return keys
-    names: dict[str, set[str]] = {}
-    for d in deployments:
-        if not d.is_wildcard:
-            own = {d.identity, *([d.model_id] if d.model_id else [])}
-            names.setdefault(d.model_name, set()).update(own)
-            names.setdefault(d.model, set()).update(own)
-    for alias in (config.model_group_alias if config is not None else {}):
-        names.setdefault(alias, set())
     entries = engine.cost_map.entries
-    # cost-map names that carry a token price (the others price no token record: they come out unpriced)
-    cost_names = [n for n, e in entries.items() if any(k in e for k in _TOKEN_PRICE_KEYS)]
-    for name in cost_names:
-        names.setdefault(name, set())
-    for d in deployments:
-        if d.is_wildcard:
-            regex = re.compile(re.escape(d.model_name).replace(r"\*", "(.*)"))
-            prefix = d.model_name.split("*", 1)[0]
-            provider = prefix.rstrip("/")
-            for name in cost_names:
-                if regex.match(name):
-                    names.setdefault(name, set())
-                elif "/" not in name and entries[name].get("litellm_provider") == provider and \
-                        regex.match(prefix + name):
-                    names.setdefault(prefix + name, set())
-    tiered = any(_has_tier_keys(d.params_prices) or _has_tier_keys(d.info_prices) for d in deployments)
-    for name, own in names.items():
-        tiers = TIERS if tiered or _has_tier_keys(entries.get(name)) or _has_tier_keys(
-            entries.get(name.split("/", 1)[-1])) else ()
-        keys += [(name, i, t) for i in (None, *sorted(own)) for t in (None, *tiers)]
+    names: list[str] = []
+    if models is not None:
+        names = list(dict.fromkeys(models))
+    else:
+        seen: dict[str, None] = {}
+        for d in deployments:
+            if not d.is_wildcard:
+                seen.setdefault(d.model_name)
+                seen.setdefault(d.model)
+        for alias in (config.model_group_alias if config is not None else {}):
+            seen.setdefault(alias)
+        # cost-map names that carry a token price (the others price no token record: they come out unpriced)
+        cost_names = [n for n, e in entries.items() if any(k in e for k in _TOKEN_PRICE_KEYS)]
+        for name in cost_names:
+            seen.setdefault(name)
+        for d in deployments:
+            if d.is_wildcard:
+                regex = re.compile(re.escape(d.model_name).replace(r"\*", "(.*)"))
+                prefix = d.model_name.split("*", 1)[0]
+                provider = prefix.rstrip("/")
+                for name in cost_names:
+                    if regex.match(name):
+                        seen.setdefault(name)
+                    elif "/" not in name and entries[name].get("litellm_provider") == provider and \
+                            regex.match(prefix + name):
+                        seen.setdefault(prefix + name)
+        names = list(seen)
+    router = engine.resolver.routing
+    keys: list[Key] = []
+    for name in names:
+        group = router.deployments_named(router.alias_target(name) or name) if deployments else []
+        ids = sorted({i for d in group for i in (d.identity, d.model_id) if i}) if len(group) > 1 else []
+        for i in (None, *ids):
+            keys.append((name, i, None))
+            # service tiers only where the resolved card has tier-suffixed rates (formulas.service_tier_suffix)
+            sheet = getattr(engine.pricer(name, i), "sheet", None)
+            if sheet is not None and _has_tier_keys(sheet.rates):
+                keys += [(name, i, t) for t in TIERS]
     return keys
 
 
@@ -162,7 +168,9 @@ def _needed_scale(band: Band) -> tuple[int, int]:
 
 @dataclass
 class _Tables:
-    keys: list[tuple[str, str, str, int]]  # model, model_id ('' none), tier ('' none), card
+    # model, model_id ('' none), tier ('' none), card, routed (the name reaches deployments: an id none of
+    # them has prices as no id, routing.pick_deployment)
+    keys: list[tuple[str, str, str, int, int]]
     cards: list[tuple[int, str, str | None, str, int, str, str]]  # card, status, reason, variant, fee, dep, prov
     bands: list[tuple[int, int, int, Band]]  # card, lo, hi, band
     scale: int
@@ -198,7 +206,12 @@ def _tables(engine: PricingEngine, keys: list[Key]) -> _Tables:
                 key_rows.append((model, model_id or "", "", number))
         elif base.get((model, model_id or "")) != number:
             key_rows.append((model, model_id or "", tier, number))
-    ids = sorted({i for _, i, _, _ in key_rows if i})
+    # a record's id is keyed when it names any deployment (records.model_id; else it prices as no id)
+    deployments = engine.config.deployments if engine.config is not None else []
+    ids = sorted({i for d in deployments for i in (d.identity, d.model_id) if i})
+    router = engine.resolver.routing
+    routed = {m for m, _, _, _ in key_rows if deployments and router.deployments_named(router.alias_target(m) or m)}
+    key_rows = [(m, i, t, c, int(m in routed)) for m, i, t, c in key_rows]
     return _Tables(key_rows, cards, bands, scale, fplaces, ids)
 
 
@@ -331,7 +344,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     S, F = tb.scale, tb.factor_places
     money = f"DECIMAL(38, {S})"
     factor = f"DECIMAL({F + 6}, {F})"
-    key_rows = [f"({_s(m)}, {_s(i)}, {_s(t)}, {c})" for m, i, t, c in tb.keys]
+    key_rows = [f"({_s(m)}, {_s(i)}, {_s(t)}, {c}, {r})" for m, i, t, c, r in tb.keys]
     card_rows = [f"({n}, {_s(st)}, {_s(reason)}, {_s(var)}, {fee}, {_s(dep)}, {_s(prov)})"
                  for n, st, reason, var, fee, dep, prov in tb.cards]
     band_rows = []
@@ -346,7 +359,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
                          + f", {_dec(Decimal(0), factor)}, {_dec(Decimal(0), factor)}, {_dec(Decimal(0), factor)})")
     src, gsql = _source(opts, tb.ids)
     ctes = [
-        _values("rate_keys", ("k_model", "k_mid", "k_tier", "k_card"), key_rows),
+        _values("rate_keys", ("k_model", "k_mid", "k_tier", "k_card", "k_routed"), key_rows),
         _values("rate_cards", ("c_card", "c_status", "c_reason", "c_variant", "c_fee", "c_deployment", "c_provider"),
                 card_rows),
         _values("rate_bands", ("b_card", "b_lo", "b_hi", "b_band", *(f"r_{s}" for s in RATE_SLOTS), "b_discount",
@@ -360,11 +373,15 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
            f"OR c > {MAX_TOKENS} OR cr + cw > p OR rea > c OR ao > c OR ai > p OR ii > p")
     ctes.append(f"""rec AS (
   SELECT rid, model, p, c, cr, cw, rea, ai, ao, ii, {''.join(g + ', ' for g in gcols)}
-    COALESCE(k1.k_card, k0.k_card) AS card,
-    text_g, ai_g, ii_g, out_g, ao, text_t, out_t
+    COALESCE(k1.k_card, k0.k_card, kt.k_card, kb.k_card) AS card,
+    text_g, ai_g, ii_g, out_g, text_t, out_t
   FROM w
   LEFT JOIN rate_keys AS k1 ON k1.k_model = w.model AND k1.k_mid = w.mid AND k1.k_tier = w.tier AND w.tier <> ''
   LEFT JOIN rate_keys AS k0 ON k0.k_model = w.model AND k0.k_mid = w.mid AND k0.k_tier = ''
+  LEFT JOIN rate_keys AS kt ON kt.k_model = w.model AND kt.k_mid = '' AND kt.k_tier = w.tier AND w.tier <> ''
+    AND w.mid <> '' AND kt.k_routed = 1
+  LEFT JOIN rate_keys AS kb ON kb.k_model = w.model AND kb.k_mid = '' AND kb.k_tier = '' AND w.mid <> ''
+    AND kb.k_routed = 1
 )""")
     ctes.append(f"""priced AS (
   SELECT rec.*, c_deployment, c_provider, b_band,
