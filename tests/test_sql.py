@@ -295,3 +295,58 @@ def test_statements_put_session_settings_first():
     assert statements("SELECT 1", "spark")[0].startswith("SET spark.sql.decimalOperations.allowPrecisionLoss")
     assert transpile("SELECT CAST('0.1' AS DECIMAL(38, 18))", "bigquery") == "SELECT CAST('0.1' AS BIGNUMERIC)"
     assert os.environ.get("COSTCALC_NEVER_SET_THIS") is None
+
+
+# -- --schema spendlogs ---------------------------------------------------------------------------------------
+
+SPEND_COLUMNS = (("request_id", "VARCHAR"), ("call_type", "VARCHAR"), ("api_key", "VARCHAR"),
+                 ("prompt_tokens", "BIGINT"), ("completion_tokens", "BIGINT"), ("startTime", "TIMESTAMP"),
+                 ("model", "VARCHAR"), ("model_id", "VARCHAR"), ("model_group", "VARCHAR"),
+                 ("custom_llm_provider", "VARCHAR"), ("user", "VARCHAR"), ("metadata", "JSON"),
+                 ("cache_hit", "VARCHAR"), ("team_id", "VARCHAR"), ("end_user", "VARCHAR"), ("status", "VARCHAR"))
+SPEND_LOGS = ROOT / "tests" / "data" / "litellm_spend_logs.jsonl"
+
+
+def spend_rows() -> list[tuple]:
+    """tests/data/litellm_spend_logs.jsonl as LiteLLM_SpendLogs rows (metadata an object, as the jsonb column
+    holds it, even where the export wrote it as a JSON string)."""
+    rows = []
+    for line in SPEND_LOGS.read_text().splitlines():
+        obj = json.loads(line)
+        meta = obj.get("metadata")
+        obj["metadata"] = json.dumps(json.loads(meta) if isinstance(meta, str) else meta)
+        if obj.get("startTime"):
+            obj["startTime"] = datetime.fromisoformat(obj["startTime"].replace("Z", "+00:00")).replace(tzinfo=None)
+        rows.append(tuple(None if obj.get(n) is None else (str(obj[n]) if t == "VARCHAR" else obj[n])
+                          for n, t in SPEND_COLUMNS))
+    return rows
+
+
+@pytest.mark.parametrize("group", [["model"], ["team"], ["key"], ["day"]])
+def test_spendlogs_query_equals_the_python_engine(capsys, tmp_path, group):
+    rows = spend_rows()
+    con = duckdb.connect()
+    con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in SPEND_COLUMNS) + ")")
+    con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(SPEND_COLUMNS)) + ")", rows)
+    args = [a for g in group for a in ("-g", g)]
+    models = ["gpt-4o", "claude-sonnet", "openai/gpt-4o-mini", "text-embedding-3-small"]
+    query = emitted(capsys, tmp_path, models, "--schema", "spendlogs", *args)
+    result, names = run_duckdb(con, query)
+    compare(result, names, python_csv(capsys, SPEND_LOGS, *args), len(group))
+
+
+def test_spendlogs_query_runs_on_postgres_jsonb(capsys, tmp_path, postgres_url):  # noqa: F811
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
+    rows = spend_rows()
+    models = ["gpt-4o", "claude-sonnet", "openai/gpt-4o-mini", "text-embedding-3-small"]
+    query = emitted(capsys, tmp_path, models, "--schema", "spendlogs", "-g", "team", dialect="postgres")
+    pg = {"VARCHAR": "TEXT", "BIGINT": "BIGINT", "TIMESTAMP": "TIMESTAMP(3)", "JSON": "JSONB"}
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute('DROP TABLE IF EXISTS usage')
+        conn.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {pg[t]}' for n, t in SPEND_COLUMNS) + ")")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO usage VALUES (" + ", ".join(["%s"] * len(SPEND_COLUMNS)) + ")", rows)
+            cur.execute(statements_from(query)[-1])
+            result = cur.fetchall()
+            names = [d.name for d in cur.description]
+    compare(result, names, python_csv(capsys, SPEND_LOGS, "-g", "team"), 1)

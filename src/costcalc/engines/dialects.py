@@ -6,6 +6,7 @@ type is called and which session settings make the engine exact (ENGINES.md ยง4โ
 
 - BigQuery: NUMERIC keeps 9 decimals, too few; every DECIMAL becomes BIGNUMERIC (38 decimals), and rates stay
   string literals cast to it (a bare ``0.0000025`` would be FLOAT64).
+- PostgreSQL: the JSON path functions take ``json``; ``metadata`` (``jsonb`` in LiteLLM_SpendLogs) is cast.
 - Spark: ``spark.sql.decimalOperations.allowPrecisionLoss`` is true by default and silently rounds products of
   wide decimals to 6 places; the query is preceded by the SET that turns it off.
 """
@@ -33,6 +34,13 @@ def _bignumeric(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _json_text(node: exp.Expression) -> exp.Expression:
+    """PostgreSQL's JSON path functions take ``json``: LiteLLM_SpendLogs.metadata is ``jsonb``, so cast it."""
+    if isinstance(node, exp.JSONExtractScalar) and not isinstance(node.this, exp.Cast):
+        node.set("this", exp.Cast(this=node.this.copy(), to=exp.DataType.build("JSON")))
+    return node
+
+
 def transpile(sql: str, dialect: str) -> str:
     """``sql`` (DuckDB) written in ``dialect``; raises sqlglot's errors for anything it cannot carry."""
     if dialect not in DIALECTS:
@@ -40,6 +48,8 @@ def transpile(sql: str, dialect: str) -> str:
     tree = sqlglot.parse_one(sql, read="duckdb")
     if dialect == "bigquery":
         tree = tree.transform(_bignumeric)
+    if dialect == "postgres":
+        tree = tree.transform(_json_text)
     return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE, pretty=False)
 
 

@@ -54,6 +54,7 @@ COST_OUT = ("input_cost", "cache_read_cost", "cache_write_cost", "output_cost", 
             "adjustment_cost", "total_cost")
 # LiteLLM's call types that carry tokens (reading.shapes reads the same list).
 NOT_COVERED = "not in this query's rate table (regenerate the query with this model in --models)"
+ONE_HOUR = "1-hour cache writes are priced only by costcalc price"
 PYTHON_ONLY = "its price depends on more than the prompt size (time of day, completion size): use costcalc price"
 
 
@@ -250,10 +251,12 @@ def _mask(expr: str) -> str:
             f"THEN 'sk-...' || SUBSTRING({expr}, LENGTH({expr}) - 3, 4) ELSE {expr} END")
 
 
-def _time_key(ts: str, unit: str) -> str:
+def _time_key(column: str, unit: str) -> str:
+    ts = f"CAST({column} AS TIMESTAMP)"
     fmt = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "month": "%Y-%m", "week": "%Y-%m-%d"}[unit]
     if unit == "week":
-        return f"CASE WHEN {ts} IS NULL THEN '(none)' ELSE STRFTIME(DATE_TRUNC('week', {ts}), '{fmt}') || ' (week)' END"
+        return (f"CASE WHEN {ts} IS NULL THEN '(none)' ELSE STRFTIME(DATE_TRUNC('week', {ts}), '{fmt}') || ' (week)' "
+                "END")
     return f"CASE WHEN {ts} IS NULL THEN '(none)' ELSE STRFTIME({ts}, '{fmt}') END"
 
 
@@ -276,7 +279,7 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
         cols = {"rid": "id", "model": "TRIM(model)", "model_id": "model_id", "tier": "service_tier",
                 "p": "prompt_tokens", "c": "completion_tokens", "cr": "cache_read_input_tokens",
                 "cw": "cache_creation_input_tokens", "rea": "reasoning_tokens", "ai": "audio_input_tokens",
-                "ao": "audio_output_tokens", "ii": "image_input_tokens", "ts": '"timestamp"'}
+                "ao": "audio_output_tokens", "ii": "image_input_tokens", "ts": '"timestamp"', "cw1h": "0"}
         where = _time_filter('"timestamp"', opts)
         groups = {"user": _first('"user"'), "team": _first("team"), "key": _mask(_first('"key"')),
                   "end_user": _first("end_user")}
@@ -284,15 +287,16 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
         t = opts.table
         # metadata.usage_object, else metadata.additional_usage_values (reading.shapes.litellm_spend_log)
         def usage(path: str) -> str:
-            return (f"COALESCE(CAST(JSON_EXTRACT_STRING(metadata, '$.usage_object.{path}') AS BIGINT), "
-                    f"CAST(JSON_EXTRACT_STRING(metadata, '$.additional_usage_values.{path}') AS BIGINT))")
+            return (f"COALESCE(CAST(metadata ->> '$.usage_object.{path}' AS BIGINT), "
+                    f"CAST(metadata ->> '$.additional_usage_values.{path}' AS BIGINT))")
 
         def meta(name: str) -> str:
-            return f"JSON_EXTRACT_STRING(metadata, '$.{name}')"
+            return f"(metadata ->> '$.{name}')"
 
-        cr = f"COALESCE({usage('cache_read_input_tokens')}, {usage('prompt_tokens_details.cached_tokens')})"
-        cw = (f"COALESCE({usage('cache_creation_input_tokens')}, "
-              f"{usage('prompt_tokens_details.cache_creation_tokens')})")
+        # reading.shapes.chat_details: the prompt_tokens_details counts, else Anthropic's top-level ones
+        cr = f"COALESCE({usage('prompt_tokens_details.cached_tokens')}, {usage('cache_read_input_tokens')})"
+        cw = (f"COALESCE(NULLIF({usage('prompt_tokens_details.cache_write_tokens')}, 0), "
+              f"{usage('prompt_tokens_details.cache_creation_tokens')}, {usage('cache_creation_input_tokens')})")
         model = ("CASE WHEN model_group IS NOT NULL AND model_group <> '' THEN model_group "
                  "WHEN custom_llm_provider IS NOT NULL AND custom_llm_provider <> '' "
                  "AND NOT STARTS_WITH(model, custom_llm_provider || '/') THEN custom_llm_provider || '/' || model "
@@ -304,7 +308,8 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
                 "rea": usage("completion_tokens_details.reasoning_tokens"),
                 "ai": usage("prompt_tokens_details.audio_tokens"),
                 "ao": usage("completion_tokens_details.audio_tokens"),
-                "ii": usage("prompt_tokens_details.image_tokens"), "ts": '"startTime"'}
+                "ii": usage("prompt_tokens_details.image_tokens"), "ts": '"startTime"',
+                "cw1h": usage("prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens")}
         calls = ", ".join(_s(c) for c in _TOKEN_CALL_TYPES)
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
                  f"(call_type IS NULL OR call_type = '' OR call_type IN ({calls}))",
@@ -317,7 +322,7 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
     select = [f"{cols['rid']} AS rid", f"{cols['model']} AS model",
               f"CASE WHEN {cols['model_id']} IN ({id_list}) THEN {cols['model_id']} ELSE '' END AS mid",
               f"COALESCE(CASE LOWER({cols['tier']}) {tier_case} END, '') AS tier"]
-    for c in ("p", "c", "cr", "cw", "rea", "ai", "ao", "ii"):
+    for c in ("p", "c", "cr", "cw", "rea", "ai", "ao", "ii", "cw1h"):
         select.append(f"COALESCE({cols[c]}, 0) AS {c}")
     select.append(f"{cols['ts']} AS ts")
     gsql = {}
@@ -372,7 +377,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     bad = (f"p < 0 OR c < 0 OR cr < 0 OR cw < 0 OR rea < 0 OR ai < 0 OR ao < 0 OR ii < 0 OR p > {MAX_TOKENS} "
            f"OR c > {MAX_TOKENS} OR cr + cw > p OR rea > c OR ao > c OR ai > p OR ii > p")
     ctes.append(f"""rec AS (
-  SELECT rid, model, p, c, cr, cw, rea, ai, ao, ii, {''.join(g + ', ' for g in gcols)}
+  SELECT rid, model, p, c, cr, cw, rea, ai, ao, ii, cw1h, {''.join(g + ', ' for g in gcols)}
     COALESCE(k1.k_card, k0.k_card, kt.k_card, kb.k_card) AS card,
     text_g, ai_g, ii_g, out_g, text_t, out_t
   FROM w
@@ -386,11 +391,11 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     ctes.append(f"""priced AS (
   SELECT rec.*, c_deployment, c_provider, b_band,
     CASE WHEN model IS NULL OR model = '' THEN 'rejected' WHEN {bad} THEN 'rejected'
-         WHEN card IS NULL THEN 'unpriced' WHEN c_status <> 'priced' THEN 'unpriced'
+         WHEN card IS NULL OR cw1h > 0 THEN 'unpriced' WHEN c_status <> 'priced' THEN 'unpriced'
          WHEN b_band IS NULL THEN 'unpriced' ELSE 'priced' END AS status,
     CASE WHEN model IS NULL OR model = '' THEN 'no model'
          WHEN {bad} THEN 'token counts out of range or breaking their own convention'
-         WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN c_status <> 'priced' THEN c_reason
+         WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN cw1h > 0 THEN {_s(ONE_HOUR)} WHEN c_status <> 'priced' THEN c_reason
          WHEN b_band IS NULL THEN 'no rate band for this prompt size' END AS reason,
     CASE c_variant WHEN 'text_only' THEN text_t ELSE text_g END AS u_input,
     CASE c_variant WHEN 'text_only' THEN 0 ELSE ai_g END AS u_audio_input,
