@@ -45,6 +45,8 @@ def transpile(sql: str, dialect: str) -> str:
     """``sql`` (DuckDB) written in ``dialect``; raises sqlglot's errors for anything it cannot carry."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}: choose one of {', '.join(DIALECTS)}")
+    if dialect == "duckdb":  # the source dialect: printed as compiled (parsing megabytes of VALUES takes seconds)
+        return sql
     tree = sqlglot.parse_one(sql, read="duckdb")
     if dialect == "bigquery":
         tree = tree.transform(_bignumeric)

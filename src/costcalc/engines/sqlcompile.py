@@ -395,7 +395,8 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
          WHEN b_band IS NULL THEN 'unpriced' ELSE 'priced' END AS status,
     CASE WHEN model IS NULL OR model = '' THEN 'no model'
          WHEN {bad} THEN 'token counts out of range or breaking their own convention'
-         WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN cw1h > 0 THEN {_s(ONE_HOUR)} WHEN c_status <> 'priced' THEN c_reason
+         WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN cw1h > 0 THEN {_s(ONE_HOUR)}
+         WHEN c_status <> 'priced' THEN c_reason
          WHEN b_band IS NULL THEN 'no rate band for this prompt size' END AS reason,
     CASE c_variant WHEN 'text_only' THEN text_t ELSE text_g END AS u_input,
     CASE c_variant WHEN 'text_only' THEN 0 ELSE ai_g END AS u_audio_input,
