@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from costcalc.cli import main
 from costcalc.engines.dialects import DIALECTS, statements, transpile
-from costcalc.engines.sqlcompile import SqlOptions, compile_query, covered_keys
+from costcalc.engines.sqlcompile import PYTHON_ONLY, SqlOptions, compile_query, covered_keys
 from costcalc.engines.streaming import PricingEngine
 from costcalc.pricing.exact import decimal_text
 from costcalc.rates.config import load_config
@@ -350,3 +350,80 @@ def test_spendlogs_query_runs_on_postgres_jsonb(capsys, tmp_path, postgres_url):
             result = cur.fetchall()
             names = [d.name for d in cur.description]
     compare(result, names, python_csv(capsys, SPEND_LOGS, "-g", "team"), 1)
+
+
+# -- the generated differential corpora (discounts, margins, custom prices, provider formulas) -----------------
+
+@pytest.mark.parametrize("name", ["custom", "adjusted", "rules"])
+def test_generated_differential_corpora_equal_the_python_engine(capsys, tmp_path, name):
+    import random
+
+    from .test_differential import (
+        ADJUSTED_CONFIG,
+        ADJUSTED_MODELS,
+        CUSTOM_MODELS,
+        CUSTOM_PRICING_CONFIG,
+        PROVIDER_RULES_CONFIG,
+        PROVIDER_RULES_MODELS,
+        generate,
+    )
+
+    rng = random.Random(20261129)
+    config_text, records = {
+        "custom": (CUSTOM_PRICING_CONFIG, [r for m in CUSTOM_MODELS for r in generate(rng, m, 30)]),
+        "adjusted": (ADJUSTED_CONFIG, [r for m in ADJUSTED_MODELS for r in generate(rng, m, 40)]),
+        "rules": (PROVIDER_RULES_CONFIG, [r for m in PROVIDER_RULES_MODELS for r in generate(rng, m, 20)]),
+    }[name]
+    source = tmp_path / "generated.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    rows = canonical_rows([source])
+    assert len(rows) > len(records) // 3
+    config = str(write_config(tmp_path, config_text))
+    args = ["-g", "model", "-g", "deployment"]
+    # cards whose price depends on more than the prompt size are left to costcalc price, by name
+    first, names = run_duckdb(duckdb_table(rows), emitted(capsys, tmp_path, sorted({r[1] for r in rows}),
+                                                          config=config))
+    python_only = {r[0] for r in first if r[names.index("reason")] == PYTHON_ONLY}
+    assert python_only == ({"ds", "vtx-128k", "offpeak-custom"} if name == "rules" else set())
+    rows = [r for r in rows if r[1] not in python_only]
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    result, names = run_duckdb(duckdb_table(rows), emitted(capsys, tmp_path, sorted({r[1] for r in rows}), *args,
+                                                           config=config))
+    compare(result, names, python_csv(capsys, usage, *args, config=config), 2)
+    # every record is accounted for: the SQL's unpriced requests are the Python engine's unpriced records
+    code = main(["price", str(usage), "--config", config, "--format", "json", "--engine", "python"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code in (0, 1)
+    status = names.index("status")
+    unpriced = sum(r[names.index("requests")] for r in result if r[status] == "unpriced")
+    assert unpriced == doc["accounting"]["unpriced"]
+    assert sum(r[names.index("requests")] for r in result if r[status] != "total") == len(rows)
+
+
+def test_a_card_needing_more_scale_than_the_type_keeps_comes_out_unpriced(capsys, tmp_path):
+    # a rate with 18 places, a discount with 9 and a margin with 9: its exact money needs 36 places, more than
+    # MAX_SCALE (30); the other card (1 place rates, no adjustment) is priced: 10 x 0.5 + 10 x 0.5 = 10
+    config = write_config(tmp_path, yaml.safe_dump({
+        "model_list": [
+            {"model_name": "fine", "litellm_params": {"model": "openai/fine", "input_cost_per_token": 0.5,
+                                                      "output_cost_per_token": 0.5}},
+            {"model_name": "deep", "litellm_params": {"model": "anthropic/deep",
+                                                      "input_cost_per_token": 0.000000000000000003,
+                                                      "output_cost_per_token": 0.5}}],
+        "litellm_settings": {"cost_discount_config": {"anthropic": 0.123456789},
+                             "cost_margin_config": {"anthropic": 0.987654321}}}))
+    rows = [(1, "fine", None, None, 10, 10, 0, 0, 0, 0, 0, 0, None, None, None, None, None),
+            (2, "deep", None, None, 10, 10, 0, 0, 0, 0, 0, 0, None, None, None, None, None)]
+    out, names = run_duckdb(duckdb_table(rows), emitted(capsys, tmp_path, ["fine", "deep"], config=str(config)))
+    fine = next(r for r in out if r[0] == "fine")
+    assert decimal_text(fine[names.index("total_cost")]) == "10"
+    deep = next(r for r in out if r[0] == "deep")
+    assert deep[names.index("status")] == "unpriced" and deep[names.index("total_cost")] is None
+    assert "decimal places" in deep[names.index("reason")]
+
+
+def test_a_group_key_sql_cannot_compute_is_a_one_line_error(capsys, tmp_path):
+    code = main(["sql", "--config", SAMPLE_CONFIG, "--table", "usage", "-g", "tag"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "--group-by tag" in err
