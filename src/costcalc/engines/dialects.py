@@ -6,6 +6,7 @@ type is called and which session settings make the engine exact (ENGINES.md ยง4โ
 
 - BigQuery: NUMERIC keeps 9 decimals, too few; every DECIMAL becomes BIGNUMERIC (38 decimals), and rates stay
   string literals cast to it (a bare ``0.0000025`` would be FLOAT64).
+- BigQuery time keys: FORMAT_DATETIME over a DATETIME, weeks from Monday (``WEEK(MONDAY)``) as in DuckDB.
 - PostgreSQL: the JSON path functions take ``json``; ``metadata`` (``jsonb`` in LiteLLM_SpendLogs) is cast.
 - Spark: ``spark.sql.decimalOperations.allowPrecisionLoss`` is true by default and silently rounds products of
   wide decimals to 6 places; the query is preceded by the SET that turns it off.
@@ -34,6 +35,23 @@ def _bignumeric(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _bigquery_time(node: exp.Expression) -> exp.Expression:
+    """Time keys on BigQuery: a DATETIME formatted with FORMAT_DATETIME (FORMAT_DATE takes only a DATE), and
+    weeks starting on Monday as DuckDB's (BigQuery's WEEK starts on Sunday)."""
+    if isinstance(node, exp.TimeToStr):
+        inner = node.this
+        if isinstance(inner, exp.TimestampTrunc) and inner.unit is not None and inner.unit.name.upper() == "WEEK":
+            inner = exp.Anonymous(this="DATETIME_TRUNC", expressions=[
+                exp.Cast(this=inner.this.this.copy() if isinstance(inner.this, exp.Cast) else inner.this.copy(),
+                         to=exp.DataType.build("DATETIME", dialect="bigquery")),
+                exp.Anonymous(this="WEEK", expressions=[exp.var("MONDAY")])])
+        else:
+            inner = exp.Cast(this=inner.this.copy() if isinstance(inner, exp.Cast) else inner.copy(),
+                             to=exp.DataType.build("DATETIME", dialect="bigquery"))
+        return exp.Anonymous(this="FORMAT_DATETIME", expressions=[node.args["format"].copy(), inner])
+    return node
+
+
 def _json_text(node: exp.Expression) -> exp.Expression:
     """PostgreSQL's JSON path functions take ``json``: LiteLLM_SpendLogs.metadata is ``jsonb``, so cast it."""
     if isinstance(node, exp.JSONExtractScalar) and not isinstance(node.this, exp.Cast):
@@ -49,7 +67,7 @@ def transpile(sql: str, dialect: str) -> str:
         return sql
     tree = sqlglot.parse_one(sql, read="duckdb")
     if dialect == "bigquery":
-        tree = tree.transform(_bignumeric)
+        tree = tree.transform(_bignumeric).transform(_bigquery_time)
     if dialect == "postgres":
         tree = tree.transform(_json_text)
     return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE, pretty=False)
