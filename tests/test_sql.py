@@ -452,3 +452,17 @@ def test_spark_spendlogs_query_equals_the_python_engine(capsys, tmp_path, spark)
     query = emitted(capsys, tmp_path, models, "--schema", "spendlogs", "-g", "team", dialect="spark")
     result, names = run_spark(spark, query)
     compare(result, names, python_csv(capsys, SPEND_LOGS, "-g", "team"), 1)
+
+
+@pytest.mark.parametrize("window", [["--since", "2025-09-15T09:30:00Z"], ["--until", "2025-09-16"],
+                                    ["--since", "2025-09-15", "--until", "2026-11-03T09:00:00Z"]])
+def test_time_windows_equal_the_python_engine(capsys, tmp_path, window):
+    rows = canonical_rows(CORPORA)
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    query = emitted(capsys, tmp_path, sorted({r[1] for r in rows}), "-g", "model", *window)
+    result, names = run_duckdb(duckdb_table(rows), query)
+    expected = python_csv(capsys, usage, "-g", "model", *window)
+    total = next(r for r in expected if r[0] == "TOTAL")
+    assert 0 < int(total[1]) < len(rows)  # the window keeps some records and drops others
+    compare(result, names, expected, 1)
