@@ -40,7 +40,8 @@ def main() -> None:
     names = ", ".join(f"'{m}'" for m in MODELS)
     con.execute(f"""CREATE TABLE usage AS SELECT i AS id, [{names}][1 + (i % {len(MODELS)})] AS model,
       NULL::VARCHAR AS model_id, NULL::VARCHAR AS service_tier, 1000 + (i % 5000) AS prompt_tokens,
-      100 + (i % 700) AS completion_tokens, (i % 500) AS cache_read_input_tokens, (i % 7) AS cache_creation_input_tokens,
+      100 + (i % 700) AS completion_tokens, (i % 500) AS cache_read_input_tokens,
+      (i % 7) AS cache_creation_input_tokens,
       0 AS reasoning_tokens, 0 AS audio_input_tokens, 0 AS audio_output_tokens, 0 AS image_input_tokens,
       TIMESTAMP '2026-01-01' + to_seconds(i) AS "timestamp", NULL::VARCHAR AS "user", NULL::VARCHAR AS team,
       NULL::VARCHAR AS "key", NULL::VARCHAR AS end_user FROM range({rows}) AS r(i)""")
