@@ -36,6 +36,9 @@ from decimal import Decimal
 from ..pricing.exact import Band
 from ..pricing.formulas import service_tier_suffix
 from ..reading.records import MAX_TOKENS
+
+# the call types reading.shapes.litellm_spend_log prices (one list for both engines)
+from ..reading.shapes import _BATCH_CALL_TYPES, _TOKEN_CALL_TYPES
 from .ratecards import CompiledKey, Key, compile_rate_cards
 from .sqlunits import unit_ctes
 from .streaming import PricingEngine
@@ -54,6 +57,7 @@ COST_OUT = ("input_cost", "cache_read_cost", "cache_write_cost", "output_cost", 
             "adjustment_cost", "total_cost")
 # LiteLLM's call types that carry tokens (reading.shapes reads the same list).
 NOT_COVERED = "not in this query's rate table (regenerate the query with this model in --models)"
+BATCH = "batch output lines (batch rates, no discount or margin) are priced only by costcalc price"
 ONE_HOUR = "1-hour cache writes are priced only by costcalc price"
 PYTHON_ONLY = "its price depends on more than the prompt size (time of day, completion size): use costcalc price"
 
@@ -265,9 +269,6 @@ def _first(*exprs: str) -> str:
     return "COALESCE(" + ", ".join(f"NULLIF({e}, '')" for e in exprs) + ", '(none)')"
 
 
-_TOKEN_CALL_TYPES = ("completion", "acompletion", "text_completion", "atext_completion", "responses", "aresponses",
-                     "anthropic_messages", "generate_content", "agenerate_content", "embedding", "aembedding")
-
 
 def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
     """The ``src`` CTE (one row per record: id, model, id and tier as keyed, eight token counts, timestamp) and
@@ -279,7 +280,8 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
         cols = {"rid": "id", "model": "TRIM(model)", "model_id": "model_id", "tier": "service_tier",
                 "p": "prompt_tokens", "c": "completion_tokens", "cr": "cache_read_input_tokens",
                 "cw": "cache_creation_input_tokens", "rea": "reasoning_tokens", "ai": "audio_input_tokens",
-                "ao": "audio_output_tokens", "ii": "image_input_tokens", "ts": '"timestamp"', "cw1h": "0"}
+                "ao": "audio_output_tokens", "ii": "image_input_tokens", "ts": '"timestamp"', "cw1h": "0",
+                "batch": "0"}
         where = _time_filter('"timestamp"', opts)
         groups = {"user": _first('"user"'), "team": _first("team"), "key": _mask(_first('"key"')),
                   "end_user": _first("end_user")}
@@ -293,6 +295,8 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
         def meta(name: str) -> str:
             return f"(metadata ->> '$.{name}')"
 
+        calls = ", ".join(_s(c) for c in sorted(_TOKEN_CALL_TYPES | _BATCH_CALL_TYPES))
+        batch = ", ".join(_s(c) for c in sorted(_BATCH_CALL_TYPES))
         # reading.shapes.chat_details: the prompt_tokens_details counts, else Anthropic's top-level ones
         cr = f"COALESCE({usage('prompt_tokens_details.cached_tokens')}, {usage('cache_read_input_tokens')})"
         cw = (f"COALESCE(NULLIF({usage('prompt_tokens_details.cache_write_tokens')}, 0), "
@@ -309,8 +313,8 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
                 "ai": usage("prompt_tokens_details.audio_tokens"),
                 "ao": usage("completion_tokens_details.audio_tokens"),
                 "ii": usage("prompt_tokens_details.image_tokens"), "ts": '"startTime"',
-                "cw1h": usage("prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens")}
-        calls = ", ".join(_s(c) for c in _TOKEN_CALL_TYPES)
+                "cw1h": usage("prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"),
+                "batch": f"CASE WHEN call_type IN ({batch}) THEN 1 ELSE 0 END"}
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
                  f"(call_type IS NULL OR call_type = '' OR call_type IN ({calls}))",
                  "NOT (status = 'failure' AND COALESCE(prompt_tokens, 0) = 0 AND COALESCE(completion_tokens, 0) = 0)",
@@ -325,6 +329,7 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
     for c in ("p", "c", "cr", "cw", "rea", "ai", "ao", "ii", "cw1h"):
         select.append(f"COALESCE({cols[c]}, 0) AS {c}")
     select.append(f"{cols['ts']} AS ts")
+    select.append(f"{cols['batch']} AS is_batch")
     gsql = {}
     for i, name in enumerate(opts.group_by):
         if name in groups:
@@ -377,7 +382,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     bad = (f"p < 0 OR c < 0 OR cr < 0 OR cw < 0 OR rea < 0 OR ai < 0 OR ao < 0 OR ii < 0 OR p > {MAX_TOKENS} "
            f"OR c > {MAX_TOKENS} OR cr + cw > p OR rea > c OR ao > c OR ai > p OR ii > p")
     ctes.append(f"""rec AS (
-  SELECT rid, model, p, c, cr, cw, rea, ai, ao, ii, cw1h, {''.join(g + ', ' for g in gcols)}
+  SELECT rid, model, p, c, cr, cw, rea, ai, ao, ii, cw1h, is_batch, {''.join(g + ', ' for g in gcols)}
     COALESCE(k1.k_card, k0.k_card, kt.k_card, kb.k_card) AS card,
     text_g, ai_g, ii_g, out_g, text_t, out_t
   FROM w
@@ -391,11 +396,12 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     ctes.append(f"""priced AS (
   SELECT rec.*, c_deployment, c_provider, b_band,
     CASE WHEN model IS NULL OR model = '' THEN 'rejected' WHEN {bad} THEN 'rejected'
-         WHEN card IS NULL OR cw1h > 0 THEN 'unpriced' WHEN c_status <> 'priced' THEN 'unpriced'
+         WHEN card IS NULL OR cw1h > 0 OR is_batch = 1 THEN 'unpriced' WHEN c_status <> 'priced' THEN 'unpriced'
          WHEN b_band IS NULL THEN 'unpriced' ELSE 'priced' END AS status,
     CASE WHEN model IS NULL OR model = '' THEN 'no model'
          WHEN {bad} THEN 'token counts out of range or breaking their own convention'
          WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN cw1h > 0 THEN {_s(ONE_HOUR)}
+         WHEN is_batch = 1 THEN {_s(BATCH)}
          WHEN c_status <> 'priced' THEN c_reason
          WHEN b_band IS NULL THEN 'no rate band for this prompt size' END AS reason,
     CASE c_variant WHEN 'text_only' THEN text_t ELSE text_g END AS u_input,
