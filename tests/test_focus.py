@@ -177,9 +177,25 @@ REQUIRED_IN_1_0_ONLY = ("AvailabilityZone", "CommitmentDiscountCategory", "Commi
                         "ContractedUnitPrice", "ListUnitPrice", "RegionId", "RegionName", "SkuId", "SkuPriceId")
 
 
-# focus-validator pins old sqlglot, numpy and pandas: it may live in its own virtualenv, whose interpreter this
-# variable names; by default it is the test extra installed next to costcalc
-VALIDATOR_PYTHON = os.environ.get("COSTCALC_FOCUS_VALIDATOR_PYTHON") or sys.executable
+# focus-validator pins sqlglot<19, which costcalc's own run-time sqlglot cannot share an environment with: it lives
+# in its own virtualenv, the interpreter this variable names, else one this module creates on first use
+# (.focus-venv beside the checkout, `pip install focus-validator==1.0.0 'multimethod<1.11'` from PyPI)
+FOCUS_VENV = Path(__file__).resolve().parent.parent / ".focus-venv"
+
+
+def _validator_python() -> str:
+    given = os.environ.get("COSTCALC_FOCUS_VALIDATOR_PYTHON")
+    if given:
+        return given
+    python = FOCUS_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(FOCUS_VENV)], check=False, capture_output=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "focus-validator==1.0.0", "multimethod<1.11"],
+                       check=False, capture_output=True, timeout=900)
+    return str(python)
+
+
+VALIDATOR_PYTHON = _validator_python()
 
 
 def _validator_home() -> Path:
@@ -189,7 +205,8 @@ def _validator_home() -> Path:
                            "print(os.path.dirname(os.path.dirname(focus_validator.__file__)))"],
                           capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
-        reason = "focus-validator is not installed: pip install -e '.[test]'"
+        reason = (f"focus-validator could not be installed into {FOCUS_VENV}: python -m venv .focus-venv && "
+                  ".focus-venv/bin/pip install focus-validator==1.0.0 'multimethod<1.11'")
         if os.environ.get("COSTCALC_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{reason} ({proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ''})")
         pytest.skip(reason)

@@ -17,6 +17,7 @@ from ..engines.duckdb_engine import KeySpec, SumRow, Unsupported
 from ..engines.streaming import NotPriced, Outcome, Priced
 from ..pricing.exact import AMOUNT_PLACES, Band, Spend
 from ..pricing.formulas import Measured, Pricer
+from ..reading.names import NAME_FIELDS
 from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
 SCALE = 10**AMOUNT_PLACES  # exact amounts are integers in units of 10^-72 USD
@@ -152,16 +153,6 @@ def key_text(value: Any) -> str:
         return f"({type(value).__name__} nested too deeply)"
 
 
-# The names people know first (aliases a LiteLLM spend log carries), then the ids. Each entry is a field of the
-# record or of its ``metadata``; the first one set wins.
-NAME_FIELDS: dict[str, tuple[str, ...]] = {
-    "team": ("team_alias", "user_api_key_team_alias", "team", "team_id", "user_api_key_team_id"),
-    "key": ("key_alias", "user_api_key_alias", "key_name", "key", "api_key", "user_api_key"),
-    "user": ("user_email", "user_api_key_user_email", "user", "user_id", "user_api_key_user_id"),
-    "customer": ("end_user", "customer", "end_user_id", "user_api_key_end_user_id"),
-    "org": ("organization_alias", "org_alias", "user_api_key_org_alias", "org", "organization_id", "org_id",
-            "user_api_key_org_id"),
-}
 
 
 def _raw_str(r: UsageRecord, *names: str) -> str:

@@ -1,0 +1,490 @@
+"""``costcalc sql``: the emitted query, run for real, against the Python engine (the reference) to the last
+decimal, over every usage corpus under tests/ and sample_data/; the dialects it transpiles to keep exact types;
+and Spark without its session setting rounds (the reason the setting is there)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from costcalc.cli import main
+from costcalc.engines.dialects import DIALECTS, statements, transpile
+from costcalc.engines.sqlcompile import PYTHON_ONLY, SqlOptions, compile_query, covered_keys
+from costcalc.engines.streaming import PricingEngine
+from costcalc.pricing.exact import decimal_text
+from costcalc.rates.config import load_config
+from costcalc.rates.costmap import load_cost_map
+from costcalc.reading.jsonl import read_usage
+from costcalc.reading.records import UsageRecord
+
+from .conftest import ROOT, write_config
+from .pg_cluster import postgres_url  # noqa: F401 - a fixture
+
+SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")
+CORPORA = [ROOT / "sample_data" / "usage.jsonl", ROOT / "sample_data" / "mixed.jsonl",
+           *sorted((ROOT / "tests" / "data").glob("*.jsonl"))]
+COLUMNS = (("id", "BIGINT"), ("model", "VARCHAR"), ("model_id", "VARCHAR"), ("service_tier", "VARCHAR"),
+           ("prompt_tokens", "BIGINT"), ("completion_tokens", "BIGINT"), ("cache_read_input_tokens", "BIGINT"),
+           ("cache_creation_input_tokens", "BIGINT"), ("reasoning_tokens", "BIGINT"), ("audio_input_tokens", "BIGINT"),
+           ("audio_output_tokens", "BIGINT"), ("image_input_tokens", "BIGINT"), ("timestamp", "TIMESTAMP"),
+           ("user", "VARCHAR"), ("team", "VARCHAR"), ("key", "VARCHAR"), ("end_user", "VARCHAR"))
+
+
+def sql_expressible(r: UsageRecord) -> bool:
+    """What the canonical columns carry: no duration, per-request price, batch line, 1-hour write or extra."""
+    return (r.duration_s is None and not r.request_prices and not r.batch and not r.cache_write_1h_tokens
+            and not r.extras)
+
+
+def canonical_rows(paths: list[Path]) -> list[tuple]:
+    rows = []
+    for res in read_usage([str(p) for p in paths]):
+        if isinstance(res, UsageRecord) and sql_expressible(res):
+            ts = None if res.timestamp is None else datetime.fromtimestamp(res.timestamp, timezone.utc).replace(
+                tzinfo=None)
+            rows.append((len(rows) + 1, res.model, res.model_id, res.service_tier, res.prompt_tokens,
+                         res.completion_tokens, res.cache_read_tokens, res.cache_write_tokens, res.reasoning_tokens,
+                         res.audio_input_tokens, res.audio_output_tokens, res.image_input_tokens, ts, None, None,
+                         None, None))
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[tuple]) -> None:
+    """The same records as canonical JSONL, for the Python engine."""
+    with open(path, "w") as f:
+        for row in rows:
+            rec = {name: value for (name, _), value in zip(COLUMNS, row) if value is not None and name != "id"}
+            if rec.get("timestamp") is not None:
+                rec["timestamp"] = rec["timestamp"].replace(tzinfo=timezone.utc).isoformat()
+            f.write(json.dumps(rec) + "\n")
+
+
+def duckdb_table(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in COLUMNS) + ")")
+    con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(COLUMNS)) + ")", rows)
+    return con
+
+
+def emitted(capsys, tmp_path: Path, models: list[str], *args: str, dialect: str = "duckdb",
+            config: str = SAMPLE_CONFIG) -> str:
+    listing = tmp_path / "models.txt"
+    listing.write_text("".join(m + "\n" for m in models))
+    code = main(["sql", "--config", config, "--dialect", dialect, "--table", "usage", "--models", str(listing),
+                 *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def python_csv(capsys, usage: Path, *args: str, config: str = SAMPLE_CONFIG) -> list[list[str]]:
+    code = main(["price", str(usage), "--config", config, "--format", "csv", "--engine", "python", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return list(csv.reader(io.StringIO(out)))
+
+
+def as_text(v) -> str:
+    if isinstance(v, Decimal):
+        return decimal_text(v)
+    return "" if v is None else str(v)
+
+
+def compare(rows: list[tuple], names: list[str], expected: list[list[str]], n_keys: int) -> None:
+    """Every priced group and the TOTAL row equal the Python engine's CSV in every column but ``share`` (the report
+    rounds shares to 6 places so that they add up to 1, reports.money; the query keeps the ratio)."""
+    share = names.index("share")
+    got = {tuple(as_text(v) for v in r[:n_keys]): r for r in rows if r[names.index("status")] in ("priced", "total")}
+    want = {tuple(row[:n_keys]): row for row in expected[1:]}
+    assert expected[0] == names[:share + 1]
+    assert set(got) == set(want)
+    for key, row in want.items():
+        mine = got[key]
+        assert [as_text(v) for v in mine[:share]] == row[:share], key
+        assert abs(float(mine[share]) - float(row[share])) <= 1e-6
+
+
+def run_duckdb(con, script_text: str) -> tuple[list[tuple], list[str]]:
+    cur = con.execute(script_text)
+    return cur.fetchall(), [d[0] for d in cur.description]
+
+
+@pytest.mark.parametrize("group", [["model"], ["provider", "model"], ["deployment"], ["day", "model"], ["month"]])
+def test_duckdb_query_equals_the_python_engine_on_every_corpus(capsys, tmp_path, group):
+    rows = canonical_rows(CORPORA)
+    assert len(rows) >= 60
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    args = [a for g in group for a in ("-g", g)]
+    query = emitted(capsys, tmp_path, sorted({r[1] for r in rows}), *args)
+    result, names = run_duckdb(duckdb_table(rows), query)
+    compare(result, names, python_csv(capsys, usage, *args), len(group))
+    # the unpriced come back as rows with a NULL cost, as many records as the Python engine leaves unpriced
+    unpriced = [r for r in result if r[names.index("status")] == "unpriced"]
+    assert all(r[names.index("total_cost")] is None for r in unpriced)
+
+
+def test_per_record_costs_sum_to_the_report(capsys, tmp_path):
+    rows = canonical_rows(CORPORA)
+    models = sorted({r[1] for r in rows})
+    con = duckdb_table(rows)
+    per, names = run_duckdb(con, emitted(capsys, tmp_path, models, "--per-record"))
+    assert len(per) == len(rows)
+    agg, anames = run_duckdb(con, emitted(capsys, tmp_path, models))
+    total = next(r for r in agg if r[0] == "TOTAL")[anames.index("total_cost")]
+    assert sum(r[names.index("total_cost")] for r in per if r[names.index("status")] == "priced") == total
+
+
+def test_hand_worked_margin_and_discount_and_unpriced_rows(capsys, tmp_path):
+    # rates 0.000001 in / 0.000003 out per token, discount 10 %, margin 5 %:
+    # 1000 in + 500 out = 0.001 + 0.0015 = 0.0025; discount 0.00025; after 0.00225; margin 0.0001125;
+    # total 0.0023625 per record, two records 0.004725: discount 2 × 0.00025, margin 2 × 0.0001125
+    config = write_config(tmp_path, yaml.safe_dump({
+        "model_list": [{"model_name": "mine", "litellm_params": {"model": "openai/mine",
+                                                                 "input_cost_per_token": 0.000001,
+                                                                 "output_cost_per_token": 0.000003}}],
+        "litellm_settings": {"cost_discount_config": {"openai": 0.1}, "cost_margin_config": {"openai": 0.05}}}))
+    rows = [(i, m, None, None, 1000, 500, 0, 0, 0, 0, 0, 0, None, None, None, None, None)
+            for i, m in ((1, "mine"), (2, "mine"), (3, "no-such-model"))]
+    out, names = run_duckdb(duckdb_table(rows), emitted(capsys, tmp_path, ["mine", "no-such-model"],
+                                                        config=str(config)))
+    mine = next(r for r in out if r[0] == "mine")
+    assert decimal_text(mine[names.index("total_cost")]) == "0.004725"
+    assert decimal_text(mine[names.index("discount_cost")]) == "-0.0005"
+    assert decimal_text(mine[names.index("margin_cost")]) == "0.000225"
+    missing = next(r for r in out if r[0] == "no-such-model")
+    assert missing[names.index("status")] == "unpriced" and missing[names.index("total_cost")] is None
+
+
+@pytest.mark.parametrize("dialect", [d for d in DIALECTS if d != "duckdb"])
+def test_every_dialect_parses_back_and_keeps_exact_types(capsys, tmp_path, dialect):
+    text = emitted(capsys, tmp_path, ["gpt-4o", "claude-sonnet", "gpt-4o-mini"], "-g", "model", "-g", "day",
+                   dialect=dialect)
+    assert text.startswith("-- costcalc")
+    body = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
+    query = body[-1]
+    types = {t.sql(dialect=dialect) for t in query.find_all(exp.DataType)}
+    assert not any(k in t.upper() for t in types for k in ("FLOAT", "DOUBLE", "REAL")
+                   if t.upper() not in ("DOUBLE", "FLOAT64", "DOUBLE PRECISION", "FLOAT"))
+    casts = [c for c in query.find_all(exp.Cast) if isinstance(c.this, exp.Literal) and c.this.is_string
+             and "." in c.this.this]
+    assert casts, "rates are decimal strings cast to the exact type"
+    exact = {c.to.sql(dialect=dialect).upper() for c in casts}
+    if dialect == "bigquery":
+        assert exact == {"BIGNUMERIC"}
+    else:
+        assert all(t.startswith(("DECIMAL(", "NUMERIC(", "NUMBER(")) for t in exact), exact
+    # the only floating type is the share ratio
+    floats = [c for c in query.find_all(exp.Cast) if c.to.is_type(*exp.DataType.FLOAT_TYPES)]
+    assert all("total_cost" in c.this.sql() or c.this.sql() == "1" or "SUM" in c.this.sql().upper()
+               for c in floats)
+    if dialect == "spark":
+        assert "SET spark.sql.decimalOperations.allowPrecisionLoss=false;" in text
+
+
+def test_the_default_query_covers_config_and_cost_map_names():
+    engine = PricingEngine(load_cost_map(), load_config(SAMPLE_CONFIG))
+    keys = covered_keys(engine)
+    names = {k[0] for k in keys}
+    assert {d.model_name for d in engine.config.deployments if not d.is_wildcard} <= names
+    assert ("gpt-4o" in names and "anthropic/claude-sonnet-4-5" in names) or "claude-sonnet-4-5" in names
+    q = compile_query(engine, keys[:400], SqlOptions("usage"))
+    assert q.sql.count("CAST(") > q.bands
+
+
+# -- Spark (pyspark in local mode) ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def spark():
+    try:
+        import pyspark
+        from pyspark.sql import SparkSession
+    except ImportError:
+        if os.environ.get("COSTCALC_REQUIRE_SERVICES") == "1":
+            pytest.fail("pyspark is required (COSTCALC_REQUIRE_SERVICES=1)")
+        pytest.skip("pip install pyspark (and a Java 17 runtime: apt-get install -y openjdk-17-jre-headless)")
+
+    session = (SparkSession.builder.master("local[1]").appName("costcalc-sql")
+               .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    assert pyspark.__version__
+    yield session
+    session.stop()
+
+
+def spark_table(spark, rows: list[tuple]) -> None:
+    from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampNTZType
+
+    kinds = {"BIGINT": LongType(), "VARCHAR": StringType(), "TIMESTAMP": TimestampNTZType()}
+    schema = StructType([StructField(n, kinds[t]) for n, t in COLUMNS])
+    spark.createDataFrame(rows, schema).createOrReplaceTempView("usage")
+
+
+def run_spark(spark, text: str, setting: bool = True) -> tuple[list[tuple], list[str]]:
+    """Run the printed script in the shared session, from Spark's default (precision loss allowed) each time;
+    ``setting`` False skips the session settings the script starts with."""
+    parts = statements_from(text)
+    spark.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "true")
+    if setting:
+        for s in parts[:-1]:
+            spark.sql(s)
+    df = spark.sql(parts[-1])
+    return [tuple(r) for r in df.collect()], df.columns
+
+
+def statements_from(text: str) -> list[str]:
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    return [s.strip() for s in body.split(";\n") if s.strip()]
+
+
+def test_spark_query_equals_the_python_engine(capsys, tmp_path, spark):
+    rows = canonical_rows(CORPORA)
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    spark_table(spark, rows)
+    query = emitted(capsys, tmp_path, sorted({r[1] for r in rows}), "-g", "provider", "-g", "model",
+                    dialect="spark")
+    result, names = run_spark(spark, query)
+    compare(result, names, python_csv(capsys, usage, "-g", "provider", "-g", "model"), 2)
+
+
+def test_spark_without_the_session_setting_rounds(capsys, tmp_path, spark):
+    # 0.77301125: 1 record of 12345 input tokens at 0.0000625 = 0.7715625 plus 7 output tokens at 0.00021
+    # = 0.00147 -> 0.7730325; with a 0.5 % discount (0.0038651625) and 0 margin the total is 0.7691673375,
+    # which needs 10 places; Spark's default precision loss keeps 6 of a DECIMAL(38, S) product.
+    config = write_config(tmp_path, yaml.safe_dump({
+        "model_list": [{"model_name": "m", "litellm_params": {"model": "openai/m", "input_cost_per_token": 0.0000625,
+                                                              "output_cost_per_token": 0.00021}}],
+        "litellm_settings": {"cost_discount_config": {"openai": 0.005}}}))
+    rows = [(1, "m", None, None, 12345, 7, 0, 0, 0, 0, 0, 0, None, None, None, None, None)]
+    spark_table(spark, rows)
+    query = emitted(capsys, tmp_path, ["m"], dialect="spark", config=str(config))
+    good, names = run_spark(spark, query)
+    total = names.index("total_cost")
+    assert decimal_text(next(r for r in good if r[0] == "m")[total]) == "0.7691673375"
+    bad, _ = run_spark(spark, query, setting=False)
+    wrong = next(r for r in bad if r[0] == "m")[total]
+    assert wrong is None or decimal_text(wrong) != "0.7691673375"
+
+
+# -- PostgreSQL (Debian's binaries; a throwaway cluster) --------------------------------------------------------
+
+def test_postgres_query_equals_the_python_engine(capsys, tmp_path, postgres_url):  # noqa: F811
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
+    rows = canonical_rows(CORPORA)
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    query = emitted(capsys, tmp_path, sorted({r[1] for r in rows}), "-g", "model", dialect="postgres")
+    pg_types = {"BIGINT": "BIGINT", "VARCHAR": "TEXT", "TIMESTAMP": "TIMESTAMP"}
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS usage")
+        conn.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {pg_types[t]}' for n, t in COLUMNS) + ")")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO usage VALUES (" + ", ".join(["%s"] * len(COLUMNS)) + ")", rows)
+            cur.execute(statements_from(query)[-1])
+            result = cur.fetchall()
+            names = [d.name for d in cur.description]
+    compare(result, names, python_csv(capsys, usage, "-g", "model"), 1)
+
+
+def test_statements_put_session_settings_first():
+    assert statements("SELECT 1", "spark")[0].startswith("SET spark.sql.decimalOperations.allowPrecisionLoss")
+    assert transpile("SELECT CAST('0.1' AS DECIMAL(38, 18))", "bigquery") == "SELECT CAST('0.1' AS BIGNUMERIC)"
+    assert os.environ.get("COSTCALC_NEVER_SET_THIS") is None
+
+
+# -- --schema spendlogs ---------------------------------------------------------------------------------------
+
+SPEND_COLUMNS = (("request_id", "VARCHAR"), ("call_type", "VARCHAR"), ("api_key", "VARCHAR"),
+                 ("prompt_tokens", "BIGINT"), ("completion_tokens", "BIGINT"), ("startTime", "TIMESTAMP"),
+                 ("model", "VARCHAR"), ("model_id", "VARCHAR"), ("model_group", "VARCHAR"),
+                 ("custom_llm_provider", "VARCHAR"), ("user", "VARCHAR"), ("metadata", "JSON"),
+                 ("cache_hit", "VARCHAR"), ("team_id", "VARCHAR"), ("end_user", "VARCHAR"), ("status", "VARCHAR"))
+SPEND_LOGS = ROOT / "tests" / "data" / "litellm_spend_logs.jsonl"
+
+
+def spend_rows() -> list[tuple]:
+    """tests/data/litellm_spend_logs.jsonl as LiteLLM_SpendLogs rows (metadata an object, as the jsonb column
+    holds it, even where the export wrote it as a JSON string)."""
+    rows = []
+    for line in SPEND_LOGS.read_text().splitlines():
+        obj = json.loads(line)
+        meta = obj.get("metadata")
+        obj["metadata"] = json.dumps(json.loads(meta) if isinstance(meta, str) else meta)
+        if obj.get("startTime"):
+            obj["startTime"] = datetime.fromisoformat(obj["startTime"].replace("Z", "+00:00")).replace(tzinfo=None)
+        rows.append(tuple(None if obj.get(n) is None else (str(obj[n]) if t == "VARCHAR" else obj[n])
+                          for n, t in SPEND_COLUMNS))
+    return rows
+
+
+@pytest.mark.parametrize("group", [["model"], ["team"], ["key"], ["day"]])
+def test_spendlogs_query_equals_the_python_engine(capsys, tmp_path, group):
+    rows = spend_rows()
+    con = duckdb.connect()
+    con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in SPEND_COLUMNS) + ")")
+    con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(SPEND_COLUMNS)) + ")", rows)
+    args = [a for g in group for a in ("-g", g)]
+    models = ["gpt-4o", "claude-sonnet", "openai/gpt-4o-mini", "text-embedding-3-small"]
+    query = emitted(capsys, tmp_path, models, "--schema", "spendlogs", *args)
+    result, names = run_duckdb(con, query)
+    compare(result, names, python_csv(capsys, SPEND_LOGS, *args), len(group))
+
+
+def test_spendlogs_query_runs_on_postgres_jsonb(capsys, tmp_path, postgres_url):  # noqa: F811
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
+    rows = spend_rows()
+    models = ["gpt-4o", "claude-sonnet", "openai/gpt-4o-mini", "text-embedding-3-small"]
+    query = emitted(capsys, tmp_path, models, "--schema", "spendlogs", "-g", "team", dialect="postgres")
+    pg = {"VARCHAR": "TEXT", "BIGINT": "BIGINT", "TIMESTAMP": "TIMESTAMP(3)", "JSON": "JSONB"}
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute('DROP TABLE IF EXISTS usage')
+        conn.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {pg[t]}' for n, t in SPEND_COLUMNS) + ")")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO usage VALUES (" + ", ".join(["%s"] * len(SPEND_COLUMNS)) + ")", rows)
+            cur.execute(statements_from(query)[-1])
+            result = cur.fetchall()
+            names = [d.name for d in cur.description]
+    compare(result, names, python_csv(capsys, SPEND_LOGS, "-g", "team"), 1)
+
+
+# -- the generated differential corpora (discounts, margins, custom prices, provider formulas) -----------------
+
+@pytest.mark.parametrize("name", ["custom", "adjusted", "rules"])
+def test_generated_differential_corpora_equal_the_python_engine(capsys, tmp_path, name):
+    import random
+
+    from .test_differential import (
+        ADJUSTED_CONFIG,
+        ADJUSTED_MODELS,
+        CUSTOM_MODELS,
+        CUSTOM_PRICING_CONFIG,
+        PROVIDER_RULES_CONFIG,
+        PROVIDER_RULES_MODELS,
+        generate,
+    )
+
+    rng = random.Random(20261129)
+    config_text, records = {
+        "custom": (CUSTOM_PRICING_CONFIG, [r for m in CUSTOM_MODELS for r in generate(rng, m, 30)]),
+        "adjusted": (ADJUSTED_CONFIG, [r for m in ADJUSTED_MODELS for r in generate(rng, m, 40)]),
+        "rules": (PROVIDER_RULES_CONFIG, [r for m in PROVIDER_RULES_MODELS for r in generate(rng, m, 20)]),
+    }[name]
+    source = tmp_path / "generated.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    rows = canonical_rows([source])
+    assert len(rows) > len(records) // 3
+    config = str(write_config(tmp_path, config_text))
+    args = ["-g", "model", "-g", "deployment"]
+    # cards whose price depends on more than the prompt size are left to costcalc price, by name
+    first, names = run_duckdb(duckdb_table(rows), emitted(capsys, tmp_path, sorted({r[1] for r in rows}),
+                                                          config=config))
+    python_only = {r[0] for r in first if r[names.index("reason")] == PYTHON_ONLY}
+    assert python_only == ({"ds", "vtx-128k", "offpeak-custom"} if name == "rules" else set())
+    rows = [r for r in rows if r[1] not in python_only]
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    result, names = run_duckdb(duckdb_table(rows), emitted(capsys, tmp_path, sorted({r[1] for r in rows}), *args,
+                                                           config=config))
+    compare(result, names, python_csv(capsys, usage, *args, config=config), 2)
+    # every record is accounted for: the SQL's unpriced requests are the Python engine's unpriced records
+    code = main(["price", str(usage), "--config", config, "--format", "json", "--engine", "python"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code in (0, 1)
+    status = names.index("status")
+    unpriced = sum(r[names.index("requests")] for r in result if r[status] == "unpriced")
+    assert unpriced == doc["accounting"]["unpriced"]
+    assert sum(r[names.index("requests")] for r in result if r[status] != "total") == len(rows)
+
+
+def test_a_card_needing_more_scale_than_the_type_keeps_comes_out_unpriced(capsys, tmp_path):
+    # a rate with 18 places, a discount with 9 and a margin with 9: its exact money needs 36 places, more than
+    # MAX_SCALE (30); the other card (1 place rates, no adjustment) is priced: 10 x 0.5 + 10 x 0.5 = 10
+    config = write_config(tmp_path, yaml.safe_dump({
+        "model_list": [
+            {"model_name": "fine", "litellm_params": {"model": "openai/fine", "input_cost_per_token": 0.5,
+                                                      "output_cost_per_token": 0.5}},
+            {"model_name": "deep", "litellm_params": {"model": "anthropic/deep",
+                                                      "input_cost_per_token": 0.000000000000000003,
+                                                      "output_cost_per_token": 0.5}}],
+        "litellm_settings": {"cost_discount_config": {"anthropic": 0.123456789},
+                             "cost_margin_config": {"anthropic": 0.987654321}}}))
+    rows = [(1, "fine", None, None, 10, 10, 0, 0, 0, 0, 0, 0, None, None, None, None, None),
+            (2, "deep", None, None, 10, 10, 0, 0, 0, 0, 0, 0, None, None, None, None, None)]
+    out, names = run_duckdb(duckdb_table(rows), emitted(capsys, tmp_path, ["fine", "deep"], config=str(config)))
+    fine = next(r for r in out if r[0] == "fine")
+    assert decimal_text(fine[names.index("total_cost")]) == "10"
+    deep = next(r for r in out if r[0] == "deep")
+    assert deep[names.index("status")] == "unpriced" and deep[names.index("total_cost")] is None
+    assert "decimal places" in deep[names.index("reason")]
+
+
+def test_a_group_key_sql_cannot_compute_is_a_one_line_error(capsys, tmp_path):
+    code = main(["sql", "--config", SAMPLE_CONFIG, "--table", "usage", "-g", "tag"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "--group-by tag" in err
+
+
+def test_bigquery_time_keys_format_datetimes_and_weeks_start_on_monday(capsys, tmp_path):
+    text = emitted(capsys, tmp_path, ["gpt-4o"], "-g", "week", "-g", "hour", dialect="bigquery")
+    query = statements_from(text)[-1]
+    assert "DATETIME_TRUNC(CAST(`timestamp` AS DATETIME), WEEK(MONDAY))" in query
+    assert "FORMAT_DATE(" not in query and "FORMAT_DATETIME(" in query
+    sqlglot.parse_one(query, read="bigquery")
+
+
+def test_spark_spendlogs_query_equals_the_python_engine(capsys, tmp_path, spark):
+    from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampNTZType
+
+    kinds = {"BIGINT": LongType(), "VARCHAR": StringType(), "TIMESTAMP": TimestampNTZType(), "JSON": StringType()}
+    schema = StructType([StructField(n, kinds[t]) for n, t in SPEND_COLUMNS])
+    spark.createDataFrame(spend_rows(), schema).createOrReplaceTempView("usage")
+    models = ["gpt-4o", "claude-sonnet", "openai/gpt-4o-mini", "text-embedding-3-small"]
+    query = emitted(capsys, tmp_path, models, "--schema", "spendlogs", "-g", "team", dialect="spark")
+    result, names = run_spark(spark, query)
+    compare(result, names, python_csv(capsys, SPEND_LOGS, "-g", "team"), 1)
+
+
+@pytest.mark.parametrize("window", [["--since", "2025-09-15T09:30:00Z"], ["--until", "2025-09-16"],
+                                    ["--since", "2025-09-15", "--until", "2026-11-03T09:00:00Z"]])
+def test_time_windows_equal_the_python_engine(capsys, tmp_path, window):
+    rows = canonical_rows(CORPORA)
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    query = emitted(capsys, tmp_path, sorted({r[1] for r in rows}), "-g", "model", *window)
+    result, names = run_duckdb(duckdb_table(rows), query)
+    expected = python_csv(capsys, usage, "-g", "model", *window)
+    total = next(r for r in expected if r[0] == "TOTAL")
+    assert 0 < int(total[1]) < len(rows)  # the window keeps some records and drops others
+    compare(result, names, expected, 1)
+
+
+def test_spendlogs_call_types_as_the_python_reader_reads_them(capsys, tmp_path):
+    # gpt-4o at 0.0000025 in / 0.00001 out, no cache (sample config margin 5 % on openai):
+    # 1000 x 0.0000025 + 100 x 0.00001 = 0.0035, margin 0.000175 -> 0.003675 for the aanthropic_messages row;
+    # the batch row is unpriced (costcalc price prices it at batch rates), the image row is not a token call
+    base = dict(zip([n for n, _ in SPEND_COLUMNS], spend_rows()[0]))
+    base.update(prompt_tokens=1000, completion_tokens=100, metadata="{}")
+    rows = []
+    for i, call in enumerate(("aanthropic_messages", "aretrieve_batch", "aimage_generation")):
+        row = {**base, "request_id": f"r{i}", "call_type": call}
+        rows.append(tuple(row[n] for n, _ in SPEND_COLUMNS))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in SPEND_COLUMNS) + ")")
+    con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(SPEND_COLUMNS)) + ")", rows)
+    out, names = run_duckdb(con, emitted(capsys, tmp_path, ["gpt-4o"], "--schema", "spendlogs", "--per-record"))
+    by_id = {r[0]: r for r in out}
+    assert set(by_id) == {"r0", "r1"}
+    assert decimal_text(by_id["r0"][names.index("total_cost")]) == "0.003675"
+    assert by_id["r1"][names.index("status")] == "unpriced" and by_id["r1"][names.index("total_cost")] is None
+    assert "batch" in by_id["r1"][names.index("reason")]
