@@ -34,8 +34,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -43,13 +44,12 @@ from typing import Any
 
 from ..errors import CostcalcError
 from .aggregate import NONE
-from .ledger import Ledger, dollars
+from .ledger import Ledger, dollars, is_day
 
 CSV_FIELDS = ("date", "provider", "model", "amount", "currency")
 MAX_AMOUNT = Decimal(10) ** 12  # as for recorded costs: no bill line is a trillion
 ALL = "(all)"  # a bill line that names no model or project covers them all
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class BillError(CostcalcError):
@@ -79,16 +79,6 @@ class Bill:
 
     def cover(self, provider: str, day: str) -> None:
         self.coverage.setdefault(provider, set()).add(day)
-
-
-def _is_day(text: str) -> bool:
-    if not _DAY.match(text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def normal_model(name: str) -> str:
@@ -142,36 +132,9 @@ def _opt_str(value: Any, where: str) -> str | None:
     return value
 
 
-def read_openai_page(page: dict[str, Any], where: str, bill: Bill) -> None:
-    data = page.get("data")
-    if not isinstance(data, list):
-        raise BillError(f"{where}: data: not a list of buckets")
-    for i, bucket in enumerate(data):
-        at = f"{where}: data[{i}]"
-        if not isinstance(bucket, dict):
-            raise BillError(f"{at}: not a bucket object")
-        day = _day_of_epoch(bucket.get("start_time"), f"{at}.start_time")
-        bill.cover("openai", day)
-        results = bucket.get("results", [])
-        if not isinstance(results, list):
-            raise BillError(f"{at}.results: not a list")
-        for j, r in enumerate(results):
-            rat = f"{at}.results[{j}]"
-            if not isinstance(r, dict):
-                raise BillError(f"{rat}: not an object")
-            amount = r.get("amount")
-            if not isinstance(amount, dict):
-                raise BillError(f"{rat}.amount: missing or not an object")
-            value = _decimal(amount.get("value"), f"{rat}.amount.value")
-            currency = amount.get("currency", "usd")
-            if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
-                raise BillError(f"{rat}.amount.currency: not an ISO 4217 code: {currency!r}")
-            item = _opt_str(r.get("line_item"), f"{rat}.line_item")
-            project = _opt_str(r.get("project_id"), f"{rat}.project_id")
-            bill.lines.append(BillLine(day, "openai", item or ALL, project, value, currency.upper(), rat))
-
-
-def read_anthropic_report(doc: dict[str, Any], where: str, bill: Bill) -> None:
+def _bucket_results(doc: dict[str, Any], where: str, provider: str, day_field: str, day_of,
+                    bill: Bill) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(day, location, result) for every result of every daily bucket; both providers page their costs so."""
     data = doc.get("data")
     if not isinstance(data, list):
         raise BillError(f"{where}: data: not a list of buckets")
@@ -179,8 +142,8 @@ def read_anthropic_report(doc: dict[str, Any], where: str, bill: Bill) -> None:
         at = f"{where}: data[{i}]"
         if not isinstance(bucket, dict):
             raise BillError(f"{at}: not a bucket object")
-        day = _day_of_rfc3339(bucket.get("starting_at"), f"{at}.starting_at")
-        bill.cover("anthropic", day)
+        day = day_of(bucket.get(day_field), f"{at}.{day_field}")
+        bill.cover(provider, day)
         results = bucket.get("results", [])
         if not isinstance(results, list):
             raise BillError(f"{at}.results: not a list")
@@ -188,18 +151,38 @@ def read_anthropic_report(doc: dict[str, Any], where: str, bill: Bill) -> None:
             rat = f"{at}.results[{j}]"
             if not isinstance(r, dict):
                 raise BillError(f"{rat}: not an object")
-            if not isinstance(r.get("amount"), str):
-                raise BillError(f"{rat}.amount: not a decimal string: {r.get('amount')!r}")
-            cents = _decimal(r["amount"], f"{rat}.amount")
-            currency = r.get("currency", "USD")
-            if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
-                raise BillError(f"{rat}.currency: not an ISO 4217 code: {currency!r}")
-            model = _opt_str(r.get("model"), f"{rat}.model")
-            if model is None and r.get("cost_type") not in (None, "tokens"):
-                model = str(r["cost_type"])  # web search, code execution: not a model, still on the bill
-            workspace = _opt_str(r.get("workspace_id"), f"{rat}.workspace_id")  # null: the default workspace
-            bill.lines.append(BillLine(day, "anthropic", model or ALL, workspace, cents / 100,
-                                       currency.upper(), rat))
+            yield day, rat, r
+
+
+def _currency_code(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{3}", value):
+        raise BillError(f"{where}: not an ISO 4217 code: {value!r}")
+    return value.upper()
+
+
+def read_openai_page(page: dict[str, Any], where: str, bill: Bill) -> None:
+    for day, rat, r in _bucket_results(page, where, "openai", "start_time", _day_of_epoch, bill):
+        amount = r.get("amount")
+        if not isinstance(amount, dict):
+            raise BillError(f"{rat}.amount: missing or not an object")
+        value = _decimal(amount.get("value"), f"{rat}.amount.value")
+        currency = _currency_code(amount.get("currency", "usd"), f"{rat}.amount.currency")
+        item = _opt_str(r.get("line_item"), f"{rat}.line_item")
+        project = _opt_str(r.get("project_id"), f"{rat}.project_id")
+        bill.lines.append(BillLine(day, "openai", item or ALL, project, value, currency, rat))
+
+
+def read_anthropic_report(doc: dict[str, Any], where: str, bill: Bill) -> None:
+    for day, rat, r in _bucket_results(doc, where, "anthropic", "starting_at", _day_of_rfc3339, bill):
+        if not isinstance(r.get("amount"), str):
+            raise BillError(f"{rat}.amount: not a decimal string: {r.get('amount')!r}")
+        cents = _decimal(r["amount"], f"{rat}.amount")
+        currency = _currency_code(r.get("currency", "USD"), f"{rat}.currency")
+        model = _opt_str(r.get("model"), f"{rat}.model")
+        if model is None and r.get("cost_type") not in (None, "tokens"):
+            model = str(r["cost_type"])  # web search, code execution: not a model, still on the bill
+        workspace = _opt_str(r.get("workspace_id"), f"{rat}.workspace_id")  # null: the default workspace
+        bill.lines.append(BillLine(day, "anthropic", model or ALL, workspace, cents / 100, currency, rat))
 
 
 def read_csv_bill(path: str, text: str, bill: Bill) -> None:
@@ -221,7 +204,7 @@ def read_csv_bill(path: str, text: str, bill: Bill) -> None:
             raise BillError(f"{path}:{line}: {len(row)} fields, the header has {len(names)}")
         cell = {n: row[i].strip() for n, i in col.items()}
         day = cell["date"]
-        if not _is_day(day):
+        if not is_day(day):
             try:
                 day = _day_of_rfc3339(day, "")
             except BillError:

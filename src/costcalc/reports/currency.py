@@ -13,7 +13,6 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -21,25 +20,14 @@ from typing import Any
 
 from ..errors import CostcalcError
 from .aggregate import COST_PARTS, Report, Totals, timeline_amount
-from .ledger import NO_DAY, Ledger
+from .ledger import DAY_PATTERN, NO_DAY, Ledger, is_day
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_RATE = Decimal(10) ** 9  # units per dollar; the weakest currencies trade in the tens of thousands
 SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "CN¥", "KRW": "₩"}
 
 
 class CurrencyError(CostcalcError):
     exit_code = 2
-
-
-def _is_day(text: str) -> bool:
-    if not _DAY.match(text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def parse_rate(text: str, where: str) -> Decimal:
@@ -131,7 +119,7 @@ def load_fx_rates(path: str, currency: str) -> FxRates:
         if len(row) < len(header):
             raise CurrencyError(f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
         day, cur = row[col["date"]].strip(), row[col["currency"]].strip().upper()
-        if not _is_day(day):
+        if not is_day(day):
             raise CurrencyError(f"{path}:{line}: date: not YYYY-MM-DD: {day!r}")
         if cur != code:
             continue
@@ -190,6 +178,6 @@ def convert_report(report: Report, ledger: Ledger | None, fx: FxRates) -> Report
     totals = _totals(report.totals, _convert(per_group.get(("T",), {}), fx))
     timeline = {}
     for (day, k), v in report.timeline.items():
-        day_rate = fx.rate(day) if _DAY.match(day) else Decimal(1)
+        day_rate = fx.rate(day) if DAY_PATTERN.match(day) else Decimal(1)
         timeline[(day, k)] = round(timeline_amount(v) * Fraction(day_rate))
     return replace(report, groups=groups, totals=totals, timeline=timeline)

@@ -10,9 +10,10 @@ cost is kept as an integer multiple of 2^-200 dollars (``aggregate.exact``) and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import IO, Any
@@ -33,6 +34,18 @@ PLACES = 12
 CellKey = tuple[str, str, str, str, str, str, str]
 KEY_FIELDS = ("day", "provider", "resource_id", "resource_name", "team", "model", "project")
 NO_DAY = "(no timestamp)"
+DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_day(text: str) -> bool:
+    """Whether text is a real calendar day written YYYY-MM-DD (2026-02-30 is not)."""
+    if not DAY_PATTERN.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def units(amount: Decimal) -> int:
