@@ -152,6 +152,15 @@ def _walk(top: Path) -> Iterator[Path]:
                 yield Path(folder, name)
 
 
+def _close_span(stream: IO[bytes], position: ReadPosition | None) -> None:
+    """Close a file span (never standard input) and mark its bytes as done for the progress bar."""
+    if position is not None:
+        position.done = position.bytes_read()
+        position.current = None
+    if stream is not sys.stdin.buffer:
+        stream.close()
+
+
 def _open_span(path: str, start: int) -> tuple[str, IO[bytes], Any]:
     """(shown name, stream to close, line reader positioned at ``start``)."""
     shown, stream = _open(path)
@@ -288,11 +297,7 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
                 try:
                     yield from _array_results(elements, file, read)
                 finally:
-                    if position is not None:
-                        position.done = position.bytes_read()
-                        position.current = None
-                    if stream is not sys.stdin.buffer:
-                        stream.close()
+                    _close_span(stream, position)
                 if line_counts is not None:
                     line_counts.append(len(elements))
                 continue
@@ -329,11 +334,7 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
         except (OSError, EOFError) as exc:
             raise UsageInputError(f"{file}: read failed ({exc})") from None
         finally:
-            if position is not None:
-                position.done = position.bytes_read()
-                position.current = None
-            if stream is not sys.stdin.buffer:
-                stream.close()
+            _close_span(stream, position)
         if line_counts is not None:
             line_counts.append(line - first + 1)
         if buffered is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv as csv_module
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -153,45 +153,20 @@ class AuditSections:
         for note in self.all_notes():
             out.write(f"\n{note}\n")
         if self.bill is not None:
-            out.write(f"\n{self._bill_summary()}\n\n")
-            out.write("| " + " | ".join(BILL_HEADERS) + " |\n")
-            out.write("|---|---|---|---|---:|---:|---:|---:|---:|---|\n")
-            for row in self._bill_rows():
-                if row[-1] == "bill only":
-                    row = [*row[:-1], "**BILL ONLY**"]
-                out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
+            _markdown_section(out, self._bill_summary(), BILL_HEADERS, "|---|---|---|---|---:|---:|---:|---:|---:|---|",
+                              self._bill_rows(), "bill only")
         if self.budgets is not None:
-            out.write(f"\n{self._budget_summary()}\n\n")
-            out.write("| " + " | ".join(BUDGET_HEADERS) + " |\n|---|---:|---:|---:|---:|---:|---|\n")
-            for row in self._budget_rows():
-                if row[-1] == "over":
-                    row = [*row[:-1], "**OVER**"]
-                out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
+            _markdown_section(out, self._budget_summary(), BUDGET_HEADERS, "|---|---:|---:|---:|---:|---:|---|",
+                              self._budget_rows(), "over")
 
     def html(self, page: str) -> str:
         parts = [f"<p>{escape(n)}</p>" for n in self.all_notes()]
         if self.bill is not None:
-            rows = []
-            for row in self._bill_rows():
-                cls = ' class="bill-only"' if row[-1] == "bill only" else ""
-                rows.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
-            parts.append(
-                "<h2>Provider bill vs computed</h2>"
-                f"<p>{escape(self._bill_summary())}</p>"
-                '<style>tr.bill-only td { color: #b00020; font-weight: bold; }</style>'
-                "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in BILL_HEADERS) + "</tr></thead>"
-                "<tbody>" + "".join(rows) + "</tbody></table>")
+            parts.append(_html_section("Provider bill vs computed", self._bill_summary(), BILL_HEADERS,
+                                       self._bill_rows(), "bill only", "bill-only"))
         if self.budgets is not None:
-            rows = []
-            for row in self._budget_rows():
-                cls = ' class="over"' if row[-1] == "over" else ""
-                rows.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
-            parts.append(
-                "<h2>Budgets</h2>"
-                f"<p>{escape(self._budget_summary())}</p>"
-                '<style>tr.over td { color: #b00020; font-weight: bold; }</style>'
-                "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in BUDGET_HEADERS) + "</tr></thead>"
-                "<tbody>" + "".join(rows) + "</tbody></table>")
+            parts.append(_html_section("Budgets", self._budget_summary(), BUDGET_HEADERS, self._budget_rows(),
+                                       "over", "over"))
         if not parts:
             return page
         section = "\n".join(parts) + "\n"
@@ -251,3 +226,28 @@ def pricing_sources(engine: Any, counts: dict[str, int], priced: int, map_info: 
         notes.append("priced with configs: " + "; ".join(parts))
     notes.append(f"cost map: {map_note or map_info.source} (sha256 {map_info.sha256[:12]})")
     return {"configs": configs, "cost_map": cost_map, "notes": notes}
+
+
+def _markdown_section(out: IO[str], summary: str, headers: Sequence[str], rule: str,
+                      rows: Iterable[list[str]], alarm: str) -> None:
+    """A summary line and a pipe table whose rows with status ``alarm`` shout it in bold capitals."""
+    out.write(f"\n{summary}\n\n")
+    out.write("| " + " | ".join(headers) + f" |\n{rule}\n")
+    for row in rows:
+        if row[-1] == alarm:
+            row = [*row[:-1], f"**{alarm.upper()}**"]
+        out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
+
+
+def _html_section(title: str, summary: str, headers: Sequence[str], rows: Iterable[list[str]], alarm: str,
+                  css_class: str) -> str:
+    """A titled table whose rows with status ``alarm`` are red and bold (class ``css_class``)."""
+    body = []
+    for row in rows:
+        cls = f' class="{css_class}"' if row[-1] == alarm else ""
+        body.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
+    return (f"<h2>{escape(title)}</h2>"
+            f"<p>{escape(summary)}</p>"
+            f"<style>tr.{css_class} td {{ color: #b00020; font-weight: bold; }}</style>"
+            "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr></thead>"
+            "<tbody>" + "".join(body) + "</tbody></table>")
