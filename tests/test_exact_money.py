@@ -58,8 +58,10 @@ def test_a_band_books_parts_discount_and_margin_exactly():
     assert m.part("output") == Decimal("0.00333")
     # base 0.00653; discount 0.00653 × 0.05 = 0.0003265; margin (0.00653 − 0.0003265) × 0.1 + 2 × 0.001
     assert m.discount == Decimal("0.0003265")
-    assert m.margin == Decimal("0.00620350") * Decimal("0.1") + Decimal("0.002")
-    assert m.total == Decimal("0.00653") - Decimal("0.0003265") + m.margin == Decimal("0.008823850")
+    # margin = 0.0062035 × 0.1 + 0.002 = 0.00062035 + 0.002 = 0.00262035
+    assert m.margin == Decimal("0.00262035")
+    # total = 0.00653 − 0.0003265 + 0.00262035 = 0.00882385
+    assert m.total == Decimal("0.00882385")
 
 
 def test_an_18_decimal_rate_and_a_large_bill_stay_exact():
