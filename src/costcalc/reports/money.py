@@ -85,24 +85,6 @@ def float_text(value: float, decimals: int = DECIMALS) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def difference_text(a: float, b: float, decimals: int = DECIMALS) -> str:
-    """``a - b`` exactly (two floats' exact difference), as a decimal string like ``float_text``."""
-    if not b:
-        return float_text(a, decimals)
-    from .aggregate import exact
-
-    return exact_text(exact(a) - exact(b), decimals)
-
-
-def sum_text(a: float, b: float, decimals: int = DECIMALS) -> str:
-    """``a + b`` exactly, as a decimal string like ``float_text``."""
-    if not b:
-        return float_text(a, decimals)
-    from .aggregate import exact
-
-    return exact_text(exact(a) + exact(b), decimals)
-
-
 # The sign text formats print amounts with: "$", or the currency of a converted report (``money_sign``).
 _SIGN = ["$"]
 
