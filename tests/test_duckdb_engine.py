@@ -171,6 +171,60 @@ def test_bad_lines_are_rejected_with_the_same_file_line_and_reason(capsys, tmp_p
     assert "whole number" in by_line[2] and '"12"' in by_line[4]
 
 
+# What DuckDB's JSON reader accepts and JSON (orjson, the Python engine) does not, and keys the query does not read
+# that change the price: each line must reach the Python engine, which rejects or prices it.
+LENIENT_LINES = [
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5, "latency": NaN}',
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5, "latency": Infinity}',
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5, "latency": -Infinity}',
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5, "latency": [1, nan]}',
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5, "latency":inf}',
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5, "latency": +INF}',
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5,}',
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5, "tags": ["a", ] }',
+    '{"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 5 ,\t}',
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "duration\\u005fs": 0.05}',  # a slow key spelled with an escape
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "input_cost_per_token": 1e-6}',
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "tags": ["cost-centre-7", "Infinity war"]}',  # harmless: priced
+    '{"model": "NaN", "prompt_tokens": 1000}',  # harmless: a model named NaN, unpriced
+]
+
+
+def test_what_duckdb_reads_and_json_does_not_is_rejected_as_python_rejects_it(capsys, tmp_path):
+    rng = random.Random(6)
+    records = generate(rng, "gpt-4o", 30, tiers=False)
+    for r in records:  # keys that leave a line to the Python engine anyway
+        r.pop("duration_s", None)
+        r.pop("cache_creation_1h_input_tokens", None)
+    good = [json.dumps(r) for r in records]
+    lines = [x for pair in zip(good, LENIENT_LINES + [""] * len(good)) for x in pair]
+    usage = tmp_path / "lenient.jsonl"
+    usage.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, out, _ = both(capsys, "price", str(usage), "--format", "json", "-g", "model", "-g", "tag")
+    doc = json.loads(out)
+    # lines 2, 4, ..., 18 break JSON; 20 and 22 carry a per-request duration and price; 24 and 26 are harmless
+    assert sorted(r["line"] for r in doc["rejected"]) == list(range(2, 19, 2))
+    assert doc["accounting"]["priced"] == 30 + 3
+    engine = PricingEngine(load_cost_map(), load_config(write_config(tmp_path, "model_list: []\n")))
+    done = run_aggregate(engine, [str(usage)], [KeySpec("model")])
+    assert [x.line for x in done.files[0][2]] == list(range(2, 25, 2))  # each left to the Python engine
+
+
+def test_lines_found_by_the_full_query_when_traces_are_too_many(capsys, tmp_path, monkeypatch):
+    """Above _MAX_TRACES distinct lines outside the fast lane, their numbers come from a second full scan."""
+    from costcalc.engines import duckdb_engine
+
+    rng = random.Random(8)
+    good = [json.dumps(r) for r in generate(rng, "gpt-4o-mini", 40, tiers=False)]
+    lines = [x for pair in zip(good, BAD_LINES[:-1] + [""] * len(good)) for x in pair]
+    usage = tmp_path / "many.jsonl"
+    usage.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, before, _ = both(capsys, "price", str(usage), "--format", "json")
+    monkeypatch.setattr(duckdb_engine, "_MAX_TRACES", 0)
+    _, after, _ = both(capsys, "price", str(usage), "--format", "json")
+    assert before == after
+
+
 @pytest.mark.parametrize("layout", ["crlf", "blank-lines", "no-final-newline", "gzip", "stray-cr", "several"])
 def test_file_layouts_give_the_same_report(capsys, tmp_path, layout):
     rng = random.Random(9)

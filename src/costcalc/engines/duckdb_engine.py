@@ -1,29 +1,32 @@
 """The DuckDB engine: aggregate reports over large JSONL inputs, priced in one vectorised, multi-core scan.
 
-One query reads every line of every input with DuckDB's newline-delimited JSON reader (only the keys pricing
-needs, as raw JSON text, with the line's number among the file's non-blank lines) and sorts it into one of two
-lanes:
+One query reads every line of every input with DuckDB's reader of newline-delimited JSON objects (the line's text,
+and from it only the keys pricing needs, as raw JSON text) and sorts it into one of two lanes:
 
 - the **fast lane**: a canonical record whose token counts are plain integers that keep LiteLLM's conventions,
-  with at most an epoch or plain ISO 8601 timestamp, and none of the keys the Python engine reads beyond those
-  (per-request prices, durations, recorded costs, another log shape's keys). Fast-lane records are not priced one
-  by one: the query sums their integer units (LiteLLM's clamps applied per record) per prompt-size bucket and per
-  raw text of the model, deployment id, service tier and group-key fields. The Python side then reads each
-  distinct raw text as the Python engine would (a model name that is not a string sends its records to the
-  Python engine), applies the resolved rate card's exact decimal rates once per group and band (pricing/exact.py),
-  and computes group keys with the report's own key functions: both engines print the same report.
-- every other line comes back as a row number; the Python engine reads that line from the file itself, so every
-  rejection names the same file, line and reason in both engines.
+  with at most an epoch or plain ISO 8601 timestamp, and whose text holds none of the keys the Python engine
+  reads beyond those (per-request prices, durations, recorded costs, another log shape's keys) and nothing
+  DuckDB's JSON reader accepts and JSON does not (NaN, Infinity, a trailing comma). Fast-lane records are not
+  priced one by one: the query sums their integer units (LiteLLM's clamps applied per record) per prompt-size
+  bucket and per raw text of the model, deployment id, service tier and group-key fields. The Python side then
+  reads each distinct raw text as the Python engine would (a model name that is not a string sends its records to
+  the Python engine), applies the resolved rate card's exact decimal rates once per group and band
+  (pricing/exact.py), and computes group keys with the report's own key functions: both engines print the same
+  report.
+- every other line is counted by a hash of its text (its trace). Numbering rows serialises DuckDB's scan, so the
+  main query does not; a second, narrow scan numbers only the lines whose trace it was given (and, should two
+  texts share a trace, the main query numbers them again, serially). The Python engine then reads those lines
+  from the file itself, so every rejection names the same file, line and reason in both engines.
 
-What DuckDB reads is checked against a byte-level survey of each file taken at the same time (the number of
-non-blank lines, the number of keys written): a file DuckDB splits differently is read by the Python engine,
-and a file holding a key the query did not declare is queried again with every such key declared. Files DuckDB
-cannot read like Python (stdin, UTF-16, a Claude Code transcript, whose messages de-duplicate across lines) are
-read by the Python engine, and so are the records of rate cards whose price depends on more than the prompt size
-(off-peak hours, Vertex's 128k rule). Nothing is dropped and nothing is priced twice.
+Each file's lines are counted beside the query: a file DuckDB splits differently is read by the Python engine.
+Files DuckDB cannot read like Python (stdin, UTF-16, a Claude Code transcript, whose messages de-duplicate across
+lines) are read by the Python engine, and so are the records of rate cards whose price depends on more than the
+prompt size (off-peak hours, Vertex's 128k rule). Nothing is dropped and nothing is priced twice.
 
-One known difference: a JSON object that repeats a key is ambiguous (RFC 8259); DuckDB keeps the first value, the
-Python engine the last.
+Known differences, each in JSON that is ambiguous or that no writer produces: an object that repeats a key
+(RFC 8259 leaves it open; DuckDB keeps the first value, the Python engine the last); NaN or Infinity spelled in
+mixed case (``nAn``); a number beyond a double's range (``1e999``) under a key costcalc does not read. DuckDB
+accepts each; the Python engine rejects the line.
 """
 
 from __future__ import annotations
@@ -54,10 +57,6 @@ from .streaming import NotPriced, PricingEngine
 _FIELDS = ("model", "prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
            "reasoning_tokens", "audio_input_tokens", "audio_output_tokens", "image_input_tokens", "model_id",
            "service_tier", "timestamp")
-# Keys canonical logs often carry that change no price: declared too, so that a line holding only these and
-# _FIELDS is seen to hold no other key (see _Survey).
-_COMMON_KEYS = ("user", "team", "key", "end_user", "tags", "request_tags", "metadata", "user_id", "team_id",
-                "api_key", "id", "project", "session_id")
 # Keys whose value (not null) takes a line out of the fast lane: fields the Python engine reads that the query
 # does not, and, with prompt_tokens set, the keys that make reading.shapes.adapt read a line as another shape.
 _SLOW_KEYS = ("duration_s", "response_time_ms", "startTime", "endTime", "cache_creation_1h_input_tokens",
@@ -146,11 +145,11 @@ class _Columns:
             self.names.append(name)
         return f"c_{self.names.index(name)}"
 
-    def declaration(self) -> str:
-        return "{" + ", ".join(f"{_q(n)}: 'JSON'" for n in self.names) + "}"
-
-    def select(self) -> str:
-        return ", ".join(f"{_q_ident(n)} AS c_{i}" for i, n in enumerate(self.names))
+    def paths(self) -> str:
+        """The keys as a list of JSON paths, for json_extract."""
+        if any('"' in n or "\\" in n for n in self.names):
+            raise Unsupported("a group-by field with a quote or backslash in it")
+        return "[" + ", ".join(_q('$."' + n + '"') for n in self.names) + "]"
 
 
 def _nested(root: str, rest: tuple[str, ...]) -> str:
@@ -198,42 +197,69 @@ def _time_key(unit: str, tz: str) -> str:
     return f"(CASE WHEN ts IS NULL THEN '(none)' ELSE {key} END)"
 
 
-def _source_sql(number: int, path: str, kind: str, cols: _Columns) -> str:
-    """One input as rows of raw JSON texts of the declared keys: a JSONL file through DuckDB's JSON reader, a
-    Parquet file's columns turned into the JSON they would be on a line (NULL for a column it lacks)."""
+# What takes a line out of the fast lane by its text alone (each also inside a string, where it is harmless but
+# counted all the same): a key that changes the price (every per-request price but a few has "cost" in its name;
+# a key written with a \u escape could spell any of them), every other key of _SLOW_KEYS, and what DuckDB's JSON
+# reader accepts and JSON does not: a trailing comma, NaN and Infinity (DuckDB takes them in any case; the checks
+# look for the spellings writers use, nan, NaN, NAN, inf, Inf, INF, first, as the full pattern is slow to match).
+_NON_FINITE_SPELLINGS = ("nan", "NaN", "NAN", "inf", "Inf", "INF")
+
+
+_TRAILING_COMMA = r",\s*[}\]]"
+_NON_FINITE = r"[:\[,]\s*[-+]?(?i:nan|inf)"
+_BACKSLASH_U = "\\u"
+
+
+def _line_guard(text: str, dedupe: bool) -> str:
+    """SQL true for a line ``text`` whose text takes it out of the fast lane."""
+    keys = sorted(k for k in {*_SLOW_KEYS, *(_REQUEST_ID_KEYS if dedupe else ())} if "cost" not in k)
+    named = '"(' + "|".join(keys) + ')"'
+    spelled = " OR ".join(f"contains({text}, {_q(w)})" for w in _NON_FINITE_SPELLINGS)
+    return (f"(contains({text}, 'cost') OR contains({text}, {_q(_BACKSLASH_U)}) "
+            f"OR regexp_matches({text}, {_q(_TRAILING_COMMA)}) OR regexp_matches({text}, {_q(named)}) "
+            f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {_q(_NON_FINITE)}) ELSE false END))")
+
+
+def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[str], dedupe: bool,
+                numbered: bool) -> str:
+    """One input as rows of: the line's text (``line``, NULL when it is not JSON), whether its text keeps it in
+    the fast lane (``clean``), and the raw JSON texts of the keys ``cols`` declares (``c_<n>``, NULL when missing
+    or null). JSON lines come through DuckDB's reader of JSON objects; a Parquet file's columns are turned into the
+    JSON they would be on a line (NULL for a column it lacks), and its rows are always numbered. ``numbered``: with
+    each JSON line's number among the file's rows (this makes the scan serial)."""
     if kind != "parquet":
-        return (f"SELECT {number} AS file_no, ordinality AS row_no, {cols.select()} FROM read_json({_q(path)}, "
-                f"format = 'newline_delimited', columns = {cols.declaration()}, ignore_errors = true, "
-                f"compression = {_q(kind)}) WITH ORDINALITY")
+        values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(len(cols.names)))
+        reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
+                  f"compression = {_q(kind)})" + (" WITH ORDINALITY" if numbered else ""))
+        return (f"SELECT {number} AS file_no, {'ordinality' if numbered else 'NULL::BIGINT'} AS row_no, "
+                f"json AS line, json IS NOT NULL AND NOT {_line_guard('json', dedupe)} AS clean, "
+                f"{values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {reader})")
     present = set(parquet_columns(path))
     values = ", ".join(f"NULLIF(to_json({_q_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
                        else f"NULL AS c_{i}" for i, n in enumerate(cols.names))
-    return f"SELECT {number} AS file_no, ordinality AS row_no, {values} FROM read_parquet({_q(path)}) WITH ORDINALITY"
+    clean = " AND ".join(f"{_q_ident(k)} IS NULL" for k in slow if k in present) or "true"
+    return (f"SELECT {number} AS file_no, file_row_number + 1 AS row_no, NULL AS line, {clean} AS clean, "
+            f"{values} FROM read_parquet({_q(path)}, file_row_number = true)")
 
 
-def _colons(expr: str) -> str:
-    """Keys written in a JSON text, counted as ``":`` less ``":null`` (a null value counts as no key)."""
-    return (f"((length({expr}) - length(replace({expr}, '\":', ''))) // 2 "
-            f"- (length({expr}) - length(replace({expr}, '\":null', ''))) // 6)")
+def _raw_key_match(cols: _Columns, rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
+    """True for a row whose raw (model, model_id, service_tier) texts are one of ``rows_of``."""
+    fields = [cols.col(f) for f in ("model", "model_id", "service_tier")]
+    return " OR ".join(
+        "(" + " AND ".join(f"{c} IS NULL" if v is None else f"{c}::VARCHAR = {_q(v)}"
+                           for c, v in zip(fields, key)) + ")" for key in rows_of) or "false"
 
 
 def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
-             since: float | None, until: float | None, timeline_tz: str | None, *, slow_keys: bool = True,
-             common_keys: tuple[str, ...] = _COMMON_KEYS, dedupe: bool = False,
-             fields: tuple[str, ...] = _FIELDS,
+             since: float | None, until: float | None, timeline_tz: str | None, *, dedupe: bool = False,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
-    """The one query: per (file, lane, raw model / id / tier, window, bucket, raw group keys, time keys) a count,
-    unit sums and keys seen; the rows outside the fast lane one by one, by row number. ``slow_keys`` False: the
-    keys of _SLOW_KEYS are not declared (the JSON reader is several times faster with fewer columns), and the
-    caller proves from the keys seen that no line holds one. ``rows_of``: instead, the row number of every
-    fast-lane row in the window whose raw (model, model_id, service_tier) is one of these."""
+    """The one query, parallel over every input: per (file, lane, raw model / id / tier, window, bucket, raw group
+    keys, time keys) a count and unit sums; JSON lines outside the fast lane counted per trace (a hash of the
+    line's text), which trace_sql turns into row numbers (a Parquet file's rows come with their numbers).
+    ``rows_of``: instead, serially, the row number of every row outside the fast lane and of every row whose raw
+    (model, model_id, service_tier) is one of these."""
     cols = _Columns()
-    # a field the files' first lines never hold is read as NULL (not declared: the reader is faster with fewer
-    # columns); a later line holding it has one more key than the query saw, and the survey sends its file to the
-    # full query (model and prompt_tokens are always read)
-    fields = [cols.col(f) if f in fields or f in ("model", "prompt_tokens") else "NULL" for f in _FIELDS]
-    for f in common_keys:
-        cols.col(f)
+    fields = [cols.col(f) for f in _FIELDS]
     raw = _Raw()
     times: list[tuple[str, str]] = []
     for spec in specs:
@@ -243,17 +269,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
             _raw_values(spec, cols, raw)
     if timeline_tz is not None:
         times.append(("day", _time_key("day", timeline_tz)))
-    slow = [cols.col(k) for k in _SLOW_KEYS] if slow_keys else []
-    if dedupe:
-        slow += [cols.col(k) for k in _REQUEST_ID_KEYS]
-    nested = {cols.col(k) for k in ("metadata", "tags", "request_tags")} | {
-        cols.col(s.fields[0]) for s in specs if s.kind == "dotted"}
-    # keys seen on a line: one per declared key with a value, and the keys nested in metadata, tags and the roots
-    # of dotted group keys; a value of another declared key holding an object is not looked into, so such a line
-    # counts fewer keys than the survey and its file is queried again with every key declared
-    keys_seen = " + ".join(
-        f"(CASE WHEN c_{i} IS NULL THEN 0 ELSE 1 + {_colons(f'c_{i}')} END)" if f"c_{i}" in nested
-        else f"(c_{i} IS NOT NULL)::INT" for i in range(len(cols.names)))
+    slow = [*_SLOW_KEYS, *(_REQUEST_ID_KEYS if dedupe else ())]
     ts_raw = fields[11]
     ts_text = f"({ts_raw} ->> '$')"
     ts = (f"(CASE WHEN {ts_raw} IS NULL THEN NULL "
@@ -266,7 +282,8 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     if until is not None:
         window.append(f"ts < {until!r}")
     in_window = "(ts IS NOT NULL AND " + " AND ".join(window) + ")" if window else "true"
-    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols) for n, path, kind in sources)
+    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, dedupe, rows_of is not None)
+                                for n, path, kind in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
     tokens = ", ".join(f"TRY_CAST({c} AS VARCHAR) AS v{i}, TRY_CAST(TRY_CAST({c} AS VARCHAR) AS BIGINT) AS n{i}"
                        for i, c in enumerate(fields[1:9]))
@@ -274,11 +291,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
                             for i in range(8))
     t = [f"COALESCE(n{i}, 0)" for i in range(8)]
     if rows_of is not None:
-        wanted = " OR ".join(
-            "(" + " AND ".join(f"{c} IS NULL" if v is None else f"{c}::VARCHAR = {_q(v)}"
-                               for c, v in zip((fields[0], fields[9], fields[10]), key)) + ")"
-            for key in rows_of) or "false"
-        tail = f"SELECT file_no, row_no FROM w WHERE fast AND in_window AND ({wanted})"
+        tail = f"SELECT file_no, row_no FROM w WHERE fast IS NOT TRUE OR ({_raw_key_match(cols, rows_of)})"
     else:
         group_select = "".join(f", CASE WHEN fast AND in_window THEN {e} END AS r{i}"
                                for i, e in enumerate(raw.exprs))
@@ -286,24 +299,25 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
         sums = ", ".join(f"sum({c}) AS s_{c}" for c in UNIT_COLUMNS)
         tail = f"""SELECT file_no, fast, in_window,
   CASE WHEN fast THEN NULL ELSE row_no END AS row_no,
-  CASE WHEN fast AND in_window THEN {fields[0]} END AS model,
-  CASE WHEN fast AND in_window THEN {fields[9]} END AS model_id,
-  CASE WHEN fast AND in_window THEN {fields[10]} END AS tier,
+  CASE WHEN fast OR row_no IS NOT NULL THEN NULL ELSE hash(line) END AS trace,
+  CASE WHEN fast THEN {fields[0]} END AS model,
+  CASE WHEN fast THEN {fields[9]} END AS model_id,
+  CASE WHEN fast THEN {fields[10]} END AS tier,
   CASE WHEN fast AND in_window THEN bucket END AS bucket{group_select},
-  count(*) AS n, {sums}, sum(keys_seen) AS s_keys, min(ts) AS ts_min, max(ts) AS ts_max
+  count(*) AS n, {sums}, min(ts) AS ts_min, max(ts) AS ts_max
 FROM w
 GROUP BY ALL"""
     return f"""
 WITH src AS ({unions}),
 y AS (
-  SELECT *, {keys_seen} AS keys_seen, TRY_CAST(TRY_CAST({ts_raw} AS VARCHAR) AS DOUBLE) AS tsn, {tokens}
+  SELECT *, TRY_CAST(TRY_CAST({ts_raw} AS VARCHAR) AS DOUBLE) AS tsn, {tokens}
   FROM src
 ),
 z AS (
   SELECT *, {ts} AS ts,
     -- canonical as reading.shapes.adapt decides it: prompt_tokens set (the JSON reader sees null as unset)
     {fields[0]} IS NOT NULL AND {fields[1]} IS NOT NULL
-      AND {' AND '.join(f'{c} IS NULL' for c in slow) or 'true'}
+      AND clean
       AND {token_ok}
       AND {t[2]} + {t[3]} <= {t[0]} AND {t[4]} <= {t[1]} AND {t[6]} <= {t[1]} AND {t[5]} <= {t[0]}
       AND {t[7]} <= {t[0]}
@@ -324,6 +338,29 @@ v AS (
 {unit_ctes("v", breaks)}
 {tail}
 """
+
+
+def trace_sql(sources: list[tuple[int, str, str]], traces: list[int],
+              rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
+    """The row numbers of the JSON lines whose trace (a hash of the line's text) is one of ``traces`` or whose
+    raw (model, model_id, service_tier) is one of ``rows_of``, with their trace: a serial scan, but one that reads
+    no more than it must, so a fraction of scan_sql's cost. Lines with the same trace are the same text but for a
+    hash collision, which the caller finds by counting."""
+    cols = _Columns()
+    for f in ("model", "model_id", "service_tier"):
+        cols.col(f)
+    wanted = f"hash(json) IN ({', '.join(str(h) for h in traces)})" if traces else "false"
+    if rows_of:
+        values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(3))
+        routed = _raw_key_match(cols, rows_of)
+        inner = f"SELECT *, {values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {{reader}})"
+    else:
+        routed, inner = "false", "SELECT * FROM {reader}"
+    return " UNION ALL ".join(
+        f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, {routed} AS routed FROM ("
+        + inner.format(reader=f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
+                              f"compression = {_q(kind)}) WITH ORDINALITY")
+        + f") WHERE {wanted} OR {routed}" for n, path, kind in sources)
 
 
 # -- the run ------------------------------------------------------------------------------------------------
@@ -367,55 +404,25 @@ def _lines(path: str, compression: str) -> Iterator[bytes]:
         yield from f
 
 
-@dataclass
-class _Survey:
-    """What one C-speed pass over a file's bytes says, to check the query against (a few counts, no parsing).
-
-    ``lines``: the lines, as the Python engine numbers them (the reader's rows when no line is blank; else the
-    rows are counted line by line). ``keys``: keys written in the file, counted as ``":`` less ``":null`` /
-    ``": null``: equal to the keys the query saw only if no line holds a key the query did not declare.
-    ``odd_colons``: a key written with white space before its colon, which that count misses.
-    """
-
-    lines: int = 0
-    keys: int = 0
-    odd_colons: int = 0
-
-
-_PATTERNS = (b"\n", b'":', b'":null', b'": null', b'" :', b'"\t:')
-_OVERLAP = max(len(p) for p in _PATTERNS) - 1
-
-
-def survey(path: str, compression: str) -> _Survey:
-    counts = dict.fromkeys(_PATTERNS, 0)
+def count_lines(path: str, compression: str) -> int:
+    """The lines of a file as the Python engine numbers them: its reader's rows, when no line is blank."""
+    lines, last = 0, b""
     decompress = zlib.decompressobj(31) if compression == "gzip" else None
-    carry, last = b"", b""
     with open(path, "rb") as f:
         while True:
             raw = f.read(1 << 24)
-            if decompress is not None:
-                data = decompress.decompress(raw) if raw else decompress.flush()
-            else:
-                data = raw
+            data = raw if decompress is None else decompress.decompress(raw) if raw else decompress.flush()
             if data:
+                lines += data.count(b"\n")
                 last = data[-1:]
-                window = carry + data
-                for pat in _PATTERNS:  # a match inside the carried bytes was counted with the previous chunk
-                    counts[pat] += window.count(pat) - carry.count(pat)
-                carry = window[-_OVERLAP:]
             if not raw:
                 break
-    lines = counts[b"\n"] + (1 if last and last != b"\n" else 0)
-    return _Survey(lines, counts[b'":'] - counts[b'":null'] - counts[b'": null'], counts[b'" :'] + counts[b'"\t:'])
+    return lines + (1 if last and last != b"\n" else 0)
 
 
 def count_rows(path: str, compression: str) -> int:
     """The exact number of lines holding more than JSON white space (a row each for DuckDB's reader)."""
     return sum(1 for text in _lines(path, compression) if text.strip(_JSON_SPACE))
-
-
-def _keys_in(text: bytes) -> int:
-    return text.count(b'":') - text.count(b'":null') - text.count(b'": null')
 
 
 def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = False
@@ -478,64 +485,90 @@ def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
     return rows, [d[0] for d in con.description]
 
 
-@dataclass
-class _Checked:
-    bad: set[int] = field(default_factory=set)  # files the Python engine reads whole
-    rescan: set[int] = field(default_factory=set)  # files to query again with every slow key declared
-    python_lines: dict[int, list[LineResult]] = field(default_factory=dict)
-    aligned: dict[int, bool] = field(default_factory=dict)  # file -> its rows are its lines (no blank line)
-
-
-def _check(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, int], surveys: dict[int, _Survey],
-           run: DuckDBRun, proven: frozenset[int] = frozenset()) -> _Checked:
-    """Hold the query's rows against each file's survey: the same rows (else the file goes to Python), the same
-    keys (else it is queried again with every slow key declared, unless it already was: ``proven``); and read
-    the lines the query left (by row number) with the Python engine's own reader."""
-    out = _Checked()
+def _misread(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, int], lines: dict[int, int],
+             run: DuckDBRun) -> tuple[set[int], dict[int, bool]]:
+    """Hold the query's rows against each file's lines. Returns the files the Python engine must read whole
+    (DuckDB split their lines differently), and for the others whether their rows are their lines (no blank
+    line)."""
     rows_seen: dict[int, int] = {}
-    keys_seen: dict[int, int] = {}
-    suspects: dict[int, list[int]] = {}
-    unread: dict[int, set[int]] = {}  # rows the JSON reader could not read (no key seen): counted from their text
+    for r in rows:
+        rows_seen[r[col["file_no"]]] = rows_seen.get(r[col["file_no"]], 0) + r[col["n"]]
+    bad: set[int] = set()
+    aligned: dict[int, bool] = {}
+    for s in sources:
+        seen = rows_seen.get(s.number, 0)
+        if s.compression == "parquet" or seen == lines[s.number]:
+            aligned[s.number] = True
+        elif seen == count_rows(s.path, s.compression):
+            aligned[s.number] = False
+        else:
+            bad.add(s.number)
+            run.python_reasons[printable_path(s.path)] = "DuckDB splits its lines differently"
+    return bad, aligned
+
+
+# Above this many distinct traces, the rows the query left are numbered by a second full scan instead.
+_MAX_TRACES = 5000
+
+
+def _python_rows(con: Any, sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, int],
+                 routed: list[tuple[str | None, str | None, str | None]], query: dict[str, Any]
+                 ) -> dict[int, list[int]]:
+    """The row numbers, per file, of the rows the Python engine prices: those outside the fast lane and those
+    whose raw (model, model_id, service_tier) is ``routed``. Parquet rows come numbered; JSON lines are found by
+    trace in a narrow serial scan (trace_sql), and where two texts share a trace, by the full query, serially."""
+    parquet = {s.number for s in sources if s.compression == "parquet"}
+    numbers: dict[int, list[int]] = {}
+    left: dict[int, dict[int, int]] = {}  # JSON file -> trace -> lines outside the fast lane
+    routed_in: set[int] = set()
+    routed_set = set(routed)
     for r in rows:
         f = r[col["file_no"]]
-        rows_seen[f] = rows_seen.get(f, 0) + r[col["n"]]
-        keys = int(r[col["s_keys"]] or 0)
-        keys_seen[f] = keys_seen.get(f, 0) + keys
-        if r[col["row_no"]] is not None:
-            suspects.setdefault(f, []).append(r[col["row_no"]])
-            if not keys:
-                unread.setdefault(f, set()).add(r[col["row_no"]])
-    for s in sources:
-        shown = printable_path(s.path)
-        if s.compression == "parquet":
-            out.python_lines[s.number] = list(read_parquet(s.path, shown, sorted(suspects.get(s.number, []))))
-            continue
-        sv = surveys[s.number]
-        seen = rows_seen.get(s.number, 0)
-        aligned = seen == sv.lines
-        if not aligned and seen != count_rows(s.path, s.compression):
-            out.bad.add(s.number)
-            run.python_reasons[shown] = "DuckDB splits its lines differently"
-            continue
-        out.aligned[s.number] = aligned
-        wanted = sorted(suspects.get(s.number, []))
-        picked = list(pick_rows(s.path, s.compression, wanted, aligned))
-        results = list(parse_numbered(shown, picked))
-        if any(getattr(x, "dedup_key", None) is not None for x in results):
-            out.bad.add(s.number)
-            run.python_reasons[shown] = "a Claude Code transcript (messages de-duplicated)"
-            continue
-        unread_rows = unread.get(s.number, set())
-        keys = keys_seen.get(s.number, 0) + sum(_keys_in(text) for row, (_, text) in zip(wanted, picked)
-                                                  if row in unread_rows)
-        if s.number not in proven and (sv.odd_colons or keys != sv.keys):
-            out.rescan.add(s.number)
-        out.python_lines[s.number] = results
-    return out
+        if r[col["fast"]]:
+            if (r[col["model"]], r[col["model_id"]], r[col["tier"]]) in routed_set:
+                routed_in.add(f)
+        elif f in parquet:
+            numbers.setdefault(f, []).append(r[col["row_no"]])
+        else:
+            traces = left.setdefault(f, {})
+            traces[r[col["trace"]]] = traces.get(r[col["trace"]], 0) + r[col["n"]]
+    full = [s for s in sources if s.number in parquet and s.number in routed_in]
+    wanted = [s for s in sources if s.number not in parquet and (s.number in left or s.number in routed_in)]
+    every = sorted({t for traces in left.values() for t in traces})
+    if len(every) > _MAX_TRACES:
+        full += wanted
+    elif wanted:
+        found, _ = _query(con, trace_sql(_listed(wanted), every, routed))
+        counted: dict[int, dict[int, int]] = {}
+        for file_no, row_no, trace, is_routed in found:
+            traces = left.get(file_no, {})
+            if trace in traces:
+                per = counted.setdefault(file_no, {})
+                per[trace] = per.get(trace, 0) + 1
+            elif not is_routed:
+                continue  # a fast-lane line with the text of another file's line outside it
+            numbers.setdefault(file_no, []).append(row_no)
+        # more lines with a trace than lines outside the fast lane with it: a hash collision
+        full += [s for s in wanted if counted.get(s.number, {}) != left.get(s.number, {})]
+    if full:
+        for s in full:
+            numbers.pop(s.number, None)
+        again, _ = _query(con, scan_sql(_listed(full), rows_of=routed, **query))
+        for file_no, row_no in again:
+            numbers.setdefault(file_no, []).append(row_no)
+    return {f: sorted(set(n)) for f, n in numbers.items()}
 
 
 def _read_raw(text: str | None) -> Any:
-    return None if text is None else orjson.loads(text)
+    """A raw JSON text the query returned, as orjson reads it; ``_NOT_JSON`` for what DuckDB reads and JSON does
+    not (a NaN in a spelling the line checks let through)."""
+    try:
+        return None if text is None else orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _NOT_JSON
+
+
+_NOT_JSON = object()
 
 
 def _read_model(text: str | None) -> str | None:
@@ -592,74 +625,78 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     if not sources:
         return run
     breaks = global_breaks(engine)
-    # the keys the files' first lines hold decide what the JSON reader is asked for (fewer columns: faster);
-    # a later line with another key is caught by the survey, and its file read again with every key declared
-    samples = [_sample_keys(s.path, s.compression) if s.compression != "parquet"
-               else (set(parquet_columns(s.path)), None) for s in sources]
-    sampled = set().union(*(keys for keys, _ in samples))
-    run.first_raw = next((first for _, first in samples if first), None)
+    run.first_raw = next((first for first in map(_first_object, sources) if first), None)
+    # with de-duplication on, a record with a request id is priced by the Python engine, which counts each id
+    # once across all inputs (--no-dedupe leaves such records to DuckDB)
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
-             "common_keys": tuple(k for k in _COMMON_KEYS if k in sampled),
-             "fields": tuple(f for f in _FIELDS if f in sampled),
-             # with de-duplication on, a record with a request id is priced by the Python engine, which counts
-             # each id once across all inputs (--no-dedupe leaves such records to DuckDB)
              "dedupe": dedupe}
-    slow_first = not sampled.isdisjoint(_SLOW_KEYS)
-    # a byte-level survey of each file runs beside the query (DuckDB releases the GIL while it works)
-    surveys: dict[int, _Survey] = {}
+    # each file's lines are counted beside the query (DuckDB releases the GIL while it works)
+    lines: dict[int, int] = {}
 
-    def survey_all() -> None:
+    def count_all() -> None:
         for s in sources:
-            if s.compression != "parquet":  # a Parquet file's rows and columns are what DuckDB reads
-                surveys[s.number] = survey(s.path, s.compression)
+            if s.compression != "parquet":  # a Parquet file's rows are what DuckDB reads
+                lines[s.number] = count_lines(s.path, s.compression)
 
-    surveyor = threading.Thread(target=survey_all, daemon=True)
-    surveyor.start()
+    counter = threading.Thread(target=count_all, daemon=True)
+    counter.start()
     with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
         con = _connect(memory_limit, spill, threads)
         try:
-            rows, names = _query(con, scan_sql(_listed(sources), slow_keys=slow_first, **query))  # type: ignore[arg-type]
-            surveyor.join()
+            rows, names = _query(con, scan_sql(_listed(sources), **query))
+            counter.join()
             col = {name: i for i, name in enumerate(names)}
-            # with every slow key declared, no line can hide one: nothing to prove by counting keys
-            checked = _check(sources, rows, col, surveys, run,
-                             proven=frozenset(s.number for s in sources) if slow_first else frozenset())
-            if checked.rescan:
-                # a file holding a key the fast query did not declare: read again, every slow key declared
-                again = [s for s in sources if s.number in checked.rescan]
-                full = {**query, "fields": _FIELDS, "common_keys": _COMMON_KEYS}
-                more, _ = _query(con, scan_sql(_listed(again), **full))  # type: ignore[arg-type]
-                rows = [r for r in rows if r[col["file_no"]] not in checked.rescan] + more
-                checked = _check(sources, rows, col, surveys, run, proven=frozenset(checked.rescan))
-            python_lines = checked.python_lines
-            good = [r for r in rows if r[col["file_no"]] not in checked.bad and r[col["fast"]]]
-            routed = _fold(engine, run, good, col, specs, breaks)
+            bad, aligned = _misread(sources, rows, col, lines, run)
+            rows = [r for r in rows if r[col["file_no"]] not in bad]
+            # the lines outside the fast lane first: a Claude Code transcript among them sends its file to Python
+            # (its messages de-duplicate across lines) before any of its fast-lane lines is summed
+            kept = [s for s in sources if s.number not in bad]
+            left = _python_rows(con, kept, rows, col, [], query)
+            results = {s.number: _read_rows(s, left[s.number], aligned[s.number]) for s in kept if s.number in left}
+            for s in kept:
+                if any(getattr(x, "dedup_key", None) is not None for x in results.get(s.number, [])):
+                    bad.add(s.number)
+                    run.python_reasons[printable_path(s.path)] = "a Claude Code transcript (messages de-duplicated)"
+            rows = [r for r in rows if r[col["file_no"]] not in bad]
+            routed = _fold(engine, run, [r for r in rows if r[col["fast"]]], col, specs, breaks)
             if routed:
-                _route_to_python(con, sources, checked, routed, query)
+                kept = [s for s in sources if s.number not in bad]
+                more = _python_rows(con, kept, [r for r in rows if r[col["fast"]]], col, routed, query)
+                for s in kept:
+                    have = {x.line for x in results.get(s.number, [])}
+                    extra = [x for x in _read_rows(s, more.get(s.number, []), aligned[s.number]) if x.line not in have]
+                    if extra:
+                        results[s.number] = sorted(results.get(s.number, []) + extra, key=lambda x: x.line)
         finally:
-            surveyor.join()
+            counter.join()
             con.close()
     for i, entry in enumerate(run.files):
         if entry[0] == "duckdb" and isinstance(entry[2], _Source):
             s = entry[2]
-            run.files[i] = ("python", s.path) if s.number in checked.bad else ("duckdb", s.path,
-                                                                                 python_lines.get(s.number, []))
+            run.files[i] = ("python", s.path) if s.number in bad else ("duckdb", s.path, results.get(s.number, []))
     return run
 
 
-def _sample_keys(path: str, compression: str, lines: int = 200) -> tuple[set[str], dict[str, Any] | None]:
-    """The top-level keys of a file's first lines, and its first object."""
-    keys: set[str] = set()
-    first = None
-    for n, text in enumerate(_lines(path, compression)):
+def _read_rows(source: _Source, numbers: list[int], aligned: bool) -> list[LineResult]:
+    """The rows numbered ``numbers`` of a file, read by the Python engine's own reader, in line order."""
+    shown = printable_path(source.path)
+    if source.compression == "parquet":
+        return list(read_parquet(source.path, shown, numbers))
+    return list(parse_numbered(shown, pick_rows(source.path, source.compression, numbers, aligned)))
+
+
+def _first_object(source: _Source, lines: int = 200) -> dict[str, Any] | None:
+    """The first JSON object among a file's first lines (the fields a report can group by)."""
+    if source.compression == "parquet":
+        return None
+    for n, text in enumerate(_lines(source.path, source.compression)):
         if n >= lines:
             break
         with contextlib.suppress(orjson.JSONDecodeError):
             obj = orjson.loads(text)
             if isinstance(obj, dict):
-                keys.update(obj)
-                first = first or obj
-    return keys, first
+                return obj
+    return None
 
 
 def _listed(sources: list[_Source]) -> list[tuple[int, str, str]]:
@@ -668,34 +705,36 @@ def _listed(sources: list[_Source]) -> list[tuple[int, str, str]]:
 
 def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], col: dict[str, int],
           specs: list[KeySpec], breaks: list[int]) -> list[tuple[str | None, str | None, str | None]]:
-    """Turn the fast-lane sums into SumRows and unpriced counts; return the raw (model, id, tier) whose records
-    the Python engine must price instead (a value it would reject, or a card SQL does not price)."""
+    """Turn the fast-lane sums into SumRows, unpriced and filtered counts; return the raw (model, id, tier) whose
+    records the Python engine must read instead, in or out of the window (a value it would reject, or a card SQL
+    does not price)."""
     readings: dict[tuple[Any, ...], Key | None] = {}
+    in_window: set[Key] = set()
     for r in rows:
-        if not r[col["in_window"]]:
-            continue
         raw_key = (r[col["model"]], r[col["model_id"]], r[col["tier"]])
         if raw_key not in readings:
             model, model_id, tier = _read_model(raw_key[0]), _read_id(raw_key[1]), _read_id(raw_key[2])
             readings[raw_key] = None if model is None or model_id is _INVALID or tier is _INVALID \
                 else (model, model_id, tier)
-    keys = sorted({k for k in readings.values() if k is not None}, key=lambda k: (k[0], k[1] or "", k[2] or ""))
+        if r[col["in_window"]] and readings[raw_key] is not None:
+            in_window.add(readings[raw_key])  # type: ignore[arg-type]
+    keys = sorted(in_window, key=lambda k: (k[0], k[1] or "", k[2] or ""))
     cards = run.cards = compile_rate_cards(engine, keys)
     by_key = {k.key: k for k in cards.keys}
     bands_of: dict[Key, list[int] | None] = {
         k.key: bucket_bands(k, breaks) for k in cards.keys if k.status == "bands"}
-    routed = {raw_key for raw_key, key in readings.items() if key is None or by_key[key].status == "python"
-              or (by_key[key].status == "bands" and bands_of[key] is None)}
+    routed = {raw_key for raw_key, key in readings.items() if key is None or (key in by_key and (
+        by_key[key].status == "python" or (by_key[key].status == "bands" and bands_of[key] is None)))}
     raw_cols = sorted((c for c in col if c.startswith("r") and c[1:].isdigit()), key=lambda c: int(c[1:]))
     places = _places(specs)
     unpriced: dict[Key, int] = {}
     for r in rows:
         n = r[col["n"]]
-        if not r[col["in_window"]]:
-            run.filtered += n
-            continue
         raw_key = (r[col["model"]], r[col["model_id"]], r[col["tier"]])
         if raw_key in routed:
+            continue
+        if not r[col["in_window"]]:
+            run.filtered += n
             continue
         key = readings[raw_key]
         ck = by_key[key]  # type: ignore[index]
@@ -706,7 +745,10 @@ def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], co
         s = {c: int(r[col[f"s_{c}"]] or 0) for c in UNIT_COLUMNS}
         raw: dict[str, Any] = {}
         for place, c in zip(places, raw_cols):
-            _place(raw, place, _read_raw(r[col[c]]))
+            value = _read_raw(r[col[c]])
+            if value is _NOT_JSON:
+                raise Unsupported(f"a group-by value DuckDB reads and JSON does not ({str(r[col[c]])[:40]})")
+            _place(raw, place, value)
         times = {name[5:]: r[col[name]] for name in col if name.startswith("time_")}
         # TOKEN_PARTS: input, uncached input, cache read, 5-minute and 1-hour writes (none in the fast lane),
         # output, reasoning
@@ -740,25 +782,3 @@ def _connect(memory_limit: str, spill: str | None, threads: int | None) -> Any:
     con = duckdb.connect(config=config)
     con.execute("SET TimeZone = 'UTC'")
     return con
-
-
-def _route_to_python(con: Any, sources: list[_Source], checked: _Checked,
-                     routed: list[tuple[str | None, str | None, str | None]], query: dict[str, Any]) -> None:
-    """Fast-lane records the Python engine must price: their row numbers by a second, narrow query, then read
-    and priced like any other line the query left."""
-    wanted = [s for s in sources if s.number not in checked.bad]
-    if not wanted:
-        return
-    python_lines = checked.python_lines
-    rows, _ = _query(con, scan_sql(_listed(wanted), rows_of=routed,
-                                   **{**query, "fields": _FIELDS, "common_keys": _COMMON_KEYS}))
-    extra: dict[int, list[int]] = {}
-    for file_no, row_no in rows:
-        extra.setdefault(file_no, []).append(row_no)
-    for s in wanted:
-        if s.number in extra:
-            shown = printable_path(s.path)
-            results = list(read_parquet(s.path, shown, sorted(extra[s.number]))) if s.compression == "parquet" \
-                else list(parse_numbered(shown, pick_rows(s.path, s.compression, sorted(extra[s.number]),
-                                                          checked.aligned.get(s.number, False))))
-            python_lines[s.number] = sorted(python_lines.get(s.number, []) + results, key=lambda x: x.line)

@@ -23,7 +23,7 @@ from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
 
 # Inputs at least this large go to the DuckDB engine under --engine auto (aggregate reports): below it, DuckDB's
-# fixed cost (start-up, the survey of each file, compiling the rate cards) is not won back (benchmarks/run.py).
+# fixed cost (start-up, counting each file's lines, compiling the rate cards) is not won back (benchmarks/run.py).
 DUCKDB_MIN_BYTES = 8 << 20
 
 
