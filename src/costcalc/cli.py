@@ -323,7 +323,7 @@ def price(
                                     "for plain-file inputs of 64 MiB or more; 1 otherwise)."),
     engine_choice: Engine = typer.Option(Engine.auto, "--engine", help="Which engine prices: python (the "
                                          "reference), duckdb (aggregate reports, large inputs), or auto: duckdb "
-                                         "for aggregate reports over 8 MiB of files or more, python otherwise; "
+                                         "for aggregate reports over 4 MiB of files or more, python otherwise; "
                                          "postgres (a database's aggregate reports, the default there) prices "
                                          "inside the database."),
     statement_timeout: float | None = typer.Option(None, "--statement-timeout", min=0.0, help="With a "

@@ -24,7 +24,7 @@ from .aggregate import Report, ReportBuilder
 
 # Inputs at least this large go to the DuckDB engine under --engine auto (aggregate reports): below it, DuckDB's
 # fixed cost (start-up, counting each file's lines, compiling the rate cards) is not won back (benchmarks/run.py).
-DUCKDB_MIN_BYTES = 8 << 20
+DUCKDB_MIN_BYTES = 4 << 20
 
 
 def choose_engine(requested: str, paths: list[str], *, aggregate: bool) -> tuple[str, str | None]:
