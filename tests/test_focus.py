@@ -153,6 +153,40 @@ def test_zero_cost_rows_are_decimals_too(tmp_path, capsys):
     assert (row["BilledCost"], row["ListCost"], row["PricingQuantity"]) == ("0.0", "0.0", "0.0")
 
 
+def test_billed_cost_is_the_reports_exact_total_to_the_last_digit(tmp_path, capsys):
+    """Costs with more decimals than any fixed rounding keeps: FOCUS rows and a budget add up to the JSON
+    report's exact total, digit for digit.
+
+    Hand arithmetic: $0.000000123456789012 per input token (18 places), $0.000000987654321098 per output token,
+    margin 5%. Day 1: 1000 in + 10 out = 0.000123456789012 + 0.00000987654321098 = 0.00013333333222298, x 1.05
+    = 0.000139999998834129. Day 2: 3 in + 7 out = 0.000000370370367036 + 0.000006913580247686 =
+    0.000007283950614722, x 1.05 = 0.0000076481481454581. Total 0.0001476481469795871 (19 decimal places)."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("""
+model_list:
+  - model_name: fine
+    litellm_params: {model: openai/fine-model}
+    model_info: {input_cost_per_token: 1.23456789012e-7, output_cost_per_token: 9.87654321098e-7}
+litellm_settings:
+  cost_margin_config: {global: 0.05}
+""")
+    usage = tmp_path / "u.jsonl"
+    usage.write_text(
+        '{"timestamp": "2026-11-02T09:00:00Z", "model": "fine", "prompt_tokens": 1000, "completion_tokens": 10}\n'
+        '{"timestamp": "2026-11-03T09:00:00Z", "model": "fine", "prompt_tokens": 3, "completion_tokens": 7}\n')
+    out = tmp_path / "f.csv"
+    assert main(["price", str(usage), "-c", str(cfg), "-f", "focus", "-o", str(out)]) == 0
+    capsys.readouterr()
+    rows = read_rows(out)
+    assert [r["BilledCost"] for r in rows] == ["0.000139999998834129", "0.0000076481481454581"]
+    assert main(["price", str(usage), "-c", str(cfg), "-f", "json", "--budget", "total:1"]) == 0
+    doc = json.loads(capsys.readouterr().out, parse_float=Decimal)
+    total = Decimal("0.0001476481469795871")
+    assert doc["totals"]["cost"]["total"] == total
+    assert sum(Decimal(r["BilledCost"]) for r in rows) == total
+    assert Decimal(doc["budgets"]["lines"][0]["spent"]) == total
+
+
 def test_focus_is_the_same_with_parallel_workers(tmp_path, capsys):
     one = focus_csv(tmp_path, capsys)
     many = focus_csv(tmp_path, capsys, "--jobs", "2")

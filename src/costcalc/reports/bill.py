@@ -44,7 +44,7 @@ from typing import Any
 
 from ..errors import CostcalcError
 from .aggregate import NONE
-from .ledger import Ledger, dollars, is_day
+from .ledger import SCALE, Ledger, dollars, is_day
 
 CSV_FIELDS = ("date", "provider", "model", "amount", "currency")
 MAX_AMOUNT = Decimal(10) ** 12  # as for recorded costs: no bill line is a trillion
@@ -383,7 +383,7 @@ def reconcile_bill(ledger: Ledger, bill: Bill, currency: str = "USD", rate: Any 
         if row is None:
             row = rows[k] = BillRow(*k, computed=Decimal(0), billed=Decimal(0), records=0, bill_lines=0)
         row.records += cell.requests
-        amount = Fraction(cell.discounted, 1 << 200)
+        amount = Fraction(cell.discounted, SCALE)
         if rate is not None:
             amount *= Fraction(rate(day))
         exact[k] = exact.get(k, Fraction(0)) + amount

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import CostcalcError
-from .ledger import NO_DAY, dollars
+from .ledger import NO_DAY, SCALE, dollars
 
 _SPEC = re.compile(r"^(?:(?P<total>total)|(?P<key>[^=:]+)=(?P<value>.+?)):(?P<amount>[^:]+)$")
 
@@ -144,7 +144,7 @@ class Budgets:
 
 def evaluate(lines: list[BudgetLine], per_line_days: list[dict[str, list[int]]], record_days: dict[str, int],
              since: float | None, until: float | None, currency: str = "USD", rate: Any = None) -> Budgets:
-    """``per_line_days[i]`` is {UTC day: [exact cost in 2^-200 $, records]} of budget line i's records;
+    """``per_line_days[i]`` is {UTC day: [exact cost in 10^-72 $, records]} of budget line i's records;
     ``record_days`` the priced records per UTC day (all of them: they set the period)."""
     period = budget_period(list(record_days), since, until)
     start, end = period.start.isoformat(), period.end.isoformat()
@@ -156,7 +156,7 @@ def evaluate(lines: list[BudgetLine], per_line_days: list[dict[str, list[int]]],
         for day, (cost, n) in per.items():
             if day == NO_DAY or not start <= day < end:
                 continue
-            amount = Fraction(cost, 1 << 200)
+            amount = Fraction(cost, SCALE)
             if rate is not None:
                 amount *= Fraction(rate(day))
             spent += amount

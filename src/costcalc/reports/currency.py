@@ -3,7 +3,7 @@
 A rate is units of the currency per US dollar (0.92: $1 = €0.92). With a rates file (``date,currency,rate``)
 each record is converted at the rate of its UTC day, or of the last earlier day that has one; a record before
 the first rate is an error, never a guess. Conversion is exact: each day's exact dollar sum (the report's
-integer multiples of 2^-200 $) times the decimal rate, summed as fractions and rounded once at the end.
+integers of 10^-72 $) times the decimal rate, summed as fractions: exact decimals.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from typing import IO
 import orjson
 
 from .aggregate import NONE
-from .ledger import Cell, Ledger, decimal_text, dollars
+from .ledger import SCALE, Cell, Ledger, decimal_text, dollars
 
 FOCUS_VERSION = "1.2"
 
@@ -94,7 +94,7 @@ def focus_rows(ledger: Ledger, currency: str = "USD", rate: DayRate | None = Non
         fx = rate(day) if rate is not None else None
 
         def money(exact: int, fx: Decimal | None = fx) -> str:
-            amount = Fraction(exact, 1 << 200) * (Fraction(fx) if fx is not None else 1)
+            amount = Fraction(exact, SCALE) * (Fraction(fx) if fx is not None else 1)
             return focus_decimal(dollars(amount))
 
         per_second = cell.per_second == cell.requests and cell.requests > 0

@@ -4,7 +4,8 @@ export, the bill reconciliation and the budgets are computed from, kept beside t
 A ``Ledger`` is filled through the run's per-record writer hook (``PriceRun.writer``), so it sees exactly the
 records the report counts, in one process or in forked workers: each span writes its partial ledger as one JSON
 line and the parent merges them (``Ledger.read``). Money is summed exactly, as the report's totals are: every
-cost is kept as an integer multiple of 2^-200 dollars (``aggregate.exact``) and turned into a decimal once, by
+cost is kept as the integer of 10^-72 USD that pricing/exact.py books it at, so a FOCUS row, a reconciled bill
+line or a budget adds up to the report's own figures to the last digit, and is turned into a decimal once, by
 ``dollars``.
 """
 
@@ -21,12 +22,13 @@ from typing import IO, Any
 import orjson
 
 from ..engines.streaming import Outcome, Priced, PricingEngine
+from ..pricing.exact import AMOUNT_PLACES
 from ..pricing.formulas import Pricer
 from .aggregate import NONE, exact, key_function
 
-SCALE = 1 << 200
-# Decimal places of every exported amount: 12 (a millionth of a micro-dollar) is finer than any rate of the cost
-# map (the smallest per-token prices have 9-10 significant decimals), so rounding never hides a price.
+SCALE = 10**AMOUNT_PLACES  # the ledger's amounts are integers of 10^-72 USD, as pricing/exact.py books them
+# Decimal places of an amount that is no finite decimal (a budget's forecast divides by the days elapsed): 12 (a
+# millionth of a micro-dollar). Every other amount, sums and currency conversions alike, is exact.
 PLACES = 12
 
 # day (YYYY-MM-DD, UTC), provider, resource id (deployment label or cost-map key), resource name (the model name
@@ -48,22 +50,34 @@ def is_day(text: str) -> bool:
     return True
 
 
-def units(amount: Decimal) -> int:
-    """An exact amount (pricing/exact.py) in the ledger's units of 2^-200 $ (off by less than one such unit)."""
-    return round(Fraction(amount) * SCALE)
-
-
 def _money(o: Priced) -> Any:
     band, measured = o.measured
     return band.money(1, measured)
 
 
+def _amounts(money: Any) -> tuple[int, int, int]:
+    """A record's billed cost (discount and margin included), its cost before both, and after the discount
+    only: integers of 10^-72 USD."""
+    *_, discount, margin, total = money.report_units()  # the discount is negative
+    return total, total - margin - discount, total - margin
+
+
 def dollars(value: int | Fraction, places: int = PLACES) -> Decimal:
-    """An exact sum (units of 2^-200 $, or a Fraction of dollars) as a Decimal rounded half-even to ``places``."""
+    """An amount (an integer of 10^-72 USD, or a Fraction of dollars) as a Decimal: exact whenever it is a finite
+    decimal (every sum of costs, converted at decimal rates), else rounded half-even to ``places``."""
     frac = Fraction(value, SCALE) if isinstance(value, int) else value
-    with localcontext() as ctx:
-        ctx.prec = 400  # 2^-200 has 200 decimals: the quotient is exact for any sum of costs
-        out = (Decimal(frac.numerator) / Decimal(frac.denominator)).quantize(Decimal(1).scaleb(-places))
+    den, twos, fives = frac.denominator, 0, 0
+    while den % 2 == 0:
+        den, twos = den // 2, twos + 1
+    while den % 5 == 0:
+        den, fives = den // 5, fives + 1
+    if den == 1:
+        exponent = max(twos, fives)
+        out = Decimal(frac.numerator * (10**exponent // frac.denominator)).scaleb(-exponent)
+    else:
+        with localcontext() as ctx:
+            ctx.prec = 400
+            out = (Decimal(frac.numerator) / Decimal(frac.denominator)).quantize(Decimal(1).scaleb(-places))
     return out.normalize() if out != 0 else Decimal(0)
 
 
@@ -189,12 +203,10 @@ class Ledger:
         if sheet.per_second and r.duration_s is not None:
             cell.per_second += 1
             cell.seconds += Fraction(r.duration_s)
-        money = _money(o)
-        billed = units(money.total)
-        contracted = units(money.total - money.margin + money.discount)  # before discount and margin
+        billed, contracted, discounted = _amounts(_money(o))
         cell.billed += billed
         cell.contracted += contracted
-        cell.discounted += units(money.total - money.margin)  # after the discount, before the margin
+        cell.discounted += discounted
         listed = self._list_cost(o)
         if listed is None:
             cell.list_missing += 1
@@ -256,11 +268,11 @@ class Ledger:
             p = self.list_engine.pricer(o.sheet.map_key, None, r.service_tier)
             if p.__class__ is Pricer:
                 m = p.measure(r)
-                return None if m is None else units(m[0].money(1, m[1]).total)
+                return None if m is None else _amounts(m[0].money(1, m[1]))[0]
         listed = self.list_engine.price(replace(r, model=o.sheet.map_key, model_id=None, request_prices=()))
         if not isinstance(listed, Priced):
             return None
-        return units(_money(listed).total)
+        return _amounts(_money(listed))[0]
 
     def observe(self, outcomes: Iterable[Outcome]) -> None:
         add = self.add

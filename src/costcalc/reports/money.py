@@ -1,6 +1,6 @@
 """Money as reports show it: exact sums rounded to a fixed number of decimals, with rows that add up.
 
-Aggregates hold exact amounts (integers in units of 2**-200 USD, see ``aggregate``). Shown amounts are rounded
+Aggregates hold exact amounts (integers in units of 10^-72 USD, see ``aggregate``). Shown amounts are rounded
 once, half to even, to ``decimals`` places. A column of rows that together make up a total is rounded by
 largest remainder: the total is the correctly rounded exact total, every row is its exact amount rounded up
 or down, and the shown rows add up to the shown total exactly. Every engine that produces a ``Report`` gets
@@ -66,7 +66,7 @@ def decimal_text(units: int, decimals: int, *, strip: bool = True) -> str:
 
 
 def exact_text(value: int, decimals: int = DECIMALS) -> str:
-    """An exact amount (units of 2**-200 USD) as a decimal string with at most ``decimals`` places."""
+    """An exact amount (units of 10^-72 USD) as a decimal string with at most ``decimals`` places."""
     return decimal_text(round_units(value, _DEN, decimals), decimals)
 
 
