@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from costcalc.engines.streaming import Priced, PricingEngine
-from costcalc.pricing.exact import SLOTS, Band, Spend, exact_rate
+from costcalc.pricing.exact import N_SLOTS, SLOTS, Band, Spend, exact_rate
 from costcalc.rates.config import load_config
 from costcalc.rates.costmap import load_cost_map
 from costcalc.reading.records import canonical
@@ -134,3 +134,18 @@ def test_every_log_shape_fixture_measures_to_its_float_cost():
             assert abs(got - want) <= 1e-12 * max(abs(c.total), 1e-9), (outcome.record, got, want)
         priced += 1
     assert priced >= 30
+
+
+def test_one_records_texts_are_the_money_it_books():
+    """Band.record_texts (the per-record export's shortcut) writes exactly Money.report_texts, for every mix of
+    slots, rates with up to 18 places, discount, margin and fixed fee, with and without adjustments."""
+    rng = random.Random(1)
+    for _ in range(2000):
+        rates = [rng.choice([0, 2.5e-6, 1.23456789012e-7, 3e-5, 0.0004, 1e-9, 7.5e-8]) for _ in range(N_SLOTS)]
+        band = Band(rates, discount=rng.choice([0, 0.1, 0.0333]), margin_pct=rng.choice([0, 0.05, 0.125]),
+                    margin_fixed=rng.choice([0, 0.001]), adjusts=rng.random() < 0.8)
+        units = tuple(rng.choice([0, 0, 1, 17, 1000, 123456789, 10**15]) for _ in range(rng.randint(1, N_SLOTS)))
+        assert band.record_texts(units) == band.money(1, units).report_texts()
+    # by hand: 1000 tokens at $0.0000025 and a 5% margin: 0.0025, margin 0.000125, total 0.002625
+    band = Band([2.5e-6], margin_pct=0.05)
+    assert band.record_texts((1000,)) == ("0.0025", "0", "0", "0", "0", "0", "0.000125", "0.002625")

@@ -118,6 +118,24 @@ class Band:
         return Money(tuple(parts), discount, margin, after * _E18 + margin)
 
 
+    def record_texts(self, units: Iterable[int]) -> tuple[str, ...]:
+        """What one record of this band with ``units`` costs, as ``self.money(1, units).report_texts()`` writes
+        it (the same integers, without building the Money: a per-record export prints millions of these)."""
+        rates, groups = self._rates, [0, 0, 0, 0, 0]
+        for i, u in enumerate(units):
+            if u:
+                groups[_GROUP_OF[i]] += u * rates[i]
+        base = sum(groups)
+        texts = [fixed_text(g, 36) for g in groups]
+        if not self.adjusts:
+            return (*texts, "0", "0", fixed_text(base, 36))
+        discount = base * self._discount  # 10^-54
+        after = base * _E18 - discount
+        margin = after * self._pct + self._fixed * _E36 * _E18  # 10^-72
+        return (*texts, fixed_text(-discount, 54), fixed_text(margin, AMOUNT_PLACES),
+                fixed_text(after * _E18 + margin, AMOUNT_PLACES))
+
+
 def seconds(duration_s: float) -> int:
     """A duration as the decimal its log wrote (the float's shortest repr), in units of 10^-18 s: the units of
     the duration slot (logs write milliseconds or microseconds; nothing finer is lost)."""
@@ -155,6 +173,7 @@ _GROUP_SLOTS = tuple(tuple(SLOTS.index(s) for s in group) for group in PART_GROU
 # Money._groups spells these indexes out: keep them in step with SLOTS
 assert _GROUP_SLOTS == ((0, 1, 2, 9, 10, 14), (3, 11, 12), (4,), (5,), (6, 7, 13, 15, 8)), _GROUP_SLOTS
 AMOUNT_PLACES = 72  # the report's amounts are integers of 10^-72 USD
+_GROUP_OF = tuple(next(g for g, slots in enumerate(_GROUP_SLOTS) if i in slots) for i in range(N_SLOTS))
 
 
 class Money:

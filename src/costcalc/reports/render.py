@@ -316,7 +316,7 @@ def record_texts(o: Priced) -> tuple[str, ...]:
     """One record's exact amounts per COST_PARTS as decimal text, the same integers its group adds up
     (pricing/exact.py): the report's totals are exactly the sum of these."""
     band, units = o.measured
-    return band.money(1, units).report_texts()
+    return band.record_texts(units)
 
 
 def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngine) -> None:
