@@ -50,7 +50,7 @@ from ..reading.jsonl import parse_numbered, printable_path, text_encoding
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
 from .ratecards import Key, RateCards, compile_rate_cards
-from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, unit_ctes, units_for
+from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
 
 # Keys read on every line, as raw JSON text: the model, the token counts, deployment id, service tier, timestamp.
@@ -189,12 +189,7 @@ def _raw_values(spec: KeySpec, cols: _Columns, raw: _Raw) -> None:
 
 
 def _time_key(unit: str, tz: str) -> str:
-    fmt = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "month": "%Y-%m", "week": "%Y-%m-%d"}[unit]
-    local = f"timezone({_q(tz)}, to_timestamp(ts))"
-    if unit == "week":
-        local = f"date_trunc('week', {local})"
-    key = f"strftime({local}, {_q(fmt)})" + (" || ' (week)'" if unit == "week" else "")
-    return f"(CASE WHEN ts IS NULL THEN '(none)' ELSE {key} END)"
+    return time_key("duckdb", unit, tz, "to_timestamp(ts)", "ts")
 
 
 # What takes a line out of the fast lane by its text alone (each also inside a string, where it is harmless but

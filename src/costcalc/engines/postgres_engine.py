@@ -36,7 +36,7 @@ from ..reading.postgres import DatabaseSource, export_sql, query_error, stream_r
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS, LineResult
 from .duckdb_engine import KeySpec, SumRow
 from .ratecards import Key, RateCards, compile_rate_cards
-from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, unit_ctes, units_for
+from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
 
 # the spend-log shape's call types (reading/shapes.py): billed per token, or a batch (batch rates: Python prices)
@@ -151,12 +151,7 @@ k AS (
 
 
 def _time_key(unit: str, tz: str) -> str:
-    fmt = {"hour": "YYYY-MM-DD HH24:00", "day": "YYYY-MM-DD", "month": "YYYY-MM", "week": "YYYY-MM-DD"}[unit]
-    local = f"timezone({_q(tz)}, timezone('UTC', \"startTime\"))"
-    if unit == "week":
-        local = f"date_trunc('week', {local})"
-    key = f"to_char({local}, {_q(fmt)})" + (" || ' (week)'" if unit == "week" else "")
-    return f"(CASE WHEN \"startTime\" IS NULL THEN '(none)' ELSE {key} END)"
+    return time_key("postgres", unit, tz, "timezone('UTC', \"startTime\")", '"startTime"')
 
 
 def _raw_values(spec: KeySpec, columns: set[str]) -> list[tuple[tuple[str, ...], str]]:

@@ -43,6 +43,27 @@ w AS (
 )"""
 
 
+# A time group key's text, in the two dialects that key in SQL: (format function, format per unit).
+_TIME_FORMATS = {
+    "duckdb": ("strftime", {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "month": "%Y-%m", "week": "%Y-%m-%d"}),
+    "postgres": ("to_char", {"hour": "YYYY-MM-DD HH24:00", "day": "YYYY-MM-DD", "month": "YYYY-MM",
+                             "week": "YYYY-MM-DD"}),
+}
+
+
+def time_key(dialect: str, unit: str, tz: str, moment: str, missing: str) -> str:
+    """SQL for a record's time group key (reports.aggregate's text: ``2026-11-02``, ``2026-11-02 09:00``,
+    ``2026-11``, ``2026-11-02 (week)`` for the week starting that Monday) in time zone ``tz``, from ``moment``
+    (the instant, as a timestamp with time zone); ``(none)`` where ``missing`` is NULL."""
+    function, formats = _TIME_FORMATS[dialect]
+    zone = "'" + tz.replace("'", "''") + "'"
+    local = f"timezone({zone}, {moment})"
+    if unit == "week":
+        local = f"date_trunc('week', {local})"
+    key = f"{function}({local}, '{formats[unit]}')" + (" || ' (week)'" if unit == "week" else "")
+    return f"(CASE WHEN {missing} IS NULL THEN '(none)' ELSE {key} END)"
+
+
 def bucket_expr(breaks: list[int]) -> str:
     if len(breaks) <= 1:
         return "0"
