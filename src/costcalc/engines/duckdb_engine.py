@@ -586,7 +586,7 @@ def _read_id(text: str | None) -> Any:
         return _INVALID
 
 
-def _place(raw: dict[str, Any], place: tuple[str, ...], value: Any) -> None:
+def place_raw(raw: dict[str, Any], place: tuple[str, ...], value: Any) -> None:
     """Put a raw group-key value where the record's own dict would hold it (``("metadata", "team")``...)."""
     if value is None:
         return
@@ -743,7 +743,7 @@ def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], co
             value = _read_raw(r[col[c]])
             if value is _NOT_JSON:
                 raise Unsupported(f"a group-by value DuckDB reads and JSON does not ({str(r[col[c]])[:40]})")
-            _place(raw, place, value)
+            place_raw(raw, place, value)
         times = {name[5:]: r[col[name]] for name in col if name.startswith("time_")}
         # TOKEN_PARTS: input, uncached input, cache read, 5-minute and 1-hour writes (none in the fast lane),
         # output, reasoning

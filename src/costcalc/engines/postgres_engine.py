@@ -34,7 +34,7 @@ import orjson
 
 from ..reading.postgres import DatabaseSource, export_sql, query_error, stream_rows
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS, LineResult
-from .duckdb_engine import KeySpec, SumRow
+from .duckdb_engine import KeySpec, SumRow, place_raw
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
@@ -265,14 +265,6 @@ def _read_model(group: str | None, model: str | None, provider: str | None) -> s
     return name.strip() or None
 
 
-def _place(raw: dict[str, Any], place: tuple[str, ...], value: Any) -> None:
-    if value is None:
-        return
-    for part in place[:-1]:
-        raw = raw.setdefault(part, {})
-    raw[place[-1]] = value
-
-
 @dataclass
 class PostgresRun:
     """What one in-database run produced, for the report builder."""
@@ -354,7 +346,7 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
         raw: dict[str, Any] = {}
         for i, place in enumerate(places):
             text = r[col[f"r{i}"]]
-            _place(raw, place, None if text is None else orjson.loads(text))
+            place_raw(raw, place, None if text is None else orjson.loads(text))
         times = {name[5:]: r[col[name]] for name in time_names if name.startswith("time_")}
         units = list(units_for(ck.variant, ck.routing_fee, s))
         if ck.variant != "text_only":  # 1-hour writes at their own rate (text-only formulas bill them as 5-minute)
