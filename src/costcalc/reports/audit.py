@@ -120,34 +120,16 @@ class AuditSections:
     # -- table, markdown, html, csv ------------------------------------------------------------------------------
 
     def table(self, console: Any) -> None:
-        from rich import box
-        from rich.table import Table
         from rich.text import Text
 
         for note in self.all_notes():
             console.print(Text(note))
         if self.bill is not None:
-            console.print(Text(self._bill_summary()))
-            table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-            for i, h in enumerate(BILL_HEADERS):
-                table.add_column(h, justify="right" if 4 <= i <= 8 else "left", overflow="fold")
-            for row in self._bill_rows():
-                status = row[-1]
-                style = "bold red" if status == "bill only" else ("yellow" if status == "logs only" else None)
-                table.add_row(*[Text(c) for c in row[:-1]], Text(status.upper() if status == "bill only"
-                                                                 else status), style=style)
-            console.print(table)
+            _rich_section(console, self._bill_summary(), BILL_HEADERS, range(4, 9), self._bill_rows(),
+                          alarm="bill only", warning="logs only")
         if self.budgets is not None:
-            console.print(Text(self._budget_summary()))
-            table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-            for i, h in enumerate(BUDGET_HEADERS):
-                table.add_column(h, justify="right" if 1 <= i <= 5 else "left", overflow="fold")
-            for row in self._budget_rows():
-                status = row[-1]
-                style = "bold red" if status == "over" else ("yellow" if status == "forecast over" else None)
-                table.add_row(*[Text(c) for c in row[:-1]], Text(status.upper() if status == "over" else status),
-                              style=style)
-            console.print(table)
+            _rich_section(console, self._budget_summary(), BUDGET_HEADERS, range(1, 6), self._budget_rows(),
+                          alarm="over", warning="forecast over")
 
     def markdown(self, out: IO[str]) -> None:
         for note in self.all_notes():
@@ -226,6 +208,26 @@ def pricing_sources(engine: Any, counts: dict[str, int], priced: int, map_info: 
         notes.append("priced with configs: " + "; ".join(parts))
     notes.append(f"cost map: {map_note or map_info.source} (sha256 {map_info.sha256[:12]})")
     return {"configs": configs, "cost_map": cost_map, "notes": notes}
+
+
+def _rich_section(console: Any, summary: str, headers: Sequence[str], right: range, rows: list[list[str]], *,
+                  alarm: str, warning: str) -> None:
+    """One audit table for the terminal: the summary, then the rows, the ``right`` columns right-aligned, and
+    each row styled by its status (the last cell): ``alarm`` in bold red capitals, ``warning`` in yellow."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(summary))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
+    for i, h in enumerate(headers):
+        table.add_column(h, justify="right" if i in right else "left", overflow="fold")
+    for row in rows:
+        status = row[-1]
+        style = "bold red" if status == alarm else ("yellow" if status == warning else None)
+        table.add_row(*[Text(c) for c in row[:-1]], Text(status.upper() if status == alarm else status),
+                      style=style)
+    console.print(table)
 
 
 def _markdown_section(out: IO[str], summary: str, headers: Sequence[str], rule: str,
