@@ -210,6 +210,67 @@ def test_what_duckdb_reads_and_json_does_not_is_rejected_as_python_rejects_it(ca
     assert [x.line for x in done.files[0][2]] == list(range(2, 25, 2))  # each left to the Python engine
 
 
+def _random_lines(rng: random.Random, n: int) -> list[str]:
+    """Canonical records and broken ones, as a fuzzer writes them: numbers in every spelling (NaN, Infinity,
+    hex, leading zeros, strings, booleans), values of every type under keys the query reads and keys it does
+    not, trailing commas, stray text, single quotes, a BOM, blank lines (no repeated key, nor the spellings
+    the module docstring lists as known differences)."""
+    models = ["gpt-4o", "gpt-4o-mini", " gpt-4o", "claude-sonnet-4-5-20250929", "unknown-model", "gpt4o", "",
+              "gpt-4o\u00e9"]
+    numbers = ["0", "1", "12", "1000", "-0", "-5", "1.0", "1.5", "1e3", "1E3", "12345678901234567890", "true",
+               "null", '"12"', "[1]", "{}", "NaN", "Infinity", "-Infinity", "0x10", "01", "9007199254740993"]
+    values = ['"a"', "1", "null", "true", '{"x": 1}', "[1, 2]", '"\\u00e9"', '"cost"', '"NaN"', '"x\\"y"', "-0.0"]
+    keys = ["user", "team", "tags", "metadata", "key", "end_user", "timestamp", "model_id", "service_tier",
+            "cache_read_input_tokens", "reasoning_tokens", "cache_creation_input_tokens", "latency", "foo",
+            "duration_s", "spend", "request_id", "id", "response", "input_cost_per_token", "batch"]
+    lines = []
+    for i in range(n):
+        if rng.random() < 0.5:
+            d: dict = {"model": rng.choice(models), "prompt_tokens": rng.randint(0, 5000),
+                       "completion_tokens": rng.randint(0, 500)}
+            if rng.random() < 0.3:
+                d["cache_read_input_tokens"] = rng.randint(0, 100)
+            if rng.random() < 0.3:
+                d["user"] = rng.choice(["alice", "bob", None, 5])
+            if rng.random() < 0.3:
+                d["timestamp"] = rng.choice([1790812800 + i, "2026-11-02T09:15:00Z", "2026-11-02", 1790812800123,
+                                             "2026-11-02T09:15:00.123+02:00"])
+            lines.append(json.dumps(d, ensure_ascii=rng.random() < 0.5))
+            continue
+        parts = [f'"model": "{rng.choice(models)}"']
+        for name, chance in (("prompt_tokens", 0.9), ("completion_tokens", 0.7)):
+            if rng.random() < chance:
+                parts.append(f'"{name}": {rng.choice(numbers)}')
+        for k in rng.sample(keys, rng.randint(0, 3)):
+            parts.append(f'"{k}": {rng.choice(values) if rng.random() < 0.6 else rng.choice(numbers)}')
+        rng.shuffle(parts)
+        text = "{" + rng.choice([", ", ",", "  ,\t"]).join(parts) + rng.choice(["}", "}", ",}", " }", "} x", "}}", ""])
+        if rng.random() < 0.05:
+            text = text.replace('"', "'", 1)
+        if rng.random() < 0.03:
+            text = "\ufeff" + text
+        if rng.random() < 0.03:
+            text = rng.choice(["", "  ", "[]", "null", "1", '"s"'])
+        lines.append(text)
+    return lines
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_lines_give_the_same_report(capsys, tmp_path, seed):
+    usage = tmp_path / "fuzz.jsonl"
+    usage.write_text("\n".join(_random_lines(random.Random(seed), 300)) + "\n", encoding="utf-8")
+    rejects = {e: tmp_path / f"rejects-{e}.txt" for e in ("python", "duckdb")}
+    results = []
+    for engine in ("python", "duckdb"):
+        code = main(["price", str(usage), "--config", SAMPLE_CONFIG, "--format", "json", "-g", "model", "-g", "user",
+                     "--engine", engine, "--rejects", str(rejects[engine])])
+        results.append((code, *capsys.readouterr()))
+    assert results[0] == results[1]
+    assert rejects["python"].read_bytes() == rejects["duckdb"].read_bytes()
+    accounting = json.loads(results[0][1])["accounting"]
+    assert accounting["priced"] > 50 and accounting["rejected"] > 50
+
+
 def test_lines_found_by_the_full_query_when_traces_are_too_many(capsys, tmp_path, monkeypatch):
     """Above _MAX_TRACES distinct lines outside the fast lane, their numbers come from a second full scan."""
     from costcalc.engines import duckdb_engine
