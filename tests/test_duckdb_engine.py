@@ -425,3 +425,14 @@ def test_parquet_rows_that_break_the_rules_are_rejected_by_row_number(capsys, tm
     doc = json.loads(out)
     assert [r["line"] for r in doc["rejected"]] == [8, 20]
     assert doc["accounting"]["priced"] == 28
+
+
+def test_a_group_key_no_record_has_gets_the_same_suggestions(capsys, tmp_path):
+    """The suggestions come from the first priced record's fields (here line 2; line 1 is unpriced and has
+    other fields), in both engines, each key once."""
+    usage = tmp_path / "u.jsonl"
+    usage.write_text('{"model": "no-such-model", "prompt_tokens": 1, "end_usr": "x", "usr": "y"}\n'
+                     '{"model": "gpt-4o", "prompt_tokens": 5, "user": "a", "team": "t"}\n')
+    code, _, err = both(capsys, "price", str(usage), "-g", "end_user")
+    assert code == 2
+    assert err.strip().endswith("did you mean user?")

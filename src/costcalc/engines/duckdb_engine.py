@@ -31,7 +31,6 @@ accepts each; the Python engine rejects the line.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import tempfile
@@ -120,7 +119,6 @@ class DuckDBRun:
     files: list[tuple[Any, ...]] = field(default_factory=list)
     cards: RateCards | None = None
     python_reasons: dict[str, str] = field(default_factory=dict)  # file -> why Python read it
-    first_raw: dict[str, Any] | None = None  # the first record's object (the fields a report can group by)
 
 
 # -- the query ----------------------------------------------------------------------------------------------
@@ -620,7 +618,6 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     if not sources:
         return run
     breaks = global_breaks(engine)
-    run.first_raw = next((first for first in map(_first_object, sources) if first), None)
     # with de-duplication on, a record with a request id is priced by the Python engine, which counts each id
     # once across all inputs (--no-dedupe leaves such records to DuckDB)
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
@@ -678,20 +675,6 @@ def _read_rows(source: _Source, numbers: list[int], aligned: bool) -> list[LineR
     if source.compression == "parquet":
         return list(read_parquet(source.path, shown, numbers))
     return list(parse_numbered(shown, pick_rows(source.path, source.compression, numbers, aligned)))
-
-
-def _first_object(source: _Source, lines: int = 200) -> dict[str, Any] | None:
-    """The first JSON object among a file's first lines (the fields a report can group by)."""
-    if source.compression == "parquet":
-        return None
-    for n, text in enumerate(_lines(source.path, source.compression)):
-        if n >= lines:
-            break
-        with contextlib.suppress(orjson.JSONDecodeError):
-            obj = orjson.loads(text)
-            if isinstance(obj, dict):
-                return obj
-    return None
 
 
 def _listed(sources: list[_Source]) -> list[tuple[int, str, str]]:

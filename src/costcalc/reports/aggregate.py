@@ -401,6 +401,8 @@ class Report:
     sort: str = "auto"  # auto (time keys by time, others by cost) | cost | requests | tokens | name
     timeline: dict[tuple[str, str], Any] = field(default_factory=dict)  # (day, first key) -> Spend, or an amount
     fields_seen: set[str] = field(default_factory=set)  # field paths of the first priced record (suggestions)
+    # an engine that does not see records one by one finds them when a suggestion is needed (DuckDB)
+    first_fields: Any = field(default=None, repr=False, compare=False)
     # the time window asked for (epoch seconds; None: open) and the zone of time buckets
     since: float | None = None
     until: float | None = None
@@ -425,7 +427,8 @@ class Report:
     def suggest_keys(self, name: str) -> list[str]:
         import difflib
 
-        return difflib.get_close_matches(name, [*GROUP_KEYS, *sorted(self.fields_seen)], n=3, cutoff=0.6)
+        seen = self.fields_seen or (self.first_fields() if self.first_fields is not None else set())
+        return difflib.get_close_matches(name, list(dict.fromkeys([*GROUP_KEYS, *sorted(seen)])), n=3, cutoff=0.6)
 
     def sorted_groups(self) -> list[tuple[tuple[str, ...], Totals]]:
         """Groups in report order: by ``sort`` at every nesting level (largest first; names ascending),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from ..engines import parallel
-from ..engines.streaming import Outcome, PricingEngine
+from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
@@ -105,14 +105,13 @@ class PriceRun:
         """An aggregate report with the DuckDB engine; the lines it leaves go through the Python engine here.
         Raises ``engines.duckdb_engine.Unsupported`` before anything is counted when DuckDB cannot take the run."""
         from ..engines.duckdb_engine import run_aggregate
-        from .aggregate import field_paths, tz_name
+        from .aggregate import tz_name
 
         builder = self.make_builder()
         specs = builder.key_specs()
         done = run_aggregate(self.engine, paths, specs, since=builder.since, until=builder.until,
                              timeline_tz=tz_name(builder.tz) if builder.timeline else None, dedupe=builder.dedupe)
-        if done.first_raw:
-            builder.report.fields_seen.update(field_paths(done.first_raw))
+        builder.report.first_fields = lambda: self._first_priced_fields(paths)
         for row in done.sums:
             builder.add_sums(row)
         for outcome, count in done.unpriced:
@@ -152,6 +151,16 @@ class PriceRun:
         else:
             assert out is not None
             self.writer(builder.passthrough(self.engine.outcomes(results)), out, first)
+
+    def _first_priced_fields(self, paths: list[str]) -> set[str]:
+        """The field paths of the first record the Python engine prices (what its report suggests group keys
+        from), found by pricing the input from the start until one is priced."""
+        from .aggregate import field_paths
+
+        for o in self.engine.outcomes(self.make_builder().window(read_usage(paths))):
+            if isinstance(o, Priced) and o.record.raw:
+                return set(field_paths(o.record.raw))
+        return set()
 
     def _worker(self, item: tuple[int, Span]) -> tuple[Report, dict[str, str], str | None, str | None, int]:
         """Price one span in a forked worker: a partial report, the warnings met, and temp files of output."""
