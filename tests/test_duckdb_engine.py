@@ -436,3 +436,9 @@ def test_a_group_key_no_record_has_gets_the_same_suggestions(capsys, tmp_path):
     code, _, err = both(capsys, "price", str(usage), "-g", "end_user")
     assert code == 2
     assert err.strip().endswith("did you mean user?")
+    # the first priced record is summed by DuckDB, a later one is read by Python (it carries a recorded spend)
+    usage.write_text('{"model": "gpt-4o", "prompt_tokens": 5, "teams": "a"}\n'
+                     '{"model": "gpt-4o", "prompt_tokens": 5, "spend": 0.1, "other": "b"}\n')
+    code, _, err = both(capsys, "price", str(usage), "-g", "team")
+    assert code == 2
+    assert err.strip().endswith("did you mean teams?")

@@ -401,7 +401,7 @@ class Report:
     sort: str = "auto"  # auto (time keys by time, others by cost) | cost | requests | tokens | name
     timeline: dict[tuple[str, str], Any] = field(default_factory=dict)  # (day, first key) -> Spend, or an amount
     fields_seen: set[str] = field(default_factory=set)  # field paths of the first priced record (suggestions)
-    # an engine that does not see records one by one finds them when a suggestion is needed (DuckDB)
+    # an engine that does not see every record in order finds them when a suggestion is needed (DuckDB)
     first_fields: Any = field(default=None, repr=False, compare=False)
     # the time window asked for (epoch seconds; None: open) and the zone of time buckets
     since: float | None = None
@@ -427,7 +427,7 @@ class Report:
     def suggest_keys(self, name: str) -> list[str]:
         import difflib
 
-        seen = self.fields_seen or (self.first_fields() if self.first_fields is not None else set())
+        seen = self.first_fields() if self.first_fields is not None else self.fields_seen
         return difflib.get_close_matches(name, list(dict.fromkeys([*GROUP_KEYS, *sorted(seen)])), n=3, cutoff=0.6)
 
     def sorted_groups(self) -> list[tuple[tuple[str, ...], Totals]]:

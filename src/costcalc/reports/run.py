@@ -153,13 +153,15 @@ class PriceRun:
             self.writer(builder.passthrough(self.engine.outcomes(results)), out, first)
 
     def _first_priced_fields(self, paths: list[str]) -> set[str]:
-        """The field paths of the first record the Python engine prices (what its report suggests group keys
-        from), found by pricing the input from the start until one is priced."""
+        """The field paths of the first record the Python engine prices that has any (what its report suggests
+        group keys from), found by pricing the input from the start until one is priced."""
         from .aggregate import field_paths
 
         for o in self.engine.outcomes(self.make_builder().window(read_usage(paths))):
             if isinstance(o, Priced) and o.record.raw:
-                return set(field_paths(o.record.raw))
+                fields = field_paths(o.record.raw)
+                if fields:
+                    return set(fields)
         return set()
 
     def _worker(self, item: tuple[int, Span]) -> tuple[Report, dict[str, str], str | None, str | None, int]:
