@@ -203,9 +203,10 @@ _NON_FINITE = r"[:\[,]\s*[-+]?(?i:nan|inf)"
 _BACKSLASH_U = "\\u"
 
 
-def _line_guard(text: str, dedupe: bool) -> str:
-    """SQL true for a line ``text`` whose text takes it out of the fast lane."""
-    keys = sorted(k for k in {*_SLOW_KEYS, *(_REQUEST_ID_KEYS if dedupe else ())} if "cost" not in k)
+def _line_guard(text: str, names: list[str]) -> str:
+    """SQL true for a line ``text`` whose text takes it out of the fast lane (``names``: the keys it may not
+    hold)."""
+    keys = sorted({k for k in names if "cost" not in k})
     named = '"(' + "|".join(keys) + ')"'
     spelled = " OR ".join(f"contains({text}, {_q(w)})" for w in _NON_FINITE_SPELLINGS)
     return (f"(contains({text}, 'cost') OR contains({text}, {_q(_BACKSLASH_U)}) "
@@ -213,19 +214,21 @@ def _line_guard(text: str, dedupe: bool) -> str:
             f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {_q(_NON_FINITE)}) ELSE false END))")
 
 
-def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[str], dedupe: bool,
+def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[str], unread: list[str],
                 numbered: bool) -> str:
     """One input as rows of: the line's text (``line``, NULL when it is not JSON), whether its text keeps it in
     the fast lane (``clean``), and the raw JSON texts of the keys ``cols`` declares (``c_<n>``, NULL when missing
     or null). JSON lines come through DuckDB's reader of JSON objects; a Parquet file's columns are turned into the
     JSON they would be on a line (NULL for a column it lacks), and its rows are always numbered. ``numbered``: with
-    each JSON line's number among the file's rows (this makes the scan serial)."""
+    each JSON line's number among the file's rows (this makes the scan serial). ``slow``: the keys a fast-lane
+    record may not hold; ``unread``: the fields of _FIELDS the query does not read (no line of the sample held
+    them), which a fast-lane line may not hold either."""
     if kind != "parquet":
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(len(cols.names)))
         reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
                   f"compression = {_q(kind)})" + (" WITH ORDINALITY" if numbered else ""))
         return (f"SELECT {number} AS file_no, {'ordinality' if numbered else 'NULL::BIGINT'} AS row_no, "
-                f"json AS line, json IS NOT NULL AND NOT {_line_guard('json', dedupe)} AS clean, "
+                f"json AS line, json IS NOT NULL AND NOT {_line_guard('json', [*slow, *unread])} AS clean, "
                 f"{values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {reader})")
     present = set(parquet_columns(path))
     values = ", ".join(f"NULLIF(to_json({_q_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
@@ -235,9 +238,9 @@ def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[st
             f"{values} FROM read_parquet({_q(path)}, file_row_number = true)")
 
 
-def _raw_key_match(cols: _Columns, rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
-    """True for a row whose raw (model, model_id, service_tier) texts are one of ``rows_of``."""
-    fields = [cols.col(f) for f in ("model", "model_id", "service_tier")]
+def _raw_key_match(fields: list[str], rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
+    """True for a row whose raw (model, model_id, service_tier) texts, the SQL ``fields``, are one of
+    ``rows_of``."""
     return " OR ".join(
         "(" + " AND ".join(f"{c} IS NULL" if v is None else f"{c}::VARCHAR = {_q(v)}"
                            for c, v in zip(fields, key)) + ")" for key in rows_of) or "false"
@@ -245,14 +248,18 @@ def _raw_key_match(cols: _Columns, rows_of: list[tuple[str | None, str | None, s
 
 def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, dedupe: bool = False,
+             fields: tuple[str, ...] = _FIELDS,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
     """The one query, parallel over every input: per (file, lane, raw model / id / tier, window, bucket, raw group
     keys, time keys) a count and unit sums; JSON lines outside the fast lane counted per trace (a hash of the
     line's text), which trace_sql turns into row numbers (a Parquet file's rows come with their numbers).
     ``rows_of``: instead, serially, the row number of every row outside the fast lane and of every row whose raw
-    (model, model_id, service_tier) is one of these."""
+    (model, model_id, service_tier) is one of these. ``fields``: the fields of _FIELDS to read (each json_extract
+    path costs; a line holding another goes to the Python engine; model and prompt_tokens are always read)."""
     cols = _Columns()
-    fields = [cols.col(f) for f in _FIELDS]
+    read = [f for f in _FIELDS if f in fields or f in ("model", "prompt_tokens")]
+    fields = [cols.col(f) if f in read else "NULL" for f in _FIELDS]  # type: ignore[assignment]
+    unread = [f for f in _FIELDS if f not in read]
     raw = _Raw()
     times: list[tuple[str, str]] = []
     for spec in specs:
@@ -275,7 +282,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     if until is not None:
         window.append(f"ts < {until!r}")
     in_window = "(ts IS NOT NULL AND " + " AND ".join(window) + ")" if window else "true"
-    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, dedupe, rows_of is not None)
+    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, unread, rows_of is not None)
                                 for n, path, kind in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
     tokens = ", ".join(f"TRY_CAST({c} AS VARCHAR) AS v{i}, TRY_CAST(TRY_CAST({c} AS VARCHAR) AS BIGINT) AS n{i}"
@@ -284,7 +291,8 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
                             for i in range(8))
     t = [f"COALESCE(n{i}, 0)" for i in range(8)]
     if rows_of is not None:
-        tail = f"SELECT file_no, row_no FROM w WHERE fast IS NOT TRUE OR ({_raw_key_match(cols, rows_of)})"
+        tail = (f"SELECT file_no, row_no FROM w WHERE fast IS NOT TRUE "
+                f"OR ({_raw_key_match([fields[0], fields[9], fields[10]], rows_of)})")
     else:
         group_select = "".join(f", CASE WHEN fast AND in_window THEN {e} END AS r{i}"
                                for i, e in enumerate(raw.exprs))
@@ -345,7 +353,7 @@ def trace_sql(sources: list[tuple[int, str, str]], traces: list[int],
     wanted = f"hash(json) IN ({', '.join(str(h) for h in traces)})" if traces else "false"
     if rows_of:
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(3))
-        routed = _raw_key_match(cols, rows_of)
+        routed = _raw_key_match(["c_0", "c_1", "c_2"], rows_of)
         inner = f"SELECT *, {values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {{reader}})"
     else:
         routed, inner = "false", "SELECT * FROM {reader}"
@@ -397,20 +405,27 @@ def _lines(path: str, compression: str) -> Iterator[bytes]:
         yield from f
 
 
-def count_lines(path: str, compression: str) -> int:
-    """The lines of a file as the Python engine numbers them: its reader's rows, when no line is blank."""
-    lines, last = 0, b""
+_BLOCK = 1 << 20  # the blocks a plain file's lines are counted in, and picked from
+
+
+def count_lines(path: str, compression: str) -> tuple[int, list[int] | None]:
+    """The lines of a file as the Python engine numbers them (its reader's rows, when no line is blank), and for
+    a plain file the newlines in each of its blocks (_BLOCK bytes), which let pick_rows seek to a line."""
+    lines, last, blocks = 0, b"", [] if compression == "none" else None
     decompress = zlib.decompressobj(31) if compression == "gzip" else None
     with open(path, "rb") as f:
         while True:
-            raw = f.read(1 << 24)
+            raw = f.read(_BLOCK if decompress is None else 1 << 24)
             data = raw if decompress is None else decompress.decompress(raw) if raw else decompress.flush()
             if data:
-                lines += data.count(b"\n")
+                n = data.count(b"\n")
+                lines += n
                 last = data[-1:]
+                if blocks is not None:
+                    blocks.append(n)
             if not raw:
                 break
-    return lines + (1 if last and last != b"\n" else 0)
+    return lines + (1 if last and last != b"\n" else 0), blocks
 
 
 def count_rows(path: str, compression: str) -> int:
@@ -418,15 +433,16 @@ def count_rows(path: str, compression: str) -> int:
     return sum(1 for text in _lines(path, compression) if text.strip(_JSON_SPACE))
 
 
-def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = False
-              ) -> Iterator[tuple[int, bytes]]:
+def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = False,
+              blocks: list[int] | None = None) -> Iterator[tuple[int, bytes]]:
     """(line number, raw bytes) of the non-blank lines numbered ``wanted`` (sorted, 1-based) among the file's
     non-blank lines: the reader's row numbers turned into the line numbers the Python engine reports. ``aligned``:
-    the file has no blank line, so rows are lines and whole chunks are skipped by counting newlines."""
+    the file has no blank line, so rows are lines and whole chunks are skipped by counting newlines (or, with
+    ``blocks`` from count_lines, by seeking past them)."""
     if not wanted:
         return
     if aligned:
-        yield from _pick_lines(path, compression, wanted)
+        yield from _pick_lines(path, compression, wanted, blocks)
         return
     targets = iter(wanted)
     target = next(targets, None)
@@ -441,15 +457,28 @@ def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = Fa
                 target = next(targets, None)
 
 
-def _pick_lines(path: str, compression: str, wanted: list[int]) -> Iterator[tuple[int, bytes]]:
+def _pick_lines(path: str, compression: str, wanted: list[int], blocks: list[int] | None = None
+                ) -> Iterator[tuple[int, bytes]]:
+    import bisect
     import gzip
+    import itertools
 
+    newlines = list(itertools.accumulate(blocks, initial=0)) if blocks is not None else None
     targets = iter(wanted)
     target = next(targets, None)
     first, partial = 1, b""  # the number of the line that starts the buffer, and the buffer
+    block = 0  # the block the next read starts
     with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
         while target is not None:
-            chunk = f.read(1 << 20)  # small blocks: only those holding a wanted line are split
+            if newlines is not None:
+                # the block holding the newline that ends the line before the target: seek there when it is
+                # further on (the line the block starts in is cut, and is not wanted)
+                at = bisect.bisect_left(newlines, target - 1) - 1
+                if at > block:
+                    f.seek(at * _BLOCK)
+                    block, first, partial = at, newlines[at] + 1, b""
+            chunk = f.read(_BLOCK)  # small blocks: only those holding a wanted line are split
+            block += 1
             buffer = partial + chunk
             if not chunk:
                 if buffer and target == first:
@@ -478,8 +507,8 @@ def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
     return rows, [d[0] for d in con.description]
 
 
-def _misread(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, int], lines: dict[int, int],
-             run: DuckDBRun) -> tuple[set[int], dict[int, bool]]:
+def _misread(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, int],
+             lines: dict[int, tuple[int, list[int] | None]], run: DuckDBRun) -> tuple[set[int], dict[int, bool]]:
     """Hold the query's rows against each file's lines. Returns the files the Python engine must read whole
     (DuckDB split their lines differently), and for the others whether their rows are their lines (no blank
     line)."""
@@ -490,7 +519,7 @@ def _misread(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str,
     aligned: dict[int, bool] = {}
     for s in sources:
         seen = rows_seen.get(s.number, 0)
-        if s.compression == "parquet" or seen == lines[s.number]:
+        if s.compression == "parquet" or seen == lines[s.number][0]:
             aligned[s.number] = True
         elif seen == count_rows(s.path, s.compression):
             aligned[s.number] = False
@@ -620,10 +649,14 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     breaks = global_breaks(engine)
     # with de-duplication on, a record with a request id is priced by the Python engine, which counts each id
     # once across all inputs (--no-dedupe leaves such records to DuckDB)
+    # the fields the files' first lines hold are the ones the query reads (each costs); a later line holding
+    # another leaves the fast lane by its text
+    sampled = set().union(*(parquet_columns(s.path) if s.compression == "parquet" else _sample_keys(s)
+                            for s in sources))
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
-             "dedupe": dedupe}
+             "dedupe": dedupe, "fields": tuple(f for f in _FIELDS if f in sampled)}
     # each file's lines are counted beside the query (DuckDB releases the GIL while it works)
-    lines: dict[int, int] = {}
+    lines: dict[int, tuple[int, list[int] | None]] = {}
 
     def count_all() -> None:
         for s in sources:
@@ -644,7 +677,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             # (its messages de-duplicate across lines) before any of its fast-lane lines is summed
             kept = [s for s in sources if s.number not in bad]
             left = _python_rows(con, kept, rows, col, [], query)
-            results = {s.number: _read_rows(s, left[s.number], aligned[s.number]) for s in kept if s.number in left}
+            results = {s.number: _read_rows(s, left[s.number], aligned[s.number], lines.get(s.number))
+                       for s in kept if s.number in left}
             for s in kept:
                 if any(getattr(x, "dedup_key", None) is not None for x in results.get(s.number, [])):
                     bad.add(s.number)
@@ -656,7 +690,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                 more = _python_rows(con, kept, [r for r in rows if r[col["fast"]]], col, routed, query)
                 for s in kept:
                     have = {x.line for x in results.get(s.number, [])}
-                    extra = [x for x in _read_rows(s, more.get(s.number, []), aligned[s.number]) if x.line not in have]
+                    extra = [x for x in _read_rows(s, more.get(s.number, []), aligned[s.number], lines.get(s.number))
+                             if x.line not in have]
                     if extra:
                         results[s.number] = sorted(results.get(s.number, []) + extra, key=lambda x: x.line)
         finally:
@@ -669,12 +704,30 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     return run
 
 
-def _read_rows(source: _Source, numbers: list[int], aligned: bool) -> list[LineResult]:
-    """The rows numbered ``numbers`` of a file, read by the Python engine's own reader, in line order."""
+def _sample_keys(source: _Source, lines: int = 200) -> set[str]:
+    """The top-level keys of the JSON objects among a file's first lines."""
+    keys: set[str] = set()
+    for n, text in enumerate(_lines(source.path, source.compression)):
+        if n >= lines:
+            break
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            keys.update(obj)
+    return keys
+
+
+def _read_rows(source: _Source, numbers: list[int], aligned: bool,
+               counted: tuple[int, list[int] | None] | None = None) -> list[LineResult]:
+    """The rows numbered ``numbers`` of a file, read by the Python engine's own reader, in line order
+    (``counted``: the file's count_lines)."""
     shown = printable_path(source.path)
     if source.compression == "parquet":
         return list(read_parquet(source.path, shown, numbers))
-    return list(parse_numbered(shown, pick_rows(source.path, source.compression, numbers, aligned)))
+    blocks = counted[1] if counted is not None else None
+    return list(parse_numbered(shown, pick_rows(source.path, source.compression, numbers, aligned, blocks)))
 
 
 def _listed(sources: list[_Source]) -> list[tuple[int, str, str]]:
