@@ -463,3 +463,25 @@ def test_picking_lines_by_seeking_finds_what_reading_finds(tmp_path, monkeypatch
         assert [n for n, _ in seeking] == wanted
         assert seeking == reading
         assert [t.rstrip(b"\n") for _, t in seeking] == [texts[n - 1] for n in wanted]
+
+
+def test_parquet_rows_of_cards_python_prices_are_found_by_row_number(capsys, tmp_path):
+    """Off-peak and Vertex 128k cards in a Parquet file: their rows are numbered by the full query (Parquet rows
+    carry their numbers) and priced by the Python engine, beside rows DuckDB sums and a row it rejects."""
+    records = []
+    for i in range(20):
+        records.append({"model": "offpeak-custom", "prompt_tokens": 1000 + i, "completion_tokens": 50,
+                        "timestamp": 1796031000 + 1800 * i})
+        records.append({"model": "gpt-4o", "prompt_tokens": 500, "completion_tokens": i,
+                        "timestamp": 1796031000 + 60 * i})
+    # more cached tokens than prompt tokens: rejected (a negative count would make the column DOUBLE)
+    records.append({"model": "gpt-4o", "prompt_tokens": 10, "cache_read_input_tokens": 20, "timestamp": 1796031000})
+    table = _parquet(tmp_path, "routed", records)
+    config = str(write_config(tmp_path, PROVIDER_RULES_CONFIG))
+    _, out, _ = both(capsys, "price", table, "--format", "json", "--config", config, "-g", "model")
+    doc = json.loads(out)
+    assert (doc["accounting"]["priced"], doc["accounting"]["rejected"]) == (40, 1)
+    engine = PricingEngine(load_cost_map(), load_config(config))
+    done = run_aggregate(engine, [table], [KeySpec("model")])
+    assert [x.line for x in done.files[0][2]] == [*range(1, 40, 2), 41]  # the off-peak rows and the rejected one
+    assert sum(row.count for row in done.sums) == 20
