@@ -194,13 +194,11 @@ def _time_key(unit: str, tz: str) -> str:
 # counted all the same): a key that changes the price (every per-request price but a few has "cost" in its name;
 # a key written with a \u escape could spell any of them), every other key of _SLOW_KEYS, and what DuckDB's JSON
 # reader accepts and JSON does not: a trailing comma, NaN and Infinity (DuckDB takes them in any case; the checks
-# look for the spellings writers use, nan, NaN, NAN, inf, Inf, INF, first, as the full pattern is slow to match).
-_NON_FINITE_SPELLINGS = ("nan", "NaN", "NAN", "inf", "Inf", "INF")
-
-
-_TRAILING_COMMA = r",\s*[}\]]"
-_NON_FINITE = r"[:\[,]\s*[-+]?(?i:nan|inf)"
+# look for the spellings writers use first, as the full pattern is slow to match).
 _BACKSLASH_U = "\\u"
+_TRAILING_COMMA = r",\s*[}\]]"
+_NON_FINITE_SPELLINGS = ("nan", "NaN", "NAN", "inf", "Inf", "INF")
+_NON_FINITE = r"[:\[,]\s*[-+]?(?i:nan|inf)"
 
 
 def _line_guard(text: str, names: list[str]) -> str:
@@ -258,7 +256,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     path costs; a line holding another goes to the Python engine; model and prompt_tokens are always read)."""
     cols = _Columns()
     read = [f for f in _FIELDS if f in fields or f in ("model", "prompt_tokens")]
-    fields = [cols.col(f) if f in read else "NULL" for f in _FIELDS]  # type: ignore[assignment]
+    field_sql = [cols.col(f) if f in read else "NULL" for f in _FIELDS]  # each field's raw text, in _FIELDS order
     unread = [f for f in _FIELDS if f not in read]
     raw = _Raw()
     times: list[tuple[str, str]] = []
@@ -270,7 +268,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     if timeline_tz is not None:
         times.append(("day", _time_key("day", timeline_tz)))
     slow = [*_SLOW_KEYS, *(_REQUEST_ID_KEYS if dedupe else ())]
-    ts_raw = fields[11]
+    ts_raw = field_sql[11]
     ts_text = f"({ts_raw} ->> '$')"
     ts = (f"(CASE WHEN {ts_raw} IS NULL THEN NULL "
           f"WHEN left({ts_raw}, 1) = '\"' THEN (CASE WHEN regexp_full_match({ts_text}, {_q(_ISO)}) "
@@ -286,13 +284,13 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
                                 for n, path, kind in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
     tokens = ", ".join(f"TRY_CAST({c} AS VARCHAR) AS v{i}, TRY_CAST(TRY_CAST({c} AS VARCHAR) AS BIGINT) AS n{i}"
-                       for i, c in enumerate(fields[1:9]))
+                       for i, c in enumerate(field_sql[1:9]))
     token_ok = " AND ".join(f"(v{i} IS NULL OR (n{i} BETWEEN 0 AND {MAX_TOKENS} AND n{i}::VARCHAR = v{i}))"
                             for i in range(8))
     t = [f"COALESCE(n{i}, 0)" for i in range(8)]
     if rows_of is not None:
         tail = (f"SELECT file_no, row_no FROM w WHERE fast IS NOT TRUE "
-                f"OR ({_raw_key_match([fields[0], fields[9], fields[10]], rows_of)})")
+                f"OR ({_raw_key_match([field_sql[0], field_sql[9], field_sql[10]], rows_of)})")
     else:
         group_select = "".join(f", CASE WHEN fast AND in_window THEN {e} END AS r{i}"
                                for i, e in enumerate(raw.exprs))
@@ -301,9 +299,9 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
         tail = f"""SELECT file_no, fast, in_window,
   CASE WHEN fast THEN NULL ELSE row_no END AS row_no,
   CASE WHEN fast OR row_no IS NOT NULL THEN NULL ELSE hash(line) END AS trace,
-  CASE WHEN fast THEN {fields[0]} END AS model,
-  CASE WHEN fast THEN {fields[9]} END AS model_id,
-  CASE WHEN fast THEN {fields[10]} END AS tier,
+  CASE WHEN fast THEN {field_sql[0]} END AS model,
+  CASE WHEN fast THEN {field_sql[9]} END AS model_id,
+  CASE WHEN fast THEN {field_sql[10]} END AS tier,
   CASE WHEN fast AND in_window THEN bucket END AS bucket{group_select},
   count(*) AS n, {sums}, min(ts) AS ts_min, max(ts) AS ts_max
 FROM w
@@ -317,12 +315,12 @@ y AS (
 z AS (
   SELECT *, {ts} AS ts,
     -- canonical as reading.shapes.adapt decides it: prompt_tokens set (the JSON reader sees null as unset)
-    {fields[0]} IS NOT NULL AND {fields[1]} IS NOT NULL
+    {field_sql[0]} IS NOT NULL AND {field_sql[1]} IS NOT NULL
       AND clean
       AND {token_ok}
       AND {t[2]} + {t[3]} <= {t[0]} AND {t[4]} <= {t[1]} AND {t[6]} <= {t[1]} AND {t[5]} <= {t[0]}
       AND {t[7]} <= {t[0]}
-      AND (left({fields[9]}, 1) IS DISTINCT FROM '{{') AND (left({fields[10]}, 1) IS DISTINCT FROM '{{')
+      AND (left({field_sql[9]}, 1) IS DISTINCT FROM '{{') AND (left({field_sql[10]}, 1) IS DISTINCT FROM '{{')
     AS shape_ok
   FROM y
 ),
@@ -647,14 +645,15 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     if not sources:
         return run
     breaks = global_breaks(engine)
-    # with de-duplication on, a record with a request id is priced by the Python engine, which counts each id
-    # once across all inputs (--no-dedupe leaves such records to DuckDB)
     # the fields the files' first lines hold are the ones the query reads (each costs); a later line holding
     # another leaves the fast lane by its text
     sampled = set().union(*(parquet_columns(s.path) if s.compression == "parquet" else _sample_keys(s)
                             for s in sources))
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
-             "dedupe": dedupe, "fields": tuple(f for f in _FIELDS if f in sampled)}
+             "fields": tuple(f for f in _FIELDS if f in sampled),
+             # with de-duplication on, a record with a request id is priced by the Python engine, which counts
+             # each id once across all inputs (--no-dedupe leaves such records to DuckDB)
+             "dedupe": dedupe}
     # each file's lines are counted beside the query (DuckDB releases the GIL while it works)
     lines: dict[int, tuple[int, list[int] | None]] = {}
 
@@ -683,17 +682,18 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                 if any(getattr(x, "dedup_key", None) is not None for x in results.get(s.number, [])):
                     bad.add(s.number)
                     run.python_reasons[printable_path(s.path)] = "a Claude Code transcript (messages de-duplicated)"
-            rows = [r for r in rows if r[col["file_no"]] not in bad]
-            routed = _fold(engine, run, [r for r in rows if r[col["fast"]]], col, specs, breaks)
+            fast = [r for r in rows if r[col["file_no"]] not in bad and r[col["fast"]]]
+            routed = _fold(engine, run, fast, col, specs, breaks)
             if routed:
+                # the rows of cards SQL does not price (a row outside the fast lane may be among them: read once)
                 kept = [s for s in sources if s.number not in bad]
-                more = _python_rows(con, kept, [r for r in rows if r[col["fast"]]], col, routed, query)
+                more = _python_rows(con, kept, fast, col, routed, query)
                 for s in kept:
-                    have = {x.line for x in results.get(s.number, [])}
-                    extra = [x for x in _read_rows(s, more.get(s.number, []), aligned[s.number], lines.get(s.number))
-                             if x.line not in have]
+                    extra = sorted(set(more.get(s.number, [])) - set(left.get(s.number, [])))
                     if extra:
-                        results[s.number] = sorted(results.get(s.number, []) + extra, key=lambda x: x.line)
+                        results[s.number] = sorted(
+                            results.get(s.number, []) + _read_rows(s, extra, aligned[s.number], lines.get(s.number)),
+                            key=lambda x: x.line)
         finally:
             counter.join()
             con.close()

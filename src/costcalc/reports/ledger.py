@@ -203,7 +203,8 @@ class Ledger:
         if sheet.per_second and r.duration_s is not None:
             cell.per_second += 1
             cell.seconds += Fraction(r.duration_s)
-        billed, contracted, discounted = _amounts(_money(o))
+        money = _money(o)
+        billed, contracted, discounted = _amounts(money)
         cell.billed += billed
         cell.contracted += contracted
         cell.discounted += discounted
@@ -218,7 +219,7 @@ class Ledger:
             cell.configs.add(label)
             self.config_counts[label] = self.config_counts.get(label, 0) + 1
         if self._group_keys:
-            self._add_group_day(o, day)
+            self._add_group_day(o, day, money)
         if self._budget_match:
             for match, per in zip(self._budget_match, self.budget_days):
                 if match is None or match[1] in match[0](r, sheet):
@@ -229,13 +230,13 @@ class Ledger:
                         sums[0] += billed
                         sums[1] += 1
 
-    def _add_group_day(self, o: Priced, day: str) -> None:
+    def _add_group_day(self, o: Priced, day: str, money: Any) -> None:
         r = o.record
         keys: list[tuple[str, ...]] = [()]
         for fn in self._group_keys:
             keys = [(*k, part) for k in keys for part in fn(r, o.sheet)]
         # the report's amounts (Totals.costs: integers of 10^-72 USD), then the recorded cost and its computed one
-        parts = list(_money(o).report_units())
+        parts = list(money.report_units())
         if r.recorded_cost is not None:
             parts += [exact(r.recorded_cost), parts[-1]]
         else:
