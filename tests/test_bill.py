@@ -79,7 +79,9 @@ def test_csv_is_the_reconciliation_table(tmp_path, capsys):
 def test_text_formats_show_bill_only_rows_apart(tmp_path, capsys, fmt):
     code, out, _ = run(tmp_path, capsys, "--format", fmt)
     assert code == 0
-    assert "gpt-4o-mini" in out and "0.0055 USD" in out and "0.0216 USD" in out
+    # four decimals: three significant digits of the largest amount, the bill's $0.0423
+    assert "gpt-4o-mini" in out and "$0.0055" in out and "+$0.0216" in out
+    assert "logs below bill by $0.0216" in out
     if fmt == "table":
         assert out.count("BILL ONLY") == 2
     elif fmt == "markdown":

@@ -90,14 +90,16 @@ def test_tag_budgets_match_any_tag(tmp_path, capsys):
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "html", "csv"])
 def test_every_format_shows_budgets(tmp_path, capsys, fmt):
-    code, out, _ = run(tmp_path, capsys, "--budget", "team=agents:0.005", "--budget", "total:1", "-f", fmt)
+    code, out, _ = run(tmp_path, capsys, "--budget", "team=agents:0.005", "--budget", "total:1", "-f", fmt,
+                       "--decimals", "4")
     assert code == 0
     if fmt == "csv":
         rows = {r["budget"]: r for r in csv.DictReader(io.StringIO(out))}
         assert rows["team=agents"]["spent"] == "0.0057" and rows["team=agents"]["status"] == "over"
         assert rows["total"]["period_start"] == "2026-11-01"
         return
-    assert "0.0057 USD" in out and "0.057 USD" in out and "2026-11-01 to 2026-12-01" in out
+    # one money format: the budget amounts with the report's sign and --decimals 4
+    assert "$0.0057" in out and "$0.0570" in out and "$0.0050" in out and "2026-11-01 to 2026-12-01" in out
     marker = {"table": "OVER", "markdown": "**OVER**", "html": '<tr class="over">'}[fmt]
     assert out.count(marker) >= 1
 

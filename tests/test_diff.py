@@ -173,9 +173,11 @@ def test_spend_table_and_formats(capsys, files):
     lines = squeeze(out)
     assert code == 0
     # shares of the whole -0.0061: input-only -0.0085 (139.3%), private +0.003 (-49.2%)
-    assert "input-only (#2) 1 $0.002000 $0.010500 -$0.008500 -81.0% 139.3% - -" in lines
-    assert "private (#3) 1 $0.003000 $0.000000 +$0.003000 - -49.2% 1 ($0.003000 under config) -" in lines
-    assert "TOTAL 5 $0.008000 $0.014100 -$0.006100 -43.3% 100.0% 1 ($0.003000 under config) -" in lines
+    # one money format: five decimals, two significant digits of plain's $0.00035, the smallest of the rows
+    # that make up 99% of the spend (0.0105 + 0.00325 + 0.003 + 0.00035 of 0.0171)
+    assert "input-only (#2) 1 $0.00200 $0.01050 -$0.00850 -81.0% 139.3% - -" in lines
+    assert "private (#3) 1 $0.00300 $0.00000 +$0.00300 - -49.2% 1 ($0.00300 under config) -" in lines
+    assert "TOTAL 5 $0.00800 $0.01410 -$0.00610 -43.3% 100.0% 1 ($0.00300 under config) -" in lines
     assert ("6 records read: 3 priced both ways, 1 unpriced by the map, 0 unpriced by the config, 1 by neither, "
             "1 rejected, 0 skipped") in lines
 

@@ -209,4 +209,9 @@ def test_reconcile_lists_groups_whose_recorded_spend_differs(capsys, tmp_path):
     assert gap["difference"] == pytest.approx(0.0035 - 0.005, rel=1e-12)
     code, out, _ = run(capsys, "price", str(path), "-g", "team", "--reconcile", "--tolerance", "0.5")
     assert "every group agrees within 50%" in out
-    assert run(capsys, "price", str(path), "--reconcile", "-f", "csv")[0] == 2
+    assert run(capsys, "price", str(path), "--reconcile", "-f", "jsonl")[0] == 2
+    code, out, _ = run(capsys, "price", str(path), "-g", "team", "--reconcile", "-f", "csv")
+    # b: the logs booked 0.005, costcalc computes 0.0035: the logs are 0.0015 above
+    assert code == 0 and list(csv.DictReader(io.StringIO(out))) == [
+        {"team": "b", "records": "1", "booked_cost": "0.005", "computed_cost": "0.0035", "difference": "-0.0015",
+         "relative": "-0.3", "zero_booked": "false", "direction": "logs above costcalc by $0.0015"}]

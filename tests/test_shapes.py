@@ -272,7 +272,7 @@ def test_reconcile_lists_the_groups_whose_recorded_spend_disagrees(tmp_path):
         reconcile(report, tolerance=-0.01)
 
 
-def test_reconcile_orders_by_absolute_difference_and_flags_zero_recorded(engine, tmp_path):
+def test_reconcile_orders_by_group_or_by_difference_and_flags_zero_recorded(engine, tmp_path):
     path = tmp_path / "u.jsonl"
     path.write_text(
         '{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":0,"cost":0.002,"user":"a"}\n'  # computes 0.0025
@@ -281,8 +281,13 @@ def test_reconcile_orders_by_absolute_difference_and_flags_zero_recorded(engine,
         '{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":0,"user":"d"}\n')  # nothing to compare
     report = ReportBuilder(group_by=("user",)).consume(engine.run([str(path)]))
     found = reconcile(report)
-    assert [d.group for d in found] == [("c",), ("b",), ("a",)]
+    assert [d.group for d in found] == [("a",), ("b",), ("c",)]  # the report's key order by default
     assert math.isinf(found[1].relative) and found[1].as_dict()["relative"] is None
+    # b booked $0: named as such; a and c booked less than costcalc computes (0.0025 - 0.002, 0.25 - 0.2)
+    assert [d.direction(4) for d in found] == ["logs below costcalc by $0.0005", "$0 booked, costcalc $0.0025",
+                                               "logs below costcalc by $0.0500"]
+    report.sort = "cost"  # --sort cost: the largest absolute difference first
+    assert [d.group for d in reconcile(report)] == [("c",), ("b",), ("a",)]
 
 
 # -- Claude Code transcripts ---------------------------------------------------------------------------------

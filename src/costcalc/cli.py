@@ -125,6 +125,8 @@ class ShortFormat(str, Enum):
     json = "json"
 
 
+DecimalsOpt = typer.Option(None, "--decimals", min=0, max=12, help="Show amounts with exactly N decimals "
+                           "(default: cents, or three significant digits of a total under $1).", metavar="N")
 CostMapOpt = typer.Option(None, "--cost-map", help="LiteLLM-format cost map JSON (default: $COSTCALC_COST_MAP, "
                           "the refreshed map in the cache, else the embedded snapshot).", metavar="PATH")
 ConfigOpt = typer.Option(None, "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG")
@@ -298,7 +300,8 @@ def price(
     line: int | None = typer.Option(None, "--line", min=1, help="With --explain: only this line number."),
     chart: bool = typer.Option(False, "--chart", help="Add a bar chart of spend per group (table format)."),
     reconcile: bool = typer.Option(False, "--reconcile", help="List the groups whose recorded spend (spend, "
-                                   "cost, costUSD in the logs) differs from the computed cost, largest first."),
+                                   "cost, costUSD in the logs) differs from the computed cost, in group "
+                                   "order (--sort cost: largest first)."),
     tolerance: float = typer.Option(0.01, "--tolerance", min=0.0, help="With --reconcile: the relative "
                                     "difference that counts (0.01 = 1%)."),
     reconcile_with: list[str] = typer.Option([], "--reconcile-with", help="Compare with the provider's bill: "
@@ -341,11 +344,14 @@ def price(
                                              "cache_write_5m_tokens, cache_write_5m_cost, cache_write_1h_tokens, "
                                              "cache_write_1h_cost, output_tokens, output_cost, discount, margin, "
                                              "total, share).", metavar="NAMES"),
+    decimals: int | None = DecimalsOpt,
 ) -> None:
     """Price usage records and print a spend report."""
     from .engines.streaming import PricingEngine
     from .reading.jsonl import expand_paths
     from .reports.aggregate import GROUP_KEYS, ReportBuilder, Where
+    from .reports.money import fixed_decimals
+    from .reports.reconcile import write_reconcile_csv, write_reconcile_markdown, write_reconcile_table
     from .reports.render import (
         explain_dict,
         explain_record,
@@ -356,8 +362,6 @@ def price(
         write_json,
         write_jsonl,
         write_markdown,
-        write_reconcile_markdown,
-        write_reconcile_table,
         write_table,
     )
     from .reports.run import PriceRun, text_writer
@@ -369,8 +373,11 @@ def price(
         raise typer.BadParameter("--per-record goes with --format csv", param_hint="--per-record")
     if line is not None and not explain:
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
-    if reconcile and (explain or fmt in (Format.jsonl, Format.csv)):
-        raise typer.BadParameter("--reconcile goes with --format table, markdown, html or json",
+    if reconcile and (explain or per_record or fmt is Format.jsonl):
+        raise typer.BadParameter("--reconcile goes with --format table, markdown, html, json or csv",
+                                 param_hint="--reconcile")
+    if reconcile and fmt is Format.csv and (reconcile_with or budget):
+        raise typer.BadParameter("a CSV holds one table: --reconcile, --reconcile-with or --budget, not two",
                                  param_hint="--reconcile")
     if fmt is Format.focus and (explain or reconcile or reconcile_with):
         raise typer.BadParameter("--format focus writes the FOCUS dataset only: no --explain or --reconcile",
@@ -511,6 +518,7 @@ def price(
     database = _database_source(usage, engine_choice.value, statement_timeout)
     paths = expand_paths(usage) if database is None else []
     with ExitStack() as stack:
+        stack.enter_context(fixed_decimals(decimals))
         if ledger is not None:
             out = stack.enter_context(tempfile.TemporaryFile())
         else:
@@ -591,11 +599,13 @@ def price(
                 from .reports.reconcile import reconcile as find_gaps
 
                 gaps = find_gaps(report, tolerance)
-                from .reports.render import reconcile_dict
+                from .reports.reconcile import reconcile_dict
 
                 doc["reconcile"] = {"tolerance": tolerance, "groups": reconcile_dict(gaps)}
             if fmt is Format.json:
                 write_json(doc, stack.enter_context(_open_out(output, binary=True)))
+            elif fmt is Format.csv and gaps is not None:
+                write_reconcile_csv(report, gaps, stack.enter_context(_open_out(output, binary=False)))
             elif fmt is Format.csv:
                 sections.csv(stack.enter_context(_open_out(output, binary=False)), lambda o: write_csv(report, o))
             elif fmt is Format.markdown:
@@ -901,8 +911,16 @@ def diff(
     against: str | None = typer.Option(None, "--against", metavar="CURRENT",
                                        help="Compare --config (new) with this config (current) instead of the "
                                        "cost map: rates, effective rates and spend under both."),
+    decimals: int | None = DecimalsOpt,
 ) -> None:
     """The config's custom prices against the cost map, field by field; with usage, spend under each."""
+    from .reports.money import fixed_decimals
+
+    with fixed_decimals(decimals):
+        _diff(usage, config, cost_map, fmt, against)
+
+
+def _diff(usage: list[str], config: str, cost_map: str | None, fmt: DiffFormat, against: str | None) -> None:
     from .reports.diff import diff_doc, render_diff, write_diff_csv, write_diff_markdown
 
     cm, cfg = _load(cost_map, config)

@@ -26,11 +26,22 @@ from .budget import Budgets
 from .currency import FxRates
 
 BUDGET_HEADERS = ("budget", "amount", "spent", "share", "forecast", "records", "status")
-BILL_HEADERS = ("day", "provider", "model", "project", "records", "computed", "billed", "gap", "share", "status")
+BILL_HEADERS = ("day", "provider", "model", "project", "records", "computed", "billed", "gap", "share", "direction",
+                "status")
 
 
 def _share_text(share: str | None) -> str:
     return "-" if share is None else f"{Decimal(share) * 100:+.2f}%"
+
+
+def bill_direction(computed: Decimal, billed: Decimal, decimals: int) -> str:
+    """Which way the logs and the bill differ, in words: ``logs below bill by $0.75``."""
+    from .money import money_text
+
+    if computed == billed:
+        return "logs match bill"
+    side = "below" if computed < billed else "above"
+    return f"logs {side} bill by {money_text(abs(billed - computed), decimals)}"
 
 
 @dataclass
@@ -68,14 +79,14 @@ class AuditSections:
             doc["budgets"] = self.budgets.as_dict()
 
     def _budget_rows(self) -> list[list[str]]:
+        from .money import decimals_for, money_text
+
         assert self.budgets is not None
-        cur = self.budgets.currency
-        rows = []
-        for b in self.budgets.lines:
-            d = b.as_dict()
-            rows.append([d["budget"], f"{d['amount']} {cur}", f"{d['spent']} {cur}",
-                         f"{b.share * 100:.2f}%", f"{d['forecast']} {cur}", f"{b.records:,}", d["status"]])
-        return rows
+        lines = self.budgets.lines
+        decimals = decimals_for(max(b.line.amount, abs(b.spent)) for b in lines)
+        return [[b.line.label, money_text(b.line.amount, decimals), money_text(b.spent, decimals),
+                 f"{b.share * 100:.2f}%", money_text(b.forecast, decimals), f"{b.records:,}", b.status]
+                for b in lines]
 
     def _budget_summary(self) -> str:
         assert self.budgets is not None
@@ -92,17 +103,18 @@ class AuditSections:
     # -- rows shared by table, markdown and html ----------------------------------------------------------------
 
     def _bill_rows(self) -> list[list[str]]:
+        from .money import decimals_for, money_text
+
         assert self.bill is not None
-        cur = self.bill.currency
+        total = self.bill.totals()
+        decimals = decimals_for(max(abs(r.computed), abs(r.billed)) for r in self.bill.rows)
         rows = []
-        for r in self.bill.rows:
+        for r in [*self.bill.rows, total]:
             d = r.as_dict()
-            rows.append([d["day"], d["provider"], d["model"], d["project"], f"{r.records:,}",
-                         f"{d['computed']} {cur}", f"{d['billed']} {cur}", f"{d['gap']} {cur}",
-                         _share_text(d["share"]), d["status"]])
-        t = self.bill.as_dict()["totals"]
-        rows.append(["total", "", "", "", f"{self.bill.totals().records:,}", f"{t['computed']} {cur}",
-                     f"{t['billed']} {cur}", f"{t['gap']} {cur}", _share_text(t["share"]), ""])
+            rows.append([d["day"] or "total", d["provider"], d["model"], d["project"], f"{r.records:,}",
+                         money_text(r.computed, decimals), money_text(r.billed, decimals),
+                         money_text(r.gap, decimals, signed=True), _share_text(d["share"]),
+                         bill_direction(r.computed, r.billed, decimals), d["status"] if r.day else ""])
         return rows
 
     def _bill_summary(self) -> str:
@@ -110,7 +122,7 @@ class AuditSections:
         b = self.bill.as_dict()
         files = ", ".join(f"{f['path']} ({f['kind']})" for f in b["files"])
         text = (f"provider bill vs computed ({files}): computed is config prices after discount, without the "
-                f"proxy's margin; gap = billed - computed; share = gap / billed")
+                f"proxy's margin; gap = billed - computed; share = gap / billed; amounts in {b['currency']}")
         if b["bill_only"]:
             text += f"; {b['bill_only']} bill line group(s) with no logged records (unlogged or $0-booked calls)"
         if b["records_not_covered"]:
@@ -125,17 +137,19 @@ class AuditSections:
         for note in self.all_notes():
             console.print(Text(note))
         if self.bill is not None:
-            _rich_section(console, self._bill_summary(), BILL_HEADERS, range(4, 9), self._bill_rows(),
-                          alarm="bill only", warning="logs only")
+            # narrow terminals keep day, model, the two amounts and the direction in words
+            _rich_section(console, self._bill_summary(), BILL_HEADERS, self._bill_rows(), labels={1, 2, 3},
+                          left={0, 9, 10}, optional=(8, 3, 1, 4, 7, 10), alarm="bill only", warning="logs only")
         if self.budgets is not None:
-            _rich_section(console, self._budget_summary(), BUDGET_HEADERS, range(1, 6), self._budget_rows(),
-                          alarm="over", warning="forecast over")
+            _rich_section(console, self._budget_summary(), BUDGET_HEADERS, self._budget_rows(), labels={0},
+                          left={6}, optional=(5, 3), alarm="over", warning="forecast over")
 
     def markdown(self, out: IO[str]) -> None:
         for note in self.all_notes():
             out.write(f"\n{note}\n")
         if self.bill is not None:
-            _markdown_section(out, self._bill_summary(), BILL_HEADERS, "|---|---|---|---|---:|---:|---:|---:|---:|---|",
+            _markdown_section(out, self._bill_summary(), BILL_HEADERS,
+                              "|---|---|---|---|---:|---:|---:|---:|---:|---|---|",
                               self._bill_rows(), "bill only")
         if self.budgets is not None:
             _markdown_section(out, self._budget_summary(), BUDGET_HEADERS, "|---|---:|---:|---:|---:|---:|---|",
@@ -181,11 +195,11 @@ class AuditSections:
             return
         if self.bill is not None:
             w.writerow([*BILL_HEADERS[:5], "bill_lines", *BILL_HEADERS[5:], "currency"])
-            for r in self.bill.rows:
+            for r, shown in zip(self.bill.rows, self._bill_rows()):
                 d = r.as_dict()
                 w.writerow([d["day"], d["provider"], d["model"], d["project"], d["records"], d["bill_lines"],
                             d["computed"], d["billed"], d["gap"], "" if d["share"] is None else d["share"],
-                            d["status"], self.bill.currency])
+                            shown[9], d["status"], self.bill.currency])
 
 
 def pricing_sources(engine: Any, counts: dict[str, int], priced: int, map_info: Any,
@@ -210,24 +224,19 @@ def pricing_sources(engine: Any, counts: dict[str, int], priced: int, map_info: 
     return {"configs": configs, "cost_map": cost_map, "notes": notes}
 
 
-def _rich_section(console: Any, summary: str, headers: Sequence[str], right: range, rows: list[list[str]], *,
-                  alarm: str, warning: str) -> None:
-    """One audit table for the terminal: the summary, then the rows, the ``right`` columns right-aligned, and
-    each row styled by its status (the last cell): ``alarm`` in bold red capitals, ``warning`` in yellow."""
-    from rich import box
-    from rich.table import Table
+def _rich_section(console: Any, summary: str, headers: Sequence[str], rows: list[list[str]], *, labels: set[int],
+                  left: set[int], optional: Sequence[int], alarm: str, warning: str) -> None:
+    """One audit table for the terminal, fitted to its width (``fit``): the summary, then the rows, each styled
+    by its status (the last cell): ``alarm`` in bold red capitals, ``warning`` in yellow."""
     from rich.text import Text
 
+    from .fit import fitted_table
+
     console.print(Text(summary))
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    for i, h in enumerate(headers):
-        table.add_column(h, justify="right" if i in right else "left", overflow="fold")
-    for row in rows:
-        status = row[-1]
-        style = "bold red" if status == alarm else ("yellow" if status == warning else None)
-        table.add_row(*[Text(c) for c in row[:-1]], Text(status.upper() if status == alarm else status),
-                      style=style)
-    console.print(table)
+    styles = ["bold red" if row[-1] == alarm else ("yellow" if row[-1] == warning else None) for row in rows]
+    shown = [[*row[:-1], row[-1].upper() if row[-1] == alarm else row[-1]] for row in rows]
+    console.print(fitted_table(console, headers, shown, labels=labels, left=left, optional=optional,
+                               styles=styles))
 
 
 def _markdown_section(out: IO[str], summary: str, headers: Sequence[str], rule: str,

@@ -423,13 +423,23 @@ def field_cells(f: dict[str, Any]) -> list[str]:
             _value(name, f["delta"], signed=True), _pct(f["change"]), f["status"], f["source"]]
 
 
-def spend_cells(row: dict[str, Any]) -> list[str]:
-    from .render import money
+def spend_decimals(spend: dict[str, Any]) -> int:
+    """The spend table's decimals, from its rows' amounts (``money.decimals_for``)."""
+    from .money import decimals_for
+
+    return decimals_for(max(abs(r["config"]), abs(r["cost_map"])) for r in spend["rows"])
+
+
+def spend_cells(row: dict[str, Any], decimals: int) -> list[str]:
+    from .money import money_text
+
+    def money(v: float, signed: bool = False) -> str:
+        return money_text(v, decimals, signed=signed)
 
     um, uc = row["unpriced_by_map"], row["unpriced_by_config"]
     name = row["deployment"] or (row["model"] if row["model"] == "TOTAL" else f"{row['model']} (no deployment)")
     return [name, f"{row['records']:,}", money(row["config"]), money(row["cost_map"]),
-            ("+" if row["difference"] > 0 else "") + money(row["difference"]), _pct(row["change"]),
+            money(row["difference"], signed=True), _pct(row["change"]),
             "-" if row["share"] is None else f"{row['share'] * 100:.1f}%",
             f"{um['records']:,} ({money(um['config'])} under config)" if um["records"] else "-",
             f"{uc['records']:,} ({money(uc['cost_map'])} under map)" if uc["records"] else "-"]
@@ -444,9 +454,9 @@ def accounting_text(spend: dict[str, Any]) -> str:
 
 
 def render_diff(doc: dict[str, Any], console: Any) -> None:
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
+
+    from .fit import fitted_table
 
     for route in doc.get("aliases") or []:
         served = "its calls are priced as that group's" if route["served"] else \
@@ -456,28 +466,21 @@ def render_diff(doc: dict[str, Any], console: Any) -> None:
         console.print(Text("no deployment sets prices: everything is priced from the cost map"), soft_wrap=True)
     for dep in doc["deployments"]:
         console.print(Text(_heading(dep), style="bold"), soft_wrap=True)
-        table = Table(box=box.SIMPLE_HEAD, caption="prices per 1M tokens; per second for time prices",
-                      caption_justify="left")
-        for col in FIELD_COLUMNS:
-            table.add_column(col, justify="left" if col in ("field", "status", "source") else "right", no_wrap=True)
-        for f in dep["fields"]:
-            table.add_row(*field_cells(f))
-        console.print(table)
+        # status and source are words that may be elided; the applied price and the change go last when narrow
+        console.print(fitted_table(console, FIELD_COLUMNS, [field_cells(f) for f in dep["fields"]],
+                                   labels={0, 6, 7}, optional=(7, 3, 5)))
+        console.print(Text("prices per 1M tokens; per second for time prices"))
         for w in dep["warnings"]:
             console.print(Text(f"  warning: {w}", style="yellow"), soft_wrap=True)
         console.print()
     spend = doc["spend"]
     if spend is None:
         return
-    table = Table(title="spend under the config vs under the bare cost map", title_justify="left",
-                  box=box.SIMPLE_HEAD)
-    for col in SPEND_COLUMNS:
-        table.add_column(col, justify="left" if col == "deployment" else "right", no_wrap=True)
-    for row in spend["rows"]:
-        table.add_row(*spend_cells(row))
-    table.add_section()
-    table.add_row(*spend_cells(spend["total"]), style="bold")
-    console.print(table)
+    decimals = spend_decimals(spend)
+    rows = [spend_cells(row, decimals) for row in [*spend["rows"], spend["total"]]]
+    console.print(fitted_table(console, SPEND_COLUMNS, rows, labels={0}, optional=(8, 7, 6, 5, 1),
+                               styles=[None] * (len(rows) - 1) + ["bold"],
+                               title="spend under the config vs under the bare cost map"))
     console.print(Text(accounting_text(spend)), soft_wrap=True)
 
 
@@ -501,9 +504,10 @@ def write_diff_markdown(doc: dict[str, Any], out: Any) -> None:
         out.write("### Spend under the config vs under the bare cost map\n\n")
         out.write(_md_row(SPEND_COLUMNS))
         out.write(_md_row("---" for _ in SPEND_COLUMNS))
+        decimals = spend_decimals(spend)
         for row in spend["rows"]:
-            out.write(_md_row(spend_cells(row)))
-        out.write(_md_row(f"**{c}**" for c in spend_cells(spend["total"])))
+            out.write(_md_row(spend_cells(row, decimals)))
+        out.write(_md_row(f"**{c}**" for c in spend_cells(spend["total"], decimals)))
         out.write(f"\n{accounting_text(spend)}\n")
 
 

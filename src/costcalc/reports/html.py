@@ -14,22 +14,22 @@ from html import escape
 from typing import IO, Any
 
 from .aggregate import TOTAL, Report, timeline_amount, to_float
-from .money import figures, sign, table_decimals, usd
+from .money import figures, report_decimals, sign, usd
+from .reconcile import RECONCILE_HEADERS, reconcile_rows, reconcile_summary
 from .render import (
     FULL,
+    ROUNDING_LABEL,
     _cells,
-    _reconcile_rows,
-    _reconcile_summary,
     accounting_line,
     elide,
     period_lines,
     present,
     printable,
+    rounding_cells,
     rounding_note,
 )
 
 _PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
-_RECONCILE_HEADERS = ("group", "records", "recorded $", "computed $", "difference", "relative")
 
 # chart geometry (px): plot area inside the SVG, and the room one x label needs
 _W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 760, 300, 84, 16, 12, 44
@@ -117,7 +117,7 @@ def _chart(report: Report) -> str:
 def _table(report: Report) -> tuple[str, Any]:
     """The groups table: one label column (nested keys as a path, a repeated parent greyed), the numbers,
     and the total last so that it can stay in view while the rest scrolls."""
-    fig = figures(report, table_decimals(report))
+    fig = figures(report, report_decimals(report))
     cols = present(report, FULL)
     total_col = next(c for c in cols if c.name == "total")
     cols = [c for c in cols if c is not total_col] + [total_col]
@@ -138,6 +138,10 @@ def _table(report: Report) -> tuple[str, Any]:
         rows.append(f'<tr><th scope="row" class="k" title="{full}">{label}</th>'
                     + "".join(f'<td class="n">{escape(c)}</td>' for c in numbers[:-1])
                     + f'<td class="n tot">{escape(numbers[-1])}</td></tr>')
+    rounding = rounding_cells(fig, cols)
+    if rounding is not None:
+        rows.append(f'<tr class="rounding"><th scope="row" class="k">{ROUNDING_LABEL}</th>'
+                    + "".join(f'<td class="n">{escape(c)}</td>' for c in rounding) + "</tr>")
     rows.append('<tr class="total"><th scope="row" class="k">total</th>'
                 + "".join(f'<td class="n">{escape(c)}</td>' for c in total_cells[:-1])
                 + f'<td class="n tot">{escape(total_cells[-1])}</td></tr>')
@@ -152,12 +156,12 @@ def _table(report: Report) -> tuple[str, Any]:
 def _reconcile(report: Report, gaps: list[Any] | None, tolerance: float) -> str:
     if gaps is None:
         return ""
-    summary = f"<p>{escape(_reconcile_summary(report, gaps, tolerance))}</p>"
+    summary = f"<p>{escape(reconcile_summary(report, gaps, tolerance))}</p>"
     if not gaps:
         return f"<h2>Reconciliation</h2>{summary}"
-    head = "".join(f'<th class="{"k" if i == 0 else "n"}">{escape(h)}</th>' for i, h in enumerate(_RECONCILE_HEADERS))
-    body = "".join("<tr>" + "".join(f'<td class="{"k" if i == 0 else "n"}">{escape(c)}</td>'
-                                    for i, c in enumerate(row)) + "</tr>" for row in _reconcile_rows(gaps))
+    head = "".join(f'<th class="{"k" if i == 0 else "n"}">{escape(h)}</th>' for i, h in enumerate(RECONCILE_HEADERS))
+    body = "".join("<tr>" + "".join(f'<td class="{"k" if i in (0, 4) else "n"}">{escape(c)}</td>'
+                                    for i, c in enumerate(row)) + "</tr>" for row in reconcile_rows(gaps))
     return (f'<h2>Reconciliation</h2>{summary}<div class="scroll"><table><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
 

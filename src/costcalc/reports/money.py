@@ -1,19 +1,27 @@
 """Money as reports show it: exact sums rounded to a fixed number of decimals, with rows that add up.
 
 Aggregates hold exact amounts (integers in units of 10^-72 USD, see ``aggregate``). Shown amounts are rounded
-once, half to even, to ``decimals`` places. A column of rows that together make up a total is rounded by
-largest remainder: the total is the correctly rounded exact total, every row is its exact amount rounded up
-or down, and the shown rows add up to the shown total exactly. Every engine that produces a ``Report`` gets
-the same figures from here.
+once, half to even, to ``decimals`` places, each on its own: a group's amount does not depend on which other
+groups are in the report, so a team is the same $31.49 in the all-teams table and in its own filtered report.
+The total is the correctly rounded exact total. When the rounded rows do not add up to it, ``Figures.rounding``
+holds the difference per column, which the table formats show as a ``(rounding)`` line, so that every column
+still adds up to its total (both promises kept; nothing is moved between groups to hide the cents). Every
+engine that produces a ``Report`` gets the same figures from here.
+
+The number of decimals is one per report (``decimals_for``): two significant digits of the smallest group among
+those that make up 99% of the spend (never set by one tiny group), at least cents, and ``--decimals N`` fixes it
+(``fixed_decimals``). ``money_text`` is
+the one way every command writes an amount for people: ``$1,892.47``, ``-$0.42``, ``+$0.42``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from ..pricing.exact import AMOUNT_PLACES
 from .aggregate import COST_PARTS, SCALE, TOTAL, Report, Totals
@@ -111,16 +119,60 @@ def usd(units: int, decimals: int) -> str:
     return ("-" if units < 0 else "") + _SIGN[0] + text
 
 
-def table_decimals(report: Report) -> int:
-    """One number of decimals for a whole table: two significant digits of its smallest non-zero total (a
-    row's or the report's), between 2 (cents) and 6."""
-    amounts = [abs(t.costs[TOTAL]) for t in report.groups.values() if t.costs[TOTAL]]
-    if report.totals.costs[TOTAL]:
-        amounts.append(abs(report.totals.costs[TOTAL]))
-    if not amounts:
+#: ``--decimals N``: when set, every amount shown to people has exactly this many decimals.
+_FIXED: list[int | None] = [None]
+MAX_SHOWN_DECIMALS = 12
+
+
+@contextmanager
+def fixed_decimals(decimals: int | None) -> Iterator[None]:
+    """Show every amount with ``decimals`` places inside the block (None: chosen per report): ``--decimals``."""
+    if decimals is not None and not 0 <= decimals <= MAX_SHOWN_DECIMALS:
+        raise ValueError(f"decimals must be 0 to {MAX_SHOWN_DECIMALS}, got {decimals}")
+    previous, _FIXED[0] = _FIXED[0], decimals
+    try:
+        yield
+    finally:
+        _FIXED[0] = previous
+
+
+#: The share of a report's spend whose smallest group sets the decimals: the groups that make up the last 1% do not.
+DECIMALS_COVER = Fraction(99, 100)
+
+
+def decimals_for(amounts: Iterable[Decimal | Fraction | float | int]) -> int:
+    """The decimals for a table of ``amounts`` (dollars): two significant digits of the smallest of the largest
+    amounts that together make up 99% of the whole, between 2 (cents) and 6; ``--decimals`` wins. The groups of
+    the last 1% do not count, so one tiny group never turns a table of dollars into one of ten-thousandths,
+    and a group shows the same cents in a filtered report as in the full one."""
+    if _FIXED[0] is not None:
+        return _FIXED[0]
+    sizes = sorted((abs(Fraction(a)) for a in amounts if a), reverse=True)
+    if not sizes:
         return 2
-    smallest = min(amounts) / _DEN
-    return max(2, min(6, 1 - math.floor(math.log10(smallest))))
+    whole, covered = sum(sizes), Fraction(0)
+    for size in sizes:
+        covered += size
+        if covered >= DECIMALS_COVER * whole:
+            break
+    return max(2, min(6, 1 - math.floor(math.log10(size))))
+
+
+def report_decimals(report: Report) -> int:
+    """One number of decimals for a whole report, from its groups' totals (``decimals_for``)."""
+    totals = [Fraction(t.costs[TOTAL], _DEN) for t in report.groups.values()] or \
+        [Fraction(report.totals.costs[TOTAL], _DEN)]
+    return decimals_for(totals)
+
+
+def money_text(amount: Decimal | Fraction | float | int, decimals: int, *, signed: bool = False) -> str:
+    """An amount in dollars (exact Decimal or Fraction, or a float a log wrote) as people read it:
+    ``$1,892.47``; ``signed`` puts ``+`` before a positive amount (a change)."""
+    if isinstance(amount, float):
+        amount = Decimal(repr(amount))
+    exact = Fraction(amount)
+    units = round_units(exact.numerator, exact.denominator, decimals)
+    return ("+" if signed and units > 0 else "") + usd(units, decimals)
 
 
 @dataclass
@@ -138,8 +190,9 @@ class Row:
 
 @dataclass
 class Figures:
-    """The shown amounts of a report, rows in report order. Every column adds up to the total row unless
-    ``overlap`` (a record in several groups)."""
+    """The shown amounts of a report, rows in report order. Every column of ``rows`` plus ``rounding`` (when
+    the rows rounded on their own miss the rounded total) adds up to the total row, unless ``overlap`` (a
+    record in several groups)."""
 
     decimals: int
     rows: list[Row]
@@ -147,17 +200,19 @@ class Figures:
     share_decimals: int
     overlap: bool
     compared: bool = False
+    rounding: list[int] | None = None  # per cost part: shown total - sum of shown rows (units of 10**-decimals)
 
 
 def figures(report: Report, decimals: int = DECIMALS, share_decimals: int = 6) -> Figures:
+    """Every group's amounts rounded on their own, the total rounded from the exact total, and the rounding
+    difference between the two (shares, which depend on the total anyway, add up to 100% by largest
+    remainder)."""
     ordered = report.sorted_groups()
     columns = []
     total_row = []
     for part in range(len(COST_PARTS)):
-        shown, shown_total = apportion([t.costs[part] for _, t in ordered], report.totals.costs[part], _DEN,
-                                       decimals)
-        columns.append(shown)
-        total_row.append(shown_total)
+        columns.append([round_units(t.costs[part], _DEN, decimals) for _, t in ordered])
+        total_row.append(round_units(report.totals.costs[part], _DEN, decimals))
     grand = report.totals.costs[TOTAL]
     if grand > 0:
         shares: list[int | None] = list(apportion([t.costs[TOTAL] for _, t in ordered], grand, grand,
@@ -173,4 +228,8 @@ def figures(report: Report, decimals: int = DECIMALS, share_decimals: int = 6) -
     total = Row(("total",), report.totals, total_row, 10**share_decimals if grand > 0 else None,
                 None if prev is None else round_units(prev.totals.costs[TOTAL], _DEN, decimals))
     overlap = sum(t.costs[TOTAL] for _, t in ordered) != grand
-    return Figures(decimals, rows, total, share_decimals, overlap, prev is not None)
+    rounding = None
+    if not overlap and ordered:
+        missing = [shown_total - sum(col) for col, shown_total in zip(columns, total_row)]
+        rounding = missing if any(missing) else None
+    return Figures(decimals, rows, total, share_decimals, overlap, prev is not None, rounding)

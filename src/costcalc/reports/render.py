@@ -23,7 +23,7 @@ from ..pricing.formulas import Pricer
 from ..rates.costmap import CostMapInfo
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
-from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, to_float
+from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals
 from .money import (
     DECIMALS,
     Figures,
@@ -32,27 +32,13 @@ from .money import (
     exact_text,
     figures,
     float_text,
+    report_decimals,
     round_units,
     sign,
-    table_decimals,
     usd,
 )
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
-
-
-def money(value: float) -> str:
-    """Dollars with precision that suits the size: $1,234.57, $12.3456, $0.009495, 3.20e-08."""
-    a = abs(value)
-    if a >= 1000:
-        text = f"{a:,.2f}"
-    elif a >= 1:
-        text = f"{a:,.4f}"
-    elif a >= 1e-6 or a == 0:
-        text = f"{a:.6f}"
-    else:
-        text = f"{a:.2e}"
-    return ("-" if value < 0 else "") + sign() + text
 
 
 def tokens(n: int) -> str:
@@ -110,8 +96,8 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         "cost_map": cost_map.as_dict(),
         "config": config_path,
         "notes": report_notes(report, config_path),
-        "money": {"currency": "USD", "decimals": DECIMALS, "rounding": "half to even; groups add up to totals "
-                  "by largest remainder"},
+        "money": {"currency": "USD", "decimals": DECIMALS, "rounding": "half to even, each amount on its own; "
+                  "with every place kept, groups add up to totals exactly"},
         "period": period_dict(report),
         "where": list(report.where),
         "group_by": list(report.group_by),
@@ -395,6 +381,8 @@ COLUMNS = {c.name: c for c in (
     Column("change", "change", _change_cell),
 )}
 
+MONEY_COLUMNS = frozenset(name for name in COLUMNS if name.endswith(("_cost", "discount", "margin", "total")))
+
 # Column sets from narrow to wide: the table shows the widest that fits the terminal.
 COMPACT = ("requests", "input_tokens", "output_tokens", "total", "share")
 MEDIUM = ("requests", "input_tokens", "input_cost", "output_tokens", "output_cost", "discount", "margin", "total",
@@ -521,10 +509,24 @@ def _prev_csv(report: Report, key: tuple[str, ...] | None) -> str:
 
 def rounding_note(report: Report, fig: Figures) -> str:
     if fig.overlap:
-        return (f"amounts in {_currency()}, rounded to {fig.decimals} decimals; a record in several groups counts "
-                "in each, so the rows add up to more than the total")
-    return (f"amounts in {_currency()}, rounded to {fig.decimals} decimals so that each column adds up to its total "
-            "(a row's parts may differ from its total in the last decimal)")
+        return (f"amounts in {_currency()}, each rounded on its own to {fig.decimals} decimals (--decimals N to "
+                "change); a record in several groups counts in each, so the rows add up to more than the total")
+    text = (f"amounts in {_currency()}, each rounded on its own to {fig.decimals} decimals (--decimals N to "
+            "change), so a group shows the same amount in every report")
+    if fig.rounding is not None:
+        text += "; the (rounding) line is what the rounded rows miss of the rounded total"
+    return text
+
+
+ROUNDING_LABEL = "(rounding)"
+
+
+def rounding_cells(fig: Figures, columns: list[Column]) -> list[str] | None:
+    """The ``(rounding)`` line's cells: the rounding difference in each money column, blank elsewhere."""
+    if fig.rounding is None:
+        return None
+    row = Row((ROUNDING_LABEL,), fig.total.totals, fig.rounding, None)
+    return [c.cell(row, fig) if c.name in MONEY_COLUMNS else "" for c in columns]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -546,7 +548,7 @@ def _key_cells(report: Report, key: tuple[str, ...], previous: tuple[str, ...] |
 
 def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = (), config_path: str | None = None,
                    columns: list[str] | None = None) -> None:
-    fig = figures(report, table_decimals(report))
+    fig = figures(report, report_decimals(report))
     cols = [COLUMNS[n] for n in columns] if columns is not None else present(report, FULL)
     for note in report_notes(report, config_path):
         out.write(f"> **note:** {_md(note)}\n\n")
@@ -560,6 +562,9 @@ def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = (), c
         key = r.key
         out.write("| " + " | ".join([_md(c) for c in _key_cells(report, key, prev)] + cells) + " |\n")
         prev = key
+    rounding = rounding_cells(fig, cols)
+    if rounding is not None:
+        out.write("| " + " | ".join([ROUNDING_LABEL, *[""] * (len(report.group_by) - 1), *rounding]) + " |\n")
     out.write("| " + " | ".join(["**total**", *[""] * (len(report.group_by) - 1), *total]) + " |\n\n")
     out.write(accounting_line(report) + "\n\n")
     out.write(rounding_note(report, fig) + "\n")
@@ -594,7 +599,7 @@ def write_table(report: Report, console: Any, warnings: Iterable[str] = (), titl
         console.print(Text(f"note: {note}", style="bold yellow"))
     for line in period_lines(report):
         console.print(Text(printable(line)))
-    fig = figures(report, table_decimals(report))
+    fig = figures(report, report_decimals(report))
     lay = layout(report, fig, None if wide else console.width, wide=wide, columns=columns)
     table = Table(title=title, show_footer=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
                   show_edge=False)
@@ -609,6 +614,10 @@ def write_table(report: Report, console: Any, warnings: Iterable[str] = (), titl
         labels = [Text(elide(c, w)) for c, w in zip(_key_cells(report, key, prev), lay.label_widths)]
         table.add_row(*labels, *cells)
         prev = key
+    rounding = rounding_cells(fig, lay.columns)
+    if rounding is not None:
+        table.add_row(Text(elide(ROUNDING_LABEL, lay.label_widths[0]), style="dim"),
+                      *[""] * (len(report.group_by) - 1), *rounding, style="dim")
     table.add_section()
     table.add_row(Text("total", style="bold"), *[""] * (len(report.group_by) - 1), *total, style="bold")
     if wide:  # as wide as the table wants: the terminal wraps it, a file or pager keeps it
@@ -786,7 +795,7 @@ def write_chart(report: Report, console: Any, width: int = 40) -> None:
     """Horizontal bars of spend per group (per time bucket when grouping by time), drawn with rich."""
     from rich.table import Table
     from rich.text import Text
-    fig = figures(report, table_decimals(report))  # the same amounts as the table above it
+    fig = figures(report, report_decimals(report))  # the same amounts as the table above it
     rows = [(r.key, r.totals, r.amounts[TOTAL]) for r in fig.rows]
     if report.group_by[0] in ("hour", "day", "week", "month"):
         rows.sort(key=lambda row: row[0])
@@ -801,63 +810,3 @@ def write_chart(report: Report, console: Any, width: int = 40) -> None:
         bar = "█" * full + ("▌" if n - full >= 0.5 else "")
         table.add_row(Text(printable(" / ".join(key))), Text(bar, style="cyan"), usd(shown, fig.decimals))
     console.print(table)
-
-
-# -- --reconcile ---------------------------------------------------------------------------------------------
-
-def reconcile_dict(gaps: Iterable[Any]) -> list[dict[str, Any]]:
-    """The --reconcile groups for JSON, amounts as exact decimals like every amount of the report."""
-    out = []
-    for g in gaps:
-        d = g.as_dict()
-        for name in ("recorded_cost", "computed_cost", "difference"):
-            d[name] = orjson.Fragment(float_text(d[name]).encode())
-        out.append(d)
-    return out
-
-
-def _reconcile_rows(gaps: Iterable[Any]) -> list[list[str]]:
-    rows = []
-    for g in gaps:
-        rel = "new spend" if g.relative in (float("inf"), float("-inf")) else f"{100 * g.relative:+.1f}%"
-        rows.append([" / ".join(g.group), f"{g.records:,}", money(g.recorded), money(g.computed),
-                     ("+" if g.difference > 0 else "") + money(g.difference), rel])
-    return rows
-
-
-_RECONCILE_HEADERS = ("group", "records", "recorded $", "computed $", "difference", "relative")
-
-
-def _reconcile_summary(report: Report, gaps: list[Any], tolerance: float) -> str:
-    t = report.totals
-    if not t.recorded_n:
-        return "reconcile: no record carries a recorded cost (spend, cost, costUSD), nothing to compare"
-    head = (f"reconcile: {t.recorded_n:,} records carry a recorded cost: recorded {money(to_float(t.recorded))}, "
-            f"computed {money(to_float(t.recorded_computed))}")
-    if not gaps:
-        return head + f"; every group agrees within {100 * tolerance:g}%"
-    return head + f"; {len(gaps)} group(s) differ by more than {100 * tolerance:g}%"
-
-
-def write_reconcile_table(report: Report, gaps: list[Any], tolerance: float, console: Any) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    console.print(Text(_reconcile_summary(report, gaps, tolerance)))
-    if not gaps:
-        return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    for i, h in enumerate(_RECONCILE_HEADERS):
-        table.add_column(h, justify="left" if i == 0 else "right", overflow="fold" if i == 0 else None)
-    for row in _reconcile_rows(gaps):
-        table.add_row(Text(row[0]), *row[1:])
-    console.print(table)
-
-
-def write_reconcile_markdown(report: Report, gaps: list[Any], tolerance: float, out: IO[str]) -> None:
-    out.write("\n" + _reconcile_summary(report, gaps, tolerance) + "\n")
-    if gaps:
-        out.write("\n| " + " | ".join(_RECONCILE_HEADERS) + " |\n|---|---:|---:|---:|---:|---:|\n")
-        for row in _reconcile_rows(gaps):
-            out.write("| " + " | ".join(_md(c) for c in row) + " |\n")

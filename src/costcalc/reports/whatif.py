@@ -181,12 +181,11 @@ def _pct(x: float | None) -> str:
 
 
 def render_whatif(doc: dict[str, Any], console: Any) -> None:
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
 
     from .explain import adjustment_text
-    from .render import money
+    from .fit import fitted_table
+    from .money import decimals_for, money_text
 
     def line(text: str, style: str = "") -> None:
         console.print(Text(text, style=style), soft_wrap=True)
@@ -206,41 +205,39 @@ def render_whatif(doc: dict[str, Any], console: Any) -> None:
             adjusting = adjustment_text(s["adjustment"]) if s["status"] == "priced" else ""
             how = s["reason"] if s["status"] != "priced" else adjusting or "no discount or margin"
             line(f"  {name}: {how}")
-        table = Table(box=box.SIMPLE_HEAD, caption="prices per 1M tokens (per second for time prices); effective: "
-                      "after each config's discount and margin", caption_justify="left")
-        for col in ("field / part", "current", "new", "current effective", "new effective", "change"):
-            table.add_column(col, justify="left" if col == "field / part" else "right", no_wrap=True)
+        rates = []
         for f in dep["fields"]:
             if f["new"] != f["current"]:
                 per_second = "per_second" in f["field"]
-                table.add_row(f["field"], _rate(f["current"], per_second), _rate(f["new"], per_second), "", "",
-                              _pct(f["change"]))
+                rates.append([f["field"], _rate(f["current"], per_second), _rate(f["new"], per_second), "", "",
+                              _pct(f["change"])])
         for e in dep["effective"]:
             per_second = e["part"] == "per_second"
-            table.add_row(e["part"], _rate(e["current"], per_second), _rate(e["new"], per_second),
+            rates.append([e["part"], _rate(e["current"], per_second), _rate(e["new"], per_second),
                           _rate(e["current_effective"], per_second), _rate(e["new_effective"], per_second),
-                          _pct(e["change"]))
-        console.print(table)
+                          _pct(e["change"])])
+        console.print(fitted_table(console, ("field / part", "current", "new", "current effective",
+                                             "new effective", "change"), rates, labels={0}))
+        line("prices per 1M tokens (per second for time prices); effective: after each config's discount and "
+             "margin")
     line(f"{len(unchanged)} deployment(s) price the same under both configs")
     spend = doc["spend"]
     if spend is None:
         return
-    table = Table(title=f"spend under {doc['config']} (new) vs {doc['against']} (current)", title_justify="left",
-                  box=box.SIMPLE_HEAD)
-    for col in ("model", "requests", "current", "new", "difference", "change", "unpriced (current/new)"):
-        table.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
+    decimals = decimals_for(max(abs(r["new"]), abs(r["current"])) for r in spend["rows"])
 
     def cells(r: dict[str, Any]) -> list[str]:
         u = r["unpriced"]
-        return [r["model"], f"{max(r['requests']['new'], r['requests']['current']):,}", money(r["current"]),
-                money(r["new"]), ("+" if r["difference"] > 0 else "") + money(r["difference"]), _pct(r["change"]),
+        return [r["model"], f"{max(r['requests']['new'], r['requests']['current']):,}",
+                money_text(r["current"], decimals), money_text(r["new"], decimals),
+                money_text(r["difference"], decimals, signed=True), _pct(r["change"]),
                 "-" if not (u["new"] or u["current"]) else f"{u['current']:,} / {u['new']:,}"]
 
-    for r in spend["rows"]:
-        table.add_row(*cells(r))
-    table.add_section()
-    table.add_row(*cells(spend["total"]), style="bold")
-    console.print(table)
+    rows = [cells(r) for r in [*spend["rows"], spend["total"]]]
+    console.print(fitted_table(console, ("model", "requests", "current", "new", "difference", "change",
+                                         "unpriced (current/new)"), rows, labels={0}, optional=(6, 5, 1),
+                               styles=[None] * (len(rows) - 1) + ["bold"],
+                               title=f"spend under {doc['config']} (new) vs {doc['against']} (current)"))
     for name in ("current", "new"):
         a = spend["accounting"][name]
         line(f"{name}: {a['read']:,} records read: {a['priced']:,} priced, {a['unpriced']:,} unpriced, "

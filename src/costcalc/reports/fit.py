@@ -1,0 +1,84 @@
+"""Text tables that fit the terminal: every audit table (budgets, bill and recorded-cost reconciliation, diff and
+what-if spend) is laid out here, so that each fits the console's width the same way the report's own table does.
+
+Numbers are never cut: a number column is as wide as its widest cell. Labels (the left-aligned columns) share
+what the numbers leave, at least ``MIN_LABEL`` characters each, and a longer label is elided in the middle (ids
+and names differ at their ends). When even that does not fit, the columns named ``optional`` are left out, in
+their order, before any label is shortened below what it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .render import elide, printable
+
+MIN_LABEL = 6
+GAP = 3  # rich's padding either side of SIMPLE_HEAD's blank divider
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The columns kept (indexes into the headers) and the width of each."""
+
+    columns: list[int]
+    widths: list[int]
+
+
+def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], labels: set[int], width: int | None,
+        optional: Sequence[int] = ()) -> Fitted:
+    """Which columns to show and how wide, for a table of ``rows`` under ``width`` characters (None: as wide as
+    it wants)."""
+    needed = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    kept = list(range(len(headers)))
+    drop = list(optional)
+
+    def minimum(cols: list[int]) -> int:
+        return sum(min(needed[i], MIN_LABEL) if i in labels else needed[i] for i in cols) + GAP * (len(cols) - 1)
+
+    def full(cols: list[int]) -> int:
+        return sum(needed[i] for i in cols) + GAP * (len(cols) - 1)
+
+    if width is not None:
+        # optional columns go before any label is shortened
+        while drop and full(kept) > width:
+            kept.remove(drop.pop(0))
+    widths = [needed[i] for i in kept]
+    if width is None or full(kept) <= width:
+        return Fitted(kept, widths)
+    label_at = [j for j, i in enumerate(kept) if i in labels]
+    for j in label_at:
+        widths[j] = min(needed[kept[j]], MIN_LABEL)
+    spare = width - minimum(kept)
+    while spare > 0 and any(widths[j] < needed[kept[j]] for j in label_at):
+        for j in label_at:
+            if spare > 0 and widths[j] < needed[kept[j]]:
+                widths[j] += 1
+                spare -= 1
+    return Fitted(kept, widths)
+
+
+def fitted_table(console: Any, headers: Sequence[str], rows: Sequence[Sequence[str]], *, labels: set[int],
+                 left: set[int] = frozenset(), optional: Sequence[int] = (),
+                 styles: Sequence[str | None] | None = None, title: str | None = None) -> Any:
+    """A rich Table of ``rows`` that fits ``console.width``: labels (column indexes ``labels``) left-aligned and
+    elided in the middle, the ``left`` columns (dates, sentences with amounts) left-aligned and whole, numbers
+    right-aligned and whole; ``styles`` per row."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = [[printable(c) for c in row] for row in rows]
+    f = fit(headers, shown, labels, console.width, optional)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, header_style="bold", title=title,
+                  title_justify="left")
+    for i, w in zip(f.columns, f.widths):
+        table.add_column(elide(headers[i], w), justify="left" if i in labels or i in left else "right", width=w,
+                         min_width=w, no_wrap=True, overflow="ellipsis" if i in labels else "fold")
+    for n, row in enumerate(shown):
+        style = styles[n] if styles is not None else None
+        table.add_row(*[Text(elide(row[i], w) if i in labels else row[i]) for i, w in zip(f.columns, f.widths)],
+                      style=style)
+    return table
