@@ -122,3 +122,24 @@ def test_bad_budgets_are_one_line_errors(tmp_path, capsys, args, message):
     code, out, err = run(tmp_path, capsys, *args)
     assert code == 2 and out == ""
     assert message in err, err
+
+
+def test_a_budget_matching_nothing_is_a_warning_naming_the_nearest_groups(tmp_path, capsys):
+    # "agnets" is a typo of agents; the teams of the priced records are search and agents (and one without)
+    code, out, err = run(tmp_path, capsys, "--budget", "team=agnets:0.05", "--budget", "team=agents:0.05",
+                         "-f", "json")
+    assert code == 0
+    doc = json.loads(out)
+    typo = lines_of(out)["team=agnets"]
+    assert typo["status"] == "no match" and typo["spent"] == "0" and typo["nearest"] == ["agents"]
+    assert lines_of(out)["team=agents"]["status"] == "forecast over" and "nearest" not in lines_of(out)["team=agents"]
+    warning = "--budget team=agnets:0.05 matches no priced record; the nearest team values: agents"
+    assert warning in doc["warnings"] and warning in err
+    # a budget whose key no record has at all
+    code, out, _ = run(tmp_path, capsys, "--budget", "customer=acme:1", "-f", "json")
+    assert lines_of(out)["customer=acme"]["status"] == "no match"
+
+
+def test_a_budget_matching_nothing_is_found_by_parallel_workers_too(tmp_path, capsys):
+    code, out, _ = run(tmp_path, capsys, "--budget", "team=serch:1", "-f", "json", "--jobs", "2")
+    assert code == 0 and lines_of(out)["team=serch"]["nearest"] == ["search"]

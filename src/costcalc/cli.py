@@ -583,7 +583,10 @@ def price(
 
                 assert ledger is not None
                 sections.budgets = evaluate(budget_lines, ledger.budget_days, ledger.record_days(), start, end,
-                                            *((fx.currency, fx.rate) if fx is not None else ()))
+                                            *((fx.currency, fx.rate) if fx is not None else ("USD", None)),
+                                            values=ledger.budget_values)
+                for w in sections.budgets.warnings():
+                    engine.warnings.setdefault(w, "--budget")
             if fx is not None:
                 sections.currency = fx
             if dated or map_note is not None:

@@ -9,6 +9,7 @@ applied per day), exact.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -101,6 +102,9 @@ class BudgetStatus:
     spent: Decimal
     forecast: Decimal
     records: int
+    # when no priced record has the line's key=value at all (a typo, a team renamed): the nearest values its key
+    # does take, to name in the warning; None when the line matches records
+    nearest: tuple[str, ...] | None = None
 
     @property
     def share(self) -> Decimal:
@@ -108,6 +112,8 @@ class BudgetStatus:
 
     @property
     def status(self) -> str:
+        if self.nearest is not None:
+            return "no match"
         if self.spent > self.line.amount:
             return "over"
         if self.forecast > self.line.amount:
@@ -117,7 +123,17 @@ class BudgetStatus:
     def as_dict(self) -> dict[str, Any]:
         return {"budget": self.line.label, "key": self.line.key, "value": self.line.value,
                 "amount": _text(self.line.amount), "spent": _text(self.spent), "share": _text(self.share),
-                "forecast": _text(self.forecast), "records": self.records, "status": self.status}
+                "forecast": _text(self.forecast), "records": self.records, "status": self.status,
+                **({"nearest": list(self.nearest)} if self.nearest is not None else {})}
+
+    def warning(self) -> str | None:
+        """``--budget team=agnets:500 matches no record; the nearest team values: agents, search``."""
+        if self.nearest is None:
+            return None
+        text = f"--budget {self.line.label}:{_text(self.line.amount)} matches no priced record"
+        if self.nearest:
+            return text + f"; the nearest {self.line.key} values: {', '.join(self.nearest)}"
+        return text + f"; no record has a {self.line.key}"
 
 
 def _text(d: Decimal) -> str:
@@ -135,6 +151,9 @@ class Budgets:
     def exceeded(self) -> list[BudgetStatus]:
         return [b for b in self.lines if b.status == "over"]
 
+    def warnings(self) -> list[str]:
+        return [w for w in (b.warning() for b in self.lines) if w is not None]
+
     def as_dict(self) -> dict[str, Any]:
         return {"period": self.period.as_dict(), "currency": self.currency,
                 "forecast_is": "spent / days_elapsed * days (run rate to the period's end)",
@@ -142,15 +161,26 @@ class Budgets:
                 "exceeded": len(self.exceeded)}
 
 
+def nearest_values(value: str, seen: set[str], n: int = 3) -> tuple[str, ...]:
+    """The values of ``seen`` closest to ``value`` (by spelling, then any ``n`` in order when none is close)."""
+    close = difflib.get_close_matches(value, sorted(seen), n=n, cutoff=0.5)
+    return tuple(close) if close else tuple(sorted(seen)[:n])
+
+
 def evaluate(lines: list[BudgetLine], per_line_days: list[dict[str, list[int]]], record_days: dict[str, int],
-             since: float | None, until: float | None, currency: str = "USD", rate: Any = None) -> Budgets:
+             since: float | None, until: float | None, currency: str = "USD", rate: Any = None,
+             values: list[set[str]] | None = None) -> Budgets:
     """``per_line_days[i]`` is {UTC day: [exact cost in 10^-72 $, records]} of budget line i's records;
-    ``record_days`` the priced records per UTC day (all of them: they set the period)."""
+    ``record_days`` the priced records per UTC day (all of them: they set the period); ``values[i]`` the values
+    line i's key took in the priced records (a line whose value is not among them matches nothing)."""
     period = budget_period(list(record_days), since, until)
     start, end = period.start.isoformat(), period.end.isoformat()
     outside = sum(n for d, n in record_days.items() if d == NO_DAY or not start <= d < end)
     out: list[BudgetStatus] = []
-    for line, per in zip(lines, per_line_days):
+    for i, (line, per) in enumerate(zip(lines, per_line_days)):
+        nearest = None
+        if line.key is not None and values is not None and not per and line.value not in values[i]:
+            nearest = nearest_values(str(line.value), values[i])
         spent = Fraction(0)
         records = 0
         for day, (cost, n) in per.items():
@@ -162,5 +192,5 @@ def evaluate(lines: list[BudgetLine], per_line_days: list[dict[str, list[int]]],
             spent += amount
             records += n
         forecast = spent / period.elapsed * period.days
-        out.append(BudgetStatus(line, dollars(spent), dollars(forecast), records))
+        out.append(BudgetStatus(line, dollars(spent), dollars(forecast), records, nearest))
     return Budgets(period, currency, out, outside)

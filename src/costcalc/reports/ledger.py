@@ -27,6 +27,7 @@ from ..pricing.formulas import Pricer
 from .aggregate import NONE, exact, key_function
 
 SCALE = 10**AMOUNT_PLACES  # the ledger's amounts are integers of 10^-72 USD, as pricing/exact.py books them
+BUDGET_VALUES = 10_000  # distinct values of a budget's key kept to name the nearest ones
 # Decimal places of an amount that is no finite decimal (a budget's forecast divides by the days elapsed): 12 (a
 # millionth of a micro-dollar). Every other amount, sums and currency conversions alike, is exact.
 PLACES = 12
@@ -172,6 +173,9 @@ class Ledger:
         self.budget_lines: list[tuple[str, str] | None] = []
         self._budget_match: list[Any] = []
         self.budget_days: list[dict[str, list[int]]] = []
+        # per line, the values its key took in the priced records (at most BUDGET_VALUES of them): a budget that
+        # matches nothing is told which groups exist
+        self.budget_values: list[set[str]] = []
         self.config_counts: dict[str, int] = {}  # priced records per config (price history)
         self._days: dict[int, str] = {}
         self.engine = engine  # the run's engine: its pricers say which discount and margin applied
@@ -183,6 +187,7 @@ class Ledger:
         self.budget_lines = list(lines)
         self._budget_match = [None if b is None else (key_function(b[0], self.tz), b[1]) for b in lines]
         self.budget_days = [{} for _ in lines]
+        self.budget_values = [set() for _ in lines]
 
     def add(self, o: Priced, config_label: str | None = None) -> None:
         r, sheet = o.record, o.sheet
@@ -221,8 +226,11 @@ class Ledger:
         if self._group_keys:
             self._add_group_day(o, day, money)
         if self._budget_match:
-            for match, per in zip(self._budget_match, self.budget_days):
-                if match is None or match[1] in match[0](r, sheet):
+            for match, per, values in zip(self._budget_match, self.budget_days, self.budget_values):
+                found = () if match is None else match[0](r, sheet)
+                if len(values) < BUDGET_VALUES:
+                    values.update(found)
+                if match is None or match[1] in found:
                     sums = per.get(day)
                     if sums is None:
                         per[day] = [billed, 1]
@@ -292,6 +300,10 @@ class Ledger:
             self.config_counts[label] = self.config_counts.get(label, 0) + n
         if other.budget_days and not self.budget_days:
             self.budget_days = [{} for _ in other.budget_days]
+        if other.budget_values and not self.budget_values:
+            self.budget_values = [set() for _ in other.budget_values]
+        for mine, theirs in zip(self.budget_values, other.budget_values):
+            mine.update(list(theirs)[: max(BUDGET_VALUES - len(mine), 0)])
         for mine_days, theirs in zip(self.budget_days, other.budget_days):
             for day, (cost, n) in theirs.items():
                 sums = mine_days.setdefault(day, [0, 0])
@@ -317,6 +329,7 @@ class Ledger:
                                     "groups": [[list(k), [str(v) for v in p]] for k, p in part.group_days.items()],
                                     "budgets": [{d: [str(c), n] for d, (c, n) in per.items()}
                                                 for per in part.budget_days],
+                                    "budget_values": [sorted(v) for v in part.budget_values],
                                     "configs": part.config_counts}))
             out.write(b"\n")
 
@@ -331,6 +344,7 @@ class Ledger:
                 part.cells = {tuple(k): Cell.load(v) for k, v in doc["cells"]}  # type: ignore[misc]
                 part.group_days = {tuple(k): [int(v) for v in p] for k, p in doc["groups"]}
                 part.budget_days = [{d: [int(c), n] for d, (c, n) in per.items()} for per in doc["budgets"]]
+                part.budget_values = [set(v) for v in doc["budget_values"]]
                 part.config_counts = doc["configs"]
                 self.merge(part)
         return self
