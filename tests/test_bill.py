@@ -35,20 +35,21 @@ def run(tmp_path: Path, capsys, *args: str, bills: tuple[str, ...] = (OPENAI, AN
     return code, out, err
 
 
-# day, provider, model, project -> (records, computed, billed, gap, share, status)
+# day, provider, model, project -> (records, computed, billed, gap, share, status); models as the bill names them
+# (the provider's dated snapshot ids), the logs' aliases matched to the one snapshot billed that day
 EXPECTED = {
     # 0.0027 computed (audit_data record 3); the bill: "0.18" + "0.09" cents = $0.0027
-    ("2026-11-02", "anthropic", "claude-sonnet-4-5", "(all)"): (1, "0.0027", "0.0027", "0", "0", "match"),
+    ("2026-11-02", "anthropic", "claude-sonnet-4-5-20250929", "(all)"): (1, "0.0027", "0.0027", "0", "0", "match"),
     # records 1 and 2: 0.006 + 0.004; the bill: line items "gpt-4o-2024-08-06, input/output" 0.006 + 0.004
-    ("2026-11-02", "openai", "gpt-4o", "(all)"): (2, "0.01", "0.01", "0", "0", "match"),
+    ("2026-11-02", "openai", "gpt-4o-2024-08-06", "(all)"): (2, "0.01", "0.01", "0", "0", "match"),
     # record 4 (no project in the log) against the CSV line without a project
     ("2026-11-03", "azure", "private-deploy", "(none)"): (1, "0.003", "0.003", "0", "0", "match"),
     # a project the logs never saw
     ("2026-11-03", "azure", "private-deploy", "proj-b"): (0, "0", "0.0011", "0.0011", "1", "bill only"),
     # record 5: 0.005; billed 0.001 + 0.0045 = 0.0055: gap 0.0005, share 0.0005 / 0.0055 = 0.0909
-    ("2026-11-03", "openai", "gpt-4o", "(all)"): (1, "0.005", "0.0055", "0.0005", "0.0909", "gap"),
+    ("2026-11-03", "openai", "gpt-4o-2024-08-06", "(all)"): (1, "0.005", "0.0055", "0.0005", "0.0909", "gap"),
     # calls the logs do not have at all
-    ("2026-11-03", "openai", "gpt-4o-mini", "(all)"): (0, "0", "0.02", "0.02", "1", "bill only"),
+    ("2026-11-03", "openai", "gpt-4o-mini-2024-07-18", "(all)"): (0, "0", "0.02", "0.02", "1", "bill only"),
 }
 
 
@@ -216,8 +217,8 @@ def test_pages_in_an_array_and_projects_and_workspaces(tmp_path, capsys):
             for r in json.loads(out)["bill_reconciliation"]["rows"] if r["day"] == "2026-11-02"}
     assert rows == {
         # record 1: 0.006 in proj_search; record 2 (0.004) names no project, as the second page's line
-        ("openai", "gpt-4o", "proj_search"): (1, "0.006", "0.006", "match"),
-        ("openai", "gpt-4o", "(none)"): (1, "0.004", "0.004", "match"),
+        ("openai", "gpt-4o-2024-08-06", "proj_search"): (1, "0.006", "0.006", "match"),
+        ("openai", "gpt-4o-2024-08-06", "(none)"): (1, "0.004", "0.004", "match"),
         ("anthropic", "claude-sonnet-4-5", "wrkspc_agents"): (1, "0.0027", "0.0027", "match"),
         # 150 cents of web search in the default workspace: on the bill, not in any log
         ("anthropic", "web_search", "(none)"): (0, "0", "1.5", "bill only"),
@@ -245,3 +246,18 @@ def test_absurd_bill_values_are_refused(tmp_path, capsys, text, message):
     path.write_text(text)
     code, _, err = run(tmp_path, capsys, bills=(str(path),))
     assert code == 2 and message in err, err
+
+
+def test_two_snapshots_billed_the_same_day_stay_apart(tmp_path, capsys):
+    # 11-02: the logs' gpt-4o calls (0.01, records 1 and 2) against two snapshots billed the same day; which one
+    # served them the logs do not say, so neither snapshot takes them: three rows, nothing merged
+    bill = tmp_path / "two.csv"
+    bill.write_text("date,provider,model,amount,currency\n2026-11-02,openai,gpt-4o-2024-08-06,0.006,USD\n"
+                    "2026-11-02,openai,gpt-4o-2024-11-20,0.005,USD\n")
+    code, out, _ = run(tmp_path, capsys, "--format", "json", bills=(str(bill),))
+    assert code == 0
+    rows = {(r["day"], r["model"]): (r["records"], r["computed"], r["billed"], r["status"])
+            for r in json.loads(out)["bill_reconciliation"]["rows"]}
+    assert rows == {("2026-11-02", "gpt-4o"): (2, "0.01", "0", "logs only"),
+                    ("2026-11-02", "gpt-4o-2024-08-06"): (0, "0", "0.006", "bill only"),
+                    ("2026-11-02", "gpt-4o-2024-11-20"): (0, "0", "0.005", "bill only")}

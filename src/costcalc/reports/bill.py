@@ -16,9 +16,12 @@ Three kinds of export are read, each as the provider publishes it (the README sa
 
 A file may hold one page or a JSON array of pages; several files (pages) may be given.
 
-Alignment: bill lines and computed records meet on (UTC day, provider, model, project). Models are compared
-without a provider prefix and without a trailing snapshot date (``gpt-4o-2024-08-06`` and ``gpt-4o`` are one
-model), since a proxy logs the alias called and a bill the snapshot served. A provider's lines are compared per
+Alignment: bill lines and computed records meet on (UTC day, provider, model, project). Rows keep the bill's own
+model names, the provider's model ids (dated snapshots such as ``gpt-4o-2024-08-06``), so that two snapshots with
+different prices never merge. A record meets the bill line of its own model id (the cost-map entry or deployment
+model it was priced as, without a provider prefix, compared without case); a record logged under an alias
+(``gpt-4o``) meets the snapshot of that alias when the bill has exactly one for the day (a proxy logs the alias
+called, a bill the snapshot served), and stays on its own row when the bill has several. A provider's lines are compared per
 project only when its bill names projects (records name theirs in ``project_id``/``workspace_id``, at the top
 or in ``metadata``), and per model only when it names models. Only providers and days the bills cover are
 compared: a bill for OpenAI says nothing about Azure, nor about days outside its buckets.
@@ -81,12 +84,15 @@ class Bill:
         self.coverage.setdefault(provider, set()).add(day)
 
 
+def model_id(name: str) -> str:
+    """A bill's or a record's model as the provider names it: no provider prefix and, for OpenAI line items, no
+    ``, input``/``, output`` part (``gpt-4o-2024-08-06, input`` → ``gpt-4o-2024-08-06``)."""
+    return name.split(",", 1)[0].strip().rsplit("/", 1)[-1]
+
+
 def normal_model(name: str) -> str:
-    """A model name as bills and logs are compared: lower case, no provider prefix, no snapshot date, and for
-    OpenAI line items no ``, input``/``, output`` part."""
-    name = name.split(",", 1)[0].strip().lower()
-    name = name.rsplit("/", 1)[-1]
-    return _DATE_SUFFIX.sub("", name)
+    """The model a snapshot is of: lower case, no provider prefix, no snapshot date (``gpt-4o``)."""
+    return _DATE_SUFFIX.sub("", model_id(name).lower())
 
 
 def _day_of_epoch(value: Any, where: str) -> str:
@@ -366,11 +372,37 @@ def reconcile_bill(ledger: Ledger, bill: Bill, currency: str = "USD", rate: Any 
     # lines without a project (Anthropic's default workspace, null) meet the records that name none
     by_project = {p: any(b.project is not None for b in bill.lines if b.provider == p) for p in bill.coverage}
 
-    def key(day: str, provider: str, model: str, project: str | None) -> tuple[str, str, str, str]:
-        return (day, provider, normal_model(model) if by_model[provider] else ALL,
-                (project or NONE) if by_project[provider] else ALL)
+    def where(day: str, provider: str, project: str | None) -> tuple[str, str, str]:
+        return (day, provider, (project or NONE) if by_project[provider] else ALL)
 
     rows: dict[tuple[str, str, str, str], BillRow] = {}
+    # per (day, provider, project): the bill's model ids by lower-case id and by the model they are snapshots of
+    billed_ids: dict[tuple[str, str, str], dict[str, str]] = {}
+    snapshots: dict[tuple[str, str, str], dict[str, set[str]]] = {}
+    for b in bill.lines:
+        at = where(b.day, b.provider, b.project)
+        name = model_id(b.model) if by_model[b.provider] else ALL
+        if name != ALL:
+            billed_ids.setdefault(at, {})[name.lower()] = name
+            snapshots.setdefault(at, {}).setdefault(normal_model(name), set()).add(name)
+        k = (*at[:2], name, at[2])
+        row = rows.get(k)
+        if row is None:
+            row = rows[k] = BillRow(*k, computed=Decimal(0), billed=Decimal(0), records=0, bill_lines=0)
+        row.billed += b.amount
+        row.bill_lines += 1
+
+    def billed_as(at: tuple[str, str, str], model: str) -> str:
+        """The bill's id for a record's model: its own id, or the one snapshot billed of the alias it names."""
+        if not by_model[at[1]]:
+            return ALL
+        own = model_id(model)
+        found = billed_ids.get(at, {}).get(own.lower())
+        if found is not None:
+            return found
+        same = snapshots.get(at, {}).get(normal_model(own), set())
+        return next(iter(same)) if len(same) == 1 else own
+
     exact: dict[tuple[str, str, str, str], Fraction] = {}
     not_covered = 0
     for (day, provider, _rid, _rname, _team, model, project), cell in ledger.cells.items():
@@ -378,7 +410,8 @@ def reconcile_bill(ledger: Ledger, bill: Bill, currency: str = "USD", rate: Any 
         if day not in bill.coverage.get(p, ()):
             not_covered += cell.requests
             continue
-        k = key(day, p, model, project if project != NONE else None)
+        at = where(day, p, project if project != NONE else None)
+        k = (*at[:2], billed_as(at, model), at[2])
         row = rows.get(k)
         if row is None:
             row = rows[k] = BillRow(*k, computed=Decimal(0), billed=Decimal(0), records=0, bill_lines=0)
@@ -387,13 +420,6 @@ def reconcile_bill(ledger: Ledger, bill: Bill, currency: str = "USD", rate: Any 
         if rate is not None:
             amount *= Fraction(rate(day))
         exact[k] = exact.get(k, Fraction(0)) + amount
-    for b in bill.lines:
-        k = key(b.day, b.provider, b.model, b.project)
-        row = rows.get(k)
-        if row is None:
-            row = rows[k] = BillRow(*k, computed=Decimal(0), billed=Decimal(0), records=0, bill_lines=0)
-        row.billed += b.amount
-        row.bill_lines += 1
     for k, amount in exact.items():
         rows[k].computed = dollars(amount)
     ordered = sorted(rows.values(), key=lambda r: (r.day, r.provider, r.model, r.project))
