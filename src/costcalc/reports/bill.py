@@ -23,8 +23,9 @@ model it was priced as, without a provider prefix, compared without case); a rec
 (``gpt-4o``) meets the snapshot of that alias when the bill has exactly one for the day (a proxy logs the alias
 called, a bill the snapshot served), and stays on its own row when the bill has several. A provider's lines
 are compared per project only when its bill names projects (records name theirs in ``project_id``/
-``workspace_id``, at the top or in ``metadata``), and per model only when it names models. Only providers and days the bills cover are
-compared: a bill for OpenAI says nothing about Azure, nor about days outside its buckets.
+``workspace_id``, at the top or in ``metadata``), and per model only when it names models. Only providers and
+days the bills cover are compared: a bill for OpenAI says nothing about Azure, nor about days outside its
+buckets.
 
 The computed side is what the provider charges for the records: config prices after the discount
 (``cost_discount_config``), without the proxy's own margin (``cost_margin_config``), which is not on a
