@@ -345,6 +345,9 @@ def price(
                                              "cache_write_1h_cost, output_tokens, output_cost, discount, margin, "
                                              "total, share).", metavar="NAMES"),
     decimals: int | None = DecimalsOpt,
+    focus_version: str = typer.Option("1.2", "--focus-version", help="With --format focus: the FOCUS version, "
+                                      "1.2 or 1.3 (adds ServiceProviderName and HostProviderName).",
+                                      metavar="1.2|1.3"),
 ) -> None:
     """Price usage records and print a spend report."""
     from .engines.streaming import PricingEngine
@@ -379,6 +382,13 @@ def price(
     if reconcile and fmt is Format.csv and (reconcile_with or budget):
         raise typer.BadParameter("a CSV holds one table: --reconcile, --reconcile-with or --budget, not two",
                                  param_hint="--reconcile")
+    from .reports.focus import FOCUS_VERSIONS
+
+    if focus_version not in FOCUS_VERSIONS:
+        raise typer.BadParameter(f"{focus_version!r}: FOCUS {' or '.join(FOCUS_VERSIONS)}",
+                                 param_hint="--focus-version")
+    if focus_version != "1.2" and fmt is not Format.focus:
+        raise typer.BadParameter("--focus-version goes with --format focus", param_hint="--focus-version")
     if fmt is Format.focus and (explain or reconcile or reconcile_with):
         raise typer.BadParameter("--format focus writes the FOCUS dataset only: no --explain or --reconcile",
                                  param_hint="--format")
@@ -544,7 +554,7 @@ def price(
 
             assert ledger is not None
             write_focus(ledger, stack.enter_context(_open_out(output, binary=False)),
-                        *((fx.currency, fx.rate) if fx is not None else ()))
+                        *((fx.currency, fx.rate) if fx is not None else ("USD", None)), version=focus_version)
             undated = undated_records(ledger)
             if undated:
                 engine.warnings.setdefault(f"{undated:,} priced record(s) have no timestamp: no FOCUS charge "

@@ -1,4 +1,5 @@
-"""``--format focus``: the run as a FinOps FOCUS 1.2 cost and usage dataset (CSV), for finance tools.
+"""``--format focus``: the run as a FinOps FOCUS 1.2 cost and usage dataset (CSV), for finance tools, or FOCUS
+1.3 with ``--focus-version 1.3``.
 
 One row per UTC day × deployment × team (a deployment is a config ``model_list`` entry; a record priced straight
 from the cost map counts under its cost-map key). Every column FOCUS 1.2 marks Mandatory is present, with its
@@ -9,8 +10,13 @@ data type and allowed values, and so are the conditional columns this data can f
   and margin. ListCost: at the public cost map's prices (what the provider lists); a record whose model has no
   public price (a custom deployment) is listed at its contracted cost and counted in ``x_ListPriceMissing``.
 - ChargePeriodStart/End: the day; BillingPeriodStart/End: its calendar month (UTC, FOCUS' date/time format).
-- ProviderName = PublisherName = InvoiceIssuerName: the LiteLLM provider that served the call (openai, azure, …);
+- ProviderName = InvoiceIssuerName: the LiteLLM provider that served the call (openai, azure, bedrock, …);
   BillingAccountId: the same provider (costcalc does not know the account number on the invoice).
+  PublisherName: the company that made the model (Anthropic for Claude, also when served through Bedrock or
+  Vertex AI), from the model's name; the provider when the name says nothing.
+- InvoiceId: present and null: costcalc prices logs, and no row is on an issued or provisional invoice.
+- FOCUS 1.3 adds ServiceProviderName (who sells the service: the deployment's provider) and HostProviderName
+  (who runs it: the same provider, the cloud hosting the model) beside the 1.2 columns.
 - SubAccountId/Name: the team; ResourceId: the deployment (label as reports show it); ResourceName: the model
   name clients call.
 - ConsumedQuantity = PricingQuantity: tokens (prompt + completion), or seconds for per-second deployments,
@@ -36,6 +42,7 @@ from .aggregate import NONE
 from .ledger import SCALE, Cell, Ledger, decimal_text, dollars
 
 FOCUS_VERSION = "1.2"
+FOCUS_VERSIONS = ("1.2", "1.3")
 
 # FOCUS 1.2's Mandatory columns (specification/columns, feature level "Mandatory"), in the spec's order.
 MANDATORY = ("BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd",
@@ -43,11 +50,39 @@ MANDATORY = ("BilledCost", "BillingAccountId", "BillingAccountName", "BillingCur
              "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost",
              "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName")
 # Conditional and recommended columns this data fills.
-OPTIONAL = ("ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "PricingCategory", "PricingCurrency", "ResourceId",
-            "ResourceName", "ResourceType", "ServiceSubcategory", "SubAccountId", "SubAccountName", "Tags")
+OPTIONAL = ("ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "InvoiceId", "PricingCategory", "PricingCurrency",
+            "ResourceId", "ResourceName", "ResourceType", "ServiceSubcategory", "SubAccountId", "SubAccountName",
+            "Tags")
+# Columns FOCUS 1.3 adds that this data fills.
+ADDED_IN_1_3 = ("HostProviderName", "ServiceProviderName")
 CUSTOM = ("x_Requests", "x_PromptTokens", "x_CompletionTokens", "x_CacheReadTokens", "x_CacheWriteTokens",
           "x_Models", "x_ListPriceMissing", "x_FxRate", "x_PricedWith")
-COLUMNS = MANDATORY + OPTIONAL + CUSTOM
+
+
+def columns(version: str = FOCUS_VERSION) -> tuple[str, ...]:
+    """The columns of a FOCUS ``version`` export."""
+    return MANDATORY + OPTIONAL + (ADDED_IN_1_3 if version == "1.3" else ()) + CUSTOM
+
+
+# Model name prefixes (after any provider prefix) and the company that publishes those models.
+_PUBLISHERS = (("claude", "Anthropic"), ("gpt", "OpenAI"), ("o1", "OpenAI"), ("o3", "OpenAI"), ("o4", "OpenAI"),
+               ("chatgpt", "OpenAI"), ("text-embedding", "OpenAI"), ("dall-e", "OpenAI"), ("whisper", "OpenAI"),
+               ("tts", "OpenAI"), ("gemini", "Google"), ("gemma", "Google"), ("llama", "Meta"),
+               ("meta.llama", "Meta"), ("mistral", "Mistral AI"), ("mixtral", "Mistral AI"),
+               ("codestral", "Mistral AI"), ("command", "Cohere"), ("cohere.", "Cohere"), ("titan", "Amazon"),
+               ("amazon.", "Amazon"), ("nova", "Amazon"), ("qwen", "Alibaba"), ("deepseek", "DeepSeek"),
+               ("grok", "xAI"), ("anthropic.", "Anthropic"))
+
+
+def publisher(models: set[str], provider: str) -> str:
+    """Who made the models of a row (``claude-sonnet-4-5`` through Bedrock: Anthropic); the provider when the
+    names do not say, or when the row's models come from several publishers."""
+    found = set()
+    for model in models:
+        name = model.rsplit("/", 1)[-1].lower()
+        name = name.split(".", 1)[1] if name.startswith(("us.", "eu.", "apac.", "global.")) else name
+        found.add(next((who for prefix, who in _PUBLISHERS if name.startswith(prefix)), provider))
+    return found.pop() if len(found) == 1 else provider
 
 # Rate of one day (YYYY-MM-DD) in the billing currency: the currency conversion, or None for dollars.
 DayRate = Callable[[str], Decimal]
@@ -70,7 +105,8 @@ def _month(d: date) -> tuple[date, date]:
     return start, end
 
 
-def focus_rows(ledger: Ledger, currency: str = "USD", rate: DayRate | None = None) -> list[dict[str, str]]:
+def focus_rows(ledger: Ledger, currency: str = "USD", rate: DayRate | None = None,
+               version: str = FOCUS_VERSION) -> list[dict[str, str]]:
     """The FOCUS rows of a ledger, ordered by day, provider, deployment and team. Records without a timestamp
     have no charge period: they are left out (the caller reports how many, ``undated``)."""
     groups: dict[tuple[str, ...], Cell] = {}
@@ -122,12 +158,13 @@ def focus_rows(ledger: Ledger, currency: str = "USD", rate: DayRate | None = Non
             "PricingQuantity": quantity,
             "PricingUnit": unit,
             "ProviderName": provider,
-            "PublisherName": provider,
+            "PublisherName": publisher(models[k], provider),
             "ServiceCategory": "AI and Machine Learning",
             "ServiceName": f"{provider} LLM API",
             "ChargeFrequency": "Usage-Based",
             "ConsumedQuantity": quantity,
             "ConsumedUnit": unit,
+            "InvoiceId": "",
             "ResourceId": resource_id,
             "ResourceName": resource_name,
             "ResourceType": "LLM deployment",
@@ -146,6 +183,7 @@ def focus_rows(ledger: Ledger, currency: str = "USD", rate: DayRate | None = Non
             "x_ListPriceMissing": str(cell.list_missing),
             "x_FxRate": decimal_text(fx) if fx is not None else "",
             "x_PricedWith": " ".join(sorted(cell.configs)),
+            **({"ServiceProviderName": provider, "HostProviderName": provider} if version == "1.3" else {}),
         })
     return rows
 
@@ -154,10 +192,11 @@ def undated_records(ledger: Ledger) -> int:
     return sum(c.requests for k, c in ledger.cells.items() if k[0].startswith("("))
 
 
-def write_focus(ledger: Ledger, out: IO[str], currency: str = "USD", rate: DayRate | None = None) -> int:
-    """Write the FOCUS CSV; returns the number of rows."""
-    rows = focus_rows(ledger, currency, rate)
-    w = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+def write_focus(ledger: Ledger, out: IO[str], currency: str = "USD", rate: DayRate | None = None,
+                version: str = FOCUS_VERSION) -> int:
+    """Write the FOCUS CSV of ``version`` (1.2 or 1.3); returns the number of rows."""
+    rows = focus_rows(ledger, currency, rate, version)
+    w = csv.DictWriter(out, fieldnames=columns(version), lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     return len(rows)
