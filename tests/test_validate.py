@@ -257,3 +257,19 @@ def test_settings_errors(tmp_path):
     assert ("error", "settings", None, "litellm_settings.cost_discount_config.anthropic") in findings(tmp_path, bad)
     good = CLEAN + "litellm_settings:\n  cost_discount_config:\n    anthropic: 0.1\n"
     assert "settings" not in rules(tmp_path, good)
+
+
+def test_every_settings_error_is_reported_in_one_run(tmp_path, capsys):
+    # a discount above 1, a margin written as "3%", a bad margin field, and a bad deployment price: all four
+    text = config(one("a", "input_cost_per_token: -1"),
+                  extra="litellm_settings:\n  cost_discount_config: {openai: 1.5, anthropic: 0.1}\n"
+                        "  cost_margin_config: {openai: '3%', azure: {percent: 0.1}, global: 0.02}\n")
+    found = findings(tmp_path, text)
+    errors = {(rule, key) for level, rule, _, key in found if level == "error"}
+    assert errors == {("invalid-price", "litellm_params.input_cost_per_token"),
+                      ("settings", "litellm_settings.cost_discount_config.openai"),
+                      ("settings", "litellm_settings.cost_margin_config.openai"),
+                      ("settings", "litellm_settings.cost_margin_config.azure")}
+    assert main(["validate", "--config", str(write_config(tmp_path, text))]) == 1
+    out = capsys.readouterr().out
+    assert "cost_margin_config.openai" in out and "cost_discount_config.openai" in out

@@ -418,32 +418,52 @@ def _host(value: Any) -> str | None:
     return host.lower() if host else None
 
 
-def parse_adjustments(settings: dict[str, Any], where: str) -> tuple[dict[str, float], dict[str, Any]]:
+def parse_adjustments(settings: dict[str, Any], where: str,
+                      problems: list[ConfigError] | None = None) -> tuple[dict[str, float], dict[str, Any]]:
+    """``cost_discount_config`` and ``cost_margin_config``. The first error is raised, unless ``problems`` is
+    given: then every error is added to it and the entries that parse are returned (``validate`` reports them
+    all in one run)."""
+
+    def problem(exc: ConfigError) -> None:
+        if problems is None:
+            raise exc
+        problems.append(exc)
+
     discount = settings.get("cost_discount_config") or {}
     margin = settings.get("cost_margin_config") or {}
     if not isinstance(discount, dict):
-        raise ConfigError(where, "must be a mapping of provider to fraction",
-                          key="litellm_settings.cost_discount_config")
+        problem(ConfigError(where, "must be a mapping of provider to fraction",
+                            key="litellm_settings.cost_discount_config"))
+        discount = {}
     if not isinstance(margin, dict):
-        raise ConfigError(where, "must be a mapping of provider to margin", key="litellm_settings.cost_margin_config")
+        problem(ConfigError(where, "must be a mapping of provider to margin",
+                            key="litellm_settings.cost_margin_config"))
+        margin = {}
     discounts = {}
     for name, value in discount.items():
         key = f"litellm_settings.cost_discount_config.{name}"
-        number = parse_price(value, where=where, deployment=None, key=key)
-        if number > 1:
-            raise ConfigError(where, f"a discount is a fraction from 0 to 1, got {number:g}", key=key)
+        try:
+            number = parse_price(value, where=where, deployment=None, key=key)
+            if number > 1:
+                raise ConfigError(where, f"a discount is a fraction from 0 to 1, got {number:g}", key=key)
+        except ConfigError as exc:
+            problem(exc)
+            continue
         discounts[str(name)] = number
     margins: dict[str, Any] = {}
     for name, value in margin.items():
         key = f"litellm_settings.cost_margin_config.{name}"
-        if isinstance(value, dict):
-            unknown = set(value) - {"percentage", "fixed_amount"}
-            if unknown:
-                raise ConfigError(where, f"unknown margin field {sorted(unknown)[0]!r}", key=key)
-            margins[str(name)] = {k: parse_price(v, where=where, deployment=None, key=f"{key}.{k}")
-                                  for k, v in value.items()}
-        else:
-            margins[str(name)] = parse_price(value, where=where, deployment=None, key=key)
+        try:
+            if isinstance(value, dict):
+                unknown = set(value) - {"percentage", "fixed_amount"}
+                if unknown:
+                    raise ConfigError(where, f"unknown margin field {sorted(unknown)[0]!r}", key=key)
+                margins[str(name)] = {k: parse_price(v, where=where, deployment=None, key=f"{key}.{k}")
+                                      for k, v in value.items()}
+            else:
+                margins[str(name)] = parse_price(value, where=where, deployment=None, key=key)
+        except ConfigError as exc:
+            problem(exc)
     return discounts, margins
 
 

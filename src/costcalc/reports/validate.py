@@ -561,12 +561,11 @@ def validate_config(path: str, cost_map: CostMap) -> list[Finding]:
             elif isinstance(entry, dict) and isinstance(entry.get("model_name"), str):
                 labels[i] = f"{entry['model_name']} (#{i + 1})"
         EnvReferenceScan(path, findings).env_typos(raw, labels)
-        try:
-            adjustments = parse_adjustments(raw.settings, path)  # discount and margin, as load_config reads them
-        except ConfigError as exc:
+        problems: list[ConfigError] = []  # every settings error, not just the first load_config would stop at
+        adjustments = parse_adjustments(raw.settings, path, problems)  # discount and margin, as load_config reads
+        for exc in problems:
             prefix = f"{exc.path}: " + (f"{exc.key}: " if exc.key else "")
             findings.add("error", "settings", str(exc).removeprefix(prefix), key=exc.key)
-            adjustments = ({}, {})
         behaviour = ProxyBehaviourCheck(cost_map, path, findings, written.tainted, adjustments)
         behaviour.deployments(parsed)
         behaviour.aliases(raw.router, parsed)
