@@ -191,3 +191,43 @@ def test_diff_and_what_if_spend_tables_fit(tmp_path, capsys, monkeypatch, width)
     lines_fit(out[out.index("spend under"):out.index("current: ")], width)
     total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
     assert [c for c in total.split() if "$" in c][:3] == ["$20.00", "$30.00", "+$10.00"]
+
+
+NESTED = [("agents", "gpt-4o", 2_000_000), ("agents", "claude", 1_000_000), ("search", "gpt-4o", 500_000)]
+
+
+def nested_world(tmp_path: Path) -> tuple[str, str]:
+    """agents: gpt-4o $2.00 + claude $1.00 (both $1/M here) = $3.00; search: gpt-4o $0.50 alone (no subtotal)."""
+    cm = tmp_path / "map.json"
+    cm.write_text(json.dumps({**COST_MAP, "claude": {**COST_MAP["gpt-4o"], "litellm_provider": "anthropic"}}))
+    usage = tmp_path / "nested.jsonl"
+    usage.write_text("".join(json.dumps({"timestamp": "2026-11-02T10:00:00Z", "model": m, "prompt_tokens": n,
+                                         "completion_tokens": 0, "team": t}) + "\n" for t, m, n in NESTED))
+    return str(usage), str(cm)
+
+
+def test_nested_groups_have_a_subtotal_per_outer_group_in_every_format(tmp_path, capsys):
+    usage, cm = nested_world(tmp_path)
+    args = ["price", usage, "--cost-map", str(cm), "-g", "team", "-g", "model"]
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    lines = [line.split() for line in out.splitlines()]
+    i = lines.index(next(x for x in lines if x[:1] == ["subtotal"]))
+    assert lines[i - 2][:2] == ["agents", "gpt-4o"] and lines[i - 1][0] == "claude"  # after the team's rows
+    assert lines[i][:2] == ["subtotal", "2"] and "$3.00" in lines[i]
+    assert sum(1 for x in lines if x[:1] == ["subtotal"]) == 1  # search has one row: no subtotal
+    code, out, _ = run(capsys, *args, "-f", "markdown")
+    assert "|  | _subtotal_ | _2_ |" in out and "_$3.00_" in out
+    code, out, _ = run(capsys, *args, "-f", "csv")
+    rows = [r.split(",") for r in out.splitlines()]
+    assert rows[0][-1] == "level"
+    assert [(r[0], r[1], r[-1]) for r in rows[1:]] == [("agents", "gpt-4o", "2"), ("agents", "claude", "2"),
+                                                      ("agents", "", "1"), ("search", "gpt-4o", "2"),
+                                                      ("TOTAL", "", "0")]
+    assert rows[3][rows[0].index("total_cost")] == "3"
+    code, out, _ = run(capsys, *args, "-f", "json")
+    [agents] = json.loads(out)["subtotals"]
+    assert agents["key"] == {"team": "agents"} and agents["level"] == 1 and agents["requests"] == 2
+    assert agents["cost"]["total"] == 3 and agents["share"] == pytest.approx(3 / 3.5)
+    code, out, _ = run(capsys, "price", usage, "--cost-map", str(cm), "-g", "team", "-f", "json")
+    assert "subtotals" not in json.loads(out)  # one level of groups: nothing to subtotal

@@ -126,7 +126,13 @@ def _table(report: Report) -> tuple[str, Any]:
     rows = []
     prev: tuple[str, ...] | None = None
     budget = max(16, _LABEL_CHARS // len(report.group_by))  # long names keep both ends (they differ at the end)
-    for r, numbers in zip(fig.rows, cells_by_row):
+    for r, numbers in zip(fig.lines(), cells_by_row):
+        if r.subtotal:
+            name = escape(" / ".join(printable(p) for p in r.key))
+            rows.append(f'<tr class="subtotal"><th scope="row" class="k" title="{name}">{name} subtotal</th>'
+                        + "".join(f'<td class="n">{escape(c)}</td>' for c in numbers[:-1])
+                        + f'<td class="n tot">{escape(numbers[-1])}</td></tr>')
+            continue
         parts = []
         for depth, part in enumerate(r.key):
             same = prev is not None and prev[: depth + 1] == r.key[: depth + 1] and depth < len(r.key) - 1
@@ -190,6 +196,7 @@ thead th { background: #f4f4f4; }
 .tot { position: sticky; right: 0; z-index: 1; border-left: 1px solid #ddd; font-weight: 600; }
 thead .k, thead .tot { background: #f4f4f4; z-index: 2; }
 tr.total th, tr.total td { font-weight: 700; border-top: 2px solid #888; }
+tr.subtotal th, tr.subtotal td { font-style: italic; color: #444; }
 .parent { color: #999; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }

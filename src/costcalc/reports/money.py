@@ -186,6 +186,7 @@ class Row:
     amounts: list[int]
     share: int | None
     previous: int | None = None
+    subtotal: bool = False  # the sum of an outer group's rows (its key is the outer keys only)
 
 
 @dataclass
@@ -201,6 +202,23 @@ class Figures:
     overlap: bool
     compared: bool = False
     rounding: list[int] | None = None  # per cost part: shown total - sum of shown rows (units of 10**-decimals)
+    subtotals: list[Row] | None = None  # nested groups: one per outer group of two rows or more
+
+    def lines(self) -> list[Row]:
+        """The rows in display order, each outer group's subtotal after its last row (nested groups)."""
+        if not self.subtotals:
+            return self.rows
+        after: dict[int, list[Row]] = {}
+        depth = max(len(r.key) for r in self.rows)
+        for s in self.subtotals:
+            last = max(i for i, r in enumerate(self.rows) if r.key[: len(s.key)] == s.key)
+            after.setdefault(last, []).append(s)
+        out = []
+        for i, r in enumerate(self.rows):
+            out.append(r)
+            # the innermost outer group closes first: (team, model) subtotal before the team's
+            out.extend(sorted(after.get(i, []), key=lambda s: depth - len(s.key)))
+        return out
 
 
 def figures(report: Report, decimals: int = DECIMALS, share_decimals: int = 6) -> Figures:
@@ -232,4 +250,29 @@ def figures(report: Report, decimals: int = DECIMALS, share_decimals: int = 6) -
     if not overlap and ordered:
         missing = [shown_total - sum(col) for col, shown_total in zip(columns, total_row)]
         rounding = missing if any(missing) else None
-    return Figures(decimals, rows, total, share_decimals, overlap, prev is not None, rounding)
+    subtotals = _subtotals(ordered, grand, decimals, share_decimals, prev) if len(report.group_by) > 1 else None
+    return Figures(decimals, rows, total, share_decimals, overlap, prev is not None, rounding, subtotals)
+
+
+def _subtotals(ordered: list[tuple[tuple[str, ...], Totals]], grand: int, decimals: int, share_decimals: int,
+               prev: Report | None) -> list[Row]:
+    """One row per outer group (every prefix of the keys) holding two rows or more: its exact sums, rounded on
+    their own like every amount."""
+    sums: dict[tuple[str, ...], Totals] = {}
+    counts: dict[tuple[str, ...], int] = {}
+    for key, t in ordered:
+        for depth in range(1, len(key)):
+            prefix = key[:depth]
+            sums.setdefault(prefix, Totals()).merge(t)
+            counts[prefix] = counts.get(prefix, 0) + 1
+    out = []
+    for prefix, t in sums.items():
+        if counts[prefix] < 2:
+            continue
+        share = round_units(t.costs[TOTAL] * 10**share_decimals, grand, 0) if grand > 0 else None
+        before = None
+        if prev is not None:
+            earlier = [p.costs[TOTAL] for k, p in prev.groups.items() if k[: len(prefix)] == prefix]
+            before = round_units(sum(earlier), _DEN, decimals) if earlier else None
+        out.append(Row(prefix, t, [round_units(v, _DEN, decimals) for v in t.costs], share, before, subtotal=True))
+    return out

@@ -103,6 +103,8 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         "group_by": list(report.group_by),
         "totals": totals_dict(report.totals, fig.total.amounts),
         "groups": groups,
+        **({"subtotals": [_subtotal_dict(report, s, fig) for s in fig.subtotals or ()]}
+           if len(report.group_by) > 1 else {}),
         "groups_overlap": report.multi_key,
         "top": report.top,
         "sort": report.sort,
@@ -117,6 +119,14 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
                          "until": when_iso(report, report.previous.until),
                          "totals": _previous_dict(report, None)}} if report.previous is not None else {}),
     }
+
+
+def _subtotal_dict(report: Report, s: Row, fig: Figures) -> dict[str, Any]:
+    """An outer group's subtotal for JSON: its keys, its level (how many keys), and the exact sums of its rows."""
+    row = {"key": dict(zip(report.group_by, s.key)), "level": len(s.key)}
+    row.update(totals_dict(s.totals, s.amounts))
+    row["share"] = None if s.share is None else _amount(s.share, fig.share_decimals)
+    return row
 
 
 NO_CONFIG_NOTE = "no --config: priced from the public cost map only (the proxy's own prices, discounts and " \
@@ -444,8 +454,12 @@ _MIN_LABEL = 6
 _GAP = 3  # between two columns: rich's padding either side of the (blank) divider
 
 
+SUBTOTAL_LABEL = "subtotal"
+
+
 def _cells(report: Report, fig: Figures, columns: list[Column]) -> tuple[list[list[str]], list[str]]:
-    rows = [[c.cell(r, fig) for c in columns] for r in fig.rows]
+    """The cells of ``fig.lines()`` (rows and subtotals) and of the total row."""
+    rows = [[c.cell(r, fig) for c in columns] for r in fig.lines()]
     total = [c.cell(fig.total, fig) for c in columns]
     return rows, total
 
@@ -456,6 +470,10 @@ def layout(report: Report, fig: Figures, width: int | None, wide: bool = False,
     exactly those. The label columns are never dropped: they get what the numbers leave, at least 6 each."""
     labels = [[printable(r.key[i]) for r in fig.rows] for i in range(len(report.group_by))]
     needed = [max([len(report.group_by[i]), len("total"), *map(len, labels[i])]) for i in range(len(labels))]
+    if fig.subtotals:
+        needed = [max(n, len(SUBTOTAL_LABEL)) if i else n for i, n in enumerate(needed)]
+    if fig.rounding is not None:
+        needed[0] = max(needed[0], len(ROUNDING_LABEL))
     if columns is not None:
         candidates = [[COLUMNS[n] for n in columns]]
     elif wide:
@@ -486,23 +504,30 @@ def layout(report: Report, fig: Figures, width: int | None, wide: bool = False,
 def write_csv(report: Report, out: IO[str]) -> None:
     """One row per group and a TOTAL row: token counts per part, exact costs per part, share of the total."""
     fig = figures(report)
+    nested = len(report.group_by) > 1  # nested groups: subtotal rows, told apart by a level column
     w = csv.writer(out, lineterminator="\n")
     w.writerow([*report.group_by, "requests", *(f"{p}_tokens" for p in TOKEN_PARTS),
-                *(f"{p}_cost" for p in COST_PARTS), "share", *(["previous_total_cost"] if fig.compared else [])])
-    for r in fig.rows:
+                *(f"{p}_cost" for p in COST_PARTS), "share", *(["previous_total_cost"] if fig.compared else []),
+                *(["level"] if nested else [])])
+    for r in fig.lines():
         t = r.totals
-        w.writerow([*r.key, t.requests, *t.tokens, *(decimal_text(v, DECIMALS) for v in r.amounts),
+        key = [*r.key, *[""] * (len(report.group_by) - len(r.key))]
+        w.writerow([*key, t.requests, *t.tokens, *(decimal_text(v, DECIMALS) for v in r.amounts),
                     "" if r.share is None else decimal_text(r.share, fig.share_decimals),
-                    *([] if not fig.compared else [_prev_csv(report, r.key)])])
+                    *([] if not fig.compared else [_prev_csv(report, r.key)]),
+                    *([len(r.key)] if nested else [])])
     t = report.totals
     w.writerow(["TOTAL", *[""] * (len(report.group_by) - 1), t.requests, *t.tokens,
                 *(decimal_text(v, DECIMALS) for v in fig.total.amounts), "1" if t.costs[TOTAL] > 0 else "",
-                *([] if not fig.compared else [_prev_csv(report, None)])])
+                *([] if not fig.compared else [_prev_csv(report, None)]), *([0] if nested else [])])
 
 
 def _prev_csv(report: Report, key: tuple[str, ...] | None) -> str:
     prev = report.previous
     assert prev is not None
+    if key is not None and len(key) < len(report.group_by):  # a subtotal: its groups in the previous period
+        earlier = [p.costs[TOTAL] for k, p in prev.groups.items() if k[: len(key)] == key]
+        return exact_text(sum(earlier)) if earlier else ""
     before = prev.totals if key is None else prev.groups.get(key)
     return "" if before is None else exact_text(before.costs[TOTAL])
 
@@ -537,8 +562,13 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
 
 
-def _key_cells(report: Report, key: tuple[str, ...], previous: tuple[str, ...] | None) -> list[str]:
-    """Nested keys print once: a repeated parent prints as blank."""
+def _key_cells(report: Report, key: tuple[str, ...], previous: tuple[str, ...] | None,
+               subtotal: bool = False) -> list[str]:
+    """Nested keys print once: a repeated parent prints as blank. A subtotal row says so under its outer group:
+    ``["", "subtotal"]`` for a team's subtotal of -g team -g model."""
+    if subtotal:
+        depth = len(key)
+        return [""] * depth + [SUBTOTAL_LABEL] + [""] * (len(report.group_by) - depth - 1)
     cells = []
     for depth, part in enumerate(key):
         same = previous is not None and previous[: depth + 1] == key[: depth + 1] and depth < len(key) - 1
@@ -558,7 +588,11 @@ def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = (), c
     out.write("|" + "|".join("---" if i < len(report.group_by) else "---:" for i in range(len(headers))) + "|\n")
     rows, total = _cells(report, fig, cols)
     prev = None
-    for r, cells in zip(fig.rows, rows):
+    for r, cells in zip(fig.lines(), rows):
+        if r.subtotal:
+            labels = [f"_{c}_" if c else "" for c in _key_cells(report, r.key, prev, subtotal=True)]
+            out.write("| " + " | ".join(labels + [f"_{c}_" for c in cells]) + " |\n")
+            continue
         key = r.key
         out.write("| " + " | ".join([_md(c) for c in _key_cells(report, key, prev)] + cells) + " |\n")
         prev = key
@@ -609,7 +643,12 @@ def write_table(report: Report, console: Any, warnings: Iterable[str] = (), titl
         table.add_column(c.header, justify="right", no_wrap=True)
     rows, total = _cells(report, fig, lay.columns)
     prev = None
-    for r, cells in zip(fig.rows, rows):
+    for r, cells in zip(fig.lines(), rows):
+        if r.subtotal:
+            labels = [Text(elide(c, w)) for c, w in zip(_key_cells(report, r.key, prev, subtotal=True),
+                                                       lay.label_widths)]
+            table.add_row(*labels, *cells, style="italic")
+            continue
         key = r.key
         labels = [Text(elide(c, w)) for c, w in zip(_key_cells(report, key, prev), lay.label_widths)]
         table.add_row(*labels, *cells)
