@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from ..engines.duckdb_engine import KeySpec, SumRow, Unsupported
+from ..engines.contract import KeySpec, SumRow, Unsupported
 from ..engines.streaming import NotPriced, Outcome, Priced
 from ..pricing.exact import AMOUNT_PLACES, Band, Spend
 from ..pricing.formulas import Measured, Pricer
