@@ -15,8 +15,9 @@ import time
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.version import __version__
+
+from .runner import main
 
 RUN = [sys.executable, "-c", "import sys; from costcalc.cli import main; sys.exit(main())"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from ..errors import CostcalcError
+from ..errors import CostcalcError, FieldError
 from ..version import __version__
 
 
@@ -93,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every error into one line and an exit code."""
     try:
         result = app(args=argv, prog_name="costcalc", standalone_mode=False)
+    except FieldError as exc:  # the library names request fields: say the flags
+        from .options import flag
+
+        sys.stderr.write(f"costcalc: error: {exc.worded(flag)}\n")
+        return exc.exit_code
     except CostcalcError as exc:
         sys.stderr.write(f"costcalc: error: {exc}\n")
         return exc.exit_code

@@ -93,19 +93,20 @@ SECTION_OF = {"--reconcile": "reconcile", "--reconcile-with": "bill", "--budget"
 def check_format(fmt: str, given: dict[str, bool], explain: bool, per_record: bool) -> None:
     """The rules between ``--format`` and the options given (``given``: option -> given?), one message each."""
     if per_record and FORMATS[fmt].per_record is None:
-        raise typer.BadParameter(f"goes with --format {_or(f.name for f in FORMATS.values() if f.per_record)}",
-                                 param_hint="--per-record")
+        csv_like = _or(f.name for f in FORMATS.values() if f.per_record)
+        raise typer.BadParameter(f"--per-record goes with --format {csv_like}", param_hint="--per-record")
     if given.get("--line") and not explain:
         raise typer.BadParameter("--line goes with --explain", param_hint="--line")
-    if explain and "ledger" in FORMATS[fmt].needs:
-        raise typer.BadParameter(f"--format {fmt} writes its dataset only: no --explain", param_hint="--format")
+    if explain and FORMATS[fmt].explains is None:
+        raise typer.BadParameter(f"--format {fmt} writes the {fmt.upper()} dataset only: no --explain",
+                                 param_hint="--format")
     records = explain or per_record or FORMATS[fmt].write is None
     for option, section in SECTION_OF.items():
         if given.get(option) and (records or fmt not in showing(section)):
             why = "per-record formats stay in USD: " if records and option == "--currency" else ""
             raise typer.BadParameter(f"{why}{option} goes with --format {_or(showing(section))}", param_hint=option)
-    if fmt == "csv" and given.get("--budget") and given.get("--reconcile-with"):
-        raise typer.BadParameter("a CSV holds one table: --budget or --reconcile-with, not both",
+    if FORMATS[fmt].one_table and given.get("--budget") and given.get("--reconcile-with"):
+        raise typer.BadParameter(f"a {fmt.upper()} holds one table: --budget or --reconcile-with, not both",
                                  param_hint="--budget")
     if given.get("--fail-over-budget") and not given.get("--budget"):
         raise typer.BadParameter("--fail-over-budget needs at least one --budget", param_hint="--fail-over-budget")

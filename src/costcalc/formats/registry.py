@@ -50,6 +50,8 @@ class Format:
     shows: frozenset[str] = frozenset()  # report sections it shows (SECTIONS)
     needs: frozenset[str] = frozenset()  # request fields it turns on
     screen: bool = False  # written for a person: the notes and the accounting are in it (else on stderr)
+    one_table: bool = False  # holds one table: one audit section at most
+    explains: str | None = "text"  # --explain in this format: "text", "json" (one array), "jsonl"; None: no
 
 
 _EVERY_COMMAND = frozenset({"price", "diff", "diff --against", "lookup", "models", "map info", "map update",
@@ -58,13 +60,14 @@ _ALL = frozenset(SECTIONS)
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("table", _EVERY_COMMAND, table.write, shows=_ALL, screen=True),
-    Format("json", _EVERY_COMMAND, json.write, shows=_ALL),
-    Format("jsonl", frozenset({"price"}), records=jsonl.records),
-    Format("csv", frozenset({"price", "diff"}), csv.write, per_record=csv.records,
+    Format("json", _EVERY_COMMAND, json.write, shows=_ALL, explains="json"),
+    Format("jsonl", frozenset({"price"}), records=jsonl.records, explains="jsonl"),
+    Format("csv", frozenset({"price", "diff"}), csv.write, per_record=csv.records, one_table=True,
            shows=frozenset({"bill", "budgets", "currency", "compare"})),
     Format("markdown", frozenset({"price", "diff"}), markdown.write, shows=_ALL, screen=True),
     Format("html", frozenset({"price"}), html.write, shows=_ALL, needs=frozenset({"timeline"})),
-    Format("focus", frozenset({"price"}), focus.write, shows=frozenset({"currency"}), needs=frozenset({"ledger"})),
+    Format("focus", frozenset({"price"}), focus.write, shows=frozenset({"currency"}), needs=frozenset({"ledger"}),
+           explains=None),
 )}
 
 # --explain: each record's explanation, in the format's own kind of text

@@ -319,13 +319,14 @@ class Where:
 
     @classmethod
     def parse(cls, text: str) -> Where:
-        from ..errors import UsageError
+        from ..errors import FieldError
 
         key, op, pattern = text.partition("=")
         negated = key.endswith("!")
         key = key[:-1].strip() if negated else key.strip()
         if not op or not key or not all(part.strip() for part in key.split(".")):
-            raise UsageError(f"--where {text!r}: not KEY=VALUE or KEY!=VALUE (KEY a group key or field path)")
+            raise FieldError("where", f" {text!r}: not KEY=VALUE or KEY!=VALUE (KEY a group key or field path)",
+                             about_value=True)
         return cls(text, key, pattern, negated)
 
 

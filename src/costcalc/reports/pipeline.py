@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from ..engines.choose import choose_engine
@@ -83,7 +83,7 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         progress: Progress | None = None) -> PriceResult:
     """Run a checked request. ``records``: where per-record output goes (``request.records`` set);
     ``rejects``: where rejected lines go, verbatim; ``progress``: a progress display over the run's items."""
-    if (records is None) != (request.records is None):
+    if (records is not None) != request.records:
         raise FieldError("records", "per-record output needs somewhere to go, and only then")
     from ..rates.costmap import load_cost_map
 
@@ -138,17 +138,26 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         return result
     if writer is None:
         _check_group_keys(report)
-        if request.compare is not None and request.since is not None and request.until is not None:
-            length = request.until - request.since
-            before = PriceRun(engine, lambda: make_builder(request.since - length, request.since), None)
-            report.previous = before.execute(_paths(request), None, None, jobs)
     _sections(result, fx, bill, budget_lines, map_note)
     result.warnings = sorted(engine.warnings)
+    if request.compare is not None:
+        previous = run(previous_request(request), progress=None)
+        result.report.previous = previous.report
+        result.warnings = sorted({*result.warnings, *previous.warnings})
     if request.reconcile:
         from .reconcile import reconcile as find_gaps
 
         result.gaps = find_gaps(result.report, request.tolerance)
     return result
+
+
+def previous_request(request: PriceRequest) -> PriceRequest:
+    """The request of the period a comparison is made against: the same run (configs, filters, currency) over
+    the period of the same length just before."""
+    assert request.since is not None and request.until is not None
+    length = request.until - request.since
+    return replace(request, since=request.since - length, until=request.since, compare=None, budgets=(), bills=(),
+                   reconcile=False, keep_rejects=False)
 
 
 def _pricing_engine(request: PriceRequest, cm: CostMap) -> tuple[Any, Any]:

@@ -23,8 +23,6 @@ from ..reading.records import BadField, parse_time
 
 COMPARISONS = ("previous",)
 SORTS = ("cost", "requests", "tokens", "name")
-# per-record output: every record written as it is priced, beside the totals
-RECORD_OUTPUTS = ("jsonl", "csv", "explain", "explain-json", "explain-jsonl")
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class PriceRequest:
     # what the report carries beside its groups (formats declare which they need, formats/registry.py)
     timeline: bool = False  # per-day sums of every group
     ledger: bool = False  # per-day sums per provider, model and config (the FOCUS dataset)
-    records: str | None = None  # one of RECORD_OUTPUTS: every record is written as it is priced
+    records: bool = False  # every record is written out as it is priced (reports.pipeline.RecordOutput)
     keep_rejects: bool = False  # rejected lines are written out verbatim
     # given as text, kept to word messages and headers as they were given
     given: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -139,7 +137,7 @@ class PriceRequest:
     @property
     def aggregate(self) -> bool:
         """The totals alone are asked for (no record written out): what the in-SQL engines can price."""
-        return self.records is None and not self.ledger_needed
+        return not self.records and not self.ledger_needed
 
     @property
     def day_rates(self) -> bool:
@@ -150,7 +148,7 @@ class PriceRequest:
         """Per-day sums beside the report: for FOCUS, a bill, per-day rates, budgets, and which dated config
         priced how many records."""
         return (self.ledger or bool(self.bills) or self.day_rates or bool(self.budgets)
-                or (bool(self.dated_configs) and self.records is None))
+                or (bool(self.dated_configs) and not self.records))
 
 
 @dataclass(frozen=True)
@@ -178,24 +176,20 @@ RULES: tuple[Rule, ...] = (
          "needs a window: {since}, {month} or {last}"),
     Rule("compare", lambda r: r.compare is not None and "-" in r.usage,
          "reads the input twice: give files, not stdin"),
-    Rule("compare", lambda r: r.compare is not None and r.records is not None,
-         "goes with an aggregate report (table, json, csv, markdown, html)"),
+    Rule("compare", lambda r: r.compare is not None and r.records,
+         "goes with a report of totals, not per-record output"),
     Rule("sort", lambda r: r.sort is not None and r.sort not in SORTS, lambda r: f"{r.sort!r}: one of "
          + ", ".join(SORTS)),
-    Rule("records", lambda r: r.records is not None and r.records not in RECORD_OUTPUTS,
-         lambda r: f"{r.records!r}: one of " + ", ".join(RECORD_OUTPUTS)),
     Rule("tolerance", lambda r: not math.isfinite(r.tolerance), "must be a finite number"),
     Rule("map_as_of", lambda r: r.map_as_of is not None and r.cost_map is not None,
          "{cost_map} names the map already"),
     Rule("currency", lambda r: r.currency is None and (r.fx_rate is not None or r.fx_rates is not None),
          "give the currency the rates convert to"),
     Rule("fx_rate", lambda r: r.fx_rate is not None and r.fx_rates is not None, "one of {fx_rate} or {fx_rates}"),
-    Rule("currency", lambda r: r.currency is not None and r.records is not None,
-         "per-record formats stay in USD: {currency} goes with table, json, csv, markdown, html or focus"),
-    Rule("budgets", lambda r: bool(r.budgets) and (r.records is not None or r.ledger),
-         "goes with an aggregate report (table, json, csv, markdown or html)"),
-    Rule("bills", lambda r: bool(r.bills) and r.records is not None,
-         "goes with an aggregate report (table, json, csv, markdown or html)"),
+    Rule("currency", lambda r: r.currency is not None and r.records, "per-record output stays in USD"),
+    Rule("budgets", lambda r: bool(r.budgets) and (r.records or r.ledger),
+         "goes with a report of totals, not per-record output or the per-day ledger"),
+    Rule("bills", lambda r: bool(r.bills) and r.records, "goes with a report of totals, not per-record output"),
     Rule("statement_timeout", lambda r: r.statement_timeout is not None and not r.database, "goes with a database"),
     Rule("usage", lambda r: r.database and len(r.usage) != 1,
          "a database is priced on its own: give one usage argument"),

@@ -81,14 +81,14 @@ def price(
                               "--compare": compare is not None, "--fail-over-budget": fail_over_budget},
                    explain, per_record)
     style = Style(_columns(columns), wide, chart)
-    explained = EXPLAIN.Explanations(None, {"json": "json", "jsonl": "jsonl"}.get(fmt_name, "text"), line) \
-        if explain else None
+    explained = EXPLAIN.Explanations(None, FORMATS[fmt_name].explains or "", line) if explain else None
     request = o.request(
         usage, config=config, cost_map=cost_map, map_as_of=map_as_of, group_by=group_by, since=since, until=until,
         month=month, last=last, compare=compare, tz=tz, top=top, sort=sort.value if sort is not None else None,
         reconcile=reconcile, tolerance=tolerance, bills=reconcile_with, currency=currency, fx_rate=fx_rate,
         fx_rates=fx_rates, budgets=budget, jobs=jobs, engine=engine_choice.value, where=where or (),
-        statement_timeout=statement_timeout, dedupe=dedupe, records=_records_kind(fmt_name, explain, per_record),
+        statement_timeout=statement_timeout, dedupe=dedupe,
+        records=explain or per_record or FORMATS[fmt_name].write is None,
         **{need: True for need in FORMATS[fmt_name].needs})
     with ExitStack() as stack:
         out = Output(output, stack)
@@ -104,22 +104,15 @@ def price(
             FORMATS[fmt_name].write(result, out, style)  # type: ignore[misc]
     if not (FORMATS[fmt_name].screen and output is None and not explain):
         stderr_summary(result, quiet)
-    raise typer.Exit(_exit_code(result, strict, fail_over_budget))
+    code = _exit_code(result, strict, fail_over_budget)
+    if code:
+        raise typer.Exit(code)
 
 
 def _columns(columns: list[str] | None) -> list[str] | None:
     from ...reports.render import parse_columns
 
     return o.library_call(parse_columns, columns) if columns else None
-
-
-def _records_kind(fmt: str, explain: bool, per_record: bool) -> str | None:
-    """What ``request.records`` says about per-record output."""
-    if explain:
-        return "explain" if fmt not in ("json", "jsonl") else f"explain-{fmt}"
-    if per_record or FORMATS[fmt].write is None:
-        return fmt
-    return None
 
 
 def _record_output(fmt: str, explained: Any, per_record: bool, out: Output) -> Any:

@@ -19,11 +19,11 @@ def sql(
     table: str = typer.Option(..., help="The table (or view) holding the usage."),
     schema: str = typer.Option("canonical", help="canonical (SPEC 1.3 columns) or spendlogs (LiteLLM_SpendLogs)."),
     group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="Group key (repeatable)."),
-    since: str | None = typer.Option(None, help="Only records at or after this date/time (UTC unless given)."),
-    until: str | None = typer.Option(None, help="Only records before this date/time."),
+    since: str | None = o.SINCE,
+    until: str | None = o.UNTIL,
     per_record: bool = typer.Option(False, "--per-record", help="One row per record: id, model, cost parts, cost."),
     models: str | None = typer.Option(None, "--models", help="Price only these models (a file, one per line)."),
-    cost_map: str | None = typer.Option(None, "--cost-map", help="Cost map JSON (default: the bundled snapshot)."),
+    cost_map: str | None = o.COST_MAP,
 ) -> None:
     """Print one self-contained query that prices a usage table in place, exactly (costcalc sql)."""
     from ...engines.dialects import DIALECTS, script
