@@ -1,0 +1,24 @@
+"""``--format csv``: the report's groups (or the one audit table asked for) for a spreadsheet; with
+``--per-record``, one row per input line as it is priced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def write(result: Any, out: Any, style: Any) -> None:
+    from ..reports.render import write_csv
+
+    if result.gaps is not None:  # --reconcile: its table is the CSV
+        from ..reports.reconcile import write_reconcile_csv
+
+        write_reconcile_csv(result.report, result.gaps, out.text())
+        return
+    result.sections.csv(out.text(), lambda o: write_csv(result.report, o))
+
+
+def records(engine: Any) -> Any:
+    from ..reports.render import write_csv_records
+    from ..reports.run import text_writer
+
+    return text_writer(lambda outcomes, out, first: write_csv_records(outcomes, out, header=first))
