@@ -9,25 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
-
 from ..reports.presets import OptionSpec, PresetError, find_file, load_presets, preset_words, search_paths
 from .app import PlainCommand
 
 
-def option_specs(command: click.Command) -> dict[str, OptionSpec]:
-    """How each of ``command``'s parameters is written on a command line (``--preset`` itself left out)."""
+def option_specs(command: Any) -> dict[str, OptionSpec]:
+    """How each of ``command``'s parameters is written on a command line, by the key a preset names it with: its
+    long option without dashes (``group_by`` for ``--group-by``, ``format`` for ``--format``; ``usage`` for the
+    input files). ``--preset`` itself is left out."""
     specs = {}
     for p in command.params:
         if p.name in (None, "preset", "help"):
             continue
-        if isinstance(p, click.Argument):
-            specs[p.name] = OptionSpec(p.name, multiple=True)
+        if p.param_type_name == "argument":
+            specs[p.name] = OptionSpec(p.name, multiple=True, param=p.name)
             continue
-        assert isinstance(p, click.Option)
         long = [opt for opt in p.opts if opt.startswith("--")] or list(p.opts)
-        specs[p.name] = OptionSpec(long[0], takes_value=not p.is_flag, multiple=p.multiple,
-                                   off=p.secondary_opts[0] if p.secondary_opts else None)
+        specs[long[0].lstrip("-").replace("-", "_")] = OptionSpec(
+            long[0], takes_value=not p.is_flag, multiple=p.multiple,
+            off=p.secondary_opts[0] if p.secondary_opts else None, param=p.name)
     return specs
 
 
@@ -42,7 +42,7 @@ def _preset_name(args: list[str]) -> str | None:
     return None
 
 
-def presets_of(command: click.Command) -> dict[str, Any]:
+def presets_of(command: Any) -> dict[str, Any]:
     """The presets of the file found (``search_paths``), checked against ``command``'s options."""
     path = find_file()
     if path is None:
@@ -54,7 +54,7 @@ def presets_of(command: click.Command) -> dict[str, Any]:
 class PresetCommand(PlainCommand):
     """A command with ``--preset NAME``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         name = _preset_name(args)
         if name is not None and not ctx.resilient_parsing:
             presets = presets_of(self)
@@ -63,8 +63,10 @@ class PresetCommand(PlainCommand):
                 known = ", ".join(sorted(presets)) or "none"
                 raise PresetError(f"{preset_file(presets)}: no preset {name!r} (presets: {known})")
             parser = self.make_parser(ctx)
-            given, _, _ = parser.parse_args(args=list(args))
-            words = preset_words(preset, option_specs(self), {k for k, v in given.items() if v not in (None, ())})
+            parsed, _, _ = parser.parse_args(args=list(args))
+            given = {name for name, value in parsed.items() if value not in (None, ())}
+            specs = option_specs(self)
+            words = preset_words(preset, specs, {key for key, spec in specs.items() if spec.param in given})
             args = [*words, *args]
         return super().parse_args(ctx, args)
 

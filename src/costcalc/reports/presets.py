@@ -47,6 +47,7 @@ class OptionSpec:
     takes_value: bool = True
     multiple: bool = False
     off: str | None = None
+    param: str = ""  # the command's parameter the option sets
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def _check(path: Path, name: str, key: str, value: Any, spec: OptionSpec) -> Non
 
 
 def preset_words(preset: Preset, options: Mapping[str, OptionSpec], given: set[str]) -> list[str]:
-    """The preset as command-line words, leaving out the options in ``given`` (the command line's own win).
+    """The preset as command-line words, leaving out the options keyed in ``given`` (the command line's own win).
     Positional values (``usage``) come last."""
     words: list[str] = []
     positional: list[str] = []

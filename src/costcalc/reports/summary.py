@@ -17,7 +17,7 @@ from .render import change_text, elide, when_text
 
 MAX_CHARS = 2000  # Slack's message preview and most chat inputs: the summary always fits
 TOP_GROUPS = 5
-LABEL_CHARS = 40
+LABEL_CHARS = 60  # a longer name is shortened in the middle
 STYLES = ("plain", "slack")
 
 
