@@ -18,7 +18,6 @@ import pytest
 from .runner import costcalc
 from .test_money_format import LONG, world
 
-
 # -- --format summary ---------------------------------------------------------------------------------------------
 
 def test_summary_is_a_few_lines_with_the_headline_top_groups_and_budgets_at_risk(tmp_path, capsys):
@@ -193,7 +192,7 @@ def test_a_bad_preset_file_is_an_error_naming_the_key(in_project, capsys, text, 
 
 
 def test_an_unknown_preset_names_the_known_ones(in_project, capsys):
-    usage, cm = world(in_project)
+    usage, _ = world(in_project)
     (in_project / "costcalc.toml").write_text(PRESETS)
     code, _, err = costcalc(capsys, "price", usage, "--preset", "weekly")
     assert code == 2 and "no preset 'weekly' (presets: by-model, monthly-finance)" in err
