@@ -199,3 +199,36 @@ def test_an_unknown_preset_names_the_known_ones(in_project, capsys):
     (in_project / "costcalc.toml").unlink()
     code, _, err = costcalc(capsys, "presets")
     assert code == 2 and "no preset file: looked for" in err
+
+
+# -- --quiet ------------------------------------------------------------------------------------------------------
+
+PARTIAL = """\
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o, input_cost_per_token: 0.000001}
+"""
+
+
+def test_quiet_keeps_stdout_to_the_report_and_says_each_warning_once_on_stderr(tmp_path, capsys):
+    usage, cm = world(tmp_path)
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(PARTIAL)
+    b.write_text(PARTIAL)
+    records = tmp_path / "gpt.jsonl"
+    records.write_text('{"timestamp": "2026-11-02T10:00:00Z", "model": "gpt", "prompt_tokens": 10, '
+                       '"completion_tokens": 1}\n{"timestamp": "2026-11-20T10:00:00Z", "model": "gpt", '
+                       '"prompt_tokens": 10, "completion_tokens": 1}\n')
+    args = ["price", records, "--cost-map", cm, "-c", f"2026-11-01={a}", "-c", f"2026-11-16={b}"]
+    code, out, err = costcalc(capsys, *args)
+    assert code == 0 and "warnings" in out  # without --quiet the table's panel shows them
+    # the same warning from both configs: said once, naming both
+    panel = " ".join(out.replace("│", " ").split())
+    assert panel.count("only input_cost_per_token is set") == 1
+    assert f"2026-11-01={a}, 2026-11-16={b}: gpt (#1): output is billed at $0" in panel
+    code, out, err = costcalc(capsys, *args, "--quiet")
+    assert code == 0 and "warning" not in out and "only input_cost_per_token is set" not in out
+    lines = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(lines) == 1 and lines[0].startswith(f"warning: 2026-11-01={a}, 2026-11-16={b}: ")
+    code, out, err = costcalc(capsys, *args, "--quiet", "-f", "json")
+    assert json.loads(out)["warnings"] == [lines[0].removeprefix("warning: ")]

@@ -73,7 +73,8 @@ STATEMENT_TIMEOUT = typer.Option(None, "--statement-timeout", min=0.0, help="Wit
 DECIMALS = typer.Option(None, "--decimals", min=0, max=12, help="Show every amount with exactly N decimals "
                         "(default: two significant digits of the groups that make up 99% of the spend, at least "
                         "cents).", metavar="N")
-QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
+QUIET = typer.Option(False, "--quiet", "-q", help="Standard output holds the report alone: no progress bar, and "
+                     "the warnings go to stderr, each once.")
 
 # The flag each request field is set by: library errors name fields, the CLI words them with these.
 FLAGS = {"usage": "USAGE", "configs": "--config", "group_by": "--group-by", "where": "--where",

@@ -73,15 +73,19 @@ class Output:
         return Console(file=self.text(), width=200, no_color=True, highlight=False)
 
 
-def stderr_summary(result: Any, quiet: bool) -> None:
-    """Machine formats keep stdout clean: the notes, accounting and warnings go to stderr (the notes even with
-    --quiet: they say the numbers may not be what the proxy charged)."""
+def stderr_summary(result: Any, quiet: bool, notes: bool = True) -> None:
+    """Machine formats keep stdout clean: the notes, accounting and warnings go to stderr. With --quiet, only
+    the notes (they say the numbers may not be what the proxy charged; ``notes`` False when the report on stdout
+    states them) and each warning once: stdout holds the report alone."""
     from ..reports.render import accounting_line, period_lines, report_notes
 
     err = sys.stderr
-    for note in report_notes(result.report, result.config_path):
-        err.write(f"note: {note}\n")
+    if notes:
+        for note in report_notes(result.report, result.config_path):
+            err.write(f"note: {note}\n")
     if quiet:
+        for w in result.warnings:
+            err.write(f"warning: {w}\n")
         return
     for line in period_lines(result.report):
         err.write(line + "\n")

@@ -90,3 +90,17 @@ class DatedConfigEngine:
         if self.fallback is not None:
             out.insert(0, {"from": None, "config": self.fallback.config.path})
         return out
+
+
+def merge_config_warnings(warnings: Iterable[str], labels: Iterable[str]) -> list[str]:
+    """Each warning once: the same text that several configs gave (``a.yaml: w`` and ``b.yaml: w``) becomes
+    ``a.yaml, b.yaml: w``; texts that differ stay apart, each with its config."""
+    labels = sorted(labels, key=len, reverse=True)
+    by_text: dict[str, list[str]] = {}
+    for w in warnings:
+        label = next((lb for lb in labels if w.startswith(lb + ": ")), None)
+        text = w[len(label) + 2:] if label is not None else w
+        owners = by_text.setdefault(text, [])
+        if label is not None and label not in owners:
+            owners.append(label)
+    return sorted(f"{', '.join(owners)}: {text}" if owners else text for text, owners in by_text.items())

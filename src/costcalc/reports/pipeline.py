@@ -135,22 +135,34 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
     result = PriceResult(request, report, AuditSections(), cm, cfg.path or None, ledger=ledger, engine=engine,
                          fallback=fallback)
     if records is not None:
-        result.warnings = sorted(engine.warnings)
+        result.warnings = _once(request, engine.warnings)
         return result
     if writer is None:
         _check_group_keys(report)
     _sections(result, fx, bill, budget_lines, map_note)
     budget_warnings = result.sections.budgets.warnings() if result.sections.budgets is not None else []
-    result.warnings = sorted({*engine.warnings, *budget_warnings})
+    result.warnings = _once(request, [*engine.warnings, *budget_warnings])
     if request.compare is not None:
         previous = run(previous_request(request), progress=None)
         result.report.previous = previous.report
-        result.warnings = sorted({*result.warnings, *previous.warnings})
+        result.warnings = _once(request, [*result.warnings, *previous.warnings])
     if request.reconcile:
         from .reconcile import reconcile as find_gaps
 
         result.gaps = find_gaps(result.report, request.tolerance)
     return result
+
+
+def _once(request: PriceRequest, warnings: Iterable[str]) -> list[str]:
+    """Each warning once, sorted; with dated configs, one text the configs share names them all once."""
+    if not request.dated_configs:
+        return sorted(set(warnings))
+    from ..engines.dated import merge_config_warnings
+
+    labels = [f"{c.since}={c.path}" for c in request.dated_configs]
+    if request.plain_config is not None:
+        labels.append(request.plain_config)
+    return merge_config_warnings(warnings, labels)
 
 
 def previous_request(request: PriceRequest) -> PriceRequest:

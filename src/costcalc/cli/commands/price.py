@@ -113,6 +113,9 @@ def price(
         if result.fallback and not quiet:
             typer.echo(f"costcalc: --engine {request.engine}: {result.fallback}; priced with the Python engine",
                        err=True)
+        warnings = result.warnings
+        if quiet and FORMATS[fmt_name].screen:  # the report alone; its warnings go to stderr below, once each
+            result.warnings = []
         if explained is not None:
             _finish_explaining(explained, records)
         elif records is None:
@@ -120,8 +123,9 @@ def price(
         elif FORMATS[fmt_name].finish is not None:
             records.out.flush()
             FORMATS[fmt_name].finish(records.out.name, out)  # type: ignore[misc]
-    if not (FORMATS[fmt_name].screen and output is None and not explain):
-        stderr_summary(result, quiet)
+    result.warnings = sorted({*warnings, *result.warnings})  # a writer may add its own (FOCUS)
+    if quiet or not (FORMATS[fmt_name].screen and output is None and not explain):
+        stderr_summary(result, quiet, notes=not (FORMATS[fmt_name].screen and output is None and not explain))
     code = _exit_code(result, strict, fail_over_budget)
     if code:
         raise typer.Exit(code)
