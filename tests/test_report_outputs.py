@@ -211,7 +211,7 @@ model_list:
 
 
 def test_quiet_keeps_stdout_to_the_report_and_says_each_warning_once_on_stderr(tmp_path, capsys):
-    usage, cm = world(tmp_path)
+    _, cm = world(tmp_path)
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text(PARTIAL)
     b.write_text(PARTIAL)
