@@ -34,9 +34,10 @@ def test_shell_completion_offers_commands_options_and_choices():
         assert result.returncode == 0, result.stderr
         return result.stdout.split()
 
-    assert complete("costcalc pr", 1) == ["price"]
+    assert complete("costcalc pr", 1) == ["price", "presets"]
     assert "--format" in complete("costcalc price --fo", 2)
-    assert complete("costcalc price --format ", 3) == ["table", "json", "jsonl", "csv", "markdown", "html", "focus"]
+    assert complete("costcalc price --format ", 3) == ["table", "json", "jsonl", "csv", "markdown", "html", "focus",
+                                                       "summary", "summary-slack", "parquet"]
     result = subprocess.run([*RUN, "--show-completion", "bash"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "_COSTCALC_COMPLETE" in result.stdout
 
@@ -80,7 +81,13 @@ def test_progress_shows_percent_and_eta_when_the_size_is_known(tmp_path, monkeyp
     for _ in cli.progress_bar(read_usage(paths, position=position), position, lambda item: 1):
         pass
     shown = buf.getvalue()
-    assert re.search(r"\d+%", shown) and "ETA" in shown and "lines" in shown
+    assert re.search(r"\d+%", shown) and "ETA" in shown and "24,000 lines" in shown
+    assert re.search(r"[\d,]+ lines/s", shown)  # the rate
+
+    # never when stderr is not a terminal (a pipe, a file): the items pass through untouched
+    monkeypatch.setattr(cli.sys, "stderr", io.StringIO())
+    items = [1, 2, 3]
+    assert cli.progress(items, ReadPosition(paths), lambda item: 1) is items
 
 
 def _big(tmp_path, lines: int, groups: int = 1) -> str:

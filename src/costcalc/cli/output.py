@@ -95,14 +95,17 @@ def stderr_summary(result: Any, quiet: bool, notes: bool = True) -> None:
 
 
 def progress(items: Any, position: Any, lines_of: Any) -> Any:
-    """A progress bar on stderr, only when stderr is a terminal: percent and time left when the input's size
-    is known (files), else the lines done. ``items``: input lines, or finished spans with --jobs."""
+    """A progress bar on stderr, only when stderr is a terminal (never when piped): the lines done and their rate,
+    and percent and time left when the input's size is known (files). ``items``: input lines, or finished spans
+    with --jobs."""
     if not sys.stderr.isatty():
         return items
     return progress_bar(items, position, lines_of)
 
 
 def progress_bar(items: Any, position: Any, lines_of: Any) -> Any:
+    import time
+
     from rich.progress import (
         BarColumn,
         Progress,
@@ -114,16 +117,36 @@ def progress_bar(items: Any, position: Any, lines_of: Any) -> Any:
     )
 
     sized = position.total is not None and position.total > 0
-    columns: list[Any] = [SpinnerColumn(), TextColumn("pricing {task.fields[lines]:,} lines")]
+    columns: list[Any] = [SpinnerColumn(), TextColumn("pricing {task.fields[lines]:,} lines"),
+                          TextColumn("{task.fields[rate]}")]
     if sized:
         columns += [BarColumn(), TaskProgressColumn(), TextColumn("ETA"), TimeRemainingColumn()]
     else:
         columns.append(TimeElapsedColumn())
     with Progress(*columns, console=console(stderr=True), transient=True) as bar:
-        task = bar.add_task("pricing", total=position.total if sized else None, lines=0)
-        lines = 0
-        for n, item in enumerate(items, 1):
-            lines += lines_of(item)
-            if n % 5000 == 0 or lines_of(item) > 1:
-                bar.update(task, completed=position.bytes_read() if sized else lines, lines=lines)
+        task = bar.add_task("pricing", total=position.total if sized else None, lines=0, rate="")
+        lines, start, shown = 0, time.monotonic(), 0.0
+        for item in items:
+            n = lines_of(item)
+            lines += n
+            now = time.monotonic()
+            # a finished span of --jobs at once; single lines at most every PROGRESS_EVERY_S (a clock check per
+            # line is cheaper than redrawing)
+            if n > 1 or now - shown >= PROGRESS_EVERY_S:
+                shown = now
+                bar.update(task, completed=position.bytes_read() if sized else lines, lines=lines,
+                           rate=rate_text(lines, now - start))
             yield item
+        bar.update(task, completed=position.bytes_read() if sized else lines, lines=lines,
+                   rate=rate_text(lines, time.monotonic() - start))
+        bar.refresh()
+
+
+PROGRESS_EVERY_S = 0.2
+
+
+def rate_text(lines: int, seconds: float) -> str:
+    """``12,345 lines/s``; empty before there is a rate to tell."""
+    if seconds <= 0 or not lines:
+        return ""
+    return f"{lines / seconds:,.0f} lines/s"
