@@ -231,3 +231,23 @@ def test_nested_groups_have_a_subtotal_per_outer_group_in_every_format(tmp_path,
     assert agents["cost"]["total"] == 3 and agents["share"] == pytest.approx(3 / 3.5)
     code, out, _ = run(capsys, "price", usage, "--cost-map", str(cm), "-g", "team", "-f", "json")
     assert "subtotals" not in json.loads(out)  # one level of groups: nothing to subtotal
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_lookup_and_models_tables_fit(tmp_path, capsys, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    cm = tmp_path / "map.json"
+    long_name = "a-provider/an-uncommonly-long-model-name-that-no-terminal-shows-whole-2026-11-20"
+    cm.write_text(json.dumps({long_name: {"litellm_provider": "openai", "mode": "chat", "max_input_tokens": 1_000_000,
+                                          "input_cost_per_token": 1.25e-06, "output_cost_per_token": 1e-05,
+                                          "cache_read_input_token_cost": 1.25e-07}}))
+    code, out, _ = run(capsys, "models", "uncommonly", "--cost-map", str(cm))
+    assert code == 0
+    row = next(line for line in out.splitlines() if "$1.25" in line)
+    assert len(row) <= width and "$10.00" in row and "$0.125" in row  # numbers whole
+    if width == 200:
+        assert long_name in row and "1,000,000" in row
+    code, out, _ = run(capsys, "lookup", long_name, "--cost-map", str(cm))
+    assert code == 0
+    rate = next(line for line in out.splitlines() if line.startswith("input "))
+    assert len(rate) <= width and "1.25e-06" in rate and "$1.25" in rate

@@ -285,9 +285,9 @@ def _rate(value: Any, unit: str | None) -> str:
 
 
 def render_lookup(doc: dict[str, Any], console: Any) -> None:
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
+
+    from .fit import fitted_table
 
     def line(text: str, style: str | None = None) -> None:
         console.print(Text(text, style=style or ""), soft_wrap=True)
@@ -325,24 +325,22 @@ def render_lookup(doc: dict[str, Any], console: Any) -> None:
         adjusting = adjustment_text(res["adjustment"])
         if adjusting:
             line(f"  litellm_settings: {adjusting}: the effective rates below include them")
-        table = Table(title=f"rates that apply (prompt below every threshold{tier})", title_justify="left",
-                      box=box.SIMPLE_HEAD)
         columns = ("part", "rate", "per 1M tokens", *(("effective per 1M",) if adjusting else ()), "key", "source")
-        for col in columns:
-            table.add_column(col, justify="right" if col in ("rate", "per 1M tokens", "effective per 1M") else "left")
+        rates = []
         for row in res["effective"]:
             per_m = "" if row["per_million"] is None else per_million_text(row["per_million"])
             effective = () if not adjusting else \
                 ("" if row["per_million"] is None else per_million_text(row["adjusted"] * 1_000_000),)
-            table.add_row(row["part"], _rate(row["value"], row["unit"]), per_m, *effective, row["key"], row["source"])
-        console.print(table)
-        table = Table(title="price fields of the rate card", title_justify="left", box=box.SIMPLE_HEAD)
-        for col in ("field", "value", "per 1M tokens", "source"):
-            table.add_column(col, justify="right" if col in ("value", "per 1M tokens") else "left")
-        for row in res["fields"]:
-            per_m = "" if row["per_million"] is None else per_million_text(row["per_million"])
-            table.add_row(row["field"], _rate(row["value"], row["unit"]), per_m, row["source"])
-        console.print(table)
+            rates.append([row["part"], _rate(row["value"], row["unit"]), per_m, *effective, row["key"], row["source"]])
+        # key and source are the words that give way (elided in the middle); numbers stay whole
+        words = {0, len(columns) - 2, len(columns) - 1}
+        console.print(fitted_table(console, columns, rates, labels=words,
+                                   title=f"rates that apply (prompt below every threshold{tier})"))
+        fields = [[row["field"], _rate(row["value"], row["unit"]),
+                   "" if row["per_million"] is None else per_million_text(row["per_million"]), row["source"]]
+                  for row in res["fields"]]
+        console.print(fitted_table(console, ("field", "value", "per 1M tokens", "source"), fields, labels={0, 3},
+                                   title="price fields of the rate card"))
         for w in res["warnings"]:
             line(f"  warning: {w}", "yellow")
 
@@ -423,8 +421,7 @@ def config_routes(cost_map: CostMap, config: ProxyConfig, query: str | None) -> 
 
 
 def render_models(doc: dict[str, Any], console: Any) -> None:
-    from rich import box
-    from rich.table import Table
+    from .fit import fitted_table
 
     rows = doc["models"]
     for route in doc.get("aliases") or []:
@@ -434,18 +431,18 @@ def render_models(doc: dict[str, Any], console: Any) -> None:
     if not rows:
         console.print("no matching models")
         return
-    table = Table(title="prices per 1M tokens", title_justify="left", box=box.SIMPLE_HEAD)
-    for col in ("model", "provider", "mode", "input", "output", "cache read", "cache write", "context"):
-        table.add_column(col, justify="left" if col in ("model", "provider", "mode") else "right")
-
     def m(v: float | None) -> str:
         return "-" if v is None else per_million_text(v)
 
+    cells = []
     for r in rows:
         name = r["model"] if r["alias_of"] is None else f"{r['model']} → {r['alias_of']}"
-        table.add_row(name, r["provider"] or "", r["mode"] or "", m(r["input_per_million"]),
+        cells.append([name, r["provider"] or "", r["mode"] or "", m(r["input_per_million"]),
                       m(r["output_per_million"]), m(r["cache_read_per_million"]), m(r["cache_write_per_million"]),
-                      f"{r['max_input_tokens']:,}" if isinstance(r["max_input_tokens"], int) else "-")
-    console.print(table)
+                      f"{r['max_input_tokens']:,}" if isinstance(r["max_input_tokens"], int) else "-"])
+    # narrow terminals lose the mode, then the context size, before a model name is shortened
+    console.print(fitted_table(console, ("model", "provider", "mode", "input", "output", "cache read", "cache write",
+                                         "context"), cells, labels={0, 1, 2}, optional=(2, 7),
+                               title="prices per 1M tokens"))
     if doc["matches"] > len(rows):
         console.print(f"{len(rows)} of {doc['matches']} matches (--limit to see more)")
