@@ -2,8 +2,8 @@
 period, the largest groups, the change against the comparison period and the budgets at risk, as plain text or
 Slack-flavoured markdown (``*bold*``, ``•`` bullets), always under ``MAX_CHARS`` characters.
 
-Amounts are the report's own (``money.figures``, one number of decimals for the whole summary), so a group shows
-here what it shows in the table.
+Amounts are the report's own (``money.figures``, one number of decimals for the whole summary, budgets included),
+so a group shows here what it shows in the table.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import IO, Any
 
 from .aggregate import SCALE, TOTAL, Report
-from .money import decimals_for, figures, money_text, report_decimals, usd
+from .money import figures, money_text, report_decimals, usd
 from .render import change_text, elide, when_text
 
 MAX_CHARS = 2000  # Slack's message preview and most chat inputs: the summary always fits
@@ -68,7 +68,6 @@ def summary_lines(report: Report, budgets: Any = None, style: str = "plain") -> 
     if budgets is not None:
         at_risk = [b for b in budgets.lines if b.status != "ok"]
         if at_risk:
-            amounts = decimals_for([b.line.amount for b in at_risk])
             lines.append(bold("Budgets at risk:"))
             for b in at_risk:
                 if b.status == "no match":
@@ -77,7 +76,7 @@ def summary_lines(report: Report, budgets: Any = None, style: str = "plain") -> 
                 figure = b.spent if b.status == "over" else b.forecast
                 what = "spent" if b.status == "over" else "forecast"
                 lines.append(f"{bullet}{elide(b.line.label, LABEL_CHARS)}: {b.status}, {what} "
-                             f"{money_text(figure, amounts)} of {money_text(b.line.amount, amounts)}")
+                             f"{money_text(figure, decimals)} of {money_text(b.line.amount, decimals)}")
         else:
             lines.append(f"Budgets: all {len(budgets.lines)} on track")
     if a.unpriced or a.rejected:
