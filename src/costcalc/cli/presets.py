@@ -7,6 +7,7 @@ one such as ``--group-by`` included: it replaces the preset's list, it does not 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..reports.presets import OptionSpec, PresetError, find_file, load_presets, preset_words, search_paths
@@ -42,13 +43,13 @@ def _preset_name(args: list[str]) -> str | None:
     return None
 
 
-def presets_of(command: Any) -> dict[str, Any]:
-    """The presets of the file found (``search_paths``), checked against ``command``'s options."""
+def presets_of(command: Any) -> tuple[Path, dict[str, Any]]:
+    """The file found (``search_paths``) and its presets, checked against ``command``'s options."""
     path = find_file()
     if path is None:
         where = " or ".join(str(p) for p in search_paths())
         raise PresetError(f"no preset file: looked for {where}")
-    return load_presets(path, option_specs(command))
+    return path, load_presets(path, option_specs(command))
 
 
 class PresetCommand(PlainCommand):
@@ -57,20 +58,14 @@ class PresetCommand(PlainCommand):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         name = _preset_name(args)
         if name is not None and not ctx.resilient_parsing:
-            presets = presets_of(self)
+            path, presets = presets_of(self)
             preset = presets.get(name)
             if preset is None:
                 known = ", ".join(sorted(presets)) or "none"
-                raise PresetError(f"{preset_file(presets)}: no preset {name!r} (presets: {known})")
-            parser = self.make_parser(ctx)
-            parsed, _, _ = parser.parse_args(args=list(args))
-            given = {name for name, value in parsed.items() if value not in (None, ())}
+                raise PresetError(f"{path}: no preset {name!r} (presets: {known})")
+            parsed, _, _ = self.make_parser(ctx).parse_args(args=list(args))
+            given = {param for param, value in parsed.items() if value not in (None, ())}
             specs = option_specs(self)
             words = preset_words(preset, specs, {key for key, spec in specs.items() if spec.param in given})
             args = [*words, *args]
         return super().parse_args(ctx, args)
-
-
-def preset_file(presets: dict[str, Any]) -> str:
-    path = find_file()
-    return str(path) if path is not None else "costcalc.toml"

@@ -10,12 +10,11 @@ from ..app import PlainCommand, app
 @app.command(cls=PlainCommand)
 def presets() -> None:
     """List the report presets (costcalc.toml here, else in the user's config directory) and their options."""
-    from ...reports.presets import find_file
     from ..presets import option_specs, presets_of
 
     price = typer.main.get_command(app).commands["price"]  # type: ignore[attr-defined]
-    found = presets_of(price)
-    typer.echo(f"{find_file()}: {len(found)} preset(s)")
+    path, found = presets_of(price)
+    typer.echo(f"{path}: {len(found)} preset(s)")
     specs = option_specs(price)
     for name, preset in found.items():
         typer.echo(f"{name}:")
