@@ -317,7 +317,36 @@ def test_claude_through_bedrock_is_published_by_anthropic_and_served_by_bedrock(
     assert main(["price", str(usage), "-c", str(cfg), "--cost-map", str(cm), "-f", "focus", "--focus-version",
                  "1.3", "-o", str(out)]) == 0
     capsys.readouterr()
-    [row] = read_rows(out)
-    # 1000 × 3e-6 + 100 × 1.5e-5 = 0.0045
-    assert (row["ServiceProviderName"], row["HostProviderName"], row["PublisherName"], row["BilledCost"]) == \
-        ("bedrock", "bedrock", "Anthropic", "0.0045")
+    rows = read_rows(out)
+    assert {(r["ServiceProviderName"], r["HostProviderName"], r["PublisherName"]) for r in rows} == \
+        {("bedrock", "bedrock", "Anthropic")}
+    # input 1000 × 3e-6 = 0.003, output 100 × 1.5e-5 = 0.0015
+    assert {r["x_PricePoint"]: r["BilledCost"] for r in rows} == {"input": "0.003", "output": "0.0015"}
+
+
+def test_focus_1_3_rows_per_model_and_price_point_with_exact_unit_prices(tmp_path, capsys):
+    rows = focus_csv(tmp_path, capsys, "--focus-version", "1.3")
+    got = {(r["ChargePeriodStart"][:10], r["ResourceId"], r["x_PricePoint"]):
+           (r["PricingQuantity"], r["ListUnitPrice"], r["ListCost"], r["ContractedUnitPrice"], r["ContractedCost"],
+            r["BilledCost"], r["SkuId"], r["SkuPriceId"]) for r in rows}
+    # tests/audit_data.py: claude 1000 in + 100 out at the config's $2/M and $10/M (list: the map's $3/M, $15/M),
+    # then the 10% Anthropic discount on 0.003 as a row of its own
+    claude = "anthropic/claude-sonnet-4-5"
+    assert got[("2026-11-02", "claude (id claude-neg)", "input")] == (
+        "1000.0", "0.000003", "0.003", "0.000002", "0.002", "0.002", f"{claude}/input", f"{claude}/input@0.000002")
+    assert got[("2026-11-02", "claude (id claude-neg)", "output")][:6] == (
+        "100.0", "0.000015", "0.0015", "0.00001", "0.001", "0.001")
+    assert got[("2026-11-02", "claude (id claude-neg)", "discount")][5:7] == ("-0.0003", f"{claude}/discount")
+    # gpt on 11-02: records 1 and 2 (1000 + 2000 input, 500 output) at $2/M and $8/M
+    assert got[("2026-11-02", "gpt (#1)", "input")][:3] == ("3000.0", "0.000002", "0.006")
+    for r in rows:
+        if r["x_PricePoint"] in ("discount", "margin"):
+            assert r["ListUnitPrice"] == r["ContractedUnitPrice"] == "" and r["PricingUnit"] == "Requests"
+            continue
+        # quantity × unit price is the cost, exactly
+        assert Decimal(r["PricingQuantity"]) * Decimal(r["ListUnitPrice"]) == Decimal(r["ListCost"]), r
+        assert Decimal(r["PricingQuantity"]) * Decimal(r["ContractedUnitPrice"]) == Decimal(r["ContractedCost"]), r
+        assert r["PricingUnit"] == "Tokens" and r["SkuId"] in r["SkuPriceId"]
+    # the rows still add up to the report's total to the last digit, with workers too
+    assert sum(Decimal(r["BilledCost"]) for r in rows) == Decimal("0.0207")
+    assert focus_csv(tmp_path, capsys, "--focus-version", "1.3", "--jobs", "2") == rows

@@ -15,8 +15,16 @@ data type and allowed values, and so are the conditional columns this data can f
   PublisherName: the company that made the model (Anthropic for Claude, also when served through Bedrock or
   Vertex AI), from the model's name; the provider when the name says nothing.
 - InvoiceId: present and null: costcalc prices logs, and no row is on an issued or provisional invoice.
-- FOCUS 1.3 adds ServiceProviderName (who sells the service: the deployment's provider) and HostProviderName
-  (who runs it: the same provider, the cloud hosting the model) beside the 1.2 columns.
+- FOCUS 1.3 (``--focus-version 1.3``) adds ServiceProviderName (who sells the service: the deployment's provider)
+  and HostProviderName (who runs it: the same provider, the cloud hosting the model), and follows the FinOps
+  Foundation's guidance for AI usage: one row per day × deployment × team × model × price point (input, cached
+  input, cache write, cache write 1h, output; seconds for per-second deployments) and unit price, with SkuId
+  (provider/model/point), SkuPriceId (the SKU at its contracted unit price), ListUnitPrice and
+  ContractedUnitPrice: each the part's exact cost divided by its quantity, so that PricingQuantity ×
+  ListUnitPrice = ListCost and PricingQuantity × ContractedUnitPrice = ContractedCost exactly. The discount and
+  the margin are rows of their own (price point ``discount``/``margin``, in Requests, no list or contracted cost),
+  so the rows' BilledCost still adds up to the report's total to the last digit. Reasoning and audio tokens are
+  priced inside the input and output parts (the report's cost parts), not as points of their own.
 - SubAccountId/Name: the team; ResourceId: the deployment (label as reports show it); ResourceName: the model
   name clients call.
 - ConsumedQuantity = PricingQuantity: tokens (prompt + completion), or seconds for per-second deployments,
@@ -53,8 +61,10 @@ MANDATORY = ("BilledCost", "BillingAccountId", "BillingAccountName", "BillingCur
 OPTIONAL = ("ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "InvoiceId", "PricingCategory", "PricingCurrency",
             "ResourceId", "ResourceName", "ResourceType", "ServiceSubcategory", "SubAccountId", "SubAccountName",
             "Tags")
-# Columns FOCUS 1.3 adds that this data fills.
-ADDED_IN_1_3 = ("HostProviderName", "ServiceProviderName")
+# Columns FOCUS 1.3 adds that this data fills, and the SKU and unit price columns its price-point rows carry.
+ADDED_IN_1_3 = ("HostProviderName", "ServiceProviderName", "SkuId", "SkuPriceId", "ListUnitPrice",
+                "ContractedUnitPrice", "x_PricePoint")
+UNITS = {"seconds": "Seconds", "discount": "Requests", "margin": "Requests"}
 CUSTOM = ("x_Requests", "x_PromptTokens", "x_CompletionTokens", "x_CacheReadTokens", "x_CacheWriteTokens",
           "x_Models", "x_ListPriceMissing", "x_FxRate", "x_PricedWith")
 
@@ -188,6 +198,55 @@ def focus_rows(ledger: Ledger, currency: str = "USD", rate: DayRate | None = Non
     return rows
 
 
+def price_point_rows(ledger: Ledger, currency: str = "USD", rate: DayRate | None = None) -> list[dict[str, str]]:
+    """FOCUS 1.3 rows, one per day, deployment, team, model, price point and unit price (``Ledger.points``)."""
+    assert ledger.points is not None
+    rows = []
+    for k in sorted(ledger.points, key=lambda k: (*k[:7], str(k[7]), str(k[8]))):
+        day, provider, resource_id, resource_name, team, model, point, list_rate, contracted_rate = k
+        if day.startswith("("):
+            continue
+        quantity, contracted, listed, billed, list_missing = ledger.points[k]
+        d = date.fromisoformat(day)
+        bill_start, bill_end = _month(d)
+        fx = Fraction(rate(day)) if rate is not None else Fraction(1)
+
+        def money(exact: int | Fraction, fx: Fraction = fx) -> str:
+            amount = (Fraction(exact, SCALE) if isinstance(exact, int) else exact) * fx
+            return focus_decimal(dollars(amount))
+
+        unit = UNITS.get(point, "Tokens")
+        has_team = team != NONE
+        sku = f"{provider}/{model}/{point}"
+        priced = point not in ("discount", "margin")
+        rows.append({
+            "BilledCost": money(billed), "EffectiveCost": money(billed),
+            "BillingAccountId": provider, "BillingAccountName": provider, "BillingCurrency": currency,
+            "BillingPeriodEnd": _moment(bill_end), "BillingPeriodStart": _moment(bill_start),
+            "ChargeCategory": "Usage", "ChargeClass": "",
+            "ChargeDescription": f"{point} of {model} through {resource_name}"
+                                 + (f" for team {team}" if has_team else ""),
+            "ChargePeriodEnd": _moment(d + timedelta(days=1)), "ChargePeriodStart": _moment(d),
+            "ContractedCost": money(contracted), "ListCost": money(listed),
+            "InvoiceIssuerName": provider, "PricingQuantity": focus_decimal(dollars(Fraction(quantity))),
+            "PricingUnit": unit, "ProviderName": provider, "PublisherName": publisher({model}, provider),
+            "ServiceCategory": "AI and Machine Learning", "ServiceName": f"{provider} LLM API",
+            "ChargeFrequency": "Usage-Based", "ConsumedQuantity": focus_decimal(dollars(Fraction(quantity))),
+            "ConsumedUnit": unit, "InvoiceId": "", "ResourceId": resource_id, "ResourceName": resource_name,
+            "ResourceType": "LLM deployment", "ServiceSubcategory": "Generative AI",
+            "SubAccountId": team if has_team else "", "SubAccountName": team if has_team else "",
+            "Tags": orjson.dumps({"team": team} if has_team else {}).decode(),
+            "PricingCategory": "Standard", "PricingCurrency": "USD",
+            "ServiceProviderName": provider, "HostProviderName": provider, "SkuId": sku,
+            "SkuPriceId": f"{sku}@{focus_decimal(dollars(contracted_rate))}" if priced else sku,
+            "ListUnitPrice": money(list_rate) if priced else "",
+            "ContractedUnitPrice": money(contracted_rate) if priced else "",
+            "x_PricePoint": point, "x_Models": model, "x_ListPriceMissing": str(list_missing),
+            "x_FxRate": decimal_text(Decimal(rate(day))) if rate is not None else "",
+        })
+    return rows
+
+
 def undated_records(ledger: Ledger) -> int:
     return sum(c.requests for k, c in ledger.cells.items() if k[0].startswith("("))
 
@@ -195,8 +254,11 @@ def undated_records(ledger: Ledger) -> int:
 def write_focus(ledger: Ledger, out: IO[str], currency: str = "USD", rate: DayRate | None = None,
                 version: str = FOCUS_VERSION) -> int:
     """Write the FOCUS CSV of ``version`` (1.2 or 1.3); returns the number of rows."""
-    rows = focus_rows(ledger, currency, rate, version)
-    w = csv.DictWriter(out, fieldnames=columns(version), lineterminator="\n")
+    if version == "1.3" and ledger.points is not None:
+        rows = price_point_rows(ledger, currency, rate)
+    else:
+        rows = focus_rows(ledger, currency, rate, version)
+    w = csv.DictWriter(out, fieldnames=columns(version), lineterminator="\n", restval="")
     w.writeheader()
     w.writerows(rows)
     return len(rows)

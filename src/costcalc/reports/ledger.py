@@ -24,7 +24,7 @@ import orjson
 from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..pricing.exact import AMOUNT_PLACES
 from ..pricing.formulas import Pricer
-from .aggregate import NONE, exact, key_function
+from .aggregate import COST_PARTS, NONE, TOTAL, exact, key_function
 
 SCALE = 10**AMOUNT_PLACES  # the ledger's amounts are integers of 10^-72 USD, as pricing/exact.py books them
 BUDGET_VALUES = 10_000  # distinct values of a budget's key kept to name the nearest ones
@@ -36,6 +36,12 @@ PLACES = 12
 # clients call), team, billing model (the provider's model name), project (project/workspace id from the logs)
 CellKey = tuple[str, str, str, str, str, str, str]
 KEY_FIELDS = ("day", "provider", "resource_id", "resource_name", "team", "model", "project")
+# FOCUS 1.3 price points: cell key without the project (day, provider, resource id, resource name, team, model),
+# the price point, the list and the contracted unit price (dollars per token, second or request, exact)
+PointKey = tuple[Any, ...]
+# the token parts of COST_PARTS, by the price point each is
+PRICE_POINTS = ("input", "cached input", "cache write", "cache write 1h", "output")
+DISCOUNT = COST_PARTS.index("discount")  # then the margin
 NO_DAY = "(no timestamp)"
 DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -162,8 +168,11 @@ class Ledger:
     """Cells by key; ``observe`` counts the priced outcomes of a stream as they pass."""
 
     def __init__(self, engine: PricingEngine | None = None, list_engine: PricingEngine | None = None,
-                 config_label: str | None = None, group_by: tuple[str, ...] = (), tz: tzinfo = timezone.utc):
+                 config_label: str | None = None, group_by: tuple[str, ...] = (), tz: tzinfo = timezone.utc,
+                 price_points: bool = False):
         self.cells: dict[CellKey, Cell] = {}
+        # with ``price_points`` (FOCUS 1.3): sums per cell key, price point and unit prices (``PointKey``)
+        self.points: dict[PointKey, list[Any]] | None = {} if price_points else None
         # with ``group_by``: the report's cost parts per (group key..., UTC day), for a currency conversion at
         # each day's rate (COST_PARTS, then recorded spend and the computed cost of the records carrying it)
         self.group_by, self.tz = group_by, tz
@@ -213,12 +222,14 @@ class Ledger:
         cell.billed += billed
         cell.contracted += contracted
         cell.discounted += discounted
-        listed = self._list_cost(o)
-        if listed is None:
+        list_parts = self._list_parts(o)
+        if list_parts is None:
             cell.list_missing += 1
             cell.listed += contracted
         else:
-            cell.listed += listed
+            cell.listed += list_parts[TOTAL]
+        if self.points is not None:
+            self._add_points(key[:6], o, money.report_units(), list_parts)
         label = config_label or getattr(self.engine, "current_label", None) or self.config_label
         if label:
             cell.configs.add(label)
@@ -268,7 +279,9 @@ class Ledger:
             day = self._days[n] = datetime.fromtimestamp(n * 86400, timezone.utc).strftime("%Y-%m-%d")
         return day
 
-    def _list_cost(self, o: Priced) -> int | None:
+    def _list_parts(self, o: Priced) -> list[int] | None:
+        """The record at the public map's prices, per COST_PARTS (no discount or margin: no config); None when
+        its model has no public price."""
         if self.list_engine is None or not o.sheet.map_key:
             return None
         r = o.record
@@ -277,11 +290,42 @@ class Ledger:
             p = self.list_engine.pricer(o.sheet.map_key, None, r.service_tier)
             if p.__class__ is Pricer:
                 m = p.measure(r)
-                return None if m is None else _amounts(m[0].money(1, m[1]))[0]
+                return None if m is None else list(m[0].money(1, m[1]).report_units())
         listed = self.list_engine.price(replace(r, model=o.sheet.map_key, model_id=None, request_prices=()))
         if not isinstance(listed, Priced):
             return None
-        return _amounts(_money(listed))[0]
+        return list(_money(listed).report_units())
+
+    def _add_points(self, cell_key: tuple[str, ...], o: Priced, parts: Any, list_parts: list[int] | None) -> None:
+        """The record's price points: each token part with its quantity and its unit prices (list and contracted,
+        exact: part cost ÷ tokens), per-second time as one point, and the discount and margin as their own."""
+        r = o.record
+        if o.sheet.per_second and r.duration_s is not None:
+            seconds = Fraction(r.duration_s)
+            amount = sum(parts[:DISCOUNT])
+            listed = sum(list_parts[:DISCOUNT]) if list_parts is not None else amount
+            points = [("seconds", seconds, amount, listed)] if seconds else []
+        else:
+            read, write, write_1h = r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens
+            quantities = (max(r.prompt_tokens - read - write, 0), read, write - write_1h, write_1h, r.completion_tokens)
+            points = [(PRICE_POINTS[i], q, parts[i], list_parts[i] if list_parts is not None else parts[i])
+                      for i, q in enumerate(quantities) if q]
+        for point, quantity, amount, listed in points:
+            k = (*cell_key, point, Fraction(listed, SCALE) / quantity, Fraction(amount, SCALE) / quantity)
+            self._add_point(k, quantity, amount, listed, amount, list_parts is None)
+        for point, i in (("discount", DISCOUNT), ("margin", DISCOUNT + 1)):
+            if parts[i]:
+                self._add_point((*cell_key, point, Fraction(0), Fraction(0)), 1, 0, 0, parts[i], False)
+
+    def _add_point(self, k: PointKey, quantity: Any, contracted: int, listed: int, billed: int,
+                   list_missing: bool) -> None:
+        assert self.points is not None
+        sums = self.points.get(k)
+        if sums is None:
+            self.points[k] = [quantity, contracted, listed, billed, int(list_missing)]
+        else:
+            for i, v in enumerate((quantity, contracted, listed, billed, int(list_missing))):
+                sums[i] += v
 
     def observe(self, outcomes: Iterable[Outcome]) -> None:
         add = self.add
@@ -309,6 +353,12 @@ class Ledger:
                 sums = mine_days.setdefault(day, [0, 0])
                 sums[0] += cost
                 sums[1] += n
+        if other.points is not None:
+            if self.points is None:
+                self.points = {}
+            for k, values in other.points.items():
+                self._add_point(k, *values[:4], False)
+                self.points[k][4] += values[4]
         for gkey, parts in other.group_days.items():
             sums = self.group_days.get(gkey)
             if sums is None:
@@ -322,7 +372,8 @@ class Ledger:
     def writer(self) -> Any:
         """A ``PriceRun`` record writer that counts outcomes here and writes this span's cells as one line."""
         def write(outcomes: Iterable[Outcome], out: IO[bytes], first: bool) -> None:
-            part = Ledger(self.engine, self.list_engine, self.config_label, self.group_by, self.tz)
+            part = Ledger(self.engine, self.list_engine, self.config_label, self.group_by, self.tz,
+                          price_points=self.points is not None)
             part.watch_budgets(self.budget_lines)
             part.observe(outcomes)
             out.write(orjson.dumps({"cells": [[list(k), c.dump()] for k, c in part.cells.items()],
@@ -330,6 +381,9 @@ class Ledger:
                                     "budgets": [{d: [str(c), n] for d, (c, n) in per.items()}
                                                 for per in part.budget_days],
                                     "budget_values": [sorted(v) for v in part.budget_values],
+                                    "points": None if part.points is None else [
+                                        [[*k[:7], str(k[7]), str(k[8])], [str(v) for v in values]]
+                                        for k, values in part.points.items()],
                                     "configs": part.config_counts}))
             out.write(b"\n")
 
@@ -345,6 +399,10 @@ class Ledger:
                 part.group_days = {tuple(k): [int(v) for v in p] for k, p in doc["groups"]}
                 part.budget_days = [{d: [int(c), n] for d, (c, n) in per.items()} for per in doc["budgets"]]
                 part.budget_values = [set(v) for v in doc["budget_values"]]
+                if doc["points"] is not None:
+                    part.points = {(*k[:7], Fraction(k[7]), Fraction(k[8])):  # type: ignore[misc]
+                                   [Fraction(values[0]), *(int(v) for v in values[1:])]
+                                   for k, values in doc["points"]}
                 part.config_counts = doc["configs"]
                 self.merge(part)
         return self

@@ -120,7 +120,8 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         from .ledger import Ledger
 
         ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
-                        group_by=tuple(request.group_by) if request.day_rates else (), tz=tz)
+                        group_by=tuple(request.group_by) if request.day_rates else (), tz=tz,
+                        price_points=request.ledger)
         ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines])
         writer = ledger.writer()
     price_run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress)
