@@ -269,6 +269,11 @@ def test_focus_validator_2_2_1_passes_the_export(tmp_path, capsys):
         assert results[rule] == "PASS", rule
     passed = sum(1 for status in results.values() if status == "PASS")
     assert passed >= 136, passed
+    # the 1.3 export (price-point rows, SKUs and unit prices) against the same 1.2 rules: the same result
+    focus_csv(tmp_path, capsys, "--focus-version", "1.3")
+    results = run_validator(tmp_path / "focus.csv")
+    assert sorted(rule for rule, status in results.items() if status == "FAIL") == [UNSATISFIABLE_BRANCH]
+    assert sum(1 for status in results.values() if status == "PASS") == passed
 
 
 def test_focus_validator_catches_a_broken_export(tmp_path, capsys):
