@@ -355,3 +355,30 @@ def test_focus_1_3_rows_per_model_and_price_point_with_exact_unit_prices(tmp_pat
     # the rows still add up to the report's total to the last digit, with workers too
     assert sum(Decimal(r["BilledCost"]) for r in rows) == Decimal("0.0207")
     assert focus_csv(tmp_path, capsys, "--focus-version", "1.3", "--jobs", "2") == rows
+
+
+def test_focus_1_3_reasoning_and_audio_are_price_points_of_their_own(tmp_path, capsys):
+    cm = tmp_path / "rmap.json"
+    cm.write_text(json.dumps({"o-model": {
+        "litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06,
+        "output_cost_per_reasoning_token": 1e-05, "input_cost_per_audio_token": 4e-05}}))
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text("model_list:\n  - model_name: o\n    litellm_params: {model: openai/o-model}\n    model_info: "
+                   "{input_cost_per_token: 0.000001, output_cost_per_token: 0.000004, "
+                   "output_cost_per_reasoning_token: 0.000005, input_cost_per_audio_token: 0.00002}\n")
+    usage = tmp_path / "r.jsonl"
+    usage.write_text(json.dumps({"created": 1793523600, "object": "chat.completion", "model": "o", "usage": {
+        "prompt_tokens": 1000, "completion_tokens": 300, "prompt_tokens_details": {"audio_tokens": 200},
+        "completion_tokens_details": {"reasoning_tokens": 100}}}) + "\n")
+    out = tmp_path / "r13.csv"
+    assert main(["price", str(usage), "-c", str(cfg), "--cost-map", str(cm), "-f", "focus", "--focus-version", "1.3",
+                 "-o", str(out)]) == 0
+    capsys.readouterr()
+    got = {r["x_PricePoint"]: (r["PricingQuantity"], r["ContractedUnitPrice"], r["ContractedCost"],
+                               r["ListUnitPrice"], r["ListCost"]) for r in read_rows(out)}
+    # 800 text + 200 audio input tokens, 200 text + 100 reasoning output tokens, each at its own config and map rate
+    assert got == {"input": ("800.0", "0.000001", "0.0008", "0.000002", "0.0016"),
+                   "audio input": ("200.0", "0.00002", "0.004", "0.00004", "0.008"),
+                   "output": ("200.0", "0.000004", "0.0008", "0.000008", "0.0016"),
+                   "reasoning": ("100.0", "0.000005", "0.0005", "0.00001", "0.001")}
+    assert sum(Decimal(r["BilledCost"]) for r in read_rows(out)) == Decimal("0.0061")  # the report's total

@@ -17,14 +17,14 @@ data type and allowed values, and so are the conditional columns this data can f
 - InvoiceId: present and null: costcalc prices logs, and no row is on an issued or provisional invoice.
 - FOCUS 1.3 (``--focus-version 1.3``) adds ServiceProviderName (who sells the service: the deployment's provider)
   and HostProviderName (who runs it: the same provider, the cloud hosting the model), and follows the FinOps
-  Foundation's guidance for AI usage: one row per day × deployment × team × model × price point (input, cached
-  input, cache write, cache write 1h, output; seconds for per-second deployments) and unit price, with SkuId
-  (provider/model/point), SkuPriceId (the SKU at its contracted unit price), ListUnitPrice and
-  ContractedUnitPrice: each the part's exact cost divided by its quantity, so that PricingQuantity ×
-  ListUnitPrice = ListCost and PricingQuantity × ContractedUnitPrice = ContractedCost exactly. The discount and
-  the margin are rows of their own (price point ``discount``/``margin``, in Requests, no list or contracted cost),
-  so the rows' BilledCost still adds up to the report's total to the last digit. Reasoning and audio tokens are
-  priced inside the input and output parts (the report's cost parts), not as points of their own.
+  Foundation's guidance for AI usage: one row per day × deployment × team × model × price point (each unit slot
+  a rate card prices: input, audio input, cached input, cache write, cache write 1h, output, audio output,
+  reasoning, seconds for per-second deployments, ...) and unit price, with SkuId (provider/model/point),
+  SkuPriceId (the SKU at its contracted unit price), ListUnitPrice and ContractedUnitPrice: the rate cards' exact
+  rates, so that PricingQuantity × ListUnitPrice = ListCost and PricingQuantity × ContractedUnitPrice =
+  ContractedCost exactly. The discount and the margin are rows of their own (price point ``discount``/``margin``,
+  in Requests, no list or contracted cost), so the rows' BilledCost still adds up to the report's total to the
+  last digit.
 - SubAccountId/Name: the team; ResourceId: the deployment (label as reports show it); ResourceName: the model
   name clients call.
 - ConsumedQuantity = PricingQuantity: tokens (prompt + completion), or seconds for per-second deployments,

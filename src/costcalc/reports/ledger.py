@@ -22,9 +22,9 @@ from typing import IO, Any
 import orjson
 
 from ..engines.streaming import Outcome, Priced, PricingEngine
-from ..pricing.exact import AMOUNT_PLACES
+from ..pricing.exact import AMOUNT_PLACES, SLOTS
 from ..pricing.formulas import Pricer
-from .aggregate import COST_PARTS, NONE, TOTAL, exact, key_function
+from .aggregate import COST_PARTS, NONE, exact, key_function
 
 SCALE = 10**AMOUNT_PLACES  # the ledger's amounts are integers of 10^-72 USD, as pricing/exact.py books them
 BUDGET_VALUES = 10_000  # distinct values of a budget's key kept to name the nearest ones
@@ -39,8 +39,12 @@ KEY_FIELDS = ("day", "provider", "resource_id", "resource_name", "team", "model"
 # FOCUS 1.3 price points: cell key without the project (day, provider, resource id, resource name, team, model),
 # the price point, the list and the contracted unit price (dollars per token, second or request, exact)
 PointKey = tuple[Any, ...]
-# the token parts of COST_PARTS, by the price point each is
-PRICE_POINTS = ("input", "cached input", "cache write", "cache write 1h", "output")
+# the price point of each unit slot a rate card prices (pricing/exact.py SLOTS, in their order)
+PRICE_POINTS = ("input", "audio input", "image input", "cached input", "cache write", "cache write 1h", "output",
+                "audio output", "reasoning", "routing fee", "seconds", "cached audio input", "cached image input",
+                "image output", "citations", "search queries")
+assert len(PRICE_POINTS) == len(SLOTS)
+DURATION = SLOTS.index("duration_s")  # its units are 10^-18 s
 DISCOUNT = COST_PARTS.index("discount")  # then the margin
 NO_DAY = "(no timestamp)"
 DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -67,6 +71,13 @@ def _amounts(money: Any) -> tuple[int, int, int]:
     only: integers of 10^-72 USD."""
     *_, discount, margin, total = money.report_units()  # the discount is negative
     return total, total - margin - discount, total - margin
+
+
+def _units(amount: Fraction) -> int:
+    """An exact amount in dollars as an integer of 10^-72 USD (every priced part is one: at most 36 places)."""
+    value = amount * SCALE
+    assert value.denominator == 1, amount
+    return int(value)
 
 
 def dollars(value: int | Fraction, places: int = PLACES) -> Decimal:
@@ -222,14 +233,14 @@ class Ledger:
         cell.billed += billed
         cell.contracted += contracted
         cell.discounted += discounted
-        list_parts = self._list_parts(o)
-        if list_parts is None:
+        listing = self._list_measure(o)
+        if listing is None:
             cell.list_missing += 1
             cell.listed += contracted
         else:
-            cell.listed += list_parts[TOTAL]
+            cell.listed += _amounts(listing[0].money(1, listing[1]))[0]
         if self.points is not None:
-            self._add_points(key[:6], o, money.report_units(), list_parts)
+            self._add_points(key[:6], o, money.report_units(), listing)
         label = config_label or getattr(self.engine, "current_label", None) or self.config_label
         if label:
             cell.configs.add(label)
@@ -279,9 +290,9 @@ class Ledger:
             day = self._days[n] = datetime.fromtimestamp(n * 86400, timezone.utc).strftime("%Y-%m-%d")
         return day
 
-    def _list_parts(self, o: Priced) -> list[int] | None:
-        """The record at the public map's prices, per COST_PARTS (no discount or margin: no config); None when
-        its model has no public price."""
+    def _list_measure(self, o: Priced) -> Any:
+        """The record as the public map's rate card measures it, (band, units) with no discount or margin (no
+        config); None when its model has no public price."""
         if self.list_engine is None or not o.sheet.map_key:
             return None
         r = o.record
@@ -289,30 +300,31 @@ class Ledger:
             # the common case without a record copy: the map row's plain token pricer, compiled once
             p = self.list_engine.pricer(o.sheet.map_key, None, r.service_tier)
             if p.__class__ is Pricer:
-                m = p.measure(r)
-                return None if m is None else list(m[0].money(1, m[1]).report_units())
+                return p.measure(r)
         listed = self.list_engine.price(replace(r, model=o.sheet.map_key, model_id=None, request_prices=()))
-        if not isinstance(listed, Priced):
-            return None
-        return list(_money(listed).report_units())
+        return listed.measured if isinstance(listed, Priced) else None
 
-    def _add_points(self, cell_key: tuple[str, ...], o: Priced, parts: Any, list_parts: list[int] | None) -> None:
-        """The record's price points: each token part with its quantity and its unit prices (list and contracted,
-        exact: part cost ÷ tokens), per-second time as one point, and the discount and margin as their own."""
-        r = o.record
-        if o.sheet.per_second and r.duration_s is not None:
-            seconds = Fraction(r.duration_s)
-            amount = sum(parts[:DISCOUNT])
-            listed = sum(list_parts[:DISCOUNT]) if list_parts is not None else amount
-            points = [("seconds", seconds, amount, listed)] if seconds else []
-        else:
-            read, write, write_1h = r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens
-            quantities = (max(r.prompt_tokens - read - write, 0), read, write - write_1h, write_1h, r.completion_tokens)
-            points = [(PRICE_POINTS[i], q, parts[i], list_parts[i] if list_parts is not None else parts[i])
-                      for i, q in enumerate(quantities) if q]
-        for point, quantity, amount, listed in points:
-            k = (*cell_key, point, Fraction(listed, SCALE) / quantity, Fraction(amount, SCALE) / quantity)
-            self._add_point(k, quantity, amount, listed, amount, list_parts is None)
+    def _add_points(self, cell_key: tuple[str, ...], o: Priced, parts: Any, listing: Any) -> None:
+        """The record's price points: each unit slot its rate card prices (input, cached input, cache writes,
+        output, reasoning, audio, seconds, ...) with its quantity and its two unit prices, the list card's and the
+        contracted one, exact (the band's rates); the discount and the margin as points of their own. A record
+        whose list card counts its units otherwise (a part the map prices at another slot's rate) is listed at
+        its contracted prices, as a record without a public price is."""
+        band, units = o.measured
+        units = tuple(units) + (0,) * (len(SLOTS) - len(tuple(units)))
+        list_band = None
+        if listing is not None:
+            list_units = tuple(listing[1]) + (0,) * (len(SLOTS) - len(tuple(listing[1])))
+            list_band = listing[0] if list_units == units else None
+        for i, u in enumerate(units):
+            if not u:
+                continue
+            quantity = Fraction(u, 10**18) if i == DURATION else Fraction(u)
+            contracted_rate = Fraction(band.rates[i])
+            list_rate = Fraction(list_band.rates[i]) if list_band is not None else contracted_rate
+            amount, listed = _units(quantity * contracted_rate), _units(quantity * list_rate)
+            self._add_point((*cell_key, PRICE_POINTS[i], list_rate, contracted_rate), quantity, amount, listed,
+                            amount, list_band is None)
         for point, i in (("discount", DISCOUNT), ("margin", DISCOUNT + 1)):
             if parts[i]:
                 self._add_point((*cell_key, point, Fraction(0), Fraction(0)), 1, 0, 0, parts[i], False)
