@@ -236,8 +236,8 @@ def test_litellm_spend_logs(tmp_path):
     # JSON-text columns are parsed, so group-by team / tag / metadata.* work
     assert r2.raw["metadata"]["user_api_key_team_id"] == "team-support" and r2.raw["request_tags"] == ["support"]
     assert skipped(DATA / "litellm_spend_logs.jsonl") == {
-        ("litellm_spend_logs.jsonl", 3): "served from the LiteLLM proxy's cache (no provider charge)",
-        ("litellm_spend_logs.jsonl", 4): "a failed request (no usage)",
+        ("litellm_spend_logs.jsonl", 3): "served from the LiteLLM proxy's cache (the proxy books $0)",
+        ("litellm_spend_logs.jsonl", 4): "a failed request (the proxy books $0)",
         ("litellm_spend_logs.jsonl", 5): "call_type 'aimage_generation' is not billed per token",
     }
 
@@ -253,6 +253,30 @@ def test_standard_logging_payload_is_read_like_a_spend_log(engine):
     assert (r.shape, r.recorded_cost, r.cache_read_tokens, r.duration_s) == ("litellm-spend-log", 0.0025, 8000, 1.5)
     # gpt-4o-mini: 2000 uncached * 1.5e-7 + 8000 cached * 7.5e-8 + 1000 out * 6e-7
     assert engine.price(r).cost.total == pytest.approx(2000 * 1.5e-7 + 8000 * 7.5e-8 + 1000 * 6e-7, rel=1e-9)
+
+
+@pytest.mark.parametrize(("where", "breakdown", "usage_tier", "billed"), [
+    ("row", {"total_cost": 0.5, "service_tier": "priority"}, None, "priority"),  # LiteLLM never fills usage's
+    ("row", {"total_cost": 0.5, "service_tier": None}, "flex", None),  # the proxy billed base rates
+    ("row", None, "flex", "flex"),  # no breakdown (an older proxy): the usage object's tier
+    ("row", {"service_tier": "flex"}, None, None),  # not a breakdown the proxy booked (no total_cost)
+    ("payload", {"total_cost": 0.5, "service_tier": "flex"}, None, "flex"),
+])
+def test_the_billed_service_tier_is_the_cost_breakdowns(where, breakdown, usage_tier, billed):
+    usage = {"prompt_tokens": 100, "completion_tokens": 10}
+    if usage_tier:
+        usage["service_tier"] = usage_tier
+    row = {"request_id": "r", "call_type": "acompletion", "model_group": "gpt-4o", "prompt_tokens": 100,
+           "completion_tokens": 10, "status": "success", "metadata": {"usage_object": usage}}
+    if breakdown is not None:
+        (row["metadata"] if where == "row" else row)["cost_breakdown"] = breakdown
+    assert adapt(row, "f", 1, b"").service_tier == billed
+
+
+def test_failures_are_skipped_whatever_tokens_their_row_keeps():
+    row = {"request_id": "r", "call_type": "acompletion", "model_group": "gpt-4o", "prompt_tokens": 1200,
+           "completion_tokens": 0, "status": "failure", "spend": 0.0, "metadata": {}}
+    assert adapt(row, "f", 1, b"") == Skipped("f", 1, "a failed request (the proxy books $0)")
 
 
 def test_reconcile_lists_the_groups_whose_recorded_spend_disagrees(tmp_path):

@@ -3,7 +3,7 @@
 One query over the export rows (``reading.postgres.export_sql``: the same rows, columns and names a JSONL export
 holds) sorts every row into one of three lanes, exactly as ``reading.shapes.litellm_spend_log`` would read it:
 
-- **skip**: proxy cache hits, call types not billed per token, failures without usage: counted, as Python skips
+- **skip**: proxy cache hits, failed requests (both booked at $0), call types not billed per token: counted, as Python skips
   them (no timestamp, so outside any --since/--until window too).
 - **fast**: rows whose token parts SQL reads exactly: the prompt and completion columns, and from
   ``metadata.usage_object`` (else ``additional_usage_values``) cached, cache-write (and 1-hour cache-write),
@@ -114,7 +114,7 @@ def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
       AND COALESCE(jsonb_typeof(e.request_tags), 'null') IN ('array', 'null')
       AND {_absent("d->'prompt_cache_hit_tokens'")}
       AND {_no_text("d->'inference_geo'")} AND {_no_text("d->'speed'")}
-      AND COALESCE(jsonb_typeof(d->'service_tier'), 'null') IN ('string', 'null')
+      AND COALESCE(jsonb_typeof(tsrc), 'null') IN ('string', 'null')
       AND (e.spend IS NULL OR (e.spend >= 0 AND e.spend <= {MAX_AMOUNT!r}))
       AND (e."startTime" IS NULL OR e."startTime" >= '1000-01-01')
       AND (e."startTime" IS NULL OR e."endTime" IS NULL OR (e."endTime" >= e."startTime"
@@ -126,10 +126,16 @@ d0 AS (
          ELSE e.metadata->'usage_object' END END AS d
   FROM e OFFSET 0
 ),
-d1 AS (SELECT d0.*, d->'prompt_tokens_details' AS pd, d->'completion_tokens_details' AS cd FROM d0 OFFSET 0),
+d1 AS (
+  SELECT d0.*, d->'prompt_tokens_details' AS pd, d->'completion_tokens_details' AS cd,
+    CASE WHEN jsonb_typeof(metadata->'cost_breakdown') = 'object'
+              AND COALESCE(jsonb_typeof(metadata->'cost_breakdown'->'total_cost'), 'null') <> 'null'
+         THEN metadata->'cost_breakdown'->'service_tier' ELSE d->'service_tier' END AS tsrc
+  FROM d0 OFFSET 0
+),
 d2 AS (
   SELECT e.*, {shape_ok} AS shape_ok,
-    CASE WHEN jsonb_typeof(d->'service_tier') = 'string' THEN NULLIF(d->>'service_tier', '') END AS tier,
+    CASE WHEN jsonb_typeof(tsrc) = 'string' THEN NULLIF(tsrc #>> '{{}}', '') END AS tier,
     {typed}
   FROM d1 e OFFSET 0
 ),
@@ -141,9 +147,8 @@ d3 AS (
 k AS (
   SELECT d3.*,
     CASE WHEN lower(cache_hit) = 'true' THEN 'cache'
-         WHEN COALESCE(call_type, '') <> '' AND call_type NOT IN ({calls}) THEN 'call_type'
-         WHEN {p} < 0 OR {c} < 0 THEN NULL
-         WHEN status = 'failure' AND {p} = 0 AND {c} = 0 THEN 'failure' END AS skip,
+         WHEN status = 'failure' THEN 'failure'
+         WHEN COALESCE(call_type, '') <> '' AND call_type NOT IN ({calls}) THEN 'call_type' END AS skip,
     {fast} AS fast_ok,
     {p} AS p, {c} AS c, n_cr AS cr, {cw} AS cw, n_rea AS rea, n_ai AS ai, n_ao AS ao, n_ii AS ii, n_h AS h
   FROM d3 OFFSET 0

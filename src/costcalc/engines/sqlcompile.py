@@ -315,8 +315,12 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
                  "AND NOT STARTS_WITH(model, custom_llm_provider || '/') THEN custom_llm_provider || '/' || model "
                  "ELSE model END")
         cols = {"rid": "request_id", "model": f"TRIM({model})", "model_id": "model_id",
-                "tier": ("COALESCE(JSON_EXTRACT_STRING(metadata, '$.usage_object.service_tier'), "
-                         "JSON_EXTRACT_STRING(metadata, '$.additional_usage_values.service_tier'))"),
+                # the tier the proxy billed (reading.shapes.billed_tier): its cost breakdown's, null meaning
+                # the base rates; the usage object's only in rows without that key
+                "tier": ("CASE WHEN (metadata ->> '$.cost_breakdown.total_cost') IS NOT NULL "
+                         "THEN JSON_EXTRACT_STRING(metadata, '$.cost_breakdown.service_tier') "
+                         "ELSE COALESCE(JSON_EXTRACT_STRING(metadata, '$.usage_object.service_tier'), "
+                         "JSON_EXTRACT_STRING(metadata, '$.additional_usage_values.service_tier')) END"),
                 "p": "prompt_tokens", "c": "completion_tokens", "cr": cr, "cw": cw,
                 "rea": usage("completion_tokens_details.reasoning_tokens"),
                 "ai": usage("prompt_tokens_details.audio_tokens"),
@@ -326,7 +330,7 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
                 "batch": f"CASE WHEN call_type IN ({batch}) THEN 1 ELSE 0 END"}
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
                  f"(call_type IS NULL OR call_type = '' OR call_type IN ({calls}))",
-                 "NOT (status = 'failure' AND COALESCE(prompt_tokens, 0) = 0 AND COALESCE(completion_tokens, 0) = 0)",
+                 "(status IS NULL OR status <> 'failure')",
                  *_time_filter('"startTime"', opts)]
         # reports.aggregate.NAME_FIELDS, in its order: each field as a column of the table, then in metadata
         def named(what: str) -> str:

@@ -82,6 +82,8 @@ _TOKEN_CALL_TYPES = frozenset({
     "agenerate_content", "generate_content_stream", "agenerate_content_stream", "pass_through_endpoint",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
+FAILURE_REASON = "a failed request (the proxy books $0)"
+CACHE_HIT_REASON = "served from the LiteLLM proxy's cache (the proxy books $0)"
 # OpenAI Realtime server events other than response.done (session.created, response.output_audio.delta, ...)
 _REALTIME_EVENT_GROUPS = frozenset({"session", "response", "conversation", "input_audio_buffer", "output_audio_buffer",
                                     "rate_limits", "transcription_session"})
@@ -769,13 +771,14 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         raise BadField("call_type", "must be a string")
     cache_hit = obj.get("cache_hit")
     if cache_hit is True or (isinstance(cache_hit, str) and cache_hit.lower() == "true"):
-        return Skipped(file, line, "served from the LiteLLM proxy's cache (no provider charge)")
+        return Skipped(file, line, CACHE_HIT_REASON)
+    if obj.get("status") == "failure":
+        # the proxy books $0 for a failed call (its row keeps the prompt's token count, spend 0)
+        return Skipped(file, line, FAILURE_REASON)
     if call_type and call_type not in _TOKEN_CALL_TYPES and call_type not in _BATCH_CALL_TYPES:
         return Skipped(file, line, f"call_type {call_type!r} is not billed per token")
     prompt = token_count(obj, "prompt_tokens")
     completion = token_count(obj, "completion_tokens")
-    if obj.get("status") == "failure" and not prompt and not completion:
-        return Skipped(file, line, "a failed request (no usage)")
     model = obj.get("model_group") or None
     if model is None:
         backend = _model(obj.get("model"), "model")
@@ -811,12 +814,25 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         completion_tokens=completion,
         duration_s=duration(obj),
         model_id=optional_str(obj, "model_id"),
-        service_tier=_tier(details.get("service_tier"), "metadata.usage_object.service_tier"),
+        service_tier=billed_tier(obj, metadata, details),
         timestamp=_time(obj, "startTime"),
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
         **counts,
     )
+
+
+def billed_tier(obj: dict[str, Any], metadata: Any, details: dict[str, Any]) -> str | None:
+    """The service tier the proxy priced a logged call at. LiteLLM resolves it once (the served tier, else the
+    requested one: ``cost_calculator._resolve_billable_service_tier``) and logs the result as
+    ``cost_breakdown.service_tier`` (standard logging payload) or ``metadata.cost_breakdown.service_tier``
+    (spend-log row) beside the ``total_cost`` it booked, null meaning the base rates; only logs without a
+    breakdown (older proxies, or none booked) fall back to the usage object's own ``service_tier``."""
+    for where, holder in (("metadata.cost_breakdown", metadata), ("cost_breakdown", obj)):
+        breakdown = holder.get("cost_breakdown") if isinstance(holder, dict) else None
+        if isinstance(breakdown, dict) and breakdown.get("total_cost") is not None:
+            return _tier(breakdown.get("service_tier"), f"{where}.service_tier")
+    return _tier(details.get("service_tier"), "metadata.usage_object.service_tier")
 
 
 # -- Claude Code transcripts -----------------------------------------------------------------------------
