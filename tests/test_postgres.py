@@ -358,7 +358,7 @@ def test_hand_priced_rows(db, capsys, tmp_path):
     # 100 x 1.25e-6 = 0.000125; output (500 - 100) x 2e-6 = 0.0008; reasoning 100 x 2e-6 = 0.0002
     # -> 0.001845 a row; two rows priced (the third is a proxy cache hit) = 0.00369; recorded 2 x 0.002 = 0.004
     assert doc["accounting"] == {"read": 3, "priced": 2, "unpriced": 0, "rejected": 0, "skipped": 1, "filtered": 0,
-                                 "excluded": 0, "duplicates": 0}
+                                 "excluded": 0, "duplicates": 0, "approximate": 0}
     (group,) = doc["groups"]
     assert group["key"] == {"team": "agents", "key": "ci-bot"}
     assert group["cost"]["total"] == 0.00369

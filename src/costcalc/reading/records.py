@@ -77,6 +77,8 @@ class UsageRecord:
     # streams); read_usage keeps only the last line per key in a file (see ``_supersede``)
     dedup_key: str | None = None
     extras: UsageExtras | None = None  # rarer billable parts (see UsageExtras); only log shapes set them
+    # why the cost cannot be reproduced exactly from this log (a unit the proxy used and did not log); None: exact
+    approximate: str | None = None
 
     @property
     def input_tokens(self) -> int:
