@@ -284,9 +284,10 @@ def test_cards_sql_does_not_price_are_priced_by_python_in_the_same_run(db, capsy
     doc = json.loads(out)
     models = {g["key"]["model"]: g for g in doc["groups"]}
     # gpt4o rows are priced by their duration, gpt5 rows by their hour; only batch rows (no batch price for a
-    # per-second deployment) stay unpriced
+    # per-second deployment) and image calls (priced per image) stay unpriced
     assert models["gpt4o"]["requests"] > 20 and models["gpt5"]["requests"] > 20
-    assert all("batch" in u["reason"] for u in doc["unpriced_models"] if u["model"] in ("gpt4o", "gpt5"))
+    assert all("batch" in u["reason"] or "call type 'aimage_generation'" in u["reason"]
+               for u in doc["unpriced_models"] if u["model"] in ("gpt4o", "gpt5"))
 
 
 @pytest.mark.parametrize("extra", [["--format", "csv", "--per-record"], ["--format", "jsonl"],

@@ -180,6 +180,12 @@ GEMINI = {
     # a Live API message: responseTokenCount / responseTokensDetails; gemini-2.5-flash-native-audio-preview-09-2025:
     # in 5e-7, audio in 3e-6, audio out 1.2e-5
     13: ("gemini", 200 * 5e-7 + 1000 * 3e-6 + 900 * 1.2e-5),
+    # gemini-omni-1.1-flash: in and audio in 1.5e-6 (no cache-read price: cached tokens at the input rate), out
+    # 9e-6 (no image-output price), video out 1.75e-5: 3000 prompt, 1000 cached (600 AUDIO); 300 TEXT, 1300 IMAGE
+    # and 1000 VIDEO out
+    14: ("gemini", 3000 * 1.5e-6 + (300 + 1300) * 9e-6 + 1000 * 1.75e-5),
+    # gemini-2.5-flash has no video-output price: its 800 VIDEO tokens at the output rate 2.5e-6
+    15: ("gemini", 500 * 3e-7 + 900 * 2.5e-6),
 }
 
 
@@ -226,7 +232,10 @@ def spend_log_engine(tmp_path: Path) -> PricingEngine:
 
 
 def test_litellm_spend_logs(tmp_path):
-    found = priced(spend_log_engine(tmp_path), DATA / "litellm_spend_logs.jsonl")
+    engine = spend_log_engine(tmp_path)
+    outcomes = {(Path(o.record.file).name, o.record.line): o for o in engine.run([str(DATA / "litellm_spend_logs.jsonl")])
+                if isinstance(o, (Priced, NotPriced))}
+    found = {k: o for k, o in outcomes.items() if isinstance(o, Priced)}
     check(found, "litellm_spend_logs.jsonl", SPEND_LOGS)
     r1, r2, r6 = (found[("litellm_spend_logs.jsonl", n)].record for n in (1, 2, 6))
     assert (r1.recorded_cost, r1.duration_s, r1.model) == (0.004, 2.5, "gpt-4o")
@@ -238,8 +247,11 @@ def test_litellm_spend_logs(tmp_path):
     assert skipped(DATA / "litellm_spend_logs.jsonl") == {
         ("litellm_spend_logs.jsonl", 3): "served from the LiteLLM proxy's cache (the proxy books $0)",
         ("litellm_spend_logs.jsonl", 4): "a failed request (the proxy books $0)",
-        ("litellm_spend_logs.jsonl", 5): "call_type 'aimage_generation' is not billed per token",
     }
+    # an image call is not skipped: it is counted unpriced, saying why
+    image = outcomes[("litellm_spend_logs.jsonl", 5)]
+    assert isinstance(image, NotPriced) and image.record.call_type == "aimage_generation"
+    assert image.reason.startswith("call type 'aimage_generation': the proxy prices it per image")
 
 
 def test_standard_logging_payload_is_read_like_a_spend_log(engine):
@@ -619,7 +631,7 @@ def test_explain_lists_the_rarer_parts_and_adds_up_to_the_cost(engine):
     paths = [DATA / f for f in ("openai_realtime.jsonl", "gemini.jsonl", "anthropic.jsonl", "perplexity.jsonl")]
     with_extras = [o for o in engine.run([str(p) for p in paths])
                    if isinstance(o, Priced) and o.record.extras is not None]
-    assert len(with_extras) == 8
+    assert len(with_extras) == 10
     for o in with_extras:
         r = o.record
         charges = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices).explain(
