@@ -14,6 +14,7 @@ proxy books, and approximate ones (per-second prices) marked with their reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -28,8 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.pricing.approximate import PER_SECOND
+
+from .runner import main
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".test-artifacts" / "proxy-venv"
@@ -238,7 +240,7 @@ def proxy_logs(tmp_path_factory):
         # the proxy logs after answering: wait for one payload and one spend-log row per request
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            counts = [sum(1 for _ in open(work / f)) if (work / f).exists() else 0
+            counts = [(work / f).read_text().count("\n") if (work / f).exists() else 0
                       for f in ("payloads.jsonl", "spend_logs.jsonl")]
             if min(counts) >= len(sent):
                 break
@@ -343,10 +345,8 @@ def spend_log_database(proxy_logs):
             cur.execute(f'INSERT INTO "LiteLLM_SpendLogs" ({names}) VALUES ({", ".join(["%s"] * len(cols))})',
                         values)
     yield server, rows
-    try:
-        next(gen)
-    except StopIteration:
-        pass
+    with contextlib.suppress(StopIteration):
+        next(gen)  # stops the cluster
 
 
 def test_every_spend_log_row_in_the_database_costs_what_the_proxy_booked(proxy_logs, spend_log_database, capsys):

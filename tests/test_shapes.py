@@ -233,8 +233,8 @@ def spend_log_engine(tmp_path: Path) -> PricingEngine:
 
 def test_litellm_spend_logs(tmp_path):
     engine = spend_log_engine(tmp_path)
-    outcomes = {(Path(o.record.file).name, o.record.line): o for o in engine.run([str(DATA / "litellm_spend_logs.jsonl")])
-                if isinstance(o, (Priced, NotPriced))}
+    outcomes = {(Path(o.record.file).name, o.record.line): o
+                for o in engine.run([str(DATA / "litellm_spend_logs.jsonl")]) if isinstance(o, (Priced, NotPriced))}
     found = {k: o for k, o in outcomes.items() if isinstance(o, Priced)}
     check(found, "litellm_spend_logs.jsonl", SPEND_LOGS)
     r1, r2, r6 = (found[("litellm_spend_logs.jsonl", n)].record for n in (1, 2, 6))
