@@ -65,6 +65,8 @@ model_list:
   - model_name: negotiated
     litellm_params: {{model: openai/gpt-4o-mini, api_key: sk-fake, input_cost_per_token: 0.0000011,
                       output_cost_per_token: 0.0000033}}
+  - model_name: images
+    litellm_params: {{model: openai/dall-e-3, api_key: sk-fake}}
   - model_name: hosted
     litellm_params: {{model: openai/my-hosted-model, api_key: sk-fake, input_cost_per_second: {PER_SECOND_RATE}}}
 litellm_settings:
@@ -136,7 +138,7 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
     rng = random.Random(seed)
     out: list[tuple[str, str, dict]] = []
     kinds = ["text", "usage", "anthropic-cache", "long", "tier", "stream", "completion", "embedding",
-             "per-second", "failure", "cache-hit", "negotiated"]
+             "per-second", "failure", "cache-hit", "negotiated", "image"]
     for i in range(n):
         kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
         key = rng.choice(KEYS)
@@ -195,13 +197,19 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
                 out.append(rng.choice(earlier))
                 continue
             body.update(model="gpt-4o", mock_response="first of its kind")
+        elif kind == "image":
+            # a mocked image call books $0 in 1.110.2 (the mock returns before the image cost calculator): what
+            # this checks is that costcalc counts it, unpriced with its reason, never skipped
+            path = "/v1/images/generations"
+            body = {"model": "images", "prompt": f"picture {i}", "size": rng.choice(["1024x1024", "1024x1792"]),
+                    "mock_response": f"https://example.invalid/{i}.png"}
         elif kind == "negotiated":
             body.update(model="negotiated", mock_response=f"negotiated {i} " * rng.randint(1, 9))
         out.append((path, key, body))
     return out
 
 
-N_REQUESTS = 240
+N_REQUESTS = 260
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +279,7 @@ def _booked(logged: dict, field: str) -> float:
 def _agree(priced: list[dict], logged: list[dict], field: str) -> dict[str, int]:
     """Each costcalc line against the logged line it priced (same order); the counts by outcome."""
     assert len(priced) == len(logged)
-    seen = {"exact": 0, "approximate": 0, "skipped": 0}
+    seen = {"exact": 0, "approximate": 0, "skipped": 0, "unpriced": 0}
     for mine, theirs in zip(priced, logged):
         booked = _booked(theirs, field)
         what = f"{theirs.get('call_type')} {theirs.get('model_group')}: {mine}"
@@ -280,8 +288,12 @@ def _agree(priced: list[dict], logged: list[dict], field: str) -> dict[str, int]
             assert booked == 0.0, what
             seen["skipped"] += 1
             continue
-        assert mine["status"] == "priced", what
         assert mine["request_id"] == (theirs.get("request_id") or theirs.get("id")), what
+        if theirs["call_type"] == "aimage_generation":
+            assert mine["status"] == "unpriced" and "the proxy prices it per image" in mine["reason"], what
+            seen["unpriced"] += 1
+            continue
+        assert mine["status"] == "priced", what
         if mine["approximate"]:
             assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted", what
             assert mine["cost"] > 0 and booked > 0, what
@@ -308,6 +320,7 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     assert seen["approximate"] == sum(1 for p in payloads if p["model_group"] == "hosted" and p["status"] == "success"
                                       and not p.get("cache_hit"))
     assert seen["exact"] > 150
+    assert seen["unpriced"] == sum(1 for path, _, _ in sent if path == "/v1/images/generations") > 5
     # the tiers the proxy billed are the ones costcalc read: each tier occurs, priced as booked
     tiers = {(p.get("cost_breakdown") or {}).get("service_tier") for p in payloads}
     assert {"priority", "flex", None} <= tiers
@@ -318,7 +331,7 @@ def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):
     rows = _lines(work / "spend_logs.jsonl")
     assert len(rows) == len(sent)
     seen = _agree(_price(capsys, str(work / "spend_logs.jsonl"), work / "config.yaml"), rows, "spend")
-    assert seen["exact"] > 150 and seen["approximate"] > 5 and seen["skipped"] > 10
+    assert seen["exact"] > 150 and seen["approximate"] > 5 and seen["skipped"] > 10 and seen["unpriced"] > 5
 
 
 @pytest.fixture(scope="module")
@@ -357,11 +370,15 @@ def test_every_spend_log_row_in_the_database_costs_what_the_proxy_booked(proxy_l
     by_id = {r["request_id"]: r for r in rows}
     skipped = sum(1 for r in rows if r["status"] == "failure" or str(r["cache_hit"]).lower() == "true")
     assert sum(1 for p in priced if p["status"] == "skipped" and "the proxy books $0" in p["reason"]) == skipped
-    exact = approximate = 0
+    exact = approximate = unpriced = 0
     for mine in priced:
         if mine["status"] == "skipped":
             continue
         theirs = by_id[mine["request_id"]]
+        if theirs["call_type"] == "aimage_generation":
+            assert mine["status"] == "unpriced" and "the proxy prices it per image" in mine["reason"]
+            unpriced += 1
+            continue
         assert mine["status"] == "priced"
         assert (mine["team_id"], mine["user_id"]) == (theirs["team_id"] or None, theirs["user"] or None)
         if mine["approximate"]:
@@ -370,7 +387,7 @@ def test_every_spend_log_row_in_the_database_costs_what_the_proxy_booked(proxy_l
         else:
             assert mine["cost"] == pytest.approx(float(theirs["spend"]), rel=1e-9, abs=1e-15), mine
             exact += 1
-    assert exact + approximate + skipped == len(rows) == len(sent)
+    assert exact + approximate + unpriced + skipped == len(rows) == len(sent)
     # the in-database engine gives the same totals as the Python reading of the same rows
     totals = []
     for engine in ("python", "postgres"):
