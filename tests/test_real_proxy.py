@@ -332,6 +332,16 @@ def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):
     assert len(rows) == len(sent)
     seen = _agree(_price(capsys, str(work / "spend_logs.jsonl"), work / "config.yaml"), rows, "spend")
     assert seen["exact"] > 150 and seen["approximate"] > 5 and seen["skipped"] > 10 and seen["unpriced"] > 5
+    # the DuckDB engine gives the same report, approximate records and skips included
+    docs = []
+    for engine in ("python", "duckdb"):
+        code = main(["price", str(work / "spend_logs.jsonl"), "--config", str(work / "config.yaml"), "--format",
+                     "json", "-g", "team", "--engine", engine])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        doc = json.loads(out)
+        docs.append((doc["groups"], doc["totals"], doc["accounting"], doc["approximate"]))
+    assert docs[0] == docs[1] and docs[0][2]["approximate"] == seen["approximate"]
 
 
 @pytest.fixture(scope="module")
