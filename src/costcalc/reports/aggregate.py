@@ -184,9 +184,16 @@ def name_of(r: UsageRecord, what: str) -> str:
     return mask_key(value) if what == "key" else value
 
 
+_ID_NAMES = frozenset(name for names in ID_FIELDS.values() for name in names)
+_NO_IDS: dict[str, str | None] = dict.fromkeys(ID_FIELDS)
+
+
 def ids_of(r: UsageRecord) -> dict[str, str | None]:
     """A record's team, user and key ids and aliases (``ID_FIELDS``), None where it has none; a plaintext key
     is masked like every key a report shows."""
+    raw = r.raw
+    if not raw or (_ID_NAMES.isdisjoint(raw) and not isinstance(raw.get("metadata"), dict)):
+        return _NO_IDS.copy()  # the common canonical record: no ids to look for
     out: dict[str, str | None] = {}
     for what, names in ID_FIELDS.items():
         value = _raw_str(r, *names)

@@ -25,7 +25,7 @@ from ..rates.costmap import CostMapInfo
 from ..reading.names import ID_FIELDS
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
-from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, to_float
+from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, ids_of, request_id, to_float
 from .money import (
     DECIMALS,
     Figures,
@@ -321,9 +321,8 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
 
 def _who(r: Any) -> dict[str, str | None]:
     """The ids a per-record line is joined on: the request, and the team, user and key (ids and aliases)."""
-    from .aggregate import ids_of, request_id
-
-    return {"request_id": request_id(r), **ids_of(r)}
+    ids = ids_of(r)
+    return {"request_id": request_id(r), **ids}
 
 
 def _tokens(r: Any) -> dict[str, int]:
