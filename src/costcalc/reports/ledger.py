@@ -39,11 +39,12 @@ KEY_FIELDS = ("day", "provider", "resource_id", "resource_name", "team", "model"
 # FOCUS 1.3 price points: cell key without the project (day, provider, resource id, resource name, team, model),
 # the price point, the list and the contracted unit price (dollars per token, second or request, exact)
 PointKey = tuple[Any, ...]
-# the price point of each unit slot a rate card prices (pricing/exact.py SLOTS, in their order)
-PRICE_POINTS = ("input", "audio input", "image input", "cached input", "cache write", "cache write 1h", "output",
-                "audio output", "reasoning", "routing fee", "seconds", "cached audio input", "cached image input",
-                "image output", "citations", "search queries")
-assert len(PRICE_POINTS) == len(SLOTS)
+# the price point of each unit slot a rate card prices (pricing/exact.py SLOTS, in their order): the slot's name
+# in words, and these in the words FOCUS readers know
+_POINT_NAMES = {"cache_read": "cached input", "cache_write": "cache write", "cache_write_1h": "cache write 1h",
+                "duration_s": "seconds", "cache_read_audio": "cached audio input",
+                "cache_read_image": "cached image input", "citation": "citations"}
+PRICE_POINTS = tuple(_POINT_NAMES.get(slot, slot.replace("_", " ")) for slot in SLOTS)
 DURATION = SLOTS.index("duration_s")  # its units are 10^-18 s
 DISCOUNT = COST_PARTS.index("discount")  # then the margin
 NO_DAY = "(no timestamp)"
