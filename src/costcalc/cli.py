@@ -507,7 +507,7 @@ def price(
         writer = ledger.writer()
     sections = None
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
-                   progress=None if quiet else _progress)
+                   progress=None if quiet else _progress, parts_beside=None if output is None else str(output))
     database = _database_source(usage, engine_choice.value, statement_timeout)
     paths = expand_paths(usage) if database is None else []
     with ExitStack() as stack:
@@ -761,25 +761,11 @@ def _stderr_summary(report: Any, warnings: list[str], quiet: bool, config_path: 
         err.write(f"warning: {w}\n")
 
 
-class _open_out:
-    """stdout, or a file that is only created when writing starts."""
+def _open_out(path: Path | None, *, binary: bool) -> Any:
+    """stdout, or a file written whole or not at all (reports.output)."""
+    from .reports.output import AtomicOutput
 
-    def __init__(self, path: Path | None, *, binary: bool):
-        self.path, self.binary = path, binary
-        self.fh: IO[Any] | None = None
-
-    def __enter__(self) -> IO[Any]:
-        if self.path is None or str(self.path) == "-":
-            return sys.stdout.buffer if self.binary else sys.stdout
-        try:
-            self.fh = open(self.path, "wb" if self.binary else "w", newline=None if self.binary else "")
-        except OSError as exc:
-            raise CostcalcErrorWithCode(f"{self.path}: cannot write ({exc.strerror})", 2) from None
-        return self.fh
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fh is not None:
-            self.fh.close()
+    return AtomicOutput(path, binary=binary)
 
 
 class CostcalcErrorWithCode(CostcalcError):
@@ -1007,8 +993,23 @@ def sql(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every error into one line and an exit code."""
+    from .errors import stop_on_signals
+
+    restore = stop_on_signals()
+    try:
+        return _main(argv)
+    finally:
+        restore()
+
+
+def _main(argv: list[str] | None) -> int:
+    from .errors import Interrupted
+
     try:
         result = app(args=argv, prog_name="costcalc", standalone_mode=False)
+    except Interrupted as exc:
+        sys.stderr.write(f"costcalc: stopped by {exc.name}\n")
+        return 128 + exc.signum
     except CostcalcError as exc:
         sys.stderr.write(f"costcalc: error: {exc}\n")
         return exc.exit_code

@@ -14,11 +14,16 @@ type is called and which session settings make the engine exact (ENGINES.md ยง4โ
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot import exp
 
 DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake", "trino")
-SESSION = {"spark": ["SET spark.sql.decimalOperations.allowPrecisionLoss=false"]}
+# PostgreSQL reads a backslash in '...' as an escape when standard_conforming_strings is off (a server or
+# database setting): the script sets it on, so its literals mean what they say on every server.
+SESSION = {"spark": ["SET spark.sql.decimalOperations.allowPrecisionLoss=false"],
+           "postgres": ["SET standard_conforming_strings = on"]}
 HOW_TO_RUN = {
     "duckdb": "duckdb my.db < query.sql",
     "postgres": "psql \"$DATABASE_URL\" -f query.sql",
@@ -78,8 +83,14 @@ def statements(sql: str, dialect: str) -> list[str]:
     return [*SESSION.get(dialect, []), transpile(sql, dialect)]
 
 
+def _comment(text: str) -> str:
+    """Text for a ``--`` comment line: a line break (or any control character) from a name would end the comment
+    and make the rest SQL, so they show as \\xNN."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def script(sql: str, dialect: str, header: list[str]) -> str:
     """What ``costcalc sql`` prints: a comment header, the session settings and the query, ``;``-terminated."""
-    lines = [f"-- {h}" for h in header]
+    lines = [f"-- {_comment(h)}" for h in header]
     lines.append(f"-- run it: {HOW_TO_RUN[dialect]}")
     return "\n".join(lines) + "\n" + "".join(s + ";\n" for s in statements(sql, dialect))
