@@ -329,6 +329,9 @@ def price(
     statement_timeout: float | None = typer.Option(None, "--statement-timeout", min=0.0, help="With a "
                                                    "database: cancel any query running longer than this many "
                                                    "seconds.", metavar="SECONDS"),
+    db_timeout: float = typer.Option(300.0, "--db-timeout", min=0.0, help="With a database: give up when the "
+                                     "server has not answered for this many seconds (a frozen server, a dead "
+                                     "network; 0: wait forever).", metavar="SECONDS"),
     where: list[str] | None = typer.Option(None, "--where", help="Only records whose KEY (a group key or field "
                                            "path) matches VALUE, a glob: team=search, model!=gpt-4o*; repeat "
                                            "to narrow (the same key twice: either value).", metavar="KEY=VALUE"),
@@ -508,7 +511,7 @@ def price(
     sections = None
     run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None,
                    progress=None if quiet else _progress, parts_beside=None if output is None else str(output))
-    database = _database_source(usage, engine_choice.value, statement_timeout)
+    database = _database_source(usage, engine_choice.value, statement_timeout, db_timeout, quiet)
     paths = expand_paths(usage) if database is None else []
     with ExitStack() as stack:
         if ledger is not None:
@@ -677,11 +680,13 @@ def _execute(run: Any, paths: list[str], out: Any, rejects: Any, jobs: int | Non
     return run.execute(paths, out, rejects, jobs)
 
 
-def _database_source(usage: list[str], engine: str, timeout: float | None) -> Any:
-    """The database a usage argument names (None for files); one database per run, and only its engines."""
+def _database_source(usage: list[str], engine: str, timeout: float | None, db_timeout: float = 300.0,
+                     quiet: bool = False) -> Any:
+    """The database a usage argument names (None for files); one database per run, and only its engines. A
+    password in the URL is overwritten in the process's arguments (or a warning says it cannot be)."""
     from dataclasses import replace
 
-    from .reading.postgres import is_database, parse_source
+    from .reading.postgres import PASSWORD_WARNING, hide_password, is_database, parse_source
 
     if not any(is_database(u) for u in usage):
         if engine == "postgres":
@@ -694,7 +699,10 @@ def _database_source(usage: list[str], engine: str, timeout: float | None) -> An
     if engine == "duckdb":
         raise typer.BadParameter("duckdb reads files; a database is priced by postgres or python",
                                  param_hint="--engine")
-    return replace(parse_source(usage[0]), statement_timeout_s=timeout)
+    source = replace(parse_source(usage[0]), statement_timeout_s=timeout, timeout_s=db_timeout)
+    if not usage[0].startswith("db:") and not hide_password(source) and not quiet:
+        sys.stderr.write(f"costcalc: warning: {PASSWORD_WARNING}\n")
+    return source
 
 
 def _execute_database(run: Any, source: Any, out: Any, rejects: Any, requested: str, *, aggregate: bool,

@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from ..reading.postgres import DatabaseSource, export_sql, query_error, stream_rows
+from ..reading.postgres import DatabaseSource, answer_within, export_sql, query_error, stream_rows
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS, LineResult
 from .duckdb_engine import KeySpec, SumRow, place_raw
 from .ratecards import Key, RateCards, compile_rate_cards
@@ -48,12 +48,23 @@ _BATCH_CALL_TYPES = ("retrieve_batch", "aretrieve_batch")
 RawKey = tuple[str | None, str | None, str | None, str | None, str | None]  # group, model, provider, id, tier
 
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _q(text: str, conn: Any = None) -> str:
+    """A string literal by psycopg's quoting: with ``conn``, libpq's own for that server's settings; without, a
+    form (``E'...'`` when it holds a backslash) that reads the same whatever ``standard_conforming_strings`` is."""
+    from psycopg import sql
+
+    return sql.Literal(text).as_string(conn)
 
 
 def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    from psycopg import sql
+
+    return sql.Identifier(name).as_string(None)
+
+
+def _path(parts: tuple[str, ...] | list[str], conn: Any = None) -> str:
+    """A JSON path for ``#>``: an array of quoted keys (a key may hold quotes, commas, braces)."""
+    return "ARRAY[" + ", ".join(_q(p, conn) for p in parts) + "]::text[]"
 
 
 def _absent(x: str) -> str:
@@ -154,13 +165,13 @@ def _time_key(unit: str, tz: str) -> str:
     return time_key("postgres", unit, tz, "timezone('UTC', \"startTime\")", '"startTime"')
 
 
-def _raw_values(spec: KeySpec, columns: set[str]) -> list[tuple[tuple[str, ...], str]]:
+def _raw_values(spec: KeySpec, columns: set[str], conn: Any = None) -> list[tuple[tuple[str, ...], str]]:
     """(place in the record's dict, SQL for the raw JSON text there) for one group key."""
     def top(name: str) -> str:
         return f"to_jsonb({_ident(name)})::text" if name in columns else "NULL::text"
 
     def meta(*path: str) -> str:
-        return f"(metadata #> {_q('{' + ','.join(_ident(p) for p in path) + '}')})::text"
+        return f"(metadata #> {_path(path, conn)})::text"
 
     out: list[tuple[tuple[str, ...], str]] = []
     if spec.kind == "record":
@@ -173,8 +184,7 @@ def _raw_values(spec: KeySpec, columns: set[str]) -> list[tuple[tuple[str, ...],
         if not rest or root not in columns:
             out.append((spec.fields, top(root)))
         else:
-            path = _q("{" + ",".join(_ident(p) for p in rest) + "}")
-            out.append((spec.fields, f"(to_jsonb({_ident(root)}) #> {path})::text"))
+            out.append((spec.fields, f"(to_jsonb({_ident(root)}) #> {_path(rest, conn)})::text"))
     return out
 
 
@@ -185,8 +195,10 @@ def export_columns(columns: frozenset[str]) -> set[str]:
 
 
 def aggregate_sql(columns: frozenset[str], specs: list[KeySpec], breaks: list[int], since: float | None,
-                  until: float | None, timeline_tz: str | None) -> tuple[str, list[tuple[str, ...]], list[str]]:
-    """The pricing query, the places of its raw group-key columns (r0, r1, ...) and its time-key columns."""
+                  until: float | None, timeline_tz: str | None,
+                  conn: Any = None) -> tuple[str, list[tuple[str, ...]], list[str]]:
+    """The pricing query, the places of its raw group-key columns (r0, r1, ...) and its time-key columns
+    (``conn``: the connection whose server settings literals are quoted for)."""
     cols = export_columns(columns)
     raws: list[tuple[tuple[str, ...], str]] = []
     times: list[tuple[str, str]] = []
@@ -194,7 +206,7 @@ def aggregate_sql(columns: frozenset[str], specs: list[KeySpec], breaks: list[in
         if spec.kind == "time":
             times.append((f"time_{spec.unit}", _time_key(spec.unit, spec.tz)))
         else:
-            for place, expr in _raw_values(spec, cols):
+            for place, expr in _raw_values(spec, cols, conn):
                 if place not in [p for p, _ in raws]:
                     raws.append((place, expr))
     if timeline_tz is not None:
@@ -232,11 +244,12 @@ def _utc(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def routed_pick(routed: list[RawKey], since: float | None, until: float | None) -> str:
-    """The rows the Python engine prices: every slow row, and the fast rows of ``routed`` keys."""
+def routed_pick(routed: list[RawKey], since: float | None, until: float | None, conn: Any = None) -> str:
+    """The rows the Python engine prices: every slow row, and the fast rows of ``routed`` keys (values from the
+    database, quoted by psycopg for ``conn``'s server)."""
     keyed = []
     for key in routed:
-        parts = [f"{c} IS NULL" if v is None else f"{c} = {_q(v)}"
+        parts = [f"{c} IS NULL" if v is None else f"{c} = {_q(v, conn)}"
                  for c, v in zip(("model_group", "model", "custom_llm_provider", "model_id", "tier"), key)]
         keyed.append("(" + " AND ".join(parts) + ")")
     fast_routed = " OR ".join(keyed) or "false"
@@ -285,9 +298,9 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
     import psycopg
 
     breaks = global_breaks(engine)
-    sql, places, time_names = aggregate_sql(columns, specs, breaks, since, until, timeline_tz)
+    sql, places, time_names = aggregate_sql(columns, specs, breaks, since, until, timeline_tz, conn)
     try:
-        with conn.cursor() as cur:
+        with answer_within(conn, source), conn.cursor() as cur:
             cur.execute("SET LOCAL work_mem = '64MB'")  # room to hash the groups rather than sort every row
             cur.execute(sql)
             names = [d.name for d in cur.description]
@@ -365,7 +378,7 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]
     if routed:  # the lanes again, to find the fast rows of these keys (and the slow rows with them)
-        run.python_lines = stream_rows(conn, source, columns, pick=routed_pick(routed, since, until),
+        run.python_lines = stream_rows(conn, source, columns, pick=routed_pick(routed, since, until, conn),
                                        lanes=lanes_sql(columns, numbered=True))
     elif slow_ids:
         run.python_lines = stream_rows(conn, source, columns, ids=slow_ids)
