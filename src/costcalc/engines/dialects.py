@@ -8,6 +8,7 @@ type is called and which session settings make the engine exact (ENGINES.md ยง4โ
   string literals cast to it (a bare ``0.0000025`` would be FLOAT64).
 - BigQuery time keys: FORMAT_DATETIME over a DATETIME, weeks from Monday (``WEEK(MONDAY)``) as in DuckDB.
 - PostgreSQL: the JSON path functions take ``json``; ``metadata`` (``jsonb`` in LiteLLM_SpendLogs) is cast.
+- PostgreSQL: a string holding a backslash is spelled with CHR(92), the same whatever standard_conforming_strings.
 - Spark: ``spark.sql.decimalOperations.allowPrecisionLoss`` is true by default and silently rounds products of
   wide decimals to 6 places; the query is preceded by the SET that turns it off.
 """
@@ -20,10 +21,7 @@ import sqlglot
 from sqlglot import exp
 
 DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake", "trino")
-# PostgreSQL reads a backslash in '...' as an escape when standard_conforming_strings is off (a server or
-# database setting): the script sets it on, so its literals mean what they say on every server.
-SESSION = {"spark": ["SET spark.sql.decimalOperations.allowPrecisionLoss=false"],
-           "postgres": ["SET standard_conforming_strings = on"]}
+SESSION = {"spark": ["SET spark.sql.decimalOperations.allowPrecisionLoss=false"]}
 HOW_TO_RUN = {
     "duckdb": "duckdb my.db < query.sql",
     "postgres": "psql \"$DATABASE_URL\" -f query.sql",
@@ -64,6 +62,21 @@ def _json_text(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _no_backslash(node: exp.Expression) -> exp.Expression:
+    """PostgreSQL reads a backslash in '...' as an escape when standard_conforming_strings is off (a server,
+    database or session setting, read when the whole script is parsed): a string holding one is written as its
+    pieces joined with CHR(92), which reads the same under either setting."""
+    if isinstance(node, exp.Literal) and node.is_string and "\\" in node.this:
+        pieces = node.this.split("\\")
+        out: exp.Expression = exp.Literal.string(pieces[0])
+        for piece in pieces[1:]:
+            out = exp.DPipe(this=out, expression=exp.Anonymous(this="CHR", expressions=[exp.Literal.number(92)]))
+            if piece:
+                out = exp.DPipe(this=out, expression=exp.Literal.string(piece))
+        return exp.Paren(this=out)
+    return node
+
+
 def transpile(sql: str, dialect: str) -> str:
     """``sql`` (DuckDB) written in ``dialect``; raises sqlglot's errors for anything it cannot carry."""
     if dialect not in DIALECTS:
@@ -74,7 +87,7 @@ def transpile(sql: str, dialect: str) -> str:
     if dialect == "bigquery":
         tree = tree.transform(_bignumeric).transform(_bigquery_time)
     if dialect == "postgres":
-        tree = tree.transform(_json_text)
+        tree = tree.transform(_json_text).transform(_no_backslash)
     return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE, pretty=False)
 
 
