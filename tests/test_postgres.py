@@ -415,3 +415,53 @@ def test_a_schema_without_the_later_grouping_columns_still_prices(db, capsys):
     code, out, err = both(capsys, "price", db.url(db="older"), "--config", SAMPLE_CONFIG, "--format", "json",
                           "-g", "org")
     assert code == 2 and out == "" and "--group-by org: no record has it" in err
+
+
+HOSTILE_MODELS = ["it's", "back\\slash", "trail\\", "q'\\'; SELECT pg_sleep(0); --", 'dq"x', "dollar$$x$$", "ü中"]
+
+
+@pytest.mark.parametrize("where", ["url", "database"])
+def test_hostile_model_names_and_group_paths_with_standard_conforming_strings_off(db, capsys, tmp_path, where):
+    """Model names from the rows come back into the SQL that picks the rows Python prices (per-second prices
+    route them there); a quote in a dotted group path is a JSON path key. Both read the same with the server's
+    standard_conforming_strings off (set on the database, or in the URL's options) as with it on."""
+    from datetime import datetime, timedelta
+
+    from psycopg.types.json import Jsonb
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS hostile")
+        conn.execute("CREATE DATABASE hostile TEMPLATE litellm")
+        if where == "database":
+            conn.execute("ALTER DATABASE hostile SET standard_conforming_strings = off")
+    with db.connect(db="hostile") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        for i, name in enumerate(HOSTILE_MODELS * 2):
+            start = datetime(2026, 3, 1, 12, i)
+            conn.execute('INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                         'completion_tokens, "startTime", "endTime", model, model_group, metadata, cache_hit) '
+                         "VALUES (%s, 'acompletion', 'k', 0, 1000, 500, %s, %s, 'm', %s, %s, 'False')",
+                         (f"h{i}", start, start + timedelta(seconds=2), name,
+                          Jsonb({"a\"b": f"v{i % 3}", "usage_object": {"prompt_tokens": 1000,
+                                                                       "completion_tokens": 500}})))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml_dump({"model_list": [
+        {"model_name": name, "litellm_params": {"model": "openai/gpt-4o", "input_cost_per_second": 0.001}}
+        for name in HOSTILE_MODELS]}))
+    url = db.url(db="hostile")
+    if where == "url":
+        url += "?options=-c%20standard_conforming_strings%3Doff"
+    for group in (["model"], ['metadata.a"b']):
+        code, out, err = both(capsys, "price", url, "--config", str(config), "--format", "json",
+                              *(x for g in group for x in ("-g", g)))
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["accounting"]["priced"] == 2 * len(HOSTILE_MODELS), doc["accounting"]
+        keys = sorted(g["key"][group[0]] for g in doc["groups"])
+        assert keys == (sorted(HOSTILE_MODELS) if group == ["model"] else ["v0", "v1", "v2"])
+
+
+def yaml_dump(doc: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(doc)
