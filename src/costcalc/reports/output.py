@@ -62,7 +62,8 @@ class AtomicOutput:
             fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder)
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
-        self.fh = os.fdopen(fd, mode, newline=newline)
+        os.close(fd)
+        self.fh = open(self.tmp, mode, newline=newline)  # noqa: SIM115 - closed in __exit__; .name is the path
         return self.fh
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
