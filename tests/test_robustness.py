@@ -9,6 +9,8 @@ import json
 import os
 import sys
 import threading
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -511,3 +513,222 @@ def test_very_long_model_names_do_not_stall_wildcard_matching(capsys, tmp_path):
     path.write_text('{"model":"' + "a-" * 5000 + '","prompt_tokens":1}\n')
     assert main(["price", str(path), "--config", str(config), "-f", "json"]) == 0
     assert '"unpriced": 1' in capsys.readouterr().out
+
+
+# -- faults, as a user meets them: each case a real process, its exit code, message and peak memory ------------
+
+SRC = str(ROOT / "src")
+
+
+@dataclass
+class Finished:
+    code: int
+    out: str
+    err: str
+    peak_mib: float  # the process's (and its workers') peak resident memory
+    seconds: float
+
+
+def costcalc_process(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
+                     signal_after: tuple[Any, int] | None = None, group: bool = False,
+                     address_space_mib: int | None = None, cwd: str | None = None,
+                     started: Any = None) -> Finished:
+    """``python -m costcalc ARGS`` as its own process (optionally with an address-space limit, and a signal sent
+    once ``signal_after[0]()`` says the run is under way: to the process, or to its process group as a terminal's
+    Ctrl-C is)."""
+    import resource
+    import signal as signals
+    import subprocess
+    import time
+
+    def limit() -> None:
+        if address_space_mib is not None:
+            size = address_space_mib << 20
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    environ = {**os.environ, "PYTHONPATH": SRC, **(env or {})}
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "costcalc", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=environ, preexec_fn=limit, start_new_session=group, cwd=cwd)
+    if started is not None:
+        started(proc)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    if signal_after is not None:
+        def send() -> None:
+            while not signal_after[0]() and proc.poll() is None:  # the moment the run is under way
+                time.sleep(0.01)
+            if proc.poll() is None:
+                if group:
+                    os.killpg(proc.pid, signal_after[1])
+                else:
+                    proc.send_signal(signal_after[1])
+
+        threading.Thread(target=send, daemon=True).start()
+    out_chunks: list[bytes] = []
+    err_chunks: list[bytes] = []
+    readers = [threading.Thread(target=lambda s=s, c=c: c.append(s.read())) for s, c in
+               ((proc.stdout, out_chunks), (proc.stderr, err_chunks))]
+    for r in readers:
+        r.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for r in readers:
+        r.join()
+    timer.cancel()
+    assert proc.returncode != -signals.SIGKILL, f"timed out after {timeout} s"
+    err = b"".join(err_chunks).decode(errors="replace")
+    assert "Traceback" not in err, err
+    return Finished(proc.returncode, b"".join(out_chunks).decode(errors="replace"), err, usage.ru_maxrss / 1024,
+                    time.monotonic() - t0)
+
+
+def one_error_line(err: str, *parts: str) -> None:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    for part in parts:
+        assert part in lines[0], (part, err)
+
+
+def test_dev_zero_is_refused_in_bounded_memory():
+    # was: 16 GB in 70 s, killed by the kernel at 22 GB. A 1 MiB line limit gives up after 64 MiB of no line end.
+    done = costcalc_process("price", "/dev/zero", env={"COSTCALC_MAX_LINE_BYTES": "1M"}, address_space_mib=2048)
+    assert done.code == 2
+    one_error_line(done.err, "/dev/zero", "no line end", "1,048,576")
+    assert done.peak_mib < 150, done.peak_mib
+
+
+def _gzip_file(path: Any, pieces: Any) -> None:
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        for piece in pieces:
+            f.write(piece)
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory) -> str:
+    """A gzip of 300 MiB: one record, one line of 300 MiB, one record."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.jsonl.gz"
+    line = b'{"model": "gpt-4o", "prompt_tokens": 10}\n'
+    _gzip_file(path, [line, b'{"model": "', *([b"a" * (1 << 20)] * 300), b'", "prompt_tokens": 1}\n', line])
+    return str(path)
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_gzip_bomb_line_is_rejected_with_its_number_in_bounded_memory(bomb, engine):
+    done = costcalc_process("price", bomb, "--format", "json", "--engine", engine, "--quiet")
+    assert done.code == 0, done.err
+    doc = json.loads(done.out)
+    assert doc["accounting"]["priced"] == 2 and doc["accounting"]["rejected"] == 1
+    (rejected,) = doc["rejected"]
+    assert rejected["line"] == 2 and "longer than the limit of 16,777,216" in rejected["reason"]
+    assert done.peak_mib < 250, done.peak_mib  # the line alone is 300 MiB
+
+
+def test_a_long_plain_line_is_rejected_while_reading(tmp_path):
+    path = tmp_path / "long.jsonl"
+    with open(path, "wb") as f:
+        f.write(b'{"model": "gpt-4o", "prompt_tokens": 1}\n{"model": "')
+        for _ in range(40):
+            f.write(b"b" * (1 << 20))
+        f.write(b'", "prompt_tokens": 1}\n{"model": "gpt-4o", "prompt_tokens": 2}\n')
+    for jobs in ("1", "2"):
+        done = costcalc_process("price", str(path), "--format", "jsonl", "--jobs", jobs,
+                                env={"COSTCALC_MAX_LINE_BYTES": "8M"}, address_space_mib=2048)
+        assert done.code == 0, done.err
+        rows = [json.loads(x) for x in done.out.splitlines()]
+        assert [(r["line"], r["status"]) for r in rows] == [(1, "priced"), (2, "rejected"), (3, "priced")]
+        assert "longer than the limit of 8,388,608" in rows[1]["reason"]
+        assert done.peak_mib < 150, done.peak_mib
+
+
+def test_a_gzip_of_blank_lines_takes_seconds_not_minutes(tmp_path):
+    # 256 Mi blank lines: at the former 1.8 µs a line, 8 minutes (the 120 s timeout); the record after them keeps
+    # its line number
+    path = tmp_path / "blank.jsonl.gz"
+    _gzip_file(path, [*([b"\n" * (1 << 20)] * 256), b'{"model": "gpt-4o", "prompt_tokens": 1}\n', b"{bad\n"])
+    for engine in ("python", "duckdb"):
+        done = costcalc_process("price", str(path), "--format", "json", "--engine", engine, "--quiet")
+        assert done.code == 0, done.err
+        doc = json.loads(done.out)
+        assert doc["accounting"]["priced"] == 1
+        assert [r["line"] for r in doc["rejected"]] == [(256 << 20) + 2]
+        assert done.peak_mib < 250, done.peak_mib
+
+
+FORMAT_ARGS = [["--format", "table"], ["--format", "json"], ["--format", "jsonl"], ["--format", "csv"],
+               ["--format", "csv", "--per-record"], ["--format", "markdown"], ["--format", "html"],
+               ["--format", "focus"]]
+
+
+@pytest.mark.parametrize("fmt", FORMAT_ARGS, ids=lambda a: "-".join(a[1:]))
+def test_a_run_that_fails_midway_leaves_the_previous_report_untouched(tmp_path, fmt):
+    good = write(tmp_path, "good.jsonl", lines(*[{"model": "gpt-4o", "prompt_tokens": n, "timestamp": 1.7e9 + n}
+                                                 for n in range(1, 3001)]))
+    truncated = write(tmp_path, "late.jsonl.gz", gzip.compress(good_bytes(good))[:-40])
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report, rejects = out_dir / "report", out_dir / "rejects.txt"
+    report.write_text("previous report\n")
+    rejects.write_text("previous rejects\n")
+    done = costcalc_process("price", good, truncated, *fmt, "--output", str(report), "--rejects", str(rejects),
+                            "--engine", "python", "--quiet")
+    assert done.code == 2
+    one_error_line(done.err, "late.jsonl.gz")
+    assert report.read_text() == "previous report\n" and rejects.read_text() == "previous rejects\n"
+    assert sorted(os.listdir(out_dir)) == ["rejects.txt", "report"]  # no temporary file left beside them
+    done = costcalc_process("price", good, *fmt, "--output", str(report), "--engine", "python", "--quiet")
+    assert done.code == 0 and report.read_text() != "previous report\n"
+    assert sorted(os.listdir(out_dir)) == ["rejects.txt", "report"]
+
+
+def good_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def big_usage(tmp_path_factory) -> str:
+    """About 40 MB of records: long enough to price that a signal lands while it runs."""
+    path = tmp_path_factory.mktemp("big") / "big.jsonl"
+    one = b'{"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 10, "user": "u", "timestamp": 1.7e9}\n'
+    path.write_bytes(one * 400_000)
+    return str(path)
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [(2, 130, "interrupted"), (15, 143, "SIGTERM"), (1, 129, "SIGHUP")])
+@pytest.mark.parametrize("mode", [["--format", "jsonl", "--jobs", "2"], ["--format", "json", "--engine", "duckdb"],
+                                  ["--format", "csv", "--per-record", "--jobs", "1"]],
+                         ids=["workers", "duckdb", "one-process"])
+def test_signals_exit_with_one_line_and_leave_the_previous_report(tmp_path, big_usage, sig, code, word, mode):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report = out_dir / "report"
+    report.write_text("previous report\n")
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+
+    def under_way() -> bool:
+        # what each run makes first once it is reading: DuckDB's spill directory, the workers' run directory,
+        # the temporary report beside the target
+        return any(spill.iterdir()) if "duckdb" in mode else len(os.listdir(out_dir)) > 1
+
+    # Ctrl-C goes to the terminal's whole process group (workers included); kill sends to one process
+    done = costcalc_process("price", big_usage, *mode, "--output", str(report), "--quiet", env={"TMPDIR": str(spill)},
+                            signal_after=(under_way, sig), group=sig == 2, timeout=120)
+    assert done.code == code, (done.code, done.err, done.seconds)
+    one_error_line(done.err, word)
+    assert "BrokenPipeError" not in done.err
+    assert report.read_text() == "previous report\n"
+    assert os.listdir(out_dir) == ["report"]  # no temporary report, no run directory of worker parts
+
+
+def test_the_big_config_message_says_what_it_counts():
+    from costcalc.rates.config import MAX_YAML_NODES, YAMLProblem, _check_bounds
+
+    plain = {"model_list": [{"model_name": f"m{i}", "x": [1, 2, 3]} for i in range(MAX_YAML_NODES // 4)]}
+    with pytest.raises(YAMLProblem, match="the config holds more than 1,000,000 values"):
+        _check_bounds(plain)
+    shared = [1] * 1000
+    aliased = {"a": [shared] * 2000}
+    with pytest.raises(YAMLProblem, match="YAML aliases expand to more than 1,000,000 values"):
+        _check_bounds(aliased)

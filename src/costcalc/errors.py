@@ -72,6 +72,7 @@ def stop_on_signals() -> Callable[[], None]:
 
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
+    received.clear()
 
     def handler(signum: int, frame: Any) -> None:
         received.append(signum)

@@ -478,7 +478,11 @@ def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
 
     try:
         rows = con.execute(sql).fetchall()
-    except duckdb.InterruptException:  # Ctrl-C or a signal met inside DuckDB: the run stops, it is not retried
+    except (duckdb.InterruptException, RuntimeError) as exc:
+        # Ctrl-C or a signal met inside DuckDB (its own exception, or the handler's turned into "Query
+        # interrupted"): the run stops, it is not retried with the Python engine
+        if not isinstance(exc, duckdb.InterruptException) and "interrupted" not in str(exc).lower():
+            raise
         from ..errors import Interrupted, received
 
         raise (Interrupted(received[-1]) if received else KeyboardInterrupt()) from None
