@@ -464,3 +464,68 @@ def yaml_dump(doc: dict) -> str:
     import yaml
 
     return yaml.safe_dump(doc)
+
+
+class FreezingProxy:
+    """A TCP proxy to the server that stops passing the server's answers on once the client has sent ``after``
+    (the server looks frozen: the connection stays open, nothing comes back)."""
+
+    def __init__(self, port: int, after: bytes):
+        import socket
+        import threading
+
+        self.target, self.after, self.frozen = port, after, threading.Event()
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(5)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, src, dst, upstream: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if upstream and self.after in data:
+                    self.frozen.set()
+                if not upstream and self.frozen.is_set():
+                    continue  # swallowed: the client waits for an answer that never comes
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("engine", ["python", "postgres"])
+def test_a_frozen_server_is_given_up_on_after_the_db_timeout(db, capsys, engine):
+    import time
+
+    proxy = FreezingProxy(db.port, b"LiteLLM_SpendLogs")
+    try:
+        url = db.url().replace(f":{db.port}/", f":{proxy.port}/")
+        t0 = time.monotonic()
+        code = main(["price", url, "--engine", engine, "--db-timeout", "2", "--format", "json"])
+        elapsed = time.monotonic() - t0
+    finally:
+        proxy.close()
+    _, err = capsys.readouterr()
+    assert proxy.frozen.is_set()
+    assert code == 2 and err.count("\n") == 1
+    assert "no answer from the server within 2 s (--db-timeout" in err and db.password not in err
+    assert elapsed < 30
