@@ -194,7 +194,8 @@ MAX_LINE_ENV = "COSTCALC_MAX_LINE_BYTES"
 #: The deepest nesting of arrays and objects a line may have (the record itself is level 1); deeper lines are
 #: rejected by every engine.
 MAX_JSON_DEPTH = 64
-_CHUNK = 1 << 16
+_CHUNK = 1 << 17
+_ESCAPED_COLON = re.compile(rb"\\u003[aA]")
 _BLANK_RUN = re.compile(rb"[ \t\r\n]*\n")
 
 
@@ -219,11 +220,12 @@ class LineTooLong:
         self.size = size
 
 
-def _chunked_lines(read: Any, budget: int | None, limit: int, shown: str) -> Iterator[Any]:
-    """The lines of a byte stream, read in chunks so that no line longer than ``limit`` is ever held: each line's
-    bytes (line end included, as a file iterator gives them), an int for a run of that many blank lines (skipped
-    in bulk: a gigabyte of newlines takes seconds, not minutes), or a ``LineTooLong`` for an over-long line, which
-    is read past in chunks. ``budget``: only the lines that begin within this many bytes."""
+def _line_batches(read: Any, budget: int | None, limit: int, shown: str) -> Iterator[list[Any]]:
+    """The lines of a byte stream, a list per chunk read, so that no line longer than ``limit`` is ever held: each
+    line's bytes (with or without its line end), an int for a run of that many blank lines (skipped in bulk: a
+    gigabyte of newlines takes seconds, not minutes), or a ``LineTooLong`` for an over-long line, which is read
+    past in chunks. ``budget``: only the lines that begin within this many bytes. The common chunk (no blank
+    line, no CR) is split in one call."""
     parts: list[bytes] = []  # the start of a line that continues in the next chunk
     held = 0  # their length
     consumed = 0  # bytes of the stream before the current chunk (and ``parts``)
@@ -231,11 +233,14 @@ def _chunked_lines(read: Any, budget: int | None, limit: int, shown: str) -> Ite
     give_up = limit * SKIP_LINES_UP_TO
     while True:
         buf = read(_CHUNK)
+        batch: list[Any] = []
         if not buf:
             if skipping >= 0:
-                yield LineTooLong(skipping)
+                batch.append(LineTooLong(skipping))
             elif parts and (budget is None or consumed - held < budget):
-                yield b"".join(parts)
+                batch.append(b"".join(parts))
+            if batch:
+                yield batch
             return
         pos, size = 0, len(buf)
         if skipping >= 0 or parts:
@@ -253,14 +258,22 @@ def _chunked_lines(read: Any, budget: int | None, limit: int, shown: str) -> Ite
                 consumed += size
                 continue
             if skipping >= 0 or held + end > limit:
-                yield LineTooLong((skipping if skipping >= 0 else held) + end)
+                batch.append(LineTooLong((skipping if skipping >= 0 else held) + end))
             else:
                 parts.append(buf[:end + 1])
-                yield b"".join(parts)
+                batch.append(b"".join(parts))
             parts, held, skipping = [], 0, -1
             pos = end + 1
+        if size <= limit and (budget is None or consumed + size <= budget) and buf.find(b"\r") < 0 \
+                and buf.find(b"\n\n", pos) < 0 and buf[pos:pos + 1] != b"\n":
+            cut = buf.rfind(b"\n")
+            if cut >= pos:  # every line here is shorter than the chunk, hence than the limit
+                batch.extend(buf[pos:cut].split(b"\n"))
+                pos = cut + 1
         while pos < size:
             if budget is not None and consumed + pos >= budget:
+                if batch:
+                    yield batch
                 return
             if buf[pos] in b"\n\r \t":
                 m = _BLANK_RUN.match(buf, pos)
@@ -268,7 +281,7 @@ def _chunked_lines(read: Any, budget: int | None, limit: int, shown: str) -> Ite
                     end = m.end()
                     if budget is not None:  # a span's blank lines end where the next span begins
                         end = min(end, budget - consumed)
-                    yield buf.count(b"\n", pos, end)
+                    batch.append(buf.count(b"\n", pos, end))
                     pos = end
                     continue
             end = buf.find(b"\n", pos)
@@ -280,24 +293,27 @@ def _chunked_lines(read: Any, budget: int | None, limit: int, shown: str) -> Ite
                     parts.append(buf[pos:])
                 break
             if end - pos > limit:
-                yield LineTooLong(end - pos)
+                batch.append(LineTooLong(end - pos))
             else:
-                yield buf[pos:end + 1]
+                batch.append(buf[pos:end + 1])
             pos = end + 1
         consumed += size
+        if batch:
+            yield batch
 
 
 def numbered_lines(stream: Any, shown: str) -> Iterator[tuple[int, Any]]:
-    """(line number, bytes with the line end, or a ``LineTooLong``) of each line of a byte stream that holds more
-    than white space, read in bounded chunks as ``read_usage`` reads."""
+    """(line number, bytes, or a ``LineTooLong``) of each line of a byte stream that holds more than white
+    space, read in bounded chunks as ``read_usage`` reads."""
     line = 0
-    for text in _chunked_lines(getattr(stream, "read1", stream.read), None, max_line_bytes(), shown):
-        if text.__class__ is int:
-            line += text
-            continue
-        line += 1
-        if text.__class__ is not bytes or text.strip(b" \t\r\n"):
-            yield line, text
+    for batch in _line_batches(getattr(stream, "read1", stream.read), None, max_line_bytes(), shown):
+        for text in batch:
+            if text.__class__ is int:
+                line += text
+                continue
+            line += 1
+            if text.__class__ is not bytes or text.strip(b" \t\r\n"):
+                yield line, text
 
 
 def too_long(file: str, line: int, text: LineTooLong) -> Rejected:
@@ -311,8 +327,10 @@ def structure_problem(text: bytes, obj: Any) -> str | None:
     common line: its ``":`` count against orjson's own writing of the object; an exact parse only on a mismatch."""
     if text.count(b"{") + text.count(b"[") > MAX_JSON_DEPTH and _depth(obj) > MAX_JSON_DEPTH:
         return f"nested deeper than {MAX_JSON_DEPTH} levels (the limit every engine reads)"
-    ambiguous = b" :" in text or b"\t:" in text or b"\r:" in text or b"\\u0022" in text
-    if not ambiguous and text.count(b'":') == orjson.dumps(obj).count(b'":'):
+    # every key is followed by one colon, and orjson writes each key it kept once, and every colon inside a
+    # string as a colon: a repeated key leaves the text with more colons than orjson's writing, unless the
+    # text spells a colon as \u003a somewhere
+    if text.count(b":") == orjson.dumps(obj).count(b":") and not (b"\\u" in text and _ESCAPED_COLON.search(text)):
         return None
     key = _repeated_key(text)
     if key is None:
@@ -490,55 +508,56 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
                     line_counts.append(len(elements))
                 continue
         if isinstance(reader, _Transcoded):
-            lines = reader if end is None else _bounded(reader, end - start)
+            batches: Any = ([text] for text in (reader if end is None else _bounded(reader, end - start)))
         else:
-            lines = _chunked_lines(getattr(reader, "read1", reader.read), None if end is None else end - start,
-                                   limit, file)
+            batches = _line_batches(getattr(reader, "read1", reader.read), None if end is None else end - start,
+                                    limit, file)
         line = first - 1
         bom_line = first if start == 0 else -1
         try:
-            for text in lines:
-                if text.__class__ is not bytes:
-                    if text.__class__ is int:  # a run of blank lines
-                        line += text
+            for batch in batches:
+                for text in batch:
+                    if text.__class__ is not bytes:
+                        if text.__class__ is int:  # a run of blank lines
+                            line += text
+                            continue
+                        line += 1
+                        r = too_long(file, line, text)
+                        if buffered is None:
+                            yield r
+                        else:
+                            buffered.append(r)
                         continue
                     line += 1
-                    r = too_long(file, line, text)
+                    if text[-1:] == b"\n":
+                        text = text[:-2] if text[-2:-1] == b"\r" else text[:-1]
+                    if line == bom_line and text[:3] == _BOM:
+                        text = text[3:]
+                    try:
+                        obj = loads(text)
+                        # a flat object with as many colons as keys has neither repeated keys nor depth
+                        if obj.__class__ is not dict or ((text.count(b":") != len(obj) or text.find(b"[") >= 0)
+                                                          and structure(text, obj) is not None):
+                            r = parse(file, line, text, adapt)
+                        else:
+                            r = read(obj, file, line, text)
+                    except decode_error:
+                        if not text.strip():
+                            continue  # blank lines are not records
+                        r = parse(file, line, text, adapt)
+                    except BadField:
+                        r = parse(file, line, text, adapt)
+                    if r.__class__ is record_type and r.dedup_key is not None:
+                        if buffered is None:
+                            buffered = []
+                        skip = _supersede(held, seen, r.dedup_key, r)
+                        if skip is not None:
+                            buffered.append(skip)
+                        continue
                     if buffered is None:
                         yield r
                     else:
                         buffered.append(r)
-                    continue
-                line += 1
-                if text[-1:] == b"\n":
-                    text = text[:-2] if text[-2:-1] == b"\r" else text[:-1]
-                if line == bom_line and text[:3] == _BOM:
-                    text = text[3:]
-                try:
-                    obj = loads(text)
-                    if obj.__class__ is not dict or ((text.count(b'":') != len(obj) or b"[" in text
-                                                       or b" :" in text or b"\t:" in text or b"\r:" in text)
-                                                      and structure(text, obj) is not None):
-                        r = parse(file, line, text, adapt)
-                    else:
-                        r = read(obj, file, line, text)
-                except decode_error:
-                    if not text.strip():
-                        continue  # blank lines are not records
-                    r = parse(file, line, text, adapt)
-                except BadField:
-                    r = parse(file, line, text, adapt)
-                if r.__class__ is record_type and r.dedup_key is not None:
-                    if buffered is None:
-                        buffered = []
-                    skip = _supersede(held, seen, r.dedup_key, r)
-                    if skip is not None:
-                        buffered.append(skip)
-                    continue
-                if buffered is None:
-                    yield r
-                else:
-                    buffered.append(r)
         except (OSError, EOFError) as exc:
             raise UsageInputError(f"{file}: read failed ({exc})") from None
         finally:
