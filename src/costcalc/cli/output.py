@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import IO, Any
 
 
-
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
 

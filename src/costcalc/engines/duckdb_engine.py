@@ -423,11 +423,9 @@ def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = Fa
         return
     targets = iter(wanted)
     target = next(targets, None)
-    row = 0
-    for line, text in _lines(path, compression):
+    for row, (line, text) in enumerate(_lines(path, compression), 1):
         if target is None:
             return
-        row += 1
         if row == target:
             yield line, text
             target = next(targets, None)

@@ -56,14 +56,14 @@ class AtomicOutput:
         newline = None if self.binary else ""
         try:
             if not _regular_or_new(self.path):
-                self.fh = open(self.path, mode, newline=newline)  # noqa: SIM115 - closed in __exit__
+                self.fh = open(self.path, mode, newline=newline)
                 return self.fh
             folder = os.path.dirname(os.path.abspath(self.path))
             fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder)
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
         os.close(fd)
-        self.fh = open(self.tmp, mode, newline=newline)  # noqa: SIM115 - closed in __exit__; .name is the path
+        self.fh = open(self.tmp, mode, newline=newline)
         return self.fh
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:

@@ -21,8 +21,8 @@ from ..pricing.formulas import Pricer
 from ..rates.costmap import CostMapInfo
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
-from .cells import SafeCsvWriter, markdown_cell, printable
 from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, to_float
+from .cells import SafeCsvWriter, markdown_cell, printable
 from .money import (
     DECIMALS,
     Figures,
@@ -627,8 +627,8 @@ def write_table(report: Report, console: Any, warnings: Iterable[str] = (), titl
         console.print(Text("Rejected:\n" + "\n".join(lines)))
     warnings = list(warnings)
     if warnings:
-        console.print(Panel(Text("\n".join(f"• {printable(w)}" for w in warnings)), title="warnings", title_align="left",
-                            border_style="yellow"))
+        console.print(Panel(Text("\n".join(f"• {printable(w)}" for w in warnings)), title="warnings",
+                            title_align="left", border_style="yellow"))
 
 
 def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outcome]:
