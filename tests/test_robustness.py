@@ -872,3 +872,18 @@ def test_a_url_password_is_gone_from_the_process_arguments(tmp_path):
     assert done.code == 2
     one_error_line(done.err, "postgresql://u:***@127.0.0.1", "unreachable")
     assert "hunter2-pw" not in done.err
+
+
+def test_a_json_array_file_has_the_same_json_rules_and_a_size_bound(capsys, tmp_path, monkeypatch):
+    path = write(tmp_path, "spend.json", json.dumps([{"model": "gpt-4o", "prompt_tokens": 1}]).replace("]", "")
+                 + ', {"model": "gpt-4o", "prompt_tokens": 1, "prompt_tokens": 9}, '
+                 '{"model": "gpt-4o", "prompt_tokens": 1, "m": {"a": [{"b": 1, "b": 2}]}}, '
+                 '{"model": "gpt-4o", "prompt_tokens": 1, "tags": ' + "[" * 64 + "]" * 64 + "}]")
+    rows = price_jsonl(capsys, path)
+    assert [(r["line"], r["status"], r.get("reason", "")[:22]) for r in rows] == [
+        (1, "priced", ""), (2, "rejected", 'repeated key "prompt_t'), (3, "rejected", 'repeated key "b" in on'),
+        (4, "rejected", "nested deeper than 64 ")]
+    # past 16 times the line limit a JSON array is not held whole: it is read as lines (here: one too long)
+    monkeypatch.setenv("COSTCALC_MAX_LINE_BYTES", "20")
+    rows = price_jsonl(capsys, path)
+    assert [(r["line"], r["status"]) for r in rows] == [(1, "rejected")] and "longer than" in rows[0]["reason"]

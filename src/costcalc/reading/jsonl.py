@@ -573,8 +573,9 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
 
 
 def _json_array(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
-    """A whole file that is one JSON array (LiteLLM's ``/spend/logs`` API answer): its elements, else None and
-    a reader positioned where it was (an input that only starts with ``[`` is read as lines after all)."""
+    """A whole file that is one JSON array (LiteLLM's ``/spend/logs`` API answer): its elements, each with why
+    it is rejected (a repeated key, nesting too deep) or None, else None and a reader positioned where it was (an
+    input that only starts with ``[``, or that is too big to hold, is read as lines after all)."""
     peek = getattr(reader, "peek", None)
     if peek is None:
         return None, reader
@@ -584,24 +585,103 @@ def _json_array(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
         raise UsageInputError(f"{file}: read failed ({exc})") from None
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"[":
         return None, reader
+    cap = max_line_bytes() * MAX_ARRAY_LINES
     try:
-        data = reader.read()
+        data = reader.read(cap + 1)
     except (OSError, EOFError) as exc:
         raise UsageInputError(f"{file}: read failed ({exc})") from None
+    if len(data) > cap:  # not held whole: read as lines (a JSON array this big is refused there, line by line)
+        return None, _Chained(data, reader)
     text = data.lstrip(b" \t\r\n")
+    if text[:3] == _BOM:
+        text = text[3:]
     try:
-        value = orjson.loads(text[3:] if text[:3] == _BOM else text)
+        value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None, io.BytesIO(data)
     if not isinstance(value, list) or (value and not isinstance(value[0], dict)):
         return None, io.BytesIO(data)  # a line that is an array of numbers is a bad JSONL line, not records
-    return value, reader
+    problems: dict[int, str] = {}
+    if text.count(b"{") + text.count(b"[") > MAX_JSON_DEPTH:
+        for n, obj in enumerate(value, 1):
+            if _depth(obj) > MAX_JSON_DEPTH:
+                problems[n] = f"nested deeper than {MAX_JSON_DEPTH} levels (the limit every engine reads)"
+    if text.count(b":") != orjson.dumps(value).count(b":") or (b"\\u" in text and _ESCAPED_COLON.search(text)):
+        for n, key in _repeated_by_element(text).items():
+            problems.setdefault(n, f"repeated key {printable_key(key)} in one object (engines differ on which "
+                                   "value wins)")
+    return [(obj, problems.get(n)) for n, obj in enumerate(value, 1)], reader
+
+
+#: A file that is one JSON array is read whole, up to this many times the line limit (256 MiB by default).
+MAX_ARRAY_LINES = 16
+
+
+class _Chained:
+    """Bytes already read, then the rest of a stream."""
+
+    def __init__(self, head: bytes, rest: Any):
+        self.head, self.rest = head, rest
+
+    def read1(self, size: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head[:size], self.head[size:]
+            return out
+        return getattr(self.rest, "read1", self.rest.read)(size)
+
+    read = read1
+
+
+class _Checked(list):  # type: ignore[type-arg]
+    """An object's pairs as the standard parser gives them, with the first repeated key found in it or below."""
+
+    repeated: str | None = None
+
+
+def _repeated_by_element(text: bytes) -> dict[int, str]:
+    """The first repeated key of each element of a JSON array (1-based positions), by an exact parse."""
+    import json
+
+    def pairs(items: list[tuple[str, Any]]) -> _Checked:
+        out = _Checked(items)
+        seen: set[str] = set()
+        for key, value in items:
+            if key in seen:
+                out.repeated = key
+                return out
+            seen.add(key)
+            found = _repeated_in(value)
+            if found is not None:
+                out.repeated = found
+                return out
+        return out
+
+    try:
+        doc = json.loads(text, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return {}
+    return {n: found for n, element in enumerate(doc, 1) if (found := _repeated_in(element)) is not None}
+
+
+def _repeated_in(value: Any) -> str | None:
+    if isinstance(value, _Checked):
+        return value.repeated
+    if isinstance(value, list):
+        for item in value:
+            found = _repeated_in(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _array_results(elements: list[Any], file: str, read: Any) -> Iterator[LineResult]:
     """The records of a JSON array, numbered by position (element 1, 2, …) where lines are numbered."""
-    for n, obj in enumerate(elements, 1):
+    for n, (obj, problem) in enumerate(elements, 1):
         text = orjson.dumps(obj)
+        if problem is not None:
+            model = obj.get("model") if isinstance(obj, dict) and isinstance(obj.get("model"), str) else None
+            yield Rejected(file, n, problem, text, model)
+            continue
         if not isinstance(obj, dict):
             yield Rejected(file, n, f"array element {n} is not a JSON object (got {type(obj).__name__})", text)
             continue
