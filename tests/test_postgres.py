@@ -5,11 +5,13 @@ from the source name; names people know; safety and one-line errors."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -475,6 +477,7 @@ class FreezingProxy:
         import threading
 
         self.target, self.after, self.frozen = port, after, threading.Event()
+        self.sockets: list[Any] = []
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(5)
@@ -491,6 +494,7 @@ class FreezingProxy:
             except OSError:
                 return
             server = socket.create_connection(("127.0.0.1", self.target))
+            self.sockets += [client, server]
             threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
 
@@ -507,9 +511,21 @@ class FreezingProxy:
                 dst.sendall(data)
         except OSError:
             pass
+        finally:  # one side gone: end both (the server's session ends, as the database's templates need)
+            self._end(src, dst)
+
+    def _end(self, *sockets: Any) -> None:
+        import socket
+
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the other pump's recv, unlike close()
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def close(self) -> None:
         self.listener.close()
+        self._end(*self.sockets)
 
 
 @pytest.mark.parametrize("engine", ["python", "postgres"])
@@ -529,3 +545,33 @@ def test_a_frozen_server_is_given_up_on_after_the_db_timeout(db, capsys, engine)
     assert code == 2 and err.count("\n") == 1
     assert "no answer from the server within 2 s (--db-timeout" in err and db.password not in err
     assert elapsed < 30
+
+
+def test_a_row_nested_too_deep_is_rejected_by_both_engines(db, capsys):
+    from datetime import datetime
+
+    from psycopg.types.json import Jsonb
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS deep")
+        # sessions other tests ended may take a moment to leave the template
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'litellm' "
+                     "AND pid <> pg_backend_pid()")
+        conn.execute("CREATE DATABASE deep TEMPLATE litellm")
+    deep: Any = "x"
+    for _ in range(70):
+        deep = [deep]
+    usage = {"prompt_tokens": 1000, "completion_tokens": 10}
+    with db.connect(db="deep") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        for i, extra in enumerate([deep, "shallow"]):
+            start = datetime(2026, 3, 1, 12, i)
+            conn.execute('INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                         'completion_tokens, "startTime", "endTime", model, model_group, metadata, cache_hit) '
+                         "VALUES (%s, 'acompletion', 'k', 0, 1000, 10, %s, %s, 'gpt-4o', 'gpt-4o', %s, 'False')",
+                         (f"d{i}", start, start, Jsonb({"usage_object": usage, "extra": extra})))
+    code, out, err = both(capsys, "price", db.url(db="deep"), "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["accounting"]["priced"] == 1 and doc["accounting"]["rejected"] == 1
+    assert doc["rejected"][0]["reason"].startswith("nested deeper than 64 levels")

@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from ..reading.jsonl import MAX_JSON_DEPTH
 from ..reading.postgres import DatabaseSource, answer_within, export_sql, query_error, stream_rows
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS, LineResult
 from .contract import KeySpec, SumRow, place_raw
@@ -65,6 +66,12 @@ def _ident(name: str) -> str:
 def _path(parts: tuple[str, ...] | list[str], conn: Any = None) -> str:
     """A JSON path for ``#>``: an array of quoted keys (a key may hold quotes, commas, braces)."""
     return "ARRAY[" + ", ".join(_q(p, conn) for p in parts) + "]::text[]"
+
+
+def _brackets(x: str) -> str:
+    """The '{' and '[' in a jsonb value's text: at most MAX_JSON_DEPTH - 2 of them, and the row (an object
+    holding the value) is within the depth every engine reads; rows with more go to Python, which decides."""
+    return f"COALESCE(length({x}::text) - length(translate({x}::text, '{{[', '')), 0)"
 
 
 def _absent(x: str) -> str:
@@ -123,6 +130,7 @@ def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
       AND (e.call_type IS NULL OR e.call_type NOT IN ({batch}))
       AND {objects}
       AND COALESCE(jsonb_typeof(e.request_tags), 'null') IN ('array', 'null')
+      AND {_brackets("e.metadata")} + {_brackets("e.request_tags")} <= {MAX_JSON_DEPTH - 2}
       AND {_absent("d->'prompt_cache_hit_tokens'")}
       AND {_no_text("d->'inference_geo'")} AND {_no_text("d->'speed'")}
       AND COALESCE(jsonb_typeof(d->'service_tier'), 'null') IN ('string', 'null')
