@@ -232,3 +232,20 @@ def test_quiet_keeps_stdout_to_the_report_and_says_each_warning_once_on_stderr(t
     assert len(lines) == 1 and lines[0].startswith(f"warning: 2026-11-01={a}, 2026-11-16={b}: ")
     code, out, err = costcalc(capsys, *args, "--quiet", "-f", "json")
     assert json.loads(out)["warnings"] == [lines[0].removeprefix("warning: ")]
+
+
+def test_parquet_keeps_names_a_spreadsheet_would_take_for_formulas(tmp_path, capsys):
+    """The CSV guards a cell like ``=cmd`` with a leading quote; Parquet is read as values, so it keeps the name."""
+    import duckdb
+
+    usage, cm = world(tmp_path)
+    Path(usage).write_text(json.dumps({"timestamp": "2026-11-02T10:00:00Z", "model": "gpt-4o",
+                                       "prompt_tokens": 1000, "completion_tokens": 0, "team": "=1+2"}) + "\n")
+    code, out, _ = costcalc(capsys, "price", usage, "--cost-map", cm, "-g", "team", "-f", "csv")
+    assert code == 0 and "'=1+2" in out
+    for extra in ([], ["--per-record"]):
+        target = tmp_path / f"t{len(extra)}.parquet"
+        assert costcalc(capsys, "price", usage, "--cost-map", cm, "-g", "team", "-f", "parquet", "-o", target,
+                        *extra).code == 0
+        teams = {r[0] for r in duckdb.sql(f"SELECT team FROM '{target}'").fetchall()}
+        assert "=1+2" in teams, teams

@@ -70,6 +70,9 @@ JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default
                     "inputs of 64 MiB or more; 1 otherwise).")
 STATEMENT_TIMEOUT = typer.Option(None, "--statement-timeout", min=0.0, help="With a database: cancel any query "
                                  "running longer than this many seconds.", metavar="SECONDS")
+DB_TIMEOUT = typer.Option(300.0, "--db-timeout", min=0.0, help="With a database: give up when the server has not "
+                          "answered for this many seconds (a frozen server, a dead network; 0: wait forever).",
+                          metavar="SECONDS")
 DECIMALS = typer.Option(None, "--decimals", min=0, max=12, help="Show every amount with exactly N decimals "
                         "(default: two significant digits of the groups that make up 99% of the spend, at least "
                         "cents).", metavar="N")

@@ -28,10 +28,17 @@ def write(result: Any, out: Any, style: Any) -> None:
 
 
 def records(engine: Any) -> Any:
-    """Records are staged as the per-record CSV, then converted (``finish``)."""
+    """Records are staged as the per-record CSV, cells as the data has them, then converted (``finish``)."""
+    from ..reports.cells import staging_cells
     from .csv import records as csv_records
 
-    return csv_records(engine)
+    write = csv_records(engine)
+
+    def staged(outcomes: Any, out: Any, first: bool) -> None:
+        with staging_cells():
+            write(outcomes, out, first)
+
+    return staged
 
 
 def finish(staged: str, out: Any) -> None:

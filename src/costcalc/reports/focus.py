@@ -37,7 +37,6 @@ data type and allowed values, and so are the conditional columns this data can f
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -47,6 +46,7 @@ from typing import IO
 import orjson
 
 from .aggregate import NONE
+from .cells import SafeCsvDictWriter
 from .ledger import SCALE, Cell, Ledger, decimal_text, dollars
 
 FOCUS_VERSION = "1.2"
@@ -258,7 +258,7 @@ def write_focus(ledger: Ledger, out: IO[str], currency: str = "USD", rate: DayRa
         rows = price_point_rows(ledger, currency, rate)
     else:
         rows = focus_rows(ledger, currency, rate, version)
-    w = csv.DictWriter(out, fieldnames=columns(version), lineterminator="\n", restval="")
+    w = SafeCsvDictWriter(out, columns(version))
     w.writeheader()
     w.writerows(rows)
     return len(rows)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .aggregate import COST_PARTS, TOKEN_PARTS, Report
+from .cells import staging_cells
 
 MAX_PRECISION = 38  # DuckDB's and Parquet's widest decimal that readers (Spark, pandas) map exactly
 
@@ -83,7 +84,7 @@ def write_report_parquet(report: Report, out_path: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         staged = os.path.join(tmp, "report.csv")
-        with open(staged, "w", encoding="utf-8", newline="") as fh:
+        with open(staged, "w", encoding="utf-8", newline="") as fh, staging_cells():
             write_csv(report, fh)
         csv_to_parquet(staged, out_path, REPORT_COUNTS, REPORT_AMOUNTS)
 

@@ -10,7 +10,6 @@ which tells a team whether its proxy's spend numbers can be trusted.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import IO, Any
 import orjson
 
 from .aggregate import SCALE, Report, to_float
+from .cells import SafeCsvWriter
 from .fit import fitted_table
 from .money import DECIMALS, decimal_text, decimals_for, float_text, money_text, round_units
 from .render import _md as md_cell  # the report's own markdown cell escaping
@@ -159,7 +159,7 @@ def write_reconcile_markdown(report: Report, gaps: list[Discrepancy], tolerance:
 
 def write_reconcile_csv(report: Report, gaps: list[Discrepancy], out: IO[str]) -> None:
     """``--reconcile --format csv``: one row per group that differs, exact amounts, the direction in words."""
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeCsvWriter(out)
     w.writerow([*report.group_by, "records", "booked_cost", "computed_cost", "difference", "relative",
                 "zero_booked", "direction"])
     decimals = reconcile_decimals(gaps)
