@@ -59,8 +59,11 @@ SCRIPT_MODEL = {"gpt4o": "gpt-4o", "mini": "gpt-4o-mini", "sonnet": "anthropic/c
                 "azure-prod": "azure/gpt-4o", "gemini": "gemini/gemini-2.5-pro"}
 
 
-def generate(path: Path, n: int, seed: int = 1) -> None:
+def generate(path: Path, n: int, seed: int = 1, request_ids: bool = False) -> None:
+    """``n`` canonical records; ``request_ids``: each with a request id, about 1% of them an earlier one's."""
     rng = random.Random(seed)
+    ids = random.Random(seed + 1)
+    recent: list[str] = []
     users = [f"user{i}" for i in range(200)]
     teams = ["search", "agents", "support", "research", "voice", "ml"]
     start = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc).timestamp()
@@ -80,7 +83,69 @@ def generate(path: Path, n: int, seed: int = 1) -> None:
             rec["user"] = rng.choice(users)
             rec["team"] = rng.choice(teams)
             rec["timestamp"] = int(start + i * 2.5)
+            if request_ids:
+                rec["request_id"] = _request_id(ids, recent)
             f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+
+
+def _request_id(rng: random.Random, recent: list[str]) -> str:
+    """A new request id, or (1 time in 100) one of the last thousand: a record exported twice."""
+    if recent and rng.random() < 0.01:
+        return rng.choice(recent)
+    rid = f"chatcmpl-{rng.getrandbits(128):032x}"
+    if len(recent) < 1000:
+        recent.append(rid)
+    else:
+        recent[rng.randrange(1000)] = rid
+    return rid
+
+
+SPEND_LOG_GROUPS = [("gpt4o", "openai/gpt-4o", "openai"), ("mini", "openai/gpt-4o-mini", "openai"),
+                    ("sonnet", "anthropic/claude-sonnet-4-5-20250929", "anthropic"),
+                    ("azure-prod", "azure/prod-eastus", "azure"), ("gemini", "gemini/gemini-2.5-pro", "gemini")]
+
+
+def generate_spend_logs(path: Path, n: int, seed: int = 2) -> None:
+    """``n`` LiteLLM spend-log rows as the proxy's /spend/logs export writes them, about 1 KB each: every one with
+    a request id (about 1% repeat an earlier one, as overlapping exports do), ``metadata`` a JSON string holding
+    the usage object, key and team aliases, a few failures and cache hits."""
+    rng = random.Random(seed)
+    teams = [(f"team-{i:04d}-5f1c-4e0b-9a53", name) for i, name in enumerate(
+        ["search", "agents", "support", "research", "voice", "ml"])]
+    keys = [("%064x" % rng.getrandbits(256), f"key-{i}") for i in range(40)]
+    start = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)
+    recent: list[str] = []
+    deployment_ids = {group: "%064x" % rng.getrandbits(256) for group, _, _ in SPEND_LOG_GROUPS}
+    with path.open("w") as f:
+        for i in range(n):
+            group, model, provider = SPEND_LOG_GROUPS[rng.choices(range(5), [30, 30, 20, 12, 8])[0]]
+            prompt, completion = rng.randint(50, 12_000), rng.randint(1, 2_000)
+            cached = rng.choice([0, 0, prompt // 3])
+            team, key = rng.choice(teams), rng.choice(keys)
+            t = start + dt.timedelta(seconds=i * 1.3)
+            rid = _request_id(rng, recent)
+            usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+                     "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": None},
+                     "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": None}}
+            metadata = {"user_api_key": key[0], "user_api_key_alias": key[1], "user_api_key_team_id": team[0],
+                        "user_api_key_team_alias": team[1], "user_api_key_user_id": f"user{rng.randrange(200)}",
+                        "spend_logs_metadata": None, "requester_ip_address": "10.0.%d.%d" % (i % 250, i % 199),
+                        "applied_guardrails": [], "usage_object": usage, "model_map_information": {
+                            "model_map_key": model.split("/", 1)[1], "model_map_value": None}}
+            status, spend = "success", round(rng.random() / 20, 9)
+            odd = rng.random()
+            if odd < 0.01:
+                status, prompt, completion, spend = "failure", 0, 0, 0.0
+            row = {"request_id": rid, "call_type": "acompletion", "api_key": key[0], "spend": spend,
+                   "total_tokens": prompt + completion, "prompt_tokens": prompt, "completion_tokens": completion,
+                   "startTime": t.isoformat(), "endTime": (t + dt.timedelta(milliseconds=rng.randint(200, 9000)))
+                   .isoformat(), "model": model.split("/", 1)[1],
+                   "model_id": deployment_ids[group], "model_group": group, "custom_llm_provider": provider,
+                   "api_base": f"https://api.{provider}.example.com/v1", "user": f"user{rng.randrange(200)}",
+                   "metadata": json.dumps(metadata), "cache_hit": "True" if odd > 0.99 else "False",
+                   "cache_key": "", "request_tags": json.dumps(["prod"] if i % 3 else []), "team_id": team[0],
+                   "end_user": "", "requester_ip_address": "", "status": status}
+            f.write(json.dumps(row, separators=(",", ":")) + "\n")
 
 
 def parse_only(path: Path) -> float:

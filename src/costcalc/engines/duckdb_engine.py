@@ -68,6 +68,24 @@ _MIN_TS, _MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range 
 _YEAR_1000 = -30610224000.0  # before this, Python and DuckDB write years with different widths: Python keys them
 GZIP_MAGIC = b"\x1f\x8b"
 _REQUEST_ID_KEYS = ("request_id", "id", "response")  # what reports.aggregate.request_id reads
+# With a request_id, reading.shapes.adapt reads a line as canonical only after ruling out every other shape by
+# these keys (the bedrock event names, and inputTokens for a ConverseStream metadata event, included): a line
+# holding request_id and any of them leaves the fast lane.
+_SHAPE_KEYS = ("call_type", "usage", "usageMetadata", "type", "meta", "inputTokens", "custom_id", "sessionId",
+               "message", "error", "messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop",
+               "messageStop")
+
+
+def fast_lane_shape(obj: Any) -> bool:
+    """Whether a JSON value has the shape the fast lane takes (by its keys alone): a canonical record holding none
+    of the keys that send a line to the Python engine (with a request id, none that make reading.shapes.adapt
+    read it as another log shape)."""
+    return (isinstance(obj, dict) and "prompt_tokens" in obj and "model" in obj
+            and _SLOW_SET.isdisjoint(obj) and ("request_id" not in obj or _SHAPE_SET.isdisjoint(obj)))
+
+
+_SLOW_SET = frozenset(_SLOW_KEYS) - {"request_id"}
+_SHAPE_SET = frozenset(_SHAPE_KEYS)
 
 
 class Unsupported(Exception):
@@ -118,6 +136,9 @@ class DuckDBRun:
     # of the lines the Python engine prices, in line order)
     files: list[tuple[Any, ...]] = field(default_factory=list)
     cards: RateCards | None = None
+    # the request ids met on more than one line (engines.request_ids), which the Python engine de-duplicates
+    # among the lines left to it; None: every request id
+    repeated: set[str] | None = None
     python_reasons: dict[str, str] = field(default_factory=dict)  # file -> why Python read it
 
 
@@ -213,22 +234,36 @@ def _line_guard(text: str, names: list[str]) -> str:
 
 
 def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[str], unread: list[str],
-                numbered: bool) -> str:
+                numbered: bool, ids: tuple[int, int] | None = None, repeated: bool = False) -> str:
     """One input as rows of: the line's text (``line``, NULL when it is not JSON), whether its text keeps it in
     the fast lane (``clean``), and the raw JSON texts of the keys ``cols`` declares (``c_<n>``, NULL when missing
     or null). JSON lines come through DuckDB's reader of JSON objects; a Parquet file's columns are turned into the
     JSON they would be on a line (NULL for a column it lacks), and its rows are always numbered. ``numbered``: with
     each JSON line's number among the file's rows (this makes the scan serial). ``slow``: the keys a fast-lane
     record may not hold; ``unread``: the fields of _FIELDS the query does not read (no line of the sample held
-    them), which a fast-lane line may not hold either."""
+    them), which a fast-lane line may not hold either. ``ids``: the columns of request_id and id, when a JSON line
+    may hold a request id (it must then be canonical all the same, and when de-duplicating, its id not one of
+    table ``repeated_ids``: engines.request_ids)."""
     if kind != "parquet":
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(len(cols.names)))
         reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
                   f"compression = {_q(kind)})" + (" WITH ORDINALITY" if numbered else ""))
+        clean = f"json IS NOT NULL AND NOT {_line_guard('json', [*slow, *unread])}"
+        if ids is not None:
+            shaped = '"(' + "|".join(_SHAPE_KEYS) + ')"'
+            clean += f" AND NOT (contains(json, '\"request_id\"') AND regexp_matches(json, {_q(shaped)}))"
+            if repeated:
+                from .request_ids import request_id_sql
+
+                rid = request_id_sql(f"x[{ids[0] + 1}]", f"x[{ids[1] + 1}]",
+                                          "json_extract(json, '$.\"response\".\"id\"')")
+                clean += f" AND NOT COALESCE({rid} IN (SELECT rid FROM repeated_ids), false)"
         return (f"SELECT {number} AS file_no, {'ordinality' if numbered else 'NULL::BIGINT'} AS row_no, "
-                f"json AS line, json IS NOT NULL AND NOT {_line_guard('json', [*slow, *unread])} AS clean, "
+                f"json AS line, {clean} AS clean, "
                 f"{values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {reader})")
     present = set(parquet_columns(path))
+    if ids is not None:  # a Parquet row holding a request id is read by the Python engine
+        slow = [*slow, "request_id", *(_REQUEST_ID_KEYS if repeated else ())]
     values = ", ".join(f"NULLIF(to_json({_q_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
                        else f"NULL AS c_{i}" for i, n in enumerate(cols.names))
     clean = " AND ".join(f"{_q_ident(k)} IS NULL" for k in slow if k in present) or "true"
@@ -246,14 +281,16 @@ def _raw_key_match(fields: list[str], rows_of: list[tuple[str | None, str | None
 
 def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, dedupe: bool = False,
-             fields: tuple[str, ...] = _FIELDS,
+             repeated: bool = False, fields: tuple[str, ...] = _FIELDS,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
     """The one query, parallel over every input: per (file, lane, raw model / id / tier, window, bucket, raw group
     keys, time keys) a count and unit sums; JSON lines outside the fast lane counted per trace (a hash of the
     line's text), which trace_sql turns into row numbers (a Parquet file's rows come with their numbers).
     ``rows_of``: instead, serially, the row number of every row outside the fast lane and of every row whose raw
     (model, model_id, service_tier) is one of these. ``fields``: the fields of _FIELDS to read (each json_extract
-    path costs; a line holding another goes to the Python engine; model and prompt_tokens are always read)."""
+    path costs; a line holding another goes to the Python engine; model and prompt_tokens are always read).
+    ``dedupe``: without ``repeated`` (table ``repeated_ids``, engines.request_ids), a line holding a request id
+    leaves the fast lane; with it, only a line whose id is one of those."""
     cols = _Columns()
     read = [f for f in _FIELDS if f in fields or f in ("model", "prompt_tokens")]
     field_sql = [cols.col(f) if f in read else "NULL" for f in _FIELDS]  # each field's raw text, in _FIELDS order
@@ -267,7 +304,13 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
             _raw_values(spec, cols, raw)
     if timeline_tz is not None:
         times.append(("day", _time_key("day", timeline_tz)))
-    slow = [*_SLOW_KEYS, *(_REQUEST_ID_KEYS if dedupe else ())]
+    if dedupe and not repeated:
+        slow, ids = [*_SLOW_KEYS, *_REQUEST_ID_KEYS], None
+    else:
+        slow = [k for k in _SLOW_KEYS if k != "request_id"]
+        cols.col("request_id")
+        cols.col("id")
+        ids = (cols.names.index("request_id"), cols.names.index("id"))
     ts_raw = field_sql[11]
     ts_text = f"({ts_raw} ->> '$')"
     ts = (f"(CASE WHEN {ts_raw} IS NULL THEN NULL "
@@ -280,8 +323,8 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     if until is not None:
         window.append(f"ts < {until!r}")
     in_window = "(ts IS NOT NULL AND " + " AND ".join(window) + ")" if window else "true"
-    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, unread, rows_of is not None)
-                                for n, path, kind in sources)
+    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, unread, rows_of is not None, ids,
+                                            dedupe and repeated) for n, path, kind in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
     tokens = ", ".join(f"TRY_CAST({c} AS VARCHAR) AS v{i}, TRY_CAST(TRY_CAST({c} AS VARCHAR) AS BIGINT) AS n{i}"
                        for i, c in enumerate(field_sql[1:9]))
@@ -651,8 +694,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                             for s in sources))
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
              "fields": tuple(f for f in _FIELDS if f in sampled),
-             # with de-duplication on, a record with a request id is priced by the Python engine, which counts
-             # each id once across all inputs (--no-dedupe leaves such records to DuckDB)
+             # with de-duplication on, a record whose request id is met twice is priced by the Python engine,
+             # which keeps the first of each (every record with an id when the repeated ones are not known)
              "dedupe": dedupe}
     # each file's lines are counted beside the query (DuckDB releases the GIL while it works)
     lines: dict[int, tuple[int, list[int] | None]] = {}
@@ -667,6 +710,15 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
         con = _connect(memory_limit, spill, threads)
         try:
+            if dedupe:
+                from .request_ids import repeated_request_ids
+
+                run.repeated = repeated_request_ids(paths, con=con)
+                if run.repeated is not None:
+                    # the lines with these ids go to the Python engine, which keeps the first of each
+                    con.execute("CREATE TEMP TABLE repeated_ids AS SELECT unnest($1::VARCHAR[]) AS rid",
+                                [sorted(run.repeated)])
+                    query["repeated"] = True
             rows, names = _query(con, scan_sql(_listed(sources), **query))
             counter.join()
             col = {name: i for i, name in enumerate(names)}

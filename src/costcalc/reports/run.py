@@ -26,6 +26,11 @@ from .aggregate import Report, ReportBuilder
 # fixed cost (start-up, counting each file's lines, compiling the rate cards) is not won back (benchmarks/run.py).
 DUCKDB_MIN_BYTES = 4 << 20
 
+# Inputs at least this large find their repeated request ids first (engines.request_ids) when de-duplicating, so
+# that the Python engine remembers only those: a scan with a fixed cost in time and memory (DuckDB's reader,
+# about 150 MB), which pays once the set of every id would be larger (about 150 bytes an id).
+REPEATED_MIN_BYTES = 64 << 20
+
 
 def choose_engine(requested: str, paths: list[str], *, aggregate: bool) -> tuple[str, str | None]:
     """("python" or "duckdb", why DuckDB was not used) for a run over ``paths``."""
@@ -37,11 +42,54 @@ def choose_engine(requested: str, paths: list[str], *, aggregate: bool) -> tuple
         return "python", "it does not read standard input"
     if requested == "duckdb":
         return "duckdb", None
+    if _input_bytes(paths) < DUCKDB_MIN_BYTES or _fast_lane_share(paths) < 0.5:
+        return "python", None
+    return "duckdb", None
+
+
+def _fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
+    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
+    their shape: a log of another shape (spend-log rows, provider responses) goes through the Python engine line
+    by line in either engine, and DuckDB's scan would only add to it (benchmarks/run.py --sweep). A Parquet file
+    counts as taken."""
+    import gzip
+
+    import orjson
+
+    from ..engines.duckdb_engine import GZIP_MAGIC, fast_lane_shape
+    from ..reading.parquet import PARQUET_MAGIC
+
+    taken = seen = 0
+    for path in paths[:8]:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4)
+                if head == PARQUET_MAGIC:
+                    return 1.0
+                f.seek(0)
+                if head[:2] == GZIP_MAGIC:
+                    with gzip.open(f) as g:
+                        data = g.read(budget // 8)
+                else:
+                    data = f.read(budget // 8)
+        except (OSError, EOFError):
+            continue
+        for text in data.split(b"\n")[:-1]:
+            if text.strip():
+                seen += 1
+                try:
+                    taken += fast_lane_shape(orjson.loads(text))
+                except orjson.JSONDecodeError:
+                    pass
+    return taken / seen if seen else 1.0
+
+
+def _input_bytes(paths: list[str]) -> int:
     size = 0
     for p in paths:
         with contextlib.suppress(OSError):
             size += os.path.getsize(p)
-    return ("duckdb", None) if size >= DUCKDB_MIN_BYTES else ("python", None)
+    return size
 
 
 # A per-record writer: (outcomes, binary stream, first span?) → writes them.
@@ -57,19 +105,26 @@ class PriceRun:
     # a progress display: (items, how far the read has got, lines each item stands for) → the same items; items
     # are input lines in one process, finished spans with --jobs
     progress: Callable[[Iterable[Any], ReadPosition, Callable[[Any], int]], Iterable[Any]] | None = None
+    # the request ids met on more than one line (engines.request_ids), once found: de-duplication remembers only
+    # those
+    repeated: set[str] | None = None
 
     def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
                 jobs: int | None = 1) -> Report:
         # aggregate reports without --rejects need line numbers only for the rejections they list, which are
         # fixed up after the merge: no counting pass over the input first
         numbered = self.writer is not None or self.keep_rejects
+        if self.repeated is None and _input_bytes(paths) >= REPEATED_MIN_BYTES and self.make_builder().dedupe:
+            from ..engines.request_ids import repeated_request_ids
+
+            self.repeated = repeated_request_ids(expand_paths(paths))
         spans = parallel.plan(paths, jobs, numbered=numbered) if jobs != 1 else None
         if spans is None:
-            builder = self.make_builder()
+            builder = self._builder()
             position = ReadPosition(expand_paths(paths)) if self.progress is not None else None
             self._one(builder, read_usage(paths, position=position), out, rejects_out, first=True, position=position)
             return builder.finish()
-        builder = self.make_builder()
+        builder = self._builder()
         results: Iterable[Any] = parallel.run(list(enumerate(spans)), jobs, self._worker)
         if self.progress is not None:
             position = ReadPosition(expand_paths(paths))
@@ -111,6 +166,7 @@ class PriceRun:
         specs = builder.key_specs()
         done = run_aggregate(self.engine, paths, specs, since=builder.since, until=builder.until,
                              timeline_tz=tz_name(builder.tz) if builder.timeline else None, dedupe=builder.dedupe)
+        builder.repeated = done.repeated
         builder.report.first_fields = lambda: self._first_priced_fields(paths)
         for row in done.sums:
             builder.add_sums(row)
@@ -136,6 +192,11 @@ class PriceRun:
         """Finish ``builder`` (fed sums by an engine that priced in a database) with the results it left."""
         self._one(builder, lines, None, rejects_out, first=False)
         return builder.finish()
+
+    def _builder(self) -> ReportBuilder:
+        builder = self.make_builder()
+        builder.repeated = self.repeated
+        return builder
 
     def _one(self, builder: ReportBuilder, lines: Iterable[LineResult], out: IO[bytes] | None,
              rejects_out: IO[bytes] | None, first: bool, position: ReadPosition | None = None) -> None:
@@ -169,7 +230,7 @@ class PriceRun:
         index, span = item
         self.engine.warnings.clear()
         self.progress = None
-        builder = self.make_builder()
+        builder = self._builder()
         out_path = rejects_path = None
         out_fh = rejects_fh = None
         try:
