@@ -195,3 +195,22 @@ def test_auto_picks_duckdb_for_canonical_records_and_python_for_other_shapes(tmp
     # spend-log rows leave DuckDB's fast lane one by one: the Python engine alone is faster
     assert choose_engine("auto", [str(spend)], aggregate=True) == ("python", None)
     assert choose_engine("duckdb", [str(spend)], aggregate=True) == ("duckdb", None)
+
+
+def test_a_file_of_another_shape_is_streamed_by_the_python_engine_whole(capsys, monkeypatch, tmp_path):
+    from costcalc.engines import duckdb_engine
+
+    rows = [{"request_id": f"r{i % 25}", "call_type": "acompletion", "model_group": "gpt-4o",
+             "prompt_tokens": 10 + i, "completion_tokens": 1, "metadata": json.dumps({"user_api_key_team_alias":
+                                                                                      TEAMS[i % 3]})}
+            for i in range(30)]
+    lines = [json.dumps(r) for r in rows] + ['{"model": "gpt-4o", "prompt_tokens": 5}'] * 4
+    path = _write(tmp_path / "spend.jsonl", lines)
+    monkeypatch.setattr(duckdb_engine, "_MAX_PYTHON_LINES", 20)
+    done = run_aggregate(PricingEngine(load_cost_map()), [path], [KeySpec("model")], dedupe=True)
+    # 30 of 34 lines are spend-log rows: past 20 and half the file, the file is read whole by Python
+    assert done.files == [("python", path)] and done.sums == []
+    args = ["price", path, "--format", "json", "-g", "team"]
+    reference = _run(capsys, monkeypatch, args, "python", prepass=False)
+    assert json.loads(reference[1])["accounting"]["duplicates"] == 5
+    assert _run(capsys, monkeypatch, args, "duckdb", prepass=True) == reference

@@ -382,16 +382,17 @@ v AS (
 """
 
 
-def trace_sql(sources: list[tuple[int, str, str]], traces: list[int],
+def trace_sql(sources: list[tuple[int, str, str]], traces: bool,
               rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
-    """The row numbers of the JSON lines whose trace (a hash of the line's text) is one of ``traces`` or whose
+    """The row numbers of the JSON lines whose trace (a hash of the line's text) is in table ``wanted_traces``
+    (when ``traces``) or whose
     raw (model, model_id, service_tier) is one of ``rows_of``, with their trace: a serial scan, but one that reads
     no more than it must, so a fraction of scan_sql's cost. Lines with the same trace are the same text but for a
     hash collision, which the caller finds by counting."""
     cols = _Columns()
     for f in ("model", "model_id", "service_tier"):
         cols.col(f)
-    wanted = f"hash(json) IN ({', '.join(str(h) for h in traces)})" if traces else "false"
+    wanted = "hash(json) IN (SELECT trace FROM wanted_traces)" if traces else "false"
     if rows_of:
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(3))
         routed = _raw_key_match(["c_0", "c_1", "c_2"], rows_of)
@@ -571,7 +572,10 @@ def _misread(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str,
 
 
 # Above this many distinct traces, the rows the query left are numbered by a second full scan instead.
-_MAX_TRACES = 5000
+_MAX_TRACES = 100_000
+# A file leaving more lines than this to the Python engine, and more than half of them, is read by the Python
+# engine whole (streamed): another log shape, whose lines DuckDB's scan would only count and hand over.
+_MAX_PYTHON_LINES = 50_000
 
 
 def _python_rows(con: Any, sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, int],
@@ -601,7 +605,8 @@ def _python_rows(con: Any, sources: list[_Source], rows: list[tuple[Any, ...]], 
     if len(every) > _MAX_TRACES:
         full += wanted
     elif wanted:
-        found, _ = _query(con, trace_sql(_listed(wanted), every, routed))
+        con.execute("CREATE OR REPLACE TEMP TABLE wanted_traces AS SELECT unnest($1::UBIGINT[]) AS trace", [every])
+        found, _ = _query(con, trace_sql(_listed(wanted), bool(every), routed))
         counted: dict[int, dict[int, int]] = {}
         for file_no, row_no, trace, is_routed in found:
             traces = left.get(file_no, {})
@@ -723,6 +728,15 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             counter.join()
             col = {name: i for i, name in enumerate(names)}
             bad, aligned = _misread(sources, rows, col, lines, run)
+            left_over: dict[int, int] = {}
+            for r in rows:
+                if not r[col["fast"]]:
+                    left_over[r[col["file_no"]]] = left_over.get(r[col["file_no"]], 0) + r[col["n"]]
+            for s in sources:
+                n = left_over.get(s.number, 0)
+                if s.number not in bad and n > _MAX_PYTHON_LINES and 2 * n > lines.get(s.number, (n, None))[0]:
+                    bad.add(s.number)
+                    run.python_reasons[printable_path(s.path)] = "most of its lines are not of the fast lane's shape"
             rows = [r for r in rows if r[col["file_no"]] not in bad]
             # the lines outside the fast lane first: a Claude Code transcript among them sends its file to Python
             # (its messages de-duplicate across lines) before any of its fast-lane lines is summed

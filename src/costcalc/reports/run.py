@@ -77,10 +77,8 @@ def _fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
         for text in data.split(b"\n")[:-1]:
             if text.strip():
                 seen += 1
-                try:
+                with contextlib.suppress(orjson.JSONDecodeError):
                     taken += fast_lane_shape(orjson.loads(text))
-                except orjson.JSONDecodeError:
-                    pass
     return taken / seen if seen else 1.0
 
 
