@@ -149,9 +149,10 @@ def test_the_python_engine_remembers_only_the_repeated_ids(monkeypatch, tmp_path
 def test_the_duckdb_fast_lane_sums_records_whose_id_is_met_once(tmp_path):
     lines = [f'{{"model": "gpt-4o", "prompt_tokens": {i + 1}, "request_id": "r{i % 90}"}}' for i in range(100)]
     path = _write(tmp_path / "u.jsonl", lines)
-    done = run_aggregate(PricingEngine(load_cost_map()), [path], [KeySpec("model")], dedupe=True)
+    repeated = repeated_request_ids([path])
     # ids r0..r9 are met twice: their 20 lines go to the Python engine, the other 80 are summed in SQL
-    assert done.repeated == {f"r{i}" for i in range(10)}
+    assert repeated == {f"r{i}" for i in range(10)}
+    done = run_aggregate(PricingEngine(load_cost_map()), [path], [KeySpec("model")], dedupe=True, repeated=repeated)
     assert sum(row.count for row in done.sums) == 80
     assert [len(entry[2]) for entry in done.files] == [20]
 
@@ -207,7 +208,8 @@ def test_a_file_of_another_shape_is_streamed_by_the_python_engine_whole(capsys, 
     lines = [json.dumps(r) for r in rows] + ['{"model": "gpt-4o", "prompt_tokens": 5}'] * 4
     path = _write(tmp_path / "spend.jsonl", lines)
     monkeypatch.setattr(duckdb_engine, "_MAX_PYTHON_LINES", 20)
-    done = run_aggregate(PricingEngine(load_cost_map()), [path], [KeySpec("model")], dedupe=True)
+    done = run_aggregate(PricingEngine(load_cost_map()), [path], [KeySpec("model")], dedupe=True,
+                         repeated=repeated_request_ids([path]))
     # 30 of 34 lines are spend-log rows: past 20 and half the file, the file is read whole by Python
     assert done.files == [("python", path)] and done.sums == []
     args = ["price", path, "--format", "json", "-g", "team"]

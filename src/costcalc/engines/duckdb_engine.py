@@ -136,9 +136,6 @@ class DuckDBRun:
     # of the lines the Python engine prices, in line order)
     files: list[tuple[Any, ...]] = field(default_factory=list)
     cards: RateCards | None = None
-    # the request ids met on more than one line (engines.request_ids), which the Python engine de-duplicates
-    # among the lines left to it; None: every request id
-    repeated: set[str] | None = None
     python_reasons: dict[str, str] = field(default_factory=dict)  # file -> why Python read it
 
 
@@ -233,6 +230,20 @@ def _line_guard(text: str, names: list[str]) -> str:
             f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {_q(_NON_FINITE)}) ELSE false END))")
 
 
+def request_id_sql(request_id: str, id_: str, response_id: str) -> str:
+    """SQL: the request id of a line, as reports.aggregate.request_id reads it (NULL when none), from the raw JSON
+    texts of its ``request_id``, ``id`` and ``response.id`` (NULL when missing): the first that is neither null
+    nor ``""``, when it is a string or an integer (as Python writes it: ``True`` for true)."""
+    def given(x: str) -> str:
+        return f"COALESCE({x}, 'null') NOT IN ('null', '\"\"')"
+
+    chosen = (f"CAST(CASE WHEN {given(request_id)} THEN {request_id} WHEN {given(id_)} THEN {id_} "
+              f"ELSE {response_id} END AS JSON)")
+    return (f"(CASE json_type({chosen}) WHEN 'VARCHAR' THEN NULLIF({chosen} ->> '$', '') "
+            f"WHEN 'BIGINT' THEN {chosen} ->> '$' WHEN 'UBIGINT' THEN {chosen} ->> '$' "
+            f"WHEN 'BOOLEAN' THEN (CASE WHEN {chosen} ->> '$' = 'true' THEN 'True' ELSE 'False' END) END)")
+
+
 def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[str], unread: list[str],
                 numbered: bool, ids: tuple[int, int] | None = None, repeated: bool = False) -> str:
     """One input as rows of: the line's text (``line``, NULL when it is not JSON), whether its text keeps it in
@@ -253,8 +264,6 @@ def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[st
             shaped = '"(' + "|".join(_SHAPE_KEYS) + ')"'
             clean += f" AND NOT (contains(json, '\"request_id\"') AND regexp_matches(json, {_q(shaped)}))"
             if repeated:
-                from .request_ids import request_id_sql
-
                 rid = request_id_sql(f"x[{ids[0] + 1}]", f"x[{ids[1] + 1}]",
                                           "json_extract(json, '$.\"response\".\"id\"')")
                 clean += f" AND NOT COALESCE({rid} IN (SELECT rid FROM repeated_ids), false)"
@@ -670,8 +679,10 @@ def place_raw(raw: dict[str, Any], place: tuple[str, ...], value: Any) -> None:
 
 def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec], *, since: float | None = None,
                   until: float | None = None, timeline_tz: str | None = None, threads: int | None = None,
-                  memory_limit: str = "1GB", dedupe: bool = False) -> DuckDBRun:
-    """Price ``paths`` for an aggregate report; see the module docstring. Raises ``Unsupported``."""
+                  memory_limit: str = "1GB", dedupe: bool = False, repeated: set[str] | None = None) -> DuckDBRun:
+    """Price ``paths`` for an aggregate report; see the module docstring. Raises ``Unsupported``. ``dedupe``:
+    a record with a request id is left to the Python engine (which keeps the first of each id), or with
+    ``repeated`` (engines.request_ids: the ids met on more than one line of ``paths``) only one with such an id."""
     import importlib.util
 
     if importlib.util.find_spec("duckdb") is None:  # pragma: no cover - a run-time dependency
@@ -715,15 +726,10 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
         con = _connect(memory_limit, spill, threads)
         try:
-            if dedupe:
-                from .request_ids import repeated_request_ids
-
-                run.repeated = repeated_request_ids(paths, con=con)
-                if run.repeated is not None:
-                    # the lines with these ids go to the Python engine, which keeps the first of each
-                    con.execute("CREATE TEMP TABLE repeated_ids AS SELECT unnest($1::VARCHAR[]) AS rid",
-                                [sorted(run.repeated)])
-                    query["repeated"] = True
+            if dedupe and repeated is not None:
+                # the lines with these ids go to the Python engine, which keeps the first of each
+                con.execute("CREATE TEMP TABLE repeated_ids AS SELECT unnest($1::VARCHAR[]) AS rid", [sorted(repeated)])
+                query["repeated"] = True
             rows, names = _query(con, scan_sql(_listed(sources), **query))
             counter.join()
             col = {name: i for i, name in enumerate(names)}

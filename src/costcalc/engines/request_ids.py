@@ -4,9 +4,9 @@ state for the ids that occur once (nearly all of them).
 De-duplication keeps the first record of each request id in read order (reports.aggregate). An id that occurs on
 one line only can never make a duplicate, so a run needs to remember only the ids that occur on two lines or
 more. One parallel scan reads every line's request id as reports.aggregate.request_id reads it from the record
-(``request_id_sql``) and keeps those met more than once, counting them by hash first so that only the repeated ones
-are held as text. The caller then de-duplicates only records whose id is in that set, in read order, exactly as
-before: an id outside it is met once in all the inputs.
+(duckdb_engine.request_id_sql) and keeps those met more than once, counting them by hash first so that only the
+repeated ones are held as text. The caller then de-duplicates only records whose id is in that set, in read order,
+exactly as before: an id outside it is met once in all the inputs.
 
 The set is only trusted when DuckDB read every line as the Python engine does: a file it splits into another
 number of lines, a JSON array file (read whole by Python), a line it cannot parse in a file holding a byte-order
@@ -20,27 +20,12 @@ import gzip
 import os
 import tempfile
 import threading
-from typing import Any
 
 from ..reading.parquet import parquet_columns
-from .duckdb_engine import _classify, _connect, _q, _q_ident, count_lines, count_rows
+from .duckdb_engine import _classify, _connect, _q, _q_ident, count_lines, count_rows, request_id_sql
 
 _BOM = b"\xef\xbb\xbf"
 _ID_PATHS = "['$.\"request_id\"', '$.\"id\"', '$.\"response\".\"id\"']"
-
-
-def request_id_sql(request_id: str, id_: str, response_id: str) -> str:
-    """SQL: the request id of a line, as reports.aggregate.request_id reads it (NULL when none), from the raw JSON
-    texts of its ``request_id``, ``id`` and ``response.id`` (NULL when missing): the first that is neither null
-    nor ``""``, when it is a string or an integer (as Python writes it: ``True`` for true)."""
-    def given(x: str) -> str:
-        return f"COALESCE({x}, 'null') NOT IN ('null', '\"\"')"
-
-    chosen = (f"CAST(CASE WHEN {given(request_id)} THEN {request_id} WHEN {given(id_)} THEN {id_} "
-              f"ELSE {response_id} END AS JSON)")
-    return (f"(CASE json_type({chosen}) WHEN 'VARCHAR' THEN NULLIF({chosen} ->> '$', '') "
-            f"WHEN 'BIGINT' THEN {chosen} ->> '$' WHEN 'UBIGINT' THEN {chosen} ->> '$' "
-            f"WHEN 'BOOLEAN' THEN (CASE WHEN {chosen} ->> '$' = 'true' THEN 'True' ELSE 'False' END) END)")
 
 
 def _source_sql(number: int, path: str, kind: str) -> str:
@@ -92,10 +77,10 @@ def _holds_bom(path: str, kind: str) -> bool:
     return False
 
 
-def repeated_request_ids(paths: list[str], *, memory_limit: str = "1GB", threads: int | None = None,
-                         con: Any = None) -> set[str] | None:
+def repeated_request_ids(paths: list[str], *, memory_limit: str = "1GB",
+                         threads: int | None = None) -> set[str] | None:
     """The request ids met on more than one line of ``paths`` (see the module docstring); None when DuckDB
-    cannot vouch for every line. ``con``: a DuckDB connection to use (else a private one)."""
+    cannot vouch for every line. DuckDB runs within ``memory_limit``, spilling to a temporary directory."""
     import importlib.util
 
     if importlib.util.find_spec("duckdb") is None:  # pragma: no cover - a run-time dependency
@@ -121,23 +106,20 @@ def repeated_request_ids(paths: list[str], *, memory_limit: str = "1GB", threads
     import duckdb
 
     try:
-        if con is not None:
-            rows = con.execute(repeated_sql(sources)).fetchall()
-        else:
-            with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
-                own = _connect(memory_limit, spill, threads)
-                try:
-                    rows = own.execute(repeated_sql(sources)).fetchall()
-                finally:
-                    own.close()
+        with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
+            con = _connect(memory_limit, spill, threads)
+            try:
+                rows = con.execute(repeated_sql(sources)).fetchall()
+            finally:
+                con.close()
     except duckdb.Error:
         return None
     finally:
         counter.join()
     repeated: set[str] = set()
-    for file_no, cand, n, unparsed in rows:
+    for file_no, rid, n, unparsed in rows:
         if file_no is None:
-            repeated.add(cand)
+            repeated.add(rid)
             continue
         _, path, kind = sources[file_no]
         if kind == "parquet":

@@ -160,11 +160,15 @@ class PriceRun:
         from ..engines.duckdb_engine import run_aggregate
         from .aggregate import tz_name
 
-        builder = self.make_builder()
+        builder = self._builder()
+        if builder.dedupe and builder.repeated is None:
+            from ..engines.request_ids import repeated_request_ids
+
+            builder.repeated = self.repeated = repeated_request_ids(paths)
         specs = builder.key_specs()
         done = run_aggregate(self.engine, paths, specs, since=builder.since, until=builder.until,
-                             timeline_tz=tz_name(builder.tz) if builder.timeline else None, dedupe=builder.dedupe)
-        builder.repeated = done.repeated
+                             timeline_tz=tz_name(builder.tz) if builder.timeline else None, dedupe=builder.dedupe,
+                             repeated=builder.repeated)
         builder.report.first_fields = lambda: self._first_priced_fields(paths)
         for row in done.sums:
             builder.add_sums(row)
