@@ -18,7 +18,13 @@ and from it only the keys pricing needs, as raw JSON text) and sorts it into one
   texts share a trace, the main query numbers them again, serially). The Python engine then reads those lines
   from the file itself, so every rejection names the same file, line and reason in both engines.
 
-Each file's lines are counted beside the query: a file DuckDB splits differently is read by the Python engine.
+De-duplication by request id (on by default): a record may carry its id in the fast lane, unless the id is one
+that engines.request_ids found on more than one line of the inputs (table ``repeated_ids``); those lines go to the
+Python engine, which keeps the first record of each in read order and remembers only those ids. A record with an
+id stays canonical only without the keys that make reading.shapes.adapt read it as another shape (``_SHAPE_KEYS``).
+
+Each file's lines are counted beside the query: a file DuckDB splits differently is read by the Python engine, and
+so is a file that leaves most of its lines (over ``_MAX_PYTHON_LINES``) to it: another log shape, streamed.
 Files DuckDB cannot read like Python (stdin, UTF-16, a Claude Code transcript, whose messages de-duplicate across
 lines) are read by the Python engine, and so are the records of rate cards whose price depends on more than the
 prompt size (off-peak hours, Vertex's 128k rule). Nothing is dropped and nothing is priced twice.

@@ -185,7 +185,7 @@ class PriceRun:
     def execute_lines(self, lines: Iterable[LineResult], out: IO[bytes] | None,
                       rejects_out: IO[bytes] | None) -> Report:
         """A run over results read by someone else (a database's rows), in one process."""
-        builder = self.make_builder()
+        builder = self._builder()
         self._one(builder, lines, out, rejects_out, first=True)
         return builder.finish()
 
