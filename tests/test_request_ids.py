@@ -14,7 +14,7 @@ import pytest
 
 from costcalc.cli import main
 from costcalc.engines.duckdb_engine import KeySpec, run_aggregate
-from costcalc.engines.request_ids import repeated_request_ids
+from costcalc.engines.request_ids import first_lines_carry_ids, repeated_request_ids
 from costcalc.engines.streaming import PricingEngine
 from costcalc.rates.costmap import load_cost_map
 from costcalc.reports import run as run_module
@@ -216,3 +216,10 @@ def test_a_file_of_another_shape_is_streamed_by_the_python_engine_whole(capsys, 
     reference = _run(capsys, monkeypatch, args, "python", prepass=False)
     assert json.loads(reference[1])["accounting"]["duplicates"] == 5
     assert _run(capsys, monkeypatch, args, "duckdb", prepass=True) == reference
+
+
+def test_inputs_whose_first_lines_carry_no_id_skip_the_scan(tmp_path):
+    plain = _write(tmp_path / "plain.jsonl", ['{"model": "gpt-4o", "prompt_tokens": 5}'] * 10)
+    with_id = _write(tmp_path / "ids.jsonl.gz", ['{"model": "gpt-4o", "prompt_tokens": 5, "id": "chatcmpl-1"}'])
+    assert not first_lines_carry_ids([plain])
+    assert first_lines_carry_ids([plain, with_id])

@@ -271,7 +271,7 @@ def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[st
             clean += f" AND NOT (contains(json, '\"request_id\"') AND regexp_matches(json, {_q(shaped)}))"
             if repeated:
                 rid = request_id_sql(f"x[{ids[0] + 1}]", f"x[{ids[1] + 1}]",
-                                          "json_extract(json, '$.\"response\".\"id\"')")
+                                     "json_extract(json, '$.\"response\".\"id\"')")
                 clean += f" AND NOT COALESCE({rid} IN (SELECT rid FROM repeated_ids), false)"
         return (f"SELECT {number} AS file_no, {'ordinality' if numbered else 'NULL::BIGINT'} AS row_no, "
                 f"json AS line, {clean} AS clean, "

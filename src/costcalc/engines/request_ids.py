@@ -77,6 +77,21 @@ def _holds_bom(path: str, kind: str) -> bool:
     return False
 
 
+def first_lines_carry_ids(paths: list[str], budget: int = 1 << 16) -> bool:
+    """Whether the first lines of the inputs (``budget`` bytes of each of the first eight) name a request id key:
+    without one, the scan would find nothing to hold back, and remembering every id costs nothing. Never wrong,
+    only a guess about memory: ids met further on are remembered as before."""
+    for path in paths[:8]:
+        kind = _classify(path)
+        if kind is None or kind == "parquet":
+            return True
+        with gzip.open(path, "rb") if kind == "gzip" else open(path, "rb") as f:
+            head = f.read(budget)
+        if any(key in head for key in (b'"request_id"', b'"id"', b'"response"')):
+            return True
+    return False
+
+
 def repeated_request_ids(paths: list[str], *, memory_limit: str = "1GB",
                          threads: int | None = None) -> set[str] | None:
     """The request ids met on more than one line of ``paths`` (see the module docstring); None when DuckDB

@@ -113,9 +113,11 @@ class PriceRun:
         # fixed up after the merge: no counting pass over the input first
         numbered = self.writer is not None or self.keep_rejects
         if self.repeated is None and _input_bytes(paths) >= REPEATED_MIN_BYTES and self.make_builder().dedupe:
-            from ..engines.request_ids import repeated_request_ids
+            from ..engines.request_ids import first_lines_carry_ids, repeated_request_ids
 
-            self.repeated = repeated_request_ids(expand_paths(paths))
+            files = expand_paths(paths)
+            if first_lines_carry_ids(files):
+                self.repeated = repeated_request_ids(files)
         spans = parallel.plan(paths, jobs, numbered=numbered) if jobs != 1 else None
         if spans is None:
             builder = self._builder()
@@ -162,9 +164,10 @@ class PriceRun:
 
         builder = self._builder()
         if builder.dedupe and builder.repeated is None:
-            from ..engines.request_ids import repeated_request_ids
+            from ..engines.request_ids import first_lines_carry_ids, repeated_request_ids
 
-            builder.repeated = self.repeated = repeated_request_ids(paths)
+            if first_lines_carry_ids(paths):
+                builder.repeated = self.repeated = repeated_request_ids(paths)
         specs = builder.key_specs()
         done = run_aggregate(self.engine, paths, specs, since=builder.since, until=builder.until,
                              timeline_tz=tz_name(builder.tz) if builder.timeline else None, dedupe=builder.dedupe,
