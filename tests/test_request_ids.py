@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from costcalc.cli import main
+from costcalc.engines.choose import DUCKDB_MIN_BYTES, choose_engine
 from costcalc.engines.duckdb_engine import KeySpec, run_aggregate
 from costcalc.engines.request_ids import first_lines_carry_ids, repeated_request_ids
 from costcalc.engines.streaming import PricingEngine
 from costcalc.rates.costmap import load_cost_map
 from costcalc.reports import run as run_module
 from costcalc.reports.aggregate import ReportBuilder
-from costcalc.reports.run import PriceRun, choose_engine
+from costcalc.reports.run import PriceRun
 
 from .conftest import ROOT
 
@@ -191,11 +192,15 @@ def test_auto_picks_duckdb_for_canonical_records_and_python_for_other_shapes(tmp
             g.write(json.dumps({"request_id": f"req-{i:032d}", "call_type": "acompletion", "model": "gpt-4o",
                                 "model_group": "gpt4o", "prompt_tokens": 5, "completion_tokens": 1,
                                 "metadata": json.dumps({"user_api_key_team_alias": "search"})}) + "\n")
-    assert canonical.stat().st_size > run_module.DUCKDB_MIN_BYTES and spend.stat().st_size > run_module.DUCKDB_MIN_BYTES
-    assert choose_engine("auto", [str(canonical)], aggregate=True) == ("duckdb", None)
+    assert canonical.stat().st_size > DUCKDB_MIN_BYTES and spend.stat().st_size > DUCKDB_MIN_BYTES
+
+    def pick(requested: str, path: Path) -> str:
+        return choose_engine(requested, [str(path)], database=False, aggregate=True).engine
+
+    assert pick("auto", canonical) == "duckdb"
     # spend-log rows leave DuckDB's fast lane one by one: the Python engine alone is faster
-    assert choose_engine("auto", [str(spend)], aggregate=True) == ("python", None)
-    assert choose_engine("duckdb", [str(spend)], aggregate=True) == ("duckdb", None)
+    assert pick("auto", spend) == "python"
+    assert pick("duckdb", spend) == "duckdb"
 
 
 def test_a_file_of_another_shape_is_streamed_by_the_python_engine_whole(capsys, monkeypatch, tmp_path):

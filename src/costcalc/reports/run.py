@@ -6,7 +6,6 @@ The CLI picks the format and where output goes; this module owns how the records
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import os
@@ -17,77 +16,16 @@ from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from ..engines import parallel
+from ..engines.choose import input_bytes
 from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
 
-# Inputs at least this large go to the DuckDB engine under --engine auto (aggregate reports): below it, DuckDB's
-# fixed cost (start-up, counting each file's lines, compiling the rate cards) is not won back (benchmarks/run.py).
-DUCKDB_MIN_BYTES = 4 << 20
-
 # Inputs at least this large find their repeated request ids first (engines.request_ids) when de-duplicating, so
 # that the Python engine remembers only those: a scan with a fixed cost in time and memory (DuckDB's reader,
 # about 150 MB), which pays once the set of every id would be larger (about 150 bytes an id).
 REPEATED_MIN_BYTES = 64 << 20
-
-
-def choose_engine(requested: str, paths: list[str], *, aggregate: bool) -> tuple[str, str | None]:
-    """("python" or "duckdb", why DuckDB was not used) for a run over ``paths``."""
-    if requested == "python":
-        return "python", None
-    if not aggregate:
-        return "python", "it prints aggregate reports only (not per-record formats or --explain)"
-    if any(p == "-" for p in paths):
-        return "python", "it does not read standard input"
-    if requested == "duckdb":
-        return "duckdb", None
-    if _input_bytes(paths) < DUCKDB_MIN_BYTES or _fast_lane_share(paths) < 0.5:
-        return "python", None
-    return "duckdb", None
-
-
-def _fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
-    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
-    their shape: a log of another shape (spend-log rows, provider responses) goes through the Python engine line
-    by line in either engine, and DuckDB's scan would only add to it (benchmarks/run.py --sweep). A Parquet file
-    counts as taken."""
-    import gzip
-
-    import orjson
-
-    from ..engines.duckdb_engine import GZIP_MAGIC, fast_lane_shape
-    from ..reading.parquet import PARQUET_MAGIC
-
-    taken = seen = 0
-    for path in paths[:8]:
-        try:
-            with open(path, "rb") as f:
-                head = f.read(4)
-                if head == PARQUET_MAGIC:
-                    return 1.0
-                f.seek(0)
-                if head[:2] == GZIP_MAGIC:
-                    with gzip.open(f) as g:
-                        data = g.read(budget // 8)
-                else:
-                    data = f.read(budget // 8)
-        except (OSError, EOFError):
-            continue
-        for text in data.split(b"\n")[:-1]:
-            if text.strip():
-                seen += 1
-                with contextlib.suppress(orjson.JSONDecodeError):
-                    taken += fast_lane_shape(orjson.loads(text))
-    return taken / seen if seen else 1.0
-
-
-def _input_bytes(paths: list[str]) -> int:
-    size = 0
-    for p in paths:
-        with contextlib.suppress(OSError):
-            size += os.path.getsize(p)
-    return size
 
 
 # A per-record writer: (outcomes, binary stream, first span?) → writes them.
@@ -112,7 +50,7 @@ class PriceRun:
         # aggregate reports without --rejects need line numbers only for the rejections they list, which are
         # fixed up after the merge: no counting pass over the input first
         numbered = self.writer is not None or self.keep_rejects
-        if self.repeated is None and _input_bytes(paths) >= REPEATED_MIN_BYTES and self.make_builder().dedupe:
+        if self.repeated is None and input_bytes(paths) >= REPEATED_MIN_BYTES and self.make_builder().dedupe:
             from ..engines.request_ids import first_lines_carry_ids, repeated_request_ids
 
             files = expand_paths(paths)
@@ -158,7 +96,7 @@ class PriceRun:
 
     def execute_duckdb(self, paths: list[str], rejects_out: IO[bytes] | None) -> Report:
         """An aggregate report with the DuckDB engine; the lines it leaves go through the Python engine here.
-        Raises ``engines.duckdb_engine.Unsupported`` before anything is counted when DuckDB cannot take the run."""
+        Raises ``engines.contract.Unsupported`` before anything is counted when DuckDB cannot take the run."""
         from ..engines.duckdb_engine import run_aggregate
         from .aggregate import tz_name
 

@@ -1,0 +1,99 @@
+"""The rule that picks the engine of a run, in one place.
+
+``--engine auto`` (the default) prices aggregate reports over 4 MiB of files or more with DuckDB when their first
+lines are mostly of the shape its fast lane takes (canonical records; spend-log rows and provider responses are
+read line by line by the Python engine in either engine, so DuckDB's scan would only add to it), a database's
+aggregate reports inside PostgreSQL, and everything else with the Python engine (the reference). An engine asked
+for by name that cannot take the run falls back to the Python engine with the reason, which the caller says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+from ..errors import FieldError
+
+ENGINES = ("auto", "python", "duckdb", "postgres")
+
+# Inputs at least this large go to the DuckDB engine under auto (aggregate reports): below it, DuckDB's fixed cost
+# (start-up, counting each file's lines, compiling the rate cards) is not won back (benchmarks/run.py).
+DUCKDB_MIN_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class Choice:
+    engine: str  # "python", "duckdb" or "postgres"
+    why_not: str | None  # why the engine asked for by name was not used (None: it was, or auto chose)
+
+
+def check_engine(requested: str, *, database: bool) -> None:
+    """Refuse an engine that cannot read the input at all (a usage error, before anything is read)."""
+    if requested not in ENGINES:
+        raise FieldError("engine", f": {requested!r} is not one of {', '.join(ENGINES)}")
+    if requested == "postgres" and not database:
+        raise FieldError("engine", ": postgres prices a database: give postgresql://… or db:")
+    if requested == "duckdb" and database:
+        raise FieldError("engine", ": duckdb reads files; a database is priced by postgres or python")
+
+
+def choose_engine(requested: str, paths: list[str], *, database: bool, aggregate: bool,
+                  filters: bool = False) -> Choice:
+    """The engine that prices a run over ``paths`` (or a database), an aggregate report or per-record output,
+    with ``--where`` filters or not."""
+    if requested == "python":
+        return Choice("python", None)
+    if not aggregate:
+        return Choice("python", "it prints aggregate reports only (not per-record formats or --explain)")
+    if not database and any(p == "-" for p in paths):
+        return Choice("python", "it does not read standard input")
+    if not (database or requested == "duckdb" or (input_bytes(paths) >= DUCKDB_MIN_BYTES
+                                                  and fast_lane_share(paths) >= 0.5)):
+        return Choice("python", None)
+    if filters:
+        return Choice("python", "it does not apply --where filters")
+    return Choice("postgres" if database else "duckdb", None)
+
+
+def input_bytes(paths: list[str]) -> int:
+    size = 0
+    for p in paths:
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(p)
+    return size
+
+
+def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
+    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
+    their shape: a log of another shape (spend-log rows, provider responses) goes through the Python engine line
+    by line in either engine, and DuckDB's scan would only add to it (benchmarks/run.py --sweep). A Parquet file
+    counts as taken."""
+    import gzip
+
+    import orjson
+
+    from ..reading.parquet import PARQUET_MAGIC
+    from .duckdb_engine import GZIP_MAGIC, fast_lane_shape
+
+    taken = seen = 0
+    for path in paths[:8]:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4)
+                if head == PARQUET_MAGIC:
+                    return 1.0
+                f.seek(0)
+                if head[:2] == GZIP_MAGIC:
+                    with gzip.open(f) as g:
+                        data = g.read(budget // 8)
+                else:
+                    data = f.read(budget // 8)
+        except (OSError, EOFError):
+            continue
+        for text in data.split(b"\n")[:-1]:
+            if text.strip():
+                seen += 1
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    taken += fast_lane_shape(orjson.loads(text))
+    return taken / seen if seen else 1.0
