@@ -228,3 +228,18 @@ def test_inputs_whose_first_lines_carry_no_id_skip_the_scan(tmp_path):
     with_id = _write(tmp_path / "ids.jsonl.gz", ['{"model": "gpt-4o", "prompt_tokens": 5, "id": "chatcmpl-1"}'])
     assert not first_lines_carry_ids([plain])
     assert first_lines_carry_ids([plain, with_id])
+
+
+def test_with_repeated_ids_the_default_plan_is_one_process(monkeypatch, tmp_path):
+    # a request met in two spans would make a parallel run price again in one process: with repeated ids known,
+    # the default plan starts there; --jobs N asked for by name still tries
+    lines = [f'{{"model": "gpt-4o", "prompt_tokens": {i + 1}, "request_id": "r{i % 40}"}}' for i in range(50)]
+    path = _write(tmp_path / "u.jsonl", lines)
+    monkeypatch.setattr(run_module, "REPEATED_MIN_BYTES", 0)
+    planned: list = []
+    monkeypatch.setattr(run_module.parallel, "plan", lambda *a, **k: planned.append(a[1]))
+    engine = PricingEngine(load_cost_map())
+    report = PriceRun(engine, lambda: ReportBuilder(("model",), dedupe=True)).execute([path], None, None, jobs=None)
+    assert planned == [] and report.accounting.duplicates == 10
+    PriceRun(engine, lambda: ReportBuilder(("model",), dedupe=True)).execute([path], None, None, jobs=2)
+    assert planned == [2]

@@ -38,11 +38,11 @@ def _source_sql(number: int, path: str, kind: str) -> str:
         response = (f"json_extract({raw('response')}, '$.\"id\"')::VARCHAR" if "response" in have
                     else "NULL::VARCHAR")
         return (f"SELECT {number} AS file_no, true AS parsed, {request_id_sql(raw('request_id'), raw('id'), response)}"
-                f" AS cand FROM read_parquet({_q(path)})")
+                f" AS rid FROM read_parquet({_q(path)})")
     reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
               f"compression = {_q(kind)})")
     return (f"SELECT {number} AS file_no, json IS NOT NULL AS parsed, "
-            f"{request_id_sql('x[1]', 'x[2]', 'x[3]')} AS cand "
+            f"{request_id_sql('x[1]', 'x[2]', 'x[3]')} AS rid "
             f"FROM (SELECT json, json_extract(json, {_ID_PATHS}) AS x FROM {reader})")
 
 
@@ -52,10 +52,10 @@ def repeated_sql(sources: list[tuple[int, str, str]]) -> str:
     unions = " UNION ALL ".join(_source_sql(n, path, kind) for n, path, kind in sources)
     return f"""
 WITH src AS ({unions}),
-twice AS (SELECT hash(cand) AS h FROM src WHERE cand IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
-SELECT file_no, NULL AS cand, count(*) AS n, count(*) FILTER (WHERE NOT parsed) AS unparsed FROM src GROUP BY 1
+twice AS (SELECT hash(rid) AS h FROM src WHERE rid IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
+SELECT file_no, NULL AS rid, count(*) AS n, count(*) FILTER (WHERE NOT parsed) AS unparsed FROM src GROUP BY 1
 UNION ALL
-SELECT DISTINCT NULL, cand, NULL, NULL FROM src WHERE hash(cand) IN (SELECT h FROM twice)
+SELECT DISTINCT NULL, rid, NULL, NULL FROM src WHERE hash(rid) IN (SELECT h FROM twice)
 """
 
 

@@ -56,7 +56,10 @@ class PriceRun:
             files = expand_paths(paths)
             if first_lines_carry_ids(files):
                 self.repeated = repeated_request_ids(files)
-        spans = parallel.plan(paths, jobs, numbered=numbered) if jobs != 1 else None
+        # a request met in two spans makes the run price again in one process: with ids known to repeat, the
+        # default plan (jobs None) starts there
+        one = jobs == 1 or (jobs is None and bool(self.repeated))
+        spans = None if one else parallel.plan(paths, jobs, numbered=numbered)
         if spans is None:
             builder = self._builder()
             position = ReadPosition(expand_paths(paths)) if self.progress is not None else None
