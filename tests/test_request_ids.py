@@ -243,3 +243,18 @@ def test_with_repeated_ids_the_default_plan_is_one_process(monkeypatch, tmp_path
     assert planned == [] and report.accounting.duplicates == 10
     PriceRun(engine, lambda: ReportBuilder(("model",), dedupe=True)).execute([path], None, None, jobs=2)
     assert planned == [2]
+
+
+def test_a_large_file_of_another_shape_is_not_scanned(capsys, monkeypatch, tmp_path):
+    from costcalc.engines import duckdb_engine
+
+    rows = [json.dumps({"request_id": f"r{i}", "call_type": "acompletion", "model_group": "gpt-4o",
+                        "prompt_tokens": 10 + i, "completion_tokens": 1}) for i in range(6)]
+    path = _write(tmp_path / "spend.jsonl", rows)
+    monkeypatch.setattr(duckdb_engine, "_OTHER_SHAPE_MIN_BYTES", 0)
+    monkeypatch.setattr(duckdb_engine, "scan_sql", lambda *a, **k: pytest.fail("scanned"))
+    done = run_aggregate(PricingEngine(load_cost_map()), [path], [KeySpec("model")], dedupe=True, repeated=set())
+    assert done.files == [("python", path)]
+    args = ["price", path, "--format", "json"]
+    assert _run(capsys, monkeypatch, args, "duckdb", prepass=True) == _run(capsys, monkeypatch, args, "python",
+                                                                          prepass=False)

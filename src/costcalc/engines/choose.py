@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import FieldError
+from .duckdb_engine import fast_lane_share
 
 ENGINES = ("auto", "python", "duckdb", "postgres")
 
@@ -62,38 +63,3 @@ def input_bytes(paths: list[str]) -> int:
         with contextlib.suppress(OSError):
             size += os.path.getsize(p)
     return size
-
-
-def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
-    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
-    their shape: a log of another shape (spend-log rows, provider responses) goes through the Python engine line
-    by line in either engine, and DuckDB's scan would only add to it (benchmarks/run.py --sweep). A Parquet file
-    counts as taken."""
-    import gzip
-
-    import orjson
-
-    from ..reading.parquet import PARQUET_MAGIC
-    from .duckdb_engine import GZIP_MAGIC, fast_lane_shape
-
-    taken = seen = 0
-    for path in paths[:8]:
-        try:
-            with open(path, "rb") as f:
-                head = f.read(4)
-                if head == PARQUET_MAGIC:
-                    return 1.0
-                f.seek(0)
-                if head[:2] == GZIP_MAGIC:
-                    with gzip.open(f) as g:
-                        data = g.read(budget // 8)
-                else:
-                    data = f.read(budget // 8)
-        except (OSError, EOFError):
-            continue
-        for text in data.split(b"\n")[:-1]:
-            if text.strip():
-                seen += 1
-                with contextlib.suppress(orjson.JSONDecodeError):
-                    taken += fast_lane_shape(orjson.loads(text))
-    return taken / seen if seen else 1.0

@@ -37,6 +37,7 @@ accepts each; the Python engine rejects the line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -91,6 +92,36 @@ def fast_lane_shape(obj: Any) -> bool:
 
 _SLOW_SET = frozenset(_SLOW_KEYS) - {"request_id"}
 _SHAPE_SET = frozenset(_SHAPE_KEYS)
+
+
+def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
+    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
+    their shape: a log of another shape (spend-log rows, provider responses) goes through the Python engine line
+    by line in either engine, and DuckDB's scan would only add to it (benchmarks/run.py --sweep; engines/choose.py).
+    A Parquet file counts as taken."""
+    import gzip
+
+    taken = seen = 0
+    for path in paths[:8]:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4)
+                if head == PARQUET_MAGIC:
+                    return 1.0
+                f.seek(0)
+                if head[:2] == GZIP_MAGIC:
+                    with gzip.open(f) as g:
+                        data = g.read(budget // 8)
+                else:
+                    data = f.read(budget // 8)
+        except (OSError, EOFError):
+            continue
+        for text in data.split(b"\n")[:-1]:
+            if text.strip():
+                seen += 1
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    taken += fast_lane_shape(orjson.loads(text))
+    return taken / seen if seen else 1.0
 
 
 @dataclass
@@ -550,6 +581,9 @@ def _misread(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str,
 
 # Above this many distinct traces, the rows the query left are numbered by a second full scan instead.
 _MAX_TRACES = 100_000
+# A file at least this large whose first lines are mostly of another shape is streamed by the Python engine
+# without a scan (smaller ones are scanned: their lines of the fast lane's shape are summed).
+_OTHER_SHAPE_MIN_BYTES = 16 << 20
 # A file leaving more lines than this to the Python engine, and more than half of them, is read by the Python
 # engine whole (streamed): another log shape, whose lines DuckDB's scan would only count and hand over.
 _MAX_PYTHON_LINES = 50_000
@@ -654,8 +688,13 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             run.files.append(("python", path))
             run.python_reasons[printable_path(path)] = "not a plain or gzip-compressed UTF-8 file"
             continue
-        if os.path.getsize(path) == 0:
+        size = os.path.getsize(path)
+        if size == 0:
             run.files.append(("duckdb", path, []))
+            continue
+        if size >= _OTHER_SHAPE_MIN_BYTES and fast_lane_share([path]) < 0.5:
+            run.files.append(("python", path))
+            run.python_reasons[printable_path(path)] = "its first lines are not of the fast lane's shape"
             continue
         source = _Source(len(sources), path, compression)
         sources.append(source)
