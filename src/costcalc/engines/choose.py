@@ -14,7 +14,6 @@ import os
 from dataclasses import dataclass
 
 from ..errors import FieldError
-from .duckdb_engine import fast_lane_share
 
 ENGINES = ("auto", "python", "duckdb", "postgres")
 
@@ -49,8 +48,11 @@ def choose_engine(requested: str, paths: list[str], *, database: bool, aggregate
         return Choice("python", "it prints aggregate reports only (not per-record formats or --explain)")
     if not database and any(p == "-" for p in paths):
         return Choice("python", "it does not read standard input")
-    if not (database or requested == "duckdb" or (input_bytes(paths) >= DUCKDB_MIN_BYTES
-                                                  and fast_lane_share(paths) >= 0.5)):
+    if not (database or requested == "duckdb" or input_bytes(paths) >= DUCKDB_MIN_BYTES):
+        return Choice("python", None)
+    from .duckdb_engine import fast_lane_share  # here: the CLI imports this module to start
+
+    if not (database or requested == "duckdb") and fast_lane_share(paths) < 0.5:
         return Choice("python", None)
     if filters:
         return Choice("python", "it does not apply --where filters")
