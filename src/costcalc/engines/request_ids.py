@@ -21,6 +21,7 @@ import os
 import tempfile
 import threading
 
+from ..reading.jsonl import max_line_bytes
 from ..reading.parquet import parquet_columns
 from .duckdb_engine import _classify, _connect, _q, _q_ident, count_lines, count_rows, request_id_sql
 
@@ -40,7 +41,7 @@ def _source_sql(number: int, path: str, kind: str) -> str:
         return (f"SELECT {number} AS file_no, true AS parsed, {request_id_sql(raw('request_id'), raw('id'), response)}"
                 f" AS rid FROM read_parquet({_q(path)})")
     reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
-              f"compression = {_q(kind)})")
+              f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()})")
     return (f"SELECT {number} AS file_no, json IS NOT NULL AS parsed, "
             f"{request_id_sql('x[1]', 'x[2]', 'x[3]')} AS rid "
             f"FROM (SELECT json, json_extract(json, {_ID_PATHS}) AS x FROM {reader})")

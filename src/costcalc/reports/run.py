@@ -21,6 +21,7 @@ from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
+from .output import run_directory
 
 # Inputs at least this large find their repeated request ids first (engines.request_ids) when de-duplicating, so
 # that the Python engine remembers only those: a scan with a fixed cost in time and memory (DuckDB's reader,
@@ -44,6 +45,9 @@ class PriceRun:
     # the request ids met on more than one line (engines.request_ids), once found: de-duplication remembers only
     # those
     repeated: set[str] | None = None
+    # the report's file, if any: worker parts are kept in a run directory beside it (removed however a run ends)
+    parts_beside: str | None = None
+    _parts: str | None = None
 
     def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
                 jobs: int | None = 1) -> Report:
@@ -65,6 +69,12 @@ class PriceRun:
             position = ReadPosition(expand_paths(paths)) if self.progress is not None else None
             self._one(builder, read_usage(paths, position=position), out, rejects_out, first=True, position=position)
             return builder.finish()
+        with run_directory(self.parts_beside) as parts:
+            self._parts = parts  # forked workers write their parts there
+            return self._execute_spans(paths, spans, out, rejects_out, jobs, numbered)
+
+    def _execute_spans(self, paths: list[str], spans: list[Span], out: IO[bytes] | None,
+                       rejects_out: IO[bytes] | None, jobs: int | None, numbered: bool) -> Report:
         builder = self._builder()
         results: Iterable[Any] = parallel.run(list(enumerate(spans)), jobs, self._worker)
         if self.progress is not None:
@@ -181,10 +191,10 @@ class PriceRun:
         out_fh = rejects_fh = None
         try:
             if self.writer is not None:
-                fd, out_path = tempfile.mkstemp(prefix="costcalc-", suffix=".part")
+                fd, out_path = tempfile.mkstemp(prefix=f"{index}-", suffix=".part", dir=self._parts)
                 out_fh = os.fdopen(fd, "wb")
             if self.keep_rejects:
-                fd, rejects_path = tempfile.mkstemp(prefix="costcalc-", suffix=".rejects")
+                fd, rejects_path = tempfile.mkstemp(prefix=f"{index}-", suffix=".rejects", dir=self._parts)
                 rejects_fh = os.fdopen(fd, "wb")
             counts: list[int] = []
             self._one(builder, read_usage([], spans=[span], line_counts=counts), out_fh, rejects_fh,
