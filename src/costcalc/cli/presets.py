@@ -10,14 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..reports.presets import OptionSpec, PresetError, find_file, load_presets, preset_words, search_paths
 from .app import PlainCommand
 
 
-def option_specs(command: Any) -> dict[str, OptionSpec]:
+def option_specs(command: Any) -> dict[str, Any]:
     """How each of ``command``'s parameters is written on a command line, by the key a preset names it with: its
     long option without dashes (``group_by`` for ``--group-by``, ``format`` for ``--format``; ``usage`` for the
     input files). ``--preset`` itself is left out."""
+    from ..reports.presets import OptionSpec
+
     specs = {}
     for p in command.params:
         if p.name in (None, "preset", "help"):
@@ -45,6 +46,8 @@ def _preset_name(args: list[str]) -> str | None:
 
 def presets_of(command: Any) -> tuple[Path, dict[str, Any]]:
     """The file found (``search_paths``) and its presets, checked against ``command``'s options."""
+    from ..reports.presets import PresetError, find_file, load_presets, search_paths
+
     path = find_file()
     if path is None:
         where = " or ".join(str(p) for p in search_paths())
@@ -58,6 +61,9 @@ class PresetCommand(PlainCommand):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         name = _preset_name(args)
         if name is not None and not ctx.resilient_parsing:
+            # loaded only when a preset is asked for: help and plain runs import no report module from here
+            from ..reports.presets import PresetError, preset_words
+
             path, presets = presets_of(self)
             preset = presets.get(name)
             if preset is None:

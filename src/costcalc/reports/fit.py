@@ -13,7 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .render import elide, printable
+from .cells import printable
+
+
+def elide(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters in the middle, keeping both ends (ids and paths differ at the end)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    head = (width - 1 + 1) // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
 
 MIN_LABEL = 6
 GAP = 3  # rich's padding either side of SIMPLE_HEAD's blank divider

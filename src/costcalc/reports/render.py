@@ -25,6 +25,7 @@ from ..reading.records import Rejected, Skipped
 from ..version import __version__
 from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, ids_of, request_id
 from .cells import SafeCsvWriter, markdown_cell, printable
+from .fit import elide
 from .money import (
     DECIMALS,
     Figures,
@@ -447,17 +448,6 @@ def parse_columns(spec: Iterable[str]) -> list[str]:
         if n not in COLUMNS:
             raise FieldError("columns", f": unknown column {n!r} (known: {', '.join(COLUMNS)})", about_value=True)
     return names
-
-
-def elide(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters in the middle, keeping both ends (ids and paths differ at the end)."""
-    if len(text) <= width:
-        return text
-    if width <= 1:
-        return "…"[:width]
-    head = (width - 1 + 1) // 2
-    tail = width - 1 - head
-    return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
 @dataclass
