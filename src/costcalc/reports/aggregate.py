@@ -413,6 +413,10 @@ class Report:
     last: float | None = None
     where: tuple[str, ...] = ()  # the --where filters, as given
     previous: Report | None = None  # --compare previous: the same report over the period before ``since``
+    compared_with: str = "the previous period of the same length"  # what ``previous`` is, in words
+    # a price history: each config (path, epoch seconds it took effect or None for the undated one, the date as
+    # given) in the order they apply; empty for a run with one undated config or none
+    configs: tuple[tuple[str, float | None, str], ...] = ()
     # the request ids counted, each with where it was first met (de-duplication): parallel runs check that no
     # two spans counted the same one
     request_ids: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)

@@ -131,17 +131,22 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         if ledger is not None:
             out.seek(0)
             ledger.read(out)
-    result = PriceResult(request, report, AuditSections(), cm, cfg.path or None, ledger=ledger, engine=engine,
-                         fallback=fallback)
+    if request.dated_configs:
+        report.configs = tuple((c.path, c.start, c.since) for c in request.configs)
+    result = PriceResult(request, report, AuditSections(), cm, _config_label(request, report), ledger=ledger,
+                         engine=engine, fallback=fallback)
     if records is not None:
         result.warnings = sorted(engine.warnings)
         return result
     if writer is None:
         _check_group_keys(report)
+    if filters and not report.totals.requests and report.accounting.excluded and not request.database:
+        _check_filters(filters, _paths(request), sheet_of, tz)
     _sections(result, fx, bill, budget_lines, map_note)
     result.warnings = sorted(engine.warnings)
     if request.compare is not None:
-        previous = run(previous_request(request), progress=None)
+        before, result.report.compared_with = previous_request(request)
+        previous = run(before, progress=None)
         result.report.previous = previous.report
         result.warnings = sorted({*result.warnings, *previous.warnings})
     if request.reconcile:
@@ -151,13 +156,35 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
     return result
 
 
-def previous_request(request: PriceRequest) -> PriceRequest:
-    """The request of the period a comparison is made against: the same run (configs, filters, currency) over
-    the period of the same length just before."""
+def previous_request(request: PriceRequest) -> tuple[PriceRequest, str]:
+    """The request of the period a comparison is made against, and that period in words: the same run (configs,
+    filters, currency) over the period of the same length just before (``previous``), or over the calendar month
+    before the window's first month (``previous-month``)."""
     assert request.since is not None and request.until is not None
-    length = request.until - request.since
-    return replace(request, since=request.since - length, until=request.since, compare=None, budgets=(), bills=(),
-                   reconcile=False, keep_rejects=False)
+    if request.compare == "previous-month":
+        from datetime import datetime
+
+        tz = zone(request.tz)
+        first = datetime.fromtimestamp(request.since, tz)
+        start = datetime(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1, tzinfo=tz).timestamp()
+        until = datetime(first.year, first.month, 1, tzinfo=tz).timestamp()
+        words = "the calendar month before"
+    else:
+        start, until = request.since - (request.until - request.since), request.since
+        words = "the previous period of the same length"
+    return replace(request, since=start, until=until, compare=None, budgets=(), bills=(), reconcile=False,
+                   keep_rejects=False), words
+
+
+def _config_label(request: PriceRequest, report: Report) -> str | None:
+    """The config a report names: the one given, or with a price history the last one in force in the period
+    (None only when no config was given: the report then says the prices are the public cost map's)."""
+    if not request.dated_configs:
+        return request.plain_config
+    from .render import configs_in_force
+
+    used = configs_in_force(report)
+    return used[-1]["config"] if used else request.configs[-1].path
 
 
 def _pricing_engine(request: PriceRequest, cm: CostMap) -> tuple[Any, Any]:
@@ -241,6 +268,46 @@ def _check_group_keys(report: Report) -> None:
         raise FieldError("group_by", f" {key}: no record has it{why}, every record would be in (none)"
                          + (f"; did you mean {', '.join(hint)}?" if hint else f"; known keys: {', '.join(GROUP_KEYS)}"
                             ", or a field path such as metadata.project"), about_value=True)
+
+
+_LOOK_AT = 100_000  # records read to suggest a filter value (only when the filters left nothing)
+
+
+def _check_filters(filters: list[Where], paths: list[str], sheet_of: Callable[[Any], Any], tz: Any) -> None:
+    """Filters that left nothing: a key no record has, or a value that matches only in another case, is an
+    error with what the records do have ("did you mean team=agents?")."""
+    import difflib
+    import itertools
+    from fnmatch import fnmatchcase
+
+    from ..reading.jsonl import read_usage
+    from ..reading.records import UsageRecord
+    from .aggregate import NONE, field_paths, key_function
+
+    wanted = [f for f in filters if not f.negated]
+    values: dict[str, set[str]] = {f.key: set() for f in wanted}
+    fields: set[str] = set()
+    keys = {key: key_function(key, tz) for key in values}
+    for r in itertools.islice((r for r in read_usage(paths) if isinstance(r, UsageRecord)), _LOOK_AT):
+        sheet = sheet_of(r)
+        for key, values_of in keys.items():
+            if len(values[key]) < 1000:
+                values[key].update(values_of(r, sheet))
+        if r.raw and len(fields) < 1000:
+            fields.update(field_paths(r.raw))
+    for f in wanted:
+        seen = values[f.key] - {NONE}
+        if any(fnmatchcase(v, f.pattern) for v in seen):
+            continue
+        if not seen:
+            near = difflib.get_close_matches(f.key, sorted({*GROUP_KEYS, *fields}), n=3, cutoff=0.6)
+            hint = "; did you mean " + ", ".join(f"{k}={f.pattern}" for k in near) + "?" if near else ""
+            raise FieldError("where", f" {f.text!r}: no record has {f.key!r}, so every record was left out{hint}",
+                             about_value=True)
+        cased = sorted(v for v in seen if fnmatchcase(v.casefold(), f.pattern.casefold()))
+        if cased:
+            raise FieldError("where", f" {f.text!r}: no {f.key} matches {f.pattern!r} (values match case exactly); "
+                             "did you mean " + ", ".join(f"{f.key}={v}" for v in cased[:3]) + "?", about_value=True)
 
 
 def _sections(result: PriceResult, fx: Any, bill: Any, budget_lines: list[Any], map_note: str | None) -> None:

@@ -21,7 +21,7 @@ from ..errors import FieldError
 from ..reading.postgres import is_database
 from ..reading.records import BadField, parse_time
 
-COMPARISONS = ("previous",)
+COMPARISONS = ("previous", "previous-month")
 SORTS = ("cost", "requests", "tokens", "name")
 
 
@@ -171,7 +171,8 @@ RULES: tuple[Rule, ...] = (
     Rule("last", lambda r: r.last is not None and (r.since is not None or r.until is not None),
          "give one window: {month}, {last}, or {since}/{until}"),
     Rule("compare", lambda r: r.compare is not None and r.compare not in COMPARISONS,
-         lambda r: f"{r.compare!r}: the one comparison is 'previous'"),
+         lambda r: f"{r.compare!r}: compare with 'previous' (the period of the same length before) or "
+         "'previous-month' (the calendar month before)"),
     Rule("compare", lambda r: r.compare is not None and r.since is None and r.month is None and r.last is None,
          "needs a window: {since}, {month} or {last}"),
     Rule("compare", lambda r: r.compare is not None and "-" in r.usage,

@@ -18,8 +18,9 @@ from ..output import Output, open_out, progress, stderr_summary
 
 Sort = Enum("Sort", {s: s for s in SORTS}, type=str)
 
-COMPARE = typer.Option(None, "--compare", help="'previous': each group against the previous period of the same "
-                       "length (needs a window: --since, --month or --last).", metavar="previous")
+COMPARE = typer.Option(None, "--compare", help="Each group against another period (needs a window: --since, "
+                       "--month or --last): 'previous', the period of the same length before; 'previous-month', the "
+                       "calendar month before the window's month.", metavar="previous|previous-month")
 TOP = typer.Option(None, "--top", min=0, help="Keep the N largest groups; fold the rest into (other).")
 SORT = typer.Option(None, "--sort", help="Order groups by cost, requests, tokens or name (default: time buckets in "
                     "time order, other groups by cost).")
