@@ -2,7 +2,8 @@
 
 The world: one model at $1 per 1M input tokens and $2 per 1M output tokens (the test's own cost map), ten requests
 of two teams over October and November 2026, config ``a.yaml`` (no margin) and ``b.yaml`` (a 10% margin), and two
-monthly exports that overlap by one request. The oracle prices each record by hand:
+monthly exports that overlap by one request. Team t-1 was renamed from agents-old to agents on 1 November; team
+t-2 has no alias (``--alias team:t-2=search`` names it). The oracle prices each record by hand:
 
     cost = (prompt x 1e-6 + completion x 2e-6) x (1.10 when b.yaml is in force at the record's time, else 1)
 
@@ -19,7 +20,7 @@ import io
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -89,6 +90,7 @@ class Oracle:
     team: str | None = None
     dated: bool = False
     fx: Fraction = Fraction(1)
+    search_name: str = "t-2"  # how the team without an alias is shown
 
     def cost(self, record: tuple[Any, ...], margin: bool = True) -> Fraction:
         _, when, _, prompt, completion = record
@@ -96,6 +98,9 @@ class Oracle:
         if margin and self.dated and _ts(when) >= _ts(B_FROM + "T00:00:00Z"):
             base *= MARGIN_B
         return base * self.fx
+
+    def name(self, team: str) -> str:
+        return self.search_name if team == "search" else team
 
     def records(self, window: tuple[float, float] | None = None) -> list[tuple[Any, ...]]:
         window = window or self.window
@@ -123,7 +128,7 @@ class Case:
         flags = {"month": "--month", "compare": "--compare", "currency": "--currency", "fx_rate": "--fx-rate",
                  "engine": "--engine", "cost_map": "--cost-map"}
         lists = {"config": "--config", "where": "--where", "budgets": "--budget", "bills": "--reconcile-with",
-                 "group_by": "-g"}
+                 "group_by": "-g", "aliases": "--alias"}
         args = ["price", *self.usage]
         for name, value in self.options.items():
             if name in flags:
@@ -142,9 +147,16 @@ class Case:
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("pairs")
 
+    def metadata(team: str, when: str) -> dict[str, str]:
+        if team == "search":
+            return {"user_api_key_team_id": "t-2"}
+        return {"user_api_key_team_id": "t-1", "user_api_key_team_alias": "agents" if when >= "2026-11" else
+                "agents-old"}
+
     def lines(rows: list[tuple[Any, ...]]) -> str:
         return "".join(json.dumps({"request_id": rid, "timestamp": when, "model": "gpt-4o", "prompt_tokens": p,
-                                   "completion_tokens": c, "team": team}) + "\n" for rid, when, team, p, c in rows)
+                                   "completion_tokens": c, "metadata": metadata(team, when)}) + "\n"
+                       for rid, when, team, p, c in rows)
 
     files = {"all": lines(RECORDS), "oct": lines(RECORDS[:5]), "nov": lines(RECORDS[4:])}  # r05 in both
     paths = {}
@@ -173,7 +185,7 @@ def _check_previous(window: tuple[float, float]) -> Any:
         assert previous.since == window[0] and previous.until == window[1]
         _equal(exact(previous.totals), case.oracle.total(window))
         for team in ("agents", "search"):
-            got = previous.groups.get((team,))
+            got = previous.groups.get((case.oracle.name(team),))
             _equal(exact(got) if got else Fraction(0), case.oracle.total(window, team))
     return check
 
@@ -204,30 +216,30 @@ def _check_dated_header(result: Any, case: Case) -> None:
 
 def dated(case: Case, world: dict[str, str]) -> None:
     case.options["config"] = [world["a"], f"{B_FROM}={world['b']}"]
-    case.oracle = Oracle(case.oracle.window, case.oracle.team, True, case.oracle.fx)
+    case.oracle = replace(case.oracle, dated=True)
     case.checks.append(_check_dated_header)
 
 
 def compare_previous(case: Case, world: dict[str, str]) -> None:
     case.options.update(month="2026-11", compare="previous")
-    case.oracle = Oracle(NOVEMBER, case.oracle.team, case.oracle.dated, case.oracle.fx)
+    case.oracle = replace(case.oracle, window=NOVEMBER)
     case.checks.append(_check_previous(PREVIOUS_30_DAYS))
 
 
 def compare_previous_month(case: Case, world: dict[str, str]) -> None:
     case.options.update(month="2026-11", compare="previous-month")
-    case.oracle = Oracle(NOVEMBER, case.oracle.team, case.oracle.dated, case.oracle.fx)
+    case.oracle = replace(case.oracle, window=NOVEMBER)
     case.checks.append(_check_previous(OCTOBER))
 
 
 def month(case: Case, world: dict[str, str]) -> None:
     case.options["month"] = "2026-11"
-    case.oracle = Oracle(NOVEMBER, case.oracle.team, case.oracle.dated, case.oracle.fx)
+    case.oracle = replace(case.oracle, window=NOVEMBER)
 
 
 def where(case: Case, world: dict[str, str]) -> None:
     case.options["where"] = ["team=agents"]
-    case.oracle = Oracle(case.oracle.window, "agents", case.oracle.dated, case.oracle.fx)
+    case.oracle = replace(case.oracle, team="agents")
 
 
 def dedupe(case: Case, world: dict[str, str]) -> None:
@@ -236,7 +248,7 @@ def dedupe(case: Case, world: dict[str, str]) -> None:
 
 def currency(case: Case, world: dict[str, str]) -> None:
     case.options.update(currency="EUR", fx_rate="0.5")
-    case.oracle = Oracle(case.oracle.window, case.oracle.team, case.oracle.dated, FX)
+    case.oracle = replace(case.oracle, fx=FX)
     if "bills" in case.options:
         case.options["bills"] = [world["bill-EUR"]]
 
@@ -251,6 +263,17 @@ def bills(case: Case, world: dict[str, str]) -> None:
     case.checks.append(_check_bill)
 
 
+def aliases(case: Case, world: dict[str, str]) -> None:
+    case.options["aliases"] = ["team:t-2=search"]
+    case.oracle = replace(case.oracle, search_name="search")
+
+
+def _check_renamed(result: Any, case: Case) -> None:
+    both_names = case.oracle.window is None or "compare" in case.options  # October's records are in the run
+    assert result.report.renamed == (["team t-1 renamed: agents-old → agents (shown as agents)"] if both_names
+                                     else [])
+
+
 def duckdb(case: Case, world: dict[str, str]) -> None:
     case.options["engine"] = "duckdb"
 
@@ -262,8 +285,8 @@ def _format(name: str) -> Any:
     return feature
 
 
-FEATURES = [dated, compare_previous, compare_previous_month, month, where, dedupe, currency, budgets, bills,
-            duckdb, *(_format(f) for f in ("json", "csv", "markdown", "html", "table", "focus"))]
+FEATURES = [dated, compare_previous, compare_previous_month, month, where, dedupe, aliases, currency, budgets,
+            bills, duckdb, *(_format(f) for f in ("json", "csv", "markdown", "html", "table", "focus"))]
 # alternatives of one option, not a pair
 EXCLUSIVE = [{"compare_previous", "compare_previous_month"}]
 # what a format cannot show: the CLI must refuse the pair with the flag named
@@ -297,6 +320,7 @@ def test_pair(world, capsys, first, second):
     if case.fmt is None:
         result = costcalc.price(case.usage, **case.options)
         _check_report(result, case)
+        _check_renamed(result, case)
         for check in case.checks:
             check(result, case)
         return
@@ -308,7 +332,7 @@ def _check_report(result: Any, case: Case) -> None:
     _equal(exact(report.totals), case.oracle.total())
     assert report.totals.requests == len(case.oracle.records())
     teams = {key[0]: exact(t) for key, t in report.groups.items()}
-    expected = {team: case.oracle.total(team=team) for team in ("agents", "search")
+    expected = {case.oracle.name(team): case.oracle.total(team=team) for team in ("agents", "search")
                 if any(r[2] == team for r in case.oracle.records())}
     assert teams.keys() == expected.keys()
     for team, total in expected.items():

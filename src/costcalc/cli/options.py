@@ -76,7 +76,7 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnin
 FLAGS = {"usage": "USAGE", "configs": "--config", "group_by": "--group-by", "where": "--where",
          "budgets": "--budget", "bills": "--reconcile-with", "records": "--format", "statement_timeout":
          "--statement-timeout", "map_as_of": "--map-as-of", "cost_map": "--cost-map", "fx_rate": "--fx-rate",
-         "fx_rates": "--fx-rates"}
+         "fx_rates": "--fx-rates", "aliases": "--alias"}
 
 
 def flag(field: str) -> str:

@@ -83,6 +83,14 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         progress: Progress | None = None) -> PriceResult:
     """Run a checked request. ``records``: where per-record output goes (``request.records`` set);
     ``rejects``: where rejected lines go, verbatim; ``progress``: a progress display over the run's items."""
+    result = _run(request, records, rejects, progress)
+    _name_teams(result.report, request.team_names())
+    return result
+
+
+def _run(request: PriceRequest, records: RecordOutput | None, rejects: IO[bytes] | None,
+         progress: Progress | None) -> PriceResult:
+    """A run whose teams are still keyed by id (a comparison names both periods' teams alike)."""
     if (records is not None) != request.records:
         raise FieldError("records", "per-record output needs somewhere to go, and only then")
     from ..rates.costmap import load_cost_map
@@ -103,13 +111,14 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         bill = load_bills(list(request.bills))
     tz = zone(request.tz)
     filters = [Where.parse(text) for text in request.where]
+    teams = _team_names(request, filters, budget_lines)
 
     def sheet_of(r: Any) -> Any:
         return getattr(engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "sheet", None)
 
     def make_builder(start: float | None = request.since, end: float | None = request.until) -> ReportBuilder:
         b = ReportBuilder(request.group_by, tz=tz, since=start, until=end, timeline=request.timeline,
-                          where=filters, sheet_of=sheet_of, dedupe=request.dedupe)
+                          where=filters, sheet_of=sheet_of, dedupe=request.dedupe, teams=teams)
         b.report.top, b.report.sort = request.top, request.sort or "auto"
         return b
 
@@ -120,7 +129,7 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
 
         ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
                         group_by=tuple(request.group_by) if request.day_rates else (), tz=tz)
-        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines])
+        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines], teams)
         writer = ledger.writer()
     price_run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress)
     jobs = 1 if records is not None and records.one_stream else request.jobs
@@ -146,7 +155,7 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
     result.warnings = sorted(engine.warnings)
     if request.compare is not None:
         before, result.report.compared_with = previous_request(request)
-        previous = run(before, progress=None)
+        previous = _run(before, None, None, None)
         result.report.previous = previous.report
         result.warnings = sorted({*result.warnings, *previous.warnings})
     if request.reconcile:
@@ -255,6 +264,38 @@ def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, 
         except Unsupported as exc:
             why_not = str(exc)
     return price_run.execute(paths, out, rejects, jobs), why_not if request.engine == "duckdb" else None
+
+
+def _team_names(request: PriceRequest, filters: list[Where], budget_lines: list[Any]) -> dict[str, set[str]] | None:
+    """Every name each team id goes by in the input (its aliases over time, and ``aliases``), read first when a
+    filter or a budget names a team: ``team=agents`` then means the team now called agents, whatever it was
+    called when a record was logged. (A database is read once: there, a team is matched by its current name.)"""
+    named = any(f.key == "team" for f in filters) or any(b.key == "team" for b in budget_lines)
+    if request.database or not named:
+        return None
+    from ..reading.jsonl import read_usage
+    from ..reading.records import UsageRecord
+    from .aggregate import NONE, team_of
+
+    names: dict[str, set[str]] = {}
+    for r in read_usage(_paths(request)):
+        if isinstance(r, UsageRecord):
+            team_id, alias = team_of(r)
+            if alias != NONE and alias != team_id:
+                names.setdefault(team_id, set()).add(alias)
+    for team_id, name in request.team_names().items():
+        names.setdefault(team_id, set()).add(name)
+    return names
+
+
+def _name_teams(report: Report, names: dict[str, str]) -> None:
+    """Teams grouped by id, shown by name: the same name in the report and in the period it is compared with."""
+    from .aggregate import label_teams, team_labels
+
+    reports = [report] + ([report.previous] if report.previous is not None else [])
+    labels, renamed = team_labels(reports, names)
+    for r in reports:
+        label_teams(r, labels, renamed)
 
 
 def _check_group_keys(report: Report) -> None:

@@ -109,6 +109,7 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         "config": config_path,
         **({"configs": [{k: c[k] for k in ("config", "from", "until")} for c in configs_in_force(report)]}
            if report.configs else {}),
+        **({"renamed": list(report.renamed)} if report.renamed else {}),
         "notes": report_notes(report, config_path),
         "money": {"currency": "USD", "decimals": DECIMALS, "rounding": "half to even; groups add up to totals "
                   "by largest remainder"},
@@ -181,6 +182,7 @@ def period_lines(report: Report) -> list[str]:
     if report.where:
         lines.append("filters: " + ", ".join(report.where))
     lines += config_lines(report)
+    lines += report.renamed
     prev = report.previous
     if prev is not None and prev.since is not None and prev.until is not None:
         lines.append(f"compared with: {when_text(report, prev.since)} until {when_text(report, prev.until)} "

@@ -57,6 +57,7 @@ class PriceRequest:
     budgets: tuple[str, ...] = ()
     bills: tuple[str, ...] = ()
     compare: str | None = None
+    aliases: tuple[str, ...] = ()  # team:ID=NAME: the name a team id is shown by
     top: int | None = None
     sort: str | None = None
     reconcile: bool = False
@@ -89,7 +90,7 @@ class PriceRequest:
         if config is not None:
             values["configs"] = config_schedule([config] if isinstance(config, str) else list(config))
         paths = (usage,) if isinstance(usage, str) else tuple(str(u) for u in usage)
-        for name in ("group_by", "where", "budgets", "bills"):
+        for name in ("group_by", "where", "budgets", "bills", "aliases"):
             if name in values:
                 values[name] = (values[name],) if isinstance(values[name], str) else tuple(values[name])
         request = cls(paths, **values, given=given)
@@ -107,6 +108,7 @@ class PriceRequest:
             if key not in GROUP_KEYS and not all(part.strip() for part in key.split(".")):
                 raise FieldError("group_by", f"unknown group key {key!r}")
         check_engine(self.engine, database=self.database)
+        self.team_names()
         since, until = self.since, self.until
         if self.month is not None:
             since, until = month_window(self.month, zone(self.tz))
@@ -121,6 +123,16 @@ class PriceRequest:
             raise FieldError("since", f"{{since}} {self.given.get('since', since)} is not before {{until}} "
                              f"{self.given.get('until', until)}: the window holds no time")
         return replace(self, since=since, until=until, month=None, last=None)
+
+    def team_names(self) -> dict[str, str]:
+        """``aliases`` as {team id: name}."""
+        names = {}
+        for text in self.aliases:
+            m = re.fullmatch(r"\s*team\s*:([^=]+)=(.+)", text)
+            if m is None or not m.group(1).strip() or not m.group(2).strip():
+                raise FieldError("aliases", f" {text!r}: expected team:ID=NAME (team:t-42=agents)", about_value=True)
+            names[m.group(1).strip()] = m.group(2).strip()
+        return names
 
     @property
     def database(self) -> bool:

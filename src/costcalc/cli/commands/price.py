@@ -49,6 +49,9 @@ FAIL_OVER_BUDGET = typer.Option(False, "--fail-over-budget", help="Exit 1 when a
 STRICT = typer.Option(False, help="Exit 1 if any record was unpriced or rejected.")
 REJECTS = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, after a '# file:line: "
                        "reason' line.")
+ALIAS = typer.Option([], "--alias", help="The name a team is shown by: team:ID=NAME (a team without an alias, "
+                     "or another name); repeatable. Teams are grouped by id, shown by their latest alias.",
+                     metavar="team:ID=NAME")
 WIDE = typer.Option(False, "--wide", help="Table: every column, however wide the terminal.")
 COLUMNS = typer.Option(None, "--columns", help="Table and Markdown: exactly these columns, comma-separated or "
                        "repeated (requests, input_tokens, input_cost, uncached_tokens, uncached_cost, "
@@ -71,7 +74,7 @@ def price(
     strict: bool = STRICT, rejects: Path | None = REJECTS, quiet: bool = o.QUIET, jobs: int | None = o.JOBS,
     engine_choice: o.Engine = o.ENGINE, statement_timeout: float | None = o.STATEMENT_TIMEOUT,  # type: ignore
     where: list[str] | None = o.WHERE, dedupe: bool = o.DEDUPE, wide: bool = WIDE,
-    columns: list[str] | None = COLUMNS,
+    columns: list[str] | None = COLUMNS, alias: list[str] = ALIAS,
 ) -> None:
     """Price usage records and print a spend report."""
     from ...reports.pipeline import run
@@ -88,7 +91,7 @@ def price(
         month=month, last=last, compare=compare, tz=tz, top=top, sort=sort.value if sort is not None else None,
         reconcile=reconcile, tolerance=tolerance, bills=reconcile_with, currency=currency, fx_rate=fx_rate,
         fx_rates=fx_rates, budgets=budget, jobs=jobs, engine=engine_choice.value, where=where or (),
-        statement_timeout=statement_timeout, dedupe=dedupe,
+        statement_timeout=statement_timeout, dedupe=dedupe, aliases=alias,
         records=explain or per_record or FORMATS[fmt_name].write is None,
         **{need: True for need in FORMATS[fmt_name].needs})
     with ExitStack() as stack:
