@@ -149,7 +149,8 @@ def _run(request: PriceRequest, records: RecordOutput | None, rejects: IO[bytes]
         return result
     if writer is None:
         _check_group_keys(report)
-    if filters and not report.totals.requests and report.accounting.excluded and not request.database:
+    if (filters and not report.totals.requests and report.accounting.excluded and not request.database
+            and "-" not in request.usage):
         _check_filters(filters, _paths(request), sheet_of, tz)
     _sections(result, fx, bill, budget_lines, map_note)
     result.warnings = sorted(engine.warnings)
@@ -269,9 +270,10 @@ def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, 
 def _team_names(request: PriceRequest, filters: list[Where], budget_lines: list[Any]) -> dict[str, set[str]] | None:
     """Every name each team id goes by in the input (its aliases over time, and ``aliases``), read first when a
     filter or a budget names a team: ``team=agents`` then means the team now called agents, whatever it was
-    called when a record was logged. (A database is read once: there, a team is matched by its current name.)"""
+    called when a record was logged. (A database and standard input are read once: there, a record's team is
+    matched by the names that record carries.)"""
     named = any(f.key == "team" for f in filters) or any(b.key == "team" for b in budget_lines)
-    if request.database or not named:
+    if request.database or "-" in request.usage or not named:
         return None
     from ..reading.jsonl import read_usage
     from ..reading.records import UsageRecord

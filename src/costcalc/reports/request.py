@@ -9,6 +9,7 @@ Errors name request fields (``FieldError("compare", ...)``); the CLI words them 
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -71,7 +72,7 @@ class PriceRequest:
     given: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def build(cls, usage: str | Iterable[str], **values: Any) -> PriceRequest:
+    def build(cls, usage: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], **values: Any) -> PriceRequest:
         """A checked request from plain values: ``config`` (a path, or a list of paths and ``DATE=PATH``),
         ``since``/``until`` (ISO 8601 text, epoch seconds, a datetime, or a duration ago: ``7d``), the rest as the
         fields say. Raises ``FieldError`` naming the field."""
@@ -88,11 +89,11 @@ class PriceRequest:
                 values[name] = values[name].timestamp()
         config = values.pop("config", None)
         if config is not None:
-            values["configs"] = config_schedule([config] if isinstance(config, str) else list(config))
-        paths = (usage,) if isinstance(usage, str) else tuple(str(u) for u in usage)
+            values["configs"] = config_schedule(list(_strings(config)))
+        paths = _strings(usage)
         for name in ("group_by", "where", "budgets", "bills", "aliases"):
             if name in values:
-                values[name] = (values[name],) if isinstance(values[name], str) else tuple(values[name])
+                values[name] = _strings(values[name])
         request = cls(paths, **values, given=given)
         return request.checked()
 
@@ -161,6 +162,13 @@ class PriceRequest:
         priced how many records."""
         return (self.ledger or bool(self.bills) or self.day_rates or bool(self.budgets)
                 or (bool(self.dated_configs) and not self.records))
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """One value or several (text or paths) as a tuple of text."""
+    if isinstance(value, (str, os.PathLike)):
+        return (os.fspath(value),)
+    return tuple(os.fspath(v) for v in value)
 
 
 @dataclass(frozen=True)
