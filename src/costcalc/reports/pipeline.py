@@ -88,50 +88,85 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
     return result
 
 
+@dataclass
+class _Inputs:
+    """What a run is priced with, loaded once: the cost map, the pricing engine, and every section's inputs."""
+
+    cost_map: CostMap
+    map_note: str | None
+    engine: Any
+    config: Any
+    fx: Any
+    bill: Any
+    budget_lines: list[Any]
+    tz: Any
+    filters: list[Where]
+    teams: dict[str, set[str]] | None
+
+    @classmethod
+    def load(cls, request: PriceRequest) -> _Inputs:
+        from ..rates.costmap import load_cost_map
+
+        cm = load_cost_map(request.cost_map)
+        map_note = None
+        if request.map_as_of is not None:
+            from ..rates.history import load_cost_map_as_of
+
+            cm, map_note = load_cost_map_as_of(request.map_as_of)
+        engine, cfg = _pricing_engine(request, cm)
+        bill = None
+        if request.bills:
+            from .bill import load_bills
+
+            bill = load_bills(list(request.bills))
+        budget_lines = _budget_lines(request)
+        filters = [Where.parse(text) for text in request.where]
+        return cls(cm, map_note, engine, cfg, _fx(request), bill, budget_lines, zone(request.tz), filters,
+                   _team_names(request, filters, budget_lines))
+
+    def sheet_of(self, r: Any) -> Any:
+        return getattr(self.engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "sheet", None)
+
+
 def _run(request: PriceRequest, records: RecordOutput | None, rejects: IO[bytes] | None,
          progress: Progress | None) -> PriceResult:
-    """A run whose teams are still keyed by id (a comparison names both periods' teams alike)."""
+    """A run whose teams are still keyed by id (a comparison names both periods' teams alike), in stages: load
+    the inputs, price (the engine the rule picks), then the checks and sections of a report of totals."""
     if (records is not None) != request.records:
         raise FieldError("records", "per-record output needs somewhere to go, and only then")
-    from ..rates.costmap import load_cost_map
+    inputs = _Inputs.load(request)
+    report, ledger, fallback, aggregate = _price(request, inputs, records, rejects, progress)
+    if request.dated_configs:
+        report.configs = tuple((c.path, c.start, c.since) for c in request.configs)
+    result = PriceResult(request, report, AuditSections(), inputs.cost_map, _config_label(request, report),
+                         ledger=ledger, engine=inputs.engine, fallback=fallback)
+    if records is None:
+        _complete(result, inputs, aggregate)
+    result.warnings = sorted({*result.warnings, *inputs.engine.warnings})
+    return result
 
-    cm = load_cost_map(request.cost_map)
-    map_note = None
-    if request.map_as_of is not None:
-        from ..rates.history import load_cost_map_as_of
 
-        cm, map_note = load_cost_map_as_of(request.map_as_of)
-    engine, cfg = _pricing_engine(request, cm)
-    fx = _fx(request)
-    budget_lines = _budget_lines(request)
-    bill = None
-    if request.bills:
-        from .bill import load_bills
-
-        bill = load_bills(list(request.bills))
-    tz = zone(request.tz)
-    filters = [Where.parse(text) for text in request.where]
-    teams = _team_names(request, filters, budget_lines)
-
-    def sheet_of(r: Any) -> Any:
-        return getattr(engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "sheet", None)
-
+def _price(request: PriceRequest, inputs: _Inputs, records: RecordOutput | None, rejects: IO[bytes] | None,
+           progress: Progress | None) -> tuple[Report, Any, str | None, bool]:
+    """The report (and the per-day ledger when a section needs one); why the engine asked for did not price it;
+    whether it was a report of totals alone."""
     def make_builder(start: float | None = request.since, end: float | None = request.until) -> ReportBuilder:
-        b = ReportBuilder(request.group_by, tz=tz, since=start, until=end, timeline=request.timeline,
-                          where=filters, sheet_of=sheet_of, dedupe=request.dedupe, teams=teams)
+        b = ReportBuilder(request.group_by, tz=inputs.tz, since=start, until=end, timeline=request.timeline,
+                          where=inputs.filters, sheet_of=inputs.sheet_of, dedupe=request.dedupe, teams=inputs.teams)
         b.report.top, b.report.sort = request.top, request.sort or "auto"
         return b
 
-    writer = records.make(engine) if records is not None else None
+    writer = records.make(inputs.engine) if records is not None else None
     ledger = None
     if request.ledger_needed:
         from .ledger import Ledger
 
-        ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
-                        group_by=tuple(request.group_by) if request.day_rates else (), tz=tz)
-        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines], teams)
+        ledger = Ledger(inputs.engine, PricingEngine(inputs.cost_map), inputs.config.path or None,
+                        group_by=tuple(request.group_by) if request.day_rates else (), tz=inputs.tz)
+        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in inputs.budget_lines],
+                             inputs.teams)
         writer = ledger.writer()
-    price_run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress)
+    price_run = PriceRun(inputs.engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress)
     jobs = 1 if records is not None and records.one_stream else request.jobs
     with ExitStack() as stack:
         out = stack.enter_context(tempfile.TemporaryFile()) if ledger is not None else (
@@ -140,30 +175,27 @@ def _run(request: PriceRequest, records: RecordOutput | None, rejects: IO[bytes]
         if ledger is not None:
             out.seek(0)
             ledger.read(out)
-    if request.dated_configs:
-        report.configs = tuple((c.path, c.start, c.since) for c in request.configs)
-    result = PriceResult(request, report, AuditSections(), cm, _config_label(request, report), ledger=ledger,
-                         engine=engine, fallback=fallback)
-    if records is not None:
-        result.warnings = sorted(engine.warnings)
-        return result
-    if writer is None:
+    return report, ledger, fallback, writer is None
+
+
+def _complete(result: PriceResult, inputs: _Inputs, aggregate: bool) -> None:
+    """A report of totals: its checks, currency and sections, the period it is compared with, the gaps."""
+    request, report = result.request, result.report
+    if aggregate:
         _check_group_keys(report)
-    if (filters and not report.totals.requests and report.accounting.excluded and not request.database
+    if (inputs.filters and not report.totals.requests and report.accounting.excluded and not request.database
             and "-" not in request.usage):
-        _check_filters(filters, _paths(request), sheet_of, tz)
-    _sections(result, fx, bill, budget_lines, map_note)
-    result.warnings = sorted(engine.warnings)
+        _check_filters(inputs.filters, _paths(request), inputs.sheet_of, inputs.tz)
+    _sections(result, inputs.fx, inputs.bill, inputs.budget_lines, inputs.map_note)
     if request.compare is not None:
         before, result.report.compared_with = previous_request(request)
         previous = _run(before, None, None, None)
         result.report.previous = previous.report
-        result.warnings = sorted({*result.warnings, *previous.warnings})
+        result.warnings = previous.warnings
     if request.reconcile:
         from .reconcile import reconcile as find_gaps
 
         result.gaps = find_gaps(result.report, request.tolerance)
-    return result
 
 
 def previous_request(request: PriceRequest) -> tuple[PriceRequest, str]:
