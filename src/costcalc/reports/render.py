@@ -200,8 +200,8 @@ def configs_in_force(report: Report) -> list[dict[str, Any]]:
     for path, at, text in report.configs:
         later = [c for c in dated if at is None or (c[1] or 0.0) > at]
         until = later[0] if later else None
-        if end is not None and at is not None and at > end:
-            continue  # takes effect after the period
+        if end is not None and at is not None and (at >= end if report.until is not None else at > end):
+            continue  # takes effect after the period (whose --until is excluded)
         if start is not None and until is not None and (until[1] or 0.0) <= start:
             continue  # replaced before the period
         out.append({"config": path, "from": text or None, "until": until[2] if until else None,
