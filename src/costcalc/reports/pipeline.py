@@ -166,7 +166,10 @@ def _price(request: PriceRequest, inputs: _Inputs, records: RecordOutput | None,
         ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in inputs.budget_lines],
                              inputs.teams)
         writer = ledger.writer()
-    price_run = PriceRun(inputs.engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress)
+    # worker parts are kept beside the output file (a run directory, removed however the run ends)
+    beside = getattr(records.out, "name", None) if records is not None else getattr(rejects, "name", None)
+    price_run = PriceRun(inputs.engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress,
+                         parts_beside=beside if isinstance(beside, str) else None)
     jobs = 1 if records is not None and records.one_stream else request.jobs
     with ExitStack() as stack:
         out = stack.enter_context(tempfile.TemporaryFile()) if ledger is not None else (
@@ -286,7 +289,8 @@ def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, 
         from ..reading.postgres import parse_source
         from .database import execute_database
 
-        source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout)
+        source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout,
+                         timeout_s=request.db_timeout)
         report = execute_database(price_run, source, choice.engine, out, rejects)
         return report, why_not if request.engine == "postgres" else None
     if choice.engine == "duckdb":
