@@ -19,8 +19,9 @@ from ..presets import PresetCommand
 
 Sort = Enum("Sort", {s: s for s in SORTS}, type=str)
 
-COMPARE = typer.Option(None, "--compare", help="'previous': each group against the previous period of the same "
-                       "length (needs a window: --since, --month or --last).", metavar="previous")
+COMPARE = typer.Option(None, "--compare", help="Each group against another period (needs a window: --since, "
+                       "--month or --last): 'previous', the period of the same length before; 'previous-month', the "
+                       "calendar month before the window's month.", metavar="previous|previous-month")
 TOP = typer.Option(None, "--top", min=0, help="Keep the N largest groups; fold the rest into (other).")
 SORT = typer.Option(None, "--sort", help="Order groups by cost, requests, tokens or name (default: time buckets in "
                     "time order, other groups by cost).")
@@ -49,6 +50,9 @@ FAIL_OVER_BUDGET = typer.Option(False, "--fail-over-budget", help="Exit 1 when a
 STRICT = typer.Option(False, help="Exit 1 if any record was unpriced or rejected.")
 REJECTS = typer.Option(None, "--rejects", help="Write every rejected line here, verbatim, after a '# file:line: "
                        "reason' line.")
+ALIAS = typer.Option([], "--alias", help="The name a team is shown by: team:ID=NAME (a team without an alias, "
+                     "or another name); repeatable. Teams are grouped by id, shown by their latest alias.",
+                     metavar="team:ID=NAME")
 WIDE = typer.Option(False, "--wide", help="Table: every column, however wide the terminal.")
 FOCUS_VERSION = typer.Option("1.2", "--focus-version", help="With --format focus: the FOCUS version, 1.2 or 1.3 "
                              "(adds ServiceProviderName and HostProviderName).", metavar="1.2|1.3")
@@ -77,7 +81,7 @@ def price(
     engine_choice: o.Engine = o.ENGINE, statement_timeout: float | None = o.STATEMENT_TIMEOUT,  # type: ignore
     db_timeout: float = o.DB_TIMEOUT,
     where: list[str] | None = o.WHERE, dedupe: bool = o.DEDUPE, wide: bool = WIDE,
-    columns: list[str] | None = COLUMNS, decimals: int | None = o.DECIMALS,
+    columns: list[str] | None = COLUMNS, alias: list[str] = ALIAS, decimals: int | None = o.DECIMALS,
     focus_version: str = FOCUS_VERSION, preset: str | None = PRESET,
 ) -> None:
     """Price usage records and print a spend report."""
@@ -102,7 +106,7 @@ def price(
         month=month, last=last, compare=compare, tz=tz, top=top, sort=sort.value if sort is not None else None,
         reconcile=reconcile, tolerance=tolerance, bills=reconcile_with, currency=currency, fx_rate=fx_rate,
         fx_rates=fx_rates, budgets=budget, jobs=jobs, engine=engine_choice.value, where=where or (),
-        statement_timeout=statement_timeout, db_timeout=db_timeout, dedupe=dedupe,
+        statement_timeout=statement_timeout, db_timeout=db_timeout, dedupe=dedupe, aliases=alias,
         records=explain or per_record or FORMATS[fmt_name].write is None,
         **{need: True for need in FORMATS[fmt_name].needs})
     _hide_password(usage, quiet)
