@@ -45,6 +45,7 @@ import orjson
 
 from ..pricing.exact import Band
 from ..rates.resolve import REQUEST_PRICE_FIELDS, PriceSheet
+from ..reading.csvfile import is_csv
 from ..reading.jsonl import parse_numbered, printable_path, text_encoding
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
@@ -374,7 +375,7 @@ class _Source:
 def _classify(path: str) -> str | None:
     """How DuckDB reads the file ("none" or "gzip" compressed JSON lines, or "parquet"), or None when it cannot
     read it as Python does."""
-    if path == "-":
+    if path == "-" or is_csv(path):
         return None
     try:
         st = os.stat(path)

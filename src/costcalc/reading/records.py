@@ -77,6 +77,11 @@ class UsageRecord:
     # streams); read_usage keeps only the last line per key in a file (see ``_supersede``)
     dedup_key: str | None = None
     extras: UsageExtras | None = None  # rarer billable parts (see UsageExtras); only log shapes set them
+    # An aggregated source (a usage API bucket, a daily spend row) sums many requests in one record: how many
+    # (the report counts them as requests), and the prompt size of one of them, which picks the context-length
+    # band and tier the bucket is priced at (None: prompt_tokens, one request's own)
+    requests: int = 1
+    band_prompt_tokens: int | None = None
 
     @property
     def input_tokens(self) -> int:
