@@ -20,13 +20,11 @@ from costcalc.reports.usage_gap import Side, causes, usage_gap
 DAY1, DAY2, DAY3 = 1764547200, 1764633600, 1764720000  # 2025-12-01, -02, -03 00:00 UTC
 
 
-def spend_log(n: int, model: str, day: int, prompt: int, completion: int, *, cached: int = 0, spend: float | None = None,
-              provider: str = "openai", project: str | None = None) -> dict:
+def spend_log(n: int, model: str, day: int, prompt: int, completion: int, *, cached: int = 0,
+              spend: float | None = None, provider: str = "openai") -> dict:
     """A LiteLLM_SpendLogs row as the proxy writes it (prompt includes the cached tokens)."""
     metadata: dict = {"usage_object": {"prompt_tokens": prompt, "completion_tokens": completion,
                                        "prompt_tokens_details": {"cached_tokens": cached}}}
-    if project is not None:
-        metadata["project_id"] = project
     return {"request_id": f"req-{model}-{day}-{n}", "call_type": "acompletion", "model_group": model,
             "custom_llm_provider": provider, "startTime": day + 3600 + n, "endTime": day + 3601 + n,
             "prompt_tokens": prompt, "completion_tokens": completion, "metadata": metadata,
