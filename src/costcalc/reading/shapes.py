@@ -47,6 +47,9 @@ log``                                                              excludes cach
 ``litellm-daily-       ``api_requests`` + ``date``                 ``litellm_daily.py``: a daily row, priced per
 spend``                                                            row (prompt includes cache)
 ``langfuse``           ``usageDetails`` / ``costDetails``          ``langfuse.py``: additive usage types
+``portkey``            ``ai_model`` + ``req_units``                ``gateways.py``: the response body's usage, or
+                                                                   req/res units; ``cost`` in cents
+``helicone``           ``request_created_at`` + ``request_model``  ``gateways.py``: ``cost`` in dollars
 =====================  ==========================================  ===============================================
 
 A line of an OTLP export or a usage API page holds several records: ``adapt`` returns them as a list.
@@ -64,7 +67,7 @@ from typing import Any
 
 import orjson
 
-from . import bedrock_logs, langfuse, litellm_daily, otel, provider_usage
+from . import bedrock_logs, gateways, langfuse, litellm_daily, otel, provider_usage
 from .records import (
     BadField,
     Skipped,
@@ -82,7 +85,8 @@ from .records import (
 
 SHAPES = ("canonical", "openai-chat", "openai-responses", "openai-realtime", "anthropic", "gemini",
           "bedrock-converse", "cohere", "litellm-spend-log", "claude-code", "openai-batch", "anthropic-batch",
-          otel.SHAPE, "openai-usage", "anthropic-usage", bedrock_logs.SHAPE, litellm_daily.SHAPE, langfuse.SHAPE)
+          otel.SHAPE, "openai-usage", "anthropic-usage", bedrock_logs.SHAPE, litellm_daily.SHAPE, langfuse.SHAPE,
+          "portkey", "helicone")
 
 _ANTHROPIC_CACHE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation")
 # Claude Code transcript line types (only assistant lines carry usage)
@@ -154,7 +158,8 @@ def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord
 
 def _other_source(obj: dict[str, Any], file: str, line: int) -> Any:
     """The sources beside the proxy's logs and the providers' responses (issue 25): OTLP exports, the providers'
-    usage reports, Bedrock invocation logs, Langfuse observations; None for anything else."""
+    usage reports, Bedrock invocation logs, Langfuse observations, Portkey's and Helicone's exports; None for
+    anything else."""
     if "resourceSpans" in obj or "resourceLogs" in obj:
         return otel.otlp(obj, file, line)
     if "object" in obj and provider_usage.is_openai_usage(obj):
@@ -166,6 +171,10 @@ def _other_source(obj: dict[str, Any], file: str, line: int) -> Any:
         return langfuse.observation(obj, file, line)
     if ("schemaType" in obj or "modelId" in obj) and bedrock_logs.is_invocation_log(obj):
         return bedrock_logs.invocation_log(obj, file, line)
+    if "ai_model" in obj and gateways.is_portkey(obj):
+        return gateways.portkey(obj, file, line, response)
+    if "request_created_at" in obj and gateways.is_helicone(obj):
+        return gateways.helicone(obj, file, line)
     return None
 
 
