@@ -377,6 +377,18 @@ def test_engines_agree_on_multi_record_lines(capsys, engine_name):
     assert doc["totals"]["requests"] == 6
 
 
+def test_engines_agree_on_every_source(capsys):
+    """CSV files and JSON documents written over several lines are read whole by the Python reader whichever
+    engine is asked for (DuckDB would read a pretty-printed page line by line)."""
+    docs = []
+    for engine_name in ("python", "duckdb"):
+        assert main(["price", *map(str, ALL), "--format", "json", "--engine", engine_name]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        docs.append((doc["accounting"], doc["totals"]))
+    assert docs[0] == docs[1]
+    assert docs[0][0]["read"] == 33 and docs[0][0]["rejected"] == 1
+
+
 # -- other gateways' exports, and checking their numbers -----------------------------------------------------------
 # gpt-4o: in 2.5e-6, out 1e-5    gpt-4o-mini-2024-07-18: in 1.5e-7, cache read 7.5e-8, out 6e-7
 # claude-haiku-4-5-20251001: in 1e-6, cache read 1e-7, write 1.25e-6, out 5e-6

@@ -46,7 +46,7 @@ import orjson
 from ..pricing.exact import Band
 from ..rates.resolve import REQUEST_PRICE_FIELDS, PriceSheet
 from ..reading.csvfile import is_csv
-from ..reading.jsonl import parse_numbered, printable_path, text_encoding
+from ..reading.jsonl import is_document, parse_numbered, printable_path, text_encoding
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
 from .ratecards import Key, RateCards, compile_rate_cards
@@ -376,7 +376,7 @@ def _classify(path: str) -> str | None:
     """How DuckDB reads the file ("none" or "gzip" compressed JSON lines, or "parquet"), or None when it cannot
     read it as Python does."""
     if path == "-" or is_csv(path):
-        return None
+        return None  # a CSV file: its header names the fields
     try:
         st = os.stat(path)
     except OSError:
@@ -385,6 +385,8 @@ def _classify(path: str) -> str | None:
         return None
     with open(path, "rb") as f:
         head = f.read(4)
+        if is_document(head + f.read(252)):
+            return None  # one JSON value over several lines (an array, a usage API page): read whole
     if head[:2] == GZIP_MAGIC:
         return "gzip"
     if head == PARQUET_MAGIC:
@@ -635,7 +637,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
         compression = _classify(path)
         if compression is None:
             run.files.append(("python", path))
-            run.python_reasons[printable_path(path)] = "not a plain or gzip-compressed UTF-8 file"
+            run.python_reasons[printable_path(path)] = ("not JSON lines DuckDB reads (stdin, CSV, one JSON document, "
+                                                       "UTF-16/32, another compression)")
             continue
         if os.path.getsize(path) == 0:
             run.files.append(("duckdb", path, []))
