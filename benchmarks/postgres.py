@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=100_000)
     args = ap.parse_args()
-    from costcalc.engines.duckdb_engine import KeySpec
+    from costcalc.engines.contract import KeySpec
     from costcalc.engines.postgres_engine import aggregate_sql, lanes_sql, routed_pick
     from costcalc.reading.postgres import check_schema, connect, export_names, export_sql, parse_source
 

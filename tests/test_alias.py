@@ -9,13 +9,13 @@ import json
 import pytest
 import yaml
 
-from costcalc.cli import app
 from costcalc.engines.streaming import NotPriced, Priced
 from costcalc.errors import ConfigError
 from costcalc.rates.config import load_config
 from costcalc.reports.validate import validate_config
 
 from .conftest import engine_for, write_config
+from .runner import costcalc
 
 # claude-sonnet: custom prices 1e-6 in / 2e-6 out; gpt-4o: custom 3e-6 / 4e-6; openai/* serves the map's prices.
 CONFIG = """
@@ -112,14 +112,8 @@ def test_validate_reports_each_alias_and_the_misleading_ones(tmp_path, real_map)
 
 
 def _run(capsys, *args: str) -> tuple[int, str]:
-    try:
-        app(list(args), standalone_mode=False)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    except Exception as exc:  # typer.Exit
-        code = getattr(exc, "exit_code", 1)
-    return code, capsys.readouterr().out
+    code, out, _ = costcalc(capsys, *args)
+    return code, out
 
 
 def test_lookup_shows_the_alias_and_the_target_deployment(tmp_path, capsys):

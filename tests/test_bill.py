@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.cli import main
-
 from .audit_data import CONFIG, write_world
 from .conftest import ROOT
+from .runner import main
 
 BILLS = ROOT / "tests" / "data" / "bills"
 OPENAI = str(BILLS / "openai_costs_page.json")

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.cli import main
-
 from .audit_data import USAGE, write_world
+from .runner import main
 
 
 def run(tmp_path: Path, capsys, *args: str, extra_records: tuple[dict, ...] = ()) -> tuple[int, str, str]:

@@ -15,8 +15,9 @@ import time
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.version import __version__
+
+from .runner import main
 
 RUN = [sys.executable, "-c", "import sys; from costcalc.cli import main; sys.exit(main())"]
 
@@ -54,7 +55,7 @@ def test_help_has_no_type_jargon(capsys, monkeypatch, command):
 def test_progress_shows_percent_and_eta_when_the_size_is_known(tmp_path, monkeypatch):
     from rich.console import Console
 
-    import costcalc.cli as cli
+    import costcalc.cli.output as cli
     from costcalc.reading.jsonl import ReadPosition, read_usage
 
     line = b'{"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 100}\n'
@@ -73,10 +74,10 @@ def test_progress_shows_percent_and_eta_when_the_size_is_known(tmp_path, monkeyp
     assert ReadPosition(["-"]).total is None
 
     buf = io.StringIO()
-    monkeypatch.setattr(cli, "_console", lambda stderr=False: Console(file=buf, force_terminal=True, width=120,
+    monkeypatch.setattr(cli, "console", lambda stderr=False: Console(file=buf, force_terminal=True, width=120,
                                                                        no_color=True))
     position = ReadPosition(paths)
-    for _ in cli._progress_bar(read_usage(paths, position=position), position, lambda item: 1):
+    for _ in cli.progress_bar(read_usage(paths, position=position), position, lambda item: 1):
         pass
     shown = buf.getvalue()
     assert re.search(r"\d+%", shown) and "ETA" in shown and "lines" in shown
@@ -132,7 +133,7 @@ def test_ctrl_c_with_jobs_exits_130_without_worker_tracebacks(tmp_path):
 def test_progress_with_jobs_follows_the_spans(tmp_path, monkeypatch):
     from rich.console import Console
 
-    import costcalc.cli as cli
+    import costcalc.cli.output as cli
     from costcalc.engines.streaming import PricingEngine
     from costcalc.rates.config import ProxyConfig
     from costcalc.rates.costmap import load_cost_map
@@ -141,13 +142,13 @@ def test_progress_with_jobs_follows_the_spans(tmp_path, monkeypatch):
 
     usage = _big(tmp_path, 20000)  # about 1.6 MB: cut into spans for two workers
     buf = io.StringIO()
-    monkeypatch.setattr(cli, "_console", lambda stderr=False: Console(file=buf, force_terminal=True, width=120,
+    monkeypatch.setattr(cli, "console", lambda stderr=False: Console(file=buf, force_terminal=True, width=120,
                                                                        no_color=True))
     positions = []
 
     def progress(items, position, lines_of):
         positions.append(position)
-        return cli._progress_bar(items, position, lines_of)
+        return cli.progress_bar(items, position, lines_of)
 
     run = PriceRun(PricingEngine(load_cost_map(None), ProxyConfig.empty()), ReportBuilder, progress=progress)
     report = run.execute([usage], None, None, jobs=2)

@@ -8,17 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from costcalc.cli import main
-
 from .conftest import ROOT
+from .runner import costcalc
 
 SAMPLE_USAGE = str(ROOT / "sample_data" / "usage.jsonl")
 SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
+    code, out, err = costcalc(capsys, *args)
     return code, out, err
 
 

@@ -11,12 +11,12 @@ import json
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.rates.config import load_config
 from costcalc.rates.resolve import Resolver
 from costcalc.reports.diff import SpendDiff, map_model, price_diffs
 
 from .conftest import ROOT, make_map, write_config
+from .runner import main
 
 MAP = {
     "gpt-4o": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 2.5e-6,

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from decimal import Decimal
 
 import typer
 
@@ -55,20 +56,48 @@ def test_first_code_block_holds_the_two_setup_commands_and_ci_runs_the_second():
     assert "lines[1]" in ci and "README.md" in ci  # CI extracts and runs exactly that line
 
 
-def test_use_from_python_example_prints_what_the_readme_shows():
-    section = README.split("## Use from Python", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    shown = re.search(r"It prints:\n\n```text\n(.*?)```", section, re.S).group(1)
+def _examples() -> list[tuple[str, str]]:
+    section = README.split("## Use from Python", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```\n\nIt prints:\n\n```text\n(.*?)```", section, re.S)
+
+
+def _run_example(code: str) -> str:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={k: v for k, v in os.environ.items() if k != "COSTCALC_COST_MAP"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout == shown
-    # the example's single record, by hand: gpt-4o's map rates 2.5e-6 in / 1e-5 out, then the sample config's
-    # 5% margin: (1000 x 2.5e-6 + 500 x 1e-5) x 1.05 = 0.007875
-    assert "$0.007875" in shown.splitlines()[1]
-    probe = "\nimport sys\nprint('rich' in sys.modules, 'typer' in sys.modules)"
-    check = subprocess.run([sys.executable, "-c", code + probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert check.stdout.splitlines()[-1] == "False False"  # the library runs without the CLI's dependencies
+    return result.stdout
+
+
+def test_use_from_python_examples_print_what_the_readme_shows():
+    examples = _examples()
+    assert len(examples) == 2
+    for code, shown in examples:
+        assert _run_example(code) == shown
+        probe = "\nimport sys\nprint('rich' in sys.modules, 'typer' in sys.modules)"
+        assert _run_example(code + probe).splitlines()[-1] == "False False"  # no CLI dependencies
+    # the second example's single record, by hand: gpt-4o's map rates 2.5e-6 in / 1e-5 out, then the sample
+    # config's 5% margin: (1000 x 2.5e-6 + 500 x 1e-5) x 1.05 = 0.007875
+    assert "$0.007875" in examples[1][1].splitlines()[1]
+
+
+def test_the_price_example_equals_price_runs_of_its_own_parts():
+    """The first example's EUR total is 0.92 x the dollar total of the same run, and that is the sum of a run
+    with each config over the days it was in force."""
+    code, shown = _examples()[0]
+    total_eur = Decimal(re.search(r"^total EUR (\S+)$", shown, re.M).group(1))
+    probe = code + """
+import costcalc
+both = costcalc.price("sample_data/usage.jsonl", config=["sample_data/config.yaml", f"2026-11-04={new_prices}"],
+                      since="2026-11-03", until="2026-11-06").report.totals.total
+old = costcalc.price("sample_data/usage.jsonl", config="sample_data/config.yaml", since="2026-11-03",
+                     until="2026-11-04").report.totals.total
+new = costcalc.price("sample_data/usage.jsonl", config=str(new_prices), since="2026-11-04",
+                     until="2026-11-06").report.totals.total
+print("CHECK", both, old + new)
+"""
+    check = next(line for line in _run_example(probe).splitlines() if line.startswith("CHECK")).split()
+    assert Decimal(check[1]) == Decimal(check[2])
+    assert round(Decimal(check[1]) * Decimal("0.92"), 6) == total_eur
 
 
 def test_public_api_all_names_exist():

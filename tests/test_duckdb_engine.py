@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.cli import main
-from costcalc.engines.duckdb_engine import KeySpec, run_aggregate
+from costcalc.engines.contract import KeySpec
+from costcalc.engines.duckdb_engine import run_aggregate
 from costcalc.engines.streaming import PricingEngine
 from costcalc.rates.config import load_config
 from costcalc.rates.costmap import load_cost_map
 
 from .conftest import ROOT, write_config
+from .runner import main
 from .test_differential import (
     ADJUSTED_CONFIG,
     ADJUSTED_MODELS,

@@ -9,11 +9,11 @@ from datetime import datetime
 
 import pytest
 
-from costcalc.cli import app
 from costcalc.reading.records import duration, epoch_micros
 from costcalc.reading.shapes import adapt
 
 from .conftest import engine_for, write_config
+from .runner import costcalc
 
 # input_cost_per_second 0.01: a 0.05 s call costs 0.05 x 0.01 = 0.0005
 PER_SECOND = """
@@ -77,11 +77,8 @@ def test_explain_multiplies_out(tmp_path, capsys):
     config = write_config(tmp_path, PER_SECOND)
     usage = tmp_path / "usage.jsonl"
     usage.write_text(json.dumps(_spend_log_row(1757930400.123456, 1757930401.358123)) + "\n")
-    try:
-        app(["price", str(usage), "--config", str(config), "--explain"], standalone_mode=False)
-    except SystemExit as exc:
-        assert not exc.code
-    out = capsys.readouterr().out
+    code, out, _ = costcalc(capsys, "price", usage, "--config", config, "--explain")
+    assert code == 0
     line = next(text for text in out.splitlines() if "duration (s)" in text)
     # 1.234667 s exactly (1757930401.358123 - 1757930400.123456), x 0.01 = 0.01234667
     assert "1.234667 s × 0.01 = 0.01234667" in line
@@ -99,10 +96,7 @@ model_list:
 """)
     usage = tmp_path / "usage.jsonl"
     usage.write_text('{"model": "odd", "prompt_tokens": 1000, "completion_tokens": 10}\n')
-    try:
-        app(["price", str(usage), "--config", str(config), "--explain"], standalone_mode=False)
-    except SystemExit as exc:
-        assert not exc.code
-    out = capsys.readouterr().out
+    code, out, _ = costcalc(capsys, "price", usage, "--config", config, "--explain")
+    assert code == 0
     # 1,000 x 1.23456789e-06 = 0.00123456789 (six significant digits, 1.23457e-06, would not multiply out)
     assert "1,000 × 1.23456789e-06 = 0.00123456789" in out

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.cli import main
-
 from .audit_data import write_world
+from .runner import main
 
 # FOCUS 1.2's Mandatory columns, from the specification (specification/columns/*.md at tag v1.2):
 # column -> (data type, allows nulls, allowed values or None)

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.cli import main
-
 from .conftest import ROOT
+from .runner import main
 
 INSTALL = "apt-get update && apt-get install -y chromium"
 ARTIFACTS = Path(os.environ.get("COSTCALC_ARTIFACTS", ROOT / ".test-artifacts"))

@@ -41,6 +41,9 @@ def test_the_package_keeps_its_layers():
     ("pricing/formulas.py", "from ..reading import records", "pricing", "reading"),
     ("engines/streaming.py", "from ..reports import render", "engines", "reports"),
     ("reports/aggregate.py", "from .. import cli", "reports", "cli"),
+    ("reports/pipeline.py", "from ..formats import registry", "reports", "formats"),
+    ("formats/json.py", "from ..cli import options", "formats", "cli"),
+    ("engines/choose.py", "from ..reports import request", "engines", "reports"),
 ])
 def test_an_upward_import_breaks_the_contract(tmp_path, module, upward, lower, upper):
     project = _copy(tmp_path)

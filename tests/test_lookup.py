@@ -10,16 +10,14 @@ import json
 
 import pytest
 
-from costcalc.cli import main
-
 from .conftest import ROOT, write_config
+from .runner import costcalc, main
 
 SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")
 
 
 def run(capsys, *args: str) -> tuple[int, list[str], str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
+    code, out, err = costcalc(capsys, *args)
     return code, [" ".join(line.split()) for line in out.splitlines()], err
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.engines.streaming import NotPriced, Priced
 from costcalc.reading.records import UsageRecord
 from costcalc.reports.validate import GROUP_AT, grouped_lines, validate_config
 
 from .conftest import engine_for, write_config
+from .runner import main
 
 CONFIG = """
 model_list:

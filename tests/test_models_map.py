@@ -12,19 +12,18 @@ from importlib import resources
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.rates import mapupdate
 from costcalc.rates.costmap import cache_dir, load_cost_map
 from costcalc.reports.explain import search_models
 
 from .conftest import make_map
+from .runner import costcalc, main
 
 EMBEDDED = resources.files("costcalc").joinpath("data/cost_map.json")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
+    code, out, err = costcalc(capsys, *args)
     return code, out, err
 
 

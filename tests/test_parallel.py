@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.engines import parallel
 
 from .conftest import ROOT
+from .runner import main
 
 CONFIG = str(ROOT / "sample_data" / "config.yaml")
 MODELS = ["gpt4o", "claude-sonnet", "azure-model", "gemini-pro", "qwen", "claude-haiku", "gpt-4o", "nope-model",

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from costcalc.cli import main
-
 from .conftest import ROOT
 from .pg_server import pg_bin, start_server
+from .runner import main
 from .spendlog_data import generate, load
 
 SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")

@@ -8,11 +8,11 @@ import csv
 import json
 from pathlib import Path
 
-from costcalc.cli import main
 from costcalc.rates.history import list_snapshots, save_snapshot
 
 from .audit_data import CONFIG, write_world
 from .conftest import ROOT
+from .runner import main
 
 # From 2026-11-03 the gpt deployment has negotiated prices: $1/M in, $4/M out (the map's are $2/M and $8/M).
 NEW_CONFIG = CONFIG.replace("    litellm_params: {model: openai/gpt-4o}\n",

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from costcalc.cli import main
+from .runner import costcalc
 
 # gpt-4o: input 2.5e-6, cached 1.25e-6, output 1e-5; gpt-4o-mini: input 1.5e-7, output 6e-7 (embedded map).
 LINES = [
@@ -40,8 +40,7 @@ def usage(tmp_path):
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
+    code, out, err = costcalc(capsys, *args)
     return code, out, err
 
 

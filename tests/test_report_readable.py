@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 from rich.console import Console
 
-from costcalc.cli import main
 from costcalc.reports.money import apportion, decimal_text, round_units, usd
+
+from .runner import costcalc
 
 # gpt-4o (embedded cost map): input 2.5e-6, cache read 1.25e-6, output 1e-5 per token.
 # claude-sonnet-4-5 (embedded cost map): input 3e-6, cache write 5m 3.75e-6, cache write 1h 6e-6,
@@ -52,8 +53,7 @@ def files(tmp_path):
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
+    code, out, err = costcalc(capsys, *args)
     return code, out, err
 
 

@@ -12,9 +12,8 @@ import threading
 
 import pytest
 
-from costcalc.cli import main
-
 from .conftest import ROOT
+from .runner import costcalc, main
 
 CONFIG = str(ROOT / "sample_data" / "config.yaml")
 SECRETS = ("sk-SECRET-azure-0123456789", "sk-live-MASTER-0123456789", "SECRET-ENV-VALUE")
@@ -26,8 +25,7 @@ def secret_env(monkeypatch):
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
+    code, out, err = costcalc(capsys, *args)
     assert "Traceback" not in out + err
     assert code != 3, err
     for secret in SECRETS:

@@ -18,7 +18,6 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from costcalc.cli import main
 from costcalc.engines.dialects import DIALECTS, statements, transpile
 from costcalc.engines.sqlcompile import PYTHON_ONLY, SqlOptions, compile_query, covered_keys
 from costcalc.engines.streaming import PricingEngine
@@ -30,6 +29,7 @@ from costcalc.reading.records import UsageRecord
 
 from .conftest import ROOT, write_config
 from .pg_cluster import postgres_url  # noqa: F401 - a fixture
+from .runner import main
 
 SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")
 CORPORA = [ROOT / "sample_data" / "usage.jsonl", ROOT / "sample_data" / "mixed.jsonl",

@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.rates.costmap import load_cost_map
 from costcalc.reports.validate import validate_config
 
 from .conftest import ROOT, write_config
+from .runner import main
 
 SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")
 

@@ -9,9 +9,8 @@ import json
 
 import pytest
 
-from costcalc.cli import main
-
 from .conftest import ROOT, write_config
+from .runner import costcalc, main
 
 SAMPLE_CONFIG = str(ROOT / "sample_data" / "config.yaml")
 SAMPLE_USAGE = str(ROOT / "sample_data" / "usage.jsonl")
@@ -39,8 +38,7 @@ litellm_settings:
 
 
 def run(capsys, *args: str) -> tuple[int, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
+    code, out, err = costcalc(capsys, *args)
     assert "Traceback" not in out + err
     return code, out
 
@@ -116,6 +114,44 @@ def test_stdin_is_read_once_for_both_sides(tmp_path, capsys, monkeypatch):
     # current: (1000 x 2e-6 + 100 x 8e-6) x 0.9 = 0.00252; new: (1000 x 1.5e-6 + 100 x 8e-6) x 1.05 = 0.002415
     assert total["current"] == pytest.approx(0.00252, rel=1e-12)
     assert total["new"] == pytest.approx(0.002415, rel=1e-12)
+
+
+# Two teams over two months, one request logged twice (monthly exports that overlap): a=gpt-4o rates of the test's
+# configs. The window, the filter and de-duplication must act on both sides exactly as `costcalc price` does.
+OVERLAP = [
+    {"request_id": "r1", "timestamp": "2026-10-30T10:00:00Z", "model": "a", "prompt_tokens": 1000,
+     "completion_tokens": 100, "team": "agents"},
+    {"request_id": "r2", "timestamp": "2026-11-02T10:00:00Z", "model": "a", "prompt_tokens": 2000,
+     "completion_tokens": 200, "team": "agents"},
+    {"request_id": "r3", "timestamp": "2026-11-03T10:00:00Z", "model": "a", "prompt_tokens": 4000,
+     "completion_tokens": 400, "team": "search"},
+    {"request_id": "r2", "timestamp": "2026-11-02T10:00:00Z", "model": "a", "prompt_tokens": 2000,
+     "completion_tokens": 200, "team": "agents"},
+]
+
+
+@pytest.mark.parametrize("options", [(), ("--month", "2026-11"), ("--where", "team=agents"),
+                                     ("--since", "2026-11-01", "--where", "team=agents"), ("--no-dedupe",)])
+def test_against_totals_equal_two_price_runs_with_the_same_options(tmp_path, capsys, options):
+    new, current = write_config(tmp_path, NEW, "new.yaml"), write_config(tmp_path, CURRENT, "current.yaml")
+    usage = tmp_path / "usage.jsonl"
+    usage.write_text("".join(json.dumps(r) + "\n" for r in OVERLAP))
+    code, out = run(capsys, "diff", "--config", str(new), "--against", str(current), str(usage), *options,
+                    "--format", "json")
+    assert code == 0
+    spend = json.loads(out)["spend"]
+    for side, config in (("new", new), ("current", current)):
+        code, out, _ = costcalc(capsys, "price", usage, "--config", config, *options, "--format", "json")
+        doc = json.loads(out)
+        assert code == 0
+        assert spend["total"][side] == pytest.approx(doc["totals"]["cost"]["total"], rel=1e-12)
+        assert spend["accounting"][side] == doc["accounting"]
+    # by hand, the current config (a: 2e-6 in, 8e-6 out, 10% off): r2 = (2000 x 2e-6 + 200 x 8e-6) x 0.9 = 0.00504
+    expected_r2_current = {(): 0.00252 + 0.00504 + 0.01008, ("--month", "2026-11"): 0.00504 + 0.01008,
+                           ("--where", "team=agents"): 0.00252 + 0.00504,
+                           ("--since", "2026-11-01", "--where", "team=agents"): 0.00504,
+                           ("--no-dedupe",): 0.00252 + 2 * 0.00504 + 0.01008}[options]
+    assert spend["total"]["current"] == pytest.approx(expected_r2_current, rel=1e-12)
 
 
 def test_against_writes_table_or_json_only(tmp_path, capsys):

@@ -2,7 +2,14 @@
 
 The public API (the README's "Use from Python" runs this)::
 
-    from costcalc import PricingEngine, UsageRecord, build_report, load_config, load_cost_map
+    import costcalc
+    result = costcalc.price("usage.jsonl", config=["a.yaml", "2026-11-16=b.yaml"], month="2026-11",
+                            group_by=["team"], currency="EUR", fx_rate="0.92", budgets=["total:500"])
+    result.report.totals.total, result.report.groups, result.sections.budgets, result.as_dict()
+
+``price`` takes everything ``costcalc price`` does, as keywords (``PriceRequest``'s fields). One record or a
+report with an engine of your own::
+
     engine = PricingEngine(load_cost_map(), load_config("config.yaml"))
     engine.price(UsageRecord(file="-", line=1, model="gpt-4o", prompt_tokens=1000, completion_tokens=500))
     report = build_report(["usage.jsonl"], engine)   # report.totals.total, report.groups, report.accounting
@@ -12,7 +19,7 @@ compares the spend a log recorded with the computed one.
 """
 
 from .engines.streaming import NotPriced, Outcome, Priced, PricingEngine
-from .errors import ConfigError, CostcalcError, CostMapError, UsageInputError
+from .errors import ConfigError, CostcalcError, CostMapError, FieldError, UsageInputError
 from .pricing.formulas import Cost
 from .rates.config import Deployment, ProxyConfig, load_config
 from .rates.costmap import CostMap, load_cost_map
@@ -21,7 +28,9 @@ from .reading.jsonl import read_usage
 from .reading.records import Rejected, Skipped, UsageRecord
 from .reports.aggregate import Accounting, Report, Totals
 from .reports.build import build_report
+from .reports.pipeline import PriceResult, price
 from .reports.reconcile import Discrepancy, reconcile
+from .reports.request import PriceRequest
 from .version import __version__
 
 __all__ = [
@@ -33,8 +42,11 @@ __all__ = [
     "CostcalcError",
     "Deployment",
     "Discrepancy",
+    "FieldError",
     "NotPriced",
     "Outcome",
+    "PriceRequest",
+    "PriceResult",
     "PriceSheet",
     "Priced",
     "PricingEngine",
@@ -50,6 +62,7 @@ __all__ = [
     "build_report",
     "load_config",
     "load_cost_map",
+    "price",
     "read_usage",
     "reconcile",
 ]

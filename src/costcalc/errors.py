@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 
 class CostcalcError(Exception):
     """Base class; ``str()`` is the one-line message shown to users."""
@@ -40,3 +43,28 @@ class UsageError(CostcalcError):
     """An option given a value that cannot work (exit 2), found past the argument parser."""
 
     exit_code = 2
+
+
+class FieldError(UsageError):
+    """A request field given a value that cannot work, or fields that do not go together (exit 2).
+
+    ``field`` names the request field (``budgets``, ``where``, ``since``). ``detail`` is the message; it may name
+    other fields as ``{since}``. The library says ``compare: needs a window: since, month or last``; the CLI words
+    the same error with its flags (``worded``): ``--compare``, ``--since``.
+
+    ``about_value``: the message reads after the field's name (``" 'x': expected KEY=VALUE:AMOUNT"``: a value
+    that cannot be read, one line); otherwise it is a rule about the field, which the CLI shows as a usage error
+    of its option.
+    """
+
+    def __init__(self, field: str, detail: str, *, about_value: bool = False):
+        self.field, self.detail, self.about_value = field, detail, about_value
+        super().__init__(self.worded(lambda name: name))
+
+    def worded(self, name_of: Callable[[str], str], *, with_field: bool = True) -> str:
+        """The message with ``name_of(field)`` for every field it names (a flag, in the CLI)."""
+        text = re.sub(r"\{([a-z_]+)\}", lambda m: name_of(m.group(1)), self.detail)
+        if self.about_value:
+            return f"{name_of(self.field)}{text}"
+        return f"{name_of(self.field)}: {text}" if with_field else text
+

@@ -38,17 +38,16 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from ..pricing.exact import Band
-from ..rates.resolve import REQUEST_PRICE_FIELDS, PriceSheet
+from ..rates.resolve import REQUEST_PRICE_FIELDS
 from ..reading.csvfile import is_csv
 from ..reading.jsonl import is_document, parse_numbered, printable_path, text_encoding
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
+from .contract import KeySpec, SumRow, Unsupported, place_raw
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
@@ -69,43 +68,6 @@ _MIN_TS, _MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range 
 _YEAR_1000 = -30610224000.0  # before this, Python and DuckDB write years with different widths: Python keys them
 GZIP_MAGIC = b"\x1f\x8b"
 _REQUEST_ID_KEYS = ("request_id", "id", "response")  # what reports.aggregate.request_id reads
-
-
-class Unsupported(Exception):
-    """This run cannot be priced by DuckDB as the Python engine would price it; the reason says why."""
-
-
-@dataclass(frozen=True)
-class KeySpec:
-    """What the query must read for one group key (reports.aggregate.key_spec).
-
-    kind: ``record`` (the raw values of ``fields``, at the top level and under ``metadata``), ``tags``, ``dotted``
-    (the value at the path ``fields``), ``time`` (``unit`` hour/day/week/month in time zone ``tz``, keyed in SQL),
-    or ``sheet`` / ``model`` / ``constant`` (nothing to read: the report keys them from the rate card and record).
-    """
-
-    kind: str
-    fields: tuple[str, ...] = ()
-    unit: str = ""
-    tz: str = "UTC"
-
-
-@dataclass
-class SumRow:
-    """Fast-lane records of one model, rate card, band and raw group-key values, summed."""
-
-    model: str
-    sheet: PriceSheet
-    raw: dict[str, Any]  # the record fields group keys read (as reading.records' raw dict holds them)
-    times: dict[str, str]  # time group keys, by unit
-    band: Band
-    count: int
-    units: tuple[int, ...]  # per pricing.exact.SLOTS
-    tokens: tuple[int, ...]  # per reports.aggregate.TOKEN_PARTS
-    day: str | None = None  # the records' day (the HTML timeline), when asked for
-    first: float | None = None  # the earliest and latest timestamp among them
-    last: float | None = None
-    recorded: Decimal | None = None  # the costs the logs recorded for these records (all of them), summed
 
 
 @dataclass
@@ -612,15 +574,6 @@ def _read_id(text: str | None) -> Any:
         return optional_str({"v": value}, "v")
     except BadField:
         return _INVALID
-
-
-def place_raw(raw: dict[str, Any], place: tuple[str, ...], value: Any) -> None:
-    """Put a raw group-key value where the record's own dict would hold it (``("metadata", "team")``...)."""
-    if value is None:
-        return
-    for part in place[:-1]:
-        raw = raw.setdefault(part, {})
-    raw[place[-1]] = value
 
 
 def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec], *, since: float | None = None,

@@ -34,7 +34,7 @@ import orjson
 
 from ..reading.postgres import DatabaseSource, export_sql, query_error, stream_rows
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS, LineResult
-from .duckdb_engine import KeySpec, SumRow, place_raw
+from .contract import KeySpec, SumRow, place_raw
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import CostMapError
+from ..errors import FieldError
 from .costmap import CostMap, _embedded, cache_dir, load_cost_map
 
 SNAPSHOT_DIR = "snapshots"
@@ -85,8 +85,9 @@ def load_cost_map_as_of(when: float, directory: Path | None = None) -> tuple[Cos
     shown = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if not chosen:
         oldest = candidates[0][0].strftime("%Y-%m-%dT%H:%M:%SZ") if candidates else None
-        raise CostMapError(f"--map-as-of {shown}: no cost map snapshot on or before it"
-                           + (f" (the oldest is from {oldest})" if oldest else " (run costcalc map update)"))
+        raise FieldError("map_as_of", f" {shown}: no cost map snapshot on or before it"
+                         + (f" (the oldest is from {oldest})" if oldest else " (run costcalc map update)"),
+                         about_value=True)
     at, path = chosen[-1]
     cm = embedded if path is None else load_cost_map(path)
     where = "the embedded map" if path is None else f"snapshot {path.name}"

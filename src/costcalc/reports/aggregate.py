@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from ..engines.duckdb_engine import KeySpec, SumRow, Unsupported
+from ..engines.contract import KeySpec, SumRow, Unsupported
 from ..engines.streaming import NotPriced, Outcome, Priced
 from ..pricing.exact import AMOUNT_PLACES, Band, Spend
 from ..pricing.formulas import Measured, Pricer
@@ -319,13 +319,14 @@ class Where:
 
     @classmethod
     def parse(cls, text: str) -> Where:
-        from ..errors import UsageError
+        from ..errors import FieldError
 
         key, op, pattern = text.partition("=")
         negated = key.endswith("!")
         key = key[:-1].strip() if negated else key.strip()
         if not op or not key or not all(part.strip() for part in key.split(".")):
-            raise UsageError(f"--where {text!r}: not KEY=VALUE or KEY!=VALUE (KEY a group key or field path)")
+            raise FieldError("where", f" {text!r}: not KEY=VALUE or KEY!=VALUE (KEY a group key or field path)",
+                             about_value=True)
         return cls(text, key, pattern, negated)
 
 

@@ -16,14 +16,17 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from ..errors import CostcalcError
+from ..errors import FieldError
 from .ledger import NO_DAY, SCALE, dollars
 
 _SPEC = re.compile(r"^(?:(?P<total>total)|(?P<key>[^=:]+)=(?P<value>.+?)):(?P<amount>[^:]+)$")
 
 
-class BudgetError(CostcalcError):
-    exit_code = 2
+class BudgetError(FieldError):
+    """A budget line that cannot be read or applied: names the request field ``budgets``."""
+
+    def __init__(self, detail: str):
+        super().__init__("budgets", detail, about_value=True)
 
 
 @dataclass(frozen=True)
@@ -41,18 +44,18 @@ def parse_budget(spec: str, group_keys: tuple[str, ...]) -> BudgetLine:
     """``KEY=VALUE:AMOUNT`` or ``total:AMOUNT``; KEY is any --group-by key (a dotted path included)."""
     m = _SPEC.match(spec.strip())
     if not m:
-        raise BudgetError(f"--budget {spec!r}: expected KEY=VALUE:AMOUNT (team=agents:500) or total:AMOUNT")
+        raise BudgetError(f" {spec!r}: expected KEY=VALUE:AMOUNT (team=agents:500) or total:AMOUNT")
     try:
         amount = Decimal(m["amount"].strip())
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite() or amount <= 0 or amount > Decimal(10) ** 15:
-        raise BudgetError(f"--budget {spec!r}: amount must be a positive number up to 10^15, got {m['amount']!r}")
+        raise BudgetError(f" {spec!r}: amount must be a positive number up to 10^15, got {m['amount']!r}")
     if m["total"]:
         return BudgetLine(None, None, amount)
     key = m["key"].strip()
     if key not in group_keys and not all(part.strip() for part in key.split(".")):
-        raise BudgetError(f"--budget {spec!r}: unknown key {key!r}")
+        raise BudgetError(f" {spec!r}: unknown key {key!r}")
     return BudgetLine(key, m["value"].strip(), amount)
 
 
@@ -86,7 +89,7 @@ def budget_period(days: list[str], since: float | None, until: float | None) -> 
     anchor = newest or (day_of(since) if since is not None else None) or (
         day_of(until) - timedelta(days=1) if until is not None else None)
     if anchor is None:
-        raise BudgetError("--budget: no record has a timestamp, so there is no period to budget")
+        raise BudgetError(": no record has a timestamp, so there is no period to budget")
     month_start = anchor.replace(day=1)
     month_end = (month_start + timedelta(days=32)).replace(day=1)
     start = day_of(since) if since is not None else month_start

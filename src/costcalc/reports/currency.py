@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..errors import CostcalcError
+from ..errors import CostcalcError, FieldError
 from .aggregate import COST_PARTS, Report, Totals, timeline_amount
 from .ledger import DAY_PATTERN, NO_DAY, Ledger, is_day
 
@@ -44,7 +44,7 @@ def parse_rate(text: str, where: str) -> Decimal:
 
 def check_currency(code: str) -> str:
     if not re.fullmatch(r"[A-Za-z]{3}", code):
-        raise CurrencyError(f"--currency: not an ISO 4217 code: {code!r}")
+        raise FieldError("currency", f": not an ISO 4217 code: {code!r}", about_value=True)
     return code.upper()
 
 
@@ -93,7 +93,12 @@ class FxRates:
 
 
 def fixed_rate(currency: str, text: str) -> FxRates:
-    return FxRates(check_currency(currency), "--fx-rate", fixed=parse_rate(text, "--fx-rate"))
+    code = check_currency(currency)
+    try:
+        rate = parse_rate(text, "")
+    except CurrencyError as exc:
+        raise FieldError("fx_rate", str(exc), about_value=True) from None
+    return FxRates(code, "--fx-rate", fixed=rate)
 
 
 def load_fx_rates(path: str, currency: str) -> FxRates:

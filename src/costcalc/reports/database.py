@@ -10,15 +10,6 @@ from .aggregate import Report, tz_name
 from .run import PriceRun
 
 
-def choose_database_engine(requested: str, *, aggregate: bool) -> tuple[str, str | None]:
-    """("postgres" or "python", why the in-database engine was not used) for a run over a database."""
-    if requested == "python":
-        return "python", None
-    if not aggregate:
-        return "python", "it prints aggregate reports only (not per-record formats or --explain)"
-    return "postgres", None
-
-
 def execute_database(run: PriceRun, source: DatabaseSource, engine_name: str, out: IO[bytes] | None,
                      rejects_out: IO[bytes] | None) -> Report:
     """Price the database's spend logs with ``engine_name`` ("postgres" or "python")."""

@@ -38,8 +38,6 @@ from .money import (
     usd,
 )
 
-FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
-
 
 def money(value: float) -> str:
     """Dollars with precision that suits the size: $1,234.57, $12.3456, $0.009495, 3.20e-08."""
@@ -424,12 +422,12 @@ def _compared(report: Report) -> list[Column]:
 
 def parse_columns(spec: Iterable[str]) -> list[str]:
     """``--columns a,b`` (repeatable) → column names, in the order given; an unknown name is an error."""
-    from ..errors import UsageError
+    from ..errors import FieldError
 
     names = [n.strip() for item in spec for n in item.split(",") if n.strip()]
     for n in names:
         if n not in COLUMNS:
-            raise UsageError(f"--columns: unknown column {n!r} (known: {', '.join(COLUMNS)})")
+            raise FieldError("columns", f": unknown column {n!r} (known: {', '.join(COLUMNS)})", about_value=True)
     return names
 
 

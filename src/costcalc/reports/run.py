@@ -6,7 +6,6 @@ The CLI picks the format and where output goes; this module owns how the records
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import os
@@ -21,28 +20,6 @@ from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
-
-# Inputs at least this large go to the DuckDB engine under --engine auto (aggregate reports): below it, DuckDB's
-# fixed cost (start-up, counting each file's lines, compiling the rate cards) is not won back (benchmarks/run.py).
-DUCKDB_MIN_BYTES = 4 << 20
-
-
-def choose_engine(requested: str, paths: list[str], *, aggregate: bool) -> tuple[str, str | None]:
-    """("python" or "duckdb", why DuckDB was not used) for a run over ``paths``."""
-    if requested == "python":
-        return "python", None
-    if not aggregate:
-        return "python", "it prints aggregate reports only (not per-record formats or --explain)"
-    if any(p == "-" for p in paths):
-        return "python", "it does not read standard input"
-    if requested == "duckdb":
-        return "duckdb", None
-    size = 0
-    for p in paths:
-        with contextlib.suppress(OSError):
-            size += os.path.getsize(p)
-    return ("duckdb", None) if size >= DUCKDB_MIN_BYTES else ("python", None)
-
 
 # A per-record writer: (outcomes, binary stream, first span?) → writes them.
 RecordWriter = Callable[[Iterable[Outcome], IO[bytes], bool], None]
@@ -103,7 +80,7 @@ class PriceRun:
 
     def execute_duckdb(self, paths: list[str], rejects_out: IO[bytes] | None) -> Report:
         """An aggregate report with the DuckDB engine; the lines it leaves go through the Python engine here.
-        Raises ``engines.duckdb_engine.Unsupported`` before anything is counted when DuckDB cannot take the run."""
+        Raises ``engines.contract.Unsupported`` before anything is counted when DuckDB cannot take the run."""
         from ..engines.duckdb_engine import run_aggregate
         from .aggregate import tz_name
 

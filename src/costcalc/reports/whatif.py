@@ -9,7 +9,6 @@ deployments of that name).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +16,7 @@ from ..engines.streaming import PricingEngine
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.sheets import PriceSheet
-from ..reading.jsonl import read_usage
-from ..reading.records import UsageRecord
-from .aggregate import TOTAL, Report, ReportBuilder
+from .aggregate import TOTAL, Report
 from .explain import adjusted_rate, adjustment_doc, effective_rates
 from .money import exact_text
 
@@ -103,18 +100,6 @@ def deployment_changes(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig
     return out
 
 
-def spend_under_both(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig,
-                     paths: Iterable[str]) -> tuple[Report, Report]:
-    """Each record priced under both configs in one read (stdin included): the per-model reports ``costcalc
-    price`` builds with each config."""
-    engines = PricingEngine(cost_map, new), PricingEngine(cost_map, current)
-    builders = ReportBuilder(("model",)), ReportBuilder(("model",))
-    for result in read_usage(paths):
-        for engine, builder in zip(engines, builders):
-            builder.add(engine.price(result) if result.__class__ is UsageRecord else result)
-    return builders[0].finish(), builders[1].finish()
-
-
 def _amount(units: int) -> Decimal:
     """An exact amount (10^-72 USD) as a Decimal: JSON writes it with every digit it has."""
     return Decimal(exact_text(units))
@@ -154,15 +139,15 @@ def alias_changes(new: ProxyConfig, current: ProxyConfig) -> list[dict[str, Any]
 
 
 def whatif_doc(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig,
-               usage: Iterable[str] = ()) -> dict[str, Any]:
-    """The ``diff --against --format json`` document (schema in the README)."""
-    usage = list(usage)
+               spend: tuple[Report, Report] | None = None) -> dict[str, Any]:
+    """The ``diff --against --format json`` document (schema in the README); ``spend``: the per-model reports
+    of the same usage priced under ``new`` and under ``current`` (reports.pipeline, once per config)."""
     doc: dict[str, Any] = {"config": new.path or None, "against": current.path or None,
                            "cost_map": cost_map.info.as_dict(),
                            "deployments": deployment_changes(cost_map, new, current),
                            "aliases": alias_changes(new, current), "spend": None}
-    if usage:
-        doc["spend"] = spend_doc(*spend_under_both(cost_map, new, current, usage))
+    if spend is not None:
+        doc["spend"] = spend_doc(*spend)
     return doc
 
 

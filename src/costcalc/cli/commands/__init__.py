@@ -1,0 +1,1 @@
+"""One module per command: parse options → request → library call → render → exit code."""

@@ -1,0 +1,63 @@
+"""``costcalc sql``: one self-contained query that prices a usage table in place."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import typer
+
+from .. import options as o
+from ..app import app
+
+
+@app.command()
+def sql(
+    config: str = typer.Option(None, "--config", "-c", help="LiteLLM proxy config.yaml whose prices the query uses."),
+    dialect: str = typer.Option("duckdb", help="duckdb, postgres, spark, bigquery, snowflake or trino."),
+    table: str = typer.Option(..., help="The table (or view) holding the usage."),
+    schema: str = typer.Option("canonical", help="canonical (SPEC 1.3 columns) or spendlogs (LiteLLM_SpendLogs)."),
+    group_by: list[str] = typer.Option(["model"], "--group-by", "-g", help="Group key (repeatable)."),
+    since: str | None = o.SINCE,
+    until: str | None = o.UNTIL,
+    per_record: bool = typer.Option(False, "--per-record", help="One row per record: id, model, cost parts, cost."),
+    models: str | None = typer.Option(None, "--models", help="Price only these models (a file, one per line)."),
+    cost_map: str | None = o.COST_MAP,
+) -> None:
+    """Print one self-contained query that prices a usage table in place, exactly (costcalc sql)."""
+    from ...engines.dialects import DIALECTS, script
+    from ...engines.sqlcompile import SqlError, SqlOptions, compile_query, covered_keys
+    from ...engines.streaming import PricingEngine
+    from ...reports.request import parse_when
+
+    if dialect not in DIALECTS:
+        raise typer.BadParameter(f"choose one of {', '.join(DIALECTS)}", param_hint="--dialect")
+    cm, cfg = o.load(cost_map, config)
+    engine = PricingEngine(cm, cfg)
+    wanted = None
+    if models is not None:
+        with open(models, encoding="utf-8") as f:
+            wanted = [line.strip() for line in f if line.strip()]
+    start, end = (None if t is None else o.library_call(parse_when, t, name) for t, name in ((since, "since"),
+                                                                                          (until, "until")))
+    opts = SqlOptions(table, schema, list(group_by), _utc(start), _utc(end), per_record)
+    try:
+        q = compile_query(engine, covered_keys(engine, wanted), opts)
+    except SqlError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    sys.stdout.write(script(q.sql, dialect, _header(cm.info, q, dialect, table, schema, config)))
+
+
+def _utc(t: float | None) -> Any:
+    return None if t is None else datetime.fromtimestamp(t, timezone.utc)
+
+
+def _header(info: Any, q: Any, dialect: str, table: str, schema: str, config: str | None) -> list[str]:
+    from ...version import __version__
+
+    return [f"costcalc {__version__} sql ({dialect}): prices {table} ({schema} columns) exactly",
+            f"cost map: {info.source} (LiteLLM {info.litellm_version or '?'}, {info.snapshot_date or '?'}, "
+            f"sha256 {info.sha256[:12]}, {info.models} models)",
+            f"config: {config or '(none)'}; models covered: {q.keys} keys, {q.cards} rate cards, {q.bands} bands",
+            f"money: exact decimals with {q.scale} places; unpriced records: status 'unpriced', cost NULL"]

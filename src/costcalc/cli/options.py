@@ -1,0 +1,165 @@
+"""Every option shared by commands, declared once; the ``--format`` choices of each command (from the format
+registry); the flag each request field is set by; and the rules between options that only the CLI has (the
+format against the sections asked for), in one table.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+import typer
+
+from ..engines.choose import ENGINES
+from ..errors import CostcalcError, FieldError
+from ..formats.registry import FORMATS, choices, showing
+
+T = TypeVar("T")
+
+
+@functools.cache
+def format_choice(command: str) -> Any:
+    """The ``--format`` choices of ``command`` as the Enum typer lists: from the registry, nowhere else."""
+    return Enum(f"Format_{command.replace(' ', '_').replace('-', '')}", {n: n for n in choices(command)}, type=str)
+
+
+def format_option(command: str, default: str = "table", help: str | None = None) -> Any:
+    return typer.Option(format_choice(command)(default), "--format", "-f", help=help)
+
+
+# -- inputs ------------------------------------------------------------------------------------------------------
+
+USAGE = typer.Argument(..., help="Usage files: JSONL, a JSON array of records, or Parquet ('-' for stdin; gzip, bz2 "
+                       "and zstd recognised by their bytes; directories are searched for *.jsonl, *.ndjson and "
+                       "*.parquet), or LiteLLM's PostgreSQL database: postgresql://USER@HOST:PORT/DB, or db: for "
+                       "$DATABASE_URL.")
+CONFIG = typer.Option(None, "--config", "-c", help="LiteLLM proxy config.yaml.", metavar="CFG")
+CONFIGS = typer.Option([], "--config", "-c", help="LiteLLM proxy config.yaml; DATE=CFG prices the records from DATE "
+                       "on with CFG (repeat for a price history).", metavar="CFG")
+COST_MAP = typer.Option(None, "--cost-map", help="LiteLLM-format cost map JSON (default: $COSTCALC_COST_MAP, the "
+                        "refreshed map in the cache, else the embedded snapshot).", metavar="PATH")
+MAP_AS_OF = typer.Option(None, "--map-as-of", help="Price with the cost map snapshot (kept by map update) in force "
+                         "at this date/time.", metavar="DATE")
+
+# -- which records, and how they are grouped ---------------------------------------------------------------------
+
+GROUP_BY = typer.Option(["model"], "--group-by", "-g", help="model, deployment, provider, user, team, key, "
+                        "customer, org, tag, shape, hour, day, week, month, or a dotted path (metadata.project); "
+                        "repeat to nest.", metavar="KEY")
+SINCE = typer.Option(None, "--since", help="Only records at or after this date/time (UTC unless given), or this "
+                     "long ago: 7d, 12h, 2w.", metavar="WHEN")
+UNTIL = typer.Option(None, "--until", help="Only records before this date/time (exclusive), or this long ago.",
+                     metavar="WHEN")
+MONTH = typer.Option(None, "--month", help="Only records of this calendar month (2026-10), in --tz.",
+                     metavar="YYYY-MM")
+LAST = typer.Option(None, "--last", help="Only records of the last 7d, 12h, 2w (until now).", metavar="DURATION")
+TZ = typer.Option("UTC", "--tz", help="Time zone for hour/day/week/month buckets.")
+WHERE = typer.Option(None, "--where", help="Only records whose KEY (a group key or field path) matches VALUE, a "
+                     "glob: team=search, model!=gpt-4o*; repeat to narrow (the same key twice: either value).",
+                     metavar="KEY=VALUE")
+DEDUPE = typer.Option(True, "--dedupe/--no-dedupe", help="Count each request id (spend-log request_id, provider "
+                      "response id) once across all inputs.")
+Engine = Enum("Engine", {e: e for e in ENGINES}, type=str)  # type: ignore[misc]
+ENGINE = typer.Option(Engine("auto"), "--engine", help="Which engine prices: python (the reference), duckdb (aggregate "
+                      "reports, large inputs), or auto: duckdb for aggregate reports over 4 MiB of files or more, "
+                      "python otherwise; postgres (a database's aggregate reports, the default there) prices "
+                      "inside the database.")
+JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: every core, for plain-file "
+                    "inputs of 64 MiB or more; 1 otherwise).")
+STATEMENT_TIMEOUT = typer.Option(None, "--statement-timeout", min=0.0, help="With a database: cancel any query "
+                                 "running longer than this many seconds.", metavar="SECONDS")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
+
+# The flag each request field is set by: library errors name fields, the CLI words them with these.
+FLAGS = {"usage": "USAGE", "configs": "--config", "group_by": "--group-by", "where": "--where",
+         "budgets": "--budget", "bills": "--reconcile-with", "records": "--format", "statement_timeout":
+         "--statement-timeout", "map_as_of": "--map-as-of", "cost_map": "--cost-map", "fx_rate": "--fx-rate",
+         "fx_rates": "--fx-rates"}
+
+
+def flag(field: str) -> str:
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+# -- rules between the format and what is asked of it ------------------------------------------------------------
+
+# (option, section it shows): the option needs a format that shows the section (formats/registry.py)
+SECTION_OF = {"--reconcile": "reconcile", "--reconcile-with": "bill", "--budget": "budgets", "--currency": "currency",
+              "--compare": "compare"}
+
+
+def check_format(fmt: str, given: dict[str, bool], explain: bool, per_record: bool) -> None:
+    """The rules between ``--format`` and the options given (``given``: option -> given?), one message each."""
+    if per_record and FORMATS[fmt].per_record is None:
+        csv_like = _or(f.name for f in FORMATS.values() if f.per_record)
+        raise typer.BadParameter(f"--per-record goes with --format {csv_like}", param_hint="--per-record")
+    if given.get("--line") and not explain:
+        raise typer.BadParameter("--line goes with --explain", param_hint="--line")
+    if explain and FORMATS[fmt].explains is None:
+        raise typer.BadParameter(f"--format {fmt} writes the {fmt.upper()} dataset only: no --explain",
+                                 param_hint="--format")
+    records = explain or per_record or FORMATS[fmt].write is None
+    for option, section in SECTION_OF.items():
+        if given.get(option) and (records or fmt not in showing(section)):
+            why = "per-record formats stay in USD: " if records and option == "--currency" else ""
+            raise typer.BadParameter(f"{why}{option} goes with --format {_or(showing(section))}", param_hint=option)
+    if FORMATS[fmt].one_table and given.get("--budget") and given.get("--reconcile-with"):
+        raise typer.BadParameter(f"a {fmt.upper()} holds one table: --budget or --reconcile-with, not both",
+                                 param_hint="--budget")
+    if given.get("--fail-over-budget") and not given.get("--budget"):
+        raise typer.BadParameter("--fail-over-budget needs at least one --budget", param_hint="--fail-over-budget")
+
+
+def _or(names: Any) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+
+# -- calling the library: its errors name request fields, the CLI words them with flags ---------------------------
+
+class CommandError(CostcalcError):
+    """A usage problem found while running a command (exit 2)."""
+
+    exit_code = 2
+
+
+def worded(exc: FieldError) -> Exception:
+    """A library error about a request field, as the CLI says it: with the field's flag."""
+    if exc.about_value:
+        return CommandError(exc.worded(flag))
+    return typer.BadParameter(exc.worded(flag, with_field=False), param_hint=flag(exc.field))
+
+
+def library_call(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return call(*args, **kwargs)
+    except FieldError as exc:
+        raise worded(exc) from None
+
+
+def request(usage: list[str], **fields: Any) -> Any:
+    """The ``PriceRequest`` of a command's options (checked: rules between fields, with flags in messages)."""
+    from ..reports.request import PriceRequest
+
+    return library_call(PriceRequest.build, usage, **fields)
+
+
+def load(cost_map: str | None, config: str | None) -> tuple[Any, Any]:
+    """The cost map and the proxy config a command names (an empty config: none)."""
+    from ..rates.config import ProxyConfig, load_config
+    from ..rates.costmap import load_cost_map
+    from ..reports.request import config_path
+
+    cm = load_cost_map(cost_map)
+    cfg = load_config(library_call(config_path, config)) if config is not None else ProxyConfig.empty()
+    return cm, cfg
+
+
+def check_window_options(needs: str, **given: Any) -> None:
+    """Window and filter options of a command that only apply with ``needs`` (another option)."""
+    for name, value in given.items():
+        if value:
+            raise typer.BadParameter(f"goes with {needs}", param_hint=flag(name))

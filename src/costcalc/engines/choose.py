@@ -1,0 +1,61 @@
+"""The rule that picks the engine of a run, in one place.
+
+``--engine auto`` (the default) prices aggregate reports over 4 MiB of files or more with DuckDB, a database's
+aggregate reports inside PostgreSQL, and everything else with the Python engine (the reference). An engine asked
+for by name that cannot take the run falls back to the Python engine with the reason, which the caller says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+from ..errors import FieldError
+
+ENGINES = ("auto", "python", "duckdb", "postgres")
+
+# Inputs at least this large go to the DuckDB engine under auto (aggregate reports): below it, DuckDB's fixed cost
+# (start-up, counting each file's lines, compiling the rate cards) is not won back (benchmarks/run.py).
+DUCKDB_MIN_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class Choice:
+    engine: str  # "python", "duckdb" or "postgres"
+    why_not: str | None  # why the engine asked for by name was not used (None: it was, or auto chose)
+
+
+def check_engine(requested: str, *, database: bool) -> None:
+    """Refuse an engine that cannot read the input at all (a usage error, before anything is read)."""
+    if requested not in ENGINES:
+        raise FieldError("engine", f": {requested!r} is not one of {', '.join(ENGINES)}")
+    if requested == "postgres" and not database:
+        raise FieldError("engine", ": postgres prices a database: give postgresql://… or db:")
+    if requested == "duckdb" and database:
+        raise FieldError("engine", ": duckdb reads files; a database is priced by postgres or python")
+
+
+def choose_engine(requested: str, paths: list[str], *, database: bool, aggregate: bool,
+                  filters: bool = False) -> Choice:
+    """The engine that prices a run over ``paths`` (or a database), an aggregate report or per-record output,
+    with ``--where`` filters or not."""
+    if requested == "python":
+        return Choice("python", None)
+    if not aggregate:
+        return Choice("python", "it prints aggregate reports only (not per-record formats or --explain)")
+    if not database and any(p == "-" for p in paths):
+        return Choice("python", "it does not read standard input")
+    if not (database or requested == "duckdb" or _size(paths) >= DUCKDB_MIN_BYTES):
+        return Choice("python", None)
+    if filters:
+        return Choice("python", "it does not apply --where filters")
+    return Choice("postgres" if database else "duckdb", None)
+
+
+def _size(paths: list[str]) -> int:
+    size = 0
+    for p in paths:
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(p)
+    return size

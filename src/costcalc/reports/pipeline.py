@@ -1,0 +1,269 @@
+"""The library's pricing pipeline: one ``PriceRequest`` in, one ``PriceResult`` out, every format renders it.
+
+    result = costcalc.price("usage.jsonl", config=["2026-10-01=a.yaml", "2026-11-16=b.yaml"], month="2026-11",
+                            group_by=["team"], currency="EUR", fx_rate="0.92", budgets=["total:500"])
+
+The stages, in order: load the cost map and configs → the pricing engine (one per dated config) → the report
+builder (groups, window, filters, de-duplication) → the engine that runs it (engines/choose.py: Python, DuckDB or
+PostgreSQL) → the ledger of per-day sums when a section needs it → the comparison run → currency → bill, budgets
+and pricing sources → the result. Nothing here knows about flags or formats.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from typing import IO, Any
+
+from ..engines.choose import choose_engine
+from ..engines.streaming import PricingEngine
+from ..errors import FieldError
+from ..rates.costmap import CostMap
+from .aggregate import GROUP_KEYS, Report, ReportBuilder, Where
+from .audit import AuditSections
+from .request import PriceRequest, zone
+from .run import PriceRun, RecordWriter
+
+
+@dataclass
+class RecordOutput:
+    """Where per-record output goes: ``make(engine)`` gives the run's per-record hook, which writes to ``out``."""
+
+    make: Callable[[Any], RecordWriter]
+    out: IO[bytes]
+    one_stream: bool = False  # the writer needs every record in one stream (no worker processes)
+
+
+@dataclass
+class PriceResult:
+    """One priced run: the report, its audit sections, and what it was priced with."""
+
+    request: PriceRequest
+    report: Report
+    sections: AuditSections
+    cost_map: CostMap
+    config_path: str | None  # the undated config's path (None: none given)
+    warnings: list[str] = field(default_factory=list)
+    gaps: list[Any] | None = None  # --reconcile: groups whose recorded spend differs
+    ledger: Any = None  # reports.ledger.Ledger, when a section needed per-day sums
+    engine: Any = None  # the pricing engine (per-record writers and explanations ask it)
+    fallback: str | None = None  # why the engine asked for by name did not price the run
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document (``--format json``)."""
+        from .render import reconcile_dict, report_dict
+
+        doc = report_dict(self.report, self.cost_map.info, self.config_path, self.warnings)
+        self.sections.extend(doc)
+        if self.gaps is not None:
+            doc["reconcile"] = {"tolerance": self.request.tolerance, "groups": reconcile_dict(self.gaps)}
+        return doc
+
+    @property
+    def exceeded(self) -> list[Any]:
+        """The budget lines over their amount."""
+        return self.sections.budgets.exceeded if self.sections.budgets is not None else []
+
+
+Progress = Callable[[Iterable[Any], Any, Callable[[Any], int]], Iterable[Any]]
+
+
+def price(usage: str | Iterable[str], **fields: Any) -> PriceResult:
+    """Price ``usage`` (files, directories, ``-``, or a ``postgresql://`` URL) as ``costcalc price`` does.
+
+    Every keyword is a ``PriceRequest`` field (``config`` takes a path or a list of paths and ``DATE=PATH``;
+    ``since``/``until`` take ISO 8601 text or epoch seconds). Returns a ``PriceResult``: ``result.report`` (totals,
+    groups, accounting), ``result.sections`` (budgets, bill, currency, pricing sources), ``result.as_dict()``."""
+    return run(PriceRequest.build(usage, **fields))
+
+
+def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: IO[bytes] | None = None,
+        progress: Progress | None = None) -> PriceResult:
+    """Run a checked request. ``records``: where per-record output goes (``request.records`` set);
+    ``rejects``: where rejected lines go, verbatim; ``progress``: a progress display over the run's items."""
+    if (records is not None) != request.records:
+        raise FieldError("records", "per-record output needs somewhere to go, and only then")
+    from ..rates.costmap import load_cost_map
+
+    cm = load_cost_map(request.cost_map)
+    map_note = None
+    if request.map_as_of is not None:
+        from ..rates.history import load_cost_map_as_of
+
+        cm, map_note = load_cost_map_as_of(request.map_as_of)
+    engine, cfg = _pricing_engine(request, cm)
+    fx = _fx(request)
+    budget_lines = _budget_lines(request)
+    bill = None
+    if request.bills:
+        from .bill import load_bills
+
+        bill = load_bills(list(request.bills))
+    tz = zone(request.tz)
+    filters = [Where.parse(text) for text in request.where]
+
+    def sheet_of(r: Any) -> Any:
+        return getattr(engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "sheet", None)
+
+    def make_builder(start: float | None = request.since, end: float | None = request.until) -> ReportBuilder:
+        b = ReportBuilder(request.group_by, tz=tz, since=start, until=end, timeline=request.timeline,
+                          where=filters, sheet_of=sheet_of, dedupe=request.dedupe)
+        b.report.top, b.report.sort = request.top, request.sort or "auto"
+        return b
+
+    writer = records.make(engine) if records is not None else None
+    ledger = None
+    if request.ledger_needed:
+        from .ledger import Ledger
+
+        ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
+                        group_by=tuple(request.group_by) if request.day_rates else (), tz=tz)
+        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines])
+        writer = ledger.writer()
+    price_run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress)
+    jobs = 1 if records is not None and records.one_stream else request.jobs
+    with ExitStack() as stack:
+        out = stack.enter_context(tempfile.TemporaryFile()) if ledger is not None else (
+            records.out if records is not None else None)
+        report, fallback = _execute(request, price_run, out, rejects, jobs, aggregate=writer is None)
+        if ledger is not None:
+            out.seek(0)
+            ledger.read(out)
+    result = PriceResult(request, report, AuditSections(), cm, cfg.path or None, ledger=ledger, engine=engine,
+                         fallback=fallback)
+    if records is not None:
+        result.warnings = sorted(engine.warnings)
+        return result
+    if writer is None:
+        _check_group_keys(report)
+    _sections(result, fx, bill, budget_lines, map_note)
+    result.warnings = sorted(engine.warnings)
+    if request.compare is not None:
+        previous = run(previous_request(request), progress=None)
+        result.report.previous = previous.report
+        result.warnings = sorted({*result.warnings, *previous.warnings})
+    if request.reconcile:
+        from .reconcile import reconcile as find_gaps
+
+        result.gaps = find_gaps(result.report, request.tolerance)
+    return result
+
+
+def previous_request(request: PriceRequest) -> PriceRequest:
+    """The request of the period a comparison is made against: the same run (configs, filters, currency) over
+    the period of the same length just before."""
+    assert request.since is not None and request.until is not None
+    length = request.until - request.since
+    return replace(request, since=request.since - length, until=request.since, compare=None, budgets=(), bills=(),
+                   reconcile=False, keep_rejects=False)
+
+
+def _pricing_engine(request: PriceRequest, cm: CostMap) -> tuple[Any, Any]:
+    """The engine that prices each record (one per dated config), and the undated config."""
+    from ..rates.config import ProxyConfig, load_config
+
+    plain = request.plain_config
+    cfg = load_config(plain) if plain is not None else ProxyConfig.empty()
+    if not request.dated_configs:
+        return PricingEngine(cm, cfg), cfg
+    from ..engines.dated import DatedConfig, DatedConfigEngine
+
+    return DatedConfigEngine(cm, [DatedConfig(c.start, c.since, load_config(c.path)) for c in request.dated_configs],
+                             DatedConfig(None, "", cfg) if plain is not None else None), cfg
+
+
+def _fx(request: PriceRequest) -> Any:
+    """The rates of the report's currency, or None for dollars."""
+    if request.currency is None:
+        return None
+    from .currency import check_currency, fixed_rate, load_fx_rates
+
+    if request.fx_rate is not None:
+        return fixed_rate(request.currency, request.fx_rate)
+    if request.fx_rates is not None:
+        return load_fx_rates(request.fx_rates, request.currency)
+    if check_currency(request.currency) == "USD":
+        return None
+    raise FieldError("currency", f"give {{fx_rate}} or {{fx_rates}} for {request.currency}")
+
+
+def _budget_lines(request: PriceRequest) -> list[Any]:
+    if not request.budgets:
+        return []
+    from .budget import parse_budget
+
+    return [parse_budget(spec, GROUP_KEYS) for spec in request.budgets]
+
+
+def _paths(request: PriceRequest) -> list[str]:
+    from ..reading.jsonl import expand_paths
+
+    return [] if request.database else expand_paths(list(request.usage))
+
+
+def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, rejects: IO[bytes] | None,
+             jobs: int | None, *, aggregate: bool) -> tuple[Report, str | None]:
+    """Run with the engine the rule picks (engines/choose.py); an in-SQL engine that cannot take the run leaves it
+    to the Python engine, and the reason is returned when that engine was asked for by name."""
+    paths = _paths(request)
+    choice = choose_engine(request.engine, paths, database=request.database, aggregate=aggregate,
+                           filters=bool(request.where))
+    why_not = choice.why_not
+    if request.database:
+        from dataclasses import replace
+
+        from ..reading.postgres import parse_source
+        from .database import execute_database
+
+        source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout)
+        report = execute_database(price_run, source, choice.engine, out, rejects)
+        return report, why_not if request.engine == "postgres" else None
+    if choice.engine == "duckdb":
+        from ..engines.contract import Unsupported
+
+        try:
+            return price_run.execute_duckdb(paths, rejects), None
+        except Unsupported as exc:
+            why_not = str(exc)
+    return price_run.execute(paths, out, rejects, jobs), why_not if request.engine == "duckdb" else None
+
+
+def _check_group_keys(report: Report) -> None:
+    """A group key no record has would put every record in (none): an error, with the keys records do have."""
+    from .aggregate import NAME_FIELDS
+
+    for key in report.absent_keys():
+        looked = NAME_FIELDS.get("customer" if key == "end_user" else key)
+        why = f" (looked for {', '.join(looked)})" if looked else ""
+        hint = [k for k in report.suggest_keys(key) if k != key]
+        raise FieldError("group_by", f" {key}: no record has it{why}, every record would be in (none)"
+                         + (f"; did you mean {', '.join(hint)}?" if hint else f"; known keys: {', '.join(GROUP_KEYS)}"
+                            ", or a field path such as metadata.project"), about_value=True)
+
+
+def _sections(result: PriceResult, fx: Any, bill: Any, budget_lines: list[Any], map_note: str | None) -> None:
+    """Currency conversion and the audit sections (bill, budgets, pricing sources) of an aggregate report."""
+    request, ledger, sections = result.request, result.ledger, result.sections
+    if fx is not None:
+        from .currency import convert_report
+
+        result.report = convert_report(result.report, ledger, fx)
+        sections.currency = fx
+    money = (fx.currency, fx.rate) if fx is not None else ()
+    if bill is not None:
+        from .bill import reconcile_bill
+
+        sections.bill = reconcile_bill(ledger, bill, *(money or ("USD", None)), since=request.since,
+                                       until=request.until)
+    if budget_lines:
+        from .budget import evaluate
+
+        sections.budgets = evaluate(budget_lines, ledger.budget_days, ledger.record_days(), request.since,
+                                    request.until, *money)
+    if request.dated_configs or map_note is not None:
+        from .audit import pricing_sources
+
+        sections.sources = pricing_sources(result.engine, ledger.config_counts if ledger is not None else {},
+                                           result.report.accounting.priced, result.cost_map.info, map_note)
