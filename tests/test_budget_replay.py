@@ -28,6 +28,7 @@ from costcalc.reports.budget_replay import (
 )
 
 from .conftest import write_config
+from .runner import costcalc
 
 litellm = pytest.importorskip("litellm", reason="pip install litellm==1.110.2 (the test extra)")
 
@@ -182,3 +183,31 @@ def test_next_reset_examples():
     assert next_reset("30d", monday) == datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert next_reset("5h", monday) == datetime(2025, 12, 3, 20, tzinfo=timezone.utc)
     assert next_reset("5h", monday + timedelta(hours=6)) == datetime(2025, 12, 4, 1, tzinfo=timezone.utc)
+
+
+def test_price_replay_budgets(tmp_path, capsys):
+    """``costcalc price LOGS --config CFG --replay-budgets FILE``: the replay section, at the config's prices."""
+    logs = _log(tmp_path, [{"timestamp": DAY + 3600 * h, "key_alias": "k1"} for h in (1, 2, 3, 4, 5)])
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("budgets:\n  - {entity: key, id: k1, max_budget: 1, budget_duration: 1d}\n")
+    config = write_config(tmp_path, CONFIG)
+    run = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format", "json")
+    assert run.code == 0
+    doc = json.loads(run.out)["budget_replay"]
+    assert doc["refused_requests"] == 2 and doc["refused_cost"] == "0.8"
+    assert doc["budgets"][0] == {"entity": "key", "id": "k1", "max_budget": 1.0, "budget_duration": "1d",
+                                 "allowed_requests": 3, "refused_requests": 2, "refused_cost": "0.8",
+                                 "first_refused": "2025-12-01T04:00:00+00:00",
+                                 "blocked_until": ["2025-12-02T00:00:00+00:00"], "spent_in_last_window": "1.2"}
+    markdown = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format",
+                        "markdown").out
+    assert "| key=k1 | 1 | 1d | 3 | 2 | 0.8 | 2025-12-01T04:00:00+00:00 | 2025-12-02T00:00:00+00:00 | **BLOCKED** |" \
+        in markdown
+    # at the cheaper candidate's prices nobody is blocked
+    cheaper = write_config(tmp_path, CHEAPER, "cheaper.yaml")
+    run = costcalc(capsys, "price", logs, "--config", cheaper, "--replay-budgets", budgets, "--format", "json")
+    assert json.loads(run.out)["budget_replay"]["refused_requests"] == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("budgets:\n  - {entity: org, id: o, max_budget: 1}\n")
+    run = costcalc(capsys, "price", logs, "--replay-budgets", bad)
+    assert run.code == 2 and "bad.yaml: budgets[0]: entity must be one of key, user, team, end_user, tag" in run.err

@@ -11,11 +11,11 @@ a daily row) against ``requests`` times LiteLLM's cost of its mean request.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from costcalc.cli import main
 from costcalc.engines.streaming import NotPriced, Priced, PricingEngine
 from costcalc.rates.config import load_config
 from costcalc.rates.costmap import load_cost_map
@@ -24,6 +24,7 @@ from costcalc.reading.records import Rejected, Skipped, UsageRecord
 from costcalc.reports.reconcile import record_differences
 
 from .conftest import write_config
+from .runner import costcalc, main
 
 DATA = Path(__file__).parent / "data" / "sources"
 OTEL = DATA / "otel_traces.jsonl"
@@ -429,7 +430,9 @@ def test_reconcile_names_each_records_likely_cause(engine):
                                                                          "for claude-haiku-4-5-20251001 (recorded "
                                                                          "0.8184 x computed)",
     }
-    assert diffs[("helicone_export.jsonl", 1, "claude-haiku-4-5-20251001")].difference == pytest.approx(0.0005)
+    haiku = diffs[("helicone_export.jsonl", 1, "claude-haiku-4-5-20251001")]
+    assert (haiku.recorded, haiku.computed, haiku.difference) == (Decimal("0.00451"), Decimal("0.00501"),
+                                                                  Decimal("0.0005"))
 
 
 def test_reconcile_list_price_and_reasoning(tmp_path):
@@ -451,4 +454,22 @@ model_list:
     assert [(d.line, d.cause) for d in diffs] == [
         (1, "the public list price: the tool ignored the config's custom prices, discount or margin"),
         (2, "reasoning tokens not billed")]
-    assert diffs[0].computed == pytest.approx(1000 * 2e-6 + 100 * 8e-6, rel=1e-12)
+    assert diffs[0].computed == Decimal("0.0028")  # 1000 x 2e-6 + 100 x 8e-6, exact
+
+
+def test_price_reconcile_lists_each_records_cause(capsys):
+    """``price --reconcile`` over files lists each differing record with its cause, beside the groups."""
+    run = costcalc(capsys, "price", PORTKEY, HELICONE, "--reconcile", "--format", "json")
+    assert run.code == 0
+    records = {(Path(d["file"]).name, d["line"]): (d["recorded_cost"], d["computed_cost"], d["cause"])
+               for d in json.loads(run.out)["record_differences"]}
+    assert records == {
+        ("portkey_logs_export.jsonl", 2): ("0.00036", "0.0002475", "cache reads priced as uncached input"),
+        ("portkey_logs_export.jsonl", 4): ("0.000035", "0.0035", "a unit mix-up: the recorded figure is in dollars "
+                                                                  "where cents were meant"),
+        ("helicone_export.jsonl", 1): ("0.00451", "0.00501", "cache writes priced as uncached input"),
+        ("helicone_export.jsonl", 2): ("0", "0.00021", "booked at $0: the tool had no price for the model (or did "
+                                                       "not bill the request)")}
+    markdown = costcalc(capsys, "price", PORTKEY, HELICONE, "--reconcile", "--format", "markdown").out
+    assert "| record | model | recorded | computed | difference | likely cause |" in markdown
+    assert "| cache writes priced as uncached input |" in markdown.replace("+0.0005 ", "")

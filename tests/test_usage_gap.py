@@ -17,6 +17,8 @@ from costcalc.engines.streaming import PricingEngine
 from costcalc.rates.costmap import load_cost_map
 from costcalc.reports.usage_gap import Side, causes, usage_gap
 
+from .runner import costcalc
+
 DAY1, DAY2, DAY3 = 1764547200, 1764633600, 1764720000  # 2025-12-01, -02, -03 00:00 UTC
 
 
@@ -150,3 +152,36 @@ def test_logs_above_the_provider():
                                     "provider report that is not final"]
     with pytest.raises(ValueError, match="by must be one of project, key"):
         usage_gap([], [], by="team")
+
+
+def test_price_reconcile_usage(planted, capsys, tmp_path):
+    """``costcalc price LOGS --reconcile-usage USAGE``: the gap section in every format that shows it."""
+    proxy, usage = planted
+    run = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--format", "json")
+    assert run.code == 0
+    gap = json.loads(run.out)["usage_gap"]
+    assert gap["totals"] == {"usage": "0.09923", "proxy": "0.05758", "gap": "0.04165"}
+    assert gap["proxy_records_not_covered"] == 2
+    assert [(r["day"], r["model"], r["causes"][:1]) for r in gap["rows"]][:2] == [
+        ("2025-12-01", "gpt-4o", ["traffic outside the proxy: the provider served 5 requests (5500 tokens) that the "
+                                  "logs do not have"]),
+        ("2025-12-01", "gpt-4o-mini", [])]
+    table = " ".join(costcalc(capsys, "price", proxy, "--reconcile-usage", usage).out.split())
+    assert "provider usage vs the proxy's logs" in table and "booked at $0" in table
+    markdown = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--format", "markdown").out
+    assert "| 2025-12-02 | openai | gpt-4.1 | (all) | 2 | 2,200 | 0.0056 | 2 | 2,200 | 0.0056 | 0 | booked at $0" \
+        in markdown
+    html = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--format", "html").out
+    assert "<h2>Provider usage vs the proxy&#x27;s logs</h2>" in html
+
+
+def test_reconcile_usage_option_rules(planted, capsys):
+    proxy, usage = planted
+    run = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--format", "csv")
+    assert run.code == 2 and "--reconcile-usage goes with --format table, json, markdown or html" in run.err
+    run = costcalc(capsys, "price", proxy, "--usage-join", "project")
+    assert run.code == 2 and "Invalid value for --usage-join: goes with --reconcile-usage" in run.err
+    run = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--usage-join", "team")
+    assert run.code == 2 and "'team': one of project, key" in run.err
+    run = costcalc(capsys, "price", "-", "--reconcile-usage", usage)
+    assert run.code == 2 and "give files, not standard input or a database" in run.err

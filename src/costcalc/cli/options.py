@@ -76,7 +76,7 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnin
 FLAGS = {"usage": "USAGE", "configs": "--config", "group_by": "--group-by", "where": "--where",
          "budgets": "--budget", "bills": "--reconcile-with", "records": "--format", "statement_timeout":
          "--statement-timeout", "map_as_of": "--map-as-of", "cost_map": "--cost-map", "fx_rate": "--fx-rate",
-         "fx_rates": "--fx-rates"}
+         "fx_rates": "--fx-rates", "usage_files": "--reconcile-usage", "budget_file": "--replay-budgets"}
 
 
 def flag(field: str) -> str:
@@ -87,7 +87,7 @@ def flag(field: str) -> str:
 
 # (option, section it shows): the option needs a format that shows the section (formats/registry.py)
 SECTION_OF = {"--reconcile": "reconcile", "--reconcile-with": "bill", "--budget": "budgets", "--currency": "currency",
-              "--compare": "compare"}
+              "--compare": "compare", "--reconcile-usage": "usage_gap", "--replay-budgets": "budget_replay"}
 
 
 def check_format(fmt: str, given: dict[str, bool], explain: bool, per_record: bool) -> None:

@@ -134,8 +134,9 @@ class AuditSections:
 
     def _difference_rows(self) -> list[list[str]]:
         assert self.record_differences is not None
-        return [[f"{d.file}:{d.line}", d.model, f"{d.recorded:.10g}", f"{d.computed:.10g}",
-                 f"{d.difference:+.10g}", d.cause] for d in self.record_differences]
+        return [[f"{d.file}:{d.line}", d.model, decimal_text(d.recorded), decimal_text(d.computed),
+                 ("+" if d.difference > 0 else "") + decimal_text(d.difference), d.cause]
+                for d in self.record_differences]
 
     def _difference_summary(self) -> str:
         assert self.record_differences is not None

@@ -148,7 +148,42 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         from .reconcile import reconcile as find_gaps
 
         result.gaps = find_gaps(result.report, request.tolerance)
+    if request.rereads or (request.reconcile and request.files):
+        _reread_sections(result, cm, lambda: make_builder().window)
     return result
+
+
+def _reread_sections(result: PriceResult, cm: CostMap, window: Callable[[], Callable[[Any], Any]]) -> None:
+    """The sections that price the logs again record by record (the report keeps sums only): the provider's usage
+    against the logs, the budget replay, and, with --reconcile over files, the records whose recorded cost differs.
+    ``window()``: a fresh filter of the run's window, --where filters and de-duplication."""
+    from ..reading.jsonl import read_usage
+
+    request, engine, sections = result.request, result.engine, result.sections
+
+    def logged() -> Iterable[Any]:
+        return engine.outcomes(window()(read_usage(_paths(request))))
+
+    if request.usage_files:
+        from .usage_gap import usage_gap
+
+        # the provider's usage in the same window (no --where: its records name none of the logs' fields)
+        usage_window = ReportBuilder(("model",), tz=zone(request.tz), since=request.since, until=request.until,
+                                     dedupe=request.dedupe).window
+        usage = engine.outcomes(usage_window(read_usage(list(request.usage_files))))
+        sections.usage_gap = usage_gap(logged(), usage, by=request.usage_join, proxy_field=request.usage_proxy_field,
+                                       tolerance=request.tolerance)
+    if request.budget_file is not None:
+        from .budget_replay import load_budgets, replay
+
+        budgets, settings = load_budgets(request.budget_file)
+        sections.budget_replay = replay(logged(), budgets, settings)
+    if request.reconcile and request.files:
+        from .reconcile import record_differences
+
+        # the public list price is another tool's usual mistake only when the config sets prices of its own
+        listed = PricingEngine(cm).price if request.configs else None
+        sections.record_differences = record_differences(logged(), engine.price, listed, request.tolerance)
 
 
 def previous_request(request: PriceRequest) -> PriceRequest:
@@ -157,7 +192,8 @@ def previous_request(request: PriceRequest) -> PriceRequest:
     assert request.since is not None and request.until is not None
     length = request.until - request.since
     return replace(request, since=request.since - length, until=request.since, compare=None, budgets=(), bills=(),
-                   reconcile=False, keep_rejects=False)
+                   reconcile=False, keep_rejects=False, usage_files=(), usage_join=None, usage_proxy_field=None,
+                   budget_file=None)
 
 
 def _pricing_engine(request: PriceRequest, cm: CostMap) -> tuple[Any, Any]:

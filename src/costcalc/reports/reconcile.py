@@ -16,11 +16,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from ..engines.streaming import Outcome, Priced
 from ..reading.records import UsageRecord
 from .aggregate import Report, to_float
+from .ledger import decimal_text, dollars
 
 DEFAULT_TOLERANCE = 0.01
 
@@ -83,18 +85,19 @@ class RecordDifference:
     line: int
     model: str
     shape: str
-    recorded: float
-    computed: float
+    recorded: Decimal  # the decimal the log wrote
+    computed: Decimal  # costcalc's exact cost of the record
     cause: str
 
     @property
-    def difference(self) -> float:
+    def difference(self) -> Decimal:
+        """computed - recorded (positive: the tool under-charged)."""
         return self.computed - self.recorded
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "model": self.model, "shape": self.shape,
-                "recorded_cost": self.recorded, "computed_cost": self.computed, "difference": self.difference,
-                "cause": self.cause}
+                "recorded_cost": decimal_text(self.recorded), "computed_cost": decimal_text(self.computed),
+                "difference": decimal_text(self.difference), "cause": self.cause}
 
 
 # each: the cause, and the record as the other tool would have priced it (None: the repricing does not apply)
@@ -133,6 +136,8 @@ def likely_cause(o: Priced, price: Callable[[UsageRecord], Any], list_price: Cal
                           (0.01, "a unit mix-up: the recorded figure is in dollars where cents were meant")):
         if _same(recorded, computed * factor):
             return cause
+    if o.cost.adjustment and _same(recorded, computed - o.cost.adjustment):
+        return "the config's discount or margin not applied (cost_discount_config, cost_margin_config)"
     if list_price is not None:
         listed = list_price(o.record)
         if isinstance(listed, Priced) and _same(recorded, listed.cost.total):
@@ -163,6 +168,8 @@ def record_differences(outcomes: Iterable[Outcome], price: Callable[[UsageRecord
         if abs(computed - recorded) <= tolerance * abs(recorded) and not (recorded == 0 and computed > 0):
             continue
         r = o.record
-        found.append(RecordDifference(r.file, r.line, r.model, r.shape, recorded, computed,
+        band, measured = o.measured
+        exact = dollars(band.money(1, measured).report_units()[-1])
+        found.append(RecordDifference(r.file, r.line, r.model, r.shape, Decimal(repr(recorded)).normalize(), exact,
                                       likely_cause(o, price, list_price)))
     return found

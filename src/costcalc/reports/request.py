@@ -22,6 +22,7 @@ from ..reading.postgres import is_database
 from ..reading.records import BadField, parse_time
 
 COMPARISONS = ("previous",)
+USAGE_JOINS = ("project", "key")  # what --reconcile-usage joins on beside day, provider and model
 SORTS = ("cost", "requests", "tokens", "name")
 
 
@@ -61,6 +62,10 @@ class PriceRequest:
     sort: str | None = None
     reconcile: bool = False
     tolerance: float = 0.01
+    usage_files: tuple[str, ...] = ()  # the provider's own usage, joined to the logs (reports/usage_gap.py)
+    usage_join: str | None = None  # one of USAGE_JOINS
+    usage_proxy_field: str | None = None  # the logs' field that names the usage's project or key
+    budget_file: str | None = None  # budgets to replay over the logs (reports/budget_replay.py)
     # what the report carries beside its groups (formats declare which they need, formats/registry.py)
     timeline: bool = False  # per-day sums of every group
     ledger: bool = False  # per-day sums per provider, model and config (the FOCUS dataset)
@@ -89,7 +94,7 @@ class PriceRequest:
         if config is not None:
             values["configs"] = config_schedule([config] if isinstance(config, str) else list(config))
         paths = (usage,) if isinstance(usage, str) else tuple(str(u) for u in usage)
-        for name in ("group_by", "where", "budgets", "bills"):
+        for name in ("group_by", "where", "budgets", "bills", "usage_files"):
             if name in values:
                 values[name] = (values[name],) if isinstance(values[name], str) else tuple(values[name])
         request = cls(paths, **values, given=given)
@@ -121,6 +126,16 @@ class PriceRequest:
             raise FieldError("since", f"{{since}} {self.given.get('since', since)} is not before {{until}} "
                              f"{self.given.get('until', until)}: the window holds no time")
         return replace(self, since=since, until=until, month=None, last=None)
+
+    @property
+    def rereads(self) -> bool:
+        """Sections that price the logs a second time, record by record: the usage gap and the budget replay."""
+        return bool(self.usage_files) or self.budget_file is not None
+
+    @property
+    def files(self) -> bool:
+        """The usage is files that can be read twice (not a database, not standard input)."""
+        return not self.database and "-" not in self.usage
 
     @property
     def database(self) -> bool:
@@ -190,6 +205,15 @@ RULES: tuple[Rule, ...] = (
     Rule("budgets", lambda r: bool(r.budgets) and (r.records or r.ledger),
          "goes with a report of totals, not per-record output or the per-day ledger"),
     Rule("bills", lambda r: bool(r.bills) and r.records, "goes with a report of totals, not per-record output"),
+    Rule("usage_join", lambda r: r.usage_join is not None and r.usage_join not in USAGE_JOINS,
+         lambda r: f"{r.usage_join!r}: one of " + ", ".join(USAGE_JOINS)),
+    Rule("usage_join", lambda r: (r.usage_join is not None or r.usage_proxy_field is not None) and not r.usage_files,
+         "goes with {usage_files}"),
+    Rule("usage_proxy_field", lambda r: r.usage_proxy_field is not None and r.usage_join is None,
+         "names the logs' side of {usage_join}: give that too"),
+    Rule("usage_files", lambda r: r.rereads and not r.files,
+         "reads the logs a second time, record by record: give files, not standard input or a database"),
+    Rule("usage_files", lambda r: r.rereads and bool(r.records), "goes with a report of totals, not per-record output"),
     Rule("statement_timeout", lambda r: r.statement_timeout is not None and not r.database, "goes with a database"),
     Rule("usage", lambda r: r.database and len(r.usage) != 1,
          "a database is priced on its own: give one usage argument"),
