@@ -298,8 +298,8 @@ def stream_daily_rows(conn: Any, source: DatabaseSource, batch: int = 2000) -> I
             cur.execute("SELECT to_regclass(%s)", (f'"{source.table}"',))
             row = cur.fetchone()
         if row is None or row[0] is None:
-            raise DatabaseError(f"{source.shown}: table {source.table} does not exist (the proxy's migrations add "
-                                "it; LiteLLM 1.60 and later)")
+            raise DatabaseError(f"{source.shown}: table {source.table} does not exist (not a LiteLLM proxy database, "
+                                "or one whose migrations predate the table)")
         query = sql.SQL("SELECT row_to_json(t)::text FROM {} t ORDER BY t.date, t.id").format(name)
         with conn.cursor(name="costcalc_daily") as cur:
             cur.itersize = batch

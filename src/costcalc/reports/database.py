@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ..reading.postgres import DatabaseSource, check_schema, connect, query_error, stream_rows
+from ..reading.postgres import DatabaseSource, check_schema, connect, query_error, stream_daily_rows, stream_rows
 from .aggregate import Report, tz_name
 from .run import PriceRun
 
 
 def execute_database(run: PriceRun, source: DatabaseSource, engine_name: str, out: IO[bytes] | None,
                      rejects_out: IO[bytes] | None) -> Report:
-    """Price the database's spend logs with ``engine_name`` ("postgres" or "python")."""
+    """Price the database's spend logs with ``engine_name`` ("postgres" or "python"); a daily spend table
+    (``source.table``) with the Python engine."""
     conn = connect(source)
     import psycopg
 
@@ -26,6 +27,8 @@ def execute_database(run: PriceRun, source: DatabaseSource, engine_name: str, ou
 
 def _execute(run: PriceRun, conn: Any, source: DatabaseSource, engine_name: str, out: IO[bytes] | None,
              rejects_out: IO[bytes] | None) -> Report:
+    if source.table is not None:
+        return run.execute_lines(stream_daily_rows(conn, source), out, rejects_out)
     columns = check_schema(conn, source)
     if engine_name == "python":
         return run.execute_lines(stream_rows(conn, source, columns), out, rejects_out)

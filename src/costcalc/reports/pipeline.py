@@ -255,6 +255,8 @@ def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, 
 
         source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout)
         report = execute_database(price_run, source, choice.engine, out, rejects)
+        if source.table is not None and choice.engine == "postgres":
+            why_not = "it prices LiteLLM_SpendLogs; a daily spend table is read by the Python engine"
         return report, why_not if request.engine == "postgres" else None
     if choice.engine == "duckdb":
         from ..engines.contract import Unsupported
