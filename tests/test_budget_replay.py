@@ -169,7 +169,8 @@ budgets:
   - {entity: tag, id: "feature:search", max_budget: 5, budget_duration: daily}
 """)
     budgets, settings = load_budgets(path)
-    assert budgets == [Budget("key", "prod-key", 100.0, "30d"), Budget("team", "team-search", 50.5, "7d"),
+    assert budgets == [Budget("key", "88dc28d0f030c55ed4ab77ed8faf0981", 100.0, "30d", "prod-key"),
+                       Budget("team", "team-search", 50.5, "7d"),
                        Budget("tag", "feature:search", 5.0, "daily")]
     assert settings == ResetSettings("Europe/Berlin", time(9, 30), True)
     path.write_text("budgets:\n  - {team_id: t, max_budget: 5, budget_duration: 2mo}\n")
@@ -195,7 +196,7 @@ def test_price_replay_budgets(tmp_path, capsys):
     assert run.code == 0
     doc = json.loads(run.out)["budget_replay"]
     assert doc["refused_requests"] == 2 and doc["refused_cost"] == "0.8"
-    assert doc["budgets"][0] == {"entity": "key", "id": "k1", "max_budget": 1.0, "budget_duration": "1d",
+    assert doc["budgets"][0] == {"entity": "key", "id": "k1", "alias": None, "max_budget": 1.0, "budget_duration": "1d",
                                  "allowed_requests": 3, "refused_requests": 2, "refused_cost": "0.8",
                                  "first_refused": "2025-12-01T04:00:00+00:00",
                                  "blocked_until": ["2025-12-02T00:00:00+00:00"], "spent_in_last_window": "1.2"}
@@ -211,3 +212,40 @@ def test_price_replay_budgets(tmp_path, capsys):
     bad.write_text("budgets:\n  - {entity: org, id: o, max_budget: 1}\n")
     run = costcalc(capsys, "price", logs, "--replay-budgets", bad)
     assert run.code == 2 and "bad.yaml: budgets[0]: entity must be one of key, user, team, end_user, tag" in run.err
+
+
+def test_budgets_from_the_proxys_database(tmp_path, capsys):
+    """``--replay-budgets postgresql://…``: the budgets of LiteLLM's key, team, user, end-user and tag tables (a
+    throwaway cluster with LiteLLM's schema), replayed over logs that name the key by its hashed token."""
+    from .pg_server import start_server
+
+    servers = start_server()
+    server = next(servers)
+    try:
+        with server.connect() as conn:
+            conn.execute('INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, budget_duration, created_by, '
+                         "updated_by) VALUES ('b1', 0.5, '1d', 'test', 'test'), ('b2', NULL, NULL, 'test', 'test')")
+            conn.execute('INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, max_budget, budget_duration) '
+                         "VALUES ('hashed-1', 'prod-key', 1.0, '1d'), ('hashed-2', 'free', NULL, NULL)")
+            conn.execute('INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, max_budget, budget_duration) '
+                         "VALUES ('t1', 'search', 2.0, '7d')")
+            conn.execute('INSERT INTO "LiteLLM_UserTable" (user_id, max_budget) VALUES (\'alice\', 3.0)')
+            conn.execute('INSERT INTO "LiteLLM_EndUserTable" (user_id, budget_id) VALUES (\'cust-1\', \'b1\'), '
+                         "('cust-2', 'b2')")
+            conn.execute('INSERT INTO "LiteLLM_TagTable" (tag_name, budget_id, created_by) '
+                         "VALUES ('feature:search', 'b1', 'test')")
+        from costcalc.reports.budget_replay import load_database_budgets
+
+        assert load_database_budgets(server.url()) == [
+            Budget("key", "hashed-1", 1.0, "1d", "prod-key"), Budget("team", "t1", 2.0, "7d", "search"),
+            Budget("user", "alice", 3.0), Budget("end_user", "cust-1", 0.5, "1d"),
+            Budget("tag", "feature:search", 0.5, "1d")]
+        logs = _log(tmp_path, [{"timestamp": DAY + 60 * m, "api_key": "hashed-1"} for m in range(4)])
+        run = costcalc(capsys, "price", logs, "--config", write_config(tmp_path, CONFIG), "--replay-budgets",
+                       server.url(), "--format", "json")
+        assert run.code == 0, run.err
+        key = json.loads(run.out)["budget_replay"]["budgets"][0]
+        assert (key["alias"], key["allowed_requests"], key["refused_requests"]) == ("prod-key", 3, 1)
+        assert server.password not in run.out + run.err
+    finally:
+        servers.close()

@@ -65,13 +65,17 @@ class BudgetReplayError(CostcalcError):
 @dataclass(frozen=True)
 class Budget:
     entity: str  # key, user, team, end_user, tag
-    id: str
+    id: str  # a key's hashed token, a team's id, ...
     max_budget: float
     duration: str | None = None  # budget_duration
+    alias: str | None = None  # a key's or team's alias: records that name it meet the budget too
 
     @property
     def label(self) -> str:
-        return f"{self.entity}={self.id}"
+        return f"{self.entity}={self.alias or self.id}"
+
+    def meets(self, ids: set[str]) -> bool:
+        return self.id in ids or (self.alias is not None and self.alias in ids)
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,8 @@ class BudgetOutcome:
 
     def as_dict(self) -> dict[str, Any]:
         b = self.budget
-        return {"entity": b.entity, "id": b.id, "max_budget": b.max_budget, "budget_duration": b.duration,
+        return {"entity": b.entity, "id": b.id, "alias": b.alias, "max_budget": b.max_budget,
+                "budget_duration": b.duration,
                 "allowed_requests": self.allowed, "refused_requests": self.refused,
                 "refused_cost": decimal_text(dollars(self.refused_cost)),
                 "first_refused": None if self.first_refused is None else
@@ -220,7 +225,7 @@ def replay(outcomes: Iterable[Outcome], budgets: Iterable[Budget], settings: Res
         now = datetime.fromtimestamp(r.timestamp, timezone.utc)  # type: ignore[arg-type]
         ids = {what: _values(r, what) for what in ENTITIES}
         team_key = bool(ids["team"])
-        applies = [b for b in rules if b.id in ids[b.entity]
+        applies = [b for b in rules if b.meets(ids[b.entity])
                    and not (b.entity == "user" and team_key and not settings.apply_user_budget_to_team_keys)]
         blocked = []
         for b in applies:
@@ -281,12 +286,14 @@ def _budget(entry: Any, where: str) -> Budget | None:
         raise BudgetReplayError(f"{where}: must be a mapping")
     entity = entry.get("entity")
     ident = entry.get("id")
+    alias = entry.get("alias")
     if entity is None:  # a row of LiteLLM's own tables
-        for column, name in (("token", "key"), ("tag_name", "tag"), ("team_id", "team"), ("end_user_id", "end_user"),
-                             ("user_id", "user")):
+        for column, name, alias_column in (("token", "key", "key_alias"), ("tag_name", "tag", None),
+                                           ("team_id", "team", "team_alias"), ("end_user_id", "end_user", None),
+                                           ("user_id", "user", None)):
             if entry.get(column) not in (None, ""):
-                entity, ident = name, entry.get("key_alias") if name == "key" and entry.get("key_alias") \
-                    else entry[column]
+                entity, ident = name, entry[column]
+                alias = entry.get(alias_column) if alias_column else None
                 break
     if entity not in ENTITIES:
         raise BudgetReplayError(f"{where}: entity must be one of {', '.join(ENTITIES)} (or a row with token, "
@@ -304,7 +311,8 @@ def _budget(entry: Any, where: str) -> Budget | None:
             parse_duration(str(duration))
         except ValueError as exc:
             raise BudgetReplayError(f"{where}: {exc}") from None
-    return Budget(str(entity), str(ident), float(limit), None if duration is None else str(duration))
+    return Budget(str(entity), str(ident), float(limit), None if duration is None else str(duration),
+                  str(alias) if alias not in (None, "") else None)
 
 
 def _settings(doc: Any, where: str) -> ResetSettings:
@@ -317,3 +325,48 @@ def _settings(doc: Any, where: str) -> ResetSettings:
     except (TypeError, ValueError):
         raise BudgetReplayError(f"{where}: budget_reset_time must be HH:MM or HH:MM:SS, got {at!r}") from None
     return ResetSettings(str(doc.get("timezone") or "UTC"), reset, doc.get("apply_user_budget_to_team_keys") is True)
+
+
+# The budgets of LiteLLM's own tables: (entity, query). Keys, teams and users keep theirs on the row; end users
+# and tags link a LiteLLM_BudgetTable row.
+BUDGET_QUERIES = (
+    ("key", 'SELECT token, key_alias, max_budget, budget_duration FROM "LiteLLM_VerificationToken" '
+            "WHERE max_budget IS NOT NULL ORDER BY token"),
+    ("team", 'SELECT team_id, team_alias, max_budget, budget_duration FROM "LiteLLM_TeamTable" '
+             "WHERE max_budget IS NOT NULL ORDER BY team_id"),
+    ("user", 'SELECT user_id, NULL, max_budget, budget_duration FROM "LiteLLM_UserTable" '
+             "WHERE max_budget IS NOT NULL ORDER BY user_id"),
+    ("end_user", 'SELECT e.user_id, NULL, b.max_budget, b.budget_duration FROM "LiteLLM_EndUserTable" e '
+                 'JOIN "LiteLLM_BudgetTable" b ON b.budget_id = e.budget_id WHERE b.max_budget IS NOT NULL '
+                 "ORDER BY e.user_id"),
+    ("tag", 'SELECT t.tag_name, NULL, b.max_budget, b.budget_duration FROM "LiteLLM_TagTable" t '
+            'JOIN "LiteLLM_BudgetTable" b ON b.budget_id = t.budget_id WHERE b.max_budget IS NOT NULL '
+            "ORDER BY t.tag_name"),
+)
+
+
+def load_database_budgets(url: str) -> list[Budget]:
+    """The budgets of a LiteLLM proxy's database (``postgresql://…`` or ``db:``), read in one read-only
+    transaction; a budget_duration the proxy would refuse is an error naming the row."""
+    from ..reading.postgres import connect, parse_source, query_error
+
+    source = parse_source(url)
+    conn = connect(source)
+    import psycopg
+
+    budgets = []
+    try:
+        with conn.cursor() as cur:
+            for entity, query in BUDGET_QUERIES:
+                cur.execute(query)
+                for ident, alias, limit, duration in cur.fetchall():
+                    where = f"{source.shown}: {entity} {alias or ident}"
+                    budget = _budget({"entity": entity, "id": ident, "alias": alias, "max_budget": limit,
+                                      "budget_duration": duration}, where)
+                    if budget is not None:
+                        budgets.append(budget)
+    except psycopg.Error as exc:
+        raise query_error(source, exc) from None
+    finally:
+        conn.close()
+    return budgets

@@ -174,9 +174,13 @@ def _reread_sections(result: PriceResult, cm: CostMap, window: Callable[[], Call
         sections.usage_gap = usage_gap(logged(), usage, by=request.usage_join, proxy_field=request.usage_proxy_field,
                                        tolerance=request.tolerance)
     if request.budget_file is not None:
-        from .budget_replay import load_budgets, replay
+        from ..reading.postgres import is_database
+        from .budget_replay import ResetSettings, load_budgets, load_database_budgets, replay
 
-        budgets, settings = load_budgets(request.budget_file)
+        if is_database(request.budget_file):
+            budgets, settings = load_database_budgets(request.budget_file), ResetSettings()
+        else:
+            budgets, settings = load_budgets(request.budget_file)
         sections.budget_replay = replay(logged(), budgets, settings)
     if request.reconcile and request.files:
         from .reconcile import record_differences
