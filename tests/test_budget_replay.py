@@ -22,6 +22,7 @@ from costcalc.reports.budget_replay import (
     Budget,
     BudgetReplayError,
     ResetSettings,
+    config_settings,
     load_budgets,
     next_reset,
     replay,
@@ -173,6 +174,12 @@ budgets:
                        Budget("team", "team-search", 50.5, "7d"),
                        Budget("tag", "feature:search", 5.0, "daily")]
     assert settings == ResetSettings("Europe/Berlin", time(9, 30), True)
+    path.write_text("budgets: []\n")
+    assert load_budgets(path) == ([], None)  # no settings: the config's apply
+    cfg = write_config(tmp_path, "model_list: []\nlitellm_settings: {timezone: Asia/Kolkata, budget_reset_time: "
+                                 "'06:00'}\ngeneral_settings: {apply_user_budget_to_team_keys: true}\n")
+    assert config_settings(str(cfg)) == ResetSettings("Asia/Kolkata", time(6, 0), True)
+    assert config_settings(None) == ResetSettings()
     path.write_text("budgets:\n  - {team_id: t, max_budget: 5, budget_duration: 2mo}\n")
     with pytest.raises(BudgetReplayError, match=r"budgets\[0\]: invalid budget_duration '2mo'"):
         load_budgets(path)

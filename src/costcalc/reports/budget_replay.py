@@ -4,7 +4,9 @@ would have been blocked, from when, and how much traffic the proxy would have re
 Modelled (each rule is tested against LiteLLM's own code in ``tests/test_budget_replay.py``):
 
 - **Who has a budget**: virtual keys, users, teams, end users (customers) and tags, each with ``max_budget`` and
-  an optional ``budget_duration``. A record meets a key's budget when one of its key fields (alias, name,
+  an optional ``budget_duration``, from a budgets file (``load_budgets``) or the proxy's database
+  (``load_database_budgets``); the reset settings from the budgets file, else the config's ``litellm_settings``
+  and ``general_settings`` (``config_settings``). A record meets a key's budget when one of its key fields (alias, name,
   hashed token) is the budget's id, and likewise for the others (``reading.names.NAME_FIELDS``; a record's
   tags for tag budgets). A user's personal budget does not apply to a team key's requests unless
   ``apply_user_budget_to_team_keys`` is set (LiteLLM's ``general_settings`` of that name).
@@ -258,12 +260,12 @@ def replay(outcomes: Iterable[Outcome], budgets: Iterable[Budget], settings: Res
     return Replay(list(state.values()), refused_requests, refused_cost, undated)
 
 
-def load_budgets(path: str | Path) -> tuple[list[Budget], ResetSettings]:
+def load_budgets(path: str | Path) -> tuple[list[Budget], ResetSettings | None]:
     """A budgets file (YAML or JSON): ``budgets:`` a list of ``{entity, id, max_budget, budget_duration}`` — or
     rows exported from LiteLLM's ``LiteLLM_VerificationToken`` (``token``), ``LiteLLM_UserTable`` (``user_id``),
     ``LiteLLM_TeamTable`` (``team_id``), ``LiteLLM_EndUserTable`` and ``LiteLLM_TagTable`` (``tag_name``) with
     their ``max_budget`` / ``budget_duration`` columns — and ``settings:`` ``timezone``, ``budget_reset_time``
-    (``HH:MM``), ``apply_user_budget_to_team_keys``."""
+    (``HH:MM``), ``apply_user_budget_to_team_keys`` (None when the file has no settings)."""
     from ..rates.config import load_yaml
 
     shown = str(path)
@@ -278,7 +280,28 @@ def load_budgets(path: str | Path) -> tuple[list[Budget], ResetSettings]:
     if not isinstance(doc, dict) or not isinstance(doc.get("budgets"), list):
         raise BudgetReplayError(f"{shown}: expected a list of budgets, or a mapping with budgets: [...]")
     budgets = [_budget(entry, f"{shown}: budgets[{i}]") for i, entry in enumerate(doc["budgets"])]
-    return [b for b in budgets if b is not None], _settings(doc.get("settings") or {}, f"{shown}: settings")
+    settings = None if doc.get("settings") is None else _settings(doc["settings"], f"{shown}: settings")
+    return [b for b in budgets if b is not None], settings
+
+
+def config_settings(path: str | None) -> ResetSettings:
+    """The reset settings a proxy running the config at ``path`` applies: ``litellm_settings.timezone`` and
+    ``budget_reset_time``, ``general_settings.apply_user_budget_to_team_keys`` (the defaults without a config)."""
+    if path is None:
+        return ResetSettings()
+    from ..rates.config import load_yaml
+
+    try:
+        doc = load_yaml(Path(path).read_bytes())
+    except (OSError, ValueError):
+        return ResetSettings()  # the config was read once already: its errors were reported there
+    litellm_settings = doc.get("litellm_settings") if isinstance(doc, dict) else None
+    general = doc.get("general_settings") if isinstance(doc, dict) else None
+    merged = {**(litellm_settings if isinstance(litellm_settings, dict) else {})}
+    if isinstance(general, dict) and "apply_user_budget_to_team_keys" in general:
+        merged["apply_user_budget_to_team_keys"] = general["apply_user_budget_to_team_keys"]
+    return _settings({k: merged.get(k) for k in ("timezone", "budget_reset_time", "apply_user_budget_to_team_keys")},
+                     f"{path}: litellm_settings")
 
 
 def _budget(entry: Any, where: str) -> Budget | None:

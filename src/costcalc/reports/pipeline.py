@@ -175,12 +175,14 @@ def _reread_sections(result: PriceResult, cm: CostMap, window: Callable[[], Call
                                        tolerance=request.tolerance)
     if request.budget_file is not None:
         from ..reading.postgres import is_database
-        from .budget_replay import ResetSettings, load_budgets, load_database_budgets, replay
+        from .budget_replay import config_settings, load_budgets, load_database_budgets, replay
 
         if is_database(request.budget_file):
-            budgets, settings = load_database_budgets(request.budget_file), ResetSettings()
+            budgets, settings = load_database_budgets(request.budget_file), None
         else:
             budgets, settings = load_budgets(request.budget_file)
+        if settings is None:
+            settings = config_settings(request.plain_config)
         sections.budget_replay = replay(logged(), budgets, settings)
     if request.reconcile and request.files:
         from .reconcile import record_differences
