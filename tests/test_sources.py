@@ -473,3 +473,18 @@ def test_price_reconcile_lists_each_records_cause(capsys):
     markdown = costcalc(capsys, "price", PORTKEY, HELICONE, "--reconcile", "--format", "markdown").out
     assert "| record | model | recorded | computed | difference | likely cause |" in markdown
     assert "| cache writes priced as uncached input |" in markdown.replace("+0.0005 ", "")
+
+
+def test_reconcile_lists_the_largest_differences_on_screen(tmp_path, capsys):
+    """Sixty records booked at $0: JSON lists every one, the table and Markdown the 50 largest, in input order (the
+    last ten, 1000-token prompts, then the first forty of the fifty equal 10-token ones)."""
+    path = tmp_path / "zero.jsonl"
+    path.write_text("".join(json.dumps({"model": "gpt-4o", "prompt_tokens": 1000 if i >= 50 else 10,
+                                        "completion_tokens": 0, "cost": 0}) + "\n" for i in range(60)))
+    doc = json.loads(costcalc(capsys, "price", path, "--reconcile", "--format", "json").out)
+    assert len(doc["record_differences"]) == 60
+    markdown = costcalc(capsys, "price", path, "--reconcile", "--format", "markdown").out
+    listed = [line for line in markdown.splitlines() if line.startswith(f"| {path}:")]
+    assert len(listed) == 50 and listed[-1].startswith(f"| {path}:60 |") and listed[39].startswith(f"| {path}:40 |")
+    assert f"| {path}:41 |" not in markdown
+    assert "60 record(s) whose recorded cost" in markdown and "the 50 largest differences shown" in markdown

@@ -38,6 +38,7 @@ REPLAY_HEADERS = ("budget", "max_budget", "window", "allowed", "refused", "refus
                   "blocked until", "status")
 DIFFERENCE_HEADERS = ("record", "model", "recorded", "computed", "difference", "likely cause")
 _NO_STATUS = "\0"  # a section whose last column is text, not a status to style
+SHOWN_DIFFERENCES = 50  # records listed on screen (table, markdown, html): the largest differences; JSON has all
 
 
 def _share_text(share: str | None) -> str:
@@ -134,16 +135,21 @@ class AuditSections:
 
     def _difference_rows(self) -> list[list[str]]:
         assert self.record_differences is not None
+        largest = sorted(self.record_differences, key=lambda d: -abs(d.difference))[:SHOWN_DIFFERENCES]
+        shown = sorted(largest, key=self.record_differences.index)  # in input order
         return [[f"{d.file}:{d.line}", d.model, decimal_text(d.recorded), decimal_text(d.computed),
-                 ("+" if d.difference > 0 else "") + decimal_text(d.difference), d.cause]
-                for d in self.record_differences]
+                 ("+" if d.difference > 0 else "") + decimal_text(d.difference), d.cause] for d in shown]
 
     def _difference_summary(self) -> str:
         assert self.record_differences is not None
         n = len(self.record_differences)
-        return (f"{n:,} record(s) whose recorded cost (the cost the tool that wrote the log gave) differs from "
-                "costcalc's, each with its likely cause" if n else
-                "every record's recorded cost agrees with costcalc's within the tolerance")
+        if not n:
+            return "every record's recorded cost agrees with costcalc's within the tolerance"
+        text = (f"{n:,} record(s) whose recorded cost (the cost the tool that wrote the log gave) differs from "
+                "costcalc's, each with its likely cause")
+        if n > SHOWN_DIFFERENCES:
+            text += f"; the {SHOWN_DIFFERENCES} largest differences shown (--format json lists every record)"
+        return text
 
     def _budget_rows(self) -> list[list[str]]:
         assert self.budgets is not None
@@ -356,5 +362,5 @@ def _html_section(title: str, summary: str, headers: Sequence[str], rows: Iterab
     return (f"<h2>{escape(title)}</h2>"
             f"<p>{escape(summary)}</p>"
             f"<style>tr.{css_class} td {{ color: #b00020; font-weight: bold; }}</style>"
-            "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr></thead>"
-            "<tbody>" + "".join(body) + "</tbody></table>")
+            '<div class="scroll"><table><thead><tr>' + "".join(f"<th>{escape(h)}</th>" for h in headers)
+            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>")
