@@ -488,3 +488,12 @@ def test_reconcile_lists_the_largest_differences_on_screen(tmp_path, capsys):
     assert len(listed) == 50 and listed[-1].startswith(f"| {path}:60 |") and listed[39].startswith(f"| {path}:40 |")
     assert f"| {path}:41 |" not in markdown
     assert "60 record(s) whose recorded cost" in markdown and "the 50 largest differences shown" in markdown
+
+
+def test_explain_shows_the_band_a_bucket_is_priced_at(capsys):
+    """--explain on a daily row of 10 requests of 150k tokens: the base rates its cost uses, not the rates above
+    200k tokens its 1.5M total would pick."""
+    run = costcalc(capsys, "price", DAILY_JSONL, "--explain", "--line", "3")
+    assert run.code == 0
+    assert "input              1,500,000 × 1.25e-06 = 1.875" in run.out
+    assert "output                30,000 × 1e-05 = 0.3" in run.out and "total 2.175 USD" in run.out

@@ -1090,9 +1090,11 @@ class Pricer:
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                 image_in: int = 0, duration_s: float | None = None, batch: bool = False,
-                extras: Any = None) -> list[Charge]:
-        """The charges that make up a record's cost, each as units × rate (for ``--explain``)."""
+                extras: Any = None, band_prompt: int | None = None) -> list[Charge]:
+        """The charges that make up a record's cost, each as units × rate (for ``--explain``); ``band_prompt``
+        as for ``__call__``."""
         sources = self.sheet.sources
+        sized = prompt if band_prompt is None else band_prompt
 
         def charge(part: str, units: float, rate: float, key: str) -> Charge:
             base_key = key.split(" ")[0]
@@ -1101,14 +1103,14 @@ class Pricer:
 
         if extras is not None and not batch and self.per_second is None:
             return [charge(part, units, rate, key) for part, _, units, rate, key in self._extended_parts(
-                self.rates_for(prompt), prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                self.rates_for(sized), prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
                 audio_in, audio_out, image_in, extras)]
 
         if batch:
             if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
                 audio_in = image_in = 0
             return self._explain_batch(charge, prompt, completion, cache_read, cache_write, cache_write_1h,
-                                       audio_in, image_in)
+                                       audio_in, image_in, sized)
 
         if self.per_second is not None:
             key, rate = self.per_second
@@ -1116,7 +1118,7 @@ class Pricer:
                 return []
             # the cost exactly as ``__call__`` computes it (LiteLLM's milliseconds round trip)
             return [replace(charge("duration (s)", duration_s, rate, key), cost=rate * ((duration_s * 1000.0) / 1000))]
-        r = self.rates_for(prompt)
+        r = self.rates_for(sized)
         text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
         out = [charge("input", text_in, r.input, r.keys["input"])]
         if cache_read:
@@ -1143,9 +1145,10 @@ class Pricer:
 
 
     def _explain_batch(self, charge: Any, prompt: int, completion: int, cache_read: int, cache_write: int,
-                       cache_write_1h: int, audio_in: int, image_in: int) -> list[Charge]:
-        """Batch lines as ``batch_cost`` bills them (``*_batches`` rates, else LiteLLM's half-price fallback)."""
-        b = self.batch_rates_for(prompt)
+                       cache_write_1h: int, audio_in: int, image_in: int, sized: int) -> list[Charge]:
+        """Batch lines as ``batch_cost`` bills them (``*_batches`` rates, else LiteLLM's half-price fallback), at
+        the band of a ``sized`` prompt."""
+        b = self.batch_rates_for(sized)
         out_key = "output_cost_per_token_batches" if "output_cost_per_token_batches" in self.batch_card \
             else "output_cost_per_token (halved: no batch price)"
         if b.input is None:
@@ -1334,12 +1337,12 @@ class FormulaPricer(Pricer):
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                 image_in: int = 0, duration_s: float | None = None, batch: bool = False,
-                extras: Any = None) -> list[Charge]:
+                extras: Any = None, band_prompt: int | None = None) -> list[Charge]:
         """As Pricer.explain, with this formula's counts; off-peak or not as the record priced last (the caller
         explains a record right after pricing it and passes no timestamp)."""
         if batch or self.per_second is not None:
             return super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
-                                   audio_in, audio_out, image_in, duration_s, batch)
+                                   audio_in, audio_out, image_in, duration_s, batch, band_prompt=band_prompt)
         sources = self.sheet.sources
         formula = self.sheet.formula
         if formula == "replicate_gpu":
@@ -1361,7 +1364,7 @@ class FormulaPricer(Pricer):
         cache_write_1h, reasoning, audio_in, audio_out, image_in = self._counts(
             cache_write_1h, reasoning, audio_in, audio_out, image_in)
         charges = super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
-                                  audio_out, image_in, duration_s, batch, extras)
+                                  audio_out, image_in, duration_s, batch, extras, band_prompt)
         if self.sheet.prompt_fee:
             fee = self.sheet.prompt_fee
             charges.append(Charge("model router fee", prompt, fee, "model_router input_cost_per_token", "cost_map",

@@ -70,6 +70,7 @@ import orjson
 from . import bedrock_logs, gateways, langfuse, litellm_daily, otel, provider_usage
 from .records import (
     BadField,
+    LineResult,
     Skipped,
     UsageExtras,
     UsageRecord,
@@ -106,8 +107,9 @@ _REALTIME_EVENT_GROUPS = frozenset({"session", "response", "conversation", "inpu
 _CANONICAL_LAYOUTS: dict[tuple[str, ...], Any] = {}
 
 
-def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord | Skipped:
-    """Recognise the shape of one JSON object line and normalise it (``usage.parse_line``'s ``adapt`` hook).
+def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord | Skipped | list[LineResult]:
+    """Recognise the shape of one JSON object line and normalise it (``usage.parse_line``'s ``adapt`` hook): a
+    record or a skip, or a list of them for a line that holds several (an OTLP export, a usage API page).
 
     Whether a line is canonical depends on its keys only, so that decision is remembered per key layout
     (logs repeat a few) and a canonical line goes straight to its compiled extractor."""
