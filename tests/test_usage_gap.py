@@ -184,4 +184,4 @@ def test_reconcile_usage_option_rules(planted, capsys):
     run = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--usage-join", "team")
     assert run.code == 2 and "'team': one of project, key" in run.err
     run = costcalc(capsys, "price", "-", "--reconcile-usage", usage)
-    assert run.code == 2 and "give files, not standard input or a database" in run.err
+    assert run.code == 2 and "give files or a database, not standard input" in run.err

@@ -3,9 +3,11 @@ report either way (reading/postgres.py reads, engines/postgres_engine.py prices 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import IO, Any
 
 from ..reading.postgres import DatabaseSource, check_schema, connect, query_error, stream_daily_rows, stream_rows
+from ..reading.records import LineResult
 from .aggregate import Report, tz_name
 from .run import PriceRun
 
@@ -20,6 +22,23 @@ def execute_database(run: PriceRun, source: DatabaseSource, engine_name: str, ou
     try:
         return _execute(run, conn, source, engine_name, out, rejects_out)
     except psycopg.Error as exc:  # any query (the engines name theirs; this catches the rest)
+        raise query_error(source, exc) from None
+    finally:
+        conn.close()
+
+
+def database_lines(source: DatabaseSource) -> Iterator[LineResult]:
+    """The database's rows as the line parser reads them, in export order, in a read-only transaction of their own
+    (the sections that price the records one by one read them again)."""
+    conn = connect(source)
+    import psycopg
+
+    try:
+        if source.table is not None:
+            yield from stream_daily_rows(conn, source)
+        else:
+            yield from stream_rows(conn, source, check_schema(conn, source))
+    except psycopg.Error as exc:
         raise query_error(source, exc) from None
     finally:
         conn.close()

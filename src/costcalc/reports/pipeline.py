@@ -148,20 +148,26 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         from .reconcile import reconcile as find_gaps
 
         result.gaps = find_gaps(result.report, request.tolerance)
-    if request.rereads or (request.reconcile and request.files):
+    if request.rereads or (request.reconcile and request.rereadable):
         _reread_sections(result, cm, lambda: make_builder().window)
     return result
 
 
 def _reread_sections(result: PriceResult, cm: CostMap, window: Callable[[], Callable[[Any], Any]]) -> None:
     """The sections that price the logs again record by record (the report keeps sums only): the provider's usage
-    against the logs, the budget replay, and, with --reconcile over files, the records whose recorded cost differs.
-    ``window()``: a fresh filter of the run's window, --where filters and de-duplication."""
+    against the logs, the budget replay, and, with --reconcile (not over standard input), the records whose
+    recorded cost differs. ``window()``: a fresh filter of the run's window, --where filters and de-duplication."""
     from ..reading.jsonl import read_usage
 
     request, engine, sections = result.request, result.engine, result.sections
 
     def logged() -> Iterable[Any]:
+        if request.database:
+            from ..reading.postgres import parse_source
+            from .database import database_lines
+
+            source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout)
+            return engine.outcomes(window()(database_lines(source)))
         return engine.outcomes(window()(read_usage(_paths(request))))
 
     if request.usage_files:
@@ -184,7 +190,7 @@ def _reread_sections(result: PriceResult, cm: CostMap, window: Callable[[], Call
         if settings is None:
             settings = config_settings(request.plain_config)
         sections.budget_replay = replay(logged(), budgets, settings)
-    if request.reconcile and request.files:
+    if request.reconcile and request.rereadable:
         from .reconcile import record_differences
 
         # the public list price is another tool's usual mistake only when the config sets prices of its own

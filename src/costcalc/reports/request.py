@@ -133,9 +133,9 @@ class PriceRequest:
         return bool(self.usage_files) or self.budget_file is not None
 
     @property
-    def files(self) -> bool:
-        """The usage is files that can be read twice (not a database, not standard input)."""
-        return not self.database and "-" not in self.usage
+    def rereadable(self) -> bool:
+        """The usage can be read twice: files or a database, not standard input."""
+        return "-" not in self.usage
 
     @property
     def database(self) -> bool:
@@ -211,8 +211,8 @@ RULES: tuple[Rule, ...] = (
          "goes with {usage_files}"),
     Rule("usage_proxy_field", lambda r: r.usage_proxy_field is not None and r.usage_join is None,
          "names the logs' side of {usage_join}: give that too"),
-    Rule("usage_files", lambda r: r.rereads and not r.files,
-         "reads the logs a second time, record by record: give files, not standard input or a database"),
+    Rule("usage_files", lambda r: r.rereads and not r.rereadable,
+         "reads the logs a second time, record by record: give files or a database, not standard input"),
     Rule("usage_files", lambda r: r.rereads and bool(r.records), "goes with a report of totals, not per-record output"),
     Rule("statement_timeout", lambda r: r.statement_timeout is not None and not r.database, "goes with a database"),
     Rule("usage", lambda r: r.database and len(r.usage) != 1,
