@@ -55,7 +55,8 @@ ENTITIES = ("key", "user", "team", "end_user", "tag")
 _REFUSED_AT_BUDGET = frozenset({"key", "user"})
 _WORD_DURATIONS = {"hourly": "1h", "daily": "24h", "weekly": "7d", "monthly": "30d"}
 _DURATION = re.compile(r"^(\d+)(mo|[smhdw])$")
-_FIELDS = {"key": "key", "user": "user", "team": "team", "end_user": "customer"}
+# the NAME_FIELDS group that names each entity on a record
+_NAME_GROUP = {"key": "key", "user": "user", "team": "team", "end_user": "customer"}
 
 
 class BudgetReplayError(CostcalcError):
@@ -194,7 +195,7 @@ def _values(r: UsageRecord, what: str) -> set[str]:
     raw = r.raw or {}
     meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
     found = set()
-    for name in NAME_FIELDS[_FIELDS[what]]:
+    for name in NAME_FIELDS[_NAME_GROUP[what]]:
         for where in (raw, meta):
             value = where.get(name)
             if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
