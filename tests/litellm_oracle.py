@@ -404,6 +404,8 @@ def build_usage(record: dict) -> Usage:
         completion_details["audio_tokens"] = audio_out
     if (image_out := _count(record, "image_output_tokens")) is not None:
         completion_details["image_tokens"] = image_out
+    if (video_out := _count(record, "video_output_tokens")) is not None:
+        completion_details["video_tokens"] = video_out
     extra: dict[str, Any] = {}
     if (citations := _count(record, "citation_tokens")) is not None:
         extra["citation_tokens"] = citations

@@ -98,9 +98,13 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
         elif odd < 0.13:
             row["endTime"] = start - timedelta(seconds=1)  # before the start: rejected
         elif odd < 0.14:
-            row["status"] = "failure"  # a failure that still used tokens: priced
+            row["status"] = "failure"  # a failure whose row keeps its prompt tokens: the proxy books $0, skipped
         elif odd < 0.15:
             row["model_group"] = "   "  # no model: rejected
+        if isinstance(metadata, dict) and rng.random() < 0.4:
+            # the tier the proxy billed (1.110.2 writes it, null for base rates); it wins over usage_object's
+            metadata["cost_breakdown"] = {"total_cost": row["spend"],
+                                          "service_tier": rng.choice([None, "priority", "flex"])}
         rows.append(row)
     return rows
 

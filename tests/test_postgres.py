@@ -283,9 +283,10 @@ def test_cards_sql_does_not_price_are_priced_by_python_in_the_same_run(db, capsy
     doc = json.loads(out)
     models = {g["key"]["model"]: g for g in doc["groups"]}
     # gpt4o rows are priced by their duration, gpt5 rows by their hour; only batch rows (no batch price for a
-    # per-second deployment) stay unpriced
+    # per-second deployment) and image calls (priced per image) stay unpriced
     assert models["gpt4o"]["requests"] > 20 and models["gpt5"]["requests"] > 20
-    assert all("batch" in u["reason"] for u in doc["unpriced_models"] if u["model"] in ("gpt4o", "gpt5"))
+    assert all("batch" in u["reason"] or "call type 'aimage_generation'" in u["reason"]
+               for u in doc["unpriced_models"] if u["model"] in ("gpt4o", "gpt5"))
 
 
 @pytest.mark.parametrize("extra", [["--format", "csv", "--per-record"], ["--format", "jsonl"],
@@ -357,7 +358,7 @@ def test_hand_priced_rows(db, capsys, tmp_path):
     # 100 x 1.25e-6 = 0.000125; output (500 - 100) x 2e-6 = 0.0008; reasoning 100 x 2e-6 = 0.0002
     # -> 0.001845 a row; two rows priced (the third is a proxy cache hit) = 0.00369; recorded 2 x 0.002 = 0.004
     assert doc["accounting"] == {"read": 3, "priced": 2, "unpriced": 0, "rejected": 0, "skipped": 1, "filtered": 0,
-                                 "excluded": 0, "duplicates": 0}
+                                 "excluded": 0, "duplicates": 0, "approximate": 0}
     (group,) = doc["groups"]
     assert group["key"] == {"team": "agents", "key": "ci-bot"}
     assert group["cost"]["total"] == 0.00369

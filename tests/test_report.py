@@ -111,7 +111,7 @@ def test_since_until_skip_records_before_pricing(capsys, usage):
     assert doc["totals"]["cost"]["total"] == pytest.approx(0.004 + 0.0045, rel=1e-12)
     acc = doc["accounting"]
     assert acc == {"read": 6, "priced": 2, "unpriced": 0, "rejected": 1, "skipped": 0, "filtered": 3, "excluded": 0,
-                   "duplicates": 0}
+                   "duplicates": 0, "approximate": 0}
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "markdown", "table", "html"])

@@ -191,7 +191,7 @@ def test_values_nested_too_deep_to_print_are_rejected_or_grouped(capsys, tmp_pat
     for group in ("user", "tag", "metadata.a", "metadata"):
         doc = price_json(capsys, path, "--group-by", group)
         assert doc["accounting"] == {"read": 2, "priced": 1, "unpriced": 0, "rejected": 1, "skipped": 0,
-                                     "filtered": 0, "excluded": 0, "duplicates": 0}
+                                     "filtered": 0, "excluded": 0, "duplicates": 0, "approximate": 0}
 
 
 def test_utf16_files_and_stdin_are_read(capsys, tmp_path, monkeypatch):

@@ -180,6 +180,12 @@ GEMINI = {
     # a Live API message: responseTokenCount / responseTokensDetails; gemini-2.5-flash-native-audio-preview-09-2025:
     # in 5e-7, audio in 3e-6, audio out 1.2e-5
     13: ("gemini", 200 * 5e-7 + 1000 * 3e-6 + 900 * 1.2e-5),
+    # gemini-omni-1.1-flash: in and audio in 1.5e-6 (no cache-read price: cached tokens at the input rate), out
+    # 9e-6 (no image-output price), video out 1.75e-5: 3000 prompt, 1000 cached (600 AUDIO); 300 TEXT, 1300 IMAGE
+    # and 1000 VIDEO out
+    14: ("gemini", 3000 * 1.5e-6 + (300 + 1300) * 9e-6 + 1000 * 1.75e-5),
+    # gemini-2.5-flash has no video-output price: its 800 VIDEO tokens at the output rate 2.5e-6
+    15: ("gemini", 500 * 3e-7 + 900 * 2.5e-6),
 }
 
 
@@ -226,7 +232,10 @@ def spend_log_engine(tmp_path: Path) -> PricingEngine:
 
 
 def test_litellm_spend_logs(tmp_path):
-    found = priced(spend_log_engine(tmp_path), DATA / "litellm_spend_logs.jsonl")
+    engine = spend_log_engine(tmp_path)
+    outcomes = {(Path(o.record.file).name, o.record.line): o
+                for o in engine.run([str(DATA / "litellm_spend_logs.jsonl")]) if isinstance(o, (Priced, NotPriced))}
+    found = {k: o for k, o in outcomes.items() if isinstance(o, Priced)}
     check(found, "litellm_spend_logs.jsonl", SPEND_LOGS)
     r1, r2, r6 = (found[("litellm_spend_logs.jsonl", n)].record for n in (1, 2, 6))
     assert (r1.recorded_cost, r1.duration_s, r1.model) == (0.004, 2.5, "gpt-4o")
@@ -236,10 +245,13 @@ def test_litellm_spend_logs(tmp_path):
     # JSON-text columns are parsed, so group-by team / tag / metadata.* work
     assert r2.raw["metadata"]["user_api_key_team_id"] == "team-support" and r2.raw["request_tags"] == ["support"]
     assert skipped(DATA / "litellm_spend_logs.jsonl") == {
-        ("litellm_spend_logs.jsonl", 3): "served from the LiteLLM proxy's cache (no provider charge)",
-        ("litellm_spend_logs.jsonl", 4): "a failed request (no usage)",
-        ("litellm_spend_logs.jsonl", 5): "call_type 'aimage_generation' is not billed per token",
+        ("litellm_spend_logs.jsonl", 3): "served from the LiteLLM proxy's cache (the proxy books $0)",
+        ("litellm_spend_logs.jsonl", 4): "a failed request (the proxy books $0)",
     }
+    # an image call is not skipped: it is counted unpriced, saying why
+    image = outcomes[("litellm_spend_logs.jsonl", 5)]
+    assert isinstance(image, NotPriced) and image.record.call_type == "aimage_generation"
+    assert image.reason.startswith("call type 'aimage_generation': the proxy prices it per image")
 
 
 def test_standard_logging_payload_is_read_like_a_spend_log(engine):
@@ -253,6 +265,30 @@ def test_standard_logging_payload_is_read_like_a_spend_log(engine):
     assert (r.shape, r.recorded_cost, r.cache_read_tokens, r.duration_s) == ("litellm-spend-log", 0.0025, 8000, 1.5)
     # gpt-4o-mini: 2000 uncached * 1.5e-7 + 8000 cached * 7.5e-8 + 1000 out * 6e-7
     assert engine.price(r).cost.total == pytest.approx(2000 * 1.5e-7 + 8000 * 7.5e-8 + 1000 * 6e-7, rel=1e-9)
+
+
+@pytest.mark.parametrize(("where", "breakdown", "usage_tier", "billed"), [
+    ("row", {"total_cost": 0.5, "service_tier": "priority"}, None, "priority"),  # LiteLLM never fills usage's
+    ("row", {"total_cost": 0.5, "service_tier": None}, "flex", None),  # the proxy billed base rates
+    ("row", None, "flex", "flex"),  # no breakdown (an older proxy): the usage object's tier
+    ("row", {"service_tier": "flex"}, None, None),  # not a breakdown the proxy booked (no total_cost)
+    ("payload", {"total_cost": 0.5, "service_tier": "flex"}, None, "flex"),
+])
+def test_the_billed_service_tier_is_the_cost_breakdowns(where, breakdown, usage_tier, billed):
+    usage = {"prompt_tokens": 100, "completion_tokens": 10}
+    if usage_tier:
+        usage["service_tier"] = usage_tier
+    row = {"request_id": "r", "call_type": "acompletion", "model_group": "gpt-4o", "prompt_tokens": 100,
+           "completion_tokens": 10, "status": "success", "metadata": {"usage_object": usage}}
+    if breakdown is not None:
+        (row["metadata"] if where == "row" else row)["cost_breakdown"] = breakdown
+    assert adapt(row, "f", 1, b"").service_tier == billed
+
+
+def test_failures_are_skipped_whatever_tokens_their_row_keeps():
+    row = {"request_id": "r", "call_type": "acompletion", "model_group": "gpt-4o", "prompt_tokens": 1200,
+           "completion_tokens": 0, "status": "failure", "spend": 0.0, "metadata": {}}
+    assert adapt(row, "f", 1, b"") == Skipped("f", 1, "a failed request (the proxy books $0)")
 
 
 def test_reconcile_lists_the_groups_whose_recorded_spend_disagrees(tmp_path):
@@ -595,7 +631,7 @@ def test_explain_lists_the_rarer_parts_and_adds_up_to_the_cost(engine):
     paths = [DATA / f for f in ("openai_realtime.jsonl", "gemini.jsonl", "anthropic.jsonl", "perplexity.jsonl")]
     with_extras = [o for o in engine.run([str(p) for p in paths])
                    if isinstance(o, Priced) and o.record.extras is not None]
-    assert len(with_extras) == 8
+    assert len(with_extras) == 10
     for o in with_extras:
         r = o.record
         charges = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices).explain(

@@ -472,7 +472,7 @@ def test_time_windows_equal_the_python_engine(capsys, tmp_path, window):
 def test_spendlogs_call_types_as_the_python_reader_reads_them(capsys, tmp_path):
     # gpt-4o at 0.0000025 in / 0.00001 out, no cache (sample config margin 5 % on openai):
     # 1000 x 0.0000025 + 100 x 0.00001 = 0.0035, margin 0.000175 -> 0.003675 for the aanthropic_messages row;
-    # the batch row is unpriced (costcalc price prices it at batch rates), the image row is not a token call
+    # the batch row is unpriced (costcalc price prices it at batch rates), so is the image row (priced per image)
     base = dict(zip([n for n, _ in SPEND_COLUMNS], spend_rows()[0]))
     base.update(prompt_tokens=1000, completion_tokens=100, metadata="{}")
     rows = []
@@ -484,7 +484,10 @@ def test_spendlogs_call_types_as_the_python_reader_reads_them(capsys, tmp_path):
     con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(SPEND_COLUMNS)) + ")", rows)
     out, names = run_duckdb(con, emitted(capsys, tmp_path, ["gpt-4o"], "--schema", "spendlogs", "--per-record"))
     by_id = {r[0]: r for r in out}
-    assert set(by_id) == {"r0", "r1"}
+    assert set(by_id) == {"r0", "r1", "r2"}
     assert decimal_text(by_id["r0"][names.index("total_cost")]) == "0.003675"
     assert by_id["r1"][names.index("status")] == "unpriced" and by_id["r1"][names.index("total_cost")] is None
     assert "batch" in by_id["r1"][names.index("reason")]
+    # the image row is counted unpriced, not dropped: the proxy prices it per image
+    assert by_id["r2"][names.index("status")] == "unpriced" and "other units than tokens" in by_id["r2"][
+        names.index("reason")]

@@ -98,7 +98,7 @@ def test_spend_under_both_equals_price_with_each(tmp_path, capsys):
         assert spend["total"][side] == total
     assert spend["total"]["new"] != spend["total"]["current"]
     assert spend["accounting"]["current"] == {"read": 19, "priced": 16, "unpriced": 1, "rejected": 2, "skipped": 0,
-                                              "filtered": 0, "excluded": 0, "duplicates": 0}
+                                              "filtered": 0, "excluded": 0, "duplicates": 0, "approximate": 1}
 
 
 def test_stdin_is_read_once_for_both_sides(tmp_path, capsys, monkeypatch):

@@ -3,7 +3,7 @@
 One query over the export rows (``reading.postgres.export_sql``: the same rows, columns and names a JSONL export
 holds) sorts every row into one of three lanes, exactly as ``reading.shapes.litellm_spend_log`` would read it:
 
-- **skip**: proxy cache hits, call types not billed per token, failures without usage: counted, as Python skips
+- **skip**: proxy cache hits and failed requests (both booked at $0): counted, as Python skips
   them (no timestamp, so outside any --since/--until window too).
 - **fast**: rows whose token parts SQL reads exactly: the prompt and completion columns, and from
   ``metadata.usage_object`` (else ``additional_usage_values``) cached, cache-write (and 1-hour cache-write),
@@ -34,17 +34,15 @@ import orjson
 
 from ..reading.postgres import DatabaseSource, export_sql, query_error, stream_rows
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS, LineResult
+from ..reading.shapes import _TOKEN_CALL_TYPES as TOKEN_ONLY_CALL_TYPES
 from .contract import KeySpec, SumRow, place_raw
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
 
-# the spend-log shape's call types (reading/shapes.py): billed per token, or a batch (batch rates: Python prices)
-_TOKEN_CALL_TYPES = ("completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding",
-                     "responses", "aresponses", "anthropic_messages", "aanthropic_messages", "generate_content",
-                     "agenerate_content", "generate_content_stream", "agenerate_content_stream",
-                     "pass_through_endpoint")
-_BATCH_CALL_TYPES = ("retrieve_batch", "aretrieve_batch")
+# the spend-log shape's call types billed per token (reading/shapes.py); batches and the call types priced by
+# other units take the slow lane (the Python engine prices them or says why not)
+_TOKEN_CALL_TYPES = tuple(sorted(TOKEN_ONLY_CALL_TYPES))
 RawKey = tuple[str | None, str | None, str | None, str | None, str | None]  # group, model, provider, id, tier
 
 
@@ -76,7 +74,7 @@ _COUNTS = {"cr": "pd->'cached_tokens'", "cwt": "pd->'cache_write_tokens'", "cct"
            "dp": "d->'prompt_tokens'", "dc": "d->'completion_tokens'",
            "h": "pd->'cache_creation_token_details'->'ephemeral_1h_input_tokens'"}
 _ZEROS = {"z1": "pd->'cached_tokens_details'->'audio_tokens'", "z2": "pd->'cached_tokens_details'->'image_tokens'",
-          "z4": "cd->'image_tokens'",
+          "z4": "cd->'image_tokens'", "z7": "cd->'video_tokens'",
           "z5": "d->'citation_tokens'", "z6": "pd->'web_search_requests'"}
 
 
@@ -89,8 +87,7 @@ def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
     if numbered:
         export = export.replace("SELECT ", 'SELECT row_number() OVER (ORDER BY s."startTime", s.request_id) AS n, ',
                                 1)
-    calls = ", ".join(_q(c) for c in _TOKEN_CALL_TYPES + _BATCH_CALL_TYPES)
-    batch = ", ".join(_q(c) for c in _BATCH_CALL_TYPES)
+    tokens = ", ".join(_q(c) for c in _TOKEN_CALL_TYPES)
     fields = {**_COUNTS, **_ZEROS}
     typed = ",\n    ".join(f"jsonb_typeof({x}) AS t_{f}, CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x})::numeric "
                            f"END AS v_{f}" for f, x in fields.items())
@@ -109,12 +106,12 @@ def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
       AND n_cr + {cw} <= {p} AND n_h <= {cw} AND n_rea <= {c} AND n_ao <= {c} AND n_ai <= {p} AND n_ii <= {p}"""
     shape_ok = f"""(CASE WHEN COALESCE(e.model_group, '') <> '' THEN e.model_group ~ '[^[:space:]]'
            ELSE COALESCE(e.model, '') ~ '[^[:space:]]' END)
-      AND (e.call_type IS NULL OR e.call_type NOT IN ({batch}))
+      AND (COALESCE(e.call_type, '') = '' OR e.call_type IN ({tokens}))
       AND {objects}
       AND COALESCE(jsonb_typeof(e.request_tags), 'null') IN ('array', 'null')
       AND {_absent("d->'prompt_cache_hit_tokens'")}
       AND {_no_text("d->'inference_geo'")} AND {_no_text("d->'speed'")}
-      AND COALESCE(jsonb_typeof(d->'service_tier'), 'null') IN ('string', 'null')
+      AND COALESCE(jsonb_typeof(tsrc), 'null') IN ('string', 'null')
       AND (e.spend IS NULL OR (e.spend >= 0 AND e.spend <= {MAX_AMOUNT!r}))
       AND (e."startTime" IS NULL OR e."startTime" >= '1000-01-01')
       AND (e."startTime" IS NULL OR e."endTime" IS NULL OR (e."endTime" >= e."startTime"
@@ -126,10 +123,16 @@ d0 AS (
          ELSE e.metadata->'usage_object' END END AS d
   FROM e OFFSET 0
 ),
-d1 AS (SELECT d0.*, d->'prompt_tokens_details' AS pd, d->'completion_tokens_details' AS cd FROM d0 OFFSET 0),
+d1 AS (
+  SELECT d0.*, d->'prompt_tokens_details' AS pd, d->'completion_tokens_details' AS cd,
+    CASE WHEN jsonb_typeof(metadata->'cost_breakdown') = 'object'
+              AND COALESCE(jsonb_typeof(metadata->'cost_breakdown'->'total_cost'), 'null') <> 'null'
+         THEN metadata->'cost_breakdown'->'service_tier' ELSE d->'service_tier' END AS tsrc
+  FROM d0 OFFSET 0
+),
 d2 AS (
   SELECT e.*, {shape_ok} AS shape_ok,
-    CASE WHEN jsonb_typeof(d->'service_tier') = 'string' THEN NULLIF(d->>'service_tier', '') END AS tier,
+    CASE WHEN jsonb_typeof(tsrc) = 'string' THEN NULLIF(tsrc #>> '{{}}', '') END AS tier,
     {typed}
   FROM d1 e OFFSET 0
 ),
@@ -141,9 +144,7 @@ d3 AS (
 k AS (
   SELECT d3.*,
     CASE WHEN lower(cache_hit) = 'true' THEN 'cache'
-         WHEN COALESCE(call_type, '') <> '' AND call_type NOT IN ({calls}) THEN 'call_type'
-         WHEN {p} < 0 OR {c} < 0 THEN NULL
-         WHEN status = 'failure' AND {p} = 0 AND {c} = 0 THEN 'failure' END AS skip,
+         WHEN status = 'failure' THEN 'failure' END AS skip,
     {fast} AS fast_ok,
     {p} AS p, {c} AS c, n_cr AS cr, {cw} AS cw, n_rea AS rea, n_ai AS ai, n_ao AS ao, n_ii AS ii, n_h AS h
   FROM d3 OFFSET 0

@@ -64,6 +64,7 @@ COST_OUT = ("uncached_input_cost", "cache_read_cost", "cache_write_5m_cost", "ca
 NOT_COVERED = "not in this query's rate table (regenerate the query with this model in --models)"
 BATCH = "batch output lines (batch rates, no discount or margin) are priced only by costcalc price"
 ONE_HOUR = "1-hour cache writes are priced only by costcalc price"
+NOT_BY_TOKEN = "a call type the proxy prices by other units than tokens (images, characters, seconds, queries)"
 PYTHON_ONLY = "its price depends on more than the prompt size (time of day, completion size): use costcalc price"
 
 
@@ -315,18 +316,23 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
                  "AND NOT STARTS_WITH(model, custom_llm_provider || '/') THEN custom_llm_provider || '/' || model "
                  "ELSE model END")
         cols = {"rid": "request_id", "model": f"TRIM({model})", "model_id": "model_id",
-                "tier": ("COALESCE(JSON_EXTRACT_STRING(metadata, '$.usage_object.service_tier'), "
-                         "JSON_EXTRACT_STRING(metadata, '$.additional_usage_values.service_tier'))"),
+                # the tier the proxy billed (reading.shapes.billed_tier): its cost breakdown's, null meaning
+                # the base rates; the usage object's only in rows without that key
+                "tier": ("CASE WHEN (metadata ->> '$.cost_breakdown.total_cost') IS NOT NULL "
+                         "THEN JSON_EXTRACT_STRING(metadata, '$.cost_breakdown.service_tier') "
+                         "ELSE COALESCE(JSON_EXTRACT_STRING(metadata, '$.usage_object.service_tier'), "
+                         "JSON_EXTRACT_STRING(metadata, '$.additional_usage_values.service_tier')) END"),
                 "p": "prompt_tokens", "c": "completion_tokens", "cr": cr, "cw": cw,
                 "rea": usage("completion_tokens_details.reasoning_tokens"),
                 "ai": usage("prompt_tokens_details.audio_tokens"),
                 "ao": usage("completion_tokens_details.audio_tokens"),
                 "ii": usage("prompt_tokens_details.image_tokens"), "ts": '"startTime"',
                 "cw1h": usage("prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"),
-                "batch": f"CASE WHEN call_type IN ({batch}) THEN 1 ELSE 0 END"}
+                # 1: a batch line (batch rates); 2: a call type priced by other units than tokens (unpriced)
+                "batch": (f"CASE WHEN call_type IN ({batch}) THEN 1 WHEN call_type IS NOT NULL AND call_type <> '' "
+                          f"AND call_type NOT IN ({calls}) THEN 2 ELSE 0 END")}
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
-                 f"(call_type IS NULL OR call_type = '' OR call_type IN ({calls}))",
-                 "NOT (status = 'failure' AND COALESCE(prompt_tokens, 0) = 0 AND COALESCE(completion_tokens, 0) = 0)",
+                 "(status IS NULL OR status <> 'failure')",
                  *_time_filter('"startTime"', opts)]
         # reports.aggregate.NAME_FIELDS, in its order: each field as a column of the table, then in metadata
         def named(what: str) -> str:
@@ -412,12 +418,12 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     ctes.append(f"""priced AS (
   SELECT rec.*, c_deployment, c_provider, b_band,
     CASE WHEN model IS NULL OR model = '' THEN 'rejected' WHEN {bad} THEN 'rejected'
-         WHEN card IS NULL OR cw1h > 0 OR is_batch = 1 THEN 'unpriced' WHEN c_status <> 'priced' THEN 'unpriced'
+         WHEN card IS NULL OR cw1h > 0 OR is_batch <> 0 THEN 'unpriced' WHEN c_status <> 'priced' THEN 'unpriced'
          WHEN b_band IS NULL THEN 'unpriced' ELSE 'priced' END AS status,
     CASE WHEN model IS NULL OR model = '' THEN 'no model'
          WHEN {bad} THEN 'token counts out of range or breaking their own convention'
          WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN cw1h > 0 THEN {_s(ONE_HOUR)}
-         WHEN is_batch = 1 THEN {_s(BATCH)}
+         WHEN is_batch = 1 THEN {_s(BATCH)} WHEN is_batch = 2 THEN {_s(NOT_BY_TOKEN)}
          WHEN c_status <> 'priced' THEN c_reason
          WHEN b_band IS NULL THEN 'no rate band for this prompt size' END AS reason,
     CASE c_variant WHEN 'text_only' THEN text_t ELSE text_g END AS u_input,

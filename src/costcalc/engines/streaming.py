@@ -30,6 +30,12 @@ class NotPriced(NamedTuple):
 
 
 Outcome = Priced | NotPriced | Rejected | Skipped
+
+
+def not_by_token(call_type: str) -> str:
+    """Why a call the proxy prices by something other than tokens is reported unpriced (counted, never skipped)."""
+    return (f"call type {call_type!r}: the proxy prices it per image, character, second, query or call, which "
+            "costcalc does not reproduce yet")
 _MAX_CACHED = 10_000
 
 
@@ -80,6 +86,8 @@ class PricingEngine:
         return adjuster_for(self.resolver, sheet)
 
     def price(self, record: UsageRecord) -> Priced | NotPriced:
+        if record.call_type is not None:
+            return NotPriced(record, not_by_token(record.call_type))
         p = self._pricers.get((record.model, record.model_id, record.service_tier, record.request_prices))
         if p is None:
             p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)

@@ -28,7 +28,7 @@ from decimal import Decimal
 SLOTS = ("input", "audio_input", "image_input", "cache_read", "cache_write", "cache_write_1h", "output",
          "audio_output", "reasoning", "routing_fee", "duration_s",
          # the rarer parts some log shapes report (reading.records.UsageExtras)
-         "cache_read_audio", "cache_read_image", "image_output", "citation", "search_queries")
+         "cache_read_audio", "cache_read_image", "image_output", "citation", "search_queries", "video_output")
 N_SLOTS = len(SLOTS)
 RATE_PLACES = 18
 _QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
@@ -168,10 +168,10 @@ def decimal_text(value: Decimal) -> str:
 # reasoning. The discount (negative), the margin and the total follow.
 PART_GROUPS = (("input", "audio_input", "image_input", "routing_fee", "duration_s", "citation"),
                ("cache_read", "cache_read_audio", "cache_read_image"), ("cache_write",), ("cache_write_1h",),
-               ("output", "audio_output", "image_output", "search_queries", "reasoning"))
+               ("output", "audio_output", "image_output", "search_queries", "reasoning", "video_output"))
 _GROUP_SLOTS = tuple(tuple(SLOTS.index(s) for s in group) for group in PART_GROUPS)
 # Money._groups spells these indexes out: keep them in step with SLOTS
-assert _GROUP_SLOTS == ((0, 1, 2, 9, 10, 14), (3, 11, 12), (4,), (5,), (6, 7, 13, 15, 8)), _GROUP_SLOTS
+assert _GROUP_SLOTS == ((0, 1, 2, 9, 10, 14), (3, 11, 12), (4,), (5,), (6, 7, 13, 15, 8, 16)), _GROUP_SLOTS
 AMOUNT_PLACES = 72  # the report's amounts are integers of 10^-72 USD
 _GROUP_OF = tuple(next(g for g, slots in enumerate(_GROUP_SLOTS) if i in slots) for i in range(N_SLOTS))
 
@@ -219,7 +219,7 @@ class Money:
         """The PART_GROUPS sums, at 10^-36 (slot indexes spelled out: this runs for every record of jsonl)."""
         p = self._parts
         return (p[0] + p[1] + p[2] + p[9] + p[10] + p[14], p[3] + p[11] + p[12], p[4], p[5],
-                p[6] + p[7] + p[13] + p[15] + p[8])
+                p[6] + p[7] + p[13] + p[15] + p[8] + p[16])
 
     def report_units(self) -> tuple[int, ...]:
         """Per PART_GROUPS, then the discount (negative), the margin and the total: integers of 10^-72 USD that

@@ -26,7 +26,8 @@ _PART_SLOTS = {"input": SLOTS.index("input"), "audio input": SLOTS.index("audio_
                "cache write": SLOTS.index("cache_write"), "cache write 1h": SLOTS.index("cache_write_1h"),
                "output": SLOTS.index("output"), "audio output": SLOTS.index("audio_output"),
                "image output": SLOTS.index("image_output"), "reasoning": SLOTS.index("reasoning"),
-               "citation tokens": SLOTS.index("citation"), "search queries": SLOTS.index("search_queries")}
+               "citation tokens": SLOTS.index("citation"), "search queries": SLOTS.index("search_queries"),
+               "video output": SLOTS.index("video_output")}
 _FEE_SLOT = SLOTS.index("routing_fee")
 _DURATION_SLOT = SLOTS.index("duration_s")
 
@@ -1030,6 +1031,7 @@ class Pricer:
         modalities = formula not in ("perplexity", "dashscope", "xai")  # their functions read no such details
         ca, ci = (x.cache_read_audio_tokens, x.cache_read_image_tokens) if modalities else (0, 0)
         image_out = x.image_output_tokens if modalities else 0
+        video_out = x.video_output_tokens if modalities else 0
         text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in - ca, image_in - ci)
         keys = r.keys
         parts = [("input", "input", text_in, r.input, keys["input"])]
@@ -1051,13 +1053,18 @@ class Pricer:
                           keys["cache_write"]))
         if cache_write_1h:
             parts.append(("cache write 1h", "cache_write", cache_write_1h, r.cache_write_1h, keys["cache_write_1h"]))
-        parts.append(("output", "output", max(0, completion - reasoning - audio_out - image_out), r.output,
-                      keys["output"]))
+        parts.append(("output", "output", max(0, completion - reasoning - audio_out - image_out - video_out),
+                      r.output, keys["output"]))
         if audio_out:
             parts.append(("audio output", "output", audio_out, r.audio_output, keys["audio_output"]))
         if image_out:
             rate, shown = self._extra_rate("output_cost_per_image_token", r.output, keys["output"])
             parts.append(("image output", "output", image_out, rate, shown))
+        if video_out:  # output_cost_per_video_token, else the output rate (no service-tier key, as LiteLLM)
+            value = unit(self.sheet.rates, "output_cost_per_video_token", None)
+            rate, shown = (r.output, keys["output"]) if value is None else (
+                value * self.sheet.uplift, "output_cost_per_video_token")
+            parts.append(("video output", "output", video_out, rate, shown))
         if reasoning:
             parts.append(("reasoning", "reasoning", reasoning, r.reasoning, keys["reasoning"]))
         if formula == "perplexity":

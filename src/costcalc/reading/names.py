@@ -12,3 +12,13 @@ NAME_FIELDS: dict[str, tuple[str, ...]] = {
     "org": ("organization_alias", "org_alias", "user_api_key_org_alias", "org", "organization_id", "org_id",
             "user_api_key_org_id"),
 }
+
+# The ids a user joins a per-record output on (LiteLLM's tables key on them), apart from the names above: each
+# a field of the record or of its ``metadata`` (a spend-log row, a standard logging payload), first set wins.
+ID_FIELDS: dict[str, tuple[str, ...]] = {
+    "team_id": ("team_id", "user_api_key_team_id"),
+    "team_alias": ("team_alias", "user_api_key_team_alias"),
+    "user_id": ("user_id", "user_api_key_user_id"),
+    "key_alias": ("key_alias", "user_api_key_alias"),
+    "key_id": ("api_key", "user_api_key", "user_api_key_hash"),  # the hashed token (LiteLLM_VerificationToken)
+}

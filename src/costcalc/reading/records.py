@@ -37,6 +37,7 @@ class UsageExtras:
     cache_read_audio_tokens: int = 0  # part of cache_read_tokens AND of audio_input_tokens
     cache_read_image_tokens: int = 0  # part of cache_read_tokens AND of image_input_tokens
     image_output_tokens: int = 0  # part of completion_tokens (generated images)
+    video_output_tokens: int = 0  # part of completion_tokens (generated video: Gemini)
     citation_tokens: int = 0  # Perplexity: billed on top of prompt_tokens at citation_cost_per_token
     search_queries: int = 0  # Perplexity: web searches run for the answer, billed per query
     inference_geo: str | None = None  # Anthropic: where the request ran ("us" carries a regional multiplier)
@@ -44,6 +45,7 @@ class UsageExtras:
 
     def __bool__(self) -> bool:
         return bool(self.cache_read_audio_tokens or self.cache_read_image_tokens or self.image_output_tokens
+                    or self.video_output_tokens
                     or self.citation_tokens or self.search_queries or self.inference_geo or self.speed)
 
 
@@ -77,6 +79,11 @@ class UsageRecord:
     # streams); read_usage keeps only the last line per key in a file (see ``_supersede``)
     dedup_key: str | None = None
     extras: UsageExtras | None = None  # rarer billable parts (see UsageExtras); only log shapes set them
+    # why the cost cannot be reproduced exactly from this log (a unit the proxy used and did not log); None: exact
+    approximate: str | None = None
+    # a LiteLLM call type the proxy prices by something other than tokens (image_generation, speech, rerank, ...);
+    # None for the token-priced calls (chat, completions, embeddings, responses, messages)
+    call_type: str | None = None
     # An aggregated source (a usage API bucket, a daily spend row) sums many requests in one record: how many
     # (the report counts them as requests), and the prompt size of one of them, which picks the context-length
     # band and tier the bucket is priced at (None: prompt_tokens, one request's own)
@@ -307,9 +314,10 @@ def check_conventions(r: UsageRecord, names: dict[str, str] | None = None) -> No
         if x.cache_read_audio_tokens > r.audio_input_tokens or x.cache_read_image_tokens > r.image_input_tokens:
             raise BadField(n.get("cache_modality", n.get("audio_in", "audio_input_tokens")),
                            "cached audio or image tokens exceed the audio or image input tokens they are part of")
-        if x.image_output_tokens > r.completion_tokens:
+        if x.video_output_tokens + x.image_output_tokens > r.completion_tokens:
             raise BadField(n.get("image_out", "image_output_tokens"),
-                           f"image output tokens ({x.image_output_tokens}) exceed completion_tokens "
+                           f"image plus video output tokens ({x.image_output_tokens} + {x.video_output_tokens}) "
+                           f"exceed completion_tokens "
                            f"({r.completion_tokens})")
 
 

@@ -94,13 +94,17 @@ _ANTHROPIC_CACHE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens
 _TRANSCRIPT_TYPES = frozenset({"user", "assistant", "summary", "system", "file-history-snapshot", "queue-operation"})
 # Gemini / Vertex traffic types that LiteLLM bills at a service tier (PRICING.md §4.4)
 _GEMINI_TRAFFIC_TIERS = {"ON_DEMAND_PRIORITY": "priority", "FLEX": "flex", "BATCH": "flex", "ON_DEMAND_FLEX": "flex"}
-# LiteLLM call types billed per token; other rows of a spend log (images, speech, files, ...) are skipped
+# LiteLLM call types billed per token (and batches); other rows of a spend log (images, speech, rerank, ...) are
+# read with their call type, which the engine prices or reports unpriced with the reason
 _TOKEN_CALL_TYPES = frozenset({
     "completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding",
     "responses", "aresponses", "anthropic_messages", "aanthropic_messages", "generate_content",
     "agenerate_content", "generate_content_stream", "agenerate_content_stream", "pass_through_endpoint",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
+TOKEN_CALL_TYPES = _TOKEN_CALL_TYPES | _BATCH_CALL_TYPES
+FAILURE_REASON = "a failed request (the proxy books $0)"
+CACHE_HIT_REASON = "served from the LiteLLM proxy's cache (the proxy books $0)"
 # OpenAI Realtime server events other than response.done (session.created, response.output_audio.delta, ...)
 _REALTIME_EVENT_GROUPS = frozenset({"session", "response", "conversation", "input_audio_buffer", "output_audio_buffer",
                                     "rate_limits", "transcription_session"})
@@ -299,7 +303,8 @@ def chat_details(usage: dict[str, Any], prefix: str) -> dict[str, int]:
         "image_input_tokens": _count(pd, "image_tokens", pp),
         "reasoning_tokens": _count(cd, "reasoning_tokens", cp),
         "audio_output_tokens": _count(cd, "audio_tokens", cp),
-        "extras": UsageExtras(image_output_tokens=_count(cd, "image_tokens", cp), **_cached_modalities(pd, pp)),
+        "extras": UsageExtras(image_output_tokens=_count(cd, "image_tokens", cp),
+                              video_output_tokens=_count(cd, "video_tokens", cp), **_cached_modalities(pd, pp)),
     }
 
 
@@ -764,9 +769,6 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
     live = _modalities(um.get("responseTokensDetails"), "usageMetadata.responseTokensDetails").get("AUDIO", 0)
     if live:  # LiteLLM reads TEXT and AUDIO from the Live API's details
         out_parts["AUDIO"] = out_parts.get("AUDIO", 0) + live
-    if out_parts.get("VIDEO"):
-        raise BadField("usageMetadata.candidatesTokensDetails",
-                       "video output tokens are billed at their own rate, which costcalc does not model")
     return _record(
         file, line, model, "gemini", obj, _GEMINI_NAMES,
         prompt_tokens=prompt + tool,
@@ -778,7 +780,8 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
         audio_output_tokens=out_parts.get("AUDIO", 0),
         extras=UsageExtras(cache_read_audio_tokens=cached_parts.get("AUDIO", 0),
                            cache_read_image_tokens=cached_parts.get("IMAGE", 0),
-                           image_output_tokens=out_parts.get("IMAGE", 0)),
+                           image_output_tokens=out_parts.get("IMAGE", 0),
+                           video_output_tokens=out_parts.get("VIDEO", 0)),
         service_tier=_GEMINI_TRAFFIC_TIERS.get(_tier(um.get("trafficType"), "usageMetadata.trafficType") or ""),
         timestamp=_time(obj, "createTime"),
         recorded_cost=_recorded(obj, "cost", "spend"),
@@ -816,13 +819,12 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         raise BadField("call_type", "must be a string")
     cache_hit = obj.get("cache_hit")
     if cache_hit is True or (isinstance(cache_hit, str) and cache_hit.lower() == "true"):
-        return Skipped(file, line, "served from the LiteLLM proxy's cache (no provider charge)")
-    if call_type and call_type not in _TOKEN_CALL_TYPES and call_type not in _BATCH_CALL_TYPES:
-        return Skipped(file, line, f"call_type {call_type!r} is not billed per token")
+        return Skipped(file, line, CACHE_HIT_REASON)
+    if obj.get("status") == "failure":
+        # the proxy books $0 for a failed call (its row keeps the prompt's token count, spend 0)
+        return Skipped(file, line, FAILURE_REASON)
     prompt = token_count(obj, "prompt_tokens")
     completion = token_count(obj, "completion_tokens")
-    if obj.get("status") == "failure" and not prompt and not completion:
-        return Skipped(file, line, "a failed request (no usage)")
     model = obj.get("model_group") or None
     if model is None:
         backend = _model(obj.get("model"), "model")
@@ -858,12 +860,26 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         completion_tokens=completion,
         duration_s=duration(obj),
         model_id=optional_str(obj, "model_id"),
-        service_tier=_tier(details.get("service_tier"), "metadata.usage_object.service_tier"),
+        service_tier=billed_tier(obj, metadata, details),
         timestamp=_time(obj, "startTime"),
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
+        call_type=call_type if call_type and call_type not in TOKEN_CALL_TYPES else None,
         **counts,
     )
+
+
+def billed_tier(obj: dict[str, Any], metadata: Any, details: dict[str, Any]) -> str | None:
+    """The service tier the proxy priced a logged call at. LiteLLM resolves it once (the served tier, else the
+    requested one: ``cost_calculator._resolve_billable_service_tier``) and logs the result as
+    ``cost_breakdown.service_tier`` (standard logging payload) or ``metadata.cost_breakdown.service_tier``
+    (spend-log row) beside the ``total_cost`` it booked, null meaning the base rates; only logs without a
+    breakdown (older proxies, or none booked) fall back to the usage object's own ``service_tier``."""
+    for where, holder in (("metadata.cost_breakdown", metadata), ("cost_breakdown", obj)):
+        breakdown = holder.get("cost_breakdown") if isinstance(holder, dict) else None
+        if isinstance(breakdown, dict) and breakdown.get("total_cost") is not None:
+            return _tier(breakdown.get("service_tier"), f"{where}.service_tier")
+    return _tier(details.get("service_tier"), "metadata.usage_object.service_tier")
 
 
 # -- Claude Code transcripts -----------------------------------------------------------------------------

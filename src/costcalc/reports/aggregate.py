@@ -15,9 +15,10 @@ from typing import Any
 
 from ..engines.contract import KeySpec, SumRow, Unsupported
 from ..engines.streaming import NotPriced, Outcome, Priced
+from ..pricing.approximate import approximate_reason
 from ..pricing.exact import AMOUNT_PLACES, Band, Spend
 from ..pricing.formulas import Measured, Pricer
-from ..reading.names import NAME_FIELDS
+from ..reading.names import ID_FIELDS, NAME_FIELDS
 from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
 SCALE = 10**AMOUNT_PLACES  # exact amounts are integers in units of 10^-72 USD
@@ -181,6 +182,23 @@ def name_of(r: UsageRecord, what: str) -> str:
     """A record's team, key, user, customer or org as people know it: its alias, else its id (keys masked)."""
     value = _raw_str(r, *NAME_FIELDS[what])
     return mask_key(value) if what == "key" else value
+
+
+_ID_NAMES = frozenset(name for names in ID_FIELDS.values() for name in names)
+_NO_IDS: dict[str, str | None] = dict.fromkeys(ID_FIELDS)
+
+
+def ids_of(r: UsageRecord) -> dict[str, str | None]:
+    """A record's team, user and key ids and aliases (``ID_FIELDS``), None where it has none; a plaintext key
+    is masked like every key a report shows."""
+    raw = r.raw
+    if not raw or (_ID_NAMES.isdisjoint(raw) and not isinstance(raw.get("metadata"), dict)):
+        return _NO_IDS.copy()  # the common canonical record: no ids to look for
+    out: dict[str, str | None] = {}
+    for what, names in ID_FIELDS.items():
+        value = _raw_str(r, *names)
+        out[what] = None if value == NONE else mask_key(value) if what == "key_id" else value
+    return out
 
 
 def request_id(r: UsageRecord) -> str | None:
@@ -380,11 +398,12 @@ class Accounting:
     filtered: int = 0  # records outside --since/--until
     excluded: int = 0  # records --where left out
     duplicates: int = 0  # records whose request id an earlier record had
+    approximate: int = 0  # of the priced: records the logs cannot price exactly (pricing.approximate)
 
     def as_dict(self) -> dict[str, int]:
         return {"read": self.read, "priced": self.priced, "unpriced": self.unpriced, "rejected": self.rejected,
                 "skipped": self.skipped, "filtered": self.filtered, "excluded": self.excluded,
-                "duplicates": self.duplicates}
+                "duplicates": self.duplicates, "approximate": self.approximate}
 
 
 @dataclass
@@ -393,6 +412,8 @@ class Report:
     totals: Totals = field(default_factory=Totals)
     groups: dict[tuple[str, ...], Totals] = field(default_factory=dict)
     accounting: Accounting = field(default_factory=Accounting)
+    approximate: Totals = field(default_factory=Totals)  # the priced records marked approximate, and why
+    approximate_reasons: dict[str, int] = field(default_factory=dict)
     unpriced: dict[str, UnpricedModel] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
     rejected_shown: int = 100
@@ -584,6 +605,12 @@ class ReportBuilder:
     def _count_priced(self, record: UsageRecord, cost: Measured, sheet: Any) -> None:
         rep = self.report
         rep.accounting.priced += 1
+        if record.approximate is not None or sheet.per_second:
+            reason = approximate_reason(record, sheet)
+            if reason is not None:
+                rep.accounting.approximate += 1
+                rep.approximate.add(record, cost)
+                rep.approximate_reasons[reason] = rep.approximate_reasons.get(reason, 0) + 1
         ts = record.timestamp
         if ts is not None:
             if rep.first is None or ts < rep.first:

@@ -245,6 +245,10 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
             doc["found"] = True
             entry["how"] = _how(resolver, res)
             entry.update(sheet_doc(res, service_tier, engine.adjuster(res)))
+            unit = _NOT_BY_TOKEN_MODES.get(res.mode or "")
+            if unit is not None:
+                notes.append(f"mode {res.mode}: the proxy prices these calls {unit} (the price fields below); "
+                             "costcalc counts such calls unpriced for now (docs/pricing-call-types.md)")
         else:
             entry.update({"how": None, "model": res.model, "reason": res.reason,
                           "suggestions": list(res.suggestions)})
@@ -255,6 +259,12 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
 
 
 Resolution = PriceSheet | Unpriced
+# cost-map modes whose calls LiteLLM prices by other units than tokens (cost_calculator.completion_cost)
+_NOT_BY_TOKEN_MODES = {"image_generation": "per image (by size and quality), per pixel or per image token",
+                       "image_edit": "per image or per image token", "audio_speech": "per character or per token",
+                       "audio_transcription": "per second of audio or per token", "rerank": "per query",
+                       "video_generation": "per second of video", "search": "per query", "ocr": "per page",
+                       "moderation": "per call"}
 
 _HOW = {
     "cost_map": "the cost map (no deployment by this name)",

@@ -18,12 +18,14 @@ from typing import IO, Any
 import orjson
 
 from ..engines.streaming import NotPriced, Outcome, Priced, PricingEngine
+from ..pricing.approximate import approximate_reason
 from ..pricing.exact import decimal_text as plain_decimal
 from ..pricing.formulas import Pricer
 from ..rates.costmap import CostMapInfo
+from ..reading.names import ID_FIELDS
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
-from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, to_float
+from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, ids_of, request_id, to_float
 from .money import (
     DECIMALS,
     Figures,
@@ -67,7 +69,18 @@ def accounting_line(report: Report) -> str:
         line += f", {a.excluded:,} left out by --where"
     if a.duplicates:
         line += f", {a.duplicates:,} duplicates dropped (same request id)"
+    if a.approximate:
+        line += f"; {a.approximate:,} of the priced approximate ({approximate_share(report)} of the total cost)"
     return line
+
+
+def approximate_share(report: Report) -> str:
+    """The approximate records' part of the report's total cost, as a percentage."""
+    whole = report.totals.costs[TOTAL]
+    part = report.approximate.costs[TOTAL]
+    if not whole:
+        return "0.0%" if not part else "all"
+    return f"{100 * part / whole:.1f}%"
 
 
 # -- JSON ----------------------------------------------------------------------------------------------
@@ -119,6 +132,7 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         "top": report.top,
         "sort": report.sort,
         "accounting": report.accounting.as_dict(),
+        "approximate": {"share": approximate_share(report), "reasons": dict(report.approximate_reasons)},
         "unpriced_models": [
             {"model": u.model, "count": u.count, "reason": u.reason, "suggestions": list(u.suggestions)}
             for u in sorted(report.unpriced.values(), key=lambda u: (-u.count, u.model))
@@ -282,7 +296,8 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
     if isinstance(o, Priced):
         r = o.record
         amounts = [orjson.Fragment(text) for text in record_texts(o)]
-        d = {"file": r.file, "line": r.line, "model": r.model, "status": "priced",
+        d = {"file": r.file, "line": r.line, **_who(r), "model": r.model, "status": "priced",
+             "approximate": approximate_reason(r, o.sheet) or "",
              "cost": amounts[TOTAL], "cost_parts": dict(zip(COST_PARTS[:TOTAL], amounts)),
              "deployment": o.sheet.deployment.label if o.sheet.deployment else None,
              "provider": o.sheet.provider, "map_key": o.sheet.map_key, "shape": r.shape,
@@ -294,7 +309,7 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
         return d
     if isinstance(o, NotPriced):
         r = o.record
-        d = {"file": r.file, "line": r.line, "model": r.model, "status": "unpriced", "cost": None,
+        d = {"file": r.file, "line": r.line, **_who(r), "model": r.model, "status": "unpriced", "cost": None,
              "reason": o.reason, "suggestions": list(o.suggestions), "shape": r.shape, "tokens": _tokens(r)}
         if r.recorded_cost is not None:  # what the log says was charged, kept for reconciling
             d["recorded_cost"] = orjson.Fragment(float_text(r.recorded_cost).encode())
@@ -303,6 +318,12 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
         return {"file": o.file, "line": o.line, "model": o.model, "status": "rejected", "cost": None,
                 "reason": o.reason}
     return {"file": o.file, "line": o.line, "model": None, "status": "skipped", "cost": None, "reason": o.reason}
+
+
+def _who(r: Any) -> dict[str, str | None]:
+    """The ids a per-record line is joined on: the request, and the team, user and key (ids and aliases)."""
+    ids = ids_of(r)
+    return {"request_id": request_id(r), **ids}
 
 
 def _tokens(r: Any) -> dict[str, int]:
@@ -579,6 +600,10 @@ def _md_unpriced(report: Report, out: IO[str]) -> None:
         for u in sorted(report.unpriced.values(), key=lambda u: (-u.count, u.model)):
             hint = f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else ""
             out.write(f"- `{_md(u.model)}` × {u.count}: {_md(u.reason)}{hint}\n")
+    if report.approximate_reasons:
+        out.write("\nApproximate:\n")
+        for reason, n in sorted(report.approximate_reasons.items(), key=lambda x: (-x[1], x[0])):
+            out.write(f"- {n:,} × {_md(reason)}\n")
 
 
 def write_table(report: Report, console: Any, warnings: Iterable[str] = (), title: str | None = None,
@@ -654,7 +679,7 @@ def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outco
 
 RECORD_CSV_FIELDS = ("file", "line", "status", "timestamp", "request_id", "team", "user", "key", "customer",
                      "tags", "model", "deployment", "provider", *(f"{p}_tokens" for p in TOKEN_PARTS),
-                     *(f"{p}_cost" for p in COST_PARTS), "recorded_cost", "reason")
+                     *(f"{p}_cost" for p in COST_PARTS), "recorded_cost", "reason", "approximate", *ID_FIELDS)
 
 
 def _when(ts: float | None) -> str:
@@ -674,7 +699,7 @@ def _record_tokens(r: Any) -> list[int]:
 def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = True) -> None:
     """One row per input line: when, request id, who (team, user, key, customer, tags), what (model,
     deployment, provider), every token part and every cost part (exact decimals), and why when not priced."""
-    from .aggregate import NONE, name_of, request_id, tags_of
+    from .aggregate import NONE, ids_of, name_of, request_id, tags_of
 
     w = csv.writer(out, lineterminator="\n")
     if header:
@@ -693,14 +718,16 @@ def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = 
             names = [name_of(r, what) for what in ("team", "user", "key", "customer")]
             tags = ";".join(t for t in tags_of(r) if t != NONE)
             reason = o.reason if isinstance(o, NotPriced) else ""
+            approximate = approximate_reason(r, sheet) if isinstance(o, Priced) else None
             w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", _when(r.timestamp),
                         request_id(r) or "", *("" if n == NONE else printable(n) for n in names), printable(tags),
                         r.model, dep, provider, *_record_tokens(r), *costs,
-                        "" if r.recorded_cost is None else float_text(r.recorded_cost), reason])
+                        "" if r.recorded_cost is None else float_text(r.recorded_cost), reason, approximate or "",
+                        *(printable(v or "") for v in ids_of(r).values())])
         else:
             status = "rejected" if isinstance(o, Rejected) else "skipped"
             w.writerow([o.file, o.line, status, "", "", "", "", "", "", "", getattr(o, "model", "") or "", "", "",
-                        *[""] * len(TOKEN_PARTS), *blank_costs, "", o.reason])
+                        *[""] * len(TOKEN_PARTS), *blank_costs, "", o.reason, "", *[""] * len(ID_FIELDS)])
 
 
 # -- --explain ---------------------------------------------------------------------------------------------
@@ -745,6 +772,9 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
         return f"{o.file}:{o.line}: skipped: {o.reason}"
     r = o.record
     head = f"{r.file}:{r.line}: {r.model}"
+    ids = [f"{k} {v}" for k, v in _who(r).items() if v]
+    if ids:
+        head += f" ({', '.join(ids)})"
     if isinstance(o, NotPriced):
         hint = f" (did you mean {', '.join(o.suggestions)}?)" if o.suggestions else ""
         return f"{head}: unpriced: {o.reason}{hint}"
@@ -775,6 +805,9 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
                               + ([f"fixed {a.margin_fixed:.4g}"] if a.margin_fixed else []))
             lines.append(f"  margin {rule} {'+' if not margin.startswith('-') else ''}{margin}")
     lines.append(f"  total {o.cost.total:.10g} USD")
+    approximate = approximate_reason(r, o.sheet)
+    if approximate:
+        lines.append(f"  approximate: {approximate}")
     if r.recorded_cost is not None:
         lines.append(f"  recorded {r.recorded_cost:.10g} USD (difference {o.cost.total - r.recorded_cost:+.10g})")
     return "\n".join(lines)

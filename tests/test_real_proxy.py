@@ -1,0 +1,410 @@
+"""costcalc against a real LiteLLM 1.110.2 proxy: every request's cost as the proxy booked it.
+
+A ``litellm --config`` process (its own virtualenv, built once under ``.test-artifacts/proxy-venv``) serves a
+seeded mix of mocked requests (no provider is called: ``mock_response``, /work/shared/PROXY.md): chat, streaming,
+text completions, embeddings, cache reads and writes, reasoning, prompts past 200k tokens, service tiers requested
+and served, a per-second deployment, a deployment with its own prices, provider failures and proxy cache hits,
+from five virtual keys with teams and users. The proxy writes what it always writes: its standard logging payload
+(captured by a CustomLogger) and its spend-log rows (its own ProxyDBLogger, whose database insert is captured;
+tests/proxy/costcalc_capture.py). costcalc then prices the payload file, the spend-log file and those rows in
+a PostgreSQL database with LiteLLM's schema, and every request must agree with what the proxy booked
+(``response_cost`` / ``spend``): priced ones to float precision, failures and cache hits skipped as the $0 the
+proxy books, and approximate ones (per-second prices) marked with their reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from costcalc.pricing.approximate import PER_SECOND
+
+from .runner import main
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".test-artifacts" / "proxy-venv"
+# litellm[proxy]==1.110.2 pins packages this index lacks (litellm-proxy, newer extras): its proxy code ships in the
+# litellm wheel, so the extra's own dependency list is installed beside it (PROXY.md)
+PACKAGES = ("litellm==1.110.2", "litellm-proxy-extras==0.4.110", "litellm-enterprise==0.1.83", "uvicorn", "uvloop",
+            "gunicorn", "fastapi", "starlette", "backoff", "rq", "orjson", "apscheduler", "fastapi-sso", "pyjwt",
+            "python-multipart", "cryptography", "pynacl", "websockets", "azure-identity", "azure-storage-blob", "mcp",
+            "httpx2", "restrictedpython", "rich", "inquirerpy", "tomlkit", "polars", "soundfile", "expression",
+            "semver", "backports-zstd", "hiredis")
+INSTALL = (f"python3 -m venv {VENV.relative_to(ROOT)} && {VENV.relative_to(ROOT)}/bin/pip install "
+           + " ".join(f"'{p}'" for p in PACKAGES))
+CAPTURE = Path(__file__).parent / "proxy" / "costcalc_capture.py"
+KEYS = ("sk-agents", "sk-research", "sk-support", "sk-voice", "sk-solo")  # costcalc_capture.KEYS
+PER_SECOND_RATE = 0.0002
+
+CONFIG = f"""\
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {{model: openai/gpt-4o, api_key: sk-fake}}
+  - model_name: o3
+    litellm_params: {{model: openai/o3, api_key: sk-fake}}
+  - model_name: claude-sonnet
+    litellm_params: {{model: anthropic/claude-sonnet-4-5-20250929, api_key: sk-fake}}
+  - model_name: gemini-pro
+    litellm_params: {{model: gemini/gemini-2.5-pro, api_key: sk-fake}}
+  - model_name: embedder
+    litellm_params: {{model: openai/text-embedding-3-small, api_key: sk-fake}}
+  - model_name: instruct
+    litellm_params: {{model: text-completion-openai/gpt-3.5-turbo-instruct, api_key: sk-fake}}
+  - model_name: negotiated
+    litellm_params: {{model: openai/gpt-4o-mini, api_key: sk-fake, input_cost_per_token: 0.0000011,
+                      output_cost_per_token: 0.0000033}}
+  - model_name: images
+    litellm_params: {{model: openai/dall-e-3, api_key: sk-fake}}
+  - model_name: hosted
+    litellm_params: {{model: openai/my-hosted-model, api_key: sk-fake, input_cost_per_second: {PER_SECOND_RATE}}}
+litellm_settings:
+  callbacks: [costcalc_capture.payload_logger, costcalc_capture.spend_writer]
+  cache: true
+  cache_params: {{type: local}}
+router_settings:
+  num_retries: 0
+general_settings:
+  custom_auth: costcalc_capture.user_api_key_auth
+"""
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("COSTCALC_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason}: {INSTALL}")
+    pytest.skip(f"{reason}: {INSTALL}")
+
+
+def proxy_python() -> Path:
+    """The proxy virtualenv's interpreter, built on first use (about 2 minutes) and reused after. Built beside
+    its final place and renamed into it, so an interrupted build is never taken for a finished one; the proxy
+    runs as ``python -m`` (a moved virtualenv's console scripts keep the old path)."""
+    spec = "\n".join(PACKAGES)
+    marker = VENV / "costcalc-packages.txt"
+    if marker.exists() and marker.read_text() == spec:
+        return VENV / "bin" / "python"
+    building = VENV.with_name(f"proxy-venv.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, capture_output=True, timeout=300)
+        done = subprocess.run([str(building / "bin" / "python"), "-m", "pip", "install", "-q", *PACKAGES],
+                              capture_output=True, text=True, timeout=1200)
+    except (OSError, subprocess.SubprocessError) as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        _unavailable(f"could not build the proxy's virtualenv ({exc})")
+    if done.returncode != 0:
+        shutil.rmtree(building, ignore_errors=True)
+        _unavailable(f"could not install the proxy ({done.stderr.strip().splitlines()[-1:]})")
+    (building / marker.name).write_text(spec)
+    shutil.rmtree(VENV, ignore_errors=True)
+    building.rename(VENV)
+    return VENV / "bin" / "python"
+
+
+def _post(port: int, path: str, key: str, body: dict) -> int:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            resp.read()
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _chat_mock(rng: random.Random, i: int, model: str, prompt: int, completion: int, **usage_extra) -> dict:
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+             **usage_extra}
+    return {"id": f"chatcmpl-costcalc-{i}", "object": "chat.completion", "created": 1_790_000_000 + i,
+            "model": model, "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": f"answer {i}"}}],
+            "usage": usage}
+
+
+def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
+    """``n`` seeded (path, key, body) requests: every call type the proxy can mock, in every variant that
+    changes the price."""
+    rng = random.Random(seed)
+    out: list[tuple[str, str, dict]] = []
+    kinds = ["text", "usage", "anthropic-cache", "long", "tier", "stream", "completion", "embedding",
+             "per-second", "failure", "cache-hit", "negotiated", "image"]
+    for i in range(n):
+        kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
+        key = rng.choice(KEYS)
+        messages = [{"role": "user", "content": f"request {i}: {rng.random()}"}]
+        body: dict = {"messages": messages}
+        path = "/v1/chat/completions"
+        if kind == "text":
+            body.update(model=rng.choice(["gpt-4o", "claude-sonnet", "gemini-pro"]),
+                        mock_response=f"a mocked answer of some length {i} " * rng.randint(1, 20))
+        elif kind == "usage":
+            model = rng.choice(["gpt-4o", "o3"])
+            prompt, completion = rng.randint(10, 50_000), rng.randint(1, 8_000)
+            extra = {"prompt_tokens_details": {"cached_tokens": rng.choice([0, prompt // 2])}}
+            if model == "o3":
+                extra["completion_tokens_details"] = {"reasoning_tokens": rng.randint(0, completion)}
+            body.update(model=model, mock_response=_chat_mock(rng, i, model, prompt, completion, **extra))
+        elif kind == "anthropic-cache":
+            read, write = rng.randint(0, 20_000), rng.randint(0, 20_000)
+            prompt = rng.randint(1, 5_000) + read + write
+            body.update(model="claude-sonnet", mock_response=_chat_mock(
+                rng, i, "claude-sonnet-4-5-20250929", prompt, rng.randint(1, 3_000),
+                cache_read_input_tokens=read, cache_creation_input_tokens=write,
+                prompt_tokens_details={"cached_tokens": read}))
+        elif kind == "long":
+            model = rng.choice(["claude-sonnet", "gemini-pro"])
+            body.update(model=model, mock_response=_chat_mock(rng, i, model, rng.randint(150_000, 400_000),
+                                                              rng.randint(1, 4_000)))
+        elif kind == "tier":
+            model = rng.choice(["gpt-4o", "o3", "gemini-pro"])
+            mock = _chat_mock(rng, i, model, rng.randint(100, 30_000), rng.randint(1, 4_000))
+            served = rng.choice([None, "priority", "flex", "default"])
+            if served:
+                mock["service_tier"] = served
+            requested = rng.choice([None, "priority", "flex", "auto", "default"])
+            if requested:
+                body["service_tier"] = requested
+            body.update(model=model, mock_response=mock)
+        elif kind == "stream":
+            model = rng.choice(["gpt-4o", "o3", "claude-sonnet"])
+            body.update(model=model, stream=True, stream_options={"include_usage": True},
+                        mock_response=_chat_mock(rng, i, model, rng.randint(10, 20_000), rng.randint(1, 2_000)))
+        elif kind == "completion":
+            path = "/v1/completions"
+            body = {"model": "instruct", "prompt": f"complete {i}", "mock_response": f"completed {i} " * 5}
+        elif kind == "embedding":
+            path = "/v1/embeddings"
+            body = {"model": "embedder", "input": [f"embed {i}"], "mock_response": [0.1, 0.2]}
+        elif kind == "per-second":
+            body.update(model="hosted", mock_response=f"timed answer {i}")
+        elif kind == "failure":
+            body.update(model=rng.choice(["gpt-4o", "claude-sonnet"]), mock_response="litellm.InternalServerError")
+        elif kind == "cache-hit":
+            earlier = [r for r in out if r[0] == "/v1/chat/completions" and not r[2].get("stream")
+                       and r[2].get("mock_response") != "litellm.InternalServerError"]
+            if earlier:
+                out.append(rng.choice(earlier))
+                continue
+            body.update(model="gpt-4o", mock_response="first of its kind")
+        elif kind == "image":
+            # a mocked image call books $0 in 1.110.2 (the mock returns before the image cost calculator): what
+            # this checks is that costcalc counts it, unpriced with its reason, never skipped
+            path = "/v1/images/generations"
+            body = {"model": "images", "prompt": f"picture {i}", "size": rng.choice(["1024x1024", "1024x1792"]),
+                    "mock_response": f"https://example.invalid/{i}.png"}
+        elif kind == "negotiated":
+            body.update(model="negotiated", mock_response=f"negotiated {i} " * rng.randint(1, 9))
+        out.append((path, key, body))
+    return out
+
+
+N_REQUESTS = 260
+
+
+@pytest.fixture(scope="module")
+def proxy_logs(tmp_path_factory):
+    """Run the proxy over the request mix: its payload file, its spend-log file, the config, and the requests'
+    HTTP statuses."""
+    python = proxy_python()
+    work = tmp_path_factory.mktemp("proxy")
+    (work / "config.yaml").write_text(CONFIG)
+    shutil.copy(CAPTURE, work / CAPTURE.name)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CAPTURE_DIR": str(work), "PYTHONPATH": str(work), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+           "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "true"}
+    env.pop("DATABASE_URL", None)
+    log = open(work / "proxy.log", "w")  # noqa: SIM115  (open for the process's whole life)
+    proc = subprocess.Popen([str(python), "-m", "litellm.proxy.proxy_cli", "--config", "config.yaml", "--host",
+                             "127.0.0.1", "--port", str(port)], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/liveliness", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    tail = (work / "proxy.log").read_text()[-1500:]
+                    pytest.fail(f"the proxy did not start: {tail}")
+                time.sleep(0.5)
+        sent = requests_mix(N_REQUESTS)
+        statuses = [_post(port, path, key, body) for path, key, body in sent]
+        # the proxy logs after answering: wait for one payload and one spend-log row per request
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            counts = [(work / f).read_text().count("\n") if (work / f).exists() else 0
+                      for f in ("payloads.jsonl", "spend_logs.jsonl")]
+            if min(counts) >= len(sent):
+                break
+            time.sleep(0.5)
+        time.sleep(1.0)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+    return work, sent, statuses
+
+
+def _price(capsys, source: str, config: Path) -> list[dict]:
+    code = main(["price", source, "--config", str(config), "--format", "jsonl"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def _booked(logged: dict, field: str) -> float:
+    return float(logged[field] or 0.0)
+
+
+def _agree(priced: list[dict], logged: list[dict], field: str) -> dict[str, int]:
+    """Each costcalc line against the logged line it priced (same order); the counts by outcome."""
+    assert len(priced) == len(logged)
+    seen = {"exact": 0, "approximate": 0, "skipped": 0, "unpriced": 0}
+    for mine, theirs in zip(priced, logged):
+        booked = _booked(theirs, field)
+        what = f"{theirs.get('call_type')} {theirs.get('model_group')}: {mine}"
+        if theirs.get("status") == "failure" or str(theirs.get("cache_hit")).lower() == "true":
+            assert mine["status"] == "skipped" and "the proxy books $0" in mine["reason"], what
+            assert booked == 0.0, what
+            seen["skipped"] += 1
+            continue
+        assert mine["request_id"] == (theirs.get("request_id") or theirs.get("id")), what
+        if theirs["call_type"] == "aimage_generation":
+            assert mine["status"] == "unpriced" and "the proxy prices it per image" in mine["reason"], what
+            seen["unpriced"] += 1
+            continue
+        assert mine["status"] == "priced", what
+        if mine["approximate"]:
+            assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted", what
+            assert mine["cost"] > 0 and booked > 0, what
+            seen["approximate"] += 1
+        else:
+            assert mine["cost"] == pytest.approx(booked, rel=1e-9, abs=1e-15), what
+            seen["exact"] += 1
+    return seen
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_logs, capsys):
+    work, sent, statuses = proxy_logs
+    payloads = _lines(work / "payloads.jsonl")
+    assert len(payloads) == len(sent)  # one payload per request: successes, failures and cache hits
+    seen = _agree(_price(capsys, str(work / "payloads.jsonl"), work / "config.yaml"), payloads, "response_cost")
+    failures = sum(1 for s in statuses if s >= 400)
+    cache_hits = sum(1 for p in payloads if p.get("cache_hit") is True)
+    assert failures > 5 and cache_hits > 5
+    assert seen["skipped"] == failures + cache_hits
+    assert seen["approximate"] == sum(1 for p in payloads if p["model_group"] == "hosted" and p["status"] == "success"
+                                      and not p.get("cache_hit"))
+    assert seen["exact"] > 150
+    assert seen["unpriced"] == sum(1 for path, _, _ in sent if path == "/v1/images/generations") > 5
+    # the tiers the proxy billed are the ones costcalc read: each tier occurs, priced as booked
+    tiers = {(p.get("cost_breakdown") or {}).get("service_tier") for p in payloads}
+    assert {"priority", "flex", None} <= tiers
+
+
+def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):
+    work, sent, _ = proxy_logs
+    rows = _lines(work / "spend_logs.jsonl")
+    assert len(rows) == len(sent)
+    seen = _agree(_price(capsys, str(work / "spend_logs.jsonl"), work / "config.yaml"), rows, "spend")
+    assert seen["exact"] > 150 and seen["approximate"] > 5 and seen["skipped"] > 10 and seen["unpriced"] > 5
+    # the DuckDB engine gives the same report, approximate records and skips included
+    docs = []
+    for engine in ("python", "duckdb"):
+        code = main(["price", str(work / "spend_logs.jsonl"), "--config", str(work / "config.yaml"), "--format",
+                     "json", "-g", "team", "--engine", engine])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        doc = json.loads(out)
+        docs.append((doc["groups"], doc["totals"], doc["accounting"], doc["approximate"]))
+    assert docs[0] == docs[1] and docs[0][2]["approximate"] == seen["approximate"]
+
+
+@pytest.fixture(scope="module")
+def spend_log_database(proxy_logs):
+    """The captured rows in a throwaway PostgreSQL with LiteLLM's schema, as the proxy would have inserted them."""
+    from .pg_server import start_server
+
+    work, _, _ = proxy_logs
+    rows = _lines(work / "spend_logs.jsonl")
+    gen = start_server()
+    server = next(gen)
+    from psycopg.types.json import Jsonb
+
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_name = 'LiteLLM_SpendLogs'")
+        types = dict(cur.fetchall())
+        for row in rows:
+            # the schema of litellm-proxy-extras 0.4.110 lacks three columns 1.110.2's writer adds (PROXY.md)
+            cols = [c for c in row if c in types]
+            values = [Jsonb(json.loads(row[c]) if isinstance(row[c], str) else row[c])
+                      if types[c] == "jsonb" and row[c] is not None else row[c] for c in cols]
+            names = ", ".join(f'"{c}"' for c in cols)
+            cur.execute(f'INSERT INTO "LiteLLM_SpendLogs" ({names}) VALUES ({", ".join(["%s"] * len(cols))})',
+                        values)
+    yield server, rows
+    with contextlib.suppress(StopIteration):
+        next(gen)  # stops the cluster
+
+
+def test_every_spend_log_row_in_the_database_costs_what_the_proxy_booked(proxy_logs, spend_log_database, capsys):
+    work, sent, _ = proxy_logs
+    server, rows = spend_log_database
+    priced = _price(capsys, server.url(), work / "config.yaml")
+    assert len(priced) == len(rows)
+    by_id = {r["request_id"]: r for r in rows}
+    skipped = sum(1 for r in rows if r["status"] == "failure" or str(r["cache_hit"]).lower() == "true")
+    assert sum(1 for p in priced if p["status"] == "skipped" and "the proxy books $0" in p["reason"]) == skipped
+    exact = approximate = unpriced = 0
+    for mine in priced:
+        if mine["status"] == "skipped":
+            continue
+        theirs = by_id[mine["request_id"]]
+        if theirs["call_type"] == "aimage_generation":
+            assert mine["status"] == "unpriced" and "the proxy prices it per image" in mine["reason"]
+            unpriced += 1
+            continue
+        assert mine["status"] == "priced"
+        assert (mine["team_id"], mine["user_id"]) == (theirs["team_id"] or None, theirs["user"] or None)
+        if mine["approximate"]:
+            assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted"
+            approximate += 1
+        else:
+            assert mine["cost"] == pytest.approx(float(theirs["spend"]), rel=1e-9, abs=1e-15), mine
+            exact += 1
+    assert exact + approximate + unpriced + skipped == len(rows) == len(sent)
+    # the in-database engine gives the same totals as the Python reading of the same rows
+    totals = []
+    for engine in ("python", "postgres"):
+        code = main(["price", server.url(), "--config", str(work / "config.yaml"), "--format", "json", "-g", "team",
+                     "--engine", engine])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        doc = json.loads(out)
+        totals.append((doc["totals"], doc["accounting"]))
+    assert totals[0] == totals[1]
