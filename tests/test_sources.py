@@ -497,3 +497,15 @@ def test_explain_shows_the_band_a_bucket_is_priced_at(capsys):
     assert run.code == 0
     assert "input              1,500,000 × 1.25e-06 = 1.875" in run.out
     assert "output                30,000 × 1e-05 = 0.3" in run.out and "total 2.175 USD" in run.out
+
+
+def test_a_pretty_printed_page_is_checked_as_an_array_element(tmp_path, engine):
+    """A usage API page saved with curl (one object over many lines) is read whole, under the same structure checks
+    as a JSON array's elements: a repeated key anywhere in it rejects the page, naming the key."""
+    text = OPENAI.read_text().replace('"output_tokens": 90000,', '"output_tokens": 90000, "output_tokens": 1,')
+    assert text != OPENAI.read_text()
+    path = tmp_path / "page.json"
+    path.write_text(text)
+    (found,) = outcomes(engine, path)
+    assert isinstance(found, Rejected) and found.line == 1 and "repeated key" in found.reason
+    assert "output_tokens" in found.reason
