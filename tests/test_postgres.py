@@ -419,6 +419,52 @@ def test_a_schema_without_the_later_grouping_columns_still_prices(db, capsys):
     assert code == 2 and out == "" and "--group-by org: no record has it" in err
 
 
+def test_rows_sharing_a_request_id_keep_the_first_in_export_order(db, capsys, tmp_path):
+    """LiteLLM makes request_id the primary key; a copy of the table without it (a restore, a merged export) can
+    hold a request twice. Both engines keep the first row of each id in export order (startTime, then request_id),
+    as the JSONL export read from a file does; the copies differ in tokens and team, so the kept one shows."""
+    from .spendlog_data import COLUMNS
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS copied")
+        conn.execute("CREATE DATABASE copied TEMPLATE litellm")
+    with db.connect(db="copied") as conn:
+        conn.execute('ALTER TABLE "LiteLLM_SpendLogs" DROP CONSTRAINT "LiteLLM_SpendLogs_pkey"')
+        names = ", ".join(f'"{c}"' for c in COLUMNS if c not in ("startTime", "endTime", "team_id"))
+        # 300 rows again, an hour later, with another team: each is a duplicate
+        conn.execute(f'INSERT INTO "LiteLLM_SpendLogs" ({names}, "startTime", "endTime", team_id) '
+                     f'SELECT {names}, "startTime" + interval \'1 hour\', "endTime" + interval \'1 hour\', '
+                     "CASE team_id WHEN 'team-uuid-1' THEN 'team-uuid-2' ELSE 'team-uuid-1' END "
+                     'FROM "LiteLLM_SpendLogs" ORDER BY request_id LIMIT 300')
+        # and 40 of them once more, an hour before the original, in a third team: that copy is the one kept
+        conn.execute(f'INSERT INTO "LiteLLM_SpendLogs" ({names}, "startTime", "endTime", team_id) '
+                     f'SELECT {names}, "startTime" - interval \'1 hour\', "endTime" - interval \'1 hour\', '
+                     "'team-uuid-3' FROM \"LiteLLM_SpendLogs\" WHERE \"startTime\" IN "
+                     '(SELECT min("startTime") FROM "LiteLLM_SpendLogs" GROUP BY request_id ORDER BY request_id '
+                     "LIMIT 40)")
+    url = db.url(db="copied")
+    for extra in (["-g", "team", "-g", "model"], ["-g", "day", "--since", "2026-03-08"]):
+        code, out, _ = both(capsys, "price", url, "--config", SAMPLE_CONFIG, "--format", "json", *extra)
+        doc = json.loads(out)
+        assert code == 0
+        if "--since" not in extra:
+            # 2,840 rows, 340 of them a request met before (skipped and rejected rows are not counted as either)
+            assert doc["accounting"]["read"] == 2840 and 250 <= doc["accounting"]["duplicates"] <= 340
+        # the file the database exports gives the same report: the same rows kept
+        exported = tmp_path / "copied.jsonl"
+        from costcalc.reading.postgres import copy_command
+
+        command = copy_command().replace("'spend_logs.jsonl'", f"'{exported}'")
+        proc = subprocess.run([str(pg_bin() / "psql"), url, "-v", "ON_ERROR_STOP=1", "-c", command],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert main(["price", str(exported), "--config", SAMPLE_CONFIG, "--format", "json", "--engine", "python",
+                     *extra]) == 0
+        from_file, _ = capsys.readouterr()
+        shown = url.replace(db.password, "***")
+        assert from_file.replace(json.dumps(str(exported)), json.dumps(shown)) == out
+
+
 HOSTILE_MODELS = ["it's", "back\\slash", "trail\\", "q'\\'; SELECT pg_sleep(0); --", 'dq"x', "dollar$$x$$", "ü中"]
 
 

@@ -521,6 +521,9 @@ class ReportBuilder:
         self._where = where_test(where, tz) if where else None
         self._sheet_of = sheet_of or (lambda r: None)
         self.dedupe = dedupe
+        # the request ids met on more than one input line (engines.request_ids), when known: only records with
+        # one of those are de-duplicated (remembered); None: every request id is remembered
+        self.repeated: set[str] | None = None
         self.report.rejected_shown = keep_rejected
         self.tz = tz
         self.timeline = timeline  # keep spend per day and first group key (for the HTML chart)
@@ -554,6 +557,7 @@ class ReportBuilder:
         acc = self.report.accounting
         timed = self.since is not None or self.until is not None
         where, sheet_of, dedupe, seen = self._where, self._sheet_of, self.dedupe, self.report.request_ids
+        repeated = self.repeated
         record_type = UsageRecord
         for r in results:
             if r.__class__ is record_type:
@@ -567,7 +571,8 @@ class ReportBuilder:
                     continue
                 if dedupe:
                     rid = request_id(r)
-                    if rid is not None:
+                    # with the ids met more than once known (``repeated``), the others are unique: not held
+                    if rid is not None and (repeated is None or rid in repeated):
                         first = seen.get(rid)
                         if first is not None:
                             # on to the writers as a skip (per-record formats keep one line per input line),

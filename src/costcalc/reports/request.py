@@ -18,8 +18,6 @@ from typing import Any
 
 from ..engines.choose import ENGINES, check_engine
 from ..errors import FieldError
-from ..reading.postgres import is_database
-from ..reading.records import BadField, parse_time
 
 COMPARISONS = ("previous",)
 USAGE_JOINS = ("project", "key")  # what --reconcile-usage joins on beside day, provider and model
@@ -140,6 +138,8 @@ class PriceRequest:
 
     @property
     def database(self) -> bool:
+        from ..reading.postgres import is_database  # here, not above: the CLI imports this module to start
+
         return any(is_database(u) for u in self.usage)
 
     @property
@@ -237,6 +237,8 @@ def ago(value: str) -> float | None:
 
 def parse_when(value: str, name: str) -> float:
     """A date, an ISO 8601 time or a duration ago (``7d``), as epoch seconds; ``name`` is the field."""
+    from ..reading.records import BadField, parse_time
+
     relative = ago(value)
     if relative is not None:
         return relative
@@ -276,6 +278,8 @@ def config_path(path: str) -> str:
 
 def config_schedule(configs: list[str]) -> tuple[ConfigEntry, ...]:
     """Config values (``PATH`` or ``DATE=PATH``): the undated config first, then the dated ones by date."""
+    from ..reading.records import BadField, parse_time
+
     plain: ConfigEntry | None = None
     dated: list[ConfigEntry] = []
     for value in configs:
