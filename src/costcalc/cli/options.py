@@ -84,7 +84,8 @@ QUIET = typer.Option(False, "--quiet", "-q", help="Standard output holds the rep
 FLAGS = {"usage": "USAGE", "configs": "--config", "group_by": "--group-by", "where": "--where",
          "budgets": "--budget", "bills": "--reconcile-with", "records": "--format", "statement_timeout":
          "--statement-timeout", "map_as_of": "--map-as-of", "cost_map": "--cost-map", "fx_rate": "--fx-rate",
-         "fx_rates": "--fx-rates", "aliases": "--alias"}
+         "fx_rates": "--fx-rates", "aliases": "--alias", "usage_files": "--reconcile-usage",
+         "budget_file": "--replay-budgets"}
 
 
 def flag(field: str) -> str:
@@ -95,7 +96,7 @@ def flag(field: str) -> str:
 
 # (option, section it shows): the option needs a format that shows the section (formats/registry.py)
 SECTION_OF = {"--reconcile": "reconcile", "--reconcile-with": "bill", "--budget": "budgets", "--currency": "currency",
-              "--compare": "compare"}
+              "--compare": "compare", "--reconcile-usage": "usage_gap", "--replay-budgets": "budget_replay"}
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,10 @@ from typing import Any
 import orjson
 
 from ..rates.resolve import REQUEST_PRICE_FIELDS
+from ..reading.csvfile import is_csv
 from ..reading.jsonl import (
     MAX_JSON_DEPTH,
+    is_document,
     max_line_bytes,
     numbered_lines,
     parse_numbered,
@@ -443,8 +445,8 @@ class _Source:
 def _classify(path: str) -> str | None:
     """How DuckDB reads the file ("none" or "gzip" compressed JSON lines, or "parquet"), or None when it cannot
     read it as Python does."""
-    if path == "-":
-        return None
+    if path == "-" or is_csv(path):
+        return None  # a CSV file: its header names the fields
     try:
         st = os.stat(path)
     except OSError:
@@ -453,6 +455,8 @@ def _classify(path: str) -> str | None:
         return None
     with open(path, "rb") as f:
         head = f.read(4)
+        if is_document(head + f.read(252)):
+            return None  # one JSON value over several lines (an array, a usage API page): read whole
     if head[:2] == GZIP_MAGIC:
         return "gzip"
     if head == PARQUET_MAGIC:
@@ -708,7 +712,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
         compression = _classify(path)
         if compression is None:
             run.files.append(("python", path))
-            run.python_reasons[printable_path(path)] = "not a plain or gzip-compressed UTF-8 file"
+            run.python_reasons[printable_path(path)] = ("not JSON lines DuckDB reads (stdin, CSV, one JSON document, "
+                                                       "UTF-16/32, another compression)")
             continue
         size = os.path.getsize(path)
         if size == 0:

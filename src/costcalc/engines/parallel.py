@@ -13,7 +13,8 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from ..reading.jsonl import Span, compression_of, expand_paths, text_encoding
+from ..reading.csvfile import is_csv
+from ..reading.jsonl import Span, compression_of, expand_paths, is_document, text_encoding
 from ..reading.parquet import PARQUET_MAGIC
 
 T = TypeVar("T")
@@ -35,9 +36,8 @@ def _splittable(path: str) -> int | None:
             size = os.fstat(fh.fileno()).st_size
     except OSError:
         return None
-    if compression_of(head) or head[:4] == PARQUET_MAGIC or text_encoding(head) \
-            or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[" \
-            or any(marker in head for marker in _TRANSCRIPT_MARKERS):  # a JSON array is read whole
+    if compression_of(head) or head[:4] == PARQUET_MAGIC or text_encoding(head) or is_document(head) \
+            or is_csv(path) or any(marker in head for marker in _TRANSCRIPT_MARKERS):  # documents are read whole
         return None
     return size
 

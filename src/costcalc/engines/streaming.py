@@ -95,8 +95,9 @@ class PricingEngine:
             if p.__class__ is not FormulaPricer:
                 return NotPriced(record, p.reason, p.suggestions)
             cost = p.price_record(record)  # provider formulas and off-peak windows (the record's timestamp)
-        elif record.extras is not None:
-            cost = p.price_record(record)  # rarer billable parts (cached audio, image output, regional price, ...)
+        elif record.extras is not None or record.band_prompt_tokens is not None:
+            # rarer billable parts (cached audio, image output, regional price, ...), or a bucket of requests
+            cost = p.price_record(record)
         else:
             cost = p(record.prompt_tokens, record.completion_tokens, record.cache_read_tokens,
                      record.cache_write_tokens, record.cache_write_1h_tokens, record.reasoning_tokens,

@@ -15,7 +15,7 @@ from typing import IO, Any, Protocol
 from . import csv, explain, focus, html, json, jsonl, markdown, parquet, summary, table
 
 # Report sections beyond the groups, and the request fields that ask for each.
-SECTIONS = ("reconcile", "bill", "budgets", "currency", "compare")
+SECTIONS = ("reconcile", "bill", "budgets", "currency", "compare", "usage_gap", "budget_replay")
 
 
 class Output(Protocol):

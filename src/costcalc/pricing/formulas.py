@@ -815,24 +815,27 @@ class Pricer:
             return r
 
     def price_record(self, r: Any) -> Cost | None:
-        """The cost of one UsageRecord, its ``extras`` (rarer billable parts) included."""
+        """The cost of one UsageRecord, its ``extras`` (rarer billable parts) included; a bucket of requests at
+        the band of one of them (``band_prompt_tokens``)."""
         return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                     r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                    r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
+                    r.image_input_tokens, r.duration_s, r.batch, extras=r.extras, band_prompt=r.band_prompt_tokens)
 
     def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                  cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                  image_in: int = 0, duration_s: float | None = None, batch: bool = False,
-                 extras: Any = None) -> Cost | None:
+                 extras: Any = None, band_prompt: int | None = None) -> Cost | None:
         """The cost of one call, or None when a per-second price has no duration to multiply. ``batch``: a
         batch output line, billed at batch rates (no service tier, per-second price, discount or margin, nor any
-        of the ``extras``, as LiteLLM's batch cost path)."""
+        of the ``extras``, as LiteLLM's batch cost path). ``band_prompt``: the prompt size that picks the
+        context-length band when the counts sum several requests (None: ``prompt``)."""
+        sized = prompt if band_prompt is None else band_prompt
         if batch:
             if not self.batch_card:
                 return None  # no row prices the batch line (LiteLLM books it at $0): unpriced
             if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
                 audio_in = image_in = 0  # their result lines carry Anthropic usage: no modality counts
-            return batch_cost(self.batch_rates_for(prompt), prompt, completion, cache_read, cache_write,
+            return batch_cost(self.batch_rates_for(sized), prompt, completion, cache_read, cache_write,
                               cache_write_1h, audio_in, image_in)
         if self.per_second is not None:
             if duration_s is None:
@@ -842,7 +845,7 @@ class Pricer:
                 return Cost(base, 0.0, 0.0, 0.0, 0.0, 0.0, base)
             total = self.adjust(base)
             return Cost(base, 0.0, 0.0, 0.0, 0.0, total - base, total, 0.0, self.adjust.discount_of(base))
-        r = self._flat if self._flat is not None else self.rates_for(prompt)
+        r = self._flat if self._flat is not None else self.rates_for(sized)
         if extras is not None:
             return self._extended(r, prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
                                   audio_in, audio_out, image_in, extras)
@@ -930,17 +933,19 @@ class Pricer:
         return self._measure(rec.prompt_tokens, rec.completion_tokens, rec.cache_read_tokens,
                              rec.cache_write_tokens, rec.cache_write_1h_tokens, rec.reasoning_tokens,
                              rec.audio_input_tokens, rec.audio_output_tokens, rec.image_input_tokens,
-                             rec.duration_s, rec.batch, extras=rec.extras)
+                             rec.duration_s, rec.batch, extras=rec.extras, band_prompt=rec.band_prompt_tokens)
 
     def _measure(self, prompt: int, completion: int, cache_read: int, cache_write: int, cache_write_1h: int,
                  reasoning: int, audio_in: int, audio_out: int, image_in: int, duration_s: float | None,
-                 batch: bool, rates: Rates | None = None, extras: Any = None) -> Measured | None:
+                 batch: bool, rates: Rates | None = None, extras: Any = None,
+                 band_prompt: int | None = None) -> Measured | None:
+        sized = prompt if band_prompt is None else band_prompt
         if batch:
             if not self.batch_card:
                 return None
             if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
                 audio_in = image_in = 0
-            b = self.batch_rates_for(prompt)
+            b = self.batch_rates_for(sized)
             if b.input is None:
                 units = (prompt - cache_read - cache_write, 0, 0, cache_read, cache_write, 0, completion, 0, 0, 0, 0)
             else:
@@ -954,7 +959,7 @@ class Pricer:
             if duration_s is None:
                 return None
             return self._per_second_band(), _in_slot(_DURATION_SLOT, seconds(duration_s), 0)
-        r = rates if rates is not None else self._flat if self._flat is not None else self.rates_for(prompt)
+        r = rates if rates is not None else self._flat if self._flat is not None else self.rates_for(sized)
         if extras is not None:
             return self._measure_extended(r, prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
                                           audio_in, audio_out, image_in, extras)
@@ -1092,9 +1097,11 @@ class Pricer:
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                 image_in: int = 0, duration_s: float | None = None, batch: bool = False,
-                extras: Any = None) -> list[Charge]:
-        """The charges that make up a record's cost, each as units × rate (for ``--explain``)."""
+                extras: Any = None, band_prompt: int | None = None) -> list[Charge]:
+        """The charges that make up a record's cost, each as units × rate (for ``--explain``); ``band_prompt``
+        as for ``__call__``."""
         sources = self.sheet.sources
+        sized = prompt if band_prompt is None else band_prompt
 
         def charge(part: str, units: float, rate: float, key: str) -> Charge:
             base_key = key.split(" ")[0]
@@ -1103,14 +1110,14 @@ class Pricer:
 
         if extras is not None and not batch and self.per_second is None:
             return [charge(part, units, rate, key) for part, _, units, rate, key in self._extended_parts(
-                self.rates_for(prompt), prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
+                self.rates_for(sized), prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
                 audio_in, audio_out, image_in, extras)]
 
         if batch:
             if self.sheet.provider in _ANTHROPIC_USAGE_BATCH_PROVIDERS:
                 audio_in = image_in = 0
             return self._explain_batch(charge, prompt, completion, cache_read, cache_write, cache_write_1h,
-                                       audio_in, image_in)
+                                       audio_in, image_in, sized)
 
         if self.per_second is not None:
             key, rate = self.per_second
@@ -1118,7 +1125,7 @@ class Pricer:
                 return []
             # the cost exactly as ``__call__`` computes it (LiteLLM's milliseconds round trip)
             return [replace(charge("duration (s)", duration_s, rate, key), cost=rate * ((duration_s * 1000.0) / 1000))]
-        r = self.rates_for(prompt)
+        r = self.rates_for(sized)
         text_in, audio_in, image_in = split_input(prompt, cache_read, cache_write, audio_in, image_in)
         out = [charge("input", text_in, r.input, r.keys["input"])]
         if cache_read:
@@ -1145,9 +1152,10 @@ class Pricer:
 
 
     def _explain_batch(self, charge: Any, prompt: int, completion: int, cache_read: int, cache_write: int,
-                       cache_write_1h: int, audio_in: int, image_in: int) -> list[Charge]:
-        """Batch lines as ``batch_cost`` bills them (``*_batches`` rates, else LiteLLM's half-price fallback)."""
-        b = self.batch_rates_for(prompt)
+                       cache_write_1h: int, audio_in: int, image_in: int, sized: int) -> list[Charge]:
+        """Batch lines as ``batch_cost`` bills them (``*_batches`` rates, else LiteLLM's half-price fallback), at
+        the band of a ``sized`` prompt."""
+        b = self.batch_rates_for(sized)
         out_key = "output_cost_per_token_batches" if "output_cost_per_token_batches" in self.batch_card \
             else "output_cost_per_token (halved: no batch price)"
         if b.input is None:
@@ -1214,7 +1222,7 @@ class FormulaPricer(Pricer):
     def price_record(self, r: Any) -> Cost | None:
         return self(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                     r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                    r.image_input_tokens, r.duration_s, r.batch, r.timestamp, r.extras)
+                    r.image_input_tokens, r.duration_s, r.batch, r.timestamp, r.extras, r.band_prompt_tokens)
 
     def measure(self, rec: Any) -> Measured | None:
         if rec.batch or self.per_second is not None:
@@ -1240,9 +1248,11 @@ class FormulaPricer(Pricer):
             self._last_off_peak = is_off_peak(self.off_peak_block,
                                               time.time() if rec.timestamp is None else rec.timestamp)
             if self._last_off_peak:
-                rates = self._off_peak.rates_for(prompt)
+                sized = prompt if rec.band_prompt_tokens is None else rec.band_prompt_tokens
+                rates = self._off_peak.rates_for(sized)
         return self._measure(prompt, completion, rec.cache_read_tokens, rec.cache_write_tokens, cache_write_1h,
-                             reasoning, audio_in, audio_out, image_in, rec.duration_s, False, rates, rec.extras)
+                             reasoning, audio_in, audio_out, image_in, rec.duration_s, False, rates, rec.extras,
+                             rec.band_prompt_tokens)
 
     def _special_band(self, key: Any, rates: tuple[float, ...]) -> Band:
         """Bands of the formulas that are not one rate set (zero, GPU time, Vertex's 128k rule), by ``key``."""
@@ -1306,7 +1316,7 @@ class FormulaPricer(Pricer):
     def __call__(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                  cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                  image_in: int = 0, duration_s: float | None = None, batch: bool = False,
-                 timestamp: float | None = None, extras: Any = None) -> Cost | None:
+                 timestamp: float | None = None, extras: Any = None, band_prompt: int | None = None) -> Cost | None:
         if not batch and self.per_second is None:
             special = self._special(prompt, completion, duration_s)
             if special is not False:
@@ -1321,7 +1331,7 @@ class FormulaPricer(Pricer):
         price = self._off_peak if self._last_off_peak and self._off_peak is not None and not batch \
             else super().__call__
         cost = price(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in, audio_out,
-                     image_in, duration_s, batch, extras=extras)
+                     image_in, duration_s, batch, extras=extras, band_prompt=band_prompt)
         fee = self.sheet.prompt_fee
         if fee and cost is not None and not batch and self.per_second is None:
             # the routing fee is part of the prompt cost, before discount and margin
@@ -1334,12 +1344,12 @@ class FormulaPricer(Pricer):
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
                 cache_write_1h: int = 0, reasoning: int = 0, audio_in: int = 0, audio_out: int = 0,
                 image_in: int = 0, duration_s: float | None = None, batch: bool = False,
-                extras: Any = None) -> list[Charge]:
+                extras: Any = None, band_prompt: int | None = None) -> list[Charge]:
         """As Pricer.explain, with this formula's counts; off-peak or not as the record priced last (the caller
         explains a record right after pricing it and passes no timestamp)."""
         if batch or self.per_second is not None:
             return super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning,
-                                   audio_in, audio_out, image_in, duration_s, batch)
+                                   audio_in, audio_out, image_in, duration_s, batch, band_prompt=band_prompt)
         sources = self.sheet.sources
         formula = self.sheet.formula
         if formula == "replicate_gpu":
@@ -1361,7 +1371,7 @@ class FormulaPricer(Pricer):
         cache_write_1h, reasoning, audio_in, audio_out, image_in = self._counts(
             cache_write_1h, reasoning, audio_in, audio_out, image_in)
         charges = super().explain(prompt, completion, cache_read, cache_write, cache_write_1h, reasoning, audio_in,
-                                  audio_out, image_in, duration_s, batch, extras)
+                                  audio_out, image_in, duration_s, batch, extras, band_prompt)
         if self.sheet.prompt_fee:
             fee = self.sheet.prompt_fee
             charges.append(Charge("model router fee", prompt, fee, "model_router input_cost_per_token", "cost_map",

@@ -17,6 +17,7 @@ from typing import IO, Any
 import orjson
 
 from ..errors import UsageInputError
+from .csvfile import is_csv, read_csv
 from .parquet import is_parquet, read_parquet
 from .records import _BOM, BadField, LineResult, Rejected, Skipped, UsageRecord, canonical
 from .shapes import adapt as detect_shape
@@ -384,8 +385,9 @@ def _repeated_key(text: bytes) -> str | None:
     return None
 
 
-def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResult:
-    """One line → record, rejection or skip. ``adapt`` maps a non-canonical object (see ``shapes.py``)."""
+def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResult | list[LineResult]:
+    """One line → record, rejection or skip (a list of them for a line that holds several records: an OTLP
+    export's spans, a usage API page's buckets). ``adapt`` maps a non-canonical object (see ``shapes.py``)."""
     try:
         # a UTF-8 BOM is accepted at the start of any line, not just the file's first (``cat`` of BOM files)
         obj = orjson.loads(text[3:] if text[:3] == _BOM else text)
@@ -425,7 +427,11 @@ def parse_numbered(file: str, lines: Iterable[tuple[int, bytes]],
             text = text[3:]
         if not text.strip():
             continue
-        yield parse_line(file, line, text, adapt)
+        result = parse_line(file, line, text, adapt)
+        if result.__class__ is list:
+            yield from result  # type: ignore[misc]
+        else:
+            yield result  # type: ignore[misc]
 
 
 
@@ -483,6 +489,15 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
     structure, limit = structure_problem, max_line_bytes()
     read = adapt if adapt is not None else (lambda obj, file, line, text: canonical(obj, file, line))
     for path, start, end, first in _spans(paths, spans):
+        if start == 0 and is_csv(path):
+            rows = read_csv(path, printable_path(path), read)
+            if line_counts is None:
+                yield from rows
+            else:
+                counted = list(rows)
+                line_counts.append(counted[-1].line if counted else 0)
+                yield from counted
+            continue
         if start == 0 and is_parquet(path):
             rows = read_parquet(path, printable_path(path))
             if line_counts is None:
@@ -498,7 +513,7 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
         if position is not None:
             position.current = stream
         if start == 0:
-            elements, reader = _json_array(reader, file)
+            elements, reader = _json_document(reader, file)
             if elements is not None:
                 try:
                     yield from _array_results(elements, file, read)
@@ -547,12 +562,19 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
                         r = parse(file, line, text, adapt)
                     except BadField:
                         r = parse(file, line, text, adapt)
-                    if r.__class__ is record_type and r.dedup_key is not None:
+                    if r.__class__ is record_type:
+                        if r.dedup_key is not None:
+                            if buffered is None:
+                                buffered = []
+                            skip = _supersede(held, seen, r.dedup_key, r)
+                            if skip is not None:
+                                buffered.append(skip)
+                            continue
+                    elif r.__class__ is list:  # a line holding several records (OTLP spans, usage buckets)
                         if buffered is None:
-                            buffered = []
-                        skip = _supersede(held, seen, r.dedup_key, r)
-                        if skip is not None:
-                            buffered.append(skip)
+                            yield from r
+                        else:
+                            buffered.extend(r)
                         continue
                     if buffered is None:
                         yield r
@@ -572,10 +594,19 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
             yield from buffered
 
 
-def _json_array(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
-    """A whole file that is one JSON array (LiteLLM's ``/spend/logs`` API answer): its elements, each with why
-    it is rejected (a repeated key, nesting too deep) or None, else None and a reader positioned where it was (an
-    input that only starts with ``[``, or that is too big to hold, is read as lines after all)."""
+def is_document(head: bytes) -> bool:
+    """Whether a file whose first bytes are ``head`` is one JSON value written over several lines: an array
+    (LiteLLM's ``/spend/logs`` answer, a Langfuse export) or a pretty-printed object (a usage API page saved
+    with curl), which is read whole; a JSON lines file never breaks a line after its opening brace."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return text[:1] == b"[" or (text[:1] == b"{" and text[1:].lstrip(b" \t\r")[:1] == b"\n")
+
+
+def _json_document(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
+    """A whole file that is one JSON array (LiteLLM's ``/spend/logs`` API answer) or one pretty-printed JSON
+    object (a usage API page, read as an array of that one object): its elements, each with why it is rejected (a
+    repeated key, nesting too deep) or None, else None and a reader positioned where it was (an input that only
+    starts like a document, or that is too big to hold, is read as lines after all)."""
     peek = getattr(reader, "peek", None)
     if peek is None:
         return None, reader
@@ -583,7 +614,7 @@ def _json_array(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
         head = peek(256)[:256]
     except (OSError, EOFError) as exc:
         raise UsageInputError(f"{file}: read failed ({exc})") from None
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"[":
+    if not is_document(head):
         return None, reader
     cap = max_line_bytes() * MAX_ARRAY_LINES
     try:
@@ -599,6 +630,8 @@ def _json_array(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None, io.BytesIO(data)
+    if isinstance(value, dict):  # one object: checked and read as a one-element array
+        value, text = [value], b"[" + text + b"]"
     if not isinstance(value, list) or (value and not isinstance(value[0], dict)):
         return None, io.BytesIO(data)  # a line that is an array of numbers is a bad JSONL line, not records
     problems: dict[int, str] = {}
@@ -686,10 +719,15 @@ def _array_results(elements: list[Any], file: str, read: Any) -> Iterator[LineRe
             yield Rejected(file, n, f"array element {n} is not a JSON object (got {type(obj).__name__})", text)
             continue
         try:
-            yield read(obj, file, n, text)
+            result = read(obj, file, n, text)
         except BadField as exc:
             model = obj.get("model") if isinstance(obj.get("model"), str) else None
             yield Rejected(file, n, str(exc), text, model)
+            continue
+        if result.__class__ is list:
+            yield from result
+        else:
+            yield result
 
 
 Span = tuple[str, int, int | None, int]  # (path, start byte, end byte or None, number of the first line)

@@ -7,6 +7,10 @@ the spend-log columns pricing and grouping read, plus three names people know, j
 spend-log JSONL, and ``stream_rows`` reads them as that JSONL would be read (each row's ``row_to_json`` through
 the same line parser), so a file export and the database give the same report.
 
+A URL with ``?table=LiteLLM_DailyTeamSpend`` (or another of ``DAILY_TABLES``) reads that daily spend table instead:
+each row as its ``row_to_json``, through the same line parser, which recognises the rows (``litellm_daily.py``);
+a daily table is priced by the Python engine (the in-database engine prices spend logs).
+
 Safe by construction: every session is a READ ONLY, REPEATABLE READ transaction (one snapshot for every query
 of a run), with an optional statement timeout; nothing is created or written, not even a temporary table. The
 password is never shown: sources print as ``postgresql://user:***@host:port/db`` and every error message is
@@ -48,6 +52,11 @@ ADDED_BY = {
     "organization_id": ("20251122125322_Add organization_id to spend logs", "November 2025"),
 }
 ORDER = 'ORDER BY s."startTime", s.request_id'
+# LiteLLM's daily spend tables (one row per day, entity, key and model; litellm/proxy/schema.prisma), read with
+# ``?table=``: often all that is left once log retention deletes LiteLLM_SpendLogs
+DAILY_TABLES = ("LiteLLM_DailyUserSpend", "LiteLLM_DailyTeamSpend", "LiteLLM_DailyTagSpend",
+                "LiteLLM_DailyOrganizationSpend", "LiteLLM_DailyEndUserSpend", "LiteLLM_DailyAgentSpend")
+TABLE_PARAMETER = "table"
 # Connection-string parameters of Prisma (the proxy's ORM) that libpq rejects
 PRISMA_PARAMETERS = frozenset({"schema", "connection_limit", "pool_timeout", "pgbouncer", "socket_timeout",
                                "statement_cache_size", "sslaccept", "sslidentity", "sslpassword"})
@@ -75,6 +84,7 @@ class DatabaseSource:
     # the longest wait for any answer from the server (client side: a frozen server or a dead network), seconds
     timeout_s: float = 300.0
     schema: str | None = None  # Prisma's ?schema= (LiteLLM's DATABASE_URL may carry it): the search path
+    table: str | None = None  # ?table=: a daily spend table to read instead of LiteLLM_SpendLogs
 
     def scrub(self, text: str) -> str:
         """``text`` with every password (raw and percent-decoded) replaced by ``***``."""
@@ -104,7 +114,8 @@ def parse_source(arg: str, environ: dict[str, str] | None = None) -> DatabaseSou
     query = parse_qsl(parts.query, keep_blank_values=True)
     # the proxy's URL is Prisma's: parameters libpq does not know are Prisma's own; the schema is honoured
     schema = next((v for k, v in query if k == "schema" and v), None)
-    libpq_query = [(k, v) for k, v in query if k not in PRISMA_PARAMETERS]
+    table = next((v for k, v in query if k == TABLE_PARAMETER), None)
+    libpq_query = [(k, v) for k, v in query if k not in PRISMA_PARAMETERS and k != TABLE_PARAMETER]
     if len(libpq_query) != len(query):
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(libpq_query), parts.fragment))
     passwords = tuple(p for p in [parts.password, *(v for k, v in query if k == "password")] if p)
@@ -114,7 +125,10 @@ def parse_source(arg: str, environ: dict[str, str] | None = None) -> DatabaseSou
         netloc = f"{user.split(':', 1)[0]}:***@{host}"
     shown_query = urlencode([(k, "***" if k == "password" else v) for k, v in query], safe="*")
     shown = urlunsplit((parts.scheme, netloc, parts.path, shown_query, ""))
-    return DatabaseSource(url, shown, passwords, schema=schema)
+    if table is not None and table not in DAILY_TABLES:
+        raise DatabaseError(f"{shown}: ?table={table} is not a table costcalc reads (one of "
+                            f"{', '.join(DAILY_TABLES)}; without ?table=, LiteLLM_SpendLogs)")
+    return DatabaseSource(url, shown, passwords, schema=schema, table=table)
 
 
 def hide_password(source: DatabaseSource) -> bool:
@@ -366,5 +380,30 @@ def stream_rows(conn: Any, source: DatabaseSource, columns: frozenset[str], *, p
                     else:
                         n, text = row
                     yield parse_line(source.shown, n, text.encode(), adapt)
+    except psycopg.Error as exc:
+        raise query_error(source, exc) from None
+
+
+def stream_daily_rows(conn: Any, source: DatabaseSource, batch: int = 2000) -> Iterator[LineResult]:
+    """Every row of the source's daily spend table as its ``row_to_json``, numbered from 1 by (date, id), parsed as
+    that JSON line is; a DatabaseError when the table does not exist."""
+    import psycopg
+    from psycopg import sql
+
+    assert source.table in DAILY_TABLES  # parse_source admits no other name
+    name = sql.Identifier(source.table)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regclass(%s)", (f'"{source.table}"',))
+            row = cur.fetchone()
+        if row is None or row[0] is None:
+            raise DatabaseError(f"{source.shown}: table {source.table} does not exist (not a LiteLLM proxy database, "
+                                "or one whose migrations predate the table)")
+        query = sql.SQL("SELECT row_to_json(t)::text FROM {} t ORDER BY t.date, t.id").format(name)
+        with conn.cursor(name="costcalc_daily") as cur:
+            cur.itersize = batch
+            cur.execute(query)
+            for n, (text,) in enumerate(cur, 1):
+                yield parse_line(source.shown, n, text.encode(), adapt)
     except psycopg.Error as exc:
         raise query_error(source, exc) from None

@@ -84,6 +84,11 @@ class UsageRecord:
     # a LiteLLM call type the proxy prices by something other than tokens (image_generation, speech, rerank, ...);
     # None for the token-priced calls (chat, completions, embeddings, responses, messages)
     call_type: str | None = None
+    # An aggregated source (a usage API bucket, a daily spend row) sums many requests in one record: how many
+    # (the report counts them as requests), and the prompt size of one of them, which picks the context-length
+    # band and tier the bucket is priced at (None: prompt_tokens, one request's own)
+    requests: int = 1
+    band_prompt_tokens: int | None = None
 
     @property
     def input_tokens(self) -> int:

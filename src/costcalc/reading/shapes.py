@@ -37,7 +37,22 @@ shape                  recognised by                               convention
                        line ``type``                               several lines or side chains counts once
 ``openai-batch``       ``custom_id`` + ``response``                the body's own shape, at batch rates
 ``anthropic-batch``    ``custom_id`` + ``result``                  Anthropic, at batch rates
+``otel``               ``resourceSpans`` / ``resourceLogs``        ``otel.py``: one record per span or event
+``openai-usage``       ``object``: page / bucket of                ``provider_usage.py``: a bucket, priced per
+                       ``organization.usage.completions.result``   bucket (``input_tokens`` includes cached)
+``anthropic-usage``    ``uncached_input_tokens`` in buckets        ``provider_usage.py``: a bucket (uncached
+                                                                   input excludes cache reads and writes)
+``bedrock-invocation-  ``schemaType: ModelInvocationLog``          ``bedrock_logs.py``: ``inputTokenCount``
+log``                                                              excludes cache reads and writes
+``litellm-daily-       ``api_requests`` + ``date``                 ``litellm_daily.py``: a daily row, priced per
+spend``                                                            row (prompt includes cache)
+``langfuse``           ``usageDetails`` / ``costDetails``          ``langfuse.py``: additive usage types
+``portkey``            ``ai_model`` + ``req_units``                ``gateways.py``: the response body's usage, or
+                                                                   req/res units; ``cost`` in cents
+``helicone``           ``request_created_at`` + ``request_model``  ``gateways.py``: ``cost`` in dollars
 =====================  ==========================================  ===============================================
+
+A line of an OTLP export or a usage API page holds several records: ``adapt`` returns them as a list.
 
 The rarer billable parts some shapes report (cached audio and image tokens, image output tokens, Perplexity's
 citation tokens and search queries, Anthropic's ``inference_geo`` and ``speed``) go to ``UsageRecord.extras``.
@@ -52,8 +67,10 @@ from typing import Any
 
 import orjson
 
+from . import bedrock_logs, gateways, langfuse, litellm_daily, otel, provider_usage
 from .records import (
     BadField,
+    LineResult,
     Skipped,
     UsageExtras,
     UsageRecord,
@@ -68,7 +85,9 @@ from .records import (
 )
 
 SHAPES = ("canonical", "openai-chat", "openai-responses", "openai-realtime", "anthropic", "gemini",
-          "bedrock-converse", "cohere", "litellm-spend-log", "claude-code", "openai-batch", "anthropic-batch")
+          "bedrock-converse", "cohere", "litellm-spend-log", "claude-code", "openai-batch", "anthropic-batch",
+          otel.SHAPE, "openai-usage", "anthropic-usage", bedrock_logs.SHAPE, litellm_daily.SHAPE, langfuse.SHAPE,
+          "portkey", "helicone")
 
 _ANTHROPIC_CACHE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens", "cache_creation")
 # Claude Code transcript line types (only assistant lines carry usage)
@@ -92,8 +111,9 @@ _REALTIME_EVENT_GROUPS = frozenset({"session", "response", "conversation", "inpu
 _CANONICAL_LAYOUTS: dict[tuple[str, ...], Any] = {}
 
 
-def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord | Skipped:
-    """Recognise the shape of one JSON object line and normalise it (``usage.parse_line``'s ``adapt`` hook).
+def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord | Skipped | list[LineResult]:
+    """Recognise the shape of one JSON object line and normalise it (``usage.parse_line``'s ``adapt`` hook): a
+    record or a skip, or a list of them for a line that holds several (an OTLP export, a usage API page).
 
     Whether a line is canonical depends on its keys only, so that decision is remembered per key layout
     (logs repeat a few) and a canonical line goes straight to its compiled extractor."""
@@ -101,6 +121,8 @@ def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord
     read = _CANONICAL_LAYOUTS.get(sig)
     if read is not None:
         return read(obj, file, line)
+    if "api_requests" in obj and "date" in obj:
+        return litellm_daily.daily_row(obj, file, line)
     if "prompt_tokens" in obj and "model_group" not in obj and "request_id" not in obj:
         read = extractor_for(sig)
         if len(_CANONICAL_LAYOUTS) < 512:
@@ -108,6 +130,9 @@ def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord
         return read(obj, file, line)
     if "model_group" in obj or ("request_id" in obj and "call_type" in obj):
         return litellm_spend_log(obj, file, line)
+    found = _other_source(obj, file, line)
+    if found is not None:
+        return found
     if "usage" in obj:
         return response(obj, file, line)
     if "usageMetadata" in obj:
@@ -135,6 +160,28 @@ def adapt(obj: dict[str, Any], file: str, line: int, text: bytes) -> UsageRecord
     if "error" in obj and "model" not in obj:
         return Skipped(file, line, "an error response (no usage)")
     return canonical(obj, file, line)
+
+
+def _other_source(obj: dict[str, Any], file: str, line: int) -> Any:
+    """The sources beside the proxy's logs and the providers' responses (issue 25): OTLP exports, the providers'
+    usage reports, Bedrock invocation logs, Langfuse observations, Portkey's and Helicone's exports; None for
+    anything else."""
+    if "resourceSpans" in obj or "resourceLogs" in obj:
+        return otel.otlp(obj, file, line)
+    if "object" in obj and provider_usage.is_openai_usage(obj):
+        return provider_usage.openai_usage(obj, file, line)
+    if ("data" in obj or "starting_at" in obj or "uncached_input_tokens" in obj) \
+            and provider_usage.is_anthropic_usage(obj):
+        return provider_usage.anthropic_usage(obj, file, line)
+    if ("usageDetails" in obj or "costDetails" in obj or "traceId" in obj) and langfuse.is_observation(obj):
+        return langfuse.observation(obj, file, line)
+    if ("schemaType" in obj or "modelId" in obj) and bedrock_logs.is_invocation_log(obj):
+        return bedrock_logs.invocation_log(obj, file, line)
+    if "ai_model" in obj and gateways.is_portkey(obj):
+        return gateways.portkey(obj, file, line, response)
+    if "request_created_at" in obj and gateways.is_helicone(obj):
+        return gateways.helicone(obj, file, line)
+    return None
 
 
 # -- helpers -------------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ class Totals:
         self._costs: list[int] | None = None
 
     def add(self, r: UsageRecord, measured: Measured) -> None:
-        self.requests += 1
+        self.requests += r.requests
         t = self.tokens
         read, write, write_1h = r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens
         t[0] += r.prompt_tokens

@@ -2,7 +2,8 @@
 written in every format by one object, so that the CLI hooks each format with a single call and the report's
 own writers stay as they are.
 
-- json: ``extend(doc)`` adds ``bill_reconciliation`` / ``budgets`` / ``currency`` keys.
+- json: ``extend(doc)`` adds ``bill_reconciliation`` / ``budgets`` / ``currency`` / ``usage_gap`` /
+  ``budget_replay`` / ``record_differences`` keys.
 - table / markdown: ``table(console)`` / ``markdown(out)`` print the sections after the report.
 - html: ``html(page)`` inserts the sections before ``</body>``.
 - csv: ``csv(out, report_csv)`` writes the one section asked for as the CSV (a CSV file holds one table), or
@@ -23,12 +24,25 @@ from typing import IO, Any
 
 from .bill import Reconciliation
 from .budget import Budgets
+from .budget_replay import Replay
 from .cells import SafeCsvWriter
 from .currency import FxRates
+from .ledger import decimal_text, dollars
+from .reconcile import RecordDifference
+from .usage_gap import UsageGap
 
 BUDGET_HEADERS = ("budget", "amount", "spent", "share", "forecast", "records", "status")
 BILL_HEADERS = ("day", "provider", "model", "project", "records", "computed", "billed", "gap", "share", "direction",
                 "status")
+GAP_HEADERS = ("day", "provider", "model", "scope", "usage requests", "usage tokens", "usage cost", "proxy requests",
+               "proxy tokens", "proxy cost", "gap", "likely cause")
+REPLAY_HEADERS = ("budget", "max_budget", "window", "allowed", "refused", "refused cost", "first refused",
+                  "blocked until", "status")
+DIFFERENCE_HEADERS = ("record", "model", "recorded", "computed", "difference", "likely cause")
+_NO_STATUS = "\0"  # a section whose last column is text, not a status to style
+# the columns a narrow terminal drops first from the sections beside the proxy's logs
+_SOURCE_OPTIONAL = {GAP_HEADERS: (5, 8, 4, 7, 3), REPLAY_HEADERS: (7, 2, 6, 1)}
+SHOWN_DIFFERENCES = 50  # records listed on screen (table, markdown, html): the largest differences; JSON has all
 
 
 def _share_text(share: str | None) -> str:
@@ -51,6 +65,9 @@ class AuditSections:
     budgets: Budgets | None = None
     currency: FxRates | None = None
     sources: dict[str, Any] | None = None  # which configs and cost map priced what (price history)
+    usage_gap: UsageGap | None = None  # --reconcile-usage: the provider's usage against the logs
+    budget_replay: Replay | None = None  # --replay-budgets
+    record_differences: list[RecordDifference] | None = None  # --reconcile: records whose recorded cost differs
     notes: list[str] = field(default_factory=list)  # lines every format states (price history)
 
     def all_notes(self) -> list[str]:
@@ -78,6 +95,75 @@ class AuditSections:
             doc["bill_reconciliation"] = self.bill.as_dict()
         if self.budgets is not None:
             doc["budgets"] = self.budgets.as_dict()
+        if self.usage_gap is not None:
+            doc["usage_gap"] = self.usage_gap.as_dict()
+        if self.budget_replay is not None:
+            doc["budget_replay"] = self.budget_replay.as_dict()
+        if self.record_differences is not None:
+            doc["record_differences"] = [d.as_dict() for d in self.record_differences]
+
+    # -- the sections beside the proxy's logs (docs/sources.md) ----------------------------------------------------
+
+    def _gap_rows(self) -> list[list[str]]:
+        assert self.usage_gap is not None
+        rows = []
+        for r in self.usage_gap.rows:
+            u, p = r.usage, r.proxy
+            rows.append([r.day, r.provider, r.model, r.scope, f"{u.requests:,}", f"{u.prompt + u.completion:,}",
+                         decimal_text(dollars(u.cost)), f"{p.requests:,}", f"{p.prompt + p.completion:,}",
+                         decimal_text(dollars(p.cost)), decimal_text(r.gap), "; ".join(r.causes) or "agrees"])
+        t = self.usage_gap.as_dict()["totals"]
+        rows.append(["total", "", "", "", "", "", t["usage"], "", "", t["proxy"], t["gap"], ""])
+        return rows
+
+    def _gap_summary(self) -> str:
+        assert self.usage_gap is not None
+        g = self.usage_gap
+        text = ("provider usage vs the proxy's logs, joined on day, provider, model"
+                + (f" and {g.by}" if g.by else "") + "; both priced with the config, after its discount and without "
+                "its margin; gap = usage - proxy")
+        if g.not_covered:
+            text += f"; {g.not_covered:,} logged request(s) of providers or days the usage does not cover"
+        if g.unpriced_usage:
+            text += f"; {g.unpriced_usage:,} usage record(s) unpriced (their gap is unknown)"
+        return text
+
+    def _replay_rows(self) -> list[list[str]]:
+        assert self.budget_replay is not None
+        rows = []
+        for o in self.budget_replay.outcomes:
+            d = o.as_dict()
+            rows.append([o.budget.label, f"{o.budget.max_budget:g}", o.budget.duration or "none", f"{o.allowed:,}",
+                         f"{o.refused:,}", d["refused_cost"], d["first_refused"] or "-",
+                         ", ".join(o.blocked_until) or "-", "blocked" if o.refused else "ok"])
+        return rows
+
+    def _replay_summary(self) -> str:
+        assert self.budget_replay is not None
+        r = self.budget_replay.as_dict()
+        text = (f"budget replay (LiteLLM's enforcement over these records at the config's prices): "
+                f"{r['refused_requests']:,} request(s) would have been refused, costing {r['refused_cost']}")
+        if r["undated_records"]:
+            text += f"; {r['undated_records']:,} record(s) without a timestamp not replayed"
+        return text
+
+    def _difference_rows(self) -> list[list[str]]:
+        assert self.record_differences is not None
+        largest = sorted(self.record_differences, key=lambda d: -abs(d.difference))[:SHOWN_DIFFERENCES]
+        shown = sorted(largest, key=self.record_differences.index)  # in input order
+        return [[f"{d.file}:{d.line}", d.model, decimal_text(d.recorded), decimal_text(d.computed),
+                 ("+" if d.difference > 0 else "") + decimal_text(d.difference), d.cause] for d in shown]
+
+    def _difference_summary(self) -> str:
+        assert self.record_differences is not None
+        n = len(self.record_differences)
+        if not n:
+            return "every record's recorded cost agrees with costcalc's within the tolerance"
+        text = (f"{n:,} record(s) whose recorded cost (the cost the tool that wrote the log gave) differs from "
+                "costcalc's, each with its likely cause")
+        if n > SHOWN_DIFFERENCES:
+            text += f"; the {SHOWN_DIFFERENCES} largest differences shown (--format json lists every record)"
+        return text
 
     def _budget_rows(self) -> list[list[str]]:
         from .money import decimals_for, money_text
@@ -144,6 +230,10 @@ class AuditSections:
         if self.budgets is not None:
             _rich_section(console, self._budget_summary(), BUDGET_HEADERS, self._budget_rows(), labels={0},
                           left={6}, optional=(5, 3), alarm="over", warning="forecast over")
+        for summary, headers, right, rows, alarm in self._source_sections():
+            text = {i for i in range(len(headers)) if i not in right}
+            _rich_section(console, summary, headers, rows, labels=text - {0}, left=text,
+                          optional=_SOURCE_OPTIONAL.get(headers, ()), alarm=alarm, warning=_NO_STATUS)
 
     def markdown(self, out: IO[str]) -> None:
         for note in self.all_notes():
@@ -155,6 +245,9 @@ class AuditSections:
         if self.budgets is not None:
             _markdown_section(out, self._budget_summary(), BUDGET_HEADERS, "|---|---:|---:|---:|---:|---:|---|",
                               self._budget_rows(), "over")
+        for summary, headers, right, rows, alarm in self._source_sections():
+            rule = "|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|"
+            _markdown_section(out, summary, headers, rule, rows, alarm)
 
     def html(self, page: str) -> str:
         parts = [f"<p>{escape(n)}</p>" for n in self.all_notes()]
@@ -164,10 +257,32 @@ class AuditSections:
         if self.budgets is not None:
             parts.append(_html_section("Budgets", self._budget_summary(), BUDGET_HEADERS, self._budget_rows(),
                                        "over", "over"))
+        titles = ("Provider usage vs the proxy's logs", "Budget replay", "Records whose recorded cost differs")
+        for title, (summary, headers, _, rows, alarm) in zip(titles, self._source_sections(all_three=True)):
+            if rows is not None:
+                parts.append(_html_section(title, summary, headers, rows, alarm, "over"))
         if not parts:
             return page
         section = "\n".join(parts) + "\n"
         return page.replace("</body>", section + "</body>", 1) if "</body>" in page else page + section
+
+    def _source_sections(self, all_three: bool = False) -> list[tuple[str, Sequence[str], range, Any, str]]:
+        """(summary, headers, right-aligned columns, rows, alarm status) of the usage gap, the budget replay and
+        the record differences that are present (with ``all_three``: None rows for the absent ones)."""
+        found: list[tuple[str, Sequence[str], range, Any, str]] = []
+        for present, make in ((self.usage_gap is not None, lambda: (self._gap_summary(), GAP_HEADERS, range(4, 11),
+                                                                     self._gap_rows(), _NO_STATUS)),
+                              (self.budget_replay is not None,
+                               lambda: (self._replay_summary(), REPLAY_HEADERS, range(1, 6), self._replay_rows(),
+                                        "blocked")),
+                              (self.record_differences is not None,
+                               lambda: (self._difference_summary(), DIFFERENCE_HEADERS, range(2, 5),
+                                        self._difference_rows(), _NO_STATUS))):
+            if present:
+                found.append(make())
+            elif all_three:
+                found.append(("", (), range(0), None, _NO_STATUS))
+        return found
 
     def csv(self, out: IO[str], report_csv: Callable[[IO[str]], None]) -> None:
         """The bill table when there is one, else the report's CSV (``report_csv``), labelled with the currency
@@ -261,5 +376,5 @@ def _html_section(title: str, summary: str, headers: Sequence[str], rows: Iterab
     return (f"<h2>{escape(title)}</h2>"
             f"<p>{escape(summary)}</p>"
             f"<style>tr.{css_class} td {{ color: #b00020; font-weight: bold; }}</style>"
-            "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr></thead>"
-            "<tbody>" + "".join(body) + "</tbody></table>")
+            '<div class="scroll"><table><thead><tr>' + "".join(f"<th>{escape(h)}</th>" for h in headers)
+            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>")

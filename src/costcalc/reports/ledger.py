@@ -222,13 +222,13 @@ class Ledger:
         cell = self.cells.get(key)
         if cell is None:
             cell = self.cells[key] = Cell()
-        cell.requests += 1
+        cell.requests += r.requests
         cell.prompt_tokens += r.prompt_tokens
         cell.completion_tokens += r.completion_tokens
         cell.cache_read_tokens += r.cache_read_tokens
         cell.cache_write_tokens += r.cache_write_tokens
         if sheet.per_second and r.duration_s is not None:
-            cell.per_second += 1
+            cell.per_second += r.requests
             cell.seconds += Fraction(r.duration_s)
         money = _money(o)
         billed, contracted, discounted = _amounts(money)

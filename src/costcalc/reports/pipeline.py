@@ -203,6 +203,59 @@ def _complete(result: PriceResult, inputs: _Inputs, aggregate: bool) -> None:
         from .reconcile import reconcile as find_gaps
 
         result.gaps = find_gaps(result.report, request.tolerance)
+    if request.rereads or (request.reconcile and request.rereadable):
+        def window() -> Callable[[Any], Any]:
+            return ReportBuilder(request.group_by, tz=inputs.tz, since=request.since, until=request.until,
+                                 where=inputs.filters, sheet_of=inputs.sheet_of, dedupe=request.dedupe,
+                                 teams=inputs.teams).window
+
+        _reread_sections(result, inputs.cost_map, window)
+
+
+def _reread_sections(result: PriceResult, cm: CostMap, window: Callable[[], Callable[[Any], Any]]) -> None:
+    """The sections that price the logs again record by record (the report keeps sums only): the provider's usage
+    against the logs, the budget replay, and, with --reconcile (not over standard input), the records whose
+    recorded cost differs. ``window()``: a fresh filter of the run's window, --where filters and de-duplication."""
+    from ..reading.jsonl import read_usage
+
+    request, engine, sections = result.request, result.engine, result.sections
+
+    def logged() -> Iterable[Any]:
+        if request.database:
+            from ..reading.postgres import parse_source
+            from .database import database_lines
+
+            source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout,
+                             timeout_s=request.db_timeout)
+            return engine.outcomes(window()(database_lines(source)))
+        return engine.outcomes(window()(read_usage(_paths(request))))
+
+    if request.usage_files:
+        from .usage_gap import usage_gap
+
+        # the provider's usage in the same window (no --where: its records name none of the logs' fields)
+        usage_window = ReportBuilder(("model",), tz=zone(request.tz), since=request.since, until=request.until,
+                                     dedupe=request.dedupe).window
+        usage = engine.outcomes(usage_window(read_usage(list(request.usage_files))))
+        sections.usage_gap = usage_gap(logged(), usage, by=request.usage_join, proxy_field=request.usage_proxy_field,
+                                       tolerance=request.tolerance)
+    if request.budget_file is not None:
+        from ..reading.postgres import is_database
+        from .budget_replay import config_settings, load_budgets, load_database_budgets, replay
+
+        if is_database(request.budget_file):
+            budgets, settings = load_database_budgets(request.budget_file), None
+        else:
+            budgets, settings = load_budgets(request.budget_file)
+        if settings is None:
+            settings = config_settings(request.plain_config)
+        sections.budget_replay = replay(logged(), budgets, settings)
+    if request.reconcile and request.rereadable:
+        from .reconcile import record_differences
+
+        # the public list price is another tool's usual mistake only when the config sets prices of its own
+        listed = PricingEngine(cm).price if request.configs else None
+        sections.record_differences = record_differences(logged(), engine.price, listed, request.tolerance)
 
 
 def _once(request: PriceRequest, warnings: Iterable[str]) -> list[str]:
@@ -234,7 +287,8 @@ def previous_request(request: PriceRequest) -> tuple[PriceRequest, str]:
         start, until = request.since - (request.until - request.since), request.since
         words = "the previous period of the same length"
     return replace(request, since=start, until=until, compare=None, budgets=(), bills=(), reconcile=False,
-                   keep_rejects=False), words
+                   keep_rejects=False, usage_files=(), usage_join=None, usage_proxy_field=None,
+                   budget_file=None), words
 
 
 def _config_label(request: PriceRequest, report: Report) -> str | None:
@@ -308,6 +362,8 @@ def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, 
         source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout,
                          timeout_s=request.db_timeout)
         report = execute_database(price_run, source, choice.engine, out, rejects)
+        if source.table is not None and choice.engine == "postgres":
+            why_not = "it prices LiteLLM_SpendLogs; a daily spend table is read by the Python engine"
         return report, why_not if request.engine == "postgres" else None
     if choice.engine == "duckdb":
         from ..engines.contract import Unsupported

@@ -296,11 +296,12 @@ def prices_used(engine: PricingEngine, o: Priced) -> dict[str, Any]:
     if r.batch or p.per_second is not None or r.extras is not None:
         charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                             r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens,
-                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
+                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch, extras=r.extras,
+                            band_prompt=r.band_prompt_tokens)
         return {c.part.replace(" ", "_").replace("(s)", "s").strip("_"): {"key": c.key, "rate": c.rate,
                                                                           "source": c.source or "default"}
                 for c in charges}
-    table = _rate_table(p, p.rates_for(r.prompt_tokens))
+    table = _rate_table(p, p.rates_for(r.prompt_tokens if r.band_prompt_tokens is None else r.band_prompt_tokens))
     counts = (r.prompt_tokens, r.cache_read_tokens, r.cache_write_tokens - r.cache_write_1h_tokens,
               r.cache_write_1h_tokens, r.completion_tokens, r.reasoning_tokens, r.audio_input_tokens,
               r.audio_output_tokens, r.image_input_tokens)
@@ -811,7 +812,8 @@ def explain_dict(engine: PricingEngine, o: Outcome) -> dict[str, Any]:
     if isinstance(p, Pricer):
         charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                             r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens,
-                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
+                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch, extras=r.extras,
+                            band_prompt=r.band_prompt_tokens)
         d["charges"] = [{"part": c.part, "units": c.units, "rate": c.rate, "key": c.key,
                          "source": c.source or "default", "cost": orjson.Fragment(float_text(c.cost).encode())}
                         for c in charges]
@@ -851,7 +853,7 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
     assert isinstance(p, Pricer)
     charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
                         r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                        r.image_input_tokens, r.duration_s, r.batch, extras=r.extras)
+                        r.image_input_tokens, r.duration_s, r.batch, extras=r.extras, band_prompt=r.band_prompt_tokens)
     if r.batch:
         lines[0] += "  batch output line: batch rates, no discount or margin"
     for c in charges:

@@ -21,6 +21,7 @@ from ..engines.choose import ENGINES, check_engine
 from ..errors import FieldError
 
 COMPARISONS = ("previous", "previous-month")
+USAGE_JOINS = ("project", "key")  # what --reconcile-usage joins on beside day, provider and model
 SORTS = ("cost", "requests", "tokens", "name")
 
 
@@ -62,6 +63,10 @@ class PriceRequest:
     sort: str | None = None
     reconcile: bool = False
     tolerance: float = 0.01
+    usage_files: tuple[str, ...] = ()  # the provider's own usage, joined to the logs (reports/usage_gap.py)
+    usage_join: str | None = None  # one of USAGE_JOINS
+    usage_proxy_field: str | None = None  # the logs' field that names the usage's project or key
+    budget_file: str | None = None  # budgets to replay over the logs (reports/budget_replay.py)
     # what the report carries beside its groups (formats declare which they need, formats/registry.py)
     timeline: bool = False  # per-day sums of every group
     ledger: bool = False  # per-day sums per provider, model and config (the FOCUS dataset)
@@ -90,7 +95,7 @@ class PriceRequest:
         if config is not None:
             values["configs"] = config_schedule(list(_strings(config)))
         paths = _strings(usage)
-        for name in ("group_by", "where", "budgets", "bills", "aliases"):
+        for name in ("group_by", "where", "budgets", "bills", "aliases", "usage_files"):
             if name in values:
                 values[name] = _strings(values[name])
         request = cls(paths, **values, given=given)
@@ -133,6 +138,16 @@ class PriceRequest:
                 raise FieldError("aliases", f" {text!r}: expected team:ID=NAME (team:t-42=agents)", about_value=True)
             names[m.group(1).strip()] = m.group(2).strip()
         return names
+
+    @property
+    def rereads(self) -> bool:
+        """Sections that price the logs a second time, record by record: the usage gap and the budget replay."""
+        return bool(self.usage_files) or self.budget_file is not None
+
+    @property
+    def rereadable(self) -> bool:
+        """The usage can be read twice: files or a database, not standard input."""
+        return "-" not in self.usage
 
     @property
     def database(self) -> bool:
@@ -212,6 +227,15 @@ RULES: tuple[Rule, ...] = (
     Rule("budgets", lambda r: bool(r.budgets) and (r.records or r.ledger),
          "goes with a report of totals, not per-record output or the per-day ledger"),
     Rule("bills", lambda r: bool(r.bills) and r.records, "goes with a report of totals, not per-record output"),
+    Rule("usage_join", lambda r: r.usage_join is not None and r.usage_join not in USAGE_JOINS,
+         lambda r: f"{r.usage_join!r}: one of " + ", ".join(USAGE_JOINS)),
+    Rule("usage_join", lambda r: (r.usage_join is not None or r.usage_proxy_field is not None) and not r.usage_files,
+         "goes with {usage_files}"),
+    Rule("usage_proxy_field", lambda r: r.usage_proxy_field is not None and r.usage_join is None,
+         "names the logs' side of {usage_join}: give that too"),
+    Rule("usage_files", lambda r: r.rereads and not r.rereadable,
+         "reads the logs a second time, record by record: give files or a database, not standard input"),
+    Rule("usage_files", lambda r: r.rereads and bool(r.records), "goes with a report of totals, not per-record output"),
     Rule("statement_timeout", lambda r: r.statement_timeout is not None and not r.database, "goes with a database"),
     Rule("usage", lambda r: r.database and len(r.usage) != 1,
          "a database is priced on its own: give one usage argument"),

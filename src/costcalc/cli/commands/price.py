@@ -37,6 +37,18 @@ TOLERANCE = typer.Option(0.01, "--tolerance", min=0.0, help="With --reconcile: t
 RECONCILE_WITH = typer.Option([], "--reconcile-with", help="Compare with the provider's bill: OpenAI Costs API "
                               "pages, Anthropic cost reports (JSON) or a CSV (date,provider,model,amount,currency); "
                               "repeat for several files.", metavar="FILE")
+RECONCILE_USAGE = typer.Option([], "--reconcile-usage", help="What bypassed the gateway: the provider's own usage "
+                               "(OpenAI usage API pages, Anthropic usage reports, Bedrock invocation logs) priced with "
+                               "the same config, joined to these logs per day, provider and model, each gap with its "
+                               "likely cause; repeat for several files.", metavar="FILE")
+USAGE_JOIN = typer.Option(None, "--usage-join", help="With --reconcile-usage: join on the usage's project or API key "
+                          "as well (project or key).", metavar="project|key")
+USAGE_PROXY_FIELD = typer.Option(None, "--usage-proxy-field", help="With --usage-join: the logs' field that names "
+                                 "the provider project or key (a group-by path such as metadata.openai_project; "
+                                 "default: project_id / workspace_id for a project).", metavar="PATH")
+REPLAY_BUDGETS = typer.Option(None, "--replay-budgets", help="Replay LiteLLM's budget enforcement over these logs at "
+                              "the config's prices: who would have been blocked, when, and how much traffic refused "
+                              "(budgets file: docs/budget-replay.md).", metavar="FILE")
 CURRENCY = typer.Option(None, "--currency", help="Report in this currency (ISO 4217), with --fx-rate or --fx-rates.",
                         metavar="CODE")
 FX_RATE = typer.Option(None, "--fx-rate", help="Units of --currency per US dollar, for every record (0.92: $1 = "
@@ -75,7 +87,9 @@ def price(
     fmt: o.format_choice("price") = o.format_option("price", help="Output format."),  # type: ignore[valid-type]
     per_record: bool = PER_RECORD, output: Path | None = OUTPUT, explain: bool = EXPLAIN_OPT,
     line: int | None = LINE, chart: bool = CHART, reconcile: bool = RECONCILE, tolerance: float = TOLERANCE,
-    reconcile_with: list[str] = RECONCILE_WITH, currency: str | None = CURRENCY, fx_rate: str | None = FX_RATE,
+    reconcile_with: list[str] = RECONCILE_WITH, reconcile_usage: list[str] = RECONCILE_USAGE,
+    usage_join: str | None = USAGE_JOIN, usage_proxy_field: str | None = USAGE_PROXY_FIELD,
+    replay_budgets: str | None = REPLAY_BUDGETS, currency: str | None = CURRENCY, fx_rate: str | None = FX_RATE,
     fx_rates: str | None = FX_RATES, budget: list[str] = BUDGET, fail_over_budget: bool = FAIL_OVER_BUDGET,
     strict: bool = STRICT, rejects: Path | None = REJECTS, quiet: bool = o.QUIET, jobs: int | None = o.JOBS,
     engine_choice: o.Engine = o.ENGINE, statement_timeout: float | None = o.STATEMENT_TIMEOUT,  # type: ignore
@@ -97,15 +111,18 @@ def price(
         raise typer.BadParameter("--focus-version goes with --format focus", param_hint="--focus-version")
     o.check_format(fmt_name, {"--line": line is not None, "--reconcile": reconcile, "--reconcile-with":
                               bool(reconcile_with), "--budget": bool(budget), "--currency": currency is not None,
-                              "--compare": compare is not None, "--fail-over-budget": fail_over_budget},
+                              "--compare": compare is not None, "--fail-over-budget": fail_over_budget,
+                              "--reconcile-usage": bool(reconcile_usage),
+                              "--replay-budgets": replay_budgets is not None},
                    explain, per_record)
     style = Style(_columns(columns), wide, chart, focus_version)
     explained = EXPLAIN.Explanations(None, FORMATS[fmt_name].explains or "", line) if explain else None
     request = o.request(
         usage, config=config, cost_map=cost_map, map_as_of=map_as_of, group_by=group_by, since=since, until=until,
         month=month, last=last, compare=compare, tz=tz, top=top, sort=sort.value if sort is not None else None,
-        reconcile=reconcile, tolerance=tolerance, bills=reconcile_with, currency=currency, fx_rate=fx_rate,
-        fx_rates=fx_rates, budgets=budget, jobs=jobs, engine=engine_choice.value, where=where or (),
+        reconcile=reconcile, tolerance=tolerance, bills=reconcile_with, usage_files=reconcile_usage,
+        usage_join=usage_join, usage_proxy_field=usage_proxy_field, budget_file=replay_budgets, currency=currency,
+        fx_rate=fx_rate, fx_rates=fx_rates, budgets=budget, jobs=jobs, engine=engine_choice.value, where=where or (),
         statement_timeout=statement_timeout, db_timeout=db_timeout, dedupe=dedupe, aliases=alias,
         records=explain or per_record or FORMATS[fmt_name].write is None,
         **{need: True for need in FORMATS[fmt_name].needs})

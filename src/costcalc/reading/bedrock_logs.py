@@ -1,0 +1,78 @@
+"""Amazon Bedrock model invocation logs (CloudWatch Logs or S3 delivery, one JSON object per line, ``schemaType``
+``ModelInvocationLog``) → one UsageRecord per invocation.
+
+``input.inputTokenCount`` EXCLUDES ``input.cacheReadInputTokenCount`` and ``input.cacheWriteInputTokenCount``
+(as the Converse API's ``usage``), so the prompt is their sum; ``output.outputTokenCount`` is the output. The
+model is ``modelId`` priced as ``bedrock/<id>``: a foundation-model id (``anthropic.claude-…-v1:0``), a
+cross-region inference profile (``us.anthropic.…``), or the ARN of either, reduced to its id; an application
+inference profile or a provisioned model ARN names no model and stays as given (unpriced unless a config
+deployment names it). ``identity.arn`` (who called: the chargeback key), ``requestId``, ``region``,
+``accountId``, ``operation`` and ``requestMetadata`` (the caller's cost-allocation tags) go to ``raw`` beside
+the ids a report groups by (``identity``, ``request_id``, ``tags``); the request and response bodies are
+dropped, so held records stay small.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .records import BadField, UsageRecord, check_conventions, parse_time, token_count
+
+SHAPE = "bedrock-invocation-log"
+_ARN_RESOURCES = ("foundation-model/", "inference-profile/")
+
+
+def is_invocation_log(obj: dict[str, Any]) -> bool:
+    return obj.get("schemaType") == "ModelInvocationLog" or (
+        "modelId" in obj and isinstance(obj.get("input"), dict) and "inputTokenCount" in obj["input"])
+
+
+def model_name(model_id: str) -> str:
+    """A ``modelId`` as the cost map names it: ``bedrock/`` and the id (an ARN reduced to its resource id)."""
+    if model_id.startswith("arn:"):
+        resource = model_id.split(":", 5)[-1]
+        for kind in _ARN_RESOURCES:
+            if resource.startswith(kind):
+                model_id = resource[len(kind):]
+                break
+        else:
+            return model_id  # an application inference profile or provisioned model: no model in the name
+    return model_id if model_id.startswith("bedrock/") else f"bedrock/{model_id}"
+
+
+def _section(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadField(key, "must be an object")
+    return value
+
+
+def invocation_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
+    model_id = obj.get("modelId")
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise BadField("modelId", "missing or not a string")
+    inp, out = _section(obj, "input"), _section(obj, "output")
+    tokens = token_count(inp, "inputTokenCount", "input.inputTokenCount")
+    read = token_count(inp, "cacheReadInputTokenCount", "input.cacheReadInputTokenCount")
+    write = token_count(inp, "cacheWriteInputTokenCount", "input.cacheWriteInputTokenCount")
+    identity = _section(obj, "identity")
+    metadata = obj.get("requestMetadata")
+    raw: dict[str, Any] = {"source": "bedrock-invocation-log", "model_id": model_id}
+    for key, name in (("requestId", "request_id"), ("region", "region"), ("accountId", "account"),
+                      ("operation", "operation")):
+        if obj.get(key) not in (None, ""):
+            raw[name] = obj[key]
+    if isinstance(identity.get("arn"), str):
+        raw["identity"] = identity["arn"]
+    if isinstance(metadata, dict):
+        raw["metadata"] = metadata
+        raw["tags"] = [f"{k}:{v}" for k, v in metadata.items()]
+    when = obj.get("timestamp")
+    r = UsageRecord(file=file, line=line, model=model_name(model_id.strip()), prompt_tokens=tokens + read + write,
+                    completion_tokens=token_count(out, "outputTokenCount", "output.outputTokenCount"),
+                    cache_read_tokens=read, cache_write_tokens=write,
+                    timestamp=None if when is None else parse_time(when, "timestamp"), shape=SHAPE, raw=raw)
+    check_conventions(r)
+    return r
