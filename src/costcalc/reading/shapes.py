@@ -54,6 +54,7 @@ import orjson
 
 from .records import (
     BadField,
+    CallUnits,
     Skipped,
     UsageExtras,
     UsageRecord,
@@ -818,7 +819,65 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
         call_type=call_type if call_type and call_type not in TOKEN_CALL_TYPES else None,
+        call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj),
         **counts,
+    )
+
+
+def _logged_object(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """A logged object the proxy may leave out or write as text (a spend-log row keeps ``response`` and
+    ``proxy_server_request`` as JSON text, and "{}" unless prompts are stored); anything else counts as absent."""
+    value = obj.get(key)
+    if isinstance(value, str) and value[:1] == "{":
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _whole(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def call_units(obj: dict[str, Any]) -> CallUnits:
+    """The units of a non-token call as the proxy logged them. A standard logging payload carries the response
+    (``response``: an image call's ``data``, ``size``, ``quality``; a transcription's ``duration`` or
+    ``usage.seconds``) and the request's optional parameters (``model_parameters``: ``size``, ``quality``,
+    ``n``; litellm_logging.get_standard_logging_object_payload); a spend-log row only with stored prompts
+    (``response``, ``proxy_server_request``: the request body, where a speech call's ``input`` is)."""
+    response = _logged_object(obj, "response")
+    request = _logged_object(obj, "proxy_server_request")
+    params = {**request, **_logged_object(obj, "model_parameters")}
+    data = response.get("data")
+    usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+    seconds = response.get("duration")
+    if seconds is None and usage.get("type") == "duration":
+        seconds = usage.get("seconds")
+    text = request.get("input")
+    messages = obj.get("messages")
+    if not isinstance(text, str) and isinstance(messages, str):
+        # LiteLLM's function_setup logs a speech call's input as its messages: the text itself in a payload, JSON
+        # text in a spend-log row ("{}" when prompts are not stored)
+        if "model_parameters" in obj:
+            text = messages
+        else:
+            try:
+                text = orjson.loads(messages)
+            except orjson.JSONDecodeError:
+                text = None
+    return CallUnits(
+        images=len(data) if isinstance(data, list) else None,
+        requested_images=_whole(params.get("n")),
+        size=_text(response.get("size")) or _text(params.get("size")),
+        quality=_text(response.get("quality")) or _text(params.get("quality")),
+        characters=sum(1 for ch in text if not ch.isspace()) if isinstance(text, str) else None,
+        seconds=float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+        and seconds >= 0 else None,
     )
 
 

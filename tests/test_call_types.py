@@ -1,0 +1,141 @@
+"""Calls the proxy prices by images, characters and seconds, each checked against LiteLLM 1.110.2's own cost
+function called with the values the logged record carries.
+
+The records are built as LiteLLM's logging fills them:
+- standard logging payload (litellm_core_utils/litellm_logging.py, get_standard_logging_object_payload):
+  ``response=final_response_obj`` (an image call's ImageResponse: ``data``, ``size``, ``quality``; a transcription's
+  ``duration``), ``model_parameters=ModelParamHelper.get_standard_logging_model_parameters(optional_params)``
+  (``size``, ``quality``, ``n``), ``messages=kwargs.get("messages")``, which for a speech call function_setup
+  (litellm/utils.py, ``messages = kwargs.get("input", "speech")``) holds the input text;
+- spend-log row (proxy/spend_tracking/spend_tracking_utils.py): ``response`` and ``proxy_server_request`` are
+  "{}" unless ``store_prompts_in_spend_logs``; ``spend`` the booked cost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from .runner import main
+
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
+from litellm.types.utils import ImageResponse  # noqa: E402
+
+
+def _price(capsys, tmp_path: Path, rows: list[dict], *args: str) -> list[dict]:
+    src = tmp_path / "calls.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code = main(["price", str(src), "--format", "jsonl", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def _image_payload(i: int, provider: str, size: str | None, quality: str | None, n: int) -> dict:
+    params = {k: v for k, v in (("size", size), ("quality", quality), ("n", n)) if v is not None}
+    return {"id": f"img-{i}", "call_type": "aimage_generation", "model_group": "dall-e-3", "model": "dall-e-3",
+            "custom_llm_provider": provider, "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
+            "model_parameters": params,
+            "response": {"created": 1, "data": [{"url": f"https://example.invalid/{i}/{k}.png"} for k in range(n)]}}
+
+
+def _litellm_image_cost(provider: str, size: str | None, quality: str | None, n: int) -> float:
+    # the proxy's path: response_cost_calculator -> completion_cost(call_type, optional_params); no size/quality/n
+    # arguments, so the image router reads them from the response and the request's optional_params
+    params = {k: v for k, v in (("size", size), ("quality", quality), ("n", n)) if v is not None}
+    response = ImageResponse(created=1, data=[{"url": f"https://example.invalid/{k}.png"} for k in range(n)])
+    return litellm.completion_cost(completion_response=response, model="dall-e-3", custom_llm_provider=provider,
+                                   call_type="aimage_generation", optional_params=params)
+
+
+@pytest.mark.parametrize(("size", "quality", "n"), [("1024x1792", "hd", 2), ("1792x1024", "standard", 1),
+                                                    (None, None, 3), ("1024x1024", None, 1)])
+def test_an_image_payload_costs_what_litellm_computes(capsys, tmp_path, size, quality, n):
+    expected = _litellm_image_cost("azure", size, quality, n)
+    assert expected > 0
+    (mine,) = _price(capsys, tmp_path, [_image_payload(1, "azure", size, quality, n)])
+    assert mine["status"] == "priced" and mine["approximate"] == ""
+    assert mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_spend_log_image_row_without_the_request_is_priced_at_litellm_defaults_and_marked(capsys, tmp_path):
+    row = {"request_id": "r1", "call_type": "aimage_generation", "model_group": "dall-e-3", "model": "dall-e-3",
+           "custom_llm_provider": "azure", "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
+           "spend": 0.08, "response": "{}", "proxy_server_request": "{}", "metadata": "{}"}
+    (mine,) = _price(capsys, tmp_path, [row])
+    # LiteLLM's defaults when the request names neither: 1024x1024, quality standard; one image assumed
+    expected = litellm.cost_calculator.default_image_cost_calculator(
+        model="dall-e-3", custom_llm_provider="azure", quality="standard", n=1, size="1024-x-1024")
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
+    assert "does not carry the response's images (response.data) or the size or the quality" in mine["approximate"]
+
+
+def test_a_deployment_per_image_price_overrides_the_map(capsys, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("model_list:\n  - model_name: images\n    litellm_params: {model: openai/dall-e-3, "
+                      "api_key: sk-fake}\n    model_info: {id: img-1, input_cost_per_image: 0.05}\n")
+    row = _image_payload(2, "openai", "1024x1024", "standard", 3)
+    row.update(model_group="images", model_id="img-1")
+    (mine,) = _price(capsys, tmp_path, [row], "--config", str(config))
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(0.15)  # 3 images × $0.05
+
+
+def test_an_image_call_nothing_prices_is_unpriced_with_the_reason(capsys, tmp_path):
+    # openai/dall-e-3 has no row in the 1.110.2 map (only azure/ rows): LiteLLM raises, the proxy books nothing
+    with pytest.raises(Exception, match="Model not found in cost map"):
+        litellm.cost_calculator.default_image_cost_calculator(model="dall-e-3", custom_llm_provider="openai",
+                                                              quality="standard", n=1, size="1024-x-1024")
+    (mine,) = _price(capsys, tmp_path, [_image_payload(3, "openai", "1024x1024", None, 1)])
+    assert mine["status"] == "unpriced" and "no per-image or per-pixel price for dall-e-3" in mine["reason"]
+
+
+def test_speech_is_priced_per_character_of_its_input(capsys, tmp_path):
+    text = "Hello there,\n world of speech  "
+    payload = {"id": "s1", "call_type": "aspeech", "model_group": "tts-1", "model": "tts-1",
+               "custom_llm_provider": "openai", "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
+               "model_parameters": {}, "messages": text}
+    prompt_cost, completion_cost = litellm.cost_per_token(
+        model="tts-1", custom_llm_provider="openai", call_type="speech",
+        prompt_characters=litellm.utils.count_characters(text))
+    (mine,) = _price(capsys, tmp_path, [payload])
+    assert mine["status"] == "priced" and mine["approximate"] == ""
+    assert mine["cost"] == pytest.approx(prompt_cost + completion_cost, rel=1e-12) and mine["cost"] > 0
+
+
+def test_speech_without_its_input_text_is_unpriced_naming_the_field(capsys, tmp_path):
+    row = {"request_id": "s2", "call_type": "aspeech", "model_group": "tts-1", "model": "tts-1",
+           "custom_llm_provider": "openai", "prompt_tokens": 0, "completion_tokens": 0, "spend": 0.001,
+           "messages": "{}", "proxy_server_request": "{}"}
+    (mine,) = _price(capsys, tmp_path, [row])
+    assert mine["status"] == "unpriced" and "proxy_server_request.input" in mine["reason"]
+
+
+def test_transcription_is_priced_per_second_of_logged_audio(capsys, tmp_path):
+    payload = {"id": "t1", "call_type": "atranscription", "model_group": "whisper-1", "model": "whisper-1",
+               "custom_llm_provider": "openai", "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
+               "model_parameters": {}, "response": {"text": "hello", "duration": 12.5},
+               "startTime": 1.0, "endTime": 4.0}
+    prompt_cost, completion_cost = litellm.cost_per_token(
+        model="whisper-1", custom_llm_provider="openai", call_type="transcription",
+        audio_transcription_file_duration=12.5)
+    (mine,) = _price(capsys, tmp_path, [payload])
+    assert mine["status"] == "priced" and mine["approximate"] == ""  # the audio's duration, not the call's
+    assert mine["cost"] == pytest.approx(prompt_cost + completion_cost, rel=1e-12) and mine["cost"] > 0
+
+
+def test_duckdb_reports_these_calls_as_the_python_engine_does(capsys, tmp_path):
+    rows = [_image_payload(i, "azure", "1024x1792", "hd", 1 + i % 3) for i in range(4)]
+    rows.append({"id": "s1", "call_type": "aspeech", "model_group": "tts-1", "model": "tts-1",
+                 "custom_llm_provider": "openai", "prompt_tokens": 0, "completion_tokens": 0,
+                 "model_parameters": {}, "messages": "some words to say"})
+    src = tmp_path / "calls.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    outputs = []
+    for engine in ("python", "duckdb"):
+        assert main(["price", str(src), "--format", "csv", "--engine", engine]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and "dall-e-3" in outputs[0] and "tts-1" in outputs[0]
