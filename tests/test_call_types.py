@@ -139,3 +139,15 @@ def test_duckdb_reports_these_calls_as_the_python_engine_does(capsys, tmp_path):
         assert main(["price", str(src), "--format", "csv", "--engine", engine]) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1] and "dall-e-3" in outputs[0] and "tts-1" in outputs[0]
+
+
+def test_lookup_shows_per_image_and_per_character_prices_in_their_units(capsys):
+    assert main(["lookup", "azure/hd/1024-x-1792/dall-e-3", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (res,) = doc["resolutions"]
+    pixel = next(f for f in res["fields"] if f["field"] == "input_cost_per_pixel")
+    assert (pixel["value"], pixel["unit"]) == (7.19343e-08, "$/pixel")  # the map row's own price
+    assert main(["lookup", "tts-1", "--format", "json"]) == 0
+    (res,) = json.loads(capsys.readouterr().out)["resolutions"]
+    assert {"field": "input_cost_per_character", "value": 1.5e-05, "unit": "$/character", "per_million": None,
+            "source": "cost_map:tts-1"} in res["fields"]

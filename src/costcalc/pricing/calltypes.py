@@ -18,7 +18,7 @@ PRICED_CALLS = IMAGE_CALLS | SPEECH_CALLS | TRANSCRIPTION_CALLS
 # the providers whose images LiteLLM prices with default_image_cost_calculator (per image or per pixel); the
 # others have calculators of their own (Vertex, Bedrock, Gemini, xAI, fal.ai, ...) not reproduced here
 _DEFAULT_IMAGE_PROVIDERS = frozenset({"openai", "azure"})
-_IMAGE_FIELDS = ("input_cost_per_image", "output_cost_per_image", "input_cost_per_pixel")
+IMAGE_PRICE_FIELDS = ("input_cost_per_image", "output_cost_per_image", "input_cost_per_pixel")
 DEFAULT_SIZE = "1024-x-1024"  # what LiteLLM assumes when neither the response nor the request gives a size
 DEFAULT_QUALITY = "standard"
 
@@ -75,7 +75,7 @@ def image_price(model: str, provider: str | None, deployment_prices: dict[str, A
         return (f"image call to provider {provider!r}: the proxy prices it with that provider's own image "
                 "calculator, which costcalc does not reproduce yet")
     for where, table in tables:
-        for field in _IMAGE_FIELDS:
+        for field in IMAGE_PRICE_FIELDS:
             rate = table.get(field)
             if rate is not None:
                 units = count * height * width if field == "input_cost_per_pixel" else count
