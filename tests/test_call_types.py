@@ -151,3 +151,31 @@ def test_lookup_shows_per_image_and_per_character_prices_in_their_units(capsys):
     (res,) = json.loads(capsys.readouterr().out)["resolutions"]
     assert {"field": "input_cost_per_character", "value": 1.5e-05, "unit": "$/character", "per_million": None,
             "source": "cost_map:tts-1"} in res["fields"]
+
+
+def _rerank_payload(i: int, billed: dict | None) -> dict:
+    response = {} if billed is None else {"id": f"rr-{i}", "results": [{"index": 0, "relevance_score": 0.9}],
+                                          "meta": {"billed_units": billed}}
+    return {"id": f"rr-{i}", "call_type": "arerank", "model_group": "cohere/rerank-english-v3.0",
+            "model": "rerank-english-v3.0", "custom_llm_provider": "cohere", "status": "success",
+            "prompt_tokens": 0, "completion_tokens": 0, "model_parameters": {}, "response": response}
+
+
+@pytest.mark.parametrize("billed", [{"search_units": 3}, {"search_units": 1, "total_tokens": 900}, {}])
+def test_rerank_is_priced_per_search_unit_as_litellm_does(capsys, tmp_path, billed):
+    from litellm.types.rerank import RerankResponse
+
+    response = RerankResponse(id="rr", results=[{"index": 0, "relevance_score": 0.9}], meta={"billed_units": billed})
+    expected = litellm.completion_cost(completion_response=response, model="rerank-english-v3.0",
+                                       custom_llm_provider="cohere", call_type="arerank")
+    (mine,) = _price(capsys, tmp_path, [_rerank_payload(1, billed)])
+    assert mine["status"] == "priced" and mine["approximate"] == ""
+    assert mine["cost"] == pytest.approx(expected, rel=1e-12, abs=0)  # $0 where search_units is missing
+
+
+def test_a_rerank_row_without_its_response_is_priced_as_one_search_unit_and_marked(capsys, tmp_path):
+    row = {**_rerank_payload(2, None), "response": "{}"}
+    del row["model_parameters"]
+    (mine,) = _price(capsys, tmp_path, [row])
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(0.002)  # the map's input_cost_per_query
+    assert "meta.billed_units.search_units" in mine["approximate"]

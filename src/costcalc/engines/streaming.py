@@ -10,9 +10,11 @@ from typing import Any, NamedTuple
 from ..pricing.calltypes import (
     IMAGE_CALLS,
     PRICED_CALLS,
+    RERANK_CALLS,
     SPEECH_CALLS,
     CallPrice,
     image_price,
+    rerank_price,
     speech_price,
     transcription_price,
 )
@@ -150,6 +152,9 @@ class PricingEngine:
             return NotPriced(record, resolved.reason, resolved.suggestions)
         elif call_type in SPEECH_CALLS:
             found = speech_price(resolved.rates, units.characters)
+        elif call_type in RERANK_CALLS:
+            found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
+                                 units.rerank_tokens, units.response_logged)
         else:
             found = transcription_price(resolved.rates, units.seconds)
         sheet = resolved if isinstance(resolved, PriceSheet) else None

@@ -14,7 +14,10 @@ IMAGE_CALLS = frozenset({"image_generation", "aimage_generation", "image_edit", 
                          "image_variation", "aimage_variation"})
 SPEECH_CALLS = frozenset({"speech", "aspeech"})
 TRANSCRIPTION_CALLS = frozenset({"transcription", "atranscription"})
-PRICED_CALLS = IMAGE_CALLS | SPEECH_CALLS | TRANSCRIPTION_CALLS
+RERANK_CALLS = frozenset({"rerank", "arerank"})
+PRICED_CALLS = IMAGE_CALLS | SPEECH_CALLS | TRANSCRIPTION_CALLS | RERANK_CALLS
+# rerank providers whose configs price the response's billed tokens instead of its search units
+_TOKEN_RERANK_PROVIDERS = frozenset({"jina_ai", "voyage"})
 # the providers whose images LiteLLM prices with default_image_cost_calculator (per image or per pixel); the
 # others have calculators of their own (Vertex, Bedrock, Gemini, xAI, fal.ai, ...) not reproduced here
 _DEFAULT_IMAGE_PROVIDERS = frozenset({"openai", "azure"})
@@ -114,3 +117,27 @@ def transcription_price(rates: dict[str, Any], seconds: float | None) -> CallPri
         return ("transcription priced per second of audio, but the log does not carry the duration "
                 "(response.duration or response.usage.seconds)")
     return CallPrice(float(rates[field]), seconds, True, field, None)
+
+
+def rerank_price(rates: dict[str, Any], provider: str | None, search_units: int | None, tokens: int | None,
+                 response_logged: bool) -> CallPrice:
+    """A rerank priced by its provider's rerank config (``rerank_cost`` → ``calculate_rerank_cost``):
+    ``input_cost_per_query`` × the response's ``meta.billed_units.search_units`` (Cohere and most others), or
+    ``input_cost_per_token`` × its ``total_tokens`` (Jina AI, Voyage); a price or a unit count that is missing
+    books $0, as the proxy does. A log without the response is priced as one search unit (what Cohere bills a
+    request of up to 100 documents) and marked."""
+    by_token = provider in _TOKEN_RERANK_PROVIDERS
+    field = "input_cost_per_token" if by_token else "input_cost_per_query"
+    rate = rates.get(field)
+    if not response_logged:
+        if rate is None:
+            return CallPrice(0.0, 0, False, f"{field} (unset: the proxy books $0)", None)
+        if by_token:
+            return CallPrice(float(rate), 0, False, field, "the log does not carry the rerank response's billed "
+                             "tokens (meta.billed_units.total_tokens); priced as 0")
+        return CallPrice(float(rate), 1, False, field, "the log does not carry the rerank response's search units "
+                         "(meta.billed_units.search_units); priced as 1")
+    units = tokens if by_token else search_units
+    if rate is None or units is None:
+        return CallPrice(0.0, 0, False, f"{field} (the proxy books $0 without it or without billed units)", None)
+    return CallPrice(float(rate), units, False, field, None)

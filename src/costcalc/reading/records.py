@@ -42,6 +42,9 @@ class CallUnits:
     quality: str | None = None  # the response's quality, else the requested one
     characters: int | None = None  # non-whitespace characters of a speech call's input text
     seconds: float | None = None  # a transcription's audio duration (response.duration / usage.seconds)
+    search_units: int | None = None  # a rerank response's meta.billed_units.search_units
+    rerank_tokens: int | None = None  # a rerank response's meta.billed_units.total_tokens
+    response_logged: bool = False  # the log holds the response body (a payload always; a row with stored prompts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -870,7 +870,12 @@ def call_units(obj: dict[str, Any]) -> CallUnits:
                 text = orjson.loads(messages)
             except orjson.JSONDecodeError:
                 text = None
+    meta = response.get("meta") if isinstance(response.get("meta"), dict) else {}
+    billed = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else {}
     return CallUnits(
+        search_units=_whole(billed.get("search_units")),
+        rerank_tokens=_whole(billed.get("total_tokens")),
+        response_logged=bool(response),
         images=len(data) if isinstance(data, list) else None,
         requested_images=_whole(params.get("n")),
         size=_text(response.get("size")) or _text(params.get("size")),
