@@ -179,3 +179,54 @@ def test_a_rerank_row_without_its_response_is_priced_as_one_search_unit_and_mark
     (mine,) = _price(capsys, tmp_path, [row])
     assert mine["status"] == "priced" and mine["cost"] == pytest.approx(0.002)  # the map's input_cost_per_query
     assert "meta.billed_units.search_units" in mine["approximate"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    from .pg_server import start_server
+
+    yield from start_server()
+
+
+def test_the_database_reads_stored_bodies_of_these_calls_and_both_engines_agree(server, capsys):
+    """Rows as the proxy's spend-log writer stores them with store_prompts_in_spend_logs (spend_tracking_utils:
+    ``response`` and ``proxy_server_request`` JSON, ``messages`` the call's messages)."""
+    from datetime import datetime
+
+    from psycopg.types.json import Jsonb
+
+    with server.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS calls")
+        conn.execute("CREATE DATABASE calls TEMPLATE litellm")
+    rows = [("i1", "aimage_generation", "dall-e-3", "azure",
+             {"created": 1, "data": [{"url": "u1"}, {"url": "u2"}], "size": "1024x1792", "quality": "hd"},
+             {"model": "dall-e-3", "prompt": "p", "size": "1024x1792", "quality": "hd", "n": 2}, {}),
+            ("i2", "aimage_generation", "dall-e-3", "azure", {}, {}, {}),
+            ("r1", "arerank", "rerank-english-v3.0", "cohere", {"meta": {"billed_units": {"search_units": 2}}},
+             {}, {}),
+            ("s1", "aspeech", "tts-1", "openai", {}, {"model": "tts-1", "input": "say this now"}, {})]
+    with server.connect(db="calls") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        for i, (rid, call, model, provider, response, request, messages) in enumerate(rows):
+            start = datetime(2026, 3, 1, 12, i)
+            conn.execute(
+                'INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                'completion_tokens, "startTime", "endTime", model, model_group, custom_llm_provider, metadata, '
+                "cache_hit, status, response, proxy_server_request, messages) VALUES (%s, %s, 'k', 0, 0, 0, "
+                "%s, %s, %s, %s, %s, '{}', 'False', 'success', %s, %s, %s)",
+                (rid, call, start, start, model, model, provider, Jsonb(response), Jsonb(request),
+                 Jsonb(messages)))
+    outputs = []
+    for engine in ("python", "postgres"):
+        assert main(["price", server.url(db="calls"), "--format", "jsonl", "--engine", engine]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    mine = {r["request_id"]: r for r in map(json.loads, outputs[0].splitlines())}
+    hd = litellm.cost_calculator.default_image_cost_calculator(
+        model="dall-e-3", custom_llm_provider="azure", quality="hd", n=2, size="1024-x-1792")
+    assert mine["i1"]["cost"] == pytest.approx(hd, rel=1e-12) and mine["i1"]["approximate"] == ""
+    assert mine["i2"]["approximate"].startswith("the log does not carry")
+    assert mine["r1"]["cost"] == pytest.approx(2 * 0.002) and mine["r1"]["approximate"] == ""
+    speech, _ = litellm.cost_per_token(model="tts-1", custom_llm_provider="openai", call_type="speech",
+                                       prompt_characters=len("saythisnow"))
+    assert mine["s1"]["cost"] == pytest.approx(speech, rel=1e-12)
