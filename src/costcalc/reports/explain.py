@@ -289,6 +289,7 @@ _CALL_STATUS = {
     "audio_speech": "costcalc prices them per character of the logged input (per-token models counted unpriced)",
     "audio_transcription": "costcalc prices them per second of the logged audio duration (per-token models "
                            "counted unpriced)",
+    "rerank": "costcalc prices them per search unit of the logged response (Jina AI, Voyage: per billed token)",
 }
 
 _HOW = {
