@@ -230,3 +230,19 @@ def test_the_database_reads_stored_bodies_of_these_calls_and_both_engines_agree(
     speech, _ = litellm.cost_per_token(model="tts-1", custom_llm_provider="openai", call_type="speech",
                                        prompt_characters=len("saythisnow"))
     assert mine["s1"]["cost"] == pytest.approx(speech, rel=1e-12)
+
+
+@pytest.mark.parametrize(("model", "usage"), [("omni-moderation-latest", None), ("mistral/mistral-moderation-2603",
+                                                                                 (120, 0))])
+def test_moderation_is_priced_by_its_usage_as_litellm_does(capsys, tmp_path, model, usage):
+    from litellm.types.llms.openai import OpenAIModerationResponse
+
+    response = OpenAIModerationResponse(id="m", model=model, results=[])
+    if usage is not None:
+        response.usage = litellm.Usage(prompt_tokens=usage[0], completion_tokens=usage[1])
+    expected = litellm.completion_cost(completion_response=response, model=model, call_type="amoderation")
+    prompt, completion = usage or (0, 0)
+    payload = {"id": "m1", "call_type": "amoderation", "model_group": model, "model": model, "status": "success",
+               "prompt_tokens": prompt, "completion_tokens": completion, "model_parameters": {}}
+    (mine,) = _price(capsys, tmp_path, [payload])
+    assert mine["status"] == "priced" and mine["cost"] == expected == 0.0

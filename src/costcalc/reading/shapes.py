@@ -82,6 +82,9 @@ _TOKEN_CALL_TYPES = frozenset({
     "completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding",
     "responses", "aresponses", "anthropic_messages", "aanthropic_messages", "generate_content",
     "agenerate_content", "generate_content_stream", "agenerate_content_stream", "pass_through_endpoint",
+    # moderation: completion_cost has no branch of its own, so cost_per_token prices the response's usage (none
+    # from OpenAI: $0) at the model's token rates
+    "moderation", "amoderation",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
 TOKEN_CALL_TYPES = _TOKEN_CALL_TYPES | _BATCH_CALL_TYPES
