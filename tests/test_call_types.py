@@ -23,7 +23,7 @@ from .runner import main
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
-from litellm.types.utils import ImageResponse  # noqa: E402
+from litellm.types.utils import ImageResponse
 
 
 def _price(capsys, tmp_path: Path, rows: list[dict], *args: str) -> list[dict]:

@@ -87,8 +87,9 @@ def image_price(model: str, provider: str | None, deployment_prices: dict[str, A
                     approx = (f"the log does not carry {' or '.join(missing)}; priced as {count} image(s) of "
                               f"{size_key.replace('-x-', 'x')}, quality {quality}")
                 return CallPrice(float(rate), units, False, f"{field} of {where}", approx)
-    return (f"the proxy prices it per image, but no per-image or per-pixel price for {name} at size {size_key.replace('-x-', 'x')}, quality "
-            f"{quality} (cost-map rows {', '.join(candidates[:3])})")
+    shown = size_key.replace("-x-", "x")
+    return (f"the proxy prices it per image, but no per-image or per-pixel price for {name} at size {shown}, "
+            f"quality {quality} (cost-map rows {', '.join(candidates[:3])})")
 
 
 def speech_price(rates: dict[str, Any], characters: int | None) -> CallPrice | str:
