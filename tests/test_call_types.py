@@ -35,18 +35,28 @@ def _price(capsys, tmp_path: Path, rows: list[dict], *args: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def _image_payload(i: int, provider: str, size: str | None, quality: str | None, n: int) -> dict:
-    params = {k: v for k, v in (("size", size), ("quality", quality), ("n", n)) if v is not None}
+def _image_payload(i: int, provider: str, n: int, requested_n: int | None = None) -> dict:
+    # model_parameters keeps only what ModelParamHelper.relevant_logging_args lets through: n, never size/quality
     return {"id": f"img-{i}", "call_type": "aimage_generation", "model_group": "dall-e-3", "model": "dall-e-3",
             "custom_llm_provider": provider, "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
-            "model_parameters": params,
-            "response": {"created": 1, "data": [{"url": f"https://example.invalid/{i}/{k}.png"} for k in range(n)]}}
+            "model_parameters": {} if requested_n is None else {"n": requested_n},
+            "response": {"created": 1, "data": [{"url": f"https://example.invalid/{i}/{k}.png"} for k in range(n)],
+                         "size": None, "quality": None}}
+
+
+def _image_row(i: int, provider: str, size: str | None, quality: str | None, n: int) -> dict:
+    # a spend-log row with store_prompts_in_spend_logs: the request body and the response, as JSON text
+    body = {"model": "dall-e-3", "prompt": "p", **{k: v for k, v in (("size", size), ("quality", quality)) if v}}
+    return {"request_id": f"row-{i}", "call_type": "aimage_generation", "model_group": "dall-e-3",
+            "model": "dall-e-3", "custom_llm_provider": provider, "status": "success", "prompt_tokens": 0,
+            "completion_tokens": 0, "spend": 0.1, "metadata": "{}", "proxy_server_request": json.dumps(body),
+            "response": json.dumps({"created": 1, "data": [{"url": f"u{k}"} for k in range(n)]})}
 
 
 def _litellm_image_cost(provider: str, size: str | None, quality: str | None, n: int) -> float:
     # the proxy's path: response_cost_calculator -> completion_cost(call_type, optional_params); no size/quality/n
     # arguments, so the image router reads them from the response and the request's optional_params
-    params = {k: v for k, v in (("size", size), ("quality", quality), ("n", n)) if v is not None}
+    params = {k: v for k, v in (("size", size), ("quality", quality)) if v is not None}
     response = ImageResponse(created=1, data=[{"url": f"https://example.invalid/{k}.png"} for k in range(n)])
     return litellm.completion_cost(completion_response=response, model="dall-e-3", custom_llm_provider=provider,
                                    call_type="aimage_generation", optional_params=params)
@@ -54,34 +64,44 @@ def _litellm_image_cost(provider: str, size: str | None, quality: str | None, n:
 
 @pytest.mark.parametrize(("size", "quality", "n"), [("1024x1792", "hd", 2), ("1792x1024", "standard", 1),
                                                     (None, None, 3), ("1024x1024", None, 1)])
-def test_an_image_payload_costs_what_litellm_computes(capsys, tmp_path, size, quality, n):
+def test_an_image_row_with_its_request_costs_what_litellm_computes(capsys, tmp_path, size, quality, n):
     expected = _litellm_image_cost("azure", size, quality, n)
     assert expected > 0
-    (mine,) = _price(capsys, tmp_path, [_image_payload(1, "azure", size, quality, n)])
+    (mine,) = _price(capsys, tmp_path, [_image_row(1, "azure", size or "1024x1024", quality or "standard", n)])
     assert mine["status"] == "priced" and mine["approximate"] == ""
     assert mine["cost"] == pytest.approx(expected, rel=1e-12)
 
 
-def test_a_spend_log_image_row_without_the_request_is_priced_at_litellm_defaults_and_marked(capsys, tmp_path):
+def test_an_image_payload_is_priced_at_litellm_defaults_for_what_it_does_not_log(capsys, tmp_path):
+    # the payload has the response's images (2, though the request asked for 3) but neither size nor quality
+    (mine,) = _price(capsys, tmp_path, [_image_payload(1, "azure", 2, requested_n=3)])
+    expected = _litellm_image_cost("azure", None, None, 2)
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
+    assert mine["approximate"] == ("the log does not carry the requested size or the requested quality; priced as "
+                                   "2 image(s) of 1024x1024, quality standard (LiteLLM's defaults)")
+
+
+def test_a_spend_log_image_row_without_stored_prompts_is_priced_at_litellm_defaults_and_marked(capsys, tmp_path):
     row = {"request_id": "r1", "call_type": "aimage_generation", "model_group": "dall-e-3", "model": "dall-e-3",
            "custom_llm_provider": "azure", "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
            "spend": 0.08, "response": "{}", "proxy_server_request": "{}", "metadata": "{}"}
     (mine,) = _price(capsys, tmp_path, [row])
-    # LiteLLM's defaults when the request names neither: 1024x1024, quality standard; one image assumed
     expected = litellm.cost_calculator.default_image_cost_calculator(
         model="dall-e-3", custom_llm_provider="azure", quality="standard", n=1, size="1024-x-1024")
     assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
-    assert "does not carry the response's images (response.data) or the size or the quality" in mine["approximate"]
+    assert mine["approximate"].startswith("the log does not carry the response's images (response.data) or the "
+                                          "requested size or the requested quality")
 
 
-def test_a_deployment_per_image_price_overrides_the_map(capsys, tmp_path):
+def test_a_deployment_per_image_price_overrides_the_map_and_needs_no_size(capsys, tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("model_list:\n  - model_name: images\n    litellm_params: {model: openai/dall-e-3, "
                       "api_key: sk-fake}\n    model_info: {id: img-1, input_cost_per_image: 0.05}\n")
-    row = _image_payload(2, "openai", "1024x1024", "standard", 3)
+    row = _image_payload(2, "openai", 3)
     row.update(model_group="images", model_id="img-1")
     (mine,) = _price(capsys, tmp_path, [row], "--config", str(config))
     assert mine["status"] == "priced" and mine["cost"] == pytest.approx(0.15)  # 3 images × $0.05
+    assert mine["approximate"] == ""  # a per-image price does not depend on size or quality
 
 
 def test_an_image_call_nothing_prices_is_unpriced_with_the_reason(capsys, tmp_path):
@@ -89,7 +109,7 @@ def test_an_image_call_nothing_prices_is_unpriced_with_the_reason(capsys, tmp_pa
     with pytest.raises(Exception, match="Model not found in cost map"):
         litellm.cost_calculator.default_image_cost_calculator(model="dall-e-3", custom_llm_provider="openai",
                                                               quality="standard", n=1, size="1024-x-1024")
-    (mine,) = _price(capsys, tmp_path, [_image_payload(3, "openai", "1024x1024", None, 1)])
+    (mine,) = _price(capsys, tmp_path, [_image_payload(3, "openai", 1)])
     assert mine["status"] == "unpriced" and "no per-image or per-pixel price for dall-e-3" in mine["reason"]
 
 
@@ -128,7 +148,8 @@ def test_transcription_is_priced_per_second_of_logged_audio(capsys, tmp_path):
 
 
 def test_duckdb_reports_these_calls_as_the_python_engine_does(capsys, tmp_path):
-    rows = [_image_payload(i, "azure", "1024x1792", "hd", 1 + i % 3) for i in range(4)]
+    rows = [_image_row(i, "azure", "1024x1792", "hd", 1 + i % 3) for i in range(3)]
+    rows += [_image_payload(i, "azure", 1 + i % 3) for i in range(3)]
     rows.append({"id": "s1", "call_type": "aspeech", "model_group": "tts-1", "model": "tts-1",
                  "custom_llm_provider": "openai", "prompt_tokens": 0, "completion_tokens": 0,
                  "model_parameters": {}, "messages": "some words to say"})

@@ -144,10 +144,8 @@ class PricingEngine:
             if provider is None and d is None and record.raw is not None:
                 provider = optional_text(record.raw.get("custom_llm_provider"))
             prices = {**d.info_prices, **d.params_prices} if d is not None else {}
-            request_logged = record.raw is not None and (
-                "model_parameters" in record.raw or record.raw.get("proxy_server_request") not in (None, "", "{}", {}))
             found: CallPrice | str = image_price(model, provider, prices, self.cost_map, units.images,
-                                                 units.requested_images, units.size, units.quality, request_logged)
+                                                 units.requested_images, units.size, units.quality)
         elif isinstance(resolved, Unpriced):
             return NotPriced(record, resolved.reason, resolved.suggestions)
         elif call_type in SPEECH_CALLS:

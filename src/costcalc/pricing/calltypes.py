@@ -46,30 +46,28 @@ def _size(size: str | None) -> str:
 
 
 def image_price(model: str, provider: str | None, deployment_prices: dict[str, Any], cost_map: Any,
-                images: int | None, requested: int | None, size: str | None, quality: str | None,
-                request_logged: bool) -> CallPrice | str:
+                images: int | None, requested: int | None, size: str | None, quality: str | None) -> CallPrice | str:
     """An image call priced as ``default_image_cost_calculator``: the deployment's own prices first, then the
     first cost-map row among ``<quality>/<size>/<model>`` and its variants; the first of per-image input, per-image
-    output and per-pixel prices, × the images the response holds (LiteLLM counts ``response.data``)."""
+    output and per-pixel prices, × the images the response holds (LiteLLM counts ``response.data``).
+
+    The proxy takes size and quality from the response, else from the request's optional parameters, which its
+    standard logging payload leaves out (``model_parameters`` keeps only the ``n``): they are known from a log
+    only when the response states them or the request body is stored. Where the price depends on one the log
+    lacks, LiteLLM's default stands in (1024x1024, ``standard``) and the price is marked approximate."""
     if "gpt-image" in model.lower():
         return ("token-priced image model (the proxy prices its response usage by text and image tokens), "
                 "which costcalc does not reproduce yet")
-    missing = []
-    if images is None:
-        missing.append("the response's images (response.data)")
-    if not request_logged and size is None:
-        missing.append("the size")
-    if not request_logged and quality is None:
-        missing.append("the quality")
     size_key = _size(size)
     height, width = (int(x) for x in size_key.split("-x-"))
-    quality = quality or DEFAULT_QUALITY
+    shown_quality = quality or DEFAULT_QUALITY
     count = images if images is not None else (requested if requested is not None else 1)
     name = model.split("/", 1)[1] if provider and model.startswith(f"{provider}/") else model
     last = name.split("/")[-1]
-    candidates = (f"{quality}/{size_key}/{name}", f"{provider}/{quality}/{size_key}/{name}", f"{size_key}/{name}",
-                  f"high/{size_key}/{name}", f"{quality}/{size_key}/{last}", f"{size_key}/{last}", name)
-    tables = [("the deployment's prices", deployment_prices)]
+    candidates = (f"{shown_quality}/{size_key}/{name}", f"{provider}/{shown_quality}/{size_key}/{name}",
+                  f"{size_key}/{name}", f"high/{size_key}/{name}", f"{shown_quality}/{size_key}/{last}",
+                  f"{size_key}/{last}", name)
+    tables: list[tuple[str | None, dict[str, Any]]] = [(None, deployment_prices)]
     key = next((k for k in candidates if k in cost_map), None)
     if key is not None:
         tables.append((key, cost_map.entry(key)))
@@ -77,19 +75,26 @@ def image_price(model: str, provider: str | None, deployment_prices: dict[str, A
     if provider not in _DEFAULT_IMAGE_PROVIDERS:
         return (f"image call to provider {provider!r}: the proxy prices it with that provider's own image "
                 "calculator, which costcalc does not reproduce yet")
-    for where, table in tables:
+    shown_size = size_key.replace("-x-", "x")
+    for map_key, table in tables:
         for field in IMAGE_PRICE_FIELDS:
             rate = table.get(field)
-            if rate is not None:
-                units = count * height * width if field == "input_cost_per_pixel" else count
-                approx = None
-                if missing:
-                    approx = (f"the log does not carry {' or '.join(missing)}; priced as {count} image(s) of "
-                              f"{size_key.replace('-x-', 'x')}, quality {quality}")
-                return CallPrice(float(rate), units, False, f"{field} of {where}", approx)
-    shown = size_key.replace("-x-", "x")
-    return (f"the proxy prices it per image, but no per-image or per-pixel price for {name} at size {shown}, "
-            f"quality {quality} (cost-map rows {', '.join(candidates[:3])})")
+            if rate is None:
+                continue
+            per_pixel = field == "input_cost_per_pixel"
+            missing = [what for what, lacking in (
+                ("the response's images (response.data)", images is None),
+                ("the requested size", size is None and (per_pixel or map_key is not None)),
+                ("the requested quality", quality is None and map_key is not None)) if lacking]
+            approx = None
+            if missing:
+                approx = (f"the log does not carry {' or '.join(missing)}; priced as {count} image(s) of "
+                          f"{shown_size}, quality {shown_quality} (LiteLLM's defaults)")
+            where = "the deployment's prices" if map_key is None else map_key
+            return CallPrice(float(rate), count * height * width if per_pixel else count, False,
+                             f"{field} of {where}", approx)
+    return (f"the proxy prices it per image, but no per-image or per-pixel price for {name} at size {shown_size}, "
+            f"quality {shown_quality} (cost-map rows {', '.join(candidates[:3])})")
 
 
 def speech_price(rates: dict[str, Any], characters: int | None) -> CallPrice | str:

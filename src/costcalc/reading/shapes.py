@@ -849,12 +849,14 @@ def _text(value: Any) -> str | None:
 
 def call_units(obj: dict[str, Any]) -> CallUnits:
     """The units of a non-token call as the proxy logged them. A standard logging payload carries the response
-    (``response``: an image call's ``data``, ``size``, ``quality``; a transcription's ``duration`` or
-    ``usage.seconds``) and the request's optional parameters (``model_parameters``: ``size``, ``quality``,
-    ``n``; litellm_logging.get_standard_logging_object_payload); a spend-log row only with stored prompts
-    (``response``, ``proxy_server_request``: the request body, where a speech call's ``input`` is)."""
+    (``response``: an image call's ``data``, and ``size``/``quality`` where the provider states them; a
+    transcription's ``duration`` or ``usage.seconds``) and part of the request's optional parameters
+    (``model_parameters``: ``n``, not ``size`` or ``quality``: ModelParamHelper.relevant_logging_args); a spend-log
+    row only with stored prompts (``response``, ``proxy_server_request``: the request body, where an image call's
+    ``size``/``quality`` and a speech call's ``input`` are)."""
     response = _logged_object(obj, "response")
     request = _logged_object(obj, "proxy_server_request")
+    request = request.get("body") if isinstance(request.get("body"), dict) else request
     params = {**request, **_logged_object(obj, "model_parameters")}
     data = response.get("data")
     usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
