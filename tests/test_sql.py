@@ -491,3 +491,143 @@ def test_spendlogs_call_types_as_the_python_reader_reads_them(capsys, tmp_path):
     # the image row is counted unpriced, not dropped: the proxy prices it per image
     assert by_id["r2"][names.index("status")] == "unpriced" and "other units than tokens" in by_id["r2"][
         names.index("reason")]
+
+
+# -- hostile names: identifiers and literals quoted by construction, in every dialect --------------------------
+
+# every name is a model name (a string literal in the query's rate table) and, where the engine can hold it, the
+# table's name (an identifier)
+HOSTILE = ['us"age', "it's", "back\\slash", "trail\\", "new\nline", "x';--", "drop\nDROP TABLE victims;--",
+           "uniçödé 中文", "dollar$$x$$", "tab\there", "q'\\'; SELECT 1; --", "`tick`", "[br]"]
+HOSTILE_TABLE = 'usage"\n;DROP TABLE victims;--\\ $$ é'
+# 1000 prompt tokens at $1e-6 + 100 completion tokens at $2e-6 = $0.0012 per record, one record per name
+HOSTILE_COST = Decimal("0.0012")
+
+
+def hostile_config(tmp_path: Path) -> str:
+    return write_config(tmp_path, yaml.safe_dump({"model_list": [
+        {"model_name": name, "litellm_params": {"model": "openai/gpt-4o", "input_cost_per_token": 1e-6,
+                                                "output_cost_per_token": 2e-6}} for name in HOSTILE]}))
+
+
+def hostile_rows() -> list[tuple]:
+    return [(i + 1, name, None, None, 1000, 100, 0, 0, 0, 0, 0, 0, datetime(2026, 10, 1 + i), None, None, None, None)
+            for i, name in enumerate(HOSTILE)]
+
+
+def hostile_script(capsys, tmp_path: Path, dialect: str, table: str) -> str:
+    # a one-model cost map: the query covers the config's names (one a line would not hold "new\nline")
+    tiny = tmp_path / "map.json"
+    tiny.write_text(json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat",
+                                           "input_cost_per_token": 2.5e-6, "output_cost_per_token": 1e-5}}))
+    code = main(["sql", "--config", hostile_config(tmp_path), "--cost-map", str(tiny), "--dialect", dialect,
+                 "--table", table, "-g", "model"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def query_of(script: str, dialect: str) -> tuple[list[str], str]:
+    """(the session statements, the query) of a printed script: comment lines first (one line each, whatever the
+    names), then the session settings, then the query and its final ';'."""
+    lines = script.split("\n")
+    header = [ln for ln in lines if ln.startswith("-- ")]
+    body = "\n".join(lines[len(header):])
+    session = statements("SELECT 1", dialect)[:-1]
+    for s in session:
+        assert body.startswith(s + ";\n")
+        body = body[len(s) + 2:]
+    assert body.endswith(";\n")
+    return session, body[:-2]
+
+
+def check_hostile_result(rows: list[tuple], names: list[str]) -> None:
+    got = {r[0]: Decimal(str(r[names.index("total_cost")])) for r in rows
+           if r[names.index("status")] == "priced"}
+    assert got == {name: HOSTILE_COST for name in HOSTILE}
+    total = next(r for r in rows if r[names.index("status")] == "total")
+    assert Decimal(str(total[names.index("total_cost")])) == HOSTILE_COST * len(HOSTILE)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_hostile_table_names_stay_one_quoted_name_in_every_dialect(capsys, tmp_path, dialect):
+    for table in (HOSTILE_TABLE, "usage\nDROP TABLE victims;--", 'db.sch"ema.t`a\\ble'):
+        script = hostile_script(capsys, tmp_path, dialect, table)
+        assert all(ln.startswith("-- ") for ln in script.split("\n")[:5]), script[:400]
+        _, query = query_of(script, dialect)
+        parsed = [s for s in sqlglot.parse(query, read=dialect) if s is not None]
+        assert len(parsed) == 1  # no statement smuggled in
+        tables = {t.sql(dialect="duckdb") for t in parsed[0].find_all(exp.Table)}
+        ctes = {c.alias for c in parsed[0].find_all(exp.CTE)}
+        named = [t for t in parsed[0].find_all(exp.Table) if t.name not in ctes]
+        assert [[p.name for p in t.parts] for t in named] == [table.split(".")], tables
+        literals = {lit.this for lit in parsed[0].find_all(exp.Literal) if lit.is_string}
+        if dialect == "postgres":  # a backslash in a string is CHR(92), whatever standard_conforming_strings
+            assert not any("\\" in lit for lit in literals) and "CHR(92)" in query
+            assert {n for n in HOSTILE if "\\" not in n} <= literals
+        else:
+            assert set(HOSTILE) <= literals
+
+
+def test_empty_or_nul_table_name_parts_are_refused(capsys):
+    for table in ("", "a..b", "a.", " .t", "a.b.c.d", "t\x00x"):
+        code = main(["sql", "--table", table])
+        _, err = capsys.readouterr()
+        assert code == 2 and "--table" in err, (table, err)
+
+
+def test_hostile_names_on_duckdb(capsys, tmp_path):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE victims (x INT)")
+    ident = exp.to_identifier(HOSTILE_TABLE, quoted=True).sql(dialect="duckdb")
+    con.execute(f"CREATE TABLE {ident} (" + ", ".join(f'"{n}" {t}' for n, t in COLUMNS) + ")")
+    con.executemany(f"INSERT INTO {ident} VALUES (" + ", ".join("?" * len(COLUMNS)) + ")", hostile_rows())
+    script = hostile_script(capsys, tmp_path, "duckdb", HOSTILE_TABLE)
+    rows, names = run_duckdb(con, script)  # the whole script, as `duckdb my.db < query.sql` runs it
+    check_hostile_result(rows, names)
+    assert con.execute("SELECT count(*) FROM victims").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("conforming", ["on", "off"])
+def test_hostile_names_on_postgres(capsys, tmp_path, postgres_url, conforming):  # noqa: F811
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
+    from psycopg import sql as pgsql
+
+    pg_types = {"BIGINT": "BIGINT", "VARCHAR": "TEXT", "TIMESTAMP": "TIMESTAMP"}
+    table = HOSTILE_TABLE.replace(" é", "")  # PostgreSQL names hold 63 bytes
+    script = hostile_script(capsys, tmp_path, "postgres", table)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS victims")
+        conn.execute("CREATE TABLE victims (x INT)")
+        conn.execute(pgsql.SQL("DROP TABLE IF EXISTS {}").format(pgsql.Identifier(table)))
+        conn.execute(pgsql.SQL("CREATE TABLE {} (").format(pgsql.Identifier(table))
+                     + pgsql.SQL(", ").join(pgsql.SQL(f'"{n}" {pg_types[t]}') for n, t in COLUMNS) + pgsql.SQL(")"))
+        with conn.cursor() as cur:
+            cur.executemany(pgsql.SQL("INSERT INTO {} VALUES (").format(pgsql.Identifier(table))
+                            + pgsql.SQL(", ".join(["%s"] * len(COLUMNS)) + ")"), hostile_rows())
+        conn.execute(f"SET standard_conforming_strings = {conforming}")
+        # the whole script in one simple-protocol call, as psql -f sends it
+        result = conn.pgconn.exec_(script.encode())
+        assert result.status == psycopg.pq.ExecStatus.TUPLES_OK, result.error_message
+        names = [result.fname(i).decode() for i in range(result.nfields)]
+        rows = [tuple(None if result.get_value(r, c) is None else result.get_value(r, c).decode()
+                      for c in range(result.nfields)) for r in range(result.ntuples)]
+        check_hostile_result(rows, names)
+        assert conn.execute("SELECT count(*) FROM victims").fetchone() == (0,)
+
+
+def test_hostile_names_on_spark(capsys, tmp_path, spark):
+    from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampNTZType
+
+    kinds = {"BIGINT": LongType(), "VARCHAR": StringType(), "TIMESTAMP": TimestampNTZType()}
+    schema = StructType([StructField(n, kinds[t]) for n, t in COLUMNS])
+    spark.createDataFrame(hostile_rows(), schema).createOrReplaceTempView("hostile_base")
+    table = "usage`s \"quoted\"; DROP"  # a name Spark can hold as a temporary view
+    spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {exp.to_identifier(table, quoted=True).sql(dialect='spark')} "
+              "AS SELECT * FROM hostile_base")
+    script = hostile_script(capsys, tmp_path, "spark", table)
+    session, query = query_of(script, "spark")
+    for s in session:
+        spark.sql(s)
+    df = spark.sql(query)
+    check_hostile_result([tuple(r) for r in df.collect()], df.columns)

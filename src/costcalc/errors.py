@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 
 class CostcalcError(Exception):
@@ -43,6 +44,50 @@ class UsageError(CostcalcError):
     """An option given a value that cannot work (exit 2), found past the argument parser."""
 
     exit_code = 2
+
+
+class Interrupted(BaseException):
+    """A signal that ends the run (SIGTERM, SIGHUP): like Ctrl-C's KeyboardInterrupt, it unwinds every ``finally``
+    (temporary outputs and worker parts are removed, the previous report stays) and exits 128 + its number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        import signal
+
+        return signal.Signals(self.signum).name
+
+
+#: The last signal a run received (for engines whose native code swallows the exception the handler raised).
+received: list[int] = []
+
+
+def stop_on_signals() -> Callable[[], None]:
+    """Turn SIGTERM and SIGHUP into ``Interrupted`` in this (main) thread; returns what restores the handlers."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    received.clear()
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        raise Interrupted(signum)
+
+    previous = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            previous[sig] = signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
 
 
 class FieldError(UsageError):

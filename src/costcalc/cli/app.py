@@ -90,9 +90,25 @@ app.add_typer(map_app, name="map")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, turning every error into one line and an exit code."""
+    """Entry point: run the app, turning every error into one line and an exit code; SIGTERM and SIGHUP end it
+    as Ctrl-C does (every ``finally`` runs: no half-written report, no leftover parts), exiting 128 + the signal."""
+    from ..errors import stop_on_signals
+
+    restore = stop_on_signals()
+    try:
+        return _main(argv)
+    finally:
+        restore()
+
+
+def _main(argv: list[str] | None) -> int:
+    from ..errors import Interrupted
+
     try:
         result = app(args=argv, prog_name="costcalc", standalone_mode=False)
+    except Interrupted as exc:
+        sys.stderr.write(f"costcalc: stopped by {exc.name}\n")
+        return 128 + exc.signum
     except FieldError as exc:  # the library names request fields: say the flags
         from .options import flag
 

@@ -70,6 +70,9 @@ JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default
                     "inputs of 64 MiB or more; 1 otherwise).")
 STATEMENT_TIMEOUT = typer.Option(None, "--statement-timeout", min=0.0, help="With a database: cancel any query "
                                  "running longer than this many seconds.", metavar="SECONDS")
+DB_TIMEOUT = typer.Option(300.0, "--db-timeout", min=0.0, help="With a database: give up when the server has not "
+                          "answered for this many seconds (a frozen server, a dead network; 0: wait forever).",
+                          metavar="SECONDS")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnings on stderr.")
 
 # The flag each request field is set by: library errors name fields, the CLI words them with these.

@@ -8,8 +8,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import CostcalcError
-
 
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
@@ -28,29 +26,12 @@ def console(stderr: bool = False) -> Any:
                        no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
-class CannotWrite(CostcalcError):
-    exit_code = 2
+def open_out(path: Path | None, *, binary: bool) -> Any:
+    """stdout, or a file written whole or not at all: a temporary file beside it, renamed into place when the run
+    succeeds (reports.output.AtomicOutput)."""
+    from ..reports.output import AtomicOutput
 
-
-class open_out:
-    """stdout, or a file that is only created when writing starts."""
-
-    def __init__(self, path: Path | None, *, binary: bool):
-        self.path, self.binary = path, binary
-        self.fh: IO[Any] | None = None
-
-    def __enter__(self) -> IO[Any]:
-        if self.path is None or str(self.path) == "-":
-            return sys.stdout.buffer if self.binary else sys.stdout
-        try:
-            self.fh = open(self.path, "wb" if self.binary else "w", newline=None if self.binary else "")
-        except OSError as exc:
-            raise CannotWrite(f"{self.path}: cannot write ({exc.strerror})") from None
-        return self.fh
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fh is not None:
-            self.fh.close()
+    return AtomicOutput(path, binary=binary)
 
 
 class Output:

@@ -8,11 +8,14 @@ type is called and which session settings make the engine exact (ENGINES.md ยง4โ
   string literals cast to it (a bare ``0.0000025`` would be FLOAT64).
 - BigQuery time keys: FORMAT_DATETIME over a DATETIME, weeks from Monday (``WEEK(MONDAY)``) as in DuckDB.
 - PostgreSQL: the JSON path functions take ``json``; ``metadata`` (``jsonb`` in LiteLLM_SpendLogs) is cast.
+- PostgreSQL: a string holding a backslash is spelled with CHR(92), the same whatever standard_conforming_strings.
 - Spark: ``spark.sql.decimalOperations.allowPrecisionLoss`` is true by default and silently rounds products of
   wide decimals to 6 places; the query is preceded by the SET that turns it off.
 """
 
 from __future__ import annotations
+
+import re
 
 import sqlglot
 from sqlglot import exp
@@ -59,6 +62,21 @@ def _json_text(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _no_backslash(node: exp.Expression) -> exp.Expression:
+    """PostgreSQL reads a backslash in '...' as an escape when standard_conforming_strings is off (a server,
+    database or session setting, read when the whole script is parsed): a string holding one is written as its
+    pieces joined with CHR(92), which reads the same under either setting."""
+    if isinstance(node, exp.Literal) and node.is_string and "\\" in node.this:
+        pieces = node.this.split("\\")
+        out: exp.Expression = exp.Literal.string(pieces[0])
+        for piece in pieces[1:]:
+            out = exp.DPipe(this=out, expression=exp.Anonymous(this="CHR", expressions=[exp.Literal.number(92)]))
+            if piece:
+                out = exp.DPipe(this=out, expression=exp.Literal.string(piece))
+        return exp.Paren(this=out)
+    return node
+
+
 def transpile(sql: str, dialect: str) -> str:
     """``sql`` (DuckDB) written in ``dialect``; raises sqlglot's errors for anything it cannot carry."""
     if dialect not in DIALECTS:
@@ -69,7 +87,7 @@ def transpile(sql: str, dialect: str) -> str:
     if dialect == "bigquery":
         tree = tree.transform(_bignumeric).transform(_bigquery_time)
     if dialect == "postgres":
-        tree = tree.transform(_json_text)
+        tree = tree.transform(_json_text).transform(_no_backslash)
     return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE, pretty=False)
 
 
@@ -78,8 +96,14 @@ def statements(sql: str, dialect: str) -> list[str]:
     return [*SESSION.get(dialect, []), transpile(sql, dialect)]
 
 
+def _comment(text: str) -> str:
+    """Text for a ``--`` comment line: a line break (or any control character) from a name would end the comment
+    and make the rest SQL, so they show as \\xNN."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def script(sql: str, dialect: str, header: list[str]) -> str:
     """What ``costcalc sql`` prints: a comment header, the session settings and the query, ``;``-terminated."""
-    lines = [f"-- {h}" for h in header]
+    lines = [f"-- {_comment(h)}" for h in header]
     lines.append(f"-- run it: {HOW_TO_RUN[dialect]}")
     return "\n".join(lines) + "\n" + "".join(s + ";\n" for s in statements(sql, dialect))

@@ -35,7 +35,6 @@ import os
 import stat
 import tempfile
 import threading
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +42,14 @@ from typing import Any
 import orjson
 
 from ..rates.resolve import REQUEST_PRICE_FIELDS
-from ..reading.jsonl import parse_numbered, printable_path, text_encoding
+from ..reading.jsonl import (
+    MAX_JSON_DEPTH,
+    max_line_bytes,
+    numbered_lines,
+    parse_numbered,
+    printable_path,
+    text_encoding,
+)
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
 from .contract import KeySpec, SumRow, Unsupported, place_raw
@@ -169,7 +175,16 @@ def _line_guard(text: str, names: list[str]) -> str:
     keys = sorted({k for k in names if "cost" not in k})
     named = '"(' + "|".join(keys) + ')"'
     spelled = " OR ".join(f"contains({text}, {_q(w)})" for w in _NON_FINITE_SPELLINGS)
-    return (f"(contains({text}, 'cost') OR contains({text}, {_q(_BACKSLASH_U)}) "
+    # what reading.jsonl.structure_problem may reject: a repeated key (DuckDB reads the first value, Python
+    # rejects the line) or nesting past MAX_JSON_DEPTH; a line whose '":' count is its number of distinct
+    # top-level keys has neither repeats nor nested objects
+    def count(part: str) -> str:
+        return f"(length({text}) - length(replace({text}, {_q(part)}, ''))) // {len(part)}"
+
+    structure = (f"{count(chr(34) + ':')} <> len(list_distinct(json_keys({text}))) OR contains({text}, ' :') "
+                 f"OR contains({text}, {_q(chr(9) + ':')}) OR contains({text}, {_q(chr(13) + ':')}) "
+                 f"OR {count('[')} + {count('{')} > {MAX_JSON_DEPTH}")
+    return (f"({structure} OR contains({text}, 'cost') OR contains({text}, {_q(_BACKSLASH_U)}) "
             f"OR regexp_matches({text}, {_q(_TRAILING_COMMA)}) OR regexp_matches({text}, {_q(named)}) "
             f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {_q(_NON_FINITE)}) ELSE false END))")
 
@@ -186,7 +201,8 @@ def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[st
     if kind != "parquet":
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(len(cols.names)))
         reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
-                  f"compression = {_q(kind)})" + (" WITH ORDINALITY" if numbered else ""))
+                  f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()})"
+                  + (" WITH ORDINALITY" if numbered else ""))
         return (f"SELECT {number} AS file_no, {'ordinality' if numbered else 'NULL::BIGINT'} AS row_no, "
                 f"json AS line, json IS NOT NULL AND NOT {_line_guard('json', [*slow, *unread])} AS clean, "
                 f"{values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {reader})")
@@ -320,7 +336,8 @@ def trace_sql(sources: list[tuple[int, str, str]], traces: list[int],
     return " UNION ALL ".join(
         f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, {routed} AS routed FROM ("
         + inner.format(reader=f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
-                              f"compression = {_q(kind)}) WITH ORDINALITY")
+                              f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()}) "
+                              "WITH ORDINALITY")
         + f") WHERE {wanted} OR {routed}" for n, path, kind in sources)
 
 
@@ -355,14 +372,15 @@ def _classify(path: str) -> str | None:
     return "none"
 
 
-_JSON_SPACE = b" \t\r\n"
 
 
-def _lines(path: str, compression: str) -> Iterator[bytes]:
+def _lines(path: str, compression: str) -> Iterator[tuple[int, Any]]:
+    """(line number, text or reading.jsonl.LineTooLong) of each line holding more than JSON white space, read in
+    bounded chunks (a gzip bomb's one line is never held)."""
     import gzip
 
     with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
-        yield from f
+        yield from numbered_lines(f, printable_path(path))
 
 
 _BLOCK = 1 << 20  # the blocks a plain file's lines are counted in, and picked from
@@ -371,26 +389,25 @@ _BLOCK = 1 << 20  # the blocks a plain file's lines are counted in, and picked f
 def count_lines(path: str, compression: str) -> tuple[int, list[int] | None]:
     """The lines of a file as the Python engine numbers them (its reader's rows, when no line is blank), and for
     a plain file the newlines in each of its blocks (_BLOCK bytes), which let pick_rows seek to a line."""
+    import gzip
+
     lines, last, blocks = 0, b"", [] if compression == "none" else None
-    decompress = zlib.decompressobj(31) if compression == "gzip" else None
-    with open(path, "rb") as f:
+    with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
         while True:
-            raw = f.read(_BLOCK if decompress is None else 1 << 24)
-            data = raw if decompress is None else decompress.decompress(raw) if raw else decompress.flush()
-            if data:
-                n = data.count(b"\n")
-                lines += n
-                last = data[-1:]
-                if blocks is not None:
-                    blocks.append(n)
-            if not raw:
+            data = f.read(_BLOCK)  # decompressed a block at a time: a gzip bomb is never held whole
+            if not data:
                 break
+            n = data.count(b"\n")
+            lines += n
+            last = data[-1:]
+            if blocks is not None:
+                blocks.append(n)
     return lines + (1 if last and last != b"\n" else 0), blocks
 
 
 def count_rows(path: str, compression: str) -> int:
     """The exact number of lines holding more than JSON white space (a row each for DuckDB's reader)."""
-    return sum(1 for text in _lines(path, compression) if text.strip(_JSON_SPACE))
+    return sum(1 for _ in _lines(path, compression))
 
 
 def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = False,
@@ -406,15 +423,12 @@ def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = Fa
         return
     targets = iter(wanted)
     target = next(targets, None)
-    row = 0
-    for line, text in enumerate(_lines(path, compression), 1):
+    for row, (line, text) in enumerate(_lines(path, compression), 1):
         if target is None:
             return
-        if text.strip(_JSON_SPACE):
-            row += 1
-            if row == target:
-                yield line, text
-                target = next(targets, None)
+        if row == target:
+            yield line, text
+            target = next(targets, None)
 
 
 def _pick_lines(path: str, compression: str, wanted: list[int], blocks: list[int] | None = None
@@ -462,6 +476,14 @@ def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
 
     try:
         rows = con.execute(sql).fetchall()
+    except (duckdb.InterruptException, RuntimeError) as exc:
+        # Ctrl-C or a signal met inside DuckDB (its own exception, or the handler's turned into "Query
+        # interrupted"): the run stops, it is not retried with the Python engine
+        if not isinstance(exc, duckdb.InterruptException) and "interrupted" not in str(exc).lower():
+            raise
+        from ..errors import Interrupted, received
+
+        raise (Interrupted(received[-1]) if received else KeyboardInterrupt()) from None
     except duckdb.Error as exc:
         raise Unsupported(f"DuckDB could not read the input ({str(exc).splitlines()[0][:200]})") from None
     return rows, [d[0] for d in con.description]
@@ -660,9 +682,11 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
 def _sample_keys(source: _Source, lines: int = 200) -> set[str]:
     """The top-level keys of the JSON objects among a file's first lines."""
     keys: set[str] = set()
-    for n, text in enumerate(_lines(source.path, source.compression)):
+    for n, (_, text) in enumerate(_lines(source.path, source.compression)):
         if n >= lines:
             break
+        if not isinstance(text, bytes):
+            continue
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError:

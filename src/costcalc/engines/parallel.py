@@ -75,7 +75,10 @@ def _cut(path: str, size: int, target: int, numbered: bool) -> Iterator[Span]:
         pos = target
         while pos < size:
             fh.seek(pos)
-            fh.readline()  # finish the line that straddles the cut
+            while True:  # finish the line that straddles the cut, a bounded piece at a time (lines may be huge)
+                piece = fh.readline(1 << 20)
+                if not piece or piece[-1:] == b"\n":
+                    break
             start = fh.tell()
             if start >= size:
                 break
@@ -123,10 +126,15 @@ def run(items: list[Any], jobs: int | None, work: Callable[[Any], T]) -> Iterato
 
 def _ignore_interrupt() -> None:
     """Ctrl-C reaches every process of the terminal's group: workers leave it to the parent, which stops them
-    (leaving the pool terminates it) and exits 130, so no worker prints a traceback."""
+    (leaving the pool terminates it) and exits 130, so no worker prints a traceback. Likewise SIGTERM (143)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM and SIGHUP end a worker at once and quietly (the parent's handler, inherited by the fork, would
+    # unwind it with a traceback); the parent stops the rest and cleans up
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 _WORK: Callable[[Any], Any] | None = None

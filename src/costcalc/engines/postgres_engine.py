@@ -32,7 +32,8 @@ from typing import Any
 
 import orjson
 
-from ..reading.postgres import DatabaseSource, export_sql, query_error, stream_rows
+from ..reading.jsonl import MAX_JSON_DEPTH
+from ..reading.postgres import DatabaseSource, answer_within, export_sql, query_error, stream_rows
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS, LineResult
 from ..reading.shapes import _TOKEN_CALL_TYPES as TOKEN_ONLY_CALL_TYPES
 from .contract import KeySpec, SumRow, place_raw
@@ -46,12 +47,29 @@ _TOKEN_CALL_TYPES = tuple(sorted(TOKEN_ONLY_CALL_TYPES))
 RawKey = tuple[str | None, str | None, str | None, str | None, str | None]  # group, model, provider, id, tier
 
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _q(text: str, conn: Any = None) -> str:
+    """A string literal by psycopg's quoting: with ``conn``, libpq's own for that server's settings; without, a
+    form (``E'...'`` when it holds a backslash) that reads the same whatever ``standard_conforming_strings`` is."""
+    from psycopg import sql
+
+    return sql.Literal(text).as_string(conn)
 
 
 def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    from psycopg import sql
+
+    return sql.Identifier(name).as_string(None)
+
+
+def _path(parts: tuple[str, ...] | list[str], conn: Any = None) -> str:
+    """A JSON path for ``#>``: an array of quoted keys (a key may hold quotes, commas, braces)."""
+    return "ARRAY[" + ", ".join(_q(p, conn) for p in parts) + "]::text[]"
+
+
+def _brackets(x: str) -> str:
+    """The '{' and '[' in a jsonb value's text: at most MAX_JSON_DEPTH - 2 of them, and the row (an object
+    holding the value) is within the depth every engine reads; rows with more go to Python, which decides."""
+    return f"COALESCE(length({x}::text) - length(translate({x}::text, '{{[', '')), 0)"
 
 
 def _absent(x: str) -> str:
@@ -109,6 +127,7 @@ def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
       AND (COALESCE(e.call_type, '') = '' OR e.call_type IN ({tokens}))
       AND {objects}
       AND COALESCE(jsonb_typeof(e.request_tags), 'null') IN ('array', 'null')
+      AND {_brackets("e.metadata")} + {_brackets("e.request_tags")} <= {MAX_JSON_DEPTH - 2}
       AND {_absent("d->'prompt_cache_hit_tokens'")}
       AND {_no_text("d->'inference_geo'")} AND {_no_text("d->'speed'")}
       AND COALESCE(jsonb_typeof(tsrc), 'null') IN ('string', 'null')
@@ -155,13 +174,13 @@ def _time_key(unit: str, tz: str) -> str:
     return time_key("postgres", unit, tz, "timezone('UTC', \"startTime\")", '"startTime"')
 
 
-def _raw_values(spec: KeySpec, columns: set[str]) -> list[tuple[tuple[str, ...], str]]:
+def _raw_values(spec: KeySpec, columns: set[str], conn: Any = None) -> list[tuple[tuple[str, ...], str]]:
     """(place in the record's dict, SQL for the raw JSON text there) for one group key."""
     def top(name: str) -> str:
         return f"to_jsonb({_ident(name)})::text" if name in columns else "NULL::text"
 
     def meta(*path: str) -> str:
-        return f"(metadata #> {_q('{' + ','.join(_ident(p) for p in path) + '}')})::text"
+        return f"(metadata #> {_path(path, conn)})::text"
 
     out: list[tuple[tuple[str, ...], str]] = []
     if spec.kind == "record":
@@ -174,8 +193,7 @@ def _raw_values(spec: KeySpec, columns: set[str]) -> list[tuple[tuple[str, ...],
         if not rest or root not in columns:
             out.append((spec.fields, top(root)))
         else:
-            path = _q("{" + ",".join(_ident(p) for p in rest) + "}")
-            out.append((spec.fields, f"(to_jsonb({_ident(root)}) #> {path})::text"))
+            out.append((spec.fields, f"(to_jsonb({_ident(root)}) #> {_path(rest, conn)})::text"))
     return out
 
 
@@ -186,8 +204,10 @@ def export_columns(columns: frozenset[str]) -> set[str]:
 
 
 def aggregate_sql(columns: frozenset[str], specs: list[KeySpec], breaks: list[int], since: float | None,
-                  until: float | None, timeline_tz: str | None) -> tuple[str, list[tuple[str, ...]], list[str]]:
-    """The pricing query, the places of its raw group-key columns (r0, r1, ...) and its time-key columns."""
+                  until: float | None, timeline_tz: str | None,
+                  conn: Any = None) -> tuple[str, list[tuple[str, ...]], list[str]]:
+    """The pricing query, the places of its raw group-key columns (r0, r1, ...) and its time-key columns
+    (``conn``: the connection whose server settings literals are quoted for)."""
     cols = export_columns(columns)
     raws: list[tuple[tuple[str, ...], str]] = []
     times: list[tuple[str, str]] = []
@@ -195,7 +215,7 @@ def aggregate_sql(columns: frozenset[str], specs: list[KeySpec], breaks: list[in
         if spec.kind == "time":
             times.append((f"time_{spec.unit}", _time_key(spec.unit, spec.tz)))
         else:
-            for place, expr in _raw_values(spec, cols):
+            for place, expr in _raw_values(spec, cols, conn):
                 if place not in [p for p, _ in raws]:
                     raws.append((place, expr))
     if timeline_tz is not None:
@@ -233,11 +253,12 @@ def _utc(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def routed_pick(routed: list[RawKey], since: float | None, until: float | None) -> str:
-    """The rows the Python engine prices: every slow row, and the fast rows of ``routed`` keys."""
+def routed_pick(routed: list[RawKey], since: float | None, until: float | None, conn: Any = None) -> str:
+    """The rows the Python engine prices: every slow row, and the fast rows of ``routed`` keys (values from the
+    database, quoted by psycopg for ``conn``'s server)."""
     keyed = []
     for key in routed:
-        parts = [f"{c} IS NULL" if v is None else f"{c} = {_q(v)}"
+        parts = [f"{c} IS NULL" if v is None else f"{c} = {_q(v, conn)}"
                  for c, v in zip(("model_group", "model", "custom_llm_provider", "model_id", "tier"), key)]
         keyed.append("(" + " AND ".join(parts) + ")")
     fast_routed = " OR ".join(keyed) or "false"
@@ -286,9 +307,9 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
     import psycopg
 
     breaks = global_breaks(engine)
-    sql, places, time_names = aggregate_sql(columns, specs, breaks, since, until, timeline_tz)
+    sql, places, time_names = aggregate_sql(columns, specs, breaks, since, until, timeline_tz, conn)
     try:
-        with conn.cursor() as cur:
+        with answer_within(conn, source), conn.cursor() as cur:
             cur.execute("SET LOCAL work_mem = '64MB'")  # room to hash the groups rather than sort every row
             cur.execute(sql)
             names = [d.name for d in cur.description]
@@ -366,7 +387,7 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]
     if routed:  # the lanes again, to find the fast rows of these keys (and the slow rows with them)
-        run.python_lines = stream_rows(conn, source, columns, pick=routed_pick(routed, since, until),
+        run.python_lines = stream_rows(conn, source, columns, pick=routed_pick(routed, since, until, conn),
                                        lanes=lanes_sql(columns, numbered=True))
     elif slow_ids:
         run.python_lines = stream_rows(conn, source, columns, ids=slow_ids)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from sqlglot import exp
+
 from ..pricing.exact import Band
 from ..pricing.formulas import service_tier_suffix
 from ..reading.names import NAME_FIELDS
@@ -156,7 +158,23 @@ def _has_tier_keys(entry: object) -> bool:
 # -- literals ------------------------------------------------------------------------------------------------
 
 def _s(text: str | None) -> str:
-    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+    """A string literal (DuckDB dialect, which dialects.transpile carries to the others), quoted by sqlglot."""
+    return "NULL" if text is None else exp.Literal.string(text).sql(dialect="duckdb")
+
+
+def table_sql(name: str) -> str:
+    """``--table`` as a quoted, possibly qualified name: ``db.schema.table`` is split at its dots and each part
+    quoted as an identifier (so a name holding quotes, a newline or ``;--`` stays one name)."""
+    parts = name.split(".")
+    if len(parts) > 3 or any(not p.strip() for p in parts):
+        raise SqlError(f"--table {name!r}: give a table name, or schema.table, or catalog.schema.table "
+                       "(no empty part)")
+    if any("\x00" in p for p in parts):
+        raise SqlError("--table: a name cannot hold a NUL character")
+    names = [exp.to_identifier(p, quoted=True) for p in parts]
+    table = exp.Table(this=names[-1], db=names[-2] if len(names) > 1 else None,
+                      catalog=names[-3] if len(names) > 2 else None)
+    return table.sql(dialect="duckdb")
 
 
 def _places(d: Decimal) -> int:
@@ -287,7 +305,7 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
     id_list = ", ".join(_s(i) for i in ids) or "NULL"
     tier_case = " ".join(f"WHEN {_s(t)} THEN {_s(service_tier_suffix(t))}" for t in TIERS)
     if opts.schema == "canonical":
-        t = opts.table
+        t = table_sql(opts.table)
         cols = {"rid": "id", "model": "TRIM(model)", "model_id": "model_id", "tier": "service_tier",
                 "p": "prompt_tokens", "c": "completion_tokens", "cr": "cache_read_input_tokens",
                 "cw": "cache_creation_input_tokens", "rea": "reasoning_tokens", "ai": "audio_input_tokens",
@@ -297,7 +315,7 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
         groups = {"user": _first('"user"'), "team": _first("team"), "key": _mask(_first('"key"')),
                   "end_user": _first("end_user")}
     else:
-        t = opts.table
+        t = table_sql(opts.table)
         # metadata.usage_object, else metadata.additional_usage_values (reading.shapes.litellm_spend_log)
         def usage(path: str) -> str:
             return (f"COALESCE(CAST(metadata ->> '$.usage_object.{path}' AS BIGINT), "
@@ -512,7 +530,7 @@ ORDER BY row_order, total_cost DESC, {', '.join(gnames)}, reason"""
 
 
 def _ident(name: str) -> str:
-    return f'"{name}"'
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 
 def _count_status(tb: _Tables) -> dict[str, int]:

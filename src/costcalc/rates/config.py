@@ -144,6 +144,7 @@ def _check_bounds(doc: Any) -> None:
     values, nests deeper than MAX_YAML_DEPTH, or contains itself. Shared nodes are measured once."""
     size: dict[int, tuple[int, int] | None] = {}  # id → (expanded values, depth); None while being measured
     stack: list[tuple[Any, bool]] = [(doc, False)]
+    distinct = 0  # values as written (each shared node once): what the config holds before aliases expand
     while stack:
         node, finished = stack.pop()
         children = list(node.values()) if isinstance(node, dict) else node if isinstance(node, (list, tuple)) \
@@ -157,6 +158,9 @@ def _check_bounds(doc: Any) -> None:
                 assert measured is not None
                 count, depth = count + measured[0], max(depth, measured[1])
             if count > MAX_YAML_NODES:
+                if distinct > MAX_YAML_NODES:  # big as written, not through aliases
+                    raise YAMLProblem(f"the config holds more than {MAX_YAML_NODES:,} values (a proxy config holds "
+                                      "thousands): not read")
                 raise YAMLProblem(f"YAML aliases expand to more than {MAX_YAML_NODES:,} values")
             if depth + 1 > MAX_YAML_DEPTH:
                 raise YAMLProblem(f"invalid YAML (nested deeper than {MAX_YAML_DEPTH} levels)")
@@ -165,6 +169,7 @@ def _check_bounds(doc: Any) -> None:
         if id(node) in size:
             continue
         size[id(node)] = None
+        distinct += 1 + sum(1 for c in children if not isinstance(c, (dict, list, tuple)))
         stack.append((node, True))
         for child in [*node, *children] if isinstance(node, dict) else children:
             if isinstance(child, str) and not child.isascii():

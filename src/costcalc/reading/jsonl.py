@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -184,6 +185,204 @@ def _bounded(reader: Any, budget: int) -> Iterator[bytes]:
 #: ``adapt=None`` reads canonical records only.
 DETECT_SHAPES = "detect"
 
+#: The longest line read (bytes, line end excluded): a longer one is rejected with its number, and skipped without
+#: being held (``COSTCALC_MAX_LINE_BYTES`` changes it). An input with no line end within ``SKIP_LINES_UP_TO`` times
+#: the limit (``/dev/zero``) is not JSONL: its read ends with an error.
+MAX_LINE_BYTES = 16 << 20
+SKIP_LINES_UP_TO = 64
+MAX_LINE_ENV = "COSTCALC_MAX_LINE_BYTES"
+#: The deepest nesting of arrays and objects a line may have (the record itself is level 1); deeper lines are
+#: rejected by every engine.
+MAX_JSON_DEPTH = 64
+_CHUNK = 1 << 17
+_ESCAPED_COLON = re.compile(rb"\\u003[aA]")
+_BLANK_RUN = re.compile(rb"[ \t\r\n]*\n")
+
+
+def max_line_bytes() -> int:
+    """The line-length limit in force: ``COSTCALC_MAX_LINE_BYTES`` (bytes, or with a K/M/G suffix), else 16 MiB."""
+    text = os.environ.get(MAX_LINE_ENV, "").strip().upper()
+    if not text:
+        return MAX_LINE_BYTES
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].rstrip("B") or text[-2:-1], 1)
+    digits = text.rstrip("KMGIB")
+    if not digits.isdigit() or int(digits) <= 0:
+        raise UsageInputError(f"${MAX_LINE_ENV}: {text!r} is not a number of bytes (e.g. 16M)")
+    return int(digits) * scale
+
+
+class LineTooLong:
+    """A line past the length limit, skipped unread: the reader rejects it with its number."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
+
+
+def _line_batches(read: Any, budget: int | None, limit: int, shown: str) -> Iterator[list[Any]]:
+    """The lines of a byte stream, a list per chunk read, so that no line longer than ``limit`` is ever held: each
+    line's bytes (with or without its line end), an int for a run of that many blank lines (skipped in bulk: a
+    gigabyte of newlines takes seconds, not minutes), or a ``LineTooLong`` for an over-long line, which is read
+    past in chunks. ``budget``: only the lines that begin within this many bytes. The common chunk (no blank
+    line, no CR) is split in one call."""
+    parts: list[bytes] = []  # the start of a line that continues in the next chunk
+    held = 0  # their length
+    consumed = 0  # bytes of the stream before the current chunk (and ``parts``)
+    skipping = -1  # >= 0: inside an over-long line, this many bytes of it read so far
+    give_up = limit * SKIP_LINES_UP_TO
+    while True:
+        buf = read(_CHUNK)
+        batch: list[Any] = []
+        if not buf:
+            if skipping >= 0:
+                batch.append(LineTooLong(skipping))
+            elif parts and (budget is None or consumed - held < budget):
+                batch.append(b"".join(parts))
+            if batch:
+                yield batch
+            return
+        pos, size = 0, len(buf)
+        if skipping >= 0 or parts:
+            end = buf.find(b"\n")
+            if end < 0:
+                if skipping < 0 and held + size <= limit:
+                    parts.append(buf)
+                    held += size
+                else:
+                    skipping = (skipping if skipping >= 0 else held) + size
+                    parts, held = [], 0
+                    if skipping > give_up:
+                        raise UsageInputError(f"{shown}: a line runs past {give_up:,} bytes with no line end: "
+                                              f"not JSONL (lines are limited to {limit:,} bytes, ${MAX_LINE_ENV})")
+                consumed += size
+                continue
+            if skipping >= 0 or held + end > limit:
+                batch.append(LineTooLong((skipping if skipping >= 0 else held) + end))
+            else:
+                parts.append(buf[:end + 1])
+                batch.append(b"".join(parts))
+            parts, held, skipping = [], 0, -1
+            pos = end + 1
+        if size <= limit and (budget is None or consumed + size <= budget) and buf.find(b"\r") < 0 \
+                and buf.find(b"\n\n", pos) < 0 and buf[pos:pos + 1] != b"\n":
+            cut = buf.rfind(b"\n")
+            if cut >= pos:  # every line here is shorter than the chunk, hence than the limit
+                batch.extend(buf[pos:cut].split(b"\n"))
+                pos = cut + 1
+        while pos < size:
+            if budget is not None and consumed + pos >= budget:
+                if batch:
+                    yield batch
+                return
+            if buf[pos] in b"\n\r \t":
+                m = _BLANK_RUN.match(buf, pos)
+                if m is not None:
+                    end = m.end()
+                    if budget is not None:  # a span's blank lines end where the next span begins
+                        end = min(end, budget - consumed)
+                    batch.append(buf.count(b"\n", pos, end))
+                    pos = end
+                    continue
+            end = buf.find(b"\n", pos)
+            if end < 0:
+                held = size - pos
+                if held > limit:
+                    skipping, held = held, 0
+                else:
+                    parts.append(buf[pos:])
+                break
+            if end - pos > limit:
+                batch.append(LineTooLong(end - pos))
+            else:
+                batch.append(buf[pos:end + 1])
+            pos = end + 1
+        consumed += size
+        if batch:
+            yield batch
+
+
+def numbered_lines(stream: Any, shown: str) -> Iterator[tuple[int, Any]]:
+    """(line number, bytes, or a ``LineTooLong``) of each line of a byte stream that holds more than white
+    space, read in bounded chunks as ``read_usage`` reads."""
+    line = 0
+    for batch in _line_batches(getattr(stream, "read1", stream.read), None, max_line_bytes(), shown):
+        for text in batch:
+            if text.__class__ is int:
+                line += text
+                continue
+            line += 1
+            if text.__class__ is not bytes or text.strip(b" \t\r\n"):
+                yield line, text
+
+
+def too_long(file: str, line: int, text: LineTooLong) -> Rejected:
+    return Rejected(file, line, f"line of {text.size:,} bytes, longer than the limit of {max_line_bytes():,} "
+                    f"(${MAX_LINE_ENV}); skipped unread", b"")
+
+
+def structure_problem(text: bytes, obj: Any) -> str | None:
+    """Why a parsed JSON line cannot be read the same way by every engine, else None: a key repeated in an object
+    (orjson keeps the last value, DuckDB the first) or nesting deeper than ``MAX_JSON_DEPTH``. Cheap for the
+    common line: its ``":`` count against orjson's own writing of the object; an exact parse only on a mismatch."""
+    if text.count(b"{") + text.count(b"[") > MAX_JSON_DEPTH and _depth(obj) > MAX_JSON_DEPTH:
+        return f"nested deeper than {MAX_JSON_DEPTH} levels (the limit every engine reads)"
+    # every key is followed by one colon, and orjson writes each key it kept once, and every colon inside a
+    # string as a colon: a repeated key leaves the text with more colons than orjson's writing, unless the
+    # text spells a colon as \u003a somewhere
+    if text.count(b":") == orjson.dumps(obj).count(b":") and not (b"\\u" in text and _ESCAPED_COLON.search(text)):
+        return None
+    key = _repeated_key(text)
+    if key is None:
+        return None
+    return f"repeated key {printable_key(key)} in one object (engines differ on which value wins)"
+
+
+def printable_key(key: str) -> str:
+    return orjson.dumps(key[:80]).decode()
+
+
+def _depth(obj: Any) -> int:
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+        if value.__class__ is dict:
+            stack.extend((v, depth + 1) for v in value.values())
+        elif value.__class__ is list:
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
+
+
+class _Repeated(Exception):
+    pass
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Repeated(key)
+            seen.add(key)
+    return out
+
+
+def _repeated_key(text: bytes) -> str | None:
+    import json
+
+    try:
+        json.loads(text, object_pairs_hook=_no_repeats)
+    except _Repeated as exc:
+        return str(exc.args[0])
+    except (ValueError, RecursionError):
+        return None
+    return None
+
 
 def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResult:
     """One line → record, rejection or skip. ``adapt`` maps a non-canonical object (see ``shapes.py``)."""
@@ -198,6 +397,9 @@ def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResu
         return Rejected(file, line, f"not valid JSON ({str(exc).split(':')[0]})", text)
     if not isinstance(obj, dict):
         return Rejected(file, line, f"not a JSON object (got {type(obj).__name__})", text)
+    problem = structure_problem(text, obj)
+    if problem is not None:
+        return Rejected(file, line, problem, text, obj.get("model") if isinstance(obj.get("model"), str) else None)
     try:
         if adapt is not None:
             return adapt(obj, file, line, text)
@@ -214,6 +416,9 @@ def parse_numbered(file: str, lines: Iterable[tuple[int, bytes]],
     if adapt == DETECT_SHAPES:
         adapt = detect_shape
     for line, text in lines:
+        if isinstance(text, LineTooLong):
+            yield too_long(file, line, text)
+            continue
         if text[-1:] == b"\n":
             text = text[:-2] if text[-2:-1] == b"\r" else text[:-1]
         if line == 1 and text[:3] == _BOM:
@@ -275,6 +480,7 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
     # locals: this loop runs once per input line; the common case is inlined, every other path goes
     # through parse_line, which builds the rejection
     parse, loads, decode_error, record_type = parse_line, orjson.loads, orjson.JSONDecodeError, UsageRecord
+    structure, limit = structure_problem, max_line_bytes()
     read = adapt if adapt is not None else (lambda obj, file, line, text: canonical(obj, file, line))
     for path, start, end, first in _spans(paths, spans):
         if start == 0 and is_parquet(path):
@@ -301,36 +507,57 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
                 if line_counts is not None:
                     line_counts.append(len(elements))
                 continue
-        lines = reader if end is None else _bounded(reader, end - start)
+        if isinstance(reader, _Transcoded):
+            batches: Any = ([text] for text in (reader if end is None else _bounded(reader, end - start)))
+        else:
+            batches = _line_batches(getattr(reader, "read1", reader.read), None if end is None else end - start,
+                                    limit, file)
         line = first - 1
         bom_line = first if start == 0 else -1
         try:
-            for text in lines:
-                line += 1
-                if text[-1:] == b"\n":
-                    text = text[:-2] if text[-2:-1] == b"\r" else text[:-1]
-                if line == bom_line and text[:3] == _BOM:
-                    text = text[3:]
-                try:
-                    obj = loads(text)
-                    r = read(obj, file, line, text) if obj.__class__ is dict else parse(file, line, text, adapt)
-                except decode_error:
-                    if not text.strip():
-                        continue  # blank lines are not records
-                    r = parse(file, line, text, adapt)
-                except BadField:
-                    r = parse(file, line, text, adapt)
-                if r.__class__ is record_type and r.dedup_key is not None:
+            for batch in batches:
+                for text in batch:
+                    if text.__class__ is not bytes:
+                        if text.__class__ is int:  # a run of blank lines
+                            line += text
+                            continue
+                        line += 1
+                        r = too_long(file, line, text)
+                        if buffered is None:
+                            yield r
+                        else:
+                            buffered.append(r)
+                        continue
+                    line += 1
+                    if text[-1:] == b"\n":
+                        text = text[:-2] if text[-2:-1] == b"\r" else text[:-1]
+                    if line == bom_line and text[:3] == _BOM:
+                        text = text[3:]
+                    try:
+                        obj = loads(text)
+                        # a flat object with as many colons as keys has neither repeated keys nor depth
+                        if obj.__class__ is not dict or ((text.count(b":") != len(obj) or text.find(b"[") >= 0)
+                                                          and structure(text, obj) is not None):
+                            r = parse(file, line, text, adapt)
+                        else:
+                            r = read(obj, file, line, text)
+                    except decode_error:
+                        if not text.strip():
+                            continue  # blank lines are not records
+                        r = parse(file, line, text, adapt)
+                    except BadField:
+                        r = parse(file, line, text, adapt)
+                    if r.__class__ is record_type and r.dedup_key is not None:
+                        if buffered is None:
+                            buffered = []
+                        skip = _supersede(held, seen, r.dedup_key, r)
+                        if skip is not None:
+                            buffered.append(skip)
+                        continue
                     if buffered is None:
-                        buffered = []
-                    skip = _supersede(held, seen, r.dedup_key, r)
-                    if skip is not None:
-                        buffered.append(skip)
-                    continue
-                if buffered is None:
-                    yield r
-                else:
-                    buffered.append(r)
+                        yield r
+                    else:
+                        buffered.append(r)
         except (OSError, EOFError) as exc:
             raise UsageInputError(f"{file}: read failed ({exc})") from None
         finally:
@@ -346,8 +573,9 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
 
 
 def _json_array(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
-    """A whole file that is one JSON array (LiteLLM's ``/spend/logs`` API answer): its elements, else None and
-    a reader positioned where it was (an input that only starts with ``[`` is read as lines after all)."""
+    """A whole file that is one JSON array (LiteLLM's ``/spend/logs`` API answer): its elements, each with why
+    it is rejected (a repeated key, nesting too deep) or None, else None and a reader positioned where it was (an
+    input that only starts with ``[``, or that is too big to hold, is read as lines after all)."""
     peek = getattr(reader, "peek", None)
     if peek is None:
         return None, reader
@@ -357,24 +585,103 @@ def _json_array(reader: Any, file: str) -> tuple[list[Any] | None, Any]:
         raise UsageInputError(f"{file}: read failed ({exc})") from None
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"[":
         return None, reader
+    cap = max_line_bytes() * MAX_ARRAY_LINES
     try:
-        data = reader.read()
+        data = reader.read(cap + 1)
     except (OSError, EOFError) as exc:
         raise UsageInputError(f"{file}: read failed ({exc})") from None
+    if len(data) > cap:  # not held whole: read as lines (a JSON array this big is refused there, line by line)
+        return None, _Chained(data, reader)
     text = data.lstrip(b" \t\r\n")
+    if text[:3] == _BOM:
+        text = text[3:]
     try:
-        value = orjson.loads(text[3:] if text[:3] == _BOM else text)
+        value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None, io.BytesIO(data)
     if not isinstance(value, list) or (value and not isinstance(value[0], dict)):
         return None, io.BytesIO(data)  # a line that is an array of numbers is a bad JSONL line, not records
-    return value, reader
+    problems: dict[int, str] = {}
+    if text.count(b"{") + text.count(b"[") > MAX_JSON_DEPTH:
+        for n, obj in enumerate(value, 1):
+            if _depth(obj) > MAX_JSON_DEPTH:
+                problems[n] = f"nested deeper than {MAX_JSON_DEPTH} levels (the limit every engine reads)"
+    if text.count(b":") != orjson.dumps(value).count(b":") or (b"\\u" in text and _ESCAPED_COLON.search(text)):
+        for n, key in _repeated_by_element(text).items():
+            problems.setdefault(n, f"repeated key {printable_key(key)} in one object (engines differ on which "
+                                   "value wins)")
+    return [(obj, problems.get(n)) for n, obj in enumerate(value, 1)], reader
+
+
+#: A file that is one JSON array is read whole, up to this many times the line limit (256 MiB by default).
+MAX_ARRAY_LINES = 16
+
+
+class _Chained:
+    """Bytes already read, then the rest of a stream."""
+
+    def __init__(self, head: bytes, rest: Any):
+        self.head, self.rest = head, rest
+
+    def read1(self, size: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head[:size], self.head[size:]
+            return out
+        return getattr(self.rest, "read1", self.rest.read)(size)
+
+    read = read1
+
+
+class _Checked(list):  # type: ignore[type-arg]
+    """An object's pairs as the standard parser gives them, with the first repeated key found in it or below."""
+
+    repeated: str | None = None
+
+
+def _repeated_by_element(text: bytes) -> dict[int, str]:
+    """The first repeated key of each element of a JSON array (1-based positions), by an exact parse."""
+    import json
+
+    def pairs(items: list[tuple[str, Any]]) -> _Checked:
+        out = _Checked(items)
+        seen: set[str] = set()
+        for key, value in items:
+            if key in seen:
+                out.repeated = key
+                return out
+            seen.add(key)
+            found = _repeated_in(value)
+            if found is not None:
+                out.repeated = found
+                return out
+        return out
+
+    try:
+        doc = json.loads(text, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return {}
+    return {n: found for n, element in enumerate(doc, 1) if (found := _repeated_in(element)) is not None}
+
+
+def _repeated_in(value: Any) -> str | None:
+    if isinstance(value, _Checked):
+        return value.repeated
+    if isinstance(value, list):
+        for item in value:
+            found = _repeated_in(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _array_results(elements: list[Any], file: str, read: Any) -> Iterator[LineResult]:
     """The records of a JSON array, numbered by position (element 1, 2, …) where lines are numbered."""
-    for n, obj in enumerate(elements, 1):
+    for n, (obj, problem) in enumerate(elements, 1):
         text = orjson.dumps(obj)
+        if problem is not None:
+            model = obj.get("model") if isinstance(obj, dict) and isinstance(obj.get("model"), str) else None
+            yield Rejected(file, n, problem, text, model)
+            continue
         if not isinstance(obj, dict):
             yield Rejected(file, n, f"array element {n} is not a JSON object (got {type(obj).__name__})", text)
             continue

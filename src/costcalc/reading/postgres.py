@@ -15,8 +15,11 @@ scrubbed of it. Failures become one-line ``DatabaseError``s (exit 2).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +76,8 @@ class DatabaseSource:
     shown: str
     passwords: tuple[str, ...]  # in the URL's user part and its password= parameter
     statement_timeout_s: float | None = None
+    # the longest wait for any answer from the server (client side: a frozen server or a dead network), seconds
+    timeout_s: float = 300.0
     schema: str | None = None  # Prisma's ?schema= (LiteLLM's DATABASE_URL may carry it): the search path
 
     def scrub(self, text: str) -> str:
@@ -116,6 +121,39 @@ def parse_source(arg: str, environ: dict[str, str] | None = None) -> DatabaseSou
     return DatabaseSource(url, shown, passwords, schema=schema)
 
 
+def hide_password(source: DatabaseSource) -> bool:
+    """Overwrite the URL's password with ``*`` in this process's arguments (what ``ps`` and /proc/PID/cmdline
+    show other users), through /proc/self/mem at the argument area /proc/self/stat names (Linux). True when no
+    password is left there; False when it cannot be done (another OS, a locked-down /proc): warn then."""
+    secrets = [p.encode("utf-8", "surrogateescape") for p in source.passwords if p]
+    if not secrets:
+        return True
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        fields = stat[stat.rindex(b")") + 2:].split()
+        start, end = int(fields[45]), int(fields[46])  # arg_start and arg_end: fields 48 and 49 of proc(5)
+        with open("/proc/self/mem", "r+b", buffering=0) as mem:
+            mem.seek(start)
+            args = mem.read(end - start)
+            for secret in secrets:
+                at = args.find(secret)
+                while at >= 0:
+                    mem.seek(start + at)
+                    mem.write(b"*" * len(secret))
+                    at = args.find(secret, at + len(secret))
+        with open("/proc/self/cmdline", "rb") as f:
+            shown = f.read()
+    except (OSError, ValueError, IndexError):
+        return False
+    return not any(secret in shown for secret in secrets)
+
+
+PASSWORD_WARNING = ("the database URL holds a password, which other users of this machine can see in the process "
+                    "list while costcalc runs: give it in $PGPASSWORD or ~/.pgpass, or the whole URL with db: "
+                    "($DATABASE_URL)")
+
+
 def connect(source: DatabaseSource) -> Any:
     """A psycopg connection in a READ ONLY, REPEATABLE READ transaction (begun by the first query)."""
     try:
@@ -123,14 +161,17 @@ def connect(source: DatabaseSource) -> Any:
     except ImportError:
         raise DriverMissing() from None
     try:
-        conn = psycopg.connect(source.url, autocommit=False, connect_timeout=10,
-                               application_name="costcalc")
+        # TCP keepalives and tcp_user_timeout find a dead peer or network; answer_within a frozen server
+        conn = psycopg.connect(source.url, autocommit=False, connect_timeout=max(2, int(min(source.timeout_s, 10))),
+                               application_name="costcalc", keepalives=1, keepalives_idle=30,
+                               keepalives_interval=10, keepalives_count=3,
+                               tcp_user_timeout=int(source.timeout_s * 1000))
     except psycopg.Error as exc:
         raise DatabaseError(f"{source.shown}: {_connect_reason(source, exc)}") from None
     conn.read_only = True
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     try:
-        with conn.cursor() as cur:
+        with answer_within(conn, source), conn.cursor() as cur:
             cur.execute("SET TRANSACTION READ ONLY")  # begins the transaction; read_only above says it too
             # one scan with wide expressions: compiling them takes longer than running them
             cur.execute("SET LOCAL jit = off")
@@ -144,6 +185,38 @@ def connect(source: DatabaseSource) -> Any:
         conn.close()
         raise query_error(source, exc) from None
     return conn
+
+
+@contextlib.contextmanager
+def answer_within(conn: Any, source: DatabaseSource) -> Iterator[None]:
+    """The client-side timeout (``--db-timeout``): when the server has not answered within ``source.timeout_s``
+    seconds, the connection's socket is shut, which ends the wait with one line (a frozen server or a network
+    that drops packets silently is not waited on forever)."""
+    seconds = source.timeout_s
+    if not seconds:
+        yield
+        return
+    fired = threading.Event()
+
+    def shut() -> None:
+        fired.set()
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            fd = os.dup(conn.pgconn.socket)
+            with socket.socket(fileno=fd) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, shut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except Exception:
+        if fired.is_set():
+            raise DatabaseError(f"{source.shown}: no answer from the server within {seconds:g} s (--db-timeout; "
+                                "the server may be frozen or the network down)") from None
+        raise
+    finally:
+        timer.cancel()
 
 
 def _first_line(exc: Exception) -> str:
@@ -185,7 +258,7 @@ def query_error(source: DatabaseSource, exc: Exception) -> DatabaseError:
 
 def check_schema(conn: Any, source: DatabaseSource) -> frozenset[str]:
     """The spend-log columns the database has; a DatabaseError when the table or a required column is missing."""
-    with conn.cursor() as cur:
+    with answer_within(conn, source), conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s)", (SPEND_LOGS,))
         row = cur.fetchone()
         if row is None or row[0] is None:
@@ -271,13 +344,19 @@ def stream_rows(conn: Any, source: DatabaseSource, columns: frozenset[str], *, p
     try:
         with conn.cursor(name="costcalc_rows") as cur:
             cur.itersize = batch
-            cur.execute(sql, params)
+            with answer_within(conn, source):
+                cur.execute(sql, params)
             n = 0
-            for row in cur:
-                if pick is None and ids is None:
-                    n, text = n + 1, row[0]
-                else:
-                    n, text = row
-                yield parse_line(source.shown, n, text.encode(), adapt)
+            while True:
+                with answer_within(conn, source):
+                    rows = cur.fetchmany(batch)
+                if not rows:
+                    break
+                for row in rows:
+                    if pick is None and ids is None:
+                        n, text = n + 1, row[0]
+                    else:
+                        n, text = row
+                    yield parse_line(source.shown, n, text.encode(), adapt)
     except psycopg.Error as exc:
         raise query_error(source, exc) from None

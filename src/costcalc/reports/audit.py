@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from .bill import Reconciliation
 from .budget import Budgets
+from .cells import SafeCsvWriter
 from .currency import FxRates
 
 BUDGET_HEADERS = ("budget", "amount", "spent", "share", "forecast", "records", "status")
@@ -157,7 +158,7 @@ class AuditSections:
     def csv(self, out: IO[str], report_csv: Callable[[IO[str]], None]) -> None:
         """The bill table when there is one, else the report's CSV (``report_csv``), labelled with the currency
         and its rate source in two last columns when converted."""
-        w = csv_module.writer(out, lineterminator="\n")
+        w = SafeCsvWriter(out)
         if self.budgets is not None and self.bill is None:
             p = self.budgets.period
             w.writerow(["budget", "key", "value", "amount", "spent", "share", "forecast", "records", "status",

@@ -509,9 +509,9 @@ def write_diff_markdown(doc: dict[str, Any], out: Any) -> None:
 
 def write_diff_csv(doc: dict[str, Any], out: Any) -> None:
     """Without usage: one row per deployment and field. With usage: one row per deployment's spend + TOTAL."""
-    import csv
+    from .cells import SafeCsvWriter
 
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeCsvWriter(out)
     spend = doc["spend"]
     if spend is None:
         w.writerow(["deployment", "backend", "map_key", "field", "config", "cost_map", "applies", "delta", "change",

@@ -23,7 +23,6 @@ data type and allowed values, and so are the conditional columns this data can f
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,6 +32,7 @@ from typing import IO
 import orjson
 
 from .aggregate import NONE
+from .cells import SafeCsvDictWriter
 from .ledger import SCALE, Cell, Ledger, decimal_text, dollars
 
 FOCUS_VERSION = "1.2"
@@ -157,7 +157,7 @@ def undated_records(ledger: Ledger) -> int:
 def write_focus(ledger: Ledger, out: IO[str], currency: str = "USD", rate: DayRate | None = None) -> int:
     """Write the FOCUS CSV; returns the number of rows."""
     rows = focus_rows(ledger, currency, rate)
-    w = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    w = SafeCsvDictWriter(out, COLUMNS)
     w.writeheader()
     w.writerows(rows)
     return len(rows)

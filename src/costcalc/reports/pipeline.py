@@ -122,7 +122,10 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
                         group_by=tuple(request.group_by) if request.day_rates else (), tz=tz)
         ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines])
         writer = ledger.writer()
-    price_run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress)
+    # worker parts are kept beside the output file (a run directory, removed however the run ends)
+    beside = getattr(records.out, "name", None) if records is not None else getattr(rejects, "name", None)
+    price_run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress,
+                         parts_beside=beside if isinstance(beside, str) else None)
     jobs = 1 if records is not None and records.one_stream else request.jobs
     with ExitStack() as stack:
         out = stack.enter_context(tempfile.TemporaryFile()) if ledger is not None else (
@@ -217,7 +220,8 @@ def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, 
         from ..reading.postgres import parse_source
         from .database import execute_database
 
-        source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout)
+        source = replace(parse_source(request.usage[0]), statement_timeout_s=request.statement_timeout,
+                         timeout_s=request.db_timeout)
         report = execute_database(price_run, source, choice.engine, out, rejects)
         return report, why_not if request.engine == "postgres" else None
     if choice.engine == "duckdb":

@@ -7,9 +7,7 @@ Nothing here prices or adds anything: amounts come from ``money.figures`` over t
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +24,7 @@ from ..reading.names import ID_FIELDS
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
 from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, ids_of, request_id, to_float
+from .cells import SafeCsvWriter, markdown_cell, printable
 from .money import (
     DECIMALS,
     Figures,
@@ -517,7 +516,7 @@ def layout(report: Report, fig: Figures, width: int | None, wide: bool = False,
 def write_csv(report: Report, out: IO[str]) -> None:
     """One row per group and a TOTAL row: token counts per part, exact costs per part, share of the total."""
     fig = figures(report)
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeCsvWriter(out)
     w.writerow([*report.group_by, "requests", *(f"{p}_tokens" for p in TOKEN_PARTS),
                 *(f"{p}_cost" for p in COST_PARTS), "share", *(["previous_total_cost"] if fig.compared else [])])
     for r in fig.rows:
@@ -544,14 +543,6 @@ def rounding_note(report: Report, fig: Figures) -> str:
                 "in each, so the rows add up to more than the total")
     return (f"amounts in {_currency()}, rounded to {fig.decimals} decimals so that each column adds up to its total "
             "(a row's parts may differ from its total in the last decimal)")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """Text from the logs as it may reach a terminal: control characters (escape sequences) shown as \\xNN."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
 
 
 def _key_cells(report: Report, key: tuple[str, ...], previous: tuple[str, ...] | None) -> list[str]:
@@ -590,19 +581,20 @@ def write_markdown(report: Report, out: IO[str], warnings: Iterable[str] = (), c
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
-def _md_unpriced(report: Report, out: IO[str]) -> None:
+def _md_unpriced(report: Report, out: IO[str], escape: Callable[[str], str] = _md) -> None:
+    """The unpriced models as a list (``escape``: for Markdown, or for a terminal)."""
     if report.unpriced:
         out.write("\nUnpriced models:\n")
         for u in sorted(report.unpriced.values(), key=lambda u: (-u.count, u.model)):
             hint = f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else ""
-            out.write(f"- `{_md(u.model)}` × {u.count}: {_md(u.reason)}{hint}\n")
+            out.write(escape(f"- `{u.model}` × {u.count}: {u.reason}{hint}") + "\n")
     if report.approximate_reasons:
         out.write("\nApproximate:\n")
         for reason, n in sorted(report.approximate_reasons.items(), key=lambda x: (-x[1], x[0])):
-            out.write(f"- {n:,} × {_md(reason)}\n")
+            out.write(escape(f"- {n:,} × {reason}") + "\n")
 
 
 def write_table(report: Report, console: Any, warnings: Iterable[str] = (), title: str | None = None,
@@ -649,19 +641,19 @@ def write_table(report: Report, console: Any, warnings: Iterable[str] = (), titl
     console.print(Text(rounding_note(report, fig)))
     if report.unpriced:
         buf = io.StringIO()
-        _md_unpriced(report, buf)
+        _md_unpriced(report, buf, printable)
         console.print(Text(buf.getvalue().strip()))
     if report.rejected:
         shown = report.rejected[:5]
-        lines = [f"{r.file}:{r.line}: {r.reason}" for r in shown]
+        lines = [printable(f"{r.file}:{r.line}: {r.reason}") for r in shown]
         more = report.accounting.rejected - len(shown)
         if more > 0:
             lines.append(f"... and {more:,} more (use --rejects FILE to keep them all)")
         console.print(Text("Rejected:\n" + "\n".join(lines)))
     warnings = list(warnings)
     if warnings:
-        console.print(Panel(Text("\n".join(f"• {w}" for w in warnings)), title="warnings", title_align="left",
-                            border_style="yellow"))
+        console.print(Panel(Text("\n".join(f"• {printable(w)}" for w in warnings)), title="warnings",
+                            title_align="left", border_style="yellow"))
 
 
 def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outcome]:
@@ -700,7 +692,7 @@ def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = 
     deployment, provider), every token part and every cost part (exact decimals), and why when not priced."""
     from .aggregate import NONE, ids_of, name_of, request_id, tags_of
 
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeCsvWriter(out)
     if header:
         w.writerow(RECORD_CSV_FIELDS)
     blank_costs = [""] * len(COST_PARTS)

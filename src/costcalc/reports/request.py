@@ -51,6 +51,7 @@ class PriceRequest:
     engine: str = "auto"
     jobs: int | None = 1
     statement_timeout: float | None = None
+    db_timeout: float = 300.0  # seconds without an answer from a database server before giving up (0: never)
     currency: str | None = None
     fx_rate: str | None = None
     fx_rates: str | None = None

@@ -20,6 +20,7 @@ from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
+from .output import run_directory
 
 # A per-record writer: (outcomes, binary stream, first span?) → writes them.
 RecordWriter = Callable[[Iterable[Outcome], IO[bytes], bool], None]
@@ -34,6 +35,9 @@ class PriceRun:
     # a progress display: (items, how far the read has got, lines each item stands for) → the same items; items
     # are input lines in one process, finished spans with --jobs
     progress: Callable[[Iterable[Any], ReadPosition, Callable[[Any], int]], Iterable[Any]] | None = None
+    # the report's file, if any: worker parts are kept in a run directory beside it (removed however a run ends)
+    parts_beside: str | None = None
+    _parts: str | None = None
 
     def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
                 jobs: int | None = 1) -> Report:
@@ -46,6 +50,12 @@ class PriceRun:
             position = ReadPosition(expand_paths(paths)) if self.progress is not None else None
             self._one(builder, read_usage(paths, position=position), out, rejects_out, first=True, position=position)
             return builder.finish()
+        with run_directory(self.parts_beside) as parts:
+            self._parts = parts  # forked workers write their parts there
+            return self._execute_spans(paths, spans, out, rejects_out, jobs, numbered)
+
+    def _execute_spans(self, paths: list[str], spans: list[Span], out: IO[bytes] | None,
+                       rejects_out: IO[bytes] | None, jobs: int | None, numbered: bool) -> Report:
         builder = self.make_builder()
         results: Iterable[Any] = parallel.run(list(enumerate(spans)), jobs, self._worker)
         if self.progress is not None:
@@ -151,10 +161,10 @@ class PriceRun:
         out_fh = rejects_fh = None
         try:
             if self.writer is not None:
-                fd, out_path = tempfile.mkstemp(prefix="costcalc-", suffix=".part")
+                fd, out_path = tempfile.mkstemp(prefix=f"{index}-", suffix=".part", dir=self._parts)
                 out_fh = os.fdopen(fd, "wb")
             if self.keep_rejects:
-                fd, rejects_path = tempfile.mkstemp(prefix="costcalc-", suffix=".rejects")
+                fd, rejects_path = tempfile.mkstemp(prefix=f"{index}-", suffix=".rejects", dir=self._parts)
                 rejects_fh = os.fdopen(fd, "wb")
             counts: list[int] = []
             self._one(builder, read_usage([], spans=[span], line_counts=counts), out_fh, rejects_fh,

@@ -69,6 +69,7 @@ def price(
     fx_rates: str | None = FX_RATES, budget: list[str] = BUDGET, fail_over_budget: bool = FAIL_OVER_BUDGET,
     strict: bool = STRICT, rejects: Path | None = REJECTS, quiet: bool = o.QUIET, jobs: int | None = o.JOBS,
     engine_choice: o.Engine = o.ENGINE, statement_timeout: float | None = o.STATEMENT_TIMEOUT,  # type: ignore
+    db_timeout: float = o.DB_TIMEOUT,
     where: list[str] | None = o.WHERE, dedupe: bool = o.DEDUPE, wide: bool = WIDE,
     columns: list[str] | None = COLUMNS,
 ) -> None:
@@ -87,9 +88,10 @@ def price(
         month=month, last=last, compare=compare, tz=tz, top=top, sort=sort.value if sort is not None else None,
         reconcile=reconcile, tolerance=tolerance, bills=reconcile_with, currency=currency, fx_rate=fx_rate,
         fx_rates=fx_rates, budgets=budget, jobs=jobs, engine=engine_choice.value, where=where or (),
-        statement_timeout=statement_timeout, dedupe=dedupe,
+        statement_timeout=statement_timeout, db_timeout=db_timeout, dedupe=dedupe,
         records=explain or per_record or FORMATS[fmt_name].write is None,
         **{need: True for need in FORMATS[fmt_name].needs})
+    _hide_password(usage, quiet)
     with ExitStack() as stack:
         out = Output(output, stack)
         records = _record_output(fmt_name, explained, per_record, out)
@@ -107,6 +109,16 @@ def price(
     code = _exit_code(result, strict, fail_over_budget)
     if code:
         raise typer.Exit(code)
+
+
+def _hide_password(usage: list[str], quiet: bool) -> None:
+    """A password in a database URL argument is overwritten in the process's arguments (``ps`` shows them to
+    other users); where that cannot be done, a warning says how to give it instead."""
+    from ...reading.postgres import PASSWORD_WARNING, hide_password, is_database, parse_source
+
+    for arg in usage:
+        if is_database(arg) and not arg.startswith("db:") and not hide_password(parse_source(arg)) and not quiet:
+            sys.stderr.write(f"costcalc: warning: {PASSWORD_WARNING}\n")
 
 
 def _columns(columns: list[str] | None) -> list[str] | None:

