@@ -267,3 +267,20 @@ def test_moderation_is_priced_by_its_usage_as_litellm_does(capsys, tmp_path, mod
                "prompt_tokens": prompt, "completion_tokens": completion, "model_parameters": {}}
     (mine,) = _price(capsys, tmp_path, [payload])
     assert mine["status"] == "priced" and mine["cost"] == expected == 0.0
+
+
+def test_diff_shows_a_deployment_image_price_and_its_change(capsys, tmp_path):
+    def config(price: float) -> str:
+        path = tmp_path / f"c{price}.yaml"
+        path.write_text("model_list:\n  - model_name: images\n    litellm_params: {model: openai/dall-e-3, "
+                        f"api_key: sk-fake}}\n    model_info: {{input_cost_per_image: {price}}}\n")
+        return str(path)
+
+    assert main(["diff", "-c", config(0.04)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "input_cost_per_image" in line)
+    assert "overridden" in row and "$0.04" in row  # priced by the image calculator, not ignored
+    assert main(["diff", "-c", config(0.04), "--against", config(0.05)]) == 0
+    out = capsys.readouterr().out
+    assert "images (#1): changed" in out
+    assert any("$0.05/image" in line and "$0.04/image" in line and "-20.0%" in line for line in out.splitlines())
