@@ -419,6 +419,52 @@ def test_a_schema_without_the_later_grouping_columns_still_prices(db, capsys):
     assert code == 2 and out == "" and "--group-by org: no record has it" in err
 
 
+def test_rows_sharing_a_request_id_keep_the_first_in_export_order(db, capsys, tmp_path):
+    """LiteLLM makes request_id the primary key; a copy of the table without it (a restore, a merged export) can
+    hold a request twice. Both engines keep the first row of each id in export order (startTime, then request_id),
+    as the JSONL export read from a file does; the copies differ in tokens and team, so the kept one shows."""
+    from .spendlog_data import COLUMNS
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS copied")
+        conn.execute("CREATE DATABASE copied TEMPLATE litellm")
+    with db.connect(db="copied") as conn:
+        conn.execute('ALTER TABLE "LiteLLM_SpendLogs" DROP CONSTRAINT "LiteLLM_SpendLogs_pkey"')
+        names = ", ".join(f'"{c}"' for c in COLUMNS if c not in ("startTime", "endTime", "team_id"))
+        # 300 rows again, an hour later, with another team: each is a duplicate
+        conn.execute(f'INSERT INTO "LiteLLM_SpendLogs" ({names}, "startTime", "endTime", team_id) '
+                     f'SELECT {names}, "startTime" + interval \'1 hour\', "endTime" + interval \'1 hour\', '
+                     "CASE team_id WHEN 'team-uuid-1' THEN 'team-uuid-2' ELSE 'team-uuid-1' END "
+                     'FROM "LiteLLM_SpendLogs" ORDER BY request_id LIMIT 300')
+        # and 40 of them once more, an hour before the original, in a third team: that copy is the one kept
+        conn.execute(f'INSERT INTO "LiteLLM_SpendLogs" ({names}, "startTime", "endTime", team_id) '
+                     f'SELECT {names}, "startTime" - interval \'1 hour\', "endTime" - interval \'1 hour\', '
+                     "'team-uuid-3' FROM \"LiteLLM_SpendLogs\" WHERE \"startTime\" IN "
+                     '(SELECT min("startTime") FROM "LiteLLM_SpendLogs" GROUP BY request_id ORDER BY request_id '
+                     "LIMIT 40)")
+    url = db.url(db="copied")
+    for extra in (["-g", "team", "-g", "model"], ["-g", "day", "--since", "2026-03-08"]):
+        code, out, _ = both(capsys, "price", url, "--config", SAMPLE_CONFIG, "--format", "json", *extra)
+        doc = json.loads(out)
+        assert code == 0
+        if "--since" not in extra:
+            # 2,840 rows, 340 of them a request met before (skipped and rejected rows are not counted as either)
+            assert doc["accounting"]["read"] == 2840 and 250 <= doc["accounting"]["duplicates"] <= 340
+        # the file the database exports gives the same report: the same rows kept
+        exported = tmp_path / "copied.jsonl"
+        from costcalc.reading.postgres import copy_command
+
+        command = copy_command().replace("'spend_logs.jsonl'", f"'{exported}'")
+        proc = subprocess.run([str(pg_bin() / "psql"), url, "-v", "ON_ERROR_STOP=1", "-c", command],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert main(["price", str(exported), "--config", SAMPLE_CONFIG, "--format", "json", "--engine", "python",
+                     *extra]) == 0
+        from_file, _ = capsys.readouterr()
+        shown = url.replace(db.password, "***")
+        assert from_file.replace(json.dumps(str(exported)), json.dumps(shown)) == out
+
+
 HOSTILE_MODELS = ["it's", "back\\slash", "trail\\", "q'\\'; SELECT pg_sleep(0); --", 'dq"x', "dollar$$x$$", "ü中"]
 
 
@@ -576,3 +622,54 @@ def test_a_row_nested_too_deep_is_rejected_by_both_engines(db, capsys):
     doc = json.loads(out)
     assert doc["accounting"]["priced"] == 1 and doc["accounting"]["rejected"] == 1
     assert doc["rejected"][0]["reason"].startswith("nested deeper than 64 levels")
+
+
+def test_a_renamed_team_is_one_group_from_the_database_and_from_its_export(db, capsys, tmp_path):
+    """Team t-1 was called agents-old in October and agents since (its LiteLLM_TeamTable alias); team t-2 has no
+    alias and is named with --alias. Both engines and the JSONL export give one group per team id."""
+    from datetime import datetime
+
+    from psycopg.types.json import Jsonb
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS renamed")
+        conn.execute("CREATE DATABASE renamed TEMPLATE litellm")
+    rows = [("t-1", "agents-old", datetime(2026, 10, 5, 12)), ("t-1", "agents-old", datetime(2026, 10, 20, 12)),
+            ("t-1", "agents", datetime(2026, 11, 2, 12)), ("t-1", "agents", datetime(2026, 11, 9, 12)),
+            ("t-2", None, datetime(2026, 11, 3, 12))]
+    with db.connect(db="renamed") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        conn.execute('DELETE FROM "LiteLLM_TeamTable"')
+        conn.execute('INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, updated_at) VALUES (\'t-1\', '
+                     "'agents', now())")
+        for i, (team_id, alias, start) in enumerate(rows):
+            metadata = {"user_api_key_team_id": team_id, **({"user_api_key_team_alias": alias} if alias else {})}
+            conn.execute('INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                         'completion_tokens, "startTime", "endTime", model, model_group, metadata, cache_hit, '
+                         "team_id) VALUES (%s, 'acompletion', '', 0, 1000, 500, %s, %s, 'hand-model', 'hand', %s, "
+                         "'False', %s)", (f"t{i}", start, start, Jsonb(metadata), team_id))
+    config = tmp_path / "config.yaml"
+    config.write_text(HAND_CONFIG)
+    args = ["--config", str(config), "--format", "json", "-g", "team", "--alias", "team:t-2=billing"]
+    _, from_db, _ = both(capsys, "price", db.url(db="renamed"), *args)
+    doc = json.loads(from_db)
+    # each row: 1000 x 1e-6 + 500 x 2e-6 = 0.002; t-1 has four rows, t-2 one
+    assert {g["key"]["team"]: (g["requests"], g["cost"]["total"]) for g in doc["groups"]} == \
+        {"agents": (4, 0.008), "billing": (1, 0.002)}
+    assert doc["renamed"] == ["team t-1 renamed: agents-old → agents (shown as agents)"]
+    exported = _export_db(db, "renamed", tmp_path)
+    assert main(["price", str(exported), *args, "--engine", "python"]) == 0
+    from_file, _ = capsys.readouterr()
+    shown = db.url(db="renamed").replace(db.password, "***")
+    assert from_file.replace(json.dumps(str(exported)), json.dumps(shown)) == from_db
+
+
+def _export_db(server, name: str, tmp_path: Path) -> Path:
+    from costcalc.reading.postgres import copy_command
+
+    target = tmp_path / f"{name}.jsonl"
+    command = copy_command().replace("'spend_logs.jsonl'", f"'{target}'")
+    proc = subprocess.run([str(pg_bin() / "psql"), server.url(db=name), "-v", "ON_ERROR_STOP=1", "-c", command],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return target

@@ -1,6 +1,8 @@
 """The rule that picks the engine of a run, in one place.
 
-``--engine auto`` (the default) prices aggregate reports over 4 MiB of files or more with DuckDB, a database's
+``--engine auto`` (the default) prices aggregate reports over 4 MiB of files or more with DuckDB when their first
+lines are mostly of the shape its fast lane takes (canonical records; spend-log rows and provider responses are
+read line by line by the Python engine in either engine, so DuckDB's scan would only add to it), a database's
 aggregate reports inside PostgreSQL, and everything else with the Python engine (the reference). An engine asked
 for by name that cannot take the run falls back to the Python engine with the reason, which the caller says.
 """
@@ -46,14 +48,18 @@ def choose_engine(requested: str, paths: list[str], *, database: bool, aggregate
         return Choice("python", "it prints aggregate reports only (not per-record formats or --explain)")
     if not database and any(p == "-" for p in paths):
         return Choice("python", "it does not read standard input")
-    if not (database or requested == "duckdb" or _size(paths) >= DUCKDB_MIN_BYTES):
+    if not (database or requested == "duckdb" or input_bytes(paths) >= DUCKDB_MIN_BYTES):
+        return Choice("python", None)
+    from .duckdb_engine import fast_lane_share  # here: the CLI imports this module to start
+
+    if not (database or requested == "duckdb") and fast_lane_share(paths) < 0.5:
         return Choice("python", None)
     if filters:
         return Choice("python", "it does not apply --where filters")
     return Choice("postgres" if database else "duckdb", None)
 
 
-def _size(paths: list[str]) -> int:
+def input_bytes(paths: list[str]) -> int:
     size = 0
     for p in paths:
         with contextlib.suppress(OSError):

@@ -9,6 +9,11 @@ in exactly as it folds records the Python engine priced (reports/aggregate.py ``
 - ``filtered`` (and ``skipped`` for a database): counts of records outside the window, or not billable;
 - the lines the Python engine must price itself, streamed back in input order.
 
+With de-duplication on, an engine holds no state per request id: it is given the ids met more than once
+(engines/request_ids.py for files, reading/postgres.py ``repeated_request_ids`` for a database), sums the records
+with any other id, and leaves the records with those ids to the Python engine, which keeps the first of each in
+read order and remembers only those.
+
 An engine that cannot take a run as the Python engine would price it raises ``Unsupported`` before anything is
 counted. Which engine runs is decided in one place: engines/choose.py.
 """

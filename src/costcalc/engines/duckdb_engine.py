@@ -18,7 +18,13 @@ and from it only the keys pricing needs, as raw JSON text) and sorts it into one
   texts share a trace, the main query numbers them again, serially). The Python engine then reads those lines
   from the file itself, so every rejection names the same file, line and reason in both engines.
 
-Each file's lines are counted beside the query: a file DuckDB splits differently is read by the Python engine.
+De-duplication by request id (on by default): a record may carry its id in the fast lane, unless the id is one
+that engines.request_ids found on more than one line of the inputs (table ``repeated_ids``); those lines go to the
+Python engine, which keeps the first record of each in read order and remembers only those ids. A record with an
+id stays canonical only without the keys that make reading.shapes.adapt read it as another shape (``_SHAPE_KEYS``).
+
+Each file's lines are counted beside the query: a file DuckDB splits differently is read by the Python engine, and
+so is a file that leaves most of its lines (over ``_MAX_PYTHON_LINES``) to it: another log shape, streamed.
 Files DuckDB cannot read like Python (stdin, UTF-16, a Claude Code transcript, whose messages de-duplicate across
 lines) are read by the Python engine, and so are the records of rate cards whose price depends on more than the
 prompt size (off-peak hours, Vertex's 128k rule). Nothing is dropped and nothing is priced twice.
@@ -31,6 +37,7 @@ accepts each; the Python engine rejects the line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -73,6 +80,54 @@ _MIN_TS, _MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range 
 _YEAR_1000 = -30610224000.0  # before this, Python and DuckDB write years with different widths: Python keys them
 GZIP_MAGIC = b"\x1f\x8b"
 _REQUEST_ID_KEYS = ("request_id", "id", "response")  # what reports.aggregate.request_id reads
+# With a request_id, reading.shapes.adapt reads a line as canonical only after ruling out every other shape by
+# these keys (the bedrock event names, and inputTokens for a ConverseStream metadata event, included): a line
+# holding request_id and any of them leaves the fast lane.
+_SHAPE_KEYS = ("call_type", "usage", "usageMetadata", "type", "meta", "inputTokens", "custom_id", "sessionId",
+               "message", "error", "messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop",
+               "messageStop")
+
+
+def fast_lane_shape(obj: Any) -> bool:
+    """Whether a JSON value has the shape the fast lane takes (by its keys alone): a canonical record holding none
+    of the keys that send a line to the Python engine (with a request id, none that make reading.shapes.adapt
+    read it as another log shape)."""
+    return (isinstance(obj, dict) and "prompt_tokens" in obj and "model" in obj
+            and _SLOW_SET.isdisjoint(obj) and ("request_id" not in obj or _SHAPE_SET.isdisjoint(obj)))
+
+
+_SLOW_SET = frozenset(_SLOW_KEYS) - {"request_id"}
+_SHAPE_SET = frozenset(_SHAPE_KEYS)
+
+
+def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
+    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
+    their shape: a log of another shape (spend-log rows, provider responses) goes through the Python engine line
+    by line in either engine, and DuckDB's scan would only add to it (benchmarks/run.py --sweep; engines/choose.py).
+    A Parquet file counts as taken."""
+    import gzip
+
+    taken = seen = 0
+    for path in paths[:8]:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4)
+                if head == PARQUET_MAGIC:
+                    return 1.0
+                f.seek(0)
+                if head[:2] == GZIP_MAGIC:
+                    with gzip.open(f) as g:
+                        data = g.read(budget // 8)
+                else:
+                    data = f.read(budget // 8)
+        except (OSError, EOFError):
+            continue
+        for text in data.split(b"\n")[:-1]:
+            if text.strip():
+                seen += 1
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    taken += fast_lane_shape(orjson.loads(text))
+    return taken / seen if seen else 1.0
 
 
 @dataclass
@@ -189,24 +244,50 @@ def _line_guard(text: str, names: list[str]) -> str:
             f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {_q(_NON_FINITE)}) ELSE false END))")
 
 
+def request_id_sql(request_id: str, id_: str, response_id: str) -> str:
+    """SQL: the request id of a line, as reports.aggregate.request_id reads it (NULL when none), from the raw JSON
+    texts of its ``request_id``, ``id`` and ``response.id`` (NULL when missing): the first that is neither null
+    nor ``""``, when it is a string or an integer (as Python writes it: ``True`` for true)."""
+    def given(x: str) -> str:
+        return f"COALESCE({x}, 'null') NOT IN ('null', '\"\"')"
+
+    chosen = (f"CAST(CASE WHEN {given(request_id)} THEN {request_id} WHEN {given(id_)} THEN {id_} "
+              f"ELSE {response_id} END AS JSON)")
+    return (f"(CASE json_type({chosen}) WHEN 'VARCHAR' THEN NULLIF({chosen} ->> '$', '') "
+            f"WHEN 'BIGINT' THEN {chosen} ->> '$' WHEN 'UBIGINT' THEN {chosen} ->> '$' "
+            f"WHEN 'BOOLEAN' THEN (CASE WHEN {chosen} ->> '$' = 'true' THEN 'True' ELSE 'False' END) END)")
+
+
 def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[str], unread: list[str],
-                numbered: bool) -> str:
+                numbered: bool, ids: tuple[int, int] | None = None, repeated: bool = False) -> str:
     """One input as rows of: the line's text (``line``, NULL when it is not JSON), whether its text keeps it in
     the fast lane (``clean``), and the raw JSON texts of the keys ``cols`` declares (``c_<n>``, NULL when missing
     or null). JSON lines come through DuckDB's reader of JSON objects; a Parquet file's columns are turned into the
     JSON they would be on a line (NULL for a column it lacks), and its rows are always numbered. ``numbered``: with
     each JSON line's number among the file's rows (this makes the scan serial). ``slow``: the keys a fast-lane
     record may not hold; ``unread``: the fields of _FIELDS the query does not read (no line of the sample held
-    them), which a fast-lane line may not hold either."""
+    them), which a fast-lane line may not hold either. ``ids``: the columns of request_id and id, when a JSON line
+    may hold a request id (it must then be canonical all the same, and when de-duplicating, its id not one of
+    table ``repeated_ids``: engines.request_ids)."""
     if kind != "parquet":
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(len(cols.names)))
         reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
                   f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()})"
                   + (" WITH ORDINALITY" if numbered else ""))
+        clean = f"json IS NOT NULL AND NOT {_line_guard('json', [*slow, *unread])}"
+        if ids is not None:
+            shaped = '"(' + "|".join(_SHAPE_KEYS) + ')"'
+            clean += f" AND NOT (contains(json, '\"request_id\"') AND regexp_matches(json, {_q(shaped)}))"
+            if repeated:
+                rid = request_id_sql(f"x[{ids[0] + 1}]", f"x[{ids[1] + 1}]",
+                                     "json_extract(json, '$.\"response\".\"id\"')")
+                clean += f" AND NOT COALESCE({rid} IN (SELECT rid FROM repeated_ids), false)"
         return (f"SELECT {number} AS file_no, {'ordinality' if numbered else 'NULL::BIGINT'} AS row_no, "
-                f"json AS line, json IS NOT NULL AND NOT {_line_guard('json', [*slow, *unread])} AS clean, "
+                f"json AS line, {clean} AS clean, "
                 f"{values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {reader})")
     present = set(parquet_columns(path))
+    if ids is not None:  # a Parquet row holding a request id is read by the Python engine
+        slow = [*slow, "request_id", *(_REQUEST_ID_KEYS if repeated else ())]
     values = ", ".join(f"NULLIF(to_json({_q_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
                        else f"NULL AS c_{i}" for i, n in enumerate(cols.names))
     clean = " AND ".join(f"{_q_ident(k)} IS NULL" for k in slow if k in present) or "true"
@@ -224,14 +305,16 @@ def _raw_key_match(fields: list[str], rows_of: list[tuple[str | None, str | None
 
 def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, dedupe: bool = False,
-             fields: tuple[str, ...] = _FIELDS,
+             repeated: bool = False, fields: tuple[str, ...] = _FIELDS,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
     """The one query, parallel over every input: per (file, lane, raw model / id / tier, window, bucket, raw group
     keys, time keys) a count and unit sums; JSON lines outside the fast lane counted per trace (a hash of the
     line's text), which trace_sql turns into row numbers (a Parquet file's rows come with their numbers).
     ``rows_of``: instead, serially, the row number of every row outside the fast lane and of every row whose raw
     (model, model_id, service_tier) is one of these. ``fields``: the fields of _FIELDS to read (each json_extract
-    path costs; a line holding another goes to the Python engine; model and prompt_tokens are always read)."""
+    path costs; a line holding another goes to the Python engine; model and prompt_tokens are always read).
+    ``dedupe``: without ``repeated`` (table ``repeated_ids``, engines.request_ids), a line holding a request id
+    leaves the fast lane; with it, only a line whose id is one of those."""
     cols = _Columns()
     read = [f for f in _FIELDS if f in fields or f in ("model", "prompt_tokens")]
     field_sql = [cols.col(f) if f in read else "NULL" for f in _FIELDS]  # each field's raw text, in _FIELDS order
@@ -245,7 +328,13 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
             _raw_values(spec, cols, raw)
     if timeline_tz is not None:
         times.append(("day", _time_key("day", timeline_tz)))
-    slow = [*_SLOW_KEYS, *(_REQUEST_ID_KEYS if dedupe else ())]
+    if dedupe and not repeated:
+        slow, ids = [*_SLOW_KEYS, *_REQUEST_ID_KEYS], None
+    else:
+        slow = [k for k in _SLOW_KEYS if k != "request_id"]
+        cols.col("request_id")
+        cols.col("id")
+        ids = (cols.names.index("request_id"), cols.names.index("id"))
     ts_raw = field_sql[11]
     ts_text = f"({ts_raw} ->> '$')"
     ts = (f"(CASE WHEN {ts_raw} IS NULL THEN NULL "
@@ -258,8 +347,8 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     if until is not None:
         window.append(f"ts < {until!r}")
     in_window = "(ts IS NOT NULL AND " + " AND ".join(window) + ")" if window else "true"
-    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, unread, rows_of is not None)
-                                for n, path, kind in sources)
+    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, unread, rows_of is not None, ids,
+                                            dedupe and repeated) for n, path, kind in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
     tokens = ", ".join(f"TRY_CAST({c} AS VARCHAR) AS v{i}, TRY_CAST(TRY_CAST({c} AS VARCHAR) AS BIGINT) AS n{i}"
                        for i, c in enumerate(field_sql[1:9]))
@@ -317,16 +406,17 @@ v AS (
 """
 
 
-def trace_sql(sources: list[tuple[int, str, str]], traces: list[int],
+def trace_sql(sources: list[tuple[int, str, str]], traces: bool,
               rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
-    """The row numbers of the JSON lines whose trace (a hash of the line's text) is one of ``traces`` or whose
+    """The row numbers of the JSON lines whose trace (a hash of the line's text) is in table ``wanted_traces``
+    (when ``traces``) or whose
     raw (model, model_id, service_tier) is one of ``rows_of``, with their trace: a serial scan, but one that reads
     no more than it must, so a fraction of scan_sql's cost. Lines with the same trace are the same text but for a
     hash collision, which the caller finds by counting."""
     cols = _Columns()
     for f in ("model", "model_id", "service_tier"):
         cols.col(f)
-    wanted = f"hash(json) IN ({', '.join(str(h) for h in traces)})" if traces else "false"
+    wanted = "hash(json) IN (SELECT trace FROM wanted_traces)" if traces else "false"
     if rows_of:
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(3))
         routed = _raw_key_match(["c_0", "c_1", "c_2"], rows_of)
@@ -512,7 +602,13 @@ def _misread(sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str,
 
 
 # Above this many distinct traces, the rows the query left are numbered by a second full scan instead.
-_MAX_TRACES = 5000
+_MAX_TRACES = 100_000
+# A file at least this large whose first lines are mostly of another shape is streamed by the Python engine
+# without a scan (smaller ones are scanned: their lines of the fast lane's shape are summed).
+_OTHER_SHAPE_MIN_BYTES = 16 << 20
+# A file leaving more lines than this to the Python engine, and more than half of them, is read by the Python
+# engine whole (streamed): another log shape, whose lines DuckDB's scan would only count and hand over.
+_MAX_PYTHON_LINES = 50_000
 
 
 def _python_rows(con: Any, sources: list[_Source], rows: list[tuple[Any, ...]], col: dict[str, int],
@@ -542,7 +638,8 @@ def _python_rows(con: Any, sources: list[_Source], rows: list[tuple[Any, ...]], 
     if len(every) > _MAX_TRACES:
         full += wanted
     elif wanted:
-        found, _ = _query(con, trace_sql(_listed(wanted), every, routed))
+        con.execute("CREATE OR REPLACE TEMP TABLE wanted_traces AS SELECT unnest($1::UBIGINT[]) AS trace", [every])
+        found, _ = _query(con, trace_sql(_listed(wanted), bool(every), routed))
         counted: dict[int, dict[int, int]] = {}
         for file_no, row_no, trace, is_routed in found:
             traces = left.get(file_no, {})
@@ -597,8 +694,10 @@ def _read_id(text: str | None) -> Any:
 
 def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec], *, since: float | None = None,
                   until: float | None = None, timeline_tz: str | None = None, threads: int | None = None,
-                  memory_limit: str = "1GB", dedupe: bool = False) -> DuckDBRun:
-    """Price ``paths`` for an aggregate report; see the module docstring. Raises ``Unsupported``."""
+                  memory_limit: str = "1GB", dedupe: bool = False, repeated: set[str] | None = None) -> DuckDBRun:
+    """Price ``paths`` for an aggregate report; see the module docstring. Raises ``Unsupported``. ``dedupe``:
+    a record with a request id is left to the Python engine (which keeps the first of each id), or with
+    ``repeated`` (engines.request_ids: the ids met on more than one line of ``paths``) only one with such an id."""
     import importlib.util
 
     if importlib.util.find_spec("duckdb") is None:  # pragma: no cover - a run-time dependency
@@ -611,8 +710,13 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             run.files.append(("python", path))
             run.python_reasons[printable_path(path)] = "not a plain or gzip-compressed UTF-8 file"
             continue
-        if os.path.getsize(path) == 0:
+        size = os.path.getsize(path)
+        if size == 0:
             run.files.append(("duckdb", path, []))
+            continue
+        if size >= _OTHER_SHAPE_MIN_BYTES and fast_lane_share([path]) < 0.5:
+            run.files.append(("python", path))
+            run.python_reasons[printable_path(path)] = "its first lines are not of the fast lane's shape"
             continue
         source = _Source(len(sources), path, compression)
         sources.append(source)
@@ -626,8 +730,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                             for s in sources))
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
              "fields": tuple(f for f in _FIELDS if f in sampled),
-             # with de-duplication on, a record with a request id is priced by the Python engine, which counts
-             # each id once across all inputs (--no-dedupe leaves such records to DuckDB)
+             # with de-duplication on, a record whose request id is met twice is priced by the Python engine,
+             # which keeps the first of each (every record with an id when the repeated ones are not known)
              "dedupe": dedupe}
     # each file's lines are counted beside the query (DuckDB releases the GIL while it works)
     lines: dict[int, tuple[int, list[int] | None]] = {}
@@ -642,10 +746,23 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
         con = _connect(memory_limit, spill, threads)
         try:
+            if dedupe and repeated is not None:
+                # the lines with these ids go to the Python engine, which keeps the first of each
+                con.execute("CREATE TEMP TABLE repeated_ids AS SELECT unnest($1::VARCHAR[]) AS rid", [sorted(repeated)])
+                query["repeated"] = True
             rows, names = _query(con, scan_sql(_listed(sources), **query))
             counter.join()
             col = {name: i for i, name in enumerate(names)}
             bad, aligned = _misread(sources, rows, col, lines, run)
+            left_over: dict[int, int] = {}
+            for r in rows:
+                if not r[col["fast"]]:
+                    left_over[r[col["file_no"]]] = left_over.get(r[col["file_no"]], 0) + r[col["n"]]
+            for s in sources:
+                n = left_over.get(s.number, 0)
+                if s.number not in bad and n > _MAX_PYTHON_LINES and 2 * n > lines.get(s.number, (n, None))[0]:
+                    bad.add(s.number)
+                    run.python_reasons[printable_path(s.path)] = "most of its lines are not of the fast lane's shape"
             rows = [r for r in rows if r[col["file_no"]] not in bad]
             # the lines outside the fast lane first: a Claude Code transcript among them sends its file to Python
             # (its messages de-duplicate across lines) before any of its fast-lane lines is summed

@@ -96,9 +96,10 @@ _ZEROS = {"z1": "pd->'cached_tokens_details'->'audio_tokens'", "z2": "pd->'cache
           "z5": "d->'citation_tokens'", "z6": "pd->'web_search_requests'"}
 
 
-def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
+def lanes_sql(columns: frozenset[str], *, numbered: bool = False, repeated: set[str] | None = None) -> str:
     """CTEs ``e`` (the export rows; with ``n``, their number in export order, when ``numbered``) to ``k`` (each
-    row's ``skip`` reason, ``fast_ok`` flag, the eight token columns sqlunits reads, and ``tier``). Each step
+    row's ``skip`` reason, ``fast_ok`` flag, the eight token columns sqlunits reads, and ``tier``). A row whose
+    request id is one of ``repeated`` is not fast_ok: the Python engine keeps the first of them. Each step
     computes its columns once (OFFSET 0 keeps the planner from inlining one step into the next, where the nested
     expressions would grow a thousandfold)."""
     export = export_sql(columns)
@@ -118,7 +119,9 @@ def lanes_sql(columns: frozenset[str], *, numbered: bool = False) -> str:
         "e.metadata", "d", "pd", "cd", "pd->'cached_tokens_details'", "pd->'cache_creation_token_details'"))
     p, c = "COALESCE(prompt_tokens, 0)", "COALESCE(completion_tokens, 0)"
     cw = "(CASE WHEN n_cwt <> 0 THEN n_cwt ELSE n_cct END)"
-    fast = f"""shape_ok AND {" AND ".join(f"ok_{f}" for f in fields)}
+    once = (f"AND COALESCE(request_id NOT IN ({', '.join(_q(r) for r in sorted(repeated))}), true)" if repeated
+            else "")
+    fast = f"""shape_ok {once} AND {" AND ".join(f"ok_{f}" for f in fields)}
       AND (n_tr = 0 OR n_tr = n_cr) AND (n_tw = 0 OR n_tw = {cw})
       AND (COALESCE(t_dp, 'null') = 'null' OR n_dp = {p}) AND (COALESCE(t_dc, 'null') = 'null' OR n_dc = {c})
       AND n_cr + {cw} <= {p} AND n_h <= {cw} AND n_rea <= {c} AND n_ao <= {c} AND n_ai <= {p} AND n_ii <= {p}"""
@@ -204,7 +207,7 @@ def export_columns(columns: frozenset[str]) -> set[str]:
 
 
 def aggregate_sql(columns: frozenset[str], specs: list[KeySpec], breaks: list[int], since: float | None,
-                  until: float | None, timeline_tz: str | None,
+                  until: float | None, timeline_tz: str | None, repeated: set[str] | None = None,
                   conn: Any = None) -> tuple[str, list[tuple[str, ...]], list[str]]:
     """The pricing query, the places of its raw group-key columns (r0, r1, ...) and its time-key columns
     (``conn``: the connection whose server settings literals are quoted for)."""
@@ -225,7 +228,7 @@ def aggregate_sql(columns: frozenset[str], specs: list[KeySpec], breaks: list[in
     group_select = "".join(f",\n  CASE WHEN {keep} THEN {e} END AS r{i}" for i, (_, e) in enumerate(raws))
     group_select += "".join(f",\n  CASE WHEN {keep} THEN {e} END AS {name}" for name, e in times)
     sums = ", ".join(f"sum({c}) AS s_{c}" for c in (*UNIT_COLUMNS, "h"))
-    sql = f"""WITH {lanes_sql(columns)},
+    sql = f"""WITH {lanes_sql(columns, repeated=repeated)},
 v AS (
   SELECT k.*, skip IS NULL AND fast_ok AS fast, {in_window} AS in_window FROM k
 ),
@@ -302,12 +305,14 @@ class PostgresRun:
 
 def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, columns: frozenset[str],
                   specs: list[KeySpec], *, since: float | None = None, until: float | None = None,
-                  timeline_tz: str | None = None) -> PostgresRun:
-    """Price the spend logs for an aggregate report inside the database; see the module docstring."""
+                  timeline_tz: str | None = None, repeated: set[str] | None = None) -> PostgresRun:
+    """Price the spend logs for an aggregate report inside the database; see the module docstring.
+    ``repeated``: the request ids more than one row carries (reading.postgres.repeated_request_ids), whose rows
+    the Python engine prices (it keeps the first of each, in export order)."""
     import psycopg
 
     breaks = global_breaks(engine)
-    sql, places, time_names = aggregate_sql(columns, specs, breaks, since, until, timeline_tz, conn)
+    sql, places, time_names = aggregate_sql(columns, specs, breaks, since, until, timeline_tz, repeated, conn)
     try:
         with answer_within(conn, source), conn.cursor() as cur:
             cur.execute("SET LOCAL work_mem = '64MB'")  # room to hash the groups rather than sort every row
@@ -386,9 +391,10 @@ def run_aggregate(engine: PricingEngine, conn: Any, source: DatabaseSource, colu
         run.sums.append(row)
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]
-    if routed:  # the lanes again, to find the fast rows of these keys (and the slow rows with them)
+    if routed or repeated:  # the lanes again, to find the fast rows of these keys (and the slow rows with them;
+        # rows that share a request id are found by their number, not by the id)
         run.python_lines = stream_rows(conn, source, columns, pick=routed_pick(routed, since, until, conn),
-                                       lanes=lanes_sql(columns, numbered=True))
+                                       lanes=lanes_sql(columns, numbered=True, repeated=repeated))
     elif slow_ids:
         run.python_lines = stream_rows(conn, source, columns, ids=slow_ids)
     return run

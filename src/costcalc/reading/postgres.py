@@ -320,6 +320,26 @@ def export_names() -> list[str]:
         ["team", "key", "org"]
 
 
+def repeated_request_ids(conn: Any, source: DatabaseSource) -> set[str]:
+    """The request ids more than one spend-log row carries: none when the column is unique (LiteLLM's schema makes
+    it the primary key), else found by the database, so that de-duplication remembers only those."""
+    import psycopg
+
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                        "AND a.attnum = i.indkey[0] WHERE i.indrelid = %s::regclass AND i.indisunique "
+                        "AND i.indnkeyatts = 1 AND a.attname = 'request_id' AND i.indpred IS NULL)", (SPEND_LOGS,))
+            row = cur.fetchone()
+            if row is not None and row[0]:
+                return set()
+            cur.execute(f"SELECT request_id FROM {SPEND_LOGS} WHERE request_id <> '' GROUP BY request_id "
+                        "HAVING count(*) > 1")
+            return {r[0] for r in cur.fetchall()}
+    except psycopg.Error as exc:
+        raise query_error(source, exc) from None
+
+
 def stream_rows(conn: Any, source: DatabaseSource, columns: frozenset[str], *, pick: str | None = None,
                 lanes: str = "", ids: list[str] | None = None, batch: int = 2000) -> Iterator[LineResult]:
     """Every row as the spend-log JSONL line it exports to, numbered from 1 in export order, read through a

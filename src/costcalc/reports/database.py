@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ..reading.postgres import DatabaseSource, check_schema, connect, query_error, stream_rows
+from ..reading.postgres import DatabaseSource, check_schema, connect, query_error, repeated_request_ids, stream_rows
 from .aggregate import Report, tz_name
 from .run import PriceRun
 
@@ -27,13 +27,17 @@ def execute_database(run: PriceRun, source: DatabaseSource, engine_name: str, ou
 def _execute(run: PriceRun, conn: Any, source: DatabaseSource, engine_name: str, out: IO[bytes] | None,
              rejects_out: IO[bytes] | None) -> Report:
     columns = check_schema(conn, source)
+    if run.make_builder().dedupe:  # de-duplication remembers only the ids that more than one row carries
+        run.repeated = repeated_request_ids(conn, source)
     if engine_name == "python":
         return run.execute_lines(stream_rows(conn, source, columns), out, rejects_out)
     from ..engines.postgres_engine import run_aggregate
 
     builder = run.make_builder()
+    builder.repeated = run.repeated
     done = run_aggregate(run.engine, conn, source, columns, builder.key_specs(), since=builder.since,
-                         until=builder.until, timeline_tz=tz_name(builder.tz) if builder.timeline else None)
+                         until=builder.until, timeline_tz=tz_name(builder.tz) if builder.timeline else None,
+                         repeated=run.repeated)
     for row in done.sums:
         builder.add_sums(row)
     for outcome, count in done.unpriced:

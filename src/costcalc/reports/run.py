@@ -16,11 +16,18 @@ from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from ..engines import parallel
+from ..engines.choose import input_bytes
 from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
 from ..reading.records import LineResult
 from .aggregate import Report, ReportBuilder
 from .output import run_directory
+
+# Inputs at least this large find their repeated request ids first (engines.request_ids) when de-duplicating, so
+# that the Python engine remembers only those: a scan with a fixed cost in time and memory (DuckDB's reader,
+# about 150 MB), which pays once the set of every id would be larger (about 150 bytes an id).
+REPEATED_MIN_BYTES = 64 << 20
+
 
 # A per-record writer: (outcomes, binary stream, first span?) → writes them.
 RecordWriter = Callable[[Iterable[Outcome], IO[bytes], bool], None]
@@ -35,6 +42,9 @@ class PriceRun:
     # a progress display: (items, how far the read has got, lines each item stands for) → the same items; items
     # are input lines in one process, finished spans with --jobs
     progress: Callable[[Iterable[Any], ReadPosition, Callable[[Any], int]], Iterable[Any]] | None = None
+    # the request ids met on more than one line (engines.request_ids), once found: de-duplication remembers only
+    # those
+    repeated: set[str] | None = None
     # the report's file, if any: worker parts are kept in a run directory beside it (removed however a run ends)
     parts_beside: str | None = None
     _parts: str | None = None
@@ -44,9 +54,18 @@ class PriceRun:
         # aggregate reports without --rejects need line numbers only for the rejections they list, which are
         # fixed up after the merge: no counting pass over the input first
         numbered = self.writer is not None or self.keep_rejects
-        spans = parallel.plan(paths, jobs, numbered=numbered) if jobs != 1 else None
+        if self.repeated is None and input_bytes(paths) >= REPEATED_MIN_BYTES and self.make_builder().dedupe:
+            from ..engines.request_ids import first_lines_carry_ids, repeated_request_ids
+
+            files = expand_paths(paths)
+            if first_lines_carry_ids(files):
+                self.repeated = repeated_request_ids(files)
+        # a request met in two spans makes the run price again in one process: with ids known to repeat, the
+        # default plan (jobs None) starts there
+        one = jobs == 1 or (jobs is None and bool(self.repeated))
+        spans = None if one else parallel.plan(paths, jobs, numbered=numbered)
         if spans is None:
-            builder = self.make_builder()
+            builder = self._builder()
             position = ReadPosition(expand_paths(paths)) if self.progress is not None else None
             self._one(builder, read_usage(paths, position=position), out, rejects_out, first=True, position=position)
             return builder.finish()
@@ -56,7 +75,7 @@ class PriceRun:
 
     def _execute_spans(self, paths: list[str], spans: list[Span], out: IO[bytes] | None,
                        rejects_out: IO[bytes] | None, jobs: int | None, numbered: bool) -> Report:
-        builder = self.make_builder()
+        builder = self._builder()
         results: Iterable[Any] = parallel.run(list(enumerate(spans)), jobs, self._worker)
         if self.progress is not None:
             position = ReadPosition(expand_paths(paths))
@@ -94,10 +113,16 @@ class PriceRun:
         from ..engines.duckdb_engine import run_aggregate
         from .aggregate import tz_name
 
-        builder = self.make_builder()
+        builder = self._builder()
+        if builder.dedupe and builder.repeated is None:
+            from ..engines.request_ids import first_lines_carry_ids, repeated_request_ids
+
+            if first_lines_carry_ids(paths):
+                builder.repeated = self.repeated = repeated_request_ids(paths)
         specs = builder.key_specs()
         done = run_aggregate(self.engine, paths, specs, since=builder.since, until=builder.until,
-                             timeline_tz=tz_name(builder.tz) if builder.timeline else None, dedupe=builder.dedupe)
+                             timeline_tz=tz_name(builder.tz) if builder.timeline else None, dedupe=builder.dedupe,
+                             repeated=builder.repeated)
         builder.report.first_fields = lambda: self._first_priced_fields(paths)
         for row in done.sums:
             builder.add_sums(row)
@@ -114,7 +139,7 @@ class PriceRun:
     def execute_lines(self, lines: Iterable[LineResult], out: IO[bytes] | None,
                       rejects_out: IO[bytes] | None) -> Report:
         """A run over results read by someone else (a database's rows), in one process."""
-        builder = self.make_builder()
+        builder = self._builder()
         self._one(builder, lines, out, rejects_out, first=True)
         return builder.finish()
 
@@ -123,6 +148,11 @@ class PriceRun:
         """Finish ``builder`` (fed sums by an engine that priced in a database) with the results it left."""
         self._one(builder, lines, None, rejects_out, first=False)
         return builder.finish()
+
+    def _builder(self) -> ReportBuilder:
+        builder = self.make_builder()
+        builder.repeated = self.repeated
+        return builder
 
     def _one(self, builder: ReportBuilder, lines: Iterable[LineResult], out: IO[bytes] | None,
              rejects_out: IO[bytes] | None, first: bool, position: ReadPosition | None = None) -> None:
@@ -156,7 +186,7 @@ class PriceRun:
         index, span = item
         self.engine.warnings.clear()
         self.progress = None
-        builder = self.make_builder()
+        builder = self._builder()
         out_path = rejects_path = None
         out_fh = rejects_fh = None
         try:
