@@ -235,11 +235,13 @@ def test_secrets_are_never_printed(capsys):
             assert "os.environ" not in out + err and "API_KEY" not in out + err
 
 
-@pytest.mark.parametrize(("model", "field", "unit"), [("tts-1", "input_cost_per_character", "per character"),
-                                                      ("whisper-1", "input_cost_per_second", "per second of audio")])
-def test_a_model_priced_by_other_units_says_how_the_proxy_prices_its_calls(capsys, model, field, unit):
+@pytest.mark.parametrize(("model", "field", "unit", "status"), [
+    ("tts-1", "input_cost_per_character", "per character", "costcalc prices them per character"),
+    ("whisper-1", "input_cost_per_second", "per second of audio", "costcalc prices them per second"),
+    ("cohere/rerank-english-v3.0", "input_cost_per_query", "per query", "costcalc prices them per search unit")])
+def test_a_model_priced_by_other_units_says_how_the_proxy_prices_its_calls(capsys, model, field, unit, status):
     code, lines, _ = run(capsys, "lookup", model)
     assert code == 0
     note = next(line for line in lines if line.startswith("note: mode "))
-    assert unit in note and "costcalc counts such calls unpriced" in note
+    assert unit in note and status in note
     assert any(line.startswith(field) for line in lines)  # the rate itself, among the price fields

@@ -67,6 +67,12 @@ model_list:
                       output_cost_per_token: 0.0000033}}
   - model_name: images
     litellm_params: {{model: openai/dall-e-3, api_key: sk-fake}}
+  - model_name: images-azure
+    litellm_params: {{model: azure/dall-e-3, api_key: sk-fake, api_base: "https://example.invalid",
+                      api_version: "2024-02-01"}}
+  - model_name: images-priced
+    litellm_params: {{model: openai/dall-e-3, api_key: sk-fake}}
+    model_info: {{input_cost_per_image: 0.05}}
   - model_name: hosted
     litellm_params: {{model: openai/my-hosted-model, api_key: sk-fake, input_cost_per_second: {PER_SECOND_RATE}}}
 litellm_settings:
@@ -198,11 +204,17 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
                 continue
             body.update(model="gpt-4o", mock_response="first of its kind")
         elif kind == "image":
-            # a mocked image call books $0 in 1.110.2 (the mock returns before the image cost calculator): what
-            # this checks is that costcalc counts it, unpriced with its reason, never skipped
+            # a mocked image call is priced by the proxy's image calculator (mock_image_generation returns one
+            # image whatever n asks): azure/dall-e-3 per pixel by size and quality from the map, the custom
+            # deployment per image; openai/dall-e-3 has no map row and books $0 (costcalc: unpriced, saying why)
             path = "/v1/images/generations"
-            body = {"model": "images", "prompt": f"picture {i}", "size": rng.choice(["1024x1024", "1024x1792"]),
+            body = {"model": rng.choice(["images", "images-azure", "images-priced"]), "prompt": f"picture {i}",
+                    "size": rng.choice(["1024x1024", "1024x1792", "1792x1024"]),
                     "mock_response": f"https://example.invalid/{i}.png"}
+            if rng.random() < 0.6:
+                body["quality"] = rng.choice(["standard", "hd"])
+            if rng.random() < 0.3:
+                body["n"] = 2
         elif kind == "negotiated":
             body.update(model="negotiated", mock_response=f"negotiated {i} " * rng.randint(1, 9))
         out.append((path, key, body))
@@ -289,12 +301,18 @@ def _agree(priced: list[dict], logged: list[dict], field: str) -> dict[str, int]
             seen["skipped"] += 1
             continue
         assert mine["request_id"] == (theirs.get("request_id") or theirs.get("id")), what
-        if theirs["call_type"] == "aimage_generation":
+        if theirs["call_type"] == "aimage_generation" and booked == 0.0:
+            assert theirs["model_group"] == "images", what
             assert mine["status"] == "unpriced" and "the proxy prices it per image" in mine["reason"], what
             seen["unpriced"] += 1
             continue
         assert mine["status"] == "priced", what
-        if mine["approximate"]:
+        if theirs["call_type"] == "aimage_generation" and mine["approximate"]:
+            # a spend-log row without stored prompts: no size, quality or images; LiteLLM's defaults, said why
+            assert mine["approximate"].startswith("the log does not carry the "), what
+            assert mine["cost"] > 0, what
+            seen["approximate"] += 1
+        elif mine["approximate"]:
             assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted", what
             assert mine["cost"] > 0 and booked > 0, what
             seen["approximate"] += 1
@@ -317,10 +335,13 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     cache_hits = sum(1 for p in payloads if p.get("cache_hit") is True)
     assert failures > 5 and cache_hits > 5
     assert seen["skipped"] == failures + cache_hits
-    assert seen["approximate"] == sum(1 for p in payloads if p["model_group"] == "hosted" and p["status"] == "success"
-                                      and not p.get("cache_hit"))
+    # approximate: the per-second calls, and the images priced per pixel by a size and quality the payload lacks
+    assert seen["approximate"] == sum(1 for p in payloads if p["model_group"] in ("hosted", "images-azure")
+                                      and p["status"] == "success" and not p.get("cache_hit"))
     assert seen["exact"] > 150
-    assert seen["unpriced"] == sum(1 for path, _, _ in sent if path == "/v1/images/generations") > 5
+    assert seen["unpriced"] == sum(1 for _, _, body in sent if body.get("model") == "images") > 2
+    # every image call of a priced deployment is priced exactly from the payload (response + model_parameters)
+    assert sum(1 for _, _, body in sent if body.get("model") in ("images-azure", "images-priced")) > 5
     # the tiers the proxy billed are the ones costcalc read: each tier occurs, priced as booked
     tiers = {(p.get("cost_breakdown") or {}).get("service_tier") for p in payloads}
     assert {"priority", "flex", None} <= tiers
@@ -385,13 +406,16 @@ def test_every_spend_log_row_in_the_database_costs_what_the_proxy_booked(proxy_l
         if mine["status"] == "skipped":
             continue
         theirs = by_id[mine["request_id"]]
-        if theirs["call_type"] == "aimage_generation":
+        if theirs["call_type"] == "aimage_generation" and float(theirs["spend"] or 0) == 0.0:
             assert mine["status"] == "unpriced" and "the proxy prices it per image" in mine["reason"]
             unpriced += 1
             continue
         assert mine["status"] == "priced"
         assert (mine["team_id"], mine["user_id"]) == (theirs["team_id"] or None, theirs["user"] or None)
-        if mine["approximate"]:
+        if theirs["call_type"] == "aimage_generation" and mine["approximate"]:
+            assert mine["approximate"].startswith("the log does not carry the ")
+            approximate += 1
+        elif mine["approximate"]:
             assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted"
             approximate += 1
         else:

@@ -66,7 +66,8 @@ COST_OUT = ("uncached_input_cost", "cache_read_cost", "cache_write_5m_cost", "ca
 NOT_COVERED = "not in this query's rate table (regenerate the query with this model in --models)"
 BATCH = "batch output lines (batch rates, no discount or margin) are priced only by costcalc price"
 ONE_HOUR = "1-hour cache writes are priced only by costcalc price"
-NOT_BY_TOKEN = "a call type the proxy prices by other units than tokens (images, characters, seconds, queries)"
+NOT_BY_TOKEN = ("a call type the proxy prices by other units than tokens (images, characters, seconds, queries); "
+                "costcalc price prices images, speech and transcription")
 PYTHON_ONLY = "its price depends on more than the prompt size (time of day, completion size): use costcalc price"
 
 

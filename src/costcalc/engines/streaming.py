@@ -4,8 +4,21 @@ skipped. Each distinct (model, model_id, service tier, per-request prices) is re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any, NamedTuple
 
+from ..pricing.calltypes import (
+    IMAGE_CALLS,
+    PRICED_CALLS,
+    RERANK_CALLS,
+    SPEECH_CALLS,
+    CallPrice,
+    image_price,
+    rerank_price,
+    speech_price,
+    transcription_price,
+)
+from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import Adjuster, Cost, FormulaPricer, Measured, Pricer, make_adjuster, make_pricer
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
@@ -30,6 +43,10 @@ class NotPriced(NamedTuple):
 
 
 Outcome = Priced | NotPriced | Rejected | Skipped
+
+
+def optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def not_by_token(call_type: str) -> str:
@@ -57,6 +74,7 @@ class PricingEngine:
         self.config = config or ProxyConfig.empty()
         self.resolver = Resolver(cost_map, self.config)
         self._pricers: dict[tuple[Any, ...], Pricer | Unpriced] = {}
+        self._call_bands: dict[tuple[Any, ...], Band] = {}
         # warning text → where it applies; filled once per deployment/model as records meet them
         self.warnings: dict[str, str] = {}
 
@@ -87,7 +105,7 @@ class PricingEngine:
 
     def price(self, record: UsageRecord) -> Priced | NotPriced:
         if record.call_type is not None:
-            return NotPriced(record, not_by_token(record.call_type))
+            return self.price_call(record)
         p = self._pricers.get((record.model, record.model_id, record.service_tier, record.request_prices))
         if p is None:
             p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
@@ -110,6 +128,58 @@ class PricingEngine:
             return NotPriced(record, "priced per second, but the record has no duration "
                              "(duration_s, response_time_ms or startTime/endTime)", sheet=p.sheet)
         return Priced(record, cost, p.sheet, p.measure(record))  # type: ignore[arg-type]
+
+    def price_call(self, record: UsageRecord) -> Priced | NotPriced:
+        """A call the proxy prices by images, characters or seconds (pricing/calltypes.py); the others stay
+        unpriced with the reason."""
+        call_type, units = record.call_type or "", record.call_units
+        if call_type not in PRICED_CALLS or units is None:
+            return NotPriced(record, not_by_token(call_type))
+        resolved = self.resolver.resolve(record.model, record.model_id, record.request_prices)
+        d = resolved.deployment
+        if call_type in IMAGE_CALLS:
+            model = self.resolver.routing.served_model(d, record.model) if d is not None else record.model
+            provider = d.custom_llm_provider if d is not None else None
+            if provider is None and "/" in model:
+                provider = model.split("/", 1)[0]
+            if provider is None and d is None and record.raw is not None:
+                provider = optional_text(record.raw.get("custom_llm_provider"))
+            prices = {**d.info_prices, **d.params_prices} if d is not None else {}
+            found: CallPrice | str = image_price(model, provider, prices, self.cost_map, units.images,
+                                                 units.requested_images, units.size, units.quality)
+        elif isinstance(resolved, Unpriced):
+            return NotPriced(record, resolved.reason, resolved.suggestions)
+        elif call_type in SPEECH_CALLS:
+            found = speech_price(resolved.rates, units.characters)
+        elif call_type in RERANK_CALLS:
+            found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
+                                 units.rerank_tokens, units.response_logged)
+        else:
+            found = transcription_price(resolved.rates, units.seconds)
+        sheet = resolved if isinstance(resolved, PriceSheet) else None
+        if isinstance(found, str):
+            return NotPriced(record, f"call type {call_type!r}: {found}", sheet=sheet)
+        if sheet is None:
+            sheet = PriceSheet(model=record.model, provider=None, rates={}, sources={}, rule="image price")
+        sheet = PriceSheet(model=sheet.model, provider=sheet.provider, rates={found.field.split(" ")[0]: found.rate},
+                           sources={found.field.split(" ")[0]: found.field}, rule=sheet.rule, map_key=sheet.map_key,
+                           deployment=d, mode=sheet.mode)
+        slot = SLOTS.index("duration_s" if found.per_second else "input")
+        # LiteLLM's image branch returns before its discount and margin step; speech and transcription costs
+        # go through it, as token costs do
+        a = None if call_type in IMAGE_CALLS or not isinstance(resolved, PriceSheet) else self.adjuster(resolved)
+        adjust = (a.discount, a.margin_pct, a.margin_fixed) if a is not None and a.active else (0.0, 0.0, 0.0)
+        band = self._call_bands.get((found.rate, slot, adjust))
+        if band is None:
+            band = self._call_bands[(found.rate, slot, adjust)] = Band(
+                tuple(found.rate if i == slot else 0.0 for i in range(N_SLOTS)), *adjust)
+        counted = seconds(found.units) if found.per_second else found.units
+        measured = (band, tuple(counted if i == slot else 0 for i in range(N_SLOTS)))
+        base = found.cost
+        cost = a(base) if a is not None and a.active else base
+        if found.approximate is not None:
+            record = replace(record, approximate=found.approximate)
+        return Priced(record, Cost(base, 0.0, 0.0, 0.0, 0.0, cost - base, cost), sheet, measured)
 
     def outcomes(self, results: Iterable[LineResult]) -> Iterator[Outcome]:
         price = self.price

@@ -17,7 +17,8 @@ def approximate_reason(record: Any, sheet: Any) -> str | None:
     A reader's own reason (``record.approximate``: a unit the log lacks) comes first."""
     if record.approximate is not None:
         return record.approximate
-    if sheet is not None and sheet.per_second:
+    # a call priced per second of its logged audio (transcription: call_type set) is exact
+    if sheet is not None and sheet.per_second and record.call_type is None:
         raw = record.raw or {}
         if raw.get("duration_s") is None and raw.get("response_time_ms") is None:
             return PER_SECOND

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from ..errors import CostcalcError
 from .jsonl import parse_line
 from .records import LineResult
-from .shapes import adapt
+from .shapes import TOKEN_CALL_TYPES, adapt
 
 SCHEMES = ("postgresql://", "postgres://")
 DB_PREFIX = "db:"
@@ -45,6 +45,10 @@ REQUIRED_COLUMNS = ("request_id", "call_type", "api_key", "spend", "prompt_token
                     "user", "metadata", "cache_hit", "request_tags", "team_id", "end_user", "status")
 # Columns for grouping only, added by later migrations: read as null when a database predates them.
 OPTIONAL_COLUMNS = ("session_id", "organization_id", "agent_id")
+# Stored bodies (kept only with store_prompts_in_spend_logs), read for the calls priced by the units they hold
+# (an image response's data, a speech call's input text, a transcription's duration, a rerank's search units) and
+# for no other row, so a database of chat calls with stored prompts is not read whole.
+UNIT_COLUMNS = ("response", "proxy_server_request", "messages")
 # Which LiteLLM migration added each column that is not in the baseline: the schema's age when one is missing.
 ADDED_BY = {
     "status": ("20250508072103_add_status_to_spendlogs", "May 2025 (LiteLLM 1.69)"),
@@ -298,6 +302,13 @@ def export_sql(columns: frozenset[str] | None = None) -> str:
         return f's."{name}"'
 
     picked = ", ".join(col(c) for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c != "api_key")
+    tokens = ", ".join(f"'{c}'" for c in sorted(TOKEN_CALL_TYPES))
+    for c in UNIT_COLUMNS:
+        if columns is None or c in columns:
+            picked += (f""", CASE WHEN COALESCE(s.call_type, '') NOT IN ('', {tokens}) THEN s."{c}" END"""
+                       f' AS "{c}"')
+        else:
+            picked += f', NULL::jsonb AS "{c}"'
     org_id = col("organization_id").split(" AS ")[0]
     return (f"SELECT {picked},\n"
             "  COALESCE(NULLIF(t.team_alias, ''), NULLIF(s.team_id, '')) AS team,\n"
@@ -319,7 +330,8 @@ def copy_command(columns: frozenset[str] | None = None) -> str:
 
 def export_names() -> list[str]:
     """The export's columns, in order."""
-    return [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c != "api_key"] + ["team", "key", "org"]
+    return [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c != "api_key"] + list(UNIT_COLUMNS) + \
+        ["team", "key", "org"]
 
 
 def repeated_request_ids(conn: Any, source: DatabaseSource) -> set[str]:

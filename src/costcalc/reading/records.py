@@ -30,6 +30,24 @@ _BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
+class CallUnits:
+    """What a call the proxy prices by other units than tokens was billed by, as far as its log says (None: the
+    log does not carry it). Read from a standard logging payload's ``response`` and ``model_parameters``, or a
+    spend-log row's stored ``response`` / ``proxy_server_request`` (only kept with ``store_prompts_in_spend_logs``).
+    """
+
+    images: int | None = None  # len(response.data): the n LiteLLM's image calculators bill
+    requested_images: int | None = None  # the request's n (a fallback when the response is not logged)
+    size: str | None = None  # the response's size, else the requested one ("1024x1792")
+    quality: str | None = None  # the response's quality, else the requested one
+    characters: int | None = None  # non-whitespace characters of a speech call's input text
+    seconds: float | None = None  # a transcription's audio duration (response.duration / usage.seconds)
+    search_units: int | None = None  # a rerank response's meta.billed_units.search_units
+    rerank_tokens: int | None = None  # a rerank response's meta.billed_units.total_tokens
+    response_logged: bool = False  # the log holds the response body (a payload always; a row with stored prompts)
+
+
+@dataclass(frozen=True, slots=True)
 class UsageExtras:
     """The rarer billable parts of a call, which only some log shapes report (``UsageRecord.extras``; None when
     a record has none of them, so the common path never looks further)."""
@@ -84,6 +102,7 @@ class UsageRecord:
     # a LiteLLM call type the proxy prices by something other than tokens (image_generation, speech, rerank, ...);
     # None for the token-priced calls (chat, completions, embeddings, responses, messages)
     call_type: str | None = None
+    call_units: CallUnits | None = None  # the units such a call is billed by (set with ``call_type``)
     # An aggregated source (a usage API bucket, a daily spend row) sums many requests in one record: how many
     # (the report counts them as requests), and the prompt size of one of them, which picks the context-length
     # band and tier the bucket is priced at (None: prompt_tokens, one request's own)

@@ -70,6 +70,7 @@ import orjson
 from . import bedrock_logs, gateways, langfuse, litellm_daily, otel, provider_usage
 from .records import (
     BadField,
+    CallUnits,
     LineResult,
     Skipped,
     UsageExtras,
@@ -100,6 +101,9 @@ _TOKEN_CALL_TYPES = frozenset({
     "completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding",
     "responses", "aresponses", "anthropic_messages", "aanthropic_messages", "generate_content",
     "agenerate_content", "generate_content_stream", "agenerate_content_stream", "pass_through_endpoint",
+    # moderation: completion_cost has no branch of its own, so cost_per_token prices the response's usage (none
+    # from OpenAI: $0) at the model's token rates
+    "moderation", "amoderation",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
 TOKEN_CALL_TYPES = _TOKEN_CALL_TYPES | _BATCH_CALL_TYPES
@@ -865,7 +869,72 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
         call_type=call_type if call_type and call_type not in TOKEN_CALL_TYPES else None,
+        call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj),
         **counts,
+    )
+
+
+def _logged_object(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """A logged object the proxy may leave out or write as text (a spend-log row keeps ``response`` and
+    ``proxy_server_request`` as JSON text, and "{}" unless prompts are stored); anything else counts as absent."""
+    value = obj.get(key)
+    if isinstance(value, str) and value[:1] == "{":
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _whole(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def call_units(obj: dict[str, Any]) -> CallUnits:
+    """The units of a non-token call as the proxy logged them. A standard logging payload carries the response
+    (``response``: an image call's ``data``, and ``size``/``quality`` where the provider states them; a
+    transcription's ``duration`` or ``usage.seconds``) and part of the request's optional parameters
+    (``model_parameters``: ``n``, not ``size`` or ``quality``: ModelParamHelper.relevant_logging_args); a spend-log
+    row only with stored prompts (``response``, ``proxy_server_request``: the request body, where an image call's
+    ``size``/``quality`` and a speech call's ``input`` are)."""
+    response = _logged_object(obj, "response")
+    request = _logged_object(obj, "proxy_server_request")
+    request = request.get("body") if isinstance(request.get("body"), dict) else request
+    params = {**request, **_logged_object(obj, "model_parameters")}
+    data = response.get("data")
+    usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+    seconds = response.get("duration")
+    if seconds is None and usage.get("type") == "duration":
+        seconds = usage.get("seconds")
+    text = request.get("input")
+    messages = obj.get("messages")
+    if not isinstance(text, str) and isinstance(messages, str):
+        # LiteLLM's function_setup logs a speech call's input as its messages: the text itself in a payload, JSON
+        # text in a spend-log row ("{}" when prompts are not stored)
+        if "model_parameters" in obj:
+            text = messages
+        else:
+            try:
+                text = orjson.loads(messages)
+            except orjson.JSONDecodeError:
+                text = None
+    meta = response.get("meta") if isinstance(response.get("meta"), dict) else {}
+    billed = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else {}
+    return CallUnits(
+        search_units=_whole(billed.get("search_units")),
+        rerank_tokens=_whole(billed.get("total_tokens")),
+        response_logged=bool(response),
+        images=len(data) if isinstance(data, list) else None,
+        requested_images=_whole(params.get("n")),
+        size=_text(response.get("size")) or _text(params.get("size")),
+        quality=_text(response.get("quality")) or _text(params.get("quality")),
+        characters=sum(1 for ch in text if not ch.isspace()) if isinstance(text, str) else None,
+        seconds=float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+        and seconds >= 0 else None,
     )
 
 

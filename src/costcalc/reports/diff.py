@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..engines.streaming import Priced, PricingEngine
+from ..pricing.calltypes import IMAGE_PRICE_FIELDS
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
@@ -144,6 +145,12 @@ def deployment_diff(resolver: Resolver, d: Deployment) -> DeploymentDiff:
         rates = sheet.rates if isinstance(sheet, PriceSheet) else {}
         src = sheet.sources if isinstance(sheet, PriceSheet) else {}
         for k in sorted(set_by_config, key=_order):
+            if k in IMAGE_PRICE_FIELDS:
+                # the image calculator reads the deployment's own model_info whether or not the Router registered it
+                rows.append(FieldDiff(k, set_by_config[k], map_view.get(k), set_by_config[k], "config", "overridden",
+                                      "prices image calls (LiteLLM's image calculator reads the deployment's "
+                                      "own prices)"))
+                continue
             applies = rates.get(k)
             rows.append(FieldDiff(k, set_by_config[k], map_view.get(k), applies,
                                   src.get(k, "cost_map") if applies is not None else "-", "ignored",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engines.streaming import PricingEngine
+from ..pricing.calltypes import IMAGE_PRICE_FIELDS
 from ..pricing.formulas import NO_ADJUSTMENT, Adjuster, band_rates
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
@@ -95,11 +96,18 @@ def effective_rates(rates: dict[str, Any], sources: dict[str, str], provider: st
     return rows
 
 
+# the units of LiteLLM's non-token price fields (input_cost_per_image, input_cost_per_character, ...)
+_PER_UNIT = {"image": "$/image", "pixel": "$/pixel", "character": "$/character", "query": "$/query",
+             "request": "$/request"}
+
+
 def _rate_row(field: str, value: Any, source: str) -> dict[str, Any]:
     row: dict[str, Any] = {"field": field, "value": value, "unit": None, "per_million": None, "source": source}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "per_second" in field:
             row["unit"] = "$/s"
+        elif (unit := _PER_UNIT.get(field.rsplit("_per_", 1)[-1])) is not None:
+            row["unit"] = unit
         elif "multiplier" in field:
             row["unit"] = "x"
         elif "token" in field:
@@ -247,8 +255,15 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
             entry.update(sheet_doc(res, service_tier, engine.adjuster(res)))
             unit = _NOT_BY_TOKEN_MODES.get(res.mode or "")
             if unit is not None:
+                status = _CALL_STATUS.get(res.mode or "", "costcalc counts such calls unpriced for now")
                 notes.append(f"mode {res.mode}: the proxy prices these calls {unit} (the price fields below); "
-                             "costcalc counts such calls unpriced for now (docs/pricing-call-types.md)")
+                             f"{status} (docs/pricing-call-types.md)")
+            if res.mode in _IMAGE_MODES and res.map_key is not None:
+                # per-image and per-pixel prices reach LiteLLM's image calculator from the map row itself
+                raw = cost_map.entry(res.map_key)
+                shown = {f["field"] for f in entry["fields"]}
+                entry["fields"] += [_rate_row(k, raw[k], f"cost_map:{res.map_key}") for k in IMAGE_PRICE_FIELDS
+                                    if raw.get(k) is not None and k not in shown]
         else:
             entry.update({"how": None, "model": res.model, "reason": res.reason,
                           "suggestions": list(res.suggestions)})
@@ -265,6 +280,17 @@ _NOT_BY_TOKEN_MODES = {"image_generation": "per image (by size and quality), per
                        "audio_transcription": "per second of audio or per token", "rerank": "per query",
                        "video_generation": "per second of video", "search": "per query", "ocr": "per page",
                        "moderation": "per call"}
+
+_IMAGE_MODES = ("image_generation", "image_edit")
+_CALL_STATUS = {
+    "image_generation": "costcalc prices them per image or pixel (OpenAI and Azure models; token-priced models and "
+                        "other providers' calculators are counted unpriced)",
+    "image_edit": "costcalc prices them per image or pixel (OpenAI and Azure models)",
+    "audio_speech": "costcalc prices them per character of the logged input (per-token models counted unpriced)",
+    "audio_transcription": "costcalc prices them per second of the logged audio duration (per-token models "
+                           "counted unpriced)",
+    "rerank": "costcalc prices them per search unit of the logged response (Jina AI, Voyage: per billed token)",
+}
 
 _HOW = {
     "cost_map": "the cost map (no deployment by this name)",
@@ -287,8 +313,8 @@ def per_million_text(value: float) -> str:
 def _rate(value: Any, unit: str | None) -> str:
     if isinstance(value, (list, dict)):
         return "(table)"
-    if unit == "$/s":
-        return f"{value:.6g} $/s"
+    if unit is not None and unit.startswith("$/") and unit != "$/token":
+        return f"{value:.6g} {unit}"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)

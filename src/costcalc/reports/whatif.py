@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..engines.streaming import PricingEngine
+from ..pricing.calltypes import IMAGE_PRICE_FIELDS
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.sheets import PriceSheet
@@ -42,11 +43,15 @@ def _card(engine: PricingEngine, d: Deployment) -> dict[str, Any]:
         return {"deployment": d.label, "status": "wildcard", "reason": "prices each called model from the cost map",
                 "fields": {}, "effective": {}, "adjustment": None}
     card = engine.resolver.resolve_deployment(d, d.model_name)
+    # the deployment's own image prices price its image calls whatever its token card is (pricing/calltypes.py)
+    own = {**d.info_prices, **d.params_prices}
+    images = {k: own[k] for k in IMAGE_PRICE_FIELDS if isinstance(own.get(k), (int, float))}
     if not isinstance(card, PriceSheet):
-        return {"deployment": d.label, "status": "unpriced", "reason": card.reason, "fields": {}, "effective": {},
-                "adjustment": None}
+        return {"deployment": d.label, "status": "unpriced", "reason": card.reason, "fields": images,
+                "effective": {}, "adjustment": None}
     adjuster = engine.adjuster(card)
     fields = {k: v for k, v in card.rates.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    fields.update(images)
     if card.per_second:
         rate = card.per_second_rate[1]  # type: ignore[index]
         effective = {"per_second": (rate, adjusted_rate(adjuster, rate))}
@@ -153,12 +158,23 @@ def whatif_doc(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig,
 
 # -- rendering (rich only here) --------------------------------------------------------------------------------
 
+# fields priced per image, pixel, character or query are shown in their own units, not per 1M tokens
+_PER_UNIT = {"image": "/image", "pixel": "/pixel", "character": "/character", "query": "/query"}
+
+
 def _rate(value: float | None, per_second: bool = False) -> str:
     from .explain import per_million_text
 
     if value is None:
         return "-"
     return f"${value:.6g}/s" if per_second else per_million_text(value * 1_000_000)
+
+
+def _field_rate(field: str, value: float | None) -> str:
+    unit = _PER_UNIT.get(field.rsplit("_per_", 1)[-1])
+    if unit is None or value is None:
+        return _rate(value, "per_second" in field)
+    return f"${value:.6g}{unit}"
 
 
 def _pct(x: float | None) -> str:
@@ -193,9 +209,8 @@ def render_whatif(doc: dict[str, Any], console: Any) -> None:
         rates = []
         for f in dep["fields"]:
             if f["new"] != f["current"]:
-                per_second = "per_second" in f["field"]
-                rates.append([f["field"], _rate(f["current"], per_second), _rate(f["new"], per_second), "", "",
-                              _pct(f["change"])])
+                rates.append([f["field"], _field_rate(f["field"], f["current"]), _field_rate(f["field"], f["new"]),
+                              "", "", _pct(f["change"])])
         for e in dep["effective"]:
             per_second = e["part"] == "per_second"
             rates.append([e["part"], _rate(e["current"], per_second), _rate(e["new"], per_second),
