@@ -41,10 +41,16 @@ class Output:
         self.path, self.stack = path, stack
 
     def binary(self) -> IO[bytes]:
-        return self.stack.enter_context(open_out(self.path, binary=True))
+        return self._open(binary=True)
 
     def text(self) -> IO[str]:
-        return self.stack.enter_context(open_out(self.path, binary=False))
+        return self._open(binary=False)
+
+    def _open(self, *, binary: bool) -> IO[Any]:
+        # the file's clean-up is on the stack before the file exists: a signal in between leaves nothing behind
+        target = open_out(self.path, binary=binary)
+        self.stack.push(target)
+        return target.__enter__()
 
     def console(self) -> Any:
         if self.path is None:

@@ -39,6 +39,24 @@ def _regular_or_new(path: str) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back Ctrl-C, SIGTERM and SIGHUP while a temporary file or directory is made and remembered: a signal
+    landing between the two would leave it behind, since nothing yet knows to remove it."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):  # no POSIX signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class AtomicOutput:
     """A context manager: standard output for ``None`` or ``-``; else a temporary file beside ``path`` that
     becomes ``path`` when the block ends without an exception (and is removed when it ends with one)."""
@@ -59,11 +77,12 @@ class AtomicOutput:
                 self.fh = open(self.path, mode, newline=newline)
                 return self.fh
             folder = os.path.dirname(os.path.abspath(self.path))
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder)
+            with _signals_held():
+                fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp",
+                                                dir=folder)
+                self.fh = os.fdopen(fd, mode, newline=newline)
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
-        os.close(fd)
-        self.fh = open(self.tmp, mode, newline=newline)
         return self.fh
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
@@ -100,11 +119,14 @@ def run_directory(beside: Any = None) -> Iterator[str]:
     folder = None
     if beside is not None and str(beside) != "-":
         folder = os.path.dirname(os.path.abspath(os.fspath(beside)))
+    path = None
     try:
-        path = tempfile.mkdtemp(prefix=".costcalc-run-", dir=folder)
-    except OSError:
-        path = tempfile.mkdtemp(prefix="costcalc-run-")
-    try:
+        with _signals_held():
+            try:
+                path = tempfile.mkdtemp(prefix=".costcalc-run-", dir=folder)
+            except OSError:
+                path = tempfile.mkdtemp(prefix="costcalc-run-")
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
