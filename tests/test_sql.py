@@ -631,3 +631,20 @@ def test_hostile_names_on_spark(capsys, tmp_path, spark):
         spark.sql(s)
     df = spark.sql(query)
     check_hostile_result([tuple(r) for r in df.collect()], df.columns)
+
+
+@pytest.mark.parametrize("per_record", [False, True])
+def test_rate_rows_spliced_per_dialect_read_as_sqlglot_writes_the_whole_query(tmp_path: Path, per_record: bool):
+    """Only the skeleton goes through sqlglot; the rate rows are written per dialect and spliced in. On a small
+    query (hostile names, a tier, a deployment id) the result is, byte for byte, sqlglot's transpile of the whole
+    inline query, in every dialect (BigQuery writes rows as named STRUCTs, PostgreSQL a backslash as CHR(92))."""
+    tiny = tmp_path / "map.json"
+    tiny.write_text(json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat",
+                                           "input_cost_per_token": 2.5e-6, "output_cost_per_token": 1e-5,
+                                           "input_cost_per_token_priority": 5e-6}}))
+    engine = PricingEngine(load_cost_map(str(tiny)), load_config(hostile_config(tmp_path)))
+    q = compile_query(engine, covered_keys(engine, None),
+                      SqlOptions(HOSTILE_TABLE, group_by=["model", "day"], per_record=per_record))
+    assert len(q.rows["rate_keys"]) >= len(HOSTILE) and len(q.skeleton) < len(q.sql)
+    for dialect in DIALECTS:
+        assert transpile(q.skeleton, dialect, q.rows) == transpile(q.sql, dialect), dialect

@@ -42,6 +42,7 @@ from ..reading.records import MAX_TOKENS
 
 # the call types reading.shapes.litellm_spend_log prices (one list for both engines)
 from ..reading.shapes import _BATCH_CALL_TYPES, _TOKEN_CALL_TYPES
+from .dialects import Exact, Row, placeholder, splice
 from .ratecards import CompiledKey, Key, compile_rate_cards
 from .sqlunits import unit_ctes
 from .streaming import PricingEngine
@@ -86,12 +87,18 @@ class SqlOptions:
 
 @dataclass
 class CompiledQuery:
-    sql: str  # DuckDB dialect
+    skeleton: str  # DuckDB dialect, one placeholder row per rate table (dialects.placeholder)
+    rows: dict[str, list[Row]]  # the rate tables' rows, by CTE name
     scale: int
     keys: int
     cards: int
     bands: int
     statuses: dict[str, int]
+
+    @property
+    def sql(self) -> str:
+        """The whole query in DuckDB's dialect, rate rows inline."""
+        return splice(self.skeleton, self.rows, "duckdb")
 
 
 # -- which models --------------------------------------------------------------------------------------------
@@ -181,9 +188,8 @@ def _places(d: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _dec(d: Decimal, typ: str) -> str:
-    text = format(d.normalize(), "f") if d else "0"
-    return f"CAST('{text}' AS {typ})"
+def _dec(d: Decimal, typ: str) -> Exact:
+    return Exact(format(d.normalize(), "f") if d else "0", typ)
 
 
 def _needed_scale(band: Band) -> tuple[int, int]:
@@ -259,9 +265,17 @@ def _card_row(ck: CompiledKey, needed: dict[int, tuple[int, int]]) -> tuple[str,
     return ("priced", None, ck.variant, int(ck.routing_fee), dep, prov)
 
 
-def _values(name: str, columns: tuple[str, ...], rows: list[str]) -> str:
+def _values(name: str, columns: tuple[str, ...], rows: list[Row]) -> str:
+    """The CTE ``name`` over a placeholder row of ``rows``' types (the rows are spliced in per dialect)."""
     cols = ", ".join(columns)
-    return f"{name} AS (SELECT {cols} FROM (VALUES {', '.join(rows)}) AS v({cols}))"
+    row = "(" + ", ".join(_placeholder_literal(v) for v in placeholder(name, rows[0])) + ")"
+    return f"{name} AS (SELECT {cols} FROM (VALUES {row}) AS v({cols}))"
+
+
+def _placeholder_literal(v: object) -> str:  # the skeleton is DuckDB text
+    if isinstance(v, Exact):
+        return f"CAST('{v.text}' AS {v.type})"
+    return _s(v) if isinstance(v, str) or v is None else str(v)
 
 
 def _time_filter(column: str, opts: SqlOptions) -> list[str]:
@@ -394,20 +408,19 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     S, F = tb.scale, tb.factor_places
     money = f"DECIMAL(38, {S})"
     factor = f"DECIMAL({F + 6}, {F})"
-    key_rows = [f"({_s(m)}, {_s(i)}, {_s(t)}, {c}, {r})" for m, i, t, c, r in tb.keys]
-    card_rows = [f"({n}, {_s(st)}, {_s(reason)}, {_s(var)}, {fee}, {_s(dep)}, {_s(prov)})"
-                 for n, st, reason, var, fee, dep, prov in tb.cards]
-    band_rows = []
+    key_rows: list[Row] = [tuple(k) for k in tb.keys]
+    card_rows: list[Row] = [tuple(c) for c in tb.cards]
+    band_rows: list[Row] = []
     for n, (card, lo, hi, band) in enumerate(tb.bands):
         rates = dict(zip(("input", "audio_input", "image_input", "cache_read", "cache_write", "cache_write_1h",
                           "output", "audio_output", "reasoning", "routing_fee"), band.rates))
-        band_rows.append(f"({card}, {lo}, {hi}, {n}, " + ", ".join(_dec(rates[s], money) for s in RATE_SLOTS)
-                         + f", {_dec(band.discount, factor)}, {_dec(band.margin_pct, factor)}, "
-                           f"{_dec(band.margin_fixed, factor)})")
+        band_rows.append((card, lo, hi, n, *(_dec(rates[s], money) for s in RATE_SLOTS), _dec(band.discount, factor),
+                          _dec(band.margin_pct, factor), _dec(band.margin_fixed, factor)))
     if not band_rows:  # a query with no priced card still needs typed columns
-        band_rows.append("(-1, 0, -1, -1, " + ", ".join(_dec(Decimal(0), money) for _ in RATE_SLOTS)
-                         + f", {_dec(Decimal(0), factor)}, {_dec(Decimal(0), factor)}, {_dec(Decimal(0), factor)})")
+        band_rows.append((-1, 0, -1, -1, *(_dec(Decimal(0), money) for _ in RATE_SLOTS),
+                          *(_dec(Decimal(0), factor) for _ in range(3))))
     src, gsql = _source(opts, tb.ids)
+    rows = {"rate_keys": key_rows, "rate_cards": card_rows, "rate_bands": band_rows}
     ctes = [
         _values("rate_keys", ("k_model", "k_mid", "k_tier", "k_card", "k_routed"), key_rows),
         _values("rate_cards", ("c_card", "c_status", "c_reason", "c_variant", "c_fee", "c_deployment", "c_provider"),
@@ -482,8 +495,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
         body = (f"SELECT {', '.join(cols)}\nFROM priced AS pr LEFT JOIN rate_bands AS rb ON rb.b_band = pr.b_band\n"
                 f"ORDER BY id")
         sql = "WITH " + ",\n".join(ctes) + "\n" + body
-        return CompiledQuery(sql, S, len(tb.keys), len(tb.cards), len(tb.bands),
-                             _count_status(tb))
+        return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb))
     group_exprs = [keyed[g] for g in opts.group_by]
     gsel = [f"{e} AS {_ident(g)}" for e, g in zip(group_exprs, opts.group_by)]
     gnames = [_ident(g) for g in opts.group_by]
@@ -525,7 +537,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
 ) AS report
 ORDER BY row_order, total_cost DESC, {', '.join(gnames)}, reason"""
     sql = "WITH " + ",\n".join(ctes) + "\n" + body
-    return CompiledQuery(sql, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb))
+    return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb))
 
 
 def _ident(name: str) -> str:

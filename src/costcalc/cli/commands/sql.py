@@ -46,7 +46,7 @@ def sql(
         q = compile_query(engine, covered_keys(engine, wanted), opts)
     except SqlError as exc:
         raise typer.BadParameter(str(exc)) from None
-    sys.stdout.write(script(q.sql, dialect, _header(cm.info, q, dialect, table, schema, config)))
+    sys.stdout.write(script(q.skeleton, dialect, _header(cm.info, q, dialect, table, schema, config), q.rows))
 
 
 def _utc(t: float | None) -> Any:
