@@ -83,6 +83,7 @@ class SqlOptions:
     since: datetime | None = None
     until: datetime | None = None
     per_record: bool = False
+    rates_table: str | None = None  # read the rate tables from this table (engines.ratetable), not inline VALUES
 
 
 @dataclass
@@ -95,10 +96,17 @@ class CompiledQuery:
     bands: int
     statuses: dict[str, int]
 
+    rates_table: str | None = None
+
+    @property
+    def inline_rows(self) -> dict[str, list[Row]] | None:
+        """The rows ``dialects.transpile`` splices into the skeleton; None when the query reads a rates table."""
+        return None if self.rates_table is not None else self.rows
+
     @property
     def sql(self) -> str:
-        """The whole query in DuckDB's dialect, rate rows inline."""
-        return splice(self.skeleton, self.rows, "duckdb")
+        """The whole query in DuckDB's dialect."""
+        return self.skeleton if self.rates_table is not None else splice(self.skeleton, self.rows, "duckdb")
 
 
 # -- which models --------------------------------------------------------------------------------------------
@@ -272,6 +280,33 @@ def _values(name: str, columns: tuple[str, ...], rows: list[Row]) -> str:
     return f"{name} AS (SELECT {cols} FROM (VALUES {row}) AS v({cols}))"
 
 
+def _from_rates_table(name: str, money: str, factor: str) -> list[str]:
+    """The three rate CTEs read from the rates table ``name`` (engines.ratetable's columns): ids as written, an
+    empty id or tier (which a CSV loader may read as NULL) as '', decimal strings cast to the query's types."""
+    t = table_sql(name)
+
+    def pick(kind: str, cols: list[str]) -> str:
+        return f"SELECT {', '.join(cols)} FROM {t} WHERE {_ident('kind')} = {_s(kind)}"
+
+    def col(c: str) -> str:
+        return _ident(c)
+
+    return [
+        "rate_keys AS (" + pick("key", [f"{col('model')} AS k_model", f"COALESCE({col('model_id')}, '') AS k_mid",
+                                        f"COALESCE({col('tier')}, '') AS k_tier", f"{col('card')} AS k_card",
+                                        f"{col('routed')} AS k_routed"]) + ")",
+        "rate_cards AS (" + pick("card", [f"{col('card')} AS c_card", f"{col('status')} AS c_status",
+                                          f"{col('reason')} AS c_reason", f"{col('variant')} AS c_variant",
+                                          f"{col('fee')} AS c_fee", f"{col('deployment')} AS c_deployment",
+                                          f"{col('provider')} AS c_provider"]) + ")",
+        "rate_bands AS (" + pick("band", [f"{col('card')} AS b_card", f"{col('lo')} AS b_lo", f"{col('hi')} AS b_hi",
+                                          f"{col('band')} AS b_band",
+                                          *(f"CAST({col('rate_' + s)} AS {money}) AS r_{s}" for s in RATE_SLOTS),
+                                          *(f"CAST({col(c)} AS {factor}) AS b_{c}"
+                                            for c in ("discount", "margin_pct", "margin_fixed"))]) + ")",
+    ]
+
+
 def _placeholder_literal(v: object) -> str:  # the skeleton is DuckDB text
     if isinstance(v, Exact):
         return f"CAST('{v.text}' AS {v.type})"
@@ -421,12 +456,15 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
                           *(_dec(Decimal(0), factor) for _ in range(3))))
     src, gsql = _source(opts, tb.ids)
     rows = {"rate_keys": key_rows, "rate_cards": card_rows, "rate_bands": band_rows}
-    ctes = [
+    rate_ctes = [
         _values("rate_keys", ("k_model", "k_mid", "k_tier", "k_card", "k_routed"), key_rows),
         _values("rate_cards", ("c_card", "c_status", "c_reason", "c_variant", "c_fee", "c_deployment", "c_provider"),
                 card_rows),
         _values("rate_bands", ("b_card", "b_lo", "b_hi", "b_band", *(f"r_{s}" for s in RATE_SLOTS), "b_discount",
                                "b_margin_pct", "b_margin_fixed"), band_rows),
+    ] if opts.rates_table is None else _from_rates_table(opts.rates_table, money, factor)
+    ctes = [
+        *rate_ctes,
         src,
         unit_ctes("src", [0]),
     ]
@@ -495,7 +533,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
         body = (f"SELECT {', '.join(cols)}\nFROM priced AS pr LEFT JOIN rate_bands AS rb ON rb.b_band = pr.b_band\n"
                 f"ORDER BY id")
         sql = "WITH " + ",\n".join(ctes) + "\n" + body
-        return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb))
+        return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb), opts.rates_table)
     group_exprs = [keyed[g] for g in opts.group_by]
     gsel = [f"{e} AS {_ident(g)}" for e, g in zip(group_exprs, opts.group_by)]
     gnames = [_ident(g) for g in opts.group_by]
@@ -537,7 +575,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
 ) AS report
 ORDER BY row_order, total_cost DESC, {', '.join(gnames)}, reason"""
     sql = "WITH " + ",\n".join(ctes) + "\n" + body
-    return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb))
+    return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb), opts.rates_table)
 
 
 def _ident(name: str) -> str:
