@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from .dialects import Exact, Row
+from .dialects import Exact
 from .sqlcompile import RATE_SLOTS, CompiledQuery
 
 COLUMNS: tuple[tuple[str, str], ...] = (

@@ -533,7 +533,8 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
         body = (f"SELECT {', '.join(cols)}\nFROM priced AS pr LEFT JOIN rate_bands AS rb ON rb.b_band = pr.b_band\n"
                 f"ORDER BY id")
         sql = "WITH " + ",\n".join(ctes) + "\n" + body
-        return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb), opts.rates_table)
+        return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb),
+                             opts.rates_table)
     group_exprs = [keyed[g] for g in opts.group_by]
     gsel = [f"{e} AS {_ident(g)}" for e, g in zip(group_exprs, opts.group_by)]
     gnames = [_ident(g) for g in opts.group_by]
