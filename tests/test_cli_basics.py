@@ -156,3 +156,12 @@ def test_progress_with_jobs_follows_the_spans(tmp_path, monkeypatch):
     (position,) = positions
     assert position.total == os.path.getsize(usage) and position.bytes_read() == position.total
     assert "20,000 lines" in buf.getvalue() and re.search(r"\d+%", buf.getvalue())
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["lookup", "gpt-4o"], ["price", "--help"]])
+def test_start_up_stays_light(argv):
+    """The CLI imports DuckDB and sqlglot only in the commands that price or compile with them."""
+    probe = ("import sys; from costcalc.cli import main; code = main(sys.argv[1:]); "
+             "print([m for m in ('duckdb', 'sqlglot', 'costcalc.engines.duckdb_engine') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr

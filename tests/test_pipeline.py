@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import json
 
 import pytest
 import typer
@@ -122,3 +123,20 @@ def test_the_engine_rule(tmp_path):
         "it does not apply --where filters"
     assert pick("auto", [], database=True, aggregate=True).engine == "postgres"
     assert pick("python", [], database=True, aggregate=True).engine == "python"
+
+
+@pytest.mark.parametrize(("where", "message"), [
+    ("teams=search", "--where 'teams=search': no record has 'teams', so every record was left out; did you mean "
+                     "team=search"),
+    ("team=Search", "--where 'team=Search': no team matches 'Search' (values match case exactly); did you mean "
+                    "team=search?"),
+    ("team=RES*", "did you mean team=research?"),
+])
+def test_a_filter_that_leaves_nothing_by_a_mistake_says_what_the_records_hold(capsys, where, message):
+    code, out, err = cli(capsys, "price", USAGE, "--config", CONFIG, "--where", where)
+    assert code == 2 and out == "" and message in err
+
+
+def test_a_filter_that_matches_nothing_is_an_empty_report_not_an_error(capsys):
+    code, out, _ = cli(capsys, "price", USAGE, "--config", CONFIG, "--where", "team=nobody", "-f", "json")
+    assert code == 0 and json.loads(out)["totals"]["requests"] == 0

@@ -622,3 +622,54 @@ def test_a_row_nested_too_deep_is_rejected_by_both_engines(db, capsys):
     doc = json.loads(out)
     assert doc["accounting"]["priced"] == 1 and doc["accounting"]["rejected"] == 1
     assert doc["rejected"][0]["reason"].startswith("nested deeper than 64 levels")
+
+
+def test_a_renamed_team_is_one_group_from_the_database_and_from_its_export(db, capsys, tmp_path):
+    """Team t-1 was called agents-old in October and agents since (its LiteLLM_TeamTable alias); team t-2 has no
+    alias and is named with --alias. Both engines and the JSONL export give one group per team id."""
+    from datetime import datetime
+
+    from psycopg.types.json import Jsonb
+
+    with db.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS renamed")
+        conn.execute("CREATE DATABASE renamed TEMPLATE litellm")
+    rows = [("t-1", "agents-old", datetime(2026, 10, 5, 12)), ("t-1", "agents-old", datetime(2026, 10, 20, 12)),
+            ("t-1", "agents", datetime(2026, 11, 2, 12)), ("t-1", "agents", datetime(2026, 11, 9, 12)),
+            ("t-2", None, datetime(2026, 11, 3, 12))]
+    with db.connect(db="renamed") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        conn.execute('DELETE FROM "LiteLLM_TeamTable"')
+        conn.execute('INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, updated_at) VALUES (\'t-1\', '
+                     "'agents', now())")
+        for i, (team_id, alias, start) in enumerate(rows):
+            metadata = {"user_api_key_team_id": team_id, **({"user_api_key_team_alias": alias} if alias else {})}
+            conn.execute('INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                         'completion_tokens, "startTime", "endTime", model, model_group, metadata, cache_hit, '
+                         "team_id) VALUES (%s, 'acompletion', '', 0, 1000, 500, %s, %s, 'hand-model', 'hand', %s, "
+                         "'False', %s)", (f"t{i}", start, start, Jsonb(metadata), team_id))
+    config = tmp_path / "config.yaml"
+    config.write_text(HAND_CONFIG)
+    args = ["--config", str(config), "--format", "json", "-g", "team", "--alias", "team:t-2=billing"]
+    _, from_db, _ = both(capsys, "price", db.url(db="renamed"), *args)
+    doc = json.loads(from_db)
+    # each row: 1000 x 1e-6 + 500 x 2e-6 = 0.002; t-1 has four rows, t-2 one
+    assert {g["key"]["team"]: (g["requests"], g["cost"]["total"]) for g in doc["groups"]} == \
+        {"agents": (4, 0.008), "billing": (1, 0.002)}
+    assert doc["renamed"] == ["team t-1 renamed: agents-old → agents (shown as agents)"]
+    exported = _export_db(db, "renamed", tmp_path)
+    assert main(["price", str(exported), *args, "--engine", "python"]) == 0
+    from_file, _ = capsys.readouterr()
+    shown = db.url(db="renamed").replace(db.password, "***")
+    assert from_file.replace(json.dumps(str(exported)), json.dumps(shown)) == from_db
+
+
+def _export_db(server, name: str, tmp_path: Path) -> Path:
+    from costcalc.reading.postgres import copy_command
+
+    target = tmp_path / f"{name}.jsonl"
+    command = copy_command().replace("'spend_logs.jsonl'", f"'{target}'")
+    proc = subprocess.run([str(pg_bin() / "psql"), server.url(db=name), "-v", "ON_ERROR_STOP=1", "-c", command],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return target

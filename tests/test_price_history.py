@@ -146,3 +146,38 @@ def test_map_as_of_prices_with_the_snapshot_in_force_then(tmp_path, capsys):
     assert main(["price", usage, "--map-as-of", "2026-09-01"]) == 2
     assert "no cost map snapshot on or before it (the oldest is from 2026-10-01T00:00:00Z)" in \
         capsys.readouterr().err
+
+
+def test_the_header_states_every_config_in_force_and_never_says_no_config(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # the temporary paths are long: one header line each
+    code, table, _ = run(tmp_path, capsys, "--quiet")
+    assert code == 0
+    lines = table.splitlines()
+    new = str(tmp_path / "new.yaml")
+    assert f"configs: {tmp_path / 'config.yaml'} from 2026-11-01 until 2026-11-03; {new} from 2026-11-03" in lines
+    assert f"prices change inside this period: {new} from 2026-11-03" in lines
+    assert "no --config" not in table
+    _, page, _ = run(tmp_path, capsys, "-f", "html", "--quiet")
+    assert "no --config" not in page and "prices change inside this period" in page
+    _, out, _ = run(tmp_path, capsys, "-f", "json")
+    doc = json.loads(out)
+    assert doc["config"] == new and doc["notes"] == []
+    assert [(Path(c["config"]).name, c["from"], c["until"]) for c in doc["configs"]] == \
+        [("config.yaml", "2026-11-01", "2026-11-03"), ("new.yaml", "2026-11-03", None)]
+    # a window after the change: only the new config is in force, and nothing changes inside it
+    _, table, _ = run(tmp_path, capsys, "--since", "2026-11-03", "--until", "2026-11-04", "--quiet")
+    assert f"configs: {new} from 2026-11-03" in table.splitlines() and "prices change" not in table
+    # without any config, the note is there
+    usage, _, cm = write_world(tmp_path)
+    assert main(["price", usage, "--cost-map", cm, "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"] is None
+
+
+def test_compare_with_dated_configs_prices_the_period_before_with_them(tmp_path, capsys):
+    # 11-03 against 11-02: 11-02 priced by the old config (0.01 + 0.0027), 11-03 by the new one (0.0025 + 0.003)
+    code, out, _ = run(tmp_path, capsys, "-f", "json", "--since", "2026-11-03", "--until", "2026-11-04",
+                       "--compare", "previous")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["totals"]["cost"]["total"] == 0.0055
+    assert doc["previous"]["totals"]["total"] == 0.0127

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -79,7 +80,7 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no warnin
 FLAGS = {"usage": "USAGE", "configs": "--config", "group_by": "--group-by", "where": "--where",
          "budgets": "--budget", "bills": "--reconcile-with", "records": "--format", "statement_timeout":
          "--statement-timeout", "map_as_of": "--map-as-of", "cost_map": "--cost-map", "fx_rate": "--fx-rate",
-         "fx_rates": "--fx-rates"}
+         "fx_rates": "--fx-rates", "aliases": "--alias"}
 
 
 def flag(field: str) -> str:
@@ -93,26 +94,53 @@ SECTION_OF = {"--reconcile": "reconcile", "--reconcile-with": "bill", "--budget"
               "--compare": "compare"}
 
 
+@dataclass(frozen=True)
+class Given:
+    """What a price command was asked: the format, and which options were given."""
+
+    fmt: str
+    options: dict[str, bool]
+    explain: bool
+    per_record: bool
+
+    def has(self, option: str) -> bool:
+        return self.options.get(option, False)
+
+    @property
+    def records(self) -> bool:
+        """Records are written as they are priced (no report of totals to hold a section)."""
+        return self.explain or self.per_record or FORMATS[self.fmt].write is None
+
+
+def _shows(option: str) -> Any:
+    section = SECTION_OF[option]
+    return (lambda g: g.has(option) and (g.records or g.fmt not in showing(section)),
+            lambda g: ("per-record formats stay in USD: " if g.records and option == "--currency" else "")
+            + f"{option} goes with --format {_or(showing(section))}")
+
+
+# (the option a message names, when the rule is broken, the message): checked in this order, the first broken
+# rule is the error
+FORMAT_RULES: list[tuple[str, Any, Any]] = [
+    ("--per-record", lambda g: g.per_record and FORMATS[g.fmt].per_record is None,
+     lambda g: "--per-record goes with --format " + _or(f.name for f in FORMATS.values() if f.per_record)),
+    ("--line", lambda g: g.has("--line") and not g.explain, lambda g: "--line goes with --explain"),
+    ("--format", lambda g: g.explain and FORMATS[g.fmt].explains is None,
+     lambda g: f"--format {g.fmt} writes the {g.fmt.upper()} dataset only: no --explain"),
+    *((option, *_shows(option)) for option in SECTION_OF),
+    ("--budget", lambda g: FORMATS[g.fmt].one_table and g.has("--budget") and g.has("--reconcile-with"),
+     lambda g: f"a {g.fmt.upper()} holds one table: --budget or --reconcile-with, not both"),
+    ("--fail-over-budget", lambda g: g.has("--fail-over-budget") and not g.has("--budget"),
+     lambda g: "--fail-over-budget needs at least one --budget"),
+]
+
+
 def check_format(fmt: str, given: dict[str, bool], explain: bool, per_record: bool) -> None:
-    """The rules between ``--format`` and the options given (``given``: option -> given?), one message each."""
-    if per_record and FORMATS[fmt].per_record is None:
-        csv_like = _or(f.name for f in FORMATS.values() if f.per_record)
-        raise typer.BadParameter(f"--per-record goes with --format {csv_like}", param_hint="--per-record")
-    if given.get("--line") and not explain:
-        raise typer.BadParameter("--line goes with --explain", param_hint="--line")
-    if explain and FORMATS[fmt].explains is None:
-        raise typer.BadParameter(f"--format {fmt} writes the {fmt.upper()} dataset only: no --explain",
-                                 param_hint="--format")
-    records = explain or per_record or FORMATS[fmt].write is None
-    for option, section in SECTION_OF.items():
-        if given.get(option) and (records or fmt not in showing(section)):
-            why = "per-record formats stay in USD: " if records and option == "--currency" else ""
-            raise typer.BadParameter(f"{why}{option} goes with --format {_or(showing(section))}", param_hint=option)
-    if FORMATS[fmt].one_table and given.get("--budget") and given.get("--reconcile-with"):
-        raise typer.BadParameter(f"a {fmt.upper()} holds one table: --budget or --reconcile-with, not both",
-                                 param_hint="--budget")
-    if given.get("--fail-over-budget") and not given.get("--budget"):
-        raise typer.BadParameter("--fail-over-budget needs at least one --budget", param_hint="--fail-over-budget")
+    """The rules between ``--format`` and the options given (``given``: option -> given?), from FORMAT_RULES."""
+    asked = Given(fmt, given, explain, per_record)
+    for option, broken, message in FORMAT_RULES:
+        if broken(asked):
+            raise typer.BadParameter(message(asked), param_hint=option)
 
 
 def _or(names: Any) -> str:

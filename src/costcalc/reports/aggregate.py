@@ -184,6 +184,31 @@ def name_of(r: UsageRecord, what: str) -> str:
     return mask_key(value) if what == "key" else value
 
 
+# A team is grouped by its id (a renamed team stays one group) and shown by its latest alias (``label_teams``).
+TEAM_ID_FIELDS = ID_FIELDS["team_id"]
+TEAM_ALIAS_FIELDS = (*ID_FIELDS["team_alias"], "team")
+
+
+def team_of(r: UsageRecord) -> tuple[str, str]:
+    """A record's team: (its id, else its alias; its alias, else NONE)."""
+    team_id, alias = _raw_str(r, *TEAM_ID_FIELDS), _raw_str(r, *TEAM_ALIAS_FIELDS)
+    return (alias if team_id == NONE else team_id), alias
+
+
+def match_function(name: str, tz: tzinfo = timezone.utc, teams: dict[str, set[str]] | None = None) -> KeyFunction:
+    """The values ``--where`` and budget lines match a record's ``name`` against: its group key; for a team its
+    id, its alias, and every other name its id goes by in ``teams`` (a renamed team is one team)."""
+    if name == "team":
+        known = teams or {}
+
+        def names(r: UsageRecord, s: Any) -> list[str]:
+            team_id, alias = team_of(r)
+            return list(dict.fromkeys((team_id, alias, *sorted(known.get(team_id, ())))))
+
+        return names
+    return key_function(name, tz)
+
+
 _ID_NAMES = frozenset(name for names in ID_FIELDS.values() for name in names)
 _NO_IDS: dict[str, str | None] = dict.fromkeys(ID_FIELDS)
 
@@ -277,6 +302,8 @@ def key_function(name: str, tz: tzinfo = timezone.utc) -> KeyFunction:
         return lambda r, s: [s.deployment.label if s is not None and s.deployment else "(no deployment)"]
     if name == "provider":
         return lambda r, s: [_provider(r, s)]
+    if name == "team":
+        return lambda r, s: [team_of(r)[0]]
     if name in NAME_FIELDS or name == "end_user":
         what = "customer" if name == "end_user" else name
         return lambda r, s: [name_of(r, what)]
@@ -348,7 +375,8 @@ class Where:
         return cls(text, key, pattern, negated)
 
 
-def where_test(filters: Iterable[Where], tz: tzinfo = timezone.utc) -> Callable[[UsageRecord, Any], bool]:
+def where_test(filters: Iterable[Where], tz: tzinfo = timezone.utc,
+               teams: dict[str, set[str]] | None = None) -> Callable[[UsageRecord, Any], bool]:
     """One test for all filters: every key's test must pass; several ``=`` filters on one key are
     alternatives (``team=a --where team=b``: either team), ``!=`` filters each exclude."""
     from fnmatch import fnmatchcase
@@ -358,7 +386,7 @@ def where_test(filters: Iterable[Where], tz: tzinfo = timezone.utc) -> Callable[
         by_key.setdefault(f.key, []).append(f)
     tests = []
     for key, fs in by_key.items():
-        values_of = key_function(key, tz)
+        values_of = match_function(key, tz, teams)
         wanted = [f.pattern for f in fs if not f.negated]
         unwanted = [f.pattern for f in fs if f.negated]
         tests.append((values_of, wanted, unwanted))
@@ -434,6 +462,13 @@ class Report:
     last: float | None = None
     where: tuple[str, ...] = ()  # the --where filters, as given
     previous: Report | None = None  # --compare previous: the same report over the period before ``since``
+    compared_with: str = "the previous period of the same length"  # what ``previous`` is, in words
+    # a price history: each config (path, epoch seconds it took effect or None for the undated one, the date as
+    # given) in the order they apply; empty for a run with one undated config or none
+    configs: tuple[tuple[str, float | None, str], ...] = ()
+    # grouped by team: each team id's aliases, newest last, with the time each was last seen
+    team_aliases: dict[str, dict[str, float]] = field(default_factory=dict)
+    renamed: list[str] = field(default_factory=list)  # the renames a report states (``label_teams``)
     # the request ids counted, each with where it was first met (de-duplication): parallel runs check that no
     # two spans counted the same one
     request_ids: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
@@ -512,13 +547,13 @@ class ReportBuilder:
     def __init__(self, group_by: Iterable[str] = ("model",), tz: tzinfo = timezone.utc,
                  since: float | None = None, until: float | None = None, keep_rejected: int = 100,
                  timeline: bool = False, where: Iterable[Where] = (), sheet_of: Callable[[UsageRecord], Any] | None
-                 = None, dedupe: bool = False):
+                 = None, dedupe: bool = False, teams: dict[str, set[str]] | None = None):
         """``where``: filters applied before pricing (``sheet_of`` gives the price sheet a record would get,
         for the deployment and provider keys); ``dedupe``: count each request id once (see ``request_id``)."""
         where = tuple(where)
         self.report = Report(group_by=tuple(group_by) or ("model",), since=since, until=until,
                              tz_name=str(getattr(tz, "key", None) or tz), where=tuple(f.text for f in where))
-        self._where = where_test(where, tz) if where else None
+        self._where = where_test(where, tz, teams) if where else None
         self._sheet_of = sheet_of or (lambda r: None)
         self.dedupe = dedupe
         # the request ids met on more than one input line (engines.request_ids), when known: only records with
@@ -536,6 +571,7 @@ class ReportBuilder:
         self._by_model: dict[str, Totals] = {}
         self._finished = False
         self.since, self.until = since, until
+        self._teams = "team" in self.report.group_by
 
     def in_window(self, r: UsageRecord) -> bool:
         if self.since is None and self.until is None:
@@ -632,6 +668,8 @@ class ReportBuilder:
             return
         if not rep.fields_seen and record.raw:
             rep.fields_seen.update(field_paths(record.raw))
+        if self._teams:
+            self._see_team(record, ts)
         if self._single is not None:
             keys = [(self._single(record, sheet)[0],)]
         else:
@@ -648,6 +686,14 @@ class ReportBuilder:
             g.add(record, cost)
         if self.timeline:
             self._add_timeline(record, cost, keys)
+
+    def _see_team(self, record: UsageRecord, ts: float | None) -> None:
+        team_id, alias = team_of(record)
+        if alias != NONE and team_id != alias:
+            seen = self.report.team_aliases.setdefault(team_id, {})
+            when = float("-inf") if ts is None else ts
+            if seen.get(alias, float("-inf")) <= when:
+                seen[alias] = when
 
     def _add_timeline(self, record: UsageRecord, cost: Measured, keys: list[tuple[str, ...]]) -> None:
         timeline = self.report.timeline
@@ -672,6 +718,8 @@ class ReportBuilder:
                 rep.first = ts if rep.first is None else min(rep.first, ts)
                 rep.last = ts if rep.last is None else max(rep.last, ts)
         stand_in = UsageRecord("", 0, row.model, raw=row.raw)
+        if self._teams:
+            self._see_team(stand_in, row.last)
         keys: list[tuple[str, ...]] = [()]
         for name, fn in zip(rep.group_by, self._keys):
             parts = [row.times[name]] if name in row.times else fn(stand_in, row.sheet)
@@ -758,6 +806,10 @@ class ReportBuilder:
             spend.merge(v)
         if not rep.fields_seen:
             rep.fields_seen.update(other.fields_seen)
+        for team_id, aliases in other.team_aliases.items():
+            mine = rep.team_aliases.setdefault(team_id, {})
+            for alias, when in aliases.items():
+                mine[alias] = max(when, mine.get(alias, float("-inf")))
         if other.first is not None and (rep.first is None or other.first < rep.first):
             rep.first = other.first
         if other.last is not None and (rep.last is None or other.last > rep.last):
@@ -784,3 +836,49 @@ class ReportBuilder:
             self.add(o)
             yield o
         self.finish()
+
+
+def team_labels(reports: Iterable[Report], names: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """How teams are shown: each id by ``names`` (``--alias team:ID=NAME``), else by its latest alias; and the
+    renames to state ("team t-1 renamed: old → new")."""
+    seen: dict[str, dict[str, float]] = {}
+    for report in reports:
+        for team_id, aliases in report.team_aliases.items():
+            mine = seen.setdefault(team_id, {})
+            for alias, when in aliases.items():
+                mine[alias] = max(when, mine.get(alias, float("-inf")))
+    labels = {team_id: max(aliases, key=lambda a: (aliases[a], a)) for team_id, aliases in seen.items()}
+    labels.update(names)
+    renamed = []
+    for team_id, aliases in sorted(seen.items()):
+        if len(aliases) > 1:
+            order = sorted(aliases, key=lambda a: (aliases[a], a))
+            renamed.append(f"team {team_id} renamed: {' → '.join(order)} (shown as {labels[team_id]})")
+    return labels, renamed
+
+
+def label_teams(report: Report, labels: dict[str, str], renamed: list[str]) -> None:
+    """Show a report grouped by team ids with the teams' names; groups that meet under one name add up."""
+    if "team" not in report.group_by or not labels:
+        return
+    depth = report.group_by.index("team")
+    groups: dict[tuple[str, ...], Totals] = {}
+    for key, totals in report.groups.items():
+        named = (*key[:depth], labels.get(key[depth], key[depth]), *key[depth + 1:])
+        if named in groups:
+            groups[named].merge(totals)
+        else:
+            groups[named] = totals
+    report.groups = groups
+    if depth == 0 and report.timeline:
+        timeline: dict[tuple[str, str], Any] = {}
+        for (day, first), value in report.timeline.items():
+            k = (day, labels.get(first, first))
+            if k not in timeline:
+                timeline[k] = value
+            elif isinstance(value, int):  # converted to another currency: amounts
+                timeline[k] += value
+            else:
+                timeline[k].merge(value)
+        report.timeline = timeline
+    report.renamed = renamed

@@ -24,7 +24,7 @@ import orjson
 from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..pricing.exact import AMOUNT_PLACES
 from ..pricing.formulas import Pricer
-from .aggregate import NONE, exact, key_function
+from .aggregate import NONE, exact, key_function, match_function, name_of
 
 SCALE = 10**AMOUNT_PLACES  # the ledger's amounts are integers of 10^-72 USD, as pricing/exact.py books them
 # Decimal places of an amount that is no finite decimal (a budget's forecast divides by the days elapsed): 12 (a
@@ -177,11 +177,12 @@ class Ledger:
         self.engine = engine  # the run's engine: its pricers say which discount and margin applied
         self.list_engine = list_engine  # prices records at the public map's prices (ListCost)
         self.config_label = config_label
-        self._team = key_function("team")
+        self._team = lambda r, s: [name_of(r, "team")]  # FOCUS names the team as its records do
 
-    def watch_budgets(self, lines: list[tuple[str, str] | None]) -> None:
+    def watch_budgets(self, lines: list[tuple[str, str] | None], teams: dict[str, set[str]] | None = None) -> None:
+        """Budget lines (key, value) or None for the total; ``teams``: each team id's names (renames)."""
         self.budget_lines = list(lines)
-        self._budget_match = [None if b is None else (key_function(b[0], self.tz), b[1]) for b in lines]
+        self._budget_match = [None if b is None else (match_function(b[0], self.tz, teams), b[1]) for b in lines]
         self.budget_days = [{} for _ in lines]
 
     def add(self, o: Priced, config_label: str | None = None) -> None:

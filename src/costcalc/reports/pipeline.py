@@ -83,48 +83,92 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         progress: Progress | None = None) -> PriceResult:
     """Run a checked request. ``records``: where per-record output goes (``request.records`` set);
     ``rejects``: where rejected lines go, verbatim; ``progress``: a progress display over the run's items."""
+    result = _run(request, records, rejects, progress)
+    _name_teams(result.report, request.team_names())
+    return result
+
+
+@dataclass
+class _Inputs:
+    """What a run is priced with, loaded once: the cost map, the pricing engine, and every section's inputs."""
+
+    cost_map: CostMap
+    map_note: str | None
+    engine: Any
+    config: Any
+    fx: Any
+    bill: Any
+    budget_lines: list[Any]
+    tz: Any
+    filters: list[Where]
+    teams: dict[str, set[str]] | None
+
+    @classmethod
+    def load(cls, request: PriceRequest) -> _Inputs:
+        from ..rates.costmap import load_cost_map
+
+        cm = load_cost_map(request.cost_map)
+        map_note = None
+        if request.map_as_of is not None:
+            from ..rates.history import load_cost_map_as_of
+
+            cm, map_note = load_cost_map_as_of(request.map_as_of)
+        engine, cfg = _pricing_engine(request, cm)
+        bill = None
+        if request.bills:
+            from .bill import load_bills
+
+            bill = load_bills(list(request.bills))
+        budget_lines = _budget_lines(request)
+        filters = [Where.parse(text) for text in request.where]
+        return cls(cm, map_note, engine, cfg, _fx(request), bill, budget_lines, zone(request.tz), filters,
+                   _team_names(request, filters, budget_lines))
+
+    def sheet_of(self, r: Any) -> Any:
+        return getattr(self.engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "sheet", None)
+
+
+def _run(request: PriceRequest, records: RecordOutput | None, rejects: IO[bytes] | None,
+         progress: Progress | None) -> PriceResult:
+    """A run whose teams are still keyed by id (a comparison names both periods' teams alike), in stages: load
+    the inputs, price (the engine the rule picks), then the checks and sections of a report of totals."""
     if (records is not None) != request.records:
         raise FieldError("records", "per-record output needs somewhere to go, and only then")
-    from ..rates.costmap import load_cost_map
+    inputs = _Inputs.load(request)
+    report, ledger, fallback, aggregate = _price(request, inputs, records, rejects, progress)
+    if request.dated_configs:
+        report.configs = tuple((c.path, c.start, c.since) for c in request.configs)
+    result = PriceResult(request, report, AuditSections(), inputs.cost_map, _config_label(request, report),
+                         ledger=ledger, engine=inputs.engine, fallback=fallback)
+    if records is None:
+        _complete(result, inputs, aggregate)
+    result.warnings = sorted({*result.warnings, *inputs.engine.warnings})
+    return result
 
-    cm = load_cost_map(request.cost_map)
-    map_note = None
-    if request.map_as_of is not None:
-        from ..rates.history import load_cost_map_as_of
 
-        cm, map_note = load_cost_map_as_of(request.map_as_of)
-    engine, cfg = _pricing_engine(request, cm)
-    fx = _fx(request)
-    budget_lines = _budget_lines(request)
-    bill = None
-    if request.bills:
-        from .bill import load_bills
-
-        bill = load_bills(list(request.bills))
-    tz = zone(request.tz)
-    filters = [Where.parse(text) for text in request.where]
-
-    def sheet_of(r: Any) -> Any:
-        return getattr(engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices), "sheet", None)
-
+def _price(request: PriceRequest, inputs: _Inputs, records: RecordOutput | None, rejects: IO[bytes] | None,
+           progress: Progress | None) -> tuple[Report, Any, str | None, bool]:
+    """The report (and the per-day ledger when a section needs one); why the engine asked for did not price it;
+    whether it was a report of totals alone."""
     def make_builder(start: float | None = request.since, end: float | None = request.until) -> ReportBuilder:
-        b = ReportBuilder(request.group_by, tz=tz, since=start, until=end, timeline=request.timeline,
-                          where=filters, sheet_of=sheet_of, dedupe=request.dedupe)
+        b = ReportBuilder(request.group_by, tz=inputs.tz, since=start, until=end, timeline=request.timeline,
+                          where=inputs.filters, sheet_of=inputs.sheet_of, dedupe=request.dedupe, teams=inputs.teams)
         b.report.top, b.report.sort = request.top, request.sort or "auto"
         return b
 
-    writer = records.make(engine) if records is not None else None
+    writer = records.make(inputs.engine) if records is not None else None
     ledger = None
     if request.ledger_needed:
         from .ledger import Ledger
 
-        ledger = Ledger(engine, PricingEngine(cm), cfg.path or None,
-                        group_by=tuple(request.group_by) if request.day_rates else (), tz=tz)
-        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in budget_lines])
+        ledger = Ledger(inputs.engine, PricingEngine(inputs.cost_map), inputs.config.path or None,
+                        group_by=tuple(request.group_by) if request.day_rates else (), tz=inputs.tz)
+        ledger.watch_budgets([None if b.key is None else (b.key, b.value) for b in inputs.budget_lines],
+                             inputs.teams)
         writer = ledger.writer()
     # worker parts are kept beside the output file (a run directory, removed however the run ends)
     beside = getattr(records.out, "name", None) if records is not None else getattr(rejects, "name", None)
-    price_run = PriceRun(engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress,
+    price_run = PriceRun(inputs.engine, make_builder, writer, keep_rejects=rejects is not None, progress=progress,
                          parts_beside=beside if isinstance(beside, str) else None)
     jobs = 1 if records is not None and records.one_stream else request.jobs
     with ExitStack() as stack:
@@ -134,33 +178,58 @@ def run(request: PriceRequest, *, records: RecordOutput | None = None, rejects: 
         if ledger is not None:
             out.seek(0)
             ledger.read(out)
-    result = PriceResult(request, report, AuditSections(), cm, cfg.path or None, ledger=ledger, engine=engine,
-                         fallback=fallback)
-    if records is not None:
-        result.warnings = sorted(engine.warnings)
-        return result
-    if writer is None:
+    return report, ledger, fallback, writer is None
+
+
+def _complete(result: PriceResult, inputs: _Inputs, aggregate: bool) -> None:
+    """A report of totals: its checks, currency and sections, the period it is compared with, the gaps."""
+    request, report = result.request, result.report
+    if aggregate:
         _check_group_keys(report)
-    _sections(result, fx, bill, budget_lines, map_note)
-    result.warnings = sorted(engine.warnings)
+    if (inputs.filters and not report.totals.requests and report.accounting.excluded and not request.database
+            and "-" not in request.usage):
+        _check_filters(inputs.filters, _paths(request), inputs.sheet_of, inputs.tz)
+    _sections(result, inputs.fx, inputs.bill, inputs.budget_lines, inputs.map_note)
     if request.compare is not None:
-        previous = run(previous_request(request), progress=None)
+        before, result.report.compared_with = previous_request(request)
+        previous = _run(before, None, None, None)
         result.report.previous = previous.report
-        result.warnings = sorted({*result.warnings, *previous.warnings})
+        result.warnings = previous.warnings
     if request.reconcile:
         from .reconcile import reconcile as find_gaps
 
         result.gaps = find_gaps(result.report, request.tolerance)
-    return result
 
 
-def previous_request(request: PriceRequest) -> PriceRequest:
-    """The request of the period a comparison is made against: the same run (configs, filters, currency) over
-    the period of the same length just before."""
+def previous_request(request: PriceRequest) -> tuple[PriceRequest, str]:
+    """The request of the period a comparison is made against, and that period in words: the same run (configs,
+    filters, currency) over the period of the same length just before (``previous``), or over the calendar month
+    before the window's first month (``previous-month``)."""
     assert request.since is not None and request.until is not None
-    length = request.until - request.since
-    return replace(request, since=request.since - length, until=request.since, compare=None, budgets=(), bills=(),
-                   reconcile=False, keep_rejects=False)
+    if request.compare == "previous-month":
+        from datetime import datetime
+
+        tz = zone(request.tz)
+        first = datetime.fromtimestamp(request.since, tz)
+        start = datetime(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1, tzinfo=tz).timestamp()
+        until = datetime(first.year, first.month, 1, tzinfo=tz).timestamp()
+        words = "the calendar month before"
+    else:
+        start, until = request.since - (request.until - request.since), request.since
+        words = "the previous period of the same length"
+    return replace(request, since=start, until=until, compare=None, budgets=(), bills=(), reconcile=False,
+                   keep_rejects=False), words
+
+
+def _config_label(request: PriceRequest, report: Report) -> str | None:
+    """The config a report names: the one given, or with a price history the last one in force in the period
+    (None only when no config was given: the report then says the prices are the public cost map's)."""
+    if not request.dated_configs:
+        return request.plain_config
+    from .render import configs_in_force
+
+    used = configs_in_force(report)
+    return used[-1]["config"] if used else request.configs[-1].path
 
 
 def _pricing_engine(request: PriceRequest, cm: CostMap) -> tuple[Any, Any]:
@@ -234,6 +303,39 @@ def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, 
     return price_run.execute(paths, out, rejects, jobs), why_not if request.engine == "duckdb" else None
 
 
+def _team_names(request: PriceRequest, filters: list[Where], budget_lines: list[Any]) -> dict[str, set[str]] | None:
+    """Every name each team id goes by in the input (its aliases over time, and ``aliases``), read first when a
+    filter or a budget names a team: ``team=agents`` then means the team now called agents, whatever it was
+    called when a record was logged. (A database and standard input are read once: there, a record's team is
+    matched by the names that record carries.)"""
+    named = any(f.key == "team" for f in filters) or any(b.key == "team" for b in budget_lines)
+    if request.database or "-" in request.usage or not named:
+        return None
+    from ..reading.jsonl import read_usage
+    from ..reading.records import UsageRecord
+    from .aggregate import NONE, team_of
+
+    names: dict[str, set[str]] = {}
+    for r in read_usage(_paths(request)):
+        if isinstance(r, UsageRecord):
+            team_id, alias = team_of(r)
+            if alias != NONE and alias != team_id:
+                names.setdefault(team_id, set()).add(alias)
+    for team_id, name in request.team_names().items():
+        names.setdefault(team_id, set()).add(name)
+    return names
+
+
+def _name_teams(report: Report, names: dict[str, str]) -> None:
+    """Teams grouped by id, shown by name: the same name in the report and in the period it is compared with."""
+    from .aggregate import label_teams, team_labels
+
+    reports = [report] + ([report.previous] if report.previous is not None else [])
+    labels, renamed = team_labels(reports, names)
+    for r in reports:
+        label_teams(r, labels, renamed)
+
+
 def _check_group_keys(report: Report) -> None:
     """A group key no record has would put every record in (none): an error, with the keys records do have."""
     from .aggregate import NAME_FIELDS
@@ -245,6 +347,46 @@ def _check_group_keys(report: Report) -> None:
         raise FieldError("group_by", f" {key}: no record has it{why}, every record would be in (none)"
                          + (f"; did you mean {', '.join(hint)}?" if hint else f"; known keys: {', '.join(GROUP_KEYS)}"
                             ", or a field path such as metadata.project"), about_value=True)
+
+
+_LOOK_AT = 100_000  # records read to suggest a filter value (only when the filters left nothing)
+
+
+def _check_filters(filters: list[Where], paths: list[str], sheet_of: Callable[[Any], Any], tz: Any) -> None:
+    """Filters that left nothing: a key no record has, or a value that matches only in another case, is an
+    error with what the records do have ("did you mean team=agents?")."""
+    import difflib
+    import itertools
+    from fnmatch import fnmatchcase
+
+    from ..reading.jsonl import read_usage
+    from ..reading.records import UsageRecord
+    from .aggregate import NONE, field_paths, key_function
+
+    wanted = [f for f in filters if not f.negated]
+    values: dict[str, set[str]] = {f.key: set() for f in wanted}
+    fields: set[str] = set()
+    keys = {key: key_function(key, tz) for key in values}
+    for r in itertools.islice((r for r in read_usage(paths) if isinstance(r, UsageRecord)), _LOOK_AT):
+        sheet = sheet_of(r)
+        for key, values_of in keys.items():
+            if len(values[key]) < 1000:
+                values[key].update(values_of(r, sheet))
+        if r.raw and len(fields) < 1000:
+            fields.update(field_paths(r.raw))
+    for f in wanted:
+        seen = values[f.key] - {NONE}
+        if any(fnmatchcase(v, f.pattern) for v in seen):
+            continue
+        if not seen:
+            near = difflib.get_close_matches(f.key, sorted({*GROUP_KEYS, *fields}), n=3, cutoff=0.6)
+            hint = "; did you mean " + ", ".join(f"{k}={f.pattern}" for k in near) + "?" if near else ""
+            raise FieldError("where", f" {f.text!r}: no record has {f.key!r}, so every record was left out{hint}",
+                             about_value=True)
+        cased = sorted(v for v in seen if fnmatchcase(v.casefold(), f.pattern.casefold()))
+        if cased:
+            raise FieldError("where", f" {f.text!r}: no {f.key} matches {f.pattern!r} (values match case exactly); "
+                             "did you mean " + ", ".join(f"{f.key}={v}" for v in cased[:3]) + "?", about_value=True)
 
 
 def _sections(result: PriceResult, fx: Any, bill: Any, budget_lines: list[Any], map_note: str | None) -> None:

@@ -119,6 +119,9 @@ def report_dict(report: Report, cost_map: CostMapInfo, config_path: str | None,
         "costcalc_version": __version__,
         "cost_map": cost_map.as_dict(),
         "config": config_path,
+        **({"configs": [{k: c[k] for k in ("config", "from", "until")} for c in configs_in_force(report)]}
+           if report.configs else {}),
+        **({"renamed": list(report.renamed)} if report.renamed else {}),
         "notes": report_notes(report, config_path),
         "money": {"currency": "USD", "decimals": DECIMALS, "rounding": "half to even; groups add up to totals "
                   "by largest remainder"},
@@ -191,10 +194,45 @@ def period_lines(report: Report) -> list[str]:
     lines = [covered, asked]
     if report.where:
         lines.append("filters: " + ", ".join(report.where))
+    lines += config_lines(report)
+    lines += report.renamed
     prev = report.previous
     if prev is not None and prev.since is not None and prev.until is not None:
         lines.append(f"compared with: {when_text(report, prev.since)} until {when_text(report, prev.until)} "
-                     f"{zone} (the previous period of the same length)")
+                     f"{zone} ({report.compared_with})")
+    return lines
+
+
+def configs_in_force(report: Report) -> list[dict[str, Any]]:
+    """The configs of a price history that priced the reported period: each with the dates it applied from
+    (None: from the start) and until (None: to the end)."""
+    start = report.since if report.since is not None else report.first
+    end = report.until if report.until is not None else report.last
+    out = []
+    dated = [c for c in report.configs if c[1] is not None]
+    for path, at, text in report.configs:
+        later = [c for c in dated if at is None or (c[1] or 0.0) > at]
+        until = later[0] if later else None
+        if end is not None and at is not None and (at >= end if report.until is not None else at > end):
+            continue  # takes effect after the period (whose --until is excluded)
+        if start is not None and until is not None and (until[1] or 0.0) <= start:
+            continue  # replaced before the period
+        out.append({"config": path, "from": text or None, "until": until[2] if until else None,
+                    "starts_inside": at is not None and start is not None and start < at})
+    return out
+
+
+def config_lines(report: Report) -> list[str]:
+    """A price history in the header: every config in force and its dates; a change inside the period said."""
+    used = configs_in_force(report)
+    if not used:
+        return []
+    parts = [c["config"] + (f" from {c['from']}" if c["from"] else "") + (f" until {c['until']}" if c["until"]
+             else "") for c in used]
+    lines = ["configs: " + "; ".join(parts)]
+    changes = [f"{c['config']} from {c['from']}" for c in used if c["starts_inside"]]
+    if changes:
+        lines.append("prices change inside this period: " + "; ".join(changes))
     return lines
 
 

@@ -9,6 +9,7 @@ Errors name request fields (``FieldError("compare", ...)``); the CLI words them 
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -19,7 +20,7 @@ from typing import Any
 from ..engines.choose import ENGINES, check_engine
 from ..errors import FieldError
 
-COMPARISONS = ("previous",)
+COMPARISONS = ("previous", "previous-month")
 SORTS = ("cost", "requests", "tokens", "name")
 
 
@@ -56,6 +57,7 @@ class PriceRequest:
     budgets: tuple[str, ...] = ()
     bills: tuple[str, ...] = ()
     compare: str | None = None
+    aliases: tuple[str, ...] = ()  # team:ID=NAME: the name a team id is shown by
     top: int | None = None
     sort: str | None = None
     reconcile: bool = False
@@ -69,7 +71,7 @@ class PriceRequest:
     given: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def build(cls, usage: str | Iterable[str], **values: Any) -> PriceRequest:
+    def build(cls, usage: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], **values: Any) -> PriceRequest:
         """A checked request from plain values: ``config`` (a path, or a list of paths and ``DATE=PATH``),
         ``since``/``until`` (ISO 8601 text, epoch seconds, a datetime, or a duration ago: ``7d``), the rest as the
         fields say. Raises ``FieldError`` naming the field."""
@@ -86,11 +88,11 @@ class PriceRequest:
                 values[name] = values[name].timestamp()
         config = values.pop("config", None)
         if config is not None:
-            values["configs"] = config_schedule([config] if isinstance(config, str) else list(config))
-        paths = (usage,) if isinstance(usage, str) else tuple(str(u) for u in usage)
-        for name in ("group_by", "where", "budgets", "bills"):
+            values["configs"] = config_schedule(list(_strings(config)))
+        paths = _strings(usage)
+        for name in ("group_by", "where", "budgets", "bills", "aliases"):
             if name in values:
-                values[name] = (values[name],) if isinstance(values[name], str) else tuple(values[name])
+                values[name] = _strings(values[name])
         request = cls(paths, **values, given=given)
         return request.checked()
 
@@ -106,6 +108,7 @@ class PriceRequest:
             if key not in GROUP_KEYS and not all(part.strip() for part in key.split(".")):
                 raise FieldError("group_by", f"unknown group key {key!r}")
         check_engine(self.engine, database=self.database)
+        self.team_names()
         since, until = self.since, self.until
         if self.month is not None:
             since, until = month_window(self.month, zone(self.tz))
@@ -120,6 +123,16 @@ class PriceRequest:
             raise FieldError("since", f"{{since}} {self.given.get('since', since)} is not before {{until}} "
                              f"{self.given.get('until', until)}: the window holds no time")
         return replace(self, since=since, until=until, month=None, last=None)
+
+    def team_names(self) -> dict[str, str]:
+        """``aliases`` as {team id: name}."""
+        names = {}
+        for text in self.aliases:
+            m = re.fullmatch(r"\s*team\s*:([^=]+)=(.+)", text)
+            if m is None or not m.group(1).strip() or not m.group(2).strip():
+                raise FieldError("aliases", f" {text!r}: expected team:ID=NAME (team:t-42=agents)", about_value=True)
+            names[m.group(1).strip()] = m.group(2).strip()
+        return names
 
     @property
     def database(self) -> bool:
@@ -152,6 +165,13 @@ class PriceRequest:
                 or (bool(self.dated_configs) and not self.records))
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    """One value or several (text or paths) as a tuple of text."""
+    if isinstance(value, (str, os.PathLike)):
+        return (os.fspath(value),)
+    return tuple(os.fspath(v) for v in value)
+
+
 @dataclass(frozen=True)
 class Rule:
     """Fields that do not go together: ``broken(request)`` says so, ``text`` (may name fields as ``{since}``)."""
@@ -172,7 +192,8 @@ RULES: tuple[Rule, ...] = (
     Rule("last", lambda r: r.last is not None and (r.since is not None or r.until is not None),
          "give one window: {month}, {last}, or {since}/{until}"),
     Rule("compare", lambda r: r.compare is not None and r.compare not in COMPARISONS,
-         lambda r: f"{r.compare!r}: the one comparison is 'previous'"),
+         lambda r: f"{r.compare!r}: compare with 'previous' (the period of the same length before) or "
+         "'previous-month' (the calendar month before)"),
     Rule("compare", lambda r: r.compare is not None and r.since is None and r.month is None and r.last is None,
          "needs a window: {since}, {month} or {last}"),
     Rule("compare", lambda r: r.compare is not None and "-" in r.usage,
