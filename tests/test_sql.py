@@ -732,3 +732,12 @@ def test_spark_rates_table_equals_the_inline_query(capsys, tmp_path, spark):
     want, _ = run_spark(spark, inline)
     assert got == want and len(got) > 3
     compare(got, names, python_csv(capsys, usage, "-g", "model"), 1)
+
+
+def test_a_query_covering_no_model_prices_nothing(capsys, tmp_path):
+    # an empty --models file: every record is outside the rate table, unpriced with that reason
+    query = emitted(capsys, tmp_path, [])
+    con = duckdb_table([(1, "gpt-4o", None, None, 10, 1, 0, 0, 0, 0, 0, 0, None, None, None, None, None)])
+    got, names = run_duckdb(con, statements_from(query)[-1])
+    assert [(r[names.index("status")], r[names.index("reason")]) for r in got if r[0] != "TOTAL"] == [
+        ("unpriced", "not in this query's rate table (regenerate the query with this model in --models)")]

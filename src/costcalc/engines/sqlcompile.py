@@ -451,6 +451,9 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
                           "output", "audio_output", "reasoning", "routing_fee"), band.rates))
         band_rows.append((card, lo, hi, n, *(_dec(rates[s], money) for s in RATE_SLOTS), _dec(band.discount, factor),
                           _dec(band.margin_pct, factor), _dec(band.margin_fixed, factor)))
+    if not key_rows:  # a query covering no model still needs typed columns: rows nothing joins to
+        key_rows.append(("", "", "", -1, 0))
+        card_rows.append((-1, "unpriced", NOT_COVERED, "generic", 0, "", ""))
     if not band_rows:  # a query with no priced card still needs typed columns
         band_rows.append((-1, 0, -1, -1, *(_dec(Decimal(0), money) for _ in RATE_SLOTS),
                           *(_dec(Decimal(0), factor) for _ in range(3))))
