@@ -637,3 +637,113 @@ def test_hostile_names_on_spark(capsys, tmp_path, spark):
         spark.sql(s)
     df = spark.sql(query)
     check_hostile_result([tuple(r) for r in df.collect()], df.columns)
+
+
+@pytest.mark.parametrize("per_record", [False, True])
+def test_rate_rows_spliced_per_dialect_read_as_sqlglot_writes_the_whole_query(tmp_path: Path, per_record: bool):
+    """Only the skeleton goes through sqlglot; the rate rows are written per dialect and spliced in. On a small
+    query (hostile names, a tier, a deployment id) the result is, byte for byte, sqlglot's transpile of the whole
+    inline query, in every dialect (BigQuery writes rows as named STRUCTs, PostgreSQL a backslash as CHR(92))."""
+    tiny = tmp_path / "map.json"
+    tiny.write_text(json.dumps({"gpt-4o": {"litellm_provider": "openai", "mode": "chat",
+                                           "input_cost_per_token": 2.5e-6, "output_cost_per_token": 1e-5,
+                                           "input_cost_per_token_priority": 5e-6}}))
+    engine = PricingEngine(load_cost_map(str(tiny)), load_config(hostile_config(tmp_path)))
+    q = compile_query(engine, covered_keys(engine, None),
+                      SqlOptions(HOSTILE_TABLE, group_by=["model", "day"], per_record=per_record))
+    assert len(q.rows["rate_keys"]) >= len(HOSTILE) and len(q.skeleton) < len(q.sql)
+    for dialect in DIALECTS:
+        assert transpile(q.skeleton, dialect, q.rows) == transpile(q.sql, dialect), dialect
+
+
+# -- --rates-table: the rate cards as data, the query reading them -------------------------------------------
+
+RATES_TABLE = 'cost "rates"'
+
+
+def rates_table_query(capsys, tmp_path: Path, rows: list[tuple], dialect: str, out: str) -> tuple[str, str, Path]:
+    """(the inline query, the rates-table query, the rates file) for the corpus models."""
+    models = sorted({r[1] for r in rows})
+    inline = emitted(capsys, tmp_path, models, "-g", "model", dialect=dialect)
+    path = tmp_path / out
+    query = emitted(capsys, tmp_path, models, "-g", "model", "--rates-table", RATES_TABLE, "--rates-out", str(path),
+                    dialect=dialect)
+    assert "VALUES" not in query.upper() and "UNNEST" not in query.upper()
+    return inline, query, path
+
+
+@pytest.mark.parametrize("out", ["rates.csv", "rates.parquet"])
+def test_duckdb_rates_table_equals_the_inline_query_and_the_python_engine(capsys, tmp_path, out):
+    rows = canonical_rows(CORPORA)
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    inline, query, path = rates_table_query(capsys, tmp_path, rows, "duckdb", out)
+    con = duckdb_table(rows)
+    con.execute(Path(str(path.with_suffix(".duckdb.sql"))).read_text())
+    reader = "read_csv" if out.endswith(".csv") else "read_parquet"
+    con.execute(f"INSERT INTO {exp.to_identifier(RATES_TABLE, quoted=True).sql('duckdb')} SELECT * FROM "
+                f"{reader}(?)", [str(path)])
+    got, names = run_duckdb(con, statements_from(query)[-1])
+    want, _ = run_duckdb(con, statements_from(inline)[-1])
+    assert got == want and len(got) > 3
+    compare(got, names, python_csv(capsys, usage, "-g", "model"), 1)
+
+
+def test_whole_map_rates_table_query_is_small(capsys, tmp_path):
+    code = main(["sql", "--config", SAMPLE_CONFIG, "--table", "usage", "--dialect", "spark", "--rates-table", "r",
+                 "--rates-out", str(tmp_path / "r.csv")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert len(out.encode()) < 50_000
+    # one line a key, card and band, plus the header: thousands of rows for the whole map
+    with open(tmp_path / "r.csv", newline="") as f:
+        assert sum(1 for _ in csv.reader(f)) > 5_000
+
+
+def test_postgres_rates_table_equals_the_inline_query(capsys, tmp_path, postgres_url):  # noqa: F811
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
+    rows = canonical_rows(CORPORA)
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    inline, query, path = rates_table_query(capsys, tmp_path, rows, "postgres", "rates.csv")
+    pg_types = {"BIGINT": "BIGINT", "VARCHAR": "TEXT", "TIMESTAMP": "TIMESTAMP"}
+    name = exp.to_identifier(RATES_TABLE, quoted=True).sql("postgres")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS usage")
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+        conn.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {pg_types[t]}' for n, t in COLUMNS) + ")")
+        conn.execute(path.with_suffix(".postgres.sql").read_text())
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO usage VALUES (" + ", ".join(["%s"] * len(COLUMNS)) + ")", rows)
+            with cur.copy(f"COPY {name} FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                copy.write(path.read_bytes())
+            cur.execute(statements_from(query)[-1])
+            got = cur.fetchall()
+            names = [d.name for d in cur.description]
+            cur.execute(statements_from(inline)[-1])
+            want = cur.fetchall()
+    assert got == want and len(got) > 3
+    compare(got, names, python_csv(capsys, usage, "-g", "model"), 1)
+
+
+def test_spark_rates_table_equals_the_inline_query(capsys, tmp_path, spark):
+    rows = canonical_rows(CORPORA)
+    usage = tmp_path / "usage.jsonl"
+    write_jsonl(usage, rows)
+    spark_table(spark, rows)
+    inline, query, path = rates_table_query(capsys, tmp_path, rows, "spark", "rates.parquet")
+    assert path.with_suffix(".spark.sql").read_text().startswith("CREATE TABLE `cost \"rates\"`")
+    spark.read.parquet(str(path)).createOrReplaceTempView(f"`{RATES_TABLE}`")
+    got, names = run_spark(spark, query)
+    want, _ = run_spark(spark, inline)
+    assert got == want and len(got) > 3
+    compare(got, names, python_csv(capsys, usage, "-g", "model"), 1)
+
+
+def test_a_query_covering_no_model_prices_nothing(capsys, tmp_path):
+    # an empty --models file: every record is outside the rate table, unpriced with that reason
+    query = emitted(capsys, tmp_path, [])
+    con = duckdb_table([(1, "gpt-4o", None, None, 10, 1, 0, 0, 0, 0, 0, 0, None, None, None, None, None)])
+    got, names = run_duckdb(con, statements_from(query)[-1])
+    assert [(r[names.index("status")], r[names.index("reason")]) for r in got if r[0] != "TOTAL"] == [
+        ("unpriced", "not in this query's rate table (regenerate the query with this model in --models)")]

@@ -16,6 +16,10 @@ type is called and which session settings make the engine exact (ENGINES.md ยง4โ
 from __future__ import annotations
 
 import re
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -77,23 +81,124 @@ def _no_backslash(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def transpile(sql: str, dialect: str) -> str:
-    """``sql`` (DuckDB) written in ``dialect``; raises sqlglot's errors for anything it cannot carry."""
+_TRANSFORMS: dict[str, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
+    "bigquery": (_bignumeric, _bigquery_time),
+    "postgres": (_json_text, _no_backslash),
+}
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+@dataclass(frozen=True)
+class Exact:
+    """An exact decimal value of a rows table: its digits (``-``, digits and one ``.`` only) cast to ``type``
+    (a DuckDB decimal type such as ``DECIMAL(38, 12)``)."""
+
+    text: str
+    type: str
+
+    def __post_init__(self) -> None:
+        if not _DECIMAL_TEXT.fullmatch(self.text):
+            raise ValueError(f"not a decimal number: {self.text!r}")
+
+
+Value = str | int | Exact | None
+Row = Sequence[Value]
+
+
+def placeholder(name: str, template: Row) -> Row:
+    """The one row a query skeleton holds in place of table ``name``'s rows, of ``template``'s types: each column a
+    marker (19 digits naming table and column; text columns hold them as a string) that ``splice`` finds again
+    after sqlglot has written the skeleton, however the dialect spells a row (BigQuery: a STRUCT with names)."""
+    out: list[Value] = []
+    for i, v in enumerate(template):
+        digits = _marker(name, i)
+        out.append(Exact(digits, v.type) if isinstance(v, Exact) else int(digits) if isinstance(v, int) else digits)
+    return out
+
+
+def _marker(name: str, column: int) -> str:
+    return str(8_000_000_000_000_000_000 + zlib.crc32(name.encode()) * 1000 + column)
+
+
+@lru_cache(maxsize=200_000)
+def _string(text: str, dialect: str) -> str:
+    """A string literal as ``dialect`` writes it: sqlglot's own quoting, through the query's per-dialect rewrites."""
+    node: exp.Expression = exp.Literal.string(text)
+    for fn in _TRANSFORMS.get(dialect, ()):
+        node = node.transform(fn)
+    return node.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+def _value(v: Value, dialect: str) -> str:
+    """What takes a marker's place: a string literal, an integer, NULL, or an exact decimal's digits (which go
+    inside the quoted literal the dialect's CAST holds)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):  # pragma: no cover - rows hold 0/1, never bools
+        raise TypeError("rows hold 0 or 1, not booleans")
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, Exact):
+        return v.text
+    return _string(v, dialect)
+
+
+def splice(text: str, rows: dict[str, list[Row]], dialect: str) -> str:
+    """``text`` (a query skeleton written in ``dialect``) with each table's placeholder row replaced by its rows.
+
+    The placeholder's row as written is a template: its markers are cut out, and each row fills them with its
+    values. Its extent is the parenthesised tuple around the markers (with a function name before it, such as
+    BigQuery's STRUCT); markers hold no parenthesis, so counting them finds its end."""
+    for name, table_rows in rows.items():
+        width = len(table_rows[0])
+        kinds = ["exact" if isinstance(v, Exact) else "int" if isinstance(v, int) else "text"
+                 for v in placeholder(name, table_rows[0])]
+        spelled = [f"'{_marker(name, i)}'" if k == "text" else _marker(name, i) for i, k in enumerate(kinds)]
+        at = [text.find(m) for m in spelled]
+        if any(a < 0 or text.find(m, a + 1) >= 0 for a, m in zip(at, spelled)) or at != sorted(at):
+            raise ValueError(f"rows table {name}: its placeholder is not in the {dialect} query once, in order")
+        start = text.rindex("(", 0, at[0])
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        depth, end = 0, start
+        for end in range(text.index("(", start), len(text)):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        pieces, prev = [], start
+        for a, m in zip(at, spelled):
+            pieces.append(text[prev:a])
+            prev = a + len(m)
+        pieces.append(text[prev:end + 1])
+        out = []
+        for row in table_rows:
+            if len(row) != width:
+                raise ValueError(f"rows table {name}: a row of {len(row)} values, not {width}")
+            out.append("".join(p + _value(v, dialect) for p, v in zip(pieces, row)) + pieces[-1])
+        text = text[:start] + ", ".join(out) + text[end + 1:]
+    return text
+
+
+def transpile(sql: str, dialect: str, rows: dict[str, list[Row]] | None = None) -> str:
+    """``sql`` (DuckDB) written in ``dialect``; raises sqlglot's errors for anything it cannot carry.
+
+    With ``rows``, ``sql`` is a skeleton holding one ``placeholder`` row per table: only the skeleton goes
+    through sqlglot (parsing megabytes of VALUES takes a minute and a gigabyte), and the rows are written per
+    dialect by ``render_row`` and spliced in."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}: choose one of {', '.join(DIALECTS)}")
-    if dialect == "duckdb":  # the source dialect: printed as compiled (parsing megabytes of VALUES takes seconds)
-        return sql
+    if dialect == "duckdb":  # the source dialect: printed as compiled
+        return sql if rows is None else splice(sql, rows, dialect)
     tree = sqlglot.parse_one(sql, read="duckdb")
-    if dialect == "bigquery":
-        tree = tree.transform(_bignumeric).transform(_bigquery_time)
-    if dialect == "postgres":
-        tree = tree.transform(_json_text).transform(_no_backslash)
-    return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE, pretty=False)
+    for fn in _TRANSFORMS.get(dialect, ()):
+        tree = tree.transform(fn)
+    text = tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE, pretty=False)
+    return text if rows is None else splice(text, rows, dialect)
 
 
-def statements(sql: str, dialect: str) -> list[str]:
+def statements(sql: str, dialect: str, rows: dict[str, list[Row]] | None = None) -> list[str]:
     """The session settings, then the query, each a statement to run in order."""
-    return [*SESSION.get(dialect, []), transpile(sql, dialect)]
+    return [*SESSION.get(dialect, []), transpile(sql, dialect, rows)]
 
 
 def _comment(text: str) -> str:
@@ -102,8 +207,8 @@ def _comment(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def script(sql: str, dialect: str, header: list[str]) -> str:
+def script(sql: str, dialect: str, header: list[str], rows: dict[str, list[Row]] | None = None) -> str:
     """What ``costcalc sql`` prints: a comment header, the session settings and the query, ``;``-terminated."""
     lines = [f"-- {_comment(h)}" for h in header]
     lines.append(f"-- run it: {HOW_TO_RUN[dialect]}")
-    return "\n".join(lines) + "\n" + "".join(s + ";\n" for s in statements(sql, dialect))
+    return "\n".join(lines) + "\n" + "".join(s + ";\n" for s in statements(sql, dialect, rows))

@@ -42,6 +42,7 @@ from ..reading.records import MAX_TOKENS
 
 # the call types reading.shapes.litellm_spend_log prices (one list for both engines)
 from ..reading.shapes import _BATCH_CALL_TYPES, _TOKEN_CALL_TYPES
+from .dialects import Exact, Row, placeholder, splice
 from .ratecards import CompiledKey, Key, compile_rate_cards
 from .sqlunits import unit_ctes
 from .streaming import PricingEngine
@@ -83,16 +84,30 @@ class SqlOptions:
     since: datetime | None = None
     until: datetime | None = None
     per_record: bool = False
+    rates_table: str | None = None  # read the rate tables from this table (engines.ratetable), not inline VALUES
 
 
 @dataclass
 class CompiledQuery:
-    sql: str  # DuckDB dialect
+    skeleton: str  # DuckDB dialect, one placeholder row per rate table (dialects.placeholder)
+    rows: dict[str, list[Row]]  # the rate tables' rows, by CTE name
     scale: int
     keys: int
     cards: int
     bands: int
     statuses: dict[str, int]
+
+    rates_table: str | None = None
+
+    @property
+    def inline_rows(self) -> dict[str, list[Row]] | None:
+        """The rows ``dialects.transpile`` splices into the skeleton; None when the query reads a rates table."""
+        return None if self.rates_table is not None else self.rows
+
+    @property
+    def sql(self) -> str:
+        """The whole query in DuckDB's dialect."""
+        return self.skeleton if self.rates_table is not None else splice(self.skeleton, self.rows, "duckdb")
 
 
 # -- which models --------------------------------------------------------------------------------------------
@@ -182,9 +197,8 @@ def _places(d: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _dec(d: Decimal, typ: str) -> str:
-    text = format(d.normalize(), "f") if d else "0"
-    return f"CAST('{text}' AS {typ})"
+def _dec(d: Decimal, typ: str) -> Exact:
+    return Exact(format(d.normalize(), "f") if d else "0", typ)
 
 
 def _needed_scale(band: Band) -> tuple[int, int]:
@@ -260,9 +274,44 @@ def _card_row(ck: CompiledKey, needed: dict[int, tuple[int, int]]) -> tuple[str,
     return ("priced", None, ck.variant, int(ck.routing_fee), dep, prov)
 
 
-def _values(name: str, columns: tuple[str, ...], rows: list[str]) -> str:
+def _values(name: str, columns: tuple[str, ...], rows: list[Row]) -> str:
+    """The CTE ``name`` over a placeholder row of ``rows``' types (the rows are spliced in per dialect)."""
     cols = ", ".join(columns)
-    return f"{name} AS (SELECT {cols} FROM (VALUES {', '.join(rows)}) AS v({cols}))"
+    row = "(" + ", ".join(_placeholder_literal(v) for v in placeholder(name, rows[0])) + ")"
+    return f"{name} AS (SELECT {cols} FROM (VALUES {row}) AS v({cols}))"
+
+
+def _from_rates_table(name: str, money: str, factor: str) -> list[str]:
+    """The three rate CTEs read from the rates table ``name`` (engines.ratetable's columns): ids as written, an
+    empty id or tier (which a CSV loader may read as NULL) as '', decimal strings cast to the query's types."""
+    t = table_sql(name)
+
+    def pick(kind: str, cols: list[str]) -> str:
+        return f"SELECT {', '.join(cols)} FROM {t} WHERE {_ident('kind')} = {_s(kind)}"
+
+    def col(c: str) -> str:
+        return _ident(c)
+
+    return [
+        "rate_keys AS (" + pick("key", [f"{col('model')} AS k_model", f"COALESCE({col('model_id')}, '') AS k_mid",
+                                        f"COALESCE({col('tier')}, '') AS k_tier", f"{col('card')} AS k_card",
+                                        f"{col('routed')} AS k_routed"]) + ")",
+        "rate_cards AS (" + pick("card", [f"{col('card')} AS c_card", f"{col('status')} AS c_status",
+                                          f"{col('reason')} AS c_reason", f"{col('variant')} AS c_variant",
+                                          f"{col('fee')} AS c_fee", f"{col('deployment')} AS c_deployment",
+                                          f"{col('provider')} AS c_provider"]) + ")",
+        "rate_bands AS (" + pick("band", [f"{col('card')} AS b_card", f"{col('lo')} AS b_lo", f"{col('hi')} AS b_hi",
+                                          f"{col('band')} AS b_band",
+                                          *(f"CAST({col('rate_' + s)} AS {money}) AS r_{s}" for s in RATE_SLOTS),
+                                          *(f"CAST({col(c)} AS {factor}) AS b_{c}"
+                                            for c in ("discount", "margin_pct", "margin_fixed"))]) + ")",
+    ]
+
+
+def _placeholder_literal(v: object) -> str:  # the skeleton is DuckDB text
+    if isinstance(v, Exact):
+        return f"CAST('{v.text}' AS {v.type})"
+    return _s(v) if isinstance(v, str) or v is None else str(v)
 
 
 def _time_filter(column: str, opts: SqlOptions) -> list[str]:
@@ -395,26 +444,31 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     S, F = tb.scale, tb.factor_places
     money = f"DECIMAL(38, {S})"
     factor = f"DECIMAL({F + 6}, {F})"
-    key_rows = [f"({_s(m)}, {_s(i)}, {_s(t)}, {c}, {r})" for m, i, t, c, r in tb.keys]
-    card_rows = [f"({n}, {_s(st)}, {_s(reason)}, {_s(var)}, {fee}, {_s(dep)}, {_s(prov)})"
-                 for n, st, reason, var, fee, dep, prov in tb.cards]
-    band_rows = []
+    key_rows: list[Row] = [tuple(k) for k in tb.keys]
+    card_rows: list[Row] = [tuple(c) for c in tb.cards]
+    band_rows: list[Row] = []
     for n, (card, lo, hi, band) in enumerate(tb.bands):
         rates = dict(zip(("input", "audio_input", "image_input", "cache_read", "cache_write", "cache_write_1h",
                           "output", "audio_output", "reasoning", "routing_fee"), band.rates))
-        band_rows.append(f"({card}, {lo}, {hi}, {n}, " + ", ".join(_dec(rates[s], money) for s in RATE_SLOTS)
-                         + f", {_dec(band.discount, factor)}, {_dec(band.margin_pct, factor)}, "
-                           f"{_dec(band.margin_fixed, factor)})")
+        band_rows.append((card, lo, hi, n, *(_dec(rates[s], money) for s in RATE_SLOTS), _dec(band.discount, factor),
+                          _dec(band.margin_pct, factor), _dec(band.margin_fixed, factor)))
+    if not key_rows:  # a query covering no model still needs typed columns: rows nothing joins to
+        key_rows.append(("", "", "", -1, 0))
+        card_rows.append((-1, "unpriced", NOT_COVERED, "generic", 0, "", ""))
     if not band_rows:  # a query with no priced card still needs typed columns
-        band_rows.append("(-1, 0, -1, -1, " + ", ".join(_dec(Decimal(0), money) for _ in RATE_SLOTS)
-                         + f", {_dec(Decimal(0), factor)}, {_dec(Decimal(0), factor)}, {_dec(Decimal(0), factor)})")
+        band_rows.append((-1, 0, -1, -1, *(_dec(Decimal(0), money) for _ in RATE_SLOTS),
+                          *(_dec(Decimal(0), factor) for _ in range(3))))
     src, gsql = _source(opts, tb.ids)
-    ctes = [
+    rows = {"rate_keys": key_rows, "rate_cards": card_rows, "rate_bands": band_rows}
+    rate_ctes = [
         _values("rate_keys", ("k_model", "k_mid", "k_tier", "k_card", "k_routed"), key_rows),
         _values("rate_cards", ("c_card", "c_status", "c_reason", "c_variant", "c_fee", "c_deployment", "c_provider"),
                 card_rows),
         _values("rate_bands", ("b_card", "b_lo", "b_hi", "b_band", *(f"r_{s}" for s in RATE_SLOTS), "b_discount",
                                "b_margin_pct", "b_margin_fixed"), band_rows),
+    ] if opts.rates_table is None else _from_rates_table(opts.rates_table, money, factor)
+    ctes = [
+        *rate_ctes,
         src,
         unit_ctes("src", [0]),
     ]
@@ -483,8 +537,8 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
         body = (f"SELECT {', '.join(cols)}\nFROM priced AS pr LEFT JOIN rate_bands AS rb ON rb.b_band = pr.b_band\n"
                 f"ORDER BY id")
         sql = "WITH " + ",\n".join(ctes) + "\n" + body
-        return CompiledQuery(sql, S, len(tb.keys), len(tb.cards), len(tb.bands),
-                             _count_status(tb))
+        return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb),
+                             opts.rates_table)
     group_exprs = [keyed[g] for g in opts.group_by]
     gsel = [f"{e} AS {_ident(g)}" for e, g in zip(group_exprs, opts.group_by)]
     gnames = [_ident(g) for g in opts.group_by]
@@ -526,7 +580,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
 ) AS report
 ORDER BY row_order, total_cost DESC, {', '.join(gnames)}, reason"""
     sql = "WITH " + ",\n".join(ctes) + "\n" + body
-    return CompiledQuery(sql, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb))
+    return CompiledQuery(sql, rows, S, len(tb.keys), len(tb.cards), len(tb.bands), _count_status(tb), opts.rates_table)
 
 
 def _ident(name: str) -> str:

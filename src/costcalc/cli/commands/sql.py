@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -23,6 +24,11 @@ def sql(
     until: str | None = o.UNTIL,
     per_record: bool = typer.Option(False, "--per-record", help="One row per record: id, model, cost parts, cost."),
     models: str | None = typer.Option(None, "--models", help="Price only these models (a file, one per line)."),
+    rates_table: str | None = typer.Option(
+        None, "--rates-table", help="Read the rate cards from this table instead of inline VALUES (with --rates-out)."),
+    rates_out: str | None = typer.Option(
+        None, "--rates-out", help="Write that table's rows here (.csv or .parquet) and its CREATE TABLE beside it "
+        "(<name>.<dialect>.sql)."),
     cost_map: str | None = o.COST_MAP,
 ) -> None:
     """Print one self-contained query that prices a usage table in place, exactly (costcalc sql)."""
@@ -41,12 +47,26 @@ def sql(
             wanted = [line.strip() for line in f if line.strip()]
     start, end = (None if t is None else o.library_call(parse_when, t, name) for t, name in ((since, "since"),
                                                                                           (until, "until")))
-    opts = SqlOptions(table, schema, list(group_by), _utc(start), _utc(end), per_record)
+    if (rates_table is None) != (rates_out is None):
+        raise typer.BadParameter("give --rates-table and --rates-out together", param_hint="--rates-table")
+    opts = SqlOptions(table, schema, list(group_by), _utc(start), _utc(end), per_record, rates_table)
     try:
         q = compile_query(engine, covered_keys(engine, wanted), opts)
     except SqlError as exc:
         raise typer.BadParameter(str(exc)) from None
-    sys.stdout.write(script(q.sql, dialect, _header(cm.info, q, dialect, table, schema, config)))
+    header = _header(cm.info, q, dialect, table, schema, config)
+    if rates_table is not None and rates_out is not None:
+        from ...engines import ratetable
+
+        ddl_path = Path(rates_out).with_suffix(f".{dialect}.sql")
+        try:
+            ratetable.write(ratetable.table_rows(q), rates_out)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--rates-out") from None
+        ddl_path.write_text(ratetable.ddl(rates_table, dialect), encoding="utf-8")
+        header.append(f"rates: read from table {rates_table}: load {rates_out} into it (CREATE TABLE in {ddl_path}); "
+                      "regenerate both together (the query's decimal scale is the table's)")
+    sys.stdout.write(script(q.skeleton, dialect, header, q.inline_rows))
 
 
 def _utc(t: float | None) -> Any:
