@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from ..errors import UsageInputError
-from .records import _BOM, BadField, LineResult, Rejected
+from .records import _BOM, LineResult, Rejected, read_object
 
 _INT = re.compile(r"-?\d{1,18}")
 _FLOAT = re.compile(r"-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
@@ -83,17 +83,7 @@ def read_csv(path: str, shown: str, read: Any) -> Iterator[LineResult]:
                                ",".join(row).encode())
                 continue
             obj = {name: cell(value) for name, value in zip(names, row)}
-            body = orjson.dumps(obj)
-            try:
-                result = read(obj, shown, line, body)
-            except BadField as exc:
-                model = obj.get("model") if isinstance(obj.get("model"), str) else None
-                yield Rejected(shown, line, str(exc), body, model)
-                continue
-            if result.__class__ is list:
-                yield from result
-            else:
-                yield result
+            yield from read_object(read, obj, shown, line, orjson.dumps(obj))
     except OSError as exc:
         raise UsageInputError(f"{shown}: read failed ({exc})") from None
     finally:

@@ -19,7 +19,7 @@ import orjson
 from ..errors import UsageInputError
 from .csvfile import is_csv, read_csv
 from .parquet import is_parquet, read_parquet
-from .records import _BOM, BadField, LineResult, Rejected, Skipped, UsageRecord, canonical
+from .records import _BOM, BadField, LineResult, Rejected, Skipped, UsageRecord, canonical, read_object
 from .shapes import adapt as detect_shape
 
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\x28\xb5\x2f\xfd", "zstd"))
@@ -489,17 +489,9 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
     structure, limit = structure_problem, max_line_bytes()
     read = adapt if adapt is not None else (lambda obj, file, line, text: canonical(obj, file, line))
     for path, start, end, first in _spans(paths, spans):
-        if start == 0 and is_csv(path):
-            rows = read_csv(path, printable_path(path), read)
-            if line_counts is None:
-                yield from rows
-            else:
-                counted = list(rows)
-                line_counts.append(counted[-1].line if counted else 0)
-                yield from counted
-            continue
-        if start == 0 and is_parquet(path):
-            rows = read_parquet(path, printable_path(path))
+        if start == 0 and (is_csv(path) or is_parquet(path)):
+            rows = (read_csv(path, printable_path(path), read) if is_csv(path)
+                    else read_parquet(path, printable_path(path)))
             if line_counts is None:
                 yield from rows
             else:
@@ -718,16 +710,7 @@ def _array_results(elements: list[Any], file: str, read: Any) -> Iterator[LineRe
         if not isinstance(obj, dict):
             yield Rejected(file, n, f"array element {n} is not a JSON object (got {type(obj).__name__})", text)
             continue
-        try:
-            result = read(obj, file, n, text)
-        except BadField as exc:
-            model = obj.get("model") if isinstance(obj.get("model"), str) else None
-            yield Rejected(file, n, str(exc), text, model)
-            continue
-        if result.__class__ is list:
-            yield from result
-        else:
-            yield result
+        yield from read_object(read, obj, file, n, text)
 
 
 Span = tuple[str, int, int | None, int]  # (path, start byte, end byte or None, number of the first line)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -463,3 +464,19 @@ def _recorded_cost(obj: dict[str, Any]) -> float | None:
         if value is not None:
             return number(value, field, allow_negative=False)
     return None
+
+
+def read_object(read: Callable[[dict[str, Any], str, int, bytes], Any], obj: dict[str, Any], file: str, line: int,
+                text: bytes) -> Iterator[Any]:
+    """What one JSON object of a file becomes (a CSV row, an element of a JSON array): the record or records
+    ``read`` makes of it, or its rejection naming the field at fault."""
+    try:
+        result = read(obj, file, line, text)
+    except BadField as exc:
+        model = obj.get("model") if isinstance(obj.get("model"), str) else None
+        yield Rejected(file, line, str(exc), text, model)
+        return
+    if result.__class__ is list:
+        yield from result
+    else:
+        yield result
