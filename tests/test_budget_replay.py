@@ -1,14 +1,18 @@
 """Budget replay (``reports.budget_replay``) held to LiteLLM 1.110.2's budget code: its reset times by running
 LiteLLM's own ``get_next_standardized_reset_time`` over a grid of durations, instants, time zones and reset times
-of day; its comparisons by reading LiteLLM's budget checks (``proxy/auth/auth_checks.py``, which cannot be imported
-without the proxy's FastAPI dependencies: the test parses it and finds each check's comparison); and the replay
-itself on planted logs whose costs are worked by hand.
+of day; its refusals and soft-budget alerts by running LiteLLM's own budget checks (``proxy/auth/auth_checks.py``,
+the budget reservation of ``proxy/spend_tracking/budget_reservation.py``) in the proxy's virtualenv, where their
+FastAPI dependencies are (``tests/proxy/budget_oracle.py``; skipped with the install command without it, failed
+under COSTCALC_REQUIRE_SERVICES=1), over a grid of spends and budgets; and the replay itself on planted logs whose
+costs are worked by hand.
 """
 
 from __future__ import annotations
 
-import ast
 import json
+import math
+import os
+import subprocess
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -18,14 +22,16 @@ from costcalc.engines.streaming import PricingEngine
 from costcalc.rates.config import load_config
 from costcalc.rates.costmap import load_cost_map
 from costcalc.reports.budget_replay import (
-    _REFUSED_AT_BUDGET,
     Budget,
     BudgetReplayError,
     ResetSettings,
+    budget_units,
     config_settings,
     load_budgets,
     next_reset,
+    refuses,
     replay,
+    soft_alerts,
 )
 
 from .conftest import write_config
@@ -56,30 +62,76 @@ def test_reset_times_are_litellms(tz, at):
                 duration, expected, tz, at), (duration, expected)
 
 
-def _compare_in(function: str, source: ast.Module) -> list[tuple[str, str, str]]:
-    """The comparisons of a spend with a budget inside ``function`` (nested functions included)."""
-    found = []
-    for node in ast.walk(source):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Compare) and len(inner.ops) == 1:
-                    left, right = ast.unparse(inner.left), ast.unparse(inner.comparators[0])
-                    if "spend" in left and "budget" in right:
-                        found.append((left, type(inner.ops[0]).__name__, right))
-    return found
+def _litellm_decides(cases: list[dict]) -> list[str]:
+    """LiteLLM's own budget checks on ``cases`` (tests/proxy/budget_oracle.py, in the proxy's virtualenv)."""
+    from .test_real_proxy import proxy_python
+
+    python = proxy_python()
+    done = subprocess.run([str(python), str(ORACLE)], input=json.dumps(cases), capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_refusals_compare_as_litellms_checks():
-    source = ast.parse((Path(litellm.__file__).parent / "proxy" / "auth" / "auth_checks.py").read_text())
-    # key and user: refused at the budget (spend >= max_budget)
-    assert _compare_in("virtual_key_max_budget_check", source) == [("spend", "GtE", "valid_token.max_budget")]
-    assert _compare_in("_user_max_budget_check", source) == [("user_spend", "GtE", "user_budget")]
-    # team and end user: refused over it only; a tag passes while spend <= max_budget
-    assert _compare_in("team_max_budget_check", source) == [("spend", "Gt", "team_object.max_budget")]
-    assert _compare_in("check_end_user_budget", source) == [("end_user_spend", "Gt", "end_user_budget")]
-    assert _compare_in("tag_max_budget_check_for_tags", source) == [
-        ("tag_spend", "LtE", "tag_object.litellm_budget_table.max_budget")]
-    assert {"key", "user"} == _REFUSED_AT_BUDGET
+ORACLE = Path(__file__).parent / "proxy" / "budget_oracle.py"
+# spends around budgets of 0, 0.5, 1 and 10: below, 1e-13 below (inside the reservation's 1e-12), at, just over
+SPENDS = (0.0, 0.25, 0.4999999999999, 0.5, 0.5000001, 0.9, 0.9999999999999, 1.0, 1.5, 9.999, 10.0, 12.0)
+BUDGETS = (0.0, 0.5, 1.0, 10.0, math.inf, math.nan)
+READ_CHECKS = ("key", "user", "team", "team_member", "organization", "end_user", "tag")
+RESERVATION_COST = 0.3  # what the reservation charges the request up front (any positive estimate)
+
+
+def _budget_arg(budget: float) -> float | str:
+    return budget if math.isfinite(budget) else str(budget)  # JSON has no NaN or infinity
+
+
+def test_refusals_are_litellms_checks():
+    """Every read-time budget check (key, user, team, team member, organization, end user, tag), the budget
+    reservation, and the soft-budget alerts of keys and teams, decided by LiteLLM's own functions on a grid of
+    spends and budgets (NaN and infinity included), against costcalc's ``refuses`` and ``soft_alerts``."""
+    grid = [(s, b) for s in SPENDS for b in BUDGETS]
+    cases = [{"check": c, "spend": s, "budget": _budget_arg(b), "team_key": False, "apply": False}
+             for c in READ_CHECKS for s, b in grid]
+    # the reservation counter: LiteLLM makes one for a positive budget only (``_get_budget_counters``)
+    reserved = [(s, b) for s, b in grid if b > 0]
+    cases += [{"check": "reservation", "spend": s, "budget": _budget_arg(b), "cost": RESERVATION_COST}
+              for s, b in reserved]
+    cases += [{"check": c, "spend": s, "budget": _budget_arg(b)} for c in ("soft_key", "soft_team") for s, b in grid]
+    decided = iter(_litellm_decides(cases))
+    read = {(c, s, b): next(decided) == "refused" for c in READ_CHECKS for s, b in grid}
+    reservation = {(s, b): next(decided) == "refused" for s, b in reserved}
+    soft = {(c, s, b): next(decided) == "alerted" for c in ("key", "team") for s, b in grid}
+    mismatches = []
+    for (entity, s, b), refused in read.items():
+        spent = budget_units(s)
+        if refuses(entity, spent, b, reservation=False) != refused:
+            mismatches.append(("read", entity, s, b, refused))
+        # with the reservation on, the proxy refuses when either refuses
+        both = refused or reservation.get((s, b), False)
+        if refuses(entity, spent, b, reservation=True) != both:
+            mismatches.append(("reservation", entity, s, b, both))
+    for (entity, s, b), alerted in soft.items():
+        if soft_alerts(entity, budget_units(s), b) != alerted:
+            mismatches.append(("soft", entity, s, b, alerted))
+    assert mismatches == []
+    # the grid holds each kind of decision: a team at its budget passes its own check, the reservation refuses it
+    assert not read[("team", 1.0, 1.0)] and reservation[(1.0, 1.0)] and read[("key", 1.0, 1.0)]
+    assert read[("tag", 0.0, math.nan)] and not read[("key", 12.0, math.inf)]
+    assert soft[("team", 0.0, 0.0)] and not soft[("key", 0.0, 0.0)]
+
+
+def test_user_budget_on_team_keys_as_litellm_applies_it(tmp_path):
+    """A user's personal budget on a team key's request: LiteLLM's ``common_checks`` against the replay, with and
+    without ``apply_user_budget_to_team_keys`` (the user at $0.40 of a $0.40 budget after one call)."""
+    cases = [{"check": "user", "spend": 0.4, "budget": 0.4, "team_key": team_key, "apply": apply}
+             for team_key in (False, True) for apply in (False, True)]
+    decided = _litellm_decides(cases)
+    for case, litellm_decision in zip(cases, decided):
+        rows = [{"timestamp": DAY + i, "user": "u1", **({"team_id": "t1"} if case["team_key"] else {})}
+                for i in range(2)]
+        settings = ResetSettings(apply_user_budget_to_team_keys=case["apply"], budget_reservation=False)
+        (u,) = _run(tmp_path, rows, [Budget("user", "u1", 0.4)], settings=settings).outcomes
+        assert ("refused" if u.refused else "allowed") == litellm_decision, case
 
 
 # model "m": $0.0001 a prompt token, nothing for output: a request of 4000 prompt tokens costs $0.40
@@ -120,16 +172,36 @@ def test_key_refused_at_its_budget_and_reset_next_day(tmp_path):
     assert k.blocked_until == ["2025-12-02T00:00:00+00:00"]
 
 
-def test_at_the_budget_keys_refuse_teams_do_not(tmp_path):
-    """Spend exactly at max_budget: a key (>=) refuses, a team (>) lets the request through."""
+def test_at_the_budget_keys_refuse_teams_only_by_the_reservation(tmp_path):
+    """Spend exactly at max_budget: a key (>=) refuses; a team's own check (>) lets the request through, but the
+    budget reservation (on by default) finds no room left and refuses it."""
     rows = [{"timestamp": DAY + i, "key_alias": "k1", "team_id": "t1"} for i in range(4)]
     out = _run(tmp_path, rows, [Budget("key", "k1", 0.8), Budget("team", "t1", 0.8)])
     key, team = out.outcomes
     assert (key.allowed, key.refused) == (2, 2)  # $0.80 after two calls: the third is refused
-    assert (team.allowed, team.refused) == (2, 0)  # the key refused them before the team's budget mattered
-    out = _run(tmp_path, rows, [Budget("team", "t1", 0.8)])
-    (team,) = out.outcomes
+    assert (team.allowed, team.refused) == (2, 2)  # and the team's reservation refuses it too
+    no_reservation = ResetSettings(budget_reservation=False)
+    (team,) = _run(tmp_path, rows, [Budget("team", "t1", 0.8)], settings=no_reservation).outcomes
     assert (team.allowed, team.refused) == (3, 1)  # $0.80 is not over 0.8: the third runs, the fourth is refused
+    (team,) = _run(tmp_path, rows, [Budget("team", "t1", 0.8)]).outcomes
+    assert (team.allowed, team.refused) == (2, 2)
+
+
+def test_team_member_and_organization_budgets(tmp_path):
+    """A user's budget within a team (only that team's requests), an organization's over its teams' requests,
+    and a team's soft budget that alerts without refusing."""
+    rows = [{"timestamp": DAY + 60 * i, "user": "u1", "team_id": "t1"} for i in range(3)]
+    rows += [{"timestamp": DAY + 60 * i + 1, "user": "u1", "team_id": "t2"} for i in range(3)]
+    member = Budget("team_member", "u1", 0.4, teams=("t1", "search"))
+    org = Budget("organization", "o1", 1.0, alias="acme", teams=("t2",))
+    soft = Budget("team", "t2", None, soft_budget=0.4)
+    m, o, t = _run(tmp_path, rows, [member, org, soft]).outcomes
+    # t1's first call takes u1 to $0.40 in t1: the next two are refused; t2's calls do not count for it
+    assert (m.allowed, m.refused, m.first_refused) == (1, 2, DAY + 60)
+    # t2: $0.40, $0.80; the third leaves $0.20 of room: it runs (the reservation shrinks to what is left)
+    assert (o.allowed, o.refused) == (3, 0)
+    assert (t.allowed, t.refused, t.first_soft_alert, t.status) == (3, 0, DAY + 61, "soft alert")
+    assert m.as_dict()["status"] == "blocked" and member.label == "team_member=u1@search"
 
 
 def test_user_budget_and_team_keys(tmp_path):
@@ -203,10 +275,12 @@ def test_price_replay_budgets(tmp_path, capsys):
     assert run.code == 0
     doc = json.loads(run.out)["budget_replay"]
     assert doc["refused_requests"] == 2 and doc["refused_cost"] == "0.8"
-    assert doc["budgets"][0] == {"entity": "key", "id": "k1", "alias": None, "max_budget": 1.0, "budget_duration": "1d",
+    assert doc["budgets"][0] == {"entity": "key", "id": "k1", "alias": None, "teams": None, "max_budget": 1.0,
+                                 "soft_budget": None, "budget_duration": "1d",
                                  "allowed_requests": 3, "refused_requests": 2, "refused_cost": "0.8",
                                  "first_refused": "2025-12-01T04:00:00+00:00",
-                                 "blocked_until": ["2025-12-02T00:00:00+00:00"], "spent_in_last_window": "1.2"}
+                                 "blocked_until": ["2025-12-02T00:00:00+00:00"], "first_soft_alert": None,
+                                 "spent_in_last_window": "1.2", "status": "blocked"}
     markdown = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format",
                         "markdown").out
     assert "| key=k1 | 1 | 1d | 3 | 2 | 0.8 | 2025-12-01T04:00:00+00:00 | 2025-12-02T00:00:00+00:00 | **BLOCKED** |" \
@@ -218,7 +292,8 @@ def test_price_replay_budgets(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("budgets:\n  - {entity: org, id: o, max_budget: 1}\n")
     run = costcalc(capsys, "price", logs, "--replay-budgets", bad)
-    assert run.code == 2 and "bad.yaml: budgets[0]: entity must be one of key, user, team, end_user, tag" in run.err
+    assert run.code == 2 and "bad.yaml: budgets[0]: entity must be one of key, user, team, team_member, organization, end_user, tag" \
+        in run.err
 
 
 def test_budgets_from_the_proxys_database(tmp_path, capsys):
@@ -234,8 +309,15 @@ def test_budgets_from_the_proxys_database(tmp_path, capsys):
                          "updated_by) VALUES ('b1', 0.5, '1d', 'test', 'test'), ('b2', NULL, NULL, 'test', 'test')")
             conn.execute('INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, max_budget, budget_duration) '
                          "VALUES ('hashed-1', 'prod-key', 1.0, '1d'), ('hashed-2', 'free', NULL, NULL)")
-            conn.execute('INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, max_budget, budget_duration) '
-                         "VALUES ('t1', 'search', 2.0, '7d')")
+            conn.execute('INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, budget_duration, created_by, '
+                         "updated_by) VALUES ('b3', 0.25, '30d', 'test', 'test'), ('b4', 40, NULL, 'test', 'test')")
+            conn.execute('INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias, budget_id, '
+                         "created_by, updated_by) VALUES ('o1', 'acme', 'b4', 'test', 'test')")
+            conn.execute('INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, max_budget, budget_duration, '
+                         "soft_budget, organization_id) VALUES ('t1', 'search', 2.0, '7d', 1.5, 'o1'), "
+                         "('t2', NULL, NULL, NULL, NULL, 'o1')")
+            conn.execute('INSERT INTO "LiteLLM_TeamMembership" (user_id, team_id, budget_id) '
+                         "VALUES ('alice', 't1', 'b3'), ('bob', 't1', NULL)")
             conn.execute('INSERT INTO "LiteLLM_UserTable" (user_id, max_budget) VALUES (\'alice\', 3.0)')
             conn.execute('INSERT INTO "LiteLLM_EndUserTable" (user_id, budget_id) VALUES (\'cust-1\', \'b1\'), '
                          "('cust-2', 'b2')")
@@ -244,8 +326,11 @@ def test_budgets_from_the_proxys_database(tmp_path, capsys):
         from costcalc.reports.budget_replay import load_database_budgets
 
         assert load_database_budgets(server.url()) == [
-            Budget("key", "hashed-1", 1.0, "1d", "prod-key"), Budget("team", "t1", 2.0, "7d", "search"),
-            Budget("user", "alice", 3.0), Budget("end_user", "cust-1", 0.5, "1d"),
+            Budget("key", "hashed-1", 1.0, "1d", "prod-key"),
+            Budget("team", "t1", 2.0, "7d", "search", soft_budget=1.5),
+            Budget("user", "alice", 3.0), Budget("team_member", "alice", 0.25, "30d", teams=("t1", "search")),
+            Budget("organization", "o1", 40.0, alias="acme", teams=("t1", "t2")),
+            Budget("end_user", "cust-1", 0.5, "1d"),
             Budget("tag", "feature:search", 0.5, "1d")]
         logs = _log(tmp_path, [{"timestamp": DAY + 60 * m, "api_key": "hashed-1"} for m in range(4)])
         run = costcalc(capsys, "price", logs, "--config", write_config(tmp_path, CONFIG), "--replay-budgets",
