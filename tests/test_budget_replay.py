@@ -283,8 +283,12 @@ def test_price_replay_budgets(tmp_path, capsys):
                                  "spent_in_last_window": "1.2", "status": "blocked"}
     markdown = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format",
                         "markdown").out
-    assert "| key=k1 | 1 | 1d | 3 | 2 | 0.8 | 2025-12-01T04:00:00+00:00 | 2025-12-02T00:00:00+00:00 | **BLOCKED** |" \
+    # the report's money format on screen (JSON above keeps every digit)
+    assert "| key=k1 | $1.00 | 1d | 3 | 2 | $0.80 | 2025-12-01T04:00:00+00:00 | 2025-12-02T00:00:00+00:00 | **BLOCKED** |" \
         in markdown
+    markdown = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format",
+                        "markdown", "--decimals", "3").out
+    assert "| key=k1 | $1.000 | 1d | 3 | 2 | $0.800 |" in markdown and "costing $0.800" in markdown
     # at the cheaper candidate's prices nobody is blocked
     cheaper = write_config(tmp_path, CHEAPER, "cheaper.yaml")
     run = costcalc(capsys, "price", logs, "--config", cheaper, "--replay-budgets", budgets, "--format", "json")
