@@ -284,8 +284,8 @@ def test_price_replay_budgets(tmp_path, capsys):
     markdown = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format",
                         "markdown").out
     # the report's money format on screen (JSON above keeps every digit)
-    assert "| key=k1 | $1.00 | 1d | 3 | 2 | $0.80 | 2025-12-01T04:00:00+00:00 | 2025-12-02T00:00:00+00:00 | **BLOCKED** |" \
-        in markdown
+    assert "| key=k1 | $1.00 | 1d | 3 | 2 | $0.80 | 2025-12-01T04:00:00+00:00 | 2025-12-02T00:00:00+00:00 | " \
+        "**BLOCKED** |" in markdown
     markdown = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format",
                         "markdown", "--decimals", "3").out
     assert "| key=k1 | $1.000 | 1d | 3 | 2 | $0.800 |" in markdown and "costing $0.800" in markdown
@@ -296,7 +296,8 @@ def test_price_replay_budgets(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("budgets:\n  - {entity: org, id: o, max_budget: 1}\n")
     run = costcalc(capsys, "price", logs, "--replay-budgets", bad)
-    assert run.code == 2 and "bad.yaml: budgets[0]: entity must be one of key, user, team, team_member, organization, end_user, tag" \
+    assert run.code == 2
+    assert "bad.yaml: budgets[0]: entity must be one of key, user, team, team_member, organization, end_user, tag" \
         in run.err
 
 
@@ -345,3 +346,36 @@ def test_budgets_from_the_proxys_database(tmp_path, capsys):
         assert server.password not in run.out + run.err
     finally:
         servers.close()
+
+
+def test_diff_against_replays_under_both_configs(tmp_path, capsys):
+    """``diff --config NEW --against CURRENT --replay-budgets FILE``: who would have been blocked under each. At the
+    current $0.40 a call the key's $1/day budget refuses the 4th and 5th calls ($0.80); at the new $0.20 a call the
+    five calls come to $1.00 and all run. Another key's five tagged calls, half an hour later each: the tag's $0.50
+    refuses from the 3rd call under current ($0.40, $0.80: 3 refused, $1.20), from the 4th under new ($0.20,
+    $0.40, $0.60: 2 refused, $0.40)."""
+    logs = _log(tmp_path, [{"timestamp": DAY + 3600 * h, "key_alias": "k1"} for h in (1, 2, 3, 4, 5)]
+                + [{"timestamp": DAY + 3600 * h + 1800, "key_alias": "k2", "tags": ["batch"]} for h in (1, 2, 3, 4, 5)])
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("budgets:\n  - {entity: key, id: k1, max_budget: 1, budget_duration: 1d}\n"
+                       "  - {entity: tag, id: batch, max_budget: 0.5}\n")
+    current, new = write_config(tmp_path, CONFIG, "current.yaml"), write_config(tmp_path, CHEAPER, "new.yaml")
+    run = costcalc(capsys, "diff", logs, "--config", new, "--against", current, "--replay-budgets", budgets,
+                   "--format", "json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)["budget_replay"]
+    key, tag = doc["budgets"]
+    assert (key["budget"], key["current"]["refused_requests"], key["current"]["refused_cost"]) == ("key=k1", 2, "0.8")
+    assert key["current"]["first_refused"] == "2025-12-01T04:00:00+00:00"
+    assert (key["new"]["refused_requests"], key["new"]["status"]) == (0, "ok")
+    assert (tag["current"]["refused_requests"], tag["current"]["refused_cost"]) == (3, "1.2")
+    assert (tag["new"]["refused_requests"], tag["new"]["refused_cost"]) == (2, "0.4")
+    assert doc["totals"] == {"current": {"refused_requests": 5, "refused_cost": "2", "undated_records": 0},
+                             "new": {"refused_requests": 2, "refused_cost": "0.4", "undated_records": 0}}
+    table = " ".join(costcalc(capsys, "diff", logs, "--config", new, "--against", current, "--replay-budgets",
+                              budgets).out.split())
+    assert "key=k1 2 ($0.80) from 2025-12-01T04:00:00+00:00 - unblocked" in table
+    assert "tag=batch 3 ($1.20) from 2025-12-01T03:30:00+00:00 2 ($0.40) from 2025-12-01T04:30:00+00:00 -1 refused" \
+        in table and "total 5 ($2.00) 2 ($0.40)" in table
+    run = costcalc(capsys, "diff", "--config", new, "--replay-budgets", budgets)
+    assert run.code == 2 and "--replay-budgets" in run.err and "goes with --against" in run.err

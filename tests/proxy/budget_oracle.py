@@ -35,7 +35,7 @@ class Alerts:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    async def budget_alerts(self, type: str, user_info: object) -> None:  # noqa: A002  (LiteLLM's keyword)
+    async def budget_alerts(self, type: str, user_info: object) -> None:  # LiteLLM's keyword
         self.sent.append(type)
 
 
