@@ -26,7 +26,9 @@ from costcalc.reports.budget_replay import (
     BudgetReplayError,
     ResetSettings,
     budget_units,
+    carried_spend,
     config_settings,
+    free_model_groups,
     load_budgets,
     next_reset,
     refuses,
@@ -379,3 +381,70 @@ def test_diff_against_replays_under_both_configs(tmp_path, capsys):
         in table and "total 5 ($2.00) 2 ($0.40)" in table
     run = costcalc(capsys, "diff", "--config", new, "--replay-budgets", budgets)
     assert run.code == 2 and "--replay-budgets" in run.err and "goes with --against" in run.err
+
+
+FREE_CONFIGS = {  # model group "f" under each config: is it a free model (no budget checks)?
+    "zero prices in litellm_params": {"model": "openai/my-model", "input_cost_per_token": 0,
+                                      "output_cost_per_token": 0},
+    "zero input only, unknown model": {"model": "openai/my-model", "input_cost_per_token": 0},
+    "zero input only, known model": {"model": "openai/gpt-4o", "input_cost_per_token": 0},
+    "a known model zeroed": {"model": "openai/gpt-4o", "input_cost_per_token": 0, "output_cost_per_token": 0},
+    "the cost map's prices": {"model": "openai/gpt-4o"},
+    "an unknown model": {"model": "openai/my-model"},
+    "a positive price": {"model": "openai/my-model", "input_cost_per_token": 1e-6, "output_cost_per_token": 0},
+}
+
+
+def _model_list(params: dict, info: dict | None = None) -> list[dict]:
+    return [{"model_name": "f", "litellm_params": params, **({"model_info": info} if info else {})}]
+
+
+def test_free_models_and_rollover_are_litellms(tmp_path):
+    """The free-model bypass (LiteLLM's ``is_model_cost_zero`` on a Router of the same model_list) and
+    ``budget_rollover`` (the reset job's own ``_reset_budget_common`` on a team row), against costcalc's
+    ``free_model_groups`` and ``carried_spend``."""
+    import yaml
+
+    lists = {name: _model_list(params) for name, params in FREE_CONFIGS.items()}
+    lists["zero prices in model_info"] = _model_list({"model": "openai/my-model"},
+                                                     {"input_cost_per_token": 0, "output_cost_per_token": 0})
+    lists["one free deployment, one priced"] = (_model_list(FREE_CONFIGS["zero prices in litellm_params"])
+                                                + _model_list(FREE_CONFIGS["a positive price"]))
+    lists["PTU capacity billed flat"] = _model_list(
+        {"model": "azure/my-model", "input_cost_per_token": 0, "output_cost_per_token": 0, "api_base":
+         "https://example.invalid", "api_key": "k"}, {"ptu_count": 1, "cost_per_ptu_per_hour": 2})
+    rollovers = [(s, b, on) for s in (0.0, 0.5, 1.0, 1.25, 3.0) for b in (0.0, 1.0, math.inf) for on in (False, True)]
+    cases = [{"check": "free", "model_list": ml} for ml in lists.values()]
+    cases += [{"check": "rollover", "spend": s, "budget": _budget_arg(b), "enabled": on} for s, b, on in rollovers]
+    decided = _litellm_decides(cases)
+    cm = load_cost_map()
+    for (name, ml), litellm_free in zip(lists.items(), decided):
+        config = write_config(tmp_path, yaml.safe_dump({"model_list": ml}), "free.yaml")
+        ours = "f" in free_model_groups(PricingEngine(cm, load_config(config)))
+        assert ours == litellm_free, name
+    assert decided[:3] == [True, True, False]  # the grid holds both answers
+    for (s, b, on), litellm_spend in zip(rollovers, decided[len(lists):]):
+        ours = carried_spend(budget_units(s), b) if on else 0
+        assert ours == budget_units(litellm_spend), (s, b, on)
+
+
+def test_free_model_requests_run_over_budget_and_rollover_carries_overspend(tmp_path):
+    """A free model's requests run with the key over its budget; with budget_rollover the $0.40 spent over a
+    $1.00 daily budget is where the next day starts ($1.20 - $1.00 = $0.20)."""
+    config = CONFIG + """  - model_name: free
+    litellm_params: {model: openai/free, input_cost_per_token: 0, output_cost_per_token: 0}
+"""
+    rows = [{"timestamp": DAY + i, "key_alias": "k1"} for i in range(4)]
+    rows.append({"timestamp": DAY + 10, "key_alias": "k1", "model": "free"})
+    engine = PricingEngine(load_cost_map(), load_config(write_config(tmp_path, config)))
+    free = free_model_groups(engine)
+    assert free == {"free"}
+    (k,) = replay(engine.run([str(_log(tmp_path, rows))]), [Budget("key", "k1", 1.0, "1d")], free_groups=free).outcomes
+    assert (k.allowed, k.refused) == (4, 1)  # $1.20 after three; the fourth refused, the free one runs
+    rows = [{"timestamp": DAY + 3600 * h, "key_alias": "k1"} for h in (1, 2, 3)]
+    rows += [{"timestamp": DAY + 86400 + 3600 * h, "key_alias": "k1"} for h in (1, 2, 3)]
+    for rollover, day_two in ((False, 3), (True, 2)):
+        (k,) = _run(tmp_path, rows, [Budget("key", "k1", 1.0, "1d")],
+                    settings=ResetSettings(budget_rollover=rollover)).outcomes
+        # day 2 starts at $0 (three calls run) or at the $0.20 carried over ($0.60, $1.00: the third is refused)
+        assert k.allowed == 3 + day_two, rollover

@@ -1,10 +1,12 @@
 """LiteLLM's own budget checks, run on the cases given on standard input (one JSON list), in the proxy's
 virtualenv (tests/test_budget_replay.py starts it; its FastAPI dependencies are only there). Prints one JSON list
 of decisions: "refused" when LiteLLM's check raises BudgetExceededError, "alerted" when a soft-budget check sends
-an alert, else "allowed".
+an alert, else "allowed"; for "free", whether the model is free (no budget checks); for "rollover", the spend the
+reset job leaves.
 
 A case: {"check": key | user | team | team_member | organization | end_user | tag | reservation | soft_key |
-soft_team, "spend": float, "budget": float (or "nan" / "inf"), and for user: "team_key", "apply"}. The spend is
+soft_team | rollover, "spend": float, "budget": float (or "nan" / "inf"), and for user: "team_key", "apply"; for
+rollover: "enabled"} or {"check": "free", "model_list": [...]}. The spend is
 the entity's recorded spend (the value the proxy's reset job zeroes and its spend writer increments); the
 reservation case seeds the proxy's own in-process spend counter with it, as the proxy does from its database.
 Each case names its own entity (distinct ids), so no counter carries over from one case to the next.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import datetime, timezone
 
 import litellm
 from litellm.models.budget import LiteLLM_BudgetTable
@@ -43,7 +46,9 @@ def _number(value: object) -> float:
     return float(value)  # "nan" and "inf" too
 
 
-async def _decide(i: int, case: dict) -> str:
+async def _decide(i: int, case: dict) -> str | bool | float:
+    if case["check"] == "free":  # is a request to model "f" of this model_list exempt from every budget check
+        return auth_checks.is_model_cost_zero(model="f", llm_router=litellm.Router(model_list=case["model_list"]))
     check, spend, budget = case["check"], float(case["spend"]), _number(case["budget"])
     alerts = Alerts()
     cache = proxy_server.user_api_key_cache
@@ -123,6 +128,15 @@ async def _decide(i: int, case: dict) -> str:
                 team_object=LiteLLM_TeamTable(team_id=f"team-{i}", soft_budget=budget, spend=spend,
                                               metadata={"soft_budget_alerting_emails": ["ops@example.com"]}),
                 valid_token=UserAPIKeyAuth(token=f"key-{i}", team_id=f"team-{i}"), proxy_logging_obj=alerts)
+        elif check == "rollover":  # the reset job's own reset of a team's spend: what the next window starts with
+            from litellm.proxy.common_utils.reset_budget_job import ResetBudgetJob
+            from litellm.proxy.common_utils.timezone_utils import BudgetResetSettings
+
+            litellm.budget_rollover = case["enabled"]
+            team = LiteLLM_TeamTable(team_id=f"team-{i}", max_budget=budget, spend=spend)
+            await ResetBudgetJob._reset_budget_common(item=team, current_time=datetime.now(timezone.utc),
+                                                      item_type="team", reset_settings=BudgetResetSettings())
+            return team.spend
         else:
             raise ValueError(f"unknown check {check!r}")
     except litellm.BudgetExceededError:

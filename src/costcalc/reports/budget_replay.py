@@ -50,8 +50,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..engines.streaming import Outcome, Priced
+from ..engines.streaming import Outcome, Priced, PricingEngine
 from ..errors import CostcalcError
+from ..rates.config import Deployment
+from ..rates.sheets import PriceSheet
 from ..reading.names import NAME_FIELDS
 from ..reading.records import UsageRecord
 from .aggregate import tags_of
@@ -104,13 +106,15 @@ class Budget:
 
 @dataclass(frozen=True)
 class ResetSettings:
-    """``litellm_settings.timezone`` and ``budget_reset_time``; ``general_settings.apply_user_budget_to_team_keys``
-    and ``disable_budget_reservation`` (``budget_reservation`` is its negation)."""
+    """``litellm_settings.timezone``, ``budget_reset_time`` and ``budget_rollover``;
+    ``general_settings.apply_user_budget_to_team_keys`` and ``disable_budget_reservation`` (``budget_reservation``
+    is its negation)."""
 
     timezone: str = "UTC"
     reset_time_of_day: time = time(0, 0)
     apply_user_budget_to_team_keys: bool = False
     budget_reservation: bool = True
+    budget_rollover: bool = False  # litellm_settings.budget_rollover: a reset carries the overspend over
 
     @property
     def tz(self) -> tzinfo:
@@ -137,6 +141,51 @@ def refuses(entity: str, spent: int, max_budget: float, reservation: bool) -> bo
     if spent >= limit if entity in _REFUSED_AT_BUDGET else spent > limit:
         return True
     return reservation and max_budget > 0 and limit - spent <= _RESERVATION_ROOM * SCALE
+
+
+def carried_spend(spent: int, max_budget: float | None) -> int:
+    """The spend a window starts with after a reset under ``budget_rollover``: what the last one spent over a
+    finite ``max_budget`` (nothing without one)."""
+    if max_budget is None or not math.isfinite(max_budget):
+        return 0
+    return max(0, spent - budget_units(max_budget))
+
+
+def free_model_groups(engine: PricingEngine) -> frozenset[str]:
+    """The config's model groups the proxy treats as free, skipping every budget check for their requests: the
+    config sets a token price of each to 0, and no input or output token price of any of its deployments is
+    positive — the config's own, else the cost map's for the backend model (the router's group prices, not the
+    card a call is billed with) — and none bills PTU capacity flat (``ptu_count`` and ``cost_per_ptu_per_hour``)."""
+    from ..rates.resolve import Resolver
+
+    groups: dict[str, list[Deployment]] = {}
+    for d in engine.config.deployments:
+        if not d.is_wildcard:
+            groups.setdefault(d.model_name, []).append(d)
+    bare = Resolver(engine.resolver.cost_map, suggestions=False)
+    free = set()
+    for name, deployments in groups.items():
+        declared = [{**d.info_prices, **d.params_prices} for d in deployments]
+        if not any(_TOKEN_PRICES & set(p) for p in declared):
+            continue
+        if any({"ptu_count", "cost_per_ptu_per_hour"} <= set(d.info_keys) for d in deployments):
+            continue
+        if all(_zero_token_prices(bare, d, p) for d, p in zip(deployments, declared)):
+            free.add(name)
+    return frozenset(free)
+
+
+_TOKEN_PRICES = frozenset({"input_cost_per_token", "output_cost_per_token"})
+
+
+def _zero_token_prices(bare: Any, d: Deployment, declared: dict[str, Any]) -> bool:
+    card = bare.resolve(d.base_model or d.model)
+    listed = card.rates if isinstance(card, PriceSheet) else {}  # an unknown model: no price of its own
+    for name in _TOKEN_PRICES:
+        value = declared[name] if name in declared else listed.get(name)
+        if isinstance(value, (int, float)) and value > 0:
+            return False
+    return True
 
 
 def soft_alerts(entity: str, spent: int, soft_budget: float | None) -> bool:
@@ -268,8 +317,9 @@ def _cost(o: Priced) -> int:
 
 
 def replay(outcomes: Iterable[Outcome], budgets: Iterable[Budget], settings: ResetSettings = ResetSettings(), *,
-           start: float | None = None) -> Replay:
-    """Replay the priced records, oldest first, against ``budgets`` (see the module docstring)."""
+           start: float | None = None, free_groups: frozenset[str] = frozenset()) -> Replay:
+    """Replay the priced records, oldest first, against ``budgets`` (see the module docstring); the requests of
+    ``free_groups`` (``free_model_groups``) run whatever the budgets."""
     rules = list(budgets)
     priced = [o for o in outcomes if isinstance(o, Priced)]
     undated = sum(1 for o in priced if o.record.timestamp is None)
@@ -290,16 +340,18 @@ def replay(outcomes: Iterable[Outcome], budgets: Iterable[Budget], settings: Res
         cost = _cost(o)
         # the reservation only charges a request the proxy can put a price on
         reserving = settings.budget_reservation and cost > 0
+        checked = not (o.sheet.deployment is not None and o.sheet.deployment.model_name in free_groups)
         blocked = []
         for b in applies:
             reset_at = resets[b]
             while reset_at is not None and reset_at <= now:  # the reset job found the window over
-                state[b].spent = 0
+                s = state[b]
+                s.spent = carried_spend(s.spent, b.max_budget) if settings.budget_rollover else 0
                 reset_at = resets[b] = next_reset(b.duration, reset_at, settings)  # type: ignore[arg-type]
             s = state[b]
-            if s.first_soft_alert is None and soft_alerts(b.entity, s.spent, b.soft_budget):
+            if checked and s.first_soft_alert is None and soft_alerts(b.entity, s.spent, b.soft_budget):
                 s.first_soft_alert = r.timestamp
-            if b.max_budget is not None and refuses(b.entity, s.spent, b.max_budget, reserving):
+            if checked and b.max_budget is not None and refuses(b.entity, s.spent, b.max_budget, reserving):
                 blocked.append(b)
         if blocked:
             refused_requests += r.requests
@@ -327,7 +379,8 @@ def load_budgets(path: str | Path) -> tuple[list[Budget], ResetSettings | None]:
     ``LiteLLM_TeamTable`` (``team_id``), ``LiteLLM_OrganizationTable`` (``organization_id``),
     ``LiteLLM_EndUserTable`` (``end_user_id``) and ``LiteLLM_TagTable`` (``tag_name``) with their ``max_budget`` /
     ``budget_duration`` columns — and ``settings:`` ``timezone``, ``budget_reset_time`` (``HH:MM``),
-    ``apply_user_budget_to_team_keys``, ``disable_budget_reservation`` (None when the file has no settings)."""
+    ``budget_rollover``, ``apply_user_budget_to_team_keys``, ``disable_budget_reservation`` (None when the file
+    has no settings)."""
     from ..rates.config import load_yaml
 
     shown = str(path)
@@ -346,13 +399,14 @@ def load_budgets(path: str | Path) -> tuple[list[Budget], ResetSettings | None]:
     return [b for b in budgets if b is not None], settings
 
 
-_SETTING_NAMES = ("timezone", "budget_reset_time", "apply_user_budget_to_team_keys", "disable_budget_reservation")
+_SETTING_NAMES = ("timezone", "budget_reset_time", "budget_rollover", "apply_user_budget_to_team_keys",
+                  "disable_budget_reservation")
 
 
 def config_settings(path: str | None) -> ResetSettings:
-    """The settings a proxy running the config at ``path`` applies: ``litellm_settings.timezone`` and
-    ``budget_reset_time``, ``general_settings.apply_user_budget_to_team_keys`` and ``disable_budget_reservation``
-    (the defaults without a config)."""
+    """The settings a proxy running the config at ``path`` applies: ``litellm_settings.timezone``,
+    ``budget_reset_time`` and ``budget_rollover``, ``general_settings.apply_user_budget_to_team_keys`` and
+    ``disable_budget_reservation`` (the defaults without a config)."""
     if path is None:
         return ResetSettings()
     from ..rates.config import load_yaml
@@ -443,7 +497,7 @@ def _settings(doc: Any, where: str) -> ResetSettings:
     except (TypeError, ValueError):
         raise BudgetReplayError(f"{where}: budget_reset_time must be HH:MM or HH:MM:SS, got {at!r}") from None
     return ResetSettings(str(doc.get("timezone") or "UTC"), reset, doc.get("apply_user_budget_to_team_keys") is True,
-                         doc.get("disable_budget_reservation") is not True)
+                         doc.get("disable_budget_reservation") is not True, doc.get("budget_rollover") is True)
 
 
 # The budgets of LiteLLM's own tables: (entity, query of id, alias, max_budget, budget_duration, soft_budget,
