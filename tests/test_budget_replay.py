@@ -88,12 +88,15 @@ def _budget_arg(budget: float) -> float | str:
 
 
 def test_refusals_are_litellms_checks():
-    """Every read-time budget check (key, user, team, team member, organization, end user, tag), the budget
-    reservation, and the soft-budget alerts of keys and teams, decided by LiteLLM's own functions on a grid of
-    spends and budgets (NaN and infinity included), against costcalc's ``refuses`` and ``soft_alerts``."""
+    """Every read-time budget check (key, user, team, team member, organization, end user, tag, a key's and a
+    team's budget_limits windows), the budget reservation, and the soft-budget alerts of keys and teams, decided
+    by LiteLLM's own functions on a grid of spends and budgets (NaN and infinity included), against costcalc's
+    ``refuses`` and ``soft_alerts``."""
     grid = [(s, b) for s in SPENDS for b in BUDGETS]
     cases = [{"check": c, "spend": s, "budget": _budget_arg(b), "team_key": False, "apply": False}
              for c in READ_CHECKS for s, b in grid]
+    cases += [{"check": c, "spend": s, "budget": _budget_arg(b)} for c in ("window_key", "window_team")
+              for s, b in grid]
     # the reservation counter: LiteLLM makes one for a positive budget only (``_get_budget_counters``)
     reserved = [(s, b) for s, b in grid if b > 0]
     cases += [{"check": "reservation", "spend": s, "budget": _budget_arg(b), "cost": RESERVATION_COST}
@@ -101,6 +104,8 @@ def test_refusals_are_litellms_checks():
     cases += [{"check": c, "spend": s, "budget": _budget_arg(b)} for c in ("soft_key", "soft_team") for s, b in grid]
     decided = iter(_litellm_decides(cases))
     read = {(c, s, b): next(decided) == "refused" for c in READ_CHECKS for s, b in grid}
+    # a key's and a team's budget_limits windows: both decided by costcalc's "window" check
+    windows = {(c, s, b): next(decided) == "refused" for c in ("key window", "team window") for s, b in grid}
     reservation = {(s, b): next(decided) == "refused" for s, b in reserved}
     soft = {(c, s, b): next(decided) == "alerted" for c in ("key", "team") for s, b in grid}
     mismatches = []
@@ -112,12 +117,16 @@ def test_refusals_are_litellms_checks():
         both = refused or reservation.get((s, b), False)
         if refuses(entity, spent, b, reservation=True) != both:
             mismatches.append(("reservation", entity, s, b, both))
+    for (which, s, b), refused in windows.items():
+        if refuses("window", budget_units(s), b, reservation=False) != refused:
+            mismatches.append(("read", which, s, b, refused))
     for (entity, s, b), alerted in soft.items():
         if soft_alerts(entity, budget_units(s), b) != alerted:
             mismatches.append(("soft", entity, s, b, alerted))
     assert mismatches == []
     # the grid holds each kind of decision: a team at its budget passes its own check, the reservation refuses it
     assert not read[("team", 1.0, 1.0)] and reservation[(1.0, 1.0)] and read[("key", 1.0, 1.0)]
+    assert windows[("team window", 1.0, 1.0)]  # a team's window refuses at its budget, unlike the team's own
     assert read[("tag", 0.0, math.nan)] and not read[("key", 12.0, math.inf)]
     assert soft[("team", 0.0, 0.0)] and not soft[("key", 0.0, 0.0)]
 
@@ -321,8 +330,9 @@ def test_budgets_from_the_proxys_database(tmp_path, capsys):
             conn.execute('INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias, budget_id, '
                          "created_by, updated_by) VALUES ('o1', 'acme', 'b4', 'test', 'test')")
             conn.execute('INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, max_budget, budget_duration, '
-                         "soft_budget, organization_id) VALUES ('t1', 'search', 2.0, '7d', 1.5, 'o1'), "
-                         "('t2', NULL, NULL, NULL, NULL, 'o1')")
+                         "soft_budget, organization_id, budget_limits) VALUES ('t1', 'search', 2.0, '7d', 1.5, 'o1', "
+                         "NULL), ('t2', NULL, NULL, NULL, NULL, 'o1', "
+                         """'[{"budget_duration": "1h", "max_budget": 0.5}]')""")
             conn.execute('INSERT INTO "LiteLLM_TeamMembership" (user_id, team_id, budget_id) '
                          "VALUES ('alice', 't1', 'b3'), ('bob', 't1', NULL)")
             conn.execute('INSERT INTO "LiteLLM_UserTable" (user_id, max_budget) VALUES (\'alice\', 3.0)')
@@ -334,7 +344,7 @@ def test_budgets_from_the_proxys_database(tmp_path, capsys):
 
         assert load_database_budgets(server.url()) == [
             Budget("key", "hashed-1", 1.0, "1d", "prod-key"),
-            Budget("team", "t1", 2.0, "7d", "search", soft_budget=1.5),
+            Budget("team", "t1", 2.0, "7d", "search", soft_budget=1.5), Budget("team", "t2", 0.5, "1h", window=True),
             Budget("user", "alice", 3.0), Budget("team_member", "alice", 0.25, "30d", teams=("t1", "search")),
             Budget("organization", "o1", 40.0, alias="acme", teams=("t1", "t2")),
             Budget("end_user", "cust-1", 0.5, "1d"),
@@ -448,3 +458,23 @@ def test_free_model_requests_run_over_budget_and_rollover_carries_overspend(tmp_
                     settings=ResetSettings(budget_rollover=rollover)).outcomes
         # day 2 starts at $0 (three calls run) or at the $0.20 carried over ($0.60, $1.00: the third is refused)
         assert k.allowed == 3 + day_two, rollover
+
+
+def test_budget_limits_windows(tmp_path):
+    """A key with a $2 budget and two budget_limits windows, $0.80 an hour and $1.20 a day: six calls at $0.40,
+    two an hour (00:10, 00:40, 01:10, 01:40, 02:10, 02:40). Hour 0: $0.40, $0.80; hour 1: $0.40 (day $1.20), then
+    the day window is at its $1.20: refused; hour 2 likewise. The key's own $2 never binds."""
+    rows = [{"timestamp": DAY + 600 + 1800 * i, "key_alias": "k1"} for i in range(6)]
+    path = tmp_path / "budgets.yaml"
+    path.write_text("budgets:\n  - {entity: key, id: k1, max_budget: 2, budget_limits: "
+                    "[{budget_duration: 1h, max_budget: 0.8}, {budget_duration: 1d, max_budget: 1.2}]}\n")
+    budgets, _ = load_budgets(path)
+    assert [(b.label, b.max_budget, b.duration, b.window) for b in budgets] == [
+        ("key=k1", 2.0, None, False), ("key=k1 (1h window)", 0.8, "1h", True),
+        ("key=k1 (1d window)", 1.2, "1d", True)]
+    key, hour, day = _run(tmp_path, rows, budgets).outcomes
+    assert (hour.allowed, hour.refused, day.allowed, day.refused) == (3, 0, 3, 3)
+    assert (key.allowed, key.refused, day.first_refused) == (3, 0, DAY + 600 + 1800 * 3)
+    path.write_text("budgets:\n  - {entity: tag, id: t, budget_limits: [{budget_duration: 1h, max_budget: 1}]}\n")
+    with pytest.raises(BudgetReplayError, match=r"budgets\[0\]: budget_limits: a list of windows, on a key or a team"):
+        load_budgets(path)

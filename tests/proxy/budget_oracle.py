@@ -4,11 +4,11 @@ of decisions: "refused" when LiteLLM's check raises BudgetExceededError, "alerte
 an alert, else "allowed"; for "free", whether the model is free (no budget checks); for "rollover", the spend the
 reset job leaves.
 
-A case: {"check": key | user | team | team_member | organization | end_user | tag | reservation | soft_key |
-soft_team | rollover, "spend": float, "budget": float (or "nan" / "inf"), and for user: "team_key", "apply"; for
-rollover: "enabled"} or {"check": "free", "model_list": [...]}. The spend is
-the entity's recorded spend (the value the proxy's reset job zeroes and its spend writer increments); the
-reservation case seeds the proxy's own in-process spend counter with it, as the proxy does from its database.
+A case: {"check": key | user | team | team_member | organization | end_user | tag | window_key | window_team |
+reservation | soft_key | soft_team | rollover, "spend": float, "budget": float (or "nan" / "inf"), and for user:
+"team_key", "apply"; for rollover: "enabled"} or {"check": "free", "model_list": [...]}. The spend is the
+entity's recorded spend (the value the proxy's reset job zeroes and its spend writer increments); the window and
+reservation cases seed the proxy's own in-process spend counter with it, as the proxy does from its database.
 Each case names its own entity (distinct ids), so no counter carries over from one case to the next.
 """
 
@@ -119,6 +119,21 @@ async def _decide(i: int, case: dict) -> str | bool | float:
             await budget_reservation._reserve_reservable_counters(
                 reservable=[counter], valid_token=None, applied_entries=[], reservation_cost=float(case["cost"]),
                 fail_closed_budget_enforcement=False)
+        elif check in ("window_key", "window_team"):  # one budget_limits window, its counter seeded with the spend
+            from litellm.redis.stores.spend_counters import key_window_counter, team_window_counter
+
+            window = [{"budget_duration": "1d", "max_budget": budget}]
+            if check == "window_key":
+                counter = key_window_counter(f"key-{i}", "1d")
+                run = auth_checks._virtual_key_multi_budget_check(
+                    valid_token=UserAPIKeyAuth(token=f"key-{i}", budget_limits=window))
+            else:
+                counter = team_window_counter(f"team-{i}", "1d")
+                run = auth_checks._team_multi_budget_check(
+                    team_object=LiteLLM_TeamTable(team_id=f"team-{i}", budget_limits=window))
+            if spend > 0:
+                await proxy_server.increment_spend_counter_cache(counter_key=counter, increment=spend)
+            await run
         elif check == "soft_key":
             await auth_checks.virtual_key_soft_budget_check(
                 valid_token=UserAPIKeyAuth(token=f"key-{i}", soft_budget=budget, spend=spend),

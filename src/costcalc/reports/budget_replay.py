@@ -20,6 +20,10 @@ Modelled (each rule is held to LiteLLM's own code in ``tests/test_budget_replay.
   no room left (``max_budget - spend <= 1e-12``), so a team, end user or tag exactly at its budget is refused
   too. A refused request is not spent. The spend of a request that runs is counted after it, so the request
   that crosses the budget runs (the reservation shrinks to what is left) and the next one is refused.
+- **Budget windows**: each of a key's or team's ``budget_limits`` (``{budget_duration, max_budget}``) is a budget
+  of its own, with its own spend and reset, refused at ``spend >= max_budget`` for keys and teams alike.
+- **Free models**: the requests of a model group the config prices at 0 (``free_model_groups``) skip every check.
+- **Rollover** (``litellm_settings.budget_rollover``): a reset carries the spend over a finite budget over.
 - **Soft budgets** alert, never refuse: a key's when its ``soft_budget`` is set (non-zero) and spend >= it, a
   team's when spend >= it; the replay reports the first request that would have alerted.
 - **Reset windows**: ``budget_duration`` resets the spend to 0 at LiteLLM's standardized reset times
@@ -31,7 +35,7 @@ Modelled (each rule is held to LiteLLM's own code in ``tests/test_budget_replay.
   the replay's start (the first record, or ``start``); each reset computes the next from its own instant, as
   the proxy's reset job does when it finds ``budget_reset_at`` passed.
 
-Not modelled (docs/budget-replay.md says why): the reset job's delay, multi-window ``budget_limits``, per-model
+Not modelled (docs/budget-replay.md says why): the reset job's delay, per-model
 budgets (``model_max_budget``), model-access-group and project budgets, the default budgets for end users and
 team members, temporary budget increases, the proxy-wide ``max_budget``, the free-model bypass, the throttle on
 over-budget keys and the lag of the Redis counters between pods. Spend is what costcalc computes for each record
@@ -43,7 +47,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -60,8 +64,9 @@ from .aggregate import tags_of
 from .ledger import SCALE, decimal_text, dollars
 
 ENTITIES = ("key", "user", "team", "team_member", "organization", "end_user", "tag")
-# read-time checks refusing at the budget (spend >= max_budget); the team's and end user's refuse only over it
-_REFUSED_AT_BUDGET = frozenset({"key", "user", "team_member", "organization"})
+# read-time checks refusing at the budget (spend >= max_budget; "window": a key's or team's budget_limits window);
+# the team's and end user's refuse only over it
+_REFUSED_AT_BUDGET = frozenset({"key", "user", "team_member", "organization", "window"})
 _SOFT_BUDGETS = frozenset({"key", "team"})  # the entities LiteLLM alerts on a soft budget for
 _RESERVATION_ROOM = Decimal("1e-12")  # the reservation refuses a budget with no more room than this (USD)
 _WORD_DURATIONS = {"hourly": "1h", "daily": "24h", "weekly": "7d", "monthly": "30d"}
@@ -85,10 +90,18 @@ class Budget:
     alias: str | None = None  # a key's, team's or organization's alias: records that name it meet the budget too
     soft_budget: float | None = None  # keys and teams: alert only
     teams: tuple[str, ...] = ()  # a team member's team (id and alias); an organization's teams
+    window: bool = False  # one of a key's or team's budget_limits windows (its own spend and check)
+
+    @property
+    def check(self) -> str:
+        """The check that decides its refusals (``refuses``)."""
+        return "window" if self.window else self.entity
 
     @property
     def label(self) -> str:
         name = self.alias or self.id
+        if self.window:
+            return f"{self.entity}={name} ({self.duration} window)"
         if self.entity == "team_member":
             return f"team_member={name}@{self.teams[-1] if self.teams else '?'}"
         return f"{self.entity}={name}"
@@ -130,9 +143,9 @@ def budget_units(amount: float) -> int:
 
 
 def refuses(entity: str, spent: int, max_budget: float, reservation: bool) -> bool:
-    """Whether the proxy refuses a request of ``entity`` whose window has ``spent`` (units of 10^-72 USD) against
-    ``max_budget``: its read-time check, then (``reservation``: on, and the request has a cost) the budget
-    reservation's."""
+    """Whether the proxy refuses a request of ``entity`` (or ``"window"``: a budget_limits window) whose window has
+    ``spent`` (units of 10^-72 USD) against ``max_budget``: its read-time check, then (``reservation``: on, and
+    the request has a cost) the budget reservation's."""
     if math.isnan(max_budget):
         return entity == "tag"  # the tag check passes only while spend <= max_budget: never for NaN
     if math.isinf(max_budget):
@@ -351,7 +364,7 @@ def replay(outcomes: Iterable[Outcome], budgets: Iterable[Budget], settings: Res
             s = state[b]
             if checked and s.first_soft_alert is None and soft_alerts(b.entity, s.spent, b.soft_budget):
                 s.first_soft_alert = r.timestamp
-            if checked and b.max_budget is not None and refuses(b.entity, s.spent, b.max_budget, reserving):
+            if checked and b.max_budget is not None and refuses(b.check, s.spent, b.max_budget, reserving):
                 blocked.append(b)
         if blocked:
             refused_requests += r.requests
@@ -394,9 +407,9 @@ def load_budgets(path: str | Path) -> tuple[list[Budget], ResetSettings | None]:
         doc = {"budgets": doc}
     if not isinstance(doc, dict) or not isinstance(doc.get("budgets"), list):
         raise BudgetReplayError(f"{shown}: expected a list of budgets, or a mapping with budgets: [...]")
-    budgets = [_budget(entry, f"{shown}: budgets[{i}]") for i, entry in enumerate(doc["budgets"])]
+    budgets = [b for i, entry in enumerate(doc["budgets"]) for b in _budgets(entry, f"{shown}: budgets[{i}]")]
     settings = None if doc.get("settings") is None else _settings(doc["settings"], f"{shown}: settings")
-    return [b for b in budgets if b is not None], settings
+    return budgets, settings
 
 
 _SETTING_NAMES = ("timezone", "budget_reset_time", "budget_rollover", "apply_user_budget_to_team_keys",
@@ -445,6 +458,30 @@ def _names(value: Any, where: str, name: str) -> tuple[str, ...]:
     if not all(isinstance(v, (str, int)) and not isinstance(v, bool) and v != "" for v in values):
         raise BudgetReplayError(f"{where}: {name} must be a team id or a list of them")
     return tuple(str(v) for v in values)
+
+
+def _budgets(entry: Any, where: str) -> list[Budget]:
+    """An entry's budget, and one more for each of its ``budget_limits`` windows (keys and teams)."""
+    budget = _budget(entry, where)
+    limits = entry.get("budget_limits")
+    if limits in (None, []):
+        return [budget] if budget is not None else []
+    entity = budget.entity if budget is not None else entry.get("entity") or ("key" if "token" in entry else "team")
+    if entity not in ("key", "team") or not isinstance(limits, list):
+        raise BudgetReplayError(f"{where}: budget_limits: a list of windows, on a key or a team")
+    windows = []
+    for i, w in enumerate(limits):
+        if not isinstance(w, dict) or w.get("budget_duration") is None:
+            raise BudgetReplayError(f"{where}: budget_limits[{i}]: a mapping with budget_duration and max_budget")
+        row = {**{k: v for k, v in entry.items() if k not in ("max_budget", "soft_budget", "budget_limits")},
+               "entity": entity, "max_budget": w.get("max_budget"), "budget_duration": w["budget_duration"]}
+        if "id" not in row:
+            row["id"] = entry.get("token") if entity == "key" else entry.get("team_id")
+            row["alias"] = entry.get("key_alias") if entity == "key" else entry.get("team_alias")
+        window = _budget(row, f"{where}: budget_limits[{i}]")
+        if window is not None:
+            windows.append(replace(window, window=True))
+    return ([budget] if budget is not None else []) + windows
 
 
 def _budget(entry: Any, where: str) -> Budget | None:
@@ -501,29 +538,32 @@ def _settings(doc: Any, where: str) -> ResetSettings:
 
 
 # The budgets of LiteLLM's own tables: (entity, query of id, alias, max_budget, budget_duration, soft_budget,
-# teams). Keys, teams and users keep theirs on the row (a key's soft budget on the budget row it links); team
-# members, organizations, end users and tags link a LiteLLM_BudgetTable row.
+# teams, budget_limits). Keys, teams and users keep theirs on the row (a key's soft budget on the budget row it
+# links; keys' and teams' budget_limits windows too); team members, organizations, end users and tags link a
+# LiteLLM_BudgetTable row.
 BUDGET_QUERIES = (
-    ("key", 'SELECT k.token, k.key_alias, k.max_budget, k.budget_duration, b.soft_budget, NULL '
+    ("key", 'SELECT k.token, k.key_alias, k.max_budget, k.budget_duration, b.soft_budget, NULL, k.budget_limits '
             'FROM "LiteLLM_VerificationToken" k LEFT JOIN "LiteLLM_BudgetTable" b ON b.budget_id = k.budget_id '
-            "WHERE k.max_budget IS NOT NULL OR b.soft_budget IS NOT NULL ORDER BY k.token"),
-    ("team", 'SELECT team_id, team_alias, max_budget, budget_duration, soft_budget, NULL FROM "LiteLLM_TeamTable" '
-             "WHERE max_budget IS NOT NULL OR soft_budget IS NOT NULL ORDER BY team_id"),
-    ("user", 'SELECT user_id, NULL, max_budget, budget_duration, NULL, NULL FROM "LiteLLM_UserTable" '
+            "WHERE k.max_budget IS NOT NULL OR b.soft_budget IS NOT NULL OR k.budget_limits IS NOT NULL "
+            "ORDER BY k.token"),
+    ("team", 'SELECT team_id, team_alias, max_budget, budget_duration, soft_budget, NULL, budget_limits '
+             'FROM "LiteLLM_TeamTable" WHERE max_budget IS NOT NULL OR soft_budget IS NOT NULL '
+             "OR budget_limits IS NOT NULL ORDER BY team_id"),
+    ("user", 'SELECT user_id, NULL, max_budget, budget_duration, NULL, NULL, NULL FROM "LiteLLM_UserTable" '
              "WHERE max_budget IS NOT NULL ORDER BY user_id"),
     ("team_member", 'SELECT m.user_id, NULL, b.max_budget, b.budget_duration, NULL, '
-                    "array_remove(ARRAY[m.team_id, t.team_alias], NULL) "
+                    "array_remove(ARRAY[m.team_id, t.team_alias], NULL), NULL "
                     'FROM "LiteLLM_TeamMembership" m JOIN "LiteLLM_BudgetTable" b ON b.budget_id = m.budget_id '
                     'LEFT JOIN "LiteLLM_TeamTable" t ON t.team_id = m.team_id WHERE b.max_budget IS NOT NULL '
                     "ORDER BY m.team_id, m.user_id"),
     ("organization", 'SELECT o.organization_id, o.organization_alias, b.max_budget, b.budget_duration, NULL, '
                      'ARRAY(SELECT t.team_id FROM "LiteLLM_TeamTable" t WHERE t.organization_id = o.organization_id '
-                     'ORDER BY t.team_id) FROM "LiteLLM_OrganizationTable" o JOIN "LiteLLM_BudgetTable" b '
+                     'ORDER BY t.team_id), NULL FROM "LiteLLM_OrganizationTable" o JOIN "LiteLLM_BudgetTable" b '
                      "ON b.budget_id = o.budget_id WHERE b.max_budget IS NOT NULL ORDER BY o.organization_id"),
-    ("end_user", 'SELECT e.user_id, NULL, b.max_budget, b.budget_duration, NULL, NULL FROM "LiteLLM_EndUserTable" e '
-                 'JOIN "LiteLLM_BudgetTable" b ON b.budget_id = e.budget_id WHERE b.max_budget IS NOT NULL '
-                 "ORDER BY e.user_id"),
-    ("tag", 'SELECT t.tag_name, NULL, b.max_budget, b.budget_duration, NULL, NULL FROM "LiteLLM_TagTable" t '
+    ("end_user", 'SELECT e.user_id, NULL, b.max_budget, b.budget_duration, NULL, NULL, NULL '
+                 'FROM "LiteLLM_EndUserTable" e JOIN "LiteLLM_BudgetTable" b ON b.budget_id = e.budget_id '
+                 "WHERE b.max_budget IS NOT NULL ORDER BY e.user_id"),
+    ("tag", 'SELECT t.tag_name, NULL, b.max_budget, b.budget_duration, NULL, NULL, NULL FROM "LiteLLM_TagTable" t '
             'JOIN "LiteLLM_BudgetTable" b ON b.budget_id = t.budget_id WHERE b.max_budget IS NOT NULL '
             "ORDER BY t.tag_name"),
 )
@@ -543,13 +583,12 @@ def load_database_budgets(url: str) -> list[Budget]:
         with conn.cursor() as cur:
             for entity, query in BUDGET_QUERIES:
                 cur.execute(query)
-                for ident, alias, limit, duration, soft, teams in cur.fetchall():
+                for ident, alias, limit, duration, soft, teams, limits in cur.fetchall():
                     where = f"{source.shown}: {entity} {alias or ident}"
-                    budget = _budget({"entity": entity, "id": ident, "alias": alias, "max_budget": limit,
-                                      "budget_duration": duration, "soft_budget": soft,
-                                      "team" if entity == "team_member" else "teams": teams}, where)
-                    if budget is not None:
-                        budgets.append(budget)
+                    budgets += _budgets({"entity": entity, "id": ident, "alias": alias, "max_budget": limit,
+                                         "budget_duration": duration, "soft_budget": soft,
+                                         "team" if entity == "team_member" else "teams": teams,
+                                         "budget_limits": limits}, where)
     except psycopg.Error as exc:
         raise query_error(source, exc) from None
     finally:
