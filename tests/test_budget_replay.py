@@ -478,3 +478,33 @@ def test_budget_limits_windows(tmp_path):
     path.write_text("budgets:\n  - {entity: tag, id: t, budget_limits: [{budget_duration: 1h, max_budget: 1}]}\n")
     with pytest.raises(BudgetReplayError, match=r"budgets\[0\]: budget_limits: a list of windows, on a key or a team"):
         load_budgets(path)
+
+
+def test_a_keys_budget_row_as_litellms_key_view_reads_it():
+    """A key's max_budget and soft_budget from its row and the LiteLLM_BudgetTable row it links: the proxy's
+    ``LiteLLM_VerificationTokenView`` on the joined values against costcalc's database read of the same rows (a
+    throwaway cluster with LiteLLM's schema)."""
+    from costcalc.reports.budget_replay import load_database_budgets
+
+    from .pg_server import start_server
+
+    combos = [(1.0, 5.0, None), (None, 5.0, 4.0), (None, None, 4.0), (2.0, None, None), (None, 5.0, None)]
+    decided = _litellm_decides([{"check": "key_view", "key_max_budget": k, "table_max_budget": t,
+                                 "table_soft_budget": soft} for k, t, soft in combos])
+    servers = start_server()
+    server = next(servers)
+    try:
+        with server.connect() as conn:
+            for i, (key_max, table_max, soft) in enumerate(combos):
+                conn.execute('INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, soft_budget, budget_duration, '
+                             "created_by, updated_by) VALUES (%s, %s, %s, '1d', 'test', 'test')",
+                             (f"b{i}", table_max, soft))
+                conn.execute('INSERT INTO "LiteLLM_VerificationToken" (token, max_budget, budget_id) '
+                             "VALUES (%s, %s, %s)", (f"key-{i}", key_max, f"b{i}"))
+        loaded = {b.id: (b.max_budget, b.soft_budget, b.duration) for b in load_database_budgets(server.url())}
+    finally:
+        servers.close()
+    for i, (litellm_max, litellm_soft) in enumerate(decided):
+        # the key's own row has no budget_duration: the budget row's (1d) resets it
+        assert loaded[f"key-{i}"] == (litellm_max, litellm_soft, "1d"), combos[i]
+    assert decided[1] == [5.0, 4.0]  # the budget row's max_budget where the key has none

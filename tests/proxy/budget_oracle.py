@@ -6,9 +6,11 @@ reset job leaves.
 
 A case: {"check": key | user | team | team_member | organization | end_user | tag | window_key | window_team |
 reservation | soft_key | soft_team | rollover, "spend": float, "budget": float (or "nan" / "inf"), and for user:
-"team_key", "apply"; for rollover: "enabled"} or {"check": "free", "model_list": [...]}. The spend is the
-entity's recorded spend (the value the proxy's reset job zeroes and its spend writer increments); the window and
-reservation cases seed the proxy's own in-process spend counter with it, as the proxy does from its database.
+"team_key", "apply"; for rollover: "enabled"} or {"check": "free", "model_list": [...]} or {"check":
+"key_view", "key_max_budget", "table_max_budget", "table_soft_budget"} (the key's budget and soft budget). The
+spend is the entity's recorded spend (the value the proxy's reset job zeroes and its spend writer increments);
+the window and reservation cases seed the proxy's own in-process spend counter with it, as the proxy does from
+its database.
 Each case names its own entity (distinct ids), so no counter carries over from one case to the next.
 """
 
@@ -46,7 +48,14 @@ def _number(value: object) -> float:
     return float(value)  # "nan" and "inf" too
 
 
-async def _decide(i: int, case: dict) -> str | bool | float:
+async def _decide(i: int, case: dict) -> str | bool | float | list:
+    if case["check"] == "key_view":  # a key's row joined with its budget row, as the proxy's key view reads it
+        from litellm.types.proxy.auth.user_api_key_auth import LiteLLM_VerificationTokenView
+
+        view = LiteLLM_VerificationTokenView(token=f"key-{i}", max_budget=case["key_max_budget"],
+                                             litellm_budget_table_max_budget=case["table_max_budget"],
+                                             litellm_budget_table_soft_budget=case["table_soft_budget"])
+        return [view.max_budget, view.soft_budget]
     if case["check"] == "free":  # is a request to model "f" of this model_list exempt from every budget check
         return auth_checks.is_model_cost_zero(model="f", llm_router=litellm.Router(model_list=case["model_list"]))
     check, spend, budget = case["check"], float(case["spend"]), _number(case["budget"])

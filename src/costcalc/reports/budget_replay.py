@@ -539,13 +539,16 @@ def _settings(doc: Any, where: str) -> ResetSettings:
 
 # The budgets of LiteLLM's own tables: (entity, query of id, alias, max_budget, budget_duration, soft_budget,
 # teams, budget_limits). Keys, teams and users keep theirs on the row (a key's soft budget on the budget row it
-# links; keys' and teams' budget_limits windows too); team members, organizations, end users and tags link a
-# LiteLLM_BudgetTable row.
+# links, and its max_budget there when the key has none; keys' and teams' budget_limits windows on the row); team
+# members, organizations, end users and tags link a LiteLLM_BudgetTable row.
 BUDGET_QUERIES = (
-    ("key", 'SELECT k.token, k.key_alias, k.max_budget, k.budget_duration, b.soft_budget, NULL, k.budget_limits '
+    # a key without a max_budget (budget_duration) of its own takes its budget row's, as the proxy's key view does
+    # (and the reset job resets it with that row)
+    ("key", "SELECT k.token, k.key_alias, COALESCE(k.max_budget, b.max_budget), "
+            "COALESCE(k.budget_duration, b.budget_duration), b.soft_budget, NULL, k.budget_limits "
             'FROM "LiteLLM_VerificationToken" k LEFT JOIN "LiteLLM_BudgetTable" b ON b.budget_id = k.budget_id '
-            "WHERE k.max_budget IS NOT NULL OR b.soft_budget IS NOT NULL OR k.budget_limits IS NOT NULL "
-            "ORDER BY k.token"),
+            "WHERE k.max_budget IS NOT NULL OR b.max_budget IS NOT NULL OR b.soft_budget IS NOT NULL "
+            "OR k.budget_limits IS NOT NULL ORDER BY k.token"),
     ("team", 'SELECT team_id, team_alias, max_budget, budget_duration, soft_budget, NULL, budget_limits '
              'FROM "LiteLLM_TeamTable" WHERE max_budget IS NOT NULL OR soft_budget IS NOT NULL '
              "OR budget_limits IS NOT NULL ORDER BY team_id"),
