@@ -326,7 +326,8 @@ def test_budgets_from_the_proxys_database(tmp_path, capsys):
             conn.execute('INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, max_budget, budget_duration) '
                          "VALUES ('hashed-1', 'prod-key', 1.0, '1d'), ('hashed-2', 'free', NULL, NULL)")
             conn.execute('INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, budget_duration, created_by, '
-                         "updated_by) VALUES ('b3', 0.25, '30d', 'test', 'test'), ('b4', 40, NULL, 'test', 'test')")
+                         "updated_by, temp_budget_increase, temp_budget_expiry) VALUES ('b3', 0.25, '30d', 'test', "
+                         "'test', 0.5, '2025-12-01 00:01:30'), ('b4', 40, NULL, 'test', 'test', NULL, NULL)")
             conn.execute('INSERT INTO "LiteLLM_OrganizationTable" (organization_id, organization_alias, budget_id, '
                          "created_by, updated_by) VALUES ('o1', 'acme', 'b4', 'test', 'test')")
             conn.execute('INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, max_budget, budget_duration, '
@@ -345,7 +346,8 @@ def test_budgets_from_the_proxys_database(tmp_path, capsys):
         assert load_database_budgets(server.url()) == [
             Budget("key", "hashed-1", 1.0, "1d", "prod-key"),
             Budget("team", "t1", 2.0, "7d", "search", soft_budget=1.5), Budget("team", "t2", 0.5, "1h", window=True),
-            Budget("user", "alice", 3.0), Budget("team_member", "alice", 0.25, "30d", teams=("t1", "search")),
+            Budget("user", "alice", 3.0), Budget("team_member", "alice", 0.25, "30d", teams=("t1", "search"),
+                                               temp_increase=0.5, temp_expiry=DAY + 90),
             Budget("organization", "o1", 40.0, alias="acme", teams=("t1", "t2")),
             Budget("end_user", "cust-1", 0.5, "1d"),
             Budget("tag", "feature:search", 0.5, "1d")]
@@ -508,3 +510,27 @@ def test_a_keys_budget_row_as_litellms_key_view_reads_it():
         # the key's own row has no budget_duration: the budget row's (1d) resets it
         assert loaded[f"key-{i}"] == (litellm_max, litellm_soft, "1d"), combos[i]
     assert decided[1] == [5.0, 4.0]  # the budget row's max_budget where the key has none
+
+
+def test_a_team_members_temporary_increase_is_litellms(tmp_path):
+    """A team member's $0.40 budget raised by $0.40 until 00:01:30: the budget in force before, at and after the
+    expiry (naive and zoned expiries) by LiteLLM's ``resolve_effective_team_member_budget``, against
+    ``Budget.limit_at``; replayed, the second call (at $0.40, under the raised $0.80) runs, the third (00:02, at
+    $0.80 over the plain $0.40) is refused."""
+    expiry = datetime.fromtimestamp(DAY + 90, timezone.utc)
+    path = tmp_path / "budgets.yaml"
+    cases, budgets = [], []
+    for text in (expiry.isoformat(), expiry.replace(tzinfo=None).isoformat()):
+        path.write_text(f"budgets:\n  - {{entity: team_member, id: u1, team: t1, max_budget: 0.4, "
+                        f"temp_budget_increase: 0.4, temp_budget_expiry: '{text}'}}\n")
+        (budget,), _ = load_budgets(path)
+        budgets.append(budget)
+        for at in (DAY, DAY + 89, DAY + 90, DAY + 91):
+            cases.append(({"check": "member_limit", "max_budget": 0.4, "increase": 0.4, "expiry": text,
+                           "now": datetime.fromtimestamp(at, timezone.utc).isoformat()}, budget, at))
+    decided = _litellm_decides([c for c, _, _ in cases])
+    assert [b.limit_at(at) for _, b, at in cases] == decided
+    assert decided[:4] == [0.8, 0.8, 0.4, 0.4]
+    rows = [{"timestamp": DAY + 60 * i, "user": "u1", "team_id": "t1"} for i in range(3)]
+    (m,) = _run(tmp_path, rows, budgets[:1]).outcomes
+    assert (m.allowed, m.refused, m.first_refused) == (2, 1, DAY + 120)

@@ -7,7 +7,8 @@ reset job leaves.
 A case: {"check": key | user | team | team_member | organization | end_user | tag | window_key | window_team |
 reservation | soft_key | soft_team | rollover, "spend": float, "budget": float (or "nan" / "inf"), and for user:
 "team_key", "apply"; for rollover: "enabled"} or {"check": "free", "model_list": [...]} or {"check":
-"key_view", "key_max_budget", "table_max_budget", "table_soft_budget"} (the key's budget and soft budget). The
+"key_view", "key_max_budget", "table_max_budget", "table_soft_budget"} (the key's budget and soft budget) or
+{"check": "member_limit", "max_budget", "increase", "expiry", "now"} (a team member's budget at "now"). The
 spend is the entity's recorded spend (the value the proxy's reset job zeroes and its spend writer increments);
 the window and reservation cases seed the proxy's own in-process spend counter with it, as the proxy does from
 its database.
@@ -56,6 +57,11 @@ async def _decide(i: int, case: dict) -> str | bool | float | list:
                                              litellm_budget_table_max_budget=case["table_max_budget"],
                                              litellm_budget_table_soft_budget=case["table_soft_budget"])
         return [view.max_budget, view.soft_budget]
+    if case["check"] == "member_limit":  # a team member's budget in force at "now", temporary increase included
+        member = LiteLLM_BudgetTable(max_budget=case["max_budget"], temp_budget_increase=case["increase"],
+                                     temp_budget_expiry=datetime.fromisoformat(case["expiry"]))
+        return auth_checks.resolve_effective_team_member_budget(
+            member_budget=member, team_default_budget=None, now=datetime.fromisoformat(case["now"]))
     if case["check"] == "free":  # is a request to model "f" of this model_list exempt from every budget check
         return auth_checks.is_model_cost_zero(model="f", llm_router=litellm.Router(model_list=case["model_list"]))
     check, spend, budget = case["check"], float(case["spend"]), _number(case["budget"])

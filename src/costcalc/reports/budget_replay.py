@@ -20,6 +20,7 @@ Modelled (each rule is held to LiteLLM's own code in ``tests/test_budget_replay.
   no room left (``max_budget - spend <= 1e-12``), so a team, end user or tag exactly at its budget is refused
   too. A refused request is not spent. The spend of a request that runs is counted after it, so the request
   that crosses the budget runs (the reservation shrinks to what is left) and the next one is refused.
+- **Temporary increases** of a team member's budget (``temp_budget_increase`` until ``temp_budget_expiry``).
 - **Budget windows**: each of a key's or team's ``budget_limits`` (``{budget_duration, max_budget}``) is a budget
   of its own, with its own spend and reset, refused at ``spend >= max_budget`` for keys and teams alike.
 - **Free models**: the requests of a model group the config prices at 0 (``free_model_groups``) skip every check.
@@ -35,11 +36,11 @@ Modelled (each rule is held to LiteLLM's own code in ``tests/test_budget_replay.
   the replay's start (the first record, or ``start``); each reset computes the next from its own instant, as
   the proxy's reset job does when it finds ``budget_reset_at`` passed.
 
-Not modelled (docs/budget-replay.md says why): the reset job's delay, per-model
-budgets (``model_max_budget``), model-access-group and project budgets, the default budgets for end users and
-team members, temporary budget increases, the proxy-wide ``max_budget``, the free-model bypass, the throttle on
-over-budget keys and the lag of the Redis counters between pods. Spend is what costcalc computes for each record
-under the config (discount and margin included: what the proxy books), not what the logs recorded.
+Not modelled (docs/budget-replay.md says why): the reset job's delay, per-model budgets (``model_max_budget``),
+model-access-group and project budgets, the default budgets for end users and team members, the proxy-wide
+``max_budget``, the throttle on over-budget keys, strict enforcement and what concurrency changes. Spend is what
+costcalc computes for each record under the config (discount and margin included: what the proxy books), not what
+the logs recorded.
 """
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ class Budget:
     soft_budget: float | None = None  # keys and teams: alert only
     teams: tuple[str, ...] = ()  # a team member's team (id and alias); an organization's teams
     window: bool = False  # one of a key's or team's budget_limits windows (its own spend and check)
+    # a team member's temporary increase: added to max_budget before temp_expiry (epoch seconds)
+    temp_increase: float | None = None
+    temp_expiry: float | None = None
+
+    def limit_at(self, when: float) -> float | None:
+        """The max_budget in force at ``when``: a team member's with its temporary increase until it expires."""
+        if self.max_budget is None or self.temp_increase is None or self.temp_expiry is None \
+                or self.temp_expiry <= when:
+            return self.max_budget
+        return self.max_budget + self.temp_increase
 
     @property
     def check(self) -> str:
@@ -364,7 +375,8 @@ def replay(outcomes: Iterable[Outcome], budgets: Iterable[Budget], settings: Res
             s = state[b]
             if checked and s.first_soft_alert is None and soft_alerts(b.entity, s.spent, b.soft_budget):
                 s.first_soft_alert = r.timestamp
-            if checked and b.max_budget is not None and refuses(b.check, s.spent, b.max_budget, reserving):
+            limit = b.limit_at(r.timestamp)  # type: ignore[arg-type]
+            if checked and limit is not None and refuses(b.check, s.spent, limit, reserving):
                 blocked.append(b)
         if blocked:
             refused_requests += r.requests
@@ -520,8 +532,30 @@ def _budget(entry: Any, where: str) -> Budget | None:
             parse_duration(str(duration))
         except ValueError as exc:
             raise BudgetReplayError(f"{where}: {exc}") from None
+    increase, expiry = _temporary_increase(entry, entity, where)
     return Budget(str(entity), str(ident), limit, None if duration is None else str(duration),
-                  str(alias) if alias not in (None, "") else None, soft, teams)
+                  str(alias) if alias not in (None, "") else None, soft, teams, temp_increase=increase,
+                  temp_expiry=expiry)
+
+
+def _temporary_increase(entry: dict[str, Any], entity: str, where: str) -> tuple[float | None, float | None]:
+    """A team member's ``temp_budget_increase`` and ``temp_budget_expiry`` (ISO time, UTC when it names no zone)."""
+    increase = entry.get("temp_budget_increase")
+    expiry = entry.get("temp_budget_expiry")
+    if increase is None or expiry is None:
+        return None, None
+    if entity != "team_member":
+        raise BudgetReplayError(f"{where}: temp_budget_increase: LiteLLM applies it to team members' budgets only")
+    if isinstance(increase, bool) or not isinstance(increase, (int, float)):
+        raise BudgetReplayError(f"{where}: temp_budget_increase must be a number, got {increase!r}")
+    if not isinstance(expiry, datetime):
+        try:
+            expiry = datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
+        except ValueError:
+            raise BudgetReplayError(f"{where}: temp_budget_expiry must be an ISO time, got {expiry!r}") from None
+    if expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=timezone.utc)  # as LiteLLM reads a naive expiry
+    return float(increase), expiry.timestamp()
 
 
 def _settings(doc: Any, where: str) -> ResetSettings:
@@ -538,9 +572,10 @@ def _settings(doc: Any, where: str) -> ResetSettings:
 
 
 # The budgets of LiteLLM's own tables: (entity, query of id, alias, max_budget, budget_duration, soft_budget,
-# teams, budget_limits). Keys, teams and users keep theirs on the row (a key's soft budget on the budget row it
-# links, and its max_budget there when the key has none; keys' and teams' budget_limits windows on the row); team
-# members, organizations, end users and tags link a LiteLLM_BudgetTable row.
+# teams, budget_limits[, temp_budget_increase, temp_budget_expiry]). Keys, teams and users keep theirs on the row
+# (a key's soft budget on the budget row it links, and its max_budget there when the key has none; keys' and
+# teams' budget_limits windows on the row); team members, organizations, end users and tags link a
+# LiteLLM_BudgetTable row.
 BUDGET_QUERIES = (
     # a key without a max_budget (budget_duration) of its own takes its budget row's, as the proxy's key view does
     # (and the reset job resets it with that row)
@@ -555,7 +590,8 @@ BUDGET_QUERIES = (
     ("user", 'SELECT user_id, NULL, max_budget, budget_duration, NULL, NULL, NULL FROM "LiteLLM_UserTable" '
              "WHERE max_budget IS NOT NULL ORDER BY user_id"),
     ("team_member", 'SELECT m.user_id, NULL, b.max_budget, b.budget_duration, NULL, '
-                    "array_remove(ARRAY[m.team_id, t.team_alias], NULL), NULL "
+                    "array_remove(ARRAY[m.team_id, t.team_alias], NULL), NULL, b.temp_budget_increase, "
+                    "b.temp_budget_expiry "
                     'FROM "LiteLLM_TeamMembership" m JOIN "LiteLLM_BudgetTable" b ON b.budget_id = m.budget_id '
                     'LEFT JOIN "LiteLLM_TeamTable" t ON t.team_id = m.team_id WHERE b.max_budget IS NOT NULL '
                     "ORDER BY m.team_id, m.user_id"),
@@ -586,12 +622,14 @@ def load_database_budgets(url: str) -> list[Budget]:
         with conn.cursor() as cur:
             for entity, query in BUDGET_QUERIES:
                 cur.execute(query)
-                for ident, alias, limit, duration, soft, teams, limits in cur.fetchall():
+                for ident, alias, limit, duration, soft, teams, limits, *temporary in cur.fetchall():
                     where = f"{source.shown}: {entity} {alias or ident}"
+                    increase, expiry = temporary or (None, None)  # team members' temporary increase
                     budgets += _budgets({"entity": entity, "id": ident, "alias": alias, "max_budget": limit,
                                          "budget_duration": duration, "soft_budget": soft,
                                          "team" if entity == "team_member" else "teams": teams,
-                                         "budget_limits": limits}, where)
+                                         "budget_limits": limits, "temp_budget_increase": increase,
+                                         "temp_budget_expiry": expiry}, where)
     except psycopg.Error as exc:
         raise query_error(source, exc) from None
     finally:
