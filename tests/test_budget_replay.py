@@ -79,7 +79,7 @@ ORACLE = Path(__file__).parent / "proxy" / "budget_oracle.py"
 # spends around budgets of 0, 0.5, 1 and 10: below, 1e-13 below (inside the reservation's 1e-12), at, just over
 SPENDS = (0.0, 0.25, 0.4999999999999, 0.5, 0.5000001, 0.9, 0.9999999999999, 1.0, 1.5, 9.999, 10.0, 12.0)
 BUDGETS = (0.0, 0.5, 1.0, 10.0, math.inf, math.nan)
-READ_CHECKS = ("key", "user", "team", "team_member", "organization", "end_user", "tag")
+READ_CHECKS = ("key", "user", "team", "team_member", "organization", "end_user", "tag", "proxy")
 RESERVATION_COST = 0.3  # what the reservation charges the request up front (any positive estimate)
 
 
@@ -88,10 +88,10 @@ def _budget_arg(budget: float) -> float | str:
 
 
 def test_refusals_are_litellms_checks():
-    """Every read-time budget check (key, user, team, team member, organization, end user, tag, a key's and a
-    team's budget_limits windows), the budget reservation, and the soft-budget alerts of keys and teams, decided
-    by LiteLLM's own functions on a grid of spends and budgets (NaN and infinity included), against costcalc's
-    ``refuses`` and ``soft_alerts``."""
+    """Every read-time budget check (key, user, team, team member, organization, end user, tag, the proxy-wide
+    max_budget, a key's and a team's budget_limits windows), the budget reservation, and the soft-budget alerts of
+    keys and teams, decided by LiteLLM's own functions on a grid of spends and budgets (NaN and infinity included),
+    against costcalc's ``refuses`` and ``soft_alerts``."""
     grid = [(s, b) for s in SPENDS for b in BUDGETS]
     cases = [{"check": c, "spend": s, "budget": _budget_arg(b), "team_key": False, "apply": False}
              for c in READ_CHECKS for s, b in grid]
@@ -113,8 +113,9 @@ def test_refusals_are_litellms_checks():
         spent = budget_units(s)
         if refuses(entity, spent, b, reservation=False) != refused:
             mismatches.append(("read", entity, s, b, refused))
-        # with the reservation on, the proxy refuses when either refuses
-        both = refused or reservation.get((s, b), False)
+        # with the reservation on, the proxy refuses when either refuses (it keeps no counter for the proxy-wide
+        # budget: ``_get_budget_counters``)
+        both = refused or (entity != "proxy" and reservation.get((s, b), False))
         if refuses(entity, spent, b, reservation=True) != both:
             mismatches.append(("reservation", entity, s, b, both))
     for (which, s, b), refused in windows.items():
@@ -534,3 +535,25 @@ def test_a_team_members_temporary_increase_is_litellms(tmp_path):
     rows = [{"timestamp": DAY + 60 * i, "user": "u1", "team_id": "t1"} for i in range(3)]
     (m,) = _run(tmp_path, rows, budgets[:1]).outcomes
     assert (m.allowed, m.refused, m.first_refused) == (2, 1, DAY + 120)
+
+
+def test_the_configs_proxy_wide_budget(tmp_path, capsys):
+    """litellm_settings.max_budget $1.00 a day over every request: $0.40, $0.80, $1.20 run (the proxy refuses only
+    over it, and keeps no reservation for it), the 4th and 5th are refused; the next day starts again. A budgets
+    file's own proxy entry wins over the config's; the proxy's user row of that name is the proxy-wide budget."""
+    logs = _log(tmp_path, [{"timestamp": DAY + 60 * i, "key_alias": f"k{i}"} for i in range(5)]
+                + [{"timestamp": DAY + 86400 + 60, "key_alias": "k9"}])
+    config = write_config(tmp_path, CONFIG + "litellm_settings: {max_budget: 1.0, budget_duration: 1d}\n")
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("budgets: []\n")
+    run = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format", "json")
+    (proxy,) = json.loads(run.out)["budget_replay"]["budgets"]
+    assert (proxy["entity"], proxy["allowed_requests"], proxy["refused_requests"]) == ("proxy", 4, 2)
+    assert proxy["blocked_until"] == ["2025-12-02T00:00:00+00:00"]
+    budgets.write_text("budgets:\n  - {entity: proxy, max_budget: 2}\n  - {user_id: litellm-proxy-budget, "
+                       "max_budget: 3}\n")
+    loaded, _ = load_budgets(budgets)
+    assert [(b.entity, b.id, b.max_budget) for b in loaded] == [("proxy", "litellm-proxy-budget", 2.0),
+                                                                 ("proxy", "litellm-proxy-budget", 3.0)]
+    run = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format", "json")
+    assert [b["refused_requests"] for b in json.loads(run.out)["budget_replay"]["budgets"]] == [0, 0]

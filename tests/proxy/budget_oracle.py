@@ -4,14 +4,13 @@ of decisions: "refused" when LiteLLM's check raises BudgetExceededError, "alerte
 an alert, else "allowed"; for "free", whether the model is free (no budget checks); for "rollover", the spend the
 reset job leaves.
 
-A case: {"check": key | user | team | team_member | organization | end_user | tag | window_key | window_team |
-reservation | soft_key | soft_team | rollover, "spend": float, "budget": float (or "nan" / "inf"), and for user:
-"team_key", "apply"; for rollover: "enabled"} or {"check": "free", "model_list": [...]} or {"check":
-"key_view", "key_max_budget", "table_max_budget", "table_soft_budget"} (the key's budget and soft budget) or
-{"check": "member_limit", "max_budget", "increase", "expiry", "now"} (a team member's budget at "now"). The
-spend is the entity's recorded spend (the value the proxy's reset job zeroes and its spend writer increments);
-the window and reservation cases seed the proxy's own in-process spend counter with it, as the proxy does from
-its database.
+A case: {"check": key | user | team | team_member | organization | end_user | tag | proxy | window_key | window_team
+| reservation | soft_key | soft_team | rollover, "spend": float, "budget": float (or "nan" / "inf"), and for user:
+"team_key", "apply"; for rollover: "enabled"} or {"check": "free", "model_list": [...]} or {"check": "key_view",
+"key_max_budget", "table_max_budget", "table_soft_budget"} (the key's budget and soft budget) or {"check":
+"member_limit", "max_budget", "increase", "expiry", "now"} (a team member's budget at "now"). The spend is the
+entity's recorded spend (the value the proxy's reset job zeroes and its spend writer increments); the window and
+reservation cases seed the proxy's own in-process spend counter with it, as the proxy does from its database.
 Each case names its own entity (distinct ids), so no counter carries over from one case to the next.
 """
 
@@ -158,6 +157,10 @@ async def _decide(i: int, case: dict) -> str | bool | float | list:
                 team_object=LiteLLM_TeamTable(team_id=f"team-{i}", soft_budget=budget, spend=spend,
                                               metadata={"soft_budget_alerting_emails": ["ops@example.com"]}),
                 valid_token=UserAPIKeyAuth(token=f"key-{i}", team_id=f"team-{i}"), proxy_logging_obj=alerts)
+        elif check == "proxy":  # the proxy-wide litellm_settings.max_budget over the proxy's whole spend
+            litellm.max_budget = budget
+            auth_checks._global_proxy_budget_check(global_proxy_spend=spend, skip_budget_checks=False,
+                                                   route="/chat/completions")
         elif check == "rollover":  # the reset job's own reset of a team's spend: what the next window starts with
             from litellm.proxy.common_utils.reset_budget_job import ResetBudgetJob
             from litellm.proxy.common_utils.timezone_utils import BudgetResetSettings

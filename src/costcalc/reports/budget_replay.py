@@ -64,7 +64,9 @@ from ..reading.records import UsageRecord
 from .aggregate import tags_of
 from .ledger import SCALE, decimal_text, dollars
 
-ENTITIES = ("key", "user", "team", "team_member", "organization", "end_user", "tag")
+ENTITIES = ("key", "user", "team", "team_member", "organization", "end_user", "tag", "proxy")
+# the proxy-wide budget (litellm_settings.max_budget) is kept as this user row of LiteLLM_UserTable
+PROXY_BUDGET_USER = "litellm-proxy-budget"
 # read-time checks refusing at the budget (spend >= max_budget; "window": a key's or team's budget_limits window);
 # the team's and end user's refuse only over it
 _REFUSED_AT_BUDGET = frozenset({"key", "user", "team_member", "organization", "window"})
@@ -111,6 +113,8 @@ class Budget:
     @property
     def label(self) -> str:
         name = self.alias or self.id
+        if self.entity == "proxy":
+            return "proxy (litellm_settings.max_budget)"
         if self.window:
             return f"{self.entity}={name} ({self.duration} window)"
         if self.entity == "team_member":
@@ -118,6 +122,8 @@ class Budget:
         return f"{self.entity}={name}"
 
     def meets(self, ids: dict[str, set[str]]) -> bool:
+        if self.entity == "proxy":
+            return True  # every request
         if self.entity == "team_member":
             return self._named(ids["user"]) and bool(ids["team"] & set(self.teams))
         if self.entity == "organization":
@@ -161,6 +167,8 @@ def refuses(entity: str, spent: int, max_budget: float, reservation: bool) -> bo
         return entity == "tag"  # the tag check passes only while spend <= max_budget: never for NaN
     if math.isinf(max_budget):
         return False
+    if entity == "proxy":  # checked only when positive, over it, and the reservation keeps no proxy counter
+        return max_budget > 0 and spent > budget_units(max_budget)
     limit = budget_units(max_budget)
     if spent >= limit if entity in _REFUSED_AT_BUDGET else spent > limit:
         return True
@@ -449,6 +457,24 @@ def config_settings(path: str | None) -> ResetSettings:
     return _settings({k: merged.get(k) for k in _SETTING_NAMES}, f"{path}: litellm_settings")
 
 
+def config_budgets(path: str | None) -> list[Budget]:
+    """The budget a config sets for the whole proxy: ``litellm_settings.max_budget`` (when positive) and
+    ``budget_duration``."""
+    if path is None:
+        return []
+    from ..rates.config import load_yaml
+
+    try:
+        doc = load_yaml(Path(path).read_bytes())
+    except (OSError, ValueError):
+        return []  # the config was read once already: its errors were reported there
+    settings = doc.get("litellm_settings") if isinstance(doc, dict) else None
+    if not isinstance(settings, dict) or settings.get("max_budget") in (None, 0):
+        return []
+    return _budgets({"entity": "proxy", "id": PROXY_BUDGET_USER, "max_budget": settings.get("max_budget"),
+                     "budget_duration": settings.get("budget_duration")}, f"{path}: litellm_settings")
+
+
 # a row of LiteLLM's own tables, by the column that names it: (column, entity, alias column); the first found
 # wins (a user row has team_id and organization_id columns too, a key row all three)
 _ROW_IDS = (("token", "key", "key_alias"), ("tag_name", "tag", None), ("user_id", "user", None),
@@ -508,6 +534,8 @@ def _budget(entry: Any, where: str) -> Budget | None:
                 entity, ident = name, entry[column]
                 alias = entry.get(alias_column) if alias_column else None
                 break
+    if entity == "proxy" and ident in (None, ""):
+        ident = PROXY_BUDGET_USER
     if entity not in ENTITIES:
         raise BudgetReplayError(f"{where}: entity must be one of {', '.join(ENTITIES)} (or a row with token, "
                                 "user_id, team_id, organization_id, end_user_id or tag_name)")
@@ -520,6 +548,8 @@ def _budget(entry: Any, where: str) -> Budget | None:
     if limit is None and soft is None:
         return None  # no budget on this row
     teams: tuple[str, ...] = ()
+    if entity == "user" and str(ident) == PROXY_BUDGET_USER:
+        entity = "proxy"  # the user row the proxy keeps its own budget on
     if entity == "team_member":
         teams = _names(entry.get("team"), where, "team")
         if not teams:
