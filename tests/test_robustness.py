@@ -76,7 +76,8 @@ def lines(*objs: object) -> str:
 def test_out_of_range_timestamps_are_rejected_not_internal_errors(capsys, tmp_path, group):
     path = write(tmp_path, "u.jsonl", lines(
         {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": 1e30},
-        {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": 9007199254740992},
+        # 2^53 would be microseconds (the year 2255): 10^21 is out of range even as nanoseconds (the year 33658)
+        {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": 10**21},
         {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": "9999-12-31T23:59:59-12:00"},
         {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": -1e20},
         {"model": "gpt-4o", "prompt_tokens": 1, "timestamp": "2026-01-01T00:00:00Z"},

@@ -342,7 +342,8 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     ts = (f"(CASE WHEN {ts_raw} IS NULL THEN NULL "
           f"WHEN left({ts_raw}, 1) = '\"' THEN (CASE WHEN regexp_full_match({ts_text}, {_q(_ISO)}) "
           f"THEN CAST(epoch_us(TRY_CAST({ts_text} AS TIMESTAMPTZ)) AS DOUBLE) / 1000000.0 END) "
-          f"ELSE (CASE WHEN tsn > 1e11 THEN tsn / 1000.0 ELSE tsn END) END)")
+          f"ELSE (CASE WHEN tsn > 1e17 THEN tsn / 1e9 WHEN tsn > 1e14 THEN tsn / 1e6 "
+          f"WHEN tsn > 1e11 THEN tsn / 1000.0 ELSE tsn END) END)")  # ms, µs, ns: records.parse_time's rule
     window = []
     if since is not None:
         window.append(f"ts >= {since!r}")

@@ -36,6 +36,7 @@ mean the inclusive convention: such a span is read as Anthropic's (input + reads
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -49,6 +50,7 @@ from .records import (
     check_conventions,
     number,
     parse_time,
+    time_in_range,
     token_count,
 )
 
@@ -91,17 +93,31 @@ def is_otlp(obj: dict[str, Any]) -> bool:
 
 
 def attributes(items: Any, where: str) -> dict[str, Any]:
-    """An OTLP ``KeyValue`` list as a plain dict (``intValue`` is a string in OTLP/JSON: made an int)."""
+    """An OTLP ``KeyValue`` list as a plain dict (``intValue`` is a string in OTLP/JSON: made an int). A
+    ``kvlistValue`` is also spelled out under dotted keys (``gen_ai.usage`` holding ``input_tokens`` gives
+    ``gen_ai.usage.input_tokens``), as emitters that nest their attributes mean it."""
     if items is None:
         return {}
     if not isinstance(items, list):
         raise BadField(where, "must be a list of {key, value}")
-    out = {}
+    out: dict[str, Any] = {}
     for kv in items:
         if not isinstance(kv, dict) or not isinstance(kv.get("key"), str):
             raise BadField(where, "must be a list of {key, value}")
         out[kv["key"]] = _value(kv.get("value"), f"{where}.{kv['key']}")
+    for key, value in list(out.items()):
+        if isinstance(value, dict):
+            for inner, v in _dotted(value, key):
+                out.setdefault(inner, v)
     return out
+
+
+def _dotted(value: dict[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    for key, v in value.items():
+        if isinstance(v, dict):
+            yield from _dotted(v, f"{prefix}.{key}")
+        else:
+            yield f"{prefix}.{key}", v
 
 
 def _value(v: Any, where: str) -> Any:
@@ -120,11 +136,22 @@ def _value(v: Any, where: str) -> Any:
     if "boolValue" in v:
         return v["boolValue"]
     if "arrayValue" in v:
-        values = (v["arrayValue"] or {}).get("values") or []
-        return [_value(x, where) for x in values]
+        return [_value(x, where) for x in _values(v["arrayValue"], f"{where}.arrayValue")]
     if "kvlistValue" in v:
-        return attributes((v["kvlistValue"] or {}).get("values"), where)
+        return attributes(_values(v["kvlistValue"], f"{where}.kvlistValue"), where)
     return None
+
+
+def _values(holder: Any, where: str) -> list[Any]:
+    """The ``values`` list of an ``arrayValue`` / ``kvlistValue`` (absent or null: none)."""
+    if holder is None:
+        return []
+    values = holder.get("values") if isinstance(holder, dict) else holder
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise BadField(where, "must be an object with a list of values")
+    return values
 
 
 def _count(attrs: dict[str, Any], keys: tuple[str, ...]) -> tuple[int, str | None]:
@@ -155,9 +182,10 @@ def _nanos(value: Any, field: str) -> float | None:
     if value in (None, "", "0", 0):
         return None
     try:
-        return int(value) / _NANOS
-    except (TypeError, ValueError):
+        seconds = int(value) / _NANOS
+    except (TypeError, ValueError, OverflowError):
         raise BadField(field, f"must be Unix nanoseconds, got {value!r}") from None
+    return time_in_range(seconds, field, value)
 
 
 def _cost(attrs: dict[str, Any]) -> float | None:
@@ -197,6 +225,10 @@ def usage_record(attrs: dict[str, Any], resource: dict[str, Any], file: str, lin
         exclusive = read + write > inp  # Anthropic's counts under the semconv names (see the docstring)
     if inp_key is None and out_key is None:
         what = f"a {event} event" if event else "a span"
+        called = _first(attrs, {}, _MODEL)
+        if isinstance(called, str) and called.strip():  # a model call whose usage the emitter did not record
+            return Skipped(file, line, f"{what} calling {called.strip()} without GenAI token usage: its cost is "
+                                       "unknown (the emitter recorded no gen_ai.usage.* counts)")
         return Skipped(file, line, f"{what} without GenAI token usage")
     model = _first(attrs, {}, _MODEL)
     if not isinstance(model, str) or not model.strip():
@@ -276,7 +308,10 @@ def otlp(obj: dict[str, Any], file: str, line: int) -> list[LineResult]:
     for rs in _list(obj, "resourceSpans" if spans else "resourceLogs", "resourceSpans" if spans else "resourceLogs"):
         if not isinstance(rs, dict):
             raise BadField("resourceSpans[]" if spans else "resourceLogs[]", "must be an object")
-        resource = attributes((rs.get("resource") or {}).get("attributes"), "resource.attributes")
+        resource_obj = rs.get("resource") or {}
+        if not isinstance(resource_obj, dict):
+            raise BadField("resource", "must be an object")
+        resource = attributes(resource_obj.get("attributes"), "resource.attributes")
         scope_key = "scopeSpans" if spans else "scopeLogs"
         for scope in _list(rs, scope_key, scope_key, "instrumentationLibrarySpans" if spans else
                            "instrumentationLibraryLogs"):

@@ -39,6 +39,8 @@ from .records import (
 )
 
 OPENAI_RESULT = "organization.usage.completions.result"
+_OPENAI_EMBEDDINGS = "organization.usage.embeddings.result"  # input_tokens and requests only, read alike
+_OPENAI_OBJECTS = ("organization.usage.", "organization.costs.")
 # Anthropic's context_window group: the prompt size that puts a request in the band (PRICING.md §3: above 200k)
 _CONTEXT_WINDOW_BAND = {"0-200k": 0, "200k-1M": 200_001}
 _ANTHROPIC_TIERS = {"standard": None, "batch": "batch", "priority": "priority", "flex": "flex"}
@@ -46,19 +48,27 @@ _ANTHROPIC_TIERS = {"standard": None, "batch": "batch", "priority": "priority", 
 
 def is_openai_usage(obj: dict[str, Any]) -> bool:
     kind = obj.get("object")
-    if kind == OPENAI_RESULT:
+    if isinstance(kind, str) and kind.startswith(_OPENAI_OBJECTS):
         return True
     if kind not in ("page", "bucket"):
         return False
     buckets = obj.get("data") if kind == "page" else [obj]
-    return _first_result(buckets, "object") == OPENAI_RESULT
+    first = _first_result(buckets, "object")
+    if first is None:  # a page of empty buckets: the days without usage
+        return isinstance(buckets, list) and bool(buckets) and all(
+            isinstance(b, dict) and b.get("object") == "bucket" and b.get("results") == [] for b in buckets)
+    return isinstance(first, str) and first.startswith(_OPENAI_OBJECTS)
 
 
 def is_anthropic_usage(obj: dict[str, Any]) -> bool:
     if "uncached_input_tokens" in obj:
         return True
     buckets = obj.get("data") if "data" in obj else [obj] if "starting_at" in obj else None
-    return _first_result(buckets, "uncached_input_tokens") is not None
+    if _first_result(buckets, "uncached_input_tokens") is not None:
+        return True
+    # a page of empty buckets (the days without usage) has the report's layout and nothing else to go by
+    return isinstance(buckets, list) and bool(buckets) and all(
+        isinstance(b, dict) and "starting_at" in b and b.get("results") == [] for b in buckets)
 
 
 def _first_result(buckets: Any, key: str) -> Any:
@@ -88,13 +98,17 @@ def _expand(obj: dict[str, Any], file: str, line: int, time_key: str, read: Any,
     single = "results" not in obj and "data" not in obj
     buckets = [{"results": [obj], time_key: obj.get(time_key)}] if single else _buckets(obj, "data")
     for b, bucket in enumerate(buckets):
-        if not isinstance(bucket, dict):
-            raise BadField(f"data[{b}]", "must be a bucket object")
-        results = bucket.get("results") or []
-        if not isinstance(results, list):
-            raise BadField(f"data[{b}].results", "must be a list")
-        when = bucket.get(time_key)
-        start = None if when is None else parse_time(when, f"data[{b}].{time_key}")
+        try:
+            if not isinstance(bucket, dict):
+                raise BadField(f"data[{b}]", "must be a bucket object")
+            results = bucket.get("results") or []
+            if not isinstance(results, list):
+                raise BadField(f"data[{b}].results", "must be a list")
+            when = bucket.get(time_key)
+            start = None if when is None else parse_time(when, f"data[{b}].{time_key}")
+        except BadField as exc:  # the bucket's results are lost with it: one rejection, the other buckets read
+            out.append(Rejected(file, line, f"{what}: {exc}", orjson.dumps(bucket)))
+            continue
         for i, result in enumerate(results):
             where = f"data[{b}].results[{i}]"
             try:
@@ -133,6 +147,12 @@ def _ids(raw: dict[str, Any], result: dict[str, Any], names: dict[str, str]) -> 
 
 def _openai_result(result: dict[str, Any], start: float | None, bucket: dict[str, Any], file: str, line: int,
                    where: str) -> UsageRecord | Skipped:
+    kind = result.get("object")
+    if kind is not None and kind not in (OPENAI_RESULT, _OPENAI_EMBEDDINGS):
+        what = ("a costs result: amounts, not usage (compare costs with --reconcile-with)"
+                if isinstance(kind, str) and kind.startswith("organization.costs.")
+                else "not priced by costcalc (only the completions and embeddings usage carry token counts)")
+        raise BadField(f"{where}.object", f"{_show_kind(kind)} is {what}")
     requests = token_count(result, "num_model_requests", f"{where}.num_model_requests")
     inp = token_count(result, "input_tokens", f"{where}.input_tokens")
     out = token_count(result, "output_tokens", f"{where}.output_tokens")
@@ -157,6 +177,11 @@ def _openai_result(result: dict[str, Any], start: float | None, bucket: dict[str
     check_conventions(r, {"cache": f"{where}.input_cached_tokens", "audio_in": f"{where}.input_audio_tokens",
                           "audio_out": f"{where}.output_audio_tokens"})
     return r
+
+
+def _show_kind(kind: Any) -> str:
+    text = repr(kind)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _anthropic_result(result: dict[str, Any], start: float | None, bucket: dict[str, Any], file: str, line: int,

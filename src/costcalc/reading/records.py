@@ -24,7 +24,10 @@ MAX_TOKENS = 2**53 - 1
 # Bounds that keep every cost finite (and summable exactly in report.Totals): durations, recorded costs and
 # per-request prices above these are rejected as implausible.
 MAX_DURATION_S = 1e9  # about 31 years
-_MILLISECONDS_ABOVE = 1e11  # an epoch number this large is milliseconds (1e11 s is the year 5138)
+# An epoch number above 1e11 (1e11 s is the year 5138) is milliseconds, above 1e14 microseconds, above 1e17
+# nanoseconds (OTLP and many tracers write µs or ns); divided at once, as the DuckDB engine does
+_MILLISECONDS_ABOVE = 1e11
+_EPOCH_UNITS = ((1e17, 1e9), (1e14, 1e6), (_MILLISECONDS_ABOVE, 1e3))
 MAX_AMOUNT = 1e12  # dollars recorded for one request
 _FROMISO_Z = sys.version_info >= (3, 11)  # fromisoformat reads "Z" and most ISO 8601 forms from 3.11 on
 _BOM = b"\xef\xbb\xbf"
@@ -160,10 +163,13 @@ def token_count(obj: dict[str, Any], field: str, shown: str | None = None) -> in
 
 
 def _show(value: Any) -> str:
-    try:
-        text = orjson.dumps(value).decode() if not isinstance(value, float) else repr(value)
-    except orjson.JSONEncodeError:  # nested deeper than orjson writes
-        text = f"a {type(value).__name__} nested too deep to show"
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value) if abs(value) < 10**40 else f"an integer of {len(str(abs(value)))} digits"
+    else:
+        try:
+            text = orjson.dumps(value).decode() if not isinstance(value, float) else repr(value)
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes
+            text = f"a {type(value).__name__} nested too deep to show"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -185,7 +191,8 @@ def number(value: Any, field: str, *, allow_negative: bool = False, limit: float
 
 
 def parse_time(value: Any, field: str) -> float:
-    """ISO 8601 (``Z`` or offset; naive means UTC) or epoch seconds (milliseconds if implausibly large),
+    """ISO 8601 (``Z`` or offset; naive means UTC) or epoch seconds (milliseconds, microseconds or nanoseconds if
+    implausibly large),
     within the years 1 to 9999 (a few days' margin, so that every time zone can show it as a date and a week)."""
     if isinstance(value, bool):
         raise BadField(field, f"not a timestamp: {_show(value)}")
@@ -196,8 +203,10 @@ def parse_time(value: Any, field: str) -> float:
             t = math.inf
         if math.isnan(t):
             raise BadField(field, "not a timestamp")
-        if t > _MILLISECONDS_ABOVE:
-            t /= 1000.0
+        for above, per_second in _EPOCH_UNITS:
+            if t > above:
+                t /= per_second
+                break
     elif isinstance(value, str):
         text = value.strip()
         try:
@@ -223,9 +232,15 @@ def parse_time(value: Any, field: str) -> float:
             t = math.inf
     else:
         raise BadField(field, f"not a timestamp: {_show(value)}")
+    return time_in_range(t, field, value)
+
+
+def time_in_range(t: float, field: str, shown: Any) -> float:
+    """``t`` (epoch seconds) when it lies within the years 1 to 9999 (a few days' margin, so that every time zone
+    can show it as a date and a week), else the rejection naming ``field`` and the value as written."""
     if -62134819200.0 <= t <= 253401264000.0:  # 0001-01-10 to 9999-12-20 UTC
         return t
-    raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}")
+    raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(shown)}")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -252,9 +267,11 @@ def epoch_micros(value: Any, field: str) -> int:
                 dt = dt.replace(tzinfo=timezone.utc)
             return (dt - _EPOCH) // _MICROSECOND
     else:
-        number = Decimal(repr(float(value)))
-    if number > _MILLISECONDS_ABOVE:
-        number /= 1000
+        number = Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
+    for above, per_second in _EPOCH_UNITS:
+        if number > Decimal(above):
+            number /= Decimal(per_second)
+            break
     return int((number * 1_000_000).to_integral_value(ROUND_HALF_EVEN))
 
 
