@@ -134,6 +134,9 @@ BAD_LINES = [
     '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": "yesterday"}',
     '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": "2025-09-15T25:00:00Z"}',
     '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": 1757926800123}',  # milliseconds
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": 1757926800123456}',  # microseconds
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": 1757926800123456789}',  # nanoseconds
+    '{"model": "gpt-4o", "prompt_tokens": 1000, "timestamp": 1e21}',  # out of range even as nanoseconds
     '{"model": "gpt-4o", "prompt_tokens": 1000, "input_cost_per_token": 0.001}',  # a per-request price
     '{"model": "gpt-4o", "prompt_tokens": 1000, "duration_s": 0.05}',
     '{"model": "gpt-4o", "prompt_tokens": 1000, "spend": 0.5}',
