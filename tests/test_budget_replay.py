@@ -557,3 +557,47 @@ def test_the_configs_proxy_wide_budget(tmp_path, capsys):
                                                                  ("proxy", "litellm-proxy-budget", 3.0)]
     run = costcalc(capsys, "price", logs, "--config", config, "--replay-budgets", budgets, "--format", "json")
     assert [b["refused_requests"] for b in json.loads(run.out)["budget_replay"]["budgets"]] == [0, 0]
+
+
+def test_time_order_is_an_external_sort_with_ties_in_input_order():
+    import random
+
+    from costcalc.reports.timeorder import time_ordered
+
+    rng = random.Random(11)
+    items = [(float(rng.randrange(50)), n) for n in range(1000)]  # many equal times
+    expected = sorted(items, key=lambda item: item[0])  # stable: ties keep input order
+    assert list(time_ordered(items, run_size=7)) == expected  # 143 runs written and merged
+    assert list(time_ordered(items, run_size=5000)) == expected  # one run, in memory
+    assert list(time_ordered([], run_size=7)) == []
+
+
+def test_shuffled_logs_replay_as_their_time_order(tmp_path, monkeypatch):
+    """The replay puts the records in time order itself, with bounded memory (runs of RUN_SIZE written to disk
+    and merged): a log whose lines are shuffled gives the same replay as the log in time order."""
+    import random
+
+    from costcalc.reports import timeorder
+
+    # every request costs $0.40 (4000 prompt tokens at $0.0001); keys k1 and k2 of team t1, k3 alone; the days
+    # are 2025-12-01..03 UTC; one request per key and hour, eight hours a day
+    rows = [{"timestamp": DAY + 86400 * d + 3600 * h + k, "key_alias": f"k{k}", **({"team_id": "t1"} if k < 3 else {})}
+            for d in range(3) for h in range(8) for k in (1, 2, 3)]
+    budgets = [Budget("key", "k1", 1.0, "1d"), Budget("team", "t1", 2.0, "1d"), Budget("key", "k3", 3.0)]
+    in_order = _run(tmp_path, rows, budgets, settings=ResetSettings(budget_reservation=False))
+    shuffled = rows[:]
+    random.Random(3).shuffle(shuffled)
+    monkeypatch.setattr(timeorder, "RUN_SIZE", 5)  # 15 runs of 5 on disk for the 72 records
+    out = _run(tmp_path, shuffled, budgets, settings=ResetSettings(budget_reservation=False))
+    assert out.as_dict() == in_order.as_dict()
+    k1, t1, k3 = out.outcomes
+    # each day k1 runs until its $1.00 (>= refuses): $0.40, $0.80, $1.20 run, then refused: 3 of 8 a day
+    assert (k1.allowed, k1.refused) == (9, 15)
+    # team t1 (> refuses, no reservation): each hour k1's request, then k2's; hours 0-2 run all six (the team at
+    # $2.00 before k2's hour-2 request is not over $2.00), from hour 3 the team is at $2.40: 10 refused a day
+    assert (t1.allowed, t1.refused) == (18, 30)
+    # k3 has $3.00 and no reset: 8 requests run ($3.20 reached after the 8th: $2.80 < 3 lets it through), 16 refused
+    assert (k3.allowed, k3.refused) == (8, 16)
+    assert k3.blocked_until == ["never"]
+    # distinct requests refused: t1's 30 (k1's 15 among them) and k3's 16, $0.40 each
+    assert (out.refused_requests, out.as_dict()["refused_cost"]) == (46, "18.4")

@@ -47,12 +47,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..engines.streaming import Outcome, Priced, PricingEngine
@@ -63,6 +63,7 @@ from ..reading.names import NAME_FIELDS
 from ..reading.records import UsageRecord
 from .aggregate import tags_of
 from .ledger import SCALE, decimal_text, dollars
+from .timeorder import time_ordered
 
 ENTITIES = ("key", "user", "team", "team_member", "organization", "end_user", "tag", "proxy")
 # the proxy-wide budget (litellm_settings.max_budget) is kept as this user row of LiteLLM_UserTable
@@ -351,28 +352,37 @@ def _cost(o: Priced) -> int:
 def replay(outcomes: Iterable[Outcome], budgets: Iterable[Budget], settings: ResetSettings = ResetSettings(), *,
            start: float | None = None, free_groups: frozenset[str] = frozenset()) -> Replay:
     """Replay the priced records, oldest first, against ``budgets`` (see the module docstring); the requests of
-    ``free_groups`` (``free_model_groups``) run whatever the budgets."""
+    ``free_groups`` (``free_model_groups``) run whatever the budgets. Each record is reduced to what the replay
+    needs (its ids, requests, cost and whether the budgets check it) and put in time order with bounded memory
+    (``timeorder``), so logs of any length replay in the same memory, in whatever order their files hold them."""
     rules = list(budgets)
-    priced = [o for o in outcomes if isinstance(o, Priced)]
-    undated = sum(1 for o in priced if o.record.timestamp is None)
-    timed = sorted((o for o in priced if o.record.timestamp is not None), key=lambda o: o.record.timestamp)
+    counts = {"undated": 0}
+
+    def replayed() -> Iterator[tuple[float, _Request]]:
+        for o in outcomes:
+            if not isinstance(o, Priced):
+                continue
+            r = o.record
+            if r.timestamp is None:
+                counts["undated"] += 1
+                continue
+            ids = {what: _values(r, what) for what in (*_NAME_GROUP, "tag")}
+            checked = not (o.sheet.deployment is not None and o.sheet.deployment.model_name in free_groups)
+            yield r.timestamp, _Request(ids, r.requests, _cost(o), checked)
+
     state = {b: BudgetOutcome(b) for b in rules}
-    if not timed:
-        return Replay(list(state.values()), 0, 0, undated)
-    opened = datetime.fromtimestamp(timed[0].record.timestamp if start is None else start, timezone.utc)
-    resets = {b: next_reset(b.duration, opened, settings) if b.duration else None for b in rules}
+    resets: dict[Budget, datetime | None] = {}
     refused_requests = refused_cost = 0
-    for o in timed:
-        r = o.record
-        now = datetime.fromtimestamp(r.timestamp, timezone.utc)  # type: ignore[arg-type]
-        ids = {what: _values(r, what) for what in (*_NAME_GROUP, "tag")}
-        team_key = bool(ids["team"])
-        applies = [b for b in rules if b.meets(ids)
+    for when, q in time_ordered(replayed()):
+        now = datetime.fromtimestamp(when, timezone.utc)
+        if not resets and rules:
+            opened = now if start is None else datetime.fromtimestamp(start, timezone.utc)
+            resets = {b: next_reset(b.duration, opened, settings) if b.duration else None for b in rules}
+        team_key = bool(q.ids["team"])
+        applies = [b for b in rules if b.meets(q.ids)
                    and not (b.entity == "user" and team_key and not settings.apply_user_budget_to_team_keys)]
-        cost = _cost(o)
         # the reservation only charges a request the proxy can put a price on
-        reserving = settings.budget_reservation and cost > 0
-        checked = not (o.sheet.deployment is not None and o.sheet.deployment.model_name in free_groups)
+        reserving = settings.budget_reservation and q.cost > 0
         blocked = []
         for b in applies:
             reset_at = resets[b]
@@ -381,28 +391,37 @@ def replay(outcomes: Iterable[Outcome], budgets: Iterable[Budget], settings: Res
                 s.spent = carried_spend(s.spent, b.max_budget) if settings.budget_rollover else 0
                 reset_at = resets[b] = next_reset(b.duration, reset_at, settings)  # type: ignore[arg-type]
             s = state[b]
-            if checked and s.first_soft_alert is None and soft_alerts(b.entity, s.spent, b.soft_budget):
-                s.first_soft_alert = r.timestamp
-            limit = b.limit_at(r.timestamp)  # type: ignore[arg-type]
-            if checked and limit is not None and refuses(b.check, s.spent, limit, reserving):
+            if q.checked and s.first_soft_alert is None and soft_alerts(b.entity, s.spent, b.soft_budget):
+                s.first_soft_alert = when
+            limit = b.limit_at(when)
+            if q.checked and limit is not None and refuses(b.check, s.spent, limit, reserving):
                 blocked.append(b)
         if blocked:
-            refused_requests += r.requests
-            refused_cost += cost
+            refused_requests += q.requests
+            refused_cost += q.cost
             for b in blocked:
                 s = state[b]
-                s.refused += r.requests
-                s.refused_cost += cost
+                s.refused += q.requests
+                s.refused_cost += q.cost
                 if s.first_refused is None:
-                    s.first_refused = r.timestamp
+                    s.first_refused = when
                 until = "never" if resets[b] is None else resets[b].astimezone(timezone.utc).isoformat()  # type: ignore[union-attr]
                 if until not in s.blocked_until:
                     s.blocked_until.append(until)
             continue
         for b in applies:
-            state[b].spent += cost
-            state[b].allowed += r.requests
-    return Replay(list(state.values()), refused_requests, refused_cost, undated)
+            state[b].spent += q.cost
+            state[b].allowed += q.requests
+    return Replay(list(state.values()), refused_requests, refused_cost, counts["undated"])
+
+
+class _Request(NamedTuple):
+    """What the replay keeps of one priced record while it waits for its turn in time order."""
+
+    ids: dict[str, set[str]]  # every id it gives per entity kind (user, team, key, ..., tag)
+    requests: int
+    cost: int  # units of 10^-72 USD, as the proxy would have booked it
+    checked: bool  # False for a free model group's request: no budget check applies
 
 
 def load_budgets(path: str | Path) -> tuple[list[Budget], ResetSettings | None]:
