@@ -206,3 +206,24 @@ def test_bedrock_s3_delivery_gzip(engine, tmp_path):
     # each: 100 uncached × 1e-6 + 50 cached × 1e-7 + 10 × 2e-6 = 0.000125
     assert [o.cost.total for o in found] == pytest.approx([0.000125] * 3, rel=1e-12)
     assert [o.record.prompt_tokens for o in found] == [150] * 3
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_reconcile_on_narrow_terminals_cuts_no_amount_or_cause(capsys, monkeypatch, width):
+    """--reconcile on an 80- and a 60-column terminal: the record differences (and at 60 the groups) are listed
+    one block per row, every amount whole and every likely cause whole (the fixtures' values: Langfuse line 2
+    recorded $0.0041 against $0.00501 computed, Portkey line 4's 0.0035 written in the cents column)."""
+    from .runner import costcalc
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    data = Path(__file__).parent / "data" / "sources"
+    out = costcalc(capsys, "price", data / "langfuse_observations.json", data / "portkey_logs_export.jsonl",
+                   "--reconcile").out
+    section = out[out.index("reconcile:"):]
+    assert all(len(line) <= width for line in section.splitlines())
+    flat = " ".join(section.split())
+    assert "recorded $0.00410 computed $0.00501 difference +$0.00091" in flat
+    assert "recorded $0.00004 computed $0.00350 difference +$0.00346 likely cause: a unit mix-up: the recorded " \
+           "figure is in dollars where cents were meant" in flat
+    if width == 60:
+        assert "gpt-4o records 2 booked $ $0.00354 costcalc $ $0.00700" in flat

@@ -190,3 +190,30 @@ def test_reconcile_usage_option_rules(planted, capsys):
     assert run.code == 2 and "'team': one of project, key" in run.err
     run = costcalc(capsys, "price", "-", "--reconcile-usage", usage)
     assert run.code == 2 and "give files or a database, not standard input" in run.err
+
+
+def test_gap_amounts_add_up_as_printed(planted, capsys):
+    """Each amount is rounded on its own (4 decimals here): the rows' gaps print +$0.0175, $0.0000, +$0.0176,
+    $0.0000, +$0.0070 and -$0.0004 (exactly -$0.00045, half to even), 0.0417 in all, against the exact total's
+    +$0.0416: a (rounding) line of -$0.0001 makes the column add up; the usage and proxy columns already do."""
+    proxy, usage = planted
+    markdown = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--format", "markdown").out
+    assert "| (rounding) |  |  |  |  |  | $0.0000 |  |  | $0.0000 | -$0.0001 |  |\n| total |" in markdown
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_gap_section_on_narrow_terminals_cuts_no_amount_or_cause(planted, capsys, monkeypatch, width):
+    """A terminal too narrow for the table lists each row as a block: no amount cut (a cut amount reads as another
+    figure), the likely cause whole, no line wider than the terminal."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    proxy, usage = planted
+    out = costcalc(capsys, "price", proxy, "--reconcile-usage", usage).out
+    section = out[out.index("provider usage vs the proxy's logs"):]
+    assert all(len(line) <= width for line in section.splitlines())
+    assert "…" not in section
+    flat = " ".join(section.split())
+    assert ("2025-12-02 openai gpt-4o (all) usage requests 12 usage tokens 13,200 usage cost $0.0420 proxy requests "
+            "10 proxy tokens 11,000 proxy cost $0.0350 gap +$0.0070 likely cause: traffic outside the proxy: 2 more "
+            "requests at the provider (12 against 10 logged)") in flat
+    assert "(rounding) usage cost $0.0000 proxy cost $0.0000 gap -$0.0001" in flat
+    assert flat.endswith("total usage cost $0.0992 proxy cost $0.0576 gap +$0.0416")

@@ -112,7 +112,8 @@ class AuditSections:
     # -- the sections beside the proxy's logs (docs/sources.md) ----------------------------------------------------
 
     def _gap_rows(self) -> list[list[str]]:
-        from .money import decimals_for, money_text
+        from .ledger import SCALE
+        from .money import decimals_for, money_text, round_units, usd
 
         assert self.usage_gap is not None
         gap_rows = self.usage_gap.rows
@@ -128,6 +129,17 @@ class AuditSections:
             rows.append([r.day, r.provider, r.model, r.scope, f"{u.requests:,}", f"{u.prompt + u.completion:,}",
                          money(u.cost), f"{p.requests:,}", f"{p.prompt + p.completion:,}", money(p.cost),
                          money(u.cost - p.cost, signed=True), "; ".join(r.causes) or "agrees"])
+        # each amount is rounded on its own: a (rounding) line holds what the shown rows miss of the shown totals,
+        # as in the report's own table, so that every amount column adds up as printed
+        def shown(units: int) -> int:
+            return round_units(units, SCALE, decimals)
+
+        missing = [shown(total) - sum(shown(part(r)) for r in gap_rows) for total, part in (
+            (usage, lambda r: r.usage.cost), (proxy, lambda r: r.proxy.cost),
+            (usage - proxy, lambda r: r.usage.cost - r.proxy.cost))]
+        if any(missing):
+            rows.append(["(rounding)", "", "", "", "", "", usd(missing[0], decimals), "", "", usd(missing[1], decimals),
+                         ("+" if missing[2] > 0 else "") + usd(missing[2], decimals), ""])
         rows.append(["total", "", "", "", "", "", money(usage), "", "", money(proxy), money(usage - proxy, signed=True),
                      ""])
         return rows
@@ -276,7 +288,8 @@ class AuditSections:
         for summary, headers, right, rows, alarm in self._source_sections():
             text = {i for i in range(len(headers)) if i not in right}
             _rich_section(console, summary, headers, rows, labels=text - {0}, left=text,
-                          optional=_SOURCE_OPTIONAL.get(headers, ()), alarm=alarm, warning=_NO_STATUS)
+                          optional=_SOURCE_OPTIONAL.get(headers, ()), alarm=alarm, warning=_NO_STATUS,
+                          whole={len(headers) - 1})  # the likely cause or the status, never cut
 
     def markdown(self, out: IO[str]) -> None:
         for note in self.all_notes():
@@ -384,7 +397,8 @@ def pricing_sources(engine: Any, counts: dict[str, int], priced: int, map_info: 
 
 
 def _rich_section(console: Any, summary: str, headers: Sequence[str], rows: list[list[str]], *, labels: set[int],
-                  left: set[int], optional: Sequence[int], alarm: str, warning: str) -> None:
+                  left: set[int], optional: Sequence[int], alarm: str, warning: str,
+                  whole: set[int] = frozenset()) -> None:
     """One audit table for the terminal, fitted to its width (``fit``): the summary, then the rows, each styled
     by its status (the last cell): ``alarm`` in bold red capitals, ``warning`` in yellow."""
     from rich.text import Text
@@ -395,7 +409,7 @@ def _rich_section(console: Any, summary: str, headers: Sequence[str], rows: list
     styles = ["bold red" if row[-1] == alarm else ("yellow" if row[-1] == warning else None) for row in rows]
     shown = [[*row[:-1], row[-1].upper() if row[-1] == alarm else row[-1]] for row in rows]
     console.print(fitted_table(console, headers, shown, labels=labels, left=left, optional=optional,
-                               styles=styles))
+                               styles=styles, whole=whole))
 
 
 def _markdown_section(out: IO[str], summary: str, headers: Sequence[str], rule: str,
