@@ -217,3 +217,31 @@ def test_gap_section_on_narrow_terminals_cuts_no_amount_or_cause(planted, capsys
             "requests at the provider (12 against 10 logged)") in flat
     assert "(rounding) usage cost $0.0000 proxy cost $0.0000 gap -$0.0001" in flat
     assert flat.endswith("total usage cost $0.0992 proxy cost $0.0576 gap +$0.0416")
+
+
+def test_usage_of_the_wrong_shape_or_with_bad_lines(planted, capsys, tmp_path):
+    """The proxy's own logs (or its daily tables) given as the provider's usage are a one-line error naming file and
+    line; the usage's rejected lines and buckets are counted in the section, never silently left out."""
+    proxy, usage = planted
+    run = costcalc(capsys, "price", proxy, "--reconcile-usage", proxy)
+    assert run.code == 2
+    assert run.err.strip() == (f"costcalc: error: {proxy}:1: --reconcile-usage takes the provider's own usage "
+                               "(OpenAI usage API pages, Anthropic usage reports, Bedrock invocation logs); this is a "
+                               "proxy log record (litellm-spend-log), which the proxy's logs would only be compared "
+                               "with themselves")
+    page = json.loads(usage.read_text())
+    page["data"][0]["results"][0]["input_tokens"] = -1  # day 1's gpt-4o-mini result
+    page["data"][1]["start_time"] = "not a time"  # day 2's bucket and its three results
+    bad = tmp_path / "bad_usage.json"
+    bad.write_text(json.dumps(page))
+    doc = json.loads(costcalc(capsys, "price", proxy, "--reconcile-usage", bad, "--format", "json").out)["usage_gap"]
+    assert doc["usage_records_rejected"] == 2
+    assert doc["first_usage_rejection"] == (f"{bad}:1: OpenAI usage: data[0].results[0].input_tokens: token count "
+                                            "must be a whole number from 0 to 2^53-1, got -1")
+    # day 1's gpt-4o-mini row keeps the logs' side only; day 2's bucket is rejected whole, so day 2 is not covered
+    # (its 20 logged requests, beside day 3's and Anthropic's one each)
+    assert doc["proxy_records_not_covered"] == 22
+    assert [(r["day"], r["model"]) for r in doc["rows"]] == [("2025-12-01", "gpt-4o"), ("2025-12-01", "gpt-4o-mini"),
+                                                             ("2025-12-01", "o4-mini")]
+    table = " ".join(costcalc(capsys, "price", proxy, "--reconcile-usage", bad).out.split())
+    assert "2 usage line(s) or bucket(s) rejected, not compared (the first: " in table

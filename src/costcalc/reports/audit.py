@@ -154,6 +154,11 @@ class AuditSections:
             text += f"; {g.not_covered:,} logged request(s) of providers or days the usage does not cover"
         if g.unpriced_usage:
             text += f"; {g.unpriced_usage:,} usage record(s) unpriced (their gap is unknown)"
+        if g.rejected_usage:
+            text += f"; {g.rejected_usage:,} usage line(s) or bucket(s) rejected, not compared (the first: " \
+                    f"{g.first_rejection})"
+        if not g.rows:
+            text += "; the usage holds no priced record to compare"
         return text
 
     def _replay_decimals(self) -> int:

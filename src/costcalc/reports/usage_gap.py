@@ -31,6 +31,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..engines.streaming import Outcome, Priced
+from ..errors import UsageError
+from ..reading import litellm_daily
+from ..reading.records import Rejected
 from .aggregate import NONE, key_function
 from .bill import normal_model
 from .ledger import billing_model, decimal_text, dollars, record_project
@@ -39,6 +42,8 @@ DEFAULT_TOLERANCE = 0.01
 SCOPES = ("project", "key")
 GapKey = tuple[str, str, str, str]  # day, provider, model, scope (project / key, or "(all)")
 ALL = "(all)"
+# the proxy's own records: compared with the logs they would only meet themselves (or their own daily sums)
+PROXY_SHAPES = frozenset({"canonical", "litellm-spend-log", litellm_daily.SHAPE})
 
 
 @dataclass(slots=True)
@@ -113,6 +118,8 @@ class UsageGap:
     by: str | None
     not_covered: int  # proxy records of providers or days the usage does not cover
     unpriced_usage: int  # usage records that could not be priced (their gap is unknown)
+    rejected_usage: int = 0  # usage lines, buckets or results rejected (their usage is not in the rows)
+    first_rejection: str | None = None  # FILE:LINE: reason of the first of them
 
     def as_dict(self) -> dict[str, Any]:
         usage = sum(r.usage.cost for r in self.rows)
@@ -122,7 +129,8 @@ class UsageGap:
                 "rows": [r.as_dict() for r in self.rows],
                 "totals": {"usage": decimal_text(dollars(usage)), "proxy": decimal_text(dollars(proxy)),
                            "gap": decimal_text(dollars(usage - proxy))},
-                "proxy_records_not_covered": self.not_covered, "usage_records_unpriced": self.unpriced_usage}
+                "proxy_records_not_covered": self.not_covered, "usage_records_unpriced": self.unpriced_usage,
+                "usage_records_rejected": self.rejected_usage, "first_usage_rejection": self.first_rejection}
 
 
 def _day(ts: float | None) -> str:
@@ -164,8 +172,19 @@ def usage_gap(proxy: Iterable[Outcome], usage: Iterable[Outcome], *, by: str | N
         raise ValueError(f"by must be one of {', '.join(SCOPES)}, got {by!r}")
     rows: dict[GapKey, GapRow] = {}
     covered: set[tuple[str, str]] = set()
-    unpriced = 0
+    unpriced = rejected = 0
+    first_rejection = None
     for o in usage:
+        if isinstance(o, Rejected):
+            rejected += 1
+            first_rejection = first_rejection or f"{o.file}:{o.line}: {o.reason}"
+            continue
+        record = getattr(o, "record", None)
+        if record is not None and record.shape in PROXY_SHAPES:
+            what = "a LiteLLM daily spend row" if record.shape == litellm_daily.SHAPE else "a proxy log record"
+            raise UsageError(f"{record.file}:{record.line}: --reconcile-usage takes the provider's own usage (OpenAI "
+                             "usage API pages, Anthropic usage reports, Bedrock invocation logs); this is "
+                             f"{what} ({record.shape}), which the proxy's logs would only be compared with themselves")
         if not isinstance(o, Priced):
             unpriced += o.__class__.__name__ == "NotPriced"
             continue
@@ -192,7 +211,7 @@ def usage_gap(proxy: Iterable[Outcome], usage: Iterable[Outcome], *, by: str | N
     for row in rows.values():
         row.causes = causes(row.usage, row.proxy, tolerance)
     ordered = sorted(rows.values(), key=lambda r: (r.day, r.provider, r.model, r.scope))
-    return UsageGap(ordered, by, not_covered, unpriced)
+    return UsageGap(ordered, by, not_covered, unpriced, rejected, first_rejection)
 
 
 def _more(a: int, b: int, tolerance: float) -> bool:
