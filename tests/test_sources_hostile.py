@@ -227,3 +227,17 @@ def test_reconcile_on_narrow_terminals_cuts_no_amount_or_cause(capsys, monkeypat
            "figure is in dollars where cents were meant" in flat
     if width == 60:
         assert "gpt-4o records 2 booked $ $0.00354 costcalc $ $0.00700" in flat
+
+
+def test_otlp_metrics_and_claude_code_error_events_are_skipped_with_their_reason(engine, tmp_path):
+    metrics = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "claude_code.token.usage", "sum": {
+        "dataPoints": [{"asDouble": 1200, "attributes": [kv("type", {"stringValue": "input"})]}]}}]}]}]}
+    error = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{
+        "timeUnixNano": NS, "body": {"stringValue": "claude_code.api_error"},
+        "attributes": [kv("event.name", {"stringValue": "api_error"}), kv("model", {"stringValue": "m-chat"}),
+                       kv("error", {"stringValue": "overloaded"}), kv("status_code", {"stringValue": "529"})]}]}]}]}
+    found = run(engine, write_lines(tmp_path / "cc.jsonl", metrics, error))
+    assert [(type(o), o.reason) for o in found] == [
+        (Skipped, "an OTLP metrics export: counters summed over time, not one record per call (export the traces "
+                  "or the log events)"),
+        (Skipped, "a claude_code.api_error event without GenAI token usage")]

@@ -89,7 +89,7 @@ CLAUDE_CODE_API_REQUEST = "claude_code.api_request"
 
 
 def is_otlp(obj: dict[str, Any]) -> bool:
-    return "resourceSpans" in obj or "resourceLogs" in obj
+    return "resourceSpans" in obj or "resourceLogs" in obj or "resourceMetrics" in obj
 
 
 def attributes(items: Any, where: str) -> dict[str, Any]:
@@ -225,7 +225,7 @@ def usage_record(attrs: dict[str, Any], resource: dict[str, Any], file: str, lin
         exclusive = read + write > inp  # Anthropic's counts under the semconv names (see the docstring)
     if inp_key is None and out_key is None:
         what = f"a {event} event" if event else "a span"
-        called = _first(attrs, {}, _MODEL)
+        called = None if event else _first(attrs, {}, _MODEL)
         if isinstance(called, str) and called.strip():  # a model call whose usage the emitter did not record
             return Skipped(file, line, f"{what} calling {called.strip()} without GenAI token usage: its cost is "
                                        "unknown (the emitter recorded no gen_ai.usage.* counts)")
@@ -304,6 +304,9 @@ def otlp(obj: dict[str, Any], file: str, line: int) -> list[LineResult]:
     """Every span of a ``resourceSpans`` request and every log record of a ``resourceLogs`` request on the line,
     each a record, a skip or a rejection (a rejection covers its span only)."""
     results: list[LineResult] = []
+    if "resourceSpans" not in obj and "resourceLogs" not in obj:
+        return [Skipped(file, line, "an OTLP metrics export: counters summed over time, not one record per call "
+                                    "(export the traces or the log events)")]
     spans = "resourceSpans" in obj
     for rs in _list(obj, "resourceSpans" if spans else "resourceLogs", "resourceSpans" if spans else "resourceLogs"):
         if not isinstance(rs, dict):
@@ -341,6 +344,8 @@ def _log(record: dict[str, Any], resource: dict[str, Any], file: str, line: int)
     attrs = attributes(record.get("attributes"), "attributes")
     body = _value(record.get("body"), "body")
     name = record.get("eventName") or attrs.get("event.name") or (body if isinstance(body, str) else None)
+    if isinstance(body, str) and isinstance(name, str) and body.endswith(f".{name}"):
+        name = body  # Claude Code: event.name "api_error", the body its full name "claude_code.api_error"
     if name == "api_request":
         name = CLAUDE_CODE_API_REQUEST
     time = _nanos(record.get("timeUnixNano"), "timeUnixNano") or _nanos(record.get("observedTimeUnixNano"),

@@ -170,7 +170,7 @@ def _other_source(obj: dict[str, Any], file: str, line: int) -> Any:
     """The sources beside the proxy's logs and the providers' responses (issue 25): OTLP exports, the providers'
     usage reports, Bedrock invocation logs, Langfuse observations, Portkey's and Helicone's exports; None for
     anything else."""
-    if "resourceSpans" in obj or "resourceLogs" in obj:
+    if otel.is_otlp(obj):
         return otel.otlp(obj, file, line)
     if "object" in obj and provider_usage.is_openai_usage(obj):
         return provider_usage.openai_usage(obj, file, line)
