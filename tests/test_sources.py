@@ -113,7 +113,8 @@ def test_a_retried_span_export_counts_once(tmp_path, capsys):
 # claude-haiku-4-5-20251001: in 1e-6, out 5e-6
 def test_claude_code_events_keep_their_own_cost(engine):
     found = outcomes(engine, CLAUDE_CODE)
-    assert isinstance(found[0], Skipped) and found[0].reason == "a user_prompt event without GenAI token usage"
+    assert isinstance(found[0], Skipped)
+    assert found[0].reason == "a claude_code.user_prompt event without GenAI token usage"
     sonnet, haiku = found[1], found[2]
     r = sonnet.record
     # Anthropic's convention: input_tokens (12) excludes the cache reads (40215) and writes (1320)
