@@ -241,3 +241,15 @@ def test_otlp_metrics_and_claude_code_error_events_are_skipped_with_their_reason
         (Skipped, "an OTLP metrics export: counters summed over time, not one record per call (export the traces "
                   "or the log events)"),
         (Skipped, "a claude_code.api_error event without GenAI token usage")]
+
+
+def test_audit_sections_in_markdown_escape_what_the_input_names(capsys, tmp_path):
+    """A file name with a pipe, angle brackets and a line break stays inside its Markdown cell."""
+    from .runner import costcalc
+
+    hostile = tmp_path / "we|i<r>d\nname.json"
+    hostile.write_bytes((Path(__file__).parent / "data" / "sources" / "langfuse_observations.json").read_bytes())
+    out = costcalc(capsys, "price", hostile, "--reconcile", "--format", "markdown").out
+    row = next(line for line in out.splitlines() if "claude-haiku-4-5-20251001 | $0.0041" in line)
+    assert row.startswith(f"| {tmp_path}/we\\|i&lt;r&gt;d name.json:2 | claude-haiku-4-5-20251001 | $0.0041 | $0.0050 |")
+    assert row.count(" | ") == 5  # six cells

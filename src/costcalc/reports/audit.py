@@ -26,7 +26,7 @@ from typing import IO, Any
 from .bill import Reconciliation
 from .budget import Budgets
 from .budget_replay import Replay
-from .cells import SafeCsvWriter
+from .cells import SafeCsvWriter, markdown_cell
 from .currency import FxRates
 from .ledger import dollars
 from .reconcile import RecordDifference
@@ -419,13 +419,14 @@ def _rich_section(console: Any, summary: str, headers: Sequence[str], rows: list
 
 def _markdown_section(out: IO[str], summary: str, headers: Sequence[str], rule: str,
                       rows: Iterable[list[str]], alarm: str) -> None:
-    """A summary line and a pipe table whose rows with status ``alarm`` shout it in bold capitals."""
-    out.write(f"\n{summary}\n\n")
+    """A summary line and a pipe table whose rows with status ``alarm`` shout it in bold capitals (every cell and the
+    summary escaped: file names, models and reasons come from the input)."""
+    out.write(f"\n{markdown_cell(summary)}\n\n")
     out.write("| " + " | ".join(headers) + f" |\n{rule}\n")
     for row in rows:
         if row[-1] == alarm:
             row = [*row[:-1], f"**{alarm.upper()}**"]
-        out.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
+        out.write("| " + " | ".join(markdown_cell(c) for c in row) + " |\n")
 
 
 def _html_section(title: str, summary: str, headers: Sequence[str], rows: Iterable[list[str]], alarm: str,
