@@ -251,5 +251,6 @@ def test_audit_sections_in_markdown_escape_what_the_input_names(capsys, tmp_path
     hostile.write_bytes((Path(__file__).parent / "data" / "sources" / "langfuse_observations.json").read_bytes())
     out = costcalc(capsys, "price", hostile, "--reconcile", "--format", "markdown").out
     row = next(line for line in out.splitlines() if "claude-haiku-4-5-20251001 | $0.0041" in line)
-    assert row.startswith(f"| {tmp_path}/we\\|i&lt;r&gt;d name.json:2 | claude-haiku-4-5-20251001 | $0.0041 | $0.0050 |")
+    assert row.startswith(f"| {tmp_path}/we\\|i&lt;r&gt;d name.json:2 | claude-haiku-4-5-20251001 | $0.0041 | "
+                          "$0.0050 |")
     assert row.count(" | ") == 5  # six cells
