@@ -40,7 +40,8 @@ def sql(
     if dialect not in DIALECTS:
         raise typer.BadParameter(f"choose one of {', '.join(DIALECTS)}", param_hint="--dialect")
     cm, cfg = o.load(cost_map, config)
-    engine = PricingEngine(cm, cfg)
+    # the query carries each unpriced name's reason, never "did you mean" names: skip that fuzzy search of the map
+    engine = PricingEngine(cm, cfg, suggestions=False)
     wanted = None
     if models is not None:
         with open(models, encoding="utf-8") as f:
