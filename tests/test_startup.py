@@ -43,15 +43,19 @@ def test_a_command_imports_no_engine_it_does_not_run(args):
 
 # typer coerces each parameter's value through a pydantic adapter (pydantic is about half of a short command's
 # start-up): cli/app.py coerces the plain values itself. YAML is read only with a config, files only by `price`.
-NOT_FOR_A_LOOKUP = ("pydantic", "pydantic_core", "yaml", "costcalc.reading.jsonl", "costcalc.reading.shapes")
+VALIDATION = ("pydantic", "pydantic_core")
+NOT_FOR_A_LOOKUP = (*VALIDATION, "yaml", "costcalc.reading.jsonl", "costcalc.reading.shapes")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["lookup", "gpt-4o"], ["lookup", "gpt-4o", "--format", "json"],
-                                  ["models", "gpt-4o", "--limit", "2"], ["map", "info"]])
-def test_a_short_command_loads_no_validation_library_config_parser_or_reader(args):
+@pytest.mark.parametrize(("args", "unused"), [
+    (["--help"], NOT_FOR_A_LOOKUP), (["lookup", "gpt-4o"], NOT_FOR_A_LOOKUP),
+    (["lookup", "gpt-4o", "--format", "json"], NOT_FOR_A_LOOKUP),
+    (["models", "gpt-4o", "--limit", "2"], NOT_FOR_A_LOOKUP), (["map", "info"], NOT_FOR_A_LOOKUP),
+    (["sql", "--table", "usage", "-g", "team", "-g", "model"], VALIDATION)])
+def test_a_command_loads_no_validation_library_and_a_lookup_no_config_parser_or_reader(args, unused):
     loaded = _modules_after(*args)
     assert "costcalc.cli" in loaded
-    assert sorted(m for m in loaded if m in NOT_FOR_A_LOOKUP or m.split(".")[0] in NOT_FOR_A_LOOKUP) == []
+    assert sorted(m for m in loaded if m in unused or m.split(".")[0] in unused) == []
 
 
 def test_a_value_typer_must_convert_or_refuse_still_goes_through_typer(tmp_path):

@@ -38,9 +38,9 @@ def _placeholder(param: Any) -> str:
 
 class _PlainCoercion:
     """A parameter's value coerced as typer coerces it, minus typer's pydantic adapter where the value needs none:
-    no value, text for a text parameter, a choice, digits for a count, a default of the declared type. Building
-    that adapter imports pydantic, most of a short command's start-up (``costcalc lookup``); any other value
-    still goes through it."""
+    no value, text (or texts) for a text parameter, a choice, digits for a count, a default of the declared type.
+    Building that adapter imports pydantic, most of a short command's start-up (``costcalc lookup``); any other
+    value still goes through it."""
 
     def __init__(self) -> None:
         self._typers: Any = None
@@ -52,15 +52,18 @@ class _PlainCoercion:
         info, annotation = desc.parameter_info, desc.annotation
         if value is None:
             return () if param.multiple or param.nargs == -1 else None
-        plain = info.parser is None and desc.file_annotation is None and not desc.is_ranged
+        plain, ranged = info.parser is None and desc.file_annotation is None, desc.is_ranged
         if plain and desc.is_choice and not desc.is_list:
             with contextlib.suppress(ValueError):  # not a choice: typer words the error
                 return coerce_cli_choice(value, choices=desc.choices, case_sensitive=info.case_sensitive, ctx=ctx)
         elif plain and annotation in (str, int, float) and not routes_to_path(annotation, info):
-            if type(value) is annotation:
+            if type(value) is annotation and (not ranged or value is param.default):
                 return value
-            if annotation is int and type(value) is str and value.isascii() and value.isdigit():
+            if annotation is int and not ranged and type(value) is str and value.isascii() and value.isdigit():
                 return int(value)
+        elif plain and annotation == list[str] and type(value) in (list, tuple) and all(
+                type(v) is str for v in value):
+            return list(value)
         if self._typers is None:
             from typer._coercion import build_runtime_param
 

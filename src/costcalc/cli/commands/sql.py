@@ -10,10 +10,10 @@ from typing import Any
 import typer
 
 from .. import options as o
-from ..app import app
+from ..app import PlainCommand, app
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def sql(
     config: str = typer.Option(None, "--config", "-c", help="LiteLLM proxy config.yaml whose prices the query uses."),
     dialect: str = typer.Option("duckdb", help="duckdb, postgres, spark, bigquery, snowflake or trino."),
