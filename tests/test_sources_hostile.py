@@ -99,15 +99,17 @@ def test_malformed_otlp_values_reject_their_span_only(engine, tmp_path):
     assert kinds == ["Rejected", "Rejected", "Priced", "Rejected", "Skipped", "Skipped", "Rejected", "Rejected",
                      "Rejected"]
     reasons = [o.reason for o in found if isinstance(o, (Rejected, Skipped))]
-    assert reasons[0] == "attributes.x.arrayValue: must be an object with a list of values"
-    assert reasons[1] == "attributes.y.kvlistValue: must be an object with a list of values"
-    assert reasons[2] == ("gen_ai.usage.input_tokens: token count must be a whole number from 0 to 2^53-1, got "
-                          "1000000000000000000000000000000")
+    span = "resourceSpans[0].scopeSpans[0].spans"  # each rejection names its span's place in the export
+    assert reasons[0] == f"{span}[0]: attributes.x.arrayValue: must be an object with a list of values"
+    assert reasons[1] == f"{span}[1]: attributes.y.kvlistValue: must be an object with a list of values"
+    assert reasons[2] == (f"{span}[3]: gen_ai.usage.input_tokens: token count must be a whole number from 0 to "
+                          "2^53-1, got 1000000000000000000000000000000")
     assert reasons[3].startswith("a span calling m-chat without GenAI token usage: its cost is unknown")
     assert reasons[4] == "a span without GenAI token usage"
-    assert reasons[5] == 'startTimeUnixNano: timestamp out of range (years 1 to 9999): "99999999999999999999999"'
-    assert reasons[6] == "startTimeUnixNano: must be Unix nanoseconds, got '2024-12-06T00:00:00Z'"
-    assert reasons[7] == "resource: must be an object"
+    assert reasons[5] == (f"{span}[0]: startTimeUnixNano: timestamp out of range (years 1 to 9999): "
+                          '"99999999999999999999999"')
+    assert reasons[6] == f"{span}[0]: startTimeUnixNano: must be Unix nanoseconds, got '2024-12-06T00:00:00Z'"
+    assert reasons[7] == "resourceSpans[0].resource: must be an object"
     # 10 × 1e-6 + 1 × 2e-6
     assert found[2].cost.total == pytest.approx(0.000012, rel=1e-12)
 
@@ -254,3 +256,18 @@ def test_audit_sections_in_markdown_escape_what_the_input_names(capsys, tmp_path
     assert row.startswith(f"| {tmp_path}/we\\|i&lt;r&gt;d name.json:2 | claude-haiku-4-5-20251001 | $0.0041 | "
                           "$0.0050 |")
     assert row.count(" | ") == 5  # six cells
+
+
+def test_a_bad_resource_or_scope_loses_its_own_spans_only(engine, tmp_path):
+    usage = [MODEL, kv("gen_ai.usage.input_tokens", {"intValue": "10"}), kv("gen_ai.usage.output_tokens",
+                                                                           {"intValue": "1"})]
+    good = otlp(usage)["resourceSpans"][0]
+    export = {"resourceSpans": [{"resource": {"attributes": "bad"}, "scopeSpans": good["scopeSpans"]},
+                                {"scopeSpans": ["not a scope", *good["scopeSpans"]]}, good, "not a resource"]}
+    found = run(engine, write_lines(tmp_path / "r.jsonl", export))
+    assert [type(o).__name__ for o in found] == ["Rejected", "Rejected", "Priced", "Priced", "Rejected"]
+    assert [o.reason for o in found if isinstance(o, Rejected)] == [
+        "resourceSpans[0].resource.attributes: must be a list of {key, value}",
+        "resourceSpans[1].scopeSpans[0]: must be an object", "resourceSpans[3]: must be an object"]
+    # each span read: 10 × 1e-6 + 1 × 2e-6
+    assert [o.cost.total for o in found if isinstance(o, Priced)] == pytest.approx([0.000012] * 2, rel=1e-12)

@@ -276,17 +276,21 @@ def _event_time(attrs: dict[str, Any]) -> float | None:
     return None if value is None else parse_time(value, "event.timestamp")
 
 
-def _one(results: list[LineResult], item: dict[str, Any], resource: dict[str, Any], file: str, line: int,
-         read: Any) -> None:
-    """Append what one span or log record gives, a rejection naming the field when it breaks a rule."""
+def _one(results: list[LineResult], item: Any, resource: dict[str, Any], file: str, line: int, read: Any,
+         where: str) -> None:
+    """Append what one span or log record gives, a rejection naming it (``where``: its place in the export) and the
+    field when it breaks a rule."""
     try:
+        if not isinstance(item, dict):
+            raise BadField(where, "must be an object (a span or log record)")
         results.append(read(item, resource, file, line))
     except BadField as exc:
         try:
             text = orjson.dumps(item)
         except orjson.JSONEncodeError:
             text = b""
-        results.append(Rejected(file, line, str(exc), text))
+        reason = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+        results.append(Rejected(file, line, reason, text))
 
 
 def _list(obj: dict[str, Any], key: str, where: str, legacy: str | None = None) -> list[Any]:
@@ -308,24 +312,33 @@ def otlp(obj: dict[str, Any], file: str, line: int) -> list[LineResult]:
         return [Skipped(file, line, "an OTLP metrics export: counters summed over time, not one record per call "
                                     "(export the traces or the log events)")]
     spans = "resourceSpans" in obj
-    for rs in _list(obj, "resourceSpans" if spans else "resourceLogs", "resourceSpans" if spans else "resourceLogs"):
-        if not isinstance(rs, dict):
-            raise BadField("resourceSpans[]" if spans else "resourceLogs[]", "must be an object")
-        resource_obj = rs.get("resource") or {}
-        if not isinstance(resource_obj, dict):
-            raise BadField("resource", "must be an object")
-        resource = attributes(resource_obj.get("attributes"), "resource.attributes")
-        scope_key = "scopeSpans" if spans else "scopeLogs"
-        for scope in _list(rs, scope_key, scope_key, "instrumentationLibrarySpans" if spans else
-                           "instrumentationLibraryLogs"):
-            if not isinstance(scope, dict):
-                raise BadField(f"{scope_key}[]", "must be an object")
-            for item in _list(scope, "spans" if spans else "logRecords", "spans" if spans else "logRecords"):
-                if not isinstance(item, dict):
-                    results.append(Rejected(file, line, "a span or log record that is not an object",
-                                            orjson.dumps(item)))
-                    continue
-                _one(results, item, resource, file, line, _span if spans else _log)
+    kind, scope_key, items_key = ("resourceSpans", "scopeSpans", "spans") if spans else \
+        ("resourceLogs", "scopeLogs", "logRecords")
+    for r, rs in enumerate(_list(obj, kind, kind)):
+        here = f"{kind}[{r}]"
+        try:  # a bad resource or scope loses its own spans only: one rejection, the others read
+            if not isinstance(rs, dict):
+                raise BadField(here, "must be an object")
+            resource_obj = rs.get("resource") or {}
+            if not isinstance(resource_obj, dict):
+                raise BadField(f"{here}.resource", "must be an object")
+            resource = attributes(resource_obj.get("attributes"), f"{here}.resource.attributes")
+            scopes = _list(rs, scope_key, f"{here}.{scope_key}", "instrumentationLibrarySpans" if spans else
+                           "instrumentationLibraryLogs")
+        except BadField as exc:
+            results.append(Rejected(file, line, str(exc), orjson.dumps(rs)))
+            continue
+        for n, scope in enumerate(scopes):
+            where = f"{here}.{scope_key}[{n}]"
+            try:
+                if not isinstance(scope, dict):
+                    raise BadField(where, "must be an object")
+                items = _list(scope, items_key, f"{where}.{items_key}")
+            except BadField as exc:
+                results.append(Rejected(file, line, str(exc), orjson.dumps(scope)))
+                continue
+            for i, item in enumerate(items):
+                _one(results, item, resource, file, line, _span if spans else _log, f"{where}.{items_key}[{i}]")
     if not results:
         results.append(Skipped(file, line, "an OTLP export without spans or log records"))
     return results
