@@ -271,3 +271,25 @@ def test_a_bad_resource_or_scope_loses_its_own_spans_only(engine, tmp_path):
         "resourceSpans[1].scopeSpans[0]: must be an object", "resourceSpans[3]: must be an object"]
     # each span read: 10 × 1e-6 + 1 × 2e-6
     assert [o.cost.total for o in found if isinstance(o, Priced)] == pytest.approx([0.000012] * 2, rel=1e-12)
+
+
+def test_bedrock_logs_as_cloudwatch_logs_returns_them(engine, tmp_path):
+    """``aws logs filter-log-events`` output: each event's message is an invocation log as a JSON string."""
+    def message(n: int, **input_counts: Any) -> str:
+        return json.dumps({"schemaType": "ModelInvocationLog", "timestamp": "2025-04-10T08:12:00Z",
+                           "requestId": f"cw-{n}", "modelId": "m-bedrock", "identity": {"arn": "arn:aws:iam::1:user/a"},
+                           "input": {"inputTokenCount": 100, **input_counts}, "output": {"outputTokenCount": 10}})
+
+    page = {"events": [{"timestamp": 1744272720000, "message": message(1, cacheReadInputTokenCount=50)},
+                       {"timestamp": 1744272720000, "message": message(2, inputTokenCount=-1)},
+                       {"timestamp": 1744272720000, "message": "{truncated"}],
+            "searchedLogStreams": [], "nextToken": "abc"}
+    path = tmp_path / "cloudwatch.json"
+    path.write_text(json.dumps(page, indent=2))
+    first, bad, broken = run(engine, path)
+    # 100 uncached × 1e-6 + 50 cached × 1e-7 + 10 × 2e-6 = 0.000125
+    assert first.cost.total == pytest.approx(0.000125, rel=1e-12)
+    assert (first.record.prompt_tokens, first.record.raw["identity"]) == (150, "arn:aws:iam::1:user/a")
+    assert bad.reason == ("events[1]: input.inputTokenCount: token count must be a whole number from 0 to 2^53-1, "
+                          "got -1")
+    assert broken.reason.startswith("events[2].message: not valid JSON")

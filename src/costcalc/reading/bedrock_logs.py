@@ -10,13 +10,18 @@ deployment names it). ``identity.arn`` (who called: the chargeback key), ``reque
 ``accountId``, ``operation`` and ``requestMetadata`` (the caller's cost-allocation tags) go to ``raw`` beside
 the ids a report groups by (``identity``, ``request_id``, ``tags``); the request and response bodies are
 dropped, so held records stay small.
+
+CloudWatch Logs' own output (``aws logs filter-log-events`` / ``get-log-events``: ``{"events": [{"timestamp",
+"message"}, …]}``, each message an invocation log as a JSON string) gives one record per event.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .records import BadField, UsageRecord, check_conventions, parse_time, token_count
+import orjson
+
+from .records import BadField, LineResult, Rejected, Skipped, UsageRecord, check_conventions, parse_time, token_count
 
 SHAPE = "bedrock-invocation-log"
 _ARN_RESOURCES = ("foundation-model/", "inference-profile/")
@@ -25,6 +30,37 @@ _ARN_RESOURCES = ("foundation-model/", "inference-profile/")
 def is_invocation_log(obj: dict[str, Any]) -> bool:
     return obj.get("schemaType") == "ModelInvocationLog" or (
         "modelId" in obj and isinstance(obj.get("input"), dict) and "inputTokenCount" in obj["input"])
+
+
+def is_cloudwatch_events(obj: dict[str, Any]) -> bool:
+    events = obj.get("events")
+    if not isinstance(events, list) or not events or not isinstance(events[0], dict):
+        return False
+    message = events[0].get("message")
+    return isinstance(message, str) and '"ModelInvocationLog"' in message
+
+
+def cloudwatch_events(obj: dict[str, Any], file: str, line: int) -> list[LineResult]:
+    """Every event of a CloudWatch Logs page: its message read as an invocation log, or rejected naming the event."""
+    out: list[LineResult] = []
+    for i, event in enumerate(obj["events"]):
+        where = f"events[{i}]"
+        message = event.get("message") if isinstance(event, dict) else None
+        try:
+            if not isinstance(message, str):
+                raise BadField(f"{where}.message", "must be a string (an invocation log as JSON)")
+            try:
+                log = orjson.loads(message)
+            except orjson.JSONDecodeError as exc:
+                raise BadField(f"{where}.message", f"not valid JSON ({exc.args[0].split(':')[0]})") from None
+            if not isinstance(log, dict) or not is_invocation_log(log):
+                raise BadField(f"{where}.message", "not a Bedrock model invocation log")
+            out.append(invocation_log(log, file, line))
+        except BadField as exc:
+            text = message.encode() if isinstance(message, str) else orjson.dumps(event)
+            reason = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+            out.append(Rejected(file, line, reason, text))
+    return out or [Skipped(file, line, "a CloudWatch Logs page without events")]
 
 
 def model_name(model_id: str) -> str:

@@ -181,6 +181,8 @@ def _other_source(obj: dict[str, Any], file: str, line: int) -> Any:
         return langfuse.observation(obj, file, line)
     if ("schemaType" in obj or "modelId" in obj) and bedrock_logs.is_invocation_log(obj):
         return bedrock_logs.invocation_log(obj, file, line)
+    if "events" in obj and bedrock_logs.is_cloudwatch_events(obj):
+        return bedrock_logs.cloudwatch_events(obj, file, line)
     if "ai_model" in obj and gateways.is_portkey(obj):
         return gateways.portkey(obj, file, line, response)
     if "request_created_at" in obj and gateways.is_helicone(obj):
