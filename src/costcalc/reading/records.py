@@ -42,7 +42,15 @@ class CallUnits:
     size: str | None = None  # the response's size, else the requested one ("1024x1792")
     quality: str | None = None  # the response's quality, else the requested one
     characters: int | None = None  # non-whitespace characters of a speech call's input text
+    text_length: int | None = None  # all characters of that text (a token estimate, when the proxy counted tokens)
     seconds: float | None = None  # a transcription's audio duration (response.duration / usage.seconds)
+    seconds_from_usage: bool = False  # ``seconds`` is the provider's usage.seconds, not the response's duration
+    # an image call's token usage as LiteLLM's image calculators normalise it (calculate_image_response_cost_from_
+    # usage): prompt, image input, completion, image output, reasoning and audio output tokens; None when the log
+    # carries no usage or an all-zero one (the calculators then price per image)
+    image_usage: tuple[int, int, int, int, int, int] | None = None
+    steps: int | None = None  # the request's ``steps`` (Bedrock Stability 1 prices by it)
+    request_logged: bool = False  # the log holds the request body (a row with stored prompts)
     search_units: int | None = None  # a rerank response's meta.billed_units.search_units
     rerank_tokens: int | None = None  # a rerank response's meta.billed_units.total_tokens
     response_logged: bool = False  # the log holds the response body (a payload always; a row with stored prompts)

@@ -1,0 +1,172 @@
+"""Image calls (generation, edits, variations) priced as LiteLLM 1.110.2 routes them:
+``CostCalculatorUtils.route_image_generation_cost_calculator`` (litellm_core_utils/llm_cost_calc/utils.py) picks a
+calculator by the call's provider. Token-priced models are priced by the usage their response logged (the
+calculators' shared ``calculate_image_response_cost_from_usage``), the rest per image, per pixel, or by size, quality
+and steps; the price table is the deployment's own prices laid over the cost-map row (``resolve_image_model_info``),
+except where LiteLLM's calculator reads the map alone (Bedrock). What the log lacks is named in ``approximate``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .calltypes import CallPrice, image_price
+
+# the token rates that let a calculator price an image call by its usage (``prices_tokens``)
+IMAGE_TOKEN_RATES = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_image_token",
+                     "output_cost_per_image_token")
+# calculators LiteLLM 1.110.2 has that costcalc does not reproduce: provider → what they price by
+_NOT_REPRODUCED = {
+    "fal_ai": "fal.ai's calculator (per image by resolution, size and quality rows, or per megapixel of each image)",
+    "cometapi": "CometAPI's calculator",
+    "runwayml": "RunwayML's calculator",
+    "tencent": "Tencent's calculator",
+    "dashscope": "DashScope's calculator",
+}
+
+
+class TokenPrice(NamedTuple):
+    """An image call the proxy prices by the tokens its response reported, with the token formula
+    (pricing/formulas.py) on ``rates``; no discount or margin (the image branch returns before them)."""
+
+    rates: dict[str, Any]
+    source: str  # where the rates came from ("gpt-image-1", "gpt-image-1 + the deployment's prices")
+    usage: tuple[int, int, int, int, int, int]  # prompt, image in, completion, image out, reasoning, audio out
+
+
+class _Table(NamedTuple):
+    rates: dict[str, Any]
+    source: str
+
+
+def _table(name: str, provider: str | None, deployment_prices: dict[str, Any], cost_map: Any) -> _Table | None:
+    """``resolve_image_model_info``: the cost-map row LiteLLM finds for (name, provider) with the deployment's
+    prices over it; the deployment's prices alone for a model the map lacks; None when neither exists (LiteLLM
+    raises and the proxy books $0)."""
+    match = cost_map.find(name, provider)
+    base = cost_map.entry(match.key) if match is not None else None
+    if base is None:
+        return _Table(dict(deployment_prices), "the deployment's prices") if deployment_prices else None
+    if deployment_prices:
+        return _Table({**base, **deployment_prices}, f"{match.key} with the deployment's prices over it")
+    return _Table(base, match.key)
+
+
+def _count(images: int | None, requested: int | None) -> tuple[int, str | None]:
+    if images is not None:
+        return images, None
+    shown = requested if requested is not None else 1
+    return shown, f"the log does not carry the response's images (response.data); priced as {shown} image(s)"
+
+
+def _per_image(table: _Table, field: str, images: int | None, requested: int | None, uplift: float = 1.0,
+               zero_note: str = "") -> CallPrice:
+    """``field`` × the images the response held (0 when the table lacks the price: the calculators read it as
+    0.0)."""
+    count, approx = _count(images, requested)
+    rate = table.rates.get(field)
+    if rate is None:
+        return CallPrice(0.0, count, False, f"{field} (unset in {table.source}: the proxy books $0{zero_note})",
+                         approx)
+    return CallPrice(float(rate) * uplift, count, False, f"{field} of {table.source}", approx)
+
+
+def _by_usage_or_image(table: _Table, usage: tuple[int, ...] | None, images: int | None, requested: int | None,
+                       uplift: float = 1.0) -> CallPrice | TokenPrice:
+    """Vertex AI, Gemini and Azure AI's shared rule: the response's token usage at the table's token rates when
+    both exist, else ``output_cost_per_image`` × the images."""
+    if usage is not None and any(table.rates.get(k) is not None for k in IMAGE_TOKEN_RATES):
+        return TokenPrice(table.rates, table.source, usage)  # type: ignore[arg-type]
+    return _per_image(table, "output_cost_per_image", images, requested, uplift)
+
+
+def provider_image_price(call_type: str, model: str, provider: str | None, deployment_prices: dict[str, Any],
+                         cost_map: Any, units: Any, uplift: float = 1.0) -> CallPrice | TokenPrice | str:
+    """An image call priced by the calculator LiteLLM routes ``provider`` to; ``uplift``: the Vertex regional
+    endpoint multiplier of the deployment's location."""
+    name = model.split("/", 1)[1] if provider and model.startswith(f"{provider}/") else model
+    images, requested, usage = units.images, units.requested_images, units.image_usage
+    if provider in _NOT_REPRODUCED:
+        return f"image call to provider {provider!r}: the proxy prices it with {_NOT_REPRODUCED[provider]}, " \
+               "which costcalc does not reproduce yet"
+    if provider == "xai":
+        return ("image call to provider 'xai': the proxy bills xAI's reported cost (usage.cost_in_usd_ticks) or a "
+                "per-image price by quality and resolution, which costcalc does not reproduce yet")
+    if provider == "bedrock":
+        return _bedrock(name, cost_map, units)
+    table = _table(name, provider, deployment_prices, cost_map)
+    if provider in ("recraft", "aiml", "vertex_ai", "gemini", "azure_ai") and table is None:
+        return (f"image call to {provider}/{name}: neither the cost map nor the deployment prices it (LiteLLM raises "
+                "and the proxy books $0)")
+    if provider in ("recraft", "aiml"):
+        return _per_image(table, "output_cost_per_image", images, requested)  # type: ignore[arg-type]
+    if provider in ("vertex_ai", "gemini"):
+        return _by_usage_or_image(table, usage, images, requested,  # type: ignore[arg-type]
+                                  uplift if provider == "vertex_ai" else 1.0)
+    if provider == "azure_ai":
+        return _azure_ai(table, deployment_prices, cost_map, name, units)  # type: ignore[arg-type]
+    if provider in ("openai", "azure") and "gpt-image" in model.lower():
+        return _gpt_image(name, provider, deployment_prices, cost_map, units)
+    return image_price(model, provider, deployment_prices, cost_map, images, requested, units.size, units.quality)
+
+
+def _gpt_image(name: str, provider: str, deployment_prices: dict[str, Any], cost_map: Any,
+               units: Any) -> CallPrice | TokenPrice | str:
+    """llms/openai/image_generation/cost_calculator.py: the response's usage at the model's token rates
+    (the deployment's prices over the map row when it sets any); without usage, the deployment's
+    ``output_cost_per_image`` × the images, and $0 when the deployment sets no price."""
+    table = _table(name, provider, deployment_prices, cost_map)
+    if units.image_usage is not None:
+        if table is None:
+            return (f"token-priced image model {name!r} with neither a cost-map row nor deployment prices (LiteLLM "
+                    "raises and the proxy books $0)")
+        if not deployment_prices or any(table.rates.get(k) is not None for k in IMAGE_TOKEN_RATES):
+            return TokenPrice(table.rates, table.source, units.image_usage)
+    if not deployment_prices or table is None:
+        count, approx = _count(units.images, units.requested_images)
+        return CallPrice(0.0, count, False, "output_cost_per_image (a token-priced image model whose response "
+                         "reported no usage, on a deployment without prices: the proxy books $0)", approx)
+    return _per_image(table, "output_cost_per_image", units.images, units.requested_images)
+
+
+def _azure_ai(table: _Table, deployment_prices: dict[str, Any], cost_map: Any, name: str,
+              units: Any) -> CallPrice | TokenPrice | str:
+    """llms/azure_ai/image_generation/cost_calculator.py: usage tokens, else ``output_cost_per_image`` × n, else the
+    per-pixel price (the deployment's, else the map row's) by default_image_cost_calculator, else $0."""
+    found = _by_usage_or_image(table, units.image_usage, units.images, units.requested_images)
+    if isinstance(found, TokenPrice) or found.rate:
+        return found
+    if deployment_prices.get("input_cost_per_pixel") or table.rates.get("input_cost_per_pixel"):
+        # default_image_cost_calculator called with the row's own key as the model
+        match = cost_map.find(name, "azure_ai")
+        return image_price(match.key if match is not None else name, "azure_ai", deployment_prices, cost_map,
+                           units.images, units.requested_images, units.size, None, by_quality=False)
+    return found
+
+
+def _bedrock(name: str, cost_map: Any, units: Any) -> CallPrice | str:
+    """llms/bedrock/image_generation/*: ``output_cost_per_image`` of the map row alone (deployment prices are not
+    read) × the images; Stability 1 models by the row ``<size>/<steps>/<model>`` (steps: ``max-steps`` above 50,
+    else ``50-steps``; the size as route_image_generation_cost_calculator resolves it: the response's, else the
+    request's as written, else ``1024-x-1024``); Titan's row is looked up without the provider."""
+    titan = "amazon.titan" in name
+    family = "sd3" in name or "stable-image" in name or "amazon.nova-canvas" in name
+    approx: list[str] = []
+    key = name
+    if not titan and not family:
+        steps = units.steps if units.steps is not None else 50
+        size = (units.size or "1024-x-1024").replace("*", "x")
+        if not units.request_logged:
+            approx.append("the requested size and steps (LiteLLM's defaults: 1024-x-1024, 50 steps)")
+        key = f"{size}/{'max-steps' if steps > 50 else '50-steps'}/{name}"
+    match = cost_map.find(key, None if titan else "bedrock")
+    if match is None:
+        return f"image call to bedrock/{key}: no cost-map row (LiteLLM raises and the proxy books $0)"
+    rate = cost_map.entry(match.key).get("output_cost_per_image")
+    count, missing = _count(units.images, units.requested_images)
+    if missing:
+        approx.append("the response's images (response.data)")
+    note = f"the log does not carry {' or '.join(approx)}" if approx else None
+    if rate is None:
+        return CallPrice(0.0, count, False, f"output_cost_per_image (unset in {match.key}: the proxy books $0)", note)
+    return CallPrice(float(rate), count, False, f"output_cost_per_image of {match.key}", note)
