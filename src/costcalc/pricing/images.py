@@ -112,21 +112,21 @@ def provider_image_price(call_type: str, model: str, provider: str | None, deplo
 
 def _gpt_image(name: str, provider: str, deployment_prices: dict[str, Any], cost_map: Any,
                units: Any) -> CallPrice | TokenPrice | str:
-    """llms/openai/image_generation/cost_calculator.py: the response's usage at the model's token rates
-    (the deployment's prices over the map row when it sets any); without usage, the deployment's
-    ``output_cost_per_image`` × the images, and $0 when the deployment sets no price."""
+    """llms/openai/image_generation/cost_calculator.py: the response's usage at the model's token rates (the
+    deployment's prices over the map row when it sets any). ``completion_cost`` hands it the usage as a chat
+    ``Usage`` (``_usage_from_model``), so a response with an all-zero usage is priced by ``generic_cost_per_token``
+    on zero tokens: $0, whatever per-image price the deployment sets (a real proxy books $0 for it)."""
     table = _table(name, provider, deployment_prices, cost_map)
-    if units.image_usage is not None:
-        if table is None:
-            return (f"token-priced image model {name!r} with neither a cost-map row nor deployment prices (LiteLLM "
-                    "raises and the proxy books $0)")
-        if not deployment_prices or any(table.rates.get(k) is not None for k in IMAGE_TOKEN_RATES):
-            return TokenPrice(table.rates, table.source, units.image_usage)
-    if not deployment_prices or table is None:
+    if units.image_usage is None:
         count, approx = _count(units.images, units.requested_images)
-        return CallPrice(0.0, count, False, "output_cost_per_image (a token-priced image model whose response "
-                         "reported no usage, on a deployment without prices: the proxy books $0)", approx)
-    return _per_image(table, "output_cost_per_image", units.images, units.requested_images)
+        return CallPrice(0.0, count, False, "image tokens (a token-priced image model whose response reported no "
+                         "usage: the proxy books $0)", approx)
+    if table is None:
+        return (f"token-priced image model {name!r} with neither a cost-map row nor deployment prices (LiteLLM "
+                "raises and the proxy books $0)")
+    if deployment_prices and not any(table.rates.get(k) is not None for k in IMAGE_TOKEN_RATES):
+        return _per_image(table, "output_cost_per_image", units.images, units.requested_images)
+    return TokenPrice(table.rates, table.source, units.image_usage)
 
 
 def _azure_ai(table: _Table, deployment_prices: dict[str, Any], cost_map: Any, name: str,
