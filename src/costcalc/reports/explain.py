@@ -283,12 +283,14 @@ _NOT_BY_TOKEN_MODES = {"image_generation": "per image (by size and quality), per
 
 _IMAGE_MODES = ("image_generation", "image_edit")
 _CALL_STATUS = {
-    "image_generation": "costcalc prices them per image or pixel (OpenAI and Azure models; token-priced models and "
-                        "other providers' calculators are counted unpriced)",
-    "image_edit": "costcalc prices them per image or pixel (OpenAI and Azure models)",
-    "audio_speech": "costcalc prices them per character of the logged input (per-token models counted unpriced)",
-    "audio_transcription": "costcalc prices them per second of the logged audio duration (per-token models "
-                           "counted unpriced)",
+    "image_generation": "costcalc prices them as the provider's image calculator does: by the response's image and "
+                        "text tokens (gpt-image, Gemini and Vertex image models), else per image or pixel; fal.ai, "
+                        "xAI, CometAPI, RunwayML, Tencent and DashScope images are counted unpriced",
+    "image_edit": "costcalc prices them as image generations (by the response's tokens, else per image)",
+    "audio_speech": "costcalc prices them per character of the logged input, or by the response's tokens (without "
+                    "a logged usage: the input text's tokens, estimated and marked approximate)",
+    "audio_transcription": "costcalc prices them per second of the logged audio duration, or by the response's "
+                           "tokens",
     "rerank": "costcalc prices them per search unit of the logged response (Jina AI, Voyage: per billed token)",
 }
 
