@@ -94,13 +94,19 @@ class PricingEngine:
         self.warnings: dict[str, str] = {}
 
     def pricer(self, model: str, model_id: str | None = None, service_tier: str | None = None,
-               request_prices: tuple[tuple[str, float], ...] = ()) -> Pricer | Unpriced:
-        key = (model, model_id, service_tier, request_prices)
+               request_prices: tuple[tuple[str, float], ...] = (), text_completion: bool = False
+               ) -> Pricer | Unpriced:
+        """The pricer of a call to ``model``; ``text_completion``: a text completion, whose rate key may differ
+        (Resolver.resolve_text_completion)."""
+        key: tuple[Any, ...] = (model, model_id, service_tier, request_prices)
+        if text_completion:
+            key = (*key, "text_completion")
         try:
             return self._pricers[key]
         except KeyError:
             pass
-        resolved = self.resolver.resolve(model, model_id, request_prices)
+        resolved = self.resolver.resolve_text_completion(model, model_id, request_prices) if text_completion \
+            else self.resolver.resolve(model, model_id, request_prices)
         if isinstance(resolved, Unpriced):
             result: Pricer | Unpriced = resolved
         else:
@@ -121,9 +127,12 @@ class PricingEngine:
     def price(self, record: UsageRecord) -> Priced | NotPriced:
         if record.call_type is not None:
             return self.price_call(record)
-        p = self._pricers.get((record.model, record.model_id, record.service_tier, record.request_prices))
-        if p is None:
-            p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
+        if record.text_completion:
+            p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices, True)
+        else:
+            p = self._pricers.get((record.model, record.model_id, record.service_tier, record.request_prices))
+            if p is None:
+                p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
         if p.__class__ is not Pricer:
             if p.__class__ is not FormulaPricer:
                 return NotPriced(record, p.reason, p.suggestions)

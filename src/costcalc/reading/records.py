@@ -112,6 +112,9 @@ class UsageRecord:
     # None for the token-priced calls (chat, completions, embeddings, responses, messages)
     call_type: str | None = None
     call_units: CallUnits | None = None  # the units such a call is billed by (set with ``call_type``)
+    # a text completion (call type text_completion): LiteLLM prices one sent to an openai deployment of a model that
+    # is not an OpenAI chat model under provider text-completion-openai (Resolver.resolve_text_completion)
+    text_completion: bool = False
     # An aggregated source (a usage API bucket, a daily spend row) sums many requests in one record: how many
     # (the report counts them as requests), and the prompt size of one of them, which picks the context-length
     # band and tier the bucket is priced at (None: prompt_tokens, one request's own)

@@ -106,6 +106,7 @@ _TOKEN_CALL_TYPES = frozenset({
     "moderation", "amoderation",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
+_TEXT_COMPLETION_CALL_TYPES = frozenset({"text_completion", "atext_completion"})
 TOKEN_CALL_TYPES = _TOKEN_CALL_TYPES | _BATCH_CALL_TYPES
 FAILURE_REASON = "a failed request (the proxy books $0)"
 CACHE_HIT_REASON = "served from the LiteLLM proxy's cache (the proxy books $0)"
@@ -870,6 +871,7 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         batch=call_type in _BATCH_CALL_TYPES,
         call_type=call_type if call_type and call_type not in TOKEN_CALL_TYPES else None,
         call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj, details),
+        text_completion=call_type in _TEXT_COMPLETION_CALL_TYPES,
         **counts,
     )
 
