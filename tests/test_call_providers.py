@@ -69,7 +69,14 @@ IMAGE_CASES = [
     ("azure_ai/FLUX-1.1-pro", 2, None, "aimage_generation", None),
     ("azure_ai/gpt-image-2", 1, UNITEMISED, "aimage_generation", None),
     ("azure_ai/FLUX.2-flex", 1, None, "aimage_generation", {"size": "1024x1024"}),
+    ("xai/grok-imagine-image", 2, None, "aimage_generation", None),
+    ("xai/grok-imagine-image-pro", 1, None, "aimage_edit", {"quality": "high"}),
 ]
+
+# the cases whose price depends on the request's size or steps (per pixel; Bedrock SDXL by steps): exact from a row
+# with the stored request, approximate from a payload; a quality or size on a row priced per image alone (the
+# xAI edit) changes nothing, and both are exact
+PRICED_BY_THE_REQUEST = {"bedrock/stability.stable-diffusion-xl-v1", "azure_ai/FLUX.2-flex"}
 
 
 def _config(tmp_path: Path, models: list[str], extra: str = "") -> Path:
@@ -128,15 +135,15 @@ def test_image_calls_cost_what_each_providers_calculator_books(capsys, tmp_path)
         assert payload["status"] == row["status"] == "priced", (case, payload, row)
         assert row["cost"] == pytest.approx(expected[i], rel=1e-12, abs=1e-15), (case, row)
         assert row["approximate"] == "", (case, row)
-        if case[4] is None:
-            assert payload["cost"] == pytest.approx(expected[i], rel=1e-12, abs=1e-15), (case, payload)
-            assert payload["approximate"] == "", (case, payload)
-        else:
+        if case[0] in PRICED_BY_THE_REQUEST:
             # a payload never carries the request's size or steps: LiteLLM's defaults stand in, said so
             assert payload["approximate"].startswith("the log does not carry the requested size"), (case, payload)
+        else:
+            assert payload["cost"] == pytest.approx(expected[i], rel=1e-12, abs=1e-15), (case, payload)
+            assert payload["approximate"] == "", (case, payload)
     # the cases hold every route: tokens (gpt-image, Gemini, Vertex, Azure AI), per image, per pixel, by steps
     assert {c[0].split("/")[0] for c in IMAGE_CASES} == {"openai", "azure", "vertex_ai", "gemini", "bedrock",
-                                                           "recraft", "aiml", "azure_ai"}
+                                                           "recraft", "aiml", "azure_ai", "xai"}
     # hand check of the first: 30 text × $5/M + 20 image × $10/M + (4000 image + 160 text) output × $40/M (gpt-image-1
     # has no output_cost_per_token: its text output is billed at the image rate) = 0.00015 + 0.0002 + 0.1664
     assert priced[0]["cost"] == pytest.approx(0.16675, rel=1e-12)
@@ -237,8 +244,40 @@ def test_what_the_proxy_measures_itself_is_priced_from_the_log_and_marked(capsys
 
 def test_providers_whose_calculators_are_not_reproduced_stay_unpriced_with_the_reason(capsys, tmp_path):
     response = ImageResponse(created=1, data=[{"url": "a"}])
-    models = ["xai/grok-imagine-image", "fal_ai/fal-ai/flux/dev"]
+    models = ["fal_ai/fal-ai/flux/dev", "dashscope/wan2.6-t2i"]
     records = [_logged(i, m, "aimage_generation", response, response.model_dump())[0] for i, m in enumerate(models)]
-    xai, fal = _price(capsys, tmp_path, _config(tmp_path, models), records)
-    assert xai["status"] == fal["status"] == "unpriced"
-    assert "xAI's reported cost" in xai["reason"] and "fal.ai's calculator" in fal["reason"]
+    fal, dashscope = _price(capsys, tmp_path, _config(tmp_path, models), records)
+    assert fal["status"] == dashscope["status"] == "unpriced"
+    assert "fal.ai's calculator" in fal["reason"] and "DashScope's calculator" in dashscope["reason"]
+
+
+def test_xai_images_by_quality_and_resolution(capsys, tmp_path):
+    """llms/xai/image_generation/cost_calculator.py on prices the test sets: a deployment's 1K and 2K per-image
+    prices, picked by the requested resolution of a low-quality (or, for a generation, auto-quality) call; xAI's
+    own reported cost where the response carries it and the deployment sets no image price."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: grok\n    litellm_params: {model: xai/grok-imagine-image}\n"
+        "    model_info: {output_cost_per_image_1K: 0.01, output_cost_per_image_2K: 0.03}\n"
+        "  - model_name: grok-plain\n    litellm_params: {model: xai/grok-imagine-image}\n")
+    response = ImageResponse(created=1, data=[{"url": "a"}, {"url": "b"}])
+    rows = []
+    for i, body in enumerate(({"resolution": "2k"}, {"resolution": "1k", "quality": "low"},
+                              {"resolution": "2k", "quality": "high"})):
+        row = _logged(i, "xai/grok-imagine-image", "aimage_generation", response, response.model_dump(),
+                      body={"prompt": "p", **body})[1]
+        rows.append({**row, "model_group": "grok"})
+    payload = _logged(3, "xai/grok-imagine-image", "aimage_generation", response, response.model_dump())[0]
+    reported = json.loads(json.dumps(payload))
+    reported["id"] = "p4"
+    reported["response"]["usage"]["cost_in_usd_ticks"] = 350_000_000
+    rows += [{**payload, "model_group": "grok"}, {**reported, "model_group": "grok-plain"}]
+    two_k, one_k, high, unlogged, by_xai = _price(capsys, tmp_path, config, rows)
+    assert two_k["cost"] == pytest.approx(2 * 0.03) and two_k["approximate"] == ""  # 2 images × the 2K price
+    assert one_k["cost"] == pytest.approx(2 * 0.01) and one_k["approximate"] == ""
+    # high quality: not xAI's low-quality price; default_image_cost_calculator prices the map's $0.02 per image
+    assert high["cost"] == pytest.approx(2 * 0.02)
+    assert unlogged["cost"] == pytest.approx(2 * 0.01)  # auto quality, 1k: LiteLLM's defaults, said so
+    assert unlogged["approximate"].startswith("the log does not carry the requested quality and resolution")
+    assert by_xai["cost"] == pytest.approx(0.035) and by_xai["approximate"] == "", by_xai  # 350,000,000 × 1e-10 $

@@ -10,6 +10,7 @@ or as the reason it cannot be priced.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 IMAGE_CALLS = frozenset({"image_generation", "aimage_generation", "image_edit", "aimage_edit",
@@ -42,6 +43,13 @@ class CallPrice(NamedTuple):
 def _size(size: str | None) -> str:
     s = (size or DEFAULT_SIZE).replace("*", "x")
     return s.replace("x", "-x-") if "x" in s and "-x-" not in s else s
+
+
+@lru_cache(maxsize=1024)
+def _sized_rows(cost_map: Any, name: str) -> bool:
+    """Whether the cost map has a row pricing ``name`` at a given size (``<size>/<name>``, ``<quality>/<size>/...``)."""
+    tail = f"/{name}"
+    return any(k.endswith(tail) and "-x-" in k for k in cost_map.entries)
 
 
 def image_price(model: str, provider: str | None, deployment_prices: dict[str, Any], cost_map: Any,
@@ -81,10 +89,12 @@ def image_price(model: str, provider: str | None, deployment_prices: dict[str, A
             if rate is None:
                 continue
             per_pixel = field == "input_cost_per_pixel"
+            # the size and quality pick the row only where the map prices this model by size
+            sized = map_key is not None and _sized_rows(cost_map, last)
             missing = [what for what, lacking in (
                 ("the response's images (response.data)", images is None),
-                ("the requested size", size is None and (per_pixel or map_key is not None)),
-                ("the requested quality", by_quality and quality is None and map_key is not None)) if lacking]
+                ("the requested size", size is None and (per_pixel or sized)),
+                ("the requested quality", by_quality and quality is None and sized)) if lacking]
             approx = None
             if missing:
                 shown = f"{shown_size}, quality {shown_quality}" if by_quality else shown_size

@@ -15,6 +15,7 @@ from .calltypes import CallPrice, image_price
 # the token rates that let a calculator price an image call by its usage (``prices_tokens``)
 IMAGE_TOKEN_RATES = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_image_token",
                      "output_cost_per_image_token")
+USD_TICKS_PER_DOLLAR = 10_000_000_000  # xAI reports costs in ticks of 1e-10 dollars (docs.x.ai, cost tracking)
 # calculators LiteLLM 1.110.2 has that costcalc does not reproduce: provider → what they price by
 _NOT_REPRODUCED = {
     "fal_ai": "fal.ai's calculator (per image by resolution, size and quality rows, or per megapixel of each image)",
@@ -90,8 +91,9 @@ def provider_image_price(call_type: str, model: str, provider: str | None, deplo
         return f"image call to provider {provider!r}: the proxy prices it with {_NOT_REPRODUCED[provider]}, " \
                "which costcalc does not reproduce yet"
     if provider == "xai":
-        return ("image call to provider 'xai': the proxy bills xAI's reported cost (usage.cost_in_usd_ticks) or a "
-                "per-image price by quality and resolution, which costcalc does not reproduce yet")
+        found = _xai(call_type, name, deployment_prices, cost_map, units)
+        if found is not None:
+            return found
     if provider == "bedrock":
         return _bedrock(name, cost_map, units)
     table = _table(name, provider, deployment_prices, cost_map)
@@ -142,6 +144,40 @@ def _azure_ai(table: _Table, deployment_prices: dict[str, Any], cost_map: Any, n
         return image_price(match.key if match is not None else name, "azure_ai", deployment_prices, cost_map,
                            units.images, units.requested_images, units.size, None, by_quality=False)
     return found
+
+
+def _xai(call_type: str, name: str, deployment_prices: dict[str, Any], cost_map: Any,
+         units: Any) -> CallPrice | None:
+    """llms/xai/image_generation/cost_calculator.py: xAI's reported cost when the response carries it and the
+    deployment sets no image price; else, for a low-quality call (quality ``low``, or ``auto`` on a generation) at
+    resolution 1k or 2k, the deployment's per-image price, else the row's ``output_cost_per_image_<1K|2K>``, × the
+    images. None: the route goes on to default_image_cost_calculator (a per-pixel deployment price, another
+    quality or resolution, or no such price)."""
+    if deployment_prices.get("input_cost_per_pixel") is not None:
+        return None
+    image_prices = ("input_cost_per_image", "output_cost_per_image", "output_cost_per_image_1K",
+                    "output_cost_per_image_2K")
+    if units.reported_ticks is not None and not any(deployment_prices.get(k) is not None for k in image_prices):
+        return CallPrice(units.reported_ticks / USD_TICKS_PER_DOLLAR, 1, False,
+                         "xAI's reported cost (usage.cost_in_usd_ticks)", None)
+    quality, resolution = units.quality or "auto", units.resolution or "1k"
+    low = quality == "low" or (quality == "auto" and call_type not in ("image_edit", "aimage_edit"))
+    table = _table(name, "xai", deployment_prices, cost_map)
+    if not low or resolution not in ("1k", "2k") or table is None:
+        return None
+    by_resolution = any(table.rates.get(f"output_cost_per_image_{r}") is not None for r in ("1K", "2K"))
+    missing = by_resolution and not units.request_logged and (units.quality is None or units.resolution is None)
+    note = "the log does not carry the requested quality and resolution; priced as quality auto, resolution 1k " \
+           "(LiteLLM's defaults)" if missing else None
+    count, approx = _count(units.images, units.requested_images)
+    flat = next((k for k in ("input_cost_per_image", "output_cost_per_image") if deployment_prices.get(k) is not None),
+                None)
+    field = flat or f"output_cost_per_image_{resolution.upper()}"
+    rate = deployment_prices.get(field) if flat else table.rates.get(field)
+    if rate is None:
+        return None
+    where = "the deployment's prices" if flat else table.source
+    return CallPrice(float(rate), count, False, f"{field} of {where}", approx or note)
 
 
 def _bedrock(name: str, cost_map: Any, units: Any) -> CallPrice | str:

@@ -50,6 +50,8 @@ class CallUnits:
     # carries no usage or an all-zero one (the calculators then price per image)
     image_usage: tuple[int, int, int, int, int, int] | None = None
     steps: int | None = None  # the request's ``steps`` (Bedrock Stability 1 prices by it)
+    resolution: str | None = None  # the request's ``resolution`` (xAI prices images by it)
+    reported_ticks: int | None = None  # the cost xAI reported, in 1e-10 dollars (usage.cost_in_usd_ticks)
     request_logged: bool = False  # the log holds the request body (a row with stored prompts)
     search_units: int | None = None  # a rerank response's meta.billed_units.search_units
     rerank_tokens: int | None = None  # a rerank response's meta.billed_units.total_tokens

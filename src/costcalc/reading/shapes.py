@@ -930,6 +930,7 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
                 text = None
     meta = response.get("meta") if isinstance(response.get("meta"), dict) else {}
     billed = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else {}
+    extra = params.get("extra_body") if isinstance(params.get("extra_body"), dict) else {}
     images = len(data) if isinstance(data, list) else None
     if images is None and not response:
         images = _whole(logged_usage.get("output_image_count"))
@@ -948,6 +949,8 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
         seconds_from_usage=from_usage,
         image_usage=_image_usage(usage if "input_tokens" in usage else None, logged_usage),
         steps=_whole(params.get("steps")),
+        resolution=_text(params.get("resolution")) or _text(extra.get("resolution")),
+        reported_ticks=_whole(usage.get("cost_in_usd_ticks", logged_usage.get("cost_in_usd_ticks"))),
         request_logged=bool(request),
     )
 
