@@ -244,11 +244,48 @@ def test_what_the_proxy_measures_itself_is_priced_from_the_log_and_marked(capsys
 
 def test_providers_whose_calculators_are_not_reproduced_stay_unpriced_with_the_reason(capsys, tmp_path):
     response = ImageResponse(created=1, data=[{"url": "a"}])
-    models = ["fal_ai/fal-ai/flux/dev", "dashscope/wan2.6-t2i"]
+    models = ["cometapi/flux-pro", "dashscope/wan2.6-t2i"]
     records = [_logged(i, m, "aimage_generation", response, response.model_dump())[0] for i, m in enumerate(models)]
-    fal, dashscope = _price(capsys, tmp_path, _config(tmp_path, models), records)
-    assert fal["status"] == dashscope["status"] == "unpriced"
-    assert "fal.ai's calculator" in fal["reason"] and "DashScope's calculator" in dashscope["reason"]
+    comet, dashscope = _price(capsys, tmp_path, _config(tmp_path, models), records)
+    assert comet["status"] == dashscope["status"] == "unpriced"
+    assert "CometAPI's calculator" in comet["reason"] and "DashScope's calculator" in dashscope["reason"]
+
+
+def _sized(url: str, width: int | None = None, height: int | None = None) -> dict:
+    fields = {"width": width, "height": height} if width else None
+    return {"url": url, "provider_specific_fields": fields}
+
+
+FAL_CASES = [  # (model, images, request body stored in the row, the price depends on the request)
+    # per started megapixel of each image the response sizes (1536x1024: 2 MP), else per image
+    ("fal_ai/fal-ai/flux/dev", [_sized("a", 1536, 1024), _sized("b")], None, False),
+    # the quality/size rows nearest each image's pixel count: the requested quality picks the rows (high by
+    # default), which a payload does not carry
+    ("fal_ai/openai/gpt-image-2", [_sized("a", 1920, 1080), _sized("b", 1000, 1000)], None, True),
+    ("fal_ai/openai/gpt-image-2", [_sized("a")], {"quality": "low", "image_size": "portrait_16_9"}, True),
+    # by the requested resolution
+    ("fal_ai/fal-ai/nano-banana-pro", [_sized("a"), _sized("b")], {"resolution": "4K"}, True),
+]
+
+
+def test_fal_images_by_resolution_size_quality_and_megapixel(capsys, tmp_path):
+    records, expected = [], []
+    for i, (model, images, body, _) in enumerate(FAL_CASES):
+        response = ImageResponse(created=1, data=images)
+        expected.append(_litellm_cost(model, response, "aimage_generation", optional_params=body or {}))
+        records += _logged(i, model, "aimage_generation", response, response.model_dump(), body=body or {"p": 1})
+    priced = _price(capsys, tmp_path, _config(tmp_path, [c[0] for c in FAL_CASES]), records)
+    for i, case in enumerate(FAL_CASES):
+        payload, row = priced[2 * i], priced[2 * i + 1]
+        assert row["cost"] == pytest.approx(expected[i], rel=1e-12) and row["approximate"] == "", (case, row)
+        if case[3]:
+            assert payload["approximate"].startswith("the log does not carry the requested"), (case, payload)
+        else:
+            assert payload["cost"] == pytest.approx(expected[i], rel=1e-12), (case, payload)
+            assert payload["approximate"] == "", (case, payload)
+    # hand checks: flux/dev 2 MP × $0.025/MP + $0.025; nano-banana-pro 2 × $0.30 at 4K
+    assert priced[1]["cost"] == pytest.approx(2.384185791015625e-08 * 1_048_576 * 2 + 0.025)
+    assert priced[7]["cost"] == pytest.approx(2 * 0.3)
 
 
 def test_xai_images_by_quality_and_resolution(capsys, tmp_path):

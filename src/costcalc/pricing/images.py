@@ -8,6 +8,7 @@ except where LiteLLM's calculator reads the map alone (Bedrock). What the log la
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .calltypes import CallPrice, image_price
@@ -18,7 +19,6 @@ IMAGE_TOKEN_RATES = ("input_cost_per_token", "output_cost_per_token", "input_cos
 USD_TICKS_PER_DOLLAR = 10_000_000_000  # xAI reports costs in ticks of 1e-10 dollars (docs.x.ai, cost tracking)
 # calculators LiteLLM 1.110.2 has that costcalc does not reproduce: provider → what they price by
 _NOT_REPRODUCED = {
-    "fal_ai": "fal.ai's calculator (per image by resolution, size and quality rows, or per megapixel of each image)",
     "cometapi": "CometAPI's calculator",
     "runwayml": "RunwayML's calculator",
     "tencent": "Tencent's calculator",
@@ -96,6 +96,8 @@ def provider_image_price(call_type: str, model: str, provider: str | None, deplo
             return found
     if provider == "bedrock":
         return _bedrock(name, cost_map, units)
+    if provider == "fal_ai":
+        return _fal(name, deployment_prices, cost_map, units)
     table = _table(name, provider, deployment_prices, cost_map)
     if provider in ("recraft", "aiml", "vertex_ai", "gemini", "azure_ai") and table is None:
         return (f"image call to {provider}/{name}: neither the cost map nor the deployment prices it (LiteLLM raises "
@@ -178,6 +180,95 @@ def _xai(call_type: str, name: str, deployment_prices: dict[str, Any], cost_map:
         return None
     where = "the deployment's prices" if flat else table.source
     return CallPrice(float(rate), count, False, f"{field} of {where}", approx or note)
+
+
+# llms/fal_ai/cost_calculator.py's constants: the size and quality of a keyed row when the request names none,
+# fal.ai's named image sizes, and its megapixel
+_FAL_DEFAULT_SIZE = (1024, 768)
+_FAL_DEFAULT_QUALITY = "high"
+_FAL_NAMED_SIZES = {"square_hd": (1024, 1024), "square": (512, 512), "portrait_4_3": (768, 1024),
+                    "portrait_16_9": (576, 1024), "landscape_4_3": (1024, 768), "landscape_16_9": (1024, 576)}
+_MEGAPIXEL = 1_048_576
+
+
+def _fal(name: str, deployment_prices: dict[str, Any], cost_map: Any, units: Any) -> CallPrice | str:
+    """llms/fal_ai/cost_calculator.py: the deployment's ``output_cost_per_image`` × the images; else the row's
+    ``output_cost_per_image_<resolution>`` for the requested resolution; else, where the map keys the model by
+    quality and size (``fal_ai/<quality>/<W-x-H>/<model>``), each image at the row nearest its pixel count (its
+    width and height as the response states them, else the requested ``image_size``, else 1024x768; quality the
+    requested one, else ``high``); else ``output_cost_per_image`` per image, or ``output_cost_per_pixel`` per
+    started megapixel of an image whose size the response states."""
+    model = name.removeprefix("fal_ai/")
+    count, approx = _count(units.images, units.requested_images)
+    if deployment_prices.get("output_cost_per_image") is not None:
+        return CallPrice(float(deployment_prices["output_cost_per_image"]), count, False,
+                         "output_cost_per_image of the deployment's prices", approx)
+    entry = cost_map.entry(f"fal_ai/{model}") if f"fal_ai/{model}" in cost_map else {}
+    if units.resolution is not None and entry.get(f"output_cost_per_image_{units.resolution}") is not None:
+        field = f"output_cost_per_image_{units.resolution}"
+        return CallPrice(float(entry[field]), count, False, f"{field} of fal_ai/{model}", approx)
+    # what the log lacks that could change the price: the request (a payload never holds it)
+    unknown = [] if units.request_logged or not any(k.startswith("output_cost_per_image_") for k in entry) \
+        else ["the requested resolution"]
+    dims = units.image_dimensions if units.image_dimensions is not None else (None,) * count
+    quality = units.quality if units.quality and units.quality != "auto" else _FAL_DEFAULT_QUALITY
+    rows = _fal_rows(cost_map, model, quality)
+    if rows:
+        wanted = _fal_size(units.fal_image_size)
+        total = 0.0
+        for d in dims:
+            target = d or wanted or _FAL_DEFAULT_SIZE
+            area = target[0] * target[1]
+            total += min(rows, key=lambda r: (abs(r[0] * r[1] - area), r[0] * r[1]))[2]
+        if not units.request_logged and (units.quality is None or any(d is None for d in dims)):
+            unknown.append("the requested quality and image_size (LiteLLM's defaults: high, 1024x768)")
+        note = approx or (f"the log does not carry {' or '.join(unknown)}" if unknown else None)
+        return CallPrice(total, 1, False, f"output_cost_per_image of the fal_ai/{quality}/<size>/{model} rows "
+                         f"nearest each of {len(dims)} image(s)", note)
+    table = _table(model, "fal_ai", deployment_prices, cost_map)
+    if table is None:
+        return f"image call to fal_ai/{model}: neither the cost map nor the deployment prices it (LiteLLM raises " \
+               "and the proxy books $0)"
+    per_image = float(table.rates.get("output_cost_per_image") or 0.0)
+    per_pixel = table.rates.get("output_cost_per_pixel")
+    total = sum(float(per_pixel) * _MEGAPIXEL * -(-(d[0] * d[1]) // _MEGAPIXEL)
+                if d is not None and per_pixel is not None else per_image for d in dims)
+    note = approx or (f"the log does not carry {' or '.join(unknown)}" if unknown else None)
+    return CallPrice(total, 1, False, f"output_cost_per_image / output_cost_per_pixel of {table.source} for "
+                     f"{len(dims)} image(s)", note)
+
+
+@lru_cache(maxsize=1024)
+def _fal_rows(cost_map: Any, model: str, quality: str) -> tuple[tuple[int, int, float], ...]:
+    """The map's ``fal_ai/<quality>/<W-x-H>/<model>`` rows with a per-image price: (width, height, price)."""
+    prefix, suffix = f"fal_ai/{quality}/", f"/{model}"
+    rows = []
+    for key, entry in cost_map.entries.items():
+        if key.startswith(prefix) and key.endswith(suffix):
+            size = _fal_dimensions(key[len(prefix):-len(suffix)])
+            price = entry.get("output_cost_per_image")
+            if size is not None and isinstance(price, (int, float)):
+                rows.append((*size, float(price)))
+    return tuple(rows)
+
+
+def _fal_dimensions(text: str) -> tuple[int, int] | None:
+    parts = text.split("-x-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    width, height = int(parts[0]), int(parts[1])
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def _fal_size(image_size: Any) -> tuple[int, int] | None:
+    """The requested ``image_size`` as (width, height): None or ``auto`` is fal.ai's default, a name its size,
+    ``{width, height}`` itself; anything else None."""
+    if image_size is None or image_size == "auto":
+        return _FAL_DEFAULT_SIZE
+    if isinstance(image_size, dict):
+        width, height = image_size.get("width"), image_size.get("height")
+        return (width, height) if type(width) is int and type(height) is int else None
+    return _FAL_NAMED_SIZES.get(image_size) if isinstance(image_size, str) else None
 
 
 def _bedrock(name: str, cost_map: Any, units: Any) -> CallPrice | str:

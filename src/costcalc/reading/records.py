@@ -50,7 +50,10 @@ class CallUnits:
     # carries no usage or an all-zero one (the calculators then price per image)
     image_usage: tuple[int, int, int, int, int, int] | None = None
     steps: int | None = None  # the request's ``steps`` (Bedrock Stability 1 prices by it)
-    resolution: str | None = None  # the request's ``resolution`` (xAI prices images by it)
+    resolution: str | None = None  # the request's ``resolution`` (xAI and fal.ai price images by it)
+    fal_image_size: Any = None  # the request's fal.ai ``image_size`` (a name, or {width, height})
+    # each image's (width, height) as its provider_specific_fields state them (fal.ai), None where they do not
+    image_dimensions: tuple[tuple[int, int] | None, ...] | None = None
     reported_ticks: int | None = None  # the cost xAI reported, in 1e-10 dollars (usage.cost_in_usd_ticks)
     request_logged: bool = False  # the log holds the request body (a row with stored prompts)
     search_units: int | None = None  # a rerank response's meta.billed_units.search_units

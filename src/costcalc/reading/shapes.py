@@ -951,8 +951,19 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
         steps=_whole(params.get("steps")),
         resolution=_text(params.get("resolution")) or _text(extra.get("resolution")),
         reported_ticks=_whole(usage.get("cost_in_usd_ticks", logged_usage.get("cost_in_usd_ticks"))),
+        fal_image_size=params.get("image_size") if isinstance(params.get("image_size"), (str, dict)) else None,
+        image_dimensions=tuple(_dimensions(d) for d in data) if isinstance(data, list) else None,
         request_logged=bool(request),
     )
+
+
+def _dimensions(image: Any) -> tuple[int, int] | None:
+    """An image's (width, height) from its ``provider_specific_fields`` (fal.ai states them), else None."""
+    fields = image.get("provider_specific_fields") if isinstance(image, dict) else None
+    if not isinstance(fields, dict):
+        return None
+    width, height = fields.get("width"), fields.get("height")
+    return (width, height) if type(width) is int and type(height) is int and width > 0 and height > 0 else None
 
 
 def _detail(details: Any, key: str) -> int:
