@@ -90,6 +90,7 @@ class PricingEngine:
         self.resolver = Resolver(cost_map, self.config)
         self._pricers: dict[tuple[Any, ...], Pricer | Unpriced] = {}
         self._call_bands: dict[tuple[Any, ...], Band] = {}
+        self._image_pricers: dict[tuple[Any, ...], Pricer] = {}  # token-priced image calls (pricing/images.py)
         # warning text → where it applies; filled once per deployment/model as records meet them
         self.warnings: dict[str, str] = {}
 
@@ -223,20 +224,25 @@ class PricingEngine:
         """An image call priced by its response's token usage (``calculate_image_response_cost_from_usage`` →
         ``generic_cost_per_token``) at the image calculator's price table, with no discount or margin."""
         prompt, image_in, completion, image_out, reasoning, audio_out = found.usage
-        base = resolved if isinstance(resolved, PriceSheet) else None
-        sheet = PriceSheet(model=record.model, provider=provider, rates=found.rates,
-                           sources={k: found.source for k in found.rates}, rule=f"image tokens: {found.source}",
-                           map_key=base.map_key if base is not None else None, deployment=resolved.deployment,
-                           mode=base.mode if base is not None else None,
-                           uplift=base.uplift if base is not None and provider == "vertex_ai" else 1.0)
+        key = (record.model, record.model_id, provider, found.source)
+        pricer = self._image_pricers.get(key)
+        if pricer is None:
+            base = resolved if isinstance(resolved, PriceSheet) else None
+            sheet = PriceSheet(model=record.model, provider=provider, rates=found.rates,
+                               sources={k: found.source for k in found.rates}, rule=f"image tokens: {found.source}",
+                               map_key=base.map_key if base is not None else None, deployment=resolved.deployment,
+                               mode=base.mode if base is not None else None,
+                               uplift=base.uplift if base is not None and provider == "vertex_ai" else 1.0)
+            pricer = make_pricer(sheet, None, NO_ADJUSTMENT)
+            if len(self._image_pricers) < _MAX_CACHED:
+                self._image_pricers[key] = pricer
         extras = UsageExtras(image_output_tokens=image_out) if image_out else None
         tokens = replace(record, prompt_tokens=prompt, image_input_tokens=image_in, completion_tokens=completion,
                          reasoning_tokens=reasoning, audio_output_tokens=audio_out, audio_input_tokens=0,
                          cache_read_tokens=0, cache_write_tokens=0, cache_write_1h_tokens=0, extras=extras,
                          service_tier=None)
-        pricer = make_pricer(sheet, None, NO_ADJUSTMENT)
         cost, measured = pricer.price_record(tokens), pricer.measure(tokens)
-        return Priced(tokens, cost, sheet, measured)  # type: ignore[arg-type]
+        return Priced(tokens, cost, pricer.sheet, measured)  # type: ignore[arg-type]
 
     def outcomes(self, results: Iterable[LineResult]) -> Iterator[Outcome]:
         price = self.price
