@@ -190,6 +190,7 @@ AUDIO_CASES = [  # (deployment model, call type, response, input text)
         "prompt_tokens": 40, "completion_tokens": 3000, "total_tokens": 3040,
         "completion_tokens_details": {"audio_tokens": 2900}}), TEXT),
     ("openai/tts-1", "aspeech", lambda: _speech(None), TEXT),
+    ("vertex_ai/lyria-002", "aspeech", lambda: _speech(None), "a slow song"),  # per generation
     ("openai/gpt-4o-transcribe", "atranscription", lambda: TranscriptionResponse(text="hi", usage={
         "type": "tokens", "input_tokens": 120, "input_token_details": {"text_tokens": 20, "audio_tokens": 100},
         "output_tokens": 40, "total_tokens": 160}), None),
@@ -222,7 +223,8 @@ def test_speech_and_transcription_by_tokens_characters_and_seconds(capsys, tmp_p
     if not adjusted:
         # hand check: 12 text × $0.60/M + 900 audio × $12/M; 20 text + 100 audio × $2.50/M, 40 output × $10/M
         assert priced[0]["cost"] == pytest.approx(12 * 6e-7 + 900 * 1.2e-5, rel=1e-12)
-        assert priced[3]["cost"] == pytest.approx(120 * 2.5e-6 + 40 * 1e-5, rel=1e-12)
+        assert priced[4]["cost"] == pytest.approx(120 * 2.5e-6 + 40 * 1e-5, rel=1e-12)
+        assert priced[3]["cost"] == pytest.approx(0.06, rel=1e-12)  # Lyria: $0.06 per generation
 
 
 def test_what_the_proxy_measures_itself_is_priced_from_the_log_and_marked(capsys, tmp_path):

@@ -14,6 +14,7 @@ from ..pricing.calltypes import (
     SPEECH_CALLS,
     ByTokens,
     CallPrice,
+    lyria_price,
     rerank_price,
     speech_price,
     transcription_price,
@@ -178,7 +179,9 @@ class PricingEngine:
         elif isinstance(resolved, Unpriced):
             return NotPriced(record, resolved.reason, resolved.suggestions)
         elif call_type in SPEECH_CALLS:
-            found = speech_price(resolved.rates, units.characters, units.text_length, _has_usage(record))
+            served = self.resolver.routing.served_model(d, record.model) if d is not None else record.model
+            found = lyria_price(resolved.call_provider or resolved.provider, served, self.cost_map) or speech_price(
+                resolved.rates, units.characters, units.text_length, _has_usage(record))
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)

@@ -115,6 +115,20 @@ class ByTokens(NamedTuple):
     approximate: str | None
 
 
+def lyria_price(provider: str | None, model: str, cost_map: Any) -> CallPrice | None:
+    """A Vertex AI Lyria music generation (a speech call): ``output_cost_per_image`` of the ``vertex_ai/<model>``
+    row per generation (``get_vertex_ai_lyria_generation_cost``, the rows LiteLLM marks with a
+    ``vertex_ai_audio_api``: speech rows with a per-generation price); None for any other speech call."""
+    if provider not in ("vertex_ai", "vertex_ai_beta"):
+        return None
+    key = model if model.startswith("vertex_ai/") else f"vertex_ai/{model.split('/', 1)[-1]}"
+    entry = cost_map.entry(key) if key in cost_map else {}
+    rate = entry.get("output_cost_per_image")
+    if entry.get("mode") != "audio_speech" or rate is None:
+        return None
+    return CallPrice(float(rate), 1, False, f"output_cost_per_image of {key} (per generation)", None)
+
+
 def speech_price(rates: dict[str, Any], characters: int | None, text_length: int | None,
                  usage_logged: bool) -> CallPrice | ByTokens | str:
     """A speech call as ``cost_per_token``'s speech branch prices it (``select_cost_metric_for_model``): per
