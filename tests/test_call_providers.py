@@ -320,3 +320,15 @@ def test_xai_images_by_quality_and_resolution(capsys, tmp_path):
     assert unlogged["cost"] == pytest.approx(2 * 0.01)  # auto quality, 1k: LiteLLM's defaults, said so
     assert unlogged["approximate"].startswith("the log does not carry the requested quality and resolution")
     assert by_xai["cost"] == pytest.approx(0.035) and by_xai["approximate"] == "", by_xai  # 350,000,000 × 1e-10 $
+
+
+def test_lookup_shows_every_price_the_image_and_speech_calculators_read(capsys):
+    for model, field, shown in (("fal_ai/fal-ai/nano-banana-pro", "output_cost_per_image_4K", "0.3 $/image"),
+                                ("fal_ai/fal-ai/flux/dev", "output_cost_per_pixel", "$/pixel"),
+                                ("vertex_ai/lyria-002", "output_cost_per_image", "0.06 $/image"),
+                                ("gpt-image-1", "output_cost_per_image_token", "$40.00"),
+                                ("gpt-4o-mini-tts", "output_cost_per_audio_token", "$12.00")):
+        assert main(["lookup", model]) == 0
+        out, _ = capsys.readouterr()
+        line = next((row for row in out.splitlines() if row.startswith(field + " ")), "")
+        assert shown in line, (model, out)
