@@ -10,9 +10,10 @@ are those payloads in LiteLLM_SpendLogs' columns.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -21,8 +22,7 @@ import pytest
 from .runner import main
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
-from litellm.integrations.custom_logger import CustomLogger
+pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
 
 DEPLOYMENTS = [
     {"model_name": "instruct-openai", "litellm_params": {"model": "openai/gpt-3.5-turbo-instruct"}},
@@ -35,44 +35,55 @@ DEPLOYMENTS = [
 DISCOUNTS = {"openai": 0.1}  # keyed by the provider the call is priced under: text-completion-openai is not
 
 
-class _Capture(CustomLogger):
-    def __init__(self) -> None:
-        super().__init__()
-        self.payloads: list[dict] = []
+# Run in a fresh interpreter: LiteLLM's logging worker is a process-wide singleton bound to the first event loop
+# that logs, so a second asyncio.run in a process where another test already logged would never see a callback.
+_ROUTER_SCRIPT = """
+import asyncio, json, sys
+import litellm
+from litellm.integrations.custom_logger import CustomLogger
 
+deployments, discounts, out = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+payloads = []
+
+class Capture(CustomLogger):
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
-        self.payloads.append(kwargs["standard_logging_object"])
+        payloads.append(kwargs["standard_logging_object"])
+
+litellm.callbacks, litellm.cost_discount_config = [Capture()], discounts
+router = litellm.Router(model_list=[{**d, "litellm_params": {**d["litellm_params"], "api_key": "sk-fake"}}
+                                    for d in deployments])
+
+async def calls():
+    for i, d in enumerate(deployments):
+        for k in range(2):
+            text = "word " * (5 + 7 * k + i)
+            await router.atext_completion(model=d["model_name"], prompt="complete " + text,
+                                          mock_response="done " + text)
+            await router.acompletion(model=d["model_name"], messages=[{"role": "user", "content": text}],
+                                     mock_response="answer " + text)
+    for _ in range(200):  # success callbacks run after the call returns
+        if len(payloads) == 4 * len(deployments):
+            break
+        await asyncio.sleep(0.05)
+
+asyncio.run(calls())
+with open(out, "w") as f:
+    f.write(json.dumps(payloads, default=str))
+"""
 
 
 @pytest.fixture(scope="module")
-def booked() -> list[dict]:
-    """The standard logging payloads of text completions and chat calls to each deployment, as LiteLLM booked
-    them (discount config set as a proxy's litellm_settings sets it)."""
-    capture = _Capture()
-    saved = (litellm.callbacks, litellm.cost_discount_config)
-    litellm.callbacks, litellm.cost_discount_config = [capture], dict(DISCOUNTS)
-    try:
-        router = litellm.Router(model_list=[{**d, "litellm_params": {**d["litellm_params"], "api_key": "sk-fake"}}
-                                            for d in DEPLOYMENTS])
-
-        async def calls() -> None:
-            for i, d in enumerate(DEPLOYMENTS):
-                for k in range(2):
-                    text = "word " * (5 + 7 * k + i)
-                    await router.atext_completion(model=d["model_name"], prompt=f"complete {text}",
-                                                  mock_response=f"done {text}")
-                    await router.acompletion(model=d["model_name"], messages=[{"role": "user", "content": text}],
-                                             mock_response=f"answer {text}")
-            for _ in range(100):  # success callbacks run after the call returns
-                if len(capture.payloads) == 4 * len(DEPLOYMENTS):
-                    break
-                await asyncio.sleep(0.05)
-
-        asyncio.run(calls())
-    finally:
-        litellm.callbacks, litellm.cost_discount_config = saved
-    assert len(capture.payloads) == 4 * len(DEPLOYMENTS)
-    return sorted(capture.payloads, key=lambda p: (p["model_group"], p["call_type"], p["prompt_tokens"]))
+def booked(tmp_path_factory) -> list[dict]:
+    """The standard logging payloads of text completions and chat calls to each deployment, as LiteLLM's Router
+    booked them (mocked; the discount config set as a proxy's litellm_settings sets it)."""
+    out = tmp_path_factory.mktemp("router") / "payloads.json"
+    done = subprocess.run([sys.executable, "-c", _ROUTER_SCRIPT, json.dumps(DEPLOYMENTS), json.dumps(DISCOUNTS),
+                           str(out)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    payloads = json.loads(out.read_text())
+    assert len(payloads) == 4 * len(DEPLOYMENTS)
+    return sorted(payloads, key=lambda p: (p["model_group"], p["call_type"], p["prompt_tokens"]))
 
 
 def _config(tmp_path: Path) -> Path:
