@@ -3,7 +3,7 @@ row ends up priced, unpriced, rejected or skipped with its reason, never an inte
 accounting adds up.
 
 Prices come from the test's own map (``PRICES``): m-chat $1 per million input tokens, $0.10 per million cached
-input tokens, $2 per million output tokens.
+input tokens, $1.50 per million cache-write tokens, $2 per million output tokens.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from costcalc.reading.records import Rejected, Skipped, epoch_micros, parse_time
 from .conftest import make_map
 
 PRICES = {"m-chat": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 1e-6,
-                     "cache_read_input_token_cost": 1e-7, "output_cost_per_token": 2e-6}}
+                     "cache_read_input_token_cost": 1e-7, "cache_creation_input_token_cost": 1.5e-6,
+                     "output_cost_per_token": 2e-6}}
 PRICES["m-bedrock"] = {**PRICES["m-chat"], "litellm_provider": "bedrock"}  # Bedrock's modelId, priced as bedrock/…
 NS = "1733443200000000000"  # 2024-12-06T00:00:00Z in Unix nanoseconds, as OTLP/JSON writes it (a string)
 
@@ -293,3 +294,28 @@ def test_bedrock_logs_as_cloudwatch_logs_returns_them(engine, tmp_path):
     assert bad.reason == ("events[1]: input.inputTokenCount: token count must be a whole number from 0 to 2^53-1, "
                           "got -1")
     assert broken.reason.startswith("events[2].message: not valid JSON")
+
+
+def test_openai_cache_writes_and_sentry_spellings(engine, tmp_path):
+    """OpenAI's usage results count cache writes (``input_cache_write_tokens``) inside ``input_tokens``, as they do
+    cache reads; Sentry's GenAI attributes name the parts under the total (``gen_ai.usage.input_tokens.cached``,
+    ``.cache_write``, ``gen_ai.usage.output_tokens.reasoning``)."""
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"object": "page", "data": [bucket(dict(OPENAI_RESULT, input_cache_write_tokens=300))]}))
+    (found,) = run(engine, page)
+    assert (found.record.prompt_tokens, found.record.cache_read_tokens, found.record.cache_write_tokens) == \
+        (1000, 200, 300)
+    # 500 uncached × 1e-6 + 200 read × 1e-7 + 300 written × 1.5e-6 + 100 × 2e-6 = 0.0005 + 0.00002 + 0.00045 + 0.0002
+    assert found.cost.total == pytest.approx(0.00117, rel=1e-12)
+    spans = write_lines(tmp_path / "sentry.jsonl", otlp(
+        [MODEL, kv("gen_ai.usage.input_tokens", {"intValue": "1000"}),
+         kv("gen_ai.usage.input_tokens.cached", {"intValue": "600"}),
+         kv("gen_ai.usage.input_tokens.cache_write", {"intValue": "100"}),
+         kv("gen_ai.usage.output_tokens", {"intValue": "50"}),
+         kv("gen_ai.usage.output_tokens.reasoning", {"intValue": "20"})]))
+    (span,) = run(engine, spans)
+    r = span.record
+    assert (r.prompt_tokens, r.cache_read_tokens, r.cache_write_tokens, r.completion_tokens, r.reasoning_tokens) == \
+        (1000, 600, 100, 50, 20)
+    # 300 uncached × 1e-6 + 600 × 1e-7 + 100 × 1.5e-6 + 50 × 2e-6 = 0.0003 + 0.00006 + 0.00015 + 0.0001
+    assert span.cost.total == pytest.approx(0.00061, rel=1e-12)

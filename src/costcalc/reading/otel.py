@@ -62,13 +62,17 @@ _INPUT = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.
           "llm.token_count.prompt")
 _OUTPUT = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens",
            "llm.token_count.completion")
+# Sentry's conventions name the parts under the total: gen_ai.usage.input_tokens.cached / .cache_write,
+# gen_ai.usage.output_tokens.reasoning
 _CACHE_READ = ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
-               "llm.usage.cache_read_input_tokens", "llm.token_count.prompt_details.cache_read")
+               "gen_ai.usage.input_tokens.cached", "llm.usage.cache_read_input_tokens",
+               "llm.token_count.prompt_details.cache_read")
 _CACHE_WRITE = ("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_write.input_tokens",
-                "gen_ai.usage.cache_creation_input_tokens", "llm.usage.cache_creation_input_tokens",
-                "llm.token_count.prompt_details.cache_write")
+                "gen_ai.usage.cache_creation_input_tokens", "gen_ai.usage.input_tokens.cache_write",
+                "llm.usage.cache_creation_input_tokens", "llm.token_count.prompt_details.cache_write")
 _REASONING = ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
-              "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning")
+              "gen_ai.usage.output_tokens.reasoning", "llm.usage.reasoning_tokens",
+              "llm.token_count.completion_details.reasoning")
 _AUDIO_IN = ("gen_ai.usage.audio.input_tokens", "llm.token_count.prompt_details.audio")
 _AUDIO_OUT = ("gen_ai.usage.audio.output_tokens", "llm.token_count.completion_details.audio")
 _MODEL = ("gen_ai.request.model", "gen_ai.response.model", "llm.request.model", "llm.response.model",

@@ -3,9 +3,10 @@ stands for ``requests`` requests and is priced at the context-length band of one
 
 - OpenAI's organization usage API (``GET /v1/organization/usage/completions``): a page ``{"object": "page",
   "data": [bucket, …]}``; each bucket has ``start_time`` (Unix seconds) and ``results`` of
-  ``organization.usage.completions.result``: ``input_tokens`` INCLUDES ``input_cached_tokens`` (and, in the
-  current schema, ``input_audio_tokens``), ``output_tokens``, ``output_audio_tokens``, ``num_model_requests``,
-  and, as grouped, ``model``, ``project_id``, ``api_key_id``, ``user_id``, ``batch``, ``service_tier``. Under
+  ``organization.usage.completions.result``: ``input_tokens`` INCLUDES ``input_cached_tokens`` and
+  ``input_cache_write_tokens`` (and, in the current schema, ``input_audio_tokens``), ``output_tokens``,
+  ``output_audio_tokens``, ``num_model_requests``, and, as grouped, ``model``, ``project_id``, ``api_key_id``,
+  ``user_id``, ``batch``, ``service_tier``. Under
   the older schema ``input_tokens`` and ``output_tokens`` counted text only: an audio count above its total
   cannot be part of it and is added to it. The band of a bucket is the mean request's prompt.
 - Anthropic's usage report (``GET /v1/organizations/usage_report/messages``): ``{"data": [bucket, …]}``; each
@@ -157,6 +158,7 @@ def _openai_result(result: dict[str, Any], start: float | None, bucket: dict[str
     inp = token_count(result, "input_tokens", f"{where}.input_tokens")
     out = token_count(result, "output_tokens", f"{where}.output_tokens")
     cached = token_count(result, "input_cached_tokens", f"{where}.input_cached_tokens")
+    written = token_count(result, "input_cache_write_tokens", f"{where}.input_cache_write_tokens")
     audio_in = token_count(result, "input_audio_tokens", f"{where}.input_audio_tokens")
     audio_out = token_count(result, "output_audio_tokens", f"{where}.output_audio_tokens")
     if not (requests or inp or out):
@@ -170,7 +172,8 @@ def _openai_result(result: dict[str, Any], start: float | None, bucket: dict[str
     tier = result.get("service_tier")
     batch = result.get("batch") is True
     r = UsageRecord(file=file, line=line, model=model, prompt_tokens=prompt, completion_tokens=completion,
-                    cache_read_tokens=cached, audio_input_tokens=audio_in, audio_output_tokens=audio_out,
+                    cache_read_tokens=cached, cache_write_tokens=written, audio_input_tokens=audio_in,
+                    audio_output_tokens=audio_out,
                     service_tier=None if batch or tier in (None, "", "default") else str(tier), timestamp=start,
                     batch=batch, shape="openai-usage", raw=raw, requests=requests,
                     band_prompt_tokens=prompt // requests if requests else prompt)
