@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 from ..pricing.calltypes import (
     IMAGE_CALLS,
-    PRICED_CALLS,
     RERANK_CALLS,
     SPEECH_CALLS,
     CallPrice,
@@ -18,8 +17,10 @@ from ..pricing.calltypes import (
     speech_price,
     transcription_price,
 )
+from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, ZERO_BOOKED_REASON, unpriced_reason
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import Adjuster, Cost, FormulaPricer, Measured, Pricer, make_adjuster, make_pricer
+from ..pricing.tools import VIDEO_CALLS, video_price
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
@@ -49,10 +50,6 @@ def optional_text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def not_by_token(call_type: str) -> str:
-    """Why a call the proxy prices by something other than tokens is reported unpriced (counted, never skipped)."""
-    return (f"call type {call_type!r}: the proxy prices it per image, character, second, query or call, which "
-            "costcalc does not reproduce yet")
 _MAX_CACHED = 10_000
 
 
@@ -133,8 +130,12 @@ class PricingEngine:
         """A call the proxy prices by images, characters or seconds (pricing/calltypes.py); the others stay
         unpriced with the reason."""
         call_type, units = record.call_type or "", record.call_units
-        if call_type not in PRICED_CALLS or units is None:
-            return NotPriced(record, not_by_token(call_type))
+        if call_type in REALTIME_CALLS:
+            return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
+        if call_type in ZERO_BOOKED:
+            return Skipped(record.file, record.line, ZERO_BOOKED_REASON.format(call_type=call_type))
+        if call_type not in UNIT_CALLS or units is None:
+            return NotPriced(record, unpriced_reason(call_type))
         resolved = self.resolver.resolve(record.model, record.model_id, record.request_prices)
         d = resolved.deployment
         if call_type in IMAGE_CALLS:
@@ -151,6 +152,9 @@ class PricingEngine:
             return NotPriced(record, resolved.reason, resolved.suggestions)
         elif call_type in SPEECH_CALLS:
             found = speech_price(resolved.rates, units.characters)
+        elif call_type in VIDEO_CALLS:
+            found = video_price(resolved.rates, units.seconds, units.videos, units.video_resolution,
+                                units.input_images)
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)
@@ -165,9 +169,10 @@ class PricingEngine:
                            sources={found.field.split(" ")[0]: found.field}, rule=sheet.rule, map_key=sheet.map_key,
                            deployment=d, mode=sheet.mode)
         slot = SLOTS.index("duration_s" if found.per_second else "input")
-        # LiteLLM's image branch returns before its discount and margin step; speech and transcription costs
-        # go through it, as token costs do
-        a = None if call_type in IMAGE_CALLS or not isinstance(resolved, PriceSheet) else self.adjuster(resolved)
+        # LiteLLM's image and video branches return before its discount and margin step; speech and
+        # transcription costs go through it, as token costs do
+        a = None if call_type in IMAGE_CALLS or call_type in VIDEO_CALLS or not isinstance(resolved, PriceSheet) \
+            else self.adjuster(resolved)
         adjust = (a.discount, a.margin_pct, a.margin_fixed) if a is not None and a.active else (0.0, 0.0, 0.0)
         band = self._call_bands.get((found.rate, slot, adjust))
         if band is None:

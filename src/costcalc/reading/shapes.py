@@ -84,6 +84,7 @@ from .records import (
     parse_time,
     token_count,
 )
+from .tools import tool_use
 
 SHAPES = ("canonical", "openai-chat", "openai-responses", "openai-realtime", "anthropic", "gemini",
           "bedrock-converse", "cohere", "litellm-spend-log", "claude-code", "openai-batch", "anthropic-batch",
@@ -104,6 +105,8 @@ _TOKEN_CALL_TYPES = frozenset({
     # moderation: completion_cost has no branch of its own, so cost_per_token prices the response's usage (none
     # from OpenAI: $0) at the model's token rates
     "moderation", "amoderation",
+    # a thread run's response carries the run's usage, which completion_cost prices by token
+    "run_thread", "arun_thread", "run_thread_stream", "arun_thread_stream",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
 TOKEN_CALL_TYPES = _TOKEN_CALL_TYPES | _BATCH_CALL_TYPES
@@ -858,6 +861,9 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         search_queries=_count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details"),
         inference_geo=_tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"),
         speed=_tier(details.get("speed"), "metadata.usage_object.speed"))
+    tools, tools_approximate = tool_use(obj, details, metadata)
+    if tools is not None:
+        counts["extras"] = replace(counts["extras"], tools=tools)
     return _record(
         file, line, model, "litellm-spend-log", obj, _SPEND_LOG_NAMES,
         prompt_tokens=prompt,
@@ -870,6 +876,7 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         batch=call_type in _BATCH_CALL_TYPES,
         call_type=call_type if call_type and call_type not in TOKEN_CALL_TYPES else None,
         call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj),
+        approximate=tools_approximate,
         **counts,
     )
 
@@ -910,6 +917,8 @@ def call_units(obj: dict[str, Any]) -> CallUnits:
     seconds = response.get("duration")
     if seconds is None and usage.get("type") == "duration":
         seconds = usage.get("seconds")
+    if seconds is None:
+        seconds = usage.get("duration_seconds")  # a video response (VideoObject.usage)
     text = request.get("input")
     messages = obj.get("messages")
     if not isinstance(text, str) and isinstance(messages, str):
@@ -925,6 +934,9 @@ def call_units(obj: dict[str, Any]) -> CallUnits:
     meta = response.get("meta") if isinstance(response.get("meta"), dict) else {}
     billed = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else {}
     return CallUnits(
+        videos=_whole(usage.get("video_count")),
+        video_resolution=_text(usage.get("video_resolution")),
+        input_images=_whole(usage.get("billable_input_image_count")) or 0,
         search_units=_whole(billed.get("search_units")),
         rerank_tokens=_whole(billed.get("total_tokens")),
         response_logged=bool(response),

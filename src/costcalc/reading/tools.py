@@ -1,0 +1,110 @@
+"""What a LiteLLM log shows of a call's built-in tools (web search, file search): ``tool_use`` reads a spend-log
+row or a standard logging payload the way LiteLLM's ``StandardBuiltInToolCostTracking`` reads the response and
+the request (litellm_core_utils/llm_cost_calc/tool_call_cost_tracking.py).
+
+Where it looks: the usage object (``metadata.usage_object``: ``server_tool_use.web_search_requests``,
+``prompt_tokens_details.web_search_requests``, xAI's ``server_side_tool_usage_details.web_search_calls``); the
+response (a payload's ``response``; a row's only with ``store_prompts_in_spend_logs``): chat ``url_citation`` /
+``file_citation`` annotations, Responses API ``web_search_call`` / ``file_search_call`` output items, Anthropic's
+raw ``usage.server_tool_use``; the request's tools (a payload's ``standard_built_in_tools_params``, a row's stored
+``proxy_server_request``). When the proxy booked a tool charge (``cost_breakdown.tool_usage_cost``) the log
+shows no cause for, the call is priced as one medium-context web search and marked approximate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from .records import ToolUse
+
+UNSEEN_TOOL = ("the proxy booked a built-in tool charge (cost_breakdown.tool_usage_cost) for a search the log does "
+               "not show (the response and the request's tools are stored only with store_prompts_in_spend_logs); "
+               "priced as one web search at the medium search context (LiteLLM's defaults)")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if isinstance(value, str) and value[:1] == "{":
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _annotations(response: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    choices = response.get("choices")
+    for choice in choices if isinstance(choices, list) else ():
+        message = choice.get("message") if isinstance(choice, dict) else None
+        notes = message.get("annotations") if isinstance(message, dict) else None
+        for note in notes if isinstance(notes, list) else ():
+            if isinstance(note, dict) and isinstance(note.get("type"), str):
+                found.add(note["type"])
+    return found
+
+
+def _context_size(params: dict[str, Any], request: dict[str, Any]) -> tuple[str | None, bool]:
+    """The search context size the request asked for, and whether it declared the file_search tool
+    (``get_web_search_options`` / ``get_file_search_tool_call``)."""
+    options = params.get("web_search_options") or request.get("web_search_options")
+    size = options.get("search_context_size") if isinstance(options, dict) else None
+    declared_file_search = isinstance(params.get("file_search"), dict)
+    tools = request.get("tools")
+    for tool in tools if isinstance(tools, list) else ():
+        if not isinstance(tool, dict):
+            continue
+        if size is None and (tool.get("type") in ("web_search", "web_search_preview") or "search_context_size" in tool):
+            size = tool.get("search_context_size")
+        declared_file_search = declared_file_search or tool.get("type") == "file_search"
+    return (size if isinstance(size, str) else None), declared_file_search
+
+
+def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tuple[ToolUse | None, str | None]:
+    """The built-in tools a logged call used, and why its charge is approximate (None: exact)."""
+    response = _object(obj.get("response"))
+    request = _object(obj.get("proxy_server_request"))
+    request = request.get("body") if isinstance(request.get("body"), dict) else request
+    params = _object(obj.get("standard_built_in_tools_params"))
+    server = details.get("server_tool_use")
+    server_requests = _count(server.get("web_search_requests")) if isinstance(server, dict) else None
+    raw_usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+    raw_server = raw_usage.get("server_tool_use")
+    if server_requests is None and isinstance(raw_server, dict) and response.get("type") == "message":
+        server_requests = _count(raw_server.get("web_search_requests"))  # an Anthropic /v1/messages body
+    prompt_details = details.get("prompt_tokens_details")
+    grounding = _count(prompt_details.get("web_search_requests")) if isinstance(prompt_details, dict) else None
+    xai = details.get("server_side_tool_usage_details")
+    xai_calls = (_count(xai.get("web_search_calls")) or 0) if isinstance(xai, dict) else 0
+    output = response.get("output") if isinstance(response.get("output"), list) else []
+    responses_api = response.get("object") == "response"
+    kinds = [item.get("type") for item in output if isinstance(item, dict)] if responses_api else []
+    tool_usage = response.get("tool_usage") or raw_usage.get("tool_usage")
+    reported = tool_usage.get("web_search") if isinstance(tool_usage, dict) else None
+    reported_calls = _count(reported.get("num_requests")) if isinstance(reported, dict) else None
+    notes = _annotations(response)
+    size, declared_file_search = _context_size(params, request)
+    searched = (server_requests is not None or grounding is not None or xai_calls > 0 or "url_citation" in notes
+                or "web_search_call" in kinds or bool(reported_calls))
+    file_search = declared_file_search and ("file_citation" in notes or "file_search_call" in kinds)
+    breakdown = None
+    for holder in (metadata, obj):
+        found = holder.get("cost_breakdown") if isinstance(holder, dict) else None
+        if isinstance(found, dict):
+            breakdown = found
+            break
+    booked = breakdown.get("tool_usage_cost") if breakdown is not None else None
+    booked_tool = isinstance(booked, (int, float)) and not isinstance(booked, bool) and booked > 0
+    if not (searched or file_search):
+        if booked_tool and not response:
+            return ToolUse(searched=True, context_size=size), UNSEEN_TOOL
+        return None, None
+    return ToolUse(searched=searched, server_tool_requests=server_requests, grounding_requests=grounding or 0,
+                   xai_calls=xai_calls, provider_cost=details.get("cost") is not None, responses_api=responses_api,
+                   search_calls=reported_calls if reported_calls is not None else kinds.count("web_search_call"),
+                   context_size=size, file_search=file_search), None

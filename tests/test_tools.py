@@ -1,0 +1,205 @@
+"""Built-in tool charges (web search, file search), video and realtime calls, each checked against LiteLLM 1.110.2's
+own ``completion_cost`` on the response the logged record carries.
+
+The records are built as LiteLLM's logging fills them (litellm_core_utils/litellm_logging.py,
+``get_standard_logging_object_payload``): ``response`` the response's model_dump, ``metadata.usage_object`` its
+usage, ``standard_built_in_tools_params`` from ``Logging.initialize_standard_built_in_tools_params`` (the request's
+``web_search_options`` / web_search tool, and its ``file_search`` tool), ``cost_breakdown`` with the
+``tool_usage_cost`` it booked; a spend-log row (proxy/spend_tracking/spend_tracking_utils.py
+``get_logging_payload``) keeps the usage object and the breakdown in ``metadata`` and the response only with
+``store_prompts_in_spend_logs`` ("{}" otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from .runner import main
+
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
+from litellm.types.llms.openai import ResponsesAPIResponse
+from litellm.types.utils import ModelResponse, PromptTokensDetailsWrapper, ServerToolUse, Usage
+
+
+def _price(capsys, tmp_path: Path, rows: list[dict], *args: str) -> list[dict]:
+    src = tmp_path / "calls.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code = main(["price", str(src), "--format", "jsonl", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def _chat(usage: Usage, annotations: list[dict] | None = None, model: str = "m") -> ModelResponse:
+    message = {"role": "assistant", "content": "answer"}
+    if annotations is not None:
+        message["annotations"] = annotations
+    return ModelResponse(model=model, choices=[{"index": 0, "message": message, "finish_reason": "stop"}],
+                         usage=usage)
+
+
+def _payload(response, model: str, provider: str, tools: dict | None = None, call_type: str = "acompletion",
+             booked: float | None = None) -> dict:
+    dumped = response.model_dump()
+    usage = dumped.get("usage") or {}
+    if "input_tokens" in usage:  # a Responses API usage: the payload's usage object is LiteLLM's chat Usage
+        usage = {"prompt_tokens": usage["input_tokens"], "completion_tokens": usage["output_tokens"],
+                 "total_tokens": usage["input_tokens"] + usage["output_tokens"]}
+    return {"id": "call-1", "call_type": call_type, "model": model, "model_group": None, "custom_llm_provider": provider,
+            "status": "success", "prompt_tokens": usage["prompt_tokens"],
+            "completion_tokens": usage["completion_tokens"], "metadata": {"usage_object": usage},
+            "model_parameters": {}, "response": dumped,
+            "standard_built_in_tools_params": tools or {"web_search_options": None, "file_search": None},
+            "cost_breakdown": None if booked is None else {"tool_usage_cost": booked, "total_cost": 1.0}}
+
+
+def _row(payload: dict, stored: bool, request_id: str = "row-1") -> dict:
+    """The spend-log row the proxy writes for ``payload`` (responses and request bodies only when stored)."""
+    metadata = {"usage_object": payload["metadata"]["usage_object"], "cost_breakdown": payload["cost_breakdown"]}
+    return {"request_id": request_id, "call_type": payload["call_type"], "model": payload["model"],
+            "custom_llm_provider": payload["custom_llm_provider"], "status": "success",
+            "prompt_tokens": payload["prompt_tokens"], "completion_tokens": payload["completion_tokens"],
+            "spend": 0.5, "metadata": json.dumps(metadata),
+            "response": json.dumps(payload["response"]) if stored else "{}", "proxy_server_request": "{}"}
+
+
+def _anthropic(searches: int) -> ModelResponse:
+    return _chat(Usage(prompt_tokens=1000, completion_tokens=200, total_tokens=1200,
+                       server_tool_use=ServerToolUse(web_search_requests=searches)))
+
+
+def test_anthropic_web_searches_are_priced_per_request_from_the_usage(capsys, tmp_path):
+    model, provider = "claude-sonnet-4-5-20250929", "anthropic"
+    response = _anthropic(3)
+    expected = litellm.completion_cost(completion_response=response, model=model, custom_llm_provider=provider)
+    tokens_only = litellm.completion_cost(completion_response=_anthropic(0), model=model,
+                                          custom_llm_provider=provider)
+    # hand arithmetic on the map: 3 searches x $0.01 (search_context_size_medium) on top of the tokens
+    assert expected == pytest.approx(tokens_only + 3 * 0.01, rel=1e-12)
+    payload = _payload(response, model, provider)
+    rows = _price(capsys, tmp_path, [payload, _row(payload, stored=False)])
+    for mine in rows:  # the usage object holds the count: exact on both paths
+        assert mine["status"] == "priced" and mine["approximate"] == ""
+        assert mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("size", ["low", "high", None])
+def test_an_openai_search_answer_is_one_query_at_the_requested_context_size(capsys, tmp_path, size):
+    model, provider = "gpt-4.1", "openai"
+    response = _chat(Usage(prompt_tokens=500, completion_tokens=100, total_tokens=600),
+                     annotations=[{"type": "url_citation", "url_citation": {"url": "https://example.invalid",
+                                   "title": "t", "start_index": 0, "end_index": 5}}])
+    tools = {"web_search_options": None if size is None else {"search_context_size": size}, "file_search": None}
+    expected = litellm.completion_cost(completion_response=response, model=model, custom_llm_provider=provider,
+                                       standard_built_in_tools_params=tools)
+    plain = litellm.completion_cost(completion_response=_chat(Usage(prompt_tokens=500, completion_tokens=100,
+                                                                    total_tokens=600)),
+                                    model=model, custom_llm_provider=provider)
+    assert expected > plain  # the search is charged
+    (mine,) = _price(capsys, tmp_path, [_payload(response, model, provider, tools)])
+    assert mine["status"] == "priced" and mine["approximate"] == ""
+    assert mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+def _responses(items: list[dict]) -> ResponsesAPIResponse:
+    return ResponsesAPIResponse(id="resp_1", created_at=1, model="gpt-4.1", object="response", status="completed",
+                                output=items, tools=[], parallel_tool_calls=True, tool_choice="auto",
+                                usage={"input_tokens": 800, "output_tokens": 300, "total_tokens": 1100})
+
+
+def test_a_responses_call_pays_each_web_search_call_it_lists(capsys, tmp_path):
+    items = [{"type": "web_search_call", "id": f"ws_{k}", "status": "completed"} for k in range(2)]
+    items.append({"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+                  "content": [{"type": "output_text", "text": "hi", "annotations": []}]})
+    response = _responses(items)
+    tools = {"web_search_options": {"search_context_size": "high"}, "file_search": None}
+    expected = litellm.completion_cost(completion_response=response, model="gpt-4.1", custom_llm_provider="openai",
+                                       call_type="aresponses", standard_built_in_tools_params=tools)
+    (mine,) = _price(capsys, tmp_path, [_payload(response, "gpt-4.1", "openai", tools, call_type="aresponses")])
+    assert mine["status"] == "priced" and mine["approximate"] == ""
+    assert mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_file_search_the_request_declared_is_one_call_price(capsys, tmp_path):
+    items = [{"type": "file_search_call", "id": "fs_1", "status": "completed", "queries": ["q"]}]
+    response = _responses(items)
+    tools = {"web_search_options": None, "file_search": {"type": "file_search", "vector_store_ids": ["vs_1"]}}
+    expected = litellm.completion_cost(completion_response=response, model="gpt-4.1", custom_llm_provider="openai",
+                                       call_type="aresponses", standard_built_in_tools_params=tools)
+    without = litellm.completion_cost(completion_response=response, model="gpt-4.1", custom_llm_provider="openai",
+                                      call_type="aresponses")
+    assert expected == pytest.approx(without + 2.5 / 1000, rel=1e-12)  # $2.50 per 1,000 calls, booked as one
+    (mine,) = _price(capsys, tmp_path, [_payload(response, "gpt-4.1", "openai", tools, call_type="aresponses")])
+    assert mine["cost"] == pytest.approx(expected, rel=1e-12) and mine["approximate"] == ""
+
+
+@pytest.mark.parametrize(("model", "searches"), [("gemini-3.1-pro-preview", 3), ("gemini-2.5-flash", 3)])
+def test_gemini_grounding_is_priced_per_query_or_per_prompt_as_the_map_says(capsys, tmp_path, model, searches):
+    usage = Usage(prompt_tokens=400, completion_tokens=50, total_tokens=450,
+                  prompt_tokens_details=PromptTokensDetailsWrapper(web_search_requests=searches))
+    response = _chat(usage)
+    expected = litellm.completion_cost(completion_response=response, model=model, custom_llm_provider="gemini")
+    (mine,) = _price(capsys, tmp_path, [_payload(response, model, "gemini")])
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_booked_tool_charge_the_row_does_not_explain_is_one_search_marked(capsys, tmp_path):
+    response = _chat(Usage(prompt_tokens=500, completion_tokens=100, total_tokens=600),
+                     annotations=[{"type": "url_citation", "url_citation": {"url": "u", "title": "t",
+                                                                            "start_index": 0, "end_index": 1}}])
+    expected = litellm.completion_cost(completion_response=response, model="gpt-4.1", custom_llm_provider="openai")
+    payload = _payload(response, "gpt-4.1", "openai", booked=0.035)
+    (stored, bare) = _price(capsys, tmp_path, [_row(payload, stored=True), _row(payload, stored=False, request_id="row-2")])
+    assert stored["cost"] == pytest.approx(expected, rel=1e-12) and stored["approximate"] == ""
+    assert bare["cost"] == pytest.approx(expected, rel=1e-12)  # LiteLLM's defaults: one query, medium context
+    assert bare["approximate"].startswith("the proxy booked a built-in tool charge")
+
+
+def test_a_video_is_priced_per_second_of_its_output(capsys, tmp_path):
+    from litellm.types.videos.main import VideoObject
+
+    video = VideoObject(id="video_1", object="video", status="completed", created_at=1, model="sora-2",
+                        usage={"duration_seconds": 8.0})
+    expected = litellm.completion_cost(completion_response=video, model="sora-2", custom_llm_provider="openai",
+                                       call_type="acreate_video")
+    assert expected == pytest.approx(8 * 0.1, rel=1e-12)  # output_cost_per_video_per_second $0.10 x 8 s
+    row = {"id": "v-1", "call_type": "acreate_video", "model": "sora-2", "model_group": None, "custom_llm_provider": "openai",
+           "status": "success", "prompt_tokens": 0, "completion_tokens": 0, "model_parameters": {},
+           "response": video.model_dump()}
+    (mine,) = _price(capsys, tmp_path, [row])
+    assert mine["status"] == "priced" and mine["approximate"] == ""
+    assert mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_realtime_rows_are_priced_by_their_tokens_and_marked(capsys, tmp_path):
+    usage = {"prompt_tokens": 1000, "completion_tokens": 400, "total_tokens": 1400,
+             "prompt_tokens_details": {"audio_tokens": 600, "cached_tokens": 0},
+             "completion_tokens_details": {"audio_tokens": 300}}
+    row = {"request_id": "rt-1", "call_type": "_arealtime", "model": "gpt-realtime",
+           "custom_llm_provider": "openai", "status": "success", "prompt_tokens": 1000, "completion_tokens": 400,
+           "spend": 0.1, "metadata": json.dumps({"usage_object": usage})}
+    # LiteLLM's realtime cost on a session of one response.done event and no transcription or live events: the
+    # part of the proxy's cost a row carries (cost_calculator.handle_realtime_stream_cost_calculation)
+    from litellm.cost_calculator import handle_realtime_stream_cost_calculation
+
+    expected = handle_realtime_stream_cost_calculation(
+        results=[{"type": "response.done", "response": {"usage": {}}}], combined_usage_object=Usage(**usage),
+        custom_llm_provider="openai", litellm_model_name="gpt-realtime")
+    (mine,) = _price(capsys, tmp_path, [row])
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
+    assert mine["approximate"].startswith("realtime session priced by its logged token usage")
+
+
+def test_resource_calls_the_proxy_books_at_zero_are_skipped_with_the_reason(capsys, tmp_path):
+    row = {"request_id": "f-1", "call_type": "afile_list", "model": "gpt-4o", "custom_llm_provider": "openai",
+           "status": "success", "prompt_tokens": 0, "completion_tokens": 0, "spend": 0.0, "metadata": "{}"}
+    src = tmp_path / "calls.jsonl"
+    src.write_text(json.dumps(row) + "\n")
+    assert main(["price", str(src)]) == 0
+    out, _ = capsys.readouterr()
+    assert "1 records read: 0 priced, 0 unpriced, 0 rejected, 1 skipped" in out.replace("\n", " ")
