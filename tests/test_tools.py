@@ -203,3 +203,71 @@ def test_resource_calls_the_proxy_books_at_zero_are_skipped_with_the_reason(caps
     assert main(["price", str(src)]) == 0
     out, _ = capsys.readouterr()
     assert "1 records read: 0 priced, 0 unpriced, 0 rejected, 1 skipped" in out.replace("\n", " ")
+
+
+@pytest.fixture(scope="module")
+def server():
+    from .pg_server import start_server
+
+    yield from start_server()
+
+
+def test_the_database_prices_tool_charges_video_and_realtime_as_the_python_engine_does(server, capsys):
+    """Rows as the proxy's spend-log writer stores them (metadata: usage_object and cost_breakdown; the response
+    only for the stored row): both engines give the same records, the tool charges included."""
+    from datetime import datetime
+
+    from psycopg.types.json import Jsonb
+
+    with server.connect(db="postgres") as conn:
+        conn.execute("DROP DATABASE IF EXISTS tools")
+        conn.execute("CREATE DATABASE tools TEMPLATE litellm")
+    cited = _chat(Usage(prompt_tokens=500, completion_tokens=100, total_tokens=600),
+                  annotations=[{"type": "url_citation", "url_citation": {"url": "u", "title": "t", "start_index": 0,
+                                                                         "end_index": 1}}]).model_dump()
+    anthropic = _anthropic(2).model_dump()
+    plain = {"prompt_tokens": 500, "completion_tokens": 100, "total_tokens": 600}
+    rows = [  # request id, call type, model, provider, usage object, tool cost booked, stored response
+        ("a1", "acompletion", "claude-sonnet-4-5-20250929", "anthropic", anthropic["usage"], 0.02, {}),
+        ("o1", "acompletion", "gpt-4.1", "openai", cited["usage"], 0.035, cited),
+        ("o2", "acompletion", "gpt-4.1", "openai", cited["usage"], 0.035, {}),
+        ("p1", "acompletion", "gpt-4.1", "openai", plain, None, {}),
+        ("v1", "acreate_video", "sora-2", "openai", None, None, {"usage": {"duration_seconds": 4}}),
+        ("f1", "afile_list", "gpt-4.1", "openai", None, None, {}),
+        ("r1", "_arealtime", "gpt-realtime", "openai", plain, None, {}),
+    ]
+    with server.connect(db="tools") as conn:
+        conn.execute('TRUNCATE "LiteLLM_SpendLogs"')
+        for i, (rid, call, model, provider, usage, booked, response) in enumerate(rows):
+            start = datetime(2026, 3, 1, 12, i)
+            metadata = {"usage_object": usage,
+                        "cost_breakdown": None if booked is None else {"tool_usage_cost": booked, "total_cost": 1}}
+            tokens = usage or {}
+            conn.execute(
+                'INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, prompt_tokens, '
+                'completion_tokens, "startTime", "endTime", model, model_group, custom_llm_provider, metadata, '
+                "cache_hit, status, response, proxy_server_request, messages) VALUES (%s, %s, 'k', 0, %s, %s, "
+                "%s, %s, %s, %s, %s, %s, 'False', 'success', %s, '{}', '{}')",
+                (rid, call, tokens.get("prompt_tokens", 0), tokens.get("completion_tokens", 0), start, start, model,
+                 model, provider, Jsonb(metadata), Jsonb(response)))
+    outputs = []
+    for engine in ("python", "postgres"):
+        assert main(["price", server.url(db="tools"), "--format", "jsonl", "--engine", engine]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    records = [json.loads(line) for line in outputs[0].splitlines()]
+    assert [r["reason"] for r in records if r["status"] == "skipped"] == [
+        "call type 'afile_list' manages resources and carries no usage: the proxy books $0"]
+    mine = {r["request_id"]: r for r in records if r["status"] != "skipped"}
+    assert set(mine) == {"a1", "o1", "o2", "p1", "v1", "r1"}
+    claude = litellm.completion_cost(completion_response=_anthropic(2), model="claude-sonnet-4-5-20250929",
+                                     custom_llm_provider="anthropic")
+    assert mine["a1"]["cost"] == pytest.approx(claude, rel=1e-12) and mine["a1"]["approximate"] == ""
+    searched = litellm.completion_cost(completion_response=ModelResponse(**cited), model="gpt-4.1",
+                                       custom_llm_provider="openai")
+    assert mine["o1"]["cost"] == pytest.approx(searched, rel=1e-12) and mine["o1"]["approximate"] == ""
+    assert mine["o2"]["cost"] == pytest.approx(searched, rel=1e-12) and mine["o2"]["approximate"] != ""
+    assert mine["p1"]["cost"] == pytest.approx(500 * 2e-06 + 100 * 8e-06, rel=1e-12)  # gpt-4.1's token rates
+    assert mine["v1"]["cost"] == pytest.approx(4 * 0.1, rel=1e-12)  # $0.10 per second of sora-2 video
+    assert mine["r1"]["approximate"].startswith("realtime session")
+    assert mine["r1"]["cost"] == pytest.approx(500 * 4e-06 + 100 * 1.6e-05, rel=1e-12)  # gpt-realtime's rates
