@@ -271,3 +271,20 @@ def test_the_database_prices_tool_charges_video_and_realtime_as_the_python_engin
     assert mine["v1"]["cost"] == pytest.approx(4 * 0.1, rel=1e-12)  # $0.10 per second of sora-2 video
     assert mine["r1"]["approximate"].startswith("realtime session")
     assert mine["r1"]["cost"] == pytest.approx(500 * 4e-06 + 100 * 1.6e-05, rel=1e-12)  # gpt-realtime's rates
+
+
+def test_the_anthropic_usage_report_prices_web_searches_as_litellm_prices_server_tool_use(tmp_path, capsys):
+    from litellm.llms.anthropic.cost_calculation import get_cost_for_anthropic_web_search
+
+    report = {"data": [{"starting_at": "2026-03-01T00:00:00Z", "ending_at": "2026-03-02T00:00:00Z", "results": [
+        {"model": "claude-sonnet-4-5-20250929", "uncached_input_tokens": 0, "cache_read_input_tokens": 0,
+         "cache_creation": {}, "output_tokens": 0, "server_tool_use": {"web_search_requests": 7}}]}]}
+    src = tmp_path / "report.json"
+    src.write_text(json.dumps(report))
+    assert main(["price", str(src), "--format", "jsonl"]) == 0
+    (mine,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    info = litellm.get_model_info("claude-sonnet-4-5-20250929", custom_llm_provider="anthropic")
+    expected = get_cost_for_anthropic_web_search(model_info=info, usage=Usage(
+        server_tool_use=ServerToolUse(web_search_requests=7)))
+    assert expected == pytest.approx(7 * 0.01, rel=1e-12)
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)

@@ -38,9 +38,10 @@ ZERO_BOOKED = _both(
     "vector_store_file_content", "vector_store_file_update", "vector_store_file_delete", "vector_store_create",
     "create_container", "list_containers", "retrieve_container", "delete_container", "list_container_files",
     "upload_container_file", "create_sandbox", "delete_sandbox", "get_responses", "delete_responses",
-    "cancel_responses", "create_realtime_client_secret", "create_realtime_transcription_session",
-    "create_realtime_translation_client_secret",
-) | {"a_add_message", "add_message", "alist_input_items", "list_mcp_tools", "acreate_skill"}
+    "cancel_responses",
+) | {"a_add_message", "add_message", "alist_input_items", "list_mcp_tools", "acreate_skill",
+     "acreate_realtime_client_secret", "acreate_realtime_transcription_session",
+     "acreate_realtime_translation_client_secret"}
 ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
 _NOT_YET = "which costcalc does not reproduce yet"
 UNPRICED = {
