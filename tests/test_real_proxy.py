@@ -3,7 +3,8 @@
 A ``litellm --config`` process (its own virtualenv, built once under ``.test-artifacts/proxy-venv``) serves a
 seeded mix of mocked requests (no provider is called: ``mock_response``, /work/shared/PROXY.md): chat, streaming,
 text completions, embeddings, cache reads and writes, reasoning, prompts past 200k tokens, service tiers requested
-and served, a per-second deployment, a deployment with its own prices, provider failures and proxy cache hits,
+and served, a per-second deployment, a deployment with its own prices, image calls, web searches (Anthropic,
+Gemini grounding, an OpenAI search model), provider failures and proxy cache hits,
 from five virtual keys with teams and users. The proxy writes what it always writes: its standard logging payload
 (captured by a CustomLogger) and its spend-log rows (its own ProxyDBLogger, whose database insert is captured;
 tests/proxy/costcalc_capture.py). costcalc then prices the payload file, the spend-log file and those rows in
@@ -30,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from costcalc.pricing.approximate import PER_SECOND
+from costcalc.reading.tools import UNSEEN_TOOL
 
 from .runner import main
 
@@ -75,6 +77,12 @@ model_list:
     model_info: {{input_cost_per_image: 0.05}}
   - model_name: hosted
     litellm_params: {{model: openai/my-hosted-model, api_key: sk-fake, input_cost_per_second: {PER_SECOND_RATE}}}
+  - model_name: searcher
+    litellm_params: {{model: openai/gpt-4o-search-preview, api_key: sk-fake}}
+  - model_name: claude-searching
+    litellm_params: {{model: anthropic/claude-sonnet-4-5-20250929, api_key: sk-fake, input_cost_per_token: 0.000002,
+                      output_cost_per_token: 0.00001}}
+    model_info: {{search_context_cost_per_query: {{search_context_size_medium: 0.02}}}}
 litellm_settings:
   callbacks: [costcalc_capture.payload_logger, costcalc_capture.spend_writer]
   cache: true
@@ -144,7 +152,7 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
     rng = random.Random(seed)
     out: list[tuple[str, str, dict]] = []
     kinds = ["text", "usage", "anthropic-cache", "long", "tier", "stream", "completion", "embedding",
-             "per-second", "failure", "cache-hit", "negotiated", "image"]
+             "per-second", "failure", "cache-hit", "negotiated", "image", "web-search"]
     for i in range(n):
         kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
         key = rng.choice(KEYS)
@@ -217,6 +225,26 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
                 body["n"] = 2
         elif kind == "negotiated":
             body.update(model="negotiated", mock_response=f"negotiated {i} " * rng.randint(1, 9))
+        elif kind == "web-search":
+            # the built-in web search charge (pricing/tools.py): Anthropic's server_tool_use and Gemini's grounding
+            # counts in the usage; an OpenAI search model's url_citation annotations, at the request's context size
+            # (claude-searching: a custom-priced deployment with its own search price, which the proxy registers)
+            model = rng.choice(["claude-sonnet", "gemini-pro", "searcher", "claude-searching"])
+            prompt, completion = rng.randint(100, 20_000), rng.randint(1, 2_000)
+            searches = rng.randint(1, 5)
+            if model in ("claude-sonnet", "claude-searching"):
+                mock = _chat_mock(rng, i, "claude-sonnet-4-5-20250929", prompt, completion,
+                                  server_tool_use={"web_search_requests": searches})
+            elif model == "gemini-pro":
+                mock = _chat_mock(rng, i, "gemini-2.5-pro", prompt, completion,
+                                  prompt_tokens_details={"web_search_requests": searches})
+            else:
+                mock = _chat_mock(rng, i, "gpt-4o-search-preview", prompt, completion)
+                mock["choices"][0]["message"]["annotations"] = [
+                    {"type": "url_citation", "url_citation": {"url": f"https://example.invalid/{i}", "title": "t",
+                                                              "start_index": 0, "end_index": 3}}]
+                body["web_search_options"] = {"search_context_size": rng.choice(["low", "medium", "high"])}
+            body.update(model=model, mock_response=mock)
         out.append((path, key, body))
     return out
 
@@ -312,6 +340,13 @@ def _agree(priced: list[dict], logged: list[dict], field: str) -> dict[str, int]
             assert mine["approximate"].startswith("the log does not carry the "), what
             assert mine["cost"] > 0, what
             seen["approximate"] += 1
+        elif mine["approximate"] == UNSEEN_TOOL:
+            # a spend-log row of an OpenAI search: the booked tool charge, without the response that shows it;
+            # priced as one medium-context search, which is what the proxy booked (one citation-bearing answer, and
+            # gpt-4o-search-preview's search prices are the same at every context size)
+            assert theirs["model_group"] == "searcher", what
+            assert mine["cost"] == pytest.approx(booked, rel=1e-9, abs=1e-15), what
+            seen["approximate"] += 1
         elif mine["approximate"]:
             assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted", what
             assert mine["cost"] > 0 and booked > 0, what
@@ -345,6 +380,9 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     # the tiers the proxy billed are the ones costcalc read: each tier occurs, priced as booked
     tiers = {(p.get("cost_breakdown") or {}).get("service_tier") for p in payloads}
     assert {"priority", "flex", None} <= tiers
+    # web searches of each kind were booked (a tool charge) and priced exactly from the payloads
+    searched = {p["model_group"] for p in payloads if (p.get("cost_breakdown") or {}).get("tool_usage_cost")}
+    assert searched == {"claude-sonnet", "gemini-pro", "searcher", "claude-searching"}
 
 
 def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):
@@ -414,6 +452,10 @@ def test_every_spend_log_row_in_the_database_costs_what_the_proxy_booked(proxy_l
         assert (mine["team_id"], mine["user_id"]) == (theirs["team_id"] or None, theirs["user"] or None)
         if theirs["call_type"] == "aimage_generation" and mine["approximate"]:
             assert mine["approximate"].startswith("the log does not carry the ")
+            approximate += 1
+        elif mine["approximate"] == UNSEEN_TOOL:
+            assert theirs["model_group"] == "searcher"
+            assert mine["cost"] == pytest.approx(float(theirs["spend"]), rel=1e-9, abs=1e-15), mine
             approximate += 1
         elif mine["approximate"]:
             assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted"

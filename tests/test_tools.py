@@ -88,20 +88,36 @@ def test_anthropic_web_searches_are_priced_per_request_from_the_usage(capsys, tm
         assert mine["cost"] == pytest.approx(expected, rel=1e-12)
 
 
+SEARCH_PRICES = {"search_context_size_low": 0.01, "search_context_size_medium": 0.02,
+                 "search_context_size_high": 0.04}
+
+
 @pytest.mark.parametrize("size", ["low", "high", None])
 def test_an_openai_search_answer_is_one_query_at_the_requested_context_size(capsys, tmp_path, size):
-    model, provider = "gpt-4.1", "openai"
+    # the map's OpenAI search models price every context size alike: a deployment with prices of its own, as the
+    # proxy registers it (under its id, model_info included), tells them apart
+    model, provider = "openai/costcalc-searching-deployment", "openai"
+    litellm.register_model({model: {"input_cost_per_token": 2e-6, "output_cost_per_token": 8e-6,
+                                    "litellm_provider": "openai", "mode": "chat",
+                                    "search_context_cost_per_query": SEARCH_PRICES}})
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""
+model_list:
+  - model_name: searching
+    litellm_params: {{model: {model}, input_cost_per_token: 2.0e-6, output_cost_per_token: 8.0e-6}}
+    model_info: {{search_context_cost_per_query: {json.dumps(SEARCH_PRICES)}}}
+""")
     response = _chat(Usage(prompt_tokens=500, completion_tokens=100, total_tokens=600),
                      annotations=[{"type": "url_citation", "url_citation": {"url": "https://example.invalid",
                                    "title": "t", "start_index": 0, "end_index": 5}}])
     tools = {"web_search_options": None if size is None else {"search_context_size": size}, "file_search": None}
     expected = litellm.completion_cost(completion_response=response, model=model, custom_llm_provider=provider,
                                        standard_built_in_tools_params=tools)
-    plain = litellm.completion_cost(completion_response=_chat(Usage(prompt_tokens=500, completion_tokens=100,
-                                                                    total_tokens=600)),
-                                    model=model, custom_llm_provider=provider)
-    assert expected > plain  # the search is charged
-    (mine,) = _price(capsys, tmp_path, [_payload(response, model, provider, tools)])
+    # 500 x $2/M + 100 x $8/M, and one query at the asked context size (medium without web_search_options)
+    assert expected == pytest.approx(500 * 2e-6 + 100 * 8e-6 + SEARCH_PRICES[f"search_context_size_{size or 'medium'}"],
+                                     rel=1e-12)
+    payload = dict(_payload(response, model, provider, tools), model_group="searching")
+    (mine,) = _price(capsys, tmp_path, [payload], "--config", str(config))
     assert mine["status"] == "priced" and mine["approximate"] == ""
     assert mine["cost"] == pytest.approx(expected, rel=1e-12)
 
@@ -288,3 +304,27 @@ def test_the_anthropic_usage_report_prices_web_searches_as_litellm_prices_server
         server_tool_use=ServerToolUse(web_search_requests=7)))
     assert expected == pytest.approx(7 * 0.01, rel=1e-12)
     assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_lookup_and_diff_show_web_search_prices_per_query(capsys, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("""
+model_list:
+  - model_name: claude-searching
+    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, input_cost_per_token: 3.0e-6,
+                     output_cost_per_token: 1.5e-5}
+    model_info: {search_context_cost_per_query: {search_context_size_medium: 0.02}}
+""")
+    assert main(["lookup", "claude-searching", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "search_context_cost_per_query" in out and "medium $0.02 per query" in out
+    row = {"model": "claude-searching", "model_group": "claude-searching", "request_id": "x",
+           "call_type": "acompletion", "prompt_tokens": 100, "completion_tokens": 10,
+           "metadata": {"usage_object": {"prompt_tokens": 100, "completion_tokens": 10,
+                                         "server_tool_use": {"web_search_requests": 2}}}}
+    usage = tmp_path / "usage.jsonl"
+    usage.write_text(json.dumps(row) + "\n")
+    assert main(["diff", str(usage), "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    # the deployment's search price against the map's ($0.01), and what it does to the spend: 2 searches x $0.01
+    assert "medium $0.02 per query" in out and "medium $0.01 per query" in out and "+$0.020" in out

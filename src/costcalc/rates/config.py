@@ -299,8 +299,12 @@ def _prices(section: dict[str, Any], keys: Any, *, where: str, deployment: str, 
             prices[key] = _parse_tiers(value, where=where, deployment=deployment, key=shown_key)
         elif key == "off_peak_pricing":
             prices[key] = value  # not priced offline (needs the wall clock); kept so lookup can warn
+        elif key == "search_context_cost_per_query" and isinstance(value, dict):
+            # the web search prices by context size (pricing/tools.py): a registered deployment's own win
+            prices[key] = {str(size): parse_price(rate, where=where, deployment=deployment, key=f"{shown_key}.{size}")
+                           for size, rate in value.items() if rate is not None}
         elif isinstance(value, (dict, list)):
-            continue  # structured extras (e.g. search_context_cost_per_query) do not price chat tokens
+            continue  # other structured extras price nothing costcalc books
         else:
             if isinstance(value, str):
                 strings.append(shown_key)
