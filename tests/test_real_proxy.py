@@ -146,11 +146,15 @@ def _chat_mock(rng: random.Random, i: int, model: str, prompt: int, completion: 
             "usage": usage}
 
 
+SEARCH_MODELS = ("claude-sonnet", "gemini-pro", "searcher", "claude-searching")
+
+
 def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
     """``n`` seeded (path, key, body) requests: every call type the proxy can mock, in every variant that
     changes the price."""
     rng = random.Random(seed)
     out: list[tuple[str, str, dict]] = []
+    searched = 0
     kinds = ["text", "usage", "anthropic-cache", "long", "tier", "stream", "completion", "embedding",
              "per-second", "failure", "cache-hit", "negotiated", "image", "web-search"]
     for i in range(n):
@@ -229,7 +233,8 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
             # the built-in web search charge (pricing/tools.py): Anthropic's server_tool_use and Gemini's grounding
             # counts in the usage; an OpenAI search model's url_citation annotations, at the request's context size
             # (claude-searching: a custom-priced deployment with its own search price, which the proxy registers)
-            model = rng.choice(["claude-sonnet", "gemini-pro", "searcher", "claude-searching"])
+            model = SEARCH_MODELS[searched % len(SEARCH_MODELS)]  # each in turn
+            searched += 1
             prompt, completion = rng.randint(100, 20_000), rng.randint(1, 2_000)
             searches = rng.randint(1, 5)
             if model in ("claude-sonnet", "claude-searching"):
@@ -382,7 +387,7 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     assert {"priority", "flex", None} <= tiers
     # web searches of each kind were booked (a tool charge) and priced exactly from the payloads
     searched = {p["model_group"] for p in payloads if (p.get("cost_breakdown") or {}).get("tool_usage_cost")}
-    assert searched == {"claude-sonnet", "gemini-pro", "searcher", "claude-searching"}
+    assert searched == set(SEARCH_MODELS)
 
 
 def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):

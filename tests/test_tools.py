@@ -50,8 +50,8 @@ def _payload(response, model: str, provider: str, tools: dict | None = None, cal
     if "input_tokens" in usage:  # a Responses API usage: the payload's usage object is LiteLLM's chat Usage
         usage = {"prompt_tokens": usage["input_tokens"], "completion_tokens": usage["output_tokens"],
                  "total_tokens": usage["input_tokens"] + usage["output_tokens"]}
-    return {"id": "call-1", "call_type": call_type, "model": model, "model_group": None, "custom_llm_provider": provider,
-            "status": "success", "prompt_tokens": usage["prompt_tokens"],
+    return {"id": "call-1", "call_type": call_type, "model": model, "model_group": None,
+            "custom_llm_provider": provider, "status": "success", "prompt_tokens": usage["prompt_tokens"],
             "completion_tokens": usage["completion_tokens"], "metadata": {"usage_object": usage},
             "model_parameters": {}, "response": dumped,
             "standard_built_in_tools_params": tools or {"web_search_options": None, "file_search": None},
@@ -170,7 +170,8 @@ def test_a_booked_tool_charge_the_row_does_not_explain_is_one_search_marked(caps
                                                                             "start_index": 0, "end_index": 1}}])
     expected = litellm.completion_cost(completion_response=response, model="gpt-4.1", custom_llm_provider="openai")
     payload = _payload(response, "gpt-4.1", "openai", booked=0.035)
-    (stored, bare) = _price(capsys, tmp_path, [_row(payload, stored=True), _row(payload, stored=False, request_id="row-2")])
+    rows = [_row(payload, stored=True), _row(payload, stored=False, request_id="row-2")]
+    (stored, bare) = _price(capsys, tmp_path, rows)
     assert stored["cost"] == pytest.approx(expected, rel=1e-12) and stored["approximate"] == ""
     assert bare["cost"] == pytest.approx(expected, rel=1e-12)  # LiteLLM's defaults: one query, medium context
     assert bare["approximate"].startswith("the proxy booked a built-in tool charge")
@@ -184,8 +185,9 @@ def test_a_video_is_priced_per_second_of_its_output(capsys, tmp_path):
     expected = litellm.completion_cost(completion_response=video, model="sora-2", custom_llm_provider="openai",
                                        call_type="acreate_video")
     assert expected == pytest.approx(8 * 0.1, rel=1e-12)  # output_cost_per_video_per_second $0.10 x 8 s
-    row = {"id": "v-1", "call_type": "acreate_video", "model": "sora-2", "model_group": None, "custom_llm_provider": "openai",
-           "status": "success", "prompt_tokens": 0, "completion_tokens": 0, "model_parameters": {},
+    row = {"id": "v-1", "call_type": "acreate_video", "model": "sora-2", "model_group": None,
+           "custom_llm_provider": "openai", "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
+           "model_parameters": {},
            "response": video.model_dump()}
     (mine,) = _price(capsys, tmp_path, [row])
     assert mine["status"] == "priced" and mine["approximate"] == ""

@@ -9,8 +9,8 @@ holds) sorts every row into one of three lanes, exactly as ``reading.shapes.lite
   ``metadata.usage_object`` (else ``additional_usage_values``) cached, cache-write (and 1-hour cache-write),
   audio, image and reasoning tokens written as whole numbers, a string service tier, a plain ``spend``, and none
   of the rarer parts with rates of their own (image output, cached audio/image, citations, searches, built-in
-  tool charges, ``inference_geo``, ``speed``) nor batch call types. The query sums their integer units (engines/sqlunits.py:
-  LiteLLM's clamps per row) per (model_group, model, provider, model_id, tier, prompt-size bucket,
+  tool charges, ``inference_geo``, ``speed``) nor batch call types. The query sums their integer units
+  (engines/sqlunits.py: LiteLLM's clamps per row) per (model_group, model, provider, model_id, tier, prompt-size bucket,
   --since/--until window, ``spend`` present, raw group-key values, time keys); Python reads each distinct model
   text as the spend-log shape reads it, applies the rate card's exact decimal rates once per group and band
   (engines/ratecards.py, pricing/exact.py) and keys groups with the report's own key functions.
@@ -97,7 +97,8 @@ _ZEROS = {"z1": "pd->'cached_tokens_details'->'audio_tokens'", "z2": "pd->'cache
           # built-in tool charges (pricing/tools.py): searches the usage reports, a tool charge the proxy booked
           "z8": "d->'server_tool_use'->'web_search_requests'",
           "z9": "d->'server_side_tool_usage_details'->'web_search_calls'",
-          "z10": "(CASE WHEN jsonb_typeof(e.metadata) = 'object' THEN e.metadata->'cost_breakdown'->'tool_usage_cost' END)"}
+          "z10": "(CASE WHEN jsonb_typeof(e.metadata) = 'object' "
+                 "THEN e.metadata->'cost_breakdown'->'tool_usage_cost' END)"}
 
 
 def lanes_sql(columns: frozenset[str], *, numbered: bool = False, repeated: set[str] | None = None) -> str:

@@ -1113,7 +1113,9 @@ class Pricer:
 
         def charge(part: str, units: float, rate: float, key: str) -> Charge:
             base_key = key.split(" ")[0]
-            source = sources.get(base_key) or ("default: 0" if base_key.endswith("_cost_per_token") else "")
+            # a price table's entry (search_context_cost_per_query.search_context_size_medium) has the table's source
+            source = sources.get(base_key) or sources.get(base_key.split(".")[0]) or (
+                "default: 0" if base_key.endswith("_cost_per_token") else "")
             return Charge(part, units, rate, key, source, units * rate)
 
         if extras is not None and not batch and self.per_second is None:
