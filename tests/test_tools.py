@@ -330,3 +330,36 @@ model_list:
     out = capsys.readouterr().out
     # the deployment's search price against the map's ($0.01), and what it does to the spend: 2 searches x $0.01
     assert "medium $0.02 per query" in out and "medium $0.01 per query" in out and "+$0.020" in out
+
+
+def test_a_gemini_response_body_pays_its_distinct_grounding_queries(capsys, tmp_path):
+    # a generateContent body as Google returns it; LiteLLM's transformation counts the distinct webSearchQueries
+    # of the candidates' groundingMetadata (calculate_grounding_requests) into prompt_tokens_details
+    from litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini import VertexGeminiConfig
+
+    body = {"modelVersion": "gemini-3.1-pro-preview",
+            "candidates": [{"content": {"parts": [{"text": "a"}], "role": "model"}, "finishReason": "STOP",
+                            "groundingMetadata": {"webSearchQueries": ["q1", "q2", "q1"],
+                                                  "groundingChunks": [{"web": {"uri": "u", "title": "t"}}]}}],
+            "usageMetadata": {"promptTokenCount": 300, "candidatesTokenCount": 40, "totalTokenCount": 340}}
+    searches = VertexGeminiConfig.calculate_web_search_requests([body["candidates"][0]["groundingMetadata"]])
+    assert searches == 2
+    usage = Usage(prompt_tokens=300, completion_tokens=40, total_tokens=340,
+                  prompt_tokens_details=PromptTokensDetailsWrapper(web_search_requests=searches))
+    expected = litellm.completion_cost(completion_response=_chat(usage), model="gemini-3.1-pro-preview",
+                                       custom_llm_provider="gemini")
+    # 300 x $2/M + 40 x $12/M, and 2 queries x $0.014 (gemini-3.1 bills per query)
+    assert expected == pytest.approx(300 * 2e-6 + 40 * 1.2e-5 + 2 * 0.014, rel=1e-12)
+    (mine,) = _price(capsys, tmp_path, [{**body, "model": "gemini/gemini-3.1-pro-preview"}])
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_maps_grounding_is_marked_approximate_naming_the_charge_left_out(capsys, tmp_path):
+    usage = Usage(prompt_tokens=300, completion_tokens=40, total_tokens=340,
+                  prompt_tokens_details=PromptTokensDetailsWrapper(google_maps_grounding_requests=1))
+    (mine,) = _price(capsys, tmp_path, [_payload(_chat(usage), "gemini-2.5-flash", "gemini")])
+    plain = litellm.completion_cost(completion_response=_chat(Usage(prompt_tokens=300, completion_tokens=40,
+                                                                    total_tokens=340)),
+                                    model="gemini-2.5-flash", custom_llm_provider="gemini")
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(plain, rel=1e-12)
+    assert mine["approximate"].startswith("Google Maps grounding")

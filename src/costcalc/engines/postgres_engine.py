@@ -97,6 +97,7 @@ _ZEROS = {"z1": "pd->'cached_tokens_details'->'audio_tokens'", "z2": "pd->'cache
           # built-in tool charges (pricing/tools.py): searches the usage reports, a tool charge the proxy booked
           "z8": "d->'server_tool_use'->'web_search_requests'",
           "z9": "d->'server_side_tool_usage_details'->'web_search_calls'",
+          "z11": "pd->'google_maps_grounding_requests'",
           "z10": "(CASE WHEN jsonb_typeof(e.metadata) = 'object' "
                  "THEN e.metadata->'cost_breakdown'->'tool_usage_cost' END)"}
 

@@ -84,7 +84,7 @@ from .records import (
     parse_time,
     token_count,
 )
-from .tools import tool_use
+from .tools import gemini_grounding, tool_use
 
 SHAPES = ("canonical", "openai-chat", "openai-responses", "openai-realtime", "anthropic", "gemini",
           "bedrock-converse", "cohere", "litellm-spend-log", "claude-code", "openai-batch", "anthropic-batch",
@@ -768,6 +768,7 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
     inclusive = bool(thoughts) and total is not None and total == prompt + candidates + tool
     if tool and _grounded(obj):
         tool = 0
+    grounding, grounding_approximate = gemini_grounding(obj)
     # the Live API reports its output as responseTokenCount / responseTokensDetails
     candidates = _count(um, "responseTokenCount", "usageMetadata") or candidates
     prompt_parts = _modalities(um.get("promptTokensDetails"), "usageMetadata.promptTokensDetails")
@@ -788,7 +789,8 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
         extras=UsageExtras(cache_read_audio_tokens=cached_parts.get("AUDIO", 0),
                            cache_read_image_tokens=cached_parts.get("IMAGE", 0),
                            image_output_tokens=out_parts.get("IMAGE", 0),
-                           video_output_tokens=out_parts.get("VIDEO", 0)),
+                           video_output_tokens=out_parts.get("VIDEO", 0), tools=grounding),
+        approximate=grounding_approximate,
         service_tier=_GEMINI_TRAFFIC_TIERS.get(_tier(um.get("trafficType"), "usageMetadata.trafficType") or ""),
         timestamp=_time(obj, "createTime"),
         recorded_cost=_recorded(obj, "cost", "spend"),

@@ -19,6 +19,9 @@ import orjson
 
 from .records import ToolUse
 
+MAPS_GROUNDING = ("Google Maps grounding (prompt_tokens_details.google_maps_grounding_requests): the proxy adds "
+                  "google_maps_grounding_cost_per_query for it, which costcalc does not reproduce yet; priced "
+                  "without it")
 UNSEEN_TOOL = ("the proxy booked a built-in tool charge (cost_breakdown.tool_usage_cost) for a search the log does "
                "not show (the response and the request's tools are stored only with store_prompts_in_spend_logs); "
                "priced as one web search at the medium search context (LiteLLM's defaults)")
@@ -65,6 +68,36 @@ def _context_size(params: dict[str, Any], request: dict[str, Any]) -> tuple[str 
     return (size if isinstance(size, str) else None), declared_file_search
 
 
+def _kinds(item: dict[str, Any]) -> set[str]:
+    chunks = item.get("groundingChunks")
+    if not isinstance(chunks, list):
+        return set()
+    return {kind for chunk in chunks if isinstance(chunk, dict) for kind in chunk}
+
+
+def gemini_grounding(obj: dict[str, Any]) -> tuple[ToolUse | None, str | None]:
+    """A Gemini / Vertex response body's grounding, as LiteLLM counts it (``calculate_grounding_requests``): the
+    distinct web search queries of its candidates' ``groundingMetadata`` (an item with Maps chunks and no web
+    chunks counts as Maps grounding), and whether Maps grounding ran (approximate: not priced)."""
+    candidates = obj.get("candidates")
+    items = [c.get("groundingMetadata") for c in candidates if isinstance(c, dict)] if isinstance(candidates, list) \
+        else []
+    items = [item for item in items if isinstance(item, dict)]
+    queries: set[str] = set()
+    maps = False
+    for item in items:
+        kinds = _kinds(item)
+        is_maps = "maps" in kinds or bool(item.get("googleMapsWidgetContextToken"))
+        maps = maps or is_maps
+        if is_maps and "web" not in kinds:
+            continue
+        found = item.get("webSearchQueries")
+        if isinstance(found, list):
+            queries.update(q for q in found if isinstance(q, str) and q)
+    use = ToolUse(searched=True, grounding_requests=len(queries)) if queries else None
+    return use, (MAPS_GROUNDING if maps else None)
+
+
 def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tuple[ToolUse | None, str | None]:
     """The built-in tools a logged call used, and why its charge is approximate (None: exact)."""
     response = _object(obj.get("response"))
@@ -100,11 +133,13 @@ def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tup
             break
     booked = breakdown.get("tool_usage_cost") if breakdown is not None else None
     booked_tool = isinstance(booked, (int, float)) and not isinstance(booked, bool) and booked > 0
+    maps = _count(prompt_details.get("google_maps_grounding_requests")) if isinstance(prompt_details, dict) else None
+    approximate = MAPS_GROUNDING if maps else None
     if not (searched or file_search):
-        if booked_tool and not response:
+        if booked_tool and not response and not maps:
             return ToolUse(searched=True, context_size=size), UNSEEN_TOOL
-        return None, None
+        return None, approximate
     return ToolUse(searched=searched, server_tool_requests=server_requests, grounding_requests=grounding or 0,
                    xai_calls=xai_calls, provider_cost=details.get("cost") is not None, responses_api=responses_api,
                    search_calls=reported_calls if reported_calls is not None else kinds.count("web_search_call"),
-                   context_size=size, file_search=file_search), None
+                   context_size=size, file_search=file_search), approximate
