@@ -789,7 +789,9 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
         extras=UsageExtras(cache_read_audio_tokens=cached_parts.get("AUDIO", 0),
                            cache_read_image_tokens=cached_parts.get("IMAGE", 0),
                            image_output_tokens=out_parts.get("IMAGE", 0),
-                           video_output_tokens=out_parts.get("VIDEO", 0), tools=grounding),
+                           video_output_tokens=out_parts.get("VIDEO", 0), tools=grounding,
+                           # what LiteLLM's transformation writes to prompt_tokens_details.web_search_requests
+                           search_queries=grounding.grounding_requests if grounding is not None else 0),
         approximate=grounding_approximate,
         service_tier=_GEMINI_TRAFFIC_TIERS.get(_tier(um.get("trafficType"), "usageMetadata.trafficType") or ""),
         timestamp=_time(obj, "createTime"),
