@@ -363,3 +363,28 @@ def test_maps_grounding_is_marked_approximate_naming_the_charge_left_out(capsys,
                                     model="gemini-2.5-flash", custom_llm_provider="gemini")
     assert mine["status"] == "priced" and mine["cost"] == pytest.approx(plain, rel=1e-12)
     assert mine["approximate"].startswith("Google Maps grounding")
+
+
+def test_a_pass_through_endpoint_books_its_cost_per_request(capsys, tmp_path):
+    # rows as a real proxy wrote them (tests/test_real_proxy.py captures the same): a declared endpoint's calls
+    # carry no usage and api_base is the target; the success handler books cost_per_request (0 when unset)
+    config = tmp_path / "config.yaml"
+    config.write_text("""
+model_list: []
+general_settings:
+  pass_through_endpoints:
+    - {path: /tool, target: "https://tools.example.invalid/run", cost_per_request: 0.25}
+    - {path: /free, target: "https://tools.example.invalid/free"}
+    - {path: /sub, target: "https://sub.example.invalid/v1", include_subpath: true, cost_per_request: 0.5}
+""")
+    rows = [{"request_id": f"p{i}", "call_type": "pass_through_endpoint", "model": "unknown", "model_group": "",
+             "status": "success", "prompt_tokens": 0, "completion_tokens": 0, "spend": spend, "api_base": base,
+             "metadata": json.dumps({"usage_object": {}})}
+            for i, (base, spend) in enumerate([("https://tools.example.invalid/run", 0.25),
+                                               ("https://tools.example.invalid/free", 0.0),
+                                               ("https://sub.example.invalid/v1/deeper/path", 0.5),
+                                               ("https://elsewhere.example.invalid/x", 0.0)])]
+    out = _price(capsys, tmp_path, rows, "--config", str(config))
+    assert [(r["status"], r.get("cost")) for r in out] == [("priced", 0.25), ("priced", 0), ("priced", 0.5),
+                                                           ("unpriced", None)]
+    assert "not a config model_name" in out[3]["reason"]  # to no declared endpoint: priced by its tokens

@@ -41,9 +41,10 @@ from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
 
-# the spend-log shape's call types billed per token (reading/shapes.py); batches and the call types priced by
-# other units take the slow lane (the Python engine prices them or says why not)
-_TOKEN_CALL_TYPES = tuple(sorted(TOKEN_ONLY_CALL_TYPES))
+# the spend-log shape's call types billed per token (reading/shapes.py); batches, the call types priced by
+# other units and pass-through calls (a declared endpoint's cost_per_request) take the slow lane (the Python
+# engine prices them or says why not)
+_TOKEN_CALL_TYPES = tuple(sorted(TOKEN_ONLY_CALL_TYPES - {"pass_through_endpoint"}))
 RawKey = tuple[str | None, str | None, str | None, str | None, str | None]  # group, model, provider, id, tier
 
 

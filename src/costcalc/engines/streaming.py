@@ -20,6 +20,7 @@ from ..pricing.calltypes import (
 from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, ZERO_BOOKED_REASON, unpriced_reason
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import Adjuster, Cost, FormulaPricer, Measured, Pricer, make_adjuster, make_pricer
+from ..pricing.passthrough import PASS_THROUGH_CALL, pass_through_price
 from ..pricing.tools import VIDEO_CALLS, video_price
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
@@ -130,6 +131,8 @@ class PricingEngine:
         """A call the proxy prices by images, characters or seconds (pricing/calltypes.py); the others stay
         unpriced with the reason."""
         call_type, units = record.call_type or "", record.call_units
+        if call_type == PASS_THROUGH_CALL:
+            return self.price_pass_through(record)
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
         if call_type in ZERO_BOOKED:
@@ -185,6 +188,25 @@ class PricingEngine:
         if found.approximate is not None:
             record = replace(record, approximate=found.approximate)
         return Priced(record, Cost(base, 0.0, 0.0, 0.0, 0.0, cost - base, cost), sheet, measured)
+
+    def price_pass_through(self, record: UsageRecord) -> Priced | NotPriced:
+        """A pass-through call without usage: its declared endpoint's ``cost_per_request``, booked as is (no
+        discount or margin); a call to no declared endpoint is priced by its tokens."""
+        found = pass_through_price(self.config.pass_through, record.raw or {})
+        if found is None:
+            return self.price(replace(record, call_type=None))
+        key = found.field.split(" ")[0]
+        sheet = PriceSheet(model=record.model, provider=None, rates={key: found.rate}, sources={key: found.field},
+                           rule="a pass-through endpoint's cost_per_request (general_settings.pass_through_endpoints)")
+        slot = SLOTS.index("input")
+        band = self._call_bands.get((found.rate, slot, (0.0, 0.0, 0.0)))
+        if band is None:
+            band = self._call_bands[(found.rate, slot, (0.0, 0.0, 0.0))] = Band(
+                tuple(found.rate if i == slot else 0.0 for i in range(N_SLOTS)))
+        if found.approximate is not None:
+            record = replace(record, approximate=found.approximate)
+        return Priced(record, Cost(found.cost, 0.0, 0.0, 0.0, 0.0, 0.0, found.cost), sheet,
+                      (band, tuple(found.units if i == slot else 0 for i in range(N_SLOTS))))
 
     def outcomes(self, results: Iterable[LineResult]) -> Iterator[Outcome]:
         price = self.price

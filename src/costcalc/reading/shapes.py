@@ -878,7 +878,9 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         timestamp=_time(obj, "startTime"),
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
-        call_type=call_type if call_type and call_type not in TOKEN_CALL_TYPES else None,
+        # a pass-through call without usage is priced by its endpoint's cost_per_request (pricing/passthrough.py)
+        call_type=call_type if call_type and (call_type not in TOKEN_CALL_TYPES or (
+            call_type == "pass_through_endpoint" and not prompt and not completion)) else None,
         call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj),
         approximate=tools_approximate,
         **counts,
