@@ -388,3 +388,16 @@ general_settings:
     assert [(r["status"], r.get("cost")) for r in out] == [("priced", 0.25), ("priced", 0), ("priced", 0.5),
                                                            ("unpriced", None)]
     assert "not a config model_name" in out[3]["reason"]  # to no declared endpoint: priced by its tokens
+
+
+def test_a_responses_image_generation_tool_is_marked_approximate(capsys, tmp_path):
+    items = [{"type": "image_generation_call", "id": "ig_1", "status": "completed", "result": "aGk="}]
+    response = _responses(items)
+    dumped = dict(response.model_dump(), tools=[{"type": "image_generation", "model": "gpt-image-1"}])
+    payload = dict(_payload(response, "gpt-4.1", "openai", call_type="aresponses"), response=dumped)
+    (mine,) = _price(capsys, tmp_path, [payload])
+    tokens = litellm.completion_cost(completion_response=_chat(Usage(prompt_tokens=800, completion_tokens=300,
+                                                                     total_tokens=1100)),
+                                     model="gpt-4.1", custom_llm_provider="openai")
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(tokens, rel=1e-12)
+    assert mine["approximate"].startswith("the Responses API image_generation tool")

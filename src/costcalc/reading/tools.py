@@ -22,6 +22,8 @@ from .records import ToolUse
 MAPS_GROUNDING = ("Google Maps grounding (prompt_tokens_details.google_maps_grounding_requests): the proxy adds "
                   "google_maps_grounding_cost_per_query for it, which costcalc does not reproduce yet; priced "
                   "without it")
+IMAGE_TOOL = ("the Responses API image_generation tool: the proxy adds the generated images' price "
+              "(_handle_image_generation_cost), which costcalc does not reproduce yet; priced without it")
 UNSEEN_TOOL = ("the proxy booked a built-in tool charge (cost_breakdown.tool_usage_cost) for a search the log does "
                "not show (the response and the request's tools are stored only with store_prompts_in_spend_logs); "
                "priced as one web search at the medium search context (LiteLLM's defaults)")
@@ -135,8 +137,13 @@ def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tup
     booked_tool = isinstance(booked, (int, float)) and not isinstance(booked, bool) and booked > 0
     maps = _count(prompt_details.get("google_maps_grounding_requests")) if isinstance(prompt_details, dict) else None
     approximate = MAPS_GROUNDING if maps else None
+    tools = response.get("tools") if isinstance(response.get("tools"), list) else []
+    if any(isinstance(item, dict) and item.get("type") == "image_generation_call" and item.get("status") == "completed"
+           for item in output) and any(isinstance(t, dict) and t.get("type") == "image_generation" and t.get("model")
+                                       for t in tools):
+        approximate = IMAGE_TOOL
     if not (searched or file_search):
-        if booked_tool and not response and not maps:
+        if booked_tool and not response and approximate is None:
             return ToolUse(searched=True, context_size=size), UNSEEN_TOOL
         return None, approximate
     return ToolUse(searched=searched, server_tool_requests=server_requests, grounding_requests=grounding or 0,
