@@ -128,8 +128,9 @@ class PricingEngine:
         return Priced(record, cost, p.sheet, p.measure(record))  # type: ignore[arg-type]
 
     def price_call(self, record: UsageRecord) -> Priced | NotPriced:
-        """A call the proxy prices by images, characters or seconds (pricing/calltypes.py); the others stay
-        unpriced with the reason."""
+        """A call of a call type the proxy prices by other units than tokens (pricing/calltypes.py,
+        pricing/tools.py), a realtime session (by its tokens, approximate), a pass-through call, or a call the proxy
+        books at $0 (skipped); the other call types stay unpriced with the reason (pricing/coverage.py)."""
         call_type, units = record.call_type or "", record.call_units
         if call_type == PASS_THROUGH_CALL:
             return self.price_pass_through(record)

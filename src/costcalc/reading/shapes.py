@@ -84,7 +84,7 @@ from .records import (
     parse_time,
     token_count,
 )
-from .tools import gemini_grounding, tool_use
+from .tools import gemini_grounding, logged_object, tool_use
 
 SHAPES = ("canonical", "openai-chat", "openai-responses", "openai-realtime", "anthropic", "gemini",
           "bedrock-converse", "cohere", "litellm-spend-log", "claude-code", "openai-batch", "anthropic-batch",
@@ -887,18 +887,6 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
     )
 
 
-def _logged_object(obj: dict[str, Any], key: str) -> dict[str, Any]:
-    """A logged object the proxy may leave out or write as text (a spend-log row keeps ``response`` and
-    ``proxy_server_request`` as JSON text, and "{}" unless prompts are stored); anything else counts as absent."""
-    value = obj.get(key)
-    if isinstance(value, str) and value[:1] == "{":
-        try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _whole(value: Any) -> int | None:
     return value if type(value) is int and value >= 0 else None
 
@@ -914,10 +902,10 @@ def call_units(obj: dict[str, Any]) -> CallUnits:
     (``model_parameters``: ``n``, not ``size`` or ``quality``: ModelParamHelper.relevant_logging_args); a spend-log
     row only with stored prompts (``response``, ``proxy_server_request``: the request body, where an image call's
     ``size``/``quality`` and a speech call's ``input`` are)."""
-    response = _logged_object(obj, "response")
-    request = _logged_object(obj, "proxy_server_request")
+    response = logged_object(obj, "response")
+    request = logged_object(obj, "proxy_server_request")
     request = request.get("body") if isinstance(request.get("body"), dict) else request
-    params = {**request, **_logged_object(obj, "model_parameters")}
+    params = {**request, **logged_object(obj, "model_parameters")}
     data = response.get("data")
     usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
     seconds = response.get("duration")

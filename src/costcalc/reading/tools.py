@@ -29,7 +29,10 @@ UNSEEN_TOOL = ("the proxy booked a built-in tool charge (cost_breakdown.tool_usa
                "priced as one web search at the medium search context (LiteLLM's defaults)")
 
 
-def _object(value: Any) -> dict[str, Any]:
+def logged_object(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """A logged object the proxy may leave out or write as text (a spend-log row keeps ``response`` and
+    ``proxy_server_request`` as JSON text, and "{}" unless prompts are stored); anything else counts as absent."""
+    value = obj.get(key)
     if isinstance(value, str) and value[:1] == "{":
         try:
             value = orjson.loads(value)
@@ -102,10 +105,10 @@ def gemini_grounding(obj: dict[str, Any]) -> tuple[ToolUse | None, str | None]:
 
 def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tuple[ToolUse | None, str | None]:
     """The built-in tools a logged call used, and why its charge is approximate (None: exact)."""
-    response = _object(obj.get("response"))
-    request = _object(obj.get("proxy_server_request"))
+    response = logged_object(obj, "response")
+    request = logged_object(obj, "proxy_server_request")
     request = request.get("body") if isinstance(request.get("body"), dict) else request
-    params = _object(obj.get("standard_built_in_tools_params"))
+    params = logged_object(obj, "standard_built_in_tools_params")
     server = details.get("server_tool_use")
     server_requests = _count(server.get("web_search_requests")) if isinstance(server, dict) else None
     raw_usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
