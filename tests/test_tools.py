@@ -401,3 +401,15 @@ def test_a_responses_image_generation_tool_is_marked_approximate(capsys, tmp_pat
                                      model="gpt-4.1", custom_llm_provider="openai")
     assert mine["status"] == "priced" and mine["cost"] == pytest.approx(tokens, rel=1e-12)
     assert mine["approximate"].startswith("the Responses API image_generation tool")
+
+
+def test_xai_web_search_calls_are_priced_per_call(capsys, tmp_path):
+    usage = Usage(prompt_tokens=100, completion_tokens=20, total_tokens=120,
+                  server_side_tool_usage_details={"web_search_calls": 3})
+    expected = litellm.completion_cost(completion_response=_chat(usage), model="xai/grok-4.3")
+    tokens = litellm.completion_cost(completion_response=_chat(Usage(prompt_tokens=100, completion_tokens=20,
+                                                                     total_tokens=120)), model="xai/grok-4.3")
+    assert expected == pytest.approx(tokens + 3 * 5.0 / 1000, rel=1e-12)  # xAI's default $5 per 1,000 calls
+    capsys.readouterr()  # what LiteLLM printed while resolving the provider
+    (mine,) = _price(capsys, tmp_path, [_payload(_chat(usage), "grok-4.3", "xai")])
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
