@@ -103,12 +103,24 @@ def gemini_grounding(obj: dict[str, Any]) -> tuple[ToolUse | None, str | None]:
     return use, (MAPS_GROUNDING if maps else None)
 
 
+def _booked_tool_charge(obj: dict[str, Any], metadata: Any) -> bool:
+    """Whether the proxy booked a built-in tool charge (``cost_breakdown.tool_usage_cost``: a row's metadata, a
+    payload's top level)."""
+    for holder in (metadata, obj):
+        found = holder.get("cost_breakdown") if isinstance(holder, dict) else None
+        if isinstance(found, dict):
+            booked = found.get("tool_usage_cost")
+            return isinstance(booked, (int, float)) and not isinstance(booked, bool) and booked > 0
+    return False
+
+
 def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tuple[ToolUse | None, str | None]:
-    """The built-in tools a logged call used, and why its charge is approximate (None: exact)."""
-    response = logged_object(obj, "response")
-    request = logged_object(obj, "proxy_server_request")
-    request = request.get("body") if isinstance(request.get("body"), dict) else request
-    params = logged_object(obj, "standard_built_in_tools_params")
+    """The built-in tools a logged call used, and why its charge is approximate (None: exact). A row's stored
+    bodies (JSON text) are parsed only when the proxy booked a tool charge for it: most rows pay for none."""
+    booked_tool = _booked_tool_charge(obj, metadata)
+    response = obj.get("response")
+    if not isinstance(response, dict):
+        response = logged_object(obj, "response") if booked_tool else {}
     server = details.get("server_tool_use")
     server_requests = _count(server.get("web_search_requests")) if isinstance(server, dict) else None
     raw_usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
@@ -126,18 +138,15 @@ def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tup
     reported = tool_usage.get("web_search") if isinstance(tool_usage, dict) else None
     reported_calls = _count(reported.get("num_requests")) if isinstance(reported, dict) else None
     notes = _annotations(response)
-    size, declared_file_search = _context_size(params, request)
     searched = (server_requests is not None or grounding is not None or xai_calls > 0 or "url_citation" in notes
                 or "web_search_call" in kinds or bool(reported_calls))
-    file_search = declared_file_search and ("file_citation" in notes or "file_search_call" in kinds)
-    breakdown = None
-    for holder in (metadata, obj):
-        found = holder.get("cost_breakdown") if isinstance(holder, dict) else None
-        if isinstance(found, dict):
-            breakdown = found
-            break
-    booked = breakdown.get("tool_usage_cost") if breakdown is not None else None
-    booked_tool = isinstance(booked, (int, float)) and not isinstance(booked, bool) and booked > 0
+    used_file_search = "file_citation" in notes or "file_search_call" in kinds
+    size, declared_file_search = None, False
+    if searched or used_file_search or booked_tool:
+        request = logged_object(obj, "proxy_server_request")
+        request = request.get("body") if isinstance(request.get("body"), dict) else request
+        size, declared_file_search = _context_size(logged_object(obj, "standard_built_in_tools_params"), request)
+    file_search = declared_file_search and used_file_search
     maps = _count(prompt_details.get("google_maps_grounding_requests")) if isinstance(prompt_details, dict) else None
     approximate = MAPS_GROUNDING if maps else None
     tools = response.get("tools") if isinstance(response.get("tools"), list) else []
