@@ -119,7 +119,14 @@ def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tup
     bodies (JSON text) are parsed only when the proxy booked a tool charge for it: most rows pay for none."""
     booked_tool = _booked_tool_charge(obj, metadata)
     response = obj.get("response")
-    if not isinstance(response, dict):
+    prompt_details = details.get("prompt_tokens_details")
+    if response.__class__ is not dict or not response:
+        if not booked_tool and details.get("server_tool_use") is None \
+                and details.get("server_side_tool_usage_details") is None and (
+                    prompt_details.__class__ is not dict or (
+                        prompt_details.get("web_search_requests") is None
+                        and prompt_details.get("google_maps_grounding_requests") is None)):
+            return None, None  # the common row: no response read, and a usage object without tool counts
         response = logged_object(obj, "response") if booked_tool else {}
     server = details.get("server_tool_use")
     server_requests = _count(server.get("web_search_requests")) if isinstance(server, dict) else None
@@ -127,7 +134,6 @@ def tool_use(obj: dict[str, Any], details: dict[str, Any], metadata: Any) -> tup
     raw_server = raw_usage.get("server_tool_use")
     if server_requests is None and isinstance(raw_server, dict) and response.get("type") == "message":
         server_requests = _count(raw_server.get("web_search_requests"))  # an Anthropic /v1/messages body
-    prompt_details = details.get("prompt_tokens_details")
     grounding = _count(prompt_details.get("web_search_requests")) if isinstance(prompt_details, dict) else None
     xai = details.get("server_side_tool_usage_details")
     xai_calls = (_count(xai.get("web_search_calls")) or 0) if isinstance(xai, dict) else 0
