@@ -129,7 +129,7 @@ def run_duckdb(con, script_text: str) -> tuple[list[tuple], list[str]]:
 @pytest.mark.parametrize("group", [["model"], ["provider", "model"], ["deployment"], ["day", "model"], ["month"]])
 def test_duckdb_query_equals_the_python_engine_on_every_corpus(capsys, tmp_path, group):
     rows = canonical_rows(CORPORA)
-    assert len(rows) >= 60
+    assert len(rows) >= 58  # the corpora's records without extras (grounded Gemini searches have a tool charge)
     usage = tmp_path / "usage.jsonl"
     write_jsonl(usage, rows)
     args = [a for g in group for a in ("-g", g)]
