@@ -39,29 +39,30 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import tempfile
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from ..rates.resolve import REQUEST_PRICE_FIELDS
-from ..reading.csvfile import is_csv
-from ..reading.jsonl import (
-    MAX_JSON_DEPTH,
-    is_document,
-    max_line_bytes,
-    numbered_lines,
-    parse_numbered,
-    printable_path,
-    text_encoding,
-)
+from ..reading.jsonl import MAX_JSON_DEPTH, max_line_bytes, parse_numbered, printable_path
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
 from .contract import KeySpec, SumRow, Unsupported, place_raw
+from .duckdb_files import (
+    GZIP_MAGIC,
+    classify,
+    connect,
+    count_lines,
+    count_rows,
+    file_lines,
+    pick_rows,
+    request_id_sql,
+    sql_ident,
+    sql_text,
+)
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
@@ -80,7 +81,6 @@ _ISO = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
         r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{3}|\.\d{6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?")
 _MIN_TS, _MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range (years 1 to 9999)
 _YEAR_1000 = -30610224000.0  # before this, Python and DuckDB write years with different widths: Python keys them
-GZIP_MAGIC = b"\x1f\x8b"
 _REQUEST_ID_KEYS = ("request_id", "id", "response")  # what reports.aggregate.request_id reads
 # With a request_id, reading.shapes.adapt reads a line as canonical only after ruling out every other shape by
 # these keys (the bedrock event names, and inputTokens for a ConverseStream metadata event, included): a line
@@ -148,14 +148,6 @@ class DuckDBRun:
 
 # -- the query ----------------------------------------------------------------------------------------------
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _q_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 class _Columns:
     """The top-level keys declared to DuckDB's JSON reader, each read as raw JSON text (NULL when missing or
     null): column ``c_<n>``."""
@@ -172,14 +164,14 @@ class _Columns:
         """The keys as a list of JSON paths, for json_extract."""
         if any('"' in n or "\\" in n for n in self.names):
             raise Unsupported("a group-by field with a quote or backslash in it")
-        return "[" + ", ".join(_q('$."' + n + '"') for n in self.names) + "]"
+        return "[" + ", ".join(sql_text('$."' + n + '"') for n in self.names) + "]"
 
 
 def _nested(root: str, rest: tuple[str, ...]) -> str:
     """The raw JSON value at ``rest`` inside the raw JSON object ``root`` (NULL when missing, null or no object)."""
     if any('"' in p or "\\" in p for p in rest):
         raise Unsupported("a group-by path with a quote or backslash in it")
-    path = _q("$." + ".".join('"' + p + '"' for p in rest))
+    path = sql_text("$." + ".".join('"' + p + '"' for p in rest))
     return f"(CASE WHEN left({root}, 1) = '{{' THEN NULLIF(json_extract({root}, {path})::VARCHAR, 'null') END)"
 
 
@@ -231,33 +223,19 @@ def _line_guard(text: str, names: list[str]) -> str:
     hold)."""
     keys = sorted({k for k in names if "cost" not in k})
     named = '"(' + "|".join(keys) + ')"'
-    spelled = " OR ".join(f"contains({text}, {_q(w)})" for w in _NON_FINITE_SPELLINGS)
+    spelled = " OR ".join(f"contains({text}, {sql_text(w)})" for w in _NON_FINITE_SPELLINGS)
     # what reading.jsonl.structure_problem may reject: a repeated key (DuckDB reads the first value, Python
     # rejects the line) or nesting past MAX_JSON_DEPTH; a line whose '":' count is its number of distinct
     # top-level keys has neither repeats nor nested objects
     def count(part: str) -> str:
-        return f"(length({text}) - length(replace({text}, {_q(part)}, ''))) // {len(part)}"
+        return f"(length({text}) - length(replace({text}, {sql_text(part)}, ''))) // {len(part)}"
 
     structure = (f"{count(chr(34) + ':')} <> len(list_distinct(json_keys({text}))) OR contains({text}, ' :') "
-                 f"OR contains({text}, {_q(chr(9) + ':')}) OR contains({text}, {_q(chr(13) + ':')}) "
+                 f"OR contains({text}, {sql_text(chr(9) + ':')}) OR contains({text}, {sql_text(chr(13) + ':')}) "
                  f"OR {count('[')} + {count('{')} > {MAX_JSON_DEPTH}")
-    return (f"({structure} OR contains({text}, 'cost') OR contains({text}, {_q(_BACKSLASH_U)}) "
-            f"OR regexp_matches({text}, {_q(_TRAILING_COMMA)}) OR regexp_matches({text}, {_q(named)}) "
-            f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {_q(_NON_FINITE)}) ELSE false END))")
-
-
-def request_id_sql(request_id: str, id_: str, response_id: str) -> str:
-    """SQL: the request id of a line, as reports.aggregate.request_id reads it (NULL when none), from the raw JSON
-    texts of its ``request_id``, ``id`` and ``response.id`` (NULL when missing): the first that is neither null
-    nor ``""``, when it is a string or an integer (as Python writes it: ``True`` for true)."""
-    def given(x: str) -> str:
-        return f"COALESCE({x}, 'null') NOT IN ('null', '\"\"')"
-
-    chosen = (f"CAST(CASE WHEN {given(request_id)} THEN {request_id} WHEN {given(id_)} THEN {id_} "
-              f"ELSE {response_id} END AS JSON)")
-    return (f"(CASE json_type({chosen}) WHEN 'VARCHAR' THEN NULLIF({chosen} ->> '$', '') "
-            f"WHEN 'BIGINT' THEN {chosen} ->> '$' WHEN 'UBIGINT' THEN {chosen} ->> '$' "
-            f"WHEN 'BOOLEAN' THEN (CASE WHEN {chosen} ->> '$' = 'true' THEN 'True' ELSE 'False' END) END)")
+    return (f"({structure} OR contains({text}, 'cost') OR contains({text}, {sql_text(_BACKSLASH_U)}) "
+            f"OR regexp_matches({text}, {sql_text(_TRAILING_COMMA)}) OR regexp_matches({text}, {sql_text(named)}) "
+            f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {sql_text(_NON_FINITE)}) ELSE false END))")
 
 
 def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[str], unread: list[str],
@@ -273,13 +251,13 @@ def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[st
     table ``repeated_ids``: engines.request_ids)."""
     if kind != "parquet":
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(len(cols.names)))
-        reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
-                  f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()})"
+        reader = (f"read_json_objects({sql_text(path)}, format = 'newline_delimited', ignore_errors = true, "
+                  f"compression = {sql_text(kind)}, maximum_object_size = {max_line_bytes()})"
                   + (" WITH ORDINALITY" if numbered else ""))
         clean = f"json IS NOT NULL AND NOT {_line_guard('json', [*slow, *unread])}"
         if ids is not None:
             shaped = '"(' + "|".join(_SHAPE_KEYS) + ')"'
-            clean += f" AND NOT (contains(json, '\"request_id\"') AND regexp_matches(json, {_q(shaped)}))"
+            clean += f" AND NOT (contains(json, '\"request_id\"') AND regexp_matches(json, {sql_text(shaped)}))"
             if repeated:
                 rid = request_id_sql(f"x[{ids[0] + 1}]", f"x[{ids[1] + 1}]",
                                      "json_extract(json, '$.\"response\".\"id\"')")
@@ -290,18 +268,18 @@ def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[st
     present = set(parquet_columns(path))
     if ids is not None:  # a Parquet row holding a request id is read by the Python engine
         slow = [*slow, "request_id", *(_REQUEST_ID_KEYS if repeated else ())]
-    values = ", ".join(f"NULLIF(to_json({_q_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
+    values = ", ".join(f"NULLIF(to_json({sql_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
                        else f"NULL AS c_{i}" for i, n in enumerate(cols.names))
-    clean = " AND ".join(f"{_q_ident(k)} IS NULL" for k in slow if k in present) or "true"
+    clean = " AND ".join(f"{sql_ident(k)} IS NULL" for k in slow if k in present) or "true"
     return (f"SELECT {number} AS file_no, file_row_number + 1 AS row_no, NULL AS line, {clean} AS clean, "
-            f"{values} FROM read_parquet({_q(path)}, file_row_number = true)")
+            f"{values} FROM read_parquet({sql_text(path)}, file_row_number = true)")
 
 
 def _raw_key_match(fields: list[str], rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
     """True for a row whose raw (model, model_id, service_tier) texts, the SQL ``fields``, are one of
     ``rows_of``."""
     return " OR ".join(
-        "(" + " AND ".join(f"{c} IS NULL" if v is None else f"{c}::VARCHAR = {_q(v)}"
+        "(" + " AND ".join(f"{c} IS NULL" if v is None else f"{c}::VARCHAR = {sql_text(v)}"
                            for c, v in zip(fields, key)) + ")" for key in rows_of) or "false"
 
 
@@ -340,7 +318,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     ts_raw = field_sql[11]
     ts_text = f"({ts_raw} ->> '$')"
     ts = (f"(CASE WHEN {ts_raw} IS NULL THEN NULL "
-          f"WHEN left({ts_raw}, 1) = '\"' THEN (CASE WHEN regexp_full_match({ts_text}, {_q(_ISO)}) "
+          f"WHEN left({ts_raw}, 1) = '\"' THEN (CASE WHEN regexp_full_match({ts_text}, {sql_text(_ISO)}) "
           f"THEN CAST(epoch_us(TRY_CAST({ts_text} AS TIMESTAMPTZ)) AS DOUBLE) / 1000000.0 END) "
           f"ELSE (CASE WHEN tsn > 1e11 THEN tsn / 1000.0 ELSE tsn END) END)")
     window = []
@@ -427,9 +405,9 @@ def trace_sql(sources: list[tuple[int, str, str]], traces: bool,
         routed, inner = "false", "SELECT * FROM {reader}"
     return " UNION ALL ".join(
         f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, {routed} AS routed FROM ("
-        + inner.format(reader=f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
-                              f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()}) "
-                              "WITH ORDINALITY")
+        + inner.format(reader=f"read_json_objects({sql_text(path)}, format = 'newline_delimited', "
+                              f"ignore_errors = true, compression = {sql_text(kind)}, "
+                              f"maximum_object_size = {max_line_bytes()}) WITH ORDINALITY")
         + f") WHERE {wanted} OR {routed}" for n, path, kind in sources)
 
 
@@ -440,129 +418,6 @@ class _Source:
     number: int
     path: str
     compression: str
-
-
-def _classify(path: str) -> str | None:
-    """How DuckDB reads the file ("none" or "gzip" compressed JSON lines, or "parquet"), or None when it cannot
-    read it as Python does."""
-    if path == "-" or is_csv(path):
-        return None  # a CSV file: its header names the fields
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    with open(path, "rb") as f:
-        head = f.read(4)
-        if is_document(head + f.read(252)):
-            return None  # one JSON value over several lines (an array, a usage API page): read whole
-    if head[:2] == GZIP_MAGIC:
-        return "gzip"
-    if head == PARQUET_MAGIC:
-        return "parquet"
-    if text_encoding(head) is not None:
-        return None
-    return "none"
-
-
-
-
-def _lines(path: str, compression: str) -> Iterator[tuple[int, Any]]:
-    """(line number, text or reading.jsonl.LineTooLong) of each line holding more than JSON white space, read in
-    bounded chunks (a gzip bomb's one line is never held)."""
-    import gzip
-
-    with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
-        yield from numbered_lines(f, printable_path(path))
-
-
-_BLOCK = 1 << 20  # the blocks a plain file's lines are counted in, and picked from
-
-
-def count_lines(path: str, compression: str) -> tuple[int, list[int] | None]:
-    """The lines of a file as the Python engine numbers them (its reader's rows, when no line is blank), and for
-    a plain file the newlines in each of its blocks (_BLOCK bytes), which let pick_rows seek to a line."""
-    import gzip
-
-    lines, last, blocks = 0, b"", [] if compression == "none" else None
-    with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
-        while True:
-            data = f.read(_BLOCK)  # decompressed a block at a time: a gzip bomb is never held whole
-            if not data:
-                break
-            n = data.count(b"\n")
-            lines += n
-            last = data[-1:]
-            if blocks is not None:
-                blocks.append(n)
-    return lines + (1 if last and last != b"\n" else 0), blocks
-
-
-def count_rows(path: str, compression: str) -> int:
-    """The exact number of lines holding more than JSON white space (a row each for DuckDB's reader)."""
-    return sum(1 for _ in _lines(path, compression))
-
-
-def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = False,
-              blocks: list[int] | None = None) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes) of the non-blank lines numbered ``wanted`` (sorted, 1-based) among the file's
-    non-blank lines: the reader's row numbers turned into the line numbers the Python engine reports. ``aligned``:
-    the file has no blank line, so rows are lines and whole chunks are skipped by counting newlines (or, with
-    ``blocks`` from count_lines, by seeking past them)."""
-    if not wanted:
-        return
-    if aligned:
-        yield from _pick_lines(path, compression, wanted, blocks)
-        return
-    targets = iter(wanted)
-    target = next(targets, None)
-    for row, (line, text) in enumerate(_lines(path, compression), 1):
-        if target is None:
-            return
-        if row == target:
-            yield line, text
-            target = next(targets, None)
-
-
-def _pick_lines(path: str, compression: str, wanted: list[int], blocks: list[int] | None = None
-                ) -> Iterator[tuple[int, bytes]]:
-    import bisect
-    import gzip
-    import itertools
-
-    newlines = list(itertools.accumulate(blocks, initial=0)) if blocks is not None else None
-    targets = iter(wanted)
-    target = next(targets, None)
-    first, partial = 1, b""  # the number of the line that starts the buffer, and the buffer
-    block = 0  # the block the next read starts
-    with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
-        while target is not None:
-            if newlines is not None:
-                # the block holding the newline that ends the line before the target: seek there when it is
-                # further on (the line the block starts in is cut, and is not wanted)
-                at = bisect.bisect_left(newlines, target - 1) - 1
-                if at > block:
-                    f.seek(at * _BLOCK)
-                    block, first, partial = at, newlines[at] + 1, b""
-            chunk = f.read(_BLOCK)  # small blocks: only those holding a wanted line are split
-            block += 1
-            buffer = partial + chunk
-            if not chunk:
-                if buffer and target == first:
-                    yield first, buffer
-                return
-            complete = buffer.count(b"\n")
-            if target >= first + complete:  # not among this chunk's complete lines
-                cut = buffer.rfind(b"\n") + 1
-                first, partial = first + complete, buffer[cut:]
-                continue
-            lines = buffer.split(b"\n")
-            for i, text in enumerate(lines[:-1]):
-                while target is not None and target == first + i:
-                    yield target, text + b"\n"
-                    target = next(targets, None)
-            first, partial = first + complete, lines[-1]
 
 
 def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
@@ -709,7 +564,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     run = DuckDBRun()
     sources: list[_Source] = []
     for path in paths:
-        compression = _classify(path)
+        compression = classify(path)
         if compression is None:
             run.files.append(("python", path))
             run.python_reasons[printable_path(path)] = ("not JSON lines DuckDB reads (stdin, CSV, one JSON document, "
@@ -749,7 +604,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     counter = threading.Thread(target=count_all, daemon=True)
     counter.start()
     with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
-        con = _connect(memory_limit, spill, threads)
+        con = connect(memory_limit, spill, threads)
         try:
             if dedupe and repeated is not None:
                 # the lines with these ids go to the Python engine, which keeps the first of each
@@ -804,7 +659,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
 def _sample_keys(source: _Source, lines: int = 200) -> set[str]:
     """The top-level keys of the JSON objects among a file's first lines."""
     keys: set[str] = set()
-    for n, (_, text) in enumerate(_lines(source.path, source.compression)):
+    for n, (_, text) in enumerate(file_lines(source.path, source.compression)):
         if n >= lines:
             break
         if not isinstance(text, bytes):
@@ -898,17 +753,3 @@ def _places(specs: list[KeySpec]) -> list[tuple[str, ...]]:
         if spec.kind != "time":
             _raw_values(spec, cols, raw)
     return raw.places
-
-
-def _connect(memory_limit: str, spill: str | None, threads: int | None) -> Any:
-    """A private in-memory database: bounded memory, spilling to ``spill``; naive ISO times read as UTC."""
-    import duckdb
-
-    config: dict[str, Any] = {"memory_limit": memory_limit, "preserve_insertion_order": True}
-    if spill is not None:
-        config["temp_directory"] = spill
-    if threads:
-        config["threads"] = threads
-    con = duckdb.connect(config=config)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
