@@ -53,16 +53,21 @@ from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
 from .contract import KeySpec, SumRow, Unsupported, place_raw
 from .duckdb_files import (
     GZIP_MAGIC,
+    MAX_TS,
+    MIN_TS,
     classify,
     connect,
     count_lines,
     count_rows,
+    epoch_sql,
     file_lines,
     pick_rows,
     request_id_sql,
     sql_ident,
     sql_text,
 )
+from .duckdb_spendlogs import source_sql as spend_log_sql
+from .duckdb_spendlogs import spend_log_shape
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
@@ -76,10 +81,6 @@ _FIELDS = ("model", "prompt_tokens", "completion_tokens", "cache_read_input_toke
 _SLOW_KEYS = ("duration_s", "response_time_ms", "startTime", "endTime", "cache_creation_1h_input_tokens",
               "cache_creation", "spend", "cost", "costUSD", "response_cost", "batch", "model_group", "request_id",
               *sorted(REQUEST_PRICE_FIELDS))
-# ISO 8601 as both Python (3.10's fromisoformat too) and DuckDB read it alike; other forms take the slow lane.
-_ISO = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-        r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{3}|\.\d{6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?")
-_MIN_TS, _MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range (years 1 to 9999)
 _YEAR_1000 = -30610224000.0  # before this, Python and DuckDB write years with different widths: Python keys them
 _REQUEST_ID_KEYS = ("request_id", "id", "response")  # what reports.aggregate.request_id reads
 # With a request_id, reading.shapes.adapt reads a line as canonical only after ruling out every other shape by
@@ -95,7 +96,8 @@ def fast_lane_shape(obj: Any) -> bool:
     of the keys that send a line to the Python engine (with a request id, none that make reading.shapes.adapt
     read it as another log shape)."""
     return (isinstance(obj, dict) and "prompt_tokens" in obj and "model" in obj
-            and _SLOW_SET.isdisjoint(obj) and ("request_id" not in obj or _SHAPE_SET.isdisjoint(obj)))
+            and _SLOW_SET.isdisjoint(obj) and ("request_id" not in obj or _SHAPE_SET.isdisjoint(obj))
+            ) or spend_log_shape(obj)
 
 
 _SLOW_SET = frozenset(_SLOW_KEYS) - {"request_id"}
@@ -104,9 +106,19 @@ _SHAPE_SET = frozenset(_SHAPE_KEYS)
 
 def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
     """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
-    their shape: a log of another shape (spend-log rows, provider responses) goes through the Python engine line
-    by line in either engine, and DuckDB's scan would only add to it (benchmarks/run.py --sweep; engines/choose.py).
-    A Parquet file counts as taken."""
+    their shape (canonical records, spend-log rows, standard logging payloads): a log of another shape (provider
+    responses, transcripts) goes through the Python engine line by line in either engine, and DuckDB's scan would
+    only add to it (benchmarks/run.py --sweep; engines/choose.py). A Parquet file counts as taken."""
+    return _share(paths, fast_lane_shape, budget)
+
+
+def spend_log_share(paths: list[str], budget: int = 1 << 16) -> float:
+    """The share of the first lines of the inputs that are spend-log rows or standard logging payloads: a file
+    mostly of them is scanned as such (engines/duckdb_spendlogs.py)."""
+    return _share(paths, spend_log_shape, budget)
+
+
+def _share(paths: list[str], shaped: Any, budget: int) -> float:
     import gzip
 
     taken = seen = 0
@@ -128,7 +140,7 @@ def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
             if text.strip():
                 seen += 1
                 with contextlib.suppress(orjson.JSONDecodeError):
-                    taken += fast_lane_shape(orjson.loads(text))
+                    taken += shaped(orjson.loads(text))
     return taken / seen if seen else 1.0
 
 
@@ -139,6 +151,7 @@ class DuckDBRun:
     sums: list[SumRow] = field(default_factory=list)
     unpriced: list[tuple[NotPriced, int]] = field(default_factory=list)
     filtered: int = 0
+    skipped: int = 0  # spend-log rows the proxy booked at $0 (cache hits, failures)
     # every input file in order: ("python", path) to be read whole by Python, or ("duckdb", path, line results
     # of the lines the Python engine prices, in line order)
     files: list[tuple[Any, ...]] = field(default_factory=list)
@@ -160,11 +173,27 @@ class _Columns:
             self.names.append(name)
         return f"c_{self.names.index(name)}"
 
+    def field(self, name: str) -> str:
+        """The column of a pricing field of _FIELDS: a canonical line's top-level key of that name, or what another
+        shape's scan reads for it (engines/duckdb_spendlogs.py)."""
+        return self.col(_FIELD_MARK + name)
+
+    def fields(self) -> dict[str, str]:
+        """The pricing-field columns' names, each with its field."""
+        return {n: n[len(_FIELD_MARK):] for n in self.names if n.startswith(_FIELD_MARK)}
+
+    def keys(self) -> list[str]:
+        """The top-level key each column reads on a canonical line."""
+        return [n.removeprefix(_FIELD_MARK) for n in self.names]
+
     def paths(self) -> str:
         """The keys as a list of JSON paths, for json_extract."""
-        if any('"' in n or "\\" in n for n in self.names):
+        if any('"' in n or "\\" in n for n in self.keys()):
             raise Unsupported("a group-by field with a quote or backslash in it")
-        return "[" + ", ".join(sql_text('$."' + n + '"') for n in self.names) + "]"
+        return "[" + ", ".join(sql_text('$."' + n + '"') for n in self.keys()) + "]"
+
+
+_FIELD_MARK = "\0"  # marks a pricing field among the columns (no JSON key holds a NUL the scan would read)
 
 
 def _nested(root: str, rest: tuple[str, ...]) -> str:
@@ -263,16 +292,19 @@ def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[st
                                      "json_extract(json, '$.\"response\".\"id\"')")
                 clean += f" AND NOT COALESCE({rid} IN (SELECT rid FROM repeated_ids), false)"
         return (f"SELECT {number} AS file_no, {'ordinality' if numbered else 'NULL::BIGINT'} AS row_no, "
-                f"json AS line, {clean} AS clean, "
+                f"json AS line, NULL::UBIGINT AS line_hash, {clean} AS clean, NULL AS skip, "
+                f"NULL::DECIMAL(38, 18) AS spend, "
                 f"{values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {reader})")
     present = set(parquet_columns(path))
     if ids is not None:  # a Parquet row holding a request id is read by the Python engine
         slow = [*slow, "request_id", *(_REQUEST_ID_KEYS if repeated else ())]
     values = ", ".join(f"NULLIF(to_json({sql_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
-                       else f"NULL AS c_{i}" for i, n in enumerate(cols.names))
+                       else f"NULL AS c_{i}" for i, n in enumerate(cols.keys()))
     clean = " AND ".join(f"{sql_ident(k)} IS NULL" for k in slow if k in present) or "true"
-    return (f"SELECT {number} AS file_no, file_row_number + 1 AS row_no, NULL AS line, {clean} AS clean, "
-            f"{values} FROM read_parquet({sql_text(path)}, file_row_number = true)")
+    return (f"SELECT {number} AS file_no, file_row_number + 1 AS row_no, NULL AS line, NULL::UBIGINT AS line_hash, "
+            f"{clean} AS clean, "
+            f"NULL AS skip, NULL::DECIMAL(38, 18) AS spend, {values} "
+            f"FROM read_parquet({sql_text(path)}, file_row_number = true)")
 
 
 def _raw_key_match(fields: list[str], rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
@@ -283,7 +315,7 @@ def _raw_key_match(fields: list[str], rows_of: list[tuple[str | None, str | None
                            for c, v in zip(fields, key)) + ")" for key in rows_of) or "false"
 
 
-def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
+def scan_sql(sources: list[tuple[int, str, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, dedupe: bool = False,
              repeated: bool = False, fields: tuple[str, ...] = _FIELDS,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
@@ -297,7 +329,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     leaves the fast lane; with it, only a line whose id is one of those."""
     cols = _Columns()
     read = [f for f in _FIELDS if f in fields or f in ("model", "prompt_tokens")]
-    field_sql = [cols.col(f) if f in read else "NULL" for f in _FIELDS]  # each field's raw text, in _FIELDS order
+    field_sql = [cols.field(f) if f in read else "NULL" for f in _FIELDS]  # each field's raw text, in _FIELDS order
     unread = [f for f in _FIELDS if f not in read]
     raw = _Raw()
     times: list[tuple[str, str]] = []
@@ -316,19 +348,23 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
         cols.col("id")
         ids = (cols.names.index("request_id"), cols.names.index("id"))
     ts_raw = field_sql[11]
-    ts_text = f"({ts_raw} ->> '$')"
-    ts = (f"(CASE WHEN {ts_raw} IS NULL THEN NULL "
-          f"WHEN left({ts_raw}, 1) = '\"' THEN (CASE WHEN regexp_full_match({ts_text}, {sql_text(_ISO)}) "
-          f"THEN CAST(epoch_us(TRY_CAST({ts_text} AS TIMESTAMPTZ)) AS DOUBLE) / 1000000.0 END) "
-          f"ELSE (CASE WHEN tsn > 1e11 THEN tsn / 1000.0 ELSE tsn END) END)")
+    ts = epoch_sql(ts_raw, "tsn")
     window = []
     if since is not None:
         window.append(f"ts >= {since!r}")
     if until is not None:
         window.append(f"ts < {until!r}")
     in_window = "(ts IS NOT NULL AND " + " AND ".join(window) + ")" if window else "true"
-    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, unread, rows_of is not None, ids,
-                                            dedupe and repeated) for n, path, kind in sources)
+    # what the group keys read under a spend-log row's metadata
+    metadata_keys = sorted({f for spec in specs if spec.kind == "record" for f in spec.fields}
+                           | {"tags" for spec in specs if spec.kind == "tags"}
+                           | {spec.fields[1] for spec in specs if spec.kind == "dotted" and len(spec.fields) > 1
+                              and spec.fields[0] == "metadata"})
+    unions = " UNION ALL ".join(
+        spend_log_sql(n, path, kind, cols.names, cols.fields(), numbered=rows_of is not None, dedupe=dedupe,
+                      repeated=repeated, metadata_keys=metadata_keys) if shape == SPEND_LOG
+        else _source_sql(n, path, kind, cols, slow, unread, rows_of is not None, ids, dedupe and repeated)
+        for n, path, kind, shape in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
     tokens = ", ".join(f"TRY_CAST({c} AS VARCHAR) AS v{i}, TRY_CAST(TRY_CAST({c} AS VARCHAR) AS BIGINT) AS n{i}"
                        for i, c in enumerate(field_sql[1:9]))
@@ -336,21 +372,24 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
                             for i in range(8))
     t = [f"COALESCE(n{i}, 0)" for i in range(8)]
     if rows_of is not None:
-        tail = (f"SELECT file_no, row_no FROM w WHERE fast IS NOT TRUE "
+        tail = (f"SELECT file_no, row_no FROM w WHERE (fast IS NOT TRUE AND skip IS NULL) "
                 f"OR ({_raw_key_match([field_sql[0], field_sql[9], field_sql[10]], rows_of)})")
     else:
         group_select = "".join(f", CASE WHEN fast AND in_window THEN {e} END AS r{i}"
                                for i, e in enumerate(raw.exprs))
         group_select += "".join(f", CASE WHEN fast AND in_window THEN {e} END AS {name}" for name, e in times)
         sums = ", ".join(f"sum({c}) AS s_{c}" for c in UNIT_COLUMNS)
-        tail = f"""SELECT file_no, fast, in_window,
-  CASE WHEN fast THEN NULL ELSE row_no END AS row_no,
-  CASE WHEN fast OR row_no IS NOT NULL THEN NULL ELSE hash(line) END AS trace,
+        tail = f"""SELECT file_no, fast, in_window, skip,
+  CASE WHEN fast OR skip IS NOT NULL THEN NULL ELSE row_no END AS row_no,
+  CASE WHEN fast OR skip IS NOT NULL OR row_no IS NOT NULL THEN NULL ELSE COALESCE(line_hash, hash(line)) END
+    AS trace,
   CASE WHEN fast THEN {field_sql[0]} END AS model,
   CASE WHEN fast THEN {field_sql[9]} END AS model_id,
   CASE WHEN fast THEN {field_sql[10]} END AS tier,
   CASE WHEN fast AND in_window THEN bucket END AS bucket{group_select},
-  count(*) AS n, {sums}, min(ts) AS ts_min, max(ts) AS ts_max
+  CASE WHEN fast AND in_window THEN spend IS NOT NULL END AS recorded,
+  count(*) AS n, {sums}, sum(CASE WHEN fast AND in_window THEN spend END) AS s_spend,
+  min(ts) AS ts_min, max(ts) AS ts_max
 FROM w
 GROUP BY ALL"""
     return f"""
@@ -373,7 +412,7 @@ z AS (
 ),
 u AS (
   SELECT *,
-    shape_ok AND ({ts_raw} IS NULL OR ts BETWEEN {_MIN_TS!r} AND {_MAX_TS!r})
+    shape_ok AND ({ts_raw} IS NULL OR ts BETWEEN {MIN_TS!r} AND {MAX_TS!r})
       {"AND (ts IS NULL OR ts >= " + repr(_YEAR_1000) + ")" if times else ""} AS fast,
     {t[0]} AS p, {t[1]} AS c, {t[2]} AS cr, {t[3]} AS cw, {t[4]} AS rea, {t[5]} AS ai, {t[6]} AS ao, {t[7]} AS ii
   FROM z
@@ -386,13 +425,14 @@ v AS (
 """
 
 
-def trace_sql(sources: list[tuple[int, str, str]], traces: bool,
+def trace_sql(sources: list[tuple[int, str, str, str]], traces: bool,
               rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
     """The row numbers of the JSON lines whose trace (a hash of the line's text) is in table ``wanted_traces``
     (when ``traces``) or whose
     raw (model, model_id, service_tier) is one of ``rows_of``, with their trace: a serial scan, but one that reads
     no more than it must, so a fraction of scan_sql's cost. Lines with the same trace are the same text but for a
-    hash collision, which the caller finds by counting."""
+    hash collision, which the caller finds by counting. The rows of ``rows_of`` in a spend-log file are found by
+    scan_sql (its lines read the model otherwise)."""
     cols = _Columns()
     for f in ("model", "model_id", "service_tier"):
         cols.col(f)
@@ -404,20 +444,25 @@ def trace_sql(sources: list[tuple[int, str, str]], traces: bool,
     else:
         routed, inner = "false", "SELECT * FROM {reader}"
     return " UNION ALL ".join(
-        f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, {routed} AS routed FROM ("
+        f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, "
+        f"{routed if shape != SPEND_LOG else 'false'} AS routed FROM ("
         + inner.format(reader=f"read_json_objects({sql_text(path)}, format = 'newline_delimited', "
                               f"ignore_errors = true, compression = {sql_text(kind)}, "
                               f"maximum_object_size = {max_line_bytes()}) WITH ORDINALITY")
-        + f") WHERE {wanted} OR {routed}" for n, path, kind in sources)
+        + f") WHERE {wanted} OR {routed if shape != SPEND_LOG else 'false'}" for n, path, kind, shape in sources)
 
 
 # -- the run ------------------------------------------------------------------------------------------------
+
+SPEND_LOG = "spend-log"  # a file of LiteLLM spend-log rows or standard logging payloads (engines/duckdb_spendlogs.py)
+
 
 @dataclass
 class _Source:
     number: int
     path: str
     compression: str
+    shape: str = "canonical"  # or SPEND_LOG
 
 
 def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
@@ -486,13 +531,16 @@ def _python_rows(con: Any, sources: list[_Source], rows: list[tuple[Any, ...]], 
         if r[col["fast"]]:
             if (r[col["model"]], r[col["model_id"]], r[col["tier"]]) in routed_set:
                 routed_in.add(f)
+        elif r[col["skip"]] is not None:
+            continue  # counted as skipped
         elif f in parquet:
             numbers.setdefault(f, []).append(r[col["row_no"]])
         else:
             traces = left.setdefault(f, {})
             traces[r[col["trace"]]] = traces.get(r[col["trace"]], 0) + r[col["n"]]
-    full = [s for s in sources if s.number in parquet and s.number in routed_in]
-    wanted = [s for s in sources if s.number not in parquet and (s.number in left or s.number in routed_in)]
+    full = [s for s in sources if (s.number in parquet or s.shape == SPEND_LOG) and s.number in routed_in]
+    wanted = [s for s in sources if s.number not in parquet and s not in full
+              and (s.number in left or s.number in routed_in)]
     every = sorted({t for traces in left.values() for t in traces})
     if len(every) > _MAX_TRACES:
         full += wanted
@@ -578,7 +626,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             run.files.append(("python", path))
             run.python_reasons[printable_path(path)] = "its first lines are not of the fast lane's shape"
             continue
-        source = _Source(len(sources), path, compression)
+        shape = SPEND_LOG if compression != "parquet" and spend_log_share([path]) >= 0.5 else "canonical"
+        source = _Source(len(sources), path, compression, shape)
         sources.append(source)
         run.files.append(("duckdb", path, source))
     if not sources:
@@ -588,6 +637,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     # another leaves the fast lane by its text
     sampled = set().union(*(parquet_columns(s.path) if s.compression == "parquet" else _sample_keys(s)
                             for s in sources))
+    if any(s.shape == SPEND_LOG for s in sources):
+        sampled.update(_FIELDS)  # a spend-log line's pricing fields are not its top-level keys
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
              "fields": tuple(f for f in _FIELDS if f in sampled),
              # with de-duplication on, a record whose request id is met twice is priced by the Python engine,
@@ -616,7 +667,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             bad, aligned = _misread(sources, rows, col, lines, run)
             left_over: dict[int, int] = {}
             for r in rows:
-                if not r[col["fast"]]:
+                if not r[col["fast"]] and r[col["skip"]] is None:
                     left_over[r[col["file_no"]]] = left_over.get(r[col["file_no"]], 0) + r[col["n"]]
             for s in sources:
                 n = left_over.get(s.number, 0)
@@ -624,6 +675,10 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                     bad.add(s.number)
                     run.python_reasons[printable_path(s.path)] = "most of its lines are not of the fast lane's shape"
             rows = [r for r in rows if r[col["file_no"]] not in bad]
+            skipped = {r[col["file_no"]]: 0 for r in rows}
+            for r in rows:
+                if r[col["skip"]] is not None:
+                    skipped[r[col["file_no"]]] += r[col["n"]]
             # the lines outside the fast lane first: a Claude Code transcript among them sends its file to Python
             # (its messages de-duplicate across lines) before any of its fast-lane lines is summed
             kept = [s for s in sources if s.number not in bad]
@@ -649,6 +704,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
         finally:
             counter.join()
             con.close()
+    run.skipped = sum(n for f, n in skipped.items() if f not in bad)
     for i, entry in enumerate(run.files):
         if entry[0] == "duckdb" and isinstance(entry[2], _Source):
             s = entry[2]
@@ -684,8 +740,8 @@ def _read_rows(source: _Source, numbers: list[int], aligned: bool,
     return list(parse_numbered(shown, pick_rows(source.path, source.compression, numbers, aligned, blocks)))
 
 
-def _listed(sources: list[_Source]) -> list[tuple[int, str, str]]:
-    return [(s.number, s.path, s.compression) for s in sources]
+def _listed(sources: list[_Source]) -> list[tuple[int, str, str, str]]:
+    return [(s.number, s.path, s.compression, s.shape) for s in sources]
 
 
 def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], col: dict[str, int],
@@ -738,9 +794,12 @@ def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], co
         # TOKEN_PARTS: input, uncached input, cache read, 5-minute and 1-hour writes (none in the fast lane),
         # output, reasoning
         tokens = (s["p"], s["text_t"], s["cr"], s["cw"], 0, s["c"], s["rea"])
-        run.sums.append(SumRow(key[0], ck.sheet, raw, times, band, n,  # type: ignore[index]
-                               units_for(ck.variant, ck.routing_fee, s), tokens,
-                               r[col["day"]] if "day" in col else None, r[col["ts_min"]], r[col["ts_max"]]))
+        row = SumRow(key[0], ck.sheet, raw, times, band, n,  # type: ignore[index]
+                     units_for(ck.variant, ck.routing_fee, s), tokens,
+                     r[col["day"]] if "day" in col else None, r[col["ts_min"]], r[col["ts_max"]])
+        if r[col["recorded"]]:
+            row.recorded = r[col["s_spend"]]  # a Decimal: the exact sum of the recorded costs
+        run.sums.append(row)
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]
     return sorted(routed, key=lambda k: tuple(x or "" for x in k))

@@ -16,6 +16,10 @@ from ..reading.jsonl import is_document, numbered_lines, printable_path, text_en
 from ..reading.parquet import PARQUET_MAGIC
 
 GZIP_MAGIC = b"\x1f\x8b"
+# ISO 8601 as both Python (3.10's fromisoformat too) and DuckDB read it alike; other forms take the slow lane.
+_ISO = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+        r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{3}|\.\d{6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?")
+MIN_TS, MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range (years 1 to 9999)
 
 
 def sql_text(text: str) -> str:
@@ -24,6 +28,18 @@ def sql_text(text: str) -> str:
 
 def sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def epoch_sql(raw: str, number: str | None = None) -> str:
+    """SQL: the epoch seconds records.parse_time reads from the raw JSON text ``raw`` (NULL when missing), for the
+    forms both read alike (an ISO 8601 string of _ISO's form, a number: milliseconds when implausibly large); NULL
+    for any other (the line takes the slow lane). ``number``: a column already holding the raw text as a double."""
+    text = f"({raw} ->> '$')"
+    as_number = number or f"TRY_CAST(TRY_CAST({raw} AS VARCHAR) AS DOUBLE)"
+    return (f"(CASE WHEN {raw} IS NULL THEN NULL "
+            f"WHEN left({raw}, 1) = '\"' THEN (CASE WHEN regexp_full_match({text}, {sql_text(_ISO)}) "
+            f"THEN CAST(epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)) AS DOUBLE) / 1000000.0 END) "
+            f"ELSE (CASE WHEN {as_number} > 1e11 THEN {as_number} / 1000.0 ELSE {as_number} END) END)")
 
 
 def request_id_sql(request_id: str, id_: str, response_id: str) -> str:
