@@ -765,7 +765,7 @@ class ReportBuilder:
         add = self.add
         record_type = UsageRecord
         for r in results:
-            if r.__class__ is record_type and not r.batch:
+            if r.__class__ is record_type and not r.batch and r.call_type is None:
                 p = pricers.get((r.model, r.model_id, r.service_tier, r.request_prices))
                 if p is not None and p.__class__ is Pricer and r.extras is None:
                     c = p.measure(r)
