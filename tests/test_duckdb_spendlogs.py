@@ -324,7 +324,7 @@ def test_a_call_priced_by_other_units_is_never_priced_by_tokens_after_a_token_ca
     image = {**chat, "call_type": "aimage_generation", "request_id": "image"}
     usage = tmp_path / "spend.jsonl"
     usage.write_text(json.dumps(chat) + "\n" + json.dumps(image) + "\n")
-    code, out, _ = both(capsys, "price", str(usage), "--config", SAMPLE_CONFIG, "--format", "json")
+    _, out, _ = both(capsys, "price", str(usage), "--config", SAMPLE_CONFIG, "--format", "json")
     doc = json.loads(out)
     assert doc["accounting"]["priced"] == 1 and doc["accounting"]["unpriced"] == 1
     assert "image call to provider 'anthropic'" in doc["unpriced_models"][0]["reason"]
