@@ -690,7 +690,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                     bad.add(s.number)
                     run.python_reasons[printable_path(s.path)] = "a Claude Code transcript (messages de-duplicated)"
             fast = [r for r in rows if r[col["file_no"]] not in bad and r[col["fast"]]]
-            routed = _fold(engine, run, fast, col, specs, breaks)
+            routed = _fold(engine, run, fast, col, specs, breaks, {s.number for s in sources if s.shape == SPEND_LOG})
             if routed:
                 # the rows of cards SQL does not price (a row outside the fast lane may be among them: read once)
                 kept = [s for s in sources if s.number not in bad]
@@ -745,8 +745,10 @@ def _listed(sources: list[_Source]) -> list[tuple[int, str, str, str]]:
 
 
 def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], col: dict[str, int],
-          specs: list[KeySpec], breaks: list[int]) -> list[tuple[str | None, str | None, str | None]]:
-    """Turn the fast-lane sums into SumRows, unpriced and filtered counts; return the raw (model, id, tier) whose
+          specs: list[KeySpec], breaks: list[int], spend_logs: set[int]
+          ) -> list[tuple[str | None, str | None, str | None]]:
+    """Turn the fast-lane sums into SumRows (``spend_logs``: the files of spend-log rows), unpriced and filtered
+    counts; return the raw (model, id, tier) whose
     records the Python engine must read instead, in or out of the window (a value it would reject, or a card SQL
     does not price)."""
     readings: dict[tuple[Any, ...], Key | None] = {}
@@ -799,6 +801,8 @@ def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], co
                      r[col["day"]] if "day" in col else None, r[col["ts_min"]], r[col["ts_max"]])
         if r[col["recorded"]]:
             row.recorded = r[col["s_spend"]]  # a Decimal: the exact sum of the recorded costs
+        if r[col["file_no"]] in spend_logs:
+            row.shape = "litellm-spend-log"
         run.sums.append(row)
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]

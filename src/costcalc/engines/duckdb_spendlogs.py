@@ -105,7 +105,7 @@ def _object_ok(x: str) -> str:
     """Absent, null, or an object holding no key twice (DuckDB reads a repeated key's first value, Python its
     last)."""
     return (f"({_absent(x)} OR (left({x}, 1) = '{{' "
-            f"AND len(json_keys({x})) = len(list_distinct(json_keys({x})))))")
+            f"AND len(json_keys({x})) = list_unique(json_keys({x}))))")
 
 
 def _places(text: str) -> str:
@@ -150,7 +150,7 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
     # a backslash, no space before a colon), within the depth every engine reads (the top level and arrays), and
     # nothing DuckDB reads otherwise than JSON
     keys = f"({count(chr(34) + ':')} - {count(chr(92) + chr(34) + ':')})"
-    line_ok = (f"json IS NOT NULL AND {keys} = len(list_distinct(json_keys(json))) "
+    line_ok = (f"json IS NOT NULL AND {keys} = list_unique(json_keys(json)) "
                f"AND NOT contains(json, {sql_text(chr(92) * 2 + chr(34))}) AND NOT ({spaced}) "
                f"AND {count('[')} < {MAX_JSON_DEPTH} "
                f"AND NOT regexp_matches(json, {sql_text(_TRAILING_COMMA)}) "
@@ -162,8 +162,8 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
     meta, tags = f"x[{top.index('metadata') + 1}]", f"x[{top.index('request_tags') + 1}]"
     meta_text, tags_text = f"({meta} ->> '$')", f"({tags} ->> '$')"
     # (json_extract writes JSON without white space: a value's first character is its type)
-    parsed_meta = (f"CASE left({meta}, 1) WHEN '{{' THEN {meta} WHEN '\"' THEN (CASE WHEN left({meta_text}, 1) = '{{' "
-                   f"THEN TRY_CAST({meta_text} AS JSON) END) END")
+    parsed_meta = (f"CASE left({meta}, 1) WHEN '{{' THEN {meta}::VARCHAR "
+                   f"WHEN '\"' THEN (CASE WHEN left({meta_text}, 1) = '{{' THEN {meta_text} END) END")
     parsed_tags = (f"CASE left({tags}, 1) WHEN '[' THEN {tags} WHEN '\"' THEN (CASE WHEN left({tags_text}, 1) = '[' "
                    f"THEN TRY_CAST({tags_text} AS JSON) END) END")
     rid = request_id_sql(f"x[{top.index('request_id') + 1}]", f"x[{top.index('id') + 1}]",
@@ -201,10 +201,11 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
     values_ok = "".join(f" AND (left(y[{meta_keys.index(k) + 1}], 1) IS DISTINCT FROM '{{' "
                         f"OR {_object_ok(f'y[{meta_keys.index(k) + 1}]')})" for k in metadata_keys)
     step2 = (f"SELECT row_no, line_hash, line_ok, shaped, once, no_tags, tags, {kept}, {skip} AS skip, "
-             f"{priced_model} AS model_priced, md IS NOT NULL AND {_object_ok('md')}{values_ok} AS md_ok, "
+             f"{priced_model} AS model_priced, COALESCE(len(mk) = list_unique(mk){values_ok}, false) AS md_ok, "
              f"no_meta, y[1] AS usage_object, y[2] AS additional, y[3] AS breakdown, "
-             f"CASE WHEN md IS NOT NULL THEN {group_meta} END AS meta "
-             f"FROM (SELECT *, json_extract(md, {_paths(meta_keys)}) AS y FROM ({step1}{_KEEP}){_KEEP})")
+             f"CASE WHEN mk IS NOT NULL THEN {group_meta} END AS meta "
+             f"FROM (SELECT *, try(json_extract(md, {_paths(meta_keys)})) AS y, try(json_keys(md)) AS mk "
+             f"FROM ({step1}{_KEEP}){_KEEP})")
 
     d = f"CASE WHEN {_given('usage_object')} THEN usage_object ELSE additional END"
     step3 = (f"SELECT * EXCLUDE (usage_object, additional, d, z), {_object_ok('d')} AS d_ok, "

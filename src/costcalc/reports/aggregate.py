@@ -717,7 +717,7 @@ class ReportBuilder:
             if ts is not None:
                 rep.first = ts if rep.first is None else min(rep.first, ts)
                 rep.last = ts if rep.last is None else max(rep.last, ts)
-        stand_in = UsageRecord("", 0, row.model, raw=row.raw)
+        stand_in = UsageRecord("", 0, row.model, shape=row.shape, raw=row.raw)
         if self._teams:
             self._see_team(stand_in, row.last)
         keys: list[tuple[str, ...]] = [()]
