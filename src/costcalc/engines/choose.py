@@ -1,10 +1,17 @@
 """The rule that picks the engine of a run, in one place.
 
 ``--engine auto`` (the default) prices aggregate reports over 4 MiB of files or more with DuckDB when their first
-lines are mostly of the shape its fast lane takes (canonical records; spend-log rows and provider responses are
-read line by line by the Python engine in either engine, so DuckDB's scan would only add to it), a database's
-aggregate reports inside PostgreSQL, and everything else with the Python engine (the reference). An engine asked
-for by name that cannot take the run falls back to the Python engine with the reason, which the caller says.
+lines are mostly canonical records, a database's aggregate reports inside PostgreSQL, and everything else with the
+Python engine (the reference). An engine asked for by name that cannot take the run falls back to the Python engine
+with the reason, which the caller says.
+
+The rule follows what benchmarks/run.py --sweep measures (whole processes, per shape and size): on canonical
+records DuckDB wins from about 4 MiB on (its start-up, counting lines and compiling rate cards are then won back);
+on LiteLLM spend-log rows and standard logging payloads its scan (engines/duckdb_spendlogs.py) costs about what the
+Python engine does per row (the checks that keep the Python engine's reading of each row: JSON text parsed twice,
+repeated keys, metadata text parsed again) and more memory, and provider responses and transcripts are read line by
+line by the Python engine in either engine; so for every shape but canonical records auto keeps the Python engine,
+which is never the slower there. ``--engine duckdb`` prices spend-log rows in DuckDB all the same.
 """
 
 from __future__ import annotations

@@ -92,12 +92,11 @@ _SHAPE_KEYS = ("call_type", "usage", "usageMetadata", "type", "meta", "inputToke
 
 
 def fast_lane_shape(obj: Any) -> bool:
-    """Whether a JSON value has the shape the fast lane takes (by its keys alone): a canonical record holding none
-    of the keys that send a line to the Python engine (with a request id, none that make reading.shapes.adapt
-    read it as another log shape)."""
+    """Whether a JSON value has the shape the canonical fast lane takes (by its keys alone): a canonical record
+    holding none of the keys that send a line to the Python engine (with a request id, none that make
+    reading.shapes.adapt read it as another log shape)."""
     return (isinstance(obj, dict) and "prompt_tokens" in obj and "model" in obj
-            and _SLOW_SET.isdisjoint(obj) and ("request_id" not in obj or _SHAPE_SET.isdisjoint(obj))
-            ) or spend_log_shape(obj)
+            and _SLOW_SET.isdisjoint(obj) and ("request_id" not in obj or _SHAPE_SET.isdisjoint(obj)))
 
 
 _SLOW_SET = frozenset(_SLOW_KEYS) - {"request_id"}
@@ -105,10 +104,10 @@ _SHAPE_SET = frozenset(_SHAPE_KEYS)
 
 
 def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
-    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
-    their shape (canonical records, spend-log rows, standard logging payloads): a log of another shape (provider
-    responses, transcripts) goes through the Python engine line by line in either engine, and DuckDB's scan would
-    only add to it (benchmarks/run.py --sweep; engines/choose.py). A Parquet file counts as taken."""
+    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's canonical fast lane takes
+    by their shape: a log of another shape goes through the Python engine line by line (provider responses,
+    transcripts), or through a scan that costs about what the Python engine does (spend-log rows: engines/choose.py,
+    benchmarks/run.py --sweep). A Parquet file counts as taken."""
     return _share(paths, fast_lane_shape, budget)
 
 
@@ -622,7 +621,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
         if size == 0:
             run.files.append(("duckdb", path, []))
             continue
-        if size >= _OTHER_SHAPE_MIN_BYTES and fast_lane_share([path]) < 0.5:
+        if size >= _OTHER_SHAPE_MIN_BYTES and fast_lane_share([path]) < 0.5 and spend_log_share([path]) < 0.5:
             run.files.append(("python", path))
             run.python_reasons[printable_path(path)] = "its first lines are not of the fast lane's shape"
             continue
