@@ -242,7 +242,7 @@ def sweep(out: Path, config: Path, sizes: list[int]) -> list[dict[str, object]]:
             base = ["price", str(data), "--config", str(config), "--quiet", "-g", "team"]
             times = {e: min(run_costcalc([*base, "--engine", e])[0] for _ in range(2))
                      for e in ("python", "duckdb", "auto")}
-            picked = choose_engine("auto", [str(data)], database=False, aggregate=True).engine
+            picked = choose_engine("auto", [str(data)], database=False, aggregate=True, dedupe=True).engine
             faster = min(("python", "duckdb"), key=lambda e: times[e])
             print(f"{shape:16} {k:9,} {data.stat().st_size / 1e6:6.1f} {times['python']:8.2f} "
                   f"{times['duckdb']:8.2f} {times['auto']:8.2f}  {picked}" + ("" if picked == faster else

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from costcalc.cli import main
-from costcalc.engines.choose import DUCKDB_MIN_BYTES, choose_engine
+from costcalc.engines.choose import DUCKDB_IDS_MIN_BYTES, DUCKDB_MIN_BYTES, choose_engine
 from costcalc.engines.duckdb_engine import KeySpec, run_aggregate
 from costcalc.engines.request_ids import first_lines_carry_ids, repeated_request_ids
 from costcalc.engines.streaming import PricingEngine
@@ -198,6 +198,10 @@ def test_auto_picks_duckdb_for_canonical_records_and_python_for_other_shapes(tmp
         return choose_engine(requested, [str(path)], database=False, aggregate=True).engine
 
     assert pick("auto", canonical) == "duckdb"
+    # de-duplicating ids adds a scan: below DUCKDB_IDS_MIN_BYTES the Python engine is the faster (benchmarks)
+    assert canonical.stat().st_size < DUCKDB_IDS_MIN_BYTES
+    assert choose_engine("auto", [str(canonical)], database=False, aggregate=True, dedupe=True).engine == "python"
+    assert choose_engine("duckdb", [str(canonical)], database=False, aggregate=True, dedupe=True).engine == "duckdb"
     # spend-log rows: DuckDB's scan of them costs about what the Python engine does (engines/choose.py), auto keeps
     # the Python engine
     assert pick("auto", spend) == "python"
