@@ -188,4 +188,6 @@ def connect(memory_limit: str, spill: str | None, threads: int | None) -> Any:
         config["threads"] = threads
     con = duckdb.connect(config=config)
     con.execute("SET TimeZone = 'UTC'")
+    # no progress bar: DuckDB draws one on stderr for a long query, over costcalc's own output and progress
+    con.execute("SET enable_progress_bar = false")
     return con
