@@ -13,6 +13,10 @@ and from it only the keys pricing needs, as raw JSON text) and sorts it into one
   the Python engine), applies the resolved rate card's exact decimal rates once per group and band
   (pricing/exact.py), and computes group keys with the report's own key functions: both engines print the same
   report.
+- LiteLLM spend-log rows and standard logging payloads, in a file whose first lines are mostly of that shape,
+  are read by engines/duckdb_spendlogs.py into the same columns (the model priced, the token parts of the usage
+  object, the billed tier, the start time, the recorded spend, metadata and tags parsed) and take the same fast
+  lane; their cache hits and failures are counted as skipped.
 - every other line is counted by a hash of its text (its trace). Numbering rows serialises DuckDB's scan, so the
   main query does not; a second, narrow scan numbers only the lines whose trace it was given (and, should two
   texts share a trace, the main query numbers them again, serially). The Python engine then reads those lines
