@@ -472,7 +472,10 @@ def test_price_reconcile_lists_each_records_cause(capsys):
                                                        "not bill the request)")}
     markdown = costcalc(capsys, "price", PORTKEY, HELICONE, "--reconcile", "--format", "markdown").out
     assert "| record | model | recorded | computed | difference | likely cause |" in markdown
-    assert "| cache writes priced as uncached input |" in markdown.replace("+0.0005 ", "")
+    # on screen in the report's money format (5 decimals: the smallest of the largest amounts is $0.00021)
+    assert "helicone_export.jsonl:1 | claude-haiku-4-5-20251001 | $0.00451 | $0.00501 | +$0.00050 | cache writes " \
+        "priced as uncached input |" in markdown
+    assert "portkey_logs_export.jsonl:2 | gpt-4o-mini-2024-07-18 | $0.00036 | $0.00025 | -$0.00011 |" in markdown
 
 
 def test_reconcile_lists_the_largest_differences_on_screen(tmp_path, capsys):

@@ -169,8 +169,13 @@ def test_price_reconcile_usage(planted, capsys, tmp_path):
     table = " ".join(costcalc(capsys, "price", proxy, "--reconcile-usage", usage).out.split())
     assert "provider usage vs the proxy's logs" in table and "booked at $0" in table
     markdown = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--format", "markdown").out
-    assert "| 2025-12-02 | openai | gpt-4.1 | (all) | 2 | 2,200 | 0.0056 | 2 | 2,200 | 0.0056 | 0 | booked at $0" \
-        in markdown
+    # amounts in the report's one money format (4 decimals: the table's amounts are cents and less), JSON exact
+    assert "| 2025-12-02 | openai | gpt-4.1 | (all) | 2 | 2,200 | $0.0056 | 2 | 2,200 | $0.0056 | $0.0000 | " \
+        "booked at $0" in markdown
+    assert "| total |  |  |  |  |  | $0.0992 |  |  | $0.0576 | +$0.0416 |  |" in markdown
+    markdown = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--format", "markdown", "--decimals",
+                        "2").out
+    assert "| total |  |  |  |  |  | $0.10 |  |  | $0.06 | +$0.04 |  |" in markdown
     html = costcalc(capsys, "price", proxy, "--reconcile-usage", usage, "--format", "html").out
     assert "<h2>Provider usage vs the proxy&#x27;s logs</h2>" in html
 

@@ -77,6 +77,10 @@ DB_TIMEOUT = typer.Option(300.0, "--db-timeout", min=0.0, help="With a database:
 DECIMALS = typer.Option(None, "--decimals", min=0, max=12, help="Show every amount with exactly N decimals "
                         "(default: two significant digits of the groups that make up 99% of the spend, at least "
                         "cents).", metavar="N")
+REPLAY_BUDGETS = typer.Option(None, "--replay-budgets", help="Replay LiteLLM's budget enforcement over these logs at "
+                              "the config's prices (with diff --against: under both configs): who would have been "
+                              "blocked, when, and how much traffic refused (a budgets file or the proxy's database: "
+                              "docs/budget-replay.md).", metavar="FILE|postgresql://")
 QUIET = typer.Option(False, "--quiet", "-q", help="Standard output holds the report alone: no progress bar, and "
                      "the warnings go to stderr, each once.")
 

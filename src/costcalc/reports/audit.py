@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv as csv_module
 import io
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,7 +28,7 @@ from .budget import Budgets
 from .budget_replay import Replay
 from .cells import SafeCsvWriter
 from .currency import FxRates
-from .ledger import decimal_text, dollars
+from .ledger import dollars
 from .reconcile import RecordDifference
 from .usage_gap import UsageGap
 
@@ -47,6 +48,12 @@ SHOWN_DIFFERENCES = 50  # records listed on screen (table, markdown, html): the 
 
 def _share_text(share: str | None) -> str:
     return "-" if share is None else f"{Decimal(share) * 100:+.2f}%"
+
+
+def _iso_or_dash(epoch: float | None) -> str:
+    from datetime import datetime, timezone
+
+    return "-" if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).isoformat()
 
 
 def bill_direction(computed: Decimal, billed: Decimal, decimals: int) -> str:
@@ -105,15 +112,24 @@ class AuditSections:
     # -- the sections beside the proxy's logs (docs/sources.md) ----------------------------------------------------
 
     def _gap_rows(self) -> list[list[str]]:
+        from .money import decimals_for, money_text
+
         assert self.usage_gap is not None
+        gap_rows = self.usage_gap.rows
+        usage, proxy = sum(r.usage.cost for r in gap_rows), sum(r.proxy.cost for r in gap_rows)
+        decimals = decimals_for(dollars(c) for r in gap_rows for c in (r.usage.cost, r.proxy.cost))
+
+        def money(units: int, signed: bool = False) -> str:
+            return money_text(dollars(units), decimals, signed=signed)
+
         rows = []
-        for r in self.usage_gap.rows:
+        for r in gap_rows:
             u, p = r.usage, r.proxy
             rows.append([r.day, r.provider, r.model, r.scope, f"{u.requests:,}", f"{u.prompt + u.completion:,}",
-                         decimal_text(dollars(u.cost)), f"{p.requests:,}", f"{p.prompt + p.completion:,}",
-                         decimal_text(dollars(p.cost)), decimal_text(r.gap), "; ".join(r.causes) or "agrees"])
-        t = self.usage_gap.as_dict()["totals"]
-        rows.append(["total", "", "", "", "", "", t["usage"], "", "", t["proxy"], t["gap"], ""])
+                         money(u.cost), f"{p.requests:,}", f"{p.prompt + p.completion:,}", money(p.cost),
+                         money(u.cost - p.cost, signed=True), "; ".join(r.causes) or "agrees"])
+        rows.append(["total", "", "", "", "", "", money(usage), "", "", money(proxy), money(usage - proxy, signed=True),
+                     ""])
         return rows
 
     def _gap_summary(self) -> str:
@@ -128,31 +144,58 @@ class AuditSections:
             text += f"; {g.unpriced_usage:,} usage record(s) unpriced (their gap is unknown)"
         return text
 
-    def _replay_rows(self) -> list[list[str]]:
+    def _replay_decimals(self) -> int:
+        from .money import decimals_for
+
         assert self.budget_replay is not None
+        return decimals_for([*(o.budget.max_budget for o in self.budget_replay.outcomes
+                               if o.budget.max_budget is not None and math.isfinite(o.budget.max_budget)),
+                             *(dollars(o.refused_cost) for o in self.budget_replay.outcomes)])
+
+    def _replay_rows(self) -> list[list[str]]:
+        from .money import money_text
+
+        assert self.budget_replay is not None
+        decimals = self._replay_decimals()
+
+        def amount(value: float | None) -> str:
+            if value is None:
+                return "-"
+            return money_text(value, decimals) if math.isfinite(value) else str(value)
+
         rows = []
         for o in self.budget_replay.outcomes:
-            d = o.as_dict()
-            rows.append([o.budget.label, f"{o.budget.max_budget:g}", o.budget.duration or "none", f"{o.allowed:,}",
-                         f"{o.refused:,}", d["refused_cost"], d["first_refused"] or "-",
-                         ", ".join(o.blocked_until) or "-", "blocked" if o.refused else "ok"])
+            b = o.budget
+            limit = amount(b.max_budget) + (f" (soft {amount(b.soft_budget)})" if b.soft_budget is not None else "")
+            rows.append([b.label, limit, b.duration or "none", f"{o.allowed:,}", f"{o.refused:,}",
+                         money_text(dollars(o.refused_cost), decimals), _iso_or_dash(o.first_refused),
+                         ", ".join(o.blocked_until) or "-", o.status])
         return rows
 
     def _replay_summary(self) -> str:
+        from .money import money_text
+
         assert self.budget_replay is not None
-        r = self.budget_replay.as_dict()
+        r = self.budget_replay
         text = (f"budget replay (LiteLLM's enforcement over these records at the config's prices): "
-                f"{r['refused_requests']:,} request(s) would have been refused, costing {r['refused_cost']}")
-        if r["undated_records"]:
-            text += f"; {r['undated_records']:,} record(s) without a timestamp not replayed"
+                f"{r.refused_requests:,} request(s) would have been refused, costing "
+                f"{money_text(dollars(r.refused_cost), self._replay_decimals())}")
+        alerted = [o.budget.label for o in r.outcomes if o.first_soft_alert is not None]
+        if alerted:
+            text += f"; soft budget alerts: {', '.join(alerted)}"
+        if r.undated:
+            text += f"; {r.undated:,} record(s) without a timestamp not replayed"
         return text
 
     def _difference_rows(self) -> list[list[str]]:
+        from .money import decimals_for, money_text
+
         assert self.record_differences is not None
         largest = sorted(self.record_differences, key=lambda d: -abs(d.difference))[:SHOWN_DIFFERENCES]
         shown = sorted(largest, key=self.record_differences.index)  # in input order
-        return [[f"{d.file}:{d.line}", d.model, decimal_text(d.recorded), decimal_text(d.computed),
-                 ("+" if d.difference > 0 else "") + decimal_text(d.difference), d.cause] for d in shown]
+        decimals = decimals_for(a for d in shown for a in (d.recorded, d.computed))
+        return [[f"{d.file}:{d.line}", d.model, money_text(d.recorded, decimals), money_text(d.computed, decimals),
+                 money_text(d.difference, decimals, signed=True), d.cause] for d in shown]
 
     def _difference_summary(self) -> str:
         assert self.record_differences is not None

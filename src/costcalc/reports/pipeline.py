@@ -241,15 +241,26 @@ def _reread_sections(result: PriceResult, cm: CostMap, window: Callable[[], Call
                                        tolerance=request.tolerance)
     if request.budget_file is not None:
         from ..reading.postgres import is_database
-        from .budget_replay import config_settings, load_budgets, load_database_budgets, replay
+        from .budget_replay import (
+            config_budgets,
+            config_settings,
+            free_model_groups,
+            load_budgets,
+            load_database_budgets,
+            replay,
+        )
 
         if is_database(request.budget_file):
             budgets, settings = load_database_budgets(request.budget_file), None
         else:
             budgets, settings = load_budgets(request.budget_file)
+        if not any(b.entity == "proxy" for b in budgets):  # the config's proxy-wide budget, unless given
+            budgets += config_budgets(request.plain_config)
         if settings is None:
             settings = config_settings(request.plain_config)
-        sections.budget_replay = replay(logged(), budgets, settings)
+        # a price history's configs each have their own free models: the bypass is replayed for one config only
+        free = free_model_groups(engine) if isinstance(engine, PricingEngine) else frozenset()
+        sections.budget_replay = replay(logged(), budgets, settings, free_groups=free)
     if request.reconcile and request.rereadable:
         from .reconcile import record_differences
 

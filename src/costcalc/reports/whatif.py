@@ -18,6 +18,7 @@ from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.sheets import PriceSheet
 from .aggregate import TOTAL, Report
+from .budget_replay import Replay
 from .explain import adjusted_rate, adjustment_doc, effective_rates
 from .money import exact_text
 
@@ -143,16 +144,37 @@ def alias_changes(new: ProxyConfig, current: ProxyConfig) -> list[dict[str, Any]
     return out
 
 
+def replay_doc(new: Replay, current: Replay) -> dict[str, Any]:
+    """The budget replay under each config, side by side: per budget (in the order of the budgets) who would have
+    been blocked under the current and the new config, from when, and the traffic and spend refused."""
+    def side(o: Any) -> dict[str, Any]:
+        d = o.as_dict()
+        return {k: d[k] for k in ("allowed_requests", "refused_requests", "refused_cost", "first_refused",
+                                  "blocked_until", "first_soft_alert", "status")}
+
+    budgets = [{"budget": n.budget.label, **{k: v for k, v in n.as_dict().items()
+                                              if k in ("entity", "id", "alias", "max_budget", "soft_budget",
+                                                       "budget_duration")},
+                "current": side(c), "new": side(n)} for n, c in zip(new.outcomes, current.outcomes)]
+    totals = {name: {"refused_requests": r.refused_requests, "refused_cost": r.as_dict()["refused_cost"],
+                     "undated_records": r.undated} for name, r in (("current", current), ("new", new))}
+    return {"budgets": budgets, "totals": totals}
+
+
 def whatif_doc(cost_map: CostMap, new: ProxyConfig, current: ProxyConfig,
-               spend: tuple[Report, Report] | None = None) -> dict[str, Any]:
+               spend: tuple[Report, Report] | None = None,
+               replays: tuple[Replay, Replay] | None = None) -> dict[str, Any]:
     """The ``diff --against --format json`` document (schema in the README); ``spend``: the per-model reports
-    of the same usage priced under ``new`` and under ``current`` (reports.pipeline, once per config)."""
+    of the same usage priced under ``new`` and under ``current`` (reports.pipeline, once per config);
+    ``replays``: the budget replay under each (``--replay-budgets``)."""
     doc: dict[str, Any] = {"config": new.path or None, "against": current.path or None,
                            "cost_map": cost_map.info.as_dict(),
                            "deployments": deployment_changes(cost_map, new, current),
                            "aliases": alias_changes(new, current), "spend": None}
     if spend is not None:
         doc["spend"] = spend_doc(*spend)
+    if replays is not None:
+        doc["budget_replay"] = replay_doc(*replays)
     return doc
 
 
@@ -242,3 +264,37 @@ def render_whatif(doc: dict[str, Any], console: Any) -> None:
         a = spend["accounting"][name]
         line(f"{name}: {a['read']:,} records read: {a['priced']:,} priced, {a['unpriced']:,} unpriced, "
              f"{a['rejected']:,} rejected, {a['skipped']:,} skipped")
+    if "budget_replay" in doc:
+        _render_replay(doc, console)
+
+
+def _render_replay(doc: dict[str, Any], console: Any) -> None:
+    """The budget replay under both configs: one row per budget, refusals under the current and the new config."""
+    from .fit import fitted_table
+    from .money import decimals_for, money_text
+
+    replay = doc["budget_replay"]
+    sides = [b[name] for b in replay["budgets"] for name in ("current", "new")]
+    decimals = decimals_for(Decimal(s["refused_cost"]) for s in sides)
+
+    def refused(s: dict[str, Any]) -> str:
+        if not s["refused_requests"]:
+            return "soft alert" if s["first_soft_alert"] else "-"
+        return f"{s['refused_requests']:,} ({money_text(Decimal(s['refused_cost']), decimals)}) from " \
+               f"{s['first_refused']}"
+
+    rows, styles = [], []
+    for b in replay["budgets"]:
+        cur, new = b["current"], b["new"]
+        change = "same" if cur["refused_requests"] == new["refused_requests"] else \
+            "newly blocked" if not cur["refused_requests"] else "unblocked" if not new["refused_requests"] else \
+            f"{new['refused_requests'] - cur['refused_requests']:+,} refused"
+        rows.append([b["budget"], refused(cur), refused(new), change])
+        styles.append("bold red" if new["refused_requests"] > cur["refused_requests"] else None)
+    totals = [replay["totals"][name] for name in ("current", "new")]
+    rows.append(["total", *(f"{t['refused_requests']:,} ({money_text(Decimal(t['refused_cost']), decimals)})"
+                            for t in totals), ""])
+    styles.append("bold")
+    console.print(fitted_table(console, ("budget", "refused under current", "refused under new", "change"), rows,
+                               labels={0}, styles=styles,
+                               title="budget replay (LiteLLM's enforcement): requests refused (their cost) from when"))

@@ -1,5 +1,6 @@
 """``costcalc diff``: the config's prices against the cost map; with ``--against``, against another config, the
-usage priced by the same pipeline as ``price`` under each (de-duplicated, windowed and filtered alike)."""
+usage priced by the same pipeline as ``price`` under each (de-duplicated, windowed and filtered alike), and with
+``--replay-budgets`` LiteLLM's budget enforcement replayed under each."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def diff(
     against: str | None = AGAINST,
     since: str | None = o.SINCE, until: str | None = o.UNTIL, month: str | None = o.MONTH,
     tz: str = o.TZ, where: list[str] | None = o.WHERE, dedupe: bool = o.DEDUPE,
-    decimals: int | None = o.DECIMALS,
+    decimals: int | None = o.DECIMALS, replay_budgets: str | None = o.REPLAY_BUDGETS,
 ) -> None:
     """The config's custom prices against the cost map, field by field; with usage, spend under each."""
     from ...reports.diff import diff_doc, render_diff, write_diff_csv, write_diff_markdown
@@ -41,7 +42,8 @@ def diff(
         stack.enter_context(fixed_decimals(decimals))
         out = Output(None, stack)
         if against is None:
-            o.check_window_options("--against", since=since, until=until, month=month, where=where)
+            o.check_window_options("--against", since=since, until=until, month=month, where=where,
+                                   replay_budgets=replay_budgets)
             write_document(fmt.value, diff_doc(cm, cfg, usage or ()), out, render_diff, csv=write_diff_csv,
                            markdown=write_diff_markdown)
             return
@@ -51,7 +53,10 @@ def diff(
             raise typer.BadParameter(f"--against writes {' or '.join(choices('diff --against'))}",
                                      param_hint="--format")
         paths = _spool_stdin(list(usage or ()), stack)
-        window = {"since": since, "until": until, "month": month, "tz": tz, "where": where or (), "dedupe": dedupe}
+        if replay_budgets is not None and not paths:
+            raise typer.BadParameter("replays the usage: give usage files", param_hint="--replay-budgets")
+        window = {"since": since, "until": until, "month": month, "tz": tz, "where": where or (), "dedupe": dedupe,
+                  "budget_file": replay_budgets}
         write_document(fmt.value, _whatif(cm, cfg, config, against, paths, cost_map, window), out, render_whatif)
 
 
@@ -64,12 +69,14 @@ def _whatif(cm: Any, cfg: Any, config: str, against: str, paths: list[str], cost
     from ...reports.whatif import whatif_doc
 
     current = load_config(o.library_call(config_path, against))
-    spend = None
+    spend = replays = None
     if paths:
         new_run, current_run = (o.library_call(run, o.request(paths, config=c, cost_map=cost_map, **window))
                                 for c in (config, against))
         spend = (new_run.report, current_run.report)
-    return whatif_doc(cm, cfg, current, spend)
+        if window["budget_file"] is not None:
+            replays = (new_run.sections.budget_replay, current_run.sections.budget_replay)
+    return whatif_doc(cm, cfg, current, spend, replays)
 
 
 def _spool_stdin(paths: list[str], stack: ExitStack) -> list[str]:

@@ -46,9 +46,6 @@ USAGE_JOIN = typer.Option(None, "--usage-join", help="With --reconcile-usage: jo
 USAGE_PROXY_FIELD = typer.Option(None, "--usage-proxy-field", help="With --usage-join: the logs' field that names "
                                  "the provider project or key (a group-by path such as metadata.openai_project; "
                                  "default: project_id / workspace_id for a project).", metavar="PATH")
-REPLAY_BUDGETS = typer.Option(None, "--replay-budgets", help="Replay LiteLLM's budget enforcement over these logs at "
-                              "the config's prices: who would have been blocked, when, and how much traffic refused "
-                              "(budgets file: docs/budget-replay.md).", metavar="FILE")
 CURRENCY = typer.Option(None, "--currency", help="Report in this currency (ISO 4217), with --fx-rate or --fx-rates.",
                         metavar="CODE")
 FX_RATE = typer.Option(None, "--fx-rate", help="Units of --currency per US dollar, for every record (0.92: $1 = "
@@ -89,7 +86,7 @@ def price(
     line: int | None = LINE, chart: bool = CHART, reconcile: bool = RECONCILE, tolerance: float = TOLERANCE,
     reconcile_with: list[str] = RECONCILE_WITH, reconcile_usage: list[str] = RECONCILE_USAGE,
     usage_join: str | None = USAGE_JOIN, usage_proxy_field: str | None = USAGE_PROXY_FIELD,
-    replay_budgets: str | None = REPLAY_BUDGETS, currency: str | None = CURRENCY, fx_rate: str | None = FX_RATE,
+    replay_budgets: str | None = o.REPLAY_BUDGETS, currency: str | None = CURRENCY, fx_rate: str | None = FX_RATE,
     fx_rates: str | None = FX_RATES, budget: list[str] = BUDGET, fail_over_budget: bool = FAIL_OVER_BUDGET,
     strict: bool = STRICT, rejects: Path | None = REJECTS, quiet: bool = o.QUIET, jobs: int | None = o.JOBS,
     engine_choice: o.Engine = o.ENGINE, statement_timeout: float | None = o.STATEMENT_TIMEOUT,  # type: ignore
