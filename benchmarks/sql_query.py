@@ -6,10 +6,15 @@ Compiles the default query (every config and cost-map name) and a --models query
 each to every dialect (the skeleton through sqlglot, the rate rows spliced in), and runs the --models query on
 DuckDB over ROWS synthetic canonical records (default 1M). ``--inline`` also times sqlglot over the whole inline
 query (the way before the splice: about a minute and a gigabyte per dialect for the default query).
+
+First it times ``costcalc sql --table usage --dialect D`` as whole processes (Python's start-up included), the way a
+user runs it: seconds and peak RSS per dialect (issue 22's bar: under 2 s and 300 MB each).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,11 +31,27 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["gpt-4o", "gpt4o", "claude-sonnet", "gemini-pro", "qwen", "azure-gpt4o-mini", "gpt5", "openai/gpt-4o-mini"]
 
 
+def whole_processes() -> None:
+    """``costcalc sql`` per dialect as a user runs it: wall seconds and peak RSS of the process."""
+    print("costcalc sql --table usage --dialect D, whole process (the default query: every cost-map name)")
+    for d in DIALECTS:
+        with open(os.devnull, "wb") as devnull:
+            t = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-m", "costcalc", "sql", "--table", "usage", "--dialect", d],
+                                    stdout=devnull)
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - t
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"costcalc sql --dialect {d} failed")
+        print(f"  {d:<10} {elapsed:6.2f} s  {usage.ru_maxrss / 1024:6.0f} MiB")
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if a != "--inline"]
     inline = "--inline" in sys.argv
     rows = int(args[0]) if args else 1_000_000
-    engine = PricingEngine(load_cost_map(), load_config(str(ROOT / "sample_data" / "config.yaml")))
+    whole_processes()
+    engine = PricingEngine(load_cost_map(), load_config(str(ROOT / "sample_data" / "config.yaml")), suggestions=False)
     for label, models in (("default", None), (f"--models ({len(MODELS)})", MODELS)):
         t = time.perf_counter()
         q = compile_query(engine, covered_keys(engine, models), SqlOptions("usage", group_by=["model"]))

@@ -36,8 +36,45 @@ def _placeholder(param: Any) -> str:
     return word
 
 
+class _PlainCoercion:
+    """A parameter's value coerced as typer coerces it, minus typer's pydantic adapter where the value needs none:
+    no value, text (or texts) for a text parameter, a choice, digits for a count, a default of the declared type.
+    Building that adapter imports pydantic, most of a short command's start-up (``costcalc lookup``); any other
+    value still goes through it."""
+
+    def __init__(self) -> None:
+        self._typers: Any = None
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        from typer._param_types import coerce_cli_choice, routes_to_path
+
+        desc = param.type_descriptor
+        info, annotation = desc.parameter_info, desc.annotation
+        if value is None:
+            return () if param.multiple or param.nargs == -1 else None
+        plain, ranged = info.parser is None and desc.file_annotation is None, desc.is_ranged
+        if plain and desc.is_choice and not desc.is_list:
+            with contextlib.suppress(ValueError):  # not a choice: typer words the error
+                return coerce_cli_choice(value, choices=desc.choices, case_sensitive=info.case_sensitive, ctx=ctx)
+        elif plain and annotation in (str, int, float) and not routes_to_path(annotation, info):
+            if type(value) is annotation and (not ranged or value is param.default):
+                return value
+            if annotation is int and not ranged and type(value) is str and value.isascii() and value.isdigit():
+                return int(value)
+        elif plain and annotation == list[str] and type(value) in (list, tuple) and all(
+                type(v) is str for v in value):
+            return list(value)
+        if self._typers is None:
+            from typer._coercion import build_runtime_param
+
+            self._typers = build_runtime_param(desc)
+        return self._typers.coerce(value, param=param, ctx=ctx)
+
+
 def _plain(params: list[Any]) -> None:
     for param in params:
+        if getattr(param, "_runtime_param", False) is None:
+            param._runtime_param = _PlainCoercion()
         if param.metavar is None:
             param.metavar = _placeholder(param)
         if param.param_type_name == "argument":

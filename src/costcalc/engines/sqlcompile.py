@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlglot import exp
 
@@ -192,11 +193,15 @@ def table_sql(name: str) -> str:
     return table.sql(dialect="duckdb")
 
 
+# Both depend on a value only (equal decimals normalise alike): a map's few thousand distinct rates, asked for a
+# hundred thousand times, are worked out once each.
+@lru_cache(maxsize=1 << 16)
 def _places(d: Decimal) -> int:
     exponent = d.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+@lru_cache(maxsize=1 << 16)
 def _dec(d: Decimal, typ: str) -> Exact:
     return Exact(format(d.normalize(), "f") if d else "0", typ)
 

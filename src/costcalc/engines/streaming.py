@@ -24,7 +24,6 @@ from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
 from ..rates.sheets import PriceSheet, Unpriced
-from ..reading.jsonl import DETECT_SHAPES, read_usage
 from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
 
 
@@ -69,10 +68,10 @@ def adjuster_for(resolver: Resolver, sheet: PriceSheet) -> Adjuster:
 class PricingEngine:
     """The library entry point: ``engine.price(record)`` or ``engine.run(paths)``."""
 
-    def __init__(self, cost_map: CostMap, config: ProxyConfig | None = None):
+    def __init__(self, cost_map: CostMap, config: ProxyConfig | None = None, *, suggestions: bool = True):
         self.cost_map = cost_map
         self.config = config or ProxyConfig.empty()
-        self.resolver = Resolver(cost_map, self.config)
+        self.resolver = Resolver(cost_map, self.config, suggestions=suggestions)
         self._pricers: dict[tuple[Any, ...], Pricer | Unpriced] = {}
         self._call_bands: dict[tuple[Any, ...], Band] = {}
         # warning text → where it applies; filled once per deployment/model as records meet them
@@ -186,5 +185,8 @@ class PricingEngine:
         for r in results:
             yield price(r) if r.__class__ is UsageRecord else r
 
-    def run(self, paths: Iterable[str], adapt: Any = DETECT_SHAPES) -> Iterator[Outcome]:
-        return self.outcomes(read_usage(paths, adapt))
+    def run(self, paths: Iterable[str], adapt: Any = None) -> Iterator[Outcome]:
+        """``adapt``: the shape the lines are in (reading.jsonl's ``read_usage``); None detects it per line."""
+        from ..reading.jsonl import DETECT_SHAPES, read_usage  # here: a lookup reads no file (start-up)
+
+        return self.outcomes(read_usage(paths, DETECT_SHAPES if adapt is None else adapt))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 # Unit slots, in the order of ``Band.rates`` and of every units tuple.
 SLOTS = ("input", "audio_input", "image_input", "cache_read", "cache_write", "cache_write_1h", "output",
@@ -42,6 +43,7 @@ EXACT = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN, traps=[decim
                                                                           decimal.Overflow])
 
 
+@lru_cache(maxsize=1 << 16)  # a value's decimal only (a config's and a map's few thousand rates, met per band)
 def exact_rate(value: float) -> Decimal:
     """A float rate as the decimal reports price with: its shortest repr, quantized to 18 places."""
     if not value:
@@ -65,6 +67,7 @@ _E18 = 10**18
 _E36 = 10**36
 
 
+@lru_cache(maxsize=1 << 16)
 def _scaled(value: Decimal) -> int:
     return int(value.scaleb(RATE_PLACES, EXACT))
 

@@ -771,7 +771,7 @@ class Pricer:
         self._adjusting = adjuster.active
         # id(Rates or BatchRates), or a formula's key -> (that object, its exact-money Band)
         self._exact: dict[Any, tuple[Any, Band]] = {}
-        self.rate_tables: dict[int, Any] = {}  # render's per-band {part: key, rate, source} tables
+        self.rate_tables: dict[Any, Any] = {}  # render's per-band {part: key, rate, source} tables and their JSON
         # no size-dependent rates: one band for every prompt, resolved now (the common case)
         self._flat = None if self._bounds or self._tiers is not None or self.per_second is not None \
             else band_rates(rates, 0, service_tier, sheet.provider, **self._options)

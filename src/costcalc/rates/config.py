@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
 from .fields import CUSTOM_PRICING_FIELDS
 
@@ -113,16 +111,16 @@ def read_config_bytes(path: Path) -> bytes:
     return data
 
 
-# libyaml's safe loader when PyYAML was built with it (six times faster on a large model_list), else PyYAML's own
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_yaml(text: bytes) -> Any:
     """Parse YAML with the safe loader (tags that construct objects are refused), bounded in size and depth;
     YAMLProblem with a one-line reason (and line number when known) on any failure."""
+    import yaml  # here: a command given no config never loads it (start-up)
+
+    # libyaml's safe loader when PyYAML has it (six times faster on a large model_list), else PyYAML's own
+    safe_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         try:
-            doc = yaml.load(text, Loader=_SAFE_LOADER)
+            doc = yaml.load(text, Loader=safe_loader)
         except yaml.YAMLError:
             doc = yaml.safe_load(text)  # PyYAML's own loader words the problem (libyaml's messages differ)
     except yaml.YAMLError as exc:

@@ -199,15 +199,9 @@ def parse_time(value: Any, field: str) -> float:
         if t > _MILLISECONDS_ABOVE:
             t /= 1000.0
     elif isinstance(value, str):
-        text = value.strip()
-        try:
-            if _FROMISO_Z:
-                dt = datetime.fromisoformat(text)
-            else:
-                if text.endswith(("Z", "z")):
-                    text = text[:-1] + "+00:00"
-                dt = datetime.fromisoformat(text)
-        except ValueError:
+        dt = _iso_time(value)
+        if dt is None:
+            text = value.strip()
             try:
                 number = float(text)
             except ValueError:
@@ -215,14 +209,32 @@ def parse_time(value: Any, field: str) -> float:
             if math.isnan(number) or math.isinf(number):
                 raise BadField(field, f"not an ISO 8601 time or epoch seconds: {_show(value)}") from None
             return parse_time(number, field)
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        try:
-            t = dt.timestamp()
-        except (OverflowError, ValueError):
-            t = math.inf
+        return _in_range(dt, value, field)
     else:
         raise BadField(field, f"not a timestamp: {_show(value)}")
+    if -62134819200.0 <= t <= 253401264000.0:  # 0001-01-10 to 9999-12-20 UTC
+        return t
+    raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}")
+
+
+def _iso_time(value: str) -> datetime | None:
+    """An ISO 8601 time as an aware datetime (naive means UTC), None when the text is not one."""
+    text = value.strip()
+    if not _FROMISO_Z and text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
+def _in_range(dt: datetime, value: Any, field: str) -> float:
+    """``dt``'s epoch seconds when within the years parse_time accepts; else BadField."""
+    try:
+        t = dt.timestamp()
+    except (OverflowError, ValueError):
+        t = math.inf
     if -62134819200.0 <= t <= 253401264000.0:  # 0001-01-10 to 9999-12-20 UTC
         return t
     raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}")
@@ -236,21 +248,14 @@ def epoch_micros(value: Any, field: str) -> int:
     """The instant ``parse_time`` reads, as integer microseconds since the epoch: what a datetime holds, so that
     two of them subtract exactly (an ISO time as written; epoch seconds or milliseconds by their decimal digits,
     not by the nearest binary float)."""
+    if isinstance(value, str):
+        dt = _iso_time(value)
+        if dt is not None:  # parsed once: parse_time's range and errors, then the exact instant
+            _in_range(dt, value, field)
+            return (dt - _EPOCH) // _MICROSECOND
     parse_time(value, field)  # the same acceptance and the same one-line errors
     if isinstance(value, str):
-        text = value.strip()
-        if _FROMISO_Z or not text.endswith(("Z", "z")):
-            iso = text
-        else:
-            iso = text[:-1] + "+00:00"
-        try:
-            dt = datetime.fromisoformat(iso)
-        except ValueError:
-            number = Decimal(text)
-        else:
-            if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=timezone.utc)
-            return (dt - _EPOCH) // _MICROSECOND
+        number = Decimal(value.strip())
     else:
         number = Decimal(repr(float(value)))
     if number > _MILLISECONDS_ABOVE:

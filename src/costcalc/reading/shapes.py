@@ -853,11 +853,12 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
     # what LiteLLM's provider transformations left on its Usage: Anthropic's inference_geo, Perplexity's
     # citation_tokens and searches (prompt_tokens_details.web_search_requests)
     searches = _dict(details, "prompt_tokens_details", "metadata.usage_object.prompt_tokens_details")
-    counts["extras"] = replace(
-        counts["extras"], citation_tokens=_count(details, "citation_tokens", "metadata.usage_object"),
-        search_queries=_count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details"),
-        inference_geo=_tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"),
-        speed=_tier(details.get("speed"), "metadata.usage_object.speed"))
+    rarer = {"citation_tokens": _count(details, "citation_tokens", "metadata.usage_object"),
+             "search_queries": _count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details"),
+             "inference_geo": _tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"),
+             "speed": _tier(details.get("speed"), "metadata.usage_object.speed")}
+    if any(rarer.values()):  # (a copy of the extras per row, for nothing, was a tenth of reading one)
+        counts["extras"] = replace(counts["extras"], **rarer)
     return _record(
         file, line, model, "litellm-spend-log", obj, _SPEND_LOG_NAMES,
         prompt_tokens=prompt,

@@ -219,10 +219,23 @@ def ids_of(r: UsageRecord) -> dict[str, str | None]:
     raw = r.raw
     if not raw or (_ID_NAMES.isdisjoint(raw) and not isinstance(raw.get("metadata"), dict)):
         return _NO_IDS.copy()  # the common canonical record: no ids to look for
+    meta = raw.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     out: dict[str, str | None] = {}
-    for what, names in ID_FIELDS.items():
-        value = _raw_str(r, *names)
-        out[what] = None if value == NONE else mask_key(value) if what == "key_id" else value
+    for what, names in ID_FIELDS.items():  # _raw_str's rule, the metadata looked up once for all five
+        value: Any = None
+        for name in names:
+            value = raw.get(name)
+            if value in (None, ""):
+                value = meta.get(name)
+            if value not in (None, ""):
+                break
+        if value in (None, ""):
+            out[what] = None
+        else:
+            text = value if isinstance(value, str) else key_text(value)
+            out[what] = None if text == NONE else mask_key(text) if what == "key_id" else text
     return out
 
 

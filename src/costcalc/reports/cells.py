@@ -77,8 +77,12 @@ class SafeCsvWriter:
         self._neutralise = not raw_cells()
 
     def writerow(self, row: Iterable[Any]) -> None:
-        cells = [spreadsheet_cell(c) for c in row] if self._neutralise else list(row)
-        carriage_return = any(isinstance(c, str) and "\r" in c for c in cells)
+        if self._neutralise:  # spreadsheet_cell, inline: a call per cell was most of a per-record CSV's writing
+            cells = [("'" + c if c.startswith(FORMULA_STARTS) and not _NUMBER.match(c) else c)
+                     if isinstance(c, str) else c for c in row]
+        else:
+            cells = list(row)
+        carriage_return = any("\r" in c for c in cells if isinstance(c, str))
         (self._quoted if carriage_return else self._plain).writerow(cells)
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:

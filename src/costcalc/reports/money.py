@@ -84,7 +84,12 @@ def float_text(value: float, decimals: int = DECIMALS) -> str:
     places at most."""
     if not value:
         return "0"
-    d = Decimal(repr(float(value)))
+    shortest = repr(float(value))
+    point = shortest.find(".")
+    if point >= 0 and "e" not in shortest and len(shortest) - point - 1 <= decimals:  # plain, within the places
+        text = shortest.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    d = Decimal(shortest)
     if -d.as_tuple().exponent > decimals:  # type: ignore[operator]
         d = d.quantize(Decimal(1).scaleb(-decimals))
     text = format(d, "f")

@@ -301,11 +301,33 @@ def prices_used(engine: PricingEngine, o: Priced) -> dict[str, Any]:
         return {c.part.replace(" ", "_").replace("(s)", "s").strip("_"): {"key": c.key, "rate": c.rate,
                                                                           "source": c.source or "default"}
                 for c in charges}
-    table = _rate_table(p, p.rates_for(r.prompt_tokens if r.band_prompt_tokens is None else r.band_prompt_tokens))
-    counts = (r.prompt_tokens, r.cache_read_tokens, r.cache_write_tokens - r.cache_write_1h_tokens,
-              r.cache_write_1h_tokens, r.completion_tokens, r.reasoning_tokens, r.audio_input_tokens,
-              r.audio_output_tokens, r.image_input_tokens)
-    return {part: entry for (part, entry), n in zip(table, counts) if n}
+    rates = p.rates_for(r.prompt_tokens if r.band_prompt_tokens is None else r.band_prompt_tokens)
+    counts = _part_counts(r)
+    return {part: entry for (part, entry), n in zip(_rate_table(p, rates), counts) if n}
+
+
+def _prices_json(engine: PricingEngine, o: Priced) -> Any:
+    """``prices_used`` as a per-record line holds it: a band's rates are the same JSON for every record with the
+    same parts present, serialised once per (band, parts present) and kept with the pricer."""
+    r = o.record
+    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    if not isinstance(p, Pricer) or r.batch or p.per_second is not None or r.extras is not None:
+        return prices_used(engine, o)
+    rates = p.rates_for(r.prompt_tokens if r.band_prompt_tokens is None else r.band_prompt_tokens)
+    counts = _part_counts(r)
+    key = (id(rates), *(n != 0 for n in counts))  # bands live as long as their pricer, which holds this cache
+    found = p.rate_tables.get(key)
+    if found is None:
+        found = p.rate_tables[key] = orjson.Fragment(orjson.dumps(
+            {part: entry for (part, entry), n in zip(_rate_table(p, rates), counts) if n}))
+    return found
+
+
+def _part_counts(r: Any) -> tuple[int, ...]:
+    """A record's units per ``_PARTS``."""
+    return (r.prompt_tokens, r.cache_read_tokens, r.cache_write_tokens - r.cache_write_1h_tokens,
+            r.cache_write_1h_tokens, r.completion_tokens, r.reasoning_tokens, r.audio_input_tokens,
+            r.audio_output_tokens, r.image_input_tokens)
 
 
 def _rate_table(p: Pricer, rates: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -326,27 +348,31 @@ def _rate_table(p: Pricer, rates: Any) -> list[tuple[str, dict[str, Any]]]:
     return table
 
 
+# a record's cost parts as one JSON object, its amounts filled in (exact decimal text is JSON numbers' own form)
+_COST_PARTS_JSON = "{" + ",".join(f'"{part}":%s' for part in COST_PARTS[:TOTAL]) + "}"
+
+
 def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:
     if isinstance(o, Priced):
         r = o.record
-        amounts = [orjson.Fragment(text) for text in record_texts(o)]
+        sheet = o.sheet
+        texts = record_texts(o)
         d = {"file": r.file, "line": r.line, **_who(r), "model": r.model, "status": "priced",
-             "approximate": approximate_reason(r, o.sheet) or "",
-             "cost": amounts[TOTAL], "cost_parts": dict(zip(COST_PARTS[:TOTAL], amounts)),
-             "deployment": o.sheet.deployment.label if o.sheet.deployment else None,
-             "provider": o.sheet.provider, "map_key": o.sheet.map_key, "shape": r.shape,
-             "tokens": _tokens(r)}
+             "approximate": approximate_reason(r, sheet) or "", "cost": orjson.Fragment(texts[TOTAL]),
+             "cost_parts": orjson.Fragment(_COST_PARTS_JSON % texts[:TOTAL]),
+             "deployment": sheet.deployment.label if sheet.deployment else None,
+             "provider": sheet.provider, "map_key": sheet.map_key, "shape": r.shape, "tokens": _tokens(r)}
         if engine is not None:
-            d["prices"] = prices_used(engine, o)
+            d["prices"] = _prices_json(engine, o)
         if r.recorded_cost is not None:
-            d["recorded_cost"] = orjson.Fragment(float_text(r.recorded_cost).encode())
+            d["recorded_cost"] = orjson.Fragment(float_text(r.recorded_cost))
         return d
     if isinstance(o, NotPriced):
         r = o.record
         d = {"file": r.file, "line": r.line, **_who(r), "model": r.model, "status": "unpriced", "cost": None,
              "reason": o.reason, "suggestions": list(o.suggestions), "shape": r.shape, "tokens": _tokens(r)}
         if r.recorded_cost is not None:  # what the log says was charged, kept for reconciling
-            d["recorded_cost"] = orjson.Fragment(float_text(r.recorded_cost).encode())
+            d["recorded_cost"] = orjson.Fragment(float_text(r.recorded_cost))
         return d
     if isinstance(o, Rejected):
         return {"file": o.file, "line": o.line, "model": o.model, "status": "rejected", "cost": None,
@@ -356,8 +382,7 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
 
 def _who(r: Any) -> dict[str, str | None]:
     """The ids a per-record line is joined on: the request, and the team, user and key (ids and aliases)."""
-    ids = ids_of(r)
-    return {"request_id": request_id(r), **ids}
+    return {"request_id": request_id(r), **ids_of(r)}
 
 
 def _tokens(r: Any) -> dict[str, int]:

@@ -10,10 +10,10 @@ from typing import Any
 import typer
 
 from .. import options as o
-from ..app import app
+from ..app import PlainCommand, app
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def sql(
     config: str = typer.Option(None, "--config", "-c", help="LiteLLM proxy config.yaml whose prices the query uses."),
     dialect: str = typer.Option("duckdb", help="duckdb, postgres, spark, bigquery, snowflake or trino."),
@@ -40,7 +40,8 @@ def sql(
     if dialect not in DIALECTS:
         raise typer.BadParameter(f"choose one of {', '.join(DIALECTS)}", param_hint="--dialect")
     cm, cfg = o.load(cost_map, config)
-    engine = PricingEngine(cm, cfg)
+    # the query carries each unpriced name's reason, never "did you mean" names: skip that fuzzy search of the map
+    engine = PricingEngine(cm, cfg, suggestions=False)
     wanted = None
     if models is not None:
         with open(models, encoding="utf-8") as f:
