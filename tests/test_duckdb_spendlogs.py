@@ -197,6 +197,8 @@ HOSTILE: list[Any] = [
     {"metadata": ROW["metadata"].replace("1000,", "NaN,", 1)},  # NaN in the text: rejected
     {"metadata": ROW["metadata"].replace('"user_api_key_alias": "ci-bot"',
                                          '"user_api_key_team_alias": "first"')},  # a repeated key: the last wins
+    {"metadata": _meta(cost_breakdown={"total_cost": 0.1, "service_tier": "flex"}).replace(
+        '"service_tier": "flex"', '"service_tier": "flex", "service_tier": "priority"')},  # the last tier wins
     {"request_tags": "not json"}, {"request_tags": "[\"a\", 1]"}, {"request_tags": ["x", "y"]},
     {"request_tags": "[broken"}, {"request_tags": 5},
     {"model_group": "  "}, {"model_group": None}, {"model_group": ""}, {"model_group": 5},

@@ -251,7 +251,9 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
       AND ({_absent(n['dc'])} OR {_count(n['dc'])} = {_count(t['completion_tokens'])})
       AND ({_count(n['tr'])} = 0 OR {_count(n['tr'])} = {_count(n['cr'])})
       AND ({_count(n['tw'])} = 0 OR {_count(n['tw'])} = {cw})
-      AND ({_absent('tier_src')} OR left(tier_src, 1) = '\"')"""
+      AND ({_absent('tier_src')} OR left(tier_src, 1) = '\"')
+      AND (left(breakdown, 1) IS DISTINCT FROM '{{' OR {_object_ok('breakdown')})
+      AND (left({own}, 1) IS DISTINCT FROM '{{' OR {_object_ok(own)})"""
     columns = []
     for i, name in enumerate(names):
         if name in fields:
