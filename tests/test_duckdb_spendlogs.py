@@ -206,7 +206,8 @@ HOSTILE: list[Any] = [
     {"model_group": None, "custom_llm_provider": None}, {"model_group": None, "model": None},
     {"model_group": " gpt4o "}, {"model_group": "no-such-model"}, {"model_group": None, "custom_llm_provider": 5},
     {"call_type": "aimage_generation"}, {"call_type": "aretrieve_batch"}, {"call_type": 5}, {"call_type": None},
-    {"call_type": ""}, {"call_type": "embedding"},
+    {"call_type": ""}, {"call_type": "embedding"}, {"call_type": "text_completion"},
+    {"call_type": "atext_completion", "model_group": None, "model": "gpt-3.5-turbo-instruct"},
     {"cache_hit": True}, {"cache_hit": "TRUE"}, {"cache_hit": "true", "call_type": 5}, {"status": "failure"},
     {"status": "Failure"}, {"status": "failure", "model_group": None, "model": None},
     {"spend": "0.1"}, {"spend": -1}, {"spend": 1e13}, {"spend": 1.2345678901234567e-15}, {"spend": None},
@@ -329,4 +330,4 @@ def test_a_call_priced_by_other_units_is_never_priced_by_tokens_after_a_token_ca
     _, out, _ = both(capsys, "price", str(usage), "--config", SAMPLE_CONFIG, "--format", "json")
     doc = json.loads(out)
     assert doc["accounting"]["priced"] == 1 and doc["accounting"]["unpriced"] == 1
-    assert "image call to provider 'anthropic'" in doc["unpriced_models"][0]["reason"]
+    assert doc["unpriced_models"][0]["reason"].startswith("call type 'aimage_generation'")

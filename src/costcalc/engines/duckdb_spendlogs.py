@@ -10,9 +10,10 @@ else ``custom_llm_provider/model``), the token parts from ``metadata.usage_objec
 the timestamp, ``spend`` (else ``response_cost``) as the recorded cost, and ``metadata`` and ``request_tags``
 parsed for the group keys. Proxy cache hits and failures are counted as skipped (the proxy books them at $0);
 every line the query cannot vouch for is left to the Python engine, which reads it from the file: another shape,
-a call type not billed per token (images, speech, batches), counts that are not plain integers, a token part with
-rates of its own (1-hour cache writes, cached audio, citations, ...), metadata that is not a JSON object, a
-repeated key, anything DuckDB's JSON reader takes and JSON does not.
+a call type not billed per token (images, speech, batches) or a text completion, counts that are not plain
+integers, a token part with rates of its own (1-hour cache writes, cached audio, citations, ...), metadata that is
+not a JSON object, a repeated key, an object nested in the line itself (a payload's metadata), anything DuckDB's
+JSON reader takes and JSON does not.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from ..reading.jsonl import MAX_JSON_DEPTH, max_line_bytes
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS
-from ..reading.shapes import _TOKEN_CALL_TYPES
+from ..reading.shapes import _TEXT_COMPLETION_CALL_TYPES, _TOKEN_CALL_TYPES
 from .duckdb_files import epoch_sql, request_id_sql, sql_text
 
 # the top-level keys every line is read for (besides the group keys)
@@ -233,7 +234,9 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
              f"AND ({end} - {start} >= 1e-5 OR {t['endTime']} = {t['startTime']}) "
              f"AND {end} - {start} <= {MAX_DURATION_S - 1!r}))")
     cw = f"(CASE WHEN {_count(n['cwt'])} <> 0 THEN {_count(n['cwt'])} ELSE {_count(n['cct'])} END)"
-    token_calls = ", ".join(sql_text(c) for c in sorted(_TOKEN_CALL_TYPES))
+    # (text completions may be priced with another card: Resolver.resolve_text_completion; the Python engine
+    # prices them)
+    token_calls = ", ".join(sql_text(c) for c in sorted(_TOKEN_CALL_TYPES - _TEXT_COMPLETION_CALL_TYPES))
     fast = f"""line_ok AND shaped AND skip IS NULL AND once
       AND (no_meta OR md_ok) AND (no_tags OR tags IS NOT NULL) AND d_ok
       AND ({_absent(t['call_type'])} OR {t['call_type']} = '""' OR (left({t['call_type']}, 1) = '\"'
