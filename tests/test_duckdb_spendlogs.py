@@ -207,6 +207,10 @@ HOSTILE: list[Any] = [
     {"model_group": " gpt4o "}, {"model_group": "no-such-model"}, {"model_group": None, "custom_llm_provider": 5},
     {"call_type": "aimage_generation"}, {"call_type": "aretrieve_batch"}, {"call_type": 5}, {"call_type": None},
     {"call_type": ""}, {"call_type": "embedding"}, {"call_type": "text_completion"},
+    {"call_type": "pass_through_endpoint"}, {"call_type": "arun_thread"},
+    {"metadata": _meta(cost_breakdown={"total_cost": 0.1, "tool_usage_cost": 0.01})},  # a booked tool charge
+    {"metadata": _meta(usage_object={"server_tool_use": {"web_search_requests": 2}})},
+    {"metadata": _meta(usage_object={"prompt_tokens_details": {"web_search_requests": 0}})},
     {"call_type": "atext_completion", "model_group": None, "model": "gpt-3.5-turbo-instruct"},
     {"cache_hit": True}, {"cache_hit": "TRUE"}, {"cache_hit": "true", "call_type": 5}, {"status": "failure"},
     {"status": "Failure"}, {"status": "failure", "model_group": None, "model": None},

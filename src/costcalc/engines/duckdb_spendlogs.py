@@ -47,7 +47,11 @@ _USAGE = {
 # objects inside the usage object: each must be an object or absent, and hold no repeated key
 _USAGE_OBJECTS = ("prompt_tokens_details", "completion_tokens_details", "prompt_tokens_details.cached_tokens_details",
                   "prompt_tokens_details.cache_creation_token_details")
-_USAGE_OTHER = ("prompt_cache_hit_tokens", "inference_geo", "speed", "service_tier")
+_USAGE_OTHER = ("prompt_cache_hit_tokens", "inference_geo", "speed", "service_tier",
+                # built-in tool use (reading/tools.py): any of these, even 0, makes the Python engine read the row's
+                # tools, so a row holding one takes the slow lane
+                "server_tool_use", "server_side_tool_usage_details",
+                "prompt_tokens_details.google_maps_grounding_requests")
 # a recorded cost is summed exactly as a DECIMAL with this many places: a cost whose shortest repr has more takes
 # the slow lane
 _SPEND_PLACES = 18
@@ -236,7 +240,9 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
     cw = f"(CASE WHEN {_count(n['cwt'])} <> 0 THEN {_count(n['cwt'])} ELSE {_count(n['cct'])} END)"
     # (text completions may be priced with another card: Resolver.resolve_text_completion; the Python engine
     # prices them)
-    token_calls = ", ".join(sql_text(c) for c in sorted(_TOKEN_CALL_TYPES - _TEXT_COMPLETION_CALL_TYPES))
+    # (and pass-through calls, which a declared endpoint may price per request: pricing/passthrough.py)
+    token_calls = ", ".join(sql_text(c) for c in sorted(_TOKEN_CALL_TYPES - _TEXT_COMPLETION_CALL_TYPES
+                                                        - {"pass_through_endpoint"}))
     fast = f"""line_ok AND shaped AND skip IS NULL AND once
       AND (no_meta OR md_ok) AND (no_tags OR tags IS NOT NULL) AND d_ok
       AND ({_absent(t['call_type'])} OR {t['call_type']} = '""' OR (left({t['call_type']}, 1) = '\"'
@@ -247,7 +253,10 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
       AND {" AND ".join(_count_ok(n[c]) for c in _USAGE)}
       AND {" AND ".join(f"{_count(n[c])} = 0" for c in _USAGE if c.startswith("z"))}
       AND {" AND ".join(_object_ok(u[o]) for o in _USAGE_OBJECTS)}
-      AND {_absent(u['prompt_cache_hit_tokens'])}
+      AND {_absent(u['prompt_cache_hit_tokens'])} AND {_absent(n['z7'])}
+      AND {" AND ".join(_absent(u[k]) for k in _USAGE_OTHER[4:])}
+      AND {_absent("json_extract(breakdown, '$.tool_usage_cost')")}
+      AND {_absent(f"json_extract({own}, '$.tool_usage_cost')")}
       AND ({_absent(u['inference_geo'])} OR {u['inference_geo']} = '""')
       AND ({_absent(u['speed'])} OR {u['speed']} = '""')
       AND ({_absent(n['dp'])} OR {_count(n['dp'])} = {_count(t['prompt_tokens'])})
