@@ -62,6 +62,8 @@ model_list:
     litellm_params: {{model: openai/text-embedding-3-small, api_key: sk-fake}}
   - model_name: instruct
     litellm_params: {{model: text-completion-openai/gpt-3.5-turbo-instruct, api_key: sk-fake}}
+  - model_name: instruct-openai
+    litellm_params: {{model: openai/gpt-3.5-turbo-instruct, api_key: sk-fake}}
   - model_name: negotiated
     litellm_params: {{model: openai/gpt-4o-mini, api_key: sk-fake, input_cost_per_token: 0.0000011,
                       output_cost_per_token: 0.0000033}}
@@ -73,6 +75,21 @@ model_list:
   - model_name: images-priced
     litellm_params: {{model: openai/dall-e-3, api_key: sk-fake}}
     model_info: {{input_cost_per_image: 0.05}}
+  - model_name: gpt-image
+    litellm_params: {{model: openai/gpt-image-1, api_key: sk-fake}}
+  - model_name: gpt-image-priced
+    litellm_params: {{model: openai/gpt-image-1-mini, api_key: sk-fake}}
+    model_info: {{output_cost_per_image: 0.011}}
+  - model_name: nova-canvas
+    litellm_params: {{model: bedrock/amazon.nova-canvas-v1:0, aws_region_name: us-east-1}}
+  - model_name: titan-image
+    litellm_params: {{model: bedrock/amazon.titan-image-generator-v1, aws_region_name: us-east-1}}
+  - model_name: recraft
+    litellm_params: {{model: recraft/recraftv3, api_key: sk-fake}}
+  - model_name: imagen
+    litellm_params: {{model: gemini/imagen-3.0-generate-001, api_key: sk-fake}}
+  - model_name: flash-image
+    litellm_params: {{model: gemini/gemini-2.5-flash-image, api_key: sk-fake}}
   - model_name: hosted
     litellm_params: {{model: openai/my-hosted-model, api_key: sk-fake, input_cost_per_second: {PER_SECOND_RATE}}}
 litellm_settings:
@@ -138,13 +155,17 @@ def _chat_mock(rng: random.Random, i: int, model: str, prompt: int, completion: 
             "usage": usage}
 
 
+IMAGE_PROVIDER_DEPLOYMENTS = ("gpt-image", "gpt-image-priced", "nova-canvas", "titan-image", "recraft", "imagen",
+                              "flash-image")
+
+
 def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
     """``n`` seeded (path, key, body) requests: every call type the proxy can mock, in every variant that
     changes the price."""
     rng = random.Random(seed)
     out: list[tuple[str, str, dict]] = []
     kinds = ["text", "usage", "anthropic-cache", "long", "tier", "stream", "completion", "embedding",
-             "per-second", "failure", "cache-hit", "negotiated", "image"]
+             "per-second", "failure", "cache-hit", "negotiated", "image", "image-provider"]
     for i in range(n):
         kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
         key = rng.choice(KEYS)
@@ -187,8 +208,14 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
             body.update(model=model, stream=True, stream_options={"include_usage": True},
                         mock_response=_chat_mock(rng, i, model, rng.randint(10, 20_000), rng.randint(1, 2_000)))
         elif kind == "completion":
+            # instruct-openai: an openai deployment of a completion model, whose text completions the proxy prices
+            # under text-completion-openai and whose chat calls it books at $0
             path = "/v1/completions"
-            body = {"model": "instruct", "prompt": f"complete {i}", "mock_response": f"completed {i} " * 5}
+            body = {"model": rng.choice(["instruct", "instruct-openai"]), "prompt": f"complete {i}",
+                    "mock_response": f"completed {i} " * 5}
+            if body["model"] == "instruct-openai" and rng.random() < 0.3:
+                path = "/v1/chat/completions"
+                body = {"model": "instruct-openai", "messages": messages, "mock_response": f"answered {i}"}
         elif kind == "embedding":
             path = "/v1/embeddings"
             body = {"model": "embedder", "input": [f"embed {i}"], "mock_response": [0.1, 0.2]}
@@ -215,6 +242,14 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
                 body["quality"] = rng.choice(["standard", "hd"])
             if rng.random() < 0.3:
                 body["n"] = 2
+        elif kind == "image-provider":
+            # each provider's own image calculator (pricing/images.py) on the one image the mock returns: gpt-image
+            # models are priced by the response's usage, all zero here, so $0 even where the deployment sets an
+            # output_cost_per_image; Bedrock, Recraft and Gemini per image from the map
+            path = "/v1/images/generations"
+            earlier = sum(1 for r in out if r[2].get("model") in IMAGE_PROVIDER_DEPLOYMENTS)
+            body = {"model": IMAGE_PROVIDER_DEPLOYMENTS[earlier % len(IMAGE_PROVIDER_DEPLOYMENTS)],
+                    "prompt": f"picture {i}", "mock_response": f"https://example.invalid/{i}.png"}
         elif kind == "negotiated":
             body.update(model="negotiated", mock_response=f"negotiated {i} " * rng.randint(1, 9))
         out.append((path, key, body))
@@ -301,15 +336,21 @@ def _agree(priced: list[dict], logged: list[dict], field: str) -> dict[str, int]
             seen["skipped"] += 1
             continue
         assert mine["request_id"] == (theirs.get("request_id") or theirs.get("id")), what
-        if theirs["call_type"] == "aimage_generation" and booked == 0.0:
-            assert theirs["model_group"] == "images", what
+        if theirs["call_type"] == "aimage_generation" and theirs["model_group"] == "images":
+            assert booked == 0.0, what
             assert mine["status"] == "unpriced" and "the proxy prices it per image" in mine["reason"], what
+            seen["unpriced"] += 1
+            continue
+        if theirs["call_type"] == "acompletion" and theirs["model_group"] == "instruct-openai":
+            assert booked == 0.0, what
+            assert mine["status"] == "unpriced" and "would book it at $0" in mine["reason"], what
             seen["unpriced"] += 1
             continue
         assert mine["status"] == "priced", what
         if theirs["call_type"] == "aimage_generation" and mine["approximate"]:
-            # a spend-log row without stored prompts: no size, quality or images; LiteLLM's defaults, said why
-            assert mine["approximate"].startswith("the log does not carry the "), what
+            # azure/dall-e-3 per pixel: no logged size or quality; LiteLLM's defaults, said why
+            assert theirs["model_group"] == "images-azure", what
+            assert mine["approximate"].startswith("the log does not carry the requested size"), what
             assert mine["cost"] > 0, what
             seen["approximate"] += 1
         elif mine["approximate"]:
@@ -339,9 +380,21 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     assert seen["approximate"] == sum(1 for p in payloads if p["model_group"] in ("hosted", "images-azure")
                                       and p["status"] == "success" and not p.get("cache_hit"))
     assert seen["exact"] > 150
-    assert seen["unpriced"] == sum(1 for _, _, body in sent if body.get("model") == "images") > 2
+    assert seen["unpriced"] == sum(1 for p in payloads if p["status"] == "success" and not p.get("cache_hit") and (
+        p["model_group"] == "images" or (p["model_group"], p["call_type"]) == ("instruct-openai", "acompletion"))) > 2
+    # text completions to the openai deployment of gpt-3.5-turbo-instruct: booked under text-completion-openai
+    rerouted = [p for p in payloads
+                if p["model_group"] == "instruct-openai" and p["call_type"] == "atext_completion"]
+    assert len(rerouted) > 2 and all(p["custom_llm_provider"] == "text-completion-openai"
+                                     and p["response_cost"] > 0 for p in rerouted)
     # every image call of a priced deployment is priced exactly from the payload (response + model_parameters)
     assert sum(1 for _, _, body in sent if body.get("model") in ("images-azure", "images-priced")) > 5
+    # each provider's image calculator: every deployment called, and priced as booked (above: exact)
+    providers = {body["model"] for path, _, body in sent if path == "/v1/images/generations"}
+    assert set(IMAGE_PROVIDER_DEPLOYMENTS) <= providers
+    booked = {p["model_group"]: p["response_cost"] for p in payloads if p["call_type"] == "aimage_generation"}
+    assert booked["gpt-image"] == booked["gpt-image-priced"] == 0.0
+    assert booked["nova-canvas"] == 0.06 and booked["recraft"] == 0.04 and booked["imagen"] == 0.04
     # the tiers the proxy billed are the ones costcalc read: each tier occurs, priced as booked
     tiers = {(p.get("cost_breakdown") or {}).get("service_tier") for p in payloads}
     assert {"priority", "flex", None} <= tiers
@@ -352,7 +405,12 @@ def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):
     rows = _lines(work / "spend_logs.jsonl")
     assert len(rows) == len(sent)
     seen = _agree(_price(capsys, str(work / "spend_logs.jsonl"), work / "config.yaml"), rows, "spend")
-    assert seen["exact"] > 150 and seen["approximate"] > 5 and seen["skipped"] > 10 and seen["unpriced"] > 5
+    assert seen["exact"] > 150 and seen["approximate"] > 5 and seen["skipped"] > 10 and seen["unpriced"] > 2
+    # a row without stored prompts still carries the images the response held (usage_object.output_image_count):
+    # only the azure/dall-e-3 rows, priced per pixel by an unlogged size and quality, and the per-second ones are
+    # approximate
+    assert seen["approximate"] == sum(1 for r in rows if r["model_group"] in ("hosted", "images-azure")
+                                      and r["status"] == "success" and str(r["cache_hit"]).lower() != "true")
     # the DuckDB engine gives the same report, approximate records and skips included
     docs = []
     for engine in ("python", "duckdb"):
@@ -406,14 +464,21 @@ def test_every_spend_log_row_in_the_database_costs_what_the_proxy_booked(proxy_l
         if mine["status"] == "skipped":
             continue
         theirs = by_id[mine["request_id"]]
-        if theirs["call_type"] == "aimage_generation" and float(theirs["spend"] or 0) == 0.0:
+        if theirs["call_type"] == "aimage_generation" and theirs["model_group"] == "images":
+            assert float(theirs["spend"] or 0) == 0.0
             assert mine["status"] == "unpriced" and "the proxy prices it per image" in mine["reason"]
+            unpriced += 1
+            continue
+        if theirs["call_type"] == "acompletion" and theirs["model_group"] == "instruct-openai":
+            assert float(theirs["spend"] or 0) == 0.0
+            assert mine["status"] == "unpriced" and "would book it at $0" in mine["reason"]
             unpriced += 1
             continue
         assert mine["status"] == "priced"
         assert (mine["team_id"], mine["user_id"]) == (theirs["team_id"] or None, theirs["user"] or None)
         if theirs["call_type"] == "aimage_generation" and mine["approximate"]:
-            assert mine["approximate"].startswith("the log does not carry the ")
+            assert theirs["model_group"] == "images-azure"
+            assert mine["approximate"].startswith("the log does not carry the requested size")
             approximate += 1
         elif mine["approximate"]:
             assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted"

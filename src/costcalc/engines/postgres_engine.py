@@ -35,6 +35,7 @@ import orjson
 from ..reading.jsonl import MAX_JSON_DEPTH
 from ..reading.postgres import DatabaseSource, answer_within, export_sql, query_error, stream_rows
 from ..reading.records import MAX_AMOUNT, MAX_DURATION_S, MAX_TOKENS, LineResult
+from ..reading.shapes import _TEXT_COMPLETION_CALL_TYPES
 from ..reading.shapes import _TOKEN_CALL_TYPES as TOKEN_ONLY_CALL_TYPES
 from .contract import KeySpec, SumRow, place_raw
 from .ratecards import Key, RateCards, compile_rate_cards
@@ -42,8 +43,9 @@ from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_
 from .streaming import NotPriced, PricingEngine
 
 # the spend-log shape's call types billed per token (reading/shapes.py); batches and the call types priced by
-# other units take the slow lane (the Python engine prices them or says why not)
-_TOKEN_CALL_TYPES = tuple(sorted(TOKEN_ONLY_CALL_TYPES))
+# other units take the slow lane (the Python engine prices them or says why not), and so do text completions,
+# whose rate key may depend on the call type (Resolver.resolve_text_completion)
+_TOKEN_CALL_TYPES = tuple(sorted(TOKEN_ONLY_CALL_TYPES - _TEXT_COMPLETION_CALL_TYPES))
 RawKey = tuple[str | None, str | None, str | None, str | None, str | None]  # group, model, provider, id, tier
 
 

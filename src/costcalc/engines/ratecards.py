@@ -56,21 +56,23 @@ class RateCards:
         return [(n, lo, hi, b) for n, k in enumerate(self.keys) for lo, hi, b in k.bands]
 
 
-def compile_rate_cards(engine: PricingEngine, keys: list[Key]) -> RateCards:
+def compile_rate_cards(engine: PricingEngine, keys: list[Key], text_completion: bool = False) -> RateCards:
+    """The cards of ``keys``; ``text_completion``: the cards their text completions are priced with
+    (``text_completion_keys``)."""
     bands: list[Band] = []
     numbers: dict[int, int] = {}  # id(Band) -> band number
     compiled = []
     for key in keys:
         model, model_id, tier = key
-        p = engine.pricer(model, model_id, tier)
+        p = engine.pricer(model, model_id, tier, (), text_completion)
         if not isinstance(p, Pricer):
-            compiled.append(CompiledKey(key, "unpriced", not_priced=_answer(engine, key)))
+            compiled.append(CompiledKey(key, "unpriced", not_priced=_answer(engine, key, text_completion)))
             continue
         sheet = p.sheet
         labels = {"sheet": sheet}
         variant = _variant(p)
         if variant is None:
-            compiled.append(CompiledKey(key, "unpriced", not_priced=_answer(engine, key), **labels))
+            compiled.append(CompiledKey(key, "unpriced", not_priced=_answer(engine, key, text_completion), **labels))
             continue
         if variant == "python":
             compiled.append(CompiledKey(key, "python", **labels))
@@ -92,9 +94,17 @@ def compile_rate_cards(engine: PricingEngine, keys: list[Key]) -> RateCards:
     return RateCards(compiled, bands)
 
 
-def _answer(engine: PricingEngine, key: Key) -> NotPriced:
+def text_completion_keys(engine: PricingEngine, keys: list[Key]) -> list[Key]:
+    """The keys whose text completions the proxy prices with another card than their other calls
+    (Resolver.resolve_text_completion: an openai deployment of a model that is not an OpenAI chat model)."""
+    resolver = engine.resolver
+    return [k for k in keys if resolver.resolve_text_completion(k[0], k[1]) is not resolver.resolve(k[0], k[1])]
+
+
+def _answer(engine: PricingEngine, key: Key, text_completion: bool = False) -> NotPriced:
     """What the engine answers for a record of ``key`` with no duration (the fast lane never has one)."""
-    outcome = engine.price(UsageRecord("", 0, key[0], model_id=key[1], service_tier=key[2]))
+    outcome = engine.price(UsageRecord("", 0, key[0], model_id=key[1], service_tier=key[2],
+                                       text_completion=text_completion))
     if not isinstance(outcome, NotPriced):  # pragma: no cover - _variant decided it cannot be priced
         raise NotCompilable(f"{key}: priced without a duration")
     return outcome

@@ -21,12 +21,13 @@ from .sqlcompile import RATE_SLOTS, CompiledQuery
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("kind", "VARCHAR"), ("card", "BIGINT"), ("model", "VARCHAR"), ("model_id", "VARCHAR"), ("tier", "VARCHAR"),
-    ("routed", "BIGINT"), ("status", "VARCHAR"), ("reason", "VARCHAR"), ("variant", "VARCHAR"), ("fee", "BIGINT"),
+    ("routed", "BIGINT"), ("route", "VARCHAR"), ("status", "VARCHAR"), ("reason", "VARCHAR"),
+    ("variant", "VARCHAR"), ("fee", "BIGINT"),
     ("deployment", "VARCHAR"), ("provider", "VARCHAR"), ("lo", "BIGINT"), ("hi", "BIGINT"), ("band", "BIGINT"),
     *((f"rate_{s}", "VARCHAR") for s in RATE_SLOTS), ("discount", "VARCHAR"), ("margin_pct", "VARCHAR"),
     ("margin_fixed", "VARCHAR"))
 _INDEX = {name: i for i, (name, _) in enumerate(COLUMNS)}
-_KEY = ("model", "model_id", "tier", "card", "routed")
+_KEY = ("model", "model_id", "tier", "card", "routed", "route")
 _CARD = ("card", "status", "reason", "variant", "fee", "deployment", "provider")
 _BAND = ("card", "lo", "hi", "band", *(f"rate_{s}" for s in RATE_SLOTS), "discount", "margin_pct", "margin_fixed")
 FORMATS = (".csv", ".parquet")

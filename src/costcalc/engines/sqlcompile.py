@@ -42,9 +42,9 @@ from ..reading.names import NAME_FIELDS
 from ..reading.records import MAX_TOKENS
 
 # the call types reading.shapes.litellm_spend_log prices (one list for both engines)
-from ..reading.shapes import _BATCH_CALL_TYPES, _TOKEN_CALL_TYPES
+from ..reading.shapes import _BATCH_CALL_TYPES, _TEXT_COMPLETION_CALL_TYPES, _TOKEN_CALL_TYPES
 from .dialects import Exact, Row, placeholder, splice
-from .ratecards import CompiledKey, Key, compile_rate_cards
+from .ratecards import CompiledKey, Key, compile_rate_cards, text_completion_keys
 from .sqlunits import unit_ctes
 from .streaming import PricingEngine
 
@@ -218,50 +218,60 @@ def _needed_scale(band: Band) -> tuple[int, int]:
 @dataclass
 class _Tables:
     # model, model_id ('' none), tier ('' none), card, routed (the name reaches deployments: an id none of
-    # them has prices as no id, routing.pick_deployment)
-    keys: list[tuple[str, str, str, int, int]]
+    # them has prices as no id, routing.pick_deployment), call ('text_completion': the card a text completion of
+    # this key is priced with, where it is another one: ratecards.text_completion_keys; else '')
+    keys: list[tuple[str, str, str, int, int, str]]
     cards: list[tuple[int, str, str | None, str, int, str, str]]  # card, status, reason, variant, fee, dep, prov
     bands: list[tuple[int, int, int, Band]]  # card, lo, hi, band
     scale: int
     factor_places: int
     ids: list[str]
+    text_models: list[str] = field(default_factory=list)  # the models with 'text_completion' keys
+
+
+TEXT_COMPLETION = "text_completion"
 
 
 def _tables(engine: PricingEngine, keys: list[Key]) -> _Tables:
-    rc = compile_rate_cards(engine, keys)
-    needed: dict[int, tuple[int, int]] = {n: _needed_scale(b) for n, b in enumerate(rc.bands)}
+    text_keys = text_completion_keys(engine, keys)
+    routes = [("", compile_rate_cards(engine, keys))]
+    if text_keys:
+        routes.append((TEXT_COMPLETION, compile_rate_cards(engine, text_keys, text_completion=True)))
     cards: list[tuple[int, str, str | None, str, int, str, str]] = []
     card_of: dict[tuple, int] = {}
     bands: list[tuple[int, int, int, Band]] = []
     scale, fplaces = 2, 0
-    key_rows: list[tuple[str, str, str, int]] = []
-    base: dict[tuple[str, str], int] = {}  # (model, id) -> card of its no-tier key
-    for ck in rc.keys:
-        model, model_id, tier = ck.key
-        card = _card_row(ck, needed)
-        sig = (card, tuple(ck.bands) if card[0] == "priced" else ())
-        number = card_of.get(sig)
-        if number is None:
-            number = card_of[sig] = len(cards)
-            cards.append((number, *card))
-            if card[0] == "priced":
-                for lo, hi, b in ck.bands:
-                    bands.append((number, lo, hi, rc.bands[b]))
-                    s, f = needed[b]
-                    scale, fplaces = max(scale, s), max(fplaces, f)
-        if tier is None:
-            if model_id is None or base.get((model, "")) != number:
-                base[(model, model_id or "")] = number
-                key_rows.append((model, model_id or "", "", number))
-        elif base.get((model, model_id or "")) != number:
-            key_rows.append((model, model_id or "", tier, number))
+    key_rows: list[tuple[str, str, str, int, str]] = []
+    for call, rc in routes:
+        needed: dict[int, tuple[int, int]] = {n: _needed_scale(b) for n, b in enumerate(rc.bands)}
+        base: dict[tuple[str, str], int] = {}  # (model, id) -> card of its no-tier key
+        for ck in rc.keys:
+            model, model_id, tier = ck.key
+            card = _card_row(ck, needed)
+            sig = (card, tuple((lo, hi, rc.bands[b]) for lo, hi, b in ck.bands) if card[0] == "priced" else ())
+            number = card_of.get(sig)
+            if number is None:
+                number = card_of[sig] = len(cards)
+                cards.append((number, *card))
+                if card[0] == "priced":
+                    for lo, hi, b in ck.bands:
+                        bands.append((number, lo, hi, rc.bands[b]))
+                        s, f = needed[b]
+                        scale, fplaces = max(scale, s), max(fplaces, f)
+            if tier is None:
+                if model_id is None or base.get((model, "")) != number:
+                    base[(model, model_id or "")] = number
+                    key_rows.append((model, model_id or "", "", number, call))
+            elif base.get((model, model_id or "")) != number:
+                key_rows.append((model, model_id or "", tier, number, call))
     # a record's id is keyed when it names any deployment (records.model_id; else it prices as no id)
     deployments = engine.config.deployments if engine.config is not None else []
     ids = sorted({i for d in deployments for i in (d.identity, d.model_id) if i})
     router = engine.resolver.routing
-    routed = {m for m, _, _, _ in key_rows if deployments and router.deployments_named(router.alias_target(m) or m)}
-    key_rows = [(m, i, t, c, int(m in routed)) for m, i, t, c in key_rows]
-    return _Tables(key_rows, cards, bands, scale, fplaces, ids)
+    routed = {m for m, _, _, _, _ in key_rows
+              if deployments and router.deployments_named(router.alias_target(m) or m)}
+    rows = [(m, i, t, c, int(m in routed), call) for m, i, t, c, call in key_rows]
+    return _Tables(rows, cards, bands, scale, fplaces, ids, sorted({k[0] for k in text_keys}))
 
 
 def _card_row(ck: CompiledKey, needed: dict[int, tuple[int, int]]) -> tuple[str, str | None, str, int, str, str]:
@@ -300,7 +310,8 @@ def _from_rates_table(name: str, money: str, factor: str) -> list[str]:
     return [
         "rate_keys AS (" + pick("key", [f"{col('model')} AS k_model", f"COALESCE({col('model_id')}, '') AS k_mid",
                                         f"COALESCE({col('tier')}, '') AS k_tier", f"{col('card')} AS k_card",
-                                        f"{col('routed')} AS k_routed"]) + ")",
+                                        f"{col('routed')} AS k_routed",
+                                        f"COALESCE({col('route')}, '') AS k_route"]) + ")",
         "rate_cards AS (" + pick("card", [f"{col('card')} AS c_card", f"{col('status')} AS c_status",
                                           f"{col('reason')} AS c_reason", f"{col('variant')} AS c_variant",
                                           f"{col('fee')} AS c_fee", f"{col('deployment')} AS c_deployment",
@@ -353,7 +364,7 @@ def _first(*exprs: str) -> str:
 _SPEND_LOG_COLUMNS = frozenset({"user", "team_id", "api_key", "end_user", "organization_id", "session_id"})
 
 
-def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
+def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[str, dict[str, str]]:
     """The ``src`` CTE (one row per record: id, model, id and tier as keyed, eight token counts, timestamp) and
     the SQL of each group key over it."""
     id_list = ", ".join(_s(i) for i in ids) or "NULL"
@@ -418,7 +429,13 @@ def _source(opts: SqlOptions, ids: list[str]) -> tuple[str, dict[str, str]]:
 
         groups = {"user": named("user"), "team": named("team"), "key": _mask(named("key")),
                   "end_user": named("customer")}
-    select = [f"{cols['rid']} AS rid", f"{cols['model']} AS model",
+    # the rate key's route: a text completion of a model whose text completions the proxy prices with another
+    # card (_Tables.text_models; the canonical schema has no call type)
+    texts = ", ".join(_s(m) for m in text_models)
+    route = (f"CASE WHEN call_type IN ({', '.join(_s(c) for c in sorted(_TEXT_COMPLETION_CALL_TYPES))}) "
+             f"AND {cols['model']} IN ({texts}) THEN {_s(TEXT_COMPLETION)} ELSE '' END"
+             if texts and opts.schema != "canonical" else "''")
+    select = [f"{cols['rid']} AS rid", f"{cols['model']} AS model", f"{route} AS route",
               f"CASE WHEN {cols['model_id']} IN ({id_list}) THEN {cols['model_id']} ELSE '' END AS mid",
               f"COALESCE(CASE LOWER({cols['tier']}) {tier_case} END, '') AS tier"]
     for c in ("p", "c", "cr", "cw", "rea", "ai", "ao", "ii", "cw1h"):
@@ -458,15 +475,15 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
         band_rows.append((card, lo, hi, n, *(_dec(rates[s], money) for s in RATE_SLOTS), _dec(band.discount, factor),
                           _dec(band.margin_pct, factor), _dec(band.margin_fixed, factor)))
     if not key_rows:  # a query covering no model still needs typed columns: rows nothing joins to
-        key_rows.append(("", "", "", -1, 0))
+        key_rows.append(("", "", "", -1, 0, ""))
         card_rows.append((-1, "unpriced", NOT_COVERED, "generic", 0, "", ""))
     if not band_rows:  # a query with no priced card still needs typed columns
         band_rows.append((-1, 0, -1, -1, *(_dec(Decimal(0), money) for _ in RATE_SLOTS),
                           *(_dec(Decimal(0), factor) for _ in range(3))))
-    src, gsql = _source(opts, tb.ids)
+    src, gsql = _source(opts, tb.ids, tb.text_models)
     rows = {"rate_keys": key_rows, "rate_cards": card_rows, "rate_bands": band_rows}
     rate_ctes = [
-        _values("rate_keys", ("k_model", "k_mid", "k_tier", "k_card", "k_routed"), key_rows),
+        _values("rate_keys", ("k_model", "k_mid", "k_tier", "k_card", "k_routed", "k_route"), key_rows),
         _values("rate_cards", ("c_card", "c_status", "c_reason", "c_variant", "c_fee", "c_deployment", "c_provider"),
                 card_rows),
         _values("rate_bands", ("b_card", "b_lo", "b_hi", "b_band", *(f"r_{s}" for s in RATE_SLOTS), "b_discount",
@@ -487,11 +504,12 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     text_g, ai_g, ii_g, out_g, text_t, out_t
   FROM w
   LEFT JOIN rate_keys AS k1 ON k1.k_model = w.model AND k1.k_mid = w.mid AND k1.k_tier = w.tier AND w.tier <> ''
-  LEFT JOIN rate_keys AS k0 ON k0.k_model = w.model AND k0.k_mid = w.mid AND k0.k_tier = ''
+    AND k1.k_route = w.route
+  LEFT JOIN rate_keys AS k0 ON k0.k_model = w.model AND k0.k_mid = w.mid AND k0.k_tier = '' AND k0.k_route = w.route
   LEFT JOIN rate_keys AS kt ON kt.k_model = w.model AND kt.k_mid = '' AND kt.k_tier = w.tier AND w.tier <> ''
-    AND w.mid <> '' AND kt.k_routed = 1
+    AND w.mid <> '' AND kt.k_routed = 1 AND kt.k_route = w.route
   LEFT JOIN rate_keys AS kb ON kb.k_model = w.model AND kb.k_mid = '' AND kb.k_tier = '' AND w.mid <> ''
-    AND kb.k_routed = 1
+    AND kb.k_routed = 1 AND kb.k_route = w.route
 )""")
     ctes.append(f"""priced AS (
   SELECT rec.*, c_deployment, c_provider, b_band,

@@ -12,19 +12,30 @@ from ..pricing.calltypes import (
     PRICED_CALLS,
     RERANK_CALLS,
     SPEECH_CALLS,
+    ByTokens,
     CallPrice,
-    image_price,
+    lyria_price,
     rerank_price,
     speech_price,
     transcription_price,
 )
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
-from ..pricing.formulas import Adjuster, Cost, FormulaPricer, Measured, Pricer, make_adjuster, make_pricer
+from ..pricing.formulas import (
+    NO_ADJUSTMENT,
+    Adjuster,
+    Cost,
+    FormulaPricer,
+    Measured,
+    Pricer,
+    make_adjuster,
+    make_pricer,
+)
+from ..pricing.images import TokenPrice, provider_image_price
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
 from ..rates.sheets import PriceSheet, Unpriced
-from ..reading.records import LineResult, Rejected, Skipped, UsageRecord
+from ..reading.records import LineResult, Rejected, Skipped, UsageExtras, UsageRecord
 
 
 class Priced(NamedTuple):
@@ -46,6 +57,11 @@ Outcome = Priced | NotPriced | Rejected | Skipped
 
 def optional_text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _has_usage(record: UsageRecord) -> bool:
+    """Whether the log carries the call's token usage (a speech or transcription response that reported it)."""
+    return bool(record.prompt_tokens or record.completion_tokens)
 
 
 def not_by_token(call_type: str) -> str:
@@ -74,17 +90,24 @@ class PricingEngine:
         self.resolver = Resolver(cost_map, self.config, suggestions=suggestions)
         self._pricers: dict[tuple[Any, ...], Pricer | Unpriced] = {}
         self._call_bands: dict[tuple[Any, ...], Band] = {}
+        self._image_pricers: dict[tuple[Any, ...], Pricer] = {}  # token-priced image calls (pricing/images.py)
         # warning text → where it applies; filled once per deployment/model as records meet them
         self.warnings: dict[str, str] = {}
 
     def pricer(self, model: str, model_id: str | None = None, service_tier: str | None = None,
-               request_prices: tuple[tuple[str, float], ...] = ()) -> Pricer | Unpriced:
-        key = (model, model_id, service_tier, request_prices)
+               request_prices: tuple[tuple[str, float], ...] = (), text_completion: bool = False
+               ) -> Pricer | Unpriced:
+        """The pricer of a call to ``model``; ``text_completion``: a text completion, whose rate key may differ
+        (Resolver.resolve_text_completion)."""
+        key: tuple[Any, ...] = (model, model_id, service_tier, request_prices)
+        if text_completion:
+            key = (*key, "text_completion")
         try:
             return self._pricers[key]
         except KeyError:
             pass
-        resolved = self.resolver.resolve(model, model_id, request_prices)
+        resolved = self.resolver.resolve_text_completion(model, model_id, request_prices) if text_completion \
+            else self.resolver.resolve(model, model_id, request_prices)
         if isinstance(resolved, Unpriced):
             result: Pricer | Unpriced = resolved
         else:
@@ -105,9 +128,12 @@ class PricingEngine:
     def price(self, record: UsageRecord) -> Priced | NotPriced:
         if record.call_type is not None:
             return self.price_call(record)
-        p = self._pricers.get((record.model, record.model_id, record.service_tier, record.request_prices))
-        if p is None:
-            p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
+        if record.text_completion:
+            p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices, True)
+        else:
+            p = self._pricers.get((record.model, record.model_id, record.service_tier, record.request_prices))
+            if p is None:
+                p = self.pricer(record.model, record.model_id, record.service_tier, record.request_prices)
         if p.__class__ is not Pricer:
             if p.__class__ is not FormulaPricer:
                 return NotPriced(record, p.reason, p.suggestions)
@@ -144,17 +170,24 @@ class PricingEngine:
             if provider is None and d is None and record.raw is not None:
                 provider = optional_text(record.raw.get("custom_llm_provider"))
             prices = {**d.info_prices, **d.params_prices} if d is not None else {}
-            found: CallPrice | str = image_price(model, provider, prices, self.cost_map, units.images,
-                                                 units.requested_images, units.size, units.quality)
+            uplift = resolved.uplift if isinstance(resolved, PriceSheet) else 1.0
+            found: CallPrice | ByTokens | TokenPrice | str = provider_image_price(
+                call_type, model, provider, prices, self.cost_map, units, uplift)
+            if isinstance(found, TokenPrice):
+                return self._price_image_tokens(record, resolved, found, provider)
         elif isinstance(resolved, Unpriced):
             return NotPriced(record, resolved.reason, resolved.suggestions)
         elif call_type in SPEECH_CALLS:
-            found = speech_price(resolved.rates, units.characters)
+            served = self.resolver.routing.served_model(d, record.model) if d is not None else record.model
+            found = lyria_price(resolved.call_provider or resolved.provider, served, self.cost_map) or speech_price(
+                resolved.rates, units.characters, units.text_length, _has_usage(record))
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)
         else:
-            found = transcription_price(resolved.rates, units.seconds)
+            found = transcription_price(resolved.rates, units.seconds, units.seconds_from_usage, _has_usage(record))
+        if isinstance(found, ByTokens):
+            return self._price_call_tokens(record, found)
         sheet = resolved if isinstance(resolved, PriceSheet) else None
         if isinstance(found, str):
             return NotPriced(record, f"call type {call_type!r}: {found}", sheet=sheet)
@@ -179,6 +212,39 @@ class PricingEngine:
         if found.approximate is not None:
             record = replace(record, approximate=found.approximate)
         return Priced(record, Cost(base, 0.0, 0.0, 0.0, 0.0, cost - base, cost), sheet, measured)
+
+    def _price_call_tokens(self, record: UsageRecord, found: ByTokens) -> Priced | NotPriced:
+        """A speech or transcription call the proxy prices by its usage as it prices a chat call's
+        (``generic_cost_per_token`` on the model's card, tier, discount and margin)."""
+        tokens = record if found.prompt_tokens is None else replace(
+            record, prompt_tokens=found.prompt_tokens, completion_tokens=0)
+        outcome = self.price(replace(tokens, call_type=None, approximate=found.approximate or record.approximate))
+        return outcome._replace(record=replace(outcome.record, call_type=record.call_type))
+
+    def _price_image_tokens(self, record: UsageRecord, resolved: PriceSheet | Unpriced, found: TokenPrice,
+                            provider: str | None) -> Priced:
+        """An image call priced by its response's token usage (``calculate_image_response_cost_from_usage`` →
+        ``generic_cost_per_token``) at the image calculator's price table, with no discount or margin."""
+        prompt, image_in, completion, image_out, reasoning, audio_out = found.usage
+        key = (record.model, record.model_id, provider, found.source)
+        pricer = self._image_pricers.get(key)
+        if pricer is None:
+            base = resolved if isinstance(resolved, PriceSheet) else None
+            sheet = PriceSheet(model=record.model, provider=provider, rates=found.rates,
+                               sources={k: found.source for k in found.rates}, rule=f"image tokens: {found.source}",
+                               map_key=base.map_key if base is not None else None, deployment=resolved.deployment,
+                               mode=base.mode if base is not None else None,
+                               uplift=base.uplift if base is not None and provider == "vertex_ai" else 1.0)
+            pricer = make_pricer(sheet, None, NO_ADJUSTMENT)
+            if len(self._image_pricers) < _MAX_CACHED:
+                self._image_pricers[key] = pricer
+        extras = UsageExtras(image_output_tokens=image_out) if image_out else None
+        tokens = replace(record, prompt_tokens=prompt, image_input_tokens=image_in, completion_tokens=completion,
+                         reasoning_tokens=reasoning, audio_output_tokens=audio_out, audio_input_tokens=0,
+                         cache_read_tokens=0, cache_write_tokens=0, cache_write_1h_tokens=0, extras=extras,
+                         service_tier=None)
+        cost, measured = pricer.price_record(tokens), pricer.measure(tokens)
+        return Priced(tokens, cost, pricer.sheet, measured)  # type: ignore[arg-type]
 
     def outcomes(self, results: Iterable[LineResult]) -> Iterator[Outcome]:
         price = self.price

@@ -13,6 +13,7 @@ uplift apply, ``requestprices`` merges a record's own prices; the cards themselv
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cached_property
 from typing import Any
 
 from .config import ENV_REF, Deployment, ProxyConfig
@@ -109,6 +110,50 @@ class Resolver:
         if not request_prices or len(self._cache) < 10_000:  # bounded: per-request prices may differ per record
             self._cache[key] = result
         return result
+
+    def resolve_text_completion(self, model: str, model_id: str | None = None,
+                                request_prices: tuple[tuple[str, Any], ...] = ()) -> Resolution:
+        """The card a text completion is priced with. ``litellm.main.text_completion`` sends a call for an
+        ``openai`` model that is not one of OpenAI's chat models (``open_ai_chat_completion_models``: the cost map's
+        ``openai`` rows) to ``text-completion-openai/<model>``, so the proxy prices it under that provider (the
+        ``custom_llm_provider`` its log shows); every other text completion is priced as the model's chat call."""
+        key = (model, model_id, request_prices, "text_completion")
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        result = self._text_completion_card(model, model_id)
+        if result is None:
+            result = self.resolve(model, model_id, request_prices)
+        elif request_prices:
+            result = self.request_prices.merge(model, result, dict(request_prices))
+        if not request_prices or len(self._cache) < 10_000:
+            self._cache[key] = result
+        return result
+
+    @cached_property
+    def _openai_chat_models(self) -> frozenset[str]:
+        return frozenset(k for k, e in self.cost_map.entries.items()
+                         if e.get("litellm_provider") == "openai" and not (k.startswith("ft:") and k.count(":") <= 1))
+
+    def _text_completion_card(self, model: str, model_id: str | None) -> Resolution | None:
+        """The card under ``text-completion-openai``, or None when the call keeps its chat route."""
+        target = self.routing.alias_target(model) or model
+        d, ambiguity = self.routing.pick_deployment(target, model_id)
+        written = self.routing.served_model(d, target) if d is not None else model
+        provider = self.names.deployment_provider(d, written) if d is not None else self.names.lookup_provider(
+            model, None)
+        bare = written.removeprefix("openai/")
+        if provider != "openai" or (d is not None and d.pricing_provider) or bare in self._openai_chat_models:
+            return None
+        rerouted = f"text-completion-openai/{bare}"
+        if d is None:
+            return self.resolve(rerouted)
+        served = replace(d, model=rerouted, custom_llm_provider=None)
+        card = self.resolve_deployment(served, target, (ambiguity,) if ambiguity else ())
+        how = f"a text completion: litellm.main.text_completion calls {rerouted!r}"
+        return replace(card, model=model, rule=f"{how}; {card.rule}") if isinstance(card, PriceSheet) \
+            else replace(card, model=model, reason=f"{how}; {card.reason}")
 
     def _map_sheet(self, name: str, provider: str | None, *, called: str, rule: str,
                    deployment: Deployment | None = None, warnings: tuple[str, ...] = (),

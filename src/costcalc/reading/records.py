@@ -42,7 +42,20 @@ class CallUnits:
     size: str | None = None  # the response's size, else the requested one ("1024x1792")
     quality: str | None = None  # the response's quality, else the requested one
     characters: int | None = None  # non-whitespace characters of a speech call's input text
+    text_length: int | None = None  # all characters of that text (a token estimate, when the proxy counted tokens)
     seconds: float | None = None  # a transcription's audio duration (response.duration / usage.seconds)
+    seconds_from_usage: bool = False  # ``seconds`` is the provider's usage.seconds, not the response's duration
+    # an image call's token usage as LiteLLM's image calculators normalise it (calculate_image_response_cost_from_
+    # usage): prompt, image input, completion, image output, reasoning and audio output tokens; None when the log
+    # carries no usage or an all-zero one (the calculators then price per image)
+    image_usage: tuple[int, int, int, int, int, int] | None = None
+    steps: int | None = None  # the request's ``steps`` (Bedrock Stability 1 prices by it)
+    resolution: str | None = None  # the request's ``resolution`` (xAI and fal.ai price images by it)
+    fal_image_size: Any = None  # the request's fal.ai ``image_size`` (a name, or {width, height})
+    # each image's (width, height) as its provider_specific_fields state them (fal.ai), None where they do not
+    image_dimensions: tuple[tuple[int, int] | None, ...] | None = None
+    reported_ticks: int | None = None  # the cost xAI reported, in 1e-10 dollars (usage.cost_in_usd_ticks)
+    request_logged: bool = False  # the log holds the request body (a row with stored prompts)
     search_units: int | None = None  # a rerank response's meta.billed_units.search_units
     rerank_tokens: int | None = None  # a rerank response's meta.billed_units.total_tokens
     response_logged: bool = False  # the log holds the response body (a payload always; a row with stored prompts)
@@ -104,6 +117,9 @@ class UsageRecord:
     # None for the token-priced calls (chat, completions, embeddings, responses, messages)
     call_type: str | None = None
     call_units: CallUnits | None = None  # the units such a call is billed by (set with ``call_type``)
+    # a text completion (call type text_completion): LiteLLM prices one sent to an openai deployment of a model that
+    # is not an OpenAI chat model under provider text-completion-openai (Resolver.resolve_text_completion)
+    text_completion: bool = False
     # An aggregated source (a usage API bucket, a daily spend row) sums many requests in one record: how many
     # (the report counts them as requests), and the prompt size of one of them, which picks the context-length
     # band and tier the bucket is priced at (None: prompt_tokens, one request's own)

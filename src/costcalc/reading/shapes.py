@@ -106,6 +106,7 @@ _TOKEN_CALL_TYPES = frozenset({
     "moderation", "amoderation",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
+_TEXT_COMPLETION_CALL_TYPES = frozenset({"text_completion", "atext_completion"})
 TOKEN_CALL_TYPES = _TOKEN_CALL_TYPES | _BATCH_CALL_TYPES
 FAILURE_REASON = "a failed request (the proxy books $0)"
 CACHE_HIT_REASON = "served from the LiteLLM proxy's cache (the proxy books $0)"
@@ -870,7 +871,8 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
         call_type=call_type if call_type and call_type not in TOKEN_CALL_TYPES else None,
-        call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj),
+        call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj, details),
+        text_completion=call_type in _TEXT_COMPLETION_CALL_TYPES,
         **counts,
     )
 
@@ -895,22 +897,26 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def call_units(obj: dict[str, Any]) -> CallUnits:
+def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) -> CallUnits:
     """The units of a non-token call as the proxy logged them. A standard logging payload carries the response
-    (``response``: an image call's ``data``, and ``size``/``quality`` where the provider states them; a
-    transcription's ``duration`` or ``usage.seconds``) and part of the request's optional parameters
+    (``response``: an image call's ``data`` and ``usage``, and ``size``/``quality`` where the provider states them;
+    a transcription's ``duration`` or ``usage.seconds``) and part of the request's optional parameters
     (``model_parameters``: ``n``, not ``size`` or ``quality``: ModelParamHelper.relevant_logging_args); a spend-log
     row only with stored prompts (``response``, ``proxy_server_request``: the request body, where an image call's
-    ``size``/``quality`` and a speech call's ``input`` are)."""
+    ``size``/``quality`` and a speech call's ``input`` are). Both carry the usage LiteLLM logged
+    (``metadata.usage_object``: an image call's tokens in chat form and ``output_image_count``, the images its
+    response held: litellm_logging.get_standard_logging_object_payload)."""
     response = _logged_object(obj, "response")
     request = _logged_object(obj, "proxy_server_request")
     request = request.get("body") if isinstance(request.get("body"), dict) else request
     params = {**request, **_logged_object(obj, "model_parameters")}
+    logged_usage = usage_object if isinstance(usage_object, dict) else {}
     data = response.get("data")
     usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
     seconds = response.get("duration")
+    from_usage = False
     if seconds is None and usage.get("type") == "duration":
-        seconds = usage.get("seconds")
+        seconds, from_usage = usage.get("seconds"), True
     text = request.get("input")
     messages = obj.get("messages")
     if not isinstance(text, str) and isinstance(messages, str):
@@ -925,18 +931,70 @@ def call_units(obj: dict[str, Any]) -> CallUnits:
                 text = None
     meta = response.get("meta") if isinstance(response.get("meta"), dict) else {}
     billed = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else {}
+    extra = params.get("extra_body") if isinstance(params.get("extra_body"), dict) else {}
+    images = len(data) if isinstance(data, list) else None
+    if images is None and not response:
+        images = _whole(logged_usage.get("output_image_count"))
     return CallUnits(
         search_units=_whole(billed.get("search_units")),
         rerank_tokens=_whole(billed.get("total_tokens")),
         response_logged=bool(response),
-        images=len(data) if isinstance(data, list) else None,
+        images=images,
         requested_images=_whole(params.get("n")),
         size=_text(response.get("size")) or _text(params.get("size")),
         quality=_text(response.get("quality")) or _text(params.get("quality")),
         characters=sum(1 for ch in text if not ch.isspace()) if isinstance(text, str) else None,
+        text_length=len(text) if isinstance(text, str) else None,
         seconds=float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
         and seconds >= 0 else None,
+        seconds_from_usage=from_usage,
+        image_usage=_image_usage(usage if "input_tokens" in usage else None, logged_usage),
+        steps=_whole(params.get("steps")),
+        resolution=_text(params.get("resolution")) or _text(extra.get("resolution")),
+        reported_ticks=_whole(usage.get("cost_in_usd_ticks", logged_usage.get("cost_in_usd_ticks"))),
+        fal_image_size=params.get("image_size") if isinstance(params.get("image_size"), (str, dict)) else None,
+        image_dimensions=tuple(_dimensions(d) for d in data) if isinstance(data, list) else None,
+        request_logged=bool(request),
     )
+
+
+def _dimensions(image: Any) -> tuple[int, int] | None:
+    """An image's (width, height) from its ``provider_specific_fields`` (fal.ai states them), else None."""
+    fields = image.get("provider_specific_fields") if isinstance(image, dict) else None
+    if not isinstance(fields, dict):
+        return None
+    width, height = fields.get("width"), fields.get("height")
+    return (width, height) if type(width) is int and type(height) is int and width > 0 and height > 0 else None
+
+
+def _detail(details: Any, key: str) -> int:
+    value = details.get(key) if isinstance(details, dict) else None
+    return value if type(value) is int and value > 0 else 0
+
+
+def _image_usage(image_usage: dict[str, Any] | None, chat_usage: dict[str, Any]
+                 ) -> tuple[int, int, int, int, int, int] | None:
+    """An image call's usage as ``calculate_image_response_cost_from_usage`` (litellm_core_utils/llm_cost_calc/
+    utils.py) normalises it: (prompt, image input, completion, image output, reasoning, audio output) tokens. Read
+    from the response's own usage (``input_tokens``, ``output_tokens``, their ``*_details``), else from the chat-form
+    usage LiteLLM logged (``prompt_tokens``, ``completion_tokens``, ``*_tokens_details``). Output tokens the
+    provider does not itemise are all image tokens; itemised ones keep their split, the unitemised rest as text.
+    None: no usage, or an all-zero one (LiteLLM then prices per image)."""
+    if image_usage is not None:
+        prompt, completion, total = (image_usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens"))
+        inputs = image_usage.get("input_tokens_details")
+        outputs = image_usage.get("completion_tokens_details") or image_usage.get("output_tokens_details")
+    else:
+        prompt, completion, total = (chat_usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
+        inputs = chat_usage.get("prompt_tokens_details")
+        outputs = chat_usage.get("completion_tokens_details")
+    if type(prompt) is not int or type(completion) is not int or type(total) is not int \
+            or min(prompt, completion, total) < 0 or not (prompt or completion or total):
+        return None
+    if not isinstance(outputs, dict):
+        return prompt, _detail(inputs, "image_tokens"), completion, completion, 0, 0
+    return (prompt, _detail(inputs, "image_tokens"), completion, _detail(outputs, "image_tokens"),
+            _detail(outputs, "reasoning_tokens"), _detail(outputs, "audio_tokens"))
 
 
 def billed_tier(obj: dict[str, Any], metadata: Any, details: dict[str, Any]) -> str | None:

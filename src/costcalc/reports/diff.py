@@ -145,6 +145,11 @@ def deployment_diff(resolver: Resolver, d: Deployment) -> DeploymentDiff:
         rates = sheet.rates if isinstance(sheet, PriceSheet) else {}
         src = sheet.sources if isinstance(sheet, PriceSheet) else {}
         for k in sorted(set_by_config, key=_order):
+            if k in IMAGE_PRICE_FIELDS and (d.custom_llm_provider or d.model.split("/", 1)[0]) == "bedrock":
+                # llms/bedrock/image_generation: the image calculators read the cost map alone
+                rows.append(FieldDiff(k, set_by_config[k], map_view.get(k), map_view.get(k), "cost_map", "ignored",
+                                      "Bedrock's image calculators price image calls from the cost map only"))
+                continue
             if k in IMAGE_PRICE_FIELDS:
                 # the image calculator reads the deployment's own model_info whether or not the Router registered it
                 rows.append(FieldDiff(k, set_by_config[k], map_view.get(k), set_by_config[k], "config", "overridden",

@@ -101,12 +101,18 @@ _PER_UNIT = {"image": "$/image", "pixel": "$/pixel", "character": "$/character",
              "request": "$/request"}
 
 
+def _unit_of(field: str) -> str:
+    """What a price field is per: ``output_cost_per_image_2K`` → image (a resolution's per-image price)."""
+    unit = field.rsplit("_per_", 1)[-1]
+    return unit if "token" in unit else unit.split("_", 1)[0]
+
+
 def _rate_row(field: str, value: Any, source: str) -> dict[str, Any]:
     row: dict[str, Any] = {"field": field, "value": value, "unit": None, "per_million": None, "source": source}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "per_second" in field:
             row["unit"] = "$/s"
-        elif (unit := _PER_UNIT.get(field.rsplit("_per_", 1)[-1])) is not None:
+        elif (unit := _PER_UNIT.get(_unit_of(field))) is not None:
             row["unit"] = unit
         elif "multiplier" in field:
             row["unit"] = "x"
@@ -258,12 +264,13 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
                 status = _CALL_STATUS.get(res.mode or "", "costcalc counts such calls unpriced for now")
                 notes.append(f"mode {res.mode}: the proxy prices these calls {unit} (the price fields below); "
                              f"{status} (docs/pricing-call-types.md)")
-            if res.mode in _IMAGE_MODES and res.map_key is not None:
-                # per-image and per-pixel prices reach LiteLLM's image calculator from the map row itself
+            if (res.mode in _IMAGE_MODES or res.mode == "audio_speech") and res.map_key is not None:
+                # per-image (by resolution too: xAI, fal.ai; per generation: Vertex Lyria) and per-pixel prices
+                # reach LiteLLM's image calculators from the map row itself
                 raw = cost_map.entry(res.map_key)
                 shown = {f["field"] for f in entry["fields"]}
-                entry["fields"] += [_rate_row(k, raw[k], f"cost_map:{res.map_key}") for k in IMAGE_PRICE_FIELDS
-                                    if raw.get(k) is not None and k not in shown]
+                entry["fields"] += [_rate_row(k, raw[k], f"cost_map:{res.map_key}") for k in sorted(raw)
+                                    if _per_image_field(k) and raw.get(k) is not None and k not in shown]
         else:
             entry.update({"how": None, "model": res.model, "reason": res.reason,
                           "suggestions": list(res.suggestions)})
@@ -271,6 +278,11 @@ def lookup_doc(cost_map: CostMap, config: ProxyConfig, model: str, *, model_id: 
     if not group and not doc["found"]:
         doc["suggestions"] = suggestions(cost_map, config, model)
     return doc
+
+
+def _per_image_field(field: str) -> bool:
+    return field in IMAGE_PRICE_FIELDS or field == "output_cost_per_pixel" or (
+        field.startswith("output_cost_per_image_") and "token" not in field)
 
 
 Resolution = PriceSheet | Unpriced
@@ -283,12 +295,14 @@ _NOT_BY_TOKEN_MODES = {"image_generation": "per image (by size and quality), per
 
 _IMAGE_MODES = ("image_generation", "image_edit")
 _CALL_STATUS = {
-    "image_generation": "costcalc prices them per image or pixel (OpenAI and Azure models; token-priced models and "
-                        "other providers' calculators are counted unpriced)",
-    "image_edit": "costcalc prices them per image or pixel (OpenAI and Azure models)",
-    "audio_speech": "costcalc prices them per character of the logged input (per-token models counted unpriced)",
-    "audio_transcription": "costcalc prices them per second of the logged audio duration (per-token models "
-                           "counted unpriced)",
+    "image_generation": "costcalc prices them as the provider's image calculator does: by the response's image and "
+                        "text tokens (gpt-image, Gemini and Vertex image models), else per image or pixel; CometAPI, "
+                        "RunwayML, Tencent and DashScope images are counted unpriced",
+    "image_edit": "costcalc prices them as image generations (by the response's tokens, else per image)",
+    "audio_speech": "costcalc prices them per character of the logged input, or by the response's tokens (without "
+                    "a logged usage: the input text's tokens, estimated and marked approximate)",
+    "audio_transcription": "costcalc prices them per second of the logged audio duration, or by the response's "
+                           "tokens",
     "rerank": "costcalc prices them per search unit of the logged response (Jina AI, Voyage: per billed token)",
 }
 
