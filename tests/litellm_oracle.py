@@ -94,7 +94,8 @@ Record fields -> LiteLLM
   are set on either side.
 * The rarer parts (``costcalc.reading.records.UsageExtras``): ``cache_read_audio_tokens`` /
   ``cache_read_image_tokens`` -> ``prompt_tokens_details.cached_tokens_details.{audio,image}_tokens``;
-  ``search_queries`` -> ``prompt_tokens_details.web_search_requests``; ``citation_tokens``,
+  ``search_queries`` -> ``prompt_tokens_details.web_search_requests``; ``web_search_requests`` (Anthropic's
+  server-side searches) -> ``Usage.server_tool_use.web_search_requests``; ``citation_tokens``,
   ``inference_geo`` and ``speed`` -> the ``Usage`` attributes of those names (what LiteLLM's Perplexity and Anthropic
   transformations set).
 * ``duration_s`` (else ``response_time_ms`` / 1000; else 0) -> the measured response time: the wrapper
@@ -412,6 +413,8 @@ def build_usage(record: dict) -> Usage:
     for key in ("inference_geo", "speed"):
         if record.get(key) is not None:
             extra[key] = record[key]
+    if (server_searches := _count(record, "web_search_requests")) is not None:
+        extra["server_tool_use"] = {"web_search_requests": server_searches}
     return Usage(
         prompt_tokens=p,
         completion_tokens=c,

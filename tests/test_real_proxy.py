@@ -3,13 +3,15 @@
 A ``litellm --config`` process (its own virtualenv, built once under ``.test-artifacts/proxy-venv``) serves a
 seeded mix of mocked requests (no provider is called: ``mock_response``, /work/shared/PROXY.md): chat, streaming,
 text completions, embeddings, cache reads and writes, reasoning, prompts past 200k tokens, service tiers requested
-and served, a per-second deployment, a deployment with its own prices, provider failures and proxy cache hits,
-from five virtual keys with teams and users. The proxy writes what it always writes: its standard logging payload
-(captured by a CustomLogger) and its spend-log rows (its own ProxyDBLogger, whose database insert is captured;
-tests/proxy/costcalc_capture.py). costcalc then prices the payload file, the spend-log file and those rows in
-a PostgreSQL database with LiteLLM's schema, and every request must agree with what the proxy booked
-(``response_cost`` / ``spend``): priced ones to float precision, failures and cache hits skipped as the $0 the
-proxy books, and approximate ones (per-second prices) marked with their reason.
+and served, a per-second deployment, a deployment with its own prices, image calls, web searches (Anthropic,
+Gemini grounding, an OpenAI search model), pass-through endpoints with a cost per request, provider failures and
+proxy cache hits, from five virtual keys with teams and users. The proxy writes what it always writes: its
+standard logging payload (captured by a CustomLogger) and its spend-log rows (its own ProxyDBLogger, whose
+database insert is captured; tests/proxy/costcalc_capture.py). costcalc then prices the payload file, the
+spend-log file and those rows in a PostgreSQL database with LiteLLM's schema, and every request must agree with
+what the proxy booked (``response_cost`` / ``spend``): priced ones to float precision, failures and cache hits
+skipped as the $0 the proxy books, and approximate ones (per-second prices, images without their size, OpenAI
+searches without their response) marked with their reason.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from costcalc.pricing.approximate import PER_SECOND
+from costcalc.reading.tools import UNSEEN_TOOL
 
 from .runner import main
 
@@ -92,6 +95,12 @@ model_list:
     litellm_params: {{model: gemini/gemini-2.5-flash-image, api_key: sk-fake}}
   - model_name: hosted
     litellm_params: {{model: openai/my-hosted-model, api_key: sk-fake, input_cost_per_second: {PER_SECOND_RATE}}}
+  - model_name: searcher
+    litellm_params: {{model: openai/gpt-4o-search-preview, api_key: sk-fake}}
+  - model_name: claude-searching
+    litellm_params: {{model: anthropic/claude-sonnet-4-5-20250929, api_key: sk-fake, input_cost_per_token: 0.000002,
+                      output_cost_per_token: 0.00001}}
+    model_info: {{search_context_cost_per_query: {{search_context_size_medium: 0.02}}}}
 litellm_settings:
   callbacks: [costcalc_capture.payload_logger, costcalc_capture.spend_writer]
   cache: true
@@ -100,6 +109,9 @@ router_settings:
   num_retries: 0
 general_settings:
   custom_auth: costcalc_capture.user_api_key_auth
+  pass_through_endpoints:
+    - {{path: /tool, target: "PASS_THROUGH_TARGET/run", cost_per_request: 0.25}}
+    - {{path: /free, target: "PASS_THROUGH_TARGET/free"}}
 """
 
 
@@ -155,6 +167,7 @@ def _chat_mock(rng: random.Random, i: int, model: str, prompt: int, completion: 
             "usage": usage}
 
 
+SEARCH_MODELS = ("claude-sonnet", "gemini-pro", "searcher", "claude-searching")
 IMAGE_PROVIDER_DEPLOYMENTS = ("gpt-image", "gpt-image-priced", "nova-canvas", "titan-image", "recraft", "imagen",
                               "flash-image")
 
@@ -164,8 +177,10 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
     changes the price."""
     rng = random.Random(seed)
     out: list[tuple[str, str, dict]] = []
+    searched = 0
     kinds = ["text", "usage", "anthropic-cache", "long", "tier", "stream", "completion", "embedding",
-             "per-second", "failure", "cache-hit", "negotiated", "image", "image-provider"]
+             "per-second", "failure", "cache-hit", "negotiated", "image", "image-provider", "web-search",
+             "pass-through"]
     for i in range(n):
         kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
         key = rng.choice(KEYS)
@@ -250,13 +265,62 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
             earlier = sum(1 for r in out if r[2].get("model") in IMAGE_PROVIDER_DEPLOYMENTS)
             body = {"model": IMAGE_PROVIDER_DEPLOYMENTS[earlier % len(IMAGE_PROVIDER_DEPLOYMENTS)],
                     "prompt": f"picture {i}", "mock_response": f"https://example.invalid/{i}.png"}
+        elif kind == "pass-through":
+            # a declared pass-through endpoint: the proxy forwards to the test's target and books the endpoint's
+            # cost_per_request (0 when unset)
+            path = rng.choice(["/tool", "/free"])
+            body = {"query": f"run {i}"}
         elif kind == "negotiated":
             body.update(model="negotiated", mock_response=f"negotiated {i} " * rng.randint(1, 9))
+        elif kind == "web-search":
+            # the built-in web search charge (pricing/tools.py): Anthropic's server_tool_use and Gemini's grounding
+            # counts in the usage; an OpenAI search model's url_citation annotations, at the request's context size
+            # (claude-searching: a custom-priced deployment with its own search price, which the proxy registers)
+            model = SEARCH_MODELS[searched % len(SEARCH_MODELS)]  # each in turn
+            searched += 1
+            prompt, completion = rng.randint(100, 20_000), rng.randint(1, 2_000)
+            searches = rng.randint(1, 5)
+            if model in ("claude-sonnet", "claude-searching"):
+                mock = _chat_mock(rng, i, "claude-sonnet-4-5-20250929", prompt, completion,
+                                  server_tool_use={"web_search_requests": searches})
+            elif model == "gemini-pro":
+                mock = _chat_mock(rng, i, "gemini-2.5-pro", prompt, completion,
+                                  prompt_tokens_details={"web_search_requests": searches})
+            else:
+                mock = _chat_mock(rng, i, "gpt-4o-search-preview", prompt, completion)
+                mock["choices"][0]["message"]["annotations"] = [
+                    {"type": "url_citation", "url_citation": {"url": f"https://example.invalid/{i}", "title": "t",
+                                                              "start_index": 0, "end_index": 3}}]
+                body["web_search_options"] = {"search_context_size": rng.choice(["low", "medium", "high"])}
+            body.update(model=model, mock_response=mock)
         out.append((path, key, body))
     return out
 
 
 N_REQUESTS = 260
+
+
+def _pass_through_target():
+    """The upstream of the config's pass-through endpoints: answers every POST with a JSON body and no usage."""
+    import http.server
+    import threading
+
+    class Upstream(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            body = b'{"result": "ok"}'
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +329,9 @@ def proxy_logs(tmp_path_factory):
     HTTP statuses."""
     python = proxy_python()
     work = tmp_path_factory.mktemp("proxy")
-    (work / "config.yaml").write_text(CONFIG)
+    target = _pass_through_target()
+    (work / "config.yaml").write_text(CONFIG.replace("PASS_THROUGH_TARGET",
+                                                     f"http://127.0.0.1:{target.server_address[1]}"))
     shutil.copy(CAPTURE, work / CAPTURE.name)
     import socket
 
@@ -302,6 +368,7 @@ def proxy_logs(tmp_path_factory):
             time.sleep(0.5)
         time.sleep(1.0)
     finally:
+        target.shutdown()
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
@@ -353,6 +420,13 @@ def _agree(priced: list[dict], logged: list[dict], field: str) -> dict[str, int]
             assert mine["approximate"].startswith("the log does not carry the requested size"), what
             assert mine["cost"] > 0, what
             seen["approximate"] += 1
+        elif mine["approximate"] == UNSEEN_TOOL:
+            # a spend-log row of an OpenAI search: the booked tool charge, without the response that shows it;
+            # priced as one medium-context search, which is what the proxy booked (one citation-bearing answer, and
+            # gpt-4o-search-preview's search prices are the same at every context size)
+            assert theirs["model_group"] == "searcher", what
+            assert mine["cost"] == pytest.approx(booked, rel=1e-9, abs=1e-15), what
+            seen["approximate"] += 1
         elif mine["approximate"]:
             assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted", what
             assert mine["cost"] > 0 and booked > 0, what
@@ -398,6 +472,13 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     # the tiers the proxy billed are the ones costcalc read: each tier occurs, priced as booked
     tiers = {(p.get("cost_breakdown") or {}).get("service_tier") for p in payloads}
     assert {"priority", "flex", None} <= tiers
+    # pass-through calls booked their endpoint's cost_per_request, and were priced at it
+    passed = {p["metadata"]["user_api_key_request_route"]: p["response_cost"] for p in payloads
+              if p["call_type"] == "pass_through_endpoint"}
+    assert passed == {"/tool": 0.25, "/free": 0.0}
+    # web searches of each kind were booked (a tool charge) and priced exactly from the payloads
+    searched = {p["model_group"] for p in payloads if (p.get("cost_breakdown") or {}).get("tool_usage_cost")}
+    assert searched == set(SEARCH_MODELS)
 
 
 def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):
@@ -407,9 +488,9 @@ def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):
     seen = _agree(_price(capsys, str(work / "spend_logs.jsonl"), work / "config.yaml"), rows, "spend")
     assert seen["exact"] > 150 and seen["approximate"] > 5 and seen["skipped"] > 10 and seen["unpriced"] > 2
     # a row without stored prompts still carries the images the response held (usage_object.output_image_count):
-    # only the azure/dall-e-3 rows, priced per pixel by an unlogged size and quality, and the per-second ones are
-    # approximate
-    assert seen["approximate"] == sum(1 for r in rows if r["model_group"] in ("hosted", "images-azure")
+    # only the azure/dall-e-3 rows, priced per pixel by an unlogged size and quality, the per-second ones and the
+    # OpenAI search model's (a booked tool charge without the response that shows its searches) are approximate
+    assert seen["approximate"] == sum(1 for r in rows if r["model_group"] in ("hosted", "images-azure", "searcher")
                                       and r["status"] == "success" and str(r["cache_hit"]).lower() != "true")
     # the DuckDB engine gives the same report, approximate records and skips included
     docs = []
@@ -479,6 +560,10 @@ def test_every_spend_log_row_in_the_database_costs_what_the_proxy_booked(proxy_l
         if theirs["call_type"] == "aimage_generation" and mine["approximate"]:
             assert theirs["model_group"] == "images-azure"
             assert mine["approximate"].startswith("the log does not carry the requested size")
+            approximate += 1
+        elif mine["approximate"] == UNSEEN_TOOL:
+            assert theirs["model_group"] == "searcher"
+            assert mine["cost"] == pytest.approx(float(theirs["spend"]), rel=1e-9, abs=1e-15), mine
             approximate += 1
         elif mine["approximate"]:
             assert mine["approximate"] == PER_SECOND and theirs["model_group"] == "hosted"

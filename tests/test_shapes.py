@@ -166,7 +166,9 @@ GEMINI = {
     5: ("gemini", 600 * 3e-7 + 400 * 1e-6 + 50 * 2.5e-6),  # 400 AUDIO prompt tokens at the audio rate
     6: ("gemini", (500 + 300) * 1e-7 + 100 * 4e-7),  # code execution: toolUsePromptTokenCount is input
     7: ("gemini", 1000 * 2.25e-6 + (100 + 100) * 1.8e-5),  # trafficType ON_DEMAND_PRIORITY
-    8: ("gemini", 20 * 3e-7 + 40 * 2.5e-6),  # search grounding: its 400 tool-use tokens are not input
+    # search grounding: its 400 tool-use tokens are not input; the grounded prompt costs $0.035 (gemini-2.5-flash's
+    # search_context_cost_per_query, billed per prompt: LiteLLM's cost_per_web_search_request)
+    8: ("gemini", 20 * 3e-7 + 40 * 2.5e-6 + 0.035),
     9: ("gemini", (75 + 25) * 3e-7 + 18 * 2.5e-6),  # no candidates: the 25 tool-use tokens are still input
     # 5000 prompt tokens (1000 TEXT, 4000 AUDIO), 4000 cached (500 TEXT, 3500 AUDIO); cache read 3e-8, cached
     # audio 1e-7: 500 text + 500 audio uncached, 500 + 3500 cached
@@ -176,7 +178,7 @@ GEMINI = {
     11: ("gemini", 300 * 3e-7 + 1000 * 3e-8 + 20 * 2.5e-6 + 1290 * 3e-5),
     # grounded, and totalTokenCount = prompt + candidates + the reported tool-use tokens: the 30 thoughts are
     # inside the 60 candidates tokens (LiteLLM's test counts the tool-use tokens even when grounding drops them)
-    12: ("gemini", 20 * 3e-7 + 60 * 2.5e-6),
+    12: ("gemini", 20 * 3e-7 + 60 * 2.5e-6 + 0.035),  # and its grounded prompt, as line 8
     # a Live API message: responseTokenCount / responseTokensDetails; gemini-2.5-flash-native-audio-preview-09-2025:
     # in 5e-7, audio in 3e-6, audio out 1.2e-5
     13: ("gemini", 200 * 5e-7 + 1000 * 3e-6 + 900 * 1.2e-5),
@@ -636,7 +638,7 @@ def test_explain_lists_the_rarer_parts_and_adds_up_to_the_cost(engine):
     paths = [DATA / f for f in ("openai_realtime.jsonl", "gemini.jsonl", "anthropic.jsonl", "perplexity.jsonl")]
     with_extras = [o for o in engine.run([str(p) for p in paths])
                    if isinstance(o, Priced) and o.record.extras is not None]
-    assert len(with_extras) == 10
+    assert len(with_extras) == 12  # the two grounded Gemini responses among them
     for o in with_extras:
         r = o.record
         charges = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices).explain(

@@ -207,6 +207,10 @@ def litellm_native_cost(r: UsageRecord) -> float | None:
         usage = AnthropicConfig().calculate_usage(raw["message"]["usage"], None)
     elif r.shape == "gemini":
         usage = VertexGeminiConfig._calculate_usage(raw)
+        # transform_response then counts the grounding queries into prompt_tokens_details (web search charge)
+        grounding = [c["groundingMetadata"] for c in raw.get("candidates") or () if c.get("groundingMetadata")]
+        if grounding and usage.prompt_tokens_details is not None:
+            VertexGeminiConfig.set_grounding_usage_counters(usage, grounding)
     elif r.shape == "openai-responses":
         usage = ResponseAPILoggingUtils.transform_response_api_usage_to_chat_usage(raw["usage"])
     elif r.shape == "openai-chat":

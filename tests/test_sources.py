@@ -170,8 +170,10 @@ def test_anthropic_usage_report(engine):
     assert (r.raw["project"], r.raw["key"], r.raw["web_search_requests"]) == (
         "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ", "apikey_01Rj2N8SVvo6BePZj99NhmiT", 10)
     assert r.requests == 0  # the report counts no requests
+    # and its 10 web searches at search_context_cost_per_query's medium price, $0.01 each (LiteLLM's
+    # get_cost_for_anthropic_web_search)
     assert first.cost.total == pytest.approx(1500 * 3e-6 + 200 * 3e-7 + 500 * 3.75e-6 + 1000 * 6e-6
-                                             + 500 * 1.5e-5, rel=1e-12)
+                                             + 500 * 1.5e-5 + 10 * 0.01, rel=1e-12)
     assert long_context.record.band_prompt_tokens == 200_001 and first.record.band_prompt_tokens == 0
     assert long_context.cost.total == pytest.approx(450_000 * 3e-6 + 2000 * 1.5e-5, rel=1e-12)
     assert batch.record.batch and batch.cost.total == pytest.approx(100_000 * 5e-7 + 4000 * 2.5e-6, rel=1e-12)
@@ -343,6 +345,8 @@ def test_every_record_matches_litellm(tmp_path):
                 call[key] = value // n
         if r.batch:
             call["batch"] = True
+        if r.extras is not None and r.extras.tools is not None:
+            call["web_search_requests"] = r.extras.tools.server_tool_requests // n
         assert r.prompt_tokens % n == 0 and r.completion_tokens % n == 0, r  # the fixture divides evenly
         assert o.cost.total == pytest.approx(n * oracle.cost(call), rel=1e-9), (r.file, r.line, r.model)
         checked += 1

@@ -8,9 +8,9 @@ holds) sorts every row into one of three lanes, exactly as ``reading.shapes.lite
 - **fast**: rows whose token parts SQL reads exactly: the prompt and completion columns, and from
   ``metadata.usage_object`` (else ``additional_usage_values``) cached, cache-write (and 1-hour cache-write),
   audio, image and reasoning tokens written as whole numbers, a string service tier, a plain ``spend``, and none
-  of the rarer parts with rates of their own (image output, cached audio/image, citations, searches,
-  ``inference_geo``, ``speed``) nor batch call types. The query sums their integer units (engines/sqlunits.py:
-  LiteLLM's clamps per row) per (model_group, model, provider, model_id, tier, prompt-size bucket,
+  of the rarer parts with rates of their own (image output, cached audio/image, citations, searches, built-in
+  tool charges, ``inference_geo``, ``speed``) nor batch call types. The query sums their integer units
+  (engines/sqlunits.py: LiteLLM's clamps per row) per (model_group, model, provider, model_id, tier, prompt-size bucket,
   --since/--until window, ``spend`` present, raw group-key values, time keys); Python reads each distinct model
   text as the spend-log shape reads it, applies the rate card's exact decimal rates once per group and band
   (engines/ratecards.py, pricing/exact.py) and keys groups with the report's own key functions.
@@ -44,8 +44,9 @@ from .streaming import NotPriced, PricingEngine
 
 # the spend-log shape's call types billed per token (reading/shapes.py); batches and the call types priced by
 # other units take the slow lane (the Python engine prices them or says why not), and so do text completions,
-# whose rate key may depend on the call type (Resolver.resolve_text_completion)
-_TOKEN_CALL_TYPES = tuple(sorted(TOKEN_ONLY_CALL_TYPES - _TEXT_COMPLETION_CALL_TYPES))
+# whose rate key may depend on the call type (Resolver.resolve_text_completion), and pass-through calls (a
+# declared endpoint's cost_per_request)
+_TOKEN_CALL_TYPES = tuple(sorted(TOKEN_ONLY_CALL_TYPES - _TEXT_COMPLETION_CALL_TYPES - {"pass_through_endpoint"}))
 RawKey = tuple[str | None, str | None, str | None, str | None, str | None]  # group, model, provider, id, tier
 
 
@@ -95,7 +96,13 @@ _COUNTS = {"cr": "pd->'cached_tokens'", "cwt": "pd->'cache_write_tokens'", "cct"
            "h": "pd->'cache_creation_token_details'->'ephemeral_1h_input_tokens'"}
 _ZEROS = {"z1": "pd->'cached_tokens_details'->'audio_tokens'", "z2": "pd->'cached_tokens_details'->'image_tokens'",
           "z4": "cd->'image_tokens'", "z7": "cd->'video_tokens'",
-          "z5": "d->'citation_tokens'", "z6": "pd->'web_search_requests'"}
+          "z5": "d->'citation_tokens'", "z6": "pd->'web_search_requests'",
+          # built-in tool charges (pricing/tools.py): searches the usage reports, a tool charge the proxy booked
+          "z8": "d->'server_tool_use'->'web_search_requests'",
+          "z9": "d->'server_side_tool_usage_details'->'web_search_calls'",
+          "z11": "pd->'google_maps_grounding_requests'",
+          "z10": "(CASE WHEN jsonb_typeof(e.metadata) = 'object' "
+                 "THEN e.metadata->'cost_breakdown'->'tool_usage_cost' END)"}
 
 
 def lanes_sql(columns: frozenset[str], *, numbered: bool = False, repeated: set[str] | None = None) -> str:

@@ -70,6 +70,8 @@ BATCH = "batch output lines (batch rates, no discount or margin) are priced only
 ONE_HOUR = "1-hour cache writes are priced only by costcalc price"
 NOT_BY_TOKEN = ("a call type the proxy prices by other units than tokens (images, characters, seconds, queries); "
                 "costcalc price prices images, speech and transcription")
+TOOL_CHARGE = ("a built-in tool charge (web or file search) on top of the tokens, priced only by costcalc price "
+               "(pricing/tools.py)")
 PYTHON_ONLY = "its price depends on more than the prompt size (time of day, completion size): use costcalc price"
 
 
@@ -412,9 +414,15 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
                 "ao": usage("completion_tokens_details.audio_tokens"),
                 "ii": usage("prompt_tokens_details.image_tokens"), "ts": '"startTime"',
                 "cw1h": usage("prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"),
-                # 1: a batch line (batch rates); 2: a call type priced by other units than tokens (unpriced)
+                # 1: a batch line (batch rates); 2: a call type priced by other units than tokens (unpriced);
+                # 3: a call with a built-in tool charge (searches in its usage, or a tool charge booked: unpriced)
                 "batch": (f"CASE WHEN call_type IN ({batch}) THEN 1 WHEN call_type IS NOT NULL AND call_type <> '' "
-                          f"AND call_type NOT IN ({calls}) THEN 2 ELSE 0 END")}
+                          f"AND call_type NOT IN ({calls}) THEN 2 "
+                          f"WHEN COALESCE({usage('server_tool_use.web_search_requests')}, 0) > 0 "
+                          f"OR COALESCE({usage('prompt_tokens_details.web_search_requests')}, 0) > 0 "
+                          f"OR COALESCE({usage('server_side_tool_usage_details.web_search_calls')}, 0) > 0 "
+                          "OR COALESCE(CAST(metadata ->> '$.cost_breakdown.tool_usage_cost' AS DOUBLE), 0) > 0 "
+                          "THEN 3 ELSE 0 END")}
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
                  "(status IS NULL OR status <> 'failure')",
                  *_time_filter('"startTime"', opts)]
@@ -520,6 +528,7 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
          WHEN {bad} THEN 'token counts out of range or breaking their own convention'
          WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN cw1h > 0 THEN {_s(ONE_HOUR)}
          WHEN is_batch = 1 THEN {_s(BATCH)} WHEN is_batch = 2 THEN {_s(NOT_BY_TOKEN)}
+         WHEN is_batch = 3 THEN {_s(TOOL_CHARGE)}
          WHEN c_status <> 'priced' THEN c_reason
          WHEN b_band IS NULL THEN 'no rate band for this prompt size' END AS reason,
     CASE c_variant WHEN 'text_only' THEN text_t ELSE text_g END AS u_input,

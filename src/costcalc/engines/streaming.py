@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 from ..pricing.calltypes import (
     IMAGE_CALLS,
-    PRICED_CALLS,
     RERANK_CALLS,
     SPEECH_CALLS,
     ByTokens,
@@ -19,6 +18,7 @@ from ..pricing.calltypes import (
     speech_price,
     transcription_price,
 )
+from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, ZERO_BOOKED_REASON, unpriced_reason
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import (
     NO_ADJUSTMENT,
@@ -31,6 +31,8 @@ from ..pricing.formulas import (
     make_pricer,
 )
 from ..pricing.images import TokenPrice, provider_image_price
+from ..pricing.passthrough import PASS_THROUGH_CALL, pass_through_price
+from ..pricing.tools import VIDEO_CALLS, video_price
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
@@ -64,10 +66,6 @@ def _has_usage(record: UsageRecord) -> bool:
     return bool(record.prompt_tokens or record.completion_tokens)
 
 
-def not_by_token(call_type: str) -> str:
-    """Why a call the proxy prices by something other than tokens is reported unpriced (counted, never skipped)."""
-    return (f"call type {call_type!r}: the proxy prices it per image, character, second, query or call, which "
-            "costcalc does not reproduce yet")
 _MAX_CACHED = 10_000
 
 
@@ -155,11 +153,18 @@ class PricingEngine:
         return Priced(record, cost, p.sheet, p.measure(record))  # type: ignore[arg-type]
 
     def price_call(self, record: UsageRecord) -> Priced | NotPriced:
-        """A call the proxy prices by images, characters or seconds (pricing/calltypes.py); the others stay
-        unpriced with the reason."""
+        """A call of a call type the proxy prices by other units than tokens (pricing/calltypes.py,
+        pricing/tools.py), a realtime session (by its tokens, approximate), a pass-through call, or a call the proxy
+        books at $0 (skipped); the other call types stay unpriced with the reason (pricing/coverage.py)."""
         call_type, units = record.call_type or "", record.call_units
-        if call_type not in PRICED_CALLS or units is None:
-            return NotPriced(record, not_by_token(call_type))
+        if call_type == PASS_THROUGH_CALL:
+            return self.price_pass_through(record)
+        if call_type in REALTIME_CALLS:
+            return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
+        if call_type in ZERO_BOOKED:
+            return Skipped(record.file, record.line, ZERO_BOOKED_REASON.format(call_type=call_type))
+        if call_type not in UNIT_CALLS or units is None:
+            return NotPriced(record, unpriced_reason(call_type))
         resolved = self.resolver.resolve(record.model, record.model_id, record.request_prices)
         d = resolved.deployment
         if call_type in IMAGE_CALLS:
@@ -181,6 +186,9 @@ class PricingEngine:
             served = self.resolver.routing.served_model(d, record.model) if d is not None else record.model
             found = lyria_price(resolved.call_provider or resolved.provider, served, self.cost_map) or speech_price(
                 resolved.rates, units.characters, units.text_length, _has_usage(record))
+        elif call_type in VIDEO_CALLS:
+            found = video_price(resolved.rates, units.seconds, units.videos, units.video_resolution,
+                                units.input_images)
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)
@@ -197,9 +205,10 @@ class PricingEngine:
                            sources={found.field.split(" ")[0]: found.field}, rule=sheet.rule, map_key=sheet.map_key,
                            deployment=d, mode=sheet.mode)
         slot = SLOTS.index("duration_s" if found.per_second else "input")
-        # LiteLLM's image branch returns before its discount and margin step; speech and transcription costs
-        # go through it, as token costs do
-        a = None if call_type in IMAGE_CALLS or not isinstance(resolved, PriceSheet) else self.adjuster(resolved)
+        # LiteLLM's image and video branches return before its discount and margin step; speech and
+        # transcription costs go through it, as token costs do
+        a = None if call_type in IMAGE_CALLS or call_type in VIDEO_CALLS or not isinstance(resolved, PriceSheet) \
+            else self.adjuster(resolved)
         adjust = (a.discount, a.margin_pct, a.margin_fixed) if a is not None and a.active else (0.0, 0.0, 0.0)
         band = self._call_bands.get((found.rate, slot, adjust))
         if band is None:
@@ -212,6 +221,25 @@ class PricingEngine:
         if found.approximate is not None:
             record = replace(record, approximate=found.approximate)
         return Priced(record, Cost(base, 0.0, 0.0, 0.0, 0.0, cost - base, cost), sheet, measured)
+
+    def price_pass_through(self, record: UsageRecord) -> Priced | NotPriced:
+        """A pass-through call without usage: its declared endpoint's ``cost_per_request``, booked as is (no
+        discount or margin); a call to no declared endpoint is priced by its tokens."""
+        found = pass_through_price(self.config.pass_through, record.raw or {})
+        if found is None:
+            return self.price(replace(record, call_type=None))
+        key = found.field.split(" ")[0]
+        sheet = PriceSheet(model=record.model, provider=None, rates={key: found.rate}, sources={key: found.field},
+                           rule="a pass-through endpoint's cost_per_request (general_settings.pass_through_endpoints)")
+        slot = SLOTS.index("input")
+        band = self._call_bands.get((found.rate, slot, (0.0, 0.0, 0.0)))
+        if band is None:
+            band = self._call_bands[(found.rate, slot, (0.0, 0.0, 0.0))] = Band(
+                tuple(found.rate if i == slot else 0.0 for i in range(N_SLOTS)))
+        if found.approximate is not None:
+            record = replace(record, approximate=found.approximate)
+        return Priced(record, Cost(found.cost, 0.0, 0.0, 0.0, 0.0, 0.0, found.cost), sheet,
+                      (band, tuple(found.units if i == slot else 0 for i in range(N_SLOTS))))
 
     def _price_call_tokens(self, record: UsageRecord, found: ByTokens) -> Priced | NotPriced:
         """A speech or transcription call the proxy prices by its usage as it prices a chat call's

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from ..rates.costfunctions import REPLICATE_GPU_PRICE_PER_SECOND
 from ..rates.sheets import PriceSheet
 from .exact import N_SLOTS, SLOTS, Band, seconds
+from .tools import tool_charge
 
 # The exact-money slot of each part ``Pricer._extended_parts`` names.
 _PART_SLOTS = {"input": SLOTS.index("input"), "audio input": SLOTS.index("audio_input"),
@@ -27,7 +28,9 @@ _PART_SLOTS = {"input": SLOTS.index("input"), "audio input": SLOTS.index("audio_
                "output": SLOTS.index("output"), "audio output": SLOTS.index("audio_output"),
                "image output": SLOTS.index("image_output"), "reasoning": SLOTS.index("reasoning"),
                "citation tokens": SLOTS.index("citation"), "search queries": SLOTS.index("search_queries"),
-               "video output": SLOTS.index("video_output")}
+               "video output": SLOTS.index("video_output"),
+               # built-in tool charges (pricing/tools.py): LiteLLM books one of them per call, beside the tokens
+               "web search": SLOTS.index("search_queries"), "file search": SLOTS.index("search_queries")}
 _FEE_SLOT = SLOTS.index("routing_fee")
 _DURATION_SLOT = SLOTS.index("duration_s")
 
@@ -1092,6 +1095,11 @@ class Pricer:
             if factor != 1.0:
                 note = f" x {factor:g} ({why}: provider_specific_entry)"
                 parts = [(part, bucket, units, rate * factor, key + note) for part, bucket, units, rate, key in parts]
+        # built-in tools: added to the token cost after its multipliers, before discount and margin
+        charge = tool_charge(self.sheet.call_provider or self.sheet.provider, self.sheet.map_key or self.sheet.model,
+                             self.sheet.rates, x.tools)
+        if charge is not None:
+            parts.append((charge.part, "output", charge.count, charge.rate, charge.key))
         return parts
 
     def explain(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0,
@@ -1105,7 +1113,9 @@ class Pricer:
 
         def charge(part: str, units: float, rate: float, key: str) -> Charge:
             base_key = key.split(" ")[0]
-            source = sources.get(base_key) or ("default: 0" if base_key.endswith("_cost_per_token") else "")
+            # a price table's entry (search_context_cost_per_query.search_context_size_medium) has the table's source
+            source = sources.get(base_key) or sources.get(base_key.split(".")[0]) or (
+                "default: 0" if base_key.endswith("_cost_per_token") else "")
             return Charge(part, units, rate, key, source, units * rate)
 
         if extras is not None and not batch and self.per_second is None:

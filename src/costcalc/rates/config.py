@@ -36,6 +36,17 @@ def is_price_key(key: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class PassThroughEndpoint:
+    """One ``general_settings.pass_through_endpoints`` entry: the proxy forwards ``path`` to ``target`` and books
+    ``cost_per_request`` (0 unless set) for a call whose upstream reports no usage."""
+
+    path: str
+    target: str
+    include_subpath: bool
+    cost_per_request: float
+
+
+@dataclass(frozen=True, slots=True)
 class Deployment:
     """One ``model_list`` entry, reduced to what pricing needs."""
 
@@ -84,6 +95,8 @@ class ProxyConfig:
     # router_settings.model_group_alias: a called name → the model group the proxy routes it to
     model_group_alias: dict[str, str] = field(default_factory=dict)
     hidden_aliases: frozenset[str] = frozenset()  # aliases written {model: ..., hidden: true}: not listed by /models
+    # general_settings.pass_through_endpoints: the per-request price each books (pricing in engines/streaming.py)
+    pass_through: tuple[PassThroughEndpoint, ...] = ()
 
     @classmethod
     def empty(cls) -> ProxyConfig:
@@ -195,7 +208,7 @@ def _read_yaml(path: Path, shown: str) -> Any:
 
 
 def _load_model_list(path: Path, shown: str, seen: frozenset[Path]
-                     ) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+                     ) -> tuple[list[Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
     doc = _read_yaml(path, shown)
     if doc is None:
         doc = {}
@@ -210,6 +223,9 @@ def _load_model_list(path: Path, shown: str, seen: frozenset[Path]
     router = doc.get("router_settings") or {}
     if not isinstance(router, dict):
         raise ConfigError(shown, "router_settings must be a mapping", key="router_settings")
+    general = doc.get("general_settings") or {}
+    if not isinstance(general, dict):
+        raise ConfigError(shown, "general_settings must be a mapping", key="general_settings")
     includes = doc.get("include") or []
     if isinstance(includes, str):
         includes = [includes]
@@ -224,11 +240,13 @@ def _load_model_list(path: Path, shown: str, seen: frozenset[Path]
             raise ConfigError(shown, f"include cycle through {name}", key="include")
         if len(seen) >= MAX_INCLUDE_DEPTH:
             raise ConfigError(shown, f"includes nested more than {MAX_INCLUDE_DEPTH} deep", key="include")
-        inc_list, inc_settings, inc_router = _load_model_list(inc, str(Path(shown).parent / name), seen | {inc})
+        inc_list, inc_settings, inc_router, inc_general = _load_model_list(inc, str(Path(shown).parent / name),
+                                                                           seen | {inc})
         merged.extend(inc_list)
         settings = {**inc_settings, **settings}
         router = {**inc_router, **router}
-    return merged, settings, router
+        general = {**inc_general, **general}
+    return merged, settings, router, general
 
 
 def parse_price(value: Any, *, where: str, deployment: str | None, key: str,
@@ -297,8 +315,12 @@ def _prices(section: dict[str, Any], keys: Any, *, where: str, deployment: str, 
             prices[key] = _parse_tiers(value, where=where, deployment=deployment, key=shown_key)
         elif key == "off_peak_pricing":
             prices[key] = value  # not priced offline (needs the wall clock); kept so lookup can warn
+        elif key == "search_context_cost_per_query" and isinstance(value, dict):
+            # the web search prices by context size (pricing/tools.py): a registered deployment's own win
+            prices[key] = {str(size): parse_price(rate, where=where, deployment=deployment, key=f"{shown_key}.{size}")
+                           for size, rate in value.items() if rate is not None}
         elif isinstance(value, (dict, list)):
-            continue  # structured extras (e.g. search_context_cost_per_query) do not price chat tokens
+            continue  # other structured extras price nothing costcalc books
         else:
             if isinstance(value, str):
                 strings.append(shown_key)
@@ -487,13 +509,34 @@ def parse_model_group_alias(router: dict[str, Any], where: str) -> tuple[dict[st
     return routes, frozenset(hidden)
 
 
+def parse_pass_through(general: dict[str, Any], where: str) -> tuple[PassThroughEndpoint, ...]:
+    """general_settings.pass_through_endpoints: path, target, include_subpath and cost_per_request of each (an
+    entry without a plain path and target, such as an ``os.environ/`` target, prices nothing here)."""
+    entries = general.get("pass_through_endpoints") or []
+    if not isinstance(entries, list):
+        raise ConfigError(where, "must be a list of endpoints", key="general_settings.pass_through_endpoints")
+    found = []
+    for n, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        path, target = entry.get("path"), entry.get("target")
+        if not (isinstance(path, str) and isinstance(target, str)) or target.startswith(ENV_REF):
+            continue
+        cost = entry.get("cost_per_request")
+        found.append(PassThroughEndpoint(path, target, entry.get("include_subpath") is True, 0.0 if cost is None else
+                                         parse_price(cost, where=where, deployment=None,
+                                                     key=f"general_settings.pass_through_endpoints[{n}].cost_per_request")))
+    return tuple(found)
+
+
 def load_config(path: str | Path) -> ProxyConfig:
     """Read a proxy config; raises ConfigError (one line, naming deployment and key) when it cannot be priced."""
     shown = str(path)
     real = Path(path).resolve()
-    model_list, settings, router = _load_model_list(real, shown, frozenset({real}))
+    model_list, settings, router, general = _load_model_list(real, shown, frozenset({real}))
     deployments = tuple(parse_deployment(i, entry, shown) for i, entry in enumerate(model_list))
     discounts, margins = parse_adjustments(settings, shown)
     aliases, hidden = parse_model_group_alias(router, shown)
     return ProxyConfig(path=shown, deployments=deployments, cost_discount_config=discounts,
-                       cost_margin_config=margins, model_group_alias=aliases, hidden_aliases=hidden)
+                       cost_margin_config=margins, model_group_alias=aliases, hidden_aliases=hidden,
+                       pass_through=parse_pass_through(general, shown))

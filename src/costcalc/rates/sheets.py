@@ -40,7 +40,7 @@ def model_info_view(entry: dict[str, Any]) -> dict[str, Any]:
         k: v
         for k, v in entry.items()
         if v is not None
-        and is_pricing_field(k)
+        and (is_pricing_field(k) or k == "web_search_billing_unit")  # Gemini grounding: per query or per prompt
         and (k in MODEL_INFO_FIELDS or ABOVE_THRESHOLD.search(k) is not None)
     }
 

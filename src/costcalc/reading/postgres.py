@@ -47,7 +47,8 @@ REQUIRED_COLUMNS = ("request_id", "call_type", "api_key", "spend", "prompt_token
 OPTIONAL_COLUMNS = ("session_id", "organization_id", "agent_id")
 # Stored bodies (kept only with store_prompts_in_spend_logs), read for the calls priced by the units they hold
 # (an image response's data, a speech call's input text, a transcription's duration, a rerank's search units) and
-# for no other row, so a database of chat calls with stored prompts is not read whole.
+# for token rows the proxy booked a built-in tool charge for (the response shows the searches), and for no other
+# row, so a database of chat calls with stored prompts is not read whole.
 UNIT_COLUMNS = ("response", "proxy_server_request", "messages")
 # Which LiteLLM migration added each column that is not in the baseline: the schema's age when one is missing.
 ADDED_BY = {
@@ -293,6 +294,11 @@ def check_schema(conn: Any, source: DatabaseSource) -> frozenset[str]:
     return have
 
 
+# a row the proxy booked a built-in tool charge for (its stored response shows which searches: reading/tools.py)
+_TOOL_BOOKED = ("CASE WHEN jsonb_typeof(s.metadata->'cost_breakdown'->'tool_usage_cost') = 'number' "
+                "THEN (s.metadata->'cost_breakdown'->'tool_usage_cost')::numeric > 0 ELSE false END")
+
+
 def export_sql(columns: frozenset[str] | None = None) -> str:
     """The SELECT every engine reads (no ORDER BY): the spend-log columns pricing and grouping use, and the
     names people know. ``columns``: what the table has (an optional column it lacks reads as null)."""
@@ -305,8 +311,8 @@ def export_sql(columns: frozenset[str] | None = None) -> str:
     tokens = ", ".join(f"'{c}'" for c in sorted(TOKEN_CALL_TYPES))
     for c in UNIT_COLUMNS:
         if columns is None or c in columns:
-            picked += (f""", CASE WHEN COALESCE(s.call_type, '') NOT IN ('', {tokens}) THEN s."{c}" END"""
-                       f' AS "{c}"')
+            picked += (f""", CASE WHEN COALESCE(s.call_type, '') NOT IN ('', {tokens}) OR {_TOOL_BOOKED} """
+                       f'THEN s."{c}" END AS "{c}"')
         else:
             picked += f', NULL::jsonb AS "{c}"'
     org_id = col("organization_id").split(" AS ")[0]

@@ -14,7 +14,8 @@ stands for ``requests`` requests and is priced at the context-length band of one
   ``ephemeral_1h_input_tokens``, ``output_tokens``, ``server_tool_use.web_search_requests``, and, as grouped,
   ``model``, ``workspace_id``, ``api_key_id``, ``service_tier``, ``context_window`` (``0-200k`` or
   ``200k-1M``: the band every request of the bucket was priced in), ``inference_geo`` and ``speed``. The report
-  counts no requests: its records count 0 requests. Web searches are kept in ``raw`` and not priced.
+  counts no requests: its records count 0 requests. Web searches are priced per request at the model's
+  ``search_context_cost_per_query`` (medium), as LiteLLM prices Anthropic's ``server_tool_use``, and kept in ``raw``.
 
 A page, one bucket, or one result with the bucket's time beside it may stand on a line; a result without
 ``model`` (a report not grouped by model) cannot be priced and is rejected.
@@ -31,6 +32,7 @@ from .records import (
     LineResult,
     Rejected,
     Skipped,
+    ToolUse,
     UsageExtras,
     UsageRecord,
     check_conventions,
@@ -169,7 +171,11 @@ def _anthropic_result(result: dict[str, Any], start: float | None, bucket: dict[
     five = token_count(creation, "ephemeral_5m_input_tokens", f"{where}.cache_creation.ephemeral_5m_input_tokens")
     hour = token_count(creation, "ephemeral_1h_input_tokens", f"{where}.cache_creation.ephemeral_1h_input_tokens")
     out = token_count(result, "output_tokens", f"{where}.output_tokens")
-    if not (uncached or read or five or hour or out):
+    tools = result.get("server_tool_use") or {}
+    if not isinstance(tools, dict):
+        raise BadField(f"{where}.server_tool_use", "must be an object")
+    searches = token_count(tools, "web_search_requests", f"{where}.server_tool_use.web_search_requests")
+    if not (uncached or read or five or hour or out or searches):
         return Skipped(file, line, f"Anthropic usage {where}: an empty bucket")
     model = _model(result, where)
     window = result.get("context_window")
@@ -178,18 +184,16 @@ def _anthropic_result(result: dict[str, Any], start: float | None, bucket: dict[
     tier = result.get("service_tier")
     if tier is not None and tier not in _ANTHROPIC_TIERS:
         raise BadField(f"{where}.service_tier", f"unknown service tier {tier!r}")
-    tools = result.get("server_tool_use") or {}
-    if not isinstance(tools, dict):
-        raise BadField(f"{where}.server_tool_use", "must be an object")
     raw: dict[str, Any] = {"source": "anthropic-usage", "bucket_start": bucket.get("starting_at"),
-                           "bucket_end": bucket.get("ending_at"),
-                           "web_search_requests": token_count(tools, "web_search_requests",
-                                                              f"{where}.server_tool_use.web_search_requests")}
+                           "bucket_end": bucket.get("ending_at"), "web_search_requests": searches}
     _ids(raw, result, {"workspace_id": "project", "api_key_id": "key", "account_id": "user",
                        "service_account_id": "service_account", "context_window": "context_window"})
     geo, speed = result.get("inference_geo"), result.get("speed")
     extras = UsageExtras(inference_geo=geo if isinstance(geo, str) and geo not in ("global", "not_available")
-                         else None, speed=speed if isinstance(speed, str) and speed != "standard" else None)
+                         else None, speed=speed if isinstance(speed, str) and speed != "standard" else None,
+                         # the bucket's web searches, priced per request as LiteLLM prices Anthropic's
+                         # server_tool_use (pricing/tools.py)
+                         tools=ToolUse(searched=True, server_tool_requests=searches) if searches else None)
     named = _ANTHROPIC_TIERS.get(tier) if isinstance(tier, str) else None
     r = UsageRecord(file=file, line=line, model=model, prompt_tokens=uncached + read + five + hour,
                     completion_tokens=out, cache_read_tokens=read, cache_write_tokens=five + hour,

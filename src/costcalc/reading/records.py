@@ -58,7 +58,26 @@ class CallUnits:
     request_logged: bool = False  # the log holds the request body (a row with stored prompts)
     search_units: int | None = None  # a rerank response's meta.billed_units.search_units
     rerank_tokens: int | None = None  # a rerank response's meta.billed_units.total_tokens
+    videos: int | None = None  # a video response's usage.video_count
+    video_resolution: str | None = None  # a video response's usage.video_resolution
+    input_images: int = 0  # a video response's usage.billable_input_image_count
     response_logged: bool = False  # the log holds the response body (a payload always; a row with stored prompts)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolUse:
+    """What a log shows of a call's built-in tools, as LiteLLM's tool cost tracking reads the response and the
+    request (pricing/tools.py prices it)."""
+
+    searched: bool = False  # the response shows a web search (response_object_includes_web_search_call)
+    server_tool_requests: int | None = None  # usage.server_tool_use.web_search_requests (Anthropic, Groq, ...)
+    grounding_requests: int = 0  # usage.prompt_tokens_details.web_search_requests (Gemini / Vertex grounding)
+    xai_calls: int = 0  # usage.server_side_tool_usage_details.web_search_calls (xAI)
+    provider_cost: bool = False  # the usage states the provider's own cost (xAI: tool calls included)
+    responses_api: bool = False  # a Responses API response (its web_search_call items are counted)
+    search_calls: int = 0  # web_search_call items in the Responses API output
+    context_size: str | None = None  # the request's web_search_options / web_search tool search_context_size
+    file_search: bool = False  # the request declared the file_search tool and the response used it
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +93,13 @@ class UsageExtras:
     search_queries: int = 0  # Perplexity: web searches run for the answer, billed per query
     inference_geo: str | None = None  # Anthropic: where the request ran ("us" carries a regional multiplier)
     speed: str | None = None  # Anthropic: "fast" (fast mode) carries a price multiplier
+    tools: ToolUse | None = None  # built-in tools the call used (web search, file search), priced on top
 
     def __bool__(self) -> bool:
         return bool(self.cache_read_audio_tokens or self.cache_read_image_tokens or self.image_output_tokens
                     or self.video_output_tokens
-                    or self.citation_tokens or self.search_queries or self.inference_geo or self.speed)
+                    or self.citation_tokens or self.search_queries or self.inference_geo or self.speed
+                    or self.tools is not None)
 
 
 @dataclass(slots=True)

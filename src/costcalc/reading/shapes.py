@@ -84,6 +84,7 @@ from .records import (
     parse_time,
     token_count,
 )
+from .tools import gemini_grounding, logged_object, tool_use
 
 SHAPES = ("canonical", "openai-chat", "openai-responses", "openai-realtime", "anthropic", "gemini",
           "bedrock-converse", "cohere", "litellm-spend-log", "claude-code", "openai-batch", "anthropic-batch",
@@ -104,6 +105,8 @@ _TOKEN_CALL_TYPES = frozenset({
     # moderation: completion_cost has no branch of its own, so cost_per_token prices the response's usage (none
     # from OpenAI: $0) at the model's token rates
     "moderation", "amoderation",
+    # a thread run's response carries the run's usage, which completion_cost prices by token
+    "run_thread", "arun_thread", "run_thread_stream", "arun_thread_stream",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
 _TEXT_COMPLETION_CALL_TYPES = frozenset({"text_completion", "atext_completion"})
@@ -766,6 +769,7 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
     inclusive = bool(thoughts) and total is not None and total == prompt + candidates + tool
     if tool and _grounded(obj):
         tool = 0
+    grounding, grounding_approximate = gemini_grounding(obj)
     # the Live API reports its output as responseTokenCount / responseTokensDetails
     candidates = _count(um, "responseTokenCount", "usageMetadata") or candidates
     prompt_parts = _modalities(um.get("promptTokensDetails"), "usageMetadata.promptTokensDetails")
@@ -786,7 +790,10 @@ def gemini(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
         extras=UsageExtras(cache_read_audio_tokens=cached_parts.get("AUDIO", 0),
                            cache_read_image_tokens=cached_parts.get("IMAGE", 0),
                            image_output_tokens=out_parts.get("IMAGE", 0),
-                           video_output_tokens=out_parts.get("VIDEO", 0)),
+                           video_output_tokens=out_parts.get("VIDEO", 0), tools=grounding,
+                           # what LiteLLM's transformation writes to prompt_tokens_details.web_search_requests
+                           search_queries=grounding.grounding_requests if grounding is not None else 0),
+        approximate=grounding_approximate,
         service_tier=_GEMINI_TRAFFIC_TIERS.get(_tier(um.get("trafficType"), "usageMetadata.trafficType") or ""),
         timestamp=_time(obj, "createTime"),
         recorded_cost=_recorded(obj, "cost", "spend"),
@@ -858,6 +865,8 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
              "search_queries": _count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details"),
              "inference_geo": _tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"),
              "speed": _tier(details.get("speed"), "metadata.usage_object.speed")}
+    # built-in tools the call used (web and file search: reading/tools.py), priced on top of the tokens
+    rarer["tools"], tools_approximate = tool_use(obj, details, metadata)
     if any(rarer.values()):  # (a copy of the extras per row, for nothing, was a tenth of reading one)
         counts["extras"] = replace(counts["extras"], **rarer)
     return _record(
@@ -870,23 +879,14 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
         timestamp=_time(obj, "startTime"),
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
-        call_type=call_type if call_type and call_type not in TOKEN_CALL_TYPES else None,
+        # a pass-through call without usage is priced by its endpoint's cost_per_request (pricing/passthrough.py)
+        call_type=call_type if call_type and (call_type not in TOKEN_CALL_TYPES or (
+            call_type == "pass_through_endpoint" and not prompt and not completion)) else None,
         call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj, details),
         text_completion=call_type in _TEXT_COMPLETION_CALL_TYPES,
+        approximate=tools_approximate,
         **counts,
     )
-
-
-def _logged_object(obj: dict[str, Any], key: str) -> dict[str, Any]:
-    """A logged object the proxy may leave out or write as text (a spend-log row keeps ``response`` and
-    ``proxy_server_request`` as JSON text, and "{}" unless prompts are stored); anything else counts as absent."""
-    value = obj.get(key)
-    if isinstance(value, str) and value[:1] == "{":
-        try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _whole(value: Any) -> int | None:
@@ -906,10 +906,10 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
     ``size``/``quality`` and a speech call's ``input`` are). Both carry the usage LiteLLM logged
     (``metadata.usage_object``: an image call's tokens in chat form and ``output_image_count``, the images its
     response held: litellm_logging.get_standard_logging_object_payload)."""
-    response = _logged_object(obj, "response")
-    request = _logged_object(obj, "proxy_server_request")
+    response = logged_object(obj, "response")
+    request = logged_object(obj, "proxy_server_request")
     request = request.get("body") if isinstance(request.get("body"), dict) else request
-    params = {**request, **_logged_object(obj, "model_parameters")}
+    params = {**request, **logged_object(obj, "model_parameters")}
     logged_usage = usage_object if isinstance(usage_object, dict) else {}
     data = response.get("data")
     usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
@@ -917,6 +917,8 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
     from_usage = False
     if seconds is None and usage.get("type") == "duration":
         seconds, from_usage = usage.get("seconds"), True
+    if seconds is None:
+        seconds = usage.get("duration_seconds")  # a video response (VideoObject.usage)
     text = request.get("input")
     messages = obj.get("messages")
     if not isinstance(text, str) and isinstance(messages, str):
@@ -936,6 +938,9 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
     if images is None and not response:
         images = _whole(logged_usage.get("output_image_count"))
     return CallUnits(
+        videos=_whole(usage.get("video_count")),
+        video_resolution=_text(usage.get("video_resolution")),
+        input_images=_whole(usage.get("billable_input_image_count")) or 0,
         search_units=_whole(billed.get("search_units")),
         rerank_tokens=_whole(billed.get("total_tokens")),
         response_logged=bool(response),

@@ -393,10 +393,12 @@ def diff_doc(cost_map: CostMap, config: ProxyConfig, usage: Iterable[str] = ()) 
 
 
 def _value(name: str, v: Any, signed: bool = False) -> str:
-    from .explain import per_million_text
+    from .explain import per_million_text, search_prices_text
 
     if v is None:
         return "-"
+    if isinstance(v, dict) and v and all(isinstance(x, (int, float)) for x in v.values()):
+        return search_prices_text(v)
     if isinstance(v, (dict, list)):
         return "(table)"
     sign = ("+" if v > 0 else "-" if v < 0 else "") if signed else ("-" if v < 0 else "")

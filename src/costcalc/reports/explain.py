@@ -324,7 +324,14 @@ def per_million_text(value: float) -> str:
     return f"${whole}.{frac.ljust(2, '0')}"
 
 
+def search_prices_text(value: dict[str, Any]) -> str:
+    """A web search price table (``search_context_cost_per_query``) as its dollars per query by context size."""
+    return ", ".join(f"{k.removeprefix('search_context_size_')} ${v:g}" for k, v in value.items()) + " per query"
+
+
 def _rate(value: Any, unit: str | None) -> str:
+    if isinstance(value, dict) and value and all(isinstance(v, (int, float)) for v in value.values()):
+        return search_prices_text(value)
     if isinstance(value, (list, dict)):
         return "(table)"
     if unit is not None and unit.startswith("$/") and unit != "$/token":

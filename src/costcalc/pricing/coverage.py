@@ -1,0 +1,73 @@
+"""What costcalc does with each call type of LiteLLM 1.110.2's ``CallTypes`` enum (``call_type`` in a spend-log
+row or a standard logging payload): priced by tokens, priced by other units, or, when the proxy books $0,
+skipped with that reason; every other call type is counted unpriced with the reason in ``UNPRICED``.
+``tests/test_call_type_coverage.py`` walks the enum so that no call type is left out.
+"""
+
+from __future__ import annotations
+
+from .calltypes import PRICED_CALLS
+from .tools import VIDEO_CALLS
+
+
+def _both(*names: str) -> frozenset[str]:
+    """Each call type and its async twin (``a`` + name)."""
+    return frozenset(n for name in names for n in (name, f"a{name}"))
+
+
+# Priced by the tokens of the logged usage (reading/shapes.py TOKEN_CALL_TYPES reads them as token calls); a
+# thread run's response carries the run's usage, which completion_cost prices by token like a chat
+TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
+                    "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
+                    "run_thread_stream") | {"pass_through_endpoint"}
+# Priced by other units (pricing/calltypes.py, pricing/tools.py)
+UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS
+# Priced by the tokens of the combined usage, approximate: the proxy adds input-audio transcription, translation
+# and live-session seconds from the session's events (handle_realtime_stream_cost_calculation), which no log keeps
+REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
+REALTIME = ("realtime session priced by its logged token usage; the proxy also prices input-audio transcription, "
+            "translation and live-session seconds from the session's events, which the log does not keep")
+# Calls that manage resources: completion_cost has no branch for them and their responses carry no usage, so the
+# proxy books $0 (skipped, counted, with this reason)
+ZERO_BOOKED = _both(
+    "create_batch", "cancel_batch", "get_assistants", "create_assistants", "delete_assistant", "create_thread",
+    "get_thread", "get_messages", "file_retrieve", "file_delete", "file_list", "create_file", "file_content",
+    "create_fine_tuning_job", "cancel_fine_tuning_job", "list_fine_tuning_jobs", "retrieve_fine_tuning_job",
+    "video_retrieve", "video_content", "video_list", "video_retrieve_job", "video_delete", "video_create_character",
+    "video_get_character", "vector_store_file_create", "vector_store_file_list", "vector_store_file_retrieve",
+    "vector_store_file_content", "vector_store_file_update", "vector_store_file_delete", "vector_store_create",
+    "create_container", "list_containers", "retrieve_container", "delete_container", "list_container_files",
+    "upload_container_file", "create_sandbox", "delete_sandbox", "get_responses", "delete_responses",
+    "cancel_responses",
+) | {"a_add_message", "add_message", "alist_input_items", "list_mcp_tools", "acreate_skill",
+     "acreate_realtime_client_secret", "acreate_realtime_transcription_session",
+     "acreate_realtime_translation_client_secret"}
+ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
+_NOT_YET = "which costcalc does not reproduce yet"
+UNPRICED = {
+    **dict.fromkeys(_both("search"), f"a search API call, priced per query by the search provider's price, {_NOT_YET}"),
+    **dict.fromkeys(_both("decisions", "systemone", "extraction"),
+                    f"priced by its own usage object (DecisionsUsage / ExtractionUsage), {_NOT_YET}"),
+    **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
+                    f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
+    **dict.fromkeys(_both("ocr"), f"OCR, priced per page by the provider's OCR cost function, {_NOT_YET}"),
+    **dict.fromkeys(_both("vector_store_search"), f"a vector-store search, priced per query, {_NOT_YET}"),
+    **dict.fromkeys(_both("ingest", "query"), f"a RAG ingest or query, priced by its embedding and search usage, "
+                    f"{_NOT_YET}"),
+    **dict.fromkeys(_both("create_interaction"), f"a Google Interactions call, priced by its usage object, {_NOT_YET}"),
+    **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
+                    f"a code-interpreter container call, priced per session, {_NOT_YET}"),
+    **dict.fromkeys({"call_mcp_tool"}, f"an MCP tool call, priced by the server's configured cost, {_NOT_YET}"),
+    **dict.fromkeys(_both("send_message"), f"an A2A agent call, priced by the agent's configured cost, {_NOT_YET}"),
+    **dict.fromkeys(_both("llm_passthrough_route"), f"a provider pass-through route, priced by the provider's "
+                    f"response, {_NOT_YET}"),
+    **dict.fromkeys(_both("video_generation", "video_extension"),
+                    f"a video call outside LiteLLM's video branch (its usage priced per token), {_NOT_YET}"),
+    **dict.fromkeys(_both("compact_responses"), f"a Responses API compaction, {_NOT_YET}"),
+}
+
+
+def unpriced_reason(call_type: str) -> str:
+    """Why a call of ``call_type`` is counted unpriced."""
+    why = UNPRICED.get(call_type, f"not a call type LiteLLM 1.110.2 prices, {_NOT_YET}")
+    return f"call type {call_type!r}: {why}"
