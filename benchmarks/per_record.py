@@ -1,6 +1,6 @@
 """Per-record exports against a parse-only process, on LiteLLM spend-log rows with request ids (issue 22 item 5).
 
-    python benchmarks/per_record.py [ROWS] [--jobs N] [--out benchmarks/out]
+    python benchmarks/per_record.py [ROWS] [--jobs N [--pairs K]] [--out benchmarks/out]
 
 Generates ROWS spend-log rows (default 200k; benchmarks/run.py's generator: about 1 KB each, every one with a
 request id, 1% repeated) and times, as whole processes on the same file:
@@ -8,7 +8,7 @@ request id, 1% repeated) and times, as whole processes on the same file:
   parse only            python + orjson reading every line (the baseline: Python's start-up on both sides)
   --format jsonl        one JSON line per record, with the rates that priced it
   --format csv --per-record
-  (each again with --jobs N when given)
+  (with --jobs N, each also with --jobs 1 and --jobs N, in K alternating pairs: the median of each)
 
 It prints seconds, the ratio to parse-only and peak RSS. Ratios, not seconds, carry across machines.
 """
@@ -25,7 +25,8 @@ from run import CONFIG, HERE, generate_spend_logs, parse_only_process, run_costc
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows", type=int, nargs="?", default=200_000)
-    parser.add_argument("--jobs", type=int, default=None, help="also time each export with --jobs N")
+    parser.add_argument("--jobs", type=int, default=None, help="also time each export with --jobs 1 and --jobs N")
+    parser.add_argument("--pairs", type=int, default=1, help="alternating (--jobs 1, --jobs N) pairs; medians")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -43,7 +44,12 @@ def main() -> int:
     for name, extra in exports.items():
         runs[name] = run_costcalc([*base, *extra])
         if args.jobs:
-            runs[f"{name} -j {args.jobs}"] = run_costcalc([*base, *extra, "--jobs", str(args.jobs)])
+            timed: dict[str, list[tuple[float, int]]] = {"1": [], str(args.jobs): []}
+            for _ in range(args.pairs):  # alternating, so that a change in the machine's load hits both alike
+                for jobs, times in timed.items():
+                    times.append(run_costcalc([*base, *extra, "--jobs", jobs]))
+            for jobs, times in timed.items():
+                runs[f"{name} -j {jobs}"] = sorted(times)[len(times) // 2]
     print(f"\n{args.rows:,} spend-log rows ({data.stat().st_size / 1e6:,.0f} MB)")
     print(f"{'':34} {'seconds':>9} {'vs parse':>9} {'peak RSS':>10}")
     for name, (secs, rss) in runs.items():

@@ -242,7 +242,11 @@ def ids_of(r: UsageRecord) -> dict[str, str | None]:
 def request_id(r: UsageRecord) -> str | None:
     """The id of the call a record describes: a spend log's ``request_id``, else a provider response's ``id``
     (chatcmpl-…, msg_…, resp_…); None when the record has neither."""
-    raw = r.raw
+    return raw_request_id(r.raw)
+
+
+def raw_request_id(raw: dict[str, Any] | None) -> str | None:
+    """``request_id`` of the record whose raw object (a log line's JSON) is ``raw``."""
     if not raw:
         return None
     value = raw.get("request_id")

@@ -15,13 +15,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
+import orjson
+
 from ..engines import parallel
 from ..engines.choose import input_bytes
 from ..engines.streaming import Outcome, Priced, PricingEngine
-from ..reading.jsonl import ReadPosition, Span, expand_paths, read_usage
+from ..reading.jsonl import ReadPosition, Span, expand_paths, max_line_bytes, read_usage
 from ..reading.records import LineResult
-from .aggregate import Report, ReportBuilder
+from .aggregate import Report, ReportBuilder, raw_request_id
 from .output import run_directory
+
+_BOM = b"\xef\xbb\xbf"
 
 # Inputs at least this large find their repeated request ids first (engines.request_ids) when de-duplicating, so
 # that the Python engine remembers only those: a scan with a fixed cost in time and memory (DuckDB's reader,
@@ -48,6 +52,8 @@ class PriceRun:
     # the report's file, if any: worker parts are kept in a run directory beside it (removed however a run ends)
     parts_beside: str | None = None
     _parts: str | None = None
+    # with --jobs and de-duplication: per span, the request ids an earlier span met first (``_first_seen``)
+    _seen_before: list[dict[str, tuple[str, int]]] | None = None
 
     def execute(self, paths: list[str], out: IO[bytes] | None, rejects_out: IO[bytes] | None,
                 jobs: int | None = 1) -> Report:
@@ -60,9 +66,9 @@ class PriceRun:
             files = expand_paths(paths)
             if first_lines_carry_ids(files):
                 self.repeated = repeated_request_ids(files)
-        # a request met in two spans makes the run price again in one process: with ids known to repeat, the
-        # default plan (jobs None) starts there
-        one = jobs == 1 or (jobs is None and bool(self.repeated))
+        # an aggregate report's default plan (jobs None) with ids known to repeat is one process: the first pass
+        # that finds where each repeated request comes first (``_first_seen``) costs more than a second core saves
+        one = jobs == 1 or (jobs is None and self.writer is None and bool(self.repeated))
         spans = None if one else parallel.plan(paths, jobs, numbered=numbered)
         if spans is None:
             builder = self._builder()
@@ -76,20 +82,15 @@ class PriceRun:
     def _execute_spans(self, paths: list[str], spans: list[Span], out: IO[bytes] | None,
                        rejects_out: IO[bytes] | None, jobs: int | None, numbered: bool) -> Report:
         builder = self._builder()
+        # de-duplicating with ids that may repeat: where each request comes first, so that every span keeps or
+        # drops its records as one process would
+        self._seen_before = self._first_seen(spans, jobs) if builder.dedupe and self.repeated != set() else None
         results: Iterable[Any] = parallel.run(list(enumerate(spans)), jobs, self._worker)
         if self.progress is not None:
             position = ReadPosition(expand_paths(paths))
             results = self.progress(_spans_done(results, spans, position), position, lambda result: result[4])
-        parts = list(zip(spans, results))
-        if builder.dedupe and _shared_ids(report for _, (report, *_) in parts):
-            # the same request in two spans: only one process can count it once, so price again in one
-            for _, (_, _, out_path, rejects_path, _) in parts:
-                for path in (out_path, rejects_path):
-                    if path is not None:
-                        os.unlink(path)
-            return self.execute(paths, out, rejects_out, jobs=1)
         offset, path_now = 0, None
-        for span, (report, warnings, out_path, rejects_path, lines) in parts:
+        for span, (report, warnings, out_path, rejects_path, lines) in zip(spans, results):  # as each span ends
             if not numbered:
                 if span[0] != path_now:
                     offset, path_now = 0, span[0]
@@ -188,6 +189,8 @@ class PriceRun:
         self.engine.warnings.clear()
         self.progress = None
         builder = self._builder()
+        if self._seen_before is not None:
+            builder.report.request_ids = self._seen_before[index]
         out_path = rejects_path = None
         out_fh = rejects_fh = None
         try:
@@ -205,10 +208,64 @@ class PriceRun:
                 if fh is not None:
                     fh.close()
         report = builder.report
-        # the parent only checks whether two spans met the same id: hashes are enough (forked workers share
-        # the hash seed) and a collision costs a second run in one process, never a wrong count
-        report.request_ids = {hash(rid): ("", 0) for rid in report.request_ids}  # type: ignore[misc]
+        report.request_ids = {}  # the parent needs none of them (``_first_seen`` settled every span's duplicates)
         return report, dict(self.engine.warnings), out_path, rejects_path, sum(counts)
+
+    def _first_seen(self, spans: list[Span], jobs: int | None) -> list[dict[str, tuple[str, int]]]:
+        """For each span, the request ids met first in an earlier span, with where (file, line): a first pass
+        over every span but the last, in forked workers, through the same window as pricing (a request left out
+        by --since/--until/--where, or a rejected line, does not come first)."""
+        firsts: dict[str, tuple[str, int]] = {}
+        before: list[dict[str, tuple[str, int]]] = [{}]
+        for found in parallel.run(spans[:-1], jobs, self._span_ids):
+            for rid, where in found.items():
+                firsts.setdefault(rid, where)
+            before.append(dict(firsts))
+        return before
+
+    def _span_ids(self, span: Span) -> dict[str, tuple[str, int]]:
+        """The request ids a span's records carry, each with its first (file, line) in the span (only the ids
+        that repeat, when those are known: then only the lines that name one are read as records)."""
+        builder = self._builder()
+        lines = read_usage([], spans=[span] if self.repeated is None else _lines_naming(span, self.repeated))
+        for _ in builder.window(lines):
+            pass
+        return builder.report.request_ids
+
+
+def _lines_naming(span: Span, ids: set[str]) -> Iterator[Span]:
+    """The lines of ``span`` (as one-line spans) whose JSON object names one of ``ids`` as its request id, and
+    every line that is no JSON object (too long, unreadable or another value: read_usage decides what they
+    are). A line's record carries the id its object names: the premise the set of repeated ids was found on
+    (engines.request_ids reads each line's id from its JSON as ``request_id`` does)."""
+    path, start, end, number = span
+    limit, loads, error = max_line_bytes(), orjson.loads, orjson.JSONDecodeError
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        pos = start
+        while end is None or pos < end:
+            text = fh.readline(limit + 2)
+            if not text:
+                return
+            size, whole = len(text), text[-1:] == b"\n"
+            while text[-1:] != b"\n":  # a line over the limit: read_usage rejects it; skip it in bounded pieces
+                more = fh.readline(1 << 20)
+                if not more:
+                    break
+                size, text = size + len(more), more
+            candidate = not whole and size > limit
+            if not candidate:
+                body = text[3:] if pos == 0 and text[:3] == _BOM else text
+                try:
+                    obj = loads(body)
+                except error:
+                    candidate = bool(body.strip())
+                else:
+                    candidate = obj.__class__ is not dict or raw_request_id(obj) in ids
+            if candidate:
+                yield path, pos, pos + size, number
+            pos += size
+            number += 1
 
 
 def _one_line(result: Any) -> int:
@@ -220,16 +277,6 @@ def _spans_done(results: Iterable[Any], spans: list[Span], position: ReadPositio
     for result, (path, start, end, _) in zip(results, spans):
         position.done += (os.path.getsize(path) if end is None else end) - start
         yield result
-
-
-def _shared_ids(reports: Iterable[Report]) -> bool:
-    """Whether two partial reports counted the same request id (by hash, see ``_worker``)."""
-    seen: set[Any] = set()
-    for report in reports:
-        if not seen.isdisjoint(report.request_ids):
-            return True
-        seen.update(report.request_ids)
-    return False
 
 
 def text_writer(write: Callable[[Iterable[Outcome], IO[str], bool], None]) -> RecordWriter:
