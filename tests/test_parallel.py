@@ -92,3 +92,32 @@ def test_json_accounting_is_complete_in_parallel(capsys, usage):
     assert acc["read"] == 4000 - BLANK  # blank lines are not records
     assert acc["rejected"] == BAD_COUNTS + NOT_JSON
     assert acc["priced"] + acc["unpriced"] + acc["rejected"] + acc["skipped"] + acc["filtered"] == acc["read"]
+
+
+_HUNG_WORKER = """
+import signal, time
+from costcalc.engines import parallel
+
+parallel.ENDING_GRACE = 0.5
+
+def work(item):
+    if item == 1:  # a worker that will not end on SIGTERM, as one forked while another thread held a lock
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(600)
+    return item
+
+results = parallel.run([0, 1], 2, work)
+print(next(results))
+results.close()  # the caller stops early: the pool must end although one worker ignores SIGTERM
+print("ended")
+"""
+
+
+def test_a_worker_that_ignores_sigterm_does_not_hang_the_run():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _HUNG_WORKER], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "ended"]

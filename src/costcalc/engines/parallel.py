@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ AUTO_MIN_BYTES = 64 << 20  # below this, forking costs more than it saves
 RELATIVE = 1  # the first line number of a span whose true number is only known after the merge
 _SPANS_PER_JOB = 4  # more spans than workers keeps both cores busy when spans price at different speeds
 _TRANSCRIPT_MARKERS = (b'"sessionId"', b'"requestId"', b'"parentUuid"')
+ENDING_GRACE = 5.0  # seconds the pool's own ending may take before its workers are killed
 
 
 def _splittable(path: str) -> int | None:
@@ -120,8 +122,28 @@ def run(items: list[Any], jobs: int | None, work: Callable[[Any], T]) -> Iterato
     global _WORK
     _WORK = work  # inherited by the forked workers: closures need not be picklable
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers, initializer=_ignore_interrupt) as pool:
+    before = set(multiprocessing.active_children())
+    pool = ctx.Pool(workers, initializer=_ignore_interrupt)
+    forked = [child for child in multiprocessing.active_children() if child not in before]
+    try:
         yield from pool.imap(_call, items, chunksize=1)
+    finally:
+        _end(pool, forked)
+
+
+def _end(pool: Any, forked: list[Any]) -> None:
+    """End the pool, and kill the workers it cannot end. A worker forked while another thread of this process
+    held a lock can hang before it runs ``_ignore_interrupt``: it then keeps the parent's SIGTERM handler, which
+    never runs, and ``Pool.terminate`` would wait for it forever. Every result has been taken or given up by now,
+    and a worker's output is a closed file, so killing one loses nothing."""
+    ending = threading.Thread(target=pool.terminate, daemon=True)
+    ending.start()
+    ending.join(ENDING_GRACE)
+    if ending.is_alive():
+        for worker in forked:
+            if worker.exitcode is None:
+                worker.kill()
+        ending.join()
 
 
 def _ignore_interrupt() -> None:
