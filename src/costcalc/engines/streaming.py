@@ -9,11 +9,13 @@ from typing import Any, NamedTuple
 
 from ..pricing.calltypes import (
     IMAGE_CALLS,
+    OCR_CALLS,
     RERANK_CALLS,
     SPEECH_CALLS,
     ByTokens,
     CallPrice,
     lyria_price,
+    ocr_price,
     rerank_price,
     speech_price,
     transcription_price,
@@ -189,6 +191,10 @@ class PricingEngine:
         elif call_type in VIDEO_CALLS:
             found = video_price(resolved.rates, units.seconds, units.videos, units.video_resolution,
                                 units.input_images)
+        elif call_type in OCR_CALLS:
+            own = {**d.info_prices, **d.params_prices} if d is not None else {}
+            found = ocr_price(resolved.rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,
+                              units.response_logged, own)
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)

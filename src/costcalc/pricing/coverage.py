@@ -50,7 +50,6 @@ UNPRICED = {
                     f"priced by its own usage object (DecisionsUsage / ExtractionUsage), {_NOT_YET}"),
     **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
                     f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
-    **dict.fromkeys(_both("ocr"), f"OCR, priced per page by the provider's OCR cost function, {_NOT_YET}"),
     **dict.fromkeys(_both("vector_store_search"), f"a vector-store search, priced per query, {_NOT_YET}"),
     **dict.fromkeys(_both("ingest", "query"), f"a RAG ingest or query, priced by its embedding and search usage, "
                     f"{_NOT_YET}"),

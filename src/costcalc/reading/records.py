@@ -61,6 +61,9 @@ class CallUnits:
     videos: int | None = None  # a video response's usage.video_count
     video_resolution: str | None = None  # a video response's usage.video_resolution
     input_images: int = 0  # a video response's usage.billable_input_image_count
+    ocr_pages: int | None = None  # an OCR response's usage_info.pages_processed
+    ocr_annotation_pages: int = 0  # an OCR response's usage_info.pages_processed_annotation
+    ocr_credits: float | None = None  # an OCR response's usage_info.credits
     response_logged: bool = False  # the log holds the response body (a payload always; a row with stored prompts)
 
 
