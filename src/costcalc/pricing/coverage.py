@@ -7,6 +7,7 @@ skipped with that reason; every other call type is counted unpriced with the rea
 from __future__ import annotations
 
 from .calltypes import PRICED_CALLS
+from .search import SEARCH_CALLS
 from .tools import VIDEO_CALLS
 
 
@@ -20,8 +21,8 @@ def _both(*names: str) -> frozenset[str]:
 TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
                     "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
                     "run_thread_stream") | {"pass_through_endpoint"}
-# Priced by other units (pricing/calltypes.py, pricing/tools.py)
-UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS
+# Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py)
+UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS
 # Priced by the tokens of the combined usage, approximate: the proxy adds input-audio transcription, translation
 # and live-session seconds from the session's events (handle_realtime_stream_cost_calculation), which no log keeps
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
@@ -45,7 +46,6 @@ ZERO_BOOKED = _both(
 ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
 _NOT_YET = "which costcalc does not reproduce yet"
 UNPRICED = {
-    **dict.fromkeys(_both("search"), f"a search API call, priced per query by the search provider's price, {_NOT_YET}"),
     **dict.fromkeys(_both("decisions", "systemone", "extraction"),
                     f"priced by its own usage object (DecisionsUsage / ExtractionUsage), {_NOT_YET}"),
     **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},

@@ -61,6 +61,9 @@ class CallUnits:
     videos: int | None = None  # a video response's usage.video_count
     video_resolution: str | None = None  # a video response's usage.video_resolution
     input_images: int = 0  # a video response's usage.billable_input_image_count
+    max_results: int | None = None  # a search call's requested max_results (the request body, when stored)
+    # a search call's requested mode parameters: search_depth (Tavily) and depth (Linkup)
+    search_modes: tuple[tuple[str, str], ...] = ()
     ocr_pages: int | None = None  # an OCR response's usage_info.pages_processed
     ocr_annotation_pages: int = 0  # an OCR response's usage_info.pages_processed_annotation
     ocr_credits: float | None = None  # an OCR response's usage_info.credits
