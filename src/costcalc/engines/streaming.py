@@ -36,6 +36,7 @@ from ..pricing.images import TokenPrice, provider_image_price
 from ..pricing.passthrough import PASS_THROUGH_CALL, pass_through_price
 from ..pricing.search import SEARCH_CALLS, search_price
 from ..pricing.tools import VIDEO_CALLS, video_price
+from ..pricing.vectorstores import VECTOR_STORE_SEARCH_CALLS, vector_store_search_price
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
@@ -164,6 +165,8 @@ class PricingEngine:
             return self.price_pass_through(record)
         if call_type in SEARCH_CALLS:
             return self.price_search(record)
+        if call_type in VECTOR_STORE_SEARCH_CALLS:
+            return self.price_vector_store_search(record)
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
         if call_type in ZERO_BOOKED:
@@ -271,6 +274,21 @@ class PricingEngine:
                              units is not None and units.request_logged, self.cost_map)
         if isinstance(found, str):
             return NotPriced(record, f"call type {record.call_type!r}: {found}")
+        return self._priced_per_query(record, found, provider, model)
+
+    def price_vector_store_search(self, record: UsageRecord) -> Priced | Skipped:
+        """A vector-store search: Vertex AI's Search API per query, every other provider's at $0
+        (pricing/vectorstores.py), through the config's discount and margin as completion_cost applies them."""
+        raw = record.raw or {}
+        provider = optional_text(raw.get("custom_llm_provider"))
+        model = optional_text(raw.get("model")) or record.model
+        found = vector_store_search_price(model, provider, self.cost_map)
+        if isinstance(found, str):
+            return Skipped(record.file, record.line, f"call type {record.call_type!r}: {found}")
+        return self._priced_per_query(record, found, provider, model)
+
+    def _priced_per_query(self, record: UsageRecord, found: CallPrice, provider: str | None, model: str) -> Priced:
+        """A call priced per query (``found``), with the discount and margin the config sets for its provider."""
         a = make_adjuster(self.config.cost_discount_config, self.config.cost_margin_config, provider, model)
         adjust = (a.discount, a.margin_pct, a.margin_fixed) if a.active else (0.0, 0.0, 0.0)
         key = found.field.split(" ")[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .calltypes import PRICED_CALLS
 from .search import SEARCH_CALLS
 from .tools import VIDEO_CALLS
+from .vectorstores import VECTOR_STORE_SEARCH_CALLS
 
 
 def _both(*names: str) -> frozenset[str]:
@@ -21,8 +22,9 @@ def _both(*names: str) -> frozenset[str]:
 TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
                     "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
                     "run_thread_stream") | {"pass_through_endpoint"}
-# Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py)
-UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS
+# Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py,
+# pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason)
+UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS
 # Priced by the tokens of the combined usage, approximate: the proxy adds input-audio transcription, translation
 # and live-session seconds from the session's events (handle_realtime_stream_cost_calculation), which no log keeps
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
@@ -50,7 +52,6 @@ UNPRICED = {
                     f"priced by its own usage object (DecisionsUsage / ExtractionUsage), {_NOT_YET}"),
     **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
                     f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
-    **dict.fromkeys(_both("vector_store_search"), f"a vector-store search, priced per query, {_NOT_YET}"),
     **dict.fromkeys(_both("ingest", "query"), f"a RAG ingest or query, priced by its embedding and search usage, "
                     f"{_NOT_YET}"),
     **dict.fromkeys(_both("create_interaction"), f"a Google Interactions call, priced by its usage object, {_NOT_YET}"),
