@@ -33,6 +33,8 @@ from ..pricing.formulas import (
     make_pricer,
 )
 from ..pricing.images import TokenPrice, provider_image_price
+from ..pricing.mcp import MCP_CALLS, mcp_price
+from ..pricing.mcp import ZERO_REASON as MCP_ZERO
 from ..pricing.passthrough import PASS_THROUGH_CALL, pass_through_price
 from ..pricing.search import SEARCH_CALLS, search_price
 from ..pricing.tools import VIDEO_CALLS, video_price
@@ -167,6 +169,8 @@ class PricingEngine:
             return self.price_search(record)
         if call_type in VECTOR_STORE_SEARCH_CALLS:
             return self.price_vector_store_search(record)
+        if call_type in MCP_CALLS:
+            return self.price_mcp_tool(record)
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
         if call_type in ZERO_BOOKED:
@@ -287,9 +291,21 @@ class PricingEngine:
             return Skipped(record.file, record.line, f"call type {record.call_type!r}: {found}")
         return self._priced_per_query(record, found, provider, model)
 
-    def _priced_per_query(self, record: UsageRecord, found: CallPrice, provider: str | None, model: str) -> Priced:
-        """A call priced per query (``found``), with the discount and margin the config sets for its provider."""
-        a = make_adjuster(self.config.cost_discount_config, self.config.cost_margin_config, provider, model)
+    def price_mcp_tool(self, record: UsageRecord) -> Priced | NotPriced | Skipped:
+        """An MCP tool call: the per-call price its server's logged cost info sets, booked as is."""
+        found = mcp_price(record.call_units.mcp_call if record.call_units is not None else None)
+        if found == MCP_ZERO:
+            return Skipped(record.file, record.line, f"call type {record.call_type!r}: {found}")
+        if isinstance(found, str):
+            return NotPriced(record, f"call type {record.call_type!r}: {found}")
+        return self._priced_per_query(record, found, None, record.model, adjusted=False)
+
+    def _priced_per_query(self, record: UsageRecord, found: CallPrice, provider: str | None, model: str,
+                          adjusted: bool = True) -> Priced:
+        """A call priced per query (``found``), with the discount and margin the config sets for its provider
+        (``adjusted``), or booked as is."""
+        a = make_adjuster(self.config.cost_discount_config if adjusted else {},
+                          self.config.cost_margin_config if adjusted else {}, provider, model)
         adjust = (a.discount, a.margin_pct, a.margin_fixed) if a.active else (0.0, 0.0, 0.0)
         key = found.field.split(" ")[0]
         sheet = PriceSheet(model=record.model, provider=provider, rates={key: found.rate}, sources={key: found.field},

@@ -7,6 +7,7 @@ skipped with that reason; every other call type is counted unpriced with the rea
 from __future__ import annotations
 
 from .calltypes import PRICED_CALLS
+from .mcp import MCP_CALLS
 from .search import SEARCH_CALLS
 from .tools import VIDEO_CALLS
 from .vectorstores import VECTOR_STORE_SEARCH_CALLS
@@ -22,9 +23,9 @@ def _both(*names: str) -> frozenset[str]:
 TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
                     "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
                     "run_thread_stream") | {"pass_through_endpoint"}
-# Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py,
+# Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py, pricing/mcp.py,
 # pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason)
-UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS
+UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS
 # Priced by the tokens of the combined usage, approximate: the proxy adds input-audio transcription, translation
 # and live-session seconds from the session's events (handle_realtime_stream_cost_calculation), which no log keeps
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
@@ -57,7 +58,6 @@ UNPRICED = {
     **dict.fromkeys(_both("create_interaction"), f"a Google Interactions call, priced by its usage object, {_NOT_YET}"),
     **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
                     f"a code-interpreter container call, priced per session, {_NOT_YET}"),
-    **dict.fromkeys({"call_mcp_tool"}, f"an MCP tool call, priced by the server's configured cost, {_NOT_YET}"),
     **dict.fromkeys(_both("send_message"), f"an A2A agent call, priced by the agent's configured cost, {_NOT_YET}"),
     **dict.fromkeys(_both("llm_passthrough_route"), f"a provider pass-through route, priced by the provider's "
                     f"response, {_NOT_YET}"),
