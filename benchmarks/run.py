@@ -15,8 +15,8 @@ cache and reasoning tokens, a few bad lines) and measures on that same file:
   --spend-logs N      LiteLLM spend-log rows (about 1 KB, each with a request id, 1% repeated) at N and 4N rows:
                       the default `-g team` report, each engine and `--format jsonl` as ratios to a whole
                       process that only parses the lines, with peak RSS at both sizes
-  --sweep [SIZES]     per shape (canonical records, with request ids, spend-log rows) and size, each engine's
-                      time against what `--engine auto` picks
+  --sweep [SIZES]     per shape (canonical records, with request ids, spend-log rows, standard logging payloads)
+                      and size, each engine's time against what `--engine auto` picks
 
 It prints records/s, each ratio against (a) and (d), and peak RSS, and writes the figures as JSON
 (``results-<date>.json``) so runs can be compared. Ratios, not absolute times, are what carry across machines.
@@ -153,6 +153,24 @@ def generate_spend_logs(path: Path, n: int, seed: int = 2) -> None:
             f.write(json.dumps(row, separators=(",", ":")) + "\n")
 
 
+def generate_payloads(path: Path, n: int, seed: int = 3) -> None:
+    """The calls ``generate_spend_logs`` writes, as standard logging payloads (what a CustomLogger or the proxy's
+    logging callbacks receive): the request id under ``id``, ``response_cost``, epoch-second times, ``metadata``
+    an object, ``cache_hit`` a boolean."""
+    rows = path.with_suffix(".rows.tmp")
+    generate_spend_logs(rows, n, seed)
+    with rows.open() as src, path.open("w") as f:
+        for line in src:
+            r = json.loads(line)
+            payload = {k: v for k, v in r.items() if k not in ("request_id", "spend", "metadata", "cache_hit")}
+            payload.update(id=r["request_id"], response_cost=r["spend"], metadata=json.loads(r["metadata"]),
+                           cache_hit=r["cache_hit"] == "True",
+                           startTime=dt.datetime.fromisoformat(r["startTime"]).timestamp(),
+                           endTime=dt.datetime.fromisoformat(r["endTime"]).timestamp())
+            f.write(json.dumps(payload, separators=(",", ":")) + "\n")
+    rows.unlink()
+
+
 def parse_only(path: Path) -> float:
     import orjson
 
@@ -209,11 +227,11 @@ def spend_log_runs(out: Path, config: Path, n: int) -> dict[str, object]:
 
 def sweep(out: Path, config: Path, sizes: list[int]) -> list[dict[str, object]]:
     """What ``--engine auto`` picks against what each engine takes, per shape and size (whole processes, best
-    of two): canonical records, the same with request ids, spend-log rows."""
-    from costcalc.reports.run import choose_engine
+    of two): canonical records, the same with request ids, spend-log rows, standard logging payloads."""
+    from costcalc.engines.choose import choose_engine
 
     shapes = {"canonical": lambda p, k: generate(p, k), "canonical + ids": lambda p, k: generate(
-        p, k, request_ids=True), "spend-log rows": generate_spend_logs}
+        p, k, request_ids=True), "spend-log rows": generate_spend_logs, "payloads": generate_payloads}
     results = []
     print(f"\n{'shape':16} {'records':>9} {'MB':>6} {'python':>8} {'duckdb':>8} {'auto':>8}  auto picked")
     for shape, make in shapes.items():
@@ -224,7 +242,7 @@ def sweep(out: Path, config: Path, sizes: list[int]) -> list[dict[str, object]]:
             base = ["price", str(data), "--config", str(config), "--quiet", "-g", "team"]
             times = {e: min(run_costcalc([*base, "--engine", e])[0] for _ in range(2))
                      for e in ("python", "duckdb", "auto")}
-            picked = choose_engine("auto", [str(data)], aggregate=True)[0]
+            picked = choose_engine("auto", [str(data)], database=False, aggregate=True, dedupe=True).engine
             faster = min(("python", "duckdb"), key=lambda e: times[e])
             print(f"{shape:16} {k:9,} {data.stat().st_size / 1e6:6.1f} {times['python']:8.2f} "
                   f"{times['duckdb']:8.2f} {times['auto']:8.2f}  {picked}" + ("" if picked == faster else

@@ -449,18 +449,18 @@ def test_a_group_key_no_record_has_gets_the_same_suggestions(capsys, tmp_path):
 def test_picking_lines_by_seeking_finds_what_reading_finds(tmp_path, monkeypatch, block):
     """pick_rows seeks past whole blocks using count_lines' newline counts: lines shorter and longer than a
     block, targets at block edges, a last line without a newline; the same lines as reading every line."""
-    from costcalc.engines import duckdb_engine
+    from costcalc.engines import duckdb_files
 
-    monkeypatch.setattr(duckdb_engine, "_BLOCK", block)
+    monkeypatch.setattr(duckdb_files, "_BLOCK", block)
     rng = random.Random(block)
     texts = [("x" * rng.choice([0, 1, 5, 15, 16, 17, 63, 64, 65, 200])).encode() for _ in range(400)]
     path = tmp_path / "lines.jsonl"
     path.write_bytes(b"\n".join(texts))  # no final newline
-    total, blocks = duckdb_engine.count_lines(str(path), "none")
+    total, blocks = duckdb_files.count_lines(str(path), "none")
     assert total == len(texts)
     for wanted in ([1], [len(texts)], sorted(rng.sample(range(1, len(texts) + 1), 60)), list(range(1, 401, 7))):
-        seeking = list(duckdb_engine.pick_rows(str(path), "none", wanted, True, blocks))
-        reading = list(duckdb_engine.pick_rows(str(path), "none", wanted, True, None))
+        seeking = list(duckdb_files.pick_rows(str(path), "none", wanted, True, blocks))
+        reading = list(duckdb_files.pick_rows(str(path), "none", wanted, True, None))
         assert [n for n, _ in seeking] == wanted
         assert seeking == reading
         assert [t.rstrip(b"\n") for _, t in seeking] == [texts[n - 1] for n in wanted]

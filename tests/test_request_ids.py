@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from costcalc.cli import main
-from costcalc.engines.choose import DUCKDB_MIN_BYTES, choose_engine
+from costcalc.engines.choose import DUCKDB_IDS_MIN_BYTES, DUCKDB_MIN_BYTES, choose_engine
 from costcalc.engines.duckdb_engine import KeySpec, run_aggregate
 from costcalc.engines.request_ids import first_lines_carry_ids, repeated_request_ids
 from costcalc.engines.streaming import PricingEngine
@@ -198,7 +198,12 @@ def test_auto_picks_duckdb_for_canonical_records_and_python_for_other_shapes(tmp
         return choose_engine(requested, [str(path)], database=False, aggregate=True).engine
 
     assert pick("auto", canonical) == "duckdb"
-    # spend-log rows leave DuckDB's fast lane one by one: the Python engine alone is faster
+    # de-duplicating ids adds a scan: below DUCKDB_IDS_MIN_BYTES the Python engine is the faster (benchmarks)
+    assert canonical.stat().st_size < DUCKDB_IDS_MIN_BYTES
+    assert choose_engine("auto", [str(canonical)], database=False, aggregate=True, dedupe=True).engine == "python"
+    assert choose_engine("duckdb", [str(canonical)], database=False, aggregate=True, dedupe=True).engine == "duckdb"
+    # spend-log rows: DuckDB's scan of them costs about what the Python engine does (engines/choose.py), auto keeps
+    # the Python engine
     assert pick("auto", spend) == "python"
     assert pick("duckdb", spend) == "duckdb"
 
@@ -206,18 +211,17 @@ def test_auto_picks_duckdb_for_canonical_records_and_python_for_other_shapes(tmp
 def test_a_file_of_another_shape_is_streamed_by_the_python_engine_whole(capsys, monkeypatch, tmp_path):
     from costcalc.engines import duckdb_engine
 
-    rows = [{"request_id": f"r{i % 25}", "call_type": "acompletion", "model_group": "gpt-4o",
-             "prompt_tokens": 10 + i, "completion_tokens": 1, "metadata": json.dumps({"user_api_key_team_alias":
-                                                                                      TEAMS[i % 3]})}
-            for i in range(30)]
+    # provider responses (OpenAI chat completions, their id the request id): a shape no DuckDB lane takes
+    rows = [{"id": f"chatcmpl-r{i % 25}", "object": "chat.completion", "model": "gpt-4o",
+             "usage": {"prompt_tokens": 10 + i, "completion_tokens": 1}} for i in range(30)]
     lines = [json.dumps(r) for r in rows] + ['{"model": "gpt-4o", "prompt_tokens": 5}'] * 4
-    path = _write(tmp_path / "spend.jsonl", lines)
+    path = _write(tmp_path / "responses.jsonl", lines)
     monkeypatch.setattr(duckdb_engine, "_MAX_PYTHON_LINES", 20)
     done = run_aggregate(PricingEngine(load_cost_map()), [path], [KeySpec("model")], dedupe=True,
                          repeated=repeated_request_ids([path]))
-    # 30 of 34 lines are spend-log rows: past 20 and half the file, the file is read whole by Python
+    # 30 of 34 lines are responses: past 20 and half the file, the file is read whole by Python
     assert done.files == [("python", path)] and done.sums == []
-    args = ["price", path, "--format", "json", "-g", "team"]
+    args = ["price", path, "--format", "json", "-g", "model"]
     reference = _run(capsys, monkeypatch, args, "python", prepass=False)
     assert json.loads(reference[1])["accounting"]["duplicates"] == 5
     assert _run(capsys, monkeypatch, args, "duckdb", prepass=True) == reference
@@ -248,9 +252,9 @@ def test_with_repeated_ids_the_default_plan_is_one_process(monkeypatch, tmp_path
 def test_a_large_file_of_another_shape_is_not_scanned(capsys, monkeypatch, tmp_path):
     from costcalc.engines import duckdb_engine
 
-    rows = [json.dumps({"request_id": f"r{i}", "call_type": "acompletion", "model_group": "gpt-4o",
-                        "prompt_tokens": 10 + i, "completion_tokens": 1}) for i in range(6)]
-    path = _write(tmp_path / "spend.jsonl", rows)
+    rows = [json.dumps({"id": f"chatcmpl-r{i}", "object": "chat.completion", "model": "gpt-4o",
+                        "usage": {"prompt_tokens": 10 + i, "completion_tokens": 1}}) for i in range(6)]
+    path = _write(tmp_path / "responses.jsonl", rows)
     monkeypatch.setattr(duckdb_engine, "_OTHER_SHAPE_MIN_BYTES", 0)
     monkeypatch.setattr(duckdb_engine, "scan_sql", lambda *a, **k: pytest.fail("scanned"))
     done = run_aggregate(PricingEngine(load_cost_map()), [path], [KeySpec("model")], dedupe=True, repeated=set())

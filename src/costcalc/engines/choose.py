@@ -1,10 +1,18 @@
 """The rule that picks the engine of a run, in one place.
 
 ``--engine auto`` (the default) prices aggregate reports over 4 MiB of files or more with DuckDB when their first
-lines are mostly of the shape its fast lane takes (canonical records; spend-log rows and provider responses are
-read line by line by the Python engine in either engine, so DuckDB's scan would only add to it), a database's
-aggregate reports inside PostgreSQL, and everything else with the Python engine (the reference). An engine asked
-for by name that cannot take the run falls back to the Python engine with the reason, which the caller says.
+lines are mostly canonical records, a database's aggregate reports inside PostgreSQL, and everything else with the
+Python engine (the reference). An engine asked for by name that cannot take the run falls back to the Python engine
+with the reason, which the caller says.
+
+The rule follows what benchmarks/run.py --sweep measures (whole processes, per shape and size): on canonical
+records DuckDB wins from about 4 MiB on (its start-up, counting lines and compiling rate cards are then won back),
+and from 32 MiB when they carry request ids to de-duplicate (DUCKDB_IDS_MIN_BYTES);
+on LiteLLM spend-log rows and standard logging payloads its scan (engines/duckdb_spendlogs.py) costs about what the
+Python engine does per row (the checks that keep the Python engine's reading of each row: JSON text parsed twice,
+repeated keys, metadata text parsed again) and more memory, and provider responses and transcripts are read line by
+line by the Python engine in either engine; so for every shape but canonical records auto keeps the Python engine,
+which is never the slower there. ``--engine duckdb`` prices spend-log rows in DuckDB all the same.
 """
 
 from __future__ import annotations
@@ -20,6 +28,11 @@ ENGINES = ("auto", "python", "duckdb", "postgres")
 # Inputs at least this large go to the DuckDB engine under auto (aggregate reports): below it, DuckDB's fixed cost
 # (start-up, counting each file's lines, compiling the rate cards) is not won back (benchmarks/run.py).
 DUCKDB_MIN_BYTES = 4 << 20
+# With de-duplication on and request ids in the first lines, DuckDB first scans the inputs for repeated ids (one
+# more pass) and the Python engine reads the lines with those ids: DuckDB wins from a larger size (measured: 60,000
+# canonical records with ids, 11.7 MB, 3.8 s with the Python engine against 4.9 s; 200,000, 39 MB, 2.4 s of CPU
+# against 2.9 s).
+DUCKDB_IDS_MIN_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -39,9 +52,9 @@ def check_engine(requested: str, *, database: bool) -> None:
 
 
 def choose_engine(requested: str, paths: list[str], *, database: bool, aggregate: bool,
-                  filters: bool = False) -> Choice:
+                  filters: bool = False, dedupe: bool = False) -> Choice:
     """The engine that prices a run over ``paths`` (or a database), an aggregate report or per-record output,
-    with ``--where`` filters or not."""
+    with ``--where`` filters or not, de-duplicating by request id or not."""
     if requested == "python":
         return Choice("python", None)
     if not aggregate:
@@ -54,6 +67,11 @@ def choose_engine(requested: str, paths: list[str], *, database: bool, aggregate
 
     if not (database or requested == "duckdb") and fast_lane_share(paths) < 0.5:
         return Choice("python", None)
+    if not (database or requested == "duckdb") and dedupe and input_bytes(paths) < DUCKDB_IDS_MIN_BYTES:
+        from .request_ids import first_lines_carry_ids
+
+        if first_lines_carry_ids(paths):
+            return Choice("python", None)
     if filters:
         return Choice("python", "it does not apply --where filters")
     return Choice("postgres" if database else "duckdb", None)

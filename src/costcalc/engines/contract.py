@@ -64,6 +64,7 @@ class SumRow:
     first: float | None = None  # the earliest and latest timestamp among them
     last: float | None = None
     recorded: Decimal | None = None  # the costs the logs recorded for these records (all of them), summed
+    shape: str = "canonical"  # the log shape the records were read from (reading.shapes)
 
 
 

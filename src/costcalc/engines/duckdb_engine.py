@@ -13,6 +13,10 @@ and from it only the keys pricing needs, as raw JSON text) and sorts it into one
   the Python engine), applies the resolved rate card's exact decimal rates once per group and band
   (pricing/exact.py), and computes group keys with the report's own key functions: both engines print the same
   report.
+- LiteLLM spend-log rows and standard logging payloads, in a file whose first lines are mostly of that shape,
+  are read by engines/duckdb_spendlogs.py into the same columns (the model priced, the token parts of the usage
+  object, the billed tier, the start time, the recorded spend, metadata and tags parsed) and take the same fast
+  lane; their cache hits and failures are counted as skipped.
 - every other line is counted by a hash of its text (its trace). Numbering rows serialises DuckDB's scan, so the
   main query does not; a second, narrow scan numbers only the lines whose trace it was given (and, should two
   texts share a trace, the main query numbers them again, serially). The Python engine then reads those lines
@@ -39,29 +43,35 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import tempfile
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from ..rates.resolve import REQUEST_PRICE_FIELDS
-from ..reading.csvfile import is_csv
-from ..reading.jsonl import (
-    MAX_JSON_DEPTH,
-    is_document,
-    max_line_bytes,
-    numbered_lines,
-    parse_numbered,
-    printable_path,
-    text_encoding,
-)
+from ..reading.jsonl import MAX_JSON_DEPTH, max_line_bytes, parse_numbered, printable_path
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
 from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
 from .contract import KeySpec, SumRow, Unsupported, place_raw
+from .duckdb_files import (
+    GZIP_MAGIC,
+    MAX_TS,
+    MIN_TS,
+    classify,
+    connect,
+    count_lines,
+    count_rows,
+    epoch_sql,
+    file_lines,
+    pick_rows,
+    request_id_sql,
+    sql_ident,
+    sql_text,
+)
+from .duckdb_spendlogs import source_sql as spend_log_sql
+from .duckdb_spendlogs import spend_log_shape
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
@@ -75,12 +85,7 @@ _FIELDS = ("model", "prompt_tokens", "completion_tokens", "cache_read_input_toke
 _SLOW_KEYS = ("duration_s", "response_time_ms", "startTime", "endTime", "cache_creation_1h_input_tokens",
               "cache_creation", "spend", "cost", "costUSD", "response_cost", "batch", "model_group", "request_id",
               *sorted(REQUEST_PRICE_FIELDS))
-# ISO 8601 as both Python (3.10's fromisoformat too) and DuckDB read it alike; other forms take the slow lane.
-_ISO = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-        r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{3}|\.\d{6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?")
-_MIN_TS, _MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range (years 1 to 9999)
 _YEAR_1000 = -30610224000.0  # before this, Python and DuckDB write years with different widths: Python keys them
-GZIP_MAGIC = b"\x1f\x8b"
 _REQUEST_ID_KEYS = ("request_id", "id", "response")  # what reports.aggregate.request_id reads
 # With a request_id, reading.shapes.adapt reads a line as canonical only after ruling out every other shape by
 # these keys (the bedrock event names, and inputTokens for a ConverseStream metadata event, included): a line
@@ -91,9 +96,9 @@ _SHAPE_KEYS = ("call_type", "usage", "usageMetadata", "type", "meta", "inputToke
 
 
 def fast_lane_shape(obj: Any) -> bool:
-    """Whether a JSON value has the shape the fast lane takes (by its keys alone): a canonical record holding none
-    of the keys that send a line to the Python engine (with a request id, none that make reading.shapes.adapt
-    read it as another log shape)."""
+    """Whether a JSON value has the shape the canonical fast lane takes (by its keys alone): a canonical record
+    holding none of the keys that send a line to the Python engine (with a request id, none that make
+    reading.shapes.adapt read it as another log shape)."""
     return (isinstance(obj, dict) and "prompt_tokens" in obj and "model" in obj
             and _SLOW_SET.isdisjoint(obj) and ("request_id" not in obj or _SHAPE_SET.isdisjoint(obj)))
 
@@ -103,10 +108,20 @@ _SHAPE_SET = frozenset(_SHAPE_KEYS)
 
 
 def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
-    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's fast lane takes by
-    their shape: a log of another shape (spend-log rows, provider responses) goes through the Python engine line
-    by line in either engine, and DuckDB's scan would only add to it (benchmarks/run.py --sweep; engines/choose.py).
-    A Parquet file counts as taken."""
+    """The share of the first lines of the inputs (``budget`` bytes in all) that DuckDB's canonical fast lane takes
+    by their shape: a log of another shape goes through the Python engine line by line (provider responses,
+    transcripts), or through a scan that costs about what the Python engine does (spend-log rows: engines/choose.py,
+    benchmarks/run.py --sweep). A Parquet file counts as taken."""
+    return _share(paths, fast_lane_shape, budget)
+
+
+def spend_log_share(paths: list[str], budget: int = 1 << 16) -> float:
+    """The share of the first lines of the inputs that are spend-log rows or standard logging payloads: a file
+    mostly of them is scanned as such (engines/duckdb_spendlogs.py)."""
+    return _share(paths, spend_log_shape, budget)
+
+
+def _share(paths: list[str], shaped: Any, budget: int) -> float:
     import gzip
 
     taken = seen = 0
@@ -128,7 +143,7 @@ def fast_lane_share(paths: list[str], budget: int = 1 << 16) -> float:
             if text.strip():
                 seen += 1
                 with contextlib.suppress(orjson.JSONDecodeError):
-                    taken += fast_lane_shape(orjson.loads(text))
+                    taken += shaped(orjson.loads(text))
     return taken / seen if seen else 1.0
 
 
@@ -139,6 +154,7 @@ class DuckDBRun:
     sums: list[SumRow] = field(default_factory=list)
     unpriced: list[tuple[NotPriced, int]] = field(default_factory=list)
     filtered: int = 0
+    skipped: int = 0  # spend-log rows the proxy booked at $0 (cache hits, failures)
     # every input file in order: ("python", path) to be read whole by Python, or ("duckdb", path, line results
     # of the lines the Python engine prices, in line order)
     files: list[tuple[Any, ...]] = field(default_factory=list)
@@ -147,14 +163,6 @@ class DuckDBRun:
 
 
 # -- the query ----------------------------------------------------------------------------------------------
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _q_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
 
 class _Columns:
     """The top-level keys declared to DuckDB's JSON reader, each read as raw JSON text (NULL when missing or
@@ -168,18 +176,34 @@ class _Columns:
             self.names.append(name)
         return f"c_{self.names.index(name)}"
 
+    def field(self, name: str) -> str:
+        """The column of a pricing field of _FIELDS: a canonical line's top-level key of that name, or what another
+        shape's scan reads for it (engines/duckdb_spendlogs.py)."""
+        return self.col(_FIELD_MARK + name)
+
+    def fields(self) -> dict[str, str]:
+        """The pricing-field columns' names, each with its field."""
+        return {n: n[len(_FIELD_MARK):] for n in self.names if n.startswith(_FIELD_MARK)}
+
+    def keys(self) -> list[str]:
+        """The top-level key each column reads on a canonical line."""
+        return [n.removeprefix(_FIELD_MARK) for n in self.names]
+
     def paths(self) -> str:
         """The keys as a list of JSON paths, for json_extract."""
-        if any('"' in n or "\\" in n for n in self.names):
+        if any('"' in n or "\\" in n for n in self.keys()):
             raise Unsupported("a group-by field with a quote or backslash in it")
-        return "[" + ", ".join(_q('$."' + n + '"') for n in self.names) + "]"
+        return "[" + ", ".join(sql_text('$."' + n + '"') for n in self.keys()) + "]"
+
+
+_FIELD_MARK = "\0"  # marks a pricing field among the columns (no JSON key holds a NUL the scan would read)
 
 
 def _nested(root: str, rest: tuple[str, ...]) -> str:
     """The raw JSON value at ``rest`` inside the raw JSON object ``root`` (NULL when missing, null or no object)."""
     if any('"' in p or "\\" in p for p in rest):
         raise Unsupported("a group-by path with a quote or backslash in it")
-    path = _q("$." + ".".join('"' + p + '"' for p in rest))
+    path = sql_text("$." + ".".join('"' + p + '"' for p in rest))
     return f"(CASE WHEN left({root}, 1) = '{{' THEN NULLIF(json_extract({root}, {path})::VARCHAR, 'null') END)"
 
 
@@ -231,33 +255,19 @@ def _line_guard(text: str, names: list[str]) -> str:
     hold)."""
     keys = sorted({k for k in names if "cost" not in k})
     named = '"(' + "|".join(keys) + ')"'
-    spelled = " OR ".join(f"contains({text}, {_q(w)})" for w in _NON_FINITE_SPELLINGS)
+    spelled = " OR ".join(f"contains({text}, {sql_text(w)})" for w in _NON_FINITE_SPELLINGS)
     # what reading.jsonl.structure_problem may reject: a repeated key (DuckDB reads the first value, Python
     # rejects the line) or nesting past MAX_JSON_DEPTH; a line whose '":' count is its number of distinct
     # top-level keys has neither repeats nor nested objects
     def count(part: str) -> str:
-        return f"(length({text}) - length(replace({text}, {_q(part)}, ''))) // {len(part)}"
+        return f"(length({text}) - length(replace({text}, {sql_text(part)}, ''))) // {len(part)}"
 
     structure = (f"{count(chr(34) + ':')} <> len(list_distinct(json_keys({text}))) OR contains({text}, ' :') "
-                 f"OR contains({text}, {_q(chr(9) + ':')}) OR contains({text}, {_q(chr(13) + ':')}) "
+                 f"OR contains({text}, {sql_text(chr(9) + ':')}) OR contains({text}, {sql_text(chr(13) + ':')}) "
                  f"OR {count('[')} + {count('{')} > {MAX_JSON_DEPTH}")
-    return (f"({structure} OR contains({text}, 'cost') OR contains({text}, {_q(_BACKSLASH_U)}) "
-            f"OR regexp_matches({text}, {_q(_TRAILING_COMMA)}) OR regexp_matches({text}, {_q(named)}) "
-            f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {_q(_NON_FINITE)}) ELSE false END))")
-
-
-def request_id_sql(request_id: str, id_: str, response_id: str) -> str:
-    """SQL: the request id of a line, as reports.aggregate.request_id reads it (NULL when none), from the raw JSON
-    texts of its ``request_id``, ``id`` and ``response.id`` (NULL when missing): the first that is neither null
-    nor ``""``, when it is a string or an integer (as Python writes it: ``True`` for true)."""
-    def given(x: str) -> str:
-        return f"COALESCE({x}, 'null') NOT IN ('null', '\"\"')"
-
-    chosen = (f"CAST(CASE WHEN {given(request_id)} THEN {request_id} WHEN {given(id_)} THEN {id_} "
-              f"ELSE {response_id} END AS JSON)")
-    return (f"(CASE json_type({chosen}) WHEN 'VARCHAR' THEN NULLIF({chosen} ->> '$', '') "
-            f"WHEN 'BIGINT' THEN {chosen} ->> '$' WHEN 'UBIGINT' THEN {chosen} ->> '$' "
-            f"WHEN 'BOOLEAN' THEN (CASE WHEN {chosen} ->> '$' = 'true' THEN 'True' ELSE 'False' END) END)")
+    return (f"({structure} OR contains({text}, 'cost') OR contains({text}, {sql_text(_BACKSLASH_U)}) "
+            f"OR regexp_matches({text}, {sql_text(_TRAILING_COMMA)}) OR regexp_matches({text}, {sql_text(named)}) "
+            f"OR (CASE WHEN {spelled} THEN regexp_matches({text}, {sql_text(_NON_FINITE)}) ELSE false END))")
 
 
 def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[str], unread: list[str],
@@ -273,39 +283,42 @@ def _source_sql(number: int, path: str, kind: str, cols: _Columns, slow: list[st
     table ``repeated_ids``: engines.request_ids)."""
     if kind != "parquet":
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(len(cols.names)))
-        reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
-                  f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()})"
+        reader = (f"read_json_objects({sql_text(path)}, format = 'newline_delimited', ignore_errors = true, "
+                  f"compression = {sql_text(kind)}, maximum_object_size = {max_line_bytes()})"
                   + (" WITH ORDINALITY" if numbered else ""))
         clean = f"json IS NOT NULL AND NOT {_line_guard('json', [*slow, *unread])}"
         if ids is not None:
             shaped = '"(' + "|".join(_SHAPE_KEYS) + ')"'
-            clean += f" AND NOT (contains(json, '\"request_id\"') AND regexp_matches(json, {_q(shaped)}))"
+            clean += f" AND NOT (contains(json, '\"request_id\"') AND regexp_matches(json, {sql_text(shaped)}))"
             if repeated:
                 rid = request_id_sql(f"x[{ids[0] + 1}]", f"x[{ids[1] + 1}]",
                                      "json_extract(json, '$.\"response\".\"id\"')")
                 clean += f" AND NOT COALESCE({rid} IN (SELECT rid FROM repeated_ids), false)"
         return (f"SELECT {number} AS file_no, {'ordinality' if numbered else 'NULL::BIGINT'} AS row_no, "
-                f"json AS line, {clean} AS clean, "
+                f"json AS line, NULL::UBIGINT AS line_hash, {clean} AS clean, NULL AS skip, "
+                f"NULL::DECIMAL(38, 18) AS spend, "
                 f"{values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {reader})")
     present = set(parquet_columns(path))
     if ids is not None:  # a Parquet row holding a request id is read by the Python engine
         slow = [*slow, "request_id", *(_REQUEST_ID_KEYS if repeated else ())]
-    values = ", ".join(f"NULLIF(to_json({_q_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
-                       else f"NULL AS c_{i}" for i, n in enumerate(cols.names))
-    clean = " AND ".join(f"{_q_ident(k)} IS NULL" for k in slow if k in present) or "true"
-    return (f"SELECT {number} AS file_no, file_row_number + 1 AS row_no, NULL AS line, {clean} AS clean, "
-            f"{values} FROM read_parquet({_q(path)}, file_row_number = true)")
+    values = ", ".join(f"NULLIF(to_json({sql_ident(n)})::VARCHAR, 'null') AS c_{i}" if n in present
+                       else f"NULL AS c_{i}" for i, n in enumerate(cols.keys()))
+    clean = " AND ".join(f"{sql_ident(k)} IS NULL" for k in slow if k in present) or "true"
+    return (f"SELECT {number} AS file_no, file_row_number + 1 AS row_no, NULL AS line, NULL::UBIGINT AS line_hash, "
+            f"{clean} AS clean, "
+            f"NULL AS skip, NULL::DECIMAL(38, 18) AS spend, {values} "
+            f"FROM read_parquet({sql_text(path)}, file_row_number = true)")
 
 
 def _raw_key_match(fields: list[str], rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
     """True for a row whose raw (model, model_id, service_tier) texts, the SQL ``fields``, are one of
     ``rows_of``."""
     return " OR ".join(
-        "(" + " AND ".join(f"{c} IS NULL" if v is None else f"{c}::VARCHAR = {_q(v)}"
+        "(" + " AND ".join(f"{c} IS NULL" if v is None else f"{c}::VARCHAR = {sql_text(v)}"
                            for c, v in zip(fields, key)) + ")" for key in rows_of) or "false"
 
 
-def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: list[int],
+def scan_sql(sources: list[tuple[int, str, str, str]], specs: list[KeySpec], breaks: list[int],
              since: float | None, until: float | None, timeline_tz: str | None, *, dedupe: bool = False,
              repeated: bool = False, fields: tuple[str, ...] = _FIELDS,
              rows_of: list[tuple[str | None, str | None, str | None]] | None = None) -> str:
@@ -319,7 +332,7 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
     leaves the fast lane; with it, only a line whose id is one of those."""
     cols = _Columns()
     read = [f for f in _FIELDS if f in fields or f in ("model", "prompt_tokens")]
-    field_sql = [cols.col(f) if f in read else "NULL" for f in _FIELDS]  # each field's raw text, in _FIELDS order
+    field_sql = [cols.field(f) if f in read else "NULL" for f in _FIELDS]  # each field's raw text, in _FIELDS order
     unread = [f for f in _FIELDS if f not in read]
     raw = _Raw()
     times: list[tuple[str, str]] = []
@@ -338,19 +351,23 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
         cols.col("id")
         ids = (cols.names.index("request_id"), cols.names.index("id"))
     ts_raw = field_sql[11]
-    ts_text = f"({ts_raw} ->> '$')"
-    ts = (f"(CASE WHEN {ts_raw} IS NULL THEN NULL "
-          f"WHEN left({ts_raw}, 1) = '\"' THEN (CASE WHEN regexp_full_match({ts_text}, {_q(_ISO)}) "
-          f"THEN CAST(epoch_us(TRY_CAST({ts_text} AS TIMESTAMPTZ)) AS DOUBLE) / 1000000.0 END) "
-          f"ELSE (CASE WHEN tsn > 1e11 THEN tsn / 1000.0 ELSE tsn END) END)")
+    ts = epoch_sql(ts_raw, "tsn")
     window = []
     if since is not None:
         window.append(f"ts >= {since!r}")
     if until is not None:
         window.append(f"ts < {until!r}")
     in_window = "(ts IS NOT NULL AND " + " AND ".join(window) + ")" if window else "true"
-    unions = " UNION ALL ".join(_source_sql(n, path, kind, cols, slow, unread, rows_of is not None, ids,
-                                            dedupe and repeated) for n, path, kind in sources)
+    # what the group keys read under a spend-log row's metadata
+    metadata_keys = sorted({f for spec in specs if spec.kind == "record" for f in spec.fields}
+                           | {"tags" for spec in specs if spec.kind == "tags"}
+                           | {spec.fields[1] for spec in specs if spec.kind == "dotted" and len(spec.fields) > 1
+                              and spec.fields[0] == "metadata"})
+    unions = " UNION ALL ".join(
+        spend_log_sql(n, path, kind, cols.names, cols.fields(), numbered=rows_of is not None, dedupe=dedupe,
+                      repeated=repeated, metadata_keys=metadata_keys) if shape == SPEND_LOG
+        else _source_sql(n, path, kind, cols, slow, unread, rows_of is not None, ids, dedupe and repeated)
+        for n, path, kind, shape in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
     tokens = ", ".join(f"TRY_CAST({c} AS VARCHAR) AS v{i}, TRY_CAST(TRY_CAST({c} AS VARCHAR) AS BIGINT) AS n{i}"
                        for i, c in enumerate(field_sql[1:9]))
@@ -358,21 +375,24 @@ def scan_sql(sources: list[tuple[int, str, str]], specs: list[KeySpec], breaks: 
                             for i in range(8))
     t = [f"COALESCE(n{i}, 0)" for i in range(8)]
     if rows_of is not None:
-        tail = (f"SELECT file_no, row_no FROM w WHERE fast IS NOT TRUE "
+        tail = (f"SELECT file_no, row_no FROM w WHERE (fast IS NOT TRUE AND skip IS NULL) "
                 f"OR ({_raw_key_match([field_sql[0], field_sql[9], field_sql[10]], rows_of)})")
     else:
         group_select = "".join(f", CASE WHEN fast AND in_window THEN {e} END AS r{i}"
                                for i, e in enumerate(raw.exprs))
         group_select += "".join(f", CASE WHEN fast AND in_window THEN {e} END AS {name}" for name, e in times)
         sums = ", ".join(f"sum({c}) AS s_{c}" for c in UNIT_COLUMNS)
-        tail = f"""SELECT file_no, fast, in_window,
-  CASE WHEN fast THEN NULL ELSE row_no END AS row_no,
-  CASE WHEN fast OR row_no IS NOT NULL THEN NULL ELSE hash(line) END AS trace,
+        tail = f"""SELECT file_no, fast, in_window, skip,
+  CASE WHEN fast OR skip IS NOT NULL THEN NULL ELSE row_no END AS row_no,
+  CASE WHEN fast OR skip IS NOT NULL OR row_no IS NOT NULL THEN NULL ELSE COALESCE(line_hash, hash(line)) END
+    AS trace,
   CASE WHEN fast THEN {field_sql[0]} END AS model,
   CASE WHEN fast THEN {field_sql[9]} END AS model_id,
   CASE WHEN fast THEN {field_sql[10]} END AS tier,
   CASE WHEN fast AND in_window THEN bucket END AS bucket{group_select},
-  count(*) AS n, {sums}, min(ts) AS ts_min, max(ts) AS ts_max
+  CASE WHEN fast AND in_window THEN spend IS NOT NULL END AS recorded,
+  count(*) AS n, {sums}, sum(CASE WHEN fast AND in_window THEN spend END) AS s_spend,
+  min(ts) AS ts_min, max(ts) AS ts_max
 FROM w
 GROUP BY ALL"""
     return f"""
@@ -395,7 +415,7 @@ z AS (
 ),
 u AS (
   SELECT *,
-    shape_ok AND ({ts_raw} IS NULL OR ts BETWEEN {_MIN_TS!r} AND {_MAX_TS!r})
+    shape_ok AND ({ts_raw} IS NULL OR ts BETWEEN {MIN_TS!r} AND {MAX_TS!r})
       {"AND (ts IS NULL OR ts >= " + repr(_YEAR_1000) + ")" if times else ""} AS fast,
     {t[0]} AS p, {t[1]} AS c, {t[2]} AS cr, {t[3]} AS cw, {t[4]} AS rea, {t[5]} AS ai, {t[6]} AS ao, {t[7]} AS ii
   FROM z
@@ -408,13 +428,14 @@ v AS (
 """
 
 
-def trace_sql(sources: list[tuple[int, str, str]], traces: bool,
+def trace_sql(sources: list[tuple[int, str, str, str]], traces: bool,
               rows_of: list[tuple[str | None, str | None, str | None]]) -> str:
     """The row numbers of the JSON lines whose trace (a hash of the line's text) is in table ``wanted_traces``
     (when ``traces``) or whose
     raw (model, model_id, service_tier) is one of ``rows_of``, with their trace: a serial scan, but one that reads
     no more than it must, so a fraction of scan_sql's cost. Lines with the same trace are the same text but for a
-    hash collision, which the caller finds by counting."""
+    hash collision, which the caller finds by counting. The rows of ``rows_of`` in a spend-log file are found by
+    scan_sql (its lines read the model otherwise)."""
     cols = _Columns()
     for f in ("model", "model_id", "service_tier"):
         cols.col(f)
@@ -426,143 +447,25 @@ def trace_sql(sources: list[tuple[int, str, str]], traces: bool,
     else:
         routed, inner = "false", "SELECT * FROM {reader}"
     return " UNION ALL ".join(
-        f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, {routed} AS routed FROM ("
-        + inner.format(reader=f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
-                              f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()}) "
-                              "WITH ORDINALITY")
-        + f") WHERE {wanted} OR {routed}" for n, path, kind in sources)
+        f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, "
+        f"{routed if shape != SPEND_LOG else 'false'} AS routed FROM ("
+        + inner.format(reader=f"read_json_objects({sql_text(path)}, format = 'newline_delimited', "
+                              f"ignore_errors = true, compression = {sql_text(kind)}, "
+                              f"maximum_object_size = {max_line_bytes()}) WITH ORDINALITY")
+        + f") WHERE {wanted} OR {routed if shape != SPEND_LOG else 'false'}" for n, path, kind, shape in sources)
 
 
 # -- the run ------------------------------------------------------------------------------------------------
+
+SPEND_LOG = "spend-log"  # a file of LiteLLM spend-log rows or standard logging payloads (engines/duckdb_spendlogs.py)
+
 
 @dataclass
 class _Source:
     number: int
     path: str
     compression: str
-
-
-def _classify(path: str) -> str | None:
-    """How DuckDB reads the file ("none" or "gzip" compressed JSON lines, or "parquet"), or None when it cannot
-    read it as Python does."""
-    if path == "-" or is_csv(path):
-        return None  # a CSV file: its header names the fields
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    with open(path, "rb") as f:
-        head = f.read(4)
-        if is_document(head + f.read(252)):
-            return None  # one JSON value over several lines (an array, a usage API page): read whole
-    if head[:2] == GZIP_MAGIC:
-        return "gzip"
-    if head == PARQUET_MAGIC:
-        return "parquet"
-    if text_encoding(head) is not None:
-        return None
-    return "none"
-
-
-
-
-def _lines(path: str, compression: str) -> Iterator[tuple[int, Any]]:
-    """(line number, text or reading.jsonl.LineTooLong) of each line holding more than JSON white space, read in
-    bounded chunks (a gzip bomb's one line is never held)."""
-    import gzip
-
-    with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
-        yield from numbered_lines(f, printable_path(path))
-
-
-_BLOCK = 1 << 20  # the blocks a plain file's lines are counted in, and picked from
-
-
-def count_lines(path: str, compression: str) -> tuple[int, list[int] | None]:
-    """The lines of a file as the Python engine numbers them (its reader's rows, when no line is blank), and for
-    a plain file the newlines in each of its blocks (_BLOCK bytes), which let pick_rows seek to a line."""
-    import gzip
-
-    lines, last, blocks = 0, b"", [] if compression == "none" else None
-    with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
-        while True:
-            data = f.read(_BLOCK)  # decompressed a block at a time: a gzip bomb is never held whole
-            if not data:
-                break
-            n = data.count(b"\n")
-            lines += n
-            last = data[-1:]
-            if blocks is not None:
-                blocks.append(n)
-    return lines + (1 if last and last != b"\n" else 0), blocks
-
-
-def count_rows(path: str, compression: str) -> int:
-    """The exact number of lines holding more than JSON white space (a row each for DuckDB's reader)."""
-    return sum(1 for _ in _lines(path, compression))
-
-
-def pick_rows(path: str, compression: str, wanted: list[int], aligned: bool = False,
-              blocks: list[int] | None = None) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes) of the non-blank lines numbered ``wanted`` (sorted, 1-based) among the file's
-    non-blank lines: the reader's row numbers turned into the line numbers the Python engine reports. ``aligned``:
-    the file has no blank line, so rows are lines and whole chunks are skipped by counting newlines (or, with
-    ``blocks`` from count_lines, by seeking past them)."""
-    if not wanted:
-        return
-    if aligned:
-        yield from _pick_lines(path, compression, wanted, blocks)
-        return
-    targets = iter(wanted)
-    target = next(targets, None)
-    for row, (line, text) in enumerate(_lines(path, compression), 1):
-        if target is None:
-            return
-        if row == target:
-            yield line, text
-            target = next(targets, None)
-
-
-def _pick_lines(path: str, compression: str, wanted: list[int], blocks: list[int] | None = None
-                ) -> Iterator[tuple[int, bytes]]:
-    import bisect
-    import gzip
-    import itertools
-
-    newlines = list(itertools.accumulate(blocks, initial=0)) if blocks is not None else None
-    targets = iter(wanted)
-    target = next(targets, None)
-    first, partial = 1, b""  # the number of the line that starts the buffer, and the buffer
-    block = 0  # the block the next read starts
-    with (gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")) as f:
-        while target is not None:
-            if newlines is not None:
-                # the block holding the newline that ends the line before the target: seek there when it is
-                # further on (the line the block starts in is cut, and is not wanted)
-                at = bisect.bisect_left(newlines, target - 1) - 1
-                if at > block:
-                    f.seek(at * _BLOCK)
-                    block, first, partial = at, newlines[at] + 1, b""
-            chunk = f.read(_BLOCK)  # small blocks: only those holding a wanted line are split
-            block += 1
-            buffer = partial + chunk
-            if not chunk:
-                if buffer and target == first:
-                    yield first, buffer
-                return
-            complete = buffer.count(b"\n")
-            if target >= first + complete:  # not among this chunk's complete lines
-                cut = buffer.rfind(b"\n") + 1
-                first, partial = first + complete, buffer[cut:]
-                continue
-            lines = buffer.split(b"\n")
-            for i, text in enumerate(lines[:-1]):
-                while target is not None and target == first + i:
-                    yield target, text + b"\n"
-                    target = next(targets, None)
-            first, partial = first + complete, lines[-1]
+    shape: str = "canonical"  # or SPEND_LOG
 
 
 def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
@@ -631,13 +534,16 @@ def _python_rows(con: Any, sources: list[_Source], rows: list[tuple[Any, ...]], 
         if r[col["fast"]]:
             if (r[col["model"]], r[col["model_id"]], r[col["tier"]]) in routed_set:
                 routed_in.add(f)
+        elif r[col["skip"]] is not None:
+            continue  # counted as skipped
         elif f in parquet:
             numbers.setdefault(f, []).append(r[col["row_no"]])
         else:
             traces = left.setdefault(f, {})
             traces[r[col["trace"]]] = traces.get(r[col["trace"]], 0) + r[col["n"]]
-    full = [s for s in sources if s.number in parquet and s.number in routed_in]
-    wanted = [s for s in sources if s.number not in parquet and (s.number in left or s.number in routed_in)]
+    full = [s for s in sources if (s.number in parquet or s.shape == SPEND_LOG) and s.number in routed_in]
+    wanted = [s for s in sources if s.number not in parquet and s not in full
+              and (s.number in left or s.number in routed_in)]
     every = sorted({t for traces in left.values() for t in traces})
     if len(every) > _MAX_TRACES:
         full += wanted
@@ -709,7 +615,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     run = DuckDBRun()
     sources: list[_Source] = []
     for path in paths:
-        compression = _classify(path)
+        compression = classify(path)
         if compression is None:
             run.files.append(("python", path))
             run.python_reasons[printable_path(path)] = ("not JSON lines DuckDB reads (stdin, CSV, one JSON document, "
@@ -719,11 +625,12 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
         if size == 0:
             run.files.append(("duckdb", path, []))
             continue
-        if size >= _OTHER_SHAPE_MIN_BYTES and fast_lane_share([path]) < 0.5:
+        if size >= _OTHER_SHAPE_MIN_BYTES and fast_lane_share([path]) < 0.5 and spend_log_share([path]) < 0.5:
             run.files.append(("python", path))
             run.python_reasons[printable_path(path)] = "its first lines are not of the fast lane's shape"
             continue
-        source = _Source(len(sources), path, compression)
+        shape = SPEND_LOG if compression != "parquet" and spend_log_share([path]) >= 0.5 else "canonical"
+        source = _Source(len(sources), path, compression, shape)
         sources.append(source)
         run.files.append(("duckdb", path, source))
     if not sources:
@@ -733,6 +640,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     # another leaves the fast lane by its text
     sampled = set().union(*(parquet_columns(s.path) if s.compression == "parquet" else _sample_keys(s)
                             for s in sources))
+    if any(s.shape == SPEND_LOG for s in sources):
+        sampled.update(_FIELDS)  # a spend-log line's pricing fields are not its top-level keys
     query = {"specs": specs, "breaks": breaks, "since": since, "until": until, "timeline_tz": timeline_tz,
              "fields": tuple(f for f in _FIELDS if f in sampled),
              # with de-duplication on, a record whose request id is met twice is priced by the Python engine,
@@ -749,7 +658,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     counter = threading.Thread(target=count_all, daemon=True)
     counter.start()
     with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
-        con = _connect(memory_limit, spill, threads)
+        con = connect(memory_limit, spill, threads)
         try:
             if dedupe and repeated is not None:
                 # the lines with these ids go to the Python engine, which keeps the first of each
@@ -761,7 +670,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             bad, aligned = _misread(sources, rows, col, lines, run)
             left_over: dict[int, int] = {}
             for r in rows:
-                if not r[col["fast"]]:
+                if not r[col["fast"]] and r[col["skip"]] is None:
                     left_over[r[col["file_no"]]] = left_over.get(r[col["file_no"]], 0) + r[col["n"]]
             for s in sources:
                 n = left_over.get(s.number, 0)
@@ -769,6 +678,10 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                     bad.add(s.number)
                     run.python_reasons[printable_path(s.path)] = "most of its lines are not of the fast lane's shape"
             rows = [r for r in rows if r[col["file_no"]] not in bad]
+            skipped = {r[col["file_no"]]: 0 for r in rows}
+            for r in rows:
+                if r[col["skip"]] is not None:
+                    skipped[r[col["file_no"]]] += r[col["n"]]
             # the lines outside the fast lane first: a Claude Code transcript among them sends its file to Python
             # (its messages de-duplicate across lines) before any of its fast-lane lines is summed
             kept = [s for s in sources if s.number not in bad]
@@ -780,7 +693,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                     bad.add(s.number)
                     run.python_reasons[printable_path(s.path)] = "a Claude Code transcript (messages de-duplicated)"
             fast = [r for r in rows if r[col["file_no"]] not in bad and r[col["fast"]]]
-            routed = _fold(engine, run, fast, col, specs, breaks)
+            routed = _fold(engine, run, fast, col, specs, breaks, {s.number for s in sources if s.shape == SPEND_LOG})
             if routed:
                 # the rows of cards SQL does not price (a row outside the fast lane may be among them: read once)
                 kept = [s for s in sources if s.number not in bad]
@@ -794,6 +707,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
         finally:
             counter.join()
             con.close()
+    run.skipped = sum(n for f, n in skipped.items() if f not in bad)
     for i, entry in enumerate(run.files):
         if entry[0] == "duckdb" and isinstance(entry[2], _Source):
             s = entry[2]
@@ -804,7 +718,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
 def _sample_keys(source: _Source, lines: int = 200) -> set[str]:
     """The top-level keys of the JSON objects among a file's first lines."""
     keys: set[str] = set()
-    for n, (_, text) in enumerate(_lines(source.path, source.compression)):
+    for n, (_, text) in enumerate(file_lines(source.path, source.compression)):
         if n >= lines:
             break
         if not isinstance(text, bytes):
@@ -829,13 +743,15 @@ def _read_rows(source: _Source, numbers: list[int], aligned: bool,
     return list(parse_numbered(shown, pick_rows(source.path, source.compression, numbers, aligned, blocks)))
 
 
-def _listed(sources: list[_Source]) -> list[tuple[int, str, str]]:
-    return [(s.number, s.path, s.compression) for s in sources]
+def _listed(sources: list[_Source]) -> list[tuple[int, str, str, str]]:
+    return [(s.number, s.path, s.compression, s.shape) for s in sources]
 
 
 def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], col: dict[str, int],
-          specs: list[KeySpec], breaks: list[int]) -> list[tuple[str | None, str | None, str | None]]:
-    """Turn the fast-lane sums into SumRows, unpriced and filtered counts; return the raw (model, id, tier) whose
+          specs: list[KeySpec], breaks: list[int], spend_logs: set[int]
+          ) -> list[tuple[str | None, str | None, str | None]]:
+    """Turn the fast-lane sums into SumRows (``spend_logs``: the files of spend-log rows), unpriced and filtered
+    counts; return the raw (model, id, tier) whose
     records the Python engine must read instead, in or out of the window (a value it would reject, or a card SQL
     does not price)."""
     readings: dict[tuple[Any, ...], Key | None] = {}
@@ -883,9 +799,14 @@ def _fold(engine: PricingEngine, run: DuckDBRun, rows: list[tuple[Any, ...]], co
         # TOKEN_PARTS: input, uncached input, cache read, 5-minute and 1-hour writes (none in the fast lane),
         # output, reasoning
         tokens = (s["p"], s["text_t"], s["cr"], s["cw"], 0, s["c"], s["rea"])
-        run.sums.append(SumRow(key[0], ck.sheet, raw, times, band, n,  # type: ignore[index]
-                               units_for(ck.variant, ck.routing_fee, s), tokens,
-                               r[col["day"]] if "day" in col else None, r[col["ts_min"]], r[col["ts_max"]]))
+        row = SumRow(key[0], ck.sheet, raw, times, band, n,  # type: ignore[index]
+                     units_for(ck.variant, ck.routing_fee, s), tokens,
+                     r[col["day"]] if "day" in col else None, r[col["ts_min"]], r[col["ts_max"]])
+        if r[col["recorded"]]:
+            row.recorded = r[col["s_spend"]]  # a Decimal: the exact sum of the recorded costs
+        if r[col["file_no"]] in spend_logs:
+            row.shape = "litellm-spend-log"
+        run.sums.append(row)
     for key, n in unpriced.items():
         run.unpriced.append((by_key[key].not_priced, n))  # type: ignore[arg-type]
     return sorted(routed, key=lambda k: tuple(x or "" for x in k))
@@ -898,17 +819,3 @@ def _places(specs: list[KeySpec]) -> list[tuple[str, ...]]:
         if spec.kind != "time":
             _raw_values(spec, cols, raw)
     return raw.places
-
-
-def _connect(memory_limit: str, spill: str | None, threads: int | None) -> Any:
-    """A private in-memory database: bounded memory, spilling to ``spill``; naive ISO times read as UTC."""
-    import duckdb
-
-    config: dict[str, Any] = {"memory_limit": memory_limit, "preserve_insertion_order": True}
-    if spill is not None:
-        config["temp_directory"] = spill
-    if threads:
-        config["threads"] = threads
-    con = duckdb.connect(config=config)
-    con.execute("SET TimeZone = 'UTC'")
-    return con

@@ -23,7 +23,7 @@ import threading
 
 from ..reading.jsonl import max_line_bytes
 from ..reading.parquet import parquet_columns
-from .duckdb_engine import _classify, _connect, _q, _q_ident, count_lines, count_rows, request_id_sql
+from .duckdb_files import classify, connect, count_lines, count_rows, request_id_sql, sql_ident, sql_text
 
 _BOM = b"\xef\xbb\xbf"
 _ID_PATHS = "['$.\"request_id\"', '$.\"id\"', '$.\"response\".\"id\"']"
@@ -34,14 +34,14 @@ def _source_sql(number: int, path: str, kind: str) -> str:
         have = set(parquet_columns(path))
 
         def raw(name: str) -> str:
-            return f"to_json({_q_ident(name)})::VARCHAR" if name in have else "NULL::VARCHAR"
+            return f"to_json({sql_ident(name)})::VARCHAR" if name in have else "NULL::VARCHAR"
 
         response = (f"json_extract({raw('response')}, '$.\"id\"')::VARCHAR" if "response" in have
                     else "NULL::VARCHAR")
         return (f"SELECT {number} AS file_no, true AS parsed, {request_id_sql(raw('request_id'), raw('id'), response)}"
-                f" AS rid FROM read_parquet({_q(path)})")
-    reader = (f"read_json_objects({_q(path)}, format = 'newline_delimited', ignore_errors = true, "
-              f"compression = {_q(kind)}, maximum_object_size = {max_line_bytes()})")
+                f" AS rid FROM read_parquet({sql_text(path)})")
+    reader = (f"read_json_objects({sql_text(path)}, format = 'newline_delimited', ignore_errors = true, "
+              f"compression = {sql_text(kind)}, maximum_object_size = {max_line_bytes()})")
     return (f"SELECT {number} AS file_no, json IS NOT NULL AS parsed, "
             f"{request_id_sql('x[1]', 'x[2]', 'x[3]')} AS rid "
             f"FROM (SELECT json, json_extract(json, {_ID_PATHS}) AS x FROM {reader})")
@@ -83,7 +83,7 @@ def first_lines_carry_ids(paths: list[str], budget: int = 1 << 16) -> bool:
     without one, the scan would find nothing to hold back, and remembering every id costs nothing. Never wrong,
     only a guess about memory: ids met further on are remembered as before."""
     for path in paths[:8]:
-        kind = _classify(path)
+        kind = classify(path)
         if kind is None or kind == "parquet":
             return True
         with gzip.open(path, "rb") if kind == "gzip" else open(path, "rb") as f:
@@ -105,7 +105,7 @@ def repeated_request_ids(paths: list[str], *, memory_limit: str = "256MB",
         return None
     sources: list[tuple[int, str, str]] = []
     for path in paths:
-        kind = _classify(path)
+        kind = classify(path)
         if kind is None or (kind != "parquet" and _starts_an_array(path, kind)):
             return None
         if os.path.getsize(path):
@@ -125,7 +125,7 @@ def repeated_request_ids(paths: list[str], *, memory_limit: str = "256MB",
 
     try:
         with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
-            con = _connect(memory_limit, spill, threads)
+            con = connect(memory_limit, spill, threads)
             try:
                 rows = con.execute(repeated_sql(sources)).fetchall()
             finally:

@@ -730,7 +730,7 @@ class ReportBuilder:
             if ts is not None:
                 rep.first = ts if rep.first is None else min(rep.first, ts)
                 rep.last = ts if rep.last is None else max(rep.last, ts)
-        stand_in = UsageRecord("", 0, row.model, raw=row.raw)
+        stand_in = UsageRecord("", 0, row.model, shape=row.shape, raw=row.raw)
         if self._teams:
             self._see_team(stand_in, row.last)
         keys: list[tuple[str, ...]] = [()]
@@ -778,7 +778,7 @@ class ReportBuilder:
         add = self.add
         record_type = UsageRecord
         for r in results:
-            if r.__class__ is record_type and not r.batch:
+            if r.__class__ is record_type and not r.batch and r.call_type is None:
                 p = pricers.get((r.model, r.model_id, r.service_tier, r.request_prices))
                 if p is not None and p.__class__ is Pricer and r.extras is None:
                     c = p.measure(r)

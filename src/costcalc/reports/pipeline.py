@@ -362,7 +362,7 @@ def _execute(request: PriceRequest, price_run: PriceRun, out: IO[bytes] | None, 
     to the Python engine, and the reason is returned when that engine was asked for by name."""
     paths = _paths(request)
     choice = choose_engine(request.engine, paths, database=request.database, aggregate=aggregate,
-                           filters=bool(request.where))
+                           filters=bool(request.where), dedupe=request.dedupe)
     why_not = choice.why_not
     if request.database:
         from dataclasses import replace

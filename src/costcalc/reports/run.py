@@ -129,6 +129,7 @@ class PriceRun:
         for outcome, count in done.unpriced:
             builder.add_unpriced(outcome, count)
         builder.add_filtered(done.filtered)
+        builder.add_skipped(done.skipped)
         # one stream, in input order, through the same path as a Python run (window, rejects, pricing)
         seen: dict[str, tuple[str, int]] = {}  # Claude Code messages de-duplicate across files
         lines = itertools.chain.from_iterable(
