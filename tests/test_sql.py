@@ -490,12 +490,19 @@ def test_spendlogs_call_types_as_the_python_reader_reads_them(capsys, tmp_path):
         {"usage_object": {"prompt_tokens": 1000, "completion_tokens": 100,
                           "server_tool_use": {"web_search_requests": 2}}})}
     rows.append(tuple(searched[n] for n, _ in SPEND_COLUMNS))
+    # a call the proxy books at $0 (skipped, as the Python engine skips it) and a pass-through call without usage
+    # (logged with model "unknown": priced by its endpoint's cost_per_request, which only costcalc price books)
+    rows.append(tuple({**base, "request_id": "r4", "call_type": "acreate_file"}[n] for n, _ in SPEND_COLUMNS))
+    passed = {**base, "request_id": "r5", "call_type": "pass_through_endpoint", "model": "unknown",
+              "model_group": None, "custom_llm_provider": None, "prompt_tokens": 0, "completion_tokens": 0}
+    rows.append(tuple(passed[n] for n, _ in SPEND_COLUMNS))
     con = duckdb.connect()
     con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in SPEND_COLUMNS) + ")")
     con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(SPEND_COLUMNS)) + ")", rows)
     out, names = run_duckdb(con, emitted(capsys, tmp_path, ["gpt-4o"], "--schema", "spendlogs", "--per-record"))
     by_id = {r[0]: r for r in out}
-    assert set(by_id) == {"r0", "r1", "r2", "r3"}
+    assert set(by_id) == {"r0", "r1", "r2", "r3", "r5"}
+    assert by_id["r5"][names.index("status")] == "unpriced" and "pass-through" in by_id["r5"][names.index("reason")]
     assert by_id["r3"][names.index("status")] == "unpriced" and "tool charge" in by_id["r3"][names.index("reason")]
     assert decimal_text(by_id["r0"][names.index("total_cost")]) == "0.003675"
     assert by_id["r1"][names.index("status")] == "unpriced" and by_id["r1"][names.index("total_cost")] is None

@@ -36,8 +36,10 @@ from functools import lru_cache
 
 from sqlglot import exp
 
+from ..pricing.coverage import ZERO_BOOKED
 from ..pricing.exact import Band
 from ..pricing.formulas import service_tier_suffix
+from ..pricing.passthrough import PASS_THROUGH_CALL
 from ..reading.names import NAME_FIELDS
 from ..reading.records import MAX_TOKENS
 
@@ -69,9 +71,11 @@ NOT_COVERED = "not in this query's rate table (regenerate the query with this mo
 BATCH = "batch output lines (batch rates, no discount or margin) are priced only by costcalc price"
 ONE_HOUR = "1-hour cache writes are priced only by costcalc price"
 NOT_BY_TOKEN = ("a call type the proxy prices by other units than tokens (images, characters, seconds, queries); "
-                "costcalc price prices images, speech and transcription")
+                "costcalc price prices images, speech, transcription, rerank, video, OCR, search and MCP calls")
 TOOL_CHARGE = ("a built-in tool charge (web or file search) on top of the tokens, priced only by costcalc price "
                "(pricing/tools.py)")
+PASS_THROUGH = ("a pass-through call without usage, booked at its endpoint's cost_per_request "
+                "(general_settings.pass_through_endpoints): priced only by costcalc price")
 PYTHON_ONLY = "its price depends on more than the prompt size (time of day, completion size): use costcalc price"
 
 
@@ -415,16 +419,23 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
                 "ii": usage("prompt_tokens_details.image_tokens"), "ts": '"startTime"',
                 "cw1h": usage("prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"),
                 # 1: a batch line (batch rates); 2: a call type priced by other units than tokens (unpriced);
-                # 3: a call with a built-in tool charge (searches in its usage, or a tool charge booked: unpriced)
-                "batch": (f"CASE WHEN call_type IN ({batch}) THEN 1 WHEN call_type IS NOT NULL AND call_type <> '' "
+                # 3: a call with a built-in tool charge (searches in its usage, or a tool charge booked: unpriced);
+                # 4: a pass-through call without usage (its endpoint's cost_per_request: unpriced)
+                "batch": (f"CASE WHEN call_type IN ({batch}) THEN 1 "
+                          f"WHEN call_type = {_s(PASS_THROUGH_CALL)} AND COALESCE(prompt_tokens, 0) = 0 "
+                          "AND COALESCE(completion_tokens, 0) = 0 THEN 4 "
+                          "WHEN call_type IS NOT NULL AND call_type <> '' "
                           f"AND call_type NOT IN ({calls}) THEN 2 "
                           f"WHEN COALESCE({usage('server_tool_use.web_search_requests')}, 0) > 0 "
                           f"OR COALESCE({usage('prompt_tokens_details.web_search_requests')}, 0) > 0 "
                           f"OR COALESCE({usage('server_side_tool_usage_details.web_search_calls')}, 0) > 0 "
                           "OR COALESCE(CAST(metadata ->> '$.cost_breakdown.tool_usage_cost' AS DOUBLE), 0) > 0 "
                           "THEN 3 ELSE 0 END")}
+        # the call types the proxy books at $0 are skipped, as failures and cache hits are (engines/streaming.py)
+        zero = ", ".join(_s(c) for c in sorted(ZERO_BOOKED))
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
                  "(status IS NULL OR status <> 'failure')",
+                 f"(call_type IS NULL OR call_type NOT IN ({zero}))",
                  *_time_filter('"startTime"', opts)]
         # reports.aggregate.NAME_FIELDS, in its order: each field as a column of the table, then in metadata
         def named(what: str) -> str:
@@ -526,9 +537,9 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
          WHEN b_band IS NULL THEN 'unpriced' ELSE 'priced' END AS status,
     CASE WHEN model IS NULL OR model = '' THEN 'no model'
          WHEN {bad} THEN 'token counts out of range or breaking their own convention'
+         WHEN is_batch = 2 THEN {_s(NOT_BY_TOKEN)} WHEN is_batch = 4 THEN {_s(PASS_THROUGH)}
          WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN cw1h > 0 THEN {_s(ONE_HOUR)}
-         WHEN is_batch = 1 THEN {_s(BATCH)} WHEN is_batch = 2 THEN {_s(NOT_BY_TOKEN)}
-         WHEN is_batch = 3 THEN {_s(TOOL_CHARGE)}
+         WHEN is_batch = 1 THEN {_s(BATCH)} WHEN is_batch = 3 THEN {_s(TOOL_CHARGE)}
          WHEN c_status <> 'priced' THEN c_reason
          WHEN b_band IS NULL THEN 'no rate band for this prompt size' END AS reason,
     CASE c_variant WHEN 'text_only' THEN text_t ELSE text_g END AS u_input,

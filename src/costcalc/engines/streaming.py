@@ -9,11 +9,13 @@ from typing import Any, NamedTuple
 
 from ..pricing.calltypes import (
     IMAGE_CALLS,
+    OCR_CALLS,
     RERANK_CALLS,
     SPEECH_CALLS,
     ByTokens,
     CallPrice,
     lyria_price,
+    ocr_price,
     rerank_price,
     speech_price,
     transcription_price,
@@ -31,8 +33,12 @@ from ..pricing.formulas import (
     make_pricer,
 )
 from ..pricing.images import TokenPrice, provider_image_price
+from ..pricing.mcp import MCP_CALLS, mcp_price
+from ..pricing.mcp import ZERO_REASON as MCP_ZERO
 from ..pricing.passthrough import PASS_THROUGH_CALL, pass_through_price
+from ..pricing.search import SEARCH_CALLS, search_price
 from ..pricing.tools import VIDEO_CALLS, video_price
+from ..pricing.vectorstores import VECTOR_STORE_SEARCH_CALLS, vector_store_search_price
 from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
@@ -159,6 +165,12 @@ class PricingEngine:
         call_type, units = record.call_type or "", record.call_units
         if call_type == PASS_THROUGH_CALL:
             return self.price_pass_through(record)
+        if call_type in SEARCH_CALLS:
+            return self.price_search(record)
+        if call_type in VECTOR_STORE_SEARCH_CALLS:
+            return self.price_vector_store_search(record)
+        if call_type in MCP_CALLS:
+            return self.price_mcp_tool(record)
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
         if call_type in ZERO_BOOKED:
@@ -189,6 +201,10 @@ class PricingEngine:
         elif call_type in VIDEO_CALLS:
             found = video_price(resolved.rates, units.seconds, units.videos, units.video_resolution,
                                 units.input_images)
+        elif call_type in OCR_CALLS:
+            own = {**d.info_prices, **d.params_prices} if d is not None else {}
+            found = ocr_price(resolved.rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,
+                              units.response_logged, own)
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)
@@ -239,6 +255,71 @@ class PricingEngine:
         if found.approximate is not None:
             record = replace(record, approximate=found.approximate)
         return Priced(record, Cost(found.cost, 0.0, 0.0, 0.0, 0.0, 0.0, found.cost), sheet,
+                      (band, tuple(found.units if i == slot else 0 for i in range(N_SLOTS))))
+
+    def price_search(self, record: UsageRecord) -> Priced | NotPriced:
+        """A search API call: its search tool's configured per-query price, else the provider's cost-map row
+        (pricing/search.py), through the config's discount and margin as the proxy's search branch applies them."""
+        raw = record.raw or {}
+        provider = optional_text(raw.get("custom_llm_provider"))
+        model = optional_text(raw.get("model")) or record.model
+        names = {record.model, optional_text(raw.get("model_group"))}
+        tool = next((t for t in self.config.search_tools if t.name in names), None)
+        provider = provider or (tool.provider if tool is not None else None)
+        if tool is None and any(t.cost_per_query is not None and t.provider == provider
+                                for t in self.config.search_tools):
+            return NotPriced(record, f"call type {record.call_type!r}: a search tool of provider {provider!r} sets "
+                             "its own input_cost_per_query, and the log does not say which tool served the call")
+        units = record.call_units
+        found = search_price(model, provider, (tool.name, tool.cost_per_query) if tool is not None and
+                             tool.cost_per_query is not None else None,
+                             units.max_results if units is not None else None,
+                             dict(units.search_modes) if units is not None else {},
+                             units is not None and units.request_logged, self.cost_map)
+        if isinstance(found, str):
+            return NotPriced(record, f"call type {record.call_type!r}: {found}")
+        return self._priced_per_query(record, found, provider, model)
+
+    def price_vector_store_search(self, record: UsageRecord) -> Priced | Skipped:
+        """A vector-store search: Vertex AI's Search API per query, every other provider's at $0
+        (pricing/vectorstores.py), through the config's discount and margin as completion_cost applies them."""
+        raw = record.raw or {}
+        provider = optional_text(raw.get("custom_llm_provider"))
+        model = optional_text(raw.get("model")) or record.model
+        found = vector_store_search_price(model, provider, self.cost_map)
+        if isinstance(found, str):
+            return Skipped(record.file, record.line, f"call type {record.call_type!r}: {found}")
+        return self._priced_per_query(record, found, provider, model)
+
+    def price_mcp_tool(self, record: UsageRecord) -> Priced | NotPriced | Skipped:
+        """An MCP tool call: the per-call price its server's logged cost info sets, booked as is."""
+        found = mcp_price(record.call_units.mcp_call if record.call_units is not None else None)
+        if found == MCP_ZERO:
+            return Skipped(record.file, record.line, f"call type {record.call_type!r}: {found}")
+        if isinstance(found, str):
+            return NotPriced(record, f"call type {record.call_type!r}: {found}")
+        return self._priced_per_query(record, found, None, record.model, adjusted=False)
+
+    def _priced_per_query(self, record: UsageRecord, found: CallPrice, provider: str | None, model: str,
+                          adjusted: bool = True) -> Priced:
+        """A call priced per query (``found``), with the discount and margin the config sets for its provider
+        (``adjusted``), or booked as is."""
+        a = make_adjuster(self.config.cost_discount_config if adjusted else {},
+                          self.config.cost_margin_config if adjusted else {}, provider, model)
+        adjust = (a.discount, a.margin_pct, a.margin_fixed) if a.active else (0.0, 0.0, 0.0)
+        key = found.field.split(" ")[0]
+        sheet = PriceSheet(model=record.model, provider=provider, rates={key: found.rate}, sources={key: found.field},
+                           rule=f"a search call: {found.field}")
+        slot = SLOTS.index("input")
+        band = self._call_bands.get((found.rate, slot, adjust))
+        if band is None:
+            band = self._call_bands[(found.rate, slot, adjust)] = Band(
+                tuple(found.rate if i == slot else 0.0 for i in range(N_SLOTS)), *adjust)
+        base = found.cost
+        cost = a(base) if a.active else base
+        if found.approximate is not None:
+            record = replace(record, approximate=found.approximate)
+        return Priced(record, Cost(base, 0.0, 0.0, 0.0, 0.0, cost - base, cost), sheet,
                       (band, tuple(found.units if i == slot else 0 for i in range(N_SLOTS))))
 
     def _price_call_tokens(self, record: UsageRecord, found: ByTokens) -> Priced | NotPriced:

@@ -18,7 +18,8 @@ IMAGE_CALLS = frozenset({"image_generation", "aimage_generation", "image_edit", 
 SPEECH_CALLS = frozenset({"speech", "aspeech"})
 TRANSCRIPTION_CALLS = frozenset({"transcription", "atranscription"})
 RERANK_CALLS = frozenset({"rerank", "arerank"})
-PRICED_CALLS = IMAGE_CALLS | SPEECH_CALLS | TRANSCRIPTION_CALLS | RERANK_CALLS
+OCR_CALLS = frozenset({"ocr", "aocr"})
+PRICED_CALLS = IMAGE_CALLS | SPEECH_CALLS | TRANSCRIPTION_CALLS | RERANK_CALLS | OCR_CALLS
 # rerank providers whose configs price the response's billed tokens instead of its search units
 _TOKEN_RERANK_PROVIDERS = frozenset({"jina_ai", "voyage"})
 IMAGE_PRICE_FIELDS = ("input_cost_per_image", "output_cost_per_image", "input_cost_per_pixel")
@@ -204,3 +205,46 @@ def rerank_price(rates: dict[str, Any], provider: str | None, search_units: int 
     if rate is None or units is None:
         return CallPrice(0.0, 0, False, f"{field} (the proxy books $0 without it or without billed units)", None)
     return CallPrice(float(rate), units, False, field, None)
+
+
+OCR_PRICE_FIELDS = ("ocr_cost_per_page", "ocr_cost_per_credit", "annotation_cost_per_page")
+
+
+def ocr_price(rates: dict[str, Any], pages: int | None, annotation_pages: int, credits: float | None,
+              response_logged: bool, deployment_prices: dict[str, Any]) -> CallPrice | str:
+    """An OCR call as ``cost_calculator.ocr_cost`` prices it from the response's ``usage_info``: the credits it
+    reports × ``ocr_cost_per_credit`` when both are there, else ``ocr_cost_per_page`` × the pages processed plus
+    ``annotation_cost_per_page`` (the page price when unset) × the annotated pages. The deployment's prices come
+    before the cost map's, field by field (``_layered_ocr_pricing``), as ``rates`` holds them. No page price and
+    no billable annotation: LiteLLM books $0. A deployment that sets its own OCR price stays unpriced: the proxy
+    lays it over the map's field by field, which costcalc does not reproduce yet."""
+    own = [f for f in OCR_PRICE_FIELDS if deployment_prices.get(f) is not None]
+    if own:
+        return (f"the deployment sets its own OCR price ({', '.join(own)}), which the proxy lays over the cost map's "
+                "field by field; costcalc does not reproduce that yet")
+    per_credit = rates.get("ocr_cost_per_credit")
+    if credits is not None and per_credit is not None:
+        return CallPrice(float(per_credit), credits, False, "ocr_cost_per_credit", None)
+    if not response_logged:
+        return ("priced per page of the response's usage_info (pages_processed), which the log does not carry "
+                "(a spend-log row keeps the response only with store_prompts_in_spend_logs)")
+    per_page = rates.get("ocr_cost_per_page")
+    annotation = rates.get("annotation_cost_per_page", per_page)
+    billable_annotation = annotation is not None and annotation_pages > 0
+    if pages is None and not billable_annotation:
+        if per_credit is not None or per_page is None:
+            return CallPrice(0.0, 0, False, "ocr_cost_per_page (none for the pages processed: LiteLLM books $0)",
+                             None)
+        return "the response's usage_info has no pages_processed (LiteLLM raises and books nothing)"
+    if per_page is None and not billable_annotation:
+        return CallPrice(0.0, pages or 0, False, "ocr_cost_per_page (none configured: LiteLLM books $0)", None)
+    if not billable_annotation:
+        return CallPrice(float(per_page), pages or 0, False, "ocr_cost_per_page", None)
+    if per_page is None or not pages:
+        return CallPrice(float(annotation), annotation_pages, False, "annotation_cost_per_page", None)
+    if annotation == per_page:
+        return CallPrice(float(per_page), pages + annotation_pages, False, "ocr_cost_per_page", None)
+    # two prices in one call: booked as one charge of LiteLLM's own sum
+    total = float(per_page) * pages + float(annotation) * annotation_pages
+    return CallPrice(total, 1, False, f"ocr_cost_per_page × {pages} + annotation_cost_per_page × "
+                     f"{annotation_pages}", None)

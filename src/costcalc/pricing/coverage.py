@@ -7,7 +7,10 @@ skipped with that reason; every other call type is counted unpriced with the rea
 from __future__ import annotations
 
 from .calltypes import PRICED_CALLS
+from .mcp import MCP_CALLS
+from .search import SEARCH_CALLS
 from .tools import VIDEO_CALLS
+from .vectorstores import VECTOR_STORE_SEARCH_CALLS
 
 
 def _both(*names: str) -> frozenset[str]:
@@ -20,8 +23,9 @@ def _both(*names: str) -> frozenset[str]:
 TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
                     "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
                     "run_thread_stream") | {"pass_through_endpoint"}
-# Priced by other units (pricing/calltypes.py, pricing/tools.py)
-UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS
+# Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py, pricing/mcp.py,
+# pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason)
+UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS
 # Priced by the tokens of the combined usage, approximate: the proxy adds input-audio transcription, translation
 # and live-session seconds from the session's events (handle_realtime_stream_cost_calculation), which no log keeps
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
@@ -45,19 +49,15 @@ ZERO_BOOKED = _both(
 ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
 _NOT_YET = "which costcalc does not reproduce yet"
 UNPRICED = {
-    **dict.fromkeys(_both("search"), f"a search API call, priced per query by the search provider's price, {_NOT_YET}"),
     **dict.fromkeys(_both("decisions", "systemone", "extraction"),
                     f"priced by its own usage object (DecisionsUsage / ExtractionUsage), {_NOT_YET}"),
     **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
                     f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
-    **dict.fromkeys(_both("ocr"), f"OCR, priced per page by the provider's OCR cost function, {_NOT_YET}"),
-    **dict.fromkeys(_both("vector_store_search"), f"a vector-store search, priced per query, {_NOT_YET}"),
     **dict.fromkeys(_both("ingest", "query"), f"a RAG ingest or query, priced by its embedding and search usage, "
                     f"{_NOT_YET}"),
     **dict.fromkeys(_both("create_interaction"), f"a Google Interactions call, priced by its usage object, {_NOT_YET}"),
     **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
                     f"a code-interpreter container call, priced per session, {_NOT_YET}"),
-    **dict.fromkeys({"call_mcp_tool"}, f"an MCP tool call, priced by the server's configured cost, {_NOT_YET}"),
     **dict.fromkeys(_both("send_message"), f"an A2A agent call, priced by the agent's configured cost, {_NOT_YET}"),
     **dict.fromkeys(_both("llm_passthrough_route"), f"a provider pass-through route, priced by the provider's "
                     f"response, {_NOT_YET}"),

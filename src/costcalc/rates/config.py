@@ -47,6 +47,16 @@ class PassThroughEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchTool:
+    """One ``search_tools`` entry: the name clients call, its ``search_provider`` and the per-query price its
+    ``litellm_params`` set (``input_cost_per_query``, None when unset)."""
+
+    name: str
+    provider: str | None
+    cost_per_query: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Deployment:
     """One ``model_list`` entry, reduced to what pricing needs."""
 
@@ -97,6 +107,7 @@ class ProxyConfig:
     hidden_aliases: frozenset[str] = frozenset()  # aliases written {model: ..., hidden: true}: not listed by /models
     # general_settings.pass_through_endpoints: the per-request price each books (pricing in engines/streaming.py)
     pass_through: tuple[PassThroughEndpoint, ...] = ()
+    search_tools: tuple[SearchTool, ...] = ()  # search_tools (or general_settings.search_tools)
 
     @classmethod
     def empty(cls) -> ProxyConfig:
@@ -226,6 +237,9 @@ def _load_model_list(path: Path, shown: str, seen: frozenset[Path]
     general = doc.get("general_settings") or {}
     if not isinstance(general, dict):
         raise ConfigError(shown, "general_settings must be a mapping", key="general_settings")
+    if doc.get("search_tools"):
+        # the proxy reads the top-level search_tools first, general_settings.search_tools only without them
+        general = {**general, "search_tools": doc["search_tools"]}
     includes = doc.get("include") or []
     if isinstance(includes, str):
         includes = [includes]
@@ -529,6 +543,26 @@ def parse_pass_through(general: dict[str, Any], where: str) -> tuple[PassThrough
     return tuple(found)
 
 
+def parse_search_tools(general: dict[str, Any], where: str) -> tuple[SearchTool, ...]:
+    """search_tools: each tool's name, provider and configured per-query price (entries without a name price
+    nothing here)."""
+    entries = general.get("search_tools") or []
+    if not isinstance(entries, list):
+        raise ConfigError(where, "must be a list of search tools", key="search_tools")
+    found = []
+    for n, entry in enumerate(entries):
+        params = entry.get("litellm_params") if isinstance(entry, dict) else None
+        name = entry.get("search_tool_name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not isinstance(params, dict):
+            continue
+        provider = params.get("search_provider")
+        cost = params.get("input_cost_per_query")
+        found.append(SearchTool(name, provider if isinstance(provider, str) else None, None if cost is None else
+                                parse_price(cost, where=where, deployment=None,
+                                            key=f"search_tools[{n}].litellm_params.input_cost_per_query")))
+    return tuple(found)
+
+
 def load_config(path: str | Path) -> ProxyConfig:
     """Read a proxy config; raises ConfigError (one line, naming deployment and key) when it cannot be priced."""
     shown = str(path)
@@ -539,4 +573,5 @@ def load_config(path: str | Path) -> ProxyConfig:
     aliases, hidden = parse_model_group_alias(router, shown)
     return ProxyConfig(path=shown, deployments=deployments, cost_discount_config=discounts,
                        cost_margin_config=margins, model_group_alias=aliases, hidden_aliases=hidden,
-                       pass_through=parse_pass_through(general, shown))
+                       pass_through=parse_pass_through(general, shown),
+                       search_tools=parse_search_tools(general, shown))

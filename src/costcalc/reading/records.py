@@ -64,6 +64,15 @@ class CallUnits:
     videos: int | None = None  # a video response's usage.video_count
     video_resolution: str | None = None  # a video response's usage.video_resolution
     input_images: int = 0  # a video response's usage.billable_input_image_count
+    max_results: int | None = None  # a search call's requested max_results (the request body, when stored)
+    # a search call's requested mode parameters: search_depth (Tavily) and depth (Linkup)
+    search_modes: tuple[tuple[str, str], ...] = ()
+    # an MCP tool call's metadata.mcp_tool_call_metadata (None when the log lacks it): the tool's name and the
+    # server's cost info as the proxy logged them (mcp_server_cost_info: default and per-tool prices per call)
+    mcp_call: tuple[str, float | None, tuple[tuple[str, float], ...]] | None = None
+    ocr_pages: int | None = None  # an OCR response's usage_info.pages_processed
+    ocr_annotation_pages: int = 0  # an OCR response's usage_info.pages_processed_annotation
+    ocr_credits: float | None = None  # an OCR response's usage_info.credits
     response_logged: bool = False  # the log holds the response body (a payload always; a row with stored prompts)
 
 

@@ -936,6 +936,10 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
     meta = response.get("meta") if isinstance(response.get("meta"), dict) else {}
     billed = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else {}
     extra = params.get("extra_body") if isinstance(params.get("extra_body"), dict) else {}
+    ocr = response.get("usage_info") if isinstance(response.get("usage_info"), dict) else {}
+    meta_field = obj.get("metadata")
+    mcp = meta_field.get("mcp_tool_call_metadata") if isinstance(meta_field, dict) else None
+    credits = ocr.get("credits")
     images = len(data) if isinstance(data, list) else None
     if images is None and not response:
         images = _whole(logged_usage.get("output_image_count"))
@@ -945,6 +949,13 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
         input_images=_whole(usage.get("billable_input_image_count")) or 0,
         search_units=_whole(billed.get("search_units")),
         rerank_tokens=_whole(billed.get("total_tokens")),
+        max_results=_whole(params.get("max_results")),
+        search_modes=tuple((k, params[k]) for k in ("search_depth", "depth") if _text(params.get(k))),
+        mcp_call=_mcp_call(mcp) if isinstance(mcp, dict) else None,
+        ocr_pages=_whole(ocr.get("pages_processed")),
+        ocr_annotation_pages=_whole(ocr.get("pages_processed_annotation")) or 0,
+        ocr_credits=float(credits) if isinstance(credits, (int, float)) and not isinstance(credits, bool)
+        and credits >= 0 else None,
         response_logged=bool(response),
         images=images,
         requested_images=_whole(params.get("n")),
@@ -963,6 +974,27 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
         image_dimensions=tuple(_dimensions(d) for d in data) if isinstance(data, list) else None,
         request_logged=bool(request),
     )
+
+
+def _price_value(value: Any) -> float | None:
+    """A logged price: a number, or numeric text (the proxy coerces a config's prices to float, dropping others)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        price = float(value)
+    except ValueError:
+        return None
+    return price if price >= 0 and price == price and price != float("inf") else None
+
+
+def _mcp_call(mcp: dict[str, Any]) -> tuple[str, float | None, tuple[tuple[str, float], ...]]:
+    """An MCP tool call's name and its server's cost info, from ``mcp_tool_call_metadata``."""
+    info = mcp.get("mcp_server_cost_info") if isinstance(mcp.get("mcp_server_cost_info"), dict) else {}
+    per_tool = info.get("tool_name_to_cost_per_query") if isinstance(info.get("tool_name_to_cost_per_query"),
+                                                                        dict) else {}
+    tools = tuple((str(k), p) for k, v in per_tool.items() if (p := _price_value(v)) is not None)
+    name = mcp.get("name")
+    return (name if isinstance(name, str) else "", _price_value(info.get("default_cost_per_query")), tools)
 
 
 def _dimensions(image: Any) -> tuple[int, int] | None:

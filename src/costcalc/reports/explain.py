@@ -304,6 +304,9 @@ _CALL_STATUS = {
     "audio_transcription": "costcalc prices them per second of the logged audio duration, or by the response's "
                            "tokens",
     "rerank": "costcalc prices them per search unit of the logged response (Jina AI, Voyage: per billed token)",
+    "search": "costcalc prices them per query (the search tool's price, else this row's)",
+    "ocr": "costcalc prices them per page of the logged response's usage_info (a deployment's own OCR price: "
+           "unpriced for now)",
 }
 
 _HOW = {
