@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -88,6 +89,25 @@ def stop_on_signals() -> Callable[[], None]:
             signal.signal(sig, old)
 
     return restore
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back Ctrl-C, SIGTERM and SIGHUP (delivered when the block ends) around a step a signal must not cut:
+    a temporary file made but not yet remembered would be left behind, and an exception raised inside a native
+    module's import (DuckDB's) aborts it with a traceback of its own."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):  # no POSIX signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class FieldError(UsageError):

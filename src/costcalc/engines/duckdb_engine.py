@@ -50,6 +50,7 @@ from typing import Any
 
 import orjson
 
+from ..errors import signals_held
 from ..rates.resolve import REQUEST_PRICE_FIELDS
 from ..reading.jsonl import MAX_JSON_DEPTH, max_line_bytes, parse_numbered, printable_path
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
@@ -469,7 +470,8 @@ class _Source:
 
 
 def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
-    import duckdb
+    with signals_held():  # a signal inside DuckDB's native import aborts it
+        import duckdb
 
     try:
         rows = con.execute(sql).fetchall()

@@ -11,6 +11,7 @@ import stat
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import signals_held
 from ..reading.csvfile import is_csv
 from ..reading.jsonl import is_document, numbered_lines, printable_path, text_encoding
 from ..reading.parquet import PARQUET_MAGIC
@@ -182,7 +183,8 @@ def _pick_lines(path: str, compression: str, wanted: list[int], blocks: list[int
 
 def connect(memory_limit: str, spill: str | None, threads: int | None) -> Any:
     """A private in-memory database: bounded memory, spilling to ``spill``; naive ISO times read as UTC."""
-    import duckdb
+    with signals_held():  # a signal inside DuckDB's native import aborts it
+        import duckdb
 
     config: dict[str, Any] = {"memory_limit": memory_limit, "preserve_insertion_order": True}
     if spill is not None:

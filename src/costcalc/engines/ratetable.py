@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
+from ..errors import signals_held
 from .dialects import Exact
 from .sqlcompile import RATE_SLOTS, CompiledQuery
 
@@ -82,7 +83,8 @@ def write(rows: list[list[str | int | None]], path: str) -> None:
 
 
 def _parquet(csv_path: str, out: str) -> None:
-    import duckdb
+    with signals_held():  # a signal inside DuckDB's native import aborts it
+        import duckdb
 
     con = duckdb.connect()
     try:

@@ -21,6 +21,7 @@ import os
 import tempfile
 import threading
 
+from ..errors import signals_held
 from ..reading.jsonl import max_line_bytes
 from ..reading.parquet import parquet_columns
 from .duckdb_files import classify, connect, count_lines, count_rows, request_id_sql, sql_ident, sql_text
@@ -121,7 +122,8 @@ def repeated_request_ids(paths: list[str], *, memory_limit: str = "256MB",
 
     counter = threading.Thread(target=count_all, daemon=True)  # DuckDB releases the GIL while it works
     counter.start()
-    import duckdb
+    with signals_held():  # a signal inside DuckDB's native import aborts it
+        import duckdb
 
     try:
         with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:

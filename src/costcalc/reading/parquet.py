@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import UsageInputError
+from ..errors import UsageInputError, signals_held
 from .records import BadField, LineResult, Rejected, canonical
 
 PARQUET_MAGIC = b"PAR1"
@@ -54,7 +54,8 @@ def _plain(value: Any) -> Any:
 
 
 def parquet_columns(path: str) -> list[str]:
-    import duckdb
+    with signals_held():  # a signal inside DuckDB's native import aborts it
+        import duckdb
 
     con = duckdb.connect()
     try:
@@ -66,7 +67,8 @@ def parquet_columns(path: str) -> list[str]:
 def read_parquet(path: str, shown: str, rows: list[int] | None = None) -> Iterator[LineResult]:
     """Every row of ``path`` (named ``shown`` in reports) as a record or a rejection, in row order; ``rows``:
     only the rows with these 1-based numbers (another engine hands those to this one)."""
-    import duckdb
+    with signals_held():  # a signal inside DuckDB's native import aborts it
+        import duckdb
 
     con = duckdb.connect()
     try:

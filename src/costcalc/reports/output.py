@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-from ..errors import CostcalcError
+from ..errors import CostcalcError, signals_held
 
 
 class OutputError(CostcalcError):
@@ -37,24 +37,6 @@ def _regular_or_new(path: str) -> bool:
         return True
     except OSError:
         return False
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold back Ctrl-C, SIGTERM and SIGHUP while a temporary file or directory is made and remembered: a signal
-    landing between the two would leave it behind, since nothing yet knows to remove it."""
-    import signal
-
-    held = {signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())}
-    try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, OSError, ValueError):  # no POSIX signal masks here
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class AtomicOutput:
@@ -77,7 +59,7 @@ class AtomicOutput:
                 self.fh = open(self.path, mode, newline=newline)
                 return self.fh
             folder = os.path.dirname(os.path.abspath(self.path))
-            with _signals_held():
+            with signals_held():
                 fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp",
                                                 dir=folder)
                 self.fh = os.fdopen(fd, mode, newline=newline)
@@ -121,7 +103,7 @@ def run_directory(beside: Any = None) -> Iterator[str]:
         folder = os.path.dirname(os.path.abspath(os.fspath(beside)))
     path = None
     try:
-        with _signals_held():
+        with signals_held():
             try:
                 path = tempfile.mkdtemp(prefix=".costcalc-run-", dir=folder)
             except OSError:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..errors import signals_held
 from .aggregate import COST_PARTS, TOKEN_PARTS, Report
 from .cells import staging_cells
 
@@ -39,7 +40,8 @@ def csv_to_parquet(csv_path: str, out_path: str, counts: Iterable[str], amounts:
     """Convert a CSV the writers made into Parquet: ``counts`` columns as BIGINT, ``amounts`` as exact DECIMALs
     with the scale their values need, the rest as VARCHAR. Written to a temporary file beside ``out_path`` and
     moved into place, so a reader never sees half a file."""
-    import duckdb
+    with signals_held():  # a signal inside DuckDB's native import aborts it
+        import duckdb
 
     con = duckdb.connect()
     try:
