@@ -194,6 +194,52 @@ def test_a_video_is_priced_per_second_of_its_output(capsys, tmp_path):
     assert mine["cost"] == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize("call_type", ["avideo_extension", "video_extension", "avideo_generation",
+                                       "video_generation"])
+def test_video_extension_and_generation_are_priced_by_their_usage_tokens_as_litellm_does(capsys, tmp_path,
+                                                                                       call_type):
+    """completion_cost's video branch takes create_video, video_edit and video_remix only: a call logged as a video
+    extension (or generation) goes through cost_per_token, which prices the usage's tokens and ignores its
+    duration_seconds, so a video's usage (no tokens) books $0 and tokens, where a usage has them, their rates."""
+    from litellm.types.videos.main import VideoObject
+
+    def video(usage: dict) -> VideoObject:
+        return VideoObject(id="video_1", object="video", status="completed", created_at=1, model="sora-2",
+                           usage=usage)
+
+    seconds_only = video({"duration_seconds": 8.0})
+    with_tokens = video({"duration_seconds": 8.0, "prompt_tokens": 1000, "completion_tokens": 10})
+    free = litellm.completion_cost(completion_response=seconds_only, model="sora-2", custom_llm_provider="openai",
+                                   call_type=call_type)
+    assert free == 0.0  # not 8 s x $0.10 output_cost_per_video_per_second, as create_video books it
+    tokens = litellm.completion_cost(completion_response=with_tokens, model="gpt-4o", custom_llm_provider="openai",
+                                     call_type=call_type)
+    assert tokens == pytest.approx(1000 * 2.5e-6 + 10 * 1e-5, rel=1e-12)  # gpt-4o: $2.50 / $10 per million
+    custom = litellm.completion_cost(completion_response=with_tokens, model="gpt-4o", custom_llm_provider="openai",
+                                     call_type=call_type, custom_cost_per_token={"input_cost_per_token": 1e-6,
+                                                                                 "output_cost_per_token": 2e-6})
+    assert custom == pytest.approx(1000 * 1e-6 + 10 * 2e-6, rel=1e-12)  # the deployment's prices win over the map
+
+    def payload(i: str, model: str, response: VideoObject, group: str | None = None) -> dict:
+        usage = response.usage
+        return {"id": i, "call_type": call_type, "model": model, "model_group": group, "custom_llm_provider": "openai",
+                "status": "success", "prompt_tokens": usage.get("prompt_tokens", 0),
+                "completion_tokens": usage.get("completion_tokens", 0), "model_parameters": {},
+                "response": response.model_dump()}
+
+    config = tmp_path / "config.yaml"
+    config.write_text("model_list:\n  - model_name: cheap\n"
+                      "    litellm_params: {model: openai/gpt-4o, api_key: sk-fake}\n"
+                      "    model_info: {input_cost_per_token: 1.0e-6, output_cost_per_token: 2.0e-6}\n")
+    mine = {r["request_id"]: r for r in _price(capsys, tmp_path, [payload("v1", "sora-2", seconds_only),
+                                                                   payload("v2", "gpt-4o", with_tokens)])}
+    (mine["v3"],) = _price(capsys, tmp_path, [payload("v3", "gpt-4o", with_tokens, group="cheap")], "-c", str(config))
+    assert [mine[i]["status"] for i in ("v1", "v2", "v3")] == ["priced"] * 3
+    assert all(mine[i]["approximate"] == "" for i in ("v1", "v2", "v3"))
+    assert mine["v1"]["cost"] == free and mine["v2"]["cost"] == pytest.approx(tokens, rel=1e-12)
+    assert mine["v3"]["cost"] == pytest.approx(custom, rel=1e-12)
+
+
 def test_realtime_rows_are_priced_by_their_tokens_and_marked(capsys, tmp_path):
     usage = {"prompt_tokens": 1000, "completion_tokens": 400, "total_tokens": 1400,
              "prompt_tokens_details": {"audio_tokens": 600, "cached_tokens": 0},

@@ -19,10 +19,11 @@ def _both(*names: str) -> frozenset[str]:
 
 
 # Priced by the tokens of the logged usage (reading/shapes.py TOKEN_CALL_TYPES reads them as token calls); a
-# thread run's response carries the run's usage, which completion_cost prices by token like a chat
+# thread run's response carries the run's usage, which completion_cost prices by token like a chat, and so does a
+# video generation or extension logged under that name (outside its video branch; a video usage has no tokens: $0)
 TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
                     "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
-                    "run_thread_stream") | {"pass_through_endpoint"}
+                    "run_thread_stream", "video_generation", "video_extension") | {"pass_through_endpoint"}
 # Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py, pricing/mcp.py,
 # pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason)
 UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS
@@ -61,8 +62,6 @@ UNPRICED = {
     **dict.fromkeys(_both("send_message"), f"an A2A agent call, priced by the agent's configured cost, {_NOT_YET}"),
     **dict.fromkeys(_both("llm_passthrough_route"), f"a provider pass-through route, priced by the provider's "
                     f"response, {_NOT_YET}"),
-    **dict.fromkeys(_both("video_generation", "video_extension"),
-                    f"a video call outside LiteLLM's video branch (its usage priced per token), {_NOT_YET}"),
     **dict.fromkeys(_both("compact_responses"), f"a Responses API compaction, {_NOT_YET}"),
 }
 

@@ -107,6 +107,9 @@ _TOKEN_CALL_TYPES = frozenset({
     "moderation", "amoderation",
     # a thread run's response carries the run's usage, which completion_cost prices by token
     "run_thread", "arun_thread", "run_thread_stream", "arun_thread_stream",
+    # video generation and extension logged under these names fall outside completion_cost's video branch (only
+    # create_video, video_edit, video_remix): cost_per_token prices the usage's tokens (a video usage has none: $0)
+    "video_generation", "avideo_generation", "video_extension", "avideo_extension",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
 _TEXT_COMPLETION_CALL_TYPES = frozenset({"text_completion", "atext_completion"})
