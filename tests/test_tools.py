@@ -240,6 +240,20 @@ def test_video_extension_and_generation_are_priced_by_their_usage_tokens_as_lite
     assert mine["v3"]["cost"] == pytest.approx(custom, rel=1e-12)
 
 
+def test_duckdb_prices_video_extension_rows_as_the_python_engine_does(capsys, tmp_path):
+    # spend-log rows as the proxy writes them: a video usage (seconds, no tokens) and one with tokens
+    rows = [{"request_id": f"v{i}", "call_type": call_type, "model": model, "custom_llm_provider": "openai",
+             "status": "success", "prompt_tokens": tokens[0], "completion_tokens": tokens[1], "spend": 0.0,
+             "metadata": json.dumps({"usage_object": {"duration_seconds": 8.0}})}
+            for i, (call_type, model, tokens) in enumerate([("avideo_extension", "sora-2", (0, 0)),
+                                                             ("video_generation", "gpt-4o", (1000, 10))])]
+    python, duckdb = (_price(capsys, tmp_path, rows, "--engine", engine) for engine in ("python", "duckdb"))
+    assert python == duckdb
+    # sora-2 has no token rates: $0; gpt-4o: 1000 x $2.50/M + 10 x $10/M
+    assert [r["cost"] for r in python] == [0, pytest.approx(0.0026, rel=1e-12)]
+    assert all(r["status"] == "priced" and r["approximate"] == "" for r in python)
+
+
 def test_realtime_rows_are_priced_by_their_tokens_and_marked(capsys, tmp_path):
     usage = {"prompt_tokens": 1000, "completion_tokens": 400, "total_tokens": 1400,
              "prompt_tokens_details": {"audio_tokens": 600, "cached_tokens": 0},
