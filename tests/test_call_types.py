@@ -269,6 +269,29 @@ def test_moderation_is_priced_by_its_usage_as_litellm_does(capsys, tmp_path, mod
     assert mine["status"] == "priced" and mine["cost"] == expected == 0.0
 
 
+@pytest.mark.parametrize("counts", [{}, {"state_tokens": 50, "image_tokens": 300, "schema_tokens": 20, "passes": 2}])
+def test_extraction_is_priced_by_its_usage_tokens_as_litellm_does(capsys, tmp_path, counts):
+    from litellm.litellm_core_utils.litellm_logging import StandardLoggingPayloadSetup
+    from litellm.types.extraction import ExtractionResponse, ExtractionUsage
+
+    response = ExtractionResponse(model="gpt-4o", answers={}, truncated=False,
+                                  usage=ExtractionUsage(input_tokens=1000, output_tokens=10, **counts))
+    expected = litellm.completion_cost(completion_response=response, model="gpt-4o", custom_llm_provider="openai",
+                                       call_type="aextraction")
+    assert expected == pytest.approx(1000 * 2.5e-6 + 10 * 1e-5, rel=1e-12)  # gpt-4o: $2.50 / $10 per million
+    # the usage object the proxy logs for it (state, image and schema counts kept, unpriced)
+    logged = StandardLoggingPayloadSetup.get_usage_from_response_obj(response.model_dump()).model_dump()
+    row = {"request_id": "x1", "call_type": "aextraction", "model": "gpt-4o", "custom_llm_provider": "openai",
+           "status": "success", "prompt_tokens": logged["prompt_tokens"],
+           "completion_tokens": logged["completion_tokens"], "spend": expected,
+           "metadata": json.dumps({"usage_object": logged})}
+    python, duckdb = (_price(capsys, tmp_path, [row], "--engine", engine) for engine in ("python", "duckdb"))
+    assert python == duckdb
+    (mine,) = python
+    assert mine["status"] == "priced" and mine["approximate"] == ""
+    assert mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_diff_shows_a_deployment_image_price_and_its_change(capsys, tmp_path):
     def config(price: float) -> str:
         path = tmp_path / f"c{price}.yaml"

@@ -20,10 +20,12 @@ def _both(*names: str) -> frozenset[str]:
 
 # Priced by the tokens of the logged usage (reading/shapes.py TOKEN_CALL_TYPES reads them as token calls); a
 # thread run's response carries the run's usage, which completion_cost prices by token like a chat, and so does a
-# video generation or extension logged under that name (outside its video branch; a video usage has no tokens: $0)
+# video generation or extension logged under that name (outside its video branch; a video usage has no tokens: $0),
+# and an extraction (its ExtractionUsage's input and output tokens)
 TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
                     "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
-                    "run_thread_stream", "video_generation", "video_extension") | {"pass_through_endpoint"}
+                    "run_thread_stream", "video_generation", "video_extension", "extraction",
+                    ) | {"pass_through_endpoint"}
 # Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py, pricing/mcp.py,
 # pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason)
 UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS
@@ -50,8 +52,9 @@ ZERO_BOOKED = _both(
 ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
 _NOT_YET = "which costcalc does not reproduce yet"
 UNPRICED = {
-    **dict.fromkeys(_both("decisions", "systemone", "extraction"),
-                    f"priced by its own usage object (DecisionsUsage / ExtractionUsage), {_NOT_YET}"),
+    **dict.fromkeys(_both("decisions", "systemone"),
+                    "priced by the tokens of its DecisionsUsage, whose cached and cache-write tokens are left out of "
+                    f"the usage the proxy logs, {_NOT_YET}"),
     **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
                     f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
     **dict.fromkeys(_both("ingest", "query"), f"a RAG ingest or query, priced by its embedding and search usage, "

@@ -110,6 +110,9 @@ _TOKEN_CALL_TYPES = frozenset({
     # video generation and extension logged under these names fall outside completion_cost's video branch (only
     # create_video, video_edit, video_remix): cost_per_token prices the usage's tokens (a video usage has none: $0)
     "video_generation", "avideo_generation", "video_extension", "avideo_extension",
+    # an extraction's usage (input and output tokens; its state, image and schema token counts and passes are
+    # not priced) is priced by cost_per_token as a chat's prompt and completion tokens
+    "extraction", "aextraction",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
 _TEXT_COMPLETION_CALL_TYPES = frozenset({"text_completion", "atext_completion"})
