@@ -40,3 +40,20 @@ def costcalc(capsys: Any, *args: Any) -> Run:
     code = main(list(args))
     out, err = capsys.readouterr()
     return Run(code, out, err)
+
+
+def priced_records(capsys: Any, tmp_path: Any, rows: list[dict], *args: Any, config: str | None = None) -> list[dict]:
+    """``costcalc price`` over ``rows`` (written as a JSONL file) with ``--format jsonl``: the per-record lines.
+    ``config``: a config's text, written beside them and passed as ``--config``."""
+    import json
+
+    src = tmp_path / "rows.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    if config is not None:
+        (tmp_path / "config.yaml").write_text(config)
+        args = ("--config", tmp_path / "config.yaml", *args)
+    capsys.readouterr()  # what the test printed before (LiteLLM's own output while it worked out the expected costs)
+    code = main(["price", src, "--format", "jsonl", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]

@@ -24,7 +24,7 @@ import pytest
 
 from costcalc.pricing.calltypes import MEASURED_DURATION
 
-from .runner import main
+from .runner import main, priced_records
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
@@ -107,14 +107,7 @@ def _logged(i: int, model: str, call_type: str, response, dump: dict, text: str 
 
 
 def _price(capsys, tmp_path: Path, config: Path, records: list[dict]) -> list[dict]:
-    src = tmp_path / "calls.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in records))
-    capsys.readouterr()  # what LiteLLM printed while computing the expected costs
-    code = main(["price", str(src), "--config", str(config), "--format", "jsonl"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return [json.loads(line) for line in out.splitlines()]
-
+    return priced_records(capsys, tmp_path, records, "--config", config)
 
 def _litellm_cost(model: str, response, call_type: str, **kwargs) -> float:
     provider, name = model.split("/", 1)

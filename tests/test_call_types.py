@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .runner import main
+from .runner import main, priced_records
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
@@ -27,13 +27,7 @@ from litellm.types.utils import ImageResponse
 
 
 def _price(capsys, tmp_path: Path, rows: list[dict], *args: str) -> list[dict]:
-    src = tmp_path / "calls.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    code = main(["price", str(src), "--format", "jsonl", *args])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return [json.loads(line) for line in out.splitlines()]
-
+    return priced_records(capsys, tmp_path, rows, *args)
 
 def _image_payload(i: int, provider: str, n: int, requested_n: int | None = None) -> dict:
     # model_parameters keeps only what ModelParamHelper.relevant_logging_args lets through: n, never size/quality

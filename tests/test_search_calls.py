@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from .runner import main
+from .runner import priced_records
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
@@ -39,15 +39,7 @@ def _row(i: int, group: str, model: str, provider: str, body: dict | None, call_
 
 
 def _price(capsys, tmp_path, rows: list[dict], config: str = CONFIG) -> list[dict]:
-    (tmp_path / "config.yaml").write_text(config)
-    src = tmp_path / "rows.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    capsys.readouterr()
-    code = main(["price", str(src), "--config", str(tmp_path / "config.yaml"), "--format", "jsonl"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return [json.loads(line) for line in out.splitlines()]
-
+    return priced_records(capsys, tmp_path, rows, config=config)
 
 def test_search_calls_cost_what_litellm_books(capsys, tmp_path):
     unpriced_tools = ("model_list: []\nsearch_tools:\n  - search_tool_name: web\n"

@@ -4,12 +4,11 @@ with that reason)."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
-from .runner import main
+from .runner import priced_records
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
@@ -21,15 +20,7 @@ CASES = [("search_api", "vertex_ai"), ("rag_api", "vertex_ai"), ("x", "openai"),
 
 
 def _price(capsys, tmp_path, rows: list[dict], config: str = "model_list: []\n") -> list[dict]:
-    (tmp_path / "config.yaml").write_text(config)
-    src = tmp_path / "rows.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    capsys.readouterr()
-    code = main(["price", str(src), "--config", str(tmp_path / "config.yaml"), "--format", "jsonl"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return [json.loads(line) for line in out.splitlines()]
-
+    return priced_records(capsys, tmp_path, rows, config=config)
 
 def _row(i: int, model: str, provider: str) -> dict:
     return {"request_id": f"r{i}", "call_type": "avector_store_search" if i % 2 else "vector_store_search",
