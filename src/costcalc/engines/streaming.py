@@ -20,7 +20,7 @@ from ..pricing.calltypes import (
     speech_price,
     transcription_price,
 )
-from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, ZERO_BOOKED_REASON, unpriced_reason
+from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, unpriced_reason, zero_booked_reason
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import (
     NO_ADJUSTMENT,
@@ -174,7 +174,7 @@ class PricingEngine:
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
         if call_type in ZERO_BOOKED:
-            return Skipped(record.file, record.line, ZERO_BOOKED_REASON.format(call_type=call_type))
+            return Skipped(record.file, record.line, zero_booked_reason(call_type))
         if call_type not in UNIT_CALLS or units is None:
             return NotPriced(record, unpriced_reason(call_type))
         resolved = self.resolver.resolve(record.model, record.model_id, record.request_prices)
