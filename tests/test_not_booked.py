@@ -88,8 +88,8 @@ def test_litellm_logs_no_payload_and_no_cost_for_a_realtime_sdp_exchange():
 
 
 def test_litellm_logs_no_payload_and_no_cost_for_a_sandbox_code_execution(monkeypatch):
-    from litellm.llms.base_llm.sandbox.transformation import BaseSandboxConfig, CodeExecutionResult, ContainerHandle
     import litellm.sandbox.main as sandbox
+    from litellm.llms.base_llm.sandbox.transformation import BaseSandboxConfig, CodeExecutionResult, ContainerHandle
 
     class LocalSandbox(BaseSandboxConfig):
         """Stands in for E2B's remote sandbox (no network here): LiteLLM's entry points, @client wrapper and

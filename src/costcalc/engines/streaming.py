@@ -199,8 +199,10 @@ class PricingEngine:
             found = lyria_price(resolved.call_provider or resolved.provider, served, self.cost_map) or speech_price(
                 resolved.rates, units.characters, units.text_length, _has_usage(record))
         elif call_type in VIDEO_CALLS:
-            found = video_price(resolved.rates, units.seconds, units.videos, units.video_resolution,
-                                units.input_images)
+            own = d is not None and self.resolver.registry.uses_custom_pricing(d)
+            found = video_price(self.resolver.registry.registered(d).entry if own else resolved.rates,  # type: ignore[arg-type]
+                                units.seconds, units.videos, units.video_resolution, units.input_images,
+                                units.video_reported_cost, own, units.response_logged, resolved.rates)
         elif call_type in OCR_CALLS:
             own = {**d.info_prices, **d.params_prices} if d is not None else {}
             found = ocr_price(resolved.rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,

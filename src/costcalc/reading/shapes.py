@@ -901,6 +901,10 @@ def _whole(value: Any) -> int | None:
     return value if type(value) is int and value >= 0 else None
 
 
+def _dollars(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -953,6 +957,7 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
         videos=_whole(usage.get("video_count")),
         video_resolution=_text(usage.get("video_resolution")),
         input_images=_whole(usage.get("billable_input_image_count")) or 0,
+        video_reported_cost=_dollars(usage.get("provider_reported_cost_usd")),
         search_units=_whole(billed.get("search_units")),
         rerank_tokens=_whole(billed.get("total_tokens")),
         max_results=_whole(params.get("max_results")),
