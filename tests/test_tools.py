@@ -204,7 +204,8 @@ def _video_row(payload: dict) -> dict:
             "response": json.dumps(payload["response"])}
 
 
-def test_a_video_with_billable_input_images_or_a_reported_cost_is_priced_as_litellm_books_it(capsys, tmp_path):
+def test_a_video_with_billable_input_images_or_a_reported_cost_is_priced_as_litellm_books_it(capsys, tmp_path,
+                                                                                           registering_router):
     """completion_cost's video branch: seconds × the per-second price × videos, plus billable_input_image_count ×
     input_cost_per_image (_video_input_image_cost; MiniMax's transformation counts the images past its free
     allowance); a provider's reported cost (provider_reported_cost_usd: RunwayML, Eden AI) when the deployment sets
