@@ -16,6 +16,7 @@ from ..pricing.calltypes import (
     CallPrice,
     lyria_price,
     ocr_price,
+    ocr_rates,
     rerank_price,
     speech_price,
     transcription_price,
@@ -204,9 +205,15 @@ class PricingEngine:
                                 units.seconds, units.videos, units.video_resolution, units.input_images,
                                 units.video_reported_cost, own, units.response_logged, resolved.rates)
         elif call_type in OCR_CALLS:
-            own = {**d.info_prices, **d.params_prices} if d is not None else {}
-            found = ocr_price(resolved.rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,
-                              units.response_logged, own)
+            registry = self.resolver.registry
+            rates = resolved.rates
+            if d is not None and registry.uses_custom_pricing(d):
+                registered = registry.registered(d)
+                backend = registered.backend_key
+                rates = ocr_rates(self.cost_map.entry(backend) if backend is not None else {}, d.info_prices,
+                                  d.params_prices, True, registered.entry)
+            found = ocr_price(rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,
+                              units.response_logged)
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)

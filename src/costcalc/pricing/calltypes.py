@@ -208,20 +208,41 @@ def rerank_price(rates: dict[str, Any], provider: str | None, search_units: int 
 
 
 OCR_PRICE_FIELDS = ("ocr_cost_per_page", "ocr_cost_per_credit", "annotation_cost_per_page")
+# cost_calculator._NON_TOKEN_RATE_FIELDS: with any "cost_per…token" field, the prices that make a registered entry
+# "price anything" (_cost_map_entry_prices_anything)
+_NON_TOKEN_RATE_FIELDS = frozenset({"cost_per_second", "input_cost_per_second", "output_cost_per_second",
+                                    "input_cost_per_query", "input_cost_per_text_message", "tiered_pricing"})
+
+
+def prices_anything(entry: dict[str, Any]) -> bool:
+    """``_cost_map_entry_prices_anything``: whether a deployment's registered entry sets a token rate, or a
+    per-second, per-query, per-text-message or tiered price; then ``_select_model_name_for_cost_calc`` prices a
+    custom-priced call by the deployment's id (its registered entry alone) instead of the model's name."""
+    return any(v is not None and (k in _NON_TOKEN_RATE_FIELDS or ("cost_per" in k and "token" in k))
+               for k, v in entry.items())
+
+
+def ocr_rates(model_rates: dict[str, Any], info_prices: dict[str, Any], params_prices: dict[str, Any],
+              custom_pricing: bool, registered: dict[str, Any]) -> dict[str, Any]:
+    """The OCR prices ``ocr_cost`` reads, field by field (``_layered_ocr_pricing``): the deployment's own, its
+    ``litellm_params`` before its ``model_info`` (``_ocr_model_info``: the call's litellm_params, then the entry the
+    Router registered), then ``get_model_info`` of the model ``completion_cost`` prices by: for a custom-priced
+    deployment whose registered entry prices anything (a token rate: ``prices_anything``) its id, whose entry holds
+    only the deployment's own prices (a field it leaves unset is unset: no per-page price books $0, no annotation
+    price takes the page price); else the model's cost-map row (``model_rates``). Verified against a real Router's
+    ``aocr`` (tests/test_ocr_calls.py)."""
+    own = {f: v for f in OCR_PRICE_FIELDS
+           if (v := params_prices.get(f) if params_prices.get(f) is not None else info_prices.get(f)) is not None}
+    base = {} if custom_pricing and prices_anything(registered) else model_rates
+    return {**{f: base[f] for f in OCR_PRICE_FIELDS if base.get(f) is not None}, **own}
 
 
 def ocr_price(rates: dict[str, Any], pages: int | None, annotation_pages: int, credits: float | None,
-              response_logged: bool, deployment_prices: dict[str, Any]) -> CallPrice | str:
+              response_logged: bool) -> CallPrice | str:
     """An OCR call as ``cost_calculator.ocr_cost`` prices it from the response's ``usage_info``: the credits it
     reports × ``ocr_cost_per_credit`` when both are there, else ``ocr_cost_per_page`` × the pages processed plus
-    ``annotation_cost_per_page`` (the page price when unset) × the annotated pages. The deployment's prices come
-    before the cost map's, field by field (``_layered_ocr_pricing``), as ``rates`` holds them. No page price and
-    no billable annotation: LiteLLM books $0. A deployment that sets its own OCR price stays unpriced: the proxy
-    lays it over the map's field by field, which costcalc does not reproduce yet."""
-    own = [f for f in OCR_PRICE_FIELDS if deployment_prices.get(f) is not None]
-    if own:
-        return (f"the deployment sets its own OCR price ({', '.join(own)}), which the proxy lays over the cost map's "
-                "field by field; costcalc does not reproduce that yet")
+    ``annotation_cost_per_page`` (the page price when unset) × the annotated pages, on the prices ``ocr_rates``
+    lays out. No page price and no billable annotation: LiteLLM books $0."""
     per_credit = rates.get("ocr_cost_per_credit")
     if credits is not None and per_credit is not None:
         return CallPrice(float(per_credit), credits, False, "ocr_cost_per_credit", None)

@@ -296,8 +296,8 @@ _NOT_BY_TOKEN_MODES = {"image_generation": "per image (by size and quality), per
 _IMAGE_MODES = ("image_generation", "image_edit")
 _CALL_STATUS = {
     "image_generation": "costcalc prices them as the provider's image calculator does: by the response's image and "
-                        "text tokens (gpt-image, Gemini and Vertex image models), else per image or pixel; CometAPI, "
-                        "RunwayML, Tencent and DashScope images are counted unpriced",
+                        "text tokens (gpt-image, Gemini, Vertex and Tencent image models), else per image or pixel "
+                        "(CometAPI, RunwayML and DashScope per image)",
     "image_edit": "costcalc prices them as image generations (by the response's tokens, else per image)",
     "audio_speech": "costcalc prices them per character of the logged input, or by the response's tokens (without "
                     "a logged usage: the input text's tokens, estimated and marked approximate)",
@@ -305,8 +305,8 @@ _CALL_STATUS = {
                            "tokens",
     "rerank": "costcalc prices them per search unit of the logged response (Jina AI, Voyage: per billed token)",
     "search": "costcalc prices them per query (the search tool's price, else this row's)",
-    "ocr": "costcalc prices them per page of the logged response's usage_info (a deployment's own OCR price: "
-           "unpriced for now)",
+    "ocr": "costcalc prices them per page of the logged response's usage_info (a deployment's own OCR prices laid "
+           "over these field by field)",
 }
 
 _HOW = {
