@@ -387,7 +387,14 @@ def test_lookup_shows_every_price_the_image_and_speech_calculators_read(capsys):
                                 ("fal_ai/fal-ai/flux/dev", "output_cost_per_pixel", "$/pixel"),
                                 ("vertex_ai/lyria-002", "output_cost_per_image", "0.06 $/image"),
                                 ("gpt-image-1", "output_cost_per_image_token", "$40.00"),
-                                ("gpt-4o-mini-tts", "output_cost_per_audio_token", "$12.00")):
+                                ("gpt-4o-mini-tts", "output_cost_per_audio_token", "$12.00"),
+                                ("runwayml/gen4_image", "output_cost_per_image", "0.05 $/image"),
+                                ("tencent/seedream-image-v5.0-flash", "output_cost_per_image_token", "$1.60"),
+                                ("dashscope/qwen-image-2.0", "output_cost_per_image", "0.035 $/image"),
+                                ("minimax/MiniMax-H3", "input_cost_per_image", "0.04 $/image"),
+                                ("minimax/MiniMax-H3", "output_cost_per_second_768p", "0.08 $/s"),
+                                ("mistral/mistral-ocr-latest", "ocr_cost_per_page", "0.004 $/page"),
+                                ("mistral/mistral-ocr-latest", "annotation_cost_per_page", "0.005 $/page")):
         assert main(["lookup", model]) == 0
         out, _ = capsys.readouterr()
         line = next((row for row in out.splitlines() if row.startswith(field + " ")), "")

@@ -145,3 +145,20 @@ def test_a_deployments_own_ocr_prices_are_laid_over_the_map_as_a_real_router_boo
         for name, found in zip(OWN_PRICES, out):
             assert found["status"] == "priced" and found["approximate"] == "", (name, found)
             assert found["cost"] == pytest.approx(booked[name], rel=1e-12, abs=1e-15), (name, found)
+
+
+def test_diff_and_lookup_show_the_ocr_prices_that_apply(capsys, tmp_path):
+    from .runner import costcalc
+
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG)
+    run = costcalc(capsys, "diff", "--config", config, "--format", "json")
+    assert run.code == 0, run.err
+    own = next(d for d in json.loads(run.out)["deployments"] if d["model_name"] == "ocr-own")
+    (page,) = [f for f in own["fields"] if f["field"] == "ocr_cost_per_page"]
+    # the deployment's $0.01 a page applies over the map's $0.004 (a real Router books 3 pages × $0.01 + 2
+    # annotated × the map's $0.005 for it: the test above)
+    assert (page["config"], page["cost_map"], page["applies"], page["status"]) == (0.01, 0.004, 0.01, "overridden")
+    run = costcalc(capsys, "lookup", "mistral/mistral-ocr-latest")
+    assert run.code == 0 and any(line.startswith("ocr_cost_per_page ") and "0.004 $/page" in line
+                                 for line in run.out.splitlines()), run.out

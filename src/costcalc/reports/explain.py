@@ -98,7 +98,7 @@ def effective_rates(rates: dict[str, Any], sources: dict[str, str], provider: st
 
 # the units of LiteLLM's non-token price fields (input_cost_per_image, input_cost_per_character, ...)
 _PER_UNIT = {"image": "$/image", "pixel": "$/pixel", "character": "$/character", "query": "$/query",
-             "request": "$/request"}
+             "request": "$/request", "page": "$/page", "credit": "$/credit", "session": "$/session"}
 
 
 def _unit_of(field: str) -> str:
@@ -305,6 +305,9 @@ _CALL_STATUS = {
                            "tokens",
     "rerank": "costcalc prices them per search unit of the logged response (Jina AI, Voyage: per billed token)",
     "search": "costcalc prices them per query (the search tool's price, else this row's)",
+    "video_generation": "costcalc prices them per second of the logged response's duration, plus its billable input "
+                        "images at input_cost_per_image (a provider's reported cost where the deployment sets no "
+                        "prices)",
     "ocr": "costcalc prices them per page of the logged response's usage_info (a deployment's own OCR prices laid "
            "over these field by field)",
 }
@@ -333,7 +336,8 @@ def search_prices_text(value: dict[str, Any]) -> str:
 
 
 def _rate(value: Any, unit: str | None) -> str:
-    if isinstance(value, dict) and value and all(isinstance(v, (int, float)) for v in value.values()):
+    if isinstance(value, dict) and value and all(isinstance(v, (int, float)) for v in value.values()) \
+            and all(k.startswith("search_context_size_") for k in value):
         return search_prices_text(value)
     if isinstance(value, (list, dict)):
         return "(table)"
