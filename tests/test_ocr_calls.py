@@ -62,6 +62,21 @@ def test_ocr_calls_cost_what_litellm_books(capsys, tmp_path):
         [7 * 0.004, 3 * 0.004 + 2 * 0.005, (2 + 5) * 0.01], rel=1e-12)
 
 
+def test_an_ocr_row_without_its_response_is_priced_from_its_usage_object(capsys, tmp_path):
+    """LiteLLM's logging records an OCR response's usage_info as the call's usage object (get_usage_object), which
+    the spend-log row keeps in metadata whether or not it stores the response."""
+    from litellm.cost_calculator import ocr_cost
+
+    info = {"pages_processed": 3, "pages_processed_annotation": 2, "doc_size_bytes": 10}
+    row = {**_row(0, "ocr", "mistral/mistral-ocr-latest", info, "aocr", False),
+           "metadata": json.dumps({"usage_object": info})}
+    (found,) = _price(capsys, tmp_path, [row])
+    expected, _ = ocr_cost(model="mistral-ocr-latest", custom_llm_provider="mistral",
+                           response=OCRResponse(pages=[], model="mistral-ocr-latest", usage_info=info))
+    assert found["status"] == "priced" and found["approximate"] == ""
+    assert found["cost"] == pytest.approx(expected, rel=1e-12) == pytest.approx(3 * 0.004 + 2 * 0.005, rel=1e-12)
+
+
 def test_an_ocr_row_without_its_response_is_unpriced_with_the_reason(capsys, tmp_path):
     out = _price(capsys, tmp_path, [_row(0, "ocr", "mistral/mistral-ocr-latest", {"pages_processed": 7}, "ocr",
                                          False)])

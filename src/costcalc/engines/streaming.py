@@ -213,7 +213,7 @@ class PricingEngine:
                 rates = ocr_rates(self.cost_map.entry(backend) if backend is not None else {}, d.info_prices,
                                   d.params_prices, True, registered.entry)
             found = ocr_price(rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,
-                              units.response_logged)
+                              units.response_logged or units.ocr_pages is not None or bool(units.ocr_annotation_pages))
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)

@@ -247,8 +247,8 @@ def ocr_price(rates: dict[str, Any], pages: int | None, annotation_pages: int, c
     if credits is not None and per_credit is not None:
         return CallPrice(float(per_credit), credits, False, "ocr_cost_per_credit", None)
     if not response_logged:
-        return ("priced per page of the response's usage_info (pages_processed), which the log does not carry "
-                "(a spend-log row keeps the response only with store_prompts_in_spend_logs)")
+        return ("priced per page of the response's usage_info (pages_processed), which the log carries neither in "
+                "the response nor in metadata.usage_object")
     per_page = rates.get("ocr_cost_per_page")
     annotation = rates.get("annotation_cost_per_page", per_page)
     billable_annotation = annotation is not None and annotation_pages > 0

@@ -946,7 +946,10 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
     meta = response.get("meta") if isinstance(response.get("meta"), dict) else {}
     billed = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else {}
     extra = params.get("extra_body") if isinstance(params.get("extra_body"), dict) else {}
-    ocr = response.get("usage_info") if isinstance(response.get("usage_info"), dict) else {}
+    # an OCR call's usage_info, from the response, else from the usage object, where LiteLLM's logging puts it too
+    # (get_usage_object: metadata.usage_object of a payload and of a row with or without stored prompts)
+    ocr = response.get("usage_info") if isinstance(response.get("usage_info"), dict) else \
+        logged_usage if "pages_processed" in logged_usage or "credits" in logged_usage else {}
     meta_field = obj.get("metadata")
     mcp = meta_field.get("mcp_tool_call_metadata") if isinstance(meta_field, dict) else None
     credits = ocr.get("credits")
