@@ -174,6 +174,11 @@ def test_diff_and_lookup_show_the_ocr_prices_that_apply(capsys, tmp_path):
     # the deployment's $0.01 a page applies over the map's $0.004 (a real Router books 3 pages × $0.01 + 2
     # annotated × the map's $0.005 for it: the test above)
     assert (page["config"], page["cost_map"], page["applies"], page["status"]) == (0.01, 0.004, 0.01, "overridden")
+    # said as what it is: a price of calls priced by other units, not an ignored cache-only override
+    assert any(w.startswith("sets only prices of calls priced by other units than tokens (ocr_cost_per_page)")
+               for w in own["warnings"]), own["warnings"]
+    run = costcalc(capsys, "validate", "-c", config)
+    assert run.code == 0 and "info: ocr-own (#2): sets only prices of calls priced by other units" in run.out, run.out
     run = costcalc(capsys, "lookup", "mistral/mistral-ocr-latest")
     assert run.code == 0 and any(line.startswith("ocr_cost_per_page ") and "0.004 $/page" in line
                                  for line in run.out.splitlines()), run.out

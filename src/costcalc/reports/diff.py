@@ -428,6 +428,8 @@ def _heading(dep: dict[str, Any]) -> str:
     ignored = {"cache_only_override_ignored": "; the proxy ignores this cache-only override",
                "not_custom_prices": "; no key here turns on custom pricing",
                "per_second": "; priced per second"}.get(dep["pricing"], "")
+    if any(str(w).startswith("sets only prices of calls priced by other units") for w in dep.get("warnings") or ()):
+        ignored = "; its prices apply to calls priced by other units than tokens (images, video, OCR)"
     return f"{head} vs cost map {dep['map_key']!r}{ignored}"
 
 
