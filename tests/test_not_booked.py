@@ -133,11 +133,17 @@ def test_litellm_prices_code_interpreter_sessions_only_from_a_parameter_the_prox
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 def test_rows_of_these_call_types_are_skipped_with_the_reason(capsys, tmp_path, engine):
     assert set(NOT_LOGGED) <= ZERO_BOOKED
+    # a spend-log row (a failure row, or one written by other means) and a payload-shaped line of each type: LiteLLM
+    # builds neither for a successful call, so either can only be what the proxy booked nothing for
     rows = [{"request_id": f"r{i}", "call_type": call_type, "model": "gpt-realtime", "custom_llm_provider": "openai",
              "status": "success", "prompt_tokens": 0, "completion_tokens": 0, "spend": 0.0, "metadata": "{}"}
             for i, call_type in enumerate(NOT_LOGGED)]
-    out = priced_records(capsys, tmp_path, rows, "--engine", engine)
-    assert [r["status"] for r in out] == ["skipped"] * len(NOT_LOGGED)
-    for call_type, found in zip(NOT_LOGGED, out):
+    payloads = [{"id": f"p{i}", "call_type": call_type, "model": "gpt-realtime", "model_group": None,
+                 "custom_llm_provider": "openai", "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
+                 "response_cost": 0.0, "model_parameters": {}, "metadata": {"usage_object": None}}
+                for i, call_type in enumerate(NOT_LOGGED)]
+    out = priced_records(capsys, tmp_path, rows + payloads, "--engine", engine)
+    assert [r["status"] for r in out] == ["skipped"] * 2 * len(NOT_LOGGED)
+    for call_type, found in zip(NOT_LOGGED * 2, out):
         assert found["reason"].startswith(f"call type {call_type!r}: ") and "the proxy books $0" in found["reason"]
     assert "WebRTC" in out[0]["reason"] and "code_interpreter_sessions" in out[2]["reason"]
