@@ -534,7 +534,14 @@ def _zero_call_rows() -> list[dict]:
             mcp("m1", {}),  # no price set: skipped
             mcp("m2", {"default_cost_per_query": 0, "tool_name_to_cost_per_query": {}}),  # $0: skipped
             mcp("m3", {"default_cost_per_query": 0.02}),  # priced by Python
-            mcp("m4", None)]  # the cost info is not in the log: unpriced everywhere
+            mcp("m4", None),  # the cost info is not in the log: unpriced everywhere
+            # per-tool prices, looked up by the tool's name: this tool's $0.05 (priced by Python); only another
+            # tool priced and no default (skipped); this tool at $0 over a $0.02 default (skipped: the tool's own
+            # price rules); a name that would break a JSON path
+            mcp("m5", {"tool_name_to_cost_per_query": {"lookup": 0.05, "other": 0}}),
+            mcp("m6", {"default_cost_per_query": 0, "tool_name_to_cost_per_query": {"other": 0.05}}),
+            mcp("m7", {"default_cost_per_query": 0.02, "tool_name_to_cost_per_query": {"lookup": 0}}),
+            mcp("m8", {"tool_name_to_cost_per_query": {"it's a \"tool\".x": 0.5}}, name="it's a \"tool\".x")]
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark"])
@@ -549,7 +556,7 @@ def test_vector_store_searches_and_mcp_calls_booked_at_zero_are_skipped_as_the_p
     python = {rows[r["line"] - 1]["request_id"]: r for r in map(json.loads, out.splitlines())}
     assert {i: r["status"] for i, r in python.items()} == {
         "v1": "skipped", "v2": "skipped", "v3": "priced", "m1": "skipped", "m2": "skipped", "m3": "priced",
-        "m4": "unpriced"}
+        "m4": "unpriced", "m5": "priced", "m6": "skipped", "m7": "skipped", "m8": "priced"}
     query = emitted(capsys, tmp_path, ["gpt-4o"], "--schema", "spendlogs", "--per-record", dialect=dialect)
     values = [tuple(r[n] for n, _ in SPEND_COLUMNS) for r in rows]
     if dialect == "duckdb":
@@ -579,7 +586,7 @@ def test_vector_store_searches_and_mcp_calls_booked_at_zero_are_skipped_as_the_p
     # record by record: what Python skips the query drops; what it cannot price is unpriced in both; a call priced
     # by other units than tokens is priced only by costcalc price, and the query says so
     assert set(statuses) == {i for i, r in python.items() if r["status"] != "skipped"}
-    assert statuses == {"v3": "unpriced", "m3": "unpriced", "m4": "unpriced"}
+    assert statuses == {"v3": "unpriced", "m3": "unpriced", "m4": "unpriced", "m5": "unpriced", "m8": "unpriced"}
     reasons = {r[0]: r[names.index("reason")] for r in result}
     assert "other units than tokens" in reasons["v3"] and "other units than tokens" in reasons["m3"]
 

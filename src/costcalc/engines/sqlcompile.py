@@ -47,7 +47,7 @@ from ..reading.records import MAX_TOKENS
 
 # the call types reading.shapes.litellm_spend_log prices (one list for both engines)
 from ..reading.shapes import _BATCH_CALL_TYPES, _TEXT_COMPLETION_CALL_TYPES, _TOKEN_CALL_TYPES
-from .dialects import Exact, Row, placeholder, splice
+from .dialects import Exact, Row, key_lookup, placeholder, splice
 from .ratecards import CompiledKey, Key, compile_rate_cards, text_completion_keys
 from .sqlunits import unit_ctes
 from .streaming import PricingEngine
@@ -435,14 +435,15 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
                           "THEN 3 ELSE 0 END")}
         # the call types the proxy books at $0 are skipped, as failures and cache hits are (engines/streaming.py),
         # and so are the calls whose row says the proxy booked them $0: a vector-store search but Vertex AI's Search
-        # API (pricing/vectorstores.py), an MCP tool call whose logged server cost info sets no price
-        # (pricing/mcp.py; where the server prices some tools, whether this one is priced needs the tool's name
-        # as a key, which the query does not look up: those stay unpriced here)
+        # API (pricing/vectorstores.py), an MCP tool call whose logged server cost info sets no price for the tool:
+        # its per-tool price, else the server's default, is not positive (pricing/mcp.py; the per-tool price is
+        # looked up by the tool's name, dialects.key_lookup)
         zero = ", ".join(_s(c) for c in sorted(ZERO_BOOKED))
         searches = ", ".join(_s(c) for c in sorted(VECTOR_STORE_SEARCH_CALLS))
         priced_api = ", ".join(_s(m) for m in SEARCH_API_MODELS)
         mcp = ", ".join(_s(c) for c in sorted(MCP_CALLS))
         cost_info = "mcp_tool_call_metadata.mcp_server_cost_info"
+        tool_price = key_lookup(meta(cost_info + ".tool_name_to_cost_per_query"), meta("mcp_tool_call_metadata.name"))
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
                  "(status IS NULL OR status <> 'failure')",
                  f"(call_type IS NULL OR call_type NOT IN ({zero}))",
@@ -450,8 +451,8 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
                  f"AND COALESCE(NULLIF(model, ''), {cols['model']}) IN ({priced_api})))",
                  f"(call_type IS NULL OR call_type NOT IN ({mcp}) "
                  f"OR {meta('mcp_tool_call_metadata')} IS NULL "
-                 f"OR COALESCE({meta(cost_info + '.tool_name_to_cost_per_query')}, '{{}}') <> '{{}}' "
-                 f"OR COALESCE(TRY_CAST({meta(cost_info + '.default_cost_per_query')} AS DOUBLE), 0) > 0)",
+                 f"OR COALESCE(TRY_CAST({tool_price} AS DOUBLE), "
+                 f"TRY_CAST({meta(cost_info + '.default_cost_per_query')} AS DOUBLE), 0) > 0)",
                  *_time_filter('"startTime"', opts)]
         # reports.aggregate.NAME_FIELDS, in its order: each field as a column of the table, then in metadata
         def named(what: str) -> str:
