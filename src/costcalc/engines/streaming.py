@@ -200,9 +200,10 @@ class PricingEngine:
             found = lyria_price(resolved.call_provider or resolved.provider, served, self.cost_map) or speech_price(
                 resolved.rates, units.characters, units.text_length, _has_usage(record))
         elif call_type in VIDEO_CALLS:
-            own = d is not None and self.resolver.registry.uses_custom_pricing(d)
-            found = video_price(self.resolver.registry.registered(d).entry if own else resolved.rates,  # type: ignore[arg-type]
-                                units.seconds, units.videos, units.video_resolution, units.input_images,
+            registry = self.resolver.registry
+            own = d is not None and registry.uses_custom_pricing(d)
+            table = registry.registered(d).entry if d is not None and own else resolved.rates
+            found = video_price(table, units.seconds, units.videos, units.video_resolution, units.input_images,
                                 units.video_reported_cost, own, units.response_logged, resolved.rates)
         elif call_type in OCR_CALLS:
             registry = self.resolver.registry
@@ -211,7 +212,7 @@ class PricingEngine:
                 registered = registry.registered(d)
                 backend = registered.backend_key
                 rates = ocr_rates(self.cost_map.entry(backend) if backend is not None else {}, d.info_prices,
-                                  d.params_prices, True, registered.entry)
+                                  d.params_prices, registered.entry)
             found = ocr_price(rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,
                               units.response_logged or units.ocr_pages is not None or bool(units.ocr_annotation_pages))
         elif call_type in RERANK_CALLS:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from ..rates.sheets import prices_anything
+
 IMAGE_CALLS = frozenset({"image_generation", "aimage_generation", "image_edit", "aimage_edit",
                          "image_variation", "aimage_variation"})
 SPEECH_CALLS = frozenset({"speech", "aspeech"})
@@ -208,32 +210,20 @@ def rerank_price(rates: dict[str, Any], provider: str | None, search_units: int 
 
 
 OCR_PRICE_FIELDS = ("ocr_cost_per_page", "ocr_cost_per_credit", "annotation_cost_per_page")
-# cost_calculator._NON_TOKEN_RATE_FIELDS: with any "cost_per…token" field, the prices that make a registered entry
-# "price anything" (_cost_map_entry_prices_anything)
-_NON_TOKEN_RATE_FIELDS = frozenset({"cost_per_second", "input_cost_per_second", "output_cost_per_second",
-                                    "input_cost_per_query", "input_cost_per_text_message", "tiered_pricing"})
-
-
-def prices_anything(entry: dict[str, Any]) -> bool:
-    """``_cost_map_entry_prices_anything``: whether a deployment's registered entry sets a token rate, or a
-    per-second, per-query, per-text-message or tiered price; then ``_select_model_name_for_cost_calc`` prices a
-    custom-priced call by the deployment's id (its registered entry alone) instead of the model's name."""
-    return any(v is not None and (k in _NON_TOKEN_RATE_FIELDS or ("cost_per" in k and "token" in k))
-               for k, v in entry.items())
-
-
 def ocr_rates(model_rates: dict[str, Any], info_prices: dict[str, Any], params_prices: dict[str, Any],
-              custom_pricing: bool, registered: dict[str, Any]) -> dict[str, Any]:
-    """The OCR prices ``ocr_cost`` reads, field by field (``_layered_ocr_pricing``): the deployment's own, its
+              registered: dict[str, Any]) -> dict[str, Any]:
+    """The OCR prices ``ocr_cost`` reads for a custom-priced deployment (one that sets a price LiteLLM's
+    custom-pricing check knows; any other is priced from the model's row alone), field by field
+    (``_layered_ocr_pricing``): the deployment's own, its
     ``litellm_params`` before its ``model_info`` (``_ocr_model_info``: the call's litellm_params, then the entry the
-    Router registered), then ``get_model_info`` of the model ``completion_cost`` prices by: for a custom-priced
-    deployment whose registered entry prices anything (a token rate: ``prices_anything``) its id, whose entry holds
+    Router registered), then ``get_model_info`` of the model ``completion_cost`` prices by: for a deployment whose
+    registered entry prices anything (a token rate: ``rates.sheets.prices_anything``) its id, whose entry holds
     only the deployment's own prices (a field it leaves unset is unset: no per-page price books $0, no annotation
     price takes the page price); else the model's cost-map row (``model_rates``). Verified against a real Router's
     ``aocr`` (tests/test_ocr_calls.py)."""
     own = {f: v for f in OCR_PRICE_FIELDS
            if (v := params_prices.get(f) if params_prices.get(f) is not None else info_prices.get(f)) is not None}
-    base = {} if custom_pricing and prices_anything(registered) else model_rates
+    base = {} if prices_anything(registered) else model_rates
     return {**{f: base[f] for f in OCR_PRICE_FIELDS if base.get(f) is not None}, **own}
 
 

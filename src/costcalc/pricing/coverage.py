@@ -73,6 +73,8 @@ def zero_booked_reason(call_type: str) -> str:
     """Why a call of ``call_type`` (one of ``ZERO_BOOKED``) is skipped."""
     why = _NOT_LOGGED.get(call_type)
     return f"call type {call_type!r}: {why}" if why else ZERO_BOOKED_REASON.format(call_type=call_type)
+
+
 _NOT_YET = "which costcalc does not reproduce yet"
 UNPRICED = {
     **dict.fromkeys(_both("decisions", "systemone"),
