@@ -28,7 +28,7 @@ NOT_LOGGED = ("arealtime_calls", "arealtime_translation_calls", "run_code", "aru
               "acode_interpreter_tool")
 
 
-class _Capture(CustomLogger):
+class _NotBookedCapture(CustomLogger):  # a name of its own: LiteLLM's callback manager keeps one logger per class name
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[tuple[str, object, object]] = []
@@ -38,26 +38,34 @@ class _Capture(CustomLogger):
                            kwargs.get("response_cost")))
 
 
-_CAPTURE = _Capture()  # one instance: LiteLLM keeps the callbacks it has set up by their class
+_CAPTURE = _NotBookedCapture()
 
 
 def _run_logged(calls) -> list[tuple[str, object, object]]:
-    capture = _CAPTURE
-    capture.calls = []
-    saved = litellm.callbacks
-    litellm.callbacks = [capture]
+    """Run ``calls`` (coroutine factories) on the oracle's one persistent event loop (tests/litellm_oracle.py), with
+    ``_CAPTURE`` among LiteLLM's success callbacks; what the callback received for each call."""
+    from .litellm_oracle import _run
+
+    _CAPTURE.calls = []
+    # LiteLLM copies litellm.callbacks into its async success list once; where an earlier test set that up (the
+    # oracle), the callback goes into both, through LiteLLM's callback manager
+    manager = litellm.logging_callback_manager
+    manager.add_litellm_callback(_CAPTURE)
+    manager.add_litellm_async_success_callback(_CAPTURE)
     try:
         async def run() -> None:
             for call in calls:
                 await call()
-            for _ in range(40):  # the success handlers run as tasks after each call returns
-                if len(capture.calls) >= len(calls):
+            for _ in range(100):  # the success handlers run as tasks after each call returns
+                if len(_CAPTURE.calls) >= len(calls):
                     break
                 await asyncio.sleep(0.05)
-        asyncio.run(run())
+        _run(run())
     finally:
-        litellm.callbacks = saved
-    return capture.calls
+        for registered in (litellm.callbacks, litellm._async_success_callback):
+            while _CAPTURE in registered:
+                registered.remove(_CAPTURE)
+    return _CAPTURE.calls
 
 
 def test_litellm_logs_no_payload_and_no_cost_for_a_realtime_sdp_exchange():
