@@ -11,6 +11,17 @@ type is called and which session settings make the engine exact (ENGINES.md ยง4โ
 - PostgreSQL: a string holding a backslash is spelled with CHR(92), the same whatever standard_conforming_strings.
 - Spark: ``spark.sql.decimalOperations.allowPrecisionLoss`` is true by default and silently rounds products of
   wide decimals to 6 places; the query is preceded by the SET that turns it off.
+- Reading a number from a row (``json_text``, ``whole_count``, ``safe_number``): a value is read as its JSON text
+  (a string keeps its quotes, so ``"12"`` is text, not the number 12): DuckDB's ``json_extract`` cast to text,
+  PostgreSQL's ``json_extract_path`` (over ``json``) cast to text, Spark's variant (``try_parse_json``,
+  ``try_variant_get``) written back with ``to_json`` (``get_json_object`` drops a string's quotes), Snowflake's
+  and Trino's JSON written back with ``TO_JSON`` / ``JSON_FORMAT``, BigQuery's ``JSON_EXTRACT`` (JSON text
+  already). The text is matched against a pattern before any CAST: PostgreSQL has no TRY_CAST (sqlglot writes
+  TRY_CAST there as a plain CAST, and Snowflake's takes text only), and Spark's ANSI mode fails a whole query on
+  one bad CAST; the pattern admits only what every dialect's CAST reads, so no row can fail the query.
+- PostgreSQL inlines a CTE read once: the row-reading CTEs folded into the unit arithmetic above them made an
+  expression deep enough to exceed its max_stack_depth on a few hundred rows, so ``src`` (the narrow row of
+  counts they end in) is MATERIALIZED there.
 - A JSON object's value under a key read from the row (``key_lookup``: DuckDB casts the object to a MAP and
   indexes it): PostgreSQL's ``->>``, Spark's ``from_json(..., 'map<string,string>')[key]``; BigQuery, Snowflake and
   Trino take only literal JSON paths, so there the lookup says "some value" ('1') for a non-empty object, which
@@ -65,7 +76,7 @@ def _bigquery_time(node: exp.Expression) -> exp.Expression:
 
 def _json_text(node: exp.Expression) -> exp.Expression:
     """PostgreSQL's JSON path functions take ``json``: LiteLLM_SpendLogs.metadata is ``jsonb``, so cast it."""
-    if isinstance(node, exp.JSONExtractScalar) and not isinstance(node.this, exp.Cast):
+    if isinstance(node, (exp.JSONExtractScalar, exp.JSONExtract)) and not isinstance(node.this, exp.Cast):
         node.set("this", exp.Cast(this=node.this.copy(), to=exp.DataType.build("JSON")))
     return node
 
@@ -89,6 +100,57 @@ def key_lookup(obj: str, key: str) -> str:
     """DuckDB SQL for the text under key ``key`` (an expression) of the JSON object whose text is ``obj``; NULL
     when the key is absent or ``obj`` is not an object. Carried to the other dialects by ``_key_lookup``."""
     return f"TRY_CAST(TRY_CAST({obj} AS JSON) AS MAP(VARCHAR, VARCHAR))[{key}]"
+
+
+# a JSON number a DOUBLE holds in every dialect (at most 200 integer digits, a 2-digit exponent: below 1e300); no backslash, so
+# PostgreSQL reads the literal alike whatever standard_conforming_strings
+_NUMBER = "^-?[0-9]{1,200}([.][0-9]*)?([eE][-+]?[0-9]{1,2})?$"
+_PRICE = "^[+]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]{1,200})([eE][-+]?[0-9]{1,2})?$"
+
+
+def json_text(doc: str, path: str) -> str:
+    """DuckDB SQL for the JSON text of the value at the literal JSON path ``path`` (``$.a.b``) of the JSON document
+    ``doc``: a string keeps its quotes, so text, numbers, booleans and objects stay apart; NULL where absent.
+    Carried to the other dialects by ``_json_text_of``."""
+    return f"CAST(JSON_EXTRACT({doc}, {exp.Literal.string(path).sql(dialect='duckdb')}) AS VARCHAR)"
+
+
+def whole_count(text: str, limit: int) -> str:
+    """DuckDB SQL reading a token count from ``text`` (a JSON text, or a column's text) as the Python engine's
+    ``records.token_count`` does: NULL when absent or JSON null; the count when it is a whole number from 0 to
+    ``limit`` (``1200``, ``1200.0``, ``1.2e3``); -1 for anything else (text, a fraction, a boolean, an object, a
+    negative or too large number), which the query rejects. Every CAST is behind the pattern that makes it safe."""
+    double = f"CAST({text} AS DOUBLE)"
+    return (f"CASE WHEN {text} IS NULL OR {text} = 'null' THEN NULL "
+            f"WHEN REGEXP_MATCHES({text}, '^[0-9]{{1,15}}$') THEN CAST({text} AS BIGINT) "
+            f"WHEN REGEXP_MATCHES({text}, '{_NUMBER}') THEN CASE WHEN {double} BETWEEN 0 AND {limit} "
+            f"AND {double} = FLOOR({double}) THEN CAST({double} AS BIGINT) ELSE -1 END ELSE -1 END")
+
+
+def safe_number(text: str) -> str:
+    """DuckDB SQL reading a price from ``text`` (a number's text, or numeric text, as ``float()`` reads a logged
+    price): a DOUBLE, or NULL when ``text`` is no number (the price is then absent)."""
+    trimmed = f"TRIM({text})"
+    return f"CASE WHEN REGEXP_MATCHES({trimmed}, '{_PRICE}') THEN CAST({trimmed} AS DOUBLE) END"
+
+
+def _json_text_of(dialect: str) -> Callable[[exp.Expression], exp.Expression]:
+    """``json_text`` in ``dialect``: the JSON text of a JSON path's value, a string with its quotes."""
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if not (isinstance(node, exp.Cast) and isinstance(node.this, exp.JSONExtract)
+                and node.to.is_type(*exp.DataType.TEXT_TYPES)):
+            return node
+        extract = node.this
+        if dialect == "spark":
+            path = exp.Literal.string(extract.expression.sql(dialect="duckdb")[1:-1])
+            return exp.Anonymous(this="TO_JSON", expressions=[exp.Anonymous(this="TRY_VARIANT_GET", expressions=[
+                exp.Anonymous(this="TRY_PARSE_JSON", expressions=[extract.this.copy()]), path,
+                exp.Literal.string("variant")])])
+        if dialect in ("snowflake", "trino"):
+            return exp.Anonymous(this="TO_JSON" if dialect == "snowflake" else "JSON_FORMAT",
+                                 expressions=[extract.copy()])
+        return node
+    return rewrite
 
 
 def _looked_up(node: exp.Expression) -> tuple[exp.Expression, exp.Expression] | None:
@@ -118,12 +180,18 @@ def _key_lookup(dialect: str) -> Callable[[exp.Expression], exp.Expression]:
     return rewrite
 
 
+def _materialized_src(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.CTE) and node.alias == "src":
+        node.set("materialized", True)
+    return node
+
+
 _TRANSFORMS: dict[str, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
     "bigquery": (_key_lookup("bigquery"), _bignumeric, _bigquery_time),
-    "postgres": (_key_lookup("postgres"), _json_text, _no_backslash),
-    "spark": (_key_lookup("spark"),),
-    "snowflake": (_key_lookup("snowflake"),),
-    "trino": (_key_lookup("trino"),),
+    "postgres": (_key_lookup("postgres"), _json_text, _no_backslash, _materialized_src),
+    "spark": (_key_lookup("spark"), _json_text_of("spark")),
+    "snowflake": (_key_lookup("snowflake"), _json_text_of("snowflake")),
+    "trino": (_key_lookup("trino"), _json_text_of("trino")),
 }
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 

@@ -43,11 +43,11 @@ from ..pricing.mcp import MCP_CALLS
 from ..pricing.passthrough import PASS_THROUGH_CALL
 from ..pricing.vectorstores import SEARCH_API_MODELS, VECTOR_STORE_SEARCH_CALLS
 from ..reading.names import NAME_FIELDS
-from ..reading.records import MAX_TOKENS
+from ..reading.records import _TOKEN_FIELDS, MAX_TOKENS
 
 # the call types reading.shapes.litellm_spend_log prices (one list for both engines)
 from ..reading.shapes import _BATCH_CALL_TYPES, _TEXT_COMPLETION_CALL_TYPES, _TOKEN_CALL_TYPES
-from .dialects import Exact, Row, key_lookup, placeholder, splice
+from .dialects import Exact, Row, json_text, key_lookup, placeholder, safe_number, splice, whole_count
 from .ratecards import CompiledKey, Key, compile_rate_cards, text_completion_keys
 from .sqlunits import unit_ctes
 from .streaming import PricingEngine
@@ -372,78 +372,177 @@ def _first(*exprs: str) -> str:
 _SPEND_LOG_COLUMNS = frozenset({"user", "team_id", "api_key", "end_user", "organization_id", "session_id"})
 
 
+# Where a count breaks its own convention, the Python engine's reason (records.check_conventions) names a field:
+# the shape's own name for it (shapes._SPEND_LOG_NAMES for spend logs, the canonical names otherwise).
+_CONVENTIONS = (
+    ("cr + cw > p", "cache", "cache-read plus cache-write tokens exceed prompt_tokens"),
+    ("cw1h > cw", "cache_1h", "1-hour cache writes exceed cache-write tokens"),
+    ("rea > c", "reasoning", "reasoning tokens exceed completion_tokens"),
+    ("ao > c", "audio_out", "audio output tokens exceed completion_tokens"),
+    ("ai > p OR ii > p", "audio_in", "audio or image input tokens exceed prompt_tokens"),
+)
+_CONVENTION_NAMES = {
+    "canonical": {"cache": "cache_read_input_tokens", "cache_1h": "cache_creation_1h_input_tokens",
+                  "reasoning": "reasoning_tokens", "audio_out": "audio_output_tokens",
+                  "audio_in": "audio_input_tokens"},
+    "spendlogs": {"cache": "metadata.usage_object.prompt_tokens_details.cached_tokens",
+                  "cache_1h": "metadata.usage_object.cache_creation.ephemeral_1h_input_tokens",
+                  "reasoning": "metadata.usage_object.completion_tokens_details.reasoning_tokens",
+                  "audio_out": "metadata.usage_object.completion_tokens_details.audio_tokens",
+                  "audio_in": "metadata.usage_object.prompt_tokens_details.audio_tokens"},
+}
+NOT_A_COUNT = "token count must be a whole number from 0 to 2^53-1"
+# The usage object's counts a spend-log row is read for (reading.shapes.litellm_spend_log, chat_details), by the
+# name the query gives them, each with its path in the usage object
+_USAGE_COUNTS = {
+    "uo_p": "prompt_tokens", "uo_c": "completion_tokens",
+    "cached": "prompt_tokens_details.cached_tokens", "hit": "prompt_cache_hit_tokens",
+    "cwt": "prompt_tokens_details.cache_write_tokens", "cct": "prompt_tokens_details.cache_creation_tokens",
+    "top_cr": "cache_read_input_tokens", "top_cw": "cache_creation_input_tokens",
+    "cw1h": "prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens",
+    "ai": "prompt_tokens_details.audio_tokens", "ii": "prompt_tokens_details.image_tokens",
+    "rea": "completion_tokens_details.reasoning_tokens", "ao": "completion_tokens_details.audio_tokens",
+    "pd_search": "prompt_tokens_details.web_search_requests",
+}
+# searches the tool reader counts only when they are JSON integers (reading.tools._count; anything else: none)
+_USAGE_SEARCHES = {"st_search": "server_tool_use.web_search_requests",
+                   "x_search": "server_side_tool_usage_details.web_search_calls"}
+_USAGE_OBJECTS = {"pd": "prompt_tokens_details", "cd": "completion_tokens_details",
+                  "ttl": "prompt_tokens_details.cache_creation_token_details"}
+
+
+def _n(name: str) -> str:
+    """The column holding a value the query read (the read CTEs' own names, unlikely in a usage table)."""
+    return f"costcalc_{name}"
+
+
+def _not_object(text: str) -> str:
+    return f"({text} IS NOT NULL AND {text} <> 'null' AND {text} NOT LIKE '{{%')"
+
+
+def _reads(select_from: str, texts: dict[str, str], counts: list[str], strict: list[str] = ()) -> list[str]:
+    """Two CTEs: ``src_text`` (every column of ``select_from``, plus each of ``texts``: a value's text) and
+    ``src_read`` (plus each count of ``counts`` read safely, ``dialects.whole_count``, and each of ``strict``
+    only when it is a JSON integer, else NULL)."""
+    text_cols = ", ".join(f"{e} AS {_n('t_' + k)}" for k, e in texts.items())
+    count_cols = [f"{whole_count(_n('t_' + k), MAX_TOKENS)} AS {_n(k)}" for k in counts]
+    count_cols += [f"CASE WHEN REGEXP_MATCHES({_n('t_' + k)}, '^[0-9]{{1,15}}$') THEN CAST({_n('t_' + k)} AS BIGINT) "
+                   f"END AS {_n(k)}" for k in strict]
+    return [f"src_text AS (SELECT *, {text_cols} FROM {select_from})",
+            f"src_read AS (SELECT *, {', '.join(count_cols)} FROM src_text)"]
+
+
 def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[str, dict[str, str]]:
-    """The ``src`` CTE (one row per record: id, model, id and tier as keyed, eight token counts, timestamp) and
-    the SQL of each group key over it."""
+    """The CTEs that read the table, ending in ``src`` (one row per record: id, model, id and tier as keyed, eight
+    token counts, timestamp, and ``read_error``: the Python engine's reason where a value it reads is not what it
+    must be, the row then rejected), and the SQL of each group key over ``src``. Every number is read by its text
+    (``dialects.json_text``, ``whole_count``, ``safe_number``), never by a CAST a hostile value could fail."""
     id_list = ", ".join(_s(i) for i in ids) or "NULL"
     tier_case = " ".join(f"WHEN {_s(t)} THEN {_s(service_tier_suffix(t))}" for t in TIERS)
+    t = table_sql(opts.table)
     if opts.schema == "canonical":
-        t = table_sql(opts.table)
-        cols = {"rid": "id", "model": "TRIM(model)", "model_id": "model_id", "tier": "service_tier",
-                "p": "prompt_tokens", "c": "completion_tokens", "cr": "cache_read_input_tokens",
-                "cw": "cache_creation_input_tokens", "rea": "reasoning_tokens", "ai": "audio_input_tokens",
-                "ao": "audio_output_tokens", "ii": "image_input_tokens", "ts": '"timestamp"', "cw1h": "0",
-                "batch": "0"}
+        fields = dict(zip(("p", "c", "cr", "cw", "rea", "ai", "ao", "ii"), _TOKEN_FIELDS))
         where = _time_filter('"timestamp"', opts)
+        reads = _reads(t + (f" WHERE {' AND '.join(where)}" if where else ""),
+                       {k: f"CAST({_ident(f)} AS VARCHAR)" for k, f in fields.items()}, list(fields))
+        cols = {"rid": "id", "model": "TRIM(model)", "model_id": "model_id", "tier": "service_tier",
+                **{k: _n(k) for k in fields}, "ts": '"timestamp"', "cw1h": "0", "batch": "0",
+                "error": "CASE " + " ".join(f"WHEN {_n(k)} = -1 THEN {_s(f'{f}: {NOT_A_COUNT}')}"
+                                            for k, f in fields.items()) + " END"}
         groups = {"user": _first('"user"'), "team": _first("team"), "key": _mask(_first('"key"')),
                   "end_user": _first("end_user")}
     else:
-        t = table_sql(opts.table)
-        # metadata.usage_object, else metadata.additional_usage_values (reading.shapes.litellm_spend_log)
-        def usage(path: str) -> str:
-            return (f"COALESCE(CAST(metadata ->> '$.usage_object.{path}' AS BIGINT), "
-                    f"CAST(metadata ->> '$.additional_usage_values.{path}' AS BIGINT))")
-
         def meta(name: str) -> str:
             return f"(metadata ->> '$.{name}')"
 
+        # the usage object: metadata.usage_object unless null, else metadata.additional_usage_values (as text)
+        uo, auv = json_text("metadata", "$.usage_object"), json_text("metadata", "$.additional_usage_values")
+        named = f"{uo} IS NOT NULL AND {uo} <> 'null'"
+        cb_total = json_text("metadata", "$.cost_breakdown.total_cost")
+        doc = (f"SELECT *, CASE WHEN {named} THEN {uo} ELSE {auv} END AS {_n('u')}, CASE WHEN {named} "
+               f"THEN 'metadata.usage_object' ELSE 'metadata.additional_usage_values' END AS {_n('u_name')}, "
+               # the tier the proxy billed (reading.shapes.billed_tier): its cost breakdown's, null meaning the base
+               # rates; the usage object's only in rows without that key
+               f"CASE WHEN {cb_total} IS NOT NULL AND {cb_total} <> 'null' THEN 1 ELSE 0 END AS {_n('cb')} FROM {t}")
+        obj = f"CASE WHEN {_n('u')} LIKE '{{%' THEN {_n('u')} END"
+        texts = {"p": "CAST(prompt_tokens AS VARCHAR)", "c": "CAST(completion_tokens AS VARCHAR)",
+                 **{k: json_text(obj, "$." + path) for k, path in {**_USAGE_COUNTS, **_USAGE_SEARCHES,
+                                                                   **_USAGE_OBJECTS}.items()},
+                 "tier": f"CASE WHEN {_n('cb')} = 1 THEN {json_text('metadata', '$.cost_breakdown.service_tier')} "
+                         f"ELSE {json_text(obj, '$.service_tier')} END",
+                 "tool_cost": json_text("metadata", "$.cost_breakdown.tool_usage_cost")}
+        reads = [f"src_doc AS ({doc})",
+                 *_reads("src_doc", texts, ["p", "c", *_USAGE_COUNTS], list(_USAGE_SEARCHES))]
         calls = ", ".join(_s(c) for c in sorted(_TOKEN_CALL_TYPES | _BATCH_CALL_TYPES))
         batch = ", ".join(_s(c) for c in sorted(_BATCH_CALL_TYPES))
-        # reading.shapes.chat_details: the prompt_tokens_details counts, else Anthropic's top-level ones
-        cr = f"COALESCE({usage('prompt_tokens_details.cached_tokens')}, {usage('cache_read_input_tokens')})"
-        cw = (f"COALESCE(NULLIF({usage('prompt_tokens_details.cache_write_tokens')}, 0), "
-              f"{usage('prompt_tokens_details.cache_creation_tokens')}, {usage('cache_creation_input_tokens')})")
+        # reading.shapes.chat_details: DeepSeek's cache hits over prompt_tokens_details.cached_tokens; writes
+        cr = f"CASE WHEN {_n('hit')} IS NOT NULL THEN {_n('hit')} ELSE {_n('cached')} END"
+        cw = f"COALESCE(NULLIF({_n('cwt')}, 0), {_n('cct')})"
         model = ("CASE WHEN model_group IS NOT NULL AND model_group <> '' THEN model_group "
                  "WHEN custom_llm_provider IS NOT NULL AND custom_llm_provider <> '' "
                  "AND NOT STARTS_WITH(model, custom_llm_provider || '/') THEN custom_llm_provider || '/' || model "
                  "ELSE model END")
-        cols = {"rid": "request_id", "model": f"TRIM({model})", "model_id": "model_id",
-                # the tier the proxy billed (reading.shapes.billed_tier): its cost breakdown's, null meaning
-                # the base rates; the usage object's only in rows without that key
-                "tier": ("CASE WHEN (metadata ->> '$.cost_breakdown.total_cost') IS NOT NULL "
-                         "THEN JSON_EXTRACT_STRING(metadata, '$.cost_breakdown.service_tier') "
-                         "ELSE COALESCE(JSON_EXTRACT_STRING(metadata, '$.usage_object.service_tier'), "
-                         "JSON_EXTRACT_STRING(metadata, '$.additional_usage_values.service_tier')) END"),
-                "p": "prompt_tokens", "c": "completion_tokens", "cr": cr, "cw": cw,
-                "rea": usage("completion_tokens_details.reasoning_tokens"),
-                "ai": usage("prompt_tokens_details.audio_tokens"),
-                "ao": usage("completion_tokens_details.audio_tokens"),
-                "ii": usage("prompt_tokens_details.image_tokens"), "ts": '"startTime"',
-                "cw1h": usage("prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"),
+        prefix = "metadata.usage_object."
+
+        def count_error(k: str) -> str:
+            return f"WHEN {_n(k)} = -1 THEN {_s(prefix + _USAGE_COUNTS[k] + ': ' + NOT_A_COUNT)}"
+
+        def object_error(k: str) -> str:
+            return f"WHEN {_not_object(_n('t_' + k))} THEN {_s(prefix + _USAGE_OBJECTS[k] + ': must be an object')}"
+
+        def disagrees(k: str, row: str) -> str:
+            why = f"{prefix}{_USAGE_COUNTS[k]}: disagrees with the row's {_USAGE_COUNTS[k]}"
+            return f"WHEN {_n(k)} IS NOT NULL AND {_n(k)} <> COALESCE({_n(row)}, 0) THEN {_s(why)}"
+
+        def anthropic(k: str, value: str, detail: str) -> str:
+            why = (f"{prefix}{_USAGE_COUNTS[k]}: an Anthropic-style cache count disagreeing with "
+                   f"prompt_tokens_details.{detail}: cannot tell whether prompt_tokens includes it")
+            return f"WHEN COALESCE({_n(k)}, 0) <> 0 AND {_n(k)} <> COALESCE({value}, 0) THEN {_s(why)}"
+
+        # the Python reader's checks, in its order (litellm_spend_log, chat_details, billed_tier)
+        error = " ".join([
+            f"WHEN {_n('p')} = -1 THEN {_s('prompt_tokens: ' + NOT_A_COUNT)}",
+            f"WHEN {_n('c')} = -1 THEN {_s('completion_tokens: ' + NOT_A_COUNT)}",
+            f"WHEN {_not_object(_n('u'))} THEN {_n('u_name')} || ': must be an object'",
+            count_error("uo_p"), disagrees("uo_p", "p"), count_error("uo_c"), disagrees("uo_c", "c"),
+            object_error("pd"), object_error("cd"), count_error("cached"), count_error("hit"), count_error("cwt"),
+            f"WHEN COALESCE({_n('cwt')}, 0) = 0 AND {_n('cct')} = -1 THEN "
+            f"{_s(prefix + _USAGE_COUNTS['cct'] + ': ' + NOT_A_COUNT)}",
+            count_error("top_cr"), anthropic("top_cr", cr, "cached_tokens"),
+            count_error("top_cw"), anthropic("top_cw", cw, "cache_write_tokens"),
+            object_error("ttl"), *(count_error(k) for k in ("cw1h", "ai", "ii", "rea", "ao", "pd_search")),
+            f"WHEN {_n('t_tier')} IS NOT NULL AND {_n('t_tier')} <> 'null' AND {_n('t_tier')} NOT LIKE '\"%' THEN "
+            f"CASE WHEN {_n('cb')} = 1 THEN {_s('metadata.cost_breakdown.service_tier: must be a string')} "
+            f"ELSE {_s('metadata.usage_object.service_tier: must be a string')} END"])
+        tier = f"CASE WHEN {_n('t_tier')} LIKE '\"%' THEN SUBSTRING({_n('t_tier')}, 2, LENGTH({_n('t_tier')}) - 2) END"
+        cols = {"rid": "request_id", "model": f"TRIM({model})", "model_id": "model_id", "tier": tier,
+                "p": _n("p"), "c": _n("c"), "cr": cr, "cw": cw,
+                **{k: _n(k) for k in ("rea", "ai", "ao", "ii", "cw1h")}, "ts": '"startTime"',
+                "error": f"CASE {error} END",
                 # 1: a batch line (batch rates); 2: a call type priced by other units than tokens (unpriced);
                 # 3: a call with a built-in tool charge (searches in its usage, or a tool charge booked: unpriced);
                 # 4: a pass-through call without usage (its endpoint's cost_per_request: unpriced)
                 "batch": (f"CASE WHEN call_type IN ({batch}) THEN 1 "
-                          f"WHEN call_type = {_s(PASS_THROUGH_CALL)} AND COALESCE(prompt_tokens, 0) = 0 "
-                          "AND COALESCE(completion_tokens, 0) = 0 THEN 4 "
+                          f"WHEN call_type = {_s(PASS_THROUGH_CALL)} AND COALESCE({_n('p')}, 0) = 0 "
+                          f"AND COALESCE({_n('c')}, 0) = 0 THEN 4 "
                           "WHEN call_type IS NOT NULL AND call_type <> '' "
                           f"AND call_type NOT IN ({calls}) THEN 2 "
-                          f"WHEN COALESCE({usage('server_tool_use.web_search_requests')}, 0) > 0 "
-                          f"OR COALESCE({usage('prompt_tokens_details.web_search_requests')}, 0) > 0 "
-                          f"OR COALESCE({usage('server_side_tool_usage_details.web_search_calls')}, 0) > 0 "
-                          "OR COALESCE(CAST(metadata ->> '$.cost_breakdown.tool_usage_cost' AS DOUBLE), 0) > 0 "
+                          f"WHEN COALESCE({_n('st_search')}, 0) > 0 OR COALESCE({_n('pd_search')}, 0) > 0 "
+                          f"OR COALESCE({_n('x_search')}, 0) > 0 "
+                          f"OR COALESCE({safe_number(_n('t_tool_cost'))}, 0) > 0 "
                           "THEN 3 ELSE 0 END")}
         # the call types the proxy books at $0 are skipped, as failures and cache hits are (engines/streaming.py),
         # and so are the calls whose row says the proxy booked them $0: a vector-store search but Vertex AI's Search
         # API (pricing/vectorstores.py), an MCP tool call whose logged server cost info sets no price for the tool:
         # its per-tool price, else the server's default, is not positive (pricing/mcp.py; the per-tool price is
-        # looked up by the tool's name, dialects.key_lookup)
+        # looked up by the tool's name, dialects.key_lookup; a price that is no number is absent, shapes._price_value)
         zero = ", ".join(_s(c) for c in sorted(ZERO_BOOKED))
         searches = ", ".join(_s(c) for c in sorted(VECTOR_STORE_SEARCH_CALLS))
         priced_api = ", ".join(_s(m) for m in SEARCH_API_MODELS)
         mcp = ", ".join(_s(c) for c in sorted(MCP_CALLS))
         cost_info = "mcp_tool_call_metadata.mcp_server_cost_info"
-        tool_price = key_lookup(meta(cost_info + ".tool_name_to_cost_per_query"), meta("mcp_tool_call_metadata.name"))
+        tool_price = key_lookup(json_text("metadata", f"$.{cost_info}.tool_name_to_cost_per_query"),
+                                meta("mcp_tool_call_metadata.name"))
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
                  "(status IS NULL OR status <> 'failure')",
                  f"(call_type IS NULL OR call_type NOT IN ({zero}))",
@@ -451,11 +550,13 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
                  f"AND COALESCE(NULLIF(model, ''), {cols['model']}) IN ({priced_api})))",
                  f"(call_type IS NULL OR call_type NOT IN ({mcp}) "
                  f"OR {meta('mcp_tool_call_metadata')} IS NULL "
-                 f"OR COALESCE(TRY_CAST({tool_price} AS DOUBLE), "
-                 f"TRY_CAST({meta(cost_info + '.default_cost_per_query')} AS DOUBLE), 0) > 0)",
+                 f"OR COALESCE({safe_number(tool_price)}, "
+                 f"{safe_number(meta(cost_info + '.default_cost_per_query'))}, 0) > 0)",
                  *_time_filter('"startTime"', opts)]
+        reads[0] = f"src_doc AS ({doc} WHERE {' AND '.join(where)})"
+
         # reports.aggregate.NAME_FIELDS, in its order: each field as a column of the table, then in metadata
-        def named(what: str) -> str:
+        def named_field(what: str) -> str:
             exprs = []
             for name in NAME_FIELDS[what]:
                 if name in _SPEND_LOG_COLUMNS:
@@ -463,14 +564,14 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
                 exprs.append(meta(name))
             return _first(*exprs)
 
-        groups = {"user": named("user"), "team": named("team"), "key": _mask(named("key")),
-                  "end_user": named("customer")}
+        groups = {"user": named_field("user"), "team": named_field("team"), "key": _mask(named_field("key")),
+                  "end_user": named_field("customer")}
     # the rate key's route: a text completion of a model whose text completions the proxy prices with another
     # card (_Tables.text_models; the canonical schema has no call type)
-    texts = ", ".join(_s(m) for m in text_models)
+    texts_models = ", ".join(_s(m) for m in text_models)
     route = (f"CASE WHEN call_type IN ({', '.join(_s(c) for c in sorted(_TEXT_COMPLETION_CALL_TYPES))}) "
-             f"AND {cols['model']} IN ({texts}) THEN {_s(TEXT_COMPLETION)} ELSE '' END"
-             if texts and opts.schema != "canonical" else "''")
+             f"AND {cols['model']} IN ({texts_models}) THEN {_s(TEXT_COMPLETION)} ELSE '' END"
+             if texts_models and opts.schema != "canonical" else "''")
     select = [f"{cols['rid']} AS rid", f"{cols['model']} AS model", f"{route} AS route",
               f"CASE WHEN {cols['model_id']} IN ({id_list}) THEN {cols['model_id']} ELSE '' END AS mid",
               f"COALESCE(CASE LOWER({cols['tier']}) {tier_case} END, '') AS tier"]
@@ -478,6 +579,7 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
         select.append(f"COALESCE({cols[c]}, 0) AS {c}")
     select.append(f"{cols['ts']} AS ts")
     select.append(f"{cols['batch']} AS is_batch")
+    select.append(f"{cols['error']} AS read_error")
     gsql = {}
     for i, name in enumerate(opts.group_by):
         if name in groups:
@@ -487,7 +589,7 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
         else:
             continue
         gsql[name] = f"g{i}"
-    src = f"src AS (SELECT {', '.join(select)} FROM {t}" + (f" WHERE {' AND '.join(where)}" if where else "") + ")"
+    src = ",\n".join([*reads, f"src AS (SELECT {', '.join(select)} FROM src_read)"])
     return src, gsql
 
 
@@ -532,10 +634,11 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
     ]
     gcols = [gsql[g] for g in opts.group_by if g in gsql]
     keyed = {**gsql, "model": "model", "deployment": "c_deployment", "provider": "c_provider"}
-    bad = (f"p < 0 OR c < 0 OR cr < 0 OR cw < 0 OR rea < 0 OR ai < 0 OR ao < 0 OR ii < 0 OR p > {MAX_TOKENS} "
-           f"OR c > {MAX_TOKENS} OR cr + cw > p OR rea > c OR ao > c OR ai > p OR ii > p")
+    names = _CONVENTION_NAMES[opts.schema]
+    bad = " OR ".join(check for check, _, _ in _CONVENTIONS)
+    broken = " ".join(f"WHEN {check} THEN {_s(names[field] + ': ' + why)}" for check, field, why in _CONVENTIONS)
     ctes.append(f"""rec AS (
-  SELECT rid, model, p, c, cr, cw, rea, ai, ao, ii, cw1h, is_batch, {''.join(g + ', ' for g in gcols)}
+  SELECT rid, model, p, c, cr, cw, rea, ai, ao, ii, cw1h, is_batch, read_error, {''.join(g + ', ' for g in gcols)}
     COALESCE(k1.k_card, k0.k_card, kt.k_card, kb.k_card) AS card,
     text_g, ai_g, ii_g, out_g, text_t, out_t
   FROM w
@@ -549,11 +652,10 @@ def compile_query(engine: PricingEngine, keys: list[Key], opts: SqlOptions) -> C
 )""")
     ctes.append(f"""priced AS (
   SELECT rec.*, c_deployment, c_provider, b_band,
-    CASE WHEN model IS NULL OR model = '' THEN 'rejected' WHEN {bad} THEN 'rejected'
+    CASE WHEN read_error IS NOT NULL OR model IS NULL OR model = '' OR {bad} THEN 'rejected'
          WHEN card IS NULL OR cw1h > 0 OR is_batch <> 0 THEN 'unpriced' WHEN c_status <> 'priced' THEN 'unpriced'
          WHEN b_band IS NULL THEN 'unpriced' ELSE 'priced' END AS status,
-    CASE WHEN model IS NULL OR model = '' THEN 'no model'
-         WHEN {bad} THEN 'token counts out of range or breaking their own convention'
+    CASE WHEN read_error IS NOT NULL THEN read_error WHEN model IS NULL OR model = '' THEN 'no model' {broken}
          WHEN is_batch = 2 THEN {_s(NOT_BY_TOKEN)} WHEN is_batch = 4 THEN {_s(PASS_THROUGH)}
          WHEN card IS NULL THEN {_s(NOT_COVERED)} WHEN cw1h > 0 THEN {_s(ONE_HOUR)}
          WHEN is_batch = 1 THEN {_s(BATCH)} WHEN is_batch = 3 THEN {_s(TOOL_CHARGE)}
