@@ -19,8 +19,8 @@ from costcalc.engines.dialects import DIALECTS
 from costcalc.engines.sqlcompile import NOT_BY_TOKEN, ONE_HOUR, TOOL_CHARGE
 
 from .pg_cluster import postgres_url  # noqa: F401 - a fixture
-from .test_sql import SAMPLE_CONFIG, emitted, run_duckdb, run_spark, spark, statements_from  # noqa: F401 - spark: a fixture
 from .runner import main
+from .test_sql import SAMPLE_CONFIG, emitted, run_duckdb, run_spark, spark, statements_from  # noqa: F401 - spark: a fixture
 
 # the values a JSON number may be replaced with, as JSON text
 HOSTILE_VALUES = ('"12x"', "1.5", "1e3", "true", '"NaN"', "123456789012345678901234567890", '{"a": 1}', "-5",
@@ -43,52 +43,51 @@ def _usage(**parts: str) -> str:
     return "{" + ", ".join(f'"{k}": {v}' for k, v in fields.items() if v is not None) + "}"
 
 
+def _in(holder: str, **parts: str) -> str:
+    """``metadata`` holding a usage object under ``holder`` with ``parts`` replaced (``_usage``)."""
+    return f'{{"{holder}": {_usage(**parts)}}}'
+
+
 def _places(v: str) -> dict[str, tuple[str, str, str, str]]:
     """Each place a number is read from, holding ``v``: (call type, prompt tokens, completion tokens, metadata)."""
-    chat = "acompletion"
-    mcp_tool = '{"mcp_tool_call_metadata": {"name": "lookup", "mcp_server_cost_info": %s}}'
+    chat, uo = "acompletion", "usage_object"
+
+    def mcp(info: str) -> tuple[str, str, str, str]:
+        return ("call_mcp_tool", "0", "0",
+                f'{{"mcp_tool_call_metadata": {{"name": "lookup", "mcp_server_cost_info": {info}}}}}')
+
+    def usage(**parts: str) -> tuple[str, str, str, str]:
+        return (chat, "1000", "100", _in(uo, **parts))
+
     return {
-        "prompt_tokens": (chat, v, "100", '{"usage_object": %s}' % _usage(prompt_tokens=None)),
-        "completion_tokens": (chat, "1000", v, '{"usage_object": %s}' % _usage(completion_tokens=None)),
-        "uo.prompt_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(prompt_tokens=v)),
-        "uo.completion_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(completion_tokens=v)),
-        "uo.cached_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            prompt_tokens_details='{"cached_tokens": %s}' % v)),
-        "uo.cache_write_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            prompt_tokens_details='{"cache_write_tokens": %s}' % v)),
-        "uo.cache_creation_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            prompt_tokens_details='{"cache_creation_tokens": %s}' % v)),
-        "uo.prompt_audio_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            prompt_tokens_details='{"audio_tokens": %s}' % v)),
-        "uo.image_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            prompt_tokens_details='{"image_tokens": %s}' % v)),
-        "uo.ephemeral_1h_input_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            prompt_tokens_details='{"cache_creation_token_details": {"ephemeral_1h_input_tokens": %s}}' % v)),
-        "uo.reasoning_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            completion_tokens_details='{"reasoning_tokens": %s}' % v)),
-        "uo.completion_audio_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            completion_tokens_details='{"audio_tokens": %s}' % v)),
-        "uo.cache_read_input_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            prompt_tokens_details=None, cache_read_input_tokens=v)),
-        "uo.cache_creation_input_tokens": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            cache_creation_input_tokens=v)),
-        "uo.prompt_tokens_details": (chat, "1000", "100", '{"usage_object": %s}' % _usage(prompt_tokens_details=v)),
-        "uo.completion_tokens_details": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            completion_tokens_details=v)),
-        "usage_object": (chat, "1000", "100", '{"usage_object": %s}' % v),
-        "auv.cached_tokens": (chat, "1000", "100", '{"additional_usage_values": %s}' % _usage(
-            prompt_tokens_details='{"cached_tokens": %s}' % v)),
-        "uo.web_search_requests": (chat, "1000", "100", '{"usage_object": %s}' % _usage(
-            server_tool_use='{"web_search_requests": %s}' % v)),
-        "cb.tool_usage_cost": (chat, "1000", "100", '{"usage_object": %s, "cost_breakdown": {"tool_usage_cost": %s}}'
-                               % (_usage(), v)),
-        "cb.service_tier": (chat, "1000", "100", '{"usage_object": %s, "cost_breakdown": {"total_cost": 0.01, '
-                            '"service_tier": %s}}' % (_usage(), v)),
-        "uo.service_tier": (chat, "1000", "100", '{"usage_object": %s}' % _usage(service_tier=v)),
-        "mcp.default_cost_per_query": ("call_mcp_tool", "0", "0", mcp_tool % ('{"default_cost_per_query": %s}' % v)),
-        "mcp.tool_price": ("call_mcp_tool", "0", "0", mcp_tool % ('{"default_cost_per_query": 0, '
-                                                                  '"tool_name_to_cost_per_query": {"lookup": %s}}'
-                                                                  % v)),
+        "prompt_tokens": (chat, v, "100", _in(uo, prompt_tokens=None)),
+        "completion_tokens": (chat, "1000", v, _in(uo, completion_tokens=None)),
+        "uo.prompt_tokens": usage(prompt_tokens=v),
+        "uo.completion_tokens": usage(completion_tokens=v),
+        "uo.cached_tokens": usage(prompt_tokens_details=f'{{"cached_tokens": {v}}}'),
+        "uo.cache_write_tokens": usage(prompt_tokens_details=f'{{"cache_write_tokens": {v}}}'),
+        "uo.cache_creation_tokens": usage(prompt_tokens_details=f'{{"cache_creation_tokens": {v}}}'),
+        "uo.prompt_audio_tokens": usage(prompt_tokens_details=f'{{"audio_tokens": {v}}}'),
+        "uo.image_tokens": usage(prompt_tokens_details=f'{{"image_tokens": {v}}}'),
+        "uo.ephemeral_1h_input_tokens": usage(
+            prompt_tokens_details=f'{{"cache_creation_token_details": {{"ephemeral_1h_input_tokens": {v}}}}}'),
+        "uo.reasoning_tokens": usage(completion_tokens_details=f'{{"reasoning_tokens": {v}}}'),
+        "uo.completion_audio_tokens": usage(completion_tokens_details=f'{{"audio_tokens": {v}}}'),
+        "uo.cache_read_input_tokens": usage(prompt_tokens_details=None, cache_read_input_tokens=v),
+        "uo.cache_creation_input_tokens": usage(cache_creation_input_tokens=v),
+        "uo.prompt_tokens_details": usage(prompt_tokens_details=v),
+        "uo.completion_tokens_details": usage(completion_tokens_details=v),
+        "usage_object": (chat, "1000", "100", f'{{"usage_object": {v}}}'),
+        "auv.cached_tokens": (chat, "1000", "100", _in("additional_usage_values",
+                                                       prompt_tokens_details=f'{{"cached_tokens": {v}}}')),
+        "uo.web_search_requests": usage(server_tool_use=f'{{"web_search_requests": {v}}}'),
+        "cb.tool_usage_cost": (chat, "1000", "100",
+                               f'{{"usage_object": {_usage()}, "cost_breakdown": {{"tool_usage_cost": {v}}}}}'),
+        "cb.service_tier": (chat, "1000", "100", f'{{"usage_object": {_usage()}, "cost_breakdown": '
+                                                 f'{{"total_cost": 0.01, "service_tier": {v}}}}}'),
+        "uo.service_tier": usage(service_tier=v),
+        "mcp.default_cost_per_query": mcp(f'{{"default_cost_per_query": {v}}}'),
+        "mcp.tool_price": mcp(f'{{"default_cost_per_query": 0, "tool_name_to_cost_per_query": {{"lookup": {v}}}}}'),
     }
 
 
@@ -107,8 +106,8 @@ def hostile_corpus() -> list[dict[str, str | None]]:
                          "user": None, "team_id": None, "end_user": None, "api_key": "k", "cache_hit": None,
                          "status": "success", "metadata": metadata})
     # and a model neither the config nor the cost map prices: unpriced everywhere
-    rows.append({**rows[0], "request_id": "unknown model", "prompt_tokens": "1000", "model": "no-such-model", "model_group": "no-such-model",
-                 "metadata": '{"usage_object": %s}' % _usage()})
+    rows.append({**rows[0], "request_id": "unknown model", "prompt_tokens": "1000", "model": "no-such-model",
+                 "model_group": "no-such-model", "metadata": _in("usage_object")})
     return rows
 
 
@@ -202,8 +201,7 @@ def test_hostile_values_read_as_the_python_engine_reads_them(capsys, tmp_path, d
     query = emitted(capsys, tmp_path, ["gpt-4o"], "--schema", "spendlogs", "--per-record", dialect=dialect)
     result, names = run_query(dialect, query, rows, request, top)
     found = disagreements(python, result, names)
-    print(f"\n== {dialect} {top}: {len(found)} disagreements over {len(python)} rows\n" + "\n".join(found))
-    assert found == []
+    assert found == [], "\n".join(found)
 
 
 def _row_casts(query: exp.Expression) -> list[exp.Cast]:

@@ -102,8 +102,8 @@ def key_lookup(obj: str, key: str) -> str:
     return f"TRY_CAST(TRY_CAST({obj} AS JSON) AS MAP(VARCHAR, VARCHAR))[{key}]"
 
 
-# a JSON number a DOUBLE holds in every dialect (at most 200 integer digits, a 2-digit exponent: below 1e300); no backslash, so
-# PostgreSQL reads the literal alike whatever standard_conforming_strings
+# a JSON number a DOUBLE holds in every dialect (at most 200 integer digits, a 2-digit exponent: below 1e300); no
+# backslash, so PostgreSQL reads the literal alike whatever standard_conforming_strings
 _NUMBER = "^-?[0-9]{1,200}([.][0-9]*)?([eE][-+]?[0-9]{1,2})?$"
 _PRICE = "^[+]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]{1,200})([eE][-+]?[0-9]{1,2})?$"
 
