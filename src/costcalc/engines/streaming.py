@@ -20,7 +20,16 @@ from ..pricing.calltypes import (
     speech_price,
     transcription_price,
 )
-from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, ZERO_BOOKED_REASON, unpriced_reason
+from ..pricing.coverage import (
+    RAG_QUERY,
+    RAG_QUERY_CALLS,
+    REALTIME,
+    REALTIME_CALLS,
+    UNIT_CALLS,
+    ZERO_BOOKED,
+    ZERO_BOOKED_REASON,
+    unpriced_reason,
+)
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import (
     NO_ADJUSTMENT,
@@ -173,6 +182,8 @@ class PricingEngine:
             return self.price_mcp_tool(record)
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
+        if call_type in RAG_QUERY_CALLS:
+            return self.price(replace(record, call_type=None, approximate=record.approximate or RAG_QUERY))
         if call_type in ZERO_BOOKED:
             return Skipped(record.file, record.line, ZERO_BOOKED_REASON.format(call_type=call_type))
         if call_type not in UNIT_CALLS or units is None:

@@ -21,10 +21,12 @@ def _both(*names: str) -> frozenset[str]:
 # Priced by the tokens of the logged usage (reading/shapes.py TOKEN_CALL_TYPES reads them as token calls); a
 # thread run's response carries the run's usage, which completion_cost prices by token like a chat, and so does a
 # video generation or extension logged under that name (outside its video branch; a video usage has no tokens: $0),
-# and an extraction (its ExtractionUsage's input and output tokens)
+# an extraction (its ExtractionUsage's input and output tokens), a Google Interactions call (its usage in chat form),
+# a Responses API compaction and a provider pass-through route (the provider's response, transformed to a chat one)
 TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
                     "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
                     "run_thread_stream", "video_generation", "video_extension", "extraction",
+                    "create_interaction", "compact_responses", "llm_passthrough_route",
                     ) | {"pass_through_endpoint"}
 # Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py, pricing/mcp.py,
 # pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason)
@@ -34,8 +36,15 @@ UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CAL
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
 REALTIME = ("realtime session priced by its logged token usage; the proxy also prices input-audio transcription, "
             "translation and live-session seconds from the session's events, which the log does not keep")
+# A RAG query (litellm.rag.main): the row logs the completion's usage, priced by its tokens; the proxy folds into the
+# same booked cost the sub-calls it made (additional_response_cost: the vector-store search, priced only for Vertex AI's
+# Search API, and the optional rerank's cost), which the row does not log
+RAG_QUERY_CALLS = _both("query")
+RAG_QUERY = ("RAG query priced by its completion's logged tokens; the proxy adds the cost of the vector-store search "
+             "(Vertex AI Search API only) and of the rerank it ran, which the log does not keep")
 # Calls that manage resources: completion_cost has no branch for them and their responses carry no usage, so the
-# proxy books $0 (skipped, counted, with this reason)
+# proxy books $0 (skipped, counted, with this reason); a RAG ingest's response (RAGIngestResponse) carries no usage
+# either, and the embeddings it computes (S3 Vectors) are calls of their own, logged as embedding rows
 ZERO_BOOKED = _both(
     "create_batch", "cancel_batch", "get_assistants", "create_assistants", "delete_assistant", "create_thread",
     "get_thread", "get_messages", "file_retrieve", "file_delete", "file_list", "create_file", "file_content",
@@ -45,7 +54,7 @@ ZERO_BOOKED = _both(
     "vector_store_file_content", "vector_store_file_update", "vector_store_file_delete", "vector_store_create",
     "create_container", "list_containers", "retrieve_container", "delete_container", "list_container_files",
     "upload_container_file", "create_sandbox", "delete_sandbox", "get_responses", "delete_responses",
-    "cancel_responses",
+    "cancel_responses", "ingest",
 ) | {"a_add_message", "add_message", "alist_input_items", "list_mcp_tools", "acreate_skill",
      "acreate_realtime_client_secret", "acreate_realtime_transcription_session",
      "acreate_realtime_translation_client_secret"}
@@ -57,15 +66,9 @@ UNPRICED = {
                     f"the usage the proxy logs, {_NOT_YET}"),
     **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
                     f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
-    **dict.fromkeys(_both("ingest", "query"), f"a RAG ingest or query, priced by its embedding and search usage, "
-                    f"{_NOT_YET}"),
-    **dict.fromkeys(_both("create_interaction"), f"a Google Interactions call, priced by its usage object, {_NOT_YET}"),
     **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
                     f"a code-interpreter container call, priced per session, {_NOT_YET}"),
     **dict.fromkeys(_both("send_message"), f"an A2A agent call, priced by the agent's configured cost, {_NOT_YET}"),
-    **dict.fromkeys(_both("llm_passthrough_route"), f"a provider pass-through route, priced by the provider's "
-                    f"response, {_NOT_YET}"),
-    **dict.fromkeys(_both("compact_responses"), f"a Responses API compaction, {_NOT_YET}"),
 }
 
 
