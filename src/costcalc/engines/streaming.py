@@ -30,6 +30,7 @@ from ..pricing.coverage import (
     ZERO_BOOKED_REASON,
     unpriced_reason,
 )
+from ..pricing.decisions import DECISIONS_CALLS, decisions_overrides, decisions_query_price, recovered_cache_tokens
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import (
     NO_ADJUSTMENT,
@@ -52,6 +53,7 @@ from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
 from ..rates.sheets import PriceSheet, Unpriced
+from ..reading.breakdown import logged_cache_costs
 from ..reading.records import LineResult, Rejected, Skipped, UsageExtras, UsageRecord
 
 
@@ -184,6 +186,8 @@ class PricingEngine:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
         if call_type in RAG_QUERY_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or RAG_QUERY))
+        if call_type in DECISIONS_CALLS:
+            return self.price_decisions(record)
         if call_type in ZERO_BOOKED:
             return Skipped(record.file, record.line, ZERO_BOOKED_REASON.format(call_type=call_type))
         if call_type not in UNIT_CALLS or units is None:
@@ -267,6 +271,40 @@ class PricingEngine:
             record = replace(record, approximate=found.approximate)
         return Priced(record, Cost(found.cost, 0.0, 0.0, 0.0, 0.0, 0.0, found.cost), sheet,
                       (band, tuple(found.units if i == slot else 0 for i in range(N_SLOTS))))
+
+    def price_decisions(self, record: UsageRecord) -> Priced | NotPriced:
+        """A Decisions call (pricing/decisions.py): a query-priced provider's per-call price, else its tokens at
+        the card with the cost-map row's ``_decisions`` values over their plain fields; the cached and cache-write
+        tokens the logged usage leaves out are recovered from the proxy's cost breakdown, or the record is marked
+        approximate with the reason."""
+        resolved = self.resolver.resolve(record.model, record.model_id, record.request_prices)
+        if isinstance(resolved, Unpriced):
+            return NotPriced(record, resolved.reason, resolved.suggestions)
+        map_key = resolved.map_key
+        overrides = decisions_overrides(self.cost_map.entry(map_key)) if map_key and map_key in self.cost_map else {}
+        provider = resolved.call_provider or resolved.provider
+        per_query = decisions_query_price(provider, resolved.rates, overrides)
+        if per_query is not None:
+            return self._priced_per_query(record, per_query, provider, record.model)
+        if not (record.cache_read_tokens or record.cache_write_tokens):
+            found = recovered_cache_tokens(logged_cache_costs(record.raw), resolved.rates, record.service_tier,
+                                           resolved.uplift, record.prompt_tokens)
+            record = replace(record, approximate=record.approximate or found) if isinstance(found, str) else \
+                replace(record, cache_read_tokens=found.read, cache_write_tokens=found.write)
+        key: tuple[Any, ...] = ("decisions", record.model, record.model_id, record.service_tier, record.request_prices)
+        p = self._pricers.get(key)
+        if p is None:
+            sheet = replace(resolved, rates={**resolved.rates, **overrides}, sources={
+                **resolved.sources, **{k: f"cost_map:{map_key} ({k}_decisions)" for k in overrides}})
+            p = make_pricer(sheet, record.service_tier, self.adjuster(sheet))
+            if not record.request_prices or len(self._pricers) < _MAX_CACHED:
+                self._pricers[key] = p
+        assert isinstance(p, Pricer)
+        record = replace(record, call_type=None)
+        cost = p.price_record(record)
+        if cost is None:
+            return NotPriced(record, "priced per second, but the record has no duration", sheet=p.sheet)
+        return Priced(record, cost, p.sheet, p.measure(record))  # type: ignore[arg-type]
 
     def price_search(self, record: UsageRecord) -> Priced | NotPriced:
         """A search API call: its search tool's configured per-query price, else the provider's cost-map row

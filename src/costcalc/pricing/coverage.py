@@ -7,6 +7,7 @@ skipped with that reason; every other call type is counted unpriced with the rea
 from __future__ import annotations
 
 from .calltypes import PRICED_CALLS
+from .decisions import DECISIONS_CALLS
 from .mcp import MCP_CALLS
 from .search import SEARCH_CALLS
 from .tools import VIDEO_CALLS
@@ -29,8 +30,9 @@ TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "
                     "create_interaction", "compact_responses", "llm_passthrough_route",
                     ) | {"pass_through_endpoint"}
 # Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py, pricing/mcp.py,
-# pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason)
-UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS
+# pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason), and Decisions
+# calls (pricing/decisions.py: per query, or by tokens at their own rates with the cached tokens the log leaves out)
+UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS | DECISIONS_CALLS
 # Priced by the tokens of the combined usage, approximate: the proxy adds input-audio transcription, translation
 # and live-session seconds from the session's events (handle_realtime_stream_cost_calculation), which no log keeps
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
@@ -61,9 +63,6 @@ ZERO_BOOKED = _both(
 ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
 _NOT_YET = "which costcalc does not reproduce yet"
 UNPRICED = {
-    **dict.fromkeys(_both("decisions", "systemone"),
-                    "priced by the tokens of its DecisionsUsage, whose cached and cache-write tokens are left out of "
-                    f"the usage the proxy logs, {_NOT_YET}"),
     **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
                     f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
     **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
