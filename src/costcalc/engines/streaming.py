@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
+from ..pricing.a2a import A2A_CALLS, ERROR_REASON, NO_AGENT, REPLY_NOT_LOGGED, a2a_price, find_agent
 from ..pricing.calltypes import (
     IMAGE_CALLS,
     OCR_CALLS,
@@ -55,6 +56,7 @@ from ..rates.resolve import Resolver
 from ..rates.sheets import PriceSheet, Unpriced
 from ..reading.breakdown import logged_cache_costs
 from ..reading.records import LineResult, Rejected, Skipped, UsageExtras, UsageRecord
+from ..reading.tools import logged_object
 
 
 class Priced(NamedTuple):
@@ -188,6 +190,8 @@ class PricingEngine:
             return self.price(replace(record, call_type=None, approximate=record.approximate or RAG_QUERY))
         if call_type in DECISIONS_CALLS:
             return self.price_decisions(record)
+        if call_type in A2A_CALLS:
+            return self.price_a2a(record)
         if call_type in ZERO_BOOKED:
             return Skipped(record.file, record.line, ZERO_BOOKED_REASON.format(call_type=call_type))
         if call_type not in UNIT_CALLS or units is None:
@@ -305,6 +309,32 @@ class PricingEngine:
         if cost is None:
             return NotPriced(record, "priced per second, but the record has no duration", sheet=p.sheet)
         return Priced(record, cost, p.sheet, p.measure(record))  # type: ignore[arg-type]
+
+    def price_a2a(self, record: UsageRecord) -> Priced | NotPriced | Skipped:
+        """An A2A agent call (pricing/a2a.py): the config agent's cost_per_query, else its per-token prices on the
+        logged tokens, booked as is; $0 (skipped) for an agent without prices or a logged error reply."""
+        raw = record.raw or {}
+        agent = find_agent(self.config.agents, optional_text(raw.get("agent_id")), record.model)
+        if agent is None:
+            return NotPriced(record, f"call type {record.call_type!r}: {NO_AGENT}")
+        reply = logged_object(raw, "response")
+        if reply.get("error"):  # the logged reply always has the key (LiteLLMSendMessageResponse.error), null unless
+            # the agent's JSON-RPC reply was an error
+            return Skipped(record.file, record.line, f"call type {record.call_type!r}: {ERROR_REASON}")
+        found = a2a_price(agent, None if reply else REPLY_NOT_LOGGED)
+        if isinstance(found, str):
+            return Skipped(record.file, record.line, f"call type {record.call_type!r}: {found}")
+        if isinstance(found, CallPrice):
+            return self._priced_per_query(record, found, "a2a_agent", record.model, adjusted=False)
+        field = f"litellm_params of agent {agent.name!r}"
+        sheet = PriceSheet(model=record.model, provider="a2a_agent", rates=found,
+                           sources=dict.fromkeys(found, f"config:{field}"),
+                           rule=f"an A2A agent's per-token prices ({field})")
+        plain = replace(record, call_type=None, approximate=record.approximate or (None if reply else REPLY_NOT_LOGGED))
+        p = make_pricer(sheet)
+        cost = p.price_record(plain)
+        assert cost is not None  # token rates: never per second
+        return Priced(plain, cost, sheet, p.measure(plain))  # type: ignore[arg-type]
 
     def price_search(self, record: UsageRecord) -> Priced | NotPriced:
         """A search API call: its search tool's configured per-query price, else the provider's cost-map row

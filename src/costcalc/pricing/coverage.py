@@ -6,6 +6,7 @@ skipped with that reason; every other call type is counted unpriced with the rea
 
 from __future__ import annotations
 
+from .a2a import A2A_CALLS
 from .calltypes import PRICED_CALLS
 from .decisions import DECISIONS_CALLS
 from .mcp import MCP_CALLS
@@ -31,8 +32,10 @@ TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "
                     ) | {"pass_through_endpoint"}
 # Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py, pricing/mcp.py,
 # pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason), and Decisions
-# calls (pricing/decisions.py: per query, or by tokens at their own rates with the cached tokens the log leaves out)
-UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS | DECISIONS_CALLS
+# calls (pricing/decisions.py: per query, or by tokens at their own rates with the cached tokens the log leaves out),
+# A2A agent calls (pricing/a2a.py: the config agent's cost_per_query or per-token prices)
+UNIT_CALLS = (PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS | DECISIONS_CALLS
+              | A2A_CALLS)
 # Priced by the tokens of the combined usage, approximate: the proxy adds input-audio transcription, translation
 # and live-session seconds from the session's events (handle_realtime_stream_cost_calculation), which no log keeps
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
@@ -67,7 +70,6 @@ UNPRICED = {
                     f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
     **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
                     f"a code-interpreter container call, priced per session, {_NOT_YET}"),
-    **dict.fromkeys(_both("send_message"), f"an A2A agent call, priced by the agent's configured cost, {_NOT_YET}"),
 }
 
 
