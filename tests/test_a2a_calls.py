@@ -20,6 +20,7 @@ import os
 
 import pytest
 
+from .engine_check import lines_left_to_python
 from .runner import priced_records
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
@@ -71,11 +72,10 @@ def _records(agent: str, reply: dict, stored: bool) -> list[dict]:
 
 
 def _price(capsys, tmp_path, rows: list[dict]) -> list[dict]:
-    # A2A rows are not token rows: the DuckDB engine hands them to the Python engine, with identical output
-    python, duckdb = (priced_records(capsys, tmp_path, rows, "--engine", engine, config=CONFIG)
-                      for engine in ("python", "duckdb"))
-    assert python == duckdb
-    return python
+    """The per-record lines; A2A rows are not token rows: the DuckDB engine hands each to the Python engine, and
+    both print the same report."""
+    assert lines_left_to_python(capsys, tmp_path, rows, config=CONFIG) == list(range(1, len(rows) + 1))
+    return priced_records(capsys, tmp_path, rows, config=CONFIG)
 
 
 @pytest.mark.parametrize(("agent", "by_hand"), [

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from .engine_check import lines_left_to_python
 from .runner import priced_records
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
@@ -76,11 +77,11 @@ def test_a_token_billed_call_type_is_priced_exactly_as_litellm_books_it(capsys, 
                                        custom_llm_provider=provider, call_type=call_type)
     assert expected == pytest.approx(by_hand, rel=1e-12)
     rows = _records(call_type, provider, model, response)
-    python, duckdb = (priced_records(capsys, tmp_path, rows, "--engine", engine) for engine in ("python", "duckdb"))
-    assert python == duckdb
-    for mine in python:
+    for mine in priced_records(capsys, tmp_path, rows):
         assert mine["status"] == "priced" and mine["approximate"] == "", mine
         assert mine["cost"] == pytest.approx(expected, rel=1e-12)
+    # a token row: DuckDB prices the spend-log row in SQL (the payload, whose metadata is an object, goes to Python)
+    assert lines_left_to_python(capsys, tmp_path, rows) == [1]
 
 
 @pytest.mark.parametrize("call_type", ["aquery", "query"])
@@ -93,11 +94,10 @@ def test_a_rag_query_is_priced_by_its_completion_tokens_and_marked_approximate(c
                                        custom_llm_provider="openai", call_type=call_type)
     assert expected == pytest.approx(0.0021, rel=1e-12)  # as the compaction above
     rows = _records(call_type, "openai", "gpt-4o", response)
-    python, duckdb = (priced_records(capsys, tmp_path, rows, "--engine", engine) for engine in ("python", "duckdb"))
-    assert python == duckdb
-    for mine in python:
+    for mine in priced_records(capsys, tmp_path, rows):
         assert mine["status"] == "priced" and mine["cost"] == pytest.approx(expected, rel=1e-12)
         assert "vector-store search" in mine["approximate"] and "rerank" in mine["approximate"]
+    assert lines_left_to_python(capsys, tmp_path, rows) == [1, 2]  # not a token row: DuckDB hands both over
 
 
 @pytest.mark.parametrize("call_type", ["aingest", "ingest"])
@@ -108,7 +108,6 @@ def test_a_rag_ingest_is_skipped_at_the_zero_the_proxy_books(capsys, tmp_path, c
                                    custom_llm_provider="openai", call_type=call_type) == 0.0
     rows = [{"request_id": "r1", "call_type": call_type, "model": "gpt-4o", "custom_llm_provider": "openai",
              "status": "success", "prompt_tokens": 0, "completion_tokens": 0, "spend": 0.0, "metadata": "{}"}]
-    python, duckdb = (priced_records(capsys, tmp_path, rows, "--engine", engine) for engine in ("python", "duckdb"))
-    assert python == duckdb
-    (mine,) = python
+    (mine,) = priced_records(capsys, tmp_path, rows)
     assert mine["status"] == "skipped" and "the proxy books $0" in mine["reason"]
+    lines_left_to_python(capsys, tmp_path, rows)  # the same report from both engines
