@@ -4,7 +4,8 @@ A ``litellm --config`` process (its own virtualenv, built once under ``.test-art
 seeded mix of mocked requests (no provider is called: ``mock_response``, /work/shared/PROXY.md): chat, streaming,
 text completions, embeddings, cache reads and writes, reasoning, prompts past 200k tokens, service tiers requested
 and served, a per-second deployment, a deployment with its own prices, image calls, web searches (Anthropic,
-Gemini grounding, an OpenAI search model), pass-through endpoints with a cost per request, provider failures and
+Gemini grounding, an OpenAI search model), pass-through endpoints with a cost per request, Decisions calls (System
+One and OpenAI format, answered by a local upstream with cached and cache-write tokens), provider failures and
 proxy cache hits, from five virtual keys with teams and users. The proxy writes what it always writes: its
 standard logging payload (captured by a CustomLogger) and its spend-log rows (its own ProxyDBLogger, whose
 database insert is captured; tests/proxy/costcalc_capture.py). costcalc then prices the payload file, the
@@ -101,6 +102,10 @@ model_list:
     litellm_params: {{model: anthropic/claude-sonnet-4-5-20250929, api_key: sk-fake, input_cost_per_token: 0.000002,
                       output_cost_per_token: 0.00001}}
     model_info: {{search_context_cost_per_query: {{search_context_size_medium: 0.02}}}}
+  - model_name: decider
+    litellm_params: {{model: openai/gpt-4o, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET/v1"}}
+  - model_name: decider-luna
+    litellm_params: {{model: openai/gpt-6-luna, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET/v1"}}
 litellm_settings:
   callbacks: [costcalc_capture.payload_logger, costcalc_capture.spend_writer]
   cache: true
@@ -294,6 +299,19 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
                 body["web_search_options"] = {"search_context_size": rng.choice(["low", "medium", "high"])}
             body.update(model=model, mock_response=mock)
         out.append((path, key, body))
+    # Decisions calls (after the seeded mix, which they leave as it was): System One requests, whose logged usage
+    # leaves the cached tokens out (costcalc recovers them from the cost breakdown), and OpenAI-format ones, which
+    # log them; decider-luna's map row has _decisions prices
+    for i, (model, cached, written) in enumerate([("decider", 400, 100), ("decider", 0, 0), ("decider-luna", 400, 100),
+                                                  ("decider", 250, 0)]):
+        counts = f"cached={cached} written={written}"
+        if i % 2 == 0:
+            out.append(("/v1/systemone", KEYS[i % len(KEYS)], {
+                "model": model, "state": counts, "questions": {"q": {"type": "noul", "instructions": "is it?"}}}))
+        else:
+            out.append(("/v1/decisions", KEYS[i % len(KEYS)], {
+                "model": model, "input": counts,
+                "questions": [{"type": "predicate", "name": "q", "instructions": "is it?"}]}))
     return out
 
 
@@ -301,14 +319,26 @@ N_REQUESTS = 260
 
 
 def _pass_through_target():
-    """The upstream of the config's pass-through endpoints: answers every POST with a JSON body and no usage."""
+    """The upstream of the config's pass-through endpoints (answers a POST with a JSON body and no usage) and of its
+    Decisions deployments (answers ``/v1/decisions`` as OpenAI's Decisions API does, with the usage the request's
+    input names: ``cached=N written=M`` of 1,000 input tokens, 10 output)."""
     import http.server
     import threading
 
     class Upstream(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length") or 0))
+            request = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
             body = b'{"result": "ok"}'
+            if self.path.endswith("/decisions"):
+                counts = dict(part.split("=") for part in str(request.get("input", "")).split())
+                body = json.dumps({
+                    "model": request.get("model"),
+                    "answers": [{"type": "predicate", "name": q.get("name"), "probability": 0.9}
+                                for q in request.get("questions", [])],
+                    "usage": {"input_tokens": 1000, "output_tokens": 10, "total_tokens": 1010,
+                              "input_tokens_details": {"cached_tokens": int(counts.get("cached", 0)),
+                                                       "cache_write_tokens": int(counts.get("written", 0))},
+                              "output_tokens_details": {"reasoning_tokens": 0}}}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -479,6 +509,13 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     # web searches of each kind were booked (a tool charge) and priced exactly from the payloads
     searched = {p["model_group"] for p in payloads if (p.get("cost_breakdown") or {}).get("tool_usage_cost")}
     assert searched == set(SEARCH_MODELS)
+    # Decisions calls were answered and booked (priced exactly above): the System One ones with their cached tokens,
+    # which their logged usage lacks and only the cost breakdown shows
+    decided = [p for p in payloads if p["call_type"] in ("asystemone", "adecisions")]
+    assert [s for s, (path, _, _) in zip(statuses, sent) if "decisions" in path or "systemone" in path] == [200] * 4
+    assert len(decided) == 4 and all(p["response_cost"] > 0 for p in decided)
+    assert any(p["call_type"] == "asystemone" and "cached_tokens" not in json.dumps(p["metadata"]["usage_object"])
+               and p["cost_breakdown"].get("cache_read_cost") for p in decided)
 
 
 def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):
