@@ -100,6 +100,26 @@ def test_a_rag_query_is_priced_by_its_completion_tokens_and_marked_approximate(c
     assert lines_left_to_python(capsys, tmp_path, rows) == [1, 2]  # not a token row: DuckDB hands both over
 
 
+@pytest.mark.parametrize(("request_body", "approximate"), [
+    # /v1/rag/query bodies as a spend-log row keeps them with store_prompts_in_spend_logs
+    ({"retrieval_config": {"vector_store_id": "vs_1", "custom_llm_provider": "openai"}}, ""),
+    ({"retrieval_config": {"vector_store_id": "vs_1"}, "rerank": {"enabled": False}}, ""),  # openai by default
+    ({"retrieval_config": {"vector_store_id": "vs_1"}, "rerank": {"enabled": True, "model": "cohere/rerank-v3.5"}},
+     "the cost of the rerank the request enabled"),
+    ({"retrieval_config": {"vector_store_id": "ds_1", "custom_llm_provider": "vertex_ai"}},
+     "the cost of its Vertex AI vector-store search"),
+])
+def test_a_rag_query_whose_request_shows_no_priced_sub_call_is_exact(capsys, tmp_path, request_body, approximate):
+    # no rerank and a store other than Vertex AI's: search_cost is 0 (vector_store_search_cost), rerank_cost 0, so
+    # the proxy books the completion's cost alone
+    _, row = _records("aquery", "openai", "gpt-4o", _chat())
+    row["proxy_server_request"] = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "q"}],
+                                              **request_body})
+    (mine,) = priced_records(capsys, tmp_path, [row])
+    assert mine["status"] == "priced" and mine["cost"] == pytest.approx(0.0021, rel=1e-12)  # as above
+    assert (approximate in mine["approximate"]) and bool(mine["approximate"]) == bool(approximate), mine
+
+
 @pytest.mark.parametrize("call_type", ["aingest", "ingest"])
 def test_a_rag_ingest_is_skipped_at_the_zero_the_proxy_books(capsys, tmp_path, call_type):
     # an ingest returns a RAGIngestResponse (id, status, vector_store_id, file_id): no usage, no cost branch

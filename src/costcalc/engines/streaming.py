@@ -22,8 +22,6 @@ from ..pricing.calltypes import (
     transcription_price,
 )
 from ..pricing.coverage import (
-    RAG_QUERY,
-    RAG_QUERY_CALLS,
     REALTIME,
     REALTIME_CALLS,
     UNIT_CALLS,
@@ -47,6 +45,7 @@ from ..pricing.images import TokenPrice, provider_image_price
 from ..pricing.mcp import MCP_CALLS, mcp_price
 from ..pricing.mcp import ZERO_REASON as MCP_ZERO
 from ..pricing.passthrough import PASS_THROUGH_CALL, pass_through_price
+from ..pricing.rag import RAG_QUERY_CALLS, rag_query_approximate
 from ..pricing.search import SEARCH_CALLS, search_price
 from ..pricing.tools import VIDEO_CALLS, video_price
 from ..pricing.vectorstores import VECTOR_STORE_SEARCH_CALLS, vector_store_search_price
@@ -187,7 +186,10 @@ class PricingEngine:
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
         if call_type in RAG_QUERY_CALLS:
-            return self.price(replace(record, call_type=None, approximate=record.approximate or RAG_QUERY))
+            request = logged_object(record.raw or {}, "proxy_server_request")
+            request = request.get("body") if isinstance(request.get("body"), dict) else request
+            return self.price(replace(record, call_type=None,
+                                      approximate=record.approximate or rag_query_approximate(request)))
         if call_type in DECISIONS_CALLS:
             return self.price_decisions(record)
         if call_type in A2A_CALLS:

@@ -10,6 +10,7 @@ from .a2a import A2A_CALLS
 from .calltypes import PRICED_CALLS
 from .decisions import DECISIONS_CALLS
 from .mcp import MCP_CALLS
+from .rag import RAG_QUERY_CALLS as RAG_QUERY_CALLS  # a class of its own (below)
 from .search import SEARCH_CALLS
 from .tools import VIDEO_CALLS
 from .vectorstores import VECTOR_STORE_SEARCH_CALLS
@@ -41,12 +42,8 @@ UNIT_CALLS = (PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CA
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
 REALTIME = ("realtime session priced by its logged token usage; the proxy also prices input-audio transcription, "
             "translation and live-session seconds from the session's events, which the log does not keep")
-# A RAG query (litellm.rag.main): the row logs the completion's usage, priced by its tokens; the proxy folds into the
-# same booked cost the sub-calls it made (additional_response_cost: the vector-store search, priced only for Vertex AI's
-# Search API, and the optional rerank's cost), which the row does not log
-RAG_QUERY_CALLS = _both("query")
-RAG_QUERY = ("RAG query priced by its completion's logged tokens; the proxy adds the cost of the vector-store search "
-             "(Vertex AI Search API only) and of the rerank it ran, which the log does not keep")
+# RAG queries (pricing/rag.py): by the completion's logged tokens, approximate unless the logged request shows no
+# sub-call the proxy prices
 # Calls that manage resources: completion_cost has no branch for them and their responses carry no usage, so the
 # proxy books $0 (skipped, counted, with this reason); a RAG ingest's response (RAGIngestResponse) carries no usage
 # either, and the embeddings it computes (S3 Vectors) are calls of their own, logged as embedding rows
