@@ -21,7 +21,7 @@ import os
 import pytest
 
 from .engine_check import lines_left_to_python
-from .runner import priced_records
+from .runner import costcalc, priced_records
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
@@ -112,3 +112,30 @@ def test_an_agent_the_config_does_not_declare_is_unpriced_with_the_reason(capsys
     payload = {**_records("helper", reply, stored=True)[0], "model": "a2a_agent/Elsewhere"}
     (mine,) = _price(capsys, tmp_path, [payload])
     assert mine["status"] == "unpriced" and "agent the config does not declare" in mine["reason"], mine
+
+
+def test_explain_shows_the_charges_of_an_agent_call_and_of_a_call_priced_by_other_units(capsys, tmp_path):
+    # the agent's own card, and an image priced per pixel (azure/dall-e-3 at standard 1024x1024: 1,048,576 pixels
+    # at the map's input_cost_per_pixel); neither is the model's chat card, which --explain used to look up
+    _, reply = _booked("helper", error=False)
+    image = {"id": "img", "call_type": "aimage_generation", "model_group": "dall-e-3", "model": "dall-e-3",
+             "custom_llm_provider": "azure", "status": "success", "prompt_tokens": 0, "completion_tokens": 0,
+             "model_parameters": {}, "response": {"created": 1, "data": [{"url": "u"}], "size": "1024x1024",
+                                                  "quality": "standard"}}
+    src = tmp_path / "explain.jsonl"
+    src.write_text(json.dumps(_records("helper", reply, stored=True)[0]) + "\n" + json.dumps(image) + "\n")
+    (tmp_path / "agents.yaml").write_text(CONFIG)
+    code, out, err = costcalc(capsys, "price", src, "--config", tmp_path / "agents.yaml", "--explain")
+    assert code == 0, err
+    assert "input                    120 × 1e-06 = 0.00012   (input_cost_per_token; config:litellm_params of " \
+           "agent 'helper')" in out
+    assert "output                    30 × 2e-06 = 6e-05" in out
+    assert "1,048,576 × " in out and "(input_cost_per_pixel;" in out
+    code, out, err = costcalc(capsys, "price", src, "--config", tmp_path / "agents.yaml", "--explain", "--format",
+                              "json")
+    agent, picture = json.loads(out)
+    charges = [(c["part"], c["units"], c["rate"]) for c in agent["charges"]]
+    assert charges == [("input", 120, 1e-6), ("output", 30, 2e-6)]
+    (charge,) = picture["charges"]
+    assert charge["units"] == 1024 * 1024 and charge["key"] == "input_cost_per_pixel"
+    assert float(charge["cost"]) == pytest.approx(picture["cost"], rel=1e-12)

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from .engine_check import lines_left_to_python
-from .runner import priced_records
+from .runner import costcalc, priced_records
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (litellm==1.110.2)")
@@ -145,3 +145,17 @@ def test_a_breakdown_at_another_rate_than_the_card_is_marked_approximate(monkeyp
     # 0.0005 / 3e-6 = 166.67 tokens: not whole, so the tokens stay uncached: 1,000 × 2.5e-6 + 10 × 1e-5
     assert mine["status"] == "priced" and mine["cost"] == pytest.approx(0.0026, rel=1e-12)
     assert "is not a whole number of tokens at the card's rate" in mine["approximate"]
+
+
+def test_explain_shows_the_decisions_prices_a_call_was_billed_at(monkeypatch, capsys, tmp_path):
+    payload = _logged_payload(monkeypatch, "systemone", "openai/gpt-6-luna", 400, 100)
+    src = tmp_path / "explain.jsonl"
+    src.write_text(json.dumps(payload) + "\n")
+    code, out, err = costcalc(capsys, "price", src, "--explain", "--format", "json")
+    assert code == 0, err
+    (mine,) = json.loads(out)
+    charges = {c["part"]: (c["units"], c["rate"], c["source"]) for c in mine["charges"]}
+    # the _decisions values of gpt-6-luna's row, the cached tokens recovered from the breakdown
+    assert charges["output"] == (10, 0.0, "cost_map:gpt-6-luna (output_cost_per_token_decisions)")
+    assert charges["cache read"][:2] == (400, 1e-8) and charges["cache write"][:2] == (100, 1.25e-7)
+    assert sum(float(c["cost"]) for c in mine["charges"]) == pytest.approx(payload["response_cost"], rel=1e-12)

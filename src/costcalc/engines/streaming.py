@@ -34,6 +34,7 @@ from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import (
     NO_ADJUSTMENT,
     Adjuster,
+    Charge,
     Cost,
     FormulaPricer,
     Measured,
@@ -107,6 +108,9 @@ class PricingEngine:
         self._pricers: dict[tuple[Any, ...], Pricer | Unpriced] = {}
         self._call_bands: dict[tuple[Any, ...], Band] = {}
         self._image_pricers: dict[tuple[Any, ...], Pricer] = {}  # token-priced image calls (pricing/images.py)
+        # the pricers of cards a call type builds for itself (Decisions, A2A agents), by their sheet: what --explain
+        # and per-record prices show for the records they priced
+        self._own_pricers: dict[int, Pricer] = {}
         # warning text → where it applies; filled once per deployment/model as records meet them
         self.warnings: dict[str, str] = {}
 
@@ -305,6 +309,7 @@ class PricingEngine:
             p = make_pricer(sheet, record.service_tier, self.adjuster(sheet))
             if not record.request_prices or len(self._pricers) < _MAX_CACHED:
                 self._pricers[key] = p
+                self._own_pricers[id(p.sheet)] = p
         assert isinstance(p, Pricer)
         record = replace(record, call_type=None)
         cost = p.price_record(record)
@@ -328,15 +333,32 @@ class PricingEngine:
             return Skipped(record.file, record.line, f"call type {record.call_type!r}: {found}")
         if isinstance(found, CallPrice):
             return self._priced_per_query(record, found, "a2a_agent", record.model, adjusted=False)
-        field = f"litellm_params of agent {agent.name!r}"
-        sheet = PriceSheet(model=record.model, provider="a2a_agent", rates=found,
-                           sources=dict.fromkeys(found, f"config:{field}"),
-                           rule=f"an A2A agent's per-token prices ({field})")
         plain = replace(record, call_type=None, approximate=record.approximate or (None if reply else REPLY_NOT_LOGGED))
-        p = make_pricer(sheet)
+        p = self._pricers.get(("a2a", agent.name))
+        if p is None:
+            field = f"litellm_params of agent {agent.name!r}"
+            sheet = PriceSheet(model=record.model, provider="a2a_agent", rates=found,
+                               sources=dict.fromkeys(found, f"config:{field}"),
+                               rule=f"an A2A agent's per-token prices ({field})")
+            p = self._pricers[("a2a", agent.name)] = make_pricer(sheet)
+            self._own_pricers[id(p.sheet)] = p
+        assert isinstance(p, Pricer)
         cost = p.price_record(plain)
         assert cost is not None  # token rates: never per second
-        return Priced(plain, cost, sheet, p.measure(plain))  # type: ignore[arg-type]
+        return Priced(plain, cost, p.sheet, p.measure(plain))  # type: ignore[arg-type]
+
+    def explaining_pricer(self, o: Priced) -> Pricer | None:
+        """The pricer whose charges explain a priced record: the one a call type built on a card of its own
+        (Decisions, A2A agents), None for a call priced by other units (its ``measured`` units at its band's
+        rates: ``unit_charges``), else the model's."""
+        own = self._own_pricers.get(id(o.sheet))
+        if own is not None and own.sheet is o.sheet:
+            return own
+        r = o.record
+        if r.call_type is not None:
+            return None
+        p = self.pricer(r.model, r.model_id, r.service_tier, r.request_prices, r.text_completion)
+        return p if isinstance(p, Pricer) else None
 
     def price_search(self, record: UsageRecord) -> Priced | NotPriced:
         """A search API call: its search tool's configured per-query price, else the provider's cost-map row
@@ -446,3 +468,17 @@ class PricingEngine:
         from ..reading.jsonl import DETECT_SHAPES, read_usage  # here: a lookup reads no file (start-up)
 
         return self.outcomes(read_usage(paths, DETECT_SHAPES if adapt is None else adapt))
+
+
+def unit_charges(o: Priced) -> list[Charge]:
+    """The charges of a call priced by other units than tokens (an image, a second of video, a query, ...): each
+    measured unit count at its band's rate, under the rate key its card names."""
+    band, units = o.measured
+    key = next(iter(o.sheet.rates), "")
+    out = []
+    for i, n in enumerate(units):
+        if n:
+            count = n / 10**18 if SLOTS[i] == "duration_s" else n  # seconds are measured in 10^-18 s
+            rate = float(band.rates[i])
+            out.append(Charge(SLOTS[i].replace("_", " "), count, rate, key, o.sheet.sources.get(key, ""), count * rate))
+    return out
