@@ -42,8 +42,8 @@ UNIT_CALLS = (PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CA
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
 REALTIME = ("realtime session priced by its logged token usage; the proxy also prices input-audio transcription, "
             "translation and live-session seconds from the session's events, which the log does not keep")
-# RAG queries (pricing/rag.py): by the completion's logged tokens, approximate unless the logged request shows no
-# sub-call the proxy prices
+# (RAG queries, pricing/rag.py: by the completion's logged tokens, approximate unless the logged request shows no
+# sub-call the proxy prices.)
 # Calls that manage resources: completion_cost has no branch for them and their responses carry no usage, so the
 # proxy books $0 (skipped, counted, with this reason); a RAG ingest's response (RAGIngestResponse) carries no usage
 # either, and the embeddings it computes (S3 Vectors) are calls of their own, logged as embedding rows
@@ -60,14 +60,35 @@ ZERO_BOOKED = _both(
 ) | {"a_add_message", "add_message", "alist_input_items", "list_mcp_tools", "acreate_skill",
      "acreate_realtime_client_secret", "acreate_realtime_transcription_session",
      "acreate_realtime_translation_client_secret"}
-ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
-_NOT_YET = "which costcalc does not reproduce yet"
-UNPRICED = {
+# Calls for which LiteLLM builds no standard logging payload, so its response_cost stays None and the proxy's cost
+# callback (proxy/hooks/proxy_track_cost_callback.py) raises "Cost tracking failed" and writes no spend-log row:
+# nothing is booked. A WebRTC SDP exchange returns the provider's httpx.Response (the media session then runs between
+# the client and the provider, outside the proxy); a sandbox call returns a CodeExecutionResult. Neither is a result
+# type Logging._is_recognized_call_type_for_logging accepts (checked by running LiteLLM: tests/test_not_booked.py).
+_NOT_LOGGED = {
     **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
-                    f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
+                    "a realtime WebRTC SDP exchange: LiteLLM logs no payload and no cost for its httpx.Response (the "
+                    "session's audio runs between the client and the provider, outside the proxy), so the proxy "
+                    "books $0 and writes no spend-log row"),
     **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
-                    f"a code-interpreter container call, priced per session, {_NOT_YET}"),
+                    "a sandbox code execution (E2B, OpenSandbox): LiteLLM logs no payload and no cost for its "
+                    "CodeExecutionResult, and code_interpreter_cost_per_session is read only from "
+                    "standard_built_in_tools_params.code_interpreter_sessions, which the proxy never sets, so the "
+                    "proxy books $0 and writes no spend-log row"),
 }
+ZERO_BOOKED = ZERO_BOOKED | frozenset(_NOT_LOGGED)
+ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
+
+
+def zero_booked_reason(call_type: str) -> str:
+    """Why a call of ``call_type`` (one of ``ZERO_BOOKED``) is skipped."""
+    why = _NOT_LOGGED.get(call_type)
+    return f"call type {call_type!r}: {why}" if why else ZERO_BOOKED_REASON.format(call_type=call_type)
+
+
+_NOT_YET = "which costcalc does not reproduce yet"
+# every call type of LiteLLM 1.110.2's enum is classed above; a call type it does not have is unpriced
+UNPRICED: dict[str, str] = {}
 
 
 def unpriced_reason(call_type: str) -> str:
