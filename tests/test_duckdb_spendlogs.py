@@ -234,6 +234,24 @@ HOSTILE: list[Any] = [
     '{"request_id": "r-w", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
     '"completion_tokens": 1, "note": "a \\ud800 lone surrogate"}',
     'not json at all',
+    # the quick checks of a line's text (engines/duckdb_spendlogs.py: its keys in an order the first lines hold, no
+    # sign of a nested object, trailing comma or non-finite number) against the forms that must fail them
+    '{"request_id": "r-n1", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "extra":{"a":1,"a":2}}',  # a nested object without white space, a key repeated
+    '{"request_id": "r-n2", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "extra": [ { "a": 1, "a": 2} ]}',  # in a list, white space inside the braces
+    '{"request_id": "r-n3", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "model\\u005fgroup": "gpt-4o"}',  # a repeated key spelled with an escape
+    '{"request_id": "r-n4", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1,}',  # a trailing comma, no white space
+    '{"request_id": "r-n5", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "extra": -iNf}',  # infinity in mixed case
+    '{"request_id": "r-n6", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "extra": [1,NaN]}',  # NaN in a list
+    {"metadata": {}},  # an empty object (the same as its text)
+    {"metadata": json.loads(ROW["metadata"])},  # an object: a payload's metadata
+    {"metadata": ROW["metadata"].replace('"user_api_key_team_alias": "agents"',
+                                         '"user_api_key_team_alias": "agents", "user_api_key_team_alias": "x"')},
 ]
 
 

@@ -42,6 +42,7 @@ accepts each; the Python engine rejects the line.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
 import threading
@@ -71,8 +72,8 @@ from .duckdb_files import (
     sql_ident,
     sql_text,
 )
+from .duckdb_spendlogs import key_orders, spend_log_shape
 from .duckdb_spendlogs import source_sql as spend_log_sql
-from .duckdb_spendlogs import spend_log_shape
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
@@ -366,7 +367,8 @@ def scan_sql(sources: list[tuple[int, str, str, str]], specs: list[KeySpec], bre
                               and spec.fields[0] == "metadata"})
     unions = " UNION ALL ".join(
         spend_log_sql(n, path, kind, cols.names, cols.fields(), numbered=rows_of is not None, dedupe=dedupe,
-                      repeated=repeated, metadata_keys=metadata_keys) if shape == SPEND_LOG
+                      repeated=repeated, metadata_keys=metadata_keys,
+                      key_orders=key_orders(_head_lines(path, kind))) if shape == SPEND_LOG
         else _source_sql(n, path, kind, cols, slow, unread, rows_of is not None, ids, dedupe and repeated)
         for n, path, kind, shape in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
@@ -715,6 +717,11 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             s = entry[2]
             run.files[i] = ("python", s.path) if s.number in bad else ("duckdb", s.path, results.get(s.number, []))
     return run
+
+
+def _head_lines(path: str, compression: str, lines: int = 200) -> list[bytes]:
+    """The text of a file's first lines (up to ``lines`` of them)."""
+    return [text for _, text in itertools.islice(file_lines(path, compression), lines) if isinstance(text, bytes)]
 
 
 def _sample_keys(source: _Source, lines: int = 200) -> set[str]:
