@@ -82,22 +82,30 @@ def spend_log_shape(obj: Any) -> bool:
             and ("model_group" in obj or ("request_id" in obj and "call_type" in obj)))
 
 
-def key_orders(lines: Any, most: int = 16) -> list[list[str]]:
-    """The orders of top-level keys the JSON objects among ``lines`` (a file's first lines, as bytes) hold, up to
-    ``most`` of them: each a dict's keys, so free of repeats (source_sql's quick check of a line's keys)."""
+def key_orders(lines: Any, most: int = 16) -> tuple[list[list[str]], list[list[str]]]:
+    """The orders of keys the JSON objects among ``lines`` (a file's first lines, as bytes) hold at their top level
+    and in their metadata (an object, or its text), up to ``most`` of each: each a dict's keys, so free of repeats
+    (source_sql's quick check of a line's keys)."""
     import orjson
 
-    orders: list[list[str]] = []
+    orders: tuple[list[list[str]], list[list[str]]] = ([], [])
     for text in lines:
         try:
             obj = orjson.loads(text)
+            metadata = obj.get("metadata") if isinstance(obj, dict) else None
+            if isinstance(metadata, str) and metadata[:1] == "{":
+                metadata = orjson.loads(metadata)
         except orjson.JSONDecodeError:
             continue
-        if isinstance(obj, dict) and list(obj) not in orders:
-            orders.append(list(obj))
-            if len(orders) >= most:
-                break
+        for seen, value in zip(orders, (obj, metadata)):
+            if isinstance(value, dict) and list(value) not in seen and len(seen) < most:
+                seen.append(list(value))
     return orders
+
+
+def _one_of(keys: str, orders: list[list[str]]) -> str:
+    """SQL: the list ``keys`` is one of ``orders``."""
+    return " OR ".join(f"{keys} = [{', '.join(sql_text(k) for k in order)}]" for order in orders) or "false"
 
 
 def _path(dotted: str) -> str:
@@ -140,7 +148,8 @@ def _places(text: str) -> str:
 
 
 def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict[str, str], *, numbered: bool,
-               dedupe: bool, repeated: bool, metadata_keys: list[str], key_orders: list[list[str]] = ()) -> str:
+               dedupe: bool, repeated: bool, metadata_keys: list[str],
+               key_orders: tuple[list[list[str]], list[list[str]]] = ([], [])) -> str:
     """One spend-log file as rows of the main query's sources (duckdb_engine._source_sql's columns): ``names`` are
     the columns ``c_<n>`` in order, each a raw top-level key or, when it is a key of ``fields`` (internal name →
     field of duckdb_engine._FIELDS), that pricing field as this shape reads it; ``metadata`` is an object holding
@@ -176,7 +185,7 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
     exact = (f"{keys} = list_unique(k) AND NOT contains(json, {sql_text(chr(92) * 2 + chr(34))}) "
              f"AND NOT ({spaced}) AND NOT regexp_matches(json, {sql_text(_TRAILING_COMMA)}) "
              f"AND NOT regexp_matches(json, {sql_text(_NON_FINITE)})")
-    known = " OR ".join(f"k = [{', '.join(sql_text(key) for key in order)}]" for order in key_orders) or "false"
+    known = _one_of("k", key_orders[0])
     line_ok = (f"json IS NOT NULL "
                f"AND (CASE WHEN NOT regexp_matches(json, {sql_text(_SUSPECT)}) AND ({known}) THEN true "
                f"ELSE {exact} END) "
@@ -237,16 +246,27 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
                     f"COALESCE({provider_text}, '') <> '' AND NOT starts_with({model_text}, {provider_text} || '/') "
                     f"THEN {provider_text} || '/' || {model_text} ELSE {model_text} END)::VARCHAR END")
     kept = ", ".join(v for k, v in t.items() if k not in ("metadata", "request_tags"))
-    group_meta = ("json_object(" + ", ".join(f"{sql_text(k)}, y[{meta_keys.index(k) + 1}]" for k in metadata_keys)
+    if any('"' in k or "\\" in k for k in meta_keys):
+        from .contract import Unsupported
+
+        raise Unsupported("a group-by field with a quote or backslash in it")
+    # the metadata's values read, as JSON text (NULL when missing or null), in one parse of its text
+    meta_structure = "{" + ", ".join(f'"{k}": "JSON"' for k in dict.fromkeys(meta_keys)) + "}"
+
+    def y(key: str) -> str:
+        return f"y.{sql_ident(key)}"
+
+    group_meta = ("json_object(" + ", ".join(f"{sql_text(k)}, {y(k)}" for k in metadata_keys)
                   + ")" if metadata_keys else "NULL::JSON")
     # a group key's value under metadata: an object there holds no repeated key either
-    values_ok = "".join(f" AND (left(y[{meta_keys.index(k) + 1}], 1) IS DISTINCT FROM '{{' "
-                        f"OR {_object_ok(f'y[{meta_keys.index(k) + 1}]')})" for k in metadata_keys)
+    values_ok = "".join(f" AND (left({y(k)}, 1) IS DISTINCT FROM '{{' OR {_object_ok(y(k))})" for k in metadata_keys)
+    # no key repeated in the metadata (its keys in an order the first lines' metadata holds, or checked)
+    meta_once = f"({_one_of('mk', key_orders[1])} OR len(mk) = list_unique(mk))"
     step2 = (f"SELECT row_no, line, line_ok, shaped, once, no_tags, tags, {kept}, {skip} AS skip, "
-             f"{priced_model} AS model_priced, COALESCE(len(mk) = list_unique(mk){values_ok}, false) AS md_ok, "
-             f"no_meta, y[1] AS usage_object, y[2] AS additional, y[3] AS breakdown, "
-             f"CASE WHEN mk IS NOT NULL THEN {group_meta} END AS meta "
-             f"FROM (SELECT *, try(json_extract(md, {_paths(meta_keys)})) AS y, try(json_keys(md)) AS mk "
+             f"{priced_model} AS model_priced, COALESCE({meta_once}{values_ok}, false) AS md_ok, "
+             f"no_meta, {y('usage_object')} AS usage_object, {y('additional_usage_values')} AS additional, "
+             f"{y('cost_breakdown')} AS breakdown, CASE WHEN mk IS NOT NULL THEN {group_meta} END AS meta "
+             f"FROM (SELECT *, try(json_transform(md, {sql_text(meta_structure)})) AS y, try(json_keys(md)) AS mk "
              f"FROM ({step1}{_KEEP}){_KEEP})")
 
     d = f"CASE WHEN {_given('usage_object')} THEN usage_object ELSE additional END"
