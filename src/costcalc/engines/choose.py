@@ -33,6 +33,10 @@ DUCKDB_MIN_BYTES = 4 << 20
 # canonical records with ids, 11.7 MB, 3.8 s with the Python engine against 4.9 s; 200,000, 39 MB, 2.4 s of CPU
 # against 2.9 s).
 DUCKDB_IDS_MIN_BYTES = 32 << 20
+# LiteLLM spend-log rows (metadata as text, every row with a request id) go to DuckDB's spend-log scan from this
+# size (benchmarks/run.py --sweep): below it the scan's fixed cost (a first pass for repeated ids, the query's
+# planning) is not won back.
+SPEND_LOGS_MIN_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,12 @@ def choose_engine(requested: str, paths: list[str], *, database: bool, aggregate
         return Choice("python", "it does not read standard input")
     if not (database or requested == "duckdb" or input_bytes(paths) >= DUCKDB_MIN_BYTES):
         return Choice("python", None)
-    from .duckdb_engine import fast_lane_share  # here: the CLI imports this module to start
+    from .duckdb_engine import fast_lane_share, spend_log_scan_share  # here: the CLI imports this module to start
 
     if not (database or requested == "duckdb") and fast_lane_share(paths) < 0.5:
-        return Choice("python", None)
-    if not (database or requested == "duckdb") and dedupe and input_bytes(paths) < DUCKDB_IDS_MIN_BYTES:
+        if input_bytes(paths) < SPEND_LOGS_MIN_BYTES or spend_log_scan_share(paths) < 0.5:
+            return Choice("python", None)
+    elif not (database or requested == "duckdb") and dedupe and input_bytes(paths) < DUCKDB_IDS_MIN_BYTES:
         from .request_ids import first_lines_carry_ids
 
         if first_lines_carry_ids(paths):

@@ -72,7 +72,7 @@ from .duckdb_files import (
     sql_ident,
     sql_text,
 )
-from .duckdb_spendlogs import key_orders, spend_log_shape
+from .duckdb_spendlogs import key_orders, scanned_shape, spend_log_shape
 from .duckdb_spendlogs import source_sql as spend_log_sql
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
@@ -121,6 +121,12 @@ def spend_log_share(paths: list[str], budget: int = 1 << 16) -> float:
     """The share of the first lines of the inputs that are spend-log rows or standard logging payloads: a file
     mostly of them is scanned as such (engines/duckdb_spendlogs.py)."""
     return _share(paths, spend_log_shape, budget)
+
+
+def spend_log_scan_share(paths: list[str], budget: int = 1 << 16) -> float:
+    """The share of the first lines of the inputs that the spend-log scan prices (engines/duckdb_spendlogs.py
+    ``scanned_shape``: rows with metadata as text, not payloads)."""
+    return _share(paths, scanned_shape, budget)
 
 
 def _share(paths: list[str], shaped: Any, budget: int) -> float:

@@ -82,6 +82,13 @@ def spend_log_shape(obj: Any) -> bool:
             and ("model_group" in obj or ("request_id" in obj and "call_type" in obj)))
 
 
+def scanned_shape(obj: Any) -> bool:
+    """Whether a JSON value is a spend-log row of the form the scan prices (no object among its values: metadata and
+    tags as JSON text, as a database export writes them); standard logging payloads, whose metadata is an object,
+    are left to the Python engine line by line."""
+    return spend_log_shape(obj) and not any(isinstance(v, dict) for v in obj.values())
+
+
 def key_orders(lines: Any, most: int = 16) -> tuple[list[list[str]], list[list[str]]]:
     """The orders of keys the JSON objects among ``lines`` (a file's first lines, as bytes) hold at their top level
     and in their metadata (an object, or its text), up to ``most`` of each: each a dict's keys, so free of repeats
