@@ -448,15 +448,18 @@ def trace_sql(sources: list[tuple[int, str, str, str]], traces: bool,
     cols = _Columns()
     for f in ("model", "model_id", "service_tier"):
         cols.col(f)
-    wanted = "hash(json) IN (SELECT trace FROM wanted_traces)" if traces else "false"
+    wanted = "trace IN (SELECT trace FROM wanted_traces)" if traces else "false"
+    # (each line's text is dropped before the lines are matched against the traces: however DuckDB joins them,
+    # it holds no more than a number and a hash per line)
     if rows_of:
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(3))
         routed = _raw_key_match(["c_0", "c_1", "c_2"], rows_of)
-        inner = f"SELECT *, {values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {{reader}})"
+        inner = (f"SELECT ordinality, hash(json) AS trace, {values} "
+                 f"FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {{reader}})")
     else:
-        routed, inner = "false", "SELECT * FROM {reader}"
+        routed, inner = "false", "SELECT ordinality, hash(json) AS trace FROM {reader}"
     return " UNION ALL ".join(
-        f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, "
+        f"SELECT {n} AS file_no, ordinality AS row_no, trace, "
         f"{routed if shape != SPEND_LOG else 'false'} AS routed FROM ("
         + inner.format(reader=f"read_json_objects({sql_text(path)}, format = 'newline_delimited', "
                               f"ignore_errors = true, compression = {sql_text(kind)}, "
