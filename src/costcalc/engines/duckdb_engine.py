@@ -46,6 +46,7 @@ import itertools
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +56,7 @@ from ..errors import signals_held
 from ..rates.resolve import REQUEST_PRICE_FIELDS
 from ..reading.jsonl import MAX_JSON_DEPTH, max_line_bytes, parse_numbered, printable_path
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
-from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
+from ..reading.records import MAX_TOKENS, BadField, LineResult, UsageRecord, optional_str
 from .contract import KeySpec, SumRow, Unsupported, place_raw
 from .duckdb_files import (
     GZIP_MAGIC,
@@ -702,7 +703,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             results = {s.number: _read_rows(s, left[s.number], aligned[s.number], lines.get(s.number))
                        for s in kept if s.number in left}
             for s in kept:
-                if any(getattr(x, "dedup_key", None) is not None for x in results.get(s.number, [])):
+                if s.number in results and results[s.number].supersede:
                     bad.add(s.number)
                     run.python_reasons[printable_path(s.path)] = "a Claude Code transcript (messages de-duplicated)"
             fast = [r for r in rows if r[col["file_no"]] not in bad and r[col["fast"]]]
@@ -714,9 +715,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                 for s in kept:
                     extra = sorted(set(more.get(s.number, [])) - set(left.get(s.number, [])))
                     if extra:
-                        results[s.number] = sorted(
-                            results.get(s.number, []) + _read_rows(s, extra, aligned[s.number], lines.get(s.number)),
-                            key=lambda x: x.line)
+                        results[s.number] = _read_rows(s, sorted({*left.get(s.number, []), *extra}),
+                                                       aligned[s.number], lines.get(s.number))
         finally:
             counter.join()
             con.close()
@@ -724,7 +724,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     for i, entry in enumerate(run.files):
         if entry[0] == "duckdb" and isinstance(entry[2], _Source):
             s = entry[2]
-            run.files[i] = ("python", s.path) if s.number in bad else ("duckdb", s.path, results.get(s.number, []))
+            run.files[i] = ("python", s.path) if s.number in bad else ("duckdb", s.path, results.get(s.number) or [])
     return run
 
 
@@ -750,15 +750,55 @@ def _sample_keys(source: _Source, lines: int = 200) -> set[str]:
     return keys
 
 
+class _PythonRows:
+    """The rows of a file the Python engine prices, read by its own reader, in line order, when iterated (once).
+    A JSON file's lines are picked from the file at once and kept in an unnamed temporary file, not in memory (a
+    large log leaves tens of thousands of lines to Python: repeated request ids); ``supersede`` says whether one of
+    them is a message a Claude Code transcript writes several times (its file is then read by Python whole)."""
+
+    def __init__(self, source: _Source, numbers: list[int], aligned: bool,
+                 counted: tuple[int, list[int] | None] | None) -> None:
+        self.shown = printable_path(source.path)
+        self.count = len(numbers)
+        self.parquet: list[LineResult] | None = None
+        self.supersede = False
+        if source.compression == "parquet":
+            self.parquet = list(read_parquet(source.path, self.shown, numbers))
+            self.supersede = any(x.dedup_key is not None for x in self.parquet if isinstance(x, UsageRecord))
+            return
+        self.held = tempfile.TemporaryFile()
+        self.lines: list[tuple[int, Any]] = []  # (line number, its length in held, or a LineTooLong)
+        blocks = counted[1] if counted is not None else None
+        for line, text in pick_rows(source.path, source.compression, numbers, aligned, blocks):
+            if isinstance(text, bytes):
+                self.held.write(text)
+                # (a transcript's message is under "message", a key that may be spelled with escapes)
+                if not self.supersede and (b"message" in text or b"\\u" in text):
+                    self.supersede = any(isinstance(x, UsageRecord) and x.dedup_key is not None
+                                         for x in parse_numbered(self.shown, [(line, text)]))
+                text = len(text)
+            self.lines.append((line, text))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[LineResult]:
+        if self.parquet is not None:
+            yield from self.parquet
+            return
+        self.held.seek(0)
+        read = self.held.read
+        try:
+            yield from parse_numbered(self.shown, ((line, read(size) if isinstance(size, int) else size)
+                                                   for line, size in self.lines))
+        finally:
+            self.held.close()
+
+
 def _read_rows(source: _Source, numbers: list[int], aligned: bool,
-               counted: tuple[int, list[int] | None] | None = None) -> list[LineResult]:
-    """The rows numbered ``numbers`` of a file, read by the Python engine's own reader, in line order
-    (``counted``: the file's count_lines)."""
-    shown = printable_path(source.path)
-    if source.compression == "parquet":
-        return list(read_parquet(source.path, shown, numbers))
-    blocks = counted[1] if counted is not None else None
-    return list(parse_numbered(shown, pick_rows(source.path, source.compression, numbers, aligned, blocks)))
+               counted: tuple[int, list[int] | None] | None = None) -> _PythonRows:
+    """The rows numbered ``numbers`` of a file, for the Python engine (``counted``: the file's count_lines)."""
+    return _PythonRows(source, numbers, aligned, counted)
 
 
 def _listed(sources: list[_Source]) -> list[tuple[int, str, str, str]]:
