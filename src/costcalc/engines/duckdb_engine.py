@@ -766,7 +766,7 @@ class _PythonRows:
             self.parquet = list(read_parquet(source.path, self.shown, numbers))
             self.supersede = any(x.dedup_key is not None for x in self.parquet if isinstance(x, UsageRecord))
             return
-        self.held = tempfile.TemporaryFile()
+        self.held = tempfile.TemporaryFile()  # noqa: SIM115 - open until the rows are read, then closed
         self.lines: list[tuple[int, Any]] = []  # (line number, its length in held, or a LineTooLong)
         blocks = counted[1] if counted is not None else None
         for line, text in pick_rows(source.path, source.compression, numbers, aligned, blocks):

@@ -14,6 +14,14 @@ a call type not billed per token (images, speech, batches) or a text completion,
 integers, a token part with rates of its own (1-hour cache writes, cached audio, citations, ...), metadata that is
 not a JSON object, a repeated key, an object nested in the line itself (a payload's metadata), anything DuckDB's
 JSON reader takes and JSON does not.
+
+What a row costs: DuckDB's JSON functions parse their argument on every call, so the scan parses each line once
+(``json_transform`` of every key it reads, ``metadata`` as a string rather than written out again as JSON) and
+the metadata text once. The checks that keep the Python engine's reading are cheap for the common line: its keys
+in an order the file's first lines hold (a parsed object's keys, so without repeats) and nothing in its text that
+one regular expression flags (a nested object, a trailing comma, NaN or Infinity); any other line is checked
+exactly. A regular expression over a line costs about what one substring search does, so the checks are few
+expressions, not many searches.
 """
 
 from __future__ import annotations
