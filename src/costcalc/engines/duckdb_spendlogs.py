@@ -226,8 +226,8 @@ def source_sql(number: int, path: str, kind: str, names: list[str], fields: dict
               f"AND ({has('model_group')} OR ({has('request_id')} AND {has('call_type')}))")
     tags = x("request_tags")
     tags_text = f"({tags} ->> '$')"
-    # (json_extract writes JSON without white space: a value's first character is its type; metadata as an object
-    # and as text read alike)
+    # (json_transform writes a JSON value without white space, as json_extract does: its first character is its
+    # type; metadata as an object and as text read alike)
     parsed_meta = "CASE WHEN left(m, 1) = '{' THEN m END"
     parsed_tags = (f"CASE left({tags}, 1) WHEN '[' THEN {tags} WHEN '\"' THEN (CASE WHEN left({tags_text}, 1) = '[' "
                    f"THEN TRY_CAST({tags_text} AS JSON) END) END")
