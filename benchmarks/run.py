@@ -209,6 +209,7 @@ def spend_log_runs(out: Path, config: Path, n: int) -> dict[str, object]:
         runs = {"parse only (whole process)": (parse, parse_rss)}
         runs["default (-g team)"] = run_costcalc(base)
         runs["--engine python"] = run_costcalc([*base, "--engine", "python"])
+        runs["--engine python -j 1"] = run_costcalc([*base, "--engine", "python", "-j", "1"])
         runs["--engine duckdb"] = run_costcalc([*base, "--engine", "duckdb"])
         runs["--format jsonl"] = run_costcalc([*base, "--format", "jsonl"])
         size = data.stat().st_size

@@ -234,6 +234,24 @@ HOSTILE: list[Any] = [
     '{"request_id": "r-w", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
     '"completion_tokens": 1, "note": "a \\ud800 lone surrogate"}',
     'not json at all',
+    # the quick checks of a line's text (engines/duckdb_spendlogs.py: its keys in an order the first lines hold, no
+    # sign of a nested object, trailing comma or non-finite number) against the forms that must fail them
+    '{"request_id": "r-n1", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "extra":{"a":1,"a":2}}',  # a nested object without white space, a key repeated
+    '{"request_id": "r-n2", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "extra": [ { "a": 1, "a": 2} ]}',  # in a list, white space inside the braces
+    '{"request_id": "r-n3", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "model\\u005fgroup": "gpt-4o"}',  # a repeated key spelled with an escape
+    '{"request_id": "r-n4", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1,}',  # a trailing comma, no white space
+    '{"request_id": "r-n5", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "extra": -iNf}',  # infinity in mixed case
+    '{"request_id": "r-n6", "call_type": "acompletion", "model_group": "gpt4o", "prompt_tokens": 5, '
+    '"completion_tokens": 1, "extra": [1,NaN]}',  # NaN in a list
+    {"metadata": {}},  # an empty object (the same as its text)
+    {"metadata": json.loads(ROW["metadata"])},  # an object: a payload's metadata
+    {"metadata": ROW["metadata"].replace('"user_api_key_team_alias": "agents"',
+                                         '"user_api_key_team_alias": "agents", "user_api_key_team_alias": "x"')},
 ]
 
 
@@ -335,3 +353,24 @@ def test_a_call_priced_by_other_units_is_never_priced_by_tokens_after_a_token_ca
     doc = json.loads(out)
     assert doc["accounting"]["priced"] == 1 and doc["accounting"]["unpriced"] == 1
     assert doc["unpriced_models"][0]["reason"].startswith("call type 'aimage_generation'")
+
+
+@pytest.mark.parametrize("spelled", ["message", "m\\u0065ssage"])
+def test_a_transcript_message_among_the_rows_sends_the_file_to_python(capsys, tmp_path, spelled):
+    """A Claude Code message written twice (streaming) among spend-log rows: the lines the scan leaves to the
+    Python engine (kept in a temporary file, not in memory) are checked for one, however its key is spelled, and
+    its file is then read by the Python engine whole, so the message is counted once, as that engine counts it."""
+    def message(out: int) -> str:
+        return ('{"type":"assistant","sessionId":"s","requestId":"req_a","' + spelled + '":{"id":"msg_a",'
+                '"model":"claude-haiku-4-5-20251001","usage":{"input_tokens":10,"output_tokens":' + str(out) + '}}}')
+    rows = [json.dumps({**ROW, "request_id": f"ok-{i}"}) for i in range(30)]
+    usage = tmp_path / "mixed.jsonl"
+    usage.write_text("\n".join([*rows[:10], message(1), *rows[10:20], message(90), *rows[20:]]) + "\n")
+    engine = PricingEngine(load_cost_map(), load_config(SAMPLE_CONFIG))
+    run = run_aggregate(engine, [str(usage)], [KeySpec("record", ("team_alias",))], dedupe=True,
+                        repeated=repeated_request_ids([str(usage)]))
+    assert run.files == [("python", str(usage))]
+    assert run.python_reasons[str(usage)] == "a Claude Code transcript (messages de-duplicated)"
+    _, out, _ = both(capsys, "price", str(usage), "--config", SAMPLE_CONFIG, "--format", "json")
+    doc = json.loads(out)
+    assert doc["accounting"]["priced"] == 31 and doc["accounting"]["read"] == 32

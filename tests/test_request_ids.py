@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from costcalc.cli import main
-from costcalc.engines.choose import DUCKDB_IDS_MIN_BYTES, DUCKDB_MIN_BYTES, choose_engine
+from costcalc.engines.choose import DUCKDB_IDS_MIN_BYTES, DUCKDB_MIN_BYTES, SPEND_LOGS_MIN_BYTES, choose_engine
 from costcalc.engines.duckdb_engine import KeySpec, run_aggregate
 from costcalc.engines.request_ids import first_lines_carry_ids, repeated_request_ids
 from costcalc.engines.streaming import PricingEngine
@@ -202,10 +202,40 @@ def test_auto_picks_duckdb_for_canonical_records_and_python_for_other_shapes(tmp
     assert canonical.stat().st_size < DUCKDB_IDS_MIN_BYTES
     assert choose_engine("auto", [str(canonical)], database=False, aggregate=True, dedupe=True).engine == "python"
     assert choose_engine("duckdb", [str(canonical)], database=False, aggregate=True, dedupe=True).engine == "duckdb"
-    # spend-log rows: DuckDB's scan of them costs about what the Python engine does (engines/choose.py), auto keeps
-    # the Python engine
+    # spend-log rows: DuckDB's scan wins from SPEND_LOGS_MIN_BYTES (engines/choose.py); below it auto keeps the
+    # Python engine
+    assert spend.stat().st_size < SPEND_LOGS_MIN_BYTES
     assert pick("auto", spend) == "python"
     assert pick("duckdb", spend) == "duckdb"
+
+
+def test_auto_picks_duckdb_for_spend_log_rows_from_their_size_and_never_for_payloads(tmp_path):
+    """Spend-log rows with metadata as text take DuckDB's spend-log scan from SPEND_LOGS_MIN_BYTES on; standard
+    logging payloads (metadata an object), which that scan leaves to the Python engine line by line, never do."""
+    row = {"request_id": "req-0", "call_type": "acompletion", "model": "gpt-4o", "model_group": "gpt4o",
+           "prompt_tokens": 5, "completion_tokens": 1, "metadata": json.dumps({"user_api_key_team_alias": "search"})}
+    payload = {**row, "id": "req-0", "metadata": {"user_api_key_team_alias": "search"}}
+    files = {}
+    for name, value in (("rows", row), ("payloads", payload)):
+        for size in ("small", "big"):
+            path = tmp_path / f"{name}-{size}.jsonl"
+            with path.open("w") as fh:
+                fh.writelines(json.dumps({**value, "request_id": f"req-{i}"}) + "\n" for i in range(200))
+                if size == "big":
+                    fh.truncate(SPEND_LOGS_MIN_BYTES)  # (the rule reads the first lines and the size)
+            files[name, size] = str(path)
+
+    def pick(path: str) -> str:
+        return choose_engine("auto", [path], database=False, aggregate=True, dedupe=True).engine
+
+    assert pick(files["rows", "small"]) == "python"
+    assert pick(files["rows", "big"]) == "duckdb"
+    assert pick(files["payloads", "small"]) == "python"
+    assert pick(files["payloads", "big"]) == "python"
+    # per-record output and --where filters stay with the Python engine at any size
+    assert choose_engine("auto", [files["rows", "big"]], database=False, aggregate=False).engine == "python"
+    assert choose_engine("auto", [files["rows", "big"]], database=False, aggregate=True,
+                         filters=True).engine == "python"
 
 
 def test_a_file_of_another_shape_is_streamed_by_the_python_engine_whole(capsys, monkeypatch, tmp_path):

@@ -1,18 +1,20 @@
 """The rule that picks the engine of a run, in one place.
 
 ``--engine auto`` (the default) prices aggregate reports over 4 MiB of files or more with DuckDB when their first
-lines are mostly canonical records, a database's aggregate reports inside PostgreSQL, and everything else with the
+lines are mostly canonical records, from 128 MiB when they are mostly LiteLLM spend-log rows with their metadata
+as JSON text (a database export), a database's aggregate reports inside PostgreSQL, and everything else with the
 Python engine (the reference). An engine asked for by name that cannot take the run falls back to the Python engine
 with the reason, which the caller says.
 
 The rule follows what benchmarks/run.py --sweep measures (whole processes, per shape and size): on canonical
 records DuckDB wins from about 4 MiB on (its start-up, counting lines and compiling rate cards are then won back),
-and from 32 MiB when they carry request ids to de-duplicate (DUCKDB_IDS_MIN_BYTES);
-on LiteLLM spend-log rows and standard logging payloads its scan (engines/duckdb_spendlogs.py) costs about what the
-Python engine does per row (the checks that keep the Python engine's reading of each row: JSON text parsed twice,
-repeated keys, metadata text parsed again) and more memory, and provider responses and transcripts are read line by
-line by the Python engine in either engine; so for every shape but canonical records auto keeps the Python engine,
-which is never the slower there. ``--engine duckdb`` prices spend-log rows in DuckDB all the same.
+and from 32 MiB when they carry request ids to de-duplicate (DUCKDB_IDS_MIN_BYTES). On spend-log rows its scan
+(engines/duckdb_spendlogs.py) uses less CPU than the Python engine (whole processes on 100,000 rows, 144 MB:
+4.1 s of CPU against 5.2 s for ``--engine python -j 1``) and spreads it over every core, so it wins once its
+fixed cost (a first pass for repeated request ids, the query's planning) is won back: SPEND_LOGS_MIN_BYTES.
+Standard logging payloads (metadata an object) are left by that scan to the Python engine line by line, and
+provider responses and transcripts are read line by line by the Python engine in either engine: auto keeps the
+Python engine for them, which is never the slower there.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ DUCKDB_MIN_BYTES = 4 << 20
 # canonical records with ids, 11.7 MB, 3.8 s with the Python engine against 4.9 s; 200,000, 39 MB, 2.4 s of CPU
 # against 2.9 s).
 DUCKDB_IDS_MIN_BYTES = 32 << 20
+# LiteLLM spend-log rows (metadata as text, every row with a request id) go to DuckDB's spend-log scan from this
+# size (benchmarks/run.py --sweep, on two cores busy with other work, best of two: 60,000 rows, 86 MB, 4.98 s
+# against 4.79 s for the Python engine; 100,000 rows, 144 MB, 7.6 s against 9.4 s, and 9.9 s with -j 1): below it
+# the scan's fixed cost (a first pass for repeated ids, the query's planning) is not surely won back.
+SPEND_LOGS_MIN_BYTES = 128 << 20
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,12 @@ def choose_engine(requested: str, paths: list[str], *, database: bool, aggregate
         return Choice("python", "it does not read standard input")
     if not (database or requested == "duckdb" or input_bytes(paths) >= DUCKDB_MIN_BYTES):
         return Choice("python", None)
-    from .duckdb_engine import fast_lane_share  # here: the CLI imports this module to start
+    from .duckdb_engine import fast_lane_share, spend_log_scan_share  # here: the CLI imports this module to start
 
     if not (database or requested == "duckdb") and fast_lane_share(paths) < 0.5:
-        return Choice("python", None)
-    if not (database or requested == "duckdb") and dedupe and input_bytes(paths) < DUCKDB_IDS_MIN_BYTES:
+        if input_bytes(paths) < SPEND_LOGS_MIN_BYTES or spend_log_scan_share(paths) < 0.5:
+            return Choice("python", None)
+    elif not (database or requested == "duckdb") and dedupe and input_bytes(paths) < DUCKDB_IDS_MIN_BYTES:
         from .request_ids import first_lines_carry_ids
 
         if first_lines_carry_ids(paths):

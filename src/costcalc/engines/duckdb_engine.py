@@ -42,9 +42,11 @@ accepts each; the Python engine rejects the line.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +56,7 @@ from ..errors import signals_held
 from ..rates.resolve import REQUEST_PRICE_FIELDS
 from ..reading.jsonl import MAX_JSON_DEPTH, max_line_bytes, parse_numbered, printable_path
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
-from ..reading.records import MAX_TOKENS, BadField, LineResult, optional_str
+from ..reading.records import MAX_TOKENS, BadField, LineResult, UsageRecord, optional_str
 from .contract import KeySpec, SumRow, Unsupported, place_raw
 from .duckdb_files import (
     GZIP_MAGIC,
@@ -71,8 +73,8 @@ from .duckdb_files import (
     sql_ident,
     sql_text,
 )
+from .duckdb_spendlogs import key_orders, scanned_shape, spend_log_shape
 from .duckdb_spendlogs import source_sql as spend_log_sql
-from .duckdb_spendlogs import spend_log_shape
 from .ratecards import Key, RateCards, compile_rate_cards
 from .sqlunits import UNIT_COLUMNS, bucket_bands, global_breaks, time_key, unit_ctes, units_for
 from .streaming import NotPriced, PricingEngine
@@ -120,6 +122,12 @@ def spend_log_share(paths: list[str], budget: int = 1 << 16) -> float:
     """The share of the first lines of the inputs that are spend-log rows or standard logging payloads: a file
     mostly of them is scanned as such (engines/duckdb_spendlogs.py)."""
     return _share(paths, spend_log_shape, budget)
+
+
+def spend_log_scan_share(paths: list[str], budget: int = 1 << 16) -> float:
+    """The share of the first lines of the inputs that the spend-log scan prices (engines/duckdb_spendlogs.py
+    ``scanned_shape``: rows with metadata as text, not payloads)."""
+    return _share(paths, scanned_shape, budget)
 
 
 def _share(paths: list[str], shaped: Any, budget: int) -> float:
@@ -366,7 +374,8 @@ def scan_sql(sources: list[tuple[int, str, str, str]], specs: list[KeySpec], bre
                               and spec.fields[0] == "metadata"})
     unions = " UNION ALL ".join(
         spend_log_sql(n, path, kind, cols.names, cols.fields(), numbered=rows_of is not None, dedupe=dedupe,
-                      repeated=repeated, metadata_keys=metadata_keys) if shape == SPEND_LOG
+                      repeated=repeated, metadata_keys=metadata_keys,
+                      key_orders=key_orders(_head_lines(path, kind))) if shape == SPEND_LOG
         else _source_sql(n, path, kind, cols, slow, unread, rows_of is not None, ids, dedupe and repeated)
         for n, path, kind, shape in sources)
     # a token count is 0 when missing or null, else it must be written as a plain integer
@@ -440,15 +449,18 @@ def trace_sql(sources: list[tuple[int, str, str, str]], traces: bool,
     cols = _Columns()
     for f in ("model", "model_id", "service_tier"):
         cols.col(f)
-    wanted = "hash(json) IN (SELECT trace FROM wanted_traces)" if traces else "false"
+    wanted = "trace IN (SELECT trace FROM wanted_traces)" if traces else "false"
+    # (each line's text is dropped before the lines are matched against the traces: however DuckDB joins them,
+    # it holds no more than a number and a hash per line)
     if rows_of:
         values = ", ".join(f"NULLIF(x[{i + 1}], 'null') AS c_{i}" for i in range(3))
         routed = _raw_key_match(["c_0", "c_1", "c_2"], rows_of)
-        inner = f"SELECT *, {values} FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {{reader}})"
+        inner = (f"SELECT ordinality, hash(json) AS trace, {values} "
+                 f"FROM (SELECT *, json_extract(json, {cols.paths()}) AS x FROM {{reader}})")
     else:
-        routed, inner = "false", "SELECT * FROM {reader}"
+        routed, inner = "false", "SELECT ordinality, hash(json) AS trace FROM {reader}"
     return " UNION ALL ".join(
-        f"SELECT {n} AS file_no, ordinality AS row_no, hash(json) AS trace, "
+        f"SELECT {n} AS file_no, ordinality AS row_no, trace, "
         f"{routed if shape != SPEND_LOG else 'false'} AS routed FROM ("
         + inner.format(reader=f"read_json_objects({sql_text(path)}, format = 'newline_delimited', "
                               f"ignore_errors = true, compression = {sql_text(kind)}, "
@@ -691,7 +703,7 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
             results = {s.number: _read_rows(s, left[s.number], aligned[s.number], lines.get(s.number))
                        for s in kept if s.number in left}
             for s in kept:
-                if any(getattr(x, "dedup_key", None) is not None for x in results.get(s.number, [])):
+                if s.number in results and results[s.number].supersede:
                     bad.add(s.number)
                     run.python_reasons[printable_path(s.path)] = "a Claude Code transcript (messages de-duplicated)"
             fast = [r for r in rows if r[col["file_no"]] not in bad and r[col["fast"]]]
@@ -703,9 +715,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                 for s in kept:
                     extra = sorted(set(more.get(s.number, [])) - set(left.get(s.number, [])))
                     if extra:
-                        results[s.number] = sorted(
-                            results.get(s.number, []) + _read_rows(s, extra, aligned[s.number], lines.get(s.number)),
-                            key=lambda x: x.line)
+                        results[s.number] = _read_rows(s, sorted({*left.get(s.number, []), *extra}),
+                                                       aligned[s.number], lines.get(s.number))
         finally:
             counter.join()
             con.close()
@@ -713,8 +724,13 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
     for i, entry in enumerate(run.files):
         if entry[0] == "duckdb" and isinstance(entry[2], _Source):
             s = entry[2]
-            run.files[i] = ("python", s.path) if s.number in bad else ("duckdb", s.path, results.get(s.number, []))
+            run.files[i] = ("python", s.path) if s.number in bad else ("duckdb", s.path, results.get(s.number) or [])
     return run
+
+
+def _head_lines(path: str, compression: str, lines: int = 200) -> list[bytes]:
+    """The text of a file's first lines (up to ``lines`` of them)."""
+    return [text for _, text in itertools.islice(file_lines(path, compression), lines) if isinstance(text, bytes)]
 
 
 def _sample_keys(source: _Source, lines: int = 200) -> set[str]:
@@ -734,15 +750,55 @@ def _sample_keys(source: _Source, lines: int = 200) -> set[str]:
     return keys
 
 
+class _PythonRows:
+    """The rows of a file the Python engine prices, read by its own reader, in line order, when iterated (once).
+    A JSON file's lines are picked from the file at once and kept in an unnamed temporary file, not in memory (a
+    large log leaves tens of thousands of lines to Python: repeated request ids); ``supersede`` says whether one of
+    them is a message a Claude Code transcript writes several times (its file is then read by Python whole)."""
+
+    def __init__(self, source: _Source, numbers: list[int], aligned: bool,
+                 counted: tuple[int, list[int] | None] | None) -> None:
+        self.shown = printable_path(source.path)
+        self.count = len(numbers)
+        self.parquet: list[LineResult] | None = None
+        self.supersede = False
+        if source.compression == "parquet":
+            self.parquet = list(read_parquet(source.path, self.shown, numbers))
+            self.supersede = any(x.dedup_key is not None for x in self.parquet if isinstance(x, UsageRecord))
+            return
+        self.held = tempfile.TemporaryFile()  # noqa: SIM115 - open until the rows are read, then closed
+        self.lines: list[tuple[int, Any]] = []  # (line number, its length in held, or a LineTooLong)
+        blocks = counted[1] if counted is not None else None
+        for line, text in pick_rows(source.path, source.compression, numbers, aligned, blocks):
+            if isinstance(text, bytes):
+                self.held.write(text)
+                # (a transcript's message is under "message", a key that may be spelled with escapes)
+                if not self.supersede and (b"message" in text or b"\\u" in text):
+                    self.supersede = any(isinstance(x, UsageRecord) and x.dedup_key is not None
+                                         for x in parse_numbered(self.shown, [(line, text)]))
+                text = len(text)
+            self.lines.append((line, text))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[LineResult]:
+        if self.parquet is not None:
+            yield from self.parquet
+            return
+        self.held.seek(0)
+        read = self.held.read
+        try:
+            yield from parse_numbered(self.shown, ((line, read(size) if isinstance(size, int) else size)
+                                                   for line, size in self.lines))
+        finally:
+            self.held.close()
+
+
 def _read_rows(source: _Source, numbers: list[int], aligned: bool,
-               counted: tuple[int, list[int] | None] | None = None) -> list[LineResult]:
-    """The rows numbered ``numbers`` of a file, read by the Python engine's own reader, in line order
-    (``counted``: the file's count_lines)."""
-    shown = printable_path(source.path)
-    if source.compression == "parquet":
-        return list(read_parquet(source.path, shown, numbers))
-    blocks = counted[1] if counted is not None else None
-    return list(parse_numbered(shown, pick_rows(source.path, source.compression, numbers, aligned, blocks)))
+               counted: tuple[int, list[int] | None] | None = None) -> _PythonRows:
+    """The rows numbered ``numbers`` of a file, for the Python engine (``counted``: the file's count_lines)."""
+    return _PythonRows(source, numbers, aligned, counted)
 
 
 def _listed(sources: list[_Source]) -> list[tuple[int, str, str, str]]:
