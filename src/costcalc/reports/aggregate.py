@@ -211,6 +211,7 @@ def match_function(name: str, tz: tzinfo = timezone.utc, teams: dict[str, set[st
 
 _ID_NAMES = frozenset(name for names in ID_FIELDS.values() for name in names)
 _NO_IDS: dict[str, str | None] = dict.fromkeys(ID_FIELDS)
+_ID_LOOKUPS = tuple(ID_FIELDS.items())
 
 
 def ids_of(r: UsageRecord) -> dict[str, str | None]:
@@ -220,21 +221,23 @@ def ids_of(r: UsageRecord) -> dict[str, str | None]:
     if not raw or (_ID_NAMES.isdisjoint(raw) and not isinstance(raw.get("metadata"), dict)):
         return _NO_IDS.copy()  # the common canonical record: no ids to look for
     meta = raw.get("metadata")
-    if not isinstance(meta, dict):
+    if meta.__class__ is not dict:
         meta = {}
     out: dict[str, str | None] = {}
-    for what, names in ID_FIELDS.items():  # _raw_str's rule, the metadata looked up once for all five
+    for what, names in _ID_LOOKUPS:  # _raw_str's rule, the metadata looked up once for all five
         value: Any = None
         for name in names:
             value = raw.get(name)
-            if value in (None, ""):
+            if value is None or value == "":
                 value = meta.get(name)
-            if value not in (None, ""):
+            if value is not None and value != "":
                 break
-        if value in (None, ""):
+        if value is None or value == "":
             out[what] = None
+        elif value.__class__ is str:
+            out[what] = None if value == NONE else mask_key(value) if what == "key_id" else value
         else:
-            text = value if isinstance(value, str) else key_text(value)
+            text = key_text(value)
             out[what] = None if text == NONE else mask_key(text) if what == "key_id" else text
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import IO, Any
 
@@ -149,8 +150,6 @@ NO_CONFIG_NOTE = "no --config: priced from the public cost map only (the proxy's
 
 
 def _zone(report: Report) -> Any:
-    from datetime import timezone
-
     if report.tz_name == "UTC":
         return timezone.utc
     from zoneinfo import ZoneInfo
@@ -160,14 +159,10 @@ def _zone(report: Report) -> Any:
 
 def when_text(report: Report, ts: float) -> str:
     """A time as reports state it, in the report's zone: ``2026-03-01 10:00``."""
-    from datetime import datetime
-
     return datetime.fromtimestamp(ts, _zone(report)).strftime("%Y-%m-%d %H:%M")
 
 
 def when_iso(report: Report, ts: float | None) -> str | None:
-    from datetime import datetime
-
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, _zone(report)).isoformat()
@@ -315,7 +310,7 @@ def _prices_json(engine: PricingEngine, o: Priced) -> Any:
         return prices_used(engine, o)
     rates = p.rates_for(r.prompt_tokens if r.band_prompt_tokens is None else r.band_prompt_tokens)
     counts = _part_counts(r)
-    key = (id(rates), *(n != 0 for n in counts))  # bands live as long as their pricer, which holds this cache
+    key = (id(rates), *map(bool, counts))  # bands live as long as their pricer, which holds this cache
     found = p.rate_tables.get(key)
     if found is None:
         found = p.rate_tables[key] = orjson.Fragment(orjson.dumps(
@@ -353,13 +348,14 @@ _COST_PARTS_JSON = "{" + ",".join(f'"{part}":%s' for part in COST_PARTS[:TOTAL])
 
 
 def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:
-    if isinstance(o, Priced):
+    if o.__class__ is Priced:
         r = o.record
         sheet = o.sheet
-        texts = record_texts(o)
-        d = {"file": r.file, "line": r.line, **_who(r), "model": r.model, "status": "priced",
-             "approximate": approximate_reason(r, sheet) or "", "cost": orjson.Fragment(texts[TOTAL]),
-             "cost_parts": orjson.Fragment(_COST_PARTS_JSON % texts[:TOTAL]),
+        band, units = o.measured
+        texts = band.record_texts(units)
+        d = {"file": r.file, "line": r.line, "request_id": request_id(r), **ids_of(r), "model": r.model,
+             "status": "priced", "approximate": approximate_reason(r, sheet) or "",
+             "cost": orjson.Fragment(texts[TOTAL]), "cost_parts": orjson.Fragment(_COST_PARTS_JSON % texts[:TOTAL]),
              "deployment": sheet.deployment.label if sheet.deployment else None,
              "provider": sheet.provider, "map_key": sheet.map_key, "shape": r.shape, "tokens": _tokens(r)}
         if engine is not None:
@@ -399,10 +395,9 @@ def record_texts(o: Priced) -> tuple[str, ...]:
 
 
 def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngine) -> None:
-    dumps = orjson.dumps
+    dumps, newline, write = orjson.dumps, orjson.OPT_APPEND_NEWLINE, out.write
     for o in outcomes:
-        out.write(dumps(record_dict(o, engine)))
-        out.write(b"\n")
+        write(dumps(record_dict(o, engine), option=newline))
 
 
 # -- columns shared by table, markdown and html -----------------------------------------------------------
@@ -776,11 +771,12 @@ RECORD_CSV_FIELDS = ("file", "line", "status", "timestamp", "request_id", "team"
 
 
 def _when(ts: float | None) -> str:
-    from datetime import datetime, timezone
-
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+    return _from_timestamp(ts, _UTC).isoformat().replace("+00:00", "Z")
+
+
+_from_timestamp, _UTC = datetime.fromtimestamp, timezone.utc  # once: this runs for every per-record CSV row
 
 
 def _record_tokens(r: Any) -> list[int]:
