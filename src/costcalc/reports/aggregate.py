@@ -178,6 +178,26 @@ def _provider(r: UsageRecord, sheet: Any) -> str:
     return "(unknown)" if logged == NONE else logged
 
 
+def names_of(r: UsageRecord, whats: tuple[str, ...]) -> list[str]:
+    """``name_of`` each of ``whats``, the record's metadata looked up once (a per-record CSV row names four)."""
+    raw = r.raw or {}
+    meta = raw.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
+    out = []
+    for what in whats:
+        value: Any = None
+        for name in NAME_FIELDS[what]:  # _raw_str's rule
+            value = raw.get(name)
+            if value is None or value == "":
+                value = meta.get(name)
+            if value is not None and value != "":
+                break
+        text = NONE if value is None or value == "" else value if value.__class__ is str else key_text(value)
+        out.append(mask_key(text) if what == "key" else text)
+    return out
+
+
 def name_of(r: UsageRecord, what: str) -> str:
     """A record's team, key, user, customer or org as people know it: its alias, else its id (keys masked)."""
     value = _raw_str(r, *NAME_FIELDS[what])
@@ -221,7 +241,7 @@ def ids_of(r: UsageRecord) -> dict[str, str | None]:
     if not raw or (_ID_NAMES.isdisjoint(raw) and not isinstance(raw.get("metadata"), dict)):
         return _NO_IDS.copy()  # the common canonical record: no ids to look for
     meta = raw.get("metadata")
-    if meta.__class__ is not dict:
+    if not isinstance(meta, dict):
         meta = {}
     out: dict[str, str | None] = {}
     for what, names in _ID_LOOKUPS:  # _raw_str's rule, the metadata looked up once for all five

@@ -61,6 +61,13 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
 
 
+def printable_all(texts: list[str]) -> list[str]:
+    """``printable`` of each text, with one search for the common case of none needing it."""
+    if _CONTROL.search("".join(texts)) is None:
+        return texts
+    return [printable(t) for t in texts]
+
+
 def markdown_cell(text: str) -> str:
     """Text for a Markdown table cell or line: HTML, pipes and line breaks escaped, control characters shown."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -25,7 +25,7 @@ from ..reading.names import ID_FIELDS
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
 from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, ids_of, request_id
-from .cells import SafeCsvWriter, markdown_cell, printable
+from .cells import SafeCsvWriter, markdown_cell, printable, printable_all
 from .fit import elide
 from .money import (
     DECIMALS,
@@ -765,6 +765,7 @@ def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outco
 
 # -- CSV per record ---------------------------------------------------------------------------------------
 
+_CSV_NAMES = ("team", "user", "key", "customer")
 RECORD_CSV_FIELDS = ("file", "line", "status", "timestamp", "request_id", "team", "user", "key", "customer",
                      "tags", "model", "deployment", "provider", *(f"{p}_tokens" for p in TOKEN_PARTS),
                      *(f"{p}_cost" for p in COST_PARTS), "recorded_cost", "reason", "approximate", *ID_FIELDS)
@@ -788,31 +789,33 @@ def _record_tokens(r: Any) -> list[int]:
 def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = True) -> None:
     """One row per input line: when, request id, who (team, user, key, customer, tags), what (model,
     deployment, provider), every token part and every cost part (exact decimals), and why when not priced."""
-    from .aggregate import NONE, ids_of, name_of, request_id, tags_of
+    from .aggregate import NONE, ids_of, names_of, request_id, tags_of
 
     w = SafeCsvWriter(out)
     if header:
         w.writerow(RECORD_CSV_FIELDS)
     blank_costs = [""] * len(COST_PARTS)
     for o in outcomes:
-        if isinstance(o, (Priced, NotPriced)):
+        if o.__class__ is Priced or o.__class__ is NotPriced:
             r = o.record
             sheet = o.sheet
             dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
             provider = sheet.provider if sheet is not None and sheet.provider else ""
-            if isinstance(o, Priced):
-                costs = list(record_texts(o))
+            if o.__class__ is Priced:
+                band, units = o.measured
+                costs: Any = band.record_texts(units)
+                approximate = approximate_reason(r, sheet)
             else:
-                costs = blank_costs
-            names = [name_of(r, what) for what in ("team", "user", "key", "customer")]
-            tags = ";".join(t for t in tags_of(r) if t != NONE)
-            reason = o.reason if isinstance(o, NotPriced) else ""
-            approximate = approximate_reason(r, sheet) if isinstance(o, Priced) else None
-            w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", _when(r.timestamp),
-                        request_id(r) or "", *("" if n == NONE else printable(n) for n in names), printable(tags),
-                        r.model, dep, provider, *_record_tokens(r), *costs,
-                        "" if r.recorded_cost is None else float_text(r.recorded_cost), reason, approximate or "",
-                        *(printable(v or "") for v in ids_of(r).values())])
+                costs, approximate = blank_costs, None
+            # who, as people know them and by id: text from the logs, made printable
+            who = ["" if n == NONE else n for n in names_of(r, _CSV_NAMES)]
+            who.append(";".join(t for t in tags_of(r) if t != NONE))
+            who.extend(v or "" for v in ids_of(r).values())
+            who = printable_all(who)
+            w.writerow([r.file, r.line, "priced" if o.__class__ is Priced else "unpriced", _when(r.timestamp),
+                        request_id(r) or "", *who[:5], r.model, dep, provider, *_record_tokens(r), *costs,
+                        "" if r.recorded_cost is None else float_text(r.recorded_cost),
+                        o.reason if o.__class__ is NotPriced else "", approximate or "", *who[5:]])
         else:
             status = "rejected" if isinstance(o, Rejected) else "skipped"
             w.writerow([o.file, o.line, status, "", "", "", "", "", "", "", getattr(o, "model", "") or "", "", "",
