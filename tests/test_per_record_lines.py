@@ -146,6 +146,6 @@ def test_csv_rows_from_hostile_names_take_the_long_way(capsys, tmp_path):
     code, out, _ = costcalc(capsys, "price", path, "--config", tmp_path / "config.yaml", "--format", "csv",
                             "--per-record")
     assert code == 0
-    header, formula, quoted = out.split("\n")[:3]
+    formula, quoted = out.split("\n")[1:3]
     assert ",\"'=HYPERLINK(\"\"http://evil.example\"\")\",u-1," in formula
     assert quoted.startswith('"') and quoted.endswith('"hashed-key-1"') and '"req\r2"' in quoted

@@ -69,8 +69,8 @@ import orjson
 
 from . import bedrock_logs, gateways, langfuse, litellm_daily, otel, provider_usage
 from .records import (
-    BadField,
     MAX_TOKENS,
+    BadField,
     CallUnits,
     LineResult,
     Skipped,
@@ -881,8 +881,8 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
             raise BadField(f"metadata.{name}", "must be an object")
     for key, value in (("prompt_tokens", prompt), ("completion_tokens", completion)):
         given = details.get(key)
-        if given is not None and (given.__class__ is not int or given != value) and token_count(details, key, f"metadata.usage_object.{key}") \
-                != value:
+        if given is not None and (given.__class__ is not int or given != value) \
+                and token_count(details, key, f"metadata.usage_object.{key}") != value:
             raise BadField(f"metadata.usage_object.{key}", f"{given} disagrees with the row's {key} ({value})")
     counts = chat_details(details, "metadata.usage_object")
     # what LiteLLM's provider transformations left on its Usage: Anthropic's inference_geo, Perplexity's

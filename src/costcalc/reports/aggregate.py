@@ -40,8 +40,16 @@ SORTS = ("cost", "requests", "tokens", "name")
 
 def exact(value: float | Decimal) -> int:
     """An amount (a log's float, as its shortest repr, or a Decimal) in units of 10^-72 USD."""
+    if value.__class__ is float:
+        text = repr(value)
+        whole, _, fraction = text.partition(".")
+        if fraction and "e" not in fraction and len(fraction) <= AMOUNT_PLACES:  # plain digits: read as integers
+            return int(whole + fraction) * _POWERS[AMOUNT_PLACES - len(fraction)]
     d = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
     return int(d.scaleb(AMOUNT_PLACES))
+
+
+_POWERS = tuple(10**k for k in range(AMOUNT_PLACES + 1))
 
 
 def to_float(total: int) -> float:
