@@ -66,3 +66,13 @@ def cost_of(engine: PricingEngine, model: str, **counts: Any) -> float:
     outcome = engine.price(record(model, **counts))
     assert hasattr(outcome, "cost"), getattr(outcome, "reason", outcome)
     return outcome.cost.total
+
+
+@pytest.fixture
+def registering_router():
+    """For a test that builds a LiteLLM Router: its construction registers the deployments' prices into LiteLLM's
+    global cost map, put back as it was (tests/litellm_oracle.py's import-time snapshot) afterwards."""
+    from .litellm_oracle import _reset_litellm_state  # its first import takes the snapshot: before the Router
+
+    yield
+    _reset_litellm_state()

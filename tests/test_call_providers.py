@@ -106,6 +106,7 @@ def _logged(i: int, model: str, call_type: str, response, dump: dict, text: str 
     return payload, row
 
 
+
 def _price(capsys, tmp_path: Path, config: Path, records: list[dict]) -> list[dict]:
     return priced_records(capsys, tmp_path, records, "--config", config)
 
@@ -237,13 +238,79 @@ def test_what_the_proxy_measures_itself_is_priced_from_the_log_and_marked(capsys
     assert whisper["cost"] == pytest.approx(13 * 1e-4, rel=1e-12) and whisper["approximate"] == MEASURED_DURATION
 
 
-def test_providers_whose_calculators_are_not_reproduced_stay_unpriced_with_the_reason(capsys, tmp_path):
+SEEDREAM_USAGE = {"input_tokens": 20, "output_tokens": 4096, "total_tokens": 4116,
+                  "input_tokens_details": {"text_tokens": 20, "image_tokens": 0}}
+# (deployment id, model, its own prices in model_info, images, response usage): CometAPI, RunwayML, Tencent TokenHub
+# and DashScope, each priced by its own calculator (route_image_generation_cost_calculator's
+# _model_priced_image_cost_calculator)
+OWN_CALCULATOR_CASES = [
+    ("comet", "cometapi/flux-pro", {"output_cost_per_image": 0.04}, 2, None),  # the map has no CometAPI image row
+    ("runway", "runwayml/gen4_image", {}, 2, None),  # $0.05 per image
+    ("runway-own", "runwayml/gen4_image_turbo", {"output_cost_per_image": 0.03}, 1, None),
+    ("seedream", "tencent/seedream-image-v5.0-flash", {}, 1, SEEDREAM_USAGE),  # by tokens: $1.60/M image tokens
+    ("seedream-flat", "tencent/seedream-image-v5.0-flash", {}, 2, None),  # no usage: $0.018 per image
+    # the deployment's output_cost_per_token stands in for the image token rate it does not set
+    ("seedream-tok", "tencent/seedream-image-v5.0-pro", {"output_cost_per_token": 2e-6}, 1, SEEDREAM_USAGE),
+    # a per-image-only deployment price: per image, whatever the usage
+    ("seedream-img", "tencent/seedream-image-v5.0-pro", {"output_cost_per_image": 0.05}, 1, SEEDREAM_USAGE),
+    ("qwen", "dashscope/qwen-image-2.0", {}, 2, None),  # $0.035 per image
+    # an input-image price without an output price: default_image_cost_calculator, the deployment's per-image price
+    ("qwen-in", "dashscope/qwen-image-2.0", {"input_cost_per_image": 0.02}, 3, None),
+]
+
+
+def test_cometapi_runwayml_tencent_and_dashscope_images_cost_what_their_calculators_book(capsys, tmp_path,
+                                                                                         registering_router):
+    router = litellm.Router(model_list=[{"model_name": i, "litellm_params": {"model": m},
+                                         "model_info": {"id": i, **own}} for i, m, own, _, _ in OWN_CALCULATOR_CASES])
+    assert router is not None  # its construction registered each deployment's prices under its id
+    config = tmp_path / "config.yaml"
+    config.write_text("model_list:\n" + "".join(
+        f"  - model_name: {i}\n    litellm_params: {{model: {m}}}\n    model_info: {json.dumps({'id': i, **own})}\n"
+        for i, m, own, _, _ in OWN_CALCULATOR_CASES))
+    records, expected = [], []
+    for k, (i, model, own, n, usage) in enumerate(OWN_CALCULATOR_CASES):
+        response = ImageResponse(created=1, data=[{"url": f"u{j}"} for j in range(n)],
+                                 **({"usage": usage} if usage else {}))
+        expected.append(_litellm_cost(model, response, "aimage_generation", custom_pricing=bool(own),
+                                      router_model_id=i))
+        payload, row = _logged(k, model, "aimage_generation", response, response.model_dump(), body={"prompt": "p"})
+        records += [{**payload, "model_group": i}, {**row, "model_group": i}]
+    priced = _price(capsys, tmp_path, config, records)
+    for k, case in enumerate(OWN_CALCULATOR_CASES):
+        for mine in priced[2 * k:2 * k + 2]:
+            assert mine["status"] == "priced" and mine["approximate"] == "", (case, mine)
+            assert mine["cost"] == pytest.approx(expected[k], rel=1e-12, abs=1e-15), (case, mine)
+    # hand checks on the map's and the deployments' prices
+    assert expected == pytest.approx([2 * 0.04, 2 * 0.05, 0.03, 4096 * 1.6e-6, 2 * 0.018, 4096 * 2e-6, 0.05,
+                                      2 * 0.035, 3 * 0.02], rel=1e-12)
+    for engine in ("duckdb",):  # the DuckDB engine hands image rows to the Python engine: the same records
+        again = priced_records(capsys, tmp_path, records, "--config", config, "--engine", engine)
+        assert [r["cost"] for r in again] == [r["cost"] for r in priced]
+
+
+def test_image_calls_their_calculators_cannot_price_stay_unpriced_or_say_what_the_log_lacks(capsys, tmp_path):
     response = ImageResponse(created=1, data=[{"url": "a"}])
-    models = ["cometapi/flux-pro", "dashscope/wan2.6-t2i"]
+    # no cost-map row and no deployment price (CometAPI), no output_cost_per_image (DashScope's qwen-image-3.0-pro):
+    # LiteLLM raises and the proxy books $0
+    for model, error in (("cometapi/flux-pro", "isn't mapped"), ("dashscope/qwen-image-3.0-pro",
+                                                                  "No output_cost_per_image")):
+        provider, name = model.split("/", 1)
+        with pytest.raises(Exception, match=error):
+            litellm.completion_cost(completion_response=response, model=name, custom_llm_provider=provider,
+                                    call_type="aimage_generation")
+    models = ["cometapi/flux-pro", "dashscope/qwen-image-3.0-pro", "dashscope/qwen-image-2.0"]
+    config = _config(tmp_path, models, "") .read_text() + \
+        "    model_info: {input_cost_per_image: 0.01, output_cost_per_image: 0.03}\n"
+    (tmp_path / "config.yaml").write_text(config)
     records = [_logged(i, m, "aimage_generation", response, response.model_dump())[0] for i, m in enumerate(models)]
-    comet, dashscope = _price(capsys, tmp_path, _config(tmp_path, models), records)
-    assert comet["status"] == dashscope["status"] == "unpriced"
-    assert "CometAPI's calculator" in comet["reason"] and "DashScope's calculator" in dashscope["reason"]
+    comet, qwen3, qwen2 = _price(capsys, tmp_path, tmp_path / "config.yaml", records)
+    assert comet["status"] == qwen3["status"] == "unpriced"
+    assert "the proxy books $0" in comet["reason"] and "no output_cost_per_image" in qwen3["reason"]
+    # a DashScope deployment with an input-image price: its input images are counted only in the response's hidden
+    # parameters, which no log keeps; the output image is priced (1 × $0.03) and the record says what is missing
+    assert qwen2["status"] == "priced" and qwen2["cost"] == pytest.approx(0.03, rel=1e-12)
+    assert "billable_input_image_count" in qwen2["approximate"]
 
 
 def _sized(url: str, width: int | None = None, height: int | None = None) -> dict:
@@ -320,7 +387,14 @@ def test_lookup_shows_every_price_the_image_and_speech_calculators_read(capsys):
                                 ("fal_ai/fal-ai/flux/dev", "output_cost_per_pixel", "$/pixel"),
                                 ("vertex_ai/lyria-002", "output_cost_per_image", "0.06 $/image"),
                                 ("gpt-image-1", "output_cost_per_image_token", "$40.00"),
-                                ("gpt-4o-mini-tts", "output_cost_per_audio_token", "$12.00")):
+                                ("gpt-4o-mini-tts", "output_cost_per_audio_token", "$12.00"),
+                                ("runwayml/gen4_image", "output_cost_per_image", "0.05 $/image"),
+                                ("tencent/seedream-image-v5.0-flash", "output_cost_per_image_token", "$1.60"),
+                                ("dashscope/qwen-image-2.0", "output_cost_per_image", "0.035 $/image"),
+                                ("minimax/MiniMax-H3", "input_cost_per_image", "0.04 $/image"),
+                                ("minimax/MiniMax-H3", "output_cost_per_second_768p", "0.08 $/s"),
+                                ("mistral/mistral-ocr-latest", "ocr_cost_per_page", "0.004 $/page"),
+                                ("mistral/mistral-ocr-latest", "annotation_cost_per_page", "0.005 $/page")):
         assert main(["lookup", model]) == 0
         out, _ = capsys.readouterr()
         line = next((row for row in out.splitlines() if row.startswith(field + " ")), "")

@@ -4,7 +4,9 @@ A ``litellm --config`` process (its own virtualenv, built once under ``.test-art
 seeded mix of mocked requests (no provider is called: ``mock_response``, /work/shared/PROXY.md): chat, streaming,
 text completions, embeddings, cache reads and writes, reasoning, prompts past 200k tokens, service tiers requested
 and served, a per-second deployment, a deployment with its own prices, image calls, web searches (Anthropic,
-Gemini grounding, an OpenAI search model), pass-through endpoints with a cost per request, provider failures and
+Gemini grounding, an OpenAI search model), pass-through endpoints with a cost per request, OCR calls (forwarded to
+a local Mistral OCR stand-in) under deployments with OCR and token prices of their own, CometAPI, Tencent and
+DashScope image calls (local stand-ins of their APIs), provider failures and
 proxy cache hits, from five virtual keys with teams and users. The proxy writes what it always writes: its
 standard logging payload (captured by a CustomLogger) and its spend-log rows (its own ProxyDBLogger, whose
 database insert is captured; tests/proxy/costcalc_capture.py). costcalc then prices the payload file, the
@@ -101,6 +103,22 @@ model_list:
     litellm_params: {{model: anthropic/claude-sonnet-4-5-20250929, api_key: sk-fake, input_cost_per_token: 0.000002,
                       output_cost_per_token: 0.00001}}
     model_info: {{search_context_cost_per_query: {{search_context_size_medium: 0.02}}}}
+  - model_name: comet-image
+    litellm_params: {{model: cometapi/flux-pro, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET"}}
+    model_info: {{output_cost_per_image: 0.04}}
+  - model_name: seedream
+    litellm_params: {{model: tencent/seedream-image-v5.0-flash, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET"}}
+  - model_name: qwen-image
+    litellm_params: {{model: dashscope/qwen-image-2.0, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET/dashscope"}}
+  - model_name: ocr
+    litellm_params: {{model: mistral/mistral-ocr-latest, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET"}}
+  - model_name: ocr-own
+    litellm_params: {{model: mistral/mistral-ocr-latest, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET",
+                      ocr_cost_per_page: 0.01}}
+  - model_name: ocr-tokens
+    litellm_params: {{model: mistral/mistral-ocr-latest, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET",
+                      input_cost_per_token: 0.000001}}
+    model_info: {{annotation_cost_per_page: 0.02}}
 litellm_settings:
   callbacks: [costcalc_capture.payload_logger, costcalc_capture.spend_writer]
   cache: true
@@ -168,8 +186,16 @@ def _chat_mock(rng: random.Random, i: int, model: str, prompt: int, completion: 
 
 
 SEARCH_MODELS = ("claude-sonnet", "gemini-pro", "searcher", "claude-searching")
+# OCR deployments (Mistral OCR forwarded to the test's upstream): the map's prices, a page price of its own over the
+# map's annotation price, and token prices that make LiteLLM price by the deployment's own entry alone
+OCR_DEPLOYMENTS = ("ocr", "ocr-own", "ocr-tokens")
+OCR_USAGE = {"pages_processed": 3, "pages_processed_annotation": 2, "doc_size_bytes": 1000}
+# image deployments served by the test's upstream (no mock: each provider's own transformation reads its answer):
+# CometAPI (OpenAI's format), Tencent TokenHub (its token usage), DashScope (its native format)
+UPSTREAM_IMAGE_DEPLOYMENTS = ("comet-image", "seedream", "qwen-image")
+SEEDREAM_TOKENS = 4096
 IMAGE_PROVIDER_DEPLOYMENTS = ("gpt-image", "gpt-image-priced", "nova-canvas", "titan-image", "recraft", "imagen",
-                              "flash-image")
+                              "flash-image", *UPSTREAM_IMAGE_DEPLOYMENTS)
 
 
 def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
@@ -180,7 +206,7 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
     searched = 0
     kinds = ["text", "usage", "anthropic-cache", "long", "tier", "stream", "completion", "embedding",
              "per-second", "failure", "cache-hit", "negotiated", "image", "image-provider", "web-search",
-             "pass-through"]
+             "pass-through", "ocr"]
     for i in range(n):
         kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
         key = rng.choice(KEYS)
@@ -265,6 +291,15 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
             earlier = sum(1 for r in out if r[2].get("model") in IMAGE_PROVIDER_DEPLOYMENTS)
             body = {"model": IMAGE_PROVIDER_DEPLOYMENTS[earlier % len(IMAGE_PROVIDER_DEPLOYMENTS)],
                     "prompt": f"picture {i}", "mock_response": f"https://example.invalid/{i}.png"}
+            if body["model"] in UPSTREAM_IMAGE_DEPLOYMENTS:
+                del body["mock_response"]
+        elif kind == "ocr":
+            # an OCR call through the proxy's /v1/ocr to the test's upstream (3 pages, 2 annotated), priced by
+            # ocr_cost with each deployment's own prices laid over the map's (pricing/calltypes.py ocr_rates)
+            path = "/v1/ocr"
+            earlier = sum(1 for r in out if r[0] == "/v1/ocr")
+            body = {"model": OCR_DEPLOYMENTS[earlier % len(OCR_DEPLOYMENTS)],
+                    "document": {"type": "document_url", "document_url": f"https://example.invalid/{i}.pdf"}}
         elif kind == "pass-through":
             # a declared pass-through endpoint: the proxy forwards to the test's target and books the endpoint's
             # cost_per_request (0 when unset)
@@ -301,14 +336,24 @@ N_REQUESTS = 260
 
 
 def _pass_through_target():
-    """The upstream of the config's pass-through endpoints: answers every POST with a JSON body and no usage."""
+    """The upstream of the config's pass-through endpoints (every POST: a JSON body and no usage) and of its OCR
+    deployments (/v1/ocr: Mistral's OCR response for a 3-page document, 2 pages annotated)."""
     import http.server
     import threading
 
     class Upstream(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length") or 0))
-            body = b'{"result": "ok"}'
+            image = {"url": "https://example.invalid/a.png", "size": "1024x1024"}
+            answers = {  # by the path each provider's transformation posts to
+                "/v1/ocr": {"pages": [], "model": "mistral-ocr-latest", "usage_info": OCR_USAGE},
+                "/images/generations": {"created": 1, "data": [image]},
+                "/v1/wand/si-image/generation": {"created": 1, "data": [image],
+                                                 "tokenhub_usage": {"total_tokens": SEEDREAM_TOKENS}},
+                "/dashscope": {"output": {"choices": [{"message": {"role": "assistant", "content": [
+                    {"image": image["url"]}]}}]}, "usage": {"width": 1024, "height": 1024, "image_count": 1}},
+            }
+            body = json.dumps(answers[self.path]).encode() if self.path in answers else b'{"result": "ok"}'
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -469,6 +514,10 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     booked = {p["model_group"]: p["response_cost"] for p in payloads if p["call_type"] == "aimage_generation"}
     assert booked["gpt-image"] == booked["gpt-image-priced"] == 0.0
     assert booked["nova-canvas"] == 0.06 and booked["recraft"] == 0.04 and booked["imagen"] == 0.04
+    # CometAPI at the deployment's $0.04 an image, Tencent by its reported tokens at $1.60 per million image tokens,
+    # DashScope at the map's $0.035 an image
+    assert (booked["comet-image"], booked["qwen-image"]) == (0.04, 0.035)
+    assert booked["seedream"] == pytest.approx(SEEDREAM_TOKENS * 1.6e-6, rel=1e-12)
     # the tiers the proxy billed are the ones costcalc read: each tier occurs, priced as booked
     tiers = {(p.get("cost_breakdown") or {}).get("service_tier") for p in payloads}
     assert {"priority", "flex", None} <= tiers
@@ -476,6 +525,11 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     passed = {p["metadata"]["user_api_key_request_route"]: p["response_cost"] for p in payloads
               if p["call_type"] == "pass_through_endpoint"}
     assert passed == {"/tool": 0.25, "/free": 0.0}
+    # OCR calls booked by each deployment's prices (3 pages, 2 annotated; the map: $0.004 a page, $0.005 an
+    # annotated page), and priced exactly from the payloads (above)
+    ocr = {p["model_group"]: p["response_cost"] for p in payloads if p["call_type"] == "aocr"}
+    assert ocr == pytest.approx({"ocr": 3 * 0.004 + 2 * 0.005, "ocr-own": 3 * 0.01 + 2 * 0.005,
+                                 "ocr-tokens": 2 * 0.02}, rel=1e-12)
     # web searches of each kind were booked (a tool charge) and priced exactly from the payloads
     searched = {p["model_group"] for p in payloads if (p.get("cost_breakdown") or {}).get("tool_usage_cost")}
     assert searched == set(SEARCH_MODELS)

@@ -512,6 +512,85 @@ def test_spendlogs_call_types_as_the_python_reader_reads_them(capsys, tmp_path):
         names.index("reason")]
 
 
+def _zero_call_rows() -> list[dict]:
+    """Vector-store searches and MCP tool calls as the proxy's spend-log writer stores them (metadata as JSON text,
+    the MCP server's cost info in metadata.mcp_tool_call_metadata), each one the row's own data classes."""
+    base = {"api_key": "k", "prompt_tokens": 0, "completion_tokens": 0, "startTime": datetime(2026, 11, 2, 9),
+            "model_id": None, "model_group": None, "user": None, "cache_hit": None, "team_id": None,
+            "end_user": None, "status": "success"}
+
+    def mcp(i: str, info: dict | None, name: str = "lookup") -> dict:
+        meta = {} if info is None else {"mcp_tool_call_metadata": {"name": name, "mcp_server_cost_info": info}}
+        return {**base, "request_id": i, "call_type": "call_mcp_tool", "model": name,
+                "custom_llm_provider": None, "metadata": json.dumps(meta)}
+
+    def search(i: str, call_type: str, model: str, provider: str) -> dict:
+        return {**base, "request_id": i, "call_type": call_type, "model": model, "custom_llm_provider": provider,
+                "metadata": "{}"}
+
+    return [search("v1", "avector_store_search", "gpt-4o", "openai"),  # $0: skipped
+            search("v2", "vector_store_search", "rag_api", "vertex_ai"),  # Vertex RAG: $0, skipped
+            search("v3", "avector_store_search", "search_api", "vertex_ai"),  # $0.0015 a query: priced by Python
+            mcp("m1", {}),  # no price set: skipped
+            mcp("m2", {"default_cost_per_query": 0, "tool_name_to_cost_per_query": {}}),  # $0: skipped
+            mcp("m3", {"default_cost_per_query": 0.02}),  # priced by Python
+            mcp("m4", None),  # the cost info is not in the log: unpriced everywhere
+            # per-tool prices, looked up by the tool's name: this tool's $0.05 (priced by Python); only another
+            # tool priced and no default (skipped); this tool at $0 over a $0.02 default (skipped: the tool's own
+            # price rules); a name that would break a JSON path
+            mcp("m5", {"tool_name_to_cost_per_query": {"lookup": 0.05, "other": 0}}),
+            mcp("m6", {"default_cost_per_query": 0, "tool_name_to_cost_per_query": {"other": 0.05}}),
+            mcp("m7", {"default_cost_per_query": 0.02, "tool_name_to_cost_per_query": {"lookup": 0}}),
+            mcp("m8", {"tool_name_to_cost_per_query": {"it's a \"tool\".x": 0.5}}, name="it's a \"tool\".x")]
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark"])
+def test_vector_store_searches_and_mcp_calls_booked_at_zero_are_skipped_as_the_python_engine_does(
+        capsys, tmp_path, dialect, request):
+    rows = _zero_call_rows()
+    usage = tmp_path / "calls.jsonl"
+    usage.write_text("".join(json.dumps({**r, "startTime": r["startTime"].isoformat()}) + "\n" for r in rows))
+    code = main(["price", str(usage), "--config", SAMPLE_CONFIG, "--format", "jsonl", "--engine", "python"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    python = {rows[r["line"] - 1]["request_id"]: r for r in map(json.loads, out.splitlines())}
+    assert {i: r["status"] for i, r in python.items()} == {
+        "v1": "skipped", "v2": "skipped", "v3": "priced", "m1": "skipped", "m2": "skipped", "m3": "priced",
+        "m4": "unpriced", "m5": "priced", "m6": "skipped", "m7": "skipped", "m8": "priced"}
+    query = emitted(capsys, tmp_path, ["gpt-4o"], "--schema", "spendlogs", "--per-record", dialect=dialect)
+    values = [tuple(r[n] for n, _ in SPEND_COLUMNS) for r in rows]
+    if dialect == "duckdb":
+        con = duckdb.connect()
+        con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in SPEND_COLUMNS) + ")")
+        con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(SPEND_COLUMNS)) + ")", values)
+        result, names = run_duckdb(con, query)
+    elif dialect == "postgres":
+        psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
+        pg = {"VARCHAR": "TEXT", "BIGINT": "BIGINT", "TIMESTAMP": "TIMESTAMP(3)", "JSON": "JSONB"}
+        with psycopg.connect(request.getfixturevalue("postgres_url"), autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS usage")
+            conn.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {pg[t]}' for n, t in SPEND_COLUMNS) + ")")
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO usage VALUES (" + ", ".join(["%s"] * len(SPEND_COLUMNS)) + ")", values)
+                cur.execute(statements_from(query)[-1])
+                result, names = cur.fetchall(), [d.name for d in cur.description]
+    else:
+        from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampNTZType
+
+        session = request.getfixturevalue("spark")
+        kinds = {"BIGINT": LongType(), "VARCHAR": StringType(), "TIMESTAMP": TimestampNTZType(), "JSON": StringType()}
+        schema = StructType([StructField(n, kinds[t]) for n, t in SPEND_COLUMNS])
+        session.createDataFrame(values, schema).createOrReplaceTempView("usage")
+        result, names = run_spark(session, query)
+    statuses = {r[0]: r[names.index("status")] for r in result}
+    # record by record: what Python skips the query drops; what it cannot price is unpriced in both; a call priced
+    # by other units than tokens is priced only by costcalc price, and the query says so
+    assert set(statuses) == {i for i, r in python.items() if r["status"] != "skipped"}
+    assert statuses == {"v3": "unpriced", "m3": "unpriced", "m4": "unpriced", "m5": "unpriced", "m8": "unpriced"}
+    reasons = {r[0]: r[names.index("reason")] for r in result}
+    assert "other units than tokens" in reasons["v3"] and "other units than tokens" in reasons["m3"]
+
+
 # -- hostile names: identifiers and literals quoted by construction, in every dialect --------------------------
 
 # every name is a model name (a string literal in the query's rate table) and, where the engine can hold it, the

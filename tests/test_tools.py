@@ -26,8 +26,9 @@ from litellm.types.llms.openai import ResponsesAPIResponse
 from litellm.types.utils import ModelResponse, PromptTokensDetailsWrapper, ServerToolUse, Usage
 
 
-def _price(capsys, tmp_path: Path, rows: list[dict], *args: str) -> list[dict]:
-    return priced_records(capsys, tmp_path, rows, *args)
+def _price(capsys, tmp_path: Path, rows: list[dict], *args: str, config: str | None = None) -> list[dict]:
+    return priced_records(capsys, tmp_path, rows, *args, config=config)
+
 
 def _chat(usage: Usage, annotations: list[dict] | None = None, model: str = "m") -> ModelResponse:
     message = {"role": "assistant", "content": "answer"}
@@ -186,6 +187,80 @@ def test_a_video_is_priced_per_second_of_its_output(capsys, tmp_path):
     (mine,) = _price(capsys, tmp_path, [row])
     assert mine["status"] == "priced" and mine["approximate"] == ""
     assert mine["cost"] == pytest.approx(expected, rel=1e-12)
+
+
+def _video_payload(i: str, call_type: str, model: str, provider: str, video, group: str | None = None) -> dict:
+    """A video call's standard logging payload: the response is the VideoObject's dump (its usage with it)."""
+    return {"id": i, "call_type": call_type, "model": model, "model_group": group, "custom_llm_provider": provider,
+            "status": "success", "prompt_tokens": 0, "completion_tokens": 0, "model_parameters": {},
+            "response": video.model_dump()}
+
+
+def _video_row(payload: dict) -> dict:
+    """The spend-log row of ``payload`` with stored prompts (the response kept as JSON text)."""
+    return {"request_id": payload["id"], "call_type": payload["call_type"], "model": payload["model"],
+            "model_group": payload["model_group"], "custom_llm_provider": payload["custom_llm_provider"],
+            "status": "success", "prompt_tokens": 0, "completion_tokens": 0, "spend": 0.0, "metadata": "{}",
+            "response": json.dumps(payload["response"])}
+
+
+def test_a_video_with_billable_input_images_or_a_reported_cost_is_priced_as_litellm_books_it(capsys, tmp_path,
+                                                                                           registering_router):
+    """completion_cost's video branch: seconds × the per-second price × videos, plus billable_input_image_count ×
+    input_cost_per_image (_video_input_image_cost; MiniMax's transformation counts the images past its free
+    allowance); a provider's reported cost (provider_reported_cost_usd: RunwayML, Eden AI) when the deployment sets
+    no prices of its own."""
+    from litellm.types.videos.main import VideoObject
+
+    def video(model: str, usage: dict) -> VideoObject:
+        return VideoObject(id="video_1", object="video", status="completed", created_at=1, model=model, usage=usage)
+
+    # MiniMax-H3: $0.08 a second at 768p, $0.04 per billable input image; 6 s, 3 images past the free 5
+    minimax = video("MiniMax-H3", {"duration_seconds": 6.0, "video_resolution": "768p", "input_image_count": 8,
+                                   "billable_input_image_count": 3})
+    # xAI: $0.07 a second at 720p, $0.002 per input image, two videos of 5 s and 2 input images
+    grok = video("grok-imagine-video", {"duration_seconds": 5.0, "video_resolution": "720p", "video_count": 2,
+                                        "billable_input_image_count": 2})
+    runway = video("gen4_turbo", {"duration_seconds": 5.0, "provider_reported_cost_usd": 0.25})
+    cases = [("v1", "minimax", "MiniMax-H3", minimax), ("v2", "xai", "grok-imagine-video", grok),
+             ("v3", "runwayml", "gen4_turbo", runway)]
+    expected = [litellm.completion_cost(completion_response=v, model=m, custom_llm_provider=p,
+                                        call_type="acreate_video") for _, p, m, v in cases]
+    assert expected == pytest.approx([6 * 0.08 + 3 * 0.04, 5 * 0.07 * 2 + 2 * 0.002, 0.25], rel=1e-12)
+    payloads = [_video_payload(i, "acreate_video", m, p, v) for i, p, m, v in cases]
+    for rows in (payloads, [_video_row(p) for p in payloads]):
+        for engine in ("python", "duckdb"):
+            mine = _price(capsys, tmp_path, rows, "--engine", engine)
+            assert [r["status"] for r in mine] == ["priced"] * 3 and all(r["approximate"] == "" for r in mine)
+            assert [r["cost"] for r in mine] == pytest.approx(expected, rel=1e-12)
+    # a deployment with prices of its own: completion_cost prices the video from the entry the Router registered
+    # under its id alone (_deployment_model_info), so the reported cost no longer applies: the MiniMax deployment
+    # that sets only input_cost_per_image books 0 s (no per-second price in its entry) + 3 × $0.10 = $0.30; the
+    # RunwayML deployment 5 s × its own $0.20 = $1.00 instead of the reported $0.25 (LiteLLM's own result below)
+    config = ("model_list:\n"
+              "  - model_name: h3\n    litellm_params: {model: minimax/MiniMax-H3}\n"
+              "    model_info: {input_cost_per_image: 0.10}\n"
+              "  - model_name: runway\n    litellm_params: {model: runwayml/gen4_turbo}\n"
+              "    model_info: {output_cost_per_video_per_second: 0.20}\n")
+    own = [_video_payload("d1", "acreate_video", "MiniMax-H3", "minimax", minimax, group="h3"),
+           _video_payload("d2", "acreate_video", "gen4_turbo", "runwayml", runway, group="runway")]
+    router = litellm.Router(model_list=[
+        {"model_name": "h3", "litellm_params": {"model": "minimax/MiniMax-H3"},
+         "model_info": {"id": "h3-id", "input_cost_per_image": 0.10}},
+        {"model_name": "runway", "litellm_params": {"model": "runwayml/gen4_turbo"},
+         "model_info": {"id": "runway-id", "output_cost_per_video_per_second": 0.20}}])
+    assert router is not None  # its construction registered both deployments' prices under their ids
+    booked = [litellm.completion_cost(completion_response=v, model=m, custom_llm_provider=p, call_type="acreate_video",
+                                      custom_pricing=True, router_model_id=i)
+              for i, p, m, v in (("h3-id", "minimax", "MiniMax-H3", minimax),
+                                 ("runway-id", "runwayml", "gen4_turbo", runway))]
+    assert booked == pytest.approx([3 * 0.10, 5 * 0.20], rel=1e-12)
+    mine = _price(capsys, tmp_path, own, config=config)
+    assert [r["cost"] for r in mine] == pytest.approx(booked, rel=1e-12)
+    # the spend-log row without the response: the seconds and images are unknown, priced at 0 s and marked
+    bare = {**_video_row(payloads[0]), "response": "{}"}
+    (mine,) = _price(capsys, tmp_path, [bare])
+    assert mine["cost"] == 0 and "usage.duration_seconds" in mine["approximate"]
 
 
 @pytest.mark.parametrize("call_type", ["avideo_extension", "video_extension", "avideo_generation",

@@ -11,6 +11,10 @@ type is called and which session settings make the engine exact (ENGINES.md ยง4โ
 - PostgreSQL: a string holding a backslash is spelled with CHR(92), the same whatever standard_conforming_strings.
 - Spark: ``spark.sql.decimalOperations.allowPrecisionLoss`` is true by default and silently rounds products of
   wide decimals to 6 places; the query is preceded by the SET that turns it off.
+- A JSON object's value under a key read from the row (``key_lookup``: DuckDB casts the object to a MAP and
+  indexes it): PostgreSQL's ``->>``, Spark's ``from_json(..., 'map<string,string>')[key]``; BigQuery, Snowflake and
+  Trino take only literal JSON paths, so there the lookup says "some value" ('1') for a non-empty object, which
+  keeps the row (the query then counts it unpriced rather than guess).
 """
 
 from __future__ import annotations
@@ -81,9 +85,45 @@ def _no_backslash(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def key_lookup(obj: str, key: str) -> str:
+    """DuckDB SQL for the text under key ``key`` (an expression) of the JSON object whose text is ``obj``; NULL
+    when the key is absent or ``obj`` is not an object. Carried to the other dialects by ``_key_lookup``."""
+    return f"TRY_CAST(TRY_CAST({obj} AS JSON) AS MAP(VARCHAR, VARCHAR))[{key}]"
+
+
+def _looked_up(node: exp.Expression) -> tuple[exp.Expression, exp.Expression] | None:
+    """(object, key) of a ``key_lookup`` expression."""
+    if isinstance(node, exp.Bracket) and isinstance(node.this, exp.TryCast) and node.this.to.this == \
+            exp.DataType.Type.MAP and isinstance(node.this.this, exp.TryCast) and len(node.expressions) == 1:
+        return node.this.this.this, node.expressions[0]
+    return None
+
+
+def _key_lookup(dialect: str) -> Callable[[exp.Expression], exp.Expression]:
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        found = _looked_up(node)
+        if found is None:
+            return node
+        obj, key = found
+        if dialect == "postgres":
+            return exp.JSONExtractScalar(this=exp.Cast(this=obj.copy(), to=exp.DataType.build("JSON")),
+                                         expression=key.copy())
+        if dialect == "spark":
+            return exp.Bracket(this=exp.Anonymous(this="FROM_JSON", expressions=[
+                obj.copy(), exp.Literal.string("map<string,string>")]), expressions=[key.copy()])
+        # no dynamic JSON key: a non-empty object answers '1', which keeps the row
+        return exp.Case(ifs=[exp.If(this=exp.or_(exp.Is(this=obj.copy(), expression=exp.Null()),
+                                                 exp.EQ(this=obj.copy(), expression=exp.Literal.string("{}"))),
+                                    true=exp.Null())], default=exp.Literal.string("1"))
+    return rewrite
+
+
 _TRANSFORMS: dict[str, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
-    "bigquery": (_bignumeric, _bigquery_time),
-    "postgres": (_json_text, _no_backslash),
+    "bigquery": (_key_lookup("bigquery"), _bignumeric, _bigquery_time),
+    "postgres": (_key_lookup("postgres"), _json_text, _no_backslash),
+    "spark": (_key_lookup("spark"),),
+    "snowflake": (_key_lookup("snowflake"),),
+    "trino": (_key_lookup("trino"),),
 }
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 

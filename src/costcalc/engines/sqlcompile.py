@@ -39,13 +39,15 @@ from sqlglot import exp
 from ..pricing.coverage import ZERO_BOOKED
 from ..pricing.exact import Band
 from ..pricing.formulas import service_tier_suffix
+from ..pricing.mcp import MCP_CALLS
 from ..pricing.passthrough import PASS_THROUGH_CALL
+from ..pricing.vectorstores import SEARCH_API_MODELS, VECTOR_STORE_SEARCH_CALLS
 from ..reading.names import NAME_FIELDS
 from ..reading.records import MAX_TOKENS
 
 # the call types reading.shapes.litellm_spend_log prices (one list for both engines)
 from ..reading.shapes import _BATCH_CALL_TYPES, _TEXT_COMPLETION_CALL_TYPES, _TOKEN_CALL_TYPES
-from .dialects import Exact, Row, placeholder, splice
+from .dialects import Exact, Row, key_lookup, placeholder, splice
 from .ratecards import CompiledKey, Key, compile_rate_cards, text_completion_keys
 from .sqlunits import unit_ctes
 from .streaming import PricingEngine
@@ -431,11 +433,26 @@ def _source(opts: SqlOptions, ids: list[str], text_models: list[str]) -> tuple[s
                           f"OR COALESCE({usage('server_side_tool_usage_details.web_search_calls')}, 0) > 0 "
                           "OR COALESCE(CAST(metadata ->> '$.cost_breakdown.tool_usage_cost' AS DOUBLE), 0) > 0 "
                           "THEN 3 ELSE 0 END")}
-        # the call types the proxy books at $0 are skipped, as failures and cache hits are (engines/streaming.py)
+        # the call types the proxy books at $0 are skipped, as failures and cache hits are (engines/streaming.py),
+        # and so are the calls whose row says the proxy booked them $0: a vector-store search but Vertex AI's Search
+        # API (pricing/vectorstores.py), an MCP tool call whose logged server cost info sets no price for the tool:
+        # its per-tool price, else the server's default, is not positive (pricing/mcp.py; the per-tool price is
+        # looked up by the tool's name, dialects.key_lookup)
         zero = ", ".join(_s(c) for c in sorted(ZERO_BOOKED))
+        searches = ", ".join(_s(c) for c in sorted(VECTOR_STORE_SEARCH_CALLS))
+        priced_api = ", ".join(_s(m) for m in SEARCH_API_MODELS)
+        mcp = ", ".join(_s(c) for c in sorted(MCP_CALLS))
+        cost_info = "mcp_tool_call_metadata.mcp_server_cost_info"
+        tool_price = key_lookup(meta(cost_info + ".tool_name_to_cost_per_query"), meta("mcp_tool_call_metadata.name"))
         where = ["(cache_hit IS NULL OR LOWER(cache_hit) <> 'true')",
                  "(status IS NULL OR status <> 'failure')",
                  f"(call_type IS NULL OR call_type NOT IN ({zero}))",
+                 f"(call_type IS NULL OR call_type NOT IN ({searches}) OR (custom_llm_provider = 'vertex_ai' "
+                 f"AND COALESCE(NULLIF(model, ''), {cols['model']}) IN ({priced_api})))",
+                 f"(call_type IS NULL OR call_type NOT IN ({mcp}) "
+                 f"OR {meta('mcp_tool_call_metadata')} IS NULL "
+                 f"OR COALESCE(TRY_CAST({tool_price} AS DOUBLE), "
+                 f"TRY_CAST({meta(cost_info + '.default_cost_per_query')} AS DOUBLE), 0) > 0)",
                  *_time_filter('"startTime"', opts)]
         # reports.aggregate.NAME_FIELDS, in its order: each field as a column of the table, then in metadata
         def named(what: str) -> str:

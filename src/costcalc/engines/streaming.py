@@ -16,11 +16,12 @@ from ..pricing.calltypes import (
     CallPrice,
     lyria_price,
     ocr_price,
+    ocr_rates,
     rerank_price,
     speech_price,
     transcription_price,
 )
-from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, ZERO_BOOKED_REASON, unpriced_reason
+from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, unpriced_reason, zero_booked_reason
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import (
     NO_ADJUSTMENT,
@@ -174,7 +175,7 @@ class PricingEngine:
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
         if call_type in ZERO_BOOKED:
-            return Skipped(record.file, record.line, ZERO_BOOKED_REASON.format(call_type=call_type))
+            return Skipped(record.file, record.line, zero_booked_reason(call_type))
         if call_type not in UNIT_CALLS or units is None:
             return NotPriced(record, unpriced_reason(call_type))
         resolved = self.resolver.resolve(record.model, record.model_id, record.request_prices)
@@ -199,12 +200,21 @@ class PricingEngine:
             found = lyria_price(resolved.call_provider or resolved.provider, served, self.cost_map) or speech_price(
                 resolved.rates, units.characters, units.text_length, _has_usage(record))
         elif call_type in VIDEO_CALLS:
-            found = video_price(resolved.rates, units.seconds, units.videos, units.video_resolution,
-                                units.input_images)
+            registry = self.resolver.registry
+            own = d is not None and registry.uses_custom_pricing(d)
+            table = registry.registered(d).entry if d is not None and own else resolved.rates
+            found = video_price(table, units.seconds, units.videos, units.video_resolution, units.input_images,
+                                units.video_reported_cost, own, units.response_logged, resolved.rates)
         elif call_type in OCR_CALLS:
-            own = {**d.info_prices, **d.params_prices} if d is not None else {}
-            found = ocr_price(resolved.rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,
-                              units.response_logged, own)
+            registry = self.resolver.registry
+            rates = resolved.rates
+            if d is not None and registry.uses_custom_pricing(d):
+                registered = registry.registered(d)
+                backend = registered.backend_key
+                rates = ocr_rates(self.cost_map.entry(backend) if backend is not None else {}, d.info_prices,
+                                  d.params_prices, registered.entry)
+            found = ocr_price(rates, units.ocr_pages, units.ocr_annotation_pages, units.ocr_credits,
+                              units.response_logged or units.ocr_pages is not None or bool(units.ocr_annotation_pages))
         elif call_type in RERANK_CALLS:
             found = rerank_price(resolved.rates, resolved.call_provider or resolved.provider, units.search_units,
                                  units.rerank_tokens, units.response_logged)

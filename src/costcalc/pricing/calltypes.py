@@ -13,6 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from ..rates.sheets import prices_anything
+
 IMAGE_CALLS = frozenset({"image_generation", "aimage_generation", "image_edit", "aimage_edit",
                          "image_variation", "aimage_variation"})
 SPEECH_CALLS = frozenset({"speech", "aspeech"})
@@ -208,26 +210,35 @@ def rerank_price(rates: dict[str, Any], provider: str | None, search_units: int 
 
 
 OCR_PRICE_FIELDS = ("ocr_cost_per_page", "ocr_cost_per_credit", "annotation_cost_per_page")
+def ocr_rates(model_rates: dict[str, Any], info_prices: dict[str, Any], params_prices: dict[str, Any],
+              registered: dict[str, Any]) -> dict[str, Any]:
+    """The OCR prices ``ocr_cost`` reads for a custom-priced deployment (one that sets a price LiteLLM's
+    custom-pricing check knows; any other is priced from the model's row alone), field by field
+    (``_layered_ocr_pricing``): the deployment's own, its
+    ``litellm_params`` before its ``model_info`` (``_ocr_model_info``: the call's litellm_params, then the entry the
+    Router registered), then ``get_model_info`` of the model ``completion_cost`` prices by: for a deployment whose
+    registered entry prices anything (a token rate: ``rates.sheets.prices_anything``) its id, whose entry holds
+    only the deployment's own prices (a field it leaves unset is unset: no per-page price books $0, no annotation
+    price takes the page price); else the model's cost-map row (``model_rates``). Verified against a real Router's
+    ``aocr`` (tests/test_ocr_calls.py)."""
+    own = {f: v for f in OCR_PRICE_FIELDS
+           if (v := params_prices.get(f) if params_prices.get(f) is not None else info_prices.get(f)) is not None}
+    base = {} if prices_anything(registered) else model_rates
+    return {**{f: base[f] for f in OCR_PRICE_FIELDS if base.get(f) is not None}, **own}
 
 
 def ocr_price(rates: dict[str, Any], pages: int | None, annotation_pages: int, credits: float | None,
-              response_logged: bool, deployment_prices: dict[str, Any]) -> CallPrice | str:
+              response_logged: bool) -> CallPrice | str:
     """An OCR call as ``cost_calculator.ocr_cost`` prices it from the response's ``usage_info``: the credits it
     reports × ``ocr_cost_per_credit`` when both are there, else ``ocr_cost_per_page`` × the pages processed plus
-    ``annotation_cost_per_page`` (the page price when unset) × the annotated pages. The deployment's prices come
-    before the cost map's, field by field (``_layered_ocr_pricing``), as ``rates`` holds them. No page price and
-    no billable annotation: LiteLLM books $0. A deployment that sets its own OCR price stays unpriced: the proxy
-    lays it over the map's field by field, which costcalc does not reproduce yet."""
-    own = [f for f in OCR_PRICE_FIELDS if deployment_prices.get(f) is not None]
-    if own:
-        return (f"the deployment sets its own OCR price ({', '.join(own)}), which the proxy lays over the cost map's "
-                "field by field; costcalc does not reproduce that yet")
+    ``annotation_cost_per_page`` (the page price when unset) × the annotated pages, on the prices ``ocr_rates``
+    lays out. No page price and no billable annotation: LiteLLM books $0."""
     per_credit = rates.get("ocr_cost_per_credit")
     if credits is not None and per_credit is not None:
         return CallPrice(float(per_credit), credits, False, "ocr_cost_per_credit", None)
     if not response_logged:
-        return ("priced per page of the response's usage_info (pages_processed), which the log does not carry "
-                "(a spend-log row keeps the response only with store_prompts_in_spend_logs)")
+        return ("priced per page of the response's usage_info (pages_processed), which the log carries neither in "
+                "the response nor in metadata.usage_object")
     per_page = rates.get("ocr_cost_per_page")
     annotation = rates.get("annotation_cost_per_page", per_page)
     billable_annotation = annotation is not None and annotation_pages > 0

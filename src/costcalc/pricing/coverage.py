@@ -49,19 +49,40 @@ ZERO_BOOKED = _both(
 ) | {"a_add_message", "add_message", "alist_input_items", "list_mcp_tools", "acreate_skill",
      "acreate_realtime_client_secret", "acreate_realtime_transcription_session",
      "acreate_realtime_translation_client_secret"}
+# Calls for which LiteLLM builds no standard logging payload, so its response_cost stays None and the proxy's cost
+# callback (proxy/hooks/proxy_track_cost_callback.py) raises "Cost tracking failed" and writes no spend-log row:
+# nothing is booked. A WebRTC SDP exchange returns the provider's httpx.Response (the media session then runs between
+# the client and the provider, outside the proxy); a sandbox call returns a CodeExecutionResult. Neither is a result
+# type Logging._is_recognized_call_type_for_logging accepts (checked by running LiteLLM: tests/test_not_booked.py).
+_NOT_LOGGED = {
+    **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
+                    "a realtime WebRTC SDP exchange: LiteLLM logs no payload and no cost for its httpx.Response (the "
+                    "session's audio runs between the client and the provider, outside the proxy), so the proxy "
+                    "books $0 and writes no spend-log row"),
+    **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
+                    "a sandbox code execution (E2B, OpenSandbox): LiteLLM logs no payload and no cost for its "
+                    "CodeExecutionResult, and code_interpreter_cost_per_session is read only from "
+                    "standard_built_in_tools_params.code_interpreter_sessions, which the proxy never sets, so the "
+                    "proxy books $0 and writes no spend-log row"),
+}
+ZERO_BOOKED = ZERO_BOOKED | frozenset(_NOT_LOGGED)
 ZERO_BOOKED_REASON = "call type {call_type!r} manages resources and carries no usage: the proxy books $0"
+
+
+def zero_booked_reason(call_type: str) -> str:
+    """Why a call of ``call_type`` (one of ``ZERO_BOOKED``) is skipped."""
+    why = _NOT_LOGGED.get(call_type)
+    return f"call type {call_type!r}: {why}" if why else ZERO_BOOKED_REASON.format(call_type=call_type)
+
+
 _NOT_YET = "which costcalc does not reproduce yet"
 UNPRICED = {
     **dict.fromkeys(_both("decisions", "systemone"),
                     "priced by the tokens of its DecisionsUsage, whose cached and cache-write tokens are left out of "
                     f"the usage the proxy logs, {_NOT_YET}"),
-    **dict.fromkeys({"arealtime_calls", "arealtime_translation_calls"},
-                    f"a realtime call priced by session seconds and translation, {_NOT_YET}"),
     **dict.fromkeys(_both("ingest", "query"), f"a RAG ingest or query, priced by its embedding and search usage, "
                     f"{_NOT_YET}"),
     **dict.fromkeys(_both("create_interaction"), f"a Google Interactions call, priced by its usage object, {_NOT_YET}"),
-    **dict.fromkeys(_both("run_code", "code_interpreter_tool"),
-                    f"a code-interpreter container call, priced per session, {_NOT_YET}"),
     **dict.fromkeys(_both("send_message"), f"an A2A agent call, priced by the agent's configured cost, {_NOT_YET}"),
     **dict.fromkeys(_both("llm_passthrough_route"), f"a provider pass-through route, priced by the provider's "
                     f"response, {_NOT_YET}"),

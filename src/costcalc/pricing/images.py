@@ -17,13 +17,9 @@ from .calltypes import CallPrice, image_price
 IMAGE_TOKEN_RATES = ("input_cost_per_token", "output_cost_per_token", "input_cost_per_image_token",
                      "output_cost_per_image_token")
 USD_TICKS_PER_DOLLAR = 10_000_000_000  # xAI reports costs in ticks of 1e-10 dollars (docs.x.ai, cost tracking)
-# calculators LiteLLM 1.110.2 has that costcalc does not reproduce: provider → what they price by
-_NOT_REPRODUCED = {
-    "cometapi": "CometAPI's calculator",
-    "runwayml": "RunwayML's calculator",
-    "tencent": "Tencent's calculator",
-    "dashscope": "DashScope's calculator",
-}
+# Tencent's TokenHub image models (llms/tencent/image_generation/transformation.py is_tokenhub_image_model); its
+# other models go to default_image_cost_calculator
+_TENCENT_TOKENHUB_PREFIX = "seedream-"
 
 
 class TokenPrice(NamedTuple):
@@ -87,9 +83,10 @@ def provider_image_price(call_type: str, model: str, provider: str | None, deplo
     endpoint multiplier of the deployment's location."""
     name = model.split("/", 1)[1] if provider and model.startswith(f"{provider}/") else model
     images, requested, usage = units.images, units.requested_images, units.image_usage
-    if provider in _NOT_REPRODUCED:
-        return f"image call to provider {provider!r}: the proxy prices it with {_NOT_REPRODUCED[provider]}, " \
-               "which costcalc does not reproduce yet"
+    if provider == "dashscope" and not _dashscope_default(deployment_prices):
+        return _dashscope(name, deployment_prices, cost_map, units)
+    if provider == "tencent" and name.startswith(_TENCENT_TOKENHUB_PREFIX):
+        return _tencent(name, deployment_prices, cost_map, units)
     if provider == "xai":
         found = _xai(call_type, name, deployment_prices, cost_map, units)
         if found is not None:
@@ -99,10 +96,10 @@ def provider_image_price(call_type: str, model: str, provider: str | None, deplo
     if provider == "fal_ai":
         return _fal(name, deployment_prices, cost_map, units)
     table = _table(name, provider, deployment_prices, cost_map)
-    if provider in ("recraft", "aiml", "vertex_ai", "gemini", "azure_ai") and table is None:
+    if provider in ("recraft", "aiml", "cometapi", "runwayml", "vertex_ai", "gemini", "azure_ai") and table is None:
         return (f"image call to {provider}/{name}: neither the cost map nor the deployment prices it (LiteLLM raises "
                 "and the proxy books $0)")
-    if provider in ("recraft", "aiml"):
+    if provider in ("recraft", "aiml", "cometapi", "runwayml"):
         return _per_image(table, "output_cost_per_image", images, requested)  # type: ignore[arg-type]
     if provider in ("vertex_ai", "gemini"):
         return _by_usage_or_image(table, usage, images, requested,  # type: ignore[arg-type]
@@ -131,6 +128,51 @@ def _gpt_image(name: str, provider: str, deployment_prices: dict[str, Any], cost
     if deployment_prices and not any(table.rates.get(k) is not None for k in IMAGE_TOKEN_RATES):
         return _per_image(table, "output_cost_per_image", units.images, units.requested_images)
     return TokenPrice(table.rates, table.source, units.image_usage)
+
+
+def _tencent(name: str, deployment_prices: dict[str, Any], cost_map: Any, units: Any) -> CallPrice | TokenPrice | str:
+    """llms/tencent/cost_calculator.py ``image_cost_calculator`` (TokenHub ``seedream-*`` models): a deployment's
+    ``output_cost_per_token`` stands in for the ``output_cost_per_image_token`` it does not set; a deployment that
+    prices per image only (``output_cost_per_image``, no token output price) books ``output_cost_per_image`` × the
+    images; else the response's usage at the token rates (``calculate_image_response_cost_from_usage``) when it is
+    not all zero and the table has a token rate, else ``output_cost_per_image`` × the images ($0 unset)."""
+    own = dict(deployment_prices)
+    if own and own.get("output_cost_per_image_token") is None and own.get("output_cost_per_token") is not None:
+        own["output_cost_per_image_token"] = own["output_cost_per_token"]
+    table = _table(name, "tencent", own, cost_map)
+    if table is None:
+        return (f"image call to tencent/{name}: neither the cost map nor the deployment prices it (LiteLLM raises "
+                "and the proxy books $0)")
+    per_image_only = deployment_prices.get("output_cost_per_image") is not None and all(
+        deployment_prices.get(k) is None for k in ("output_cost_per_image_token", "output_cost_per_token"))
+    if per_image_only:
+        return _per_image(table, "output_cost_per_image", units.images, units.requested_images)
+    return _by_usage_or_image(table, units.image_usage, units.images, units.requested_images)
+
+
+def _dashscope_default(deployment_prices: dict[str, Any]) -> bool:
+    """``_deployment_prices_images_without_an_output_price``: a DashScope deployment priced per pixel, or per input
+    image without an output price, goes to default_image_cost_calculator instead of DashScope's own."""
+    return "input_cost_per_pixel" in deployment_prices or (
+        "input_cost_per_image" in deployment_prices and "output_cost_per_image" not in deployment_prices)
+
+
+def _dashscope(name: str, deployment_prices: dict[str, Any], cost_map: Any, units: Any) -> CallPrice | str:
+    """llms/dashscope/image_generation/cost_calculator.py: ``output_cost_per_image`` × the images the response
+    holds, plus ``input_cost_per_image`` × the input images DashScope bills (``billable_input_image_count``, which
+    its transformation keeps in the response's hidden parameters: no log carries it); no output price: LiteLLM
+    raises and the proxy books $0."""
+    table = _table(name, "dashscope", deployment_prices, cost_map)
+    if table is None or table.rates.get("output_cost_per_image") is None:
+        where = table.source if table is not None else "neither the cost map nor the deployment"
+        return (f"image call to dashscope/{name}: no output_cost_per_image in {where} (LiteLLM raises and the proxy "
+                "books $0)")
+    found = _per_image(table, "output_cost_per_image", units.images, units.requested_images)
+    if table.rates.get("input_cost_per_image"):
+        note = ("DashScope bills input images at input_cost_per_image by a count its response keeps out of the log "
+                "(hidden billable_input_image_count); priced for the output images only")
+        found = found._replace(approximate=f"{found.approximate}; {note}" if found.approximate else note)
+    return found
 
 
 def _azure_ai(table: _Table, deployment_prices: dict[str, Any], cost_map: Any, name: str,

@@ -102,23 +102,45 @@ def tool_charge(provider: str | None, model_key: str, rates: dict[str, Any], use
 
 
 def video_price(rates: dict[str, Any], seconds: float | None, videos: int | None, resolution: str | None,
-                input_images: int) -> CallPrice | str:
-    """A video call: ``output_cost_per_video_per_second``, else ``output_cost_per_second_<resolution>``, else
-    ``output_cost_per_second``, × the response's ``usage.duration_seconds`` × its ``video_count`` (1 unless more);
-    no price, or no duration logged, books $0 (``default_video_cost_calculator`` with 0 seconds)."""
-    if input_images:
-        return ("video with billable input images (the proxy adds input_cost_per_image for each), which costcalc "
-                "does not reproduce yet")
+                input_images: int, reported_cost: float | None = None, custom_pricing: bool = False,
+                response_logged: bool = True, model_rates: dict[str, Any] | None = None) -> CallPrice | str:
+    """A video call as ``completion_cost``'s video branch prices it from the response's usage: the cost the
+    provider reported (``provider_reported_cost_usd``: RunwayML, Eden AI) when the deployment sets no prices of its
+    own; else ``output_cost_per_video_per_second``, else ``output_cost_per_second_<resolution>``, else
+    ``output_cost_per_second``, × ``duration_seconds`` × ``video_count`` (1 unless more), plus
+    ``billable_input_image_count`` × ``input_cost_per_image`` (``_video_input_image_cost``: the deployment's price,
+    else the model's; MiniMax counts the images past its free allowance); no price, or no duration, books $0
+    (``default_video_cost_calculator`` with 0 seconds). ``rates`` is the deployment's card (its prices over the
+    map's), as ``_deployment_model_info`` and ``get_model_info`` give them: for a deployment with prices of its own
+    (``custom_pricing``) the entry the Router registered under its id, without the map's other prices (a MiniMax
+    deployment that sets only ``input_cost_per_image`` books its seconds at $0), its per-image price else the
+    model's (``model_rates``)."""
+    if reported_cost is not None and not custom_pricing:
+        return CallPrice(reported_cost, 1, False, "the provider's reported cost (usage.provider_reported_cost_usd)",
+                         None)
     field = "output_cost_per_video_per_second"
     if rates.get(field) is None:
         suffix = "".join(c for c in (resolution or "").strip().lower() if c.isalnum() or c == "_")
         suffix = suffix if len(suffix) <= 24 else ""
         candidates = ([f"output_cost_per_second_{suffix}"] if suffix else []) + ["output_cost_per_second"]
         field = next((f for f in candidates if rates.get(f) is not None), "")
-    if not field:
-        return CallPrice(0.0, 0, True, "output_cost_per_video_per_second (unset: the proxy books $0)", None)
     if seconds is None:
-        return CallPrice(float(rates[field]), 0.0, True, field,
-                         "the log does not carry the video's duration (response usage.duration_seconds); the proxy "
-                         "books it from the response, costcalc prices 0 seconds")
-    return CallPrice(float(rates[field]), seconds * (videos if videos and videos > 1 else 1), True, field, None)
+        missing = None if response_logged else (
+            "the log does not carry the video's duration (response usage.duration_seconds); the proxy books it from "
+            "the response, costcalc prices 0 seconds")
+        return CallPrice(float(rates[field]) if field else 0.0, 0.0, True, field or
+                         "output_cost_per_video_per_second (unset: the proxy books $0)", missing)
+    count = videos if videos and videos > 1 else 1
+    image_rate = _number(rates.get("input_cost_per_image")) if input_images else None
+    if input_images and image_rate is None and model_rates is not None:
+        image_rate = _number(model_rates.get("input_cost_per_image"))
+    if not field:
+        if not image_rate:
+            return CallPrice(0.0, 0, True, "output_cost_per_video_per_second (unset: the proxy books $0)", None)
+        return CallPrice(image_rate, input_images, False, "input_cost_per_image (billable input images)", None)
+    if not image_rate:
+        return CallPrice(float(rates[field]), seconds * count, True, field, None)
+    # seconds and input images in one call: booked as one charge of LiteLLM's own sum
+    total = float(rates[field]) * seconds * count + input_images * image_rate
+    return CallPrice(total, 1, False, f"{field} × {seconds:g} s × {count} + input_cost_per_image × {input_images} "
+                     "billable input images", None)

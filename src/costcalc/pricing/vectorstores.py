@@ -13,13 +13,14 @@ from .calltypes import CallPrice
 
 VECTOR_STORE_SEARCH_CALLS = frozenset({"vector_store_search", "avector_store_search"})
 _SEARCH_API_ROW = "vertex_ai/search_api"
+SEARCH_API_MODELS = ("search_api", _SEARCH_API_ROW)  # how the proxy logs Vertex AI Search API calls' model
 ZERO_REASON = "the provider's vector-store search carries no price: the proxy books $0"
 
 
 def vector_store_search_price(model: str | None, provider: str | None, cost_map: Any) -> CallPrice | str:
     """The price of one vector-store search, or why the proxy books it $0. The proxy logs the API type as the
     model (``search_api``, ``rag_api``) and the provider apart."""
-    if provider != "vertex_ai" or model not in ("search_api", _SEARCH_API_ROW):
+    if provider != "vertex_ai" or model not in SEARCH_API_MODELS:
         return ZERO_REASON
     rate = cost_map.entry(_SEARCH_API_ROW).get("input_cost_per_query") if _SEARCH_API_ROW in cost_map else None
     return CallPrice(float(rate or 0.0), 1, False, f"input_cost_per_query of {_SEARCH_API_ROW}", None)

@@ -135,10 +135,20 @@ class RateCardRegistry:
             keys = ", ".join(d.dropped_params_prices)
             w.append(f"litellm_params sets {keys}, which the proxy silently drops (only model_info carries it)")
         if not used:
-            w.append(
-                "sets only cache prices; the proxy ignores a cache-only override and prices the deployment "
-                f"model {d.model!r} from the cost map"
-            )
+            own = sorted({**d.info_prices, **d.params_prices})
+            if own and not any("cache" in k for k in own):
+                # input_cost_per_image, ocr_cost_per_page, ...: read by the image, video and OCR calculators
+                video = reg.backend_key is not None and \
+                    self.cost_map.entry(reg.backend_key).get("mode") == "video_generation"
+                w.append(f"sets only prices of calls priced by other units than tokens ({', '.join(own)}): they "
+                         f"apply to those calls; token calls are priced from the cost map entry of {d.model!r}"
+                         + ("; a video call reads this deployment's own prices alone (_deployment_model_info): "
+                            "per-second prices it does not set book $0" if video else ""))
+            else:
+                w.append(
+                    "sets only cache prices; the proxy ignores a cache-only override and prices the deployment "
+                    f"model {d.model!r} from the cost map"
+                )
             return w
         per_second = any(e.get(k) is not None for k in PER_SECOND_FIELDS)
         has_in, has_out = e.get("input_cost_per_token") is not None, e.get("output_cost_per_token") is not None

@@ -64,6 +64,7 @@ class CallUnits:
     videos: int | None = None  # a video response's usage.video_count
     video_resolution: str | None = None  # a video response's usage.video_resolution
     input_images: int = 0  # a video response's usage.billable_input_image_count
+    video_reported_cost: float | None = None  # a video response's usage.provider_reported_cost_usd
     max_results: int | None = None  # a search call's requested max_results (the request body, when stored)
     # a search call's requested mode parameters: search_depth (Tavily) and depth (Linkup)
     search_modes: tuple[tuple[str, str], ...] = ()

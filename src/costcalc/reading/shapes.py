@@ -929,6 +929,10 @@ def _whole(value: Any) -> int | None:
     return value if type(value) is int and value >= 0 else None
 
 
+def _dollars(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -970,7 +974,10 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
     meta = response.get("meta") if isinstance(response.get("meta"), dict) else {}
     billed = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else {}
     extra = params.get("extra_body") if isinstance(params.get("extra_body"), dict) else {}
-    ocr = response.get("usage_info") if isinstance(response.get("usage_info"), dict) else {}
+    # an OCR call's usage_info, from the response, else from the usage object, where LiteLLM's logging puts it too
+    # (get_usage_object: metadata.usage_object of a payload and of a row with or without stored prompts)
+    ocr = response.get("usage_info") if isinstance(response.get("usage_info"), dict) else \
+        logged_usage if "pages_processed" in logged_usage or "credits" in logged_usage else {}
     meta_field = obj.get("metadata")
     mcp = meta_field.get("mcp_tool_call_metadata") if isinstance(meta_field, dict) else None
     credits = ocr.get("credits")
@@ -981,6 +988,7 @@ def call_units(obj: dict[str, Any], usage_object: dict[str, Any] | None = None) 
         videos=_whole(usage.get("video_count")),
         video_resolution=_text(usage.get("video_resolution")),
         input_images=_whole(usage.get("billable_input_image_count")) or 0,
+        video_reported_cost=_dollars(usage.get("provider_reported_cost_usd")),
         search_units=_whole(billed.get("search_units")),
         rerank_tokens=_whole(billed.get("total_tokens")),
         max_results=_whole(params.get("max_results")),

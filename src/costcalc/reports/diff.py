@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..engines.streaming import Priced, PricingEngine
-from ..pricing.calltypes import IMAGE_PRICE_FIELDS
+from ..pricing.calltypes import IMAGE_PRICE_FIELDS, OCR_PRICE_FIELDS
 from ..rates.config import Deployment, ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
@@ -155,6 +155,11 @@ def deployment_diff(resolver: Resolver, d: Deployment) -> DeploymentDiff:
                 rows.append(FieldDiff(k, set_by_config[k], map_view.get(k), set_by_config[k], "config", "overridden",
                                       "prices image calls (LiteLLM's image calculator reads the deployment's "
                                       "own prices)"))
+                continue
+            if k in OCR_PRICE_FIELDS:
+                # cost_calculator._ocr_model_info: the deployment's own OCR prices over the map's, field by field
+                rows.append(FieldDiff(k, set_by_config[k], map_view.get(k), set_by_config[k], "config", "overridden",
+                                      "prices OCR calls (laid over the cost map's OCR prices field by field)"))
                 continue
             applies = rates.get(k)
             rows.append(FieldDiff(k, set_by_config[k], map_view.get(k), applies,
@@ -423,6 +428,8 @@ def _heading(dep: dict[str, Any]) -> str:
     ignored = {"cache_only_override_ignored": "; the proxy ignores this cache-only override",
                "not_custom_prices": "; no key here turns on custom pricing",
                "per_second": "; priced per second"}.get(dep["pricing"], "")
+    if any(str(w).startswith("sets only prices of calls priced by other units") for w in dep.get("warnings") or ()):
+        ignored = "; its prices apply to calls priced by other units than tokens (images, video, OCR)"
     return f"{head} vs cost map {dep['map_key']!r}{ignored}"
 
 

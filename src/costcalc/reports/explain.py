@@ -98,7 +98,7 @@ def effective_rates(rates: dict[str, Any], sources: dict[str, str], provider: st
 
 # the units of LiteLLM's non-token price fields (input_cost_per_image, input_cost_per_character, ...)
 _PER_UNIT = {"image": "$/image", "pixel": "$/pixel", "character": "$/character", "query": "$/query",
-             "request": "$/request"}
+             "request": "$/request", "page": "$/page", "credit": "$/credit", "session": "$/session"}
 
 
 def _unit_of(field: str) -> str:
@@ -296,8 +296,8 @@ _NOT_BY_TOKEN_MODES = {"image_generation": "per image (by size and quality), per
 _IMAGE_MODES = ("image_generation", "image_edit")
 _CALL_STATUS = {
     "image_generation": "costcalc prices them as the provider's image calculator does: by the response's image and "
-                        "text tokens (gpt-image, Gemini and Vertex image models), else per image or pixel; CometAPI, "
-                        "RunwayML, Tencent and DashScope images are counted unpriced",
+                        "text tokens (gpt-image, Gemini, Vertex and Tencent image models), else per image or pixel "
+                        "(CometAPI, RunwayML and DashScope per image)",
     "image_edit": "costcalc prices them as image generations (by the response's tokens, else per image)",
     "audio_speech": "costcalc prices them per character of the logged input, or by the response's tokens (without "
                     "a logged usage: the input text's tokens, estimated and marked approximate)",
@@ -305,8 +305,11 @@ _CALL_STATUS = {
                            "tokens",
     "rerank": "costcalc prices them per search unit of the logged response (Jina AI, Voyage: per billed token)",
     "search": "costcalc prices them per query (the search tool's price, else this row's)",
-    "ocr": "costcalc prices them per page of the logged response's usage_info (a deployment's own OCR price: "
-           "unpriced for now)",
+    "video_generation": "costcalc prices them per second of the logged response's duration, plus its billable input "
+                        "images at input_cost_per_image (a provider's reported cost where the deployment sets no "
+                        "prices)",
+    "ocr": "costcalc prices them per page of the logged response's usage_info (a deployment's own OCR prices laid "
+           "over these field by field)",
 }
 
 _HOW = {
@@ -333,7 +336,8 @@ def search_prices_text(value: dict[str, Any]) -> str:
 
 
 def _rate(value: Any, unit: str | None) -> str:
-    if isinstance(value, dict) and value and all(isinstance(v, (int, float)) for v in value.values()):
+    if isinstance(value, dict) and value and all(isinstance(v, (int, float)) for v in value.values()) \
+            and all(k.startswith("search_context_size_") for k in value):
         return search_prices_text(value)
     if isinstance(value, (list, dict)):
         return "(table)"

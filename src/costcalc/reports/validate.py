@@ -48,6 +48,7 @@ _PROXY_RULES = (
     ("output is billed at $0", "partial-override", "warning", "output_cost_per_token"),
     ("input (and cache reads/writes) is billed at $0", "partial-override", "warning", "input_cost_per_token"),
     ("sets only cache prices", "cache-only-override", "warning", None),
+    ("sets only prices of calls priced by other units", "call-prices-only", "info", None),
     ("litellm_params sets", None, "", None),  # reported key by key as dropped-param-price
     ("a per-second price replaces", "per-second", "info", None),
     ("inherited cache-read price", "inherited-cache-above-input", "warning", "cache_read_input_token_cost"),
