@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from costcalc.pricing.coverage import REALTIME_CALLS, TOKEN_CALLS, UNIT_CALLS, UNPRICED, ZERO_BOOKED
+from costcalc.pricing.coverage import RAG_QUERY_CALLS, REALTIME_CALLS, TOKEN_CALLS, UNIT_CALLS, UNPRICED, ZERO_BOOKED
 from costcalc.pricing.vectorstores import VECTOR_STORE_SEARCH_CALLS
 from costcalc.reading.shapes import TOKEN_CALL_TYPES
 
@@ -20,8 +20,8 @@ litellm = pytest.importorskip("litellm", reason="pip install 'costcalc[test]' (l
 from litellm.types.utils import CallTypes
 
 ENUM = [c.value for c in CallTypes]
-CLASSES = {"token": TOKEN_CALLS, "units": UNIT_CALLS, "realtime": REALTIME_CALLS, "zero": ZERO_BOOKED,
-           "unpriced": frozenset(UNPRICED)}
+CLASSES = {"token": TOKEN_CALLS, "units": UNIT_CALLS, "realtime": REALTIME_CALLS, "rag query": RAG_QUERY_CALLS,
+           "zero": ZERO_BOOKED, "unpriced": frozenset(UNPRICED)}
 
 
 def test_every_call_type_of_the_enum_has_exactly_one_class():
@@ -64,6 +64,9 @@ def test_a_row_of_every_call_type_comes_out_as_its_class_says(capsys, tmp_path):
             assert found["cost"] == pytest.approx(full / 2 if "batch" in call_type else full, rel=1e-12)
         elif call_type in REALTIME_CALLS:
             assert found["status"] == "priced" and found["approximate"].startswith("realtime session")
+        elif call_type in RAG_QUERY_CALLS:
+            assert found["status"] == "priced" and found["approximate"].startswith("RAG query priced by its")
+            assert found["cost"] == pytest.approx(100 * 2.5e-6 + 10 * 1e-5, rel=1e-12)  # gpt-4o, as above
         elif call_type in ZERO_BOOKED:
             assert found["status"] == "skipped" and "the proxy books $0" in found["reason"], (call_type, found)
         elif call_type in UNIT_CALLS:

@@ -6,7 +6,8 @@ text completions, embeddings, cache reads and writes, reasoning, prompts past 20
 and served, a per-second deployment, a deployment with its own prices, image calls, web searches (Anthropic,
 Gemini grounding, an OpenAI search model), pass-through endpoints with a cost per request, OCR calls (forwarded to
 a local Mistral OCR stand-in) under deployments with OCR and token prices of their own, CometAPI, Tencent and
-DashScope image calls (local stand-ins of their APIs), provider failures and
+DashScope image calls (local stand-ins of their APIs), Decisions calls (System One and OpenAI format, answered by a
+local upstream with cached and cache-write tokens), provider failures and
 proxy cache hits, from five virtual keys with teams and users. The proxy writes what it always writes: its
 standard logging payload (captured by a CustomLogger) and its spend-log rows (its own ProxyDBLogger, whose
 database insert is captured; tests/proxy/costcalc_capture.py). costcalc then prices the payload file, the
@@ -119,6 +120,10 @@ model_list:
     litellm_params: {{model: mistral/mistral-ocr-latest, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET",
                       input_cost_per_token: 0.000001}}
     model_info: {{annotation_cost_per_page: 0.02}}
+  - model_name: decider
+    litellm_params: {{model: openai/gpt-4o, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET/v1"}}
+  - model_name: decider-luna
+    litellm_params: {{model: openai/gpt-6-luna, api_key: sk-fake, api_base: "PASS_THROUGH_TARGET/v1"}}
 litellm_settings:
   callbacks: [costcalc_capture.payload_logger, costcalc_capture.spend_writer]
   cache: true
@@ -329,6 +334,19 @@ def requests_mix(n: int, seed: int = 21) -> list[tuple[str, str, dict]]:
                 body["web_search_options"] = {"search_context_size": rng.choice(["low", "medium", "high"])}
             body.update(model=model, mock_response=mock)
         out.append((path, key, body))
+    # Decisions calls (after the seeded mix, which they leave as it was): System One requests, whose logged usage
+    # leaves the cached tokens out (costcalc recovers them from the cost breakdown), and OpenAI-format ones, which
+    # log them; decider-luna's map row has _decisions prices
+    for i, (model, cached, written) in enumerate([("decider", 400, 100), ("decider", 0, 0), ("decider-luna", 400, 100),
+                                                  ("decider", 250, 0)]):
+        counts = f"cached={cached} written={written}"
+        if i % 2 == 0:
+            out.append(("/v1/systemone", KEYS[i % len(KEYS)], {
+                "model": model, "state": counts, "questions": {"q": {"type": "noul", "instructions": "is it?"}}}))
+        else:
+            out.append(("/v1/decisions", KEYS[i % len(KEYS)], {
+                "model": model, "input": counts,
+                "questions": [{"type": "predicate", "name": "q", "instructions": "is it?"}]}))
     return out
 
 
@@ -336,14 +354,16 @@ N_REQUESTS = 260
 
 
 def _pass_through_target():
-    """The upstream of the config's pass-through endpoints (every POST: a JSON body and no usage) and of its OCR
-    deployments (/v1/ocr: Mistral's OCR response for a 3-page document, 2 pages annotated)."""
+    """The upstream of the config's pass-through endpoints (every POST: a JSON body and no usage), of its OCR
+    deployments (/v1/ocr: Mistral's OCR response for a 3-page document, 2 pages annotated), of its image deployments
+    of CometAPI, Tencent and DashScope, and of its Decisions deployments (/v1/decisions, as OpenAI's Decisions API
+    answers, with the usage the request's input names: ``cached=N written=M`` of 1,000 input tokens, 10 output)."""
     import http.server
     import threading
 
     class Upstream(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length") or 0))
+            sent = self.rfile.read(int(self.headers.get("content-length") or 0))
             image = {"url": "https://example.invalid/a.png", "size": "1024x1024"}
             answers = {  # by the path each provider's transformation posts to
                 "/v1/ocr": {"pages": [], "model": "mistral-ocr-latest", "usage_info": OCR_USAGE},
@@ -354,6 +374,17 @@ def _pass_through_target():
                     {"image": image["url"]}]}}]}, "usage": {"width": 1024, "height": 1024, "image_count": 1}},
             }
             body = json.dumps(answers[self.path]).encode() if self.path in answers else b'{"result": "ok"}'
+            if self.path.endswith("/decisions"):
+                request = json.loads(sent)
+                counts = dict(part.split("=") for part in str(request.get("input", "")).split())
+                body = json.dumps({
+                    "model": request.get("model"),
+                    "answers": [{"type": "predicate", "name": q.get("name"), "probability": 0.9}
+                                for q in request.get("questions", [])],
+                    "usage": {"input_tokens": 1000, "output_tokens": 10, "total_tokens": 1010,
+                              "input_tokens_details": {"cached_tokens": int(counts.get("cached", 0)),
+                                                       "cache_write_tokens": int(counts.get("written", 0))},
+                              "output_tokens_details": {"reasoning_tokens": 0}}}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -533,6 +564,13 @@ def test_every_request_in_the_payload_file_costs_what_the_proxy_booked(proxy_log
     # web searches of each kind were booked (a tool charge) and priced exactly from the payloads
     searched = {p["model_group"] for p in payloads if (p.get("cost_breakdown") or {}).get("tool_usage_cost")}
     assert searched == set(SEARCH_MODELS)
+    # Decisions calls were answered and booked (priced exactly above): the System One ones with their cached tokens,
+    # which their logged usage lacks and only the cost breakdown shows
+    decided = [p for p in payloads if p["call_type"] in ("asystemone", "adecisions")]
+    assert [s for s, (path, _, _) in zip(statuses, sent) if "decisions" in path or "systemone" in path] == [200] * 4
+    assert len(decided) == 4 and all(p["response_cost"] > 0 for p in decided)
+    assert any(p["call_type"] == "asystemone" and "cached_tokens" not in json.dumps(p["metadata"]["usage_object"])
+               and p["cost_breakdown"].get("cache_read_cost") for p in decided)
 
 
 def test_every_spend_log_row_costs_what_the_proxy_booked(proxy_logs, capsys):

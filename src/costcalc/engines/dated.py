@@ -80,6 +80,10 @@ class DatedConfigEngine:
         engine = self._current or self._fallback_engine or self._engines[0]
         return engine.pricer(model, model_id, service_tier, request_prices)
 
+    def explaining_pricer(self, o: Priced) -> Any:
+        engine = self._current or self._fallback_engine or self._engines[0]
+        return engine.explaining_pricer(o)
+
     def outcomes(self, results: Iterable[LineResult]) -> Iterator[Outcome]:
         price = self.price
         for r in results:

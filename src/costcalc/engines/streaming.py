@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
+from ..pricing.a2a import A2A_CALLS, ERROR_REASON, NO_AGENT, REPLY_NOT_LOGGED, a2a_price, find_agent
 from ..pricing.calltypes import (
     IMAGE_CALLS,
     OCR_CALLS,
@@ -22,10 +23,12 @@ from ..pricing.calltypes import (
     transcription_price,
 )
 from ..pricing.coverage import REALTIME, REALTIME_CALLS, UNIT_CALLS, ZERO_BOOKED, unpriced_reason, zero_booked_reason
+from ..pricing.decisions import DECISIONS_CALLS, decisions_overrides, decisions_query_price, recovered_cache_tokens
 from ..pricing.exact import N_SLOTS, SLOTS, Band, seconds
 from ..pricing.formulas import (
     NO_ADJUSTMENT,
     Adjuster,
+    Charge,
     Cost,
     FormulaPricer,
     Measured,
@@ -37,6 +40,7 @@ from ..pricing.images import TokenPrice, provider_image_price
 from ..pricing.mcp import MCP_CALLS, mcp_price
 from ..pricing.mcp import ZERO_REASON as MCP_ZERO
 from ..pricing.passthrough import PASS_THROUGH_CALL, pass_through_price
+from ..pricing.rag import RAG_QUERY_CALLS, rag_query_approximate
 from ..pricing.search import SEARCH_CALLS, search_price
 from ..pricing.tools import VIDEO_CALLS, video_price
 from ..pricing.vectorstores import VECTOR_STORE_SEARCH_CALLS, vector_store_search_price
@@ -44,7 +48,9 @@ from ..rates.config import ProxyConfig
 from ..rates.costmap import CostMap
 from ..rates.resolve import Resolver
 from ..rates.sheets import PriceSheet, Unpriced
+from ..reading.breakdown import logged_cache_costs
 from ..reading.records import LineResult, Rejected, Skipped, UsageExtras, UsageRecord
+from ..reading.tools import logged_object
 
 
 class Priced(NamedTuple):
@@ -96,6 +102,9 @@ class PricingEngine:
         self._pricers: dict[tuple[Any, ...], Pricer | Unpriced] = {}
         self._call_bands: dict[tuple[Any, ...], Band] = {}
         self._image_pricers: dict[tuple[Any, ...], Pricer] = {}  # token-priced image calls (pricing/images.py)
+        # the pricers of cards a call type builds for itself (Decisions, A2A agents), by their sheet: what --explain
+        # and per-record prices show for the records they priced
+        self._own_pricers: dict[int, Pricer] = {}
         # warning text → where it applies; filled once per deployment/model as records meet them
         self.warnings: dict[str, str] = {}
 
@@ -174,6 +183,15 @@ class PricingEngine:
             return self.price_mcp_tool(record)
         if call_type in REALTIME_CALLS:
             return self.price(replace(record, call_type=None, approximate=record.approximate or REALTIME))
+        if call_type in RAG_QUERY_CALLS:
+            request = logged_object(record.raw or {}, "proxy_server_request")
+            request = request.get("body") if isinstance(request.get("body"), dict) else request
+            return self.price(replace(record, call_type=None,
+                                      approximate=record.approximate or rag_query_approximate(request)))
+        if call_type in DECISIONS_CALLS:
+            return self.price_decisions(record)
+        if call_type in A2A_CALLS:
+            return self.price_a2a(record)
         if call_type in ZERO_BOOKED:
             return Skipped(record.file, record.line, zero_booked_reason(call_type))
         if call_type not in UNIT_CALLS or units is None:
@@ -266,6 +284,84 @@ class PricingEngine:
             record = replace(record, approximate=found.approximate)
         return Priced(record, Cost(found.cost, 0.0, 0.0, 0.0, 0.0, 0.0, found.cost), sheet,
                       (band, tuple(found.units if i == slot else 0 for i in range(N_SLOTS))))
+
+    def price_decisions(self, record: UsageRecord) -> Priced | NotPriced:
+        """A Decisions call (pricing/decisions.py): a query-priced provider's per-call price, else its tokens at
+        the card with the cost-map row's ``_decisions`` values over their plain fields; the cached and cache-write
+        tokens the logged usage leaves out are recovered from the proxy's cost breakdown, or the record is marked
+        approximate with the reason."""
+        resolved = self.resolver.resolve(record.model, record.model_id, record.request_prices)
+        if isinstance(resolved, Unpriced):
+            return NotPriced(record, resolved.reason, resolved.suggestions)
+        map_key = resolved.map_key
+        overrides = decisions_overrides(self.cost_map.entry(map_key)) if map_key and map_key in self.cost_map else {}
+        provider = resolved.call_provider or resolved.provider
+        per_query = decisions_query_price(provider, resolved.rates, overrides)
+        if per_query is not None:
+            return self._priced_per_query(record, per_query, provider, record.model)
+        if not (record.cache_read_tokens or record.cache_write_tokens):
+            found = recovered_cache_tokens(logged_cache_costs(record.raw), resolved.rates, record.service_tier,
+                                           resolved.uplift, record.prompt_tokens)
+            record = replace(record, approximate=record.approximate or found) if isinstance(found, str) else \
+                replace(record, cache_read_tokens=found.read, cache_write_tokens=found.write)
+        key: tuple[Any, ...] = ("decisions", record.model, record.model_id, record.service_tier, record.request_prices)
+        p = self._pricers.get(key)
+        if p is None:
+            sheet = replace(resolved, rates={**resolved.rates, **overrides}, sources={
+                **resolved.sources, **{k: f"cost_map:{map_key} ({k}_decisions)" for k in overrides}})
+            p = make_pricer(sheet, record.service_tier, self.adjuster(sheet))
+            if not record.request_prices or len(self._pricers) < _MAX_CACHED:
+                self._pricers[key] = p
+                self._own_pricers[id(p.sheet)] = p
+        assert isinstance(p, Pricer)
+        record = replace(record, call_type=None)
+        cost = p.price_record(record)
+        if cost is None:
+            return NotPriced(record, "priced per second, but the record has no duration", sheet=p.sheet)
+        return Priced(record, cost, p.sheet, p.measure(record))  # type: ignore[arg-type]
+
+    def price_a2a(self, record: UsageRecord) -> Priced | NotPriced | Skipped:
+        """An A2A agent call (pricing/a2a.py): the config agent's cost_per_query, else its per-token prices on the
+        logged tokens, booked as is; $0 (skipped) for an agent without prices or a logged error reply."""
+        raw = record.raw or {}
+        agent = find_agent(self.config.agents, optional_text(raw.get("agent_id")), record.model)
+        if agent is None:
+            return NotPriced(record, f"call type {record.call_type!r}: {NO_AGENT}")
+        reply = logged_object(raw, "response")
+        if reply.get("error"):  # the logged reply always has the key (LiteLLMSendMessageResponse.error), null unless
+            # the agent's JSON-RPC reply was an error
+            return Skipped(record.file, record.line, f"call type {record.call_type!r}: {ERROR_REASON}")
+        found = a2a_price(agent, None if reply else REPLY_NOT_LOGGED)
+        if isinstance(found, str):
+            return Skipped(record.file, record.line, f"call type {record.call_type!r}: {found}")
+        if isinstance(found, CallPrice):
+            return self._priced_per_query(record, found, "a2a_agent", record.model, adjusted=False)
+        plain = replace(record, call_type=None, approximate=record.approximate or (None if reply else REPLY_NOT_LOGGED))
+        p = self._pricers.get(("a2a", agent.name))
+        if p is None:
+            field = f"litellm_params of agent {agent.name!r}"
+            sheet = PriceSheet(model=record.model, provider="a2a_agent", rates=found,
+                               sources=dict.fromkeys(found, f"config:{field}"),
+                               rule=f"an A2A agent's per-token prices ({field})")
+            p = self._pricers[("a2a", agent.name)] = make_pricer(sheet)
+            self._own_pricers[id(p.sheet)] = p
+        assert isinstance(p, Pricer)
+        cost = p.price_record(plain)
+        assert cost is not None  # token rates: never per second
+        return Priced(plain, cost, p.sheet, p.measure(plain))  # type: ignore[arg-type]
+
+    def explaining_pricer(self, o: Priced) -> Pricer | None:
+        """The pricer whose charges explain a priced record: the one a call type built on a card of its own
+        (Decisions, A2A agents), None for a call priced by other units (its ``measured`` units at its band's
+        rates: ``unit_charges``), else the model's."""
+        own = self._own_pricers.get(id(o.sheet))
+        if own is not None and own.sheet is o.sheet:
+            return own
+        r = o.record
+        if r.call_type is not None:
+            return None
+        p = self.pricer(r.model, r.model_id, r.service_tier, r.request_prices, r.text_completion)
+        return p if isinstance(p, Pricer) else None
 
     def price_search(self, record: UsageRecord) -> Priced | NotPriced:
         """A search API call: its search tool's configured per-query price, else the provider's cost-map row
@@ -375,3 +471,17 @@ class PricingEngine:
         from ..reading.jsonl import DETECT_SHAPES, read_usage  # here: a lookup reads no file (start-up)
 
         return self.outcomes(read_usage(paths, DETECT_SHAPES if adapt is None else adapt))
+
+
+def unit_charges(o: Priced) -> list[Charge]:
+    """The charges of a call priced by other units than tokens (an image, a second of video, a query, ...): each
+    measured unit count at its band's rate, under the rate key its card names."""
+    band, units = o.measured
+    key = next(iter(o.sheet.rates), "")
+    out = []
+    for i, n in enumerate(units):
+        if n:
+            count = n / 10**18 if SLOTS[i] == "duration_s" else n  # seconds are measured in 10^-18 s
+            rate = float(band.rates[i])
+            out.append(Charge(SLOTS[i].replace("_", " "), count, rate, key, o.sheet.sources.get(key, ""), count * rate))
+    return out

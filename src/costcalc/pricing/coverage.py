@@ -6,8 +6,11 @@ skipped with that reason; every other call type is counted unpriced with the rea
 
 from __future__ import annotations
 
+from .a2a import A2A_CALLS
 from .calltypes import PRICED_CALLS
+from .decisions import DECISIONS_CALLS
 from .mcp import MCP_CALLS
+from .rag import RAG_QUERY_CALLS as RAG_QUERY_CALLS  # a class of its own (below)
 from .search import SEARCH_CALLS
 from .tools import VIDEO_CALLS
 from .vectorstores import VECTOR_STORE_SEARCH_CALLS
@@ -21,21 +24,29 @@ def _both(*names: str) -> frozenset[str]:
 # Priced by the tokens of the logged usage (reading/shapes.py TOKEN_CALL_TYPES reads them as token calls); a
 # thread run's response carries the run's usage, which completion_cost prices by token like a chat, and so does a
 # video generation or extension logged under that name (outside its video branch; a video usage has no tokens: $0),
-# and an extraction (its ExtractionUsage's input and output tokens)
+# an extraction (its ExtractionUsage's input and output tokens), a Google Interactions call (its usage in chat form),
+# a Responses API compaction and a provider pass-through route (the provider's response, transformed to a chat one)
 TOKEN_CALLS = _both("completion", "text_completion", "embedding", "responses", "anthropic_messages",
                     "generate_content", "generate_content_stream", "moderation", "retrieve_batch", "run_thread",
                     "run_thread_stream", "video_generation", "video_extension", "extraction",
+                    "create_interaction", "compact_responses", "llm_passthrough_route",
                     ) | {"pass_through_endpoint"}
 # Priced by other units (pricing/calltypes.py, pricing/tools.py, pricing/search.py, pricing/mcp.py,
-# pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason)
-UNIT_CALLS = PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS
+# pricing/vectorstores.py: $0 for every provider but Vertex AI's Search API, skipped with that reason), and Decisions
+# calls (pricing/decisions.py: per query, or by tokens at their own rates with the cached tokens the log leaves out),
+# A2A agent calls (pricing/a2a.py: the config agent's cost_per_query or per-token prices)
+UNIT_CALLS = (PRICED_CALLS | VIDEO_CALLS | SEARCH_CALLS | VECTOR_STORE_SEARCH_CALLS | MCP_CALLS | DECISIONS_CALLS
+              | A2A_CALLS)
 # Priced by the tokens of the combined usage, approximate: the proxy adds input-audio transcription, translation
 # and live-session seconds from the session's events (handle_realtime_stream_cost_calculation), which no log keeps
 REALTIME_CALLS = frozenset({"_arealtime", "_aresponses_websocket"})
 REALTIME = ("realtime session priced by its logged token usage; the proxy also prices input-audio transcription, "
             "translation and live-session seconds from the session's events, which the log does not keep")
+# (RAG queries, pricing/rag.py: by the completion's logged tokens, approximate unless the logged request shows no
+# sub-call the proxy prices.)
 # Calls that manage resources: completion_cost has no branch for them and their responses carry no usage, so the
-# proxy books $0 (skipped, counted, with this reason)
+# proxy books $0 (skipped, counted, with this reason); a RAG ingest's response (RAGIngestResponse) carries no usage
+# either, and the embeddings it computes (S3 Vectors) are calls of their own, logged as embedding rows
 ZERO_BOOKED = _both(
     "create_batch", "cancel_batch", "get_assistants", "create_assistants", "delete_assistant", "create_thread",
     "get_thread", "get_messages", "file_retrieve", "file_delete", "file_list", "create_file", "file_content",
@@ -45,7 +56,7 @@ ZERO_BOOKED = _both(
     "vector_store_file_content", "vector_store_file_update", "vector_store_file_delete", "vector_store_create",
     "create_container", "list_containers", "retrieve_container", "delete_container", "list_container_files",
     "upload_container_file", "create_sandbox", "delete_sandbox", "get_responses", "delete_responses",
-    "cancel_responses",
+    "cancel_responses", "ingest",
 ) | {"a_add_message", "add_message", "alist_input_items", "list_mcp_tools", "acreate_skill",
      "acreate_realtime_client_secret", "acreate_realtime_transcription_session",
      "acreate_realtime_translation_client_secret"}
@@ -76,18 +87,8 @@ def zero_booked_reason(call_type: str) -> str:
 
 
 _NOT_YET = "which costcalc does not reproduce yet"
-UNPRICED = {
-    **dict.fromkeys(_both("decisions", "systemone"),
-                    "priced by the tokens of its DecisionsUsage, whose cached and cache-write tokens are left out of "
-                    f"the usage the proxy logs, {_NOT_YET}"),
-    **dict.fromkeys(_both("ingest", "query"), f"a RAG ingest or query, priced by its embedding and search usage, "
-                    f"{_NOT_YET}"),
-    **dict.fromkeys(_both("create_interaction"), f"a Google Interactions call, priced by its usage object, {_NOT_YET}"),
-    **dict.fromkeys(_both("send_message"), f"an A2A agent call, priced by the agent's configured cost, {_NOT_YET}"),
-    **dict.fromkeys(_both("llm_passthrough_route"), f"a provider pass-through route, priced by the provider's "
-                    f"response, {_NOT_YET}"),
-    **dict.fromkeys(_both("compact_responses"), f"a Responses API compaction, {_NOT_YET}"),
-}
+# every call type of LiteLLM 1.110.2's enum is classed above; a call type it does not have is unpriced
+UNPRICED: dict[str, str] = {}
 
 
 def unpriced_reason(call_type: str) -> str:

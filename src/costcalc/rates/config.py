@@ -57,6 +57,20 @@ class SearchTool:
 
 
 @dataclass(frozen=True, slots=True)
+class A2AAgent:
+    """One ``agents`` (or ``agent_list``) entry: the agent's name, the id the proxy gives a config agent
+    (``AgentRegistry._create_agent_id``: sha256 of the name), its card's ``name`` (logged as the model
+    ``a2a_agent/<name>``) and the prices its ``litellm_params`` set (None when unset)."""
+
+    name: str
+    agent_id: str
+    card_name: str | None
+    cost_per_query: float | None
+    input_cost_per_token: float | None
+    output_cost_per_token: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Deployment:
     """One ``model_list`` entry, reduced to what pricing needs."""
 
@@ -108,6 +122,7 @@ class ProxyConfig:
     # general_settings.pass_through_endpoints: the per-request price each books (pricing in engines/streaming.py)
     pass_through: tuple[PassThroughEndpoint, ...] = ()
     search_tools: tuple[SearchTool, ...] = ()  # search_tools (or general_settings.search_tools)
+    agents: tuple[A2AAgent, ...] = ()  # agents (or agent_list): A2A agents and their prices
 
     @classmethod
     def empty(cls) -> ProxyConfig:
@@ -240,6 +255,9 @@ def _load_model_list(path: Path, shown: str, seen: frozenset[Path]
     if doc.get("search_tools"):
         # the proxy reads the top-level search_tools first, general_settings.search_tools only without them
         general = {**general, "search_tools": doc["search_tools"]}
+    agents = doc.get("agents", doc.get("agent_list"))
+    if agents is not None:  # the proxy reads its A2A agents from the top level (ProxyConfig.load_config)
+        general = {**general, "agents": agents}
     includes = doc.get("include") or []
     if isinstance(includes, str):
         includes = [includes]
@@ -563,6 +581,29 @@ def parse_search_tools(general: dict[str, Any], where: str) -> tuple[SearchTool,
     return tuple(found)
 
 
+def parse_agents(general: dict[str, Any], where: str) -> tuple[A2AAgent, ...]:
+    """agents: each A2A agent's name, id, card name and the prices A2ACostCalculator reads from its litellm_params
+    (entries without a name and card parameters are not registered by the proxy, and price nothing here)."""
+    entries = general.get("agents") or []
+    if not isinstance(entries, list):
+        raise ConfigError(where, "must be a list of agents", key="agents")
+    found = []
+    for n, entry in enumerate(entries):
+        name = entry.get("agent_name") if isinstance(entry, dict) else None
+        card = entry.get("agent_card_params") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or not isinstance(card, dict) or not card:
+            continue
+        params = entry.get("litellm_params")
+        params = params if isinstance(params, dict) else {}
+        prices = [None if params.get(k) is None else parse_price(params[k], where=where, deployment=None,
+                                                                key=f"agents[{n}].litellm_params.{k}")
+                  for k in ("cost_per_query", "input_cost_per_token", "output_cost_per_token")]
+        card_name = card.get("name")
+        found.append(A2AAgent(name, hashlib.sha256(name.encode()).hexdigest(),
+                              card_name if isinstance(card_name, str) and card_name else None, *prices))
+    return tuple(found)
+
+
 def load_config(path: str | Path) -> ProxyConfig:
     """Read a proxy config; raises ConfigError (one line, naming deployment and key) when it cannot be priced."""
     shown = str(path)
@@ -574,4 +615,4 @@ def load_config(path: str | Path) -> ProxyConfig:
     return ProxyConfig(path=shown, deployments=deployments, cost_discount_config=discounts,
                        cost_margin_config=margins, model_group_alias=aliases, hidden_aliases=hidden,
                        pass_through=parse_pass_through(general, shown),
-                       search_tools=parse_search_tools(general, shown))
+                       search_tools=parse_search_tools(general, shown), agents=parse_agents(general, shown))

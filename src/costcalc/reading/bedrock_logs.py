@@ -11,6 +11,10 @@ deployment names it). ``identity.arn`` (who called: the chargeback key), ``reque
 the ids a report groups by (``identity``, ``request_id``, ``tags``); the request and response bodies are
 dropped, so held records stay small.
 
+An invocation that failed carries ``errorCode`` (the exception's name: ``ThrottlingException``,
+``ValidationException``, ``ModelTimeoutException``, ...) and sometimes the input's token count; Bedrock bills
+successful inference only, so such a record is skipped, naming the error.
+
 CloudWatch Logs' own output (``aws logs filter-log-events`` / ``get-log-events``: ``{"events": [{"timestamp",
 "message"}, …]}``, each message an invocation log as a JSON string) gives one record per event.
 """
@@ -85,7 +89,12 @@ def _section(obj: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def invocation_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord:
+def invocation_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord | Skipped:
+    error = obj.get("errorCode")
+    if error not in (None, ""):
+        if not isinstance(error, str):
+            raise BadField("errorCode", "must be a string")
+        return Skipped(file, line, f"a failed Bedrock invocation (errorCode {error}): not billed")
     model_id = obj.get("modelId")
     if not isinstance(model_id, str) or not model_id.strip():
         raise BadField("modelId", "missing or not a string")

@@ -17,6 +17,7 @@ from typing import IO, Any
 import orjson
 
 from ..errors import UsageInputError
+from .cloudwatch import exported_message
 from .csvfile import is_csv, read_csv
 from .parquet import is_parquet, read_parquet
 from .records import _BOM, BadField, LineResult, Rejected, Skipped, UsageRecord, canonical, read_object
@@ -119,12 +120,16 @@ class _Transcoded:
         self.text.close()
 
 
-USAGE_SUFFIXES = (*(f"{ext}{z}" for ext in (".jsonl", ".ndjson") for z in ("", ".gz", ".bz2", ".zst")), ".parquet")
+# what a directory is searched for: every name the readers take as JSON (lines, or one document: a .json array),
+# plain or compressed, and Parquet; CSV only when named (a CSV report written beside the logs would be read as usage)
+USAGE_SUFFIXES = (*(f"{ext}{z}" for ext in (".jsonl", ".ndjson", ".json") for z in ("", ".gz", ".bz2", ".zst")),
+                  ".parquet")
 
 
 def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Directories are walked for usage files (``*.jsonl``, ``*.ndjson``, plain or ``.gz``/``.bz2``/``.zst``),
-    sorted, so runs are reproducible; a directory that holds none is an error, not an empty report."""
+    """Directories are walked for usage files (``USAGE_SUFFIXES``: ``*.jsonl``, ``*.ndjson``, ``*.json``, plain or
+    ``.gz``/``.bz2``/``.zst``, and ``*.parquet``), sorted, so runs are reproducible; a directory that holds none is
+    an error, not an empty report."""
     out: list[str] = []
     for path in paths:
         if not path.strip():
@@ -134,8 +139,8 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
             found = sorted(_walk(p))
             if not found:
                 raise UsageInputError(f"{printable_path(path)}: directory holds no usage files (looked for "
-                                      "*.jsonl and *.ndjson, plain or .gz/.bz2/.zst, in every subdirectory); "
-                                      "name the files to read")
+                                      "*.jsonl, *.ndjson and *.json, plain or .gz/.bz2/.zst, and *.parquet, in "
+                                      "every subdirectory); name the files to read")
             out.extend(str(x) for x in found)
         else:
             out.append(path)
@@ -395,6 +400,9 @@ def parse_line(file: str, line: int, text: bytes, adapt: Any = None) -> LineResu
         # a UTF-8 BOM is accepted at the start of any line, not just the file's first (``cat`` of BOM files)
         obj = orjson.loads(text[3:] if text[:3] == _BOM else text)
     except orjson.JSONDecodeError as exc:
+        message = exported_message(text)
+        if message is not None:  # a line of CloudWatch Logs exported to S3: "<timestamp> <json>"
+            return parse_line(file, line, message, adapt)
         try:
             text.decode("utf-8")
         except UnicodeDecodeError:

@@ -115,6 +115,11 @@ _TOKEN_CALL_TYPES = frozenset({
     # an extraction's usage (input and output tokens; its state, image and schema token counts and passes are
     # not priced) is priced by cost_per_token as a chat's prompt and completion tokens
     "extraction", "aextraction",
+    # a Google Interactions call (the Interactions usage, turned into a chat usage by LiteLLM's logging and by
+    # completion_cost alike), a Responses API compaction (its Responses usage) and a provider pass-through route
+    # (the provider config's transformed response) are priced by cost_per_token on the usage the proxy logs
+    "create_interaction", "acreate_interaction", "compact_responses", "acompact_responses",
+    "llm_passthrough_route", "allm_passthrough_route",
 })
 _BATCH_CALL_TYPES = frozenset({"retrieve_batch", "aretrieve_batch"})
 _TEXT_COMPLETION_CALL_TYPES = frozenset({"text_completion", "atext_completion"})

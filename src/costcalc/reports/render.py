@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 
-from ..engines.streaming import NotPriced, Outcome, Priced, PricingEngine
+from ..engines.streaming import NotPriced, Outcome, Priced, PricingEngine, unit_charges
 from ..pricing.approximate import approximate_reason
 from ..pricing.exact import decimal_text as plain_decimal
 from ..pricing.formulas import Pricer
@@ -285,7 +285,7 @@ _PARTS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "rea
 def prices_used(engine: PricingEngine, o: Priced) -> dict[str, Any]:
     """Each rate that priced this record: the key it came from, its value and its source."""
     r = o.record
-    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    p = engine.explaining_pricer(o)
     if not isinstance(p, Pricer):
         return {}
     if r.batch or p.per_second is not None or r.extras is not None:
@@ -305,7 +305,7 @@ def _prices_json(engine: PricingEngine, o: Priced) -> Any:
     """``prices_used`` as a per-record line holds it: a band's rates are the same JSON for every record with the
     same parts present, serialised once per (band, parts present) and kept with the pricer."""
     r = o.record
-    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    p = engine.explaining_pricer(o)
     if not isinstance(p, Pricer) or r.batch or p.per_second is not None or r.extras is not None:
         return prices_used(engine, o)
     rates = p.rates_for(r.prompt_tokens if r.band_prompt_tokens is None else r.band_prompt_tokens)
@@ -831,23 +831,22 @@ def explain_dict(engine: PricingEngine, o: Outcome) -> dict[str, Any]:
     if not isinstance(o, Priced):
         return d
     r = o.record
-    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    p = engine.explaining_pricer(o)
     d["rule"] = o.sheet.rule
-    if isinstance(p, Pricer):
-        charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
-                            r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens,
-                            r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch, extras=r.extras,
-                            band_prompt=r.band_prompt_tokens)
-        d["charges"] = [{"part": c.part, "units": c.units, "rate": c.rate, "key": c.key,
-                         "source": c.source or "default", "cost": orjson.Fragment(float_text(c.cost).encode())}
-                        for c in charges]
-        if o.cost.adjustment and not r.batch:
-            a = p.adjust
-            texts = record_texts(o)
-            d["adjustment"] = {"discount_rate": a.discount, "margin_percentage": a.margin_pct,
-                               "margin_fixed": a.margin_fixed,
-                               "discount": orjson.Fragment(texts[COST_PARTS.index("discount")]),
-                               "margin": orjson.Fragment(texts[COST_PARTS.index("margin")])}
+    charges = unit_charges(o) if p is None else p.explain(  # None: a call priced by other units than tokens
+        r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens,
+        r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch,
+        extras=r.extras, band_prompt=r.band_prompt_tokens)
+    d["charges"] = [{"part": c.part, "units": c.units, "rate": c.rate, "key": c.key,
+                     "source": c.source or "default", "cost": orjson.Fragment(float_text(c.cost).encode())}
+                    for c in charges]
+    if o.cost.adjustment and not r.batch:
+        a = p.adjust if p is not None else o.measured[0]  # a unit-priced call's discount and margin: its band's
+        texts = record_texts(o)
+        d["adjustment"] = {"discount_rate": float(a.discount), "margin_percentage": float(a.margin_pct),
+                           "margin_fixed": float(a.margin_fixed),
+                           "discount": orjson.Fragment(texts[COST_PARTS.index("discount")]),
+                           "margin": orjson.Fragment(texts[COST_PARTS.index("margin")])}
     return d
 
 
@@ -870,14 +869,14 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
     if isinstance(o, NotPriced):
         hint = f" (did you mean {', '.join(o.suggestions)}?)" if o.suggestions else ""
         return f"{head}: unpriced: {o.reason}{hint}"
-    p = engine.pricer(r.model, r.model_id, r.service_tier, r.request_prices)
+    p = engine.explaining_pricer(o)
     lines = [f"{head}  [{o.sheet.rule}]"]
     if r.service_tier:
         lines[0] += f"  service tier {r.service_tier}"
-    assert isinstance(p, Pricer)
-    charges = p.explain(r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens,
-                        r.cache_write_1h_tokens, r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens,
-                        r.image_input_tokens, r.duration_s, r.batch, extras=r.extras, band_prompt=r.band_prompt_tokens)
+    charges = unit_charges(o) if p is None else p.explain(
+        r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cache_write_1h_tokens,
+        r.reasoning_tokens, r.audio_input_tokens, r.audio_output_tokens, r.image_input_tokens, r.duration_s, r.batch,
+        extras=r.extras, band_prompt=r.band_prompt_tokens)
     if r.batch:
         lines[0] += "  batch output line: batch rates, no discount or margin"
     for c in charges:
@@ -887,7 +886,7 @@ def _explain_record(engine: PricingEngine, o: Outcome) -> str:
                      f"({c.key}; {c.source or 'default'})")
     base = o.cost.total - o.cost.adjustment
     if o.cost.adjustment:
-        a = p.adjust
+        a = p.adjust if p is not None else o.measured[0]  # a unit-priced call's discount and margin: its band's
         lines.append(f"  subtotal {base:.10g}")
         if a.discount:
             lines.append(f"  discount {a.discount:.4g} of the subtotal {o.cost.discount:+.10g}")
