@@ -80,7 +80,9 @@ class Band:
     __slots__ = (
         "_discount",
         "_fixed",
+        "_fixed_72",
         "_pct",
+        "_priced",
         "_rates",
         "adjusts",
         "discount",
@@ -107,6 +109,8 @@ class Band:
         self._rates = tuple(_scaled(r) * (1 if i == _DURATION else _E18) for i, r in enumerate(values))
         self._discount, self._pct, self._fixed = (_scaled(self.discount), _scaled(self.margin_pct),
                                                   _scaled(self.margin_fixed))
+        self._fixed_72 = self._fixed * _E36 * _E18  # one record's fixed margin, at 10^-72
+        self._priced = tuple((i, _GROUP_OF[i], rate) for i, rate in enumerate(self._rates) if rate)
 
     def money(self, count: int, units: Iterable[int]) -> Money:
         """What ``count`` records of this band with unit sums ``units`` cost, part by part, exactly."""
@@ -124,17 +128,20 @@ class Band:
     def record_texts(self, units: Iterable[int]) -> tuple[str, ...]:
         """What one record of this band with ``units`` costs, as ``self.money(1, units).report_texts()`` writes
         it (the same integers, without building the Money: a per-record export prints millions of these)."""
-        rates, groups = self._rates, [0, 0, 0, 0, 0]
-        for i, u in enumerate(units):
+        groups, count = [0, 0, 0, 0, 0], len(units)  # type: ignore[arg-type]
+        for i, group, rate in self._priced:  # only the slots with a rate: a unit at rate 0 costs nothing
+            if i >= count:
+                break
+            u = units[i]  # type: ignore[index]
             if u:
-                groups[_GROUP_OF[i]] += u * rates[i]
+                groups[group] += u * rate
         base = sum(groups)
         texts = [fixed_text(g, 36) for g in groups]
         if not self.adjusts:
             return (*texts, "0", "0", fixed_text(base, 36))
         discount = base * self._discount  # 10^-54
         after = base * _E18 - discount
-        margin = after * self._pct + self._fixed * _E36 * _E18  # 10^-72
+        margin = after * self._pct + self._fixed_72  # 10^-72
         return (*texts, fixed_text(-discount, 54), fixed_text(margin, AMOUNT_PLACES),
                 fixed_text(after * _E18 + margin, AMOUNT_PLACES))
 
@@ -149,10 +156,13 @@ def fixed_text(value: int, places: int) -> str:
     """An integer of 10^-places as plain decimal text without trailing zeros."""
     if not value:
         return "0"
-    sign = "-" if value < 0 else ""
-    digits = str(abs(value)).rjust(places + 1, "0")
-    head, tail = digits[:-places], digits[-places:].rstrip("0")
-    return f"{sign}{head}.{tail}" if tail else f"{sign}{head}"
+    if value < 0:
+        return "-" + fixed_text(-value, places)
+    digits = str(value)
+    if len(digits) > places:
+        tail = digits[-places:].rstrip("0")
+        return f"{digits[:-places]}.{tail}" if tail else digits[:-places]
+    return "0." + "0" * (places - len(digits)) + digits.rstrip("0")
 
 
 def decimal_text(value: Decimal) -> str:

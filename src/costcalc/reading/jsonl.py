@@ -333,10 +333,13 @@ def structure_problem(text: bytes, obj: Any) -> str | None:
     common line: its ``":`` count against orjson's own writing of the object; an exact parse only on a mismatch."""
     if text.count(b"{") + text.count(b"[") > MAX_JSON_DEPTH and _depth(obj) > MAX_JSON_DEPTH:
         return f"nested deeper than {MAX_JSON_DEPTH} levels (the limit every engine reads)"
+    written = orjson.dumps(obj)
+    if written == text:  # the line as orjson writes it (a compact export): orjson writes each key it kept once
+        return None
     # every key is followed by one colon, and orjson writes each key it kept once, and every colon inside a
     # string as a colon: a repeated key leaves the text with more colons than orjson's writing, unless the
     # text spells a colon as \u003a somewhere
-    if text.count(b":") == orjson.dumps(obj).count(b":") and not (b"\\u" in text and _ESCAPED_COLON.search(text)):
+    if text.count(b":") == written.count(b":") and not (b"\\u" in text and _ESCAPED_COLON.search(text)):
         return None
     key = _repeated_key(text)
     if key is None:
@@ -551,7 +554,7 @@ def read_usage(paths: Iterable[str], adapt: Any = DETECT_SHAPES, spans: Iterable
                     try:
                         obj = loads(text)
                         # a flat object with as many colons as keys has neither repeated keys nor depth
-                        if obj.__class__ is not dict or ((text.count(b":") != len(obj) or text.find(b"[") >= 0)
+                        if obj.__class__ is not dict or ((text.find(b"[") >= 0 or text.count(b":") != len(obj))
                                                           and structure(text, obj) is not None):
                             r = parse(file, line, text, adapt)
                         else:

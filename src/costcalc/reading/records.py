@@ -374,6 +374,30 @@ def duration(obj: dict[str, Any]) -> float | None:
     return None
 
 
+def iso_span(obj: dict[str, Any]) -> tuple[float, float] | None:
+    """(``parse_time`` of ``startTime``, ``duration``) of a record whose ``startTime`` and ``endTime`` are ISO 8601
+    text in range, in order, and that states no duration of its own (a spend-log row): each time parsed once.
+    None for any other record, which those two functions read (and reject) as before."""
+    if obj.get("duration_s") is not None or obj.get("response_time_ms") is not None:
+        return None
+    start, end = obj.get("startTime"), obj.get("endTime")
+    if start.__class__ is not str or end.__class__ is not str:
+        return None
+    began, ended = _iso_time(start), _iso_time(end)
+    if began is None or ended is None:
+        return None
+    try:
+        t, t_end = began.timestamp(), ended.timestamp()
+    except (OverflowError, ValueError):
+        return None
+    if not (-62134819200.0 <= t <= 253401264000.0 and -62134819200.0 <= t_end <= 253401264000.0):
+        return None
+    seconds = ((ended - began) // _MICROSECOND) / 1_000_000  # exact microseconds, as ``duration`` subtracts
+    if seconds < 0 or seconds > MAX_DURATION_S:
+        return None
+    return t, seconds
+
+
 def check_conventions(r: UsageRecord, names: dict[str, str] | None = None) -> None:
     """Reject counts that break their own convention: parts larger than the total they belong to."""
     n = names or {}

@@ -69,6 +69,7 @@ import orjson
 
 from . import bedrock_logs, gateways, langfuse, litellm_daily, otel, provider_usage
 from .records import (
+    MAX_TOKENS,
     BadField,
     CallUnits,
     LineResult,
@@ -79,6 +80,7 @@ from .records import (
     check_conventions,
     duration,
     extractor_for,
+    iso_span,
     number,
     optional_str,
     parse_time,
@@ -224,6 +226,11 @@ def _dict(obj: dict[str, Any], key: str, shown: str) -> dict[str, Any]:
 
 
 def _count(obj: dict[str, Any], key: str, prefix: str) -> int:
+    value = obj.get(key)
+    if value is None:
+        return 0
+    if value.__class__ is int and 0 <= value <= MAX_TOKENS:  # the common count, without building the field name
+        return value
     return token_count(obj, key, f"{prefix}.{key}")
 
 
@@ -277,12 +284,18 @@ def _record(file: str, line: int, model: str, shape: str, raw: dict[str, Any] | 
     return r
 
 
+_NO_EXTRAS = UsageExtras()
+
+
 def _cached_modalities(details: dict[str, Any], prefix: str) -> dict[str, int]:
     """Cached audio and image tokens (``cached_tokens_details``): parts of the cached tokens that LiteLLM bills
     at ``cache_read_input_audio_token_cost`` / ``cache_read_input_image_token_cost``."""
-    cached = _dict(details, "cached_tokens_details", f"{prefix}.cached_tokens_details")
-    return {"cache_read_audio_tokens": _count(cached, "audio_tokens", f"{prefix}.cached_tokens_details"),
-            "cache_read_image_tokens": _count(cached, "image_tokens", f"{prefix}.cached_tokens_details")}
+    if details.get("cached_tokens_details") is None:
+        return {"cache_read_audio_tokens": 0, "cache_read_image_tokens": 0}
+    where = f"{prefix}.cached_tokens_details"
+    cached = _dict(details, "cached_tokens_details", where)
+    return {"cache_read_audio_tokens": _count(cached, "audio_tokens", where),
+            "cache_read_image_tokens": _count(cached, "image_tokens", where)}
 
 
 def _not_modelled(prefix: str, details: dict[str, Any], keys: tuple[str, ...], what: str) -> None:
@@ -316,7 +329,7 @@ def chat_details(usage: dict[str, Any], prefix: str) -> dict[str, int]:
                            f"prompt_tokens_details.{detail} says {value}: cannot tell whether prompt_tokens "
                            "includes it")
     ttl = _dict(pd, "cache_creation_token_details", f"{pp}.cache_creation_token_details")
-    return {
+    counts = {
         "cache_read_tokens": cached,
         "cache_write_tokens": written,
         "cache_write_1h_tokens": _count(ttl, "ephemeral_1h_input_tokens", f"{pp}.cache_creation_token_details"),
@@ -324,9 +337,14 @@ def chat_details(usage: dict[str, Any], prefix: str) -> dict[str, int]:
         "image_input_tokens": _count(pd, "image_tokens", pp),
         "reasoning_tokens": _count(cd, "reasoning_tokens", cp),
         "audio_output_tokens": _count(cd, "audio_tokens", cp),
-        "extras": UsageExtras(image_output_tokens=_count(cd, "image_tokens", cp),
-                              video_output_tokens=_count(cd, "video_tokens", cp), **_cached_modalities(pd, pp)),
     }
+    images, videos = _count(cd, "image_tokens", cp), _count(cd, "video_tokens", cp)
+    cached_parts = _cached_modalities(pd, pp)
+    # the common usage has none of the rarer parts: one shared empty extras instead of a new one per record
+    counts["extras"] = UsageExtras(image_output_tokens=images, video_output_tokens=videos, **cached_parts) \
+        if images or videos or cached_parts["cache_read_audio_tokens"] or cached_parts["cache_read_image_tokens"] \
+        else _NO_EXTRAS
+    return counts
 
 
 _CHAT_NAMES = _names("usage", "prompt_tokens_details.cached_tokens", "completion_tokens_details.reasoning_tokens",
@@ -868,38 +886,48 @@ def litellm_spend_log(obj: dict[str, Any], file: str, line: int) -> UsageRecord 
             raise BadField(f"metadata.{name}", "must be an object")
     for key, value in (("prompt_tokens", prompt), ("completion_tokens", completion)):
         given = details.get(key)
-        if given is not None and token_count(details, key, f"metadata.usage_object.{key}") != value:
+        if given is not None and (given.__class__ is not int or given != value) \
+                and token_count(details, key, f"metadata.usage_object.{key}") != value:
             raise BadField(f"metadata.usage_object.{key}", f"{given} disagrees with the row's {key} ({value})")
     counts = chat_details(details, "metadata.usage_object")
     # what LiteLLM's provider transformations left on its Usage: Anthropic's inference_geo, Perplexity's
     # citation_tokens and searches (prompt_tokens_details.web_search_requests)
-    searches = _dict(details, "prompt_tokens_details", "metadata.usage_object.prompt_tokens_details")
-    rarer = {"citation_tokens": _count(details, "citation_tokens", "metadata.usage_object"),
-             "search_queries": _count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details"),
-             "inference_geo": _tier(details.get("inference_geo"), "metadata.usage_object.inference_geo"),
-             "speed": _tier(details.get("speed"), "metadata.usage_object.speed")}
+    searches = details.get("prompt_tokens_details") or {}  # an object or nothing: chat_details checked it
+    citations = _count(details, "citation_tokens", "metadata.usage_object")
+    queries = _count(searches, "web_search_requests", "metadata.usage_object.prompt_tokens_details")
+    geo = _tier(details.get("inference_geo"), "metadata.usage_object.inference_geo")
+    speed = _tier(details.get("speed"), "metadata.usage_object.speed")
     # built-in tools the call used (web and file search: reading/tools.py), priced on top of the tokens
-    rarer["tools"], tools_approximate = tool_use(obj, details, metadata)
-    if any(rarer.values()):  # (a copy of the extras per row, for nothing, was a tenth of reading one)
-        counts["extras"] = replace(counts["extras"], **rarer)
-    return _record(
-        file, line, model, "litellm-spend-log", obj, _SPEND_LOG_NAMES,
+    tools, tools_approximate = tool_use(obj, details, metadata)
+    extras = counts.pop("extras")
+    if citations or queries or geo or speed or tools:  # (a copy of the extras per row, for nothing, was a tenth
+        extras = replace(extras, citation_tokens=citations, search_queries=queries,  # of reading one)
+                         inference_geo=geo, speed=speed, tools=tools)
+    # a row's two times as ISO text (the common row) are parsed once for its duration and its timestamp
+    span = iso_span(obj)
+    r = UsageRecord(
+        file, line, model,
         prompt_tokens=prompt,
         completion_tokens=completion,
-        duration_s=duration(obj),
+        duration_s=duration(obj) if span is None else span[1],
         model_id=optional_str(obj, "model_id"),
         service_tier=billed_tier(obj, metadata, details),
-        timestamp=_time(obj, "startTime"),
+        timestamp=_time(obj, "startTime") if span is None else span[0],
         recorded_cost=_recorded(obj, "spend", "response_cost"),
         batch=call_type in _BATCH_CALL_TYPES,
+        shape="litellm-spend-log",
+        raw=obj,
         # a pass-through call without usage is priced by its endpoint's cost_per_request (pricing/passthrough.py)
         call_type=call_type if call_type and (call_type not in TOKEN_CALL_TYPES or (
             call_type == "pass_through_endpoint" and not prompt and not completion)) else None,
         call_units=None if not call_type or call_type in TOKEN_CALL_TYPES else call_units(obj, details),
         text_completion=call_type in _TEXT_COMPLETION_CALL_TYPES,
         approximate=tools_approximate,
+        extras=extras or None,  # none of the rarer parts: the record takes the common pricing path
         **counts,
     )
+    check_conventions(r, _SPEND_LOG_NAMES)
+    return r
 
 
 def _whole(value: Any) -> int | None:

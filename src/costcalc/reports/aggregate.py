@@ -40,8 +40,16 @@ SORTS = ("cost", "requests", "tokens", "name")
 
 def exact(value: float | Decimal) -> int:
     """An amount (a log's float, as its shortest repr, or a Decimal) in units of 10^-72 USD."""
+    if value.__class__ is float:
+        text = repr(value)
+        whole, _, fraction = text.partition(".")
+        if fraction and "e" not in fraction and len(fraction) <= AMOUNT_PLACES:  # plain digits: read as integers
+            return int(whole + fraction) * _POWERS[AMOUNT_PLACES - len(fraction)]
     d = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
     return int(d.scaleb(AMOUNT_PLACES))
+
+
+_POWERS = tuple(10**k for k in range(AMOUNT_PLACES + 1))
 
 
 def to_float(total: int) -> float:
@@ -178,6 +186,26 @@ def _provider(r: UsageRecord, sheet: Any) -> str:
     return "(unknown)" if logged == NONE else logged
 
 
+def names_of(r: UsageRecord, whats: tuple[str, ...]) -> list[str]:
+    """``name_of`` each of ``whats``, the record's metadata looked up once (a per-record CSV row names four)."""
+    raw = r.raw or {}
+    meta = raw.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
+    out = []
+    for what in whats:
+        value: Any = None
+        for name in NAME_FIELDS[what]:  # _raw_str's rule
+            value = raw.get(name)
+            if value is None or value == "":
+                value = meta.get(name)
+            if value is not None and value != "":
+                break
+        text = NONE if value is None or value == "" else value if value.__class__ is str else key_text(value)
+        out.append(mask_key(text) if what == "key" else text)
+    return out
+
+
 def name_of(r: UsageRecord, what: str) -> str:
     """A record's team, key, user, customer or org as people know it: its alias, else its id (keys masked)."""
     value = _raw_str(r, *NAME_FIELDS[what])
@@ -211,6 +239,7 @@ def match_function(name: str, tz: tzinfo = timezone.utc, teams: dict[str, set[st
 
 _ID_NAMES = frozenset(name for names in ID_FIELDS.values() for name in names)
 _NO_IDS: dict[str, str | None] = dict.fromkeys(ID_FIELDS)
+_ID_LOOKUPS = tuple(ID_FIELDS.items())
 
 
 def ids_of(r: UsageRecord) -> dict[str, str | None]:
@@ -223,18 +252,20 @@ def ids_of(r: UsageRecord) -> dict[str, str | None]:
     if not isinstance(meta, dict):
         meta = {}
     out: dict[str, str | None] = {}
-    for what, names in ID_FIELDS.items():  # _raw_str's rule, the metadata looked up once for all five
+    for what, names in _ID_LOOKUPS:  # _raw_str's rule, the metadata looked up once for all five
         value: Any = None
         for name in names:
             value = raw.get(name)
-            if value in (None, ""):
+            if value is None or value == "":
                 value = meta.get(name)
-            if value not in (None, ""):
+            if value is not None and value != "":
                 break
-        if value in (None, ""):
+        if value is None or value == "":
             out[what] = None
+        elif value.__class__ is str:
+            out[what] = None if value == NONE else mask_key(value) if what == "key_id" else value
         else:
-            text = value if isinstance(value, str) else key_text(value)
+            text = key_text(value)
             out[what] = None if text == NONE else mask_key(text) if what == "key_id" else text
     return out
 

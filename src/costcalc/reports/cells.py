@@ -25,6 +25,7 @@ RAW_CELLS_ENV = "COSTCALC_RAW_CELLS"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_FORMULA_START = re.compile(r"\0[=+\-@\t\r]")  # a cell of a NUL-led, NUL-joined row starting like FORMULA_STARTS
 
 
 # CSV staged for a typed format (Parquet), never opened as a spreadsheet: its cells stay as the data has them
@@ -60,6 +61,13 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
 
 
+def printable_all(texts: list[str]) -> list[str]:
+    """``printable`` of each text, with one search for the common case of none needing it."""
+    if _CONTROL.search("".join(texts)) is None:
+        return texts
+    return [printable(t) for t in texts]
+
+
 def markdown_cell(text: str) -> str:
     """Text for a Markdown table cell or line: HTML, pipes and line breaks escaped, control characters shown."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -77,6 +85,13 @@ class SafeCsvWriter:
         self._neutralise = not raw_cells()
 
     def writerow(self, row: Iterable[Any]) -> None:
+        row = row if isinstance(row, list) else list(row)
+        # the common row: no text cell starts like a formula or holds a carriage return, found by one search over
+        # its text cells joined (a NUL inside a cell only sends the row the long way)
+        probe = "\0" + "\0".join([c for c in row if isinstance(c, str)])
+        if "\r" not in probe and (not self._neutralise or _FORMULA_START.search(probe) is None):
+            self._plain.writerow(row)
+            return
         if self._neutralise:  # spreadsheet_cell, inline: a call per cell was most of a per-record CSV's writing
             cells = [("'" + c if c.startswith(FORMULA_STARTS) and not _NUMBER.match(c) else c)
                      if isinstance(c, str) else c for c in row]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import IO, Any
 
@@ -24,7 +25,7 @@ from ..reading.names import ID_FIELDS
 from ..reading.records import Rejected, Skipped
 from ..version import __version__
 from .aggregate import COST_PARTS, TOKEN_PARTS, TOTAL, Report, Totals, ids_of, request_id
-from .cells import SafeCsvWriter, markdown_cell, printable
+from .cells import SafeCsvWriter, markdown_cell, printable, printable_all
 from .fit import elide
 from .money import (
     DECIMALS,
@@ -149,8 +150,6 @@ NO_CONFIG_NOTE = "no --config: priced from the public cost map only (the proxy's
 
 
 def _zone(report: Report) -> Any:
-    from datetime import timezone
-
     if report.tz_name == "UTC":
         return timezone.utc
     from zoneinfo import ZoneInfo
@@ -160,14 +159,10 @@ def _zone(report: Report) -> Any:
 
 def when_text(report: Report, ts: float) -> str:
     """A time as reports state it, in the report's zone: ``2026-03-01 10:00``."""
-    from datetime import datetime
-
     return datetime.fromtimestamp(ts, _zone(report)).strftime("%Y-%m-%d %H:%M")
 
 
 def when_iso(report: Report, ts: float | None) -> str | None:
-    from datetime import datetime
-
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, _zone(report)).isoformat()
@@ -315,7 +310,7 @@ def _prices_json(engine: PricingEngine, o: Priced) -> Any:
         return prices_used(engine, o)
     rates = p.rates_for(r.prompt_tokens if r.band_prompt_tokens is None else r.band_prompt_tokens)
     counts = _part_counts(r)
-    key = (id(rates), *(n != 0 for n in counts))  # bands live as long as their pricer, which holds this cache
+    key = (id(rates), *map(bool, counts))  # bands live as long as their pricer, which holds this cache
     found = p.rate_tables.get(key)
     if found is None:
         found = p.rate_tables[key] = orjson.Fragment(orjson.dumps(
@@ -353,13 +348,14 @@ _COST_PARTS_JSON = "{" + ",".join(f'"{part}":%s' for part in COST_PARTS[:TOTAL])
 
 
 def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, Any]:
-    if isinstance(o, Priced):
+    if o.__class__ is Priced:
         r = o.record
         sheet = o.sheet
-        texts = record_texts(o)
-        d = {"file": r.file, "line": r.line, **_who(r), "model": r.model, "status": "priced",
-             "approximate": approximate_reason(r, sheet) or "", "cost": orjson.Fragment(texts[TOTAL]),
-             "cost_parts": orjson.Fragment(_COST_PARTS_JSON % texts[:TOTAL]),
+        band, units = o.measured
+        texts = band.record_texts(units)
+        d = {"file": r.file, "line": r.line, "request_id": request_id(r), **ids_of(r), "model": r.model,
+             "status": "priced", "approximate": approximate_reason(r, sheet) or "",
+             "cost": orjson.Fragment(texts[TOTAL]), "cost_parts": orjson.Fragment(_COST_PARTS_JSON % texts[:TOTAL]),
              "deployment": sheet.deployment.label if sheet.deployment else None,
              "provider": sheet.provider, "map_key": sheet.map_key, "shape": r.shape, "tokens": _tokens(r)}
         if engine is not None:
@@ -399,10 +395,9 @@ def record_texts(o: Priced) -> tuple[str, ...]:
 
 
 def write_jsonl(outcomes: Iterable[Outcome], out: IO[bytes], engine: PricingEngine) -> None:
-    dumps = orjson.dumps
+    dumps, newline, write = orjson.dumps, orjson.OPT_APPEND_NEWLINE, out.write
     for o in outcomes:
-        out.write(dumps(record_dict(o, engine)))
-        out.write(b"\n")
+        write(dumps(record_dict(o, engine), option=newline))
 
 
 # -- columns shared by table, markdown and html -----------------------------------------------------------
@@ -770,17 +765,19 @@ def write_rejects(outcomes: Iterable[Outcome], out: IO[bytes]) -> Iterable[Outco
 
 # -- CSV per record ---------------------------------------------------------------------------------------
 
+_CSV_NAMES = ("team", "user", "key", "customer")
 RECORD_CSV_FIELDS = ("file", "line", "status", "timestamp", "request_id", "team", "user", "key", "customer",
                      "tags", "model", "deployment", "provider", *(f"{p}_tokens" for p in TOKEN_PARTS),
                      *(f"{p}_cost" for p in COST_PARTS), "recorded_cost", "reason", "approximate", *ID_FIELDS)
 
 
 def _when(ts: float | None) -> str:
-    from datetime import datetime, timezone
-
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+    return _from_timestamp(ts, _UTC).isoformat().replace("+00:00", "Z")
+
+
+_from_timestamp, _UTC = datetime.fromtimestamp, timezone.utc  # once: this runs for every per-record CSV row
 
 
 def _record_tokens(r: Any) -> list[int]:
@@ -792,31 +789,33 @@ def _record_tokens(r: Any) -> list[int]:
 def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = True) -> None:
     """One row per input line: when, request id, who (team, user, key, customer, tags), what (model,
     deployment, provider), every token part and every cost part (exact decimals), and why when not priced."""
-    from .aggregate import NONE, ids_of, name_of, request_id, tags_of
+    from .aggregate import NONE, ids_of, names_of, request_id, tags_of
 
     w = SafeCsvWriter(out)
     if header:
         w.writerow(RECORD_CSV_FIELDS)
     blank_costs = [""] * len(COST_PARTS)
     for o in outcomes:
-        if isinstance(o, (Priced, NotPriced)):
+        if o.__class__ is Priced or o.__class__ is NotPriced:
             r = o.record
             sheet = o.sheet
             dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
             provider = sheet.provider if sheet is not None and sheet.provider else ""
-            if isinstance(o, Priced):
-                costs = list(record_texts(o))
+            if o.__class__ is Priced:
+                band, units = o.measured
+                costs: Any = band.record_texts(units)
+                approximate = approximate_reason(r, sheet)
             else:
-                costs = blank_costs
-            names = [name_of(r, what) for what in ("team", "user", "key", "customer")]
-            tags = ";".join(t for t in tags_of(r) if t != NONE)
-            reason = o.reason if isinstance(o, NotPriced) else ""
-            approximate = approximate_reason(r, sheet) if isinstance(o, Priced) else None
-            w.writerow([r.file, r.line, "priced" if isinstance(o, Priced) else "unpriced", _when(r.timestamp),
-                        request_id(r) or "", *("" if n == NONE else printable(n) for n in names), printable(tags),
-                        r.model, dep, provider, *_record_tokens(r), *costs,
-                        "" if r.recorded_cost is None else float_text(r.recorded_cost), reason, approximate or "",
-                        *(printable(v or "") for v in ids_of(r).values())])
+                costs, approximate = blank_costs, None
+            # who, as people know them and by id: text from the logs, made printable
+            who = ["" if n == NONE else n for n in names_of(r, _CSV_NAMES)]
+            who.append(";".join(t for t in tags_of(r) if t != NONE))
+            who.extend(v or "" for v in ids_of(r).values())
+            who = printable_all(who)
+            w.writerow([r.file, r.line, "priced" if o.__class__ is Priced else "unpriced", _when(r.timestamp),
+                        request_id(r) or "", *who[:5], r.model, dep, provider, *_record_tokens(r), *costs,
+                        "" if r.recorded_cost is None else float_text(r.recorded_cost),
+                        o.reason if o.__class__ is NotPriced else "", approximate or "", *who[5:]])
         else:
             status = "rejected" if isinstance(o, Rejected) else "skipped"
             w.writerow([o.file, o.line, status, "", "", "", "", "", "", "", getattr(o, "model", "") or "", "", "",
