@@ -750,6 +750,37 @@ def test_signals_exit_with_one_line_and_leave_the_previous_report(tmp_path, big_
     assert os.listdir(out_dir) == ["report"]  # no temporary report, no run directory of worker parts
 
 
+@pytest.mark.parametrize("out", ["file", "stdout"])
+def test_a_signal_native_code_swallowed_still_ends_the_run(tmp_path, monkeypatch, capsys, out):
+    # DuckDB's query loop runs Python's signal handlers and may carry on after the handler raised: the exception
+    # never reaches costcalc, yet the run must end as the signal did (exit 128 + 15), the previous report kept
+    import signal
+    import time
+
+    from costcalc.engines import duckdb_engine
+    from costcalc.errors import Interrupted
+
+    real = duckdb_engine._query
+
+    def swallowing(con: Any, sql: str) -> Any:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler runs here and raises
+        except Interrupted:
+            pass  # what the native loop does with it
+        return real(con, sql)
+
+    monkeypatch.setattr(duckdb_engine, "_query", swallowing)
+    src = write(tmp_path, "u.jsonl", lines({"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 10}))
+    report = tmp_path / "report.json"
+    report.write_text("previous report\n")
+    target = ["--output", str(report)] if out == "file" else []
+    assert main(["price", src, "--engine", "duckdb", "--format", "json", "--quiet", *target]) == 143
+    captured = capsys.readouterr()
+    assert captured.err == "costcalc: stopped by SIGTERM\n"
+    assert report.read_text() == "previous report\n" and sorted(os.listdir(tmp_path)) == ["report.json", "u.jsonl"]
+
+
 def test_the_big_config_message_says_what_it_counts():
     from costcalc.rates.config import MAX_YAML_NODES, YAMLProblem, _check_bounds
 

@@ -66,6 +66,14 @@ class Interrupted(BaseException):
 received: list[int] = []
 
 
+def raise_if_signalled() -> None:
+    """Raise ``Interrupted`` for a signal whose handler ran but whose exception never reached Python: native code
+    (DuckDB's query loop) that checks for signals and carries on. Called before a step that must not follow a
+    signal: returning a query's rows, putting a report in place, exiting 0."""
+    if received:
+        raise Interrupted(received[-1])
+
+
 def stop_on_signals() -> Callable[[], None]:
     """Turn SIGTERM and SIGHUP into ``Interrupted`` in this (main) thread; returns what restores the handlers."""
     import signal
@@ -95,7 +103,11 @@ def stop_on_signals() -> Callable[[], None]:
 def signals_held() -> Iterator[None]:
     """Hold back Ctrl-C, SIGTERM and SIGHUP (delivered when the block ends) around a step a signal must not cut:
     a temporary file made but not yet remembered would be left behind, and an exception raised inside a native
-    module's import (DuckDB's) aborts it with a traceback of its own."""
+    module's import (DuckDB's) aborts it with a traceback of its own.
+
+    The mask is the calling thread's: a thread started inside the block keeps it for good, which is how helper
+    threads are started (a signal the kernel hands to a thread that does not block it still runs the Python
+    handler in the main thread, held block or not)."""
     import signal
 
     held = {signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())}

@@ -139,10 +139,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    from ..errors import Interrupted
+    from ..errors import Interrupted, raise_if_signalled
 
     try:
         result = app(args=argv, prog_name="costcalc", standalone_mode=False)
+        raise_if_signalled()  # a signal native code swallowed still ends the run as a signal
     except Interrupted as exc:
         sys.stderr.write(f"costcalc: stopped by {exc.name}\n")
         return 128 + exc.signum

@@ -52,7 +52,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import signals_held
+from ..errors import raise_if_signalled, signals_held
 from ..rates.resolve import REQUEST_PRICE_FIELDS
 from ..reading.jsonl import MAX_JSON_DEPTH, max_line_bytes, parse_numbered, printable_path
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
@@ -497,6 +497,7 @@ def _query(con: Any, sql: str) -> tuple[list[tuple[Any, ...]], list[str]]:
         raise (Interrupted(received[-1]) if received else KeyboardInterrupt()) from None
     except duckdb.Error as exc:
         raise Unsupported(f"DuckDB could not read the input ({str(exc).splitlines()[0][:200]})") from None
+    raise_if_signalled()  # a signal DuckDB checked for and did not stop on
     return rows, [d[0] for d in con.description]
 
 
@@ -670,7 +671,8 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                 lines[s.number] = count_lines(s.path, s.compression)
 
     counter = threading.Thread(target=count_all, daemon=True)
-    counter.start()
+    with signals_held():  # the thread keeps the signals blocked, so that they reach the main thread only
+        counter.start()
     with tempfile.TemporaryDirectory(prefix="costcalc-duckdb-") as spill:
         con = connect(memory_limit, spill, threads)
         try:

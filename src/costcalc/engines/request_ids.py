@@ -121,7 +121,8 @@ def repeated_request_ids(paths: list[str], *, memory_limit: str = "256MB",
                 lines[n] = count_lines(path, kind)[0]
 
     counter = threading.Thread(target=count_all, daemon=True)  # DuckDB releases the GIL while it works
-    counter.start()
+    with signals_held():  # the thread keeps the signals blocked, so that they reach the main thread only
+        counter.start()
     with signals_held():  # a signal inside DuckDB's native import aborts it
         import duckdb
 

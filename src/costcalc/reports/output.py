@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-from ..errors import CostcalcError, signals_held
+from ..errors import CostcalcError, raise_if_signalled, signals_held
 
 
 class OutputError(CostcalcError):
@@ -77,6 +77,7 @@ class AtomicOutput:
             return
         try:
             if kind is None:
+                raise_if_signalled()  # a run a signal ended does not replace the previous report
                 fh.flush()
                 os.fsync(fh.fileno())
                 fh.close()
