@@ -1,7 +1,7 @@
 """The rule that picks the engine of a run, in one place.
 
 ``--engine auto`` (the default) prices aggregate reports over 4 MiB of files or more with DuckDB when their first
-lines are mostly canonical records, from 512 MiB when they are mostly LiteLLM spend-log rows with their metadata
+lines are mostly canonical records, from 64 MiB when they are mostly LiteLLM spend-log rows with their metadata
 as JSON text (a database export), a database's aggregate reports inside PostgreSQL, and everything else with the
 Python engine (the reference). An engine asked for by name that cannot take the run falls back to the Python engine
 with the reason, which the caller says.
@@ -9,8 +9,8 @@ with the reason, which the caller says.
 The rule follows what benchmarks/run.py --sweep measures (whole processes, per shape and size): on canonical
 records DuckDB wins from about 4 MiB on (its start-up, counting lines and compiling rate cards are then won back),
 and from 32 MiB when they carry request ids to de-duplicate (DUCKDB_IDS_MIN_BYTES). On spend-log rows its scan
-(engines/duckdb_spendlogs.py) uses less CPU than the Python engine but, on an idle machine, about as much wall
-time, so it takes only files large enough that it is measured as fast or faster: SPEND_LOGS_MIN_BYTES.
+(engines/duckdb_spendlogs.py) uses less CPU than the Python engine and spreads it over every core, so it wins once
+its fixed cost is won back: SPEND_LOGS_MIN_BYTES.
 Standard logging payloads (metadata an object) are left by that scan to the Python engine line by line, and
 provider responses and transcripts are read line by line by the Python engine in either engine: auto keeps the
 Python engine for them, which is never the slower there.
@@ -35,12 +35,11 @@ DUCKDB_MIN_BYTES = 4 << 20
 # against 2.9 s).
 DUCKDB_IDS_MIN_BYTES = 32 << 20
 # LiteLLM spend-log rows (metadata as text, every row with a request id) go to DuckDB's spend-log scan from this
-# size. Measured on the idle 2-core machine, whole processes against --engine python -j 1 (README, Performance):
-# 100,000 rows, 144 MB, 3.41 s against 3.23 s; 500,000 rows, 720 MB, 14.20 s against 14.29 s; 2,000,000 rows,
-# 2.9 GB, 53.0 s against 55.2 s. The scan uses less CPU but runs on about one core, so below this size the Python
-# engine is as fast or faster (under load from other processes the scan wins earlier: 100,000 rows 7.6 s against
-# 9.9 s).
-SPEND_LOGS_MIN_BYTES = 512 << 20
+# size. Measured on the idle 2-core machine, whole processes, --engine duckdb against --engine python -j 1, twice
+# each (README, Performance): 25,000 rows, 36 MB, 1.22-1.26 s against 1.12-1.15 s; 60,000 rows, 86 MB, 1.93 s
+# against 2.23-2.25 s; 100,000 rows, 144 MB, 2.64-2.71 s against 3.41-3.44 s; 500,000 rows, 720 MB, 9.04 s against
+# 14.54 s. Below it the scan's fixed cost (DuckDB's start, a first pass for repeated ids) is not won back.
+SPEND_LOGS_MIN_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)

@@ -680,7 +680,12 @@ def run_aggregate(engine: PricingEngine, paths: list[str], specs: list[KeySpec],
                 # the lines with these ids go to the Python engine, which keeps the first of each
                 con.execute("CREATE TEMP TABLE repeated_ids AS SELECT unnest($1::VARCHAR[]) AS rid", [sorted(repeated)])
                 query["repeated"] = True
+            # every value the query returns is a sum, a count, a minimum or a maximum of integers and exact
+            # decimals, the same in any order of the rows; with the order kept, each step after one of the
+            # query's LIMITs (duckdb_spendlogs._KEEP) runs on one thread
+            con.execute("SET preserve_insertion_order = false")
             rows, names = _query(con, scan_sql(_listed(sources), **query))
+            con.execute("SET preserve_insertion_order = true")
             counter.join()
             col = {name: i for i, name in enumerate(names)}
             bad, aligned = _misread(sources, rows, col, lines, run)
