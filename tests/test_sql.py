@@ -250,6 +250,34 @@ def run_spark(spark, text: str, setting: bool = True) -> tuple[list[tuple], list
     return [tuple(r) for r in df.collect()], df.columns
 
 
+def run_on_usage(dialect: str, query: str, columns: list[tuple[str, str]], values: list[tuple], request
+                 ) -> tuple[list[tuple], list[str]]:
+    """Run ``query`` over a table ``usage`` of ``columns`` (name, DuckDB type: VARCHAR, BIGINT, TIMESTAMP or JSON)
+    holding ``values``, in ``dialect`` (duckdb, postgres: JSON as jsonb, spark: JSON as text)."""
+    if dialect == "duckdb":
+        con = duckdb.connect()
+        con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in columns) + ")")
+        con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(columns)) + ")", values)
+        return run_duckdb(con, query)
+    if dialect == "postgres":
+        psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
+        pg = {"VARCHAR": "TEXT", "BIGINT": "BIGINT", "TIMESTAMP": "TIMESTAMP(3)", "JSON": "JSONB"}
+        with psycopg.connect(request.getfixturevalue("postgres_url"), autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS usage")
+            conn.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {pg[t]}' for n, t in columns) + ")")
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO usage VALUES (" + ", ".join(["%s"] * len(columns)) + ")", values)
+                cur.execute(statements_from(query)[-1])
+                return cur.fetchall(), [d.name for d in cur.description]
+    from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampNTZType
+
+    session = request.getfixturevalue("spark")
+    kinds = {"BIGINT": LongType(), "VARCHAR": StringType(), "TIMESTAMP": TimestampNTZType(), "JSON": StringType()}
+    session.createDataFrame(values, StructType([StructField(n, kinds[t]) for n, t in columns])
+                            ).createOrReplaceTempView("usage")
+    return run_spark(session, query)
+
+
 def statements_from(text: str) -> list[str]:
     body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
     return [s.strip() for s in body.split(";\n") if s.strip()]
@@ -561,29 +589,7 @@ def test_vector_store_searches_and_mcp_calls_booked_at_zero_are_skipped_as_the_p
         "m4": "unpriced", "m5": "priced", "m6": "skipped", "m7": "skipped", "m8": "priced"}
     query = emitted(capsys, tmp_path, ["gpt-4o"], "--schema", "spendlogs", "--per-record", dialect=dialect)
     values = [tuple(r[n] for n, _ in SPEND_COLUMNS) for r in rows]
-    if dialect == "duckdb":
-        con = duckdb.connect()
-        con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in SPEND_COLUMNS) + ")")
-        con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(SPEND_COLUMNS)) + ")", values)
-        result, names = run_duckdb(con, query)
-    elif dialect == "postgres":
-        psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
-        pg = {"VARCHAR": "TEXT", "BIGINT": "BIGINT", "TIMESTAMP": "TIMESTAMP(3)", "JSON": "JSONB"}
-        with psycopg.connect(request.getfixturevalue("postgres_url"), autocommit=True) as conn:
-            conn.execute("DROP TABLE IF EXISTS usage")
-            conn.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {pg[t]}' for n, t in SPEND_COLUMNS) + ")")
-            with conn.cursor() as cur:
-                cur.executemany("INSERT INTO usage VALUES (" + ", ".join(["%s"] * len(SPEND_COLUMNS)) + ")", values)
-                cur.execute(statements_from(query)[-1])
-                result, names = cur.fetchall(), [d.name for d in cur.description]
-    else:
-        from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampNTZType
-
-        session = request.getfixturevalue("spark")
-        kinds = {"BIGINT": LongType(), "VARCHAR": StringType(), "TIMESTAMP": TimestampNTZType(), "JSON": StringType()}
-        schema = StructType([StructField(n, kinds[t]) for n, t in SPEND_COLUMNS])
-        session.createDataFrame(values, schema).createOrReplaceTempView("usage")
-        result, names = run_spark(session, query)
+    result, names = run_on_usage(dialect, query, SPEND_COLUMNS, values, request)
     statuses = {r[0]: r[names.index("status")] for r in result}
     # record by record: what Python skips the query drops; what it cannot price is unpriced in both; a call priced
     # by other units than tokens is priced only by costcalc price, and the query says so

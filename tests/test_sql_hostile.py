@@ -10,7 +10,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -20,7 +19,7 @@ from costcalc.engines.sqlcompile import NOT_BY_TOKEN, ONE_HOUR, TOOL_CHARGE
 
 from .pg_cluster import postgres_url  # noqa: F401 - a fixture
 from .runner import main
-from .test_sql import SAMPLE_CONFIG, emitted, run_duckdb, run_spark, spark, statements_from  # noqa: F401 - spark: a fixture
+from .test_sql import SAMPLE_CONFIG, emitted, run_on_usage, spark, statements_from  # noqa: F401 - spark: a fixture
 
 # the values a JSON number may be replaced with, as JSON text
 HOSTILE_VALUES = ('"12x"', "1.5", "1e3", "true", '"NaN"', "123456789012345678901234567890", '{"a": 1}', "-5",
@@ -134,27 +133,7 @@ def run_query(dialect: str, query: str, rows: list[dict], request, top: str) -> 
     has them, or JSON: jsonb on PostgreSQL, text on Spark)."""
     columns = [(n, top if n in TOKEN_COLUMNS else t) for n, t in COLUMNS]
     values = [tuple(int(r[n]) if top == "BIGINT" and n in TOKEN_COLUMNS else r[n] for n, _ in COLUMNS) for r in rows]
-    if dialect == "duckdb":
-        con = duckdb.connect()
-        con.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {t}' for n, t in columns) + ")")
-        con.executemany("INSERT INTO usage VALUES (" + ", ".join("?" * len(COLUMNS)) + ")", values)
-        return run_duckdb(con, query)
-    if dialect == "postgres":
-        psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]'")
-        pg = {"VARCHAR": "TEXT", "JSON": "JSONB", "BIGINT": "BIGINT"}
-        with psycopg.connect(request.getfixturevalue("postgres_url"), autocommit=True) as conn:
-            conn.execute("DROP TABLE IF EXISTS usage")
-            conn.execute("CREATE TABLE usage (" + ", ".join(f'"{n}" {pg[t]}' for n, t in columns) + ")")
-            with conn.cursor() as cur:
-                cur.executemany("INSERT INTO usage VALUES (" + ", ".join(["%s"] * len(COLUMNS)) + ")", values)
-                cur.execute(statements_from(query)[-1])
-                return cur.fetchall(), [d.name for d in cur.description]
-    from pyspark.sql.types import LongType, StringType, StructField, StructType
-
-    session = request.getfixturevalue("spark")
-    schema = StructType([StructField(n, LongType() if t == "BIGINT" else StringType()) for n, t in columns])
-    session.createDataFrame(values, schema).createOrReplaceTempView("usage")
-    return run_spark(session, query)
+    return run_on_usage(dialect, query, columns, values, request)
 
 
 # what the query leaves to costcalc price: a row Python prices may come out unpriced with one of these reasons
