@@ -541,16 +541,22 @@ def parse_model_group_alias(router: dict[str, Any], where: str) -> tuple[dict[st
     return routes, frozenset(hidden)
 
 
+def _objects(general: dict[str, Any], key: str, where: str, what: str, *, shown_key: str | None = None
+             ) -> list[tuple[int, dict[str, Any]]]:
+    """(index, entry) of each object in the config's list ``key`` (absent or empty: none; not a list: an error;
+    an entry that is not an object prices nothing)."""
+    entries = general.get(key) or []
+    if not isinstance(entries, list):
+        raise ConfigError(where, f"must be a list of {what}", key=shown_key or key)
+    return [(n, entry) for n, entry in enumerate(entries) if isinstance(entry, dict)]
+
+
 def parse_pass_through(general: dict[str, Any], where: str) -> tuple[PassThroughEndpoint, ...]:
     """general_settings.pass_through_endpoints: path, target, include_subpath and cost_per_request of each (an
     entry without a plain path and target, such as an ``os.environ/`` target, prices nothing here)."""
-    entries = general.get("pass_through_endpoints") or []
-    if not isinstance(entries, list):
-        raise ConfigError(where, "must be a list of endpoints", key="general_settings.pass_through_endpoints")
     found = []
-    for n, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            continue
+    for n, entry in _objects(general, "pass_through_endpoints", where, "endpoints",
+                             shown_key="general_settings.pass_through_endpoints"):
         path, target = entry.get("path"), entry.get("target")
         if not (isinstance(path, str) and isinstance(target, str)) or target.startswith(ENV_REF):
             continue
@@ -564,13 +570,9 @@ def parse_pass_through(general: dict[str, Any], where: str) -> tuple[PassThrough
 def parse_search_tools(general: dict[str, Any], where: str) -> tuple[SearchTool, ...]:
     """search_tools: each tool's name, provider and configured per-query price (entries without a name price
     nothing here)."""
-    entries = general.get("search_tools") or []
-    if not isinstance(entries, list):
-        raise ConfigError(where, "must be a list of search tools", key="search_tools")
     found = []
-    for n, entry in enumerate(entries):
-        params = entry.get("litellm_params") if isinstance(entry, dict) else None
-        name = entry.get("search_tool_name") if isinstance(entry, dict) else None
+    for n, entry in _objects(general, "search_tools", where, "search tools"):
+        params, name = entry.get("litellm_params"), entry.get("search_tool_name")
         if not isinstance(name, str) or not isinstance(params, dict):
             continue
         provider = params.get("search_provider")
@@ -584,13 +586,9 @@ def parse_search_tools(general: dict[str, Any], where: str) -> tuple[SearchTool,
 def parse_agents(general: dict[str, Any], where: str) -> tuple[A2AAgent, ...]:
     """agents: each A2A agent's name, id, card name and the prices A2ACostCalculator reads from its litellm_params
     (entries without a name and card parameters are not registered by the proxy, and price nothing here)."""
-    entries = general.get("agents") or []
-    if not isinstance(entries, list):
-        raise ConfigError(where, "must be a list of agents", key="agents")
     found = []
-    for n, entry in enumerate(entries):
-        name = entry.get("agent_name") if isinstance(entry, dict) else None
-        card = entry.get("agent_card_params") if isinstance(entry, dict) else None
+    for n, entry in _objects(general, "agents", where, "agents"):
+        name, card = entry.get("agent_name"), entry.get("agent_card_params")
         if not isinstance(name, str) or not name or not isinstance(card, dict) or not card:
             continue
         params = entry.get("litellm_params")
