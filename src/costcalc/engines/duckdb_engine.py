@@ -56,12 +56,10 @@ from ..errors import raise_if_signalled, signals_held
 from ..rates.resolve import REQUEST_PRICE_FIELDS
 from ..reading.jsonl import MAX_JSON_DEPTH, max_line_bytes, parse_numbered, printable_path
 from ..reading.parquet import PARQUET_MAGIC, parquet_columns, read_parquet
-from ..reading.records import MAX_TOKENS, BadField, LineResult, UsageRecord, optional_str
+from ..reading.records import MAX_TOKENS, MAX_TS, MIN_TS, BadField, LineResult, UsageRecord, optional_str
 from .contract import KeySpec, SumRow, Unsupported, place_raw
 from .duckdb_files import (
     GZIP_MAGIC,
-    MAX_TS,
-    MIN_TS,
     classify,
     connect,
     count_lines,

@@ -20,7 +20,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 # ISO 8601 as both Python (3.10's fromisoformat too) and DuckDB read it alike; other forms take the slow lane.
 _ISO = (r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
         r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{3}|\.\d{6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?")
-MIN_TS, MAX_TS = -62134819200.0, 253401264000.0  # records.parse_time's range (years 1 to 9999)
 
 
 def sql_text(text: str) -> str:

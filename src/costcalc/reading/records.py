@@ -271,10 +271,15 @@ def parse_time(value: Any, field: str) -> float:
     return time_in_range(t, field, value)
 
 
+# the times a record may carry, in epoch seconds: within the years 1 to 9999 with a few days' margin, so that
+# every time zone can show them as a date and a week (0001-01-10 to 9999-12-20 UTC)
+MIN_TS, MAX_TS = -62134819200.0, 253401264000.0
+
+
 def time_in_range(t: float, field: str, shown: Any) -> float:
-    """``t`` (epoch seconds) when it lies within the years 1 to 9999 (a few days' margin, so that every time zone
-    can show it as a date and a week), else the rejection naming ``field`` and the value as written."""
-    if -62134819200.0 <= t <= 253401264000.0:  # 0001-01-10 to 9999-12-20 UTC
+    """``t`` (epoch seconds) when it lies within MIN_TS to MAX_TS, else the rejection naming ``field`` and the value
+    as written."""
+    if MIN_TS <= t <= MAX_TS:
         return t
     raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(shown)}")
 
@@ -297,9 +302,7 @@ def _in_range(dt: datetime, value: Any, field: str) -> float:
         t = dt.timestamp()
     except (OverflowError, ValueError):
         t = math.inf
-    if -62134819200.0 <= t <= 253401264000.0:  # 0001-01-10 to 9999-12-20 UTC
-        return t
-    raise BadField(field, f"timestamp out of range (years 1 to 9999): {_show(value)}")
+    return time_in_range(t, field, value)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -390,7 +393,7 @@ def iso_span(obj: dict[str, Any]) -> tuple[float, float] | None:
         t, t_end = began.timestamp(), ended.timestamp()
     except (OverflowError, ValueError):
         return None
-    if not (-62134819200.0 <= t <= 253401264000.0 and -62134819200.0 <= t_end <= 253401264000.0):
+    if not (MIN_TS <= t <= MAX_TS and MIN_TS <= t_end <= MAX_TS):
         return None
     seconds = ((ended - began) // _MICROSECOND) / 1_000_000  # exact microseconds, as ``duration`` subtracts
     if seconds < 0 or seconds > MAX_DURATION_S:
