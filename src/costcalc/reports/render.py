@@ -351,8 +351,7 @@ def record_dict(o: Outcome, engine: PricingEngine | None = None) -> dict[str, An
     if o.__class__ is Priced:
         r = o.record
         sheet = o.sheet
-        band, units = o.measured
-        texts = band.record_texts(units)
+        texts = record_texts(o)
         d = {"file": r.file, "line": r.line, "request_id": request_id(r), **ids_of(r), "model": r.model,
              "status": "priced", "approximate": approximate_reason(r, sheet) or "",
              "cost": orjson.Fragment(texts[TOTAL]), "cost_parts": orjson.Fragment(_COST_PARTS_JSON % texts[:TOTAL]),
@@ -802,8 +801,7 @@ def write_csv_records(outcomes: Iterable[Outcome], out: IO[str], header: bool = 
             dep = sheet.deployment.label if sheet is not None and sheet.deployment else ""
             provider = sheet.provider if sheet is not None and sheet.provider else ""
             if o.__class__ is Priced:
-                band, units = o.measured
-                costs: Any = band.record_texts(units)
+                costs: Any = record_texts(o)
                 approximate = approximate_reason(r, sheet)
             else:
                 costs, approximate = blank_costs, None
