@@ -164,18 +164,26 @@ def key_text(value: Any) -> str:
 
 
 
-def _raw_str(r: UsageRecord, *names: str) -> str:
+def _raw_and_metadata(r: UsageRecord) -> tuple[dict[str, Any], dict[str, Any]]:
     raw = r.raw or {}
     meta = raw.get("metadata")
-    if not isinstance(meta, dict):
-        meta = {}
+    return raw, meta if isinstance(meta, dict) else {}
+
+
+def _first_text(raw: dict[str, Any], meta: dict[str, Any], names: Iterable[str]) -> str:
+    """The first of ``names`` the record states (the line's own field, else its metadata's), as text; NONE when
+    none is."""
     for name in names:
         value = raw.get(name)
-        if value in (None, ""):
+        if value is None or value == "":
             value = meta.get(name)
-        if value not in (None, ""):
-            return value if isinstance(value, str) else key_text(value)
+        if value is not None and value != "":
+            return value if value.__class__ is str else key_text(value)
     return NONE
+
+
+def _raw_str(r: UsageRecord, *names: str) -> str:
+    return _first_text(*_raw_and_metadata(r), names)
 
 
 def _provider(r: UsageRecord, sheet: Any) -> str:
@@ -188,22 +196,9 @@ def _provider(r: UsageRecord, sheet: Any) -> str:
 
 def names_of(r: UsageRecord, whats: tuple[str, ...]) -> list[str]:
     """``name_of`` each of ``whats``, the record's metadata looked up once (a per-record CSV row names four)."""
-    raw = r.raw or {}
-    meta = raw.get("metadata")
-    if not isinstance(meta, dict):
-        meta = {}
-    out = []
-    for what in whats:
-        value: Any = None
-        for name in NAME_FIELDS[what]:  # _raw_str's rule
-            value = raw.get(name)
-            if value is None or value == "":
-                value = meta.get(name)
-            if value is not None and value != "":
-                break
-        text = NONE if value is None or value == "" else value if value.__class__ is str else key_text(value)
-        out.append(mask_key(text) if what == "key" else text)
-    return out
+    raw, meta = _raw_and_metadata(r)
+    return [mask_key(text) if what == "key" else text
+            for what in whats for text in (_first_text(raw, meta, NAME_FIELDS[what]),)]
 
 
 def name_of(r: UsageRecord, what: str) -> str:
@@ -248,25 +243,11 @@ def ids_of(r: UsageRecord) -> dict[str, str | None]:
     raw = r.raw
     if not raw or (_ID_NAMES.isdisjoint(raw) and not isinstance(raw.get("metadata"), dict)):
         return _NO_IDS.copy()  # the common canonical record: no ids to look for
-    meta = raw.get("metadata")
-    if not isinstance(meta, dict):
-        meta = {}
+    raw, meta = _raw_and_metadata(r)
     out: dict[str, str | None] = {}
-    for what, names in _ID_LOOKUPS:  # _raw_str's rule, the metadata looked up once for all five
-        value: Any = None
-        for name in names:
-            value = raw.get(name)
-            if value is None or value == "":
-                value = meta.get(name)
-            if value is not None and value != "":
-                break
-        if value is None or value == "":
-            out[what] = None
-        elif value.__class__ is str:
-            out[what] = None if value == NONE else mask_key(value) if what == "key_id" else value
-        else:
-            text = key_text(value)
-            out[what] = None if text == NONE else mask_key(text) if what == "key_id" else text
+    for what, names in _ID_LOOKUPS:  # the metadata looked up once for all five
+        text = _first_text(raw, meta, names)
+        out[what] = None if text == NONE else mask_key(text) if what == "key_id" else text
     return out
 
 
